@@ -1,0 +1,202 @@
+// Micro benchmarks of the engine on generated events (lib/gen, the generator
+// the tests and the CLI use): record_event throughput and the latency of
+// each endpoint on a store of 1M events (USAGEDB_BENCH_EVENTS overrides).
+//
+//   build/bench/usagedb_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <algorithm>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "benchmark/benchmark.h"
+#include "lib/gen/generator.h"
+#include "usagedb/usagedb.h"
+
+namespace usagedb {
+namespace {
+
+uint64_t bench_events() {
+  const char* env = std::getenv("USAGEDB_BENCH_EVENTS");
+  return env != nullptr ? std::strtoull(env, nullptr, 10) : 1'000'000;
+}
+
+struct OwnedEvents {
+  std::vector<std::string> strings;  // backing store for the views
+  std::vector<Event> events;
+};
+
+// Materializes generated events once, so benchmarks time only the store.
+const OwnedEvents& generated() {
+  static const OwnedEvents* owned = [] {
+    auto* o = new OwnedEvents;
+    gen::Generator g({.events = bench_events(), .seed = 42});
+    std::vector<std::array<size_t, 6>> offsets;
+    std::string& blob = o->strings.emplace_back();
+    std::vector<Event> raw;
+    while (const Event* e = g.next()) {
+      std::array<size_t, 6> at{};
+      const std::string_view fields[] = {e->event_id, e->user_id, e->feature_id, e->product_version,
+                                         e->session_id, e->metadata};
+      for (int i = 0; i < 6; ++i) {
+        at[i] = blob.size();
+        blob.append(fields[i]);
+      }
+      offsets.push_back(at);
+      raw.push_back(*e);  // event_type points at a static literal
+    }
+    for (size_t i = 0; i < raw.size(); ++i) {
+      const auto& at = offsets[i];
+      const Event& r = raw[i];
+      auto view = [&](int k, size_t len) { return std::string_view(blob).substr(at[k], len); };
+      o->events.push_back(Event{view(0, r.event_id.size()), view(1, r.user_id.size()), view(2, r.feature_id.size()),
+                                view(3, r.product_version.size()), r.event_type, r.timestamp,
+                                view(4, r.session_id.size()), view(5, r.metadata.size())});
+    }
+    return o;
+  }();
+  return *owned;
+}
+
+// The store every query benchmark reads, and the users it picks.
+struct Loaded {
+  std::unique_ptr<EventStore> store;
+  std::string typical_user;  // median events per user
+  std::string heavy_user;    // most events
+  std::string top_feature;
+};
+
+const Loaded& loaded() {
+  static const Loaded* l = [] {
+    auto* out = new Loaded;
+    out->store = EventStore::open({}).value();
+    const auto& events = generated().events;
+    for (size_t i = 0; i < events.size(); i += 10000) {
+      const size_t n = std::min<size_t>(10000, events.size() - i);
+      if (!out->store->record_events(std::span<const Event>(events.data() + i, n)).ok()) std::abort();
+    }
+    absl::flat_hash_map<std::string_view, uint64_t> per_user, per_feature;
+    for (const Event& e : events) {
+      ++per_user[e.user_id];
+      ++per_feature[e.feature_id];
+    }
+    std::vector<std::pair<uint64_t, std::string_view>> users;
+    for (const auto& [u, n] : per_user) users.emplace_back(n, u);
+    std::sort(users.begin(), users.end());
+    out->typical_user = std::string(users[users.size() / 2].second);
+    out->heavy_user = std::string(users.back().second);
+    std::string_view top;
+    uint64_t top_n = 0;
+    for (const auto& [f, n] : per_feature) {
+      if (n > top_n) top = f, top_n = n;
+    }
+    out->top_feature = std::string(top);
+    return out;
+  }();
+  return *l;
+}
+
+Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+
+void BM_RecordEvent(benchmark::State& state) {
+  const auto& events = generated().events;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = EventStore::open({}).value();
+    state.ResumeTiming();
+    for (const Event& e : events) benchmark::DoNotOptimize(store->record_event(e));
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events.size()));
+}
+BENCHMARK(BM_RecordEvent)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+void BM_RecordEventsBatch(benchmark::State& state) {
+  const auto& events = generated().events;
+  const size_t batch = static_cast<size_t>(state.range(0));
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto store = EventStore::open({}).value();
+    state.ResumeTiming();
+    for (size_t i = 0; i < events.size(); i += batch) {
+      benchmark::DoNotOptimize(
+          store->record_events(std::span<const Event>(events.data() + i, std::min(batch, events.size() - i))));
+    }
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events.size()));
+}
+BENCHMARK(BM_RecordEventsBatch)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+template <typename Query>
+void run_query(benchmark::State& state, Query query) {
+  const Loaded& l = loaded();
+  uint64_t rows = 0, rows_read = 0;
+  for (auto _ : state) {
+    auto result = query(*l.store, l);
+    if (!result.ok()) state.SkipWithError(std::string(result.status().message()).c_str());
+    rows = result->rows.size();
+    rows_read = result->statistics.rows_read;
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["rows"] = static_cast<double>(rows);
+  state.counters["rows_read"] = static_cast<double>(rows_read);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void BM_UserFeatureUsage_Typical(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) { return s.user_feature_usage({.user_id = l.typical_user}); });
+}
+BENCHMARK(BM_UserFeatureUsage_Typical)->Unit(benchmark::kMicrosecond);
+
+void BM_UserFeatureUsage_Heavy(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) { return s.user_feature_usage({.user_id = l.heavy_user}); });
+}
+BENCHMARK(BM_UserFeatureUsage_Heavy)->Unit(benchmark::kMicrosecond);
+
+void BM_UserFeatureUsage_HeavyWithFeature(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.user_feature_usage({.user_id = l.heavy_user, .feature_id = l.top_feature});
+  });
+}
+BENCHMARK(BM_UserFeatureUsage_HeavyWithFeature)->Unit(benchmark::kMicrosecond);
+
+void BM_Summary_Month(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_summary({.start_date = at("2025-06-01 00:00:00"), .end_date = at("2025-07-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Summary_Month)->Unit(benchmark::kMillisecond);
+
+void BM_Summary_Year(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_summary({.start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Summary_Year)->Unit(benchmark::kMillisecond);
+
+void BM_Timeline_DailyOneFeatureYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_usage_timeline({.granularity = Granularity::kDay, .feature_id = l.top_feature,
+                                     .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Timeline_DailyOneFeatureYear)->Unit(benchmark::kMillisecond);
+
+void BM_Timeline_HourlyWeek(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_timeline({.granularity = Granularity::kHour, .start_date = at("2025-06-02 00:00:00"),
+                                     .end_date = at("2025-06-09 00:00:00")});
+  });
+}
+BENCHMARK(BM_Timeline_HourlyWeek)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace usagedb
+
+BENCHMARK_MAIN();

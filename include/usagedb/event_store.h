@@ -1,0 +1,79 @@
+// usagedb/event_store.h: the store of feature-usage events and its endpoints.
+//
+// An EventStore holds the `feature_events` table of SPEC section 1: one
+// partition per UTC month, each a set of immutable parts sorted by
+// (timestamp, feature_id, product_version) plus a small unsealed buffer. It
+// answers the three typed endpoints of SPEC section 2 exactly as the
+// ClickHouse SQL there defines them.
+//
+//   usagedb::Options options;                      // in memory
+//   auto store = usagedb::EventStore::open(options).value();
+//   store->record_event({.user_id = "user_615", .feature_id = "feature_16",
+//                        .product_version = "1.5.5", .event_type = "view",
+//                        .timestamp = usagedb::parse_timestamp("2025-05-11 10:23:03").value()});
+//   auto usage = store->user_feature_usage({.user_id = "user_615"});
+//
+// Thread-safety: an EventStore is safe for concurrent use by multiple threads
+// without external synchronization; a query sees every event whose
+// record_event (or ingest) call returned before the query started.
+#ifndef USAGEDB_EVENT_STORE_H_
+#define USAGEDB_EVENT_STORE_H_
+
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "usagedb/event.h"
+#include "usagedb/ingest.h"
+#include "usagedb/options.h"
+#include "usagedb/queries.h"
+
+namespace usagedb {
+
+class EventStore {
+ public:
+  // Opens the store described by `options`. Errors: InvalidArgumentError for
+  // unusable options.
+  static absl::StatusOr<std::unique_ptr<EventStore>> open(const Options& options);
+
+  EventStore() = default;
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+  virtual ~EventStore() = default;
+
+  // ---- Writing -----------------------------------------------------------
+
+  // Stores one event (the store copies its strings). Returns OK, without
+  // storing it again, when Options::deduplicate is on and its non-empty
+  // event_id is already stored in the same month (SPEC 1.3).
+  // InvalidArgumentError naming the field: an empty required field, a
+  // timestamp outside the DateTime range, or a string that is not UTF-8.
+  virtual absl::Status record_event(const Event& event) = 0;
+
+  // Stores a batch; all or nothing: when one event is invalid the error names
+  // its index and field and none of the batch is stored. The report counts
+  // stored and duplicate events (quarantined_rows is always 0 here).
+  virtual absl::StatusOr<IngestReport> record_events(std::span<const Event> events) = 0;
+
+  // Makes everything recorded so far durable (a no-op for in-memory stores).
+  virtual absl::Status flush() = 0;
+
+  // ---- The endpoints (SPEC section 2) ------------------------------------
+  // InvalidArgumentError naming the parameter for a bad request: end_date
+  // before start_date.
+
+  virtual absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
+      const UserFeatureUsageQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> feature_usage_summary(
+      const FeatureUsageSummaryQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
+      const FeatureUsageTimelineQuery& query) const = 0;
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_EVENT_STORE_H_

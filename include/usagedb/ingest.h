@@ -1,0 +1,65 @@
+// usagedb/ingest.h: what an ingest call reports, and the quarantine's rows.
+//
+// Ingesting NDJSON or CSV never fails because of one bad line: a line that
+// breaks SPEC 1.1's rules is quarantined (kept with its text, line number and
+// a readable error) and the other lines are stored.
+//
+//   auto report = store->ingest_ndjson(body);
+//   // report->successful_rows + quarantined_rows + duplicate_rows
+//   //   == number of non-blank lines
+//
+// Thread-safety: plain values.
+#ifndef USAGEDB_INGEST_H_
+#define USAGEDB_INGEST_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "usagedb/event.h"
+
+namespace usagedb {
+
+// Tinybird's names, plus duplicates skipped by SPEC 1.3's dedup.
+struct IngestReport {
+  uint64_t successful_rows = 0;   // rows stored
+  uint64_t quarantined_rows = 0;  // rows rejected into the quarantine
+  uint64_t duplicate_rows = 0;    // rows whose event_id was already stored
+
+  IngestReport& operator+=(const IngestReport& other) {
+    successful_rows += other.successful_rows;
+    quarantined_rows += other.quarantined_rows;
+    duplicate_rows += other.duplicate_rows;
+    return *this;
+  }
+  friend bool operator==(const IngestReport&, const IngestReport&) = default;
+};
+
+enum class InputFormat {
+  kNdjson,  // one JSON object per line (the Events API body)
+  kCsv,     // RFC 4180 with a header row; columns matched by name
+};
+
+// Where ingested text comes from, for the quarantine and error messages.
+struct IngestOptions {
+  InputFormat format = InputFormat::kNdjson;
+  std::string_view source;  // e.g. a file name, "-" for standard input
+  uint64_t first_line = 1;  // line number of the text's first line
+};
+
+// SPEC 1.2: one rejected input row.
+struct QuarantinedRow {
+  std::string source;                // IngestOptions::source of its input
+  uint64_t line = 0;                 // 1-based line number in that input
+  std::string raw;                   // the line's text as given
+  std::vector<std::string> columns;  // the columns at fault; empty when the
+                                     // line as a whole is unusable
+  std::string error;                 // e.g. "timestamp: '2025-13-01 00:00:00'
+                                     // is not a valid DateTime"
+  Timestamp inserted_at;             // when it was quarantined
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_INGEST_H_

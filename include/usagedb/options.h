@@ -1,0 +1,44 @@
+// usagedb/options.h: how an EventStore is opened.
+//
+//   usagedb::Options options;
+//   options.directory = "/var/lib/myapp/usage";   // empty = in memory only
+//   auto store = usagedb::EventStore::open(options);
+//
+// Thread-safety: Options is a plain value, copied by EventStore::open().
+#ifndef USAGEDB_OPTIONS_H_
+#define USAGEDB_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+
+namespace usagedb {
+
+struct Options {
+  // Where the store keeps its files. Empty: the store lives in memory only
+  // and is gone when the EventStore is destroyed.
+  std::string directory;
+
+  // Create `directory` (and an empty store in it) when it does not exist.
+  bool create_if_missing = true;
+
+  // SPEC 1.3: skip an event whose non-empty event_id is already stored in the
+  // same monthly partition (first write wins). false stores every event.
+  bool deduplicate = true;
+
+  // Durable stores only: fsync the write-ahead log before every record_event /
+  // ingest call returns, instead of only in flush().
+  bool sync = false;
+
+  // Rows an unsealed partition buffer collects before it is sealed into an
+  // immutable sorted part. Smaller seals more often; larger scans more
+  // unsealed rows per query. REQUIRES: >= 1.
+  size_t part_rows = 16384;
+
+  // Merge small parts of a partition into larger ones in a background thread
+  // (like MergeTree). When false, merges run only in EventStore::compact().
+  bool background_merges = true;
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_OPTIONS_H_

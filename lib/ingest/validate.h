@@ -1,0 +1,30 @@
+// The rules an Event must satisfy before it is stored (SPEC 1): required
+// strings non-empty, every string valid UTF-8, timestamp in the DateTime
+// range. Shared by record_event() and the NDJSON/CSV readers, so every entry
+// point rejects the same events with the same words.
+#ifndef USAGEDB_INGEST_VALIDATE_H_
+#define USAGEDB_INGEST_VALIDATE_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "usagedb/event.h"
+
+namespace usagedb {
+
+// What is wrong with one column of an event.
+struct FieldError {
+  std::string_view column;  // the table's column name, e.g. "user_id"
+  std::string message;      // without the column name, e.g. "must not be empty"
+};
+
+// The first rule `event` breaks, in column order; nullopt when it is valid.
+std::optional<FieldError> validate_event(const Event& event);
+
+// Only the timestamp range rule.
+std::optional<FieldError> validate_timestamp(Timestamp t);
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_INGEST_VALIDATE_H_

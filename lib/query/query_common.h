@@ -1,0 +1,103 @@
+// Pieces every endpoint shares: string filters resolved to codes, the time
+// window, partition pruning, statistics and paging.
+#ifndef USAGEDB_QUERY_QUERY_COMMON_H_
+#define USAGEDB_QUERY_QUERY_COMMON_H_
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/store/dictionary.h"
+#include "lib/store/part.h"
+#include "usagedb/queries.h"
+
+namespace usagedb::query {
+
+// `column = value` on a dictionary-encoded column.
+struct CodeFilter {
+  bool active = false;          // false: no filter
+  bool matches_nothing = false;  // the value was never stored
+  uint32_t code = 0;
+
+  bool accepts(uint32_t c) const { return !active || c == code; }
+};
+
+inline CodeFilter resolve_filter(const Dictionary& dict, const std::optional<std::string>& value) {
+  CodeFilter f;
+  if (!value.has_value()) return f;
+  f.active = true;
+  if (auto code = dict.find(*value)) {
+    f.code = *code;
+  } else {
+    f.matches_nothing = true;
+  }
+  return f;
+}
+
+// `timestamp >= start_date AND timestamp < end_date`, in seconds.
+struct TimeWindow {
+  int64_t begin = std::numeric_limits<int64_t>::min();
+  int64_t end = std::numeric_limits<int64_t>::max();
+
+  bool bounded() const {
+    return begin != std::numeric_limits<int64_t>::min() || end != std::numeric_limits<int64_t>::max();
+  }
+  bool contains(int64_t t) const { return t >= begin && t < end; }
+  bool empty() const { return begin >= end; }
+  // Whether month `yyyymm` can hold a row of the window.
+  bool overlaps_month(uint32_t yyyymm) const;
+  // Whether every row of `part` is inside the window.
+  bool covers(const Part& part) const { return begin <= part.min_timestamp() && part.max_timestamp() < end; }
+};
+
+// Validates start_date/end_date; InvalidArgumentError naming end_date when it
+// is before start_date.
+absl::StatusOr<TimeWindow> make_window(const std::optional<Timestamp>& start_date,
+                                       const std::optional<Timestamp>& end_date);
+
+// Measures elapsed time and the rows and bytes a query reads.
+class Stats {
+ public:
+  Stats() : start_(std::chrono::steady_clock::now()) {}
+  void read_rows(uint64_t rows, uint64_t bytes_per_row) {
+    rows_read_ += rows;
+    bytes_read_ += rows * bytes_per_row;
+  }
+  QueryStatistics finish() const {
+    return QueryStatistics{std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(),
+                           rows_read_, bytes_read_};
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  uint64_t rows_read_ = 0;
+  uint64_t bytes_read_ = 0;
+};
+
+// Applies `LIMIT skip, limit` to rows already in the endpoint's order.
+template <typename Row>
+QueryResult<Row> page(std::vector<Row> rows, const std::optional<uint64_t>& limit,
+                      const std::optional<uint64_t>& skip, const Stats& stats) {
+  QueryResult<Row> result;
+  result.rows_before_limit = rows.size();
+  const uint64_t first = std::min<uint64_t>(skip.value_or(0), rows.size());
+  const uint64_t count = std::min<uint64_t>(limit.value_or(rows.size()), rows.size() - first);
+  if (first > 0 || count < rows.size()) {
+    rows.erase(rows.begin() + static_cast<ptrdiff_t>(first + count), rows.end());
+    rows.erase(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(first));
+  }
+  result.rows = std::move(rows);
+  result.statistics = stats.finish();
+  return result;
+}
+
+inline Timestamp to_timestamp(int64_t seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
+
+}  // namespace usagedb::query
+
+#endif  // USAGEDB_QUERY_QUERY_COMMON_H_

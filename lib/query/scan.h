@@ -1,0 +1,74 @@
+// scan(): visits every stored row of a Snapshot that passes the filters of
+// feature_usage_summary and feature_usage_timeline (SPEC 2.2/2.3).
+//
+// Pruning, cheapest first: partitions outside the time window are skipped;
+// within a part the window becomes a row range by binary search on the sorted
+// timestamps; feature/version filters become a bitmap intersection restricted
+// to that range; event_type is checked per candidate row. Unsealed buffer
+// rows are checked one by one.
+#ifndef USAGEDB_QUERY_SCAN_H_
+#define USAGEDB_QUERY_SCAN_H_
+
+#include "lib/query/query_common.h"
+#include "lib/store/snapshot.h"
+
+namespace usagedb::query {
+
+struct ScanFilters {
+  CodeFilter feature;
+  CodeFilter version;
+  CodeFilter event_type;
+  TimeWindow window;
+
+  bool matches_nothing() const {
+    return feature.matches_nothing || version.matches_nothing || event_type.matches_nothing || window.empty();
+  }
+  bool accepts(const RowCodes& r) const {
+    return feature.accepts(r.feature) && version.accepts(r.version) && event_type.accepts(r.event_type) &&
+           window.contains(r.timestamp);
+  }
+};
+
+// Calls visit(const RowCodes&) for each matching row, in no particular order.
+template <typename Visit>
+void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& visit) {
+  if (f.matches_nothing()) return;
+  constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
+  for (const PartitionView& partition : snapshot.partitions()) {
+    if (!f.window.overlaps_month(partition.state->month)) continue;
+    for (const auto& part : partition.state->parts) {
+      const RowRange range = f.window.covers(*part) ? RowRange{0, part->rows()}
+                                                     : part->time_range(f.window.begin, f.window.end);
+      if (range.empty()) continue;
+      const PartColumns& c = part->columns();
+      auto visit_row = [&](uint32_t row) {
+        const RowCodes r{c.timestamp[row], c.feature[row],    c.version[row],
+                         c.user[row],      c.event_type[row], c.session[row]};
+        if (f.event_type.accepts(r.event_type)) visit(r);
+      };
+      if (f.feature.active || f.version.active) {
+        const Bitmap* feature_rows = f.feature.active ? part->feature_rows(f.feature.code) : nullptr;
+        const Bitmap* version_rows = f.version.active ? part->version_rows(f.version.code) : nullptr;
+        if ((f.feature.active && feature_rows == nullptr) || (f.version.active && version_rows == nullptr)) continue;
+        Bitmap rows = feature_rows != nullptr ? feature_rows->copy() : version_rows->copy();
+        if (feature_rows != nullptr && version_rows != nullptr) rows.intersect_with(*version_rows);
+        if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
+        stats.read_rows(rows.cardinality(), kBytesPerRow);
+        rows.for_each(visit_row);
+      } else {
+        stats.read_rows(range.size(), kBytesPerRow);
+        for (uint32_t row = range.begin; row < range.end; ++row) visit_row(row);
+      }
+    }
+    partition.state->buffer->for_each_chunk(partition.buffer_rows, [&](std::span<const RowCodes> chunk) {
+      for (const RowCodes& r : chunk) {
+        if (f.accepts(r)) visit(r);
+      }
+    });
+    stats.read_rows(partition.buffer_rows, kBytesPerRow);
+  }
+}
+
+}  // namespace usagedb::query
+
+#endif  // USAGEDB_QUERY_SCAN_H_

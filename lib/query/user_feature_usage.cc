@@ -1,0 +1,101 @@
+// SPEC 2.1: one user's usage per (feature, version).
+//
+// Touches only that user's rows: per part, the user's bitmap (intersected
+// with the feature and version bitmaps when those filters are given), and
+// the unsealed buffer rows.
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
+#include "lib/query/endpoints.h"
+#include "lib/query/query_common.h"
+
+namespace usagedb {
+namespace {
+
+struct Usage {
+  uint64_t count = 0;
+  uint32_t first = UINT32_MAX;
+  uint32_t last = 0;
+
+  void add(uint32_t t) {
+    ++count;
+    first = std::min(first, t);
+    last = std::max(last, t);
+  }
+};
+
+uint64_t group_key(uint32_t feature, uint32_t version) { return (static_cast<uint64_t>(feature) << 32) | version; }
+
+// Columns read per row: feature, version, timestamp codes.
+constexpr uint64_t kBytesPerRow = 3 * sizeof(uint32_t);
+
+}  // namespace
+
+absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Snapshot& snapshot,
+                                                                        const UserFeatureUsageQuery& q) {
+  query::Stats stats;
+  const Dictionaries& dicts = snapshot.dictionaries();
+  // The seed's `AND 0=1`: no user, no rows.
+  if (!q.user_id.has_value()) return query::page<UserFeatureUsageRow>({}, q.limit, q.skip, stats);
+  const query::CodeFilter user = query::resolve_filter(dicts.user, q.user_id);
+  const query::CodeFilter feature = query::resolve_filter(dicts.feature, q.feature_id);
+  const query::CodeFilter version = query::resolve_filter(dicts.version, q.product_version);
+  if (user.matches_nothing || feature.matches_nothing || version.matches_nothing) {
+    return query::page<UserFeatureUsageRow>({}, q.limit, q.skip, stats);
+  }
+
+  absl::flat_hash_map<uint64_t, Usage> groups;
+  for (const PartitionView& partition : snapshot.partitions()) {
+    for (const auto& part : partition.state->parts) {
+      const Bitmap* rows = part->user_rows(user.code);
+      if (rows == nullptr) continue;
+      Bitmap narrowed;
+      for (const auto& [filter, index] : {std::pair{&feature, &PartIndexes::feature},
+                                          std::pair{&version, &PartIndexes::version}}) {
+        if (!filter->active) continue;
+        const BitmapIndex& idx = part->indexes().*index;
+        auto it = idx.find(filter->code);
+        if (it == idx.end()) {
+          rows = nullptr;
+          break;
+        }
+        narrowed = Bitmap::intersection(*rows, it->second);
+        rows = &narrowed;
+      }
+      if (rows == nullptr) continue;
+      const PartColumns& c = part->columns();
+      uint64_t n = 0;
+      rows->for_each_batch([&](std::span<const uint32_t> batch) {
+        n += batch.size();
+        for (const uint32_t row : batch) groups[group_key(c.feature[row], c.version[row])].add(c.timestamp[row]);
+      });
+      stats.read_rows(n, kBytesPerRow);
+    }
+    const uint32_t buffered = partition.buffer_rows;
+    partition.state->buffer->for_each_chunk(buffered, [&](std::span<const RowCodes> chunk) {
+      for (const RowCodes& r : chunk) {
+        if (r.user == user.code && feature.accepts(r.feature) && version.accepts(r.version)) {
+          groups[group_key(r.feature, r.version)].add(r.timestamp);
+        }
+      }
+    });
+    stats.read_rows(buffered, sizeof(uint32_t));
+  }
+
+  std::vector<UserFeatureUsageRow> out;
+  out.reserve(groups.size());
+  for (const auto& [key, usage] : groups) {
+    out.push_back(UserFeatureUsageRow{*q.user_id, std::string(dicts.feature.lookup(key >> 32)),
+                                      std::string(dicts.version.lookup(static_cast<uint32_t>(key))), usage.count,
+                                      query::to_timestamp(usage.first), query::to_timestamp(usage.last)});
+  }
+  // ORDER BY usage_count DESC, feature_id ASC, product_version ASC
+  std::sort(out.begin(), out.end(), [](const UserFeatureUsageRow& a, const UserFeatureUsageRow& b) {
+    if (a.usage_count != b.usage_count) return a.usage_count > b.usage_count;
+    if (a.feature_id != b.feature_id) return a.feature_id < b.feature_id;
+    return a.product_version < b.product_version;
+  });
+  return query::page(std::move(out), q.limit, q.skip, stats);
+}
+
+}  // namespace usagedb

@@ -1,0 +1,25 @@
+#include "lib/store/append_buffer.h"
+
+namespace usagedb {
+
+AppendBuffer::AppendBuffer(uint32_t capacity)
+    : capacity_(capacity), chunks_(new std::unique_ptr<RowCodes[]>[(capacity + kChunkRows - 1) / kChunkRows]) {}
+
+void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::string_view metadata) {
+  std::unique_ptr<RowCodes[]>& chunk = chunks_[size_ >> kChunkBits];
+  if (chunk == nullptr) {
+    const uint32_t rows = capacity_ - (size_ & ~kChunkMask) < kChunkRows ? capacity_ - (size_ & ~kChunkMask) : kChunkRows;
+    chunk.reset(new RowCodes[rows]);
+  }
+  chunk[size_ & kChunkMask] = row;
+  event_ids_.add(event_id);
+  metadata_.add(metadata);
+  ++size_;
+}
+
+size_t AppendBuffer::memory_bytes() const {
+  const size_t chunks = (size_ + kChunkRows - 1) / kChunkRows;
+  return chunks * kChunkRows * sizeof(RowCodes) + event_ids_.size() * 24 + metadata_.size() * 24;
+}
+
+}  // namespace usagedb

@@ -1,0 +1,81 @@
+#include "lib/store/dictionary.h"
+
+#include <cstring>
+
+#include "lib/util/hash.h"
+
+namespace usagedb {
+
+size_t Dictionary::CodeHash::operator()(std::string_view s) const { return hash::hash64(s); }
+
+Dictionary::Dictionary()
+    : index_(0, CodeHash{this}, CodeEq{this}), blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
+  for (uint32_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
+}
+
+Dictionary::~Dictionary() {
+  for (uint32_t i = 0; i < kMaxBlocks; ++i) delete[] blocks_[i].load(std::memory_order_relaxed);
+}
+
+const char* Dictionary::copy_bytes(std::string_view s) {
+  if (s.empty()) return "";
+  if (s.size() > kArenaChunk / 4) {
+    chunks_.emplace_back(new char[s.size()]);
+    std::memcpy(chunks_.back().get(), s.data(), s.size());
+    bytes_ += s.size();
+    return chunks_.back().get();
+  }
+  if (chunk_left_ < s.size()) {
+    chunks_.emplace_back(new char[kArenaChunk]);
+    chunk_pos_ = chunks_.back().get();
+    chunk_left_ = kArenaChunk;
+    bytes_ += kArenaChunk;
+  }
+  char* out = chunk_pos_;
+  std::memcpy(out, s.data(), s.size());
+  chunk_pos_ += s.size();
+  chunk_left_ -= s.size();
+  return out;
+}
+
+uint32_t Dictionary::intern_locked(std::string_view s) {
+  auto it = index_.find(s);
+  if (it != index_.end()) return *it;
+  const uint32_t code = size_.load(std::memory_order_relaxed);
+  Entry* block = blocks_[code >> kBlockBits].load(std::memory_order_relaxed);
+  if (block == nullptr) {
+    block = new Entry[kBlockSize];
+    blocks_[code >> kBlockBits].store(block, std::memory_order_release);
+  }
+  block[code & kBlockMask] = Entry{copy_bytes(s), static_cast<uint32_t>(s.size())};
+  size_.store(code + 1, std::memory_order_release);
+  index_.insert(code);
+  return code;
+}
+
+uint32_t Dictionary::intern(std::string_view s) {
+  MutexLock lock(&mu_);
+  return intern_locked(s);
+}
+
+void Dictionary::intern_many(std::span<const std::string_view> values, uint32_t* codes) {
+  MutexLock lock(&mu_);
+  for (size_t i = 0; i < values.size(); ++i) codes[i] = intern_locked(values[i]);
+}
+
+std::optional<uint32_t> Dictionary::find(std::string_view s) const {
+  ReaderMutexLock lock(&mu_);
+  auto it = index_.find(s);
+  if (it == index_.end()) return std::nullopt;
+  return *it;
+}
+
+size_t Dictionary::memory_bytes() const {
+  ReaderMutexLock lock(&mu_);
+  const uint32_t n = size_.load(std::memory_order_relaxed);
+  const size_t blocks = (n + kBlockSize - 1) / kBlockSize;
+  return bytes_ + blocks * kBlockSize * sizeof(Entry) + kMaxBlocks * sizeof(void*) +
+         index_.capacity() * (sizeof(uint32_t) + 1);
+}
+
+}  // namespace usagedb

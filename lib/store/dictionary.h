@@ -1,0 +1,108 @@
+// Dictionary: the store-wide encoding of one string column (users, features,
+// versions, event types, sessions) as dense uint32 codes.
+//
+// Codes are assigned in first-seen order and never reused, so codes stored in
+// immutable parts stay valid forever and parts of every partition share them.
+// Queries work on codes and turn them back into strings only for the final
+// rows.
+//
+//   uint32_t code = dict.intern("feature_16");
+//   std::optional<uint32_t> c = dict.find("feature_16");   // == code
+//   std::string_view s = dict.lookup(code);                 // "feature_16"
+//
+// Thread-safety: intern() and find() may be called concurrently (an internal
+// Mutex guards the hash index). lookup() takes no lock: it may run
+// concurrently with intern() for any code the caller obtained through a
+// synchronizing operation (a published part or buffer row), since entries are
+// written once into storage that never moves.
+#ifndef USAGEDB_STORE_DICTIONARY_H_
+#define USAGEDB_STORE_DICTIONARY_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "lib/util/mutex.h"
+
+namespace usagedb {
+
+class Dictionary {
+ public:
+  Dictionary();
+  Dictionary(const Dictionary&) = delete;
+  Dictionary& operator=(const Dictionary&) = delete;
+  ~Dictionary();
+
+  // The code of `s`, assigning the next code when `s` is new.
+  uint32_t intern(std::string_view s) ABSL_LOCKS_EXCLUDED(mu_);
+  // intern() for many strings under one lock acquisition: codes[i] = intern(values[i]).
+  void intern_many(std::span<const std::string_view> values, uint32_t* codes) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The code of `s`, or nullopt when it was never interned.
+  std::optional<uint32_t> find(std::string_view s) const ABSL_LOCKS_EXCLUDED(mu_);
+
+  // The string of `code`. REQUIRES: code < size() (see thread-safety above).
+  std::string_view lookup(uint32_t code) const {
+    const Entry* block = blocks_[code >> kBlockBits].load(std::memory_order_acquire);
+    return block[code & kBlockMask].view();
+  }
+
+  // Number of codes assigned so far.
+  uint32_t size() const { return size_.load(std::memory_order_acquire); }
+
+  // Heap bytes held: strings, code table and hash index.
+  size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  static constexpr uint32_t kBlockBits = 16;
+  static constexpr uint32_t kBlockSize = 1u << kBlockBits;
+  static constexpr uint32_t kBlockMask = kBlockSize - 1;
+  static constexpr uint32_t kMaxBlocks = 1u << (32 - kBlockBits);
+  static constexpr size_t kArenaChunk = 256 * 1024;
+
+  struct Entry {
+    const char* data;
+    uint32_t size;
+    std::string_view view() const { return {data, size}; }
+  };
+
+  // Hash and equality over codes that look the string up, so the index holds
+  // 4-byte codes rather than string copies; transparent for string_view keys.
+  struct CodeHash {
+    using is_transparent = void;
+    const Dictionary* dict;
+    size_t operator()(uint32_t code) const { return (*this)(dict->lookup(code)); }
+    size_t operator()(std::string_view s) const;
+  };
+  struct CodeEq {
+    using is_transparent = void;
+    const Dictionary* dict;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, std::string_view b) const { return dict->lookup(a) == b; }
+    bool operator()(std::string_view a, uint32_t b) const { return a == dict->lookup(b); }
+  };
+
+  uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  const char* copy_bytes(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable Mutex mu_;
+  absl::flat_hash_set<uint32_t, CodeHash, CodeEq> index_ ABSL_GUARDED_BY(mu_);
+  // Two-level code table: fixed array of block pointers, blocks never move.
+  std::unique_ptr<std::atomic<Entry*>[]> blocks_;
+  std::atomic<uint32_t> size_{0};
+  // String bytes: chunks that never move; large strings get their own chunk.
+  std::vector<std::unique_ptr<char[]>> chunks_ ABSL_GUARDED_BY(mu_);
+  char* chunk_pos_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t chunk_left_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_STORE_DICTIONARY_H_

@@ -1,0 +1,19 @@
+// The one place usagedb hashes bytes: xxHash (XXH3), for hash tables and for
+// the checksums of persisted data. Pure functions, thread-safe.
+#ifndef USAGEDB_UTIL_HASH_H_
+#define USAGEDB_UTIL_HASH_H_
+
+#include <cstdint>
+#include <string_view>
+
+namespace usagedb::hash {
+
+// XXH3 64-bit hash of `bytes`.
+uint64_t hash64(std::string_view bytes);
+
+// Checksum of persisted bytes (XXH3 64-bit with a fixed seed).
+uint64_t checksum(std::string_view bytes);
+
+}  // namespace usagedb::hash
+
+#endif  // USAGEDB_UTIL_HASH_H_

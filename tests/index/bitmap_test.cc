@@ -1,0 +1,87 @@
+#include "lib/index/bitmap.h"
+
+#include <set>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "lib/gen/random.h"
+
+namespace usagedb {
+namespace {
+
+std::vector<uint32_t> values(const Bitmap& b) {
+  std::vector<uint32_t> out;
+  b.for_each([&](uint32_t v) { out.push_back(v); });
+  return out;
+}
+
+TEST(Bitmap, AddIterateAndSetOperationsMatchStdSet) {
+  gen::Random random(3);
+  std::set<uint32_t> a_ref, b_ref;
+  Bitmap a, b;
+  for (int i = 0; i < 20000; ++i) {
+    // Mix sparse values with dense runs so array, bitset and run containers all appear.
+    const uint32_t v = random.chance(0.5) ? static_cast<uint32_t>(random.uniform(1u << 31)) : 70000 + i;
+    a.add(v);
+    a_ref.insert(v);
+    if (random.chance(0.5)) {
+      b.add(v);
+      b_ref.insert(v);
+    }
+  }
+  a.seal();
+  EXPECT_EQ(values(a), std::vector<uint32_t>(a_ref.begin(), a_ref.end()));
+  EXPECT_EQ(a.cardinality(), a_ref.size());
+  EXPECT_EQ(a.and_cardinality(b), b_ref.size());
+  Bitmap c = Bitmap::intersection(a, b);
+  EXPECT_EQ(values(c), std::vector<uint32_t>(b_ref.begin(), b_ref.end()));
+  EXPECT_EQ(a.range_cardinality(70000, 80000), static_cast<uint64_t>(std::distance(
+                                                   a_ref.lower_bound(70000), a_ref.lower_bound(80000))));
+}
+
+TEST(Bitmap, UnionOfMany) {
+  std::vector<Bitmap> parts(10);
+  std::set<uint32_t> ref;
+  for (uint32_t i = 0; i < 10; ++i) {
+    for (uint32_t v = i; v < 5000; v += 7 + i) {
+      parts[i].add(v);
+      ref.insert(v);
+    }
+  }
+  std::vector<const Bitmap*> ptrs;
+  for (const Bitmap& p : parts) ptrs.push_back(&p);
+  EXPECT_EQ(values(Bitmap::union_of(ptrs)), std::vector<uint32_t>(ref.begin(), ref.end()));
+  EXPECT_TRUE(Bitmap::union_of({}).empty());
+}
+
+TEST(Bitmap, FromRange) {
+  Bitmap r = Bitmap::from_range(5, 10);
+  EXPECT_EQ(values(r), (std::vector<uint32_t>{5, 6, 7, 8, 9}));
+  EXPECT_TRUE(Bitmap::from_range(10, 10).empty());
+}
+
+TEST(Bitmap, SerializeRoundTrip) {
+  Bitmap b;
+  for (uint32_t v = 0; v < 100000; v += 3) b.add(v);
+  b.add(1u << 30);
+  b.seal();
+  const std::string bytes = b.serialize();
+  auto back = Bitmap::deserialize(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(*back == b);
+}
+
+TEST(Bitmap, DeserializeRejectsGarbageAndTruncation) {
+  Bitmap b;
+  for (uint32_t v = 0; v < 1000; ++v) b.add(v * 5);
+  const std::string bytes = b.serialize();
+  auto truncated = Bitmap::deserialize(std::string_view(bytes).substr(0, bytes.size() / 2));
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kDataLoss);
+  auto garbage = Bitmap::deserialize("this is not a bitmap at all");
+  EXPECT_EQ(garbage.status().code(), absl::StatusCode::kDataLoss);
+  auto trailing = Bitmap::deserialize(bytes + "x");
+  EXPECT_EQ(trailing.status().code(), absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace usagedb

@@ -1,0 +1,32 @@
+// gtest printers for the public row types, so a failed comparison shows the
+// rows rather than bytes.
+#ifndef USAGEDB_TESTS_TESTUTIL_PRINTERS_H_
+#define USAGEDB_TESTS_TESTUTIL_PRINTERS_H_
+
+#include <ostream>
+
+#include "usagedb/usagedb.h"
+
+namespace usagedb {
+
+inline void PrintTo(const UserFeatureUsageRow& r, std::ostream* os) {
+  *os << "{" << r.user_id << ", " << r.feature_id << ", " << r.product_version << ", " << r.usage_count << ", "
+      << format_timestamp(r.first_usage) << ", " << format_timestamp(r.last_usage) << "}";
+}
+inline void PrintTo(const FeatureUsageSummaryRow& r, std::ostream* os) {
+  *os << "{" << r.feature_id << ", " << r.product_version << ", " << r.total_events << ", " << r.unique_users
+      << ", " << r.unique_sessions << ", " << format_timestamp(r.first_seen) << ", " << format_timestamp(r.last_seen)
+      << "}";
+}
+inline void PrintTo(const FeatureUsageTimelineRow& r, std::ostream* os) {
+  *os << "{" << format_timestamp(r.period) << ", " << r.feature_id << ", " << r.events << ", " << r.unique_users
+      << "}";
+}
+inline void PrintTo(const IngestReport& r, std::ostream* os) {
+  *os << "{successful=" << r.successful_rows << ", quarantined=" << r.quarantined_rows
+      << ", duplicate=" << r.duplicate_rows << "}";
+}
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_TESTS_TESTUTIL_PRINTERS_H_

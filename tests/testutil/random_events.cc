@@ -1,0 +1,133 @@
+#include "tests/testutil/random_events.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace usagedb::testing {
+namespace {
+
+Timestamp at(const char* text) { return parse_timestamp(text).value(); }
+
+}  // namespace
+
+RandomEvents::RandomEvents(uint64_t seed) : random_(seed) {
+  // Byte order corner cases: uppercase sorts before lowercase, a prefix
+  // before its extensions, multi-byte UTF-8 after ASCII.
+  users_ = {"user_1", "user_2", "user_10", "User_1", "u", "usér_ü", "用户_7", "😀", "user with space", "a\"quote"};
+  for (int i = 0; i < 30; ++i) users_.push_back(absl::StrCat("user_", 100 + i));
+  features_ = {"feature_1", "feature_10", "feature_2", "Feature_1", "f", "fé", "機能", "feature,comma", "z"};
+  for (int i = 0; i < 6; ++i) features_.push_back(absl::StrCat("feature_", 20 + i));
+  for (int major = 0; major < 3; ++major) {
+    for (int minor = 0; minor < 8; ++minor) versions_.push_back(absl::StrCat(major + 1, ".", minor, ".", minor % 3));
+  }
+  versions_.push_back("2.0.0-beta");
+  versions_.push_back("v2");
+  event_types_ = {"view", "click", "feature_used", "error", "Ünïcode"};
+  sessions_ = {"", "session_1", "session_2", "session_3", "séssion", "s"};
+  for (int i = 0; i < 20; ++i) sessions_.push_back(absl::StrCat("session_", 100 + i));
+  anchors_ = {
+      at("1970-01-01 00:00:00"), at("1970-01-04 23:59:59"), at("1970-01-05 00:00:00"),
+      at("2023-12-31 23:59:59"), at("2024-01-01 00:00:00"), at("2024-02-28 12:00:00"),
+      at("2024-02-29 23:59:59"), at("2024-03-01 00:00:00"), at("2025-03-30 23:59:59"),  // a Sunday
+      at("2025-03-31 00:00:00"),                                                          // a Monday
+      at("2025-06-30 23:00:00"), at("2025-07-01 00:00:00"), at("2105-12-31 23:59:59"),
+      at("2105-12-01 00:00:00"), at("2000-02-29 10:00:00"),
+  };
+}
+
+Timestamp RandomEvents::timestamp() {
+  const Timestamp anchor = anchors_[random_.uniform(anchors_.size())];
+  int64_t s = anchor.time_since_epoch().count();
+  switch (random_.uniform(4)) {
+    case 0: break;                                       // identical timestamps
+    case 1: s += random_.range(-3, 3); break;            // across a boundary
+    case 2: s += random_.range(-2 * 86400, 2 * 86400); break;
+    default: s += random_.range(-40 * 86400, 40 * 86400); break;
+  }
+  s = std::clamp<int64_t>(s, kMinTimestamp.time_since_epoch().count(), kMaxTimestamp.time_since_epoch().count());
+  return Timestamp{std::chrono::seconds{s}};
+}
+
+OwnedEvent RandomEvents::event() {
+  OwnedEvent e;
+  const uint64_t kind = random_.uniform(10);
+  if (kind == 0) {
+    e.event_id = "";
+  } else if (kind == 1 && !issued_ids_.empty()) {
+    e.event_id = issued_ids_[random_.uniform(issued_ids_.size())];  // a retry, maybe in another month
+  } else {
+    e.event_id = absl::StrCat("evt_", next_id_++);
+    issued_ids_.push_back(e.event_id);
+  }
+  // A few heavy users and features, the rest spread out.
+  e.user_id = users_[random_.chance(0.3) ? random_.uniform(3) : random_.uniform(users_.size())];
+  e.feature_id = features_[random_.chance(0.3) ? random_.uniform(2) : random_.uniform(features_.size())];
+  e.product_version = versions_[random_.uniform(versions_.size())];
+  e.event_type = event_types_[random_.uniform(event_types_.size())];
+  e.timestamp = timestamp();
+  e.session_id = sessions_[random_.uniform(sessions_.size())];
+  e.metadata = random_.chance(0.5) ? "" : absl::StrCat(R"({"device":"d)", random_.uniform(3), R"("})");
+  return e;
+}
+
+std::vector<OwnedEvent> RandomEvents::events(size_t n) {
+  std::vector<OwnedEvent> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.push_back(event());
+  return out;
+}
+
+std::optional<std::string> RandomEvents::maybe(const std::vector<std::string>& pool, double p_absent) {
+  if (random_.chance(p_absent)) return std::nullopt;
+  if (random_.chance(0.05)) return std::string("no_such_value");
+  if (random_.chance(0.02)) return std::string("");
+  return pool[random_.uniform(pool.size())];
+}
+
+std::optional<Timestamp> RandomEvents::maybe_date() {
+  if (random_.chance(0.5)) return std::nullopt;
+  Timestamp t = timestamp();
+  if (random_.chance(0.5)) t = std::chrono::floor<std::chrono::days>(t);  // a whole date
+  return t;
+}
+
+void RandomEvents::paging(std::optional<uint64_t>* limit, std::optional<uint64_t>* skip) {
+  if (random_.chance(0.3)) *limit = random_.uniform(6);
+  if (random_.chance(0.3)) *skip = random_.uniform(6);
+}
+
+UserFeatureUsageQuery RandomEvents::user_query() {
+  UserFeatureUsageQuery q;
+  q.user_id = maybe(users_, 0.05);
+  q.feature_id = maybe(features_, 0.6);
+  q.product_version = maybe(versions_, 0.8);
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+FeatureUsageSummaryQuery RandomEvents::summary_query() {
+  FeatureUsageSummaryQuery q;
+  q.feature_id = maybe(features_, 0.6);
+  q.product_version = maybe(versions_, 0.8);
+  q.event_type = maybe(event_types_, 0.7);
+  q.start_date = maybe_date();
+  q.end_date = maybe_date();
+  if (q.start_date && q.end_date && *q.end_date < *q.start_date) std::swap(q.start_date, q.end_date);
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+FeatureUsageTimelineQuery RandomEvents::timeline_query() {
+  FeatureUsageTimelineQuery q;
+  constexpr Granularity kAll[] = {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth};
+  q.granularity = kAll[random_.uniform(4)];
+  q.feature_id = maybe(features_, 0.6);
+  q.product_version = maybe(versions_, 0.8);
+  q.event_type = maybe(event_types_, 0.7);
+  q.start_date = maybe_date();
+  q.end_date = maybe_date();
+  if (q.start_date && q.end_date && *q.end_date < *q.start_date) std::swap(q.start_date, q.end_date);
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+}  // namespace usagedb::testing

@@ -1,0 +1,48 @@
+// Reference: a deliberately plain implementation of the feature_events table
+// and the SPEC's three endpoints, written to follow the ClickHouse SQL of
+// SPEC section 2 literally (filter, GROUP BY with std::map, ORDER BY,
+// LIMIT skip, limit), with SPEC 1.3's dedup applied on insert. Differential
+// tests compare EventStore against it on random data.
+#ifndef USAGEDB_TESTS_TESTUTIL_REFERENCE_H_
+#define USAGEDB_TESTS_TESTUTIL_REFERENCE_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "usagedb/usagedb.h"
+
+namespace usagedb::testing {
+
+// An Event that owns its strings.
+struct OwnedEvent {
+  std::string event_id, user_id, feature_id, product_version, event_type;
+  Timestamp timestamp;
+  std::string session_id, metadata;
+
+  static OwnedEvent from(const Event& e);
+  Event view() const;
+};
+
+class Reference {
+ public:
+  explicit Reference(bool deduplicate = true) : deduplicate_(deduplicate) {}
+
+  // Inserts per SPEC 1.3; false when skipped as a duplicate.
+  bool record(const Event& e);
+  const std::vector<OwnedEvent>& events() const { return events_; }
+
+  QueryResult<UserFeatureUsageRow> user_feature_usage(const UserFeatureUsageQuery& q) const;
+  QueryResult<FeatureUsageSummaryRow> feature_usage_summary(const FeatureUsageSummaryQuery& q) const;
+  QueryResult<FeatureUsageTimelineRow> feature_usage_timeline(const FeatureUsageTimelineQuery& q) const;
+
+ private:
+  bool deduplicate_;
+  std::vector<OwnedEvent> events_;
+  std::set<std::pair<int, std::string>> seen_;  // (yyyymm, event_id)
+};
+
+}  // namespace usagedb::testing
+
+#endif  // USAGEDB_TESTS_TESTUTIL_REFERENCE_H_

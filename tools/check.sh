@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Builds usagedb and passes every test: the one command CI runs (.ci/run).
+#
+#   1. installs missing Debian packages (tools/install_deps.sh)
+#   2. release build: the GoogleTest suite under ctest, the examples, and an
+#      application built against the installed package with find_package(usagedb)
+#   3. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   4. the concurrency tests under ThreadSanitizer, built with clang and
+#      -Wthread-safety so the locking annotations are checked by the compiler
+#
+# Build trees go to build/check-*; nothing outside build/ is written.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+USAGEDB_WITH_CLANG=1 tools/install_deps.sh
+
+step "release build"
+cmake -S . -B build/check-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build/check-release -j "$jobs"
+ctest --test-dir build/check-release -j "$jobs" --output-on-failure --timeout 600
+build/check-release/examples/quickstart
+
+step "install and find_package(usagedb)"
+rm -rf build/check-install build/check-consumer
+cmake --install build/check-release --prefix "$root/build/check-install" >/dev/null
+cmake -S examples/find_package -B build/check-consumer -G Ninja -DCMAKE_PREFIX_PATH="$root/build/check-install" >/dev/null
+cmake --build build/check-consumer
+build/check-consumer/app
+
+step "AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build/check-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+  -DUSAGEDB_BUILD_BENCHMARKS=OFF -DUSAGEDB_INSTALL=OFF >/dev/null
+cmake --build build/check-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/check-asan -j "$jobs" --output-on-failure --timeout 900
+
+step "ThreadSanitizer (clang, -Wthread-safety)"
+CXX=clang++ cmake -S . -B build/check-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wthread-safety -Werror=thread-safety" \
+  -DUSAGEDB_BUILD_BENCHMARKS=OFF -DUSAGEDB_BUILD_EXAMPLES=OFF -DUSAGEDB_BUILD_TOOLS=OFF -DUSAGEDB_INSTALL=OFF >/dev/null
+cmake --build build/check-tsan -j "$jobs" --target usagedb_tests
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+  build/check-tsan/tests/usagedb_tests --gtest_filter='Concurrency*:*Concurrent*'
+
+step "all checks passed"

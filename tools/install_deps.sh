@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages usagedb builds with, only those that are missing.
+# Uses sudo when not run as root. Safe to run repeatedly.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libabsl-dev libsimdjson-dev libroaring-dev libxxhash-dev libzstd-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+# clang provides libFuzzer for the NDJSON fuzz target; optional for the main build.
+if [[ "${USAGEDB_WITH_CLANG:-0}" == 1 ]]; then packages+=(clang); fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "usagedb: installing missing packages: ${missing[*]}" >&2
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  if ! command -v sudo >/dev/null; then
+    echo "usagedb: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
