@@ -1,0 +1,310 @@
+#include "peer_sql.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace usagedb::bench {
+namespace {
+
+constexpr const char kTsFormat[] = "'%Y-%m-%d %H:%M:%S'";
+
+bool is_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+int days_in_month(int y, int m) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+// Which parameters each endpoint takes; anything else set in EndpointParams is an error.
+struct Accepts {
+  bool user_id = false, event_type = false, dates = false, granularity = false;
+};
+
+absl::Status check_accepted(std::string_view endpoint, const EndpointParams& p, Accepts a) {
+  auto reject = [&](const char* name) {
+    return absl::InvalidArgumentError(std::string(endpoint) + ": unknown parameter '" + name +
+                                      "' (this endpoint does not take it)");
+  };
+  if (!a.user_id && p.user_id) return reject("user_id");
+  if (!a.event_type && p.event_type) return reject("event_type");
+  if (!a.dates && p.start_date) return reject("start_date");
+  if (!a.dates && p.end_date) return reject("end_date");
+  if (!a.granularity && p.granularity) return reject("granularity");
+  return absl::OkStatus();
+}
+
+std::string ts_literal(Dialect d, const std::string& normalized) {
+  // `normalized` is "YYYY-MM-DD HH:MM:SS" (validated), so it needs no escaping.
+  if (d == Dialect::kClickHouse) return "toDateTime('" + normalized + "', 'UTC')";
+  return "TIMESTAMP '" + normalized + "'";
+}
+
+std::string ts_column(Dialect d) { return d == Dialect::kClickHouse ? "timestamp" : "\"timestamp\""; }
+
+// " AND col = 'v'" for each string filter that is set, then the date range.
+absl::StatusOr<std::string> where_clause(Dialect d, const EndpointParams& p) {
+  std::string w = " WHERE 1=1";
+  auto eq = [&](const char* col, const std::optional<std::string>& v) {
+    if (v) w += std::string(" AND ") + col + " = " + sql_string_literal(d, *v);
+  };
+  eq("feature_id", p.feature_id);
+  eq("product_version", p.product_version);
+  eq("event_type", p.event_type);
+  if (p.start_date) {
+    absl::StatusOr<std::string> s = normalize_datetime_param("start_date", *p.start_date);
+    if (!s.ok()) return s.status();
+    w += " AND " + ts_column(d) + " >= " + ts_literal(d, *s);
+  }
+  if (p.end_date) {
+    absl::StatusOr<std::string> e = normalize_datetime_param("end_date", *p.end_date);
+    if (!e.ok()) return e.status();
+    w += " AND " + ts_column(d) + " < " + ts_literal(d, *e);
+  }
+  return w;
+}
+
+// SPEC 2.4: LIMIT skip, limit; skip alone skips with no limit.
+std::string limit_clause(Dialect d, const EndpointParams& p) {
+  if (!p.limit && !p.skip) return "";
+  if (d == Dialect::kClickHouse) {
+    if (p.limit) {
+      return " LIMIT " + std::to_string(p.skip.value_or(0)) + ", " + std::to_string(*p.limit);
+    }
+    return " OFFSET " + std::to_string(*p.skip);
+  }
+  // DuckDB takes LIMIT/OFFSET as BIGINT: clamp (no table holds 2^63 rows).
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  std::string out;
+  if (p.limit) out += " LIMIT " + std::to_string(std::min(*p.limit, kMax));
+  if (p.skip) out += " OFFSET " + std::to_string(std::min(*p.skip, kMax));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<Dialect> dialect_for_peer(std::string_view peer_name) {
+  if (peer_name == "chdb" || peer_name == "clickhouse") return Dialect::kClickHouse;
+  if (peer_name == "duckdb") return Dialect::kDuckDB;
+  return absl::InvalidArgumentError("no SQL dialect for peer '" + std::string(peer_name) + "'");
+}
+
+std::string sql_string_literal(Dialect dialect, std::string_view value) {
+  std::string out;
+  out.reserve(value.size() + 2);
+  if (dialect == Dialect::kClickHouse) {
+    out += '\'';
+    for (const char ch : value) {
+      const auto c = static_cast<unsigned char>(ch);
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '\'') {
+        out += "\\'";
+      } else if (c < 0x20 || c == 0x7F) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02X", c);
+        out += buf;
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    out += '\'';
+    return out;
+  }
+  // DuckDB: standard SQL literal; NUL bytes spliced in with chr(0).
+  out += '\'';
+  for (char c : value) {
+    if (c == '\'') {
+      out += "''";
+    } else if (c == '\0') {
+      out += "' || chr(0) || '";
+    } else {
+      out += c;
+    }
+  }
+  out += '\'';
+  if (value.find('\0') != std::string_view::npos) out = "(" + out + ")";
+  return out;
+}
+
+absl::StatusOr<std::string> normalize_datetime_param(std::string_view name,
+                                                     std::string_view value) {
+  auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(std::string(name) + ": '" + std::string(value) +
+                                      "' is not a valid DateTime (" + std::string(why) + ")");
+  };
+  std::string_view date = value, time = "00:00:00";
+  if (value.size() == 19) {
+    if (value[10] != ' ') return bad("expected YYYY-MM-DD HH:MM:SS or YYYY-MM-DD");
+    date = value.substr(0, 10);
+    time = value.substr(11);
+  } else if (value.size() != 10) {
+    return bad("expected YYYY-MM-DD HH:MM:SS or YYYY-MM-DD");
+  }
+  if (date[4] != '-' || date[7] != '-' || !is_digits(date.substr(0, 4)) ||
+      !is_digits(date.substr(5, 2)) || !is_digits(date.substr(8, 2)) || time[2] != ':' ||
+      time[5] != ':' || !is_digits(time.substr(0, 2)) || !is_digits(time.substr(3, 2)) ||
+      !is_digits(time.substr(6, 2))) {
+    return bad("expected YYYY-MM-DD HH:MM:SS or YYYY-MM-DD");
+  }
+  const int y = to_int(date.substr(0, 4)), mo = to_int(date.substr(5, 2)),
+            d = to_int(date.substr(8, 2));
+  const int h = to_int(time.substr(0, 2)), mi = to_int(time.substr(3, 2)),
+            s = to_int(time.substr(6, 2));
+  if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) return bad("no such date");
+  if (h > 23 || mi > 59 || s > 59) return bad("no such time of day");
+  if (y < 1970 || y > 2105) return bad("outside 1970-01-01 00:00:00..2105-12-31 23:59:59");
+  return std::string(date) + " " + std::string(time);
+}
+
+absl::StatusOr<std::string> user_feature_usage_sql(Dialect d, const EndpointParams& p) {
+  if (absl::Status s = check_accepted("user_feature_usage", p,
+                                      {.user_id = true, .event_type = false, .dates = false,
+                                       .granularity = false});
+      !s.ok()) {
+    return s;
+  }
+  std::string where;
+  if (!p.user_id) {
+    where = " WHERE 0=1";  // the seed's `AND 0=1`: no user_id, no rows
+  } else {
+    where = " WHERE user_id = " + sql_string_literal(d, *p.user_id);
+    if (p.feature_id) where += " AND feature_id = " + sql_string_literal(d, *p.feature_id);
+    if (p.product_version) {
+      where += " AND product_version = " + sql_string_literal(d, *p.product_version);
+    }
+  }
+  std::string sql;
+  if (d == Dialect::kClickHouse) {
+    sql =
+        "SELECT user_id, feature_id, product_version, count() AS usage_count, "
+        "min(timestamp) AS first_usage, max(timestamp) AS last_usage FROM feature_events" +
+        where +
+        " GROUP BY user_id, feature_id, product_version"
+        " ORDER BY usage_count DESC, feature_id ASC, product_version ASC";
+  } else {
+    sql = std::string(
+              "SELECT user_id, feature_id, product_version, count(*) AS usage_count, "
+              "strftime(min(\"timestamp\"), ") + kTsFormat + ") AS first_usage, "
+          "strftime(max(\"timestamp\"), " + kTsFormat + ") AS last_usage FROM feature_events" +
+          where +
+          " GROUP BY user_id, feature_id, product_version"
+          " ORDER BY usage_count DESC, feature_id ASC, product_version ASC";
+  }
+  return sql + limit_clause(d, p);
+}
+
+absl::StatusOr<std::string> feature_usage_summary_sql(Dialect d, const EndpointParams& p) {
+  if (absl::Status s = check_accepted("feature_usage_summary", p,
+                                      {.user_id = false, .event_type = true, .dates = true,
+                                       .granularity = false});
+      !s.ok()) {
+    return s;
+  }
+  absl::StatusOr<std::string> where = where_clause(d, p);
+  if (!where.ok()) return where.status();
+  std::string sql;
+  if (d == Dialect::kClickHouse) {
+    sql =
+        "SELECT feature_id, product_version, count() AS total_events, "
+        "uniqExact(user_id) AS unique_users, uniqExact(session_id) AS unique_sessions, "
+        "min(timestamp) AS first_seen, max(timestamp) AS last_seen FROM feature_events" +
+        *where +
+        " GROUP BY feature_id, product_version"
+        " ORDER BY total_events DESC, feature_id ASC, product_version ASC";
+  } else {
+    // session_id is NOT NULL ('' when absent), so count(DISTINCT) counts the empty session as
+    // one value, as uniqExact does.
+    sql = std::string(
+              "SELECT feature_id, product_version, count(*) AS total_events, "
+              "count(DISTINCT user_id) AS unique_users, count(DISTINCT session_id) AS "
+              "unique_sessions, strftime(min(\"timestamp\"), ") + kTsFormat + ") AS first_seen, "
+          "strftime(max(\"timestamp\"), " + kTsFormat + ") AS last_seen FROM feature_events" +
+          *where +
+          " GROUP BY feature_id, product_version"
+          " ORDER BY total_events DESC, feature_id ASC, product_version ASC";
+  }
+  return sql + limit_clause(d, p);
+}
+
+absl::StatusOr<std::string> feature_usage_timeline_sql(Dialect d, const EndpointParams& p) {
+  if (absl::Status s = check_accepted("feature_usage_timeline", p,
+                                      {.user_id = false, .event_type = true, .dates = true,
+                                       .granularity = true});
+      !s.ok()) {
+    return s;
+  }
+  const std::string g = p.granularity.value_or("day");
+  std::string bucket;
+  if (d == Dialect::kClickHouse) {
+    if (g == "hour") bucket = "toStartOfHour";
+    else if (g == "day") bucket = "toStartOfDay";
+    else if (g == "week") bucket = "toMonday";  // clamps to 1970-01-01 by itself (Date range)
+    else if (g == "month") bucket = "toStartOfMonth";
+  } else {
+    const std::string ts = ts_column(d);
+    if (g == "hour") bucket = "date_trunc('hour', " + ts + ")";
+    else if (g == "day") bucket = "date_trunc('day', " + ts + ")";
+    // ISO weeks start on Monday; ClickHouse's toMonday never goes before 1970-01-01.
+    else if (g == "week") {
+      bucket = "greatest(date_trunc('week', " + ts + "), TIMESTAMP '1970-01-01 00:00:00')";
+    } else if (g == "month") {
+      bucket = "date_trunc('month', " + ts + ")";
+    }
+  }
+  if (bucket.empty()) {
+    return absl::InvalidArgumentError("granularity: '" + g +
+                                      "' is not one of hour, day, week, month");
+  }
+  absl::StatusOr<std::string> where = where_clause(d, p);
+  if (!where.ok()) return where.status();
+  std::string sql;
+  if (d == Dialect::kClickHouse) {
+    // toDateTime(x, 'UTC'): the SPEC's toDateTime(x), pinned to UTC whatever the session's zone.
+    sql = "SELECT toDateTime(" + bucket + "(timestamp), 'UTC') AS period, feature_id, "
+          "count() AS events, uniqExact(user_id) AS unique_users FROM feature_events" +
+          *where +
+          " GROUP BY period, feature_id ORDER BY period ASC, feature_id ASC";
+  } else {
+    sql = std::string("SELECT strftime(period_ts, ") + kTsFormat + ") AS period, feature_id, "
+          "events, unique_users FROM (SELECT CAST(" + bucket + " AS TIMESTAMP) AS period_ts, "
+          "feature_id, count(*) AS events, count(DISTINCT user_id) AS unique_users "
+          "FROM feature_events" + *where +
+          " GROUP BY period_ts, feature_id) ORDER BY period_ts ASC, feature_id ASC";
+  }
+  return sql + limit_clause(d, p);
+}
+
+absl::StatusOr<std::string> endpoint_sql(Dialect dialect, std::string_view endpoint,
+                                         const EndpointParams& p) {
+  if (endpoint == "user_feature_usage") return user_feature_usage_sql(dialect, p);
+  if (endpoint == "feature_usage_summary") return feature_usage_summary_sql(dialect, p);
+  if (endpoint == "feature_usage_timeline") return feature_usage_timeline_sql(dialect, p);
+  return absl::NotFoundError("unknown endpoint '" + std::string(endpoint) +
+                             "' (expected user_feature_usage, feature_usage_summary or "
+                             "feature_usage_timeline)");
+}
+
+}  // namespace usagedb::bench
