@@ -12,6 +12,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "benchmark/benchmark.h"
 #include "lib/gen/generator.h"
+#include "lib/store/part_builder.h"
+#include "lib/store/snapshot.h"
 #include "usagedb/usagedb.h"
 
 namespace usagedb {
@@ -132,6 +134,28 @@ void BM_RecordEventsBatch(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events.size()));
 }
 BENCHMARK(BM_RecordEventsBatch)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// Sealing: sorting a buffer's rows into a part and building its indexes.
+void BM_PartBuild(benchmark::State& state) {
+  const auto& events = generated().events;
+  const size_t rows = static_cast<size_t>(state.range(0));
+  Dictionaries dicts;
+  std::vector<RowCodes> codes;
+  for (size_t i = 0; i < rows && i < events.size(); ++i) {
+    const Event& e = events[i];
+    codes.push_back(RowCodes{static_cast<uint32_t>(e.timestamp.time_since_epoch().count()),
+                             dicts.feature.intern(e.feature_id), dicts.version.intern(e.product_version),
+                             dicts.user.intern(e.user_id), dicts.event_type.intern(e.event_type),
+                             dicts.session.intern(e.session_id)});
+  }
+  for (auto _ : state) {
+    PartBuilder builder(codes.size());
+    for (size_t i = 0; i < codes.size(); ++i) builder.add(codes[i], events[i].event_id, events[i].metadata);
+    benchmark::DoNotOptimize(std::move(builder).finish(1, 202501, dicts.feature, dicts.version));
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * codes.size()));
+}
+BENCHMARK(BM_PartBuild)->Arg(16384)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
 template <typename Query>
 void run_query(benchmark::State& state, Query query) {

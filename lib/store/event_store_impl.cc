@@ -67,33 +67,56 @@ EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events) {
   IngestReport report;
   bool version_changed = false;
-  // Buffers written by this call, published once at the end.
-  std::vector<PartitionWriter*> touched;
+
+  // Pass 1: route each event to its month's partition and drop duplicates.
+  std::vector<const Event*> accepted;
+  std::vector<PartitionWriter*> target;
+  accepted.reserve(events.size());
+  target.reserve(events.size());
   PartitionWriter* last = nullptr;
   for (const Event& e : events) {
-    const int64_t seconds = e.timestamp.time_since_epoch().count();
-    const uint32_t month = civil::month_id(seconds);
+    const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
     PartitionWriter* p = last != nullptr && last->month == month ? last : &partition_locked(month, &version_changed);
-    if (p != last) {
-      if (touched.empty() || touched.back() != p) touched.push_back(p);
-      last = p;
-    }
+    last = p;
     if (options_.deduplicate && !e.event_id.empty() && !p->event_ids.insert(e.event_id)) {
       ++report.duplicate_rows;
       continue;
     }
-    const RowCodes row{
-        static_cast<uint32_t>(seconds),         dictionaries_.feature.intern(e.feature_id),
-        dictionaries_.version.intern(e.product_version), dictionaries_.user.intern(e.user_id),
-        dictionaries_.event_type.intern(e.event_type),   dictionaries_.session.intern(e.session_id),
-    };
-    p->buffer->append(row, e.event_id, e.metadata);
-    ++report.successful_rows;
+    accepted.push_back(&e);
+    target.push_back(p);
+  }
+
+  // Pass 2: encode the strings one dictionary at a time, so each dictionary's
+  // lock is taken once per batch and its hash table stays hot in cache.
+  const size_t n = accepted.size();
+  std::vector<RowCodes> rows(n);
+  std::vector<std::string_view> values(n);
+  std::vector<uint32_t> codes(n);
+  const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
+    for (size_t i = 0; i < n; ++i) values[i] = accepted[i]->*field;
+    dict.intern_many(values, codes.data());
+    for (size_t i = 0; i < n; ++i) rows[i].*column = codes[i];
+  };
+  encode(&Event::feature_id, dictionaries_.feature, &RowCodes::feature);
+  encode(&Event::product_version, dictionaries_.version, &RowCodes::version);
+  encode(&Event::user_id, dictionaries_.user, &RowCodes::user);
+  encode(&Event::event_type, dictionaries_.event_type, &RowCodes::event_type);
+  encode(&Event::session_id, dictionaries_.session, &RowCodes::session);
+
+  // Pass 3: append to the buffers, sealing full ones; publish once at the end.
+  std::vector<PartitionWriter*> touched;
+  for (size_t i = 0; i < n; ++i) {
+    const Event& e = *accepted[i];
+    PartitionWriter* p = target[i];
+    if (touched.empty() || touched.back() != p) touched.push_back(p);
+    rows[i].timestamp = static_cast<uint32_t>(e.timestamp.time_since_epoch().count());
+    p->buffer->append(rows[i], e.event_id, e.metadata);
     if (p->buffer->full()) {
       seal_locked(*p);
       version_changed = true;
     }
   }
+  report.successful_rows = n;
   for (PartitionWriter* p : touched) p->buffer->publish();
   if (version_changed) install_version_locked();
   return report;

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
+#include "lib/util/hash.h"
 
 namespace usagedb {
 namespace {
@@ -27,27 +28,38 @@ absl::flat_hash_map<uint32_t, uint32_t> string_ranks(const std::vector<RowCodes>
   return rank;
 }
 
-// Builds value -> rows bitmaps for one column (rows ascending).
+// Builds value -> rows bitmaps for one column by a counting sort: rows come
+// out ascending per value without sorting (a comparison sort of (value, row)
+// pairs was the most expensive step of sealing).
 BitmapIndex build_index(const std::vector<uint32_t>& column) {
-  std::vector<uint64_t> pairs(column.size());
+  absl::flat_hash_map<uint32_t, uint32_t> slot_of;  // value -> dense slot
+  std::vector<uint32_t> slots(column.size());
+  std::vector<uint32_t> values;
   for (uint32_t row = 0; row < column.size(); ++row) {
-    pairs[row] = (static_cast<uint64_t>(column[row]) << 32) | row;
+    auto [it, inserted] = slot_of.try_emplace(column[row], static_cast<uint32_t>(values.size()));
+    if (inserted) values.push_back(column[row]);
+    slots[row] = it->second;
   }
-  std::sort(pairs.begin(), pairs.end());
+  std::vector<uint32_t> begin(values.size() + 1, 0);
+  for (const uint32_t slot : slots) ++begin[slot + 1];
+  for (size_t i = 1; i < begin.size(); ++i) begin[i] += begin[i - 1];
+  std::vector<uint32_t> rows(column.size());
+  std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+  for (uint32_t row = 0; row < column.size(); ++row) rows[next[slots[row]]++] = row;
   BitmapIndex index;
-  std::vector<uint32_t> rows;
-  for (size_t i = 0; i < pairs.size();) {
-    const uint32_t code = static_cast<uint32_t>(pairs[i] >> 32);
-    rows.clear();
-    for (; i < pairs.size() && static_cast<uint32_t>(pairs[i] >> 32) == code; ++i) {
-      rows.push_back(static_cast<uint32_t>(pairs[i]));
-    }
-    Bitmap b = Bitmap::from_sorted(rows);
+  index.reserve(values.size());
+  for (size_t slot = 0; slot < values.size(); ++slot) {
+    Bitmap b = Bitmap::from_sorted(std::span<const uint32_t>(rows.data() + begin[slot], begin[slot + 1] - begin[slot]));
     b.seal();
-    index.emplace(code, std::move(b));
+    index.emplace(values[slot], std::move(b));
   }
   return index;
 }
+
+// Hashes metadata strings with xxHash (std::hash of string_view is slower).
+struct ViewHash {
+  size_t operator()(std::string_view s) const { return hash::hash64(s); }
+};
 
 }  // namespace
 
@@ -99,7 +111,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   StringColumn::Builder event_ids;
   StringColumn::Builder metadata_values;
   event_ids.reserve(n, n * 12);
-  absl::flat_hash_map<std::string_view, uint32_t> metadata_codes;
+  absl::flat_hash_map<std::string_view, uint32_t, ViewHash> metadata_codes;
   for (size_t out = 0; out < n; ++out) {
     const uint32_t in = keys[out].input;
     const RowCodes& r = rows_[in];
