@@ -60,6 +60,23 @@ class EventStore {
   // Makes everything recorded so far durable (a no-op for in-memory stores).
   virtual absl::Status flush() = 0;
 
+  // ---- Maintenance --------------------------------------------------------
+
+  // Seals every buffer and merges each partition's parts into one (like
+  // ClickHouse's OPTIMIZE TABLE ... FINAL). Readers are never blocked;
+  // writers only while the merged parts are installed.
+  virtual absl::Status compact() = 0;
+
+  // Retention: removes every partition (month) before `yyyymm` (e.g. 202501
+  // keeps January 2025 and later). Returns the number of events removed.
+  // InvalidArgumentError when `yyyymm` is not a month of the DateTime range.
+  virtual absl::StatusOr<uint64_t> drop_partitions_before(uint32_t yyyymm) = 0;
+
+  // GDPR erasure: removes every event of `user_id` from every partition, its
+  // event_ids from the dedup index and its string from the user dictionary.
+  // Returns the number of events removed (0 for an unknown user).
+  virtual absl::StatusOr<uint64_t> delete_user(std::string_view user_id) = 0;
+
   // ---- The endpoints (SPEC section 2) ------------------------------------
   // InvalidArgumentError naming the parameter for a bad request: end_date
   // before start_date.

@@ -34,9 +34,10 @@ struct Options {
   // unsealed rows per query. REQUIRES: >= 1.
   size_t part_rows = 16384;
 
-  // Merge small parts of a partition into larger ones in a background thread
-  // (like MergeTree). When false, merges run only in EventStore::compact().
-  bool background_merges = true;
+  // Seal full buffers into parts and merge small parts into larger ones
+  // (like MergeTree) on a background thread. When false, sealing happens on
+  // the writing thread and merges only in EventStore::compact().
+  bool background_threads = true;
 };
 
 }  // namespace usagedb

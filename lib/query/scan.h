@@ -35,8 +35,8 @@ void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& 
   if (f.matches_nothing()) return;
   constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
   for (const PartitionView& partition : snapshot.partitions()) {
-    if (!f.window.overlaps_month(partition.state->month)) continue;
-    for (const auto& part : partition.state->parts) {
+    if (!f.window.overlaps_month(partition.month())) continue;
+    for (const auto& part : partition.parts()) {
       const RowRange range = f.window.covers(*part) ? RowRange{0, part->rows()}
                                                      : part->time_range(f.window.begin, f.window.end);
       if (range.empty()) continue;
@@ -60,12 +60,12 @@ void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& 
         for (uint32_t row = range.begin; row < range.end; ++row) visit_row(row);
       }
     }
-    partition.state->buffer->for_each_chunk(partition.buffer_rows, [&](std::span<const RowCodes> chunk) {
+    partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
       for (const RowCodes& r : chunk) {
         if (f.accepts(r)) visit(r);
       }
     });
-    stats.read_rows(partition.buffer_rows, kBytesPerRow);
+    stats.read_rows(partition.buffered_rows(), kBytesPerRow);
   }
 }
 

@@ -46,7 +46,7 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
 
   absl::flat_hash_map<uint64_t, Usage> groups;
   for (const PartitionView& partition : snapshot.partitions()) {
-    for (const auto& part : partition.state->parts) {
+    for (const auto& part : partition.parts()) {
       const Bitmap* rows = part->user_rows(user.code);
       if (rows == nullptr) continue;
       Bitmap narrowed;
@@ -71,15 +71,14 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       });
       stats.read_rows(n, kBytesPerRow);
     }
-    const uint32_t buffered = partition.buffer_rows;
-    partition.state->buffer->for_each_chunk(buffered, [&](std::span<const RowCodes> chunk) {
+    partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
       for (const RowCodes& r : chunk) {
         if (r.user == user.code && feature.accepts(r.feature) && version.accepts(r.version)) {
           groups[group_key(r.feature, r.version)].add(r.timestamp);
         }
       }
     });
-    stats.read_rows(buffered, sizeof(uint32_t));
+    stats.read_rows(partition.buffered_rows(), sizeof(uint32_t));
   }
 
   std::vector<UserFeatureUsageRow> out;

@@ -6,6 +6,8 @@
 
 namespace usagedb {
 
+const char Dictionary::kErased[] = "";
+
 size_t Dictionary::CodeHash::operator()(std::string_view s) const { return hash::hash64(s); }
 
 Dictionary::Dictionary()
@@ -18,7 +20,8 @@ Dictionary::~Dictionary() {
 }
 
 const char* Dictionary::copy_bytes(std::string_view s) {
-  if (s.empty()) return "";
+  static const char kEmpty[] = "";
+  if (s.empty()) return kEmpty;
   if (s.size() > kArenaChunk / 4) {
     chunks_.emplace_back(new char[s.size()]);
     std::memcpy(chunks_.back().get(), s.data(), s.size());
@@ -61,6 +64,15 @@ uint32_t Dictionary::intern(std::string_view s) {
 void Dictionary::intern_many(std::span<const std::string_view> values, uint32_t* codes) {
   MutexLock lock(&mu_);
   for (size_t i = 0; i < values.size(); ++i) codes[i] = intern_locked(values[i]);
+}
+
+void Dictionary::erase(uint32_t code) {
+  MutexLock lock(&mu_);
+  Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
+  if (e.data == kErased) return;
+  index_.erase(code);  // hashes through the entry, so before overwriting it
+  std::memset(const_cast<char*>(e.data), 0, e.size);
+  e = Entry{kErased, 0};
 }
 
 std::optional<uint32_t> Dictionary::find(std::string_view s) const {

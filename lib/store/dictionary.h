@@ -53,6 +53,14 @@ class Dictionary {
     return block[code & kBlockMask].view();
   }
 
+  // Erases the string of `code` (GDPR): its bytes are overwritten, find()
+  // no longer returns it, interning the same string again assigns a new
+  // code, and lookup(code) returns "". REQUIRES: code < size(), and no
+  // thread calls lookup(code) concurrently (queries never look up the codes
+  // of the user dictionary, the only one erased from).
+  void erase(uint32_t code) ABSL_LOCKS_EXCLUDED(mu_);
+  bool erased(uint32_t code) const { return lookup(code).data() == kErased; }
+
   // Number of codes assigned so far.
   uint32_t size() const { return size_.load(std::memory_order_acquire); }
 
@@ -65,6 +73,8 @@ class Dictionary {
   static constexpr uint32_t kBlockMask = kBlockSize - 1;
   static constexpr uint32_t kMaxBlocks = 1u << (32 - kBlockBits);
   static constexpr size_t kArenaChunk = 256 * 1024;
+
+  static const char kErased[];
 
   struct Entry {
     const char* data;

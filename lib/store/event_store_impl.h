@@ -1,8 +1,11 @@
 // EventStoreImpl: the engine behind usagedb::EventStore.
 //
-// Writers (record_event, record_events) serialize on write_mu_: they dedup,
-// encode strings through the store-wide dictionaries, append rows to the
-// partition's AppendBuffer and seal a full buffer into an immutable Part.
+// Writers (record_event(s), maintenance) serialize on write_mu_: they dedup,
+// encode strings through the store-wide dictionaries and append rows to the
+// partition's AppendBuffer. A full buffer is frozen and handed to the
+// background thread, which sorts it into an immutable Part (so the writer's
+// core keeps ingesting) and merges small parts MergeTree-style.
+//
 // Readers never take write_mu_: a query copies the current Version under
 // version_mu_ (a pointer copy) and reads parts and published buffer rows
 // without locks, so queries neither block writers nor each other.
@@ -11,16 +14,20 @@
 #ifndef USAGEDB_STORE_EVENT_STORE_IMPL_H_
 #define USAGEDB_STORE_EVENT_STORE_IMPL_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
-#include "lib/util/mutex.h"
 #include "lib/store/append_buffer.h"
 #include "lib/store/dedup_index.h"
 #include "lib/store/snapshot.h"
+#include "lib/util/mutex.h"
 #include "usagedb/event_store.h"
 
 namespace usagedb {
@@ -34,6 +41,10 @@ class EventStoreImpl final : public EventStore {
   absl::StatusOr<IngestReport> record_events(std::span<const Event> events) override;
   absl::Status flush() override;
 
+  absl::Status compact() override;
+  absl::StatusOr<uint64_t> drop_partitions_before(uint32_t yyyymm) override;
+  absl::StatusOr<uint64_t> delete_user(std::string_view user_id) override;
+
   absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
       const UserFeatureUsageQuery& query) const override;
   absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> feature_usage_summary(
@@ -44,22 +55,55 @@ class EventStoreImpl final : public EventStore {
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);
 
+  // Waits until the background thread has nothing left to do (tests).
+  void wait_for_background_work() ABSL_LOCKS_EXCLUDED(write_mu_);
+
  private:
   // The writer's state of one monthly partition.
   struct PartitionWriter {
     uint32_t month = 0;
     std::vector<std::shared_ptr<const Part>> parts;
+    // Full buffers whose parts are being built, oldest first, each with the
+    // part id it will get.
+    std::vector<std::pair<std::shared_ptr<const AppendBuffer>, uint64_t>> sealing;
     std::shared_ptr<AppendBuffer> buffer;
     DedupIndex event_ids;
+  };
+
+  // A unit of background work.
+  struct SealTask {
+    uint32_t month;
+    std::shared_ptr<const AppendBuffer> buffer;
+    uint64_t part_id;
+  };
+  struct MergeTask {
+    uint32_t month;
+    std::vector<std::shared_ptr<const Part>> inputs;
   };
 
   // Stores already-validated events. REQUIRES: write_mu_ held.
   IngestReport append_locked(std::span<const Event> events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Sorts the buffer's rows into a new part and starts an empty buffer.
+  std::shared_ptr<AppendBuffer> new_buffer() const;
+  // Freezes the partition's full buffer: queued for the background thread,
+  // or sorted into a part right here when there is no background thread or
+  // it is already behind.
   void seal_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Seals every non-empty buffer and builds every queued part, inline.
+  void seal_all_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::shared_ptr<const Part> build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month) const;
+  std::shared_ptr<const Part> merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id,
+                                          uint32_t month) const;
+  // Replaces `inputs` by `merged` in partition `month`; false (and no change)
+  // when the partition or any input is gone.
+  bool install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
+                            std::shared_ptr<const Part> merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::optional<MergeTask> pick_merge_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Publishes a Version built from the writers' state.
   void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
+
+  void background_loop();
 
   const Options options_;
   Dictionaries dictionaries_;
@@ -67,6 +111,11 @@ class EventStoreImpl final : public EventStore {
   Mutex write_mu_;
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_part_id_ ABSL_GUARDED_BY(write_mu_) = 1;
+  // Background thread state.
+  std::condition_variable_any work_cv_;  // waits on write_mu_
+  bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(write_mu_) = false;  // the thread is working outside the lock
+  std::thread background_;
 
   mutable Mutex version_mu_;
   std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(version_mu_);

@@ -1,11 +1,12 @@
 // Version and Snapshot: the consistent view of a store a query reads.
 //
-// A Version is an immutable list of partitions, each with its sealed parts
-// and its current append buffer; the writer installs a new Version whenever
-// a partition appears or a buffer is sealed into a part. A Snapshot pins one
-// Version and the number of published rows of each buffer at the moment the
-// query started, so the query sees exactly the events recorded before it,
-// however long it runs and whatever writers do meanwhile.
+// A Version is an immutable list of partitions, each with its sealed parts,
+// the full buffers whose parts are being built in the background, and its
+// current append buffer. The writer installs a new Version whenever that
+// list changes (a partition appears, a buffer fills, a part is built or
+// merged). A Snapshot pins one Version and the number of published rows of
+// each buffer at the moment the query started, so the query sees exactly the
+// events recorded before it, however long it runs and whatever writers do.
 //
 // Thread-safety: Version and Snapshot are immutable once built.
 #ifndef USAGEDB_STORE_SNAPSHOT_H_
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "lib/store/append_buffer.h"
@@ -29,33 +31,42 @@ struct Dictionaries {
   Dictionary version;
   Dictionary event_type;
   Dictionary session;
-
-  const Dictionary& get(Column c) const {
-    switch (c) {
-      case Column::kUser: return user;
-      case Column::kFeature: return feature;
-      case Column::kVersion: return version;
-      case Column::kEventType: return event_type;
-      case Column::kSession: return session;
-    }
-    return user;
-  }
 };
 
 struct PartitionState {
-  uint32_t month = 0;                               // yyyymm
-  std::vector<std::shared_ptr<const Part>> parts;   // oldest first
-  std::shared_ptr<const AppendBuffer> buffer;       // never null
+  uint32_t month = 0;                                       // yyyymm
+  std::vector<std::shared_ptr<const Part>> parts;
+  std::vector<std::shared_ptr<const AppendBuffer>> sealing;  // full, becoming parts
+  std::shared_ptr<const AppendBuffer> buffer;               // never null
 };
 
 struct Version {
   std::vector<PartitionState> partitions;  // ascending by month
 };
 
+// Rows [0, rows) of one buffer.
+struct BufferView {
+  const AppendBuffer* buffer;
+  uint32_t rows;
+};
+
 // One partition as a query sees it.
 struct PartitionView {
   const PartitionState* state;
-  uint32_t buffer_rows;  // published buffer rows when the snapshot was taken
+  std::vector<BufferView> buffers;  // sealing buffers, then the active one
+
+  uint32_t month() const { return state->month; }
+  const std::vector<std::shared_ptr<const Part>>& parts() const { return state->parts; }
+  uint64_t buffered_rows() const {
+    uint64_t n = 0;
+    for (const BufferView& b : buffers) n += b.rows;
+    return n;
+  }
+  // Calls f(std::span<const RowCodes>) over every unsealed row.
+  template <typename F>
+  void for_each_buffered(F&& f) const {
+    for (const BufferView& b : buffers) b.buffer->for_each_chunk(b.rows, f);
+  }
 };
 
 class Snapshot {
@@ -64,7 +75,10 @@ class Snapshot {
       : dictionaries_(dictionaries), version_(std::move(version)) {
     partitions_.reserve(version_->partitions.size());
     for (const PartitionState& p : version_->partitions) {
-      partitions_.push_back(PartitionView{&p, p.buffer->published_rows()});
+      PartitionView view{&p, {}};
+      for (const auto& b : p.sealing) view.buffers.push_back(BufferView{b.get(), b->published_rows()});
+      view.buffers.push_back(BufferView{p.buffer.get(), p.buffer->published_rows()});
+      partitions_.push_back(std::move(view));
     }
   }
 

@@ -59,6 +59,21 @@ TEST(Concurrency, WritersAndReaders) {
       }
     });
   }
+  // Maintenance racing with both: compaction, and deleting a user nobody
+  // else writes, which rewrites parts the writers' rows live in.
+  threads.emplace_back([&] {
+    int round = 0;
+    while (!done.load()) {
+      const std::string victim = absl::StrCat("victim_", round++);
+      Event e{.event_id = "", .user_id = victim, .feature_id = "f0", .product_version = "1.0",
+              .event_type = "view", .timestamp = Timestamp{std::chrono::seconds{1735689600 + round}}};
+      ASSERT_TRUE(store->record_event(e).ok());
+      ASSERT_TRUE(store->compact().ok());
+      auto removed = store->delete_user(victim);
+      ASSERT_TRUE(removed.ok());
+      ASSERT_EQ(*removed, 1u);
+    }
+  });
   for (int w = 0; w < kWriters; ++w) threads[w].join();
   done = true;
   for (size_t i = kWriters; i < threads.size(); ++i) threads[i].join();

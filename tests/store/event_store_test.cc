@@ -2,6 +2,7 @@
 // endpoints on small hand-checked data.
 #include "usagedb/event_store.h"
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testutil/printers.h"
@@ -194,6 +195,95 @@ TEST(EventStore, TimelineBucketsWeeksFromMondayAndClampsAtEpoch) {
 
 TEST(EventStore, OpenRejectsBadOptions) {
   EXPECT_EQ(EventStore::open({.part_rows = 0}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace usagedb
+
+namespace usagedb {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<Event> sample_events(std::vector<std::string>* storage) {
+  // Three months, three users, ids evt_0.. .
+  std::vector<Event> events;
+  storage->reserve(600);
+  for (int i = 0; i < 300; ++i) {
+    storage->push_back(absl::StrCat("evt_", i));
+    events.push_back(Event{.event_id = storage->back(),
+                           .user_id = i % 3 == 0 ? "alice" : (i % 3 == 1 ? "bob" : "carol"),
+                           .feature_id = i % 2 ? "search" : "export", .product_version = "1.0",
+                           .event_type = "view",
+                           .timestamp = Timestamp{std::chrono::seconds{1735689600 + i * 26000}}});
+  }
+  return events;
+}
+
+uint64_t total_events(EventStore& store) {
+  uint64_t n = 0;
+  auto summary = store.feature_usage_summary({});
+  for (const auto& row : summary->rows) n += row.total_events;
+  return n;
+}
+
+TEST(EventStoreMaintenance, CompactKeepsEveryAnswer) {
+  auto store = EventStore::open({.part_rows = 8}).value();
+  std::vector<std::string> storage;
+  const auto events = sample_events(&storage);
+  ASSERT_TRUE(store->record_events(events).ok());
+  const auto before = store->feature_usage_summary({})->rows;
+  const auto usage_before = store->user_feature_usage({.user_id = "bob"})->rows;
+  ASSERT_TRUE(store->compact().ok());
+  EXPECT_EQ(store->feature_usage_summary({})->rows, before);
+  EXPECT_EQ(store->user_feature_usage({.user_id = "bob"})->rows, usage_before);
+  // Dedup still knows every id after compaction.
+  EXPECT_EQ(store->record_events(events)->duplicate_rows, events.size());
+}
+
+TEST(EventStoreMaintenance, DeleteUserRemovesEveryTrace) {
+  auto store = EventStore::open({.part_rows = 16}).value();
+  std::vector<std::string> storage;
+  const auto events = sample_events(&storage);
+  ASSERT_TRUE(store->record_events(events).ok());
+  auto removed = store->delete_user("bob");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 100u);
+  EXPECT_TRUE(store->user_feature_usage({.user_id = "bob"})->rows.empty());
+  EXPECT_EQ(total_events(*store), 200u);
+  auto summary = store->feature_usage_summary({});
+  for (const auto& row : summary->rows) EXPECT_EQ(row.unique_users, 2u);
+  EXPECT_EQ(*store->delete_user("bob"), 0u);
+  EXPECT_EQ(*store->delete_user("nobody"), 0u);
+  // bob's event ids are forgotten too: re-recording them stores them again,
+  // while the others are still duplicates.
+  auto again = store->record_events(events);
+  EXPECT_EQ(again->successful_rows, 100u);
+  EXPECT_EQ(again->duplicate_rows, 200u);
+  EXPECT_EQ(total_events(*store), 300u);
+}
+
+TEST(EventStoreMaintenance, DropPartitionsBefore) {
+  auto store = EventStore::open({.part_rows = 16}).value();
+  std::vector<std::string> storage;
+  const auto events = sample_events(&storage);  // 2025-01 .. 2025-03
+  ASSERT_TRUE(store->record_events(events).ok());
+  auto january = store->feature_usage_summary({.end_date = parse_timestamp("2025-02-01 00:00:00").value()});
+  uint64_t in_january = 0;
+  for (const auto& row : january->rows) in_january += row.total_events;
+  ASSERT_GT(in_january, 0u);
+  auto removed = store->drop_partitions_before(202502);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, in_january);
+  EXPECT_EQ(total_events(*store), 300u - in_january);
+  EXPECT_EQ(*store->drop_partitions_before(202502), 0u);
+  for (uint32_t bad : {202513u, 202500u, 196912u, 999u}) {
+    auto r = store->drop_partitions_before(bad);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("YYYYMM"));
+  }
+  EXPECT_EQ(*store->drop_partitions_before(210601), 300u - in_january);
+  EXPECT_EQ(total_events(*store), 0u);
 }
 
 }  // namespace

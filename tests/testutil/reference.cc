@@ -74,6 +74,23 @@ bool Reference::record(const Event& e) {
   return true;
 }
 
+uint64_t Reference::delete_user(const std::string& user_id) {
+  const size_t before = events_.size();
+  std::erase_if(events_, [&](const OwnedEvent& e) {
+    if (e.user_id != user_id) return false;
+    seen_.erase({yyyymm(e.timestamp), e.event_id});  // a deleted event may be recorded again
+    return true;
+  });
+  return before - events_.size();
+}
+
+uint64_t Reference::drop_partitions_before(int month) {
+  const size_t before = events_.size();
+  std::erase_if(events_, [&](const OwnedEvent& e) { return yyyymm(e.timestamp) < month; });
+  std::erase_if(seen_, [&](const auto& key) { return key.first < month; });
+  return before - events_.size();
+}
+
 QueryResult<UserFeatureUsageRow> Reference::user_feature_usage(const UserFeatureUsageQuery& q) const {
   if (!q.user_id) return limit<UserFeatureUsageRow>({}, q.limit, q.skip);
   std::map<std::tuple<std::string, std::string, std::string>, UserFeatureUsageRow> groups;

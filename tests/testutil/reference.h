@@ -32,6 +32,9 @@ class Reference {
   // Inserts per SPEC 1.3; false when skipped as a duplicate.
   bool record(const Event& e);
   const std::vector<OwnedEvent>& events() const { return events_; }
+  // EventStore::delete_user and drop_partitions_before, literally.
+  uint64_t delete_user(const std::string& user_id);
+  uint64_t drop_partitions_before(int yyyymm);
 
   QueryResult<UserFeatureUsageRow> user_feature_usage(const UserFeatureUsageQuery& q) const;
   QueryResult<FeatureUsageSummaryRow> feature_usage_summary(const FeatureUsageSummaryQuery& q) const;
