@@ -41,19 +41,35 @@ const char* Dictionary::copy_bytes(std::string_view s) {
   return out;
 }
 
-uint32_t Dictionary::intern_locked(std::string_view s) {
-  auto it = index_.find(s);
-  if (it != index_.end()) return *it;
+uint32_t Dictionary::append_locked(Entry e) {
   const uint32_t code = size_.load(std::memory_order_relaxed);
   Entry* block = blocks_[code >> kBlockBits].load(std::memory_order_relaxed);
   if (block == nullptr) {
     block = new Entry[kBlockSize];
     blocks_[code >> kBlockBits].store(block, std::memory_order_release);
   }
-  block[code & kBlockMask] = Entry{copy_bytes(s), static_cast<uint32_t>(s.size())};
+  block[code & kBlockMask] = e;
   size_.store(code + 1, std::memory_order_release);
+  return code;
+}
+
+uint32_t Dictionary::intern_locked(std::string_view s) {
+  auto it = index_.find(s);
+  if (it != index_.end()) return *it;
+  const uint32_t code = append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())});
   index_.insert(code);
   return code;
+}
+
+bool Dictionary::restore(std::string_view s, bool erased) {
+  MutexLock lock(&mu_);
+  if (erased) {
+    append_locked(Entry{kErased, 0});
+    return true;
+  }
+  if (index_.contains(s)) return false;
+  index_.insert(append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())}));
+  return true;
 }
 
 uint32_t Dictionary::intern(std::string_view s) {

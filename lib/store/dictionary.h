@@ -61,6 +61,12 @@ class Dictionary {
   void erase(uint32_t code) ABSL_LOCKS_EXCLUDED(mu_);
   bool erased(uint32_t code) const { return lookup(code).data() == kErased; }
 
+  // Restores the next code from a persisted dictionary segment: `s` gets
+  // code size(), or the code is kept unused when `erased`. false (nothing
+  // added) when a live `s` is already present, which a valid segment never
+  // contains.
+  bool restore(std::string_view s, bool erased) ABSL_LOCKS_EXCLUDED(mu_);
+
   // Number of codes assigned so far.
   uint32_t size() const { return size_.load(std::memory_order_acquire); }
 
@@ -99,6 +105,8 @@ class Dictionary {
   };
 
   uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores entry `e` as the next code and publishes it.
+  uint32_t append_locked(Entry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const char* copy_bytes(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable Mutex mu_;

@@ -1,0 +1,68 @@
+#include "lib/storage/dictionary_file.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/storage/framed_file.h"
+#include "lib/util/coding.h"
+#include "lib/util/text.h"
+
+namespace usagedb::storage {
+namespace {
+
+constexpr std::string_view kMagic = "UDBDICT1";
+constexpr uint32_t kVersion = 1;
+
+}  // namespace
+
+std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count) {
+  std::string body;
+  body.push_back(static_cast<char>(column));
+  coding::put_varint64(&body, first_code);
+  coding::put_varint64(&body, count);
+  for (uint32_t code = first_code; code < first_code + count; ++code) {
+    if (dict.erased(code)) {
+      coding::put_varint64(&body, 1);
+      continue;
+    }
+    const std::string_view s = dict.lookup(code);
+    coding::put_varint64(&body, static_cast<uint64_t>(s.size()) << 1);
+    body.append(s);
+  }
+  return frame_file(kMagic, kVersion, body);
+}
+
+absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view bytes, std::string_view path) {
+  auto framed = unframe_file(bytes, kMagic, kVersion, path);
+  if (!framed.ok()) return framed.status();
+  auto loss = [&](std::string_view what) {
+    return absl::DataLossError(absl::StrCat(text::absl_view(path), ": ", text::absl_view(what)));
+  };
+  std::string_view in = framed->body;
+  if (in.empty() || static_cast<unsigned char>(in[0]) > static_cast<unsigned char>(Column::kSession)) {
+    return loss("bad column");
+  }
+  DictionarySegment segment{static_cast<Column>(in[0]), 0, {}, {}};
+  in.remove_prefix(1);
+  uint64_t count;
+  if (!coding::get_varint64(&in, &segment.first_code) || !coding::get_varint64(&in, &count)) {
+    return loss("truncated header");
+  }
+  if (count > in.size() || segment.first_code + count > (uint64_t{1} << 32)) return loss("bad entry count");
+  segment.strings.reserve(count);
+  segment.erased.reserve(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t tag;
+    if (!coding::get_varint64(&in, &tag)) return loss(absl::StrCat("truncated at entry ", i));
+    const bool erased = tag & 1;
+    const uint64_t length = tag >> 1;
+    if (erased && length != 0) return loss(absl::StrCat("entry ", i, ": erased entry with bytes"));
+    if (length > in.size()) return loss(absl::StrCat("entry ", i, " runs past the end"));
+    segment.strings.push_back(in.substr(0, length));
+    segment.erased.push_back(erased);
+    in.remove_prefix(length);
+  }
+  if (!in.empty()) return loss("trailing bytes");
+  return segment;
+}
+
+}  // namespace usagedb::storage

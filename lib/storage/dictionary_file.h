@@ -1,0 +1,42 @@
+// Dictionary segment files: the strings of codes [first_code, first_code +
+// count) of one store-wide dictionary, appended at each checkpoint so a
+// dictionary of millions of strings is never rewritten for a few new ones
+// (rewritten whole only after a GDPR erase, so erased strings leave the disk).
+//
+// Format (framed_file.h, magic "UDBDICT1", version 1), body:
+//   byte column, varint first_code, varint count,
+//   count x (varint (length << 1 | erased), then `length` bytes unless erased)
+//
+//   std::string bytes = encode_dictionary_segment(Column::kUser, dict, 0, dict.size());
+//   auto segment = decode_dictionary_segment(bytes, path);   // strings view into bytes
+//
+// Thread-safety: pure functions.
+#ifndef USAGEDB_STORAGE_DICTIONARY_FILE_H_
+#define USAGEDB_STORAGE_DICTIONARY_FILE_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/store/dictionary.h"
+#include "lib/store/row.h"
+
+namespace usagedb::storage {
+
+struct DictionarySegment {
+  Column column;
+  uint64_t first_code;
+  std::vector<std::string_view> strings;  // into the decoded bytes
+  std::vector<bool> erased;
+};
+
+// REQUIRES: first_code + count <= dict.size().
+std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count);
+
+absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view bytes, std::string_view path);
+
+}  // namespace usagedb::storage
+
+#endif  // USAGEDB_STORAGE_DICTIONARY_FILE_H_

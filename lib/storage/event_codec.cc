@@ -1,0 +1,92 @@
+#include "lib/storage/event_codec.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/ingest/validate.h"
+#include "lib/util/coding.h"
+#include "lib/util/text.h"
+
+namespace usagedb::storage {
+namespace {
+
+void encode_one(const Event& e, std::string* out) {
+  coding::put_varint64(out, static_cast<uint64_t>(e.timestamp.time_since_epoch().count()));
+  for (std::string_view s : {e.event_id, e.user_id, e.feature_id, e.product_version, e.event_type, e.session_id,
+                             e.metadata}) {
+    coding::put_length_prefixed(out, s);
+  }
+}
+
+absl::Status loss(std::string_view where, std::string_view what) {
+  return absl::DataLossError(absl::StrCat(text::absl_view(where), ": ", text::absl_view(what)));
+}
+
+}  // namespace
+
+void encode_events(std::span<const Event> events, std::string* out) {
+  coding::put_varint64(out, events.size());
+  for (const Event& e : events) encode_one(e, out);
+}
+
+void encode_events(std::span<const Event* const> events, std::string* out) {
+  coding::put_varint64(out, events.size());
+  for (const Event* e : events) encode_one(*e, out);
+}
+
+absl::StatusOr<std::vector<Event>> decode_events(std::string_view bytes, std::string_view where) {
+  uint64_t count;
+  if (!coding::get_varint64(&bytes, &count) || count > bytes.size()) return loss(where, "bad event count");
+  std::vector<Event> events(count);
+  for (uint64_t i = 0; i < count; ++i) {
+    Event& e = events[i];
+    uint64_t seconds;
+    if (!coding::get_varint64(&bytes, &seconds) || seconds > static_cast<uint64_t>(INT64_MAX)) {
+      return loss(where, absl::StrCat("event ", i, ": bad timestamp"));
+    }
+    e.timestamp = Timestamp{std::chrono::seconds{static_cast<int64_t>(seconds)}};
+    for (std::string_view* s : {&e.event_id, &e.user_id, &e.feature_id, &e.product_version, &e.event_type,
+                                &e.session_id, &e.metadata}) {
+      if (!coding::get_length_prefixed(&bytes, s)) return loss(where, absl::StrCat("event ", i, ": truncated"));
+    }
+    if (auto err = validate_event(e)) {
+      return loss(where, absl::StrCat("event ", i, ": ", text::absl_view(err->column), " ", err->message));
+    }
+  }
+  if (!bytes.empty()) return loss(where, "trailing bytes after the events");
+  return events;
+}
+
+void encode_quarantined_row(const QuarantinedRow& row, std::string* out) {
+  coding::put_varint64(out, row.line);
+  coding::put_varint64(out, static_cast<uint64_t>(row.inserted_at.time_since_epoch().count()));
+  coding::put_length_prefixed(out, row.source);
+  coding::put_length_prefixed(out, row.raw);
+  coding::put_length_prefixed(out, row.error);
+  coding::put_varint64(out, row.columns.size());
+  for (const std::string& c : row.columns) coding::put_length_prefixed(out, c);
+}
+
+absl::StatusOr<QuarantinedRow> decode_quarantined_row(std::string_view bytes, std::string_view where) {
+  QuarantinedRow row;
+  uint64_t inserted_at, columns;
+  std::string_view source, raw, error;
+  if (!coding::get_varint64(&bytes, &row.line) || !coding::get_varint64(&bytes, &inserted_at) ||
+      !coding::get_length_prefixed(&bytes, &source) || !coding::get_length_prefixed(&bytes, &raw) ||
+      !coding::get_length_prefixed(&bytes, &error) || !coding::get_varint64(&bytes, &columns) ||
+      columns > bytes.size() || inserted_at > static_cast<uint64_t>(INT64_MAX)) {
+    return loss(where, "malformed quarantined row");
+  }
+  row.inserted_at = Timestamp{std::chrono::seconds{static_cast<int64_t>(inserted_at)}};
+  row.source = std::string(source);
+  row.raw = std::string(raw);
+  row.error = std::string(error);
+  for (uint64_t i = 0; i < columns; ++i) {
+    std::string_view c;
+    if (!coding::get_length_prefixed(&bytes, &c)) return loss(where, "malformed quarantined row columns");
+    row.columns.emplace_back(c);
+  }
+  if (!bytes.empty()) return loss(where, "trailing bytes after the quarantined row");
+  return row;
+}
+
+}  // namespace usagedb::storage

@@ -1,0 +1,64 @@
+#include "lib/storage/event_codec.h"
+
+#include "gtest/gtest.h"
+#include "tests/testutil/random_events.h"
+
+namespace usagedb::storage {
+namespace {
+
+TEST(EventCodec, BatchRoundTrip) {
+  testing::RandomEvents gen(5);
+  const auto owned = gen.events(500);
+  std::vector<Event> events;
+  for (const auto& e : owned) events.push_back(e.view());
+  std::string bytes;
+  encode_events(events, &bytes);
+  auto back = decode_events(bytes, "wal-1 record 0");
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_EQ(back->size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(testing::OwnedEvent::from((*back)[i]).view().user_id, owned[i].user_id);
+    const Event& a = (*back)[i];
+    const Event& b = events[i];
+    EXPECT_TRUE(a.event_id == b.event_id && a.user_id == b.user_id && a.feature_id == b.feature_id &&
+                a.product_version == b.product_version && a.event_type == b.event_type &&
+                a.timestamp == b.timestamp && a.session_id == b.session_id && a.metadata == b.metadata);
+  }
+}
+
+TEST(EventCodec, MalformedOrInvalidBatchesAreDataLoss) {
+  std::string bytes;
+  const Event e{.user_id = "u", .feature_id = "f", .product_version = "1", .event_type = "view",
+                .timestamp = parse_timestamp("2025-01-01 00:00:00").value()};
+  encode_events(std::span<const Event>(&e, 1), &bytes);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_EQ(decode_events(bytes.substr(0, n), "w").status().code(), absl::StatusCode::kDataLoss);
+  }
+  EXPECT_EQ(decode_events(bytes + "x", "w").status().code(), absl::StatusCode::kDataLoss);
+  Event invalid = e;
+  invalid.user_id = "";
+  std::string bad;
+  encode_events(std::span<const Event>(&invalid, 1), &bad);
+  EXPECT_EQ(decode_events(bad, "w").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(EventCodec, QuarantinedRowRoundTrip) {
+  QuarantinedRow row{.source = "events.ndjson", .line = 17, .raw = "{\"user_id\":", .columns = {"user_id", "timestamp"},
+                     .error = "user_id: missing; timestamp: missing",
+                     .inserted_at = parse_timestamp("2026-11-26 10:00:00").value()};
+  std::string bytes;
+  encode_quarantined_row(row, &bytes);
+  auto back = decode_quarantined_row(bytes, "q");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->source, row.source);
+  EXPECT_EQ(back->line, row.line);
+  EXPECT_EQ(back->raw, row.raw);
+  EXPECT_EQ(back->columns, row.columns);
+  EXPECT_EQ(back->error, row.error);
+  EXPECT_EQ(back->inserted_at, row.inserted_at);
+  EXPECT_EQ(decode_quarantined_row(bytes.substr(0, bytes.size() - 1), "q").status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace usagedb::storage
