@@ -55,15 +55,33 @@ inline bool get_varint64(std::string_view* in, uint64_t* v) {
   return false;
 }
 
+// Fixed widths written into a caller's buffer (headers built in place).
+inline void encode_fixed16(char* out, uint16_t v) {
+  out[0] = static_cast<char>(v);
+  out[1] = static_cast<char>(v >> 8);
+}
+
+inline void encode_fixed32(char* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>(v >> (8 * i));
+}
+
+inline void encode_fixed64(char* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (8 * i));
+}
+
+inline uint16_t decode_fixed16(const char* p) {
+  return static_cast<uint16_t>(static_cast<unsigned char>(p[0]) | (static_cast<unsigned char>(p[1]) << 8));
+}
+
 inline void put_fixed32(std::string* out, uint32_t v) {
   char buf[4];
-  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  encode_fixed32(buf, v);
   out->append(buf, 4);
 }
 
 inline void put_fixed64(std::string* out, uint64_t v) {
   char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  encode_fixed64(buf, v);
   out->append(buf, 8);
 }
 

@@ -14,6 +14,10 @@ uint64_t hash64(std::string_view bytes);
 // Checksum of persisted bytes (XXH3 64-bit with a fixed seed).
 uint64_t checksum(std::string_view bytes);
 
+// checksum() of the concatenation `head` + `tail`, without copying them
+// together: a record header checksummed with the payload that follows it.
+uint64_t checksum(std::string_view head, std::string_view tail);
+
 }  // namespace usagedb::hash
 
 #endif  // USAGEDB_UTIL_HASH_H_

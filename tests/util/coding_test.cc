@@ -48,5 +48,28 @@ TEST(Coding, FixedAndLengthPrefixed) {
   EXPECT_FALSE(get_length_prefixed(&short_in, &s));
 }
 
+TEST(Coding, FixedInPlaceIsLittleEndianAndRoundTrips) {
+  char buf[8];
+  encode_fixed16(buf, 0xBEEF);
+  EXPECT_EQ(static_cast<unsigned char>(buf[0]), 0xEF);
+  EXPECT_EQ(static_cast<unsigned char>(buf[1]), 0xBE);
+  EXPECT_EQ(decode_fixed16(buf), 0xBEEF);
+  for (uint16_t v : {0, 1, 0x7FFF, 0x8000, 0xFFFF}) {
+    encode_fixed16(buf, v);
+    EXPECT_EQ(decode_fixed16(buf), v);
+  }
+  encode_fixed32(buf, 0x01020304);
+  EXPECT_EQ(std::string(buf, 4), std::string("\x04\x03\x02\x01", 4));
+  EXPECT_EQ(decode_fixed32(buf), 0x01020304u);
+  encode_fixed64(buf, 0xF0E0D0C0B0A09080ULL);
+  EXPECT_EQ(static_cast<unsigned char>(buf[0]), 0x80);
+  EXPECT_EQ(static_cast<unsigned char>(buf[7]), 0xF0);
+  EXPECT_EQ(decode_fixed64(buf), 0xF0E0D0C0B0A09080ULL);
+  // put_ and encode_ agree.
+  std::string s;
+  put_fixed64(&s, 0xF0E0D0C0B0A09080ULL);
+  EXPECT_EQ(s, std::string(buf, 8));
+}
+
 }  // namespace
 }  // namespace usagedb::coding
