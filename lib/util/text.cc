@@ -33,18 +33,20 @@ std::string excerpt(std::string_view s, size_t max_bytes) {
 }
 
 bool is_valid_utf8(std::string_view s) {
-  // Most values are short ASCII: test 8 bytes at a time before paying for
-  // simdjson's vectorized validator.
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, s.data() + i, 8);
-    if (word & 0x8080808080808080ULL) return simdjson::validate_utf8(s.data(), s.size());
+  // Most strings are short and ASCII: check them 8 bytes at a time here,
+  // which is several times cheaper than simdjson's dispatched call.
+  if (s.size() <= 256) {
+    uint64_t high = 0;
+    size_t i = 0;
+    for (; i + 8 <= s.size(); i += 8) {
+      uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      high |= word;
+    }
+    for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+    if ((high & 0x8080808080808080ull) == 0) return true;
   }
-  for (; i < s.size(); ++i) {
-    if (static_cast<unsigned char>(s[i]) >= 0x80) return simdjson::validate_utf8(s.data(), s.size());
-  }
-  return true;
+  return simdjson::validate_utf8(s.data(), s.size());
 }
 
 }  // namespace usagedb::text

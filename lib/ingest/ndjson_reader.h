@@ -1,0 +1,113 @@
+// NdjsonReader: the NDJSON reader behind make_ndjson_reader()
+// (record_reader.h): one JSON object per line, SPEC 1.1. docs/INGEST.md
+// lists every accepted and rejected form and the error messages.
+//
+// How it reads, and why:
+//   - Lines are found by '\n' first, and every record is exactly one line: a
+//     broken line never affects its neighbours.
+//   - The fast path hands a window of whole lines (up to kWindow bytes) to
+//     simdjson's iterate_many, one stage 1 for many lines, and checks that
+//     each document is exactly one line: it starts at the line's first token
+//     and the next token is the next non-blank line's first one. At the first
+//     document that is not (or any error), the rest of the window is parsed
+//     line by line with iterate(), which decides what is wrong.
+//   - simdjson needs SIMDJSON_PADDING readable bytes after what it parses:
+//     lines are parsed in place in the caller's text, except the last ones of
+//     a chunk, which are copied into a padded scratch buffer.
+//   - Each object's fields are walked once (On Demand). Known keys are
+//     matched on their raw bytes; strings without escapes become views into
+//     the input; strings with escapes are decoded straight into the batch's
+//     StringArena. Values the reader does not keep (unknown keys, wrong
+//     types, metadata objects) are walked completely, because On Demand does
+//     not validate what it skips, and a line with invalid JSON anywhere is
+//     rejected.
+//
+//   auto reader = make_ndjson_reader();
+//   ParsedBatch batch;
+//   size_t used = reader->parse(R"({"user_id":"u1",...})" "\n", /*final=*/false, &batch);
+//
+// Thread-safety: not thread-safe; one reader per input.
+#ifndef USAGEDB_INGEST_NDJSON_READER_H_
+#define USAGEDB_INGEST_NDJSON_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "lib/ingest/json_value.h"
+#include "lib/ingest/record_reader.h"
+#include "lib/ingest/row_builder.h"
+
+namespace usagedb {
+
+class NdjsonReader final : public RecordReader {
+ public:
+  // Bytes of input given to one iterate_many call (and its batch size).
+  static constexpr size_t kWindow = 256 << 10;
+
+  NdjsonReader() {
+#ifdef SIMDJSON_THREADS_ENABLED
+    parser_.threaded = false;  // a window is one batch: no stage 1 thread to start
+#endif
+  }
+
+  size_t parse(std::string_view text, bool final, ParsedBatch* out) override;
+
+ private:
+  using error_code = simdjson::error_code;
+  using Value = simdjson::ondemand::value;
+
+  // ---- Lines (ndjson_reader.cc) ----
+  // Parses the lines in text[pos, end) with iterate_many. Returns where the
+  // first line it could not vouch for starts (end when all went well); the
+  // lines before it are in *out and counted in lines_.
+  size_t parse_window(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
+  // Parses the lines in text[pos, end) one iterate() each.
+  void parse_each_line(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
+  // Parses one non-blank line; `readable` bytes of the text start at it.
+  void parse_line(std::string_view line, size_t readable, uint64_t number, ParsedBatch* out);
+  // Makes room in the parser for documents of `size` bytes; false when it
+  // cannot.
+  bool reserve_parser(size_t size);
+  // Starts reading the object of `line`, which simdjson reads at `start`.
+  void begin_object(std::string_view line, const char* start) {
+    line_ = line;
+    parse_start_ = start;
+    next_backslash_ = nullptr;
+    seen_ = 0;
+    row_.start();
+  }
+
+  // ---- Fields (ndjson_fields.cc) ----
+  // Reads the fields of the line's object into row_. A returned error means
+  // the line is not valid JSON.
+  error_code read_object(simdjson::ondemand::object object, ParsedBatch* out);
+  error_code read_string(TableColumn column, Value& value, ParsedBatch* out);
+  error_code read_timestamp(Value& value, ParsedBatch* out);
+  error_code read_metadata(Value& value, ParsedBatch* out);
+  // Decodes the JSON string `value` whose raw token is `token`.
+  error_code decode_string(Value& value, std::string_view token, ParsedBatch* out, std::string_view* decoded);
+  // Validates a value of the wrong JSON type for `column`, then marks the
+  // column at fault.
+  error_code wrong_type(TableColumn column, Value& value, json::Kind kind, std::string_view expected);
+  // The bytes at `p` (in the buffer simdjson reads) as a view into the input.
+  std::string_view input_view(const char* p, size_t n) const { return {line_.data() + (p - parse_start_), n}; }
+
+  simdjson::ondemand::parser parser_;
+  size_t batch_size_ = kWindow;        // never below the parser's capacity, so it never shrinks
+  std::unique_ptr<char[]> scratch_;    // padded copy of a line near the end of a chunk
+  size_t scratch_capacity_ = 0;
+  uint64_t lines_ = 0;                 // lines consumed so far
+  bool at_start_ = true;               // nothing consumed yet: a BOM may come
+  RowBuilder row_;
+  // The line being read.
+  uint8_t seen_ = 0;                      // known keys seen in its object, by column bit
+  std::string_view line_;                 // the line, in the input
+  const char* parse_start_ = nullptr;     // where simdjson reads it (the input or scratch_)
+  const char* next_backslash_ = nullptr;  // there: the first '\\' not before the string being read
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_INGEST_NDJSON_READER_H_

@@ -1,0 +1,568 @@
+// The NDJSON reader against every rule of SPEC 1.1 (docs/INGEST.md).
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/gen/generator.h"
+#include "lib/ingest/record_reader.h"
+#include "tests/ingest/reader_testing.h"
+
+namespace usagedb {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using testing::OwnedEvent;
+using testing::Parsed;
+using testing::cat;
+
+constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
+constexpr std::string_view kOmit = "<omit>";
+
+// One line of NDJSON: a valid event whose fields are replaced by
+// `overrides` (raw JSON values; kOmit drops the key). Keys that are not
+// columns are appended.
+std::string event_line(std::vector<std::pair<std::string_view, std::string_view>> overrides = {}) {
+  std::vector<std::pair<std::string_view, std::string_view>> fields = {
+      {"event_id", R"("e1")"},
+      {"user_id", R"("u1")"},
+      {"feature_id", R"("f1")"},
+      {"product_version", R"("1.0.0")"},
+      {"event_type", R"("view")"},
+      {"timestamp", R"("2025-05-11 10:23:03")"},
+      {"session_id", R"("s1")"},
+      {"metadata", R"("m")"}};
+  for (const auto& [key, value] : overrides) {
+    bool found = false;
+    for (auto& field : fields) {
+      if (field.first == key) {
+        field.second = value;
+        found = true;
+      }
+    }
+    if (!found) fields.emplace_back(key, value);
+  }
+  std::string line = "{";
+  for (const auto& [key, value] : fields) {
+    if (value == kOmit) continue;
+    if (line.size() > 1) line += ",";
+    line += cat("\"", key, "\":", value);
+  }
+  return line + "}";
+}
+
+OwnedEvent expected_event(uint64_t line) {
+  return OwnedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
+}
+
+Parsed parse(std::string_view text) {
+  auto reader = make_ndjson_reader();
+  return testing::parse_whole(*reader, text);
+}
+
+// The one rejected row of a one-line input.
+RejectedRow rejected_only(std::string_view line) {
+  Parsed p = parse(line);
+  EXPECT_THAT(p.events, IsEmpty()) << line;
+  EXPECT_EQ(p.rejected.size(), 1u) << line;
+  return p.rejected.empty() ? RejectedRow{} : p.rejected[0];
+}
+
+// The one event of a one-line input.
+OwnedEvent event_only(std::string_view line) {
+  Parsed p = parse(line);
+  EXPECT_THAT(p.rejected, IsEmpty()) << line << (p.rejected.empty() ? "" : " -> " + p.rejected[0].error);
+  EXPECT_EQ(p.events.size(), 1u) << line;
+  return p.events.empty() ? OwnedEvent{} : p.events[0];
+}
+
+TEST(NdjsonReader, ReadsEveryColumn) {
+  const OwnedEvent e = event_only(event_line());
+  EXPECT_EQ(e, expected_event(1));
+}
+
+TEST(NdjsonReader, LineEndingsBlankLinesAndLineNumbers) {
+  const std::string text = cat(event_line(), "\r\n", "\n", "   \t \r\n", event_line(), "\n\n", event_line());
+  Parsed p = parse(text);
+  EXPECT_THAT(p.events, ElementsAre(expected_event(1), expected_event(4), expected_event(6)));
+  EXPECT_EQ(p.records, 3u);  // blank lines are not records
+}
+
+TEST(NdjsonReader, RawExcludesTheLineTerminator) {
+  Parsed p = parse("[1]\r\n{\"x\":\n");
+  ASSERT_EQ(p.rejected.size(), 2u);
+  EXPECT_EQ(p.rejected[0].raw, "[1]");
+  EXPECT_EQ(p.rejected[0].line, 1u);
+  EXPECT_EQ(p.rejected[1].raw, "{\"x\":");
+  EXPECT_EQ(p.rejected[1].line, 2u);
+}
+
+TEST(NdjsonReader, EmptyAndBlankInputsHaveNoRecords) {
+  for (const char* text : {"", "\n", "\r\n", "  \n\t\n", "\xEF\xBB\xBF", "\xEF\xBB\xBF\n"}) {
+    Parsed p = parse(text);
+    EXPECT_EQ(p.records, 0u) << text;
+    EXPECT_THAT(p.rejected, IsEmpty()) << text;
+  }
+}
+
+TEST(NdjsonReader, SkipsAByteOrderMarkOnlyAtTheStart) {
+  const std::string bom = "\xEF\xBB\xBF";
+  Parsed p = parse(cat(bom, event_line(), "\n", bom, event_line(), "\n"));
+  EXPECT_THAT(p.events, ElementsAre(expected_event(1)));
+  ASSERT_EQ(p.rejected.size(), 1u);
+  EXPECT_EQ(p.rejected[0].line, 2u);
+  EXPECT_THAT(p.rejected[0].columns, IsEmpty());
+}
+
+TEST(NdjsonReader, IgnoresUnknownKeysOfAnyType) {
+  const OwnedEvent e = event_only(event_line({{"extra", R"({"a":[1,2.5,-3e10,true,false,null,"x\u00e9"]})"},
+                                              {"n", "99999999999999999999999"},
+                                              {"big", "1e400"},
+                                              {"s", R"("\ud83d\ude00")"},
+                                              {"t", "true"}}));
+  EXPECT_EQ(e, expected_event(1));
+}
+
+TEST(NdjsonReader, NullOptionalFieldsAreAbsent) {
+  const OwnedEvent e = event_only(event_line({{"event_id", "null"}, {"session_id", "null"}, {"metadata", "null"}}));
+  EXPECT_EQ(e.event_id, "");
+  EXPECT_EQ(e.session_id, "");
+  EXPECT_EQ(e.metadata, "");
+  const OwnedEvent omitted =
+      event_only(event_line({{"event_id", kOmit}, {"session_id", kOmit}, {"metadata", kOmit}}));
+  EXPECT_EQ(omitted, e);
+}
+
+TEST(NdjsonReader, NullRequiredFieldsAreInvalid) {
+  for (const char* column : {"user_id", "feature_id", "product_version", "event_type", "timestamp"}) {
+    const RejectedRow r = rejected_only(event_line({{column, "null"}}));
+    EXPECT_THAT(r.columns, ElementsAre(column));
+    EXPECT_EQ(r.error, cat(column, ": must not be null"));
+  }
+}
+
+TEST(NdjsonReader, MissingAndEmptyRequiredFields) {
+  for (const char* column : {"user_id", "feature_id", "product_version", "event_type", "timestamp"}) {
+    const RejectedRow missing = rejected_only(event_line({{column, kOmit}}));
+    EXPECT_THAT(missing.columns, ElementsAre(column));
+    EXPECT_EQ(missing.error, cat(column, ": missing"));
+  }
+  for (const char* column : {"user_id", "feature_id", "product_version", "event_type"}) {
+    const RejectedRow empty = rejected_only(event_line({{column, R"("")"}}));
+    EXPECT_THAT(empty.columns, ElementsAre(column));
+    EXPECT_EQ(empty.error, cat(column, ": must not be empty"));
+  }
+  const OwnedEvent e = event_only(event_line({{"event_id", R"("")"}, {"session_id", R"("")"}, {"metadata", R"("")"}}));
+  EXPECT_EQ(e.event_id, "");
+}
+
+TEST(NdjsonReader, MetadataStringObjectArray) {
+  EXPECT_EQ(event_only(event_line({{"metadata", R"("{\"device\":\"desktop\"}")"}})).metadata,
+            R"({"device":"desktop"})");
+  // An object or array is kept as compact JSON text, strings as written.
+  EXPECT_EQ(event_only(event_line({{"metadata", "{ \"a\" : [ 1 , 2.50 , { \"b c\" : \"d  e\\n\" } ] ,\t\"f\":null }"}}))
+                .metadata,
+            R"({"a":[1,2.50,{"b c":"d  e\n"}],"f":null})");
+  EXPECT_EQ(event_only(event_line({{"metadata", "[ ]"}})).metadata, "[]");
+  EXPECT_EQ(event_only(event_line({{"metadata", "{}"}})).metadata, "{}");
+  EXPECT_EQ(event_only(event_line({{"metadata", R"({"q":"say \"hi\" \\"})"}})).metadata, R"({"q":"say \"hi\" \\"})");
+}
+
+TEST(NdjsonReader, MetadataOfAnotherTypeIsInvalid) {
+  for (const auto& [value, type] : std::vector<std::pair<const char*, const char*>>{
+           {"42", "a number"}, {"true", "a boolean"}, {"-1.5", "a number"}}) {
+    const RejectedRow r = rejected_only(event_line({{"metadata", value}}));
+    EXPECT_THAT(r.columns, ElementsAre("metadata"));
+    EXPECT_EQ(r.error, cat("metadata: expected a string, object, array or null, got ", type));
+  }
+}
+
+TEST(NdjsonReader, StringColumnsOfAnotherTypeAreInvalid) {
+  const RejectedRow r = rejected_only(event_line({{"user_id", "7"}}));
+  EXPECT_THAT(r.columns, ElementsAre("user_id"));
+  EXPECT_EQ(r.error, "user_id: expected a string, got a number");
+  const RejectedRow obj = rejected_only(event_line({{"feature_id", R"({"a":1})"}}));
+  EXPECT_EQ(obj.error, "feature_id: expected a string, got an object");
+  const RejectedRow arr = rejected_only(event_line({{"event_type", "[]"}}));
+  EXPECT_EQ(arr.error, "event_type: expected a string, got an array");
+  const RejectedRow opt = rejected_only(event_line({{"session_id", "false"}}));
+  EXPECT_EQ(opt.error, "session_id: expected a string or null, got a boolean");
+  const RejectedRow id = rejected_only(event_line({{"event_id", "12"}}));
+  EXPECT_EQ(id.error, "event_id: expected a string or null, got a number");
+}
+
+TEST(NdjsonReader, TimestampForms) {
+  auto seconds = [](std::string_view value) { return event_only(event_line({{"timestamp", value}})).timestamp; };
+  EXPECT_EQ(seconds(R"("2025-05-11 10:23:03")"), kSeedTime);
+  EXPECT_EQ(seconds(R"("2025-05-11T10:23:03")"), kSeedTime);
+  EXPECT_EQ(seconds(R"("2025-05-11T10:23:03.999Z")"), kSeedTime);
+  EXPECT_EQ(seconds(R"("2025-05-11T12:23:03+02:00")"), kSeedTime);
+  EXPECT_EQ(seconds(R"("2025-05-11T10:23:03\u005a")"), kSeedTime);  // an escaped 'Z'
+  EXPECT_EQ(seconds("1746958983"), kSeedTime);
+  EXPECT_EQ(seconds("0"), 0);
+  EXPECT_EQ(seconds("-0"), 0);
+  EXPECT_EQ(seconds("4291747199"), 4291747199);
+}
+
+TEST(NdjsonReader, InvalidTimestamps) {
+  const std::vector<std::pair<std::string_view, std::string_view>> cases = {
+      {R"("2025-13-01 00:00:00")", "timestamp: '2025-13-01 00:00:00' is not a valid DateTime: month must be 01..12"},
+      {R"("2025-02-29 00:00:00")",
+       "timestamp: '2025-02-29 00:00:00' is not a valid DateTime: day must be 01..28 in that month"},
+      {R"("2025-01-01 24:00:00")", "timestamp: '2025-01-01 24:00:00' is not a valid DateTime: hour must be 00..23"},
+      {R"("1746958983")",
+       "timestamp: '1746958983' is not a valid DateTime: expected YYYY-MM-DD HH:MM:SS or "
+       "YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM]"},
+      {"1.7e9", "timestamp: 1.7e9 is not a whole number of Unix seconds"},
+      {"1746958983.0", "timestamp: 1746958983.0 is not a whole number of Unix seconds"},
+      {"1e400", "timestamp: 1e400 is not a whole number of Unix seconds"},
+      {"-1",
+       "timestamp: -1 seconds is outside the DateTime range 1970-01-01 00:00:00 to 2105-12-31 23:59:59 UTC"},
+      {"4291747200",
+       "timestamp: 4291747200 seconds is outside the DateTime range 1970-01-01 00:00:00 to 2105-12-31 23:59:59 UTC"},
+      {"18446744073709551615",
+       "timestamp: 18446744073709551615 seconds is outside the DateTime range 1970-01-01 00:00:00 to 2105-12-31 "
+       "23:59:59 UTC"},
+      {"-99999999999999999999999",
+       "timestamp: -99999999999999999999999 seconds is outside the DateTime range 1970-01-01 00:00:00 to "
+       "2105-12-31 23:59:59 UTC"},
+      {"true", "timestamp: expected a DateTime string or an integer of Unix seconds, got a boolean"},
+      {"{}", "timestamp: expected a DateTime string or an integer of Unix seconds, got an object"},
+      {R"("1969-12-31T23:59:59Z")",
+       "timestamp: '1969-12-31T23:59:59Z' is outside the DateTime range 1970-01-01 00:00:00 to 2105-12-31 23:59:59 "
+       "UTC"},
+  };
+  for (const auto& [value, error] : cases) {
+    const RejectedRow r = rejected_only(event_line({{"timestamp", value}}));
+    EXPECT_THAT(r.columns, ElementsAre("timestamp")) << value;
+    EXPECT_EQ(r.error, error) << value;
+  }
+}
+
+TEST(NdjsonReader, DecodesEscapes) {
+  const OwnedEvent e = event_only(event_line({{"user_id", R"("a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0000")"},
+                                              {"feature_id", R"("\u4e2d")"}}));
+  EXPECT_EQ(e.user_id, std::string("a\"b\\c/d\n\t\xC3\xA9\xF0\x9F\x98\x80\0", 16));
+  EXPECT_EQ(e.feature_id, "\xE4\xB8\xAD");
+}
+
+TEST(NdjsonReader, ViewsPointIntoTheInputOrTheBatch) {
+  const std::string text = event_line({{"user_id", R"("plain")"}, {"feature_id", R"("esc\naped")"}}) + "\n";
+  auto reader = make_ndjson_reader();
+  ParsedBatch batch;
+  ASSERT_EQ(reader->parse(text, true, &batch), text.size());
+  ASSERT_EQ(batch.events.size(), 1u);
+  const Event& e = batch.events[0];
+  auto inside = [&](std::string_view v) { return v.data() >= text.data() && v.data() + v.size() <= text.data() + text.size(); };
+  EXPECT_TRUE(inside(e.user_id));
+  EXPECT_EQ(e.user_id, "plain");
+  EXPECT_FALSE(inside(e.feature_id));  // decoded into batch.storage
+  EXPECT_EQ(e.feature_id, "esc\naped");
+}
+
+TEST(NdjsonReader, UnicodeKeysAndKeysWithEscapes) {
+  // "user\u005fid" is the key user_id.
+  const OwnedEvent e = event_only(event_line({{"user_id", kOmit}, {"user\\u005fid", R"("u9")"}, {"\u00e9", "1"}}));
+  EXPECT_EQ(e.user_id, "u9");
+  const RejectedRow dup = rejected_only(event_line({{"user\\u005fid", R"("u9")"}}));
+  EXPECT_EQ(dup.error, "user_id: duplicated key");
+}
+
+TEST(NdjsonReader, InvalidUtf8RejectsTheLineAndKeepsItsBytes) {
+  for (const std::string& bad : {std::string("\"u\xff\""), std::string("\"\xC0\xAF\""), std::string("\"\xED\xA0\x80\""),
+                                 std::string("\"\xF4\x90\x80\x80\""), std::string("\"ab\xE2\x82\"")}) {
+    for (const char* column : {"user_id", "unknown"}) {
+      const std::string line = event_line({{column, bad}});
+      const RejectedRow r = rejected_only(line);
+      EXPECT_EQ(r.raw, line);
+      EXPECT_THAT(r.columns, IsEmpty());
+      EXPECT_EQ(r.error, "invalid UTF-8");
+    }
+  }
+}
+
+TEST(NdjsonReader, LoneSurrogatesRejectTheLine) {
+  for (const char* value : {R"("\ud800")", R"("\udc00")", R"("x\ud800x")", R"("\ud800\u0041")",
+                            R"("\ud800\ud800")", R"("\uDFFF")"}) {
+    for (const char* column : {"user_id", "timestamp", "unknown"}) {
+      const RejectedRow r = rejected_only(event_line({{column, value}}));
+      EXPECT_THAT(r.columns, IsEmpty()) << column << " " << value;
+      EXPECT_THAT(r.error, HasSubstr("lone surrogate")) << column << " " << value;
+    }
+    const RejectedRow nested = rejected_only(event_line({{"metadata", cat("{\"k\":", value, "}")}}));
+    EXPECT_THAT(nested.error, HasSubstr("lone surrogate"));
+    const RejectedRow key = rejected_only(cat("{", value, ":1}"));
+    EXPECT_THAT(key.error, HasSubstr("lone surrogate"));
+  }
+}
+
+TEST(NdjsonReader, BadEscapesAndControlCharactersRejectTheLine) {
+  EXPECT_THAT(rejected_only(event_line({{"user_id", R"("\x41")"}})).error, HasSubstr("bad escape"));
+  EXPECT_THAT(rejected_only(event_line({{"user_id", R"("\u00g1")"}})).error, HasSubstr("bad escape"));
+  EXPECT_THAT(rejected_only(event_line({{"unknown", R"("\q")"}})).error, HasSubstr("bad escape"));
+  EXPECT_THAT(rejected_only(event_line({{"user_id", "\"a\tb\""}})).error, HasSubstr("control character"));
+  EXPECT_THAT(rejected_only(event_line({{"user_id", std::string("\"a\0b\"", 5)}})).error,
+              HasSubstr("control character"));
+}
+
+TEST(NdjsonReader, DuplicatedKnownKeysAreInvalid) {
+  const RejectedRow r = rejected_only(event_line({{"user_id", kOmit}}) .insert(1, R"("user_id":"a","user_id":"b",)"));
+  EXPECT_THAT(r.columns, ElementsAre("user_id"));
+  EXPECT_EQ(r.error, "user_id: duplicated key");
+  // Even when the copies agree, or one is null.
+  const RejectedRow same = rejected_only(event_line().insert(1, R"("timestamp":"2025-05-11 10:23:03",)"));
+  EXPECT_EQ(same.error, "timestamp: duplicated key");
+  const RejectedRow null = rejected_only(event_line().insert(1, R"("metadata":null,)"));
+  EXPECT_EQ(null.error, "metadata: duplicated key");
+  // Unknown keys may repeat.
+  EXPECT_EQ(event_only(event_line({{"x", "1"}}).insert(1, R"("x":2,)")), expected_event(1));
+}
+
+TEST(NdjsonReader, LinesThatAreNotObjects) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"[1,2]", "expected a JSON object, got an array"},
+      {"42", "expected a JSON object, got a number"},
+      {"\"text\"", "expected a JSON object, got a string"},
+      {"true", "expected a JSON object, got a boolean"},
+      {"null", "expected a JSON object, got null"},
+      {"  [ ]  ", "expected a JSON object, got an array"},
+      {"not json", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"nul", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"12ab", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"}", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"{\"a\":1} {\"b\":2}", "not valid JSON: unexpected text after the object"},
+      {event_line() + event_line(), "not valid JSON: unexpected text after the object"},
+      {event_line() + " x", "not valid JSON: unclosed object or array, or text after the object"},
+      {event_line() + ",", "not valid JSON: unclosed object or array, or text after the object"},
+      {"{\"a\":1", "not valid JSON: unclosed object or array, or text after the object"},
+      {"{\"a\":\"1}", "not valid JSON: unclosed string"},
+      {"{\"a\":1,}", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"{\"a\" 1}", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"{a:1}", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {"{\"a\":tru}", "not valid JSON: unknown literal (expected true, false or null)"},
+      {"{\"a\":nulls}", "not valid JSON: unknown literal (expected true, false or null)"},
+      {"{\"a\":01}", "not valid JSON: malformed number"},
+      {"{\"a\":1.}", "not valid JSON: malformed number"},
+      {"{\"a\":-}", "not valid JSON: malformed number"},
+      {"{\"a\":[1,2}", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+  };
+  for (const auto& [line, error] : cases) {
+    const RejectedRow r = rejected_only(line);
+    EXPECT_EQ(r.raw, line);
+    EXPECT_THAT(r.columns, IsEmpty()) << line;
+    EXPECT_EQ(r.error, error) << line;
+  }
+}
+
+TEST(NdjsonReader, InvalidJsonInAValueRejectsTheWholeLine) {
+  // The column errors found before the bad value do not matter: the line is
+  // not JSON.
+  for (const auto& [column, value] : std::vector<std::pair<const char*, const char*>>{
+           {"unknown", "tru"}, {"user_id", "[1,}"}, {"metadata", "{\"a\":nul}"}, {"timestamp", "--1"},
+           {"session_id", "{\"a\" 1}"}}) {
+    const RejectedRow r = rejected_only(event_line({{"user_id", "7"}, {column, value}}));
+    EXPECT_THAT(r.columns, IsEmpty()) << column << " " << value;
+    EXPECT_THAT(r.error, HasSubstr("not valid JSON")) << column << " " << value;
+  }
+}
+
+TEST(NdjsonReader, ObjectBrokenAcrossTwoLinesRejectsBothAndNoNeighbour) {
+  const std::string whole = event_line();
+  const std::string text =
+      cat(event_line(), "\n", whole.substr(0, 40), "\n", whole.substr(40), "\n", event_line(), "\n");
+  Parsed p = parse(text);
+  EXPECT_THAT(p.events, ElementsAre(expected_event(1), expected_event(4)));
+  ASSERT_EQ(p.rejected.size(), 2u);
+  EXPECT_EQ(p.rejected[0].line, 2u);
+  EXPECT_EQ(p.rejected[0].raw, whole.substr(0, 40));
+  EXPECT_EQ(p.rejected[1].line, 3u);
+  EXPECT_EQ(p.rejected[1].raw, whole.substr(40));
+}
+
+TEST(NdjsonReader, ListsEveryBadColumnInColumnOrder) {
+  const RejectedRow r = rejected_only(
+      R"({"metadata":42,"timestamp":"2025-02-29 00:00:00","event_type":null,"feature_id":"","user_id":7})");
+  EXPECT_THAT(r.columns, ElementsAre("user_id", "feature_id", "product_version", "event_type", "timestamp", "metadata"));
+  EXPECT_EQ(r.error,
+            "user_id: expected a string, got a number; feature_id: must not be empty; product_version: missing; "
+            "event_type: must not be null; timestamp: '2025-02-29 00:00:00' is not a valid DateTime: day must be "
+            "01..28 in that month; metadata: expected a string, object, array or null, got a number");
+  const RejectedRow empty_object = rejected_only("{}");
+  EXPECT_EQ(empty_object.error,
+            "user_id: missing; feature_id: missing; product_version: missing; event_type: missing; timestamp: missing");
+}
+
+TEST(NdjsonReader, NestingLimit) {
+  auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  EXPECT_EQ(event_only(event_line({{"metadata", nested(1000)}})).metadata, nested(1000));
+  const RejectedRow r = rejected_only(event_line({{"x", nested(1030)}}));
+  EXPECT_THAT(r.error, HasSubstr("nested deeper than 1024 levels"));
+}
+
+TEST(NdjsonReader, LongLines) {
+  const std::string big(300'000, 'x');  // longer than a window and the parser's first capacity
+  const std::string text = cat(event_line(), "\n", event_line({{"metadata", cat("\"", big, "\"")}}),
+                                        "\n", event_line(), "\n", "[", big, "\n", event_line());
+  Parsed p = parse(text);
+  ASSERT_EQ(p.events.size(), 4u);
+  EXPECT_EQ(p.events[1].metadata, big);
+  EXPECT_EQ(p.events[1].line, 2u);
+  EXPECT_EQ(p.events[3].line, 5u);
+  ASSERT_EQ(p.rejected.size(), 1u);
+  EXPECT_EQ(p.rejected[0].line, 4u);
+}
+
+// ---- The consumed-bytes protocol ----
+
+TEST(NdjsonReader, ConsumesOnlyWholeLinesUntilFinal) {
+  auto reader = make_ndjson_reader();
+  ParsedBatch batch;
+  const std::string line = event_line();
+  EXPECT_EQ(reader->parse(line, false, &batch), 0u);  // no '\n' yet
+  EXPECT_EQ(batch.records, 0u);
+  const std::string two = cat(line, "\n", line.substr(0, 10));
+  EXPECT_EQ(reader->parse(two, false, &batch), line.size() + 1);
+  EXPECT_EQ(batch.events.size(), 1u);
+  const std::string rest = line;  // the caller passes the unconsumed rest again, with more
+  EXPECT_EQ(reader->parse(rest, true, &batch), rest.size());
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.event_lines[0], 2u);
+}
+
+TEST(NdjsonReader, ClearsTheBatchOnEveryCall) {
+  auto reader = make_ndjson_reader();
+  ParsedBatch batch;
+  const std::string text = event_line() + "\n[\n";
+  reader->parse(text, false, &batch);
+  EXPECT_EQ(batch.records, 2u);
+  EXPECT_EQ(reader->parse("", true, &batch), 0u);
+  EXPECT_EQ(batch.records, 0u);
+  EXPECT_THAT(batch.events, IsEmpty());
+  EXPECT_THAT(batch.rejected, IsEmpty());
+}
+
+TEST(NdjsonReader, AnySplitGivesTheSameResult) {
+  const std::string text = cat("\xEF\xBB\xBF", event_line(), "\r\n\n", "[1]\n", event_line({{"user_id", "7"}}),
+                                        "\n  \n", event_line({{"feature_id", R"("f\u00e9")"}}), "\r\n", event_line());
+  const Parsed whole = parse(text);
+  ASSERT_EQ(whole.records, 5u);
+  ASSERT_EQ(whole.events.size(), 3u);
+  for (size_t cut = 0; cut <= text.size(); ++cut) {
+    for (size_t cut2 : {cut, cut + 1, cut + 7, cut + 50}) {
+      auto reader = make_ndjson_reader();
+      const Parsed p = testing::parse_in_pieces(*reader, text, {cut, cut2});
+      EXPECT_EQ(p.events, whole.events) << cut << " " << cut2;
+      ASSERT_EQ(p.rejected.size(), whole.rejected.size()) << cut << " " << cut2;
+      for (size_t i = 0; i < p.rejected.size(); ++i) {
+        EXPECT_EQ(p.rejected[i].line, whole.rejected[i].line);
+        EXPECT_EQ(p.rejected[i].raw, whole.rejected[i].raw);
+        EXPECT_EQ(p.rejected[i].error, whole.rejected[i].error);
+      }
+    }
+  }
+}
+
+// Generated lines go through the iterate_many window; a bad line in a
+// window must not change how its neighbours are read.
+TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
+  std::string clean, mixed;
+  std::vector<OwnedEvent> expected;
+  gen::Generator g({.events = 3000, .seed = 5});
+  uint64_t line = 0;
+  while (const Event* e = g.next()) {
+    std::string one;
+    gen::Generator::append_ndjson(*e, &one);
+    clean += one;
+    ++line;
+    if (line % 97 == 0) {
+      mixed += one.substr(0, one.size() / 2) + "\n";  // an object broken off
+      mixed += one.substr(one.size() / 2);          // and its tail on the next line
+      line += 1;
+      continue;
+    }
+    if (line % 101 == 0) mixed += "   \n", line += 1;
+    mixed += one;
+    expected.push_back(OwnedEvent{std::string(e->event_id), std::string(e->user_id), std::string(e->feature_id),
+                                  std::string(e->product_version), std::string(e->event_type),
+                                  e->timestamp.time_since_epoch().count(), std::string(e->session_id),
+                                  std::string(e->metadata), line});
+  }
+  const Parsed all = parse(clean);
+  EXPECT_EQ(all.events.size(), 3000u);
+  EXPECT_THAT(all.rejected, IsEmpty());
+  for (const std::vector<size_t>& cuts : std::vector<std::vector<size_t>>{{}, {4096, 70000, 300000}, {100000}}) {
+    auto reader = make_ndjson_reader();
+    const Parsed p = testing::parse_in_pieces(*reader, mixed, cuts);
+    EXPECT_EQ(p.events, expected);
+    for (const RejectedRow& r : p.rejected) EXPECT_THAT(r.columns, IsEmpty()) << r.raw;
+    EXPECT_EQ(p.records, p.events.size() + p.rejected.size());
+  }
+}
+
+// Lines that iterate_many reads as well-formed documents but that are not
+// one object per line: each must be judged exactly as when it is alone.
+TEST(NdjsonReader, WindowJudgesEveryLineAsIfItWereAlone) {
+  const std::string good = event_line();
+  const std::vector<std::string> tricky = {
+      R"({"a":)",
+      R"(1})",
+      R"({"event_id":"e1",)",
+      good.substr(good.find("\"user_id\"")),
+      good + good,
+      good + " " + good,
+      good + "}",
+      good + " x",
+      good + " 1",
+      good + " []",
+      "[" + good + "]",
+      "{\"user_id\":[",
+      "]}",
+      "  " + good + "  ",
+      "\t" + event_line({{"metadata", R"({"k":[1,{"b":null}]})"}}),
+      event_line({{"user_id", "7"}}),
+      event_line({{"metadata", "{"}}),
+      "}",
+      "1",
+      "\"s\"",
+      "null",
+      good.substr(0, good.size() - 1),
+      "{}",
+  };
+  // Each tricky line alone, and amid good lines (a window of its own).
+  for (const std::string& t : tricky) {
+    const Parsed alone = parse(t);
+    ASSERT_EQ(alone.records, 1u) << t;
+    const std::string text = cat(good, "\n", good, "\n\n", t, "\n", good, "\n", std::string(100, ' '), "\n");
+    const Parsed together = parse(text);
+    EXPECT_EQ(together.records, 4u) << t;
+    ASSERT_EQ(together.rejected.size(), alone.rejected.size()) << t;
+    if (!alone.rejected.empty()) {
+      EXPECT_EQ(together.rejected[0].line, 4u);
+      EXPECT_EQ(together.rejected[0].raw, alone.rejected[0].raw);
+      EXPECT_EQ(together.rejected[0].columns, alone.rejected[0].columns);
+      EXPECT_EQ(together.rejected[0].error, alone.rejected[0].error);
+    }
+    std::vector<OwnedEvent> expected = {expected_event(1), expected_event(2)};
+    for (OwnedEvent e : alone.events) {
+      e.line = 4;
+      expected.push_back(e);
+    }
+    expected.push_back(expected_event(5));
+    EXPECT_EQ(together.events, expected) << t;
+
+    // And as the last line of a window (iterate_many may leave out an
+    // incomplete last document).
+    const std::string last = cat(good, "\n", t, "\n", std::string(70, ' '), "\n");
+    const Parsed at_end = parse(last);
+    EXPECT_EQ(at_end.records, 2u) << t;
+    EXPECT_EQ(at_end.rejected.size(), alone.rejected.size()) << t;
+    EXPECT_EQ(at_end.events.size(), 1 + alone.events.size()) << t;
+  }
+}
+
+}  // namespace
+}  // namespace usagedb
