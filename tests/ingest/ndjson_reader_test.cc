@@ -16,7 +16,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::OwnedEvent;
+using testing::ParsedEvent;
 using testing::Parsed;
 using testing::cat;
 
@@ -55,8 +55,8 @@ std::string event_line(std::vector<std::pair<std::string_view, std::string_view>
   return line + "}";
 }
 
-OwnedEvent expected_event(uint64_t line) {
-  return OwnedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
+ParsedEvent expected_event(uint64_t line) {
+  return ParsedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
 }
 
 Parsed parse(std::string_view text) {
@@ -73,15 +73,15 @@ RejectedRow rejected_only(std::string_view line) {
 }
 
 // The one event of a one-line input.
-OwnedEvent event_only(std::string_view line) {
+ParsedEvent event_only(std::string_view line) {
   Parsed p = parse(line);
   EXPECT_THAT(p.rejected, IsEmpty()) << line << (p.rejected.empty() ? "" : " -> " + p.rejected[0].error);
   EXPECT_EQ(p.events.size(), 1u) << line;
-  return p.events.empty() ? OwnedEvent{} : p.events[0];
+  return p.events.empty() ? ParsedEvent{} : p.events[0];
 }
 
 TEST(NdjsonReader, ReadsEveryColumn) {
-  const OwnedEvent e = event_only(event_line());
+  const ParsedEvent e = event_only(event_line());
   EXPECT_EQ(e, expected_event(1));
 }
 
@@ -119,7 +119,7 @@ TEST(NdjsonReader, SkipsAByteOrderMarkOnlyAtTheStart) {
 }
 
 TEST(NdjsonReader, IgnoresUnknownKeysOfAnyType) {
-  const OwnedEvent e = event_only(event_line({{"extra", R"({"a":[1,2.5,-3e10,true,false,null,"x\u00e9"]})"},
+  const ParsedEvent e = event_only(event_line({{"extra", R"({"a":[1,2.5,-3e10,true,false,null,"x\u00e9"]})"},
                                               {"n", "99999999999999999999999"},
                                               {"big", "1e400"},
                                               {"s", R"("\ud83d\ude00")"},
@@ -128,11 +128,11 @@ TEST(NdjsonReader, IgnoresUnknownKeysOfAnyType) {
 }
 
 TEST(NdjsonReader, NullOptionalFieldsAreAbsent) {
-  const OwnedEvent e = event_only(event_line({{"event_id", "null"}, {"session_id", "null"}, {"metadata", "null"}}));
+  const ParsedEvent e = event_only(event_line({{"event_id", "null"}, {"session_id", "null"}, {"metadata", "null"}}));
   EXPECT_EQ(e.event_id, "");
   EXPECT_EQ(e.session_id, "");
   EXPECT_EQ(e.metadata, "");
-  const OwnedEvent omitted =
+  const ParsedEvent omitted =
       event_only(event_line({{"event_id", kOmit}, {"session_id", kOmit}, {"metadata", kOmit}}));
   EXPECT_EQ(omitted, e);
 }
@@ -156,7 +156,7 @@ TEST(NdjsonReader, MissingAndEmptyRequiredFields) {
     EXPECT_THAT(empty.columns, ElementsAre(column));
     EXPECT_EQ(empty.error, cat(column, ": must not be empty"));
   }
-  const OwnedEvent e = event_only(event_line({{"event_id", R"("")"}, {"session_id", R"("")"}, {"metadata", R"("")"}}));
+  const ParsedEvent e = event_only(event_line({{"event_id", R"("")"}, {"session_id", R"("")"}, {"metadata", R"("")"}}));
   EXPECT_EQ(e.event_id, "");
 }
 
@@ -244,7 +244,7 @@ TEST(NdjsonReader, InvalidTimestamps) {
 }
 
 TEST(NdjsonReader, DecodesEscapes) {
-  const OwnedEvent e = event_only(event_line({{"user_id", R"("a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0000")"},
+  const ParsedEvent e = event_only(event_line({{"user_id", R"("a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0000")"},
                                               {"feature_id", R"("\u4e2d")"}}));
   EXPECT_EQ(e.user_id, std::string("a\"b\\c/d\n\t\xC3\xA9\xF0\x9F\x98\x80\0", 16));
   EXPECT_EQ(e.feature_id, "\xE4\xB8\xAD");
@@ -266,7 +266,7 @@ TEST(NdjsonReader, ViewsPointIntoTheInputOrTheBatch) {
 
 TEST(NdjsonReader, UnicodeKeysAndKeysWithEscapes) {
   // "user\u005fid" is the key user_id.
-  const OwnedEvent e = event_only(event_line({{"user_id", kOmit}, {"user\\u005fid", R"("u9")"}, {"\u00e9", "1"}}));
+  const ParsedEvent e = event_only(event_line({{"user_id", kOmit}, {"user\\u005fid", R"("u9")"}, {"\u00e9", "1"}}));
   EXPECT_EQ(e.user_id, "u9");
   const RejectedRow dup = rejected_only(event_line({{"user\\u005fid", R"("u9")"}}));
   EXPECT_EQ(dup.error, "user_id: duplicated key");
@@ -470,7 +470,7 @@ TEST(NdjsonReader, AnySplitGivesTheSameResult) {
 // window must not change how its neighbours are read.
 TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
   std::string clean, mixed;
-  std::vector<OwnedEvent> expected;
+  std::vector<ParsedEvent> expected;
   gen::Generator g({.events = 3000, .seed = 5});
   uint64_t line = 0;
   while (const Event* e = g.next()) {
@@ -486,7 +486,7 @@ TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
     }
     if (line % 101 == 0) mixed += "   \n", line += 1;
     mixed += one;
-    expected.push_back(OwnedEvent{std::string(e->event_id), std::string(e->user_id), std::string(e->feature_id),
+    expected.push_back(ParsedEvent{std::string(e->event_id), std::string(e->user_id), std::string(e->feature_id),
                                   std::string(e->product_version), std::string(e->event_type),
                                   e->timestamp.time_since_epoch().count(), std::string(e->session_id),
                                   std::string(e->metadata), line});
@@ -546,8 +546,8 @@ TEST(NdjsonReader, WindowJudgesEveryLineAsIfItWereAlone) {
       EXPECT_EQ(together.rejected[0].columns, alone.rejected[0].columns);
       EXPECT_EQ(together.rejected[0].error, alone.rejected[0].error);
     }
-    std::vector<OwnedEvent> expected = {expected_event(1), expected_event(2)};
-    for (OwnedEvent e : alone.events) {
+    std::vector<ParsedEvent> expected = {expected_event(1), expected_event(2)};
+    for (ParsedEvent e : alone.events) {
       e.line = 4;
       expected.push_back(e);
     }
