@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
+#include "lib/store/part_index.h"
 
 namespace usagedb {
 namespace {
@@ -25,28 +26,6 @@ absl::flat_hash_map<uint32_t, uint32_t> string_ranks(const std::vector<RowCodes>
   rank.reserve(codes.size());
   for (uint32_t i = 0; i < codes.size(); ++i) rank[codes[i]] = i;
   return rank;
-}
-
-// Builds value -> rows bitmaps for one column (rows ascending).
-BitmapIndex build_index(const std::vector<uint32_t>& column) {
-  std::vector<uint64_t> pairs(column.size());
-  for (uint32_t row = 0; row < column.size(); ++row) {
-    pairs[row] = (static_cast<uint64_t>(column[row]) << 32) | row;
-  }
-  std::sort(pairs.begin(), pairs.end());
-  BitmapIndex index;
-  std::vector<uint32_t> rows;
-  for (size_t i = 0; i < pairs.size();) {
-    const uint32_t code = static_cast<uint32_t>(pairs[i] >> 32);
-    rows.clear();
-    for (; i < pairs.size() && static_cast<uint32_t>(pairs[i] >> 32) == code; ++i) {
-      rows.push_back(static_cast<uint32_t>(pairs[i]));
-    }
-    Bitmap b = Bitmap::from_sorted(rows);
-    b.seal();
-    index.emplace(code, std::move(b));
-  }
-  return index;
 }
 
 }  // namespace
@@ -119,9 +98,9 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   c.metadata_values = std::move(metadata_values).finish();
 
   PartIndexes indexes;
-  indexes.user = build_index(c.user);
-  indexes.feature = build_index(c.feature);
-  indexes.version = build_index(c.version);
+  indexes.user = build_bitmap_index(c.user);
+  indexes.feature = build_bitmap_index(c.feature);
+  indexes.version = build_bitmap_index(c.version);
   return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
 }
 
