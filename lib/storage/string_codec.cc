@@ -70,9 +70,11 @@ int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cas
 bool encode_prefixed_ints(const PrefixedInts& p, std::string* out) {
   std::vector<uint32_t> deltas(p.numbers.size() - 1);
   for (size_t i = 1; i < p.numbers.size(); ++i) {
-    const uint64_t z = zigzag(static_cast<int64_t>(p.numbers[i] - p.numbers[i - 1]));
-    if (z > UINT32_MAX) return false;
-    deltas[i - 1] = static_cast<uint32_t>(z);
+    // The true difference, not the one modulo 2^64: the decoder refuses to wrap.
+    const uint64_t a = p.numbers[i - 1], b = p.numbers[i];
+    constexpr uint64_t kMaxStep = uint64_t{1} << 31;
+    if (b >= a ? b - a >= kMaxStep : a - b > kMaxStep) return false;
+    deltas[i - 1] = static_cast<uint32_t>(zigzag(b >= a ? static_cast<int64_t>(b - a) : -static_cast<int64_t>(a - b)));
   }
   coding::put_varint64(out, p.numbers.size());
   coding::put_length_prefixed(out, p.prefix);

@@ -34,6 +34,7 @@ struct Shape {
   bool sparse_users = false;     // user codes spread over [0, 2^32)
   bool large_strings = false;    // some event ids and metadata of 100+ KiB
   bool equal_timestamps = false;
+  bool sequence_ids = false;     // every event id is evt_<number>, as the generator's
 };
 
 struct RandomPart {
@@ -80,7 +81,7 @@ std::unique_ptr<RandomPart> random_part(uint64_t seed, const Shape& shape) {
       r.session = UINT32_MAX - static_cast<uint32_t>(random.uniform(3));
     }
     std::string event_id;
-    switch (random.uniform(4)) {
+    switch (shape.sequence_ids ? 1 : random.uniform(4)) {
       case 0: break;  // absent
       case 1: event_id = "evt_" + std::to_string(seed * 1'000'000 + i); break;
       case 2: event_id = random_bytes(random, 30); break;
@@ -156,6 +157,16 @@ TEST(PartFile, RoundTripsRandomParts) {
       auto p = random_part(seed++, Shape{.rows = rows, .users = users});
       expect_round_trip(*p->part);
     }
+  }
+}
+
+TEST(PartFile, RoundTripsSequenceNumberedEventIds) {
+  for (const size_t rows : {1, 1025, 5000}) {
+    auto p = random_part(200 + rows, Shape{.rows = rows, .sequence_ids = true});
+    const PartFileInfo info = read_part_file_info(encode_part(*p->part), kPath).value();
+    EXPECT_EQ(info.blocks[8].section, "event_id");
+    EXPECT_EQ(info.blocks[8].encoding, 3);  // StringEncoding::kPrefixedInts
+    expect_round_trip(*p->part);
   }
 }
 
