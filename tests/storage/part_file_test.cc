@@ -414,7 +414,7 @@ class Inconsistent : public ::testing::Test {
  protected:
   void SetUp() override {
     p_ = random_part(97, Shape{.rows = 2000, .users = 200});
-    file_ = encode_part(*p_->part, {.persist_indexes = true});
+    file_ = encode_part(*p_->part, {.persist_indexes = true, .index_encoding = IndexEncoding::kRoaring});
     raw_ = parse(file_);
   }
   absl::StatusOr<std::shared_ptr<const Part>> decode(const RawFile& raw) { return decode_part(assemble(raw), kPath); }
