@@ -26,7 +26,10 @@ Bitmap Bitmap::from_strictly_ascending(std::span<const uint32_t> values) {
     uint16_t key;
     size_t begin, end;
   };
-  std::vector<Chunk> chunks;
+  // Scratch reused across calls: an index build makes thousands of bitmaps.
+  thread_local std::vector<Chunk> chunks;
+  thread_local std::string buf;
+  chunks.clear();
   for (size_t i = 0; i < values.size();) {
     const uint32_t key = values[i] >> 16;
     size_t j = i + 1;
@@ -36,7 +39,7 @@ Bitmap Bitmap::from_strictly_ascending(std::span<const uint32_t> values) {
   }
   size_t size = 8 + chunks.size() * 8;
   for (const Chunk& c : chunks) size += c.end - c.begin <= kMaxArray ? 2 * (c.end - c.begin) : 8192;
-  std::string buf(size, '\0');
+  buf.assign(size, '\0');
   auto put16 = [&](size_t at, uint16_t v) {
     buf[at] = static_cast<char>(v);
     buf[at + 1] = static_cast<char>(v >> 8);
