@@ -48,9 +48,10 @@ absl::Status decode_for(std::string_view* in, size_t count, uint64_t limit, uint
     in->remove_prefix(bytes);
     uint32_t max = 0;
     for (size_t i = 0; i < n; ++i) max = std::max(max, values[i]);
-    if (min + max >= limit) {
-      return absl::DataLossError(absl::StrCat("block ", block, ": value ", min + max, " is out of range (limit ",
-                                              limit, ")"));
+    // min comes from a varint of up to 64 bits: compare without wrapping.
+    if (min >= limit || max >= limit - min) {
+      return absl::DataLossError(absl::StrCat("block ", block, ": value ", min, " + ", max,
+                                              " is out of range (limit ", limit, ")"));
     }
     if (min != 0) {
       const auto base = static_cast<uint32_t>(min);

@@ -324,6 +324,11 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
   if (f.rows == 0) return corrupt(path, "footer", "a part has at least one row, the footer says 0");
   Reader r(bytes, path, f);
   PartColumns c;
+  // Only DeltaFor guarantees ascending timestamps, which time_range() needs.
+  USAGEDB_RETURN_IF_ERROR(r.check(f.entries[0].encoding == static_cast<uint8_t>(IntEncoding::kDeltaFor),
+                                  Section::kTimestamp,
+                                  absl::StrCat("encoding ", f.entries[0].encoding,
+                                               " cannot hold ascending timestamps, expected DeltaFor")));
   USAGEDB_RETURN_IF_ERROR(r.ints(Section::kTimestamp, kNoLimit, &c.timestamp));
   USAGEDB_RETURN_IF_ERROR(r.check(c.timestamp.front() == f.min_timestamp && c.timestamp.back() == f.max_timestamp,
                             Section::kTimestamp,

@@ -24,8 +24,13 @@ struct PrefixedInts {
   std::vector<uint64_t> numbers;
 };
 
+// The most bytes a kPrefixedInts column may print: a few bytes of payload
+// can describe any number of ids, so the reader needs a bound before it
+// allocates, and the writer keeps larger columns out of this encoding.
+constexpr uint64_t kMaxPrefixedIntsBytes = uint64_t{1} << 30;
+
 std::optional<PrefixedInts> as_prefixed_ints(const StringColumn& column) {
-  if (column.size() == 0) return std::nullopt;
+  if (column.size() == 0 || column.bytes().size() > kMaxPrefixedIntsBytes) return std::nullopt;
   std::string_view prefix = column.at(0);
   for (size_t i = 1; i < column.size() && !prefix.empty(); ++i) {
     const std::string_view s = column.at(i);
@@ -110,6 +115,9 @@ absl::StatusOr<StringColumn> decode_prefixed_ints(std::string_view in) {
     }
     numbers[i] = prev + static_cast<uint64_t>(delta);
     size += prefix.size() + decimal_digits(numbers[i]);
+    if (size > kMaxPrefixedIntsBytes) {
+      return absl::DataLossError(absl::StrCat("the ids print more than ", kMaxPrefixedIntsBytes, " bytes"));
+    }
   }
   std::string bytes(size, '\0');
   std::vector<uint64_t> ends(n);
@@ -118,10 +126,20 @@ absl::StatusOr<StringColumn> decode_prefixed_ints(std::string_view in) {
   // Neighbouring ids share their leading digits: print those once per change
   // and the last four from a table (to_chars per id is most of the time).
   uint64_t high = UINT64_MAX;
-  char high_digits[20];
+  char high_digits[16] = {};  // v / 10000 < 2^64 / 10^4 has at most 16 digits
   size_t high_size = 0;
+  // Short prefixes are copied as a fixed 16 bytes (two moves, no call)
+  // while at least that much room is left; the bytes past them are
+  // overwritten by what follows.
+  char prefix16[16] = {};
+  const bool short_prefix = prefix.size() <= sizeof(prefix16);
+  if (short_prefix) std::memcpy(prefix16, prefix.data(), prefix.size());
   for (size_t i = 0; i < n; ++i) {
-    std::memcpy(out, prefix.data(), prefix.size());
+    if (short_prefix && limit - out >= 16) {
+      std::memcpy(out, prefix16, 16);
+    } else {
+      std::memcpy(out, prefix.data(), prefix.size());
+    }
     out += prefix.size();
     const uint64_t v = numbers[i];
     if (v < 10000) {
@@ -129,10 +147,13 @@ absl::StatusOr<StringColumn> decode_prefixed_ints(std::string_view in) {
     } else {
       if (v / 10000 != high) {
         high = v / 10000;
-        high_size = static_cast<size_t>(std::to_chars(high_digits, high_digits + sizeof(high_digits), high).ptr -
-                                        high_digits);
+        high_size = static_cast<size_t>(std::to_chars(high_digits, high_digits + 16, high).ptr - high_digits);
       }
-      std::memcpy(out, high_digits, high_size);
+      if (limit - out >= 16) {
+        std::memcpy(out, high_digits, 16);
+      } else {
+        std::memcpy(out, high_digits, high_size);
+      }
       std::memcpy(out + high_size, kFourDigits.digits[v % 10000], 4);
       out += high_size + 4;
     }

@@ -77,6 +77,7 @@ void pack_bits(std::span<const uint32_t> values, unsigned width, std::string* ou
 }
 
 void unpack_bits(const char* in, size_t count, unsigned width, uint32_t* out) {
+  if (count == 0) return;  // `out` may be null then
   if (width == 0) {
     std::memset(out, 0, count * sizeof(uint32_t));
     return;

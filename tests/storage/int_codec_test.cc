@@ -86,7 +86,7 @@ TEST(IntCodec, RejectsMalformedBlocks) {
   }
   s = decode(IntEncoding::kFor, good, values.size(), 900, &out);
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("value 900 is out of range"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("value 7 + 893 is out of range"));
   EXPECT_TRUE(decode(IntEncoding::kFor, good, values.size(), 901, &out).ok());
 
   // A min past 2^32-1.
@@ -94,6 +94,15 @@ TEST(IntCodec, RejectsMalformedBlocks) {
   coding::put_varint64(&over, uint64_t{1} << 32);
   over.push_back(0);
   EXPECT_EQ(decode(IntEncoding::kFor, over, 1, kNoLimit, &out).code(), absl::StatusCode::kDataLoss);
+
+  // A min near 2^64 whose sum with a packed value wraps past 0.
+  std::string wraps;
+  coding::put_varint64(&wraps, UINT64_MAX);
+  wraps.push_back(1);
+  wraps.push_back(1);
+  s = decode(IntEncoding::kFor, wraps, 1, kNoLimit, &out);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("out of range"));
 
   // A row count far beyond what the bytes can hold is refused before allocating.
   s = decode(IntEncoding::kFor, good, size_t{1} << 40, kNoLimit, &out);

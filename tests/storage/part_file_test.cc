@@ -471,6 +471,20 @@ TEST_F(Inconsistent, UnknownEncodingsAndTrailingBytes) {
   }
 }
 
+TEST_F(Inconsistent, TimestampsThatDoNotAscend) {
+  RawFile raw = raw_;
+  std::vector<uint32_t> descending = p_->part->columns().timestamp;
+  std::reverse(descending.begin(), descending.end());
+  block(raw, "timestamp").encoding = static_cast<uint8_t>(IntEncoding::kFor);
+  block(raw, "timestamp").payload.clear();
+  encode_for(descending, &block(raw, "timestamp").payload);
+  raw.min_timestamp = descending.front();
+  raw.max_timestamp = descending.back();
+  const auto got = decode(raw);
+  expect_data_loss(got, {"timestamp"}, "timestamps as For");
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("expected DeltaFor"));
+}
+
 TEST_F(Inconsistent, ABitmapThatDoesNotDecode) {
   RawFile raw = raw_;
   std::string& payload = block(raw, "feature_id index").payload;

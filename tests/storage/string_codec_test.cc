@@ -99,6 +99,15 @@ TEST(StringCodec, RejectsPrefixedNumbersThatWrap) {
             absl::StatusCode::kDataLoss);  // 0 - 1
   EXPECT_EQ(decode_strings(StringEncoding::kPrefixedInts, payload(UINT64_MAX, {2})).status().code(),
             absl::StatusCode::kDataLoss);  // 2^64-1 + 1
+  // A million copies of a 2 KiB prefix: 23 bytes of deltas that would print 2 GiB.
+  std::string bomb;
+  coding::put_varint64(&bomb, 1'000'000);
+  coding::put_length_prefixed(&bomb, std::string(2048, 'p'));
+  coding::put_varint64(&bomb, 1);
+  encode_for(std::vector<uint32_t>(999'999, 0), &bomb);
+  const absl::Status s = decode_strings(StringEncoding::kPrefixedInts, bomb).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(s.message()), ::testing::HasSubstr("print more than"));
   std::string none;
   coding::put_varint64(&none, 0);
   EXPECT_EQ(decode_strings(StringEncoding::kPrefixedInts, none).status().code(), absl::StatusCode::kDataLoss);
