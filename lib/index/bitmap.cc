@@ -14,6 +14,63 @@ Bitmap Bitmap::from_sorted(std::span<const uint32_t> values) {
   return b;
 }
 
+Bitmap Bitmap::from_strictly_ascending(std::span<const uint32_t> values) {
+  if (values.empty()) return Bitmap();
+  // CRoaring's portable format without run containers (RoaringFormatSpec):
+  // cookie 12346, container count, (key, cardinality - 1) per container, a
+  // byte offset per container, then each container: an array of uint16 when
+  // it holds at most 4096 values, else a bitset of 1024 uint64 words.
+  constexpr uint32_t kCookieNoRuns = 12346;
+  constexpr size_t kMaxArray = 4096;
+  struct Chunk {
+    uint16_t key;
+    size_t begin, end;
+  };
+  // Scratch reused across calls: an index build makes thousands of bitmaps.
+  thread_local std::vector<Chunk> chunks;
+  thread_local std::string buf;
+  chunks.clear();
+  for (size_t i = 0; i < values.size();) {
+    const uint32_t key = values[i] >> 16;
+    size_t j = i + 1;
+    while (j < values.size() && (values[j] >> 16) == key) ++j;
+    chunks.push_back(Chunk{static_cast<uint16_t>(key), i, j});
+    i = j;
+  }
+  size_t size = 8 + chunks.size() * 8;
+  for (const Chunk& c : chunks) size += c.end - c.begin <= kMaxArray ? 2 * (c.end - c.begin) : 8192;
+  buf.assign(size, '\0');
+  auto put16 = [&](size_t at, uint16_t v) {
+    buf[at] = static_cast<char>(v);
+    buf[at + 1] = static_cast<char>(v >> 8);
+  };
+  auto put32 = [&](size_t at, uint32_t v) {
+    put16(at, static_cast<uint16_t>(v));
+    put16(at + 2, static_cast<uint16_t>(v >> 16));
+  };
+  put32(0, kCookieNoRuns);
+  put32(4, static_cast<uint32_t>(chunks.size()));
+  size_t data = 8 + chunks.size() * 8;
+  for (size_t k = 0; k < chunks.size(); ++k) {
+    const Chunk& c = chunks[k];
+    const size_t n = c.end - c.begin;
+    put16(8 + 4 * k, c.key);
+    put16(8 + 4 * k + 2, static_cast<uint16_t>(n - 1));
+    put32(8 + 4 * chunks.size() + 4 * k, static_cast<uint32_t>(data));
+    if (n <= kMaxArray) {
+      for (size_t i = c.begin; i < c.end; ++i, data += 2) put16(data, static_cast<uint16_t>(values[i]));
+    } else {
+      for (size_t i = c.begin; i < c.end; ++i) {
+        const uint16_t low = static_cast<uint16_t>(values[i]);
+        buf[data + low / 8] = static_cast<char>(buf[data + low / 8] | (1 << (low % 8)));
+      }
+      data += 8192;
+    }
+  }
+  // The bytes are well formed by construction; readSafe cannot fail on them.
+  return Bitmap(Roaring::readSafe(buf.data(), buf.size()));
+}
+
 Bitmap Bitmap::from_range(uint32_t begin, uint32_t end) {
   Bitmap b;
   if (begin < end) roaring_bitmap_add_range(&b.roaring_.roaring, begin, end);

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
+#include "lib/store/part_index.h"
 #include "lib/util/hash.h"
 
 namespace usagedb {
@@ -26,34 +27,6 @@ absl::flat_hash_map<uint32_t, uint32_t> string_ranks(const std::vector<RowCodes>
   rank.reserve(codes.size());
   for (uint32_t i = 0; i < codes.size(); ++i) rank[codes[i]] = i;
   return rank;
-}
-
-// Builds value -> rows bitmaps for one column by a counting sort: rows come
-// out ascending per value without sorting (a comparison sort of (value, row)
-// pairs was the most expensive step of sealing).
-BitmapIndex build_index(const std::vector<uint32_t>& column) {
-  absl::flat_hash_map<uint32_t, uint32_t> slot_of;  // value -> dense slot
-  std::vector<uint32_t> slots(column.size());
-  std::vector<uint32_t> values;
-  for (uint32_t row = 0; row < column.size(); ++row) {
-    auto [it, inserted] = slot_of.try_emplace(column[row], static_cast<uint32_t>(values.size()));
-    if (inserted) values.push_back(column[row]);
-    slots[row] = it->second;
-  }
-  std::vector<uint32_t> begin(values.size() + 1, 0);
-  for (const uint32_t slot : slots) ++begin[slot + 1];
-  for (size_t i = 1; i < begin.size(); ++i) begin[i] += begin[i - 1];
-  std::vector<uint32_t> rows(column.size());
-  std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
-  for (uint32_t row = 0; row < column.size(); ++row) rows[next[slots[row]]++] = row;
-  BitmapIndex index;
-  index.reserve(values.size());
-  for (size_t slot = 0; slot < values.size(); ++slot) {
-    Bitmap b = Bitmap::from_sorted(std::span<const uint32_t>(rows.data() + begin[slot], begin[slot + 1] - begin[slot]));
-    b.seal();
-    index.emplace(values[slot], std::move(b));
-  }
-  return index;
 }
 
 // Hashes metadata strings with xxHash (std::hash of string_view is slower).
@@ -131,9 +104,9 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   c.metadata_values = std::move(metadata_values).finish();
 
   PartIndexes indexes;
-  indexes.user = build_index(c.user);
-  indexes.feature = build_index(c.feature);
-  indexes.version = build_index(c.version);
+  indexes.user = build_bitmap_index(c.user);
+  indexes.feature = build_bitmap_index(c.feature);
+  indexes.version = build_bitmap_index(c.version);
   return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
 }
 

@@ -85,3 +85,28 @@ TEST(Bitmap, DeserializeRejectsGarbageAndTruncation) {
 
 }  // namespace
 }  // namespace usagedb
+
+namespace usagedb {
+namespace {
+
+TEST(Bitmap, FromStrictlyAscendingEqualsFromSorted) {
+  gen::Random random(11);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::set<uint32_t> set;
+    // Sparse values, dense chunks (bitset containers) and values near 2^32.
+    const int n = static_cast<int>(random.uniform(20000));
+    for (int i = 0; i < n; ++i) set.insert(static_cast<uint32_t>(random.uniform(1u << 20)));
+    for (uint32_t v = 0; v < random.uniform(10000); ++v) set.insert(3u << 16 | v);
+    for (uint32_t v = 0; v < 5; ++v) set.insert(UINT32_MAX - v * 70000);
+    const std::vector<uint32_t> values(set.begin(), set.end());
+    const Bitmap expected = Bitmap::from_sorted(values);
+    const Bitmap got = Bitmap::from_strictly_ascending(values);
+    EXPECT_TRUE(got == expected);
+    EXPECT_EQ(got.cardinality(), values.size());
+    EXPECT_EQ(got.serialize(), expected.serialize());
+  }
+  EXPECT_TRUE(Bitmap::from_strictly_ascending({}).empty());
+}
+
+}  // namespace
+}  // namespace usagedb

@@ -1,0 +1,47 @@
+// Encodings of a part's bitmap index (value -> rows) in a part file (see
+// part_format.md): the entries in ascending value order, each the value's
+// gap from the previous one and its rows as a portable Roaring bitmap, read
+// back with CRoaring's readSafe; optionally the whole payload as one zstd
+// frame.
+//
+//   std::string out;
+//   IndexEncoding e = encode_index(part.indexes().user, &out);
+//   absl::StatusOr<BitmapIndex> back = decode_index(e, out);
+//   absl::Status s = verify_index(*back, part.columns().user);
+//
+// Pure functions, thread-safe.
+#ifndef USAGEDB_STORAGE_INDEX_CODEC_H_
+#define USAGEDB_STORAGE_INDEX_CODEC_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "lib/store/part.h"
+
+namespace usagedb::storage {
+
+// The persisted id of each encoding: never renumber.
+enum class IndexEncoding : uint8_t {
+  kRoaring = 1,      // entries as they are
+  kRoaringZstd = 2,  // varint size of the kRoaring payload, then it as one zstd frame
+};
+
+// Appends `index` as `encoding`, compressing at `level` for kRoaringZstd.
+void encode_index(const BitmapIndex& index, IndexEncoding encoding, int level, std::string* out);
+
+// Decodes a whole payload written by encode_index() with `encoding`.
+// DataLossError (without a file name: the caller adds it) when the bytes are
+// not such a payload, a bitmap does not decode or is empty, or bytes follow.
+absl::StatusOr<BitmapIndex> decode_index(IndexEncoding encoding, std::string_view in);
+
+// OK when `index` is exactly the index of `column`: every row is in the
+// bitmap of its value and in no other. DataLossError naming the first
+// disagreement otherwise.
+absl::Status verify_index(const BitmapIndex& index, std::span<const uint32_t> column);
+
+}  // namespace usagedb::storage
+
+#endif  // USAGEDB_STORAGE_INDEX_CODEC_H_

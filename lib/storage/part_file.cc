@@ -1,0 +1,364 @@
+#include "lib/storage/part_file.h"
+
+#include <array>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "lib/storage/string_codec.h"
+#include "lib/store/part_index.h"
+#include "lib/util/civil_time.h"
+#include "lib/util/coding.h"
+#include "lib/util/hash.h"
+#include "lib/util/status_macros.h"
+#include "lib/util/text.h"
+
+namespace usagedb::storage {
+namespace {
+
+// A non-ASCII first byte (as PNG's) so a text file or a 7-bit transfer never
+// looks like a part file.
+constexpr std::string_view kMagic("\x89UDBPART", 8);
+constexpr size_t kHeaderSize = kMagic.size() + 4;       // magic, fixed32 version
+constexpr size_t kTrailerSize = 4 + 8 + kMagic.size();  // footer length, footer checksum, magic
+constexpr size_t kChecksumSize = 8;
+
+// The blocks of a part file, in file order. The ids are persisted: never
+// renumber.
+enum class Section : uint8_t {
+  kTimestamp = 1,
+  kFeature,
+  kVersion,
+  kUser,
+  kEventType,
+  kSession,
+  kMetadata,
+  kMetadataValues,
+  kEventId,
+  kUserIndex,
+  kFeatureIndex,
+  kVersionIndex,
+};
+constexpr uint8_t kSectionCount = 12;
+// Files without persisted indexes end their blocks at kEventId.
+constexpr uint8_t kColumnSectionCount = 9;
+
+std::string section_name(uint8_t id) {
+  static constexpr const char* kNames[] = {
+      "timestamp",  "feature_id", "product_version", "user_id",       "event_type",          "session_id",
+      "metadata",   "metadata values", "event_id",   "user_id index", "feature_id index",    "product_version index",
+  };
+  if (id >= 1 && id <= kSectionCount) return kNames[id - 1];
+  return absl::StrCat("section ", id);
+}
+
+// A directory entry of the footer.
+struct Entry {
+  uint8_t section;
+  uint8_t encoding;
+  uint64_t offset;
+  uint64_t size;
+  uint64_t checksum;
+};
+
+struct Footer {
+  uint64_t id;
+  uint32_t month, rows, min_timestamp, max_timestamp;
+  std::vector<Entry> entries;
+  uint64_t offset;  // where the footer starts
+};
+
+// `detail` is an absl::string_view so a Status's message() passes as is.
+absl::Status corrupt(std::string_view path, std::string_view section, absl::string_view detail) {
+  return absl::DataLossError(
+      absl::StrCat("part file '", text::absl_view(path), "': ", text::absl_view(section), ": ", detail));
+}
+
+class Writer {
+ public:
+  explicit Writer(std::string* out) : out_(out) {
+    out_->append(kMagic);
+    coding::put_fixed32(out_, kPartFormatVersion);
+  }
+
+  // Appends a block: section, encoding, varint payload length, payload, and
+  // the checksum of all that.
+  void add_block(Section section, uint8_t encoding, std::string_view payload) {
+    const size_t offset = out_->size();
+    out_->push_back(static_cast<char>(section));
+    out_->push_back(static_cast<char>(encoding));
+    coding::put_varint64(out_, payload.size());
+    out_->append(payload);
+    const uint64_t sum = hash::checksum(std::string_view(*out_).substr(offset));
+    coding::put_fixed64(out_, sum);
+    entries_.push_back(Entry{static_cast<uint8_t>(section), encoding, offset, out_->size() - offset, sum});
+  }
+
+  void finish(const Part& part) {
+    std::string footer;
+    coding::put_fixed64(&footer, part.id());
+    coding::put_fixed32(&footer, part.month());
+    coding::put_fixed32(&footer, part.rows());
+    coding::put_fixed32(&footer, part.min_timestamp());
+    coding::put_fixed32(&footer, part.max_timestamp());
+    coding::put_varint64(&footer, entries_.size());
+    for (const Entry& e : entries_) {
+      footer.push_back(static_cast<char>(e.section));
+      footer.push_back(static_cast<char>(e.encoding));
+      coding::put_varint64(&footer, e.offset);
+      coding::put_varint64(&footer, e.size);
+      coding::put_fixed64(&footer, e.checksum);
+    }
+    coding::put_fixed32(&footer, static_cast<uint32_t>(footer.size()));
+    const uint64_t sum = hash::checksum(footer);
+    out_->append(footer);
+    coding::put_fixed64(out_, sum);
+    out_->append(kMagic);
+  }
+
+ private:
+  std::string* out_;
+  std::vector<Entry> entries_;
+};
+
+absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path) {
+  if (bytes.size() < kHeaderSize + kTrailerSize) {
+    return corrupt(path, "header", absl::StrCat("file of ", bytes.size(), " bytes is too short for a part file"));
+  }
+  if (bytes.substr(0, kMagic.size()) != kMagic) {
+    return corrupt(path, "header", "bad magic: not a usagedb part file");
+  }
+  if (const uint32_t version = coding::decode_fixed32(bytes.data() + kMagic.size()); version != kPartFormatVersion) {
+    return corrupt(path, "header",
+                   absl::StrCat("unknown format version ", version, " (this build reads version ", kPartFormatVersion,
+                                ")"));
+  }
+  const std::string_view trailer = bytes.substr(bytes.size() - kTrailerSize);
+  if (trailer.substr(12) != kMagic) {
+    return corrupt(path, "trailer", "bad magic at the end: the file is truncated or not a part file");
+  }
+  const uint32_t footer_size = coding::decode_fixed32(trailer.data());
+  if (footer_size > bytes.size() - kHeaderSize - kTrailerSize) {
+    return corrupt(path, "trailer",
+                   absl::StrCat("footer of ", footer_size, " bytes does not fit in a file of ", bytes.size()));
+  }
+  const uint64_t footer_offset = bytes.size() - kTrailerSize - footer_size;
+  // The checksum covers the footer and its length.
+  const std::string_view checked = bytes.substr(footer_offset, footer_size + 4);
+  const uint64_t stored = coding::decode_fixed64(trailer.data() + 4);
+  if (const uint64_t actual = hash::checksum(checked); actual != stored) {
+    return corrupt(path, "footer",
+                   absl::StrFormat("checksum mismatch (stored %016x, computed %016x)", stored, actual));
+  }
+
+  Footer f;
+  f.offset = footer_offset;
+  std::string_view in = bytes.substr(footer_offset, footer_size);
+  uint64_t count;
+  if (!coding::get_fixed64(&in, &f.id) || !coding::get_fixed32(&in, &f.month) || !coding::get_fixed32(&in, &f.rows) ||
+      !coding::get_fixed32(&in, &f.min_timestamp) || !coding::get_fixed32(&in, &f.max_timestamp) ||
+      !coding::get_varint64(&in, &count)) {
+    return corrupt(path, "footer", "truncated");
+  }
+  if (count != kSectionCount && count != kColumnSectionCount) {
+    return corrupt(path, "footer",
+                   absl::StrCat(count, " blocks, a part file has ", kColumnSectionCount, " or ", kSectionCount));
+  }
+  uint64_t next = kHeaderSize;  // blocks are contiguous: no byte goes unchecked
+  for (uint8_t i = 0; i < count; ++i) {
+    Entry e;
+    if (in.size() < 2) return corrupt(path, "footer", "truncated block directory");
+    e.section = static_cast<uint8_t>(in[0]);
+    e.encoding = static_cast<uint8_t>(in[1]);
+    in.remove_prefix(2);
+    if (!coding::get_varint64(&in, &e.offset) || !coding::get_varint64(&in, &e.size) ||
+        !coding::get_fixed64(&in, &e.checksum)) {
+      return corrupt(path, "footer", "truncated block directory");
+    }
+    if (e.section != i + 1) {
+      return corrupt(path, "footer",
+                     absl::StrCat("block ", i, " is ", section_name(e.section), ", expected ", section_name(i + 1)));
+    }
+    if (e.offset != next || e.size > footer_offset - next) {
+      return corrupt(path, section_name(e.section),
+                     absl::StrCat("block at offset ", e.offset, " of ", e.size, " bytes, expected at offset ", next,
+                                  " within the ", footer_offset, " bytes before the footer"));
+    }
+    next += e.size;
+    f.entries.push_back(e);
+  }
+  if (next != footer_offset) {
+    return corrupt(path, "footer", absl::StrCat(footer_offset - next, " bytes between the last block and the footer"));
+  }
+  if (!in.empty()) return corrupt(path, "footer", absl::StrCat(in.size(), " bytes after the block directory"));
+  return f;
+}
+
+// The payload of the block of `e`, after checking its header and checksum.
+absl::StatusOr<std::string_view> block_payload(std::string_view bytes, const Entry& e, std::string_view path) {
+  const std::string_view block = bytes.substr(e.offset, e.size);
+  const std::string name = section_name(e.section);
+  if (block.size() < 2 + 1 + kChecksumSize) return corrupt(path, name, "block too short");
+  const uint64_t stored = coding::decode_fixed64(block.data() + block.size() - kChecksumSize);
+  const uint64_t actual = hash::checksum(block.substr(0, block.size() - kChecksumSize));
+  if (stored != e.checksum || actual != stored) {
+    return corrupt(path, name,
+                   absl::StrFormat("checksum mismatch in the block at offset %d (stored %016x, directory %016x, "
+                                   "computed %016x)",
+                                   e.offset, stored, e.checksum, actual));
+  }
+  std::string_view in = block.substr(0, block.size() - kChecksumSize);
+  if (static_cast<uint8_t>(in[0]) != e.section || static_cast<uint8_t>(in[1]) != e.encoding) {
+    return corrupt(path, name, "block header disagrees with the footer's directory");
+  }
+  in.remove_prefix(2);
+  uint64_t length;
+  if (!coding::get_varint64(&in, &length) || length != in.size()) {
+    return corrupt(path, name, "block length disagrees with its size");
+  }
+  return in;
+}
+
+class Reader {
+ public:
+  Reader(std::string_view bytes, std::string_view path, const Footer& footer)
+      : bytes_(bytes), path_(path), footer_(footer) {}
+
+  absl::Status ints(Section s, uint64_t limit, std::vector<uint32_t>* out) {
+    const Entry& e = entry(s);
+    absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
+    if (!payload.ok()) return payload.status();
+    std::string_view in = *payload;
+    if (absl::Status st = decode_ints(static_cast<IntEncoding>(e.encoding), &in, footer_.rows, limit, out); !st.ok()) {
+      return corrupt(path_, section_name(e.section), st.message());
+    }
+    if (!in.empty()) return corrupt(path_, section_name(e.section), absl::StrCat(in.size(), " bytes after the values"));
+    return absl::OkStatus();
+  }
+
+  absl::Status strings(Section s, StringColumn* out) {
+    const Entry& e = entry(s);
+    absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
+    if (!payload.ok()) return payload.status();
+    absl::StatusOr<StringColumn> column = decode_strings(static_cast<StringEncoding>(e.encoding), *payload);
+    if (!column.ok()) return corrupt(path_, section_name(e.section), column.status().message());
+    *out = *std::move(column);
+    return absl::OkStatus();
+  }
+
+  absl::Status index(Section s, std::span<const uint32_t> column, BitmapIndex* out) {
+    const Entry& e = entry(s);
+    absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
+    if (!payload.ok()) return payload.status();
+    absl::StatusOr<BitmapIndex> index = decode_index(static_cast<IndexEncoding>(e.encoding), *payload);
+    if (!index.ok()) return corrupt(path_, section_name(e.section), index.status().message());
+    if (absl::Status st = verify_index(*index, column); !st.ok()) {
+      return corrupt(path_, section_name(e.section), st.message());
+    }
+    *out = *std::move(index);
+    return absl::OkStatus();
+  }
+
+  absl::Status check(bool ok, Section s, absl::string_view detail) const {
+    return ok ? absl::OkStatus() : corrupt(path_, section_name(static_cast<uint8_t>(s)), detail);
+  }
+
+ private:
+  const Entry& entry(Section s) const { return footer_.entries[static_cast<uint8_t>(s) - 1]; }
+
+  std::string_view bytes_;
+  std::string_view path_;
+  const Footer& footer_;
+};
+
+}  // namespace
+
+std::string encode_part(const Part& part, const PartEncodeOptions& options) {
+  const PartColumns& c = part.columns();
+  std::string out;
+  Writer w(&out);
+  std::string payload;
+  auto add = [&](Section s, uint8_t encoding) {
+    w.add_block(s, encoding, payload);
+    payload.clear();
+  };
+  encode_ascending(c.timestamp, &payload);
+  add(Section::kTimestamp, static_cast<uint8_t>(IntEncoding::kDeltaFor));
+  const std::pair<Section, const std::vector<uint32_t>*> codes[] = {
+      {Section::kFeature, &c.feature},   {Section::kVersion, &c.version}, {Section::kUser, &c.user},
+      {Section::kEventType, &c.event_type}, {Section::kSession, &c.session}, {Section::kMetadata, &c.metadata},
+  };
+  for (const auto& [section, column] : codes) {
+    const IntEncoding e = encode_codes(*column, &payload);
+    add(section, static_cast<uint8_t>(e));
+  }
+  StringEncoding se = encode_strings(c.metadata_values, options.zstd_level, &payload);
+  add(Section::kMetadataValues, static_cast<uint8_t>(se));
+  se = encode_strings(c.event_id, options.zstd_level, &payload);
+  add(Section::kEventId, static_cast<uint8_t>(se));
+  const PartIndexes& x = part.indexes();
+  for (const auto& [section, index] : {std::pair{Section::kUserIndex, &x.user}, std::pair{Section::kFeatureIndex, &x.feature},
+                                       std::pair{Section::kVersionIndex, &x.version}}) {
+    if (!options.persist_indexes) break;
+    encode_index(*index, options.index_encoding, options.zstd_level, &payload);
+    add(section, static_cast<uint8_t>(options.index_encoding));
+  }
+  w.finish(part);
+  return out;
+}
+
+absl::StatusOr<PartFileInfo> read_part_file_info(std::string_view bytes, std::string_view path) {
+  absl::StatusOr<Footer> f = read_footer(bytes, path);
+  if (!f.ok()) return f.status();
+  PartFileInfo info{f->id, f->month, f->rows, f->min_timestamp, f->max_timestamp, {}, kHeaderSize,
+                    bytes.size() - f->offset};
+  for (const Entry& e : f->entries) info.blocks.push_back({section_name(e.section), e.encoding, e.offset, e.size});
+  return info;
+}
+
+absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, std::string_view path,
+                                                        const DictionarySizes& sizes) {
+  absl::StatusOr<Footer> footer = read_footer(bytes, path);
+  if (!footer.ok()) return footer.status();
+  const Footer& f = *footer;
+  if (f.rows == 0) return corrupt(path, "footer", "a part has at least one row, the footer says 0");
+  Reader r(bytes, path, f);
+  PartColumns c;
+  // Only DeltaFor guarantees ascending timestamps, which time_range() needs.
+  USAGEDB_RETURN_IF_ERROR(r.check(f.entries[0].encoding == static_cast<uint8_t>(IntEncoding::kDeltaFor),
+                                  Section::kTimestamp,
+                                  absl::StrCat("encoding ", f.entries[0].encoding,
+                                               " cannot hold ascending timestamps, expected DeltaFor")));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kTimestamp, kNoLimit, &c.timestamp));
+  USAGEDB_RETURN_IF_ERROR(r.check(c.timestamp.front() == f.min_timestamp && c.timestamp.back() == f.max_timestamp,
+                            Section::kTimestamp,
+                            absl::StrCat("timestamps span [", c.timestamp.front(), ", ", c.timestamp.back(),
+                                         "], the footer says [", f.min_timestamp, ", ", f.max_timestamp, "]")));
+  USAGEDB_RETURN_IF_ERROR(r.check(civil::month_id(f.min_timestamp) == f.month && civil::month_id(f.max_timestamp) == f.month,
+                            Section::kTimestamp,
+                            absl::StrCat("timestamps [", f.min_timestamp, ", ", f.max_timestamp,
+                                         "] are not all in month ", f.month)));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kFeature, sizes.features, &c.feature));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kVersion, sizes.versions, &c.version));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kUser, sizes.users, &c.user));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kEventType, sizes.event_types, &c.event_type));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kSession, sizes.sessions, &c.session));
+  USAGEDB_RETURN_IF_ERROR(r.strings(Section::kMetadataValues, &c.metadata_values));
+  USAGEDB_RETURN_IF_ERROR(r.ints(Section::kMetadata, c.metadata_values.size(), &c.metadata));
+  USAGEDB_RETURN_IF_ERROR(r.strings(Section::kEventId, &c.event_id));
+  USAGEDB_RETURN_IF_ERROR(r.check(c.event_id.size() == f.rows, Section::kEventId,
+                            absl::StrCat(c.event_id.size(), " event ids for ", f.rows, " rows")));
+  PartIndexes x;
+  if (f.entries.size() == kSectionCount) {
+    USAGEDB_RETURN_IF_ERROR(r.index(Section::kUserIndex, c.user, &x.user));
+    USAGEDB_RETURN_IF_ERROR(r.index(Section::kFeatureIndex, c.feature, &x.feature));
+    USAGEDB_RETURN_IF_ERROR(r.index(Section::kVersionIndex, c.version, &x.version));
+  } else {
+    x.user = build_bitmap_index(c.user);
+    x.feature = build_bitmap_index(c.feature);
+    x.version = build_bitmap_index(c.version);
+  }
+  return std::make_shared<const Part>(f.id, f.month, std::move(c), std::move(x));
+}
+
+}  // namespace usagedb::storage

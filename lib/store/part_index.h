@@ -1,0 +1,24 @@
+// Building a part's bitmap indexes (value -> rows) from a column, for
+// PartBuilder when it seals rows and for part files, which rebuild them on
+// load instead of storing them (see lib/storage/part_format.md).
+//
+//   BitmapIndex users = build_bitmap_index(columns.user);
+//   users.at(code).for_each([&](uint32_t row) { ... });   // rows of `code`
+//
+// Thread-safety: a pure function, thread-safe.
+#ifndef USAGEDB_STORE_PART_INDEX_H_
+#define USAGEDB_STORE_PART_INDEX_H_
+
+#include <cstdint>
+#include <span>
+
+#include "lib/store/part.h"
+
+namespace usagedb {
+
+// The sealed bitmap of each value of `column` to the rows holding it.
+BitmapIndex build_bitmap_index(std::span<const uint32_t> column);
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_STORE_PART_INDEX_H_

@@ -1,0 +1,592 @@
+#include "lib/storage/part_file.h"
+
+#include <algorithm>
+#include <functional>
+#include <tuple>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
+#include "lib/gen/random.h"
+#include "lib/store/part_builder.h"
+#include "lib/store/part_index.h"
+#include "lib/util/civil_time.h"
+#include "lib/util/coding.h"
+#include "lib/util/hash.h"
+
+namespace usagedb::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+constexpr char kPath[] = "store/202505/part-000017.udb";
+
+// ---- Random parts ----------------------------------------------------------
+
+// How the codes and strings of a random part are drawn.
+struct Shape {
+  size_t rows = 1000;
+  uint32_t users = 100;          // distinct users drawn from
+  bool codes_near_max = false;   // user / event_type / session codes near 2^32-1
+  bool sparse_users = false;     // user codes spread over [0, 2^32)
+  bool large_strings = false;    // some event ids and metadata of 100+ KiB
+  bool equal_timestamps = false;
+  bool sequence_ids = false;     // every event id is evt_<number>, as the generator's
+};
+
+struct RandomPart {
+  Dictionary features, versions;
+  std::shared_ptr<const Part> part;
+};
+
+std::string random_bytes(gen::Random& random, size_t max_size) {
+  std::string s(random.uniform(max_size + 1), '\0');
+  for (char& c : s) c = static_cast<char>(random.uniform(256));  // '\0' and 0xFF included
+  return s;
+}
+
+std::unique_ptr<RandomPart> random_part(uint64_t seed, const Shape& shape) {
+  gen::Random random(seed);
+  auto out = std::make_unique<RandomPart>();
+  for (int i = 0; i < 1 + static_cast<int>(random.uniform(80)); ++i) out->features.intern("feature_" + std::to_string(i));
+  for (int i = 0; i < 1 + static_cast<int>(random.uniform(30)); ++i) out->versions.intern(std::to_string(i) + ".0");
+  // A month anywhere in the DateTime range, including its ends.
+  const int64_t months[] = {0, 1740787200 /* 2025-03 */, 4289068800 /* 2105-12 */, 951868800 /* 2000-03 */};
+  const int64_t month_start = months[random.uniform(std::size(months))];
+  const uint32_t month = civil::month_id(month_start);
+  const civil::Date d = civil::civil_from_days(month_start / civil::kSecondsPerDay);
+  const int64_t month_seconds = civil::days_in_month(d.year, d.month) * civil::kSecondsPerDay;
+
+  std::vector<std::string> metadata_pool = {"", R"({"device":"desktop"})", random_bytes(random, 40)};
+  if (shape.large_strings) metadata_pool.push_back(std::string(150'000, 'm') + random_bytes(random, 1000));
+  uint32_t session = 0;
+  PartBuilder builder;
+  for (size_t i = 0; i < shape.rows; ++i) {
+    RowCodes r;
+    r.timestamp = static_cast<uint32_t>(month_start + (shape.equal_timestamps ? month_seconds / 2
+                                                                              : random.uniform(month_seconds)));
+    r.feature = static_cast<uint32_t>(random.uniform(out->features.size()));
+    r.version = static_cast<uint32_t>(random.uniform(out->versions.size()));
+    r.user = shape.sparse_users ? static_cast<uint32_t>(random.next())
+                                : static_cast<uint32_t>(random.uniform(shape.users));
+    r.event_type = static_cast<uint32_t>(random.uniform(6));
+    if (random.chance(0.3)) session = static_cast<uint32_t>(random.uniform(1'000'000));
+    r.session = random.chance(0.1) ? 0 : session + static_cast<uint32_t>(i / 3);
+    if (shape.codes_near_max) {
+      r.user = UINT32_MAX - r.user % 1000;
+      r.event_type = UINT32_MAX - r.event_type;
+      r.session = UINT32_MAX - static_cast<uint32_t>(random.uniform(3));
+    }
+    std::string event_id;
+    switch (shape.sequence_ids ? 1 : random.uniform(4)) {
+      case 0: break;  // absent
+      case 1: event_id = "evt_" + std::to_string(seed * 1'000'000 + i); break;
+      case 2: event_id = random_bytes(random, 30); break;
+      default: event_id = shape.large_strings && random.chance(0.01) ? random_bytes(random, 200'000) : "x"; break;
+    }
+    builder.add(r, event_id, metadata_pool[random.uniform(metadata_pool.size())]);
+  }
+  out->part = std::move(builder).finish(seed + 1, month, out->features, out->versions);
+  return out;
+}
+
+// ---- Comparing parts -------------------------------------------------------
+
+void expect_same_index(const BitmapIndex& got, const BitmapIndex& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (const auto& [code, rows] : want) {
+    auto it = got.find(code);
+    ASSERT_NE(it, got.end()) << what << " lacks value " << code;
+    EXPECT_TRUE(it->second == rows) << what << " differs for value " << code;
+  }
+}
+
+void expect_same_part(const Part& got, const Part& want) {
+  EXPECT_EQ(got.id(), want.id());
+  EXPECT_EQ(got.month(), want.month());
+  ASSERT_EQ(got.rows(), want.rows());
+  EXPECT_EQ(got.min_timestamp(), want.min_timestamp());
+  EXPECT_EQ(got.max_timestamp(), want.max_timestamp());
+  const PartColumns& a = got.columns();
+  const PartColumns& b = want.columns();
+  EXPECT_EQ(a.timestamp, b.timestamp);
+  EXPECT_EQ(a.feature, b.feature);
+  EXPECT_EQ(a.version, b.version);
+  EXPECT_EQ(a.user, b.user);
+  EXPECT_EQ(a.event_type, b.event_type);
+  EXPECT_EQ(a.session, b.session);
+  EXPECT_EQ(a.metadata, b.metadata);
+  EXPECT_EQ(a.metadata_values.bytes(), b.metadata_values.bytes());
+  EXPECT_EQ(a.metadata_values.ends(), b.metadata_values.ends());
+  EXPECT_EQ(a.event_id.bytes(), b.event_id.bytes());
+  EXPECT_EQ(a.event_id.ends(), b.event_id.ends());
+  expect_same_index(got.indexes().user, want.indexes().user, "user index");
+  expect_same_index(got.indexes().feature, want.indexes().feature, "feature index");
+  expect_same_index(got.indexes().version, want.indexes().version, "version index");
+}
+
+const PartEncodeOptions kAllOptions[] = {
+    {.persist_indexes = false},
+    {.persist_indexes = true, .index_encoding = IndexEncoding::kRoaring},
+    {.persist_indexes = true, .index_encoding = IndexEncoding::kRoaringZstd},
+};
+
+void expect_round_trip(const Part& part) {
+  for (const PartEncodeOptions& options : kAllOptions) {
+    SCOPED_TRACE(testing::Message() << "persist_indexes " << options.persist_indexes << ", index encoding "
+                                    << static_cast<int>(options.index_encoding));
+    const std::string file = encode_part(part, options);
+    absl::StatusOr<std::shared_ptr<const Part>> back = decode_part(file, kPath);
+    ASSERT_TRUE(back.ok()) << back.status();
+    expect_same_part(**back, part);
+    // Encoding is deterministic.
+    EXPECT_EQ(encode_part(**back, options), file);
+  }
+}
+
+// ---- Round trips -----------------------------------------------------------
+
+TEST(PartFile, RoundTripsRandomParts) {
+  uint64_t seed = 1;
+  for (const size_t rows : {1, 2, 3, 100, 1023, 1024, 1025, 5000}) {
+    for (const uint32_t users : {1u, 7u, 1000u, 100'000u}) {
+      SCOPED_TRACE(testing::Message() << "rows " << rows << ", users " << users << ", seed " << seed);
+      auto p = random_part(seed++, Shape{.rows = rows, .users = users});
+      expect_round_trip(*p->part);
+    }
+  }
+}
+
+TEST(PartFile, RoundTripsSequenceNumberedEventIds) {
+  for (const size_t rows : {1, 1025, 5000}) {
+    auto p = random_part(200 + rows, Shape{.rows = rows, .sequence_ids = true});
+    const PartFileInfo info = read_part_file_info(encode_part(*p->part), kPath).value();
+    EXPECT_EQ(info.blocks[8].section, "event_id");
+    EXPECT_EQ(info.blocks[8].encoding, 3);  // StringEncoding::kPrefixedInts
+    expect_round_trip(*p->part);
+  }
+}
+
+TEST(PartFile, RoundTripsAOneRowPart) {
+  Dictionary features, versions;
+  features.intern("f");
+  versions.intern("v");
+  PartBuilder b;
+  b.add(RowCodes{0, 0, 0, UINT32_MAX, UINT32_MAX, UINT32_MAX}, "", "");
+  const auto part = std::move(b).finish(UINT64_MAX, 197001, features, versions);
+  expect_round_trip(*part);
+}
+
+TEST(PartFile, RoundTripsCodesNearUint32Max) {
+  auto p = random_part(77, Shape{.rows = 3000, .users = 500, .codes_near_max = true});
+  EXPECT_EQ(*std::max_element(p->part->columns().session.begin(), p->part->columns().session.end()), UINT32_MAX);
+  expect_round_trip(*p->part);
+}
+
+TEST(PartFile, RoundTripsManyDistinctAndSparseUsers) {
+  auto dense = random_part(78, Shape{.rows = 70'000, .users = 1'000'000});
+  expect_round_trip(*dense->part);
+  auto sparse = random_part(79, Shape{.rows = 20'000, .sparse_users = true});
+  expect_round_trip(*sparse->part);
+}
+
+TEST(PartFile, RoundTripsLargeStringsAndEqualTimestamps) {
+  auto p = random_part(80, Shape{.rows = 2000, .large_strings = true, .equal_timestamps = true});
+  EXPECT_GT(p->part->columns().event_id.bytes().size(), 200'000u);
+  expect_round_trip(*p->part);
+}
+
+TEST(PartFile, FileInfoListsTheBlocks) {
+  auto p = random_part(81, Shape{.rows = 500});
+  const std::string file = encode_part(*p->part, {.persist_indexes = true});
+  absl::StatusOr<PartFileInfo> info = read_part_file_info(file, kPath);
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->id, p->part->id());
+  EXPECT_EQ(info->month, p->part->month());
+  EXPECT_EQ(info->rows, 500u);
+  std::vector<std::string> sections;
+  uint64_t end = info->header_bytes;
+  for (const auto& b : info->blocks) {
+    sections.push_back(b.section);
+    EXPECT_EQ(b.offset, end);
+    end += b.size;
+  }
+  EXPECT_EQ(end + info->footer_bytes, file.size());
+  EXPECT_EQ(sections, (std::vector<std::string>{"timestamp", "feature_id", "product_version", "user_id",
+                                                "event_type", "session_id", "metadata", "metadata values",
+                                                "event_id", "user_id index", "feature_id index",
+                                                "product_version index"}));
+  const std::string lean = encode_part(*p->part, {.persist_indexes = false});
+  EXPECT_EQ(read_part_file_info(lean, kPath)->blocks.size(), 9u);
+}
+
+// ---- Corruption -------------------------------------------------------------
+
+// The section decode_part() must name for a corruption at byte `at`.
+std::vector<std::string> sections_for_byte(const PartFileInfo& info, size_t file_size, size_t at) {
+  if (at < info.header_bytes) return {"header"};
+  for (const auto& b : info.blocks) {
+    if (at >= b.offset && at < b.offset + b.size) return {b.section};
+  }
+  const size_t trailer = file_size - 20;
+  if (at < trailer) return {"footer"};
+  if (at < trailer + 4) return {"trailer", "footer"};  // the footer's length: misplaced or mis-checksummed
+  if (at < trailer + 12) return {"footer"};            // the footer's checksum
+  return {"trailer"};                                  // the closing magic
+}
+
+void expect_data_loss(const absl::StatusOr<std::shared_ptr<const Part>>& got, const std::vector<std::string>& sections,
+                      const std::string& what) {
+  ASSERT_FALSE(got.ok()) << what << ": decoded a corrupt file";
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << what << ": " << got.status();
+  const std::string message(got.status().message());
+  EXPECT_THAT(message, StartsWith(absl::StrCat("part file '", kPath, "': "))) << what;
+  bool named = false;
+  for (const std::string& s : sections) named |= message.find(absl::StrCat("': ", s, ": ")) != std::string::npos;
+  EXPECT_TRUE(named) << what << ": " << message << " does not name " << sections.front();
+}
+
+TEST(PartFile, EveryFlippedByteOfASmallPartIsDataLoss) {
+  auto p = random_part(90, Shape{.rows = 40, .users = 10});
+  for (const PartEncodeOptions& options : kAllOptions) {
+    const std::string file = encode_part(*p->part, options);
+    const PartFileInfo info = read_part_file_info(file, kPath).value();
+    for (size_t at = 0; at < file.size(); ++at) {
+      for (const char mask : {'\x01', '\x80', '\xff'}) {
+        std::string bad = file;
+        bad[at] ^= mask;
+        expect_data_loss(decode_part(bad, kPath), sections_for_byte(info, file.size(), at),
+                         absl::StrCat("byte ", at, " ^ ", static_cast<int>(static_cast<unsigned char>(mask))));
+      }
+    }
+  }
+}
+
+TEST(PartFile, RandomByteFlipsOfABigPartAreDataLoss) {
+  auto p = random_part(91, Shape{.rows = 30'000, .users = 3000});
+  gen::Random random(92);
+  for (const PartEncodeOptions& options : kAllOptions) {
+    const std::string file = encode_part(*p->part, options);
+    const PartFileInfo info = read_part_file_info(file, kPath).value();
+    for (int trial = 0; trial < 300; ++trial) {
+      std::string bad = file;
+      // One to a few bytes, each anywhere; a byte's section is expected
+      // only when a single one changed.
+      const int flips = trial % 3 == 0 ? 1 + static_cast<int>(random.uniform(8)) : 1;
+      size_t at = 0;
+      for (int i = 0; i < flips; ++i) {
+        at = random.uniform(file.size());
+        bad[at] = static_cast<char>(bad[at] ^ static_cast<char>(1 + random.uniform(255)));
+      }
+      const absl::StatusOr<std::shared_ptr<const Part>> got = decode_part(bad, kPath);
+      if (flips == 1) {
+        expect_data_loss(got, sections_for_byte(info, file.size(), at), absl::StrCat("byte ", at));
+      } else {
+        ASSERT_FALSE(got.ok());
+        EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+      }
+    }
+  }
+}
+
+TEST(PartFile, EveryTruncationIsDataLoss) {
+  auto small = random_part(93, Shape{.rows = 40});
+  const std::string file = encode_part(*small->part, {.persist_indexes = true});
+  for (size_t n = 0; n < file.size(); ++n) {
+    const absl::StatusOr<std::shared_ptr<const Part>> got = decode_part(file.substr(0, n), kPath);
+    expect_data_loss(got, {"header", "trailer", "footer"}, absl::StrCat("truncated to ", n));
+  }
+  auto big = random_part(94, Shape{.rows = 30'000});
+  const std::string big_file = encode_part(*big->part);
+  for (size_t n = 0; n < big_file.size(); n += 1 + n / 16) {
+    ASSERT_EQ(decode_part(big_file.substr(0, n), kPath).status().code(), absl::StatusCode::kDataLoss) << n;
+  }
+  // Bytes after the end are corruption too (a torn rewrite, a concatenation).
+  expect_data_loss(decode_part(file + "x", kPath), {"trailer"}, "one byte appended");
+  expect_data_loss(decode_part(file + file, kPath), {"footer", "trailer"}, "file twice");
+}
+
+TEST(PartFile, OtherFilesAndVersionsAreDataLoss) {
+  auto p = random_part(95, Shape{.rows = 10});
+  const std::string file = encode_part(*p->part);
+  expect_data_loss(decode_part("", kPath), {"header"}, "empty file");
+  expect_data_loss(decode_part(std::string(100, '{'), kPath), {"header"}, "text file");
+  std::string v2 = file;
+  v2[8] = 2;  // the format version after the 8-byte magic
+  const auto got = decode_part(v2, kPath);
+  expect_data_loss(got, {"header"}, "version 2");
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("unknown format version 2"));
+}
+
+// ---- Files that are well checksummed but inconsistent ------------------------
+//
+// A writer for the format as part_format.md describes it, independent of
+// part_file.cc, so tests can change a field and still produce valid
+// checksums: decode_part() must check more than checksums.
+
+struct RawFile {
+  struct Block {
+    uint8_t section, encoding;
+    std::string payload;
+  };
+  uint64_t id;
+  uint32_t month, rows, min_timestamp, max_timestamp;
+  std::vector<Block> blocks;
+};
+
+RawFile parse(std::string_view file) {
+  RawFile raw;
+  const uint32_t footer_size = coding::decode_fixed32(file.data() + file.size() - 20);
+  std::string_view footer = file.substr(file.size() - 20 - footer_size, footer_size);
+  uint64_t count;
+  EXPECT_TRUE(coding::get_fixed64(&footer, &raw.id) && coding::get_fixed32(&footer, &raw.month) &&
+              coding::get_fixed32(&footer, &raw.rows) && coding::get_fixed32(&footer, &raw.min_timestamp) &&
+              coding::get_fixed32(&footer, &raw.max_timestamp) && coding::get_varint64(&footer, &count));
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t offset, size, checksum;
+    footer.remove_prefix(2);
+    EXPECT_TRUE(coding::get_varint64(&footer, &offset) && coding::get_varint64(&footer, &size) &&
+                coding::get_fixed64(&footer, &checksum));
+    std::string_view block = file.substr(offset, size - 8);
+    RawFile::Block b{static_cast<uint8_t>(block[0]), static_cast<uint8_t>(block[1]), ""};
+    block.remove_prefix(2);
+    std::string_view payload;
+    EXPECT_TRUE(coding::get_length_prefixed(&block, &payload));
+    b.payload = std::string(payload);
+    raw.blocks.push_back(std::move(b));
+  }
+  return raw;
+}
+
+std::string assemble(const RawFile& raw) {
+  std::string out("\x89UDBPART", 8);
+  coding::put_fixed32(&out, 1);
+  std::string directory;
+  for (const RawFile::Block& b : raw.blocks) {
+    const size_t offset = out.size();
+    out.push_back(static_cast<char>(b.section));
+    out.push_back(static_cast<char>(b.encoding));
+    coding::put_length_prefixed(&out, b.payload);
+    const uint64_t checksum = hash::checksum(std::string_view(out).substr(offset));
+    coding::put_fixed64(&out, checksum);
+    directory.push_back(static_cast<char>(b.section));
+    directory.push_back(static_cast<char>(b.encoding));
+    coding::put_varint64(&directory, offset);
+    coding::put_varint64(&directory, out.size() - offset);
+    coding::put_fixed64(&directory, checksum);
+  }
+  std::string footer;
+  coding::put_fixed64(&footer, raw.id);
+  coding::put_fixed32(&footer, raw.month);
+  coding::put_fixed32(&footer, raw.rows);
+  coding::put_fixed32(&footer, raw.min_timestamp);
+  coding::put_fixed32(&footer, raw.max_timestamp);
+  coding::put_varint64(&footer, raw.blocks.size());
+  footer += directory;
+  coding::put_fixed32(&footer, static_cast<uint32_t>(footer.size()));
+  out += footer;
+  coding::put_fixed64(&out, hash::checksum(footer));
+  out.append("\x89UDBPART", 8);
+  return out;
+}
+
+RawFile::Block& block(RawFile& raw, std::string_view section) {
+  static const std::vector<std::string> kNames = {"timestamp", "feature_id", "product_version", "user_id",
+                                                  "event_type", "session_id", "metadata", "metadata values",
+                                                  "event_id", "user_id index", "feature_id index",
+                                                  "product_version index"};
+  const size_t i = std::find(kNames.begin(), kNames.end(), section) - kNames.begin();
+  return raw.blocks.at(i);
+}
+
+TEST(PartFile, TheFormatDocumentDescribesEveryByte) {
+  auto p = random_part(96, Shape{.rows = 3000, .users = 300});
+  for (const PartEncodeOptions& options : kAllOptions) {
+    const std::string file = encode_part(*p->part, options);
+    EXPECT_EQ(assemble(parse(file)), file);
+  }
+}
+
+class Inconsistent : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    p_ = random_part(97, Shape{.rows = 2000, .users = 200});
+    file_ = encode_part(*p_->part, {.persist_indexes = true, .index_encoding = IndexEncoding::kRoaring});
+    raw_ = parse(file_);
+  }
+  absl::StatusOr<std::shared_ptr<const Part>> decode(const RawFile& raw) { return decode_part(assemble(raw), kPath); }
+
+  std::unique_ptr<RandomPart> p_;
+  std::string file_;
+  RawFile raw_;
+};
+
+TEST_F(Inconsistent, FooterCountsAndRanges) {
+  RawFile raw = raw_;
+  raw.rows += 1;
+  expect_data_loss(decode(raw), {"timestamp"}, "one row too many");
+  raw = raw_;
+  raw.rows -= 1;
+  expect_data_loss(decode(raw), {"timestamp"}, "one row too few");
+  raw = raw_;
+  raw.rows = 0;
+  expect_data_loss(decode(raw), {"footer"}, "no rows");
+  raw = raw_;
+  raw.min_timestamp -= 1;
+  expect_data_loss(decode(raw), {"timestamp"}, "min timestamp");
+  raw = raw_;
+  raw.max_timestamp += 1;
+  expect_data_loss(decode(raw), {"timestamp"}, "max timestamp");
+  raw = raw_;
+  raw.month = raw.month % 100 == 12 ? raw.month - 1 : raw.month + 1;
+  expect_data_loss(decode(raw), {"timestamp"}, "month");
+}
+
+TEST_F(Inconsistent, BlockDirectory) {
+  RawFile raw = raw_;
+  std::swap(raw.blocks[1], raw.blocks[2]);
+  expect_data_loss(decode(raw), {"footer"}, "sections out of order");
+  raw = raw_;
+  raw.blocks.pop_back();
+  expect_data_loss(decode(raw), {"footer"}, "11 blocks");
+  raw = raw_;
+  raw.blocks.push_back(raw.blocks.back());
+  expect_data_loss(decode(raw), {"footer"}, "13 blocks");
+}
+
+TEST_F(Inconsistent, UnknownEncodingsAndTrailingBytes) {
+  for (const char* section : {"timestamp", "user_id", "event_id", "metadata values", "user_id index"}) {
+    RawFile raw = raw_;
+    block(raw, section).encoding = 99;
+    expect_data_loss(decode(raw), {section}, absl::StrCat(section, " encoding 99"));
+    raw = raw_;
+    block(raw, section).payload += '\0';
+    expect_data_loss(decode(raw), {section}, absl::StrCat(section, " with a byte appended"));
+    raw = raw_;
+    block(raw, section).payload.pop_back();
+    expect_data_loss(decode(raw), {section}, absl::StrCat(section, " with a byte removed"));
+  }
+}
+
+TEST_F(Inconsistent, TimestampsThatDoNotAscend) {
+  RawFile raw = raw_;
+  std::vector<uint32_t> descending = p_->part->columns().timestamp;
+  std::reverse(descending.begin(), descending.end());
+  block(raw, "timestamp").encoding = static_cast<uint8_t>(IntEncoding::kFor);
+  block(raw, "timestamp").payload.clear();
+  encode_for(descending, &block(raw, "timestamp").payload);
+  raw.min_timestamp = descending.front();
+  raw.max_timestamp = descending.back();
+  const auto got = decode(raw);
+  expect_data_loss(got, {"timestamp"}, "timestamps as For");
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("expected DeltaFor"));
+}
+
+TEST_F(Inconsistent, ABitmapThatDoesNotDecode) {
+  RawFile raw = raw_;
+  std::string& payload = block(raw, "feature_id index").payload;
+  // The first entry: count, value gap, bitmap length, then the bitmap, whose
+  // first bytes are its cookie.
+  std::string_view in = payload;
+  uint64_t count, gap;
+  std::string_view bitmap;
+  ASSERT_TRUE(coding::get_varint64(&in, &count) && coding::get_varint64(&in, &gap) &&
+              coding::get_length_prefixed(&in, &bitmap));
+  const size_t at = bitmap.data() - payload.data();
+  payload[at] ^= 0x55;
+  const auto got = decode(raw);
+  expect_data_loss(got, {"feature_id index"}, "bad cookie");
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("bitmap"));
+}
+
+TEST_F(Inconsistent, CodesOutsideTheDictionaries) {
+  const Part& part = *p_->part;
+  auto max_of = [](const std::vector<uint32_t>& v) { return uint64_t{*std::max_element(v.begin(), v.end())}; };
+  const PartColumns& c = part.columns();
+  const DictionarySizes exact{.users = max_of(c.user) + 1,
+                              .features = max_of(c.feature) + 1,
+                              .versions = max_of(c.version) + 1,
+                              .event_types = max_of(c.event_type) + 1,
+                              .sessions = max_of(c.session) + 1};
+  ASSERT_TRUE(decode_part(file_, kPath, exact).ok());
+  const std::pair<const char*, uint64_t DictionarySizes::*> columns[] = {
+      {"user_id", &DictionarySizes::users},
+      {"feature_id", &DictionarySizes::features},
+      {"product_version", &DictionarySizes::versions},
+      {"event_type", &DictionarySizes::event_types},
+      {"session_id", &DictionarySizes::sessions},
+  };
+  for (const auto& [section, member] : columns) {
+    DictionarySizes sizes = exact;
+    sizes.*member -= 1;
+    expect_data_loss(decode_part(file_, kPath, sizes), {section}, absl::StrCat(section, " dictionary one short"));
+  }
+}
+
+// Parts that break Part's invariants, encoded as they are: the file is well
+// formed and checksummed, and decode_part() still refuses it.
+std::shared_ptr<const Part> with(const Part& part, const std::function<void(PartColumns&, PartIndexes&)>& change) {
+  PartColumns c = part.columns();
+  PartIndexes x;
+  x.user = build_bitmap_index(c.user);
+  x.feature = build_bitmap_index(c.feature);
+  x.version = build_bitmap_index(c.version);
+  change(c, x);
+  return std::make_shared<const Part>(part.id(), part.month(), std::move(c), std::move(x));
+}
+
+TEST_F(Inconsistent, IndexesThatDisagreeWithTheirColumns) {
+  const Part& part = *p_->part;
+  const uint32_t user0 = part.columns().user[0];
+  const std::pair<const char*, std::function<void(PartColumns&, PartIndexes&)>> cases[] = {
+      {"a row missing", [&](PartColumns&, PartIndexes& x) { x.user.at(user0).remove(0); }},
+      {"a row listed twice",
+       [&](PartColumns& c, PartIndexes& x) {
+         for (auto& [code, rows] : x.user) {
+           if (code != user0) {
+             rows.add(0);
+             break;
+           }
+         }
+       }},
+      {"a row past the end", [&](PartColumns&, PartIndexes& x) { x.user.at(user0).add(part.rows()); }},
+      {"an empty bitmap", [&](PartColumns&, PartIndexes& x) { x.user.emplace(UINT32_MAX, Bitmap()); }},
+      {"a row under another value",
+       [&](PartColumns&, PartIndexes& x) {
+         Bitmap rows = std::move(x.user.at(user0));
+         x.user.erase(user0);
+         x.user.emplace(user0 + 1000000, std::move(rows));
+       }},
+  };
+  for (const auto& [what, change] : cases) {
+    const std::string file = encode_part(*with(part, change), {.persist_indexes = true});
+    expect_data_loss(decode_part(file, kPath), {"user_id index"}, what);
+  }
+}
+
+TEST_F(Inconsistent, ColumnsThatBreakThePartsInvariants) {
+  const Part& part = *p_->part;
+  const std::tuple<const char*, const char*, std::function<void(PartColumns&, PartIndexes&)>> cases[] = {
+      {"metadata code past the values", "metadata",
+       [](PartColumns& c, PartIndexes&) { c.metadata[5] = static_cast<uint32_t>(c.metadata_values.size()); }},
+      {"an event id short", "event_id",
+       [](PartColumns& c, PartIndexes&) {
+         std::vector<uint64_t> ends = c.event_id.ends();
+         ends.pop_back();
+         std::string bytes = c.event_id.bytes().substr(0, ends.empty() ? 0 : ends.back());
+         c.event_id = StringColumn(std::move(bytes), std::move(ends));
+       }},
+  };
+  for (const auto& [what, section, change] : cases) {
+    for (const PartEncodeOptions& options : kAllOptions) {
+      const std::string file = encode_part(*with(part, change), options);
+      expect_data_loss(decode_part(file, kPath), {section}, what);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace usagedb::storage
