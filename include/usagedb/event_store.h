@@ -21,7 +21,9 @@
 
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,6 +31,7 @@
 #include "usagedb/ingest.h"
 #include "usagedb/options.h"
 #include "usagedb/queries.h"
+#include "usagedb/stats.h"
 
 namespace usagedb {
 
@@ -57,8 +60,28 @@ class EventStore {
   // stored and duplicate events (quarantined_rows is always 0 here).
   virtual absl::StatusOr<IngestReport> record_events(std::span<const Event> events) = 0;
 
+  // Ingests a whole NDJSON or CSV input (SPEC 1.1): valid rows are stored,
+  // duplicates skipped (SPEC 1.3), invalid rows quarantined (SPEC 1.2) - one
+  // bad line never fails the call. The report's three counts add up to the
+  // number of non-blank records. Errors: only a failure to store (e.g. the
+  // disk), in which case nothing of this call is acknowledged.
+  virtual absl::StatusOr<IngestReport> ingest(std::string_view text, const IngestOptions& options) = 0;
+  absl::StatusOr<IngestReport> ingest_ndjson(std::string_view text) { return ingest(text, IngestOptions{}); }
+
+  // Ingests a file ("-" reads standard input) as ingest() does, streaming it
+  // in chunks, and returns once everything it stored is durable (flush()).
+  // NotFoundError / UnavailableError naming the file when it cannot be read.
+  virtual absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) = 0;
+
   // Makes everything recorded so far durable (a no-op for in-memory stores).
   virtual absl::Status flush() = 0;
+
+  // ---- The quarantine (SPEC 1.2) -----------------------------------------
+
+  // Every row rejected by an ingest call since the last clear, oldest first.
+  virtual absl::StatusOr<std::vector<QuarantinedRow>> quarantine() const = 0;
+  // Removes every quarantined row; returns how many there were.
+  virtual absl::StatusOr<uint64_t> clear_quarantine() = 0;
 
   // ---- Maintenance --------------------------------------------------------
 
@@ -76,6 +99,9 @@ class EventStore {
   // event_ids from the dedup index and its string from the user dictionary.
   // Returns the number of events removed (0 for an unknown user).
   virtual absl::StatusOr<uint64_t> delete_user(std::string_view user_id) = 0;
+
+  // Partitions, parts, rows, bytes on disk and in memory.
+  virtual absl::StatusOr<StoreStats> stats() const = 0;
 
   // ---- The endpoints (SPEC section 2) ------------------------------------
   // InvalidArgumentError naming the parameter for a bad request: end_date

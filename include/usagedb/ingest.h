@@ -13,6 +13,7 @@
 #define USAGEDB_INGEST_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,11 +42,18 @@ enum class InputFormat {
   kCsv,     // RFC 4180 with a header row; columns matched by name
 };
 
-// Where ingested text comes from, for the quarantine and error messages.
+// How to read an input given as text (EventStore::ingest).
 struct IngestOptions {
   InputFormat format = InputFormat::kNdjson;
-  std::string_view source;  // e.g. a file name, "-" for standard input
-  uint64_t first_line = 1;  // line number of the text's first line
+  std::string_view source;  // named in quarantined rows, e.g. "events API"
+};
+
+// How to read an input file (EventStore::ingest_file).
+struct IngestFileOptions {
+  InputFormat format = InputFormat::kNdjson;
+  // Called now and then from the ingesting thread with the bytes read so far
+  // and the file's size (0 when unknown, e.g. a pipe).
+  std::function<void(uint64_t bytes_read, uint64_t bytes_total)> progress;
 };
 
 // SPEC 1.2: one rejected input row.

@@ -34,6 +34,12 @@ struct Options {
   // unsealed rows per query. REQUIRES: >= 1.
   size_t part_rows = 16384;
 
+  // Durable stores: when the write-ahead log grows past this many bytes, a
+  // checkpoint writes the events it holds into part files and starts a new,
+  // empty log (bounding both the log's size and the time to reopen after a
+  // crash). REQUIRES: >= 1.
+  size_t checkpoint_log_bytes = 64 << 20;
+
   // Seal full buffers into parts and merge small parts into larger ones
   // (like MergeTree) on a background thread. When false, sealing happens on
   // the writing thread and merges only in EventStore::compact().

@@ -12,5 +12,6 @@
 #include "usagedb/ingest.h"        // IWYU pragma: export
 #include "usagedb/options.h"       // IWYU pragma: export
 #include "usagedb/queries.h"       // IWYU pragma: export
+#include "usagedb/stats.h"         // IWYU pragma: export
 
 #endif  // USAGEDB_USAGEDB_H_

@@ -7,39 +7,66 @@
 #include "absl/strings/str_cat.h"
 #include "lib/ingest/validate.h"
 #include "lib/query/endpoints.h"
-#include "lib/store/merge_policy.h"
-#include "lib/store/part_builder.h"
+#include "lib/storage/event_codec.h"
 #include "lib/util/civil_time.h"
+#include "lib/util/status_macros.h"
 #include "lib/util/text.h"
 
 namespace usagedb {
-namespace {
-
-// Sealed buffers waiting for the background thread beyond which writers
-// seal inline: the writer slows down to the speed of sealing instead of
-// queueing unbounded memory.
-constexpr size_t kMaxQueuedSeals = 2;
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<EventStore>> EventStore::open(const Options& options) {
+  auto store = EventStoreImpl::open(options, storage::FileSystem::posix());
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<EventStore>(std::move(*store));
+}
+
+absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Options& options,
+                                                                      storage::FileSystem* fs) {
   if (options.part_rows < 1 || options.part_rows > (1u << 30)) {
     return absl::InvalidArgumentError(
         absl::StrCat("options.part_rows: must be 1..", 1u << 30, ", got ", options.part_rows));
   }
-  if (!options.directory.empty()) {
-    return absl::UnimplementedError(absl::StrCat(
-        "options.directory '", options.directory, "': durable stores are not built yet; leave it empty"));
+  if (options.checkpoint_log_bytes < 1) {
+    return absl::InvalidArgumentError("options.checkpoint_log_bytes: must be at least 1");
   }
-  return std::unique_ptr<EventStore>(new EventStoreImpl(options));
+  std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
+  if (!options.directory.empty()) USAGEDB_RETURN_IF_ERROR(store->recover(fs));
+  if (options.background_threads) store->background_ = std::thread([s = store.get()] { s->background_loop(); });
+  return store;
 }
 
 EventStoreImpl::EventStoreImpl(const Options& options)
-    : options_(options), version_(std::make_shared<const Version>()) {
-  // The empty string is always code 0 of the session dictionary: most events
-  // without a session share it.
-  dictionaries_.session.intern("");
-  if (options_.background_threads) background_ = std::thread([this] { background_loop(); });
+    : options_(options), version_(std::make_shared<const Version>()) {}
+
+// Recovery: dictionaries, then the checkpointed parts, then the logs
+// replayed through the normal write path (so dedup decides exactly as it
+// did), then the quarantine. Runs before the store is shared.
+absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  USAGEDB_ASSIGN_OR_RETURN(files_, storage::StoreFiles::open(options_.directory, options_.create_if_missing, fs));
+  USAGEDB_RETURN_IF_ERROR(files_->load_dictionaries(dictionaries_));
+  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_parts(dictionaries_));
+  bool created = false;
+  for (auto& part : parts) {
+    PartitionWriter& p = partition_locked(part->month(), &created);
+    if (options_.deduplicate) {
+      for (uint32_t row = 0; row < part->rows(); ++row) {
+        if (std::string_view id = part->event_id(row); !id.empty()) p.event_ids.insert(id);
+      }
+    }
+    p.parts.push_back(std::move(part));
+  }
+  uint64_t record_number = 0;
+  USAGEDB_RETURN_IF_ERROR(files_->replay_logs([&](std::string_view record) -> absl::Status {
+    USAGEDB_ASSIGN_OR_RETURN(auto events,
+                             storage::decode_events(record, absl::StrCat("write-ahead log record ", record_number++)));
+    append_locked(events);
+    return absl::OkStatus();
+  }));
+  USAGEDB_ASSIGN_OR_RETURN(quarantine_, files_->load_quarantine());
+  USAGEDB_RETURN_IF_ERROR(files_->remove_garbage());
+  install_version_locked();
+  maybe_request_checkpoint_locked();
+  return absl::OkStatus();
 }
 
 EventStoreImpl::~EventStoreImpl() {
@@ -49,7 +76,12 @@ EventStoreImpl::~EventStoreImpl() {
   }
   work_cv_.notify_all();
   if (background_.joinable()) background_.join();
+  // Leave the events in part files so the next open has no log to replay.
+  // Nothing is lost if this fails: the log holds them.
+  if (files_) checkpoint().IgnoreError();
 }
+
+// ---- Writing ----------------------------------------------------------------
 
 absl::Status EventStoreImpl::record_event(const Event& event) {
   auto report = record_events(std::span<const Event>(&event, 1));
@@ -65,11 +97,46 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
                                                            err->message));
     }
   }
-  MutexLock lock(&write_mu_);
-  return append_locked(events);
+  absl::StatusOr<IngestReport> report;
+  {
+    MutexLock lock(&write_mu_);
+    report = write_locked(events);
+  }
+  if (!report.ok()) return report;
+  USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
+  return report;
 }
 
-absl::Status EventStoreImpl::flush() { return absl::OkStatus(); }
+absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events) {
+  if (!write_error_.ok()) return write_error_;
+  if (files_ && !events.empty()) {
+    std::string record;
+    storage::encode_events(events, &record);
+    absl::Status s = files_->append_log(record);
+    if (s.ok() && options_.sync) s = files_->sync();
+    if (!s.ok()) {
+      // The log's tail is unknown now; accepting more writes could make
+      // acknowledged events unreadable. Reads continue; reopening recovers.
+      write_error_ = absl::Status(
+          s.code(), absl::StrCat("the store stopped accepting writes after a write-ahead log failure (reopen it to "
+                                 "recover): ",
+                                 s.message()));
+      return write_error_;
+    }
+  }
+  IngestReport report = append_locked(events);
+  maybe_request_checkpoint_locked();
+  return report;
+}
+
+absl::Status EventStoreImpl::flush() {
+  MutexLock lock(&write_mu_);
+  if (!write_error_.ok()) return write_error_;
+  if (!files_) return absl::OkStatus();
+  absl::Status s = files_->sync();
+  if (!s.ok()) write_error_ = s;
+  return s;
+}
 
 std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
   return std::make_shared<AppendBuffer>(static_cast<uint32_t>(options_.part_rows));
@@ -143,226 +210,63 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events) {
   return report;
 }
 
-size_t EventStoreImpl::sealing_count_locked() const {
-  size_t n = 0;
-  for (const auto& [month, p] : partitions_) n += p->sealing.size();
-  return n;
-}
+// ---- Checkpoints ------------------------------------------------------------
 
-void EventStoreImpl::seal_locked(PartitionWriter& p) {
-  if (p.buffer->size() == 0) return;
-  p.buffer->publish();  // readers of the current Version keep seeing every row
-  const uint64_t id = next_part_id_++;
-  if (background_.joinable() && sealing_count_locked() < kMaxQueuedSeals) {
-    p.sealing.emplace_back(p.buffer, id);
+void EventStoreImpl::maybe_request_checkpoint_locked() {
+  if (files_ && !checkpoint_requested_ && files_->log_bytes() >= options_.checkpoint_log_bytes) {
+    checkpoint_requested_ = true;
     work_cv_.notify_all();
-  } else {
-    p.parts.push_back(build_part(*p.buffer, id, p.month));
-    if (background_.joinable()) work_cv_.notify_all();  // there may be parts to merge
-  }
-  p.buffer = new_buffer();
-}
-
-void EventStoreImpl::seal_all_locked() {
-  for (auto& [month, p] : partitions_) {
-    for (auto& [buffer, id] : p->sealing) p->parts.push_back(build_part(*buffer, id, month));
-    p->sealing.clear();
-    if (p->buffer->size() > 0) {
-      p->buffer->publish();
-      p->parts.push_back(build_part(*p->buffer, next_part_id_++, month));
-      p->buffer = new_buffer();
-    }
   }
 }
 
-std::shared_ptr<const Part> EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id,
-                                                       uint32_t month) const {
-  PartBuilder builder(buffer.size());
-  for (uint32_t i = 0; i < buffer.size(); ++i) builder.add(buffer.row(i), buffer.event_id(i), buffer.metadata(i));
-  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
-}
-
-std::shared_ptr<const Part> EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
-                                                        uint64_t id, uint32_t month) const {
-  size_t rows = 0;
-  for (const auto& part : inputs) rows += part->rows();
-  PartBuilder builder(rows);
-  for (const auto& part : inputs) builder.add_part(*part);
-  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
-}
-
-bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
-                                          std::shared_ptr<const Part> merged) {
-  auto it = partitions_.find(month);
-  if (it == partitions_.end()) return false;
-  auto& parts = it->second->parts;
-  for (const auto& input : inputs) {
-    if (std::find(parts.begin(), parts.end(), input) == parts.end()) return false;  // replaced meanwhile
-  }
-  std::erase_if(parts, [&](const auto& part) { return std::find(inputs.begin(), inputs.end(), part) != inputs.end(); });
-  parts.push_back(std::move(merged));
-  return true;
-}
-
-std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
-  for (const auto& [month, p] : partitions_) {
-    std::vector<uint32_t> rows;
-    for (const auto& part : p->parts) rows.push_back(part->rows());
-    const std::vector<size_t> pick = pick_merge(rows, options_.part_rows);
-    if (pick.empty()) continue;
-    MergeTask task{month, {}};
-    for (const size_t i : pick) task.inputs.push_back(p->parts[i]);
-    return task;
-  }
-  return std::nullopt;
-}
-
-// The thread-safety analysis cannot follow the condition variable's
-// unlock/relock of write_mu_, so this function is checked by TSan instead.
-void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  write_mu_.lock();
-  while (!stopping_) {
-    // Sealing first: it is what keeps writers from slowing down.
-    std::optional<SealTask> seal;
-    for (const auto& [month, p] : partitions_) {
-      if (!p->sealing.empty()) {
-        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second};
-        break;
-      }
-    }
-    if (seal) {
-      busy_ = true;
-      write_mu_.unlock();
-      std::shared_ptr<const Part> part = build_part(*seal->buffer, seal->part_id, seal->month);
-      write_mu_.lock();
-      busy_ = false;
-      auto it = partitions_.find(seal->month);
-      if (it != partitions_.end()) {
-        auto& sealing = it->second->sealing;
-        auto entry = std::find_if(sealing.begin(), sealing.end(),
-                                  [&](const auto& s) { return s.first == seal->buffer; });
-        // Absent when compact/delete_user/retention dealt with it meanwhile.
-        if (entry != sealing.end()) {
-          sealing.erase(entry);
-          it->second->parts.push_back(std::move(part));
-          install_version_locked();
-        }
-      }
-      work_cv_.notify_all();
-      continue;
-    }
-    if (std::optional<MergeTask> merge = pick_merge_locked()) {
-      const uint64_t id = next_part_id_++;
-      busy_ = true;
-      write_mu_.unlock();
-      std::shared_ptr<const Part> merged = merge_parts(merge->inputs, id, merge->month);
-      write_mu_.lock();
-      busy_ = false;
-      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
-      work_cv_.notify_all();
-      continue;
-    }
-    work_cv_.wait(write_mu_);
-  }
-  write_mu_.unlock();
-}
-
-void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  write_mu_.lock();
-  while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value())) {
-    work_cv_.wait(write_mu_);
-  }
-  write_mu_.unlock();
-}
-
-absl::Status EventStoreImpl::compact() {
-  std::vector<uint32_t> months;
+absl::Status EventStoreImpl::run_requested_checkpoint() {
+  if (background_.joinable()) return absl::OkStatus();  // the background thread runs it
   {
     MutexLock lock(&write_mu_);
+    if (!checkpoint_requested_) return absl::OkStatus();
+  }
+  return checkpoint();
+}
+
+absl::Status EventStoreImpl::checkpoint() {
+  MutexLock checkpointing(&checkpoint_mu_);
+  return checkpoint_locked();
+}
+
+absl::Status EventStoreImpl::checkpoint_locked() {
+  if (!files_) return absl::OkStatus();
+  uint64_t log_number;
+  std::vector<std::shared_ptr<const Part>> parts;
+  storage::DictionaryCounts counts;
+  bool rewrite_users;
+  {
+    MutexLock lock(&write_mu_);
+    if (!write_error_.ok()) return write_error_;
+    // Every event of the current log goes into a part, then new events go
+    // to a new log: the parts and the new log together hold everything.
     seal_all_locked();
     install_version_locked();
-    for (const auto& [month, p] : partitions_) months.push_back(month);
-  }
-  for (const uint32_t month : months) {
-    // A concurrent writer or merge may change the parts while we merge
-    // outside the lock; then the install fails and we try again.
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      MergeTask task{month, {}};
-      uint64_t id;
-      {
-        MutexLock lock(&write_mu_);
-        auto it = partitions_.find(month);
-        if (it == partitions_.end() || it->second->parts.size() < 2) break;
-        task.inputs = it->second->parts;
-        id = next_part_id_++;
-      }
-      std::shared_ptr<const Part> merged = merge_parts(task.inputs, id, month);
-      MutexLock lock(&write_mu_);
-      if (install_merge_locked(month, task.inputs, std::move(merged))) {
-        install_version_locked();
-        break;
-      }
+    auto rotated = files_->rotate_log();
+    if (!rotated.ok()) {
+      write_error_ = rotated.status();
+      return write_error_;
     }
+    log_number = *rotated;
+    for (const auto& [month, p] : partitions_) parts.insert(parts.end(), p->parts.begin(), p->parts.end());
+    for (int c = 0; c < kDictionaryColumns; ++c) counts.counts[c] = dictionaries_.get(static_cast<Column>(c)).size();
+    rewrite_users = users_erased_;
+    checkpoint_requested_ = false;
+  }
+  // The slow part, while writers go on appending to the new log.
+  USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, dictionaries_, counts, rewrite_users));
+  if (rewrite_users) {
+    MutexLock lock(&write_mu_);
+    users_erased_ = false;
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> EventStoreImpl::drop_partitions_before(uint32_t yyyymm) {
-  const uint32_t year = yyyymm / 100, month = yyyymm % 100;
-  if (month < 1 || month > 12 || year < 1970 || year > 2106) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("month: expected YYYYMM between 197001 and 210601, got ", yyyymm));
-  }
-  MutexLock lock(&write_mu_);
-  uint64_t removed = 0;
-  for (auto it = partitions_.begin(); it != partitions_.end() && it->first < yyyymm;) {
-    const PartitionWriter& p = *it->second;
-    for (const auto& part : p.parts) removed += part->rows();
-    for (const auto& [buffer, id] : p.sealing) removed += buffer->size();
-    removed += p.buffer->size();
-    it = partitions_.erase(it);
-  }
-  install_version_locked();
-  return removed;
-}
-
-absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
-  MutexLock lock(&write_mu_);
-  const std::optional<uint32_t> code = dictionaries_.user.find(user_id);
-  if (!code.has_value()) return 0;
-  seal_all_locked();
-  uint64_t removed = 0;
-  for (auto& [month_key, writer] : partitions_) {
-    // Plain references: lambdas cannot capture structured bindings in C++20.
-    const uint32_t month = month_key;
-    PartitionWriter* p = writer.get();
-    std::vector<std::shared_ptr<const Part>> kept;
-    for (auto& part : p->parts) {
-      const Bitmap* rows = part->user_rows(*code);
-      if (rows == nullptr) {
-        kept.push_back(std::move(part));
-        continue;
-      }
-      rows->for_each([&](uint32_t row) {
-        if (!part->event_id(row).empty()) p->event_ids.erase(part->event_id(row));
-      });
-      removed += rows->cardinality();
-      if (rows->cardinality() == part->rows()) continue;  // the part held only this user
-      PartBuilder builder(part->rows() - rows->cardinality());
-      const PartColumns& c = part->columns();
-      for (uint32_t i = 0; i < part->rows(); ++i) {
-        if (c.user[i] == *code) continue;
-        builder.add(RowCodes{c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]},
-                    part->event_id(i), part->metadata(i));
-      }
-      kept.push_back(std::move(builder).finish(next_part_id_++, month, dictionaries_.feature, dictionaries_.version));
-    }
-    p->parts = std::move(kept);
-  }
-  dictionaries_.user.erase(*code);
-  install_version_locked();
-  return removed;
-}
+// ---- Reading ----------------------------------------------------------------
 
 void EventStoreImpl::install_version_locked() {
   auto v = std::make_shared<Version>();
@@ -398,6 +302,39 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> EventStoreImpl::feature_usag
 absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usage_timeline(
     const FeatureUsageTimelineQuery& query) const {
   return run_feature_usage_timeline(snapshot(), query);
+}
+
+absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {
+  MutexLock lock(&write_mu_);
+  return quarantine_;
+}
+
+absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
+  StoreStats s;
+  MutexLock lock(&write_mu_);
+  for (const auto& [month, p] : partitions_) {
+    PartitionStats ps{.month = month, .parts = p->parts.size()};
+    for (const auto& part : p->parts) {
+      ps.rows += part->rows();
+      s.memory_bytes += part->memory_bytes();
+    }
+    for (const auto& [buffer, id] : p->sealing) ps.unsealed_rows += buffer->size();
+    ps.unsealed_rows += p->buffer->size();
+    ps.rows += ps.unsealed_rows;
+    s.memory_bytes += p->buffer->memory_bytes() + p->event_ids.memory_bytes();
+    s.rows += ps.rows;
+    s.parts += ps.parts;
+    s.partitions.push_back(ps);
+  }
+  s.quarantined_rows = quarantine_.size();
+  s.users = dictionaries_.user.size();
+  s.features = dictionaries_.feature.size();
+  s.versions = dictionaries_.version.size();
+  s.event_types = dictionaries_.event_type.size();
+  s.sessions = dictionaries_.session.size();
+  for (int c = 0; c < kDictionaryColumns; ++c) s.memory_bytes += dictionaries_.get(static_cast<Column>(c)).memory_bytes();
+  if (files_) files_->add_stats(&s);
+  return s;
 }
 
 }  // namespace usagedb

@@ -1,14 +1,18 @@
 // EventStoreImpl: the engine behind usagedb::EventStore.
 //
-// Writers (record_event(s), maintenance) serialize on write_mu_: they dedup,
-// encode strings through the store-wide dictionaries and append rows to the
-// partition's AppendBuffer. A full buffer is frozen and handed to the
-// background thread, which sorts it into an immutable Part (so the writer's
-// core keeps ingesting) and merges small parts MergeTree-style.
+// Writers (record_event(s), ingest*) serialize on write_mu_: they append the
+// batch to the write-ahead log (durable stores), dedup, encode strings
+// through the store-wide dictionaries and append rows to the partition's
+// AppendBuffer. A full buffer is frozen and handed to the background thread,
+// which sorts it into an immutable Part (so the writer's core keeps
+// ingesting), merges small parts MergeTree-style, and runs checkpoints when
+// the log grows (StoreFiles writes the parts, dictionaries and MANIFEST).
 //
 // Readers never take write_mu_: a query copies the current Version under
 // version_mu_ (a pointer copy) and reads parts and published buffer rows
 // without locks, so queries neither block writers nor each other.
+//
+// Lock order: checkpoint_mu_, then write_mu_, then version_mu_.
 //
 // Thread-safety: safe for concurrent use (see usagedb/event_store.h).
 #ifndef USAGEDB_STORE_EVENT_STORE_IMPL_H_
@@ -24,6 +28,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
+#include "lib/ingest/parsed_batch.h"
+#include "lib/storage/file_system.h"
+#include "lib/storage/store_files.h"
 #include "lib/store/append_buffer.h"
 #include "lib/store/dedup_index.h"
 #include "lib/store/snapshot.h"
@@ -34,16 +41,23 @@ namespace usagedb {
 
 class EventStoreImpl final : public EventStore {
  public:
-  explicit EventStoreImpl(const Options& options);
+  // EventStore::open with a FileSystem (tests inject faults through it).
+  static absl::StatusOr<std::unique_ptr<EventStoreImpl>> open(const Options& options, storage::FileSystem* fs);
   ~EventStoreImpl() override;
 
   absl::Status record_event(const Event& event) override;
   absl::StatusOr<IngestReport> record_events(std::span<const Event> events) override;
+  absl::StatusOr<IngestReport> ingest(std::string_view text, const IngestOptions& options) override;
+  absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) override;
   absl::Status flush() override;
+
+  absl::StatusOr<std::vector<QuarantinedRow>> quarantine() const override;
+  absl::StatusOr<uint64_t> clear_quarantine() override;
 
   absl::Status compact() override;
   absl::StatusOr<uint64_t> drop_partitions_before(uint32_t yyyymm) override;
   absl::StatusOr<uint64_t> delete_user(std::string_view user_id) override;
+  absl::StatusOr<StoreStats> stats() const override;
 
   absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
       const UserFeatureUsageQuery& query) const override;
@@ -55,10 +69,16 @@ class EventStoreImpl final : public EventStore {
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);
 
+  // Writes every event recorded so far into part files and starts a new
+  // write-ahead log (a no-op in memory).
+  absl::Status checkpoint() ABSL_LOCKS_EXCLUDED(checkpoint_mu_, write_mu_);
+
   // Waits until the background thread has nothing left to do (tests).
   void wait_for_background_work() ABSL_LOCKS_EXCLUDED(write_mu_);
 
  private:
+  explicit EventStoreImpl(const Options& options);
+
   // The writer's state of one monthly partition.
   struct PartitionWriter {
     uint32_t month = 0;
@@ -81,10 +101,30 @@ class EventStoreImpl final : public EventStore {
     std::vector<std::shared_ptr<const Part>> inputs;
   };
 
-  // Stores already-validated events. REQUIRES: write_mu_ held.
+  // ---- Recovery (event_store_impl.cc) ----
+  absl::Status recover(storage::FileSystem* fs);
+
+  // ---- Writing (event_store_impl.cc, ingest.cc) ----
+  // Logs (durable stores) and stores validated events. REQUIRES: write_mu_.
+  absl::StatusOr<IngestReport> write_locked(std::span<const Event> events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Stores a parsed chunk: its events as write_locked, its rejected rows in
+  // the quarantine (logged when durable).
+  absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Stores validated events in memory. REQUIRES: write_mu_ held.
   IngestReport append_locked(std::span<const Event> events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const;
+  uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Asks for a checkpoint when the log has grown past the threshold.
+  void maybe_request_checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Runs a requested checkpoint on the calling thread when there is no
+  // background thread to run it.
+  absl::Status run_requested_checkpoint() ABSL_LOCKS_EXCLUDED(checkpoint_mu_, write_mu_);
+  // checkpoint() with checkpoint_mu_ already held.
+  absl::Status checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) ABSL_LOCKS_EXCLUDED(write_mu_);
+
+  // ---- Parts (background.cc) ----
   // Freezes the partition's full buffer: queued for the background thread,
   // or sorted into a part right here when there is no background thread or
   // it is already behind.
@@ -102,15 +142,27 @@ class EventStoreImpl final : public EventStore {
   size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Publishes a Version built from the writers' state.
   void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
-
   void background_loop();
 
   const Options options_;
   Dictionaries dictionaries_;
+  std::unique_ptr<storage::StoreFiles> files_;  // null for an in-memory store
 
-  Mutex write_mu_;
+  // Held for a whole checkpoint and for maintenance that must be durable
+  // when it returns (compact, delete_user, retention, clearing the quarantine).
+  Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
+
+  mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
-  uint64_t next_part_id_ ABSL_GUARDED_BY(write_mu_) = 1;
+  uint64_t next_part_id_ ABSL_GUARDED_BY(write_mu_) = 1;  // in-memory stores
+  std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
+  // The first failure to write the log: the store stops accepting writes
+  // (reads continue) until it is reopened and recovers from the files.
+  absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
+  bool checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
+  // A user was erased since the last checkpoint: the next one rewrites the
+  // user dictionary so the erased strings leave the disk.
+  bool users_erased_ ABSL_GUARDED_BY(write_mu_) = false;
   // Background thread state.
   std::condition_variable_any work_cv_;  // waits on write_mu_
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;

@@ -9,6 +9,13 @@ namespace usagedb {
 
 // The dictionaries of a store, one per low-cardinality string column.
 enum class Column : uint8_t { kUser, kFeature, kVersion, kEventType, kSession };
+inline constexpr int kDictionaryColumns = 5;
+
+// The table's name of a dictionary-encoded column ("user_id", ...).
+constexpr const char* column_name(Column c) {
+  constexpr const char* kNames[] = {"user_id", "feature_id", "product_version", "event_type", "session_id"};
+  return kNames[static_cast<int>(c)];
+}
 
 struct RowCodes {
   uint32_t timestamp;  // Unix seconds (the DateTime range fits in 32 bits)

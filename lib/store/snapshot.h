@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "lib/store/append_buffer.h"
@@ -31,6 +32,18 @@ struct Dictionaries {
   Dictionary version;
   Dictionary event_type;
   Dictionary session;
+
+  Dictionary& get(Column c) { return const_cast<Dictionary&>(std::as_const(*this).get(c)); }
+  const Dictionary& get(Column c) const {
+    switch (c) {
+      case Column::kUser: return user;
+      case Column::kFeature: return feature;
+      case Column::kVersion: return version;
+      case Column::kEventType: return event_type;
+      case Column::kSession: return session;
+    }
+    return user;
+  }
 };
 
 struct PartitionState {

@@ -1,0 +1,43 @@
+// usagedb/stats.h: what a store holds and what it costs (EventStore::stats,
+// `usagedb stats`).
+//
+// Thread-safety: plain values.
+#ifndef USAGEDB_STATS_H_
+#define USAGEDB_STATS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace usagedb {
+
+struct PartitionStats {
+  uint32_t month = 0;          // yyyymm
+  uint64_t parts = 0;
+  uint64_t rows = 0;           // in parts and unsealed buffers
+  uint64_t unsealed_rows = 0;  // in buffers not yet sorted into parts
+  uint64_t bytes_on_disk = 0;  // part files
+};
+
+struct ColumnStats {
+  std::string name;            // a table column, or "<column> index"
+  uint64_t bytes_on_disk = 0;  // in part files, plus its dictionary segments
+};
+
+struct StoreStats {
+  std::string directory;  // "" for an in-memory store
+  std::vector<PartitionStats> partitions;
+  std::vector<ColumnStats> columns;  // durable stores only
+  uint64_t rows = 0;
+  uint64_t parts = 0;
+  uint64_t bytes_on_disk = 0;  // every file of the store
+  uint64_t log_bytes = 0;      // the write-ahead log
+  uint64_t memory_bytes = 0;   // columns, indexes, dictionaries, dedup (approximate)
+  uint64_t quarantined_rows = 0;
+  // Distinct values of each dictionary-encoded column ever stored.
+  uint64_t users = 0, features = 0, versions = 0, event_types = 0, sessions = 0;
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_STATS_H_

@@ -1,0 +1,427 @@
+#include "lib/storage/store_files.h"
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "lib/storage/dictionary_file.h"
+#include "lib/storage/event_codec.h"
+#include "lib/storage/log_reader.h"
+#include "lib/storage/part_file.h"
+#include "lib/util/status_macros.h"
+
+namespace usagedb::storage {
+namespace {
+
+// Writes a file that did not exist before and fsyncs it (the directory is
+// fsynced once for all of a checkpoint's new files).
+absl::Status write_new_file(FileSystem* fs, const std::string& path, std::string_view bytes) {
+  USAGEDB_ASSIGN_OR_RETURN(auto file, fs->open_truncate(path));
+  USAGEDB_RETURN_IF_ERROR(file->append(bytes));
+  USAGEDB_RETURN_IF_ERROR(file->sync());
+  return file->close();
+}
+
+// The number in "<prefix><number><suffix>", if `name` has that shape.
+std::optional<uint64_t> number_in(std::string_view name, std::string_view prefix, std::string_view suffix) {
+  if (!name.starts_with(prefix) || !name.ends_with(suffix) || name.size() <= prefix.size() + suffix.size()) {
+    return std::nullopt;
+  }
+  uint64_t n;
+  const std::string digits(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
+  if (!absl::SimpleAtoi(digits, &n)) return std::nullopt;
+  return n;
+}
+
+bool is_store_file(std::string_view name) {
+  return name.starts_with("log-") || name.starts_with("part-") || name.starts_with("dict-") ||
+         name.starts_with("quarantine-") || name == "MANIFEST.tmp";
+}
+
+}  // namespace
+
+std::string log_file_name(uint64_t number) { return absl::StrCat("log-", number, ".wal"); }
+std::string quarantine_file_name(uint64_t number) { return absl::StrCat("quarantine-", number, ".log"); }
+std::string part_file_name(uint32_t month, uint64_t number) { return absl::StrCat("part-", month, "-", number, ".udbp"); }
+std::string dictionary_file_name(Column column, uint64_t number) {
+  return absl::StrCat("dict-", column_name(column), "-", number, ".udbd");
+}
+
+StoreFiles::StoreFiles(std::string dir, FileSystem* fs, std::unique_ptr<FileLock> lock)
+    : dir_(std::move(dir)), fs_(fs), lock_(std::move(lock)) {}
+
+StoreFiles::~StoreFiles() {
+  if (log_) log_->close().IgnoreError();  // unsynced records were never acknowledged
+  if (quarantine_) quarantine_->close().IgnoreError();
+}
+
+absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& dir, bool create_if_missing,
+                                                             FileSystem* fs) {
+  if (!fs->file_exists(dir)) {
+    if (!create_if_missing) return absl::NotFoundError(absl::StrCat("store directory ", dir, " does not exist"));
+    USAGEDB_RETURN_IF_ERROR(fs->create_dir(dir));
+  }
+  USAGEDB_ASSIGN_OR_RETURN(auto lock, fs->lock_file(absl::StrCat(dir, "/", kLockFileName)));
+  std::unique_ptr<StoreFiles> files(new StoreFiles(dir, fs, std::move(lock)));
+  const std::string manifest_path = files->path(kManifestFileName);
+  MutexLock l(&files->mu_);
+  if (fs->file_exists(manifest_path)) {
+    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs->read_file(manifest_path));
+    USAGEDB_ASSIGN_OR_RETURN(files->manifest_, decode_manifest(bytes, manifest_path));
+    files->next_file_number_ = files->manifest_.next_file_number;
+    return files;
+  }
+  if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
+  // A new store. Files of an attempt that crashed before its MANIFEST are
+  // garbage; remove them so the numbers can be used again.
+  USAGEDB_ASSIGN_OR_RETURN(auto names, fs->list_dir(dir));
+  for (const std::string& name : names) {
+    if (is_store_file(name)) USAGEDB_RETURN_IF_ERROR(fs->remove_file(files->path(name)));
+  }
+  files->manifest_.log_number = files->new_file_number();
+  files->manifest_.quarantine_number = files->new_file_number();
+  USAGEDB_ASSIGN_OR_RETURN(files->log_, LogWriter::create(files->path(log_file_name(files->manifest_.log_number)),
+                                                          files->manifest_.log_number, fs));
+  USAGEDB_ASSIGN_OR_RETURN(files->quarantine_,
+                           LogWriter::create(files->path(quarantine_file_name(files->manifest_.quarantine_number)),
+                                             files->manifest_.quarantine_number, fs));
+  files->logs_ = {files->manifest_.log_number};
+  USAGEDB_RETURN_IF_ERROR(files->write_manifest_locked());
+  return files;
+}
+
+absl::Status StoreFiles::write_manifest_locked() {
+  manifest_.next_file_number = next_file_number_.load();
+  return fs_->write_file_atomically(path(kManifestFileName), encode_manifest(manifest_));
+}
+
+absl::Status StoreFiles::load_dictionaries(Dictionaries& dictionaries) {
+  MutexLock l(&mu_);
+  for (const DictionarySegmentEntry& entry : manifest_.dictionary_segments) {
+    const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
+    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs_->read_file(file));
+    USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(bytes, file));
+    Dictionary& dict = dictionaries.get(entry.column);
+    if (segment.column != entry.column || segment.first_code != entry.first_code ||
+        segment.strings.size() != entry.count || dict.size() != entry.first_code) {
+      return absl::DataLossError(absl::StrCat(file, ": does not hold the codes the MANIFEST names (",
+                                              column_name(entry.column), " ", entry.first_code, "..",
+                                              entry.first_code + entry.count, ")"));
+    }
+    for (size_t i = 0; i < segment.strings.size(); ++i) {
+      if (!dict.restore(segment.strings[i], segment.erased[i])) {
+        return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
+                                                " appears twice in the ", column_name(entry.column), " dictionary"));
+      }
+    }
+    dictionary_bytes_[static_cast<int>(entry.column)] += bytes.size();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_parts(const Dictionaries& dictionaries) {
+  std::vector<PartFileEntry> entries;
+  {
+    MutexLock l(&mu_);
+    entries = manifest_.parts;
+  }
+  const DictionarySizes sizes{dictionaries.user.size(), dictionaries.feature.size(), dictionaries.version.size(),
+                              dictionaries.event_type.size(), dictionaries.session.size()};
+  std::vector<std::shared_ptr<const Part>> parts(entries.size());
+  std::vector<std::vector<std::pair<std::string, uint64_t>>> sections(entries.size());
+  std::vector<absl::Status> errors(entries.size());
+  // Reading and verifying is CPU-bound (checksums, decoding, index
+  // building): split the parts between two threads.
+  auto load = [&](size_t first, size_t step) {
+    for (size_t i = first; i < entries.size(); i += step) {
+      const PartFileEntry& e = entries[i];
+      const std::string file = path(part_file_name(e.month, e.file_number));
+      auto bytes = fs_->read_file(file);
+      if (!bytes.ok()) {
+        errors[i] = bytes.status();
+        continue;
+      }
+      auto part = decode_part(*bytes, file, sizes);
+      if (!part.ok()) {
+        errors[i] = part.status();
+        continue;
+      }
+      if ((*part)->id() != e.file_number || (*part)->month() != e.month || (*part)->rows() != e.rows ||
+          bytes->size() != e.bytes) {
+        errors[i] = absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
+        continue;
+      }
+      if (auto info = read_part_file_info(*bytes, file); info.ok()) {
+        for (const auto& block : info->blocks) sections[i].emplace_back(block.section, block.size);
+        sections[i].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+      }
+      parts[i] = std::move(*part);
+    }
+  };
+  std::thread helper(load, 1, 2);
+  load(0, 2);
+  helper.join();
+  for (const absl::Status& s : errors) USAGEDB_RETURN_IF_ERROR(s);
+  MutexLock l(&mu_);
+  for (size_t i = 0; i < entries.size(); ++i) part_sections_[entries[i].file_number] = std::move(sections[i]);
+  return parts;
+}
+
+absl::Status StoreFiles::replay_logs(const std::function<absl::Status(std::string_view record)>& apply) {
+  uint64_t first;
+  {
+    MutexLock l(&mu_);
+    first = manifest_.log_number;
+  }
+  USAGEDB_ASSIGN_OR_RETURN(auto names, fs_->list_dir(dir_));
+  std::vector<uint64_t> numbers;
+  for (const std::string& name : names) {
+    if (auto n = number_in(name, "log-", ".wal"); n && *n >= first) numbers.push_back(*n);
+  }
+  std::sort(numbers.begin(), numbers.end());
+  if (numbers.empty() || numbers.front() != first) {
+    return absl::DataLossError(absl::StrCat(path(log_file_name(first)), ": the write-ahead log the MANIFEST names is missing"));
+  }
+  for (const uint64_t n : numbers) {
+    const std::string file = path(log_file_name(n));
+    USAGEDB_ASSIGN_OR_RETURN(auto reader, LogReader::open(file, n, fs_));
+    std::string_view record;
+    for (;;) {
+      USAGEDB_ASSIGN_OR_RETURN(bool more, reader->read_record(&record));
+      if (!more) break;
+      USAGEDB_RETURN_IF_ERROR(apply(record));
+    }
+    if (reader->dropped_bytes() > 0) {
+      // A crash while appending: drop the torn tail so appends continue
+      // after the last whole record.
+      USAGEDB_RETURN_IF_ERROR(fs_->truncate_file(file, reader->valid_prefix_end()));
+    }
+  }
+  USAGEDB_ASSIGN_OR_RETURN(log_, LogWriter::reopen(path(log_file_name(numbers.back())), fs_));
+  MutexLock l(&mu_);
+  logs_ = numbers;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<QuarantinedRow>> StoreFiles::load_quarantine() {
+  uint64_t number;
+  {
+    MutexLock l(&mu_);
+    number = manifest_.quarantine_number;
+  }
+  const std::string file = path(quarantine_file_name(number));
+  USAGEDB_ASSIGN_OR_RETURN(auto reader, LogReader::open(file, number, fs_));
+  std::vector<QuarantinedRow> rows;
+  std::string_view record;
+  for (;;) {
+    USAGEDB_ASSIGN_OR_RETURN(bool more, reader->read_record(&record));
+    if (!more) break;
+    USAGEDB_ASSIGN_OR_RETURN(QuarantinedRow row, decode_quarantined_row(record, file));
+    rows.push_back(std::move(row));
+  }
+  if (reader->dropped_bytes() > 0) USAGEDB_RETURN_IF_ERROR(fs_->truncate_file(file, reader->valid_prefix_end()));
+  USAGEDB_ASSIGN_OR_RETURN(quarantine_, LogWriter::reopen(file, fs_));
+  return rows;
+}
+
+absl::Status StoreFiles::remove_garbage() {
+  std::set<std::string> live;
+  {
+    MutexLock l(&mu_);
+    for (const uint64_t n : logs_) live.insert(log_file_name(n));
+    live.insert(quarantine_file_name(manifest_.quarantine_number));
+    for (const PartFileEntry& p : manifest_.parts) live.insert(part_file_name(p.month, p.file_number));
+    for (const DictionarySegmentEntry& d : manifest_.dictionary_segments) {
+      live.insert(dictionary_file_name(d.column, d.file_number));
+    }
+  }
+  USAGEDB_ASSIGN_OR_RETURN(auto names, fs_->list_dir(dir_));
+  std::vector<std::string> garbage;
+  for (const std::string& name : names) {
+    if (is_store_file(name) && !live.contains(name)) garbage.push_back(name);
+  }
+  return remove_files(garbage);
+}
+
+absl::Status StoreFiles::remove_files(const std::vector<std::string>& names) {
+  absl::Status first_error;
+  for (const std::string& name : names) {
+    absl::Status s = fs_->remove_file(path(name));
+    if (!s.ok() && !absl::IsNotFound(s) && first_error.ok()) first_error = s;
+  }
+  if (!names.empty()) {
+    absl::Status s = fs_->sync_dir(dir_);
+    if (!s.ok() && first_error.ok()) first_error = s;
+  }
+  return first_error;
+}
+
+absl::Status StoreFiles::append_log(std::string_view record) { return log_->add_record(record); }
+
+absl::Status StoreFiles::append_quarantine(std::string_view record) { return quarantine_->add_record(record); }
+
+absl::Status StoreFiles::sync() {
+  USAGEDB_RETURN_IF_ERROR(log_->sync());
+  return quarantine_->sync();
+}
+
+uint64_t StoreFiles::log_bytes() const { return log_ ? log_->size() : 0; }
+
+absl::StatusOr<uint64_t> StoreFiles::rotate_log() {
+  const uint64_t n = new_file_number();
+  USAGEDB_ASSIGN_OR_RETURN(auto next, LogWriter::create(path(log_file_name(n)), n, fs_));
+  // The old log's records are in the parts this checkpoint writes; hand them
+  // to the OS so a crash before the new MANIFEST can still replay them.
+  USAGEDB_RETURN_IF_ERROR(log_->close());
+  log_ = std::move(next);
+  MutexLock l(&mu_);
+  logs_.push_back(n);
+  return n;
+}
+
+absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::shared_ptr<const Part>> parts,
+                                    const Dictionaries& dictionaries, const DictionaryCounts& counts,
+                                    bool rewrite_users) {
+  Manifest next;
+  {
+    MutexLock l(&mu_);
+    next = manifest_;
+  }
+  // 1. Part files not on disk yet (parts are immutable: a part on disk never
+  //    changes, it is only replaced by a new one).
+  std::set<uint64_t> on_disk;
+  for (const PartFileEntry& e : next.parts) on_disk.insert(e.file_number);
+  std::vector<PartFileEntry> entries;
+  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
+  bool wrote = false;
+  for (const auto& part : parts) {
+    auto existing = std::find_if(next.parts.begin(), next.parts.end(),
+                                 [&](const PartFileEntry& e) { return e.file_number == part->id(); });
+    if (existing != next.parts.end()) {
+      entries.push_back(*existing);
+      continue;
+    }
+    const std::string bytes = encode_part(*part);
+    const std::string name = part_file_name(part->month(), part->id());
+    USAGEDB_RETURN_IF_ERROR(write_new_file(fs_, path(name), bytes));
+    wrote = true;
+    entries.push_back(PartFileEntry{part->month(), part->id(), part->rows(), bytes.size()});
+    if (auto info = read_part_file_info(bytes, name); info.ok()) {
+      auto& s = new_sections[part->id()];
+      for (const auto& block : info->blocks) s.emplace_back(block.section, block.size);
+      s.emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+    }
+  }
+  // 2. Dictionary codes not on disk yet, as one new segment per column.
+  std::vector<DictionarySegmentEntry> segments;
+  std::map<int, uint64_t> segment_bytes;
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    const Column column = static_cast<Column>(c);
+    uint64_t persisted = 0;
+    const bool rewrite = rewrite_users && column == Column::kUser;
+    for (const DictionarySegmentEntry& d : next.dictionary_segments) {
+      if (d.column != column) continue;
+      if (!rewrite) segments.push_back(d);
+      persisted = d.first_code + d.count;
+    }
+    const uint64_t from = rewrite ? 0 : persisted;
+    if (counts.counts[c] <= from) continue;
+    const uint64_t number = new_file_number();
+    const std::string bytes = encode_dictionary_segment(column, dictionaries.get(column), static_cast<uint32_t>(from),
+                                                        static_cast<uint32_t>(counts.counts[c] - from));
+    USAGEDB_RETURN_IF_ERROR(write_new_file(fs_, path(dictionary_file_name(column, number)), bytes));
+    wrote = true;
+    segments.push_back(DictionarySegmentEntry{column, number, from, counts.counts[c] - from});
+    segment_bytes[c] = bytes.size();
+  }
+  if (wrote) USAGEDB_RETURN_IF_ERROR(fs_->sync_dir(dir_));
+  // Segments in code order per column, as the manifest requires.
+  std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+    return a.column != b.column ? a.column < b.column : a.first_code < b.first_code;
+  });
+
+  // 3. The new MANIFEST: from here on, the checkpoint is what a reopen sees.
+  std::vector<std::string> obsolete;
+  {
+    MutexLock l(&mu_);
+    Manifest m = manifest_;
+    m.parts = entries;
+    m.dictionary_segments = segments;
+    m.log_number = log_number;
+    const Manifest previous = manifest_;
+    manifest_ = m;
+    if (absl::Status s = write_manifest_locked(); !s.ok()) {
+      manifest_ = previous;
+      return s;
+    }
+    // 4. What the old MANIFEST named and the new one does not.
+    std::set<uint64_t> live_parts;
+    for (const PartFileEntry& e : entries) live_parts.insert(e.file_number);
+    for (const PartFileEntry& e : previous.parts) {
+      if (!live_parts.contains(e.file_number)) {
+        obsolete.push_back(part_file_name(e.month, e.file_number));
+        part_sections_.erase(e.file_number);
+      }
+    }
+    for (auto& [id, s] : new_sections) part_sections_[id] = std::move(s);
+    std::set<uint64_t> live_segments;
+    for (const DictionarySegmentEntry& d : segments) live_segments.insert(d.file_number);
+    for (const DictionarySegmentEntry& d : previous.dictionary_segments) {
+      if (!live_segments.contains(d.file_number)) obsolete.push_back(dictionary_file_name(d.column, d.file_number));
+    }
+    if (rewrite_users) dictionary_bytes_[static_cast<int>(Column::kUser)] = 0;
+    for (const auto& [c, bytes] : segment_bytes) dictionary_bytes_[c] += bytes;
+    while (!logs_.empty() && logs_.front() < log_number) {
+      obsolete.push_back(log_file_name(logs_.front()));
+      logs_.erase(logs_.begin());
+    }
+  }
+  return remove_files(obsolete);
+}
+
+absl::Status StoreFiles::clear_quarantine() {
+  const uint64_t n = new_file_number();
+  USAGEDB_ASSIGN_OR_RETURN(auto next, LogWriter::create(path(quarantine_file_name(n)), n, fs_));
+  uint64_t old;
+  {
+    MutexLock l(&mu_);
+    old = manifest_.quarantine_number;
+    manifest_.quarantine_number = n;
+    if (absl::Status s = write_manifest_locked(); !s.ok()) {
+      manifest_.quarantine_number = old;
+      return s;
+    }
+  }
+  quarantine_->close().IgnoreError();
+  quarantine_ = std::move(next);
+  return remove_files({quarantine_file_name(old)});
+}
+
+void StoreFiles::add_stats(StoreStats* stats) const {
+  MutexLock l(&mu_);
+  stats->directory = dir_;
+  std::map<uint32_t, uint64_t> by_month;
+  for (const PartFileEntry& p : manifest_.parts) by_month[p.month] += p.bytes;
+  for (PartitionStats& p : stats->partitions) p.bytes_on_disk = by_month[p.month];
+  std::map<std::string, uint64_t> by_section;
+  for (const auto& [id, sections] : part_sections_) {
+    for (const auto& [section, bytes] : sections) by_section[section] += bytes;
+  }
+  for (const auto& [c, bytes] : dictionary_bytes_) {
+    by_section[absl::StrCat(column_name(static_cast<Column>(c)), " dictionary")] += bytes;
+  }
+  stats->columns.clear();
+  uint64_t total = 0;
+  for (const auto& [section, bytes] : by_section) {
+    stats->columns.push_back(ColumnStats{section, bytes});
+    total += bytes;
+  }
+  stats->log_bytes = log_ ? log_->size() : 0;
+  stats->bytes_on_disk = total + stats->log_bytes + (quarantine_ ? quarantine_->size() : 0);
+}
+
+}  // namespace usagedb::storage

@@ -1,0 +1,143 @@
+// StoreFiles: the files of a durable store and the protocols that keep them
+// consistent: recovery on open, the write-ahead log, checkpoints, and the
+// quarantine log. EventStoreImpl decides what to persist and when; this
+// class knows where it goes and in which order, so a crash at any point
+// leaves a directory that opens to a consistent store.
+//
+// A store directory holds (file numbers come from one counter, never reused):
+//   LOCK                          flock()ed while a process has the store open
+//   MANIFEST                      names every live file (lib/storage/manifest.h)
+//   log-<n>.wal                   write-ahead logs: events recorded since the
+//                                 checkpoint, replayed on open (log_format.md)
+//   part-<yyyymm>-<n>.udbp        checkpointed parts (part_format.md)
+//   dict-<column>-<n>.udbd        dictionary segments (dictionary_file.h)
+//   quarantine-<n>.log            the quarantine, one record per rejected row
+// Anything else (a *.tmp, a part written by a checkpoint that did not reach
+// its manifest) is garbage, deleted on open.
+//
+// Checkpoint protocol (docs/STORAGE.md): under the store's write lock, every
+// buffer is sealed and rotate_log() starts log n+1 (new records go there);
+// then, without the write lock, checkpoint() writes and fsyncs the parts and
+// dictionary codes not yet on disk, atomically replaces MANIFEST (log n+1,
+// exactly these parts), and only then deletes log n and obsolete files.
+// Recovery replays every log numbered >= the manifest's log_number, so
+// records written to log n+1 before the manifest landed are not lost.
+//
+// Thread-safety: the writing methods (append_*, sync, rotate_log) require the
+// store's write lock; checkpoint() and clear_quarantine() require its
+// checkpoint lock; recovery methods run before the store is shared. An
+// internal mutex guards the state those two groups share.
+#ifndef USAGEDB_STORAGE_STORE_FILES_H_
+#define USAGEDB_STORAGE_STORE_FILES_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "lib/storage/file_system.h"
+#include "lib/storage/log_writer.h"
+#include "lib/storage/manifest.h"
+#include "lib/store/part.h"
+#include "lib/store/snapshot.h"
+#include "lib/util/mutex.h"
+#include "usagedb/ingest.h"
+#include "usagedb/stats.h"
+
+namespace usagedb::storage {
+
+// Codes of each dictionary covered by a checkpoint.
+struct DictionaryCounts {
+  uint32_t counts[5] = {};  // indexed by Column
+};
+
+class StoreFiles {
+ public:
+  // Locks `dir` and reads its MANIFEST, or creates an empty store there when
+  // the directory has none and `create_if_missing`. NotFoundError when it
+  // does not exist and may not be created; FailedPreconditionError when
+  // another process has it open; DataLossError for a damaged MANIFEST.
+  static absl::StatusOr<std::unique_ptr<StoreFiles>> open(const std::string& dir, bool create_if_missing,
+                                                          FileSystem* fs);
+  ~StoreFiles();
+
+  const std::string& directory() const { return dir_; }
+  // A new file number (also used as part ids, so part files are unique).
+  uint64_t new_file_number() { return next_file_number_.fetch_add(1); }
+
+  // ---- Recovery: each once, in this order, before the store is shared ----
+  absl::Status load_dictionaries(Dictionaries& dictionaries);
+  // Reads and verifies every checkpointed part (two threads).
+  absl::StatusOr<std::vector<std::shared_ptr<const Part>>> load_parts(const Dictionaries& dictionaries);
+  // Calls apply() with every record of every log to replay, oldest first,
+  // drops a torn tail (truncating the file), then opens the last log for
+  // appending. DataLossError for damage that is not a torn tail.
+  absl::Status replay_logs(const std::function<absl::Status(std::string_view record)>& apply);
+  absl::StatusOr<std::vector<QuarantinedRow>> load_quarantine();
+  // Deletes the files the manifest does not name.
+  absl::Status remove_garbage();
+
+  // ---- Writing (REQUIRES: the store's write lock) ----
+  absl::Status append_log(std::string_view record);
+  absl::Status append_quarantine(std::string_view record);
+  // Makes every appended record durable.
+  absl::Status sync();
+  uint64_t log_bytes() const;
+  // Starts a new log; later append_log() calls go to it. Returns its number.
+  absl::StatusOr<uint64_t> rotate_log();
+
+  // ---- Checkpoint (REQUIRES: the store's checkpoint lock) ----
+  // REQUIRES: `parts` hold every event of the logs before `log_number`, and
+  // the dictionaries hold at least counts.counts[c] codes. rewrite_users:
+  // write the user dictionary whole (after a GDPR erase) so erased strings
+  // leave the disk with the old segments.
+  absl::Status checkpoint(uint64_t log_number, std::span<const std::shared_ptr<const Part>> parts,
+                          const Dictionaries& dictionaries, const DictionaryCounts& counts, bool rewrite_users);
+  absl::Status clear_quarantine();
+
+  // Bytes of the store's files, per partition and per column.
+  // REQUIRES: the store's write lock (it reads the logs' sizes).
+  void add_stats(StoreStats* stats) const;
+
+ private:
+  StoreFiles(std::string dir, FileSystem* fs, std::unique_ptr<FileLock> lock);
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+  absl::Status write_manifest_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Removes the files named in `names` (failures only logged in the status
+  // returned: the data is already safe without them).
+  absl::Status remove_files(const std::vector<std::string>& names);
+
+  const std::string dir_;
+  FileSystem* const fs_;
+  std::unique_ptr<FileLock> lock_;
+  std::atomic<uint64_t> next_file_number_{1};
+
+  // Writer state (the store's write lock).
+  std::unique_ptr<LogWriter> log_;
+  std::unique_ptr<LogWriter> quarantine_;
+
+  mutable Mutex mu_;
+  Manifest manifest_ ABSL_GUARDED_BY(mu_);
+  // Logs written since the manifest's log, in order (the current one last).
+  std::vector<uint64_t> logs_ ABSL_GUARDED_BY(mu_);
+  // Per-section byte counts of every part file in the manifest, by part id.
+  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> part_sections_ ABSL_GUARDED_BY(mu_);
+  std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);  // by Column
+};
+
+// File names inside a store directory.
+std::string log_file_name(uint64_t number);
+std::string quarantine_file_name(uint64_t number);
+std::string part_file_name(uint32_t month, uint64_t number);
+std::string dictionary_file_name(Column column, uint64_t number);
+inline constexpr char kManifestFileName[] = "MANIFEST";
+inline constexpr char kLockFileName[] = "LOCK";
+
+}  // namespace usagedb::storage
+
+#endif  // USAGEDB_STORAGE_STORE_FILES_H_

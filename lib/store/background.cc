@@ -1,0 +1,201 @@
+// EventStoreImpl's parts lifecycle: sealing buffers into parts, merging
+// parts, compaction, and the background thread that runs seals, merges and
+// checkpoints off the writers' path.
+#include <algorithm>
+
+#include "lib/store/event_store_impl.h"
+#include "lib/store/merge_policy.h"
+#include "lib/store/part_builder.h"
+
+namespace usagedb {
+namespace {
+
+// Sealed buffers waiting for the background thread beyond which writers
+// seal inline: the writer slows down to the speed of sealing instead of
+// queueing unbounded memory.
+constexpr size_t kMaxQueuedSeals = 2;
+
+}  // namespace
+
+uint64_t EventStoreImpl::new_part_id() { return files_ ? files_->new_file_number() : next_part_id_++; }
+
+size_t EventStoreImpl::sealing_count_locked() const {
+  size_t n = 0;
+  for (const auto& [month, p] : partitions_) n += p->sealing.size();
+  return n;
+}
+
+void EventStoreImpl::seal_locked(PartitionWriter& p) {
+  if (p.buffer->size() == 0) return;
+  p.buffer->publish();  // readers of the current Version keep seeing every row
+  const uint64_t id = new_part_id();
+  if (background_.joinable() && sealing_count_locked() < kMaxQueuedSeals) {
+    p.sealing.emplace_back(p.buffer, id);
+    work_cv_.notify_all();
+  } else {
+    p.parts.push_back(build_part(*p.buffer, id, p.month));
+    if (background_.joinable()) work_cv_.notify_all();  // there may be parts to merge
+  }
+  p.buffer = new_buffer();
+}
+
+void EventStoreImpl::seal_all_locked() {
+  for (auto& [month, p] : partitions_) {
+    for (auto& [buffer, id] : p->sealing) p->parts.push_back(build_part(*buffer, id, month));
+    p->sealing.clear();
+    if (p->buffer->size() > 0) {
+      p->buffer->publish();
+      p->parts.push_back(build_part(*p->buffer, new_part_id(), month));
+      p->buffer = new_buffer();
+    }
+  }
+}
+
+std::shared_ptr<const Part> EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id,
+                                                       uint32_t month) const {
+  PartBuilder builder(buffer.size());
+  for (uint32_t i = 0; i < buffer.size(); ++i) builder.add(buffer.row(i), buffer.event_id(i), buffer.metadata(i));
+  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+}
+
+std::shared_ptr<const Part> EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
+                                                        uint64_t id, uint32_t month) const {
+  size_t rows = 0;
+  for (const auto& part : inputs) rows += part->rows();
+  PartBuilder builder(rows);
+  for (const auto& part : inputs) builder.add_part(*part);
+  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+}
+
+bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
+                                          std::shared_ptr<const Part> merged) {
+  auto it = partitions_.find(month);
+  if (it == partitions_.end()) return false;
+  auto& parts = it->second->parts;
+  for (const auto& input : inputs) {
+    if (std::find(parts.begin(), parts.end(), input) == parts.end()) return false;  // replaced meanwhile
+  }
+  std::erase_if(parts, [&](const auto& part) { return std::find(inputs.begin(), inputs.end(), part) != inputs.end(); });
+  parts.push_back(std::move(merged));
+  return true;
+}
+
+std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
+  for (const auto& [month, p] : partitions_) {
+    std::vector<uint32_t> rows;
+    for (const auto& part : p->parts) rows.push_back(part->rows());
+    const std::vector<size_t> pick = pick_merge(rows, options_.part_rows);
+    if (pick.empty()) continue;
+    MergeTask task{month, {}};
+    for (const size_t i : pick) task.inputs.push_back(p->parts[i]);
+    return task;
+  }
+  return std::nullopt;
+}
+
+// The thread-safety analysis cannot follow the condition variable's
+// unlock/relock of write_mu_, so this function is checked by TSan instead.
+void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  write_mu_.lock();
+  while (!stopping_) {
+    // Sealing first: it is what keeps writers from slowing down.
+    std::optional<SealTask> seal;
+    for (const auto& [month, p] : partitions_) {
+      if (!p->sealing.empty()) {
+        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second};
+        break;
+      }
+    }
+    if (seal) {
+      busy_ = true;
+      write_mu_.unlock();
+      std::shared_ptr<const Part> part = build_part(*seal->buffer, seal->part_id, seal->month);
+      write_mu_.lock();
+      busy_ = false;
+      auto it = partitions_.find(seal->month);
+      if (it != partitions_.end()) {
+        auto& sealing = it->second->sealing;
+        auto entry = std::find_if(sealing.begin(), sealing.end(),
+                                  [&](const auto& s) { return s.first == seal->buffer; });
+        // Absent when a checkpoint, compaction, deletion or retention dealt
+        // with it meanwhile.
+        if (entry != sealing.end()) {
+          sealing.erase(entry);
+          it->second->parts.push_back(std::move(part));
+          install_version_locked();
+        }
+      }
+      work_cv_.notify_all();
+      continue;
+    }
+    if (checkpoint_requested_ && write_error_.ok()) {
+      busy_ = true;
+      write_mu_.unlock();
+      // A failed checkpoint leaves the previous one in place and the log
+      // intact; it is retried when the log grows again.
+      absl::Status s = checkpoint();
+      write_mu_.lock();
+      busy_ = false;
+      if (!s.ok()) checkpoint_requested_ = false;
+      work_cv_.notify_all();
+      continue;
+    }
+    if (std::optional<MergeTask> merge = pick_merge_locked()) {
+      const uint64_t id = new_part_id();
+      busy_ = true;
+      write_mu_.unlock();
+      std::shared_ptr<const Part> merged = merge_parts(merge->inputs, id, merge->month);
+      write_mu_.lock();
+      busy_ = false;
+      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
+      work_cv_.notify_all();
+      continue;
+    }
+    work_cv_.wait(write_mu_);
+  }
+  write_mu_.unlock();
+}
+
+void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  write_mu_.lock();
+  while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
+                                    (checkpoint_requested_ && write_error_.ok()))) {
+    work_cv_.wait(write_mu_);
+  }
+  write_mu_.unlock();
+}
+
+absl::Status EventStoreImpl::compact() {
+  MutexLock checkpointing(&checkpoint_mu_);
+  std::vector<uint32_t> months;
+  {
+    MutexLock lock(&write_mu_);
+    seal_all_locked();
+    install_version_locked();
+    for (const auto& [month, p] : partitions_) months.push_back(month);
+  }
+  for (const uint32_t month : months) {
+    // A concurrent writer or merge may change the parts while we merge
+    // outside the lock; then the install fails and we try again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      MergeTask task{month, {}};
+      uint64_t id;
+      {
+        MutexLock lock(&write_mu_);
+        auto it = partitions_.find(month);
+        if (it == partitions_.end() || it->second->parts.size() < 2) break;
+        task.inputs = it->second->parts;
+        id = new_part_id();
+      }
+      std::shared_ptr<const Part> merged = merge_parts(task.inputs, id, month);
+      MutexLock lock(&write_mu_);
+      if (install_merge_locked(month, task.inputs, std::move(merged))) {
+        install_version_locked();
+        break;
+      }
+    }
+  }
+  return checkpoint_locked();
+}
+
+}  // namespace usagedb

@@ -1,0 +1,63 @@
+// usagedb: the command-line tool (SPEC section 4), a thin layer over the
+// library. Each command lives in its own file; see commands.h.
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/usagedb/cli.h"
+#include "tools/usagedb/commands.h"
+
+namespace {
+
+constexpr std::string_view kUsage = R"(usagedb: feature-usage analytics in a local store
+
+usage:
+  usagedb demo [--store DIR] [--events N]         generate, ingest and answer the endpoints
+  usagedb ingest --store DIR [--format ndjson|csv] FILE...    ('-' reads standard input)
+  usagedb query NAME --store DIR [--format json|csv|ndjson|table] [param=value ...]
+        NAME: user_feature_usage       user_id feature_id product_version
+              feature_usage_summary    feature_id product_version event_type start_date end_date
+              feature_usage_timeline   granularity feature_id product_version event_type start_date end_date
+        every endpoint also takes limit and skip
+  usagedb quarantine --store DIR [--format ...] [--clear]
+  usagedb generate --events N [--seed S] [--users U] [--features F] [--versions V] [--months M]
+                   [--start YYYY-MM-DD] [--output FILE]
+  usagedb stats --store DIR
+  usagedb compact --store DIR
+  usagedb delete-user --store DIR USER_ID
+  usagedb drop-before --store DIR YYYYMM
+
+--store defaults to ./usagedb-data. Exit status: 0 success, 1 runtime error, 2 usage error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace usagedb::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fputs(kUsage.data(), stderr);
+    return kExitUsage;
+  }
+  const std::string command = args.front();
+  args.erase(args.begin());
+  if (command == "help" || command == "--help" || command == "-h") {
+    std::fputs(kUsage.data(), stdout);
+    return kExitOk;
+  }
+  struct Entry {
+    std::string_view name;
+    int (*run)(const Args&);
+  };
+  constexpr Entry kCommands[] = {
+      {"demo", run_demo},       {"ingest", run_ingest},   {"query", run_query},
+      {"quarantine", run_quarantine}, {"generate", run_generate}, {"stats", run_stats},
+      {"compact", run_compact}, {"delete-user", run_delete_user}, {"drop-before", run_drop_before},
+  };
+  for (const Entry& e : kCommands) {
+    if (e.name == command) return e.run(args);
+  }
+  print_error("unknown command '" + command + "' (try: usagedb help)");
+  return kExitUsage;
+}
