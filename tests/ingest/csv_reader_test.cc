@@ -15,9 +15,9 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::OwnedEvent;
-using testing::Parsed;
-using testing::cat;
+using reader_testing::OwnedEvent;
+using reader_testing::Parsed;
+using reader_testing::cat;
 
 constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
 constexpr std::string_view kHeader =
@@ -30,7 +30,7 @@ OwnedEvent expected_event(uint64_t line) {
 
 Parsed parse(std::string_view text) {
   auto reader = make_csv_reader();
-  return testing::parse_whole(*reader, text);
+  return reader_testing::parse_whole(*reader, text);
 }
 
 // Parses the full header and `rows`; expects one rejected record.
@@ -278,7 +278,7 @@ TEST(CsvReader, AnySplitGivesTheSameResult) {
   for (size_t cut = 0; cut <= text.size(); ++cut) {
     for (size_t cut2 : {cut, cut + 1, cut + 9}) {
       auto reader = make_csv_reader();
-      const Parsed p = testing::parse_in_pieces(*reader, text, {cut, cut2});
+      const Parsed p = reader_testing::parse_in_pieces(*reader, text, {cut, cut2});
       EXPECT_EQ(p.events, whole.events) << cut << " " << cut2;
       ASSERT_EQ(p.rejected.size(), whole.rejected.size()) << cut << " " << cut2;
       for (size_t i = 0; i < p.rejected.size(); ++i) {

@@ -17,12 +17,12 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
-using testing::cat;
-using testing::event_line;
-using testing::expected_event;
-using testing::OwnedEvent;
-using testing::parse;
-using testing::Parsed;
+using reader_testing::cat;
+using reader_testing::event_line;
+using reader_testing::expected_event;
+using reader_testing::OwnedEvent;
+using reader_testing::parse;
+using reader_testing::Parsed;
 
 TEST(NdjsonReader, ConsumesOnlyWholeLinesUntilFinal) {
   auto reader = make_ndjson_reader();
@@ -60,7 +60,7 @@ TEST(NdjsonReader, AnySplitGivesTheSameResult) {
   for (size_t cut = 0; cut <= text.size(); ++cut) {
     for (size_t cut2 : {cut, cut + 1, cut + 7, cut + 50}) {
       auto reader = make_ndjson_reader();
-      const Parsed p = testing::parse_in_pieces(*reader, text, {cut, cut2});
+      const Parsed p = reader_testing::parse_in_pieces(*reader, text, {cut, cut2});
       EXPECT_EQ(p.events, whole.events) << cut << " " << cut2;
       ASSERT_EQ(p.rejected.size(), whole.rejected.size()) << cut << " " << cut2;
       for (size_t i = 0; i < p.rejected.size(); ++i) {
@@ -102,7 +102,7 @@ TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
   EXPECT_THAT(all.rejected, IsEmpty());
   for (const std::vector<size_t>& cuts : std::vector<std::vector<size_t>>{{}, {4096, 70000, 300000}, {100000}}) {
     auto reader = make_ndjson_reader();
-    const Parsed p = testing::parse_in_pieces(*reader, mixed, cuts);
+    const Parsed p = reader_testing::parse_in_pieces(*reader, mixed, cuts);
     EXPECT_EQ(p.events, expected);
     for (const RejectedRow& r : p.rejected) EXPECT_THAT(r.columns, IsEmpty()) << r.raw;
     EXPECT_EQ(p.records, p.events.size() + p.rejected.size());

@@ -16,14 +16,14 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::cat;
-using testing::event_line;
-using testing::expected_event;
-using testing::kOmit;
-using testing::kSeedTime;
-using testing::OwnedEvent;
-using testing::parse;
-using testing::Parsed;
+using reader_testing::cat;
+using reader_testing::event_line;
+using reader_testing::expected_event;
+using reader_testing::kOmit;
+using reader_testing::kSeedTime;
+using reader_testing::OwnedEvent;
+using reader_testing::parse;
+using reader_testing::Parsed;
 
 RejectedRow rejected_only(std::string_view line) {
   Parsed p = parse(line);

@@ -11,7 +11,7 @@
 #include "lib/ingest/record_reader.h"
 #include "tests/ingest/reader_testing.h"
 
-namespace usagedb::testing {
+namespace usagedb::reader_testing {
 
 inline constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
 inline constexpr std::string_view kOmit = "<omit>";
@@ -58,6 +58,6 @@ inline Parsed parse(std::string_view text) {
 }
 
 // The one rejected row of a one-line input.
-}  // namespace usagedb::testing
+}  // namespace usagedb::reader_testing
 
 #endif  // USAGEDB_TESTS_INGEST_NDJSON_TESTING_H_

@@ -16,7 +16,7 @@
 #include "lib/ingest/validate.h"
 #include "usagedb/event.h"
 
-namespace usagedb::testing {
+namespace usagedb::reader_testing {
 
 // An Event that owns its strings, with its line number.
 struct OwnedEvent {
@@ -83,7 +83,7 @@ inline Parsed parse_in_pieces(RecordReader& reader, std::string_view text, const
 
 inline Parsed parse_whole(RecordReader& reader, std::string_view text) { return parse_in_pieces(reader, text, {}); }
 
-}  // namespace usagedb::testing
+}  // namespace usagedb::reader_testing
 
 namespace usagedb {
 inline void PrintTo(const RejectedRow& r, std::ostream* os) {
