@@ -76,8 +76,10 @@ simdjson::error_code check_value(ondemand::value& value, int depth) {
       bool b;
       return value.get_bool().get(b) == simdjson::SUCCESS ? simdjson::SUCCESS : simdjson::T_ATOM_ERROR;
     }
-    case Kind::kNull:
-      return trim_token(token) == "null" ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    case Kind::kNull: {
+      bool is_null;
+      return value.is_null().get(is_null) == simdjson::SUCCESS && is_null ? simdjson::SUCCESS : simdjson::N_ATOM_ERROR;
+    }
     case Kind::kObject: {
       ondemand::object object;
       SIMDJSON_TRY(value.get_object().get(object));

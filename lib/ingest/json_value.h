@@ -84,8 +84,10 @@ inline std::string_view trim_token(std::string_view token) {
 bool is_json_number(std::string_view text);
 
 // Walks `value` completely, validating every string (escapes, surrogate
-// pairs), number and literal in it. SUCCESS or the first error. REQUIRES:
-// `value` not yet consumed.
+// pairs), number and literal in it, and consumes it: On Demand does not
+// check what it skips (a string followed by ':' is even skipped as a key), so
+// no value may be left for it to skip. SUCCESS or the first error.
+// REQUIRES: `value` not yet consumed.
 simdjson::error_code check_value(ondemand::value& value, int depth = 1);
 
 // Writes `json` without the whitespace outside strings to `out` (which has

@@ -1,5 +1,6 @@
 // The field readers of NdjsonReader (ndjson_reader.h): what each known key
 // accepts and the words for what it does not (docs/INGEST.md).
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -136,16 +137,21 @@ error_code NdjsonReader::decode_string(Value& value, std::string_view token, Par
   // string with escapes, plus one.
   const char* content = token.data() + 1;
   if (next_backslash_ < content) {
-    const char* end = parse_start_ + line_.size();
+    // To the end of the line, or of this string when it lies beyond: a
+    // window walks a document before it knows the document is one line.
+    const char* end = std::max(parse_start_ + line_.size(), token.data() + token.size());
     const void* found = std::memchr(content, '\\', static_cast<size_t>(end - content));
     next_backslash_ = found != nullptr ? static_cast<const char*>(found) : end;
   }
+  // Consume the string even when its bytes are used in place: a value left
+  // for On Demand to skip is not checked, and a string followed by ':' is
+  // skipped as if it were a key ({"timestamp":"":[]}} would pass).
+  ondemand::raw_json_string raw;
+  SIMDJSON_TRY(value.get_raw_json_string().get(raw));
   if (next_backslash_ >= content + (token.size() - 2)) {
     *decoded = input_view(token.data() + 1, token.size() - 2);
     return simdjson::SUCCESS;
   }
-  ondemand::raw_json_string raw;
-  SIMDJSON_TRY(value.get_raw_json_string().get(raw));
   // Decoding writes whole blocks: leave simdjson its padding.
   auto* dst = reinterpret_cast<uint8_t*>(out->storage.reserve(token.size() + kPadding));
   SIMDJSON_TRY(parser_.unescape(raw, dst).get(*decoded));

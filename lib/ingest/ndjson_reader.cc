@@ -121,7 +121,7 @@ void NdjsonReader::parse_each_line(std::string_view text, size_t pos, size_t end
     size_t next;
     const std::string_view line = line_at(text, pos, end, &next);
     ++lines_;
-    if ((!line.empty() && line[0] == '{') || !is_blank(line)) parse_line(line, text.size() - pos, lines_, out);
+    if ((!line.empty() && line[0] == '{') || !is_blank(line)) parse_line(line, lines_, out);
     pos = next;
   }
 }
@@ -177,16 +177,16 @@ size_t NdjsonReader::parse_window(std::string_view text, size_t pos, size_t end,
     ondemand::object object;
     if (doc.get_object().get(object) != simdjson::SUCCESS || read_object(object, out) != simdjson::SUCCESS) break;
     // The document is exactly this line when the token after it is the
-    // first one of the next non-blank line, or there is neither. (With the
-    // check that it starts at the line's first token, redundant by
-    // induction, this is all the window trusts iterate_many for.)
+    // first one of the next non-blank line. (With the check that it starts
+    // at the line's first token, redundant by induction, this is all the
+    // window trusts iterate_many for.) The window's last document has no
+    // token after it, and iterate_many drops an incomplete document at the
+    // end of its input (`{}{` would pass as `{}`): that line is parsed alone.
     uint64_t after = lines + 1;
     const Record following = next_record(record.next, &after);
     const simdjson::simdjson_result<const char*> location = doc.current_location();
-    if (location.error() == simdjson::OUT_OF_BOUNDS) {
-      if (following.offset != end) break;
-    } else if (location.error() != simdjson::SUCCESS || following.offset == end ||
-               location.value_unsafe() != following.line.data() + leading_space(following.line)) {
+    if (location.error() != simdjson::SUCCESS || following.offset == end ||
+        location.value_unsafe() != following.line.data() + leading_space(following.line)) {
       break;
     }
     row_.finish(lines + 1, record.line, out);
@@ -199,23 +199,22 @@ size_t NdjsonReader::parse_window(std::string_view text, size_t pos, size_t end,
   return record.offset;
 }
 
-void NdjsonReader::parse_line(std::string_view line, size_t readable, uint64_t number, ParsedBatch* out) {
-  const char* start = line.data();
-  size_t capacity = readable;
-  if (readable < line.size() + kPadding) {
-    if (scratch_capacity_ < line.size() + kPadding) {
-      scratch_capacity_ = std::max(2 * scratch_capacity_, line.size() + kPadding);
-      scratch_.reset(new char[scratch_capacity_]);
-    }
-    std::memcpy(scratch_.get(), line.data(), line.size());
-    start = scratch_.get();
-    capacity = scratch_capacity_;
+void NdjsonReader::parse_line(std::string_view line, uint64_t number, ParsedBatch* out) {
+  // A copy with zeroed padding, rather than the line in place: On Demand
+  // reads past the end of a broken document, and what it finds there must
+  // not change the verdict (one line, one answer, wherever it sits).
+  if (scratch_capacity_ < line.size() + kPadding) {
+    scratch_capacity_ = std::max(2 * scratch_capacity_, line.size() + kPadding);
+    scratch_.reset(new char[scratch_capacity_]);
   }
+  char* start = scratch_.get();
+  std::memcpy(start, line.data(), line.size());
+  std::memset(start + line.size(), 0, kPadding);
   if (!reserve_parser(line.size())) {
     return reject_record(number, line, absl::StrCat("line too long to parse (", line.size(), " bytes)"), out);
   }
   ondemand::document doc;
-  error_code err = parser_.iterate(start, line.size(), capacity).get(doc);
+  error_code err = parser_.iterate(start, line.size(), line.size() + kPadding).get(doc);
   if (err != simdjson::SUCCESS) return reject_record(number, line, json::describe_error(err), out);
   ondemand::json_type type;
   if ((err = doc.type().get(type)) != simdjson::SUCCESS) return reject_record(number, line, json::describe_error(err), out);

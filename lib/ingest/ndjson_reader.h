@@ -11,9 +11,11 @@
 //     and the next token is the next non-blank line's first one. At the first
 //     document that is not (or any error), the rest of the window is parsed
 //     line by line with iterate(), which decides what is wrong.
-//   - simdjson needs SIMDJSON_PADDING readable bytes after what it parses:
-//     lines are parsed in place in the caller's text, except the last ones of
-//     a chunk, which are copied into a padded scratch buffer.
+//   - simdjson needs SIMDJSON_PADDING readable bytes after what it parses: a
+//     window is parsed in place in the caller's text, so it ends at least that
+//     far before the text does; a line parsed alone is copied into a scratch
+//     buffer with zeroed padding (On Demand looks past the end of a broken
+//     document, and the verdict must not depend on what it finds there).
 //   - Each object's fields are walked once (On Demand). Known keys are
 //     matched on their raw bytes; strings without escapes become views into
 //     the input; strings with escapes are decoded straight into the batch's
@@ -65,8 +67,8 @@ class NdjsonReader final : public RecordReader {
   size_t parse_window(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
   // Parses the lines in text[pos, end) one iterate() each.
   void parse_each_line(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
-  // Parses one non-blank line; `readable` bytes of the text start at it.
-  void parse_line(std::string_view line, size_t readable, uint64_t number, ParsedBatch* out);
+  // Parses one non-blank line (a copy of it).
+  void parse_line(std::string_view line, uint64_t number, ParsedBatch* out);
   // Makes room in the parser for documents of `size` bytes; false when it
   // cannot.
   bool reserve_parser(size_t size);
@@ -96,7 +98,7 @@ class NdjsonReader final : public RecordReader {
 
   simdjson::ondemand::parser parser_;
   size_t batch_size_ = kWindow;        // never below the parser's capacity, so it never shrinks
-  std::unique_ptr<char[]> scratch_;    // padded copy of a line near the end of a chunk
+  std::unique_ptr<char[]> scratch_;    // padded copy of the line parse_line() reads
   size_t scratch_capacity_ = 0;
   uint64_t lines_ = 0;                 // lines consumed so far
   bool at_start_ = true;               // nothing consumed yet: a BOM may come

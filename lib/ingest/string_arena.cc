@@ -5,10 +5,7 @@
 
 namespace usagedb {
 
-char* StringArena::reserve(size_t n) {
-  if (!blocks_.empty() && blocks_[current_].size - used_ >= n) {
-    return blocks_[current_].bytes.get() + used_;
-  }
+char* StringArena::reserve_in_new_block(size_t n) {
   // Blocks after current_ are free (kept from before the last clear()); take
   // the first one large enough, else allocate a new one in its place.
   const size_t next = blocks_.empty() ? 0 : current_ + 1;

@@ -31,7 +31,10 @@ class StringArena {
 
   // Returns space for at least `n` bytes at a stable address. Only the
   // bytes later commit()ted are kept; the next reserve() may reuse the rest.
-  char* reserve(size_t n);
+  char* reserve(size_t n) {
+    if (!blocks_.empty() && blocks_[current_].size - used_ >= n) return blocks_[current_].bytes.get() + used_;
+    return reserve_in_new_block(n);
+  }
   // Keeps the first `n` bytes of the last reserve(). REQUIRES: n <= the
   // size given to that reserve().
   void commit(size_t n) { used_ += n; }
@@ -52,6 +55,8 @@ class StringArena {
     size_t size = 0;
   };
   static constexpr size_t kBlockSize = 64 << 10;
+
+  char* reserve_in_new_block(size_t n);
 
   std::vector<Block> blocks_;
   size_t current_ = 0;  // the block being filled (when any); later blocks are free

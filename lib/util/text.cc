@@ -1,8 +1,5 @@
 #include "lib/util/text.h"
 
-#include <cstdint>
-#include <cstring>
-
 #include "simdjson.h"
 
 namespace usagedb::text {
@@ -32,21 +29,6 @@ std::string excerpt(std::string_view s, size_t max_bytes) {
   return out;
 }
 
-bool is_valid_utf8(std::string_view s) {
-  // Most strings are short and ASCII: check them 8 bytes at a time here,
-  // which is several times cheaper than simdjson's dispatched call.
-  if (s.size() <= 256) {
-    uint64_t high = 0;
-    size_t i = 0;
-    for (; i + 8 <= s.size(); i += 8) {
-      uint64_t word;
-      std::memcpy(&word, s.data() + i, 8);
-      high |= word;
-    }
-    for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
-    if ((high & 0x8080808080808080ull) == 0) return true;
-  }
-  return simdjson::validate_utf8(s.data(), s.size());
-}
+bool internal::is_valid_utf8_simd(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
 }  // namespace usagedb::text

@@ -15,22 +15,22 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::ParsedEvent;
-using testing::Parsed;
-using testing::cat;
+using reader_testing::OwnedEvent;
+using reader_testing::Parsed;
+using reader_testing::cat;
 
 constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
 constexpr std::string_view kHeader =
     "event_id,user_id,feature_id,product_version,event_type,timestamp,session_id,metadata\n";
 constexpr std::string_view kRow = "e1,u1,f1,1.0.0,view,2025-05-11 10:23:03,s1,m";
 
-ParsedEvent expected_event(uint64_t line) {
-  return ParsedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
+OwnedEvent expected_event(uint64_t line) {
+  return OwnedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
 }
 
 Parsed parse(std::string_view text) {
   auto reader = make_csv_reader();
-  return testing::parse_whole(*reader, text);
+  return reader_testing::parse_whole(*reader, text);
 }
 
 // Parses the full header and `rows`; expects one rejected record.
@@ -41,11 +41,11 @@ RejectedRow rejected_only(std::string_view rows) {
   return p.rejected.empty() ? RejectedRow{} : p.rejected[0];
 }
 
-ParsedEvent event_only(std::string_view rows) {
+OwnedEvent event_only(std::string_view rows) {
   Parsed p = parse(cat(kHeader, rows));
   EXPECT_THAT(p.rejected, IsEmpty()) << rows << (p.rejected.empty() ? "" : " -> " + p.rejected[0].error);
   EXPECT_EQ(p.events.size(), 1u) << rows;
-  return p.events.empty() ? ParsedEvent{} : p.events[0];
+  return p.events.empty() ? OwnedEvent{} : p.events[0];
 }
 
 TEST(CsvReader, ReadsEveryColumn) {
@@ -57,7 +57,7 @@ TEST(CsvReader, HeaderInAnyOrderWithUnknownAndMissingOptionalColumns) {
       "extra,timestamp,event_type,product_version,feature_id,user_id\n"
       "zzz,2025-05-11 10:23:03,view,1.0.0,f1,u1\n");
   ASSERT_EQ(p.events.size(), 1u);
-  EXPECT_EQ(p.events[0], (ParsedEvent{"", "u1", "f1", "1.0.0", "view", kSeedTime, "", "", 2}));
+  EXPECT_EQ(p.events[0], (OwnedEvent{"", "u1", "f1", "1.0.0", "view", kSeedTime, "", "", 2}));
   EXPECT_EQ(p.records, 1u);  // the header is not a record
 }
 
@@ -121,7 +121,7 @@ TEST(CsvReader, BomBlankLinesAndLineEndings) {
 }
 
 TEST(CsvReader, QuotedFields) {
-  const ParsedEvent e = event_only(
+  const OwnedEvent e = event_only(
       "\"e,1\",\"say \"\"hi\"\"\",\"f\nwith\r\nnewlines\",1.0.0,\"view\",\"2025-05-11 10:23:03\",\"\",\"{\"\"a\"\":1}\"\n");
   EXPECT_EQ(e.event_id, "e,1");
   EXPECT_EQ(e.user_id, "say \"hi\"");
@@ -145,7 +145,7 @@ TEST(CsvReader, MultiLineRecordsKeepTheirFirstLineAndWholeText) {
 }
 
 TEST(CsvReader, UnquotedValuesAreTrimmedQuotedOnesAreNot) {
-  const ParsedEvent e = event_only("  e1 ,\tu1\t,\" f1 \",1.0.0,view, 2025-05-11 10:23:03 ,s1,m");
+  const OwnedEvent e = event_only("  e1 ,\tu1\t,\" f1 \",1.0.0,view, 2025-05-11 10:23:03 ,s1,m");
   EXPECT_EQ(e.event_id, "e1");
   EXPECT_EQ(e.user_id, "u1");
   EXPECT_EQ(e.feature_id, " f1 ");
@@ -157,7 +157,7 @@ TEST(CsvReader, AQuoteInsideAnUnquotedFieldIsAnOrdinaryByte) {
 }
 
 TEST(CsvReader, EmptyOptionalValuesAreAbsentEmptyRequiredOnesAreInvalid) {
-  const ParsedEvent e = event_only(",u1,f1,1.0.0,view,2025-05-11 10:23:03,,");
+  const OwnedEvent e = event_only(",u1,f1,1.0.0,view,2025-05-11 10:23:03,,");
   EXPECT_EQ(e.event_id, "");
   EXPECT_EQ(e.session_id, "");
   EXPECT_EQ(e.metadata, "");
@@ -278,7 +278,7 @@ TEST(CsvReader, AnySplitGivesTheSameResult) {
   for (size_t cut = 0; cut <= text.size(); ++cut) {
     for (size_t cut2 : {cut, cut + 1, cut + 9}) {
       auto reader = make_csv_reader();
-      const Parsed p = testing::parse_in_pieces(*reader, text, {cut, cut2});
+      const Parsed p = reader_testing::parse_in_pieces(*reader, text, {cut, cut2});
       EXPECT_EQ(p.events, whole.events) << cut << " " << cut2;
       ASSERT_EQ(p.rejected.size(), whole.rejected.size()) << cut << " " << cut2;
       for (size_t i = 0; i < p.rejected.size(); ++i) {

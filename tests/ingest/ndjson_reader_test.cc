@@ -6,8 +6,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/gen/generator.h"
 #include "lib/ingest/record_reader.h"
+#include "tests/ingest/ndjson_testing.h"
 #include "tests/ingest/reader_testing.h"
 
 namespace usagedb {
@@ -16,55 +16,15 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using testing::ParsedEvent;
-using testing::Parsed;
-using testing::cat;
+using reader_testing::cat;
+using reader_testing::event_line;
+using reader_testing::expected_event;
+using reader_testing::kOmit;
+using reader_testing::kSeedTime;
+using reader_testing::OwnedEvent;
+using reader_testing::parse;
+using reader_testing::Parsed;
 
-constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
-constexpr std::string_view kOmit = "<omit>";
-
-// One line of NDJSON: a valid event whose fields are replaced by
-// `overrides` (raw JSON values; kOmit drops the key). Keys that are not
-// columns are appended.
-std::string event_line(std::vector<std::pair<std::string_view, std::string_view>> overrides = {}) {
-  std::vector<std::pair<std::string_view, std::string_view>> fields = {
-      {"event_id", R"("e1")"},
-      {"user_id", R"("u1")"},
-      {"feature_id", R"("f1")"},
-      {"product_version", R"("1.0.0")"},
-      {"event_type", R"("view")"},
-      {"timestamp", R"("2025-05-11 10:23:03")"},
-      {"session_id", R"("s1")"},
-      {"metadata", R"("m")"}};
-  for (const auto& [key, value] : overrides) {
-    bool found = false;
-    for (auto& field : fields) {
-      if (field.first == key) {
-        field.second = value;
-        found = true;
-      }
-    }
-    if (!found) fields.emplace_back(key, value);
-  }
-  std::string line = "{";
-  for (const auto& [key, value] : fields) {
-    if (value == kOmit) continue;
-    if (line.size() > 1) line += ",";
-    line += cat("\"", key, "\":", value);
-  }
-  return line + "}";
-}
-
-ParsedEvent expected_event(uint64_t line) {
-  return ParsedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
-}
-
-Parsed parse(std::string_view text) {
-  auto reader = make_ndjson_reader();
-  return testing::parse_whole(*reader, text);
-}
-
-// The one rejected row of a one-line input.
 RejectedRow rejected_only(std::string_view line) {
   Parsed p = parse(line);
   EXPECT_THAT(p.events, IsEmpty()) << line;
@@ -73,15 +33,15 @@ RejectedRow rejected_only(std::string_view line) {
 }
 
 // The one event of a one-line input.
-ParsedEvent event_only(std::string_view line) {
+OwnedEvent event_only(std::string_view line) {
   Parsed p = parse(line);
   EXPECT_THAT(p.rejected, IsEmpty()) << line << (p.rejected.empty() ? "" : " -> " + p.rejected[0].error);
   EXPECT_EQ(p.events.size(), 1u) << line;
-  return p.events.empty() ? ParsedEvent{} : p.events[0];
+  return p.events.empty() ? OwnedEvent{} : p.events[0];
 }
 
 TEST(NdjsonReader, ReadsEveryColumn) {
-  const ParsedEvent e = event_only(event_line());
+  const OwnedEvent e = event_only(event_line());
   EXPECT_EQ(e, expected_event(1));
 }
 
@@ -119,7 +79,7 @@ TEST(NdjsonReader, SkipsAByteOrderMarkOnlyAtTheStart) {
 }
 
 TEST(NdjsonReader, IgnoresUnknownKeysOfAnyType) {
-  const ParsedEvent e = event_only(event_line({{"extra", R"({"a":[1,2.5,-3e10,true,false,null,"x\u00e9"]})"},
+  const OwnedEvent e = event_only(event_line({{"extra", R"({"a":[1,2.5,-3e10,true,false,null,"x\u00e9"]})"},
                                               {"n", "99999999999999999999999"},
                                               {"big", "1e400"},
                                               {"s", R"("\ud83d\ude00")"},
@@ -128,11 +88,11 @@ TEST(NdjsonReader, IgnoresUnknownKeysOfAnyType) {
 }
 
 TEST(NdjsonReader, NullOptionalFieldsAreAbsent) {
-  const ParsedEvent e = event_only(event_line({{"event_id", "null"}, {"session_id", "null"}, {"metadata", "null"}}));
+  const OwnedEvent e = event_only(event_line({{"event_id", "null"}, {"session_id", "null"}, {"metadata", "null"}}));
   EXPECT_EQ(e.event_id, "");
   EXPECT_EQ(e.session_id, "");
   EXPECT_EQ(e.metadata, "");
-  const ParsedEvent omitted =
+  const OwnedEvent omitted =
       event_only(event_line({{"event_id", kOmit}, {"session_id", kOmit}, {"metadata", kOmit}}));
   EXPECT_EQ(omitted, e);
 }
@@ -156,7 +116,7 @@ TEST(NdjsonReader, MissingAndEmptyRequiredFields) {
     EXPECT_THAT(empty.columns, ElementsAre(column));
     EXPECT_EQ(empty.error, cat(column, ": must not be empty"));
   }
-  const ParsedEvent e = event_only(event_line({{"event_id", R"("")"}, {"session_id", R"("")"}, {"metadata", R"("")"}}));
+  const OwnedEvent e = event_only(event_line({{"event_id", R"("")"}, {"session_id", R"("")"}, {"metadata", R"("")"}}));
   EXPECT_EQ(e.event_id, "");
 }
 
@@ -244,7 +204,7 @@ TEST(NdjsonReader, InvalidTimestamps) {
 }
 
 TEST(NdjsonReader, DecodesEscapes) {
-  const ParsedEvent e = event_only(event_line({{"user_id", R"("a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0000")"},
+  const OwnedEvent e = event_only(event_line({{"user_id", R"("a\"b\\c\/d\n\t\u00e9\ud83d\ude00\u0000")"},
                                               {"feature_id", R"("\u4e2d")"}}));
   EXPECT_EQ(e.user_id, std::string("a\"b\\c/d\n\t\xC3\xA9\xF0\x9F\x98\x80\0", 16));
   EXPECT_EQ(e.feature_id, "\xE4\xB8\xAD");
@@ -266,7 +226,7 @@ TEST(NdjsonReader, ViewsPointIntoTheInputOrTheBatch) {
 
 TEST(NdjsonReader, UnicodeKeysAndKeysWithEscapes) {
   // "user\u005fid" is the key user_id.
-  const ParsedEvent e = event_only(event_line({{"user_id", kOmit}, {"user\\u005fid", R"("u9")"}, {"\u00e9", "1"}}));
+  const OwnedEvent e = event_only(event_line({{"user_id", kOmit}, {"user\\u005fid", R"("u9")"}, {"\u00e9", "1"}}));
   EXPECT_EQ(e.user_id, "u9");
   const RejectedRow dup = rejected_only(event_line({{"user\\u005fid", R"("u9")"}}));
   EXPECT_EQ(dup.error, "user_id: duplicated key");
@@ -349,6 +309,12 @@ TEST(NdjsonReader, LinesThatAreNotObjects) {
       {"{\"a\":1.}", "not valid JSON: malformed number"},
       {"{\"a\":-}", "not valid JSON: malformed number"},
       {"{\"a\":[1,2}", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      // On Demand skips a string followed by ':' as if it were a key: every
+      // value must be read, never left to be skipped (found by the fuzzer).
+      {R"({"timestamp":"":[]}})", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {R"({"user_id":"u":{}}})", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {R"({"x":"u":{}}})", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
+      {R"({"metadata":null:1}})", "not valid JSON: missing or extra comma, colon, brace, bracket or quote"},
   };
   for (const auto& [line, error] : cases) {
     const RejectedRow r = rejected_only(line);
@@ -414,154 +380,6 @@ TEST(NdjsonReader, LongLines) {
   EXPECT_EQ(p.events[3].line, 5u);
   ASSERT_EQ(p.rejected.size(), 1u);
   EXPECT_EQ(p.rejected[0].line, 4u);
-}
-
-// ---- The consumed-bytes protocol ----
-
-TEST(NdjsonReader, ConsumesOnlyWholeLinesUntilFinal) {
-  auto reader = make_ndjson_reader();
-  ParsedBatch batch;
-  const std::string line = event_line();
-  EXPECT_EQ(reader->parse(line, false, &batch), 0u);  // no '\n' yet
-  EXPECT_EQ(batch.records, 0u);
-  const std::string two = cat(line, "\n", line.substr(0, 10));
-  EXPECT_EQ(reader->parse(two, false, &batch), line.size() + 1);
-  EXPECT_EQ(batch.events.size(), 1u);
-  const std::string rest = line;  // the caller passes the unconsumed rest again, with more
-  EXPECT_EQ(reader->parse(rest, true, &batch), rest.size());
-  ASSERT_EQ(batch.events.size(), 1u);
-  EXPECT_EQ(batch.event_lines[0], 2u);
-}
-
-TEST(NdjsonReader, ClearsTheBatchOnEveryCall) {
-  auto reader = make_ndjson_reader();
-  ParsedBatch batch;
-  const std::string text = event_line() + "\n[\n";
-  reader->parse(text, false, &batch);
-  EXPECT_EQ(batch.records, 2u);
-  EXPECT_EQ(reader->parse("", true, &batch), 0u);
-  EXPECT_EQ(batch.records, 0u);
-  EXPECT_THAT(batch.events, IsEmpty());
-  EXPECT_THAT(batch.rejected, IsEmpty());
-}
-
-TEST(NdjsonReader, AnySplitGivesTheSameResult) {
-  const std::string text = cat("\xEF\xBB\xBF", event_line(), "\r\n\n", "[1]\n", event_line({{"user_id", "7"}}),
-                                        "\n  \n", event_line({{"feature_id", R"("f\u00e9")"}}), "\r\n", event_line());
-  const Parsed whole = parse(text);
-  ASSERT_EQ(whole.records, 5u);
-  ASSERT_EQ(whole.events.size(), 3u);
-  for (size_t cut = 0; cut <= text.size(); ++cut) {
-    for (size_t cut2 : {cut, cut + 1, cut + 7, cut + 50}) {
-      auto reader = make_ndjson_reader();
-      const Parsed p = testing::parse_in_pieces(*reader, text, {cut, cut2});
-      EXPECT_EQ(p.events, whole.events) << cut << " " << cut2;
-      ASSERT_EQ(p.rejected.size(), whole.rejected.size()) << cut << " " << cut2;
-      for (size_t i = 0; i < p.rejected.size(); ++i) {
-        EXPECT_EQ(p.rejected[i].line, whole.rejected[i].line);
-        EXPECT_EQ(p.rejected[i].raw, whole.rejected[i].raw);
-        EXPECT_EQ(p.rejected[i].error, whole.rejected[i].error);
-      }
-    }
-  }
-}
-
-// Generated lines go through the iterate_many window; a bad line in a
-// window must not change how its neighbours are read.
-TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
-  std::string clean, mixed;
-  std::vector<ParsedEvent> expected;
-  gen::Generator g({.events = 3000, .seed = 5});
-  uint64_t line = 0;
-  while (const Event* e = g.next()) {
-    std::string one;
-    gen::Generator::append_ndjson(*e, &one);
-    clean += one;
-    ++line;
-    if (line % 97 == 0) {
-      mixed += one.substr(0, one.size() / 2) + "\n";  // an object broken off
-      mixed += one.substr(one.size() / 2);          // and its tail on the next line
-      line += 1;
-      continue;
-    }
-    if (line % 101 == 0) mixed += "   \n", line += 1;
-    mixed += one;
-    expected.push_back(ParsedEvent{std::string(e->event_id), std::string(e->user_id), std::string(e->feature_id),
-                                  std::string(e->product_version), std::string(e->event_type),
-                                  e->timestamp.time_since_epoch().count(), std::string(e->session_id),
-                                  std::string(e->metadata), line});
-  }
-  const Parsed all = parse(clean);
-  EXPECT_EQ(all.events.size(), 3000u);
-  EXPECT_THAT(all.rejected, IsEmpty());
-  for (const std::vector<size_t>& cuts : std::vector<std::vector<size_t>>{{}, {4096, 70000, 300000}, {100000}}) {
-    auto reader = make_ndjson_reader();
-    const Parsed p = testing::parse_in_pieces(*reader, mixed, cuts);
-    EXPECT_EQ(p.events, expected);
-    for (const RejectedRow& r : p.rejected) EXPECT_THAT(r.columns, IsEmpty()) << r.raw;
-    EXPECT_EQ(p.records, p.events.size() + p.rejected.size());
-  }
-}
-
-// Lines that iterate_many reads as well-formed documents but that are not
-// one object per line: each must be judged exactly as when it is alone.
-TEST(NdjsonReader, WindowJudgesEveryLineAsIfItWereAlone) {
-  const std::string good = event_line();
-  const std::vector<std::string> tricky = {
-      R"({"a":)",
-      R"(1})",
-      R"({"event_id":"e1",)",
-      good.substr(good.find("\"user_id\"")),
-      good + good,
-      good + " " + good,
-      good + "}",
-      good + " x",
-      good + " 1",
-      good + " []",
-      "[" + good + "]",
-      "{\"user_id\":[",
-      "]}",
-      "  " + good + "  ",
-      "\t" + event_line({{"metadata", R"({"k":[1,{"b":null}]})"}}),
-      event_line({{"user_id", "7"}}),
-      event_line({{"metadata", "{"}}),
-      "}",
-      "1",
-      "\"s\"",
-      "null",
-      good.substr(0, good.size() - 1),
-      "{}",
-  };
-  // Each tricky line alone, and amid good lines (a window of its own).
-  for (const std::string& t : tricky) {
-    const Parsed alone = parse(t);
-    ASSERT_EQ(alone.records, 1u) << t;
-    const std::string text = cat(good, "\n", good, "\n\n", t, "\n", good, "\n", std::string(100, ' '), "\n");
-    const Parsed together = parse(text);
-    EXPECT_EQ(together.records, 4u) << t;
-    ASSERT_EQ(together.rejected.size(), alone.rejected.size()) << t;
-    if (!alone.rejected.empty()) {
-      EXPECT_EQ(together.rejected[0].line, 4u);
-      EXPECT_EQ(together.rejected[0].raw, alone.rejected[0].raw);
-      EXPECT_EQ(together.rejected[0].columns, alone.rejected[0].columns);
-      EXPECT_EQ(together.rejected[0].error, alone.rejected[0].error);
-    }
-    std::vector<ParsedEvent> expected = {expected_event(1), expected_event(2)};
-    for (ParsedEvent e : alone.events) {
-      e.line = 4;
-      expected.push_back(e);
-    }
-    expected.push_back(expected_event(5));
-    EXPECT_EQ(together.events, expected) << t;
-
-    // And as the last line of a window (iterate_many may leave out an
-    // incomplete last document).
-    const std::string last = cat(good, "\n", t, "\n", std::string(70, ' '), "\n");
-    const Parsed at_end = parse(last);
-    EXPECT_EQ(at_end.records, 2u) << t;
-    EXPECT_EQ(at_end.rejected.size(), alone.rejected.size()) << t;
-    EXPECT_EQ(at_end.events.size(), 1 + alone.events.size()) << t;
-  }
 }
 
 }  // namespace

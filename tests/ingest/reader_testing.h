@@ -16,25 +16,25 @@
 #include "lib/ingest/validate.h"
 #include "usagedb/event.h"
 
-namespace usagedb::testing {
+namespace usagedb::reader_testing {
 
 // An Event that owns its strings, with its line number.
-struct ParsedEvent {
+struct OwnedEvent {
   std::string event_id, user_id, feature_id, product_version, event_type;
   int64_t timestamp = 0;
   std::string session_id, metadata;
   uint64_t line = 0;
-  friend bool operator==(const ParsedEvent&, const ParsedEvent&) = default;
+  friend bool operator==(const OwnedEvent&, const OwnedEvent&) = default;
 };
 
-inline void PrintTo(const ParsedEvent& e, std::ostream* os) {
+inline void PrintTo(const OwnedEvent& e, std::ostream* os) {
   *os << "{line " << e.line << ": " << e.event_id << "|" << e.user_id << "|" << e.feature_id << "|"
       << e.product_version << "|" << e.event_type << "|" << e.timestamp << "|" << e.session_id << "|" << e.metadata
       << "}";
 }
 
 struct Parsed {
-  std::vector<ParsedEvent> events;
+  std::vector<OwnedEvent> events;
   std::vector<RejectedRow> rejected;
   uint64_t records = 0;
 };
@@ -69,7 +69,7 @@ inline Parsed parse_in_pieces(RecordReader& reader, std::string_view text, const
       const Event& e = batch.events[k];
       const auto error = validate_event(e);
       EXPECT_FALSE(error.has_value()) << "line " << batch.event_lines[k] << ": " << error->message;
-      result.events.push_back(ParsedEvent{std::string(e.event_id), std::string(e.user_id), std::string(e.feature_id),
+      result.events.push_back(OwnedEvent{std::string(e.event_id), std::string(e.user_id), std::string(e.feature_id),
                                          std::string(e.product_version), std::string(e.event_type),
                                          e.timestamp.time_since_epoch().count(), std::string(e.session_id),
                                          std::string(e.metadata), batch.event_lines[k]});
@@ -83,7 +83,7 @@ inline Parsed parse_in_pieces(RecordReader& reader, std::string_view text, const
 
 inline Parsed parse_whole(RecordReader& reader, std::string_view text) { return parse_in_pieces(reader, text, {}); }
 
-}  // namespace usagedb::testing
+}  // namespace usagedb::reader_testing
 
 namespace usagedb {
 inline void PrintTo(const RejectedRow& r, std::ostream* os) {

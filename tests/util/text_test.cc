@@ -14,7 +14,7 @@ TEST(IsValidUtf8, AsciiOfEveryLengthAroundTheWordSize) {
 TEST(IsValidUtf8, FindsABadByteAtEveryPosition) {
   // Short strings take the ASCII fast path until a high byte shows up, long
   // ones go to simdjson: both must see every byte.
-  for (size_t n : {1, 7, 8, 9, 16, 255, 256, 257, 1000}) {
+  for (size_t n : {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 63, 64, 65, 255, 256, 257, 1000}) {
     for (size_t at = 0; at < n; ++at) {
       std::string s(n, 'a');
       s[at] = '\xff';
