@@ -292,30 +292,47 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     next = manifest_;
   }
   // 1. Part files not on disk yet (parts are immutable: a part on disk never
-  //    changes, it is only replaced by a new one).
-  std::set<uint64_t> on_disk;
-  for (const PartFileEntry& e : next.parts) on_disk.insert(e.file_number);
-  std::vector<PartFileEntry> entries;
-  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
-  bool wrote = false;
-  for (const auto& part : parts) {
+  //    changes, it is only replaced by a new one). Encoding is CPU-bound:
+  //    two threads share the new parts.
+  std::vector<PartFileEntry> entries(parts.size());
+  std::vector<const Part*> to_write;
+  std::vector<size_t> slot;
+  for (size_t i = 0; i < parts.size(); ++i) {
     auto existing = std::find_if(next.parts.begin(), next.parts.end(),
-                                 [&](const PartFileEntry& e) { return e.file_number == part->id(); });
+                                 [&](const PartFileEntry& e) { return e.file_number == parts[i]->id(); });
     if (existing != next.parts.end()) {
-      entries.push_back(*existing);
-      continue;
-    }
-    const std::string bytes = encode_part(*part);
-    const std::string name = part_file_name(part->month(), part->id());
-    USAGEDB_RETURN_IF_ERROR(write_new_file(fs_, path(name), bytes));
-    wrote = true;
-    entries.push_back(PartFileEntry{part->month(), part->id(), part->rows(), bytes.size()});
-    if (auto info = read_part_file_info(bytes, name); info.ok()) {
-      auto& s = new_sections[part->id()];
-      for (const auto& block : info->blocks) s.emplace_back(block.section, block.size);
-      s.emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+      entries[i] = *existing;
+    } else {
+      to_write.push_back(parts[i].get());
+      slot.push_back(i);
     }
   }
+  std::vector<absl::Status> errors(to_write.size());
+  std::vector<std::vector<std::pair<std::string, uint64_t>>> written_sections(to_write.size());
+  auto write_parts = [&](size_t first, size_t step) {
+    for (size_t k = first; k < to_write.size(); k += step) {
+      const Part& part = *to_write[k];
+      const std::string bytes = encode_part(part);
+      const std::string name = part_file_name(part.month(), part.id());
+      errors[k] = write_new_file(fs_, path(name), bytes);
+      entries[slot[k]] = PartFileEntry{part.month(), part.id(), part.rows(), bytes.size()};
+      if (auto info = read_part_file_info(bytes, name); info.ok()) {
+        for (const auto& block : info->blocks) written_sections[k].emplace_back(block.section, block.size);
+        written_sections[k].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+      }
+    }
+  };
+  if (to_write.size() > 1) {
+    std::thread helper(write_parts, 1, 2);
+    write_parts(0, 2);
+    helper.join();
+  } else {
+    write_parts(0, 1);
+  }
+  for (const absl::Status& e : errors) USAGEDB_RETURN_IF_ERROR(e);
+  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
+  for (size_t k = 0; k < to_write.size(); ++k) new_sections[to_write[k]->id()] = std::move(written_sections[k]);
+  bool wrote = !to_write.empty();
   // 2. Dictionary codes not on disk yet, as one new segment per column.
   std::vector<DictionarySegmentEntry> segments;
   std::map<int, uint64_t> segment_bytes;

@@ -22,7 +22,16 @@ std::string_view DedupIndex::resolve(uint64_t ref) const {
 bool DedupIndex::contains(std::string_view id) const { return set_.contains(id); }
 
 bool DedupIndex::insert(std::string_view id) {
-  if (set_.contains(id)) return false;
+  // One hash and probe: the reference is only built when `id` is new.
+  bool inserted = false;
+  set_.lazy_emplace(id, [&](const auto& construct) {
+    inserted = true;
+    construct(append(id));
+  });
+  return inserted;
+}
+
+uint64_t DedupIndex::append(std::string_view id) {
   const size_t need = coding::varint_length(id.size()) + id.size();
   // resolve() reads up to kMaxVarint64Bytes of length prefix: keep that much
   // slack after every id.
@@ -37,8 +46,7 @@ bool DedupIndex::insert(std::string_view id) {
   char* p = coding::encode_varint64(chunks_.back().get() + chunk_used_, id.size());
   std::memcpy(p, id.data(), id.size());
   chunk_used_ += need;
-  set_.insert(ref);
-  return true;
+  return ref;
 }
 
 void DedupIndex::erase(std::string_view id) {

@@ -42,6 +42,8 @@ class DedupIndex {
   // A reference: chunk index in the high 32 bits, offset in the low 32; the
   // bytes there are a varint length followed by the id.
   std::string_view resolve(uint64_t ref) const;
+  // Copies `id` into the arena and returns its reference.
+  uint64_t append(std::string_view id);
 
   struct RefHash {
     using is_transparent = void;

@@ -54,10 +54,29 @@ uint32_t Dictionary::append_locked(Entry e) {
 }
 
 uint32_t Dictionary::intern_locked(std::string_view s) {
-  auto it = index_.find(s);
-  if (it != index_.end()) return *it;
-  const uint32_t code = append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())});
-  index_.insert(code);
+  CacheSlot* slot = nullptr;
+  uint64_t h = 0;
+  if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
+    h = hash::hash64(s);
+    slot = &cache_[h & (kCacheSlots - 1)];
+    if (slot->hash == h && slot->size == s.size() && slot->code != UINT32_MAX &&
+        std::memcmp(slot->bytes, s.data(), s.size()) == 0) {
+      return slot->code;
+    }
+  }
+  // One hash and probe: the entry is only appended when `s` is new.
+  const uint32_t code = *index_.lazy_emplace(s, [&](const auto& construct) {
+    construct(append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())}));
+  });
+  if (slot != nullptr) {
+    slot->hash = h;
+    slot->code = code;
+    slot->size = static_cast<uint8_t>(s.size());
+    std::memcpy(slot->bytes, s.data(), s.size());
+  } else if (cache_ == nullptr && size_.load(std::memory_order_relaxed) >= 4 * kCacheSlots) {
+    // Small dictionaries stay in the CPU cache without help.
+    cache_.reset(new CacheSlot[kCacheSlots]);
+  }
   return code;
 }
 
@@ -87,6 +106,11 @@ void Dictionary::erase(uint32_t code) {
   Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
   if (e.data == kErased) return;
   index_.erase(code);  // hashes through the entry, so before overwriting it
+  if (cache_ != nullptr) {
+    for (size_t i = 0; i < kCacheSlots; ++i) {
+      if (cache_[i].code == code) cache_[i] = CacheSlot{};
+    }
+  }
   std::memset(const_cast<char*>(e.data), 0, e.size);
   e = Entry{kErased, 0};
 }

@@ -100,16 +100,17 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
   absl::StatusOr<IngestReport> report;
   {
     MutexLock lock(&write_mu_);
-    report = write_locked(events);
+    report = write_locked(events, Logging::kLogged);
   }
   if (!report.ok()) return report;
   USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
   return report;
 }
 
-absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events) {
+absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
+                                                          const RowCodes* precoded) {
   if (!write_error_.ok()) return write_error_;
-  if (files_ && !events.empty()) {
+  if (files_ && !events.empty() && logging == Logging::kLogged) {
     std::string record;
     storage::encode_events(events, &record);
     absl::Status s = files_->append_log(record);
@@ -124,7 +125,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event>
       return write_error_;
     }
   }
-  IngestReport report = append_locked(events);
+  IngestReport report = append_locked(events, precoded);
   maybe_request_checkpoint_locked();
   return report;
 }
@@ -152,17 +153,39 @@ EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month
   return *partitions_.emplace(month, std::move(p)).first->second;
 }
 
-IngestReport EventStoreImpl::append_locked(std::span<const Event> events) {
+void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
+  // One dictionary at a time, so each dictionary's lock is taken once per
+  // batch and its hash table stays hot in cache.
+  const size_t n = events.size();
+  std::vector<std::string_view> values(n);
+  std::vector<uint32_t> codes(n);
+  const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
+    for (size_t i = 0; i < n; ++i) values[i] = events[i]->*field;
+    dict.intern_many(values, codes.data());
+    for (size_t i = 0; i < n; ++i) rows[i].*column = codes[i];
+  };
+  encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature);
+  encode(&Event::product_version, dictionaries.version, &RowCodes::version);
+  encode(&Event::user_id, dictionaries.user, &RowCodes::user);
+  encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type);
+  encode(&Event::session_id, dictionaries.session, &RowCodes::session);
+  for (size_t i = 0; i < n; ++i) rows[i].timestamp = static_cast<uint32_t>(events[i]->timestamp.time_since_epoch().count());
+}
+
+IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const RowCodes* precoded) {
   IngestReport report;
   bool version_changed = false;
 
   // Pass 1: route each event to its month's partition and drop duplicates.
   std::vector<const Event*> accepted;
+  std::vector<uint32_t> index;  // into `events`
   std::vector<PartitionWriter*> target;
   accepted.reserve(events.size());
+  index.reserve(events.size());
   target.reserve(events.size());
   PartitionWriter* last = nullptr;
-  for (const Event& e : events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
     const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
     PartitionWriter* p = last != nullptr && last->month == month ? last : &partition_locked(month, &version_changed);
     last = p;
@@ -171,25 +194,25 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events) {
       continue;
     }
     accepted.push_back(&e);
+    index.push_back(static_cast<uint32_t>(i));
     target.push_back(p);
   }
 
-  // Pass 2: encode the strings one dictionary at a time, so each dictionary's
-  // lock is taken once per batch and its hash table stays hot in cache.
+  // Pass 2: dictionary codes, unless the caller encoded them already (the
+  // file ingest does it on its reader thread).
   const size_t n = accepted.size();
   std::vector<RowCodes> rows(n);
-  std::vector<std::string_view> values(n);
-  std::vector<uint32_t> codes(n);
-  const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
-    for (size_t i = 0; i < n; ++i) values[i] = accepted[i]->*field;
-    dict.intern_many(values, codes.data());
-    for (size_t i = 0; i < n; ++i) rows[i].*column = codes[i];
-  };
-  encode(&Event::feature_id, dictionaries_.feature, &RowCodes::feature);
-  encode(&Event::product_version, dictionaries_.version, &RowCodes::version);
-  encode(&Event::user_id, dictionaries_.user, &RowCodes::user);
-  encode(&Event::event_type, dictionaries_.event_type, &RowCodes::event_type);
-  encode(&Event::session_id, dictionaries_.session, &RowCodes::session);
+  if (precoded == nullptr) {
+    encode_rows(dictionaries_, accepted, rows.data());
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      rows[i] = precoded[index[i]];
+      // A user erased (delete_user) after the codes were made is a new user
+      // now: it gets a new code, so its events are not attached to the
+      // erased entry.
+      if (dictionaries_.user.erased(rows[i].user)) rows[i].user = dictionaries_.user.intern(accepted[i]->user_id);
+    }
+  }
 
   // Pass 3: append to the buffers, sealing full ones; publish once at the end.
   std::vector<PartitionWriter*> touched;
@@ -197,7 +220,6 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events) {
     const Event& e = *accepted[i];
     PartitionWriter* p = target[i];
     if (touched.empty() || touched.back() != p) touched.push_back(p);
-    rows[i].timestamp = static_cast<uint32_t>(e.timestamp.time_since_epoch().count());
     p->buffer->append(rows[i], e.event_id, e.metadata);
     if (p->buffer->full()) {
       seal_locked(*p);

@@ -39,6 +39,10 @@
 
 namespace usagedb {
 
+// The dictionary codes and timestamp of each event (interning new strings).
+// Thread-safe: the dictionaries lock themselves.
+void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows);
+
 class EventStoreImpl final : public EventStore {
  public:
   // EventStore::open with a FileSystem (tests inject faults through it).
@@ -105,14 +109,22 @@ class EventStoreImpl final : public EventStore {
   absl::Status recover(storage::FileSystem* fs);
 
   // ---- Writing (event_store_impl.cc, ingest.cc) ----
+  // Whether events go through the write-ahead log before they are applied.
+  // kBulk skips it for large file ingests, which end with a checkpoint that
+  // writes their events straight into part files instead.
+  enum class Logging { kLogged, kBulk };
   // Logs (durable stores) and stores validated events. REQUIRES: write_mu_.
-  absl::StatusOr<IngestReport> write_locked(std::span<const Event> events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // `precoded`, when given, holds each event's codes (encode_rows).
+  absl::StatusOr<IngestReport> write_locked(std::span<const Event> events, Logging logging,
+                                            const RowCodes* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores a parsed chunk: its events as write_locked, its rejected rows in
   // the quarantine (logged when durable).
-  absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source)
-      ABSL_LOCKS_EXCLUDED(write_mu_);
-  // Stores validated events in memory. REQUIRES: write_mu_ held.
-  IngestReport append_locked(std::span<const Event> events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source, Logging logging,
+                                           const RowCodes* precoded = nullptr) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Stores validated events in memory, with their codes from `precoded`
+  // when given. REQUIRES: write_mu_ held.
+  IngestReport append_locked(std::span<const Event> events, const RowCodes* precoded = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const;
   uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

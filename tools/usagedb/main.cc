@@ -1,5 +1,7 @@
 // usagedb: the command-line tool (SPEC section 4), a thin layer over the
 // library. Each command lives in its own file; see commands.h.
+#include <malloc.h>
+
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -35,6 +37,11 @@ usage:
 
 int main(int argc, char** argv) {
   using namespace usagedb::cli;
+  // Ingestion allocates and frees many large buffers; glibc would return
+  // each to the kernel (mmap/munmap) and fault every page in again on the
+  // next one. Keep them in the heap instead.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::fputs(kUsage.data(), stderr);
