@@ -1,20 +1,41 @@
 // SPEC 2.2: per (feature, version) totals, distinct users and sessions.
+//
+// Partitions whose whole month is inside the window are answered from their
+// rollups (one month: its rollup; several: their merged summary from the
+// RollupCache), except the parts a rollup does not hold yet; everything else
+// is scanned. Distinct counts combine exactly: |R ∪ S| = |R| + |S| - |R ∩ S|
+// for the rollup's bitmap R and the scanned rows' bitmap S. A filter on
+// event_type scans, as the rollup does not group by it.
 #include <algorithm>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/query/endpoints.h"
 #include "lib/query/scan.h"
+#include "lib/util/civil_time.h"
 
 namespace usagedb {
 namespace {
 
 struct Summary {
   uint64_t events = 0;
-  uint32_t first = UINT32_MAX;
+  uint32_t first = std::numeric_limits<uint32_t>::max();
   uint32_t last = 0;
-  Bitmap users;
+  const FvCell* rolled = nullptr;  // from a rollup, or null
+  Bitmap users;                    // from scanned rows
   Bitmap sessions;
+
+  uint64_t unique_users() const { return union_cardinality(rolled ? &rolled->users : nullptr, users); }
+  uint64_t unique_sessions() const { return union_cardinality(rolled ? &rolled->sessions : nullptr, sessions); }
+
+  static uint64_t union_cardinality(const Bitmap* a, const Bitmap& b) {
+    if (a == nullptr) return b.cardinality();
+    if (b.empty()) return a->cardinality();
+    return a->cardinality() + b.cardinality() - a->and_cardinality(b);
+  }
 };
+
+uint64_t group_key(uint32_t feature, uint32_t version) { return (static_cast<uint64_t>(feature) << 32) | version; }
 
 }  // namespace
 
@@ -29,10 +50,45 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
 
   absl::flat_hash_map<uint64_t, Summary> groups;
+
+  // Months answered by rollups.
+  std::vector<const PartitionView*> rolled;
+  if (!filters.matches_nothing() && !filters.event_type.active) {
+    for (const PartitionView& p : snapshot.partitions()) {
+      if (p.rollup() != nullptr && window->begin <= civil::month_start(p.month()) &&
+          civil::month_start(civil::next_month(p.month())) <= window->end) {
+        rolled.push_back(&p);
+      }
+    }
+  }
+  std::shared_ptr<const std::vector<FvCell>> merged;  // keeps the cells alive
+  std::span<const FvCell> cells;
+  if (rolled.size() == 1) {
+    cells = rolled[0]->rollup()->summary();
+  } else if (rolled.size() > 1) {
+    std::vector<const PartitionRollup*> rollups;
+    for (const PartitionView* p : rolled) rollups.push_back(p->rollup());
+    if (RollupCache* cache = snapshot.rollup_cache()) {
+      merged = cache->summary(rollups);
+    } else {
+      merged = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups));
+    }
+    cells = *merged;
+  }
+  for (const FvCell& c : cells) {
+    if (!filters.feature.accepts(c.feature) || !filters.version.accepts(c.version)) continue;
+    Summary& s = groups[group_key(c.feature, c.version)];
+    s.events += c.events;
+    s.first = std::min(s.first, c.first);
+    s.last = std::max(s.last, c.last);
+    s.rolled = &c;
+  }
+  stats.read_rows(cells.size(), sizeof(FvCell));
+
   uint64_t last_key = UINT64_MAX;
   Summary* last = nullptr;
-  query::scan(snapshot, filters, stats, [&](const RowCodes& r) {
-    const uint64_t key = (static_cast<uint64_t>(r.feature) << 32) | r.version;
+  auto visit = [&](const RowCodes& r) {
+    const uint64_t key = group_key(r.feature, r.version);
     if (key != last_key) {
       last = &groups[key];  // pointer stays valid until the next insertion
       last_key = key;
@@ -43,15 +99,19 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
     s.last = std::max(s.last, r.timestamp);
     s.users.add(r.user);
     s.sessions.add(r.session);
-  });
+  };
+  auto in_rollup = [&](const PartitionView& p, const Part& part) {
+    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.rolled_up(part);
+  };
+  query::scan(snapshot, filters, stats, visit, in_rollup);
 
   std::vector<FeatureUsageSummaryRow> out;
   out.reserve(groups.size());
   for (const auto& [key, s] : groups) {
     out.push_back(FeatureUsageSummaryRow{std::string(dicts.feature.lookup(key >> 32)),
                                          std::string(dicts.version.lookup(static_cast<uint32_t>(key))), s.events,
-                                         s.users.cardinality(), s.sessions.cardinality(),
-                                         query::to_timestamp(s.first), query::to_timestamp(s.last)});
+                                         s.unique_users(), s.unique_sessions(), query::to_timestamp(s.first),
+                                         query::to_timestamp(s.last)});
   }
   // ORDER BY total_events DESC, feature_id ASC, product_version ASC
   std::sort(out.begin(), out.end(), [](const FeatureUsageSummaryRow& a, const FeatureUsageSummaryRow& b) {

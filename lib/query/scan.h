@@ -5,7 +5,8 @@
 // within a part the window becomes a row range by binary search on the sorted
 // timestamps; feature/version filters become a bitmap intersection restricted
 // to that range; event_type is checked per candidate row. Unsealed buffer
-// rows are checked one by one.
+// rows are checked one by one. The endpoints answer what they can from
+// rollups (lib/rollup) first and scan only the rest.
 #ifndef USAGEDB_QUERY_SCAN_H_
 #define USAGEDB_QUERY_SCAN_H_
 
@@ -29,14 +30,22 @@ struct ScanFilters {
   }
 };
 
-// Calls visit(const RowCodes&) for each matching row, in no particular order.
-template <typename Visit>
-void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& visit) {
+// Visits every part.
+struct AllParts {
+  bool operator()(const PartitionView&, const Part&) const { return false; }
+};
+
+// Calls visit(const RowCodes&) for each matching row, in no particular order,
+// except the rows of parts for which skip(partition, part) is true (those a
+// rollup answers for).
+template <typename Visit, typename Skip = AllParts>
+void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& visit, Skip&& skip = Skip()) {
   if (f.matches_nothing()) return;
   constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
   for (const PartitionView& partition : snapshot.partitions()) {
     if (!f.window.overlaps_month(partition.month())) continue;
     for (const auto& part : partition.parts()) {
+      if (skip(partition, *part)) continue;
       const RowRange range = f.window.covers(*part) ? RowRange{0, part->rows()}
                                                      : part->time_range(f.window.begin, f.window.end);
       if (range.empty()) continue;

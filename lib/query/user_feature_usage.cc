@@ -1,8 +1,9 @@
 // SPEC 2.1: one user's usage per (feature, version).
 //
-// Touches only that user's rows: per part, the user's bitmap (intersected
-// with the feature and version bitmaps when those filters are given), and
-// the unsealed buffer rows.
+// Per partition, the user's entries in the rollup, then only the parts the
+// rollup does not hold: the user's bitmap there (intersected with the
+// feature and version bitmaps when those filters are given), and the
+// unsealed buffer rows.
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
@@ -21,6 +22,11 @@ struct Usage {
     ++count;
     first = std::min(first, t);
     last = std::max(last, t);
+  }
+  void add(const UserEntry& e) {
+    count += e.count;
+    first = std::min(first, e.first);
+    last = std::max(last, e.last);
   }
 };
 
@@ -46,7 +52,15 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
 
   absl::flat_hash_map<uint64_t, Usage> groups;
   for (const PartitionView& partition : snapshot.partitions()) {
+    if (const PartitionRollup* rollup = partition.rollup()) {
+      const std::span<const UserEntry> entries = rollup->user(user.code);
+      for (const UserEntry& e : entries) {
+        if (feature.accepts(e.feature) && version.accepts(e.version)) groups[group_key(e.feature, e.version)].add(e);
+      }
+      stats.read_rows(entries.size(), sizeof(UserEntry));
+    }
     for (const auto& part : partition.parts()) {
+      if (partition.rolled_up(*part)) continue;
       const Bitmap* rows = part->user_rows(user.code);
       if (rows == nullptr) continue;
       Bitmap narrowed;

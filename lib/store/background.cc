@@ -15,6 +15,9 @@ namespace {
 // queueing unbounded memory.
 constexpr size_t kMaxQueuedSeals = 2;
 
+// How long writes must pause before every stale rollup is rebuilt.
+constexpr std::chrono::milliseconds kRollupIdle{100};
+
 }  // namespace
 
 uint64_t EventStoreImpl::new_part_id() { return files_ ? files_->new_file_number() : next_part_id_++; }
@@ -75,9 +78,78 @@ bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std:
   for (const auto& input : inputs) {
     if (std::find(parts.begin(), parts.end(), input) == parts.end()) return false;  // replaced meanwhile
   }
+  // The rollup keeps covering the merged rows when it held all of them, and
+  // cannot tell them apart when it held only some.
+  PartitionWriter& p = *it->second;
+  size_t covered = 0;
+  for (const auto& input : inputs) {
+    covered += std::binary_search(p.rollup_parts.begin(), p.rollup_parts.end(), input->id());
+  }
+  if (covered == inputs.size()) {
+    std::erase_if(p.rollup_parts, [&](uint64_t id) {
+      return std::any_of(inputs.begin(), inputs.end(), [&](const auto& input) { return input->id() == id; });
+    });
+    p.rollup_parts.insert(std::upper_bound(p.rollup_parts.begin(), p.rollup_parts.end(), merged->id()), merged->id());
+  } else if (covered > 0) {
+    p.drop_rollup();
+  }
   std::erase_if(parts, [&](const auto& part) { return std::find(inputs.begin(), inputs.end(), part) != inputs.end(); });
   parts.push_back(std::move(merged));
   return true;
+}
+
+std::optional<uint32_t> EventStoreImpl::pick_rollup_locked(bool idle) const {
+  for (const auto& [month, p] : partitions_) {
+    const uint64_t rolled = p->rolled_up_rows();
+    const uint64_t missing = p->part_rows() - rolled;
+    if (missing == 0) continue;
+    if (idle || missing >= 3 * rolled + 4 * uint64_t{options_.part_rows}) return month;
+  }
+  return std::nullopt;
+}
+
+bool EventStoreImpl::refresh_rollup(uint32_t month) {
+  std::vector<std::shared_ptr<const Part>> parts;
+  {
+    MutexLock lock(&write_mu_);
+    auto it = partitions_.find(month);
+    if (it == partitions_.end() || it->second->part_rows() == it->second->rolled_up_rows()) return false;
+    parts = it->second->parts;
+  }
+  std::shared_ptr<const PartitionRollup> rollup = PartitionRollup::build(month, parts);
+  MutexLock lock(&write_mu_);
+  auto it = partitions_.find(month);
+  if (it == partitions_.end()) return false;
+  PartitionWriter& p = *it->second;
+  // Parts merged or rewritten meanwhile: the rollup no longer matches a set
+  // of current parts; the next refresh starts again.
+  for (const auto& part : parts) {
+    if (std::find(p.parts.begin(), p.parts.end(), part) == p.parts.end()) return false;
+  }
+  p.rollup_parts = rollup->part_ids();
+  p.rollup = std::move(rollup);
+  install_version_locked();
+  return true;
+}
+
+void EventStoreImpl::refresh_rollups() {
+  std::vector<uint32_t> months;
+  {
+    MutexLock lock(&write_mu_);
+    for (const auto& [month, p] : partitions_) months.push_back(month);
+  }
+  for (const uint32_t month : months) refresh_rollup(month);
+  warm_rollup_cache();
+}
+
+void EventStoreImpl::warm_rollup_cache() const {
+  const Snapshot s = snapshot();
+  std::vector<const PartitionRollup*> rollups;
+  for (const PartitionView& p : s.partitions()) {
+    if (p.rollup() == nullptr) return;  // a query over every month reads parts anyway
+    rollups.push_back(p.rollup());
+  }
+  if (rollups.size() >= 2) rollup_cache_.summary(rollups);
 }
 
 std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
@@ -151,7 +223,27 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       work_cv_.notify_all();
       continue;
     }
-    work_cv_.wait(write_mu_);
+    // Rollups last: they only make reads faster. While writes go on, only
+    // a rollup far behind its parts is rebuilt (so the total work stays a
+    // small multiple of one build); once writes pause, all of them.
+    const bool idle = std::chrono::steady_clock::now() - last_write_ >= kRollupIdle;
+    if (std::optional<uint32_t> month = pick_rollup_locked(idle)) {
+      busy_ = true;
+      write_mu_.unlock();
+      const bool refreshed = refresh_rollup(*month);
+      if (refreshed && idle) warm_rollup_cache();
+      write_mu_.lock();
+      busy_ = false;
+      work_cv_.notify_all();
+      if (refreshed) continue;
+      // Parts changed under the build: wait for the next event rather than
+      // spin on a partition that merges keep changing.
+    }
+    if (pick_rollup_locked(/*idle=*/true).has_value()) {
+      work_cv_.wait_for(write_mu_, kRollupIdle);
+    } else {
+      work_cv_.wait(write_mu_);
+    }
   }
   write_mu_.unlock();
 }
@@ -160,7 +252,27 @@ void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
   while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
                                     (checkpoint_requested_ && write_error_.ok()))) {
-    work_cv_.wait(write_mu_);
+    // Rollups last: they only make reads faster. While writes go on, only
+    // a rollup far behind its parts is rebuilt (so the total work stays a
+    // small multiple of one build); once writes pause, all of them.
+    const bool idle = std::chrono::steady_clock::now() - last_write_ >= kRollupIdle;
+    if (std::optional<uint32_t> month = pick_rollup_locked(idle)) {
+      busy_ = true;
+      write_mu_.unlock();
+      const bool refreshed = refresh_rollup(*month);
+      if (refreshed && idle) warm_rollup_cache();
+      write_mu_.lock();
+      busy_ = false;
+      work_cv_.notify_all();
+      if (refreshed) continue;
+      // Parts changed under the build: wait for the next event rather than
+      // spin on a partition that merges keep changing.
+    }
+    if (pick_rollup_locked(/*idle=*/true).has_value()) {
+      work_cv_.wait_for(write_mu_, kRollupIdle);
+    } else {
+      work_cv_.wait(write_mu_);
+    }
   }
   write_mu_.unlock();
 }
@@ -195,6 +307,7 @@ absl::Status EventStoreImpl::compact() {
       }
     }
   }
+  refresh_rollups();
   return checkpoint_locked();
 }
 

@@ -227,6 +227,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
     }
   }
   report.successful_rows = n;
+  last_write_ = std::chrono::steady_clock::now();
   for (PartitionWriter* p : touched) p->buffer->publish();
   if (version_changed) install_version_locked();
   return report;
@@ -294,7 +295,7 @@ void EventStoreImpl::install_version_locked() {
   auto v = std::make_shared<Version>();
   v->partitions.reserve(partitions_.size());
   for (const auto& [month, p] : partitions_) {
-    PartitionState state{month, p->parts, {}, p->buffer};
+    PartitionState state{month, p->parts, {}, p->buffer, p->rollup, p->rollup_parts};
     for (const auto& [buffer, id] : p->sealing) state.sealing.push_back(buffer);
     v->partitions.push_back(std::move(state));
   }
@@ -308,7 +309,7 @@ Snapshot EventStoreImpl::snapshot() const {
     ReaderMutexLock lock(&version_mu_);
     v = version_;
   }
-  return Snapshot(&dictionaries_, std::move(v));
+  return Snapshot(&dictionaries_, std::move(v), &rollup_cache_);
 }
 
 absl::StatusOr<QueryResult<UserFeatureUsageRow>> EventStoreImpl::user_feature_usage(

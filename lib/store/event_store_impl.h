@@ -18,6 +18,7 @@
 #ifndef USAGEDB_STORE_EVENT_STORE_IMPL_H_
 #define USAGEDB_STORE_EVENT_STORE_IMPL_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -29,6 +30,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "lib/ingest/parsed_batch.h"
+#include "lib/rollup/rollup_cache.h"
 #include "lib/storage/file_system.h"
 #include "lib/storage/store_files.h"
 #include "lib/store/append_buffer.h"
@@ -80,6 +82,10 @@ class EventStoreImpl final : public EventStore {
   // Waits until the background thread has nothing left to do (tests).
   void wait_for_background_work() ABSL_LOCKS_EXCLUDED(write_mu_);
 
+  // Brings every partition's rollup up to date with its parts (compact()
+  // does this; the background thread does it when writes pause).
+  void refresh_rollups() ABSL_LOCKS_EXCLUDED(write_mu_);
+
  private:
   explicit EventStoreImpl(const Options& options);
 
@@ -92,6 +98,20 @@ class EventStoreImpl final : public EventStore {
     std::vector<std::pair<std::shared_ptr<const AppendBuffer>, uint64_t>> sealing;
     std::shared_ptr<AppendBuffer> buffer;
     DedupIndex event_ids;
+    // The rollup and the ids of the parts it holds (see snapshot.h).
+    std::shared_ptr<const PartitionRollup> rollup;
+    std::vector<uint64_t> rollup_parts;
+
+    uint64_t rolled_up_rows() const { return rollup ? rollup->rows() : 0; }
+    uint64_t part_rows() const {
+      uint64_t n = 0;
+      for (const auto& part : parts) n += part->rows();
+      return n;
+    }
+    void drop_rollup() {
+      rollup.reset();
+      rollup_parts.clear();
+    }
   };
 
   // A unit of background work.
@@ -151,6 +171,15 @@ class EventStoreImpl final : public EventStore {
   bool install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
                             std::shared_ptr<const Part> merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::optional<MergeTask> pick_merge_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A partition whose rollup should be rebuilt now: one with parts the
+  // rollup lacks, when writes have paused (`idle`) or those parts hold at
+  // least three times the rows the rollup has.
+  std::optional<uint32_t> pick_rollup_locked(bool idle) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Builds partition `month`'s rollup from its current parts (outside the
+  // lock) and installs it; false when the partition is gone or up to date.
+  bool refresh_rollup(uint32_t month) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Computes the merged summary of all partitions into the cache.
+  void warm_rollup_cache() const ABSL_LOCKS_EXCLUDED(version_mu_);
   size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Publishes a Version built from the writers' state.
   void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
@@ -179,7 +208,11 @@ class EventStoreImpl final : public EventStore {
   std::condition_variable_any work_cv_;  // waits on write_mu_
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
   bool busy_ ABSL_GUARDED_BY(write_mu_) = false;  // the thread is working outside the lock
+  // When events were last appended (rollups are rebuilt once writes pause).
+  std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(write_mu_);
   std::thread background_;
+
+  mutable RollupCache rollup_cache_;
 
   mutable Mutex version_mu_;
   std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(version_mu_);

@@ -52,6 +52,9 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
           kept.push_back(std::move(part));
           continue;
         }
+        // The rollup counts the user's events: rebuilt without them by the
+        // background thread (or the next compact()).
+        p->drop_rollup();
         rows->for_each([&](uint32_t row) {
           if (!part->event_id(row).empty()) p->event_ids.erase(part->event_id(row));
         });

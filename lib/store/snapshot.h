@@ -12,12 +12,15 @@
 #ifndef USAGEDB_STORE_SNAPSHOT_H_
 #define USAGEDB_STORE_SNAPSHOT_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "lib/rollup/partition_rollup.h"
+#include "lib/rollup/rollup_cache.h"
 #include "lib/store/append_buffer.h"
 #include "lib/store/dictionary.h"
 #include "lib/store/part.h"
@@ -51,6 +54,10 @@ struct PartitionState {
   std::vector<std::shared_ptr<const Part>> parts;
   std::vector<std::shared_ptr<const AppendBuffer>> sealing;  // full, becoming parts
   std::shared_ptr<const AppendBuffer> buffer;               // never null
+  // The partition's rollup (may be null) and the ids of the current parts
+  // whose rows it holds, ascending: exactly the rows of those parts.
+  std::shared_ptr<const PartitionRollup> rollup;
+  std::vector<uint64_t> rollup_parts;
 };
 
 struct Version {
@@ -70,6 +77,11 @@ struct PartitionView {
 
   uint32_t month() const { return state->month; }
   const std::vector<std::shared_ptr<const Part>>& parts() const { return state->parts; }
+  const PartitionRollup* rollup() const { return state->rollup.get(); }
+  // Whether the rollup holds the rows of `part`.
+  bool rolled_up(const Part& part) const {
+    return std::binary_search(state->rollup_parts.begin(), state->rollup_parts.end(), part.id());
+  }
   uint64_t buffered_rows() const {
     uint64_t n = 0;
     for (const BufferView& b : buffers) n += b.rows;
@@ -84,8 +96,9 @@ struct PartitionView {
 
 class Snapshot {
  public:
-  Snapshot(const Dictionaries* dictionaries, std::shared_ptr<const Version> version)
-      : dictionaries_(dictionaries), version_(std::move(version)) {
+  Snapshot(const Dictionaries* dictionaries, std::shared_ptr<const Version> version,
+           RollupCache* rollup_cache = nullptr)
+      : dictionaries_(dictionaries), version_(std::move(version)), rollup_cache_(rollup_cache) {
     partitions_.reserve(version_->partitions.size());
     for (const PartitionState& p : version_->partitions) {
       PartitionView view{&p, {}};
@@ -97,10 +110,13 @@ class Snapshot {
 
   const Dictionaries& dictionaries() const { return *dictionaries_; }
   const std::vector<PartitionView>& partitions() const { return partitions_; }
+  // Merged multi-month summaries; null when the store keeps none.
+  RollupCache* rollup_cache() const { return rollup_cache_; }
 
  private:
   const Dictionaries* dictionaries_;
   std::shared_ptr<const Version> version_;
+  RollupCache* rollup_cache_;
   std::vector<PartitionView> partitions_;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/testutil/random_events.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 
 namespace usagedb::testing {
@@ -86,7 +88,22 @@ std::optional<std::string> RandomEvents::maybe(const std::vector<std::string>& p
 std::optional<Timestamp> RandomEvents::maybe_date() {
   if (random_.chance(0.5)) return std::nullopt;
   Timestamp t = timestamp();
-  if (random_.chance(0.5)) t = std::chrono::floor<std::chrono::days>(t);  // a whole date
+  switch (random_.uniform(6)) {
+    case 0:
+    case 1:
+      t = std::chrono::floor<std::chrono::days>(t);  // a whole date
+      break;
+    case 2: {  // the first of a month: whole partitions, answered by rollups
+      const std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t)};
+      t = std::chrono::sys_days{ymd.year() / ymd.month() / 1};
+      break;
+    }
+    case 3:
+      t = std::chrono::floor<std::chrono::hours>(t);  // an hour boundary
+      break;
+    default:
+      break;  // any second
+  }
   return t;
 }
 

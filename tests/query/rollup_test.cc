@@ -1,0 +1,149 @@
+// Rollups answer whole buckets and give exactly the rows a scan gives, in
+// every state a partition's rollup can be in: absent, covering some parts,
+// carried through a merge, dropped by delete_user, rebuilt.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/gen/generator.h"
+#include "tests/testutil/printers.h"
+#include "tests/testutil/reference.h"
+#include "usagedb/usagedb.h"
+
+namespace usagedb::testing {
+namespace {
+
+Timestamp at(const char* text) { return *parse_date_parameter(text); }
+
+class RollupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto opened = EventStore::open({.part_rows = 512, .background_threads = 0});
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(opened).value();
+  }
+
+  // Generated events over three months of 2025.
+  void record(uint64_t n, uint64_t seed) {
+    gen::Generator g({.events = n, .seed = seed, .users = 300, .features = 12, .versions = 6, .months = 3});
+    std::vector<Event> batch;
+    while (const Event* e = g.next()) {
+      ASSERT_TRUE(store_->record_event(*e).ok());
+      reference_.record(*e);
+    }
+  }
+
+  FeatureUsageSummaryQuery summary(const char* start, const char* end) {
+    FeatureUsageSummaryQuery q;
+    q.start_date = at(start);
+    q.end_date = at(end);
+    return q;
+  }
+
+  // Every endpoint agrees with the reference; returns the rows the three
+  // rollup-friendly requests read (a whole month's summary, a daily
+  // timeline over the whole data, a busy user).
+  uint64_t check_all(const std::string& state) {
+    SCOPED_TRACE(state);
+    uint64_t read = 0;
+    std::vector<FeatureUsageSummaryQuery> summaries = {summary("2025-02-01", "2025-03-01"),
+                                                       summary("2025-01-01", "2026-01-01"),
+                                                       summary("2025-01-15", "2025-03-01"), {}};
+    FeatureUsageSummaryQuery filtered = summary("2025-01-01", "2025-04-01");
+    filtered.event_type = "click";
+    summaries.push_back(filtered);
+    for (size_t i = 0; i < summaries.size(); ++i) {
+      auto got = store_->feature_usage_summary(summaries[i]);
+      EXPECT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->rows, reference_.feature_usage_summary(summaries[i]).rows) << "summary " << i;
+      if (i == 0) read += got->statistics.rows_read;
+    }
+    for (const Granularity g : {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
+      for (const char* feature : {"", "feature_1", "feature_3"}) {
+        FeatureUsageTimelineQuery q;
+        q.granularity = g;
+        if (*feature != 0) q.feature_id = feature;
+        q.start_date = at("2025-01-06");
+        q.end_date = at("2025-03-17 05:00:00");
+        auto got = store_->feature_usage_timeline(q);
+        EXPECT_TRUE(got.ok()) << got.status();
+        EXPECT_EQ(got->rows, reference_.feature_usage_timeline(q).rows)
+            << granularity_name(g) << " " << feature;
+        FeatureUsageTimelineQuery all;
+        all.granularity = g;
+        got = store_->feature_usage_timeline(all);
+        EXPECT_EQ(got->rows, reference_.feature_usage_timeline(all).rows) << granularity_name(g);
+        if (g == Granularity::kDay && *feature == 0) read += got->statistics.rows_read;
+      }
+    }
+    for (const char* user : {"user_1", "user_2", "user_17", "user_250"}) {
+      UserFeatureUsageQuery q;
+      q.user_id = user;
+      auto got = store_->user_feature_usage(q);
+      EXPECT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->rows, reference_.user_feature_usage(q).rows) << user;
+      q.feature_id = "feature_2";
+      got = store_->user_feature_usage(q);
+      EXPECT_EQ(got->rows, reference_.user_feature_usage(q).rows) << user << " feature_2";
+      if (std::string(user) == "user_1") read += got->statistics.rows_read;
+    }
+    return read;
+  }
+
+  std::unique_ptr<EventStore> store_;
+  Reference reference_;
+};
+
+TEST_F(RollupTest, SameRowsInEveryStateAndFewerRowsRead) {
+  record(12000, 5);
+  const uint64_t scanned = check_all("no rollups");
+
+  ASSERT_TRUE(store_->compact().ok());
+  const uint64_t rolled = check_all("rollups cover every part");
+  // Cells instead of rows: a month's summary reads its (feature, version)
+  // cells, the timeline its day cells, the user its entries.
+  EXPECT_LT(rolled * 10, scanned) << "rollups read " << rolled << " rows, scans " << scanned;
+
+  record(3000, 6);  // new parts and buffered rows the rollups lack
+  check_all("rollups plus scanned parts");
+
+  ASSERT_TRUE(store_->compact().ok());  // merges covered and uncovered parts, then rebuilds
+  check_all("rebuilt after compaction");
+
+  auto removed = store_->delete_user("user_1");
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  ASSERT_EQ(*removed, reference_.delete_user("user_1"));
+  ASSERT_GT(*removed, 0u);
+  check_all("rollups dropped by delete_user");
+
+  ASSERT_TRUE(store_->compact().ok());
+  check_all("rebuilt without the deleted user");
+
+  auto dropped = store_->drop_partitions_before(202502);
+  ASSERT_TRUE(dropped.ok());
+  ASSERT_EQ(*dropped, reference_.drop_partitions_before(202502));
+  check_all("after retention");
+}
+
+TEST_F(RollupTest, RebuiltInTheBackgroundWhenWritesPause) {
+  auto opened = EventStore::open({.part_rows = 512, .background_threads = 1});
+  ASSERT_TRUE(opened.ok());
+  store_ = std::move(opened).value();
+  record(10000, 7);
+  ASSERT_TRUE(store_->flush().ok());
+  // No compaction: the background thread builds rollups once writes pause.
+  const FeatureUsageSummaryQuery q = summary("2025-02-01", "2025-03-01");
+  uint64_t rows_read = UINT64_MAX;
+  for (int i = 0; i < 200 && rows_read > 1000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto got = store_->feature_usage_summary(q);
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->rows, reference_.feature_usage_summary(q).rows);
+    rows_read = got->statistics.rows_read;
+  }
+  // At most the unsealed buffer's rows and the month's cells are read.
+  EXPECT_LE(rows_read, 1000u);
+}
+
+}  // namespace
+}  // namespace usagedb::testing
