@@ -115,18 +115,28 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   };
   query::scan(snapshot, filters, stats, visit, in_rollup);
 
-  std::vector<FeatureUsageTimelineRow> out;
-  out.reserve(groups.size());
-  for (const auto& [key, b] : groups) {
-    out.push_back(FeatureUsageTimelineRow{query::to_timestamp(key.period), std::string(dicts.feature.lookup(key.feature)),
-                                          b.events, b.unique_users()});
-  }
-  // ORDER BY period ASC, feature_id ASC
-  std::sort(out.begin(), out.end(), [](const FeatureUsageTimelineRow& a, const FeatureUsageTimelineRow& b) {
-    if (a.period != b.period) return a.period < b.period;
-    return a.feature_id < b.feature_id;
+  // ORDER BY period ASC, feature_id ASC, on codes; rows for the page only.
+  std::vector<uint32_t> features;
+  features.reserve(groups.size());
+  for (const auto& [key, b] : groups) features.push_back(key.feature);
+  const query::StringRank rank(dicts.feature, std::move(features));
+  struct Sorted {
+    int64_t period;
+    uint32_t rank;
+    const Key* key;
+    const Bucket* bucket;
+  };
+  std::vector<Sorted> sorted;
+  sorted.reserve(groups.size());
+  for (const auto& [key, b] : groups) sorted.push_back(Sorted{key.period, rank(key.feature), &key, &b});
+  std::sort(sorted.begin(), sorted.end(), [](const Sorted& a, const Sorted& b) {
+    return a.period != b.period ? a.period < b.period : a.rank < b.rank;
   });
-  return query::page(std::move(out), q.limit, q.skip, stats);
+  return query::page_of<FeatureUsageTimelineRow>(sorted.size(), q.limit, q.skip, stats, [&](size_t i) {
+    const Sorted& s = sorted[i];
+    return FeatureUsageTimelineRow{query::to_timestamp(s.period), std::string(dicts.feature.lookup(s.key->feature)),
+                                   s.bucket->events, s.bucket->unique_users()};
+  });
 }
 
 }  // namespace usagedb

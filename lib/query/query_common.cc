@@ -18,6 +18,17 @@ std::string_view granularity_name(Granularity g) {
 
 namespace query {
 
+StringRank::StringRank(const Dictionary& dict, std::vector<uint32_t> codes) {
+  std::sort(codes.begin(), codes.end());
+  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  std::vector<std::pair<std::string_view, uint32_t>> named;
+  named.reserve(codes.size());
+  for (const uint32_t c : codes) named.emplace_back(dict.lookup(c), c);
+  std::sort(named.begin(), named.end());
+  rank_.reserve(named.size());
+  for (uint32_t i = 0; i < named.size(); ++i) rank_.emplace(named[i].second, i);
+}
+
 bool TimeWindow::overlaps_month(uint32_t yyyymm) const {
   const int64_t first = civil::month_start(yyyymm);
   const int64_t after = civil::month_start(civil::next_month(yyyymm));

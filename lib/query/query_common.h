@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "lib/store/dictionary.h"
 #include "lib/store/part.h"
@@ -95,6 +96,34 @@ QueryResult<Row> page(std::vector<Row> rows, const std::optional<uint64_t>& limi
   result.statistics = stats.finish();
   return result;
 }
+
+// The page `LIMIT skip, limit` of `n` rows already in order, materializing
+// only the rows on the page: make_row(i) builds row i.
+template <typename Row, typename MakeRow>
+QueryResult<Row> page_of(size_t n, const std::optional<uint64_t>& limit, const std::optional<uint64_t>& skip,
+                         const Stats& stats, MakeRow&& make_row) {
+  QueryResult<Row> result;
+  result.rows_before_limit = n;
+  const uint64_t first = std::min<uint64_t>(skip.value_or(0), n);
+  const uint64_t count = std::min<uint64_t>(limit.value_or(n), n - first);
+  result.rows.reserve(count);
+  for (uint64_t i = first; i < first + count; ++i) result.rows.push_back(make_row(i));
+  result.statistics = stats.finish();
+  return result;
+}
+
+// The rank of each of some dictionary codes in the order of their strings:
+// ORDER BY a string column compares integers per row, and strings once per
+// distinct value.
+class StringRank {
+ public:
+  // `codes` may repeat.
+  StringRank(const Dictionary& dict, std::vector<uint32_t> codes);
+  uint32_t operator()(uint32_t code) const { return rank_.find(code)->second; }
+
+ private:
+  absl::flat_hash_map<uint32_t, uint32_t> rank_;
+};
 
 inline Timestamp to_timestamp(int64_t seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
 
