@@ -99,6 +99,7 @@ bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std:
 }
 
 std::optional<uint32_t> EventStoreImpl::pick_rollup_locked(bool idle) const {
+  if (!queried_.load(std::memory_order_relaxed)) return std::nullopt;
   for (const auto& [month, p] : partitions_) {
     const uint64_t rolled = p->rolled_up_rows();
     const uint64_t missing = p->part_rows() - rolled;

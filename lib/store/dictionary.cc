@@ -8,10 +8,10 @@ namespace usagedb {
 
 const char Dictionary::kErased[] = "";
 
-size_t Dictionary::CodeHash::operator()(std::string_view s) const { return hash::hash64(s); }
+uint32_t Dictionary::hash_half(std::string_view s) { return static_cast<uint32_t>(hash::hash64(s) >> 32); }
 
 Dictionary::Dictionary()
-    : index_(0, CodeHash{this}, CodeEq{this}), blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
+    : index_(0, CodeHash{}, CodeEq{this}), blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
   for (uint32_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -54,10 +54,9 @@ uint32_t Dictionary::append_locked(Entry e) {
 }
 
 uint32_t Dictionary::intern_locked(std::string_view s) {
+  const uint64_t h = hash::hash64(s);
   CacheSlot* slot = nullptr;
-  uint64_t h = 0;
   if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
-    h = hash::hash64(s);
     slot = &cache_[h & (kCacheSlots - 1)];
     if (slot->hash == h && slot->size == s.size() && slot->code != UINT32_MAX &&
         std::memcmp(slot->bytes, s.data(), s.size()) == 0) {
@@ -65,9 +64,10 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
     }
   }
   // One hash and probe: the entry is only appended when `s` is new.
-  const uint32_t code = *index_.lazy_emplace(s, [&](const auto& construct) {
-    construct(append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())}));
-  });
+  const auto half = static_cast<uint32_t>(h >> 32);
+  const uint32_t code = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, [&](const auto& construct) {
+    construct(slot_of(half, append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())})));
+  }));
   if (slot != nullptr) {
     slot->hash = h;
     slot->code = code;
@@ -86,8 +86,9 @@ bool Dictionary::restore(std::string_view s, bool erased) {
     append_locked(Entry{kErased, 0});
     return true;
   }
-  if (index_.contains(s)) return false;
-  index_.insert(append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())}));
+  const uint32_t half = hash_half(s);
+  if (index_.contains(Probe{s, half})) return false;
+  index_.insert(slot_of(half, append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())})));
   return true;
 }
 
@@ -105,7 +106,7 @@ void Dictionary::erase(uint32_t code) {
   MutexLock lock(&mu_);
   Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
   if (e.data == kErased) return;
-  index_.erase(code);  // hashes through the entry, so before overwriting it
+  index_.erase(slot_of(hash_half(e.view()), code));  // before the entry is overwritten
   if (cache_ != nullptr) {
     for (size_t i = 0; i < kCacheSlots; ++i) {
       if (cache_[i].code == code) cache_[i] = CacheSlot{};
@@ -117,9 +118,9 @@ void Dictionary::erase(uint32_t code) {
 
 std::optional<uint32_t> Dictionary::find(std::string_view s) const {
   ReaderMutexLock lock(&mu_);
-  auto it = index_.find(s);
+  auto it = index_.find(Probe{s, hash_half(s)});
   if (it == index_.end()) return std::nullopt;
-  return *it;
+  return static_cast<uint32_t>(*it);
 }
 
 size_t Dictionary::memory_bytes() const {
@@ -127,7 +128,7 @@ size_t Dictionary::memory_bytes() const {
   const uint32_t n = size_.load(std::memory_order_relaxed);
   const size_t blocks = (n + kBlockSize - 1) / kBlockSize;
   return bytes_ + blocks * kBlockSize * sizeof(Entry) + kMaxBlocks * sizeof(void*) +
-         index_.capacity() * (sizeof(uint32_t) + 1);
+         index_.capacity() * (sizeof(uint64_t) + 1);
 }
 
 }  // namespace usagedb

@@ -88,20 +88,30 @@ class Dictionary {
     std::string_view view() const { return {data, size}; }
   };
 
-  // Hash and equality over codes that look the string up, so the index holds
-  // 4-byte codes rather than string copies; transparent for string_view keys.
+  // The index holds 8-byte slots, (upper half of the string's hash) << 32 |
+  // code, rather than string copies: growing it rehashes from the slots
+  // alone, and a probe compares the string only when the hash halves match.
+  // Transparent for Probe keys (a string with its hash).
+  struct Probe {
+    std::string_view s;
+    uint32_t hash;
+  };
+  static uint32_t hash_half(std::string_view s);
+  static uint64_t slot_of(uint32_t hash, uint32_t code) { return (static_cast<uint64_t>(hash) << 32) | code; }
   struct CodeHash {
     using is_transparent = void;
-    const Dictionary* dict;
-    size_t operator()(uint32_t code) const { return (*this)(dict->lookup(code)); }
-    size_t operator()(std::string_view s) const;
+    static size_t mix(uint32_t h) { return static_cast<size_t>(h) * 0x9E3779B97F4A7C15ULL; }
+    size_t operator()(uint64_t slot) const { return mix(static_cast<uint32_t>(slot >> 32)); }
+    size_t operator()(const Probe& p) const { return mix(p.hash); }
   };
   struct CodeEq {
     using is_transparent = void;
     const Dictionary* dict;
-    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(uint32_t a, std::string_view b) const { return dict->lookup(a) == b; }
-    bool operator()(std::string_view a, uint32_t b) const { return a == dict->lookup(b); }
+    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
+    bool operator()(uint64_t a, const Probe& b) const {
+      return static_cast<uint32_t>(a >> 32) == b.hash && dict->lookup(static_cast<uint32_t>(a)) == b.s;
+    }
+    bool operator()(const Probe& a, uint64_t b) const { return (*this)(b, a); }
   };
 
   // A direct-mapped cache of recently interned short strings, held inline:
@@ -124,7 +134,7 @@ class Dictionary {
   const char* copy_bytes(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable Mutex mu_;
-  absl::flat_hash_set<uint32_t, CodeHash, CodeEq> index_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<uint64_t, CodeHash, CodeEq> index_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<CacheSlot[]> cache_ ABSL_GUARDED_BY(mu_);  // allocated once the dictionary is large
   // Two-level code table: fixed array of block pointers, blocks never move.
   std::unique_ptr<std::atomic<Entry*>[]> blocks_;

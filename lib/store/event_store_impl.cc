@@ -36,7 +36,9 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
 }
 
 EventStoreImpl::EventStoreImpl(const Options& options)
-    : options_(options), version_(std::make_shared<const Version>()) {}
+    : options_(options),
+      buffer_rows_(static_cast<uint32_t>(std::min<size_t>(options.part_rows, UINT32_MAX))),
+      version_(std::make_shared<const Version>()) {}
 
 // Recovery: dictionaries, then the checkpointed parts, then the logs
 // replayed through the normal write path (so dedup decides exactly as it
@@ -140,7 +142,7 @@ absl::Status EventStoreImpl::flush() {
 }
 
 std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
-  return std::make_shared<AppendBuffer>(static_cast<uint32_t>(options_.part_rows));
+  return std::make_shared<AppendBuffer>(buffer_rows_);
 }
 
 EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month, bool* created) {
@@ -312,18 +314,33 @@ Snapshot EventStoreImpl::snapshot() const {
   return Snapshot(&dictionaries_, std::move(v), &rollup_cache_);
 }
 
+void EventStoreImpl::note_query() const {
+  // The first query of a store that has a background thread starts the
+  // rollup builds (a store that is only written, like the CLI's ingest,
+  // never pays for them).
+  if (!queried_.exchange(true, std::memory_order_relaxed)) {
+    // Under the lock, so the wake-up cannot fall between the background
+    // thread's look at queried_ and its wait.
+    MutexLock lock(&write_mu_);
+    work_cv_.notify_all();
+  }
+}
+
 absl::StatusOr<QueryResult<UserFeatureUsageRow>> EventStoreImpl::user_feature_usage(
     const UserFeatureUsageQuery& query) const {
+  note_query();
   return run_user_feature_usage(snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> EventStoreImpl::feature_usage_summary(
     const FeatureUsageSummaryQuery& query) const {
+  note_query();
   return run_feature_usage_summary(snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usage_timeline(
     const FeatureUsageTimelineQuery& query) const {
+  note_query();
   return run_feature_usage_timeline(snapshot(), query);
 }
 

@@ -18,6 +18,7 @@
 #ifndef USAGEDB_STORE_EVENT_STORE_IMPL_H_
 #define USAGEDB_STORE_EVENT_STORE_IMPL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -146,7 +147,7 @@ class EventStoreImpl final : public EventStore {
   IngestReport append_locked(std::span<const Event> events, const RowCodes* precoded = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  std::shared_ptr<AppendBuffer> new_buffer() const;
+  std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Asks for a checkpoint when the log has grown past the threshold.
   void maybe_request_checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -171,9 +172,10 @@ class EventStoreImpl final : public EventStore {
   bool install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
                             std::shared_ptr<const Part> merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::optional<MergeTask> pick_merge_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // A partition whose rollup should be rebuilt now: one with parts the
-  // rollup lacks, when writes have paused (`idle`) or those parts hold at
-  // least three times the rows the rollup has.
+  // A partition whose rollup should be rebuilt now, once the store has been
+  // queried: one with parts the rollup lacks, when writes have paused
+  // (`idle`) or those parts hold at least three times the rows the rollup
+  // has.
   std::optional<uint32_t> pick_rollup_locked(bool idle) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds partition `month`'s rollup from its current parts (outside the
   // lock) and installs it; false when the partition is gone or up to date.
@@ -196,6 +198,9 @@ class EventStoreImpl final : public EventStore {
   mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_part_id_ ABSL_GUARDED_BY(write_mu_) = 1;  // in-memory stores
+  // Rows of a new append buffer: options_.part_rows, more during a bulk
+  // file ingest (bigger first parts, fewer merges).
+  uint32_t buffer_rows_ ABSL_GUARDED_BY(write_mu_);
   std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
   // The first failure to write the log: the store stops accepting writes
   // (reads continue) until it is reopened and recovers from the files.
@@ -205,7 +210,7 @@ class EventStoreImpl final : public EventStore {
   // user dictionary so the erased strings leave the disk.
   bool users_erased_ ABSL_GUARDED_BY(write_mu_) = false;
   // Background thread state.
-  std::condition_variable_any work_cv_;  // waits on write_mu_
+  mutable std::condition_variable_any work_cv_;  // waits on write_mu_
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
   bool busy_ ABSL_GUARDED_BY(write_mu_) = false;  // the thread is working outside the lock
   // When events were last appended (rollups are rebuilt once writes pause).
@@ -213,6 +218,9 @@ class EventStoreImpl final : public EventStore {
   std::thread background_;
 
   mutable RollupCache rollup_cache_;
+  // A query has run: the background thread keeps rollups up to date.
+  mutable std::atomic<bool> queried_{false};
+  void note_query() const;
 
   mutable Mutex version_mu_;
   std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(version_mu_);
