@@ -112,11 +112,9 @@ absl::Status StoreFiles::load_dictionaries(Dictionaries& dictionaries) {
                                               column_name(entry.column), " ", entry.first_code, "..",
                                               entry.first_code + entry.count, ")"));
     }
-    for (size_t i = 0; i < segment.strings.size(); ++i) {
-      if (!dict.restore(segment.strings[i], segment.erased[i])) {
-        return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
-                                                " appears twice in the ", column_name(entry.column), " dictionary"));
-      }
+    if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased); i >= 0) {
+      return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
+                                              " appears twice in the ", column_name(entry.column), " dictionary"));
     }
     dictionary_bytes_[static_cast<int>(entry.column)] += bytes.size();
   }

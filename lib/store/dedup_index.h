@@ -31,6 +31,8 @@ class DedupIndex {
   // Adds `id`; false when it was already present. REQUIRES: !id.empty().
   bool insert(std::string_view id);
   bool contains(std::string_view id) const;
+  // Room for `n` ids without growing (growing re-reads every id).
+  void reserve(size_t n) { set_.reserve(n); }
   // Removes `id` (its bytes stay in the arena until the index is rebuilt).
   void erase(std::string_view id);
   size_t size() const { return set_.size(); }

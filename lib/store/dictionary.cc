@@ -82,6 +82,19 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
 
 bool Dictionary::restore(std::string_view s, bool erased) {
   MutexLock lock(&mu_);
+  return restore_locked(s, erased);
+}
+
+ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, const std::vector<bool>& erased) {
+  MutexLock lock(&mu_);
+  index_.reserve(index_.size() + strings.size());
+  for (size_t i = 0; i < strings.size(); ++i) {
+    if (!restore_locked(strings[i], erased[i])) return static_cast<ptrdiff_t>(i);
+  }
+  return -1;
+}
+
+bool Dictionary::restore_locked(std::string_view s, bool erased) {
   if (erased) {
     append_locked(Entry{kErased, 0});
     return true;

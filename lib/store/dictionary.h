@@ -66,6 +66,10 @@ class Dictionary {
   // added) when a live `s` is already present, which a valid segment never
   // contains.
   bool restore(std::string_view s, bool erased) ABSL_LOCKS_EXCLUDED(mu_);
+  // restore() of each string in turn under one lock; the index of the
+  // first string already present (nothing after it is added), or -1.
+  ptrdiff_t restore_many(std::span<const std::string_view> strings, const std::vector<bool>& erased)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Number of codes assigned so far.
   uint32_t size() const { return size_.load(std::memory_order_acquire); }
@@ -129,6 +133,7 @@ class Dictionary {
   static constexpr size_t kCacheMaxBytes = sizeof(CacheSlot::bytes);
 
   uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool restore_locked(std::string_view s, bool erased) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Stores entry `e` as the next code and publishes it.
   uint32_t append_locked(Entry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const char* copy_bytes(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -50,11 +50,7 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
   bool created = false;
   for (auto& part : parts) {
     PartitionWriter& p = partition_locked(part->month(), &created);
-    if (options_.deduplicate) {
-      for (uint32_t row = 0; row < part->rows(); ++row) {
-        if (std::string_view id = part->event_id(row); !id.empty()) p.event_ids.insert(id);
-      }
-    }
+    p.event_ids_ready = false;  // built on the partition's first write
     p.parts.push_back(std::move(part));
   }
   uint64_t record_number = 0;
@@ -155,6 +151,27 @@ EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month
   return *partitions_.emplace(month, std::move(p)).first->second;
 }
 
+void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
+  uint64_t rows = 0;
+  for (const auto& part : p.parts) rows += part->rows();
+  p.event_ids.reserve(rows);
+  for (const auto& part : p.parts) {
+    for (uint32_t row = 0; row < part->rows(); ++row) {
+      if (std::string_view id = part->event_id(row); !id.empty()) p.event_ids.insert(id);
+    }
+  }
+  // Rows not in parts yet: none before the first write, but keep the index
+  // exact whatever the caller.
+  auto add_buffer = [&](const AppendBuffer& b) {
+    for (uint32_t i = 0; i < b.size(); ++i) {
+      if (std::string_view id = b.event_id(i); !id.empty()) p.event_ids.insert(id);
+    }
+  };
+  for (const auto& [buffer, id] : p.sealing) add_buffer(*buffer);
+  add_buffer(*p.buffer);
+  p.event_ids_ready = true;
+}
+
 void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
   // One dictionary at a time, so each dictionary's lock is taken once per
   // batch and its hash table stays hot in cache.
@@ -189,8 +206,12 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
   for (size_t i = 0; i < events.size(); ++i) {
     const Event& e = events[i];
     const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
-    PartitionWriter* p = last != nullptr && last->month == month ? last : &partition_locked(month, &version_changed);
-    last = p;
+    PartitionWriter* p = last;
+    if (p == nullptr || p->month != month) {
+      p = &partition_locked(month, &version_changed);
+      if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p);
+      last = p;
+    }
     if (options_.deduplicate && !e.event_id.empty() && !p->event_ids.insert(e.event_id)) {
       ++report.duplicate_rows;
       continue;

@@ -99,6 +99,10 @@ class EventStoreImpl final : public EventStore {
     std::vector<std::pair<std::shared_ptr<const AppendBuffer>, uint64_t>> sealing;
     std::shared_ptr<AppendBuffer> buffer;
     DedupIndex event_ids;
+    // False after a reopen until the partition is first written: event_ids
+    // is then built from its parts (ensure_event_ids_locked), so opening a
+    // store does not index the ids of months nobody writes to any more.
+    bool event_ids_ready = true;
     // The rollup and the ids of the parts it holds (see snapshot.h).
     std::shared_ptr<const PartitionRollup> rollup;
     std::vector<uint64_t> rollup_parts;
@@ -147,6 +151,8 @@ class EventStoreImpl final : public EventStore {
   IngestReport append_locked(std::span<const Event> events, const RowCodes* precoded = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Builds p.event_ids from its rows when it is not ready (see above).
+  void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Asks for a checkpoint when the log has grown past the threshold.

@@ -55,9 +55,11 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
         // The rollup counts the user's events: rebuilt without them by the
         // background thread (or the next compact()).
         p->drop_rollup();
-        rows->for_each([&](uint32_t row) {
-          if (!part->event_id(row).empty()) p->event_ids.erase(part->event_id(row));
-        });
+        if (p->event_ids_ready) {  // otherwise built later from the rewritten parts
+          rows->for_each([&](uint32_t row) {
+            if (!part->event_id(row).empty()) p->event_ids.erase(part->event_id(row));
+          });
+        }
         removed += rows->cardinality();
         if (rows->cardinality() == part->rows()) continue;  // the part held only this user
         PartBuilder builder(part->rows() - rows->cardinality());
