@@ -14,7 +14,8 @@
 // 3. Checks every engine's rows against chDB's (ClickHouse's SQL defines the SPEC's results)
 //    and prints the tables (bench/compare/report.h). Exit status: 0 when every result matched,
 //    1 on a difference or a failure, 2 for bad arguments, 77 with --skip-if-no-peers when the
-//    peers are not installed (CTest's skip).
+//    peers are not installed (CTest's skip), unless $USAGEDB_COMPARE_REQUIRE_PEERS is 1 (CI:
+//    tools/check.sh installs the peers and must not let the tests skip).
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -69,14 +70,15 @@ const char kUsage[] =
     "usage: usagedb_compare [--events N] [--smoke] [--seed S] [--engines usagedb,duckdb,chdb]\n"
     "         [--workdir DIR] [--keep] [--paths-env FILE] [--duckdb LIB] [--chdb LIB]\n"
     "         [--warmup N] [--budget SECONDS] [--min-reps N] [--max-reps N] [--markdown FILE]\n"
-    "         [--skip-if-no-peers]\n"
+    "         [--skip-if-no-peers] [--tamper ENGINE] [--help]\n"
     "  --events N        events to generate (default 1000000; --smoke: 100000)\n"
     "  --smoke           100k events, 1 warm-up and 3..20 timed runs per query\n"
     "  --budget SECONDS  timed work per query and engine (default 2; runs stop at --max-reps)\n"
     "  --workdir DIR     where the NDJSON file and the databases go (default: a new temporary\n"
     "                    directory, removed at the end unless --keep)\n"
     "  --markdown FILE   also write the tables as Markdown (for bench/RESULTS.md)\n"
-    "  --skip-if-no-peers  exit 77 (skipped) when the peer libraries are not installed\n"
+    "  --skip-if-no-peers  exit 77 (skipped) when the peer libraries are not installed, unless\n"
+    "                    $USAGEDB_COMPARE_REQUIRE_PEERS=1 (then missing peers fail the run)\n"
     "  --tamper ENGINE   change one value of ENGINE's first result before the check (the test\n"
     "                    that proves a difference fails the run)\n"
     "Peer libraries: --duckdb/--chdb, else $USAGEDB_DUCKDB_LIB/$USAGEDB_CHDB_LIB, else --paths-env\n"
@@ -113,6 +115,10 @@ bool parse_args(int argc, char** argv, Args* a) {
       return argv[++i];
     };
     try {
+      if (k == "-h" || k == "--help") {
+        std::cout << kUsage;
+        std::exit(0);
+      }
       if (k == "--events") a->events = std::stoull(value()), a->events_given = true;
       else if (k == "--smoke") a->smoke = true;
       else if (k == "--seed") a->seed = std::stoull(value());
@@ -317,9 +323,16 @@ int run_parent(const Args& a) {
   const bool have_peers = !a.duckdb_lib.empty() && !a.chdb_lib.empty() && fs::exists(a.duckdb_lib) &&
                           fs::exists(a.chdb_lib);
   if (wants_peers && !have_peers) {
-    std::cerr << "usagedb_compare: the peer libraries are not installed (run bench/peers/install_peers.sh; "
-                 "looked in '" << a.paths_env << "', --duckdb/--chdb, $USAGEDB_DUCKDB_LIB/$USAGEDB_CHDB_LIB)\n";
-    return a.skip_if_no_peers ? kExitSkipped : kExitMismatch;
+    // CI sets USAGEDB_COMPARE_REQUIRE_PEERS=1 after installing the peers: a skip there would
+    // hide a broken install, so it fails instead (with a message that is not CTest's skip text).
+    const char* require = std::getenv("USAGEDB_COMPARE_REQUIRE_PEERS");
+    const bool required = require != nullptr && std::string(require) == "1";
+    std::cerr << "usagedb_compare: "
+              << (required ? "USAGEDB_COMPARE_REQUIRE_PEERS=1 but the peer libraries are missing"
+                           : "the peer libraries are not installed")
+              << " (run bench/peers/install_peers.sh; looked in '" << a.paths_env
+              << "', --duckdb/--chdb, $USAGEDB_DUCKDB_LIB/$USAGEDB_CHDB_LIB)\n";
+    return a.skip_if_no_peers && !required ? kExitSkipped : kExitMismatch;
   }
   RunSummary run;
   run.machine = read_machine_info();
