@@ -2,9 +2,10 @@
 # usagedb side by side with DuckDB and ClickHouse (chDB): same events, same queries, same answers.
 #
 #   bench/compare.sh                 # 1,000,000 events
-#   bench/compare.sh 10000000        # 10M events (~2.3 GB of NDJSON in $TMPDIR; minutes)
+#   bench/compare.sh 10000000        # 10M events (~2.5 GB of NDJSON in $TMPDIR; minutes)
 #   bench/compare.sh --smoke         # 100k events, few repetitions; exit != 0 on any mismatch
 #   bench/compare.sh 1000000 --markdown /tmp/compare.md --keep   # other flags go to usagedb_compare
+#                                    # (usagedb_compare --help lists them; bench/README.md)
 #
 # 1. installs the peer engines into <repo>/.peers/ when missing (bench/peers/install_peers.sh, npm)
 # 2. builds usagedb_compare in Release (build/compare; tests, tools and examples off)
@@ -17,7 +18,7 @@ build="${USAGEDB_COMPARE_BUILD_DIR:-$repo/build/compare}"
 args=()
 while (($#)); do
   case "$1" in
-    -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
     [0-9]*) args+=(--events "$1") ;;
     --events|--seed|--engines|--workdir|--paths-env|--duckdb|--chdb|--warmup|--budget|--min-reps|\
     --max-reps|--markdown|--tamper)

@@ -4,8 +4,9 @@
 // repetitions) and write an EngineReport (bench/compare/plan.h).
 //
 // What the timings include:
-//  - usagedb: EventStore::open on a new directory; ingest_file (parse, validate, dedup, write-
-//    ahead log, checkpoints into part files; returns once durable); compact() (one part per
+//  - usagedb: EventStore::open on a new directory; ingest_file (parse on a second thread,
+//    validate, dedup, store; returns once durable: a file over Options::checkpoint_log_bytes
+//    bypasses the write-ahead log and goes straight into part files); compact() (one part per
 //    month). A query is the typed endpoint call (request already parsed); rendering its rows as
 //    text for the comparison happens outside the timing.
 //  - DuckDB: load = open the database file, CREATE TABLE, INSERT ... SELECT FROM read_json
