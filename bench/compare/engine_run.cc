@@ -52,13 +52,14 @@ uint64_t vm_hwm_kib() {
 using RunOnce = std::function<absl::StatusOr<double>(Rows* rows)>;
 
 QueryReport measure(const QuerySpec& q, const RepetitionPolicy& policy, const RunOnce& run) {
-  QueryReport report{q.name, "", {}, {}};
+  QueryReport report{q.name, "", -1, {}, {}};
   for (int i = 0; i < std::max(policy.warmup, 1); ++i) {
     absl::StatusOr<double> ms = run(i == 0 ? &report.rows : nullptr);
     if (!ms.ok()) {
       report.error = std::string(ms.status().message());
       return report;
     }
+    if (i == 0) report.first_ms = *ms;
   }
   double total_ms = 0;
   while (static_cast<int>(report.latencies_ms.size()) < policy.max_reps &&
@@ -172,7 +173,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   for (const QuerySpec& q : plan.queries) {
     absl::StatusOr<RunOnce> run = usagedb_query(store, q);
     if (!run.ok()) {
-      r->queries.push_back(QueryReport{q.name, std::string(run.status().message()), {}, {}});
+      r->queries.push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
       continue;
     }
     r->queries.push_back(measure(q, plan.repetitions, *run));
@@ -256,7 +257,7 @@ absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport*
     absl::StatusOr<std::string> sql =
         params.ok() ? bench::endpoint_sql(*dialect, q.endpoint, *params) : absl::StatusOr<std::string>(params.status());
     if (!sql.ok()) {
-      r->queries.push_back(QueryReport{q.name, std::string(sql.status().message()), {}, {}});
+      r->queries.push_back(QueryReport{q.name, std::string(sql.status().message()), -1, {}, {}});
       continue;
     }
     const RunOnce run = [&peer, text = *sql](Rows* rows) -> absl::StatusOr<double> {

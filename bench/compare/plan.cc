@@ -150,6 +150,7 @@ absl::Status write_report(const EngineReport& r, const std::string& path) {
   put_line(out, {"hwm_final_kib", num(r.hwm_final_kib)});
   for (const QueryReport& q : r.queries) {
     put_line(out, {"query", q.name, q.error});
+    put_line(out, {"first_ms", num(q.first_ms)});
     std::vector<std::string> lat = {"latencies_ms"};
     for (const double ms : q.latencies_ms) lat.push_back(num(ms));
     put_line(out, lat);
@@ -171,11 +172,13 @@ absl::StatusOr<EngineReport> read_report(const std::string& path) {
     const std::string& key = f[0];
     const bool has_value = f.size() >= 2;
     if (key == "query" && f.size() == 3) {
-      r.queries.push_back(QueryReport{f[1], f[2], {}, {}});
+      r.queries.push_back(QueryReport{f[1], f[2], -1, {}, {}});
     } else if (key == "latencies_ms" && !r.queries.empty()) {
       for (size_t k = 1; k < f.size(); ++k) r.queries.back().latencies_ms.push_back(std::stod(f[k]));
     } else if (key == "row" && !r.queries.empty()) {
       r.queries.back().rows.emplace_back(f.begin() + 1, f.end());
+    } else if (key == "first_ms" && f.size() == 2 && !r.queries.empty()) {
+      r.queries.back().first_ms = std::stod(f[1]);
     } else if (!has_value || f.size() != 2) {
       return malformed(path, i);
     } else if (key == "engine") {

@@ -56,6 +56,7 @@ struct Plan {
 struct QueryReport {
   std::string name;
   std::string error;                  // empty when every run succeeded
+  double first_ms = -1;               // the first (untimed, warm-up) run: caches still cold
   std::vector<double> latencies_ms;   // the timed runs, in run order
   Rows rows;                          // the result of the first run
 };

@@ -323,6 +323,26 @@ std::string render_tables(const RunSummary& run, const std::vector<EngineReport>
   }
   out << q.render(style) << '\n';
 
+  // The first run of each query (the first warm-up, untimed in the table above): what a query
+  // costs before any cache of the engine (usagedb's rollup cache, the peers' own) holds it.
+  std::vector<std::string> fheader = {"first run (ms)"};
+  for (const EngineReport& r : reports) fheader.push_back(display_name(r.engine));
+  fheader.push_back("usagedb vs best peer");
+  Table first{fheader, {}};
+  for (const QuerySpec& spec : run.plan.queries) {
+    std::vector<std::string> row = {spec.name};
+    std::vector<std::optional<double>> values;
+    for (const EngineReport& r : reports) {
+      const QueryReport* qr = find_query(r, spec.name);
+      const bool ok = qr != nullptr && qr->error.empty() && qr->first_ms >= 0;
+      values.push_back(ok ? Opt(qr->first_ms) : Opt());
+      row.push_back(ok ? ms_text(qr->first_ms) : "error");
+    }
+    row.push_back(versus_best(reports, values, Better::kLower, "faster", "slower"));
+    first.rows.push_back(row);
+  }
+  out << first.render(style) << '\n';
+
   out << (md ? "Queries:\n\n" : "queries:\n");
   for (const QuerySpec& spec : run.plan.queries) {
     out << (md ? "- `" : "  ") << spec.name << (md ? "`: " : ": ") << spec.label << " (";
