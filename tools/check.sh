@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Builds usagedb and passes every test: the one command CI runs (.ci/run).
 #
-#   1. installs missing Debian packages (tools/install_deps.sh)
-#   2. release build: the GoogleTest suite under ctest, the examples, and an
-#      application built against the installed package with find_package(usagedb)
+#   1. installs missing Debian packages (tools/install_deps.sh, with node and npm) and the
+#      benchmark's peer engines, DuckDB and chDB, from npm into .peers/ (git-ignored)
+#   2. release build: the GoogleTest suite under ctest, with the 100k-event comparison
+#      against DuckDB and chDB (compare_smoke, compare_detects_difference), the examples,
+#      and an application built against the installed package with find_package(usagedb)
 #   3. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   4. the concurrency tests under ThreadSanitizer, built with clang and
 #      -Wthread-safety so the locking annotations are checked by the compiler
 #
-# Build trees go to build/check-*; nothing outside build/ is written.
+# Build trees go to build/check-*, the peers to .peers/ (npm's cache: ~/.npm); nothing
+# else is written.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -17,12 +20,16 @@ jobs=$(nproc)
 step() { printf '\n=== %s\n' "$*"; }
 
 step "dependencies"
-USAGEDB_WITH_CLANG=1 tools/install_deps.sh
+USAGEDB_WITH_CLANG=1 USAGEDB_WITH_PEERS=1 tools/install_deps.sh
+# DuckDB and chDB for the comparison tests (~615 MB; about 25 s, 4 s when already there).
+bash bench/peers/install_peers.sh
 
 step "release build"
 cmake -S . -B build/check-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build/check-release -j "$jobs"
-ctest --test-dir build/check-release -j "$jobs" --output-on-failure --timeout 600
+# The peers are installed: the compare tests must run, not skip (bench/README.md).
+USAGEDB_COMPARE_REQUIRE_PEERS=1 \
+  ctest --test-dir build/check-release -j "$jobs" --output-on-failure --timeout 600
 build/check-release/examples/quickstart
 
 step "install and find_package(usagedb)"

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages usagedb builds with, only those that are missing.
 # Uses sudo when not run as root. Safe to run repeatedly.
+#   USAGEDB_WITH_CLANG=1  also clang (fuzzers, the ThreadSanitizer build)
+#   USAGEDB_WITH_PEERS=1  also node and npm, when missing (bench/peers/install_peers.sh)
 set -euo pipefail
 
 packages=(
@@ -17,6 +19,13 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# node and npm install the benchmark's peer engines (bench/peers/install_peers.sh). Checked by
+# command, not by package: a Node.js from elsewhere (e.g. a nodejs package that bundles npm)
+# must not be replaced by Debian's, which would conflict with it.
+if [[ "${USAGEDB_WITH_PEERS:-0}" == 1 ]]; then
+  command -v node >/dev/null 2>&1 || missing+=(nodejs)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)
+fi
 if ((${#missing[@]} == 0)); then
   exit 0
 fi

@@ -1,0 +1,304 @@
+#include "bench/compare/engine_run.h"
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "bench/compare/plan.h"
+#include "lib/api/endpoint_request.h"
+#include "peer.h"
+#include "peer_sql.h"
+#include "usagedb/usagedb.h"
+
+#ifndef USAGEDB_COMPARE_VERSION
+#define USAGEDB_COMPARE_VERSION "dev"
+#endif
+
+namespace usagedb::compare {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Peak resident set size of this process so far (KiB on Linux).
+uint64_t max_rss_kib() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss);
+}
+
+// VmHWM of this process's address space (KiB): the same peak, but not inherited across exec.
+uint64_t vm_hwm_kib() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
+// Runs the query once; returns its latency in milliseconds, and its rows into `*rows` when
+// `rows` is not null (rendering is not part of the latency where the engine allows it).
+using RunOnce = std::function<absl::StatusOr<double>(Rows* rows)>;
+
+QueryReport measure(const QuerySpec& q, const RepetitionPolicy& policy, const RunOnce& run) {
+  QueryReport report{q.name, "", -1, {}, {}};
+  for (int i = 0; i < std::max(policy.warmup, 1); ++i) {
+    absl::StatusOr<double> ms = run(i == 0 ? &report.rows : nullptr);
+    if (!ms.ok()) {
+      report.error = std::string(ms.status().message());
+      return report;
+    }
+    if (i == 0) report.first_ms = *ms;
+  }
+  double total_ms = 0;
+  while (static_cast<int>(report.latencies_ms.size()) < policy.max_reps &&
+         (static_cast<int>(report.latencies_ms.size()) < policy.min_reps ||
+          total_ms < policy.budget_seconds * 1e3)) {
+    absl::StatusOr<double> ms = run(nullptr);
+    if (!ms.ok()) {
+      report.error = std::string(ms.status().message());
+      return report;
+    }
+    report.latencies_ms.push_back(*ms);
+    total_ms += *ms;
+  }
+  return report;
+}
+
+// ---- usagedb --------------------------------------------------------------------------------
+
+std::vector<std::string> row_text(const UserFeatureUsageRow& r) {
+  return {r.user_id,
+          r.feature_id,
+          r.product_version,
+          std::to_string(r.usage_count),
+          format_timestamp(r.first_usage),
+          format_timestamp(r.last_usage)};
+}
+std::vector<std::string> row_text(const FeatureUsageSummaryRow& r) {
+  return {r.feature_id,
+          r.product_version,
+          std::to_string(r.total_events),
+          std::to_string(r.unique_users),
+          std::to_string(r.unique_sessions),
+          format_timestamp(r.first_seen),
+          format_timestamp(r.last_seen)};
+}
+std::vector<std::string> row_text(const FeatureUsageTimelineRow& r) {
+  return {format_timestamp(r.period), r.feature_id, std::to_string(r.events), std::to_string(r.unique_users)};
+}
+
+template <typename Query>
+auto call_endpoint(const EventStore& store, const Query& q) {
+  if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
+    return store.user_feature_usage(q);
+  } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
+    return store.feature_usage_summary(q);
+  } else {
+    return store.feature_usage_timeline(q);
+  }
+}
+
+absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& q) {
+  absl::StatusOr<api::Endpoint> endpoint = api::parse_endpoint(q.endpoint);
+  if (!endpoint.ok()) return endpoint.status();
+  absl::StatusOr<api::EndpointRequest> request =
+      api::parse_request(*endpoint, q.params, api::UnknownParameters::kReject);
+  if (!request.ok()) return request.status();
+  return std::visit(
+      [&store](const auto& query) -> RunOnce {
+        return [&store, query](Rows* rows) -> absl::StatusOr<double> {
+          const Clock::time_point t0 = Clock::now();
+          auto result = call_endpoint(store, query);
+          const double ms = seconds_since(t0) * 1e3;
+          if (!result.ok()) return result.status();
+          if (rows != nullptr) {
+            for (const auto& row : result->rows) rows->push_back(row_text(row));
+          }
+          return ms;
+        };
+      },
+      request->query);
+}
+
+absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
+  r->version = USAGEDB_COMPARE_VERSION;
+  Options options;
+  options.directory = o.dir;
+  Clock::time_point t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
+  r->open_seconds = seconds_since(t0);
+  if (!opened.ok()) return opened.status();
+  EventStore& store = **opened;
+  r->rss_open_kib = max_rss_kib();
+
+  t0 = Clock::now();
+  absl::StatusOr<IngestReport> ingested = store.ingest_file(o.ndjson_path, IngestFileOptions{});
+  r->ingest_seconds = seconds_since(t0);
+  if (!ingested.ok()) return ingested.status();
+  r->rss_ingest_kib = max_rss_kib();
+  if (ingested->successful_rows != plan.events || ingested->quarantined_rows != 0 || ingested->duplicate_rows != 0) {
+    return absl::InternalError("ingest_file stored " + std::to_string(ingested->successful_rows) + " rows, quarantined " +
+                               std::to_string(ingested->quarantined_rows) + ", skipped " +
+                               std::to_string(ingested->duplicate_rows) + " duplicates; expected " +
+                               std::to_string(plan.events) + " stored");
+  }
+  absl::StatusOr<StoreStats> stats = store.stats();
+  if (!stats.ok()) return stats.status();
+  r->bytes_after_ingest = stats->bytes_on_disk;
+
+  t0 = Clock::now();
+  if (absl::Status s = store.compact(); !s.ok()) return s;
+  r->compact_seconds = seconds_since(t0);
+  r->rss_compact_kib = max_rss_kib();
+  stats = store.stats();
+  if (!stats.ok()) return stats.status();
+  r->rows = stats->rows;
+  r->bytes_on_disk = stats->bytes_on_disk;
+  const uint64_t dir_bytes = bench::internal::directory_bytes(o.dir);
+  r->bytes_note = "stats().bytes_on_disk (" + std::to_string(stats->parts) + " parts, log " +
+                  std::to_string(stats->log_bytes) + " B); directory sum " + std::to_string(dir_bytes) + " B";
+
+  for (const QuerySpec& q : plan.queries) {
+    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
+    if (!run.ok()) {
+      r->queries.push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
+      continue;
+    }
+    r->queries.push_back(measure(q, plan.repetitions, *run));
+  }
+  return absl::OkStatus();
+}
+
+// ---- the peers --------------------------------------------------------------------------------
+
+absl::StatusOr<bench::EndpointParams> peer_params(const QuerySpec& q) {
+  bench::EndpointParams p;
+  for (const auto& [k, v] : q.params) {
+    if (k == "user_id") p.user_id = v;
+    else if (k == "feature_id") p.feature_id = v;
+    else if (k == "product_version") p.product_version = v;
+    else if (k == "event_type") p.event_type = v;
+    else if (k == "start_date") p.start_date = v;
+    else if (k == "end_date") p.end_date = v;
+    else if (k == "granularity") p.granularity = v;
+    else if (k == "limit") p.limit = std::stoull(v);
+    else if (k == "skip") p.skip = std::stoull(v);
+    else return absl::InvalidArgumentError(q.name + ": unknown parameter " + k);
+  }
+  return p;
+}
+
+absl::StatusOr<uint64_t> single_number(bench::Peer& peer, const std::string& sql) {
+  absl::StatusOr<Rows> rows = peer.query(sql);
+  if (!rows.ok()) return rows.status();
+  if (rows->size() != 1 || rows->front().size() != 1) return absl::InternalError("unexpected result of " + sql);
+  return std::stoull(rows->front().front());
+}
+
+absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
+  const bool is_duckdb = o.engine == "duckdb";
+  Clock::time_point t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<bench::Peer>> opened =
+      is_duckdb ? bench::open_duckdb(o.duckdb_lib) : bench::open_chdb(o.chdb_lib);
+  r->open_seconds = seconds_since(t0);
+  if (!opened.ok()) return opened.status();
+  bench::Peer& peer = **opened;
+  r->version = bench::peer_library_version(peer.name());
+  r->rss_open_kib = max_rss_kib();
+
+  t0 = Clock::now();
+  if (absl::Status s = peer.load_ndjson(o.dir, o.ndjson_path); !s.ok()) return s;
+  r->ingest_seconds = seconds_since(t0);
+  r->rss_ingest_kib = max_rss_kib();
+  r->bytes_after_ingest = peer.bytes_on_disk();
+  absl::StatusOr<uint64_t> count = single_number(peer, "SELECT count(*) FROM feature_events");
+  if (!count.ok()) return count.status();
+  r->rows = *count;
+
+  if (is_duckdb) {
+    r->rss_compact_kib = r->rss_ingest_kib;
+    r->bytes_on_disk = r->bytes_after_ingest;
+  } else {
+    t0 = Clock::now();
+    absl::StatusOr<Rows> optimized = peer.query("OPTIMIZE TABLE feature_events FINAL");
+    if (!optimized.ok()) return optimized.status();
+    r->compact_seconds = seconds_since(t0);
+    r->rss_compact_kib = max_rss_kib();
+    // Parts replaced by the merge stay on disk until ClickHouse's cleanup removes them
+    // (old_parts_lifetime): they are garbage, not data, so they are not counted.
+    absl::StatusOr<uint64_t> outdated = single_number(
+        peer, "SELECT sum(bytes_on_disk) FROM system.parts WHERE table = 'feature_events' AND NOT active");
+    absl::StatusOr<uint64_t> parts =
+        single_number(peer, "SELECT count() FROM system.parts WHERE table = 'feature_events' AND active");
+    if (!outdated.ok()) return outdated.status();
+    if (!parts.ok()) return parts.status();
+    const uint64_t dir_bytes = peer.bytes_on_disk();
+    r->bytes_on_disk = dir_bytes - std::min(dir_bytes, *outdated);
+    r->bytes_note = "directory sum " + std::to_string(dir_bytes) + " B minus " + std::to_string(*outdated) +
+                    " B of outdated parts awaiting removal; " + std::to_string(*parts) + " active parts";
+  }
+
+  absl::StatusOr<bench::Dialect> dialect = bench::dialect_for_peer(peer.name());
+  if (!dialect.ok()) return dialect.status();
+  for (const QuerySpec& q : plan.queries) {
+    absl::StatusOr<bench::EndpointParams> params = peer_params(q);
+    absl::StatusOr<std::string> sql =
+        params.ok() ? bench::endpoint_sql(*dialect, q.endpoint, *params) : absl::StatusOr<std::string>(params.status());
+    if (!sql.ok()) {
+      r->queries.push_back(QueryReport{q.name, std::string(sql.status().message()), -1, {}, {}});
+      continue;
+    }
+    const RunOnce run = [&peer, text = *sql](Rows* rows) -> absl::StatusOr<double> {
+      const Clock::time_point start = Clock::now();
+      absl::StatusOr<Rows> result = peer.query(text);
+      const double ms = seconds_since(start) * 1e3;
+      if (!result.ok()) return result.status();
+      if (rows != nullptr) *rows = std::move(*result);
+      return ms;
+    };
+    r->queries.push_back(measure(q, plan.repetitions, run));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int run_engine(const EngineRunOptions& o) {
+  absl::StatusOr<Plan> plan = read_plan(o.plan_path);
+  if (!plan.ok()) {
+    std::fprintf(stderr, "usagedb_compare --child %s: %s\n", o.engine.c_str(), plan.status().ToString().c_str());
+    return 1;
+  }
+  EngineReport report;
+  report.engine = o.engine;
+  absl::Status s;
+  if (o.engine == "usagedb") {
+    s = run_usagedb(*plan, o, &report);
+  } else if (o.engine == "duckdb" || o.engine == "chdb") {
+    s = run_peer(*plan, o, &report);
+  } else {
+    s = absl::InvalidArgumentError("unknown engine '" + o.engine + "' (usagedb, duckdb, chdb)");
+  }
+  if (!s.ok()) report.error = s.ToString();
+  report.rss_final_kib = max_rss_kib();
+  report.hwm_final_kib = vm_hwm_kib();
+  if (absl::Status w = write_report(report, o.report_path); !w.ok()) {
+    std::fprintf(stderr, "usagedb_compare --child %s: %s\n", o.engine.c_str(), w.ToString().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace usagedb::compare
