@@ -89,8 +89,10 @@ class EventStore {
   // ---- Maintenance --------------------------------------------------------
 
   // Seals every buffer and merges each partition's parts into one (like
-  // ClickHouse's OPTIMIZE TABLE ... FINAL). Readers are never blocked;
-  // writers only while the merged parts are installed.
+  // ClickHouse's OPTIMIZE TABLE ... FINAL), then brings every partition's
+  // rollup up to date, so the endpoints answer whole months, days and hours
+  // from pre-aggregated cells. Readers are never blocked; writers only while
+  // the merged parts are installed.
   virtual absl::Status compact() = 0;
 
   // Retention: removes every partition (month) before `yyyymm` (e.g. 202501

@@ -41,8 +41,10 @@ struct Options {
   size_t checkpoint_log_bytes = 64 << 20;
 
   // Seal full buffers into parts and merge small parts into larger ones
-  // (like MergeTree) on a background thread. When false, sealing happens on
-  // the writing thread and merges only in EventStore::compact().
+  // (like MergeTree) on a background thread, which also keeps the rollups
+  // (pre-aggregated endpoint answers) up to date once the store has been
+  // queried. When false, sealing happens on the writing thread, and merges
+  // and rollups only in EventStore::compact().
   bool background_threads = true;
 };
 
