@@ -9,8 +9,9 @@
 namespace usagedb {
 
 absl::StatusOr<uint64_t> EventStoreImpl::drop_partitions_before(uint32_t yyyymm) {
-  const uint32_t year = yyyymm / 100, month = yyyymm % 100;
-  if (month < 1 || month > 12 || year < 1970 || year > 2106) {
+  const uint32_t month = yyyymm % 100;
+  // 210601 is the first month past the DateTime range: it drops everything.
+  if (month < 1 || month > 12 || yyyymm < 197001 || yyyymm > 210601) {
     return absl::InvalidArgumentError(
         absl::StrCat("month: expected YYYYMM between 197001 and 210601, got ", yyyymm));
   }

@@ -277,7 +277,7 @@ TEST(EventStoreMaintenance, DropPartitionsBefore) {
   EXPECT_EQ(*removed, in_january);
   EXPECT_EQ(total_events(*store), 300u - in_january);
   EXPECT_EQ(*store->drop_partitions_before(202502), 0u);
-  for (uint32_t bad : {202513u, 202500u, 196912u, 999u}) {
+  for (uint32_t bad : {202513u, 202500u, 196912u, 999u, 210602u, 210612u}) {
     auto r = store->drop_partitions_before(bad);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(std::string(r.status().message()), HasSubstr("YYYYMM"));

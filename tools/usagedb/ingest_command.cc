@@ -3,8 +3,10 @@
 // after what it ingested is durable.
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -37,6 +39,19 @@ int run_ingest(const Args& args) {
     } else if (*name != "ndjson") {
       return fail(absl::InvalidArgumentError(absl::StrCat("--format: expected ndjson or csv, got '", *name, "'")));
     }
+  }
+  // Check every file before the store is opened (and created): a mistyped
+  // name must not leave a new, empty store behind, nor ingest the files
+  // before it and then fail.
+  for (const std::string& path : parsed->positional) {
+    struct stat st;
+    if (path == "-") continue;
+    if (::stat(path.c_str(), &st) != 0) {
+      const int err = errno;
+      return fail(absl::Status(err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kUnavailable,
+                               absl::StrCat(path, ": cannot open: ", std::strerror(err))));
+    }
+    if (S_ISDIR(st.st_mode)) return fail(absl::FailedPreconditionError(absl::StrCat(path, ": is a directory")));
   }
   auto store = open_store(parsed->store(), /*create=*/true);
   if (!store.ok()) return fail(store.status());

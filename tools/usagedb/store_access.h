@@ -12,7 +12,8 @@ namespace usagedb::cli {
 
 // Opens the durable store in `directory`. Commands that only read it pass
 // create = false, so a mistyped --store is an error rather than a new,
-// empty store.
+// empty store. InvalidArgumentError for an empty `directory` (which would
+// otherwise be an in-memory store, gone when the command exits).
 absl::StatusOr<std::unique_ptr<EventStore>> open_store(const std::string& directory, bool create);
 
 }  // namespace usagedb::cli
