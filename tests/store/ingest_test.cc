@@ -35,7 +35,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // The chunk the store hands a reader at once (lib/store/ingest.cc).
-constexpr size_t kStoreChunkBytes = 8 << 20;
+constexpr size_t kStoreChunkBytes = 2 << 20;
 
 Timestamp at(const char* s) { return parse_timestamp(s).value(); }
 
@@ -249,7 +249,7 @@ TEST_P(IngestTest, QuarantinedRowsCarrySourceAndInsertionTime) {
 
 // Line numbers stay exact past the chunks the store cuts a big input into,
 // both for text (ingest) and for a file (ingest_file): bad lines just before,
-// across and just after the 8 MiB boundary, and further on, are found where
+// across and just after a chunk boundary, and further on, are found where
 // they are.
 TEST_P(IngestTest, LineNumbersAcrossChunkBoundaries) {
   std::vector<std::string> lines;
