@@ -120,22 +120,20 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   features.reserve(groups.size());
   for (const auto& [key, b] : groups) features.push_back(key.feature);
   const query::StringRank rank(dicts.feature, std::move(features));
-  struct Sorted {
-    int64_t period;
-    uint32_t rank;
-    const Key* key;
-    const Bucket* bucket;
-  };
-  std::vector<Sorted> sorted;
+  // (period << 32 | rank): periods are Unix seconds of the DateTime range,
+  // which fit in 32 bits.
+  std::vector<std::pair<uint64_t, const Bucket*>> sorted;
   sorted.reserve(groups.size());
-  for (const auto& [key, b] : groups) sorted.push_back(Sorted{key.period, rank(key.feature), &key, &b});
-  std::sort(sorted.begin(), sorted.end(), [](const Sorted& a, const Sorted& b) {
-    return a.period != b.period ? a.period < b.period : a.rank < b.rank;
-  });
+  for (const auto& [key, b] : groups) {
+    sorted.emplace_back((static_cast<uint64_t>(key.period) << 32) | rank(key.feature), &b);
+  }
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   return query::page_of<FeatureUsageTimelineRow>(sorted.size(), q.limit, q.skip, stats, [&](size_t i) {
-    const Sorted& s = sorted[i];
-    return FeatureUsageTimelineRow{query::to_timestamp(s.period), std::string(dicts.feature.lookup(s.key->feature)),
-                                   s.bucket->events, s.bucket->unique_users()};
+    const auto& [key, bucket] = sorted[i];
+    return FeatureUsageTimelineRow{query::to_timestamp(static_cast<int64_t>(key >> 32)),
+                                   std::string(dicts.feature.lookup(rank.code_of(static_cast<uint32_t>(key)))),
+                                   bucket->events, bucket->unique_users()};
   });
 }
 

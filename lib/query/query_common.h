@@ -120,9 +120,12 @@ class StringRank {
   // `codes` may repeat.
   StringRank(const Dictionary& dict, std::vector<uint32_t> codes);
   uint32_t operator()(uint32_t code) const { return rank_.find(code)->second; }
+  // The code of rank `r`.
+  uint32_t code_of(uint32_t r) const { return codes_[r]; }
 
  private:
   absl::flat_hash_map<uint32_t, uint32_t> rank_;
+  std::vector<uint32_t> codes_;  // by rank
 };
 
 inline Timestamp to_timestamp(int64_t seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
