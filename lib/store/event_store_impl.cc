@@ -30,7 +30,15 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
     return absl::InvalidArgumentError("options.checkpoint_log_bytes: must be at least 1");
   }
   std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
-  if (!options.directory.empty()) USAGEDB_RETURN_IF_ERROR(store->recover(fs));
+  if (!options.directory.empty()) {
+    if (absl::Status s = store->recover(fs); !s.ok()) {
+      // Let go of the files before the destructor's closing checkpoint sees
+      // them: a store that failed to open must not write (its log may not
+      // even be open, and its state is partial).
+      store->files_.reset();
+      return s;
+    }
+  }
   if (options.background_threads) store->background_ = std::thread([s = store.get()] { s->background_loop(); });
   return store;
 }
