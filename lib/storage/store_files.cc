@@ -272,8 +272,12 @@ uint64_t StoreFiles::log_bytes() const { return log_ ? log_->size() : 0; }
 absl::StatusOr<uint64_t> StoreFiles::rotate_log() {
   const uint64_t n = new_file_number();
   USAGEDB_ASSIGN_OR_RETURN(auto next, LogWriter::create(path(log_file_name(n)), n, fs_));
-  // The old log's records are in the parts this checkpoint writes; hand them
-  // to the OS so a crash before the new MANIFEST can still replay them.
+  // The old log's records are in the parts this checkpoint writes, but until
+  // the new MANIFEST lands the old log is what holds them, and a flush()
+  // only syncs the new log: sync the old one now, or a checkpoint that fails
+  // (or a power loss) before its MANIFEST would lose records written before
+  // a later, successful flush().
+  USAGEDB_RETURN_IF_ERROR(log_->sync());
   USAGEDB_RETURN_IF_ERROR(log_->close());
   log_ = std::move(next);
   MutexLock l(&mu_);
