@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/storage/dictionary_file.h"
 #include "lib/storage/event_codec.h"
+#include "lib/storage/log_format.h"
 #include "lib/storage/log_reader.h"
 #include "lib/storage/part_file.h"
 #include "lib/util/status_macros.h"
@@ -24,6 +25,16 @@ absl::Status write_new_file(FileSystem* fs, const std::string& path, std::string
   USAGEDB_RETURN_IF_ERROR(file->append(bytes));
   USAGEDB_RETURN_IF_ERROR(file->sync());
   return file->close();
+}
+
+// A file the MANIFEST names: one that is gone is lost data, not a file to
+// create (DataLossError naming it).
+absl::StatusOr<std::string> read_live_file(FileSystem* fs, const std::string& path) {
+  absl::StatusOr<std::string> bytes = fs->read_file(path);
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(absl::StrCat(path, ": missing (the MANIFEST names it)"));
+  }
+  return bytes;
 }
 
 // The number in "<prefix><number><suffix>", if `name` has that shape.
@@ -75,10 +86,25 @@ absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& 
     files->next_file_number_ = files->manifest_.next_file_number;
     return files;
   }
-  if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
   // A new store. Files of an attempt that crashed before its MANIFEST are
-  // garbage; remove them so the numbers can be used again.
+  // garbage; remove them so the numbers can be used again. Such an attempt
+  // leaves at most logs with a header and no record (nothing is written
+  // before the first MANIFEST); anything more means the MANIFEST of a store
+  // that held data is gone, and creating a new store would delete the data.
   USAGEDB_ASSIGN_OR_RETURN(auto names, fs->list_dir(dir));
+  for (const std::string& name : names) {
+    if (!is_store_file(name) || name.ends_with(".tmp")) continue;
+    bool holds_data = name.starts_with("part-") || name.starts_with("dict-");
+    if (!holds_data) {
+      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(files->path(name)));
+      holds_data = size > kLogFileHeaderSize;
+    }
+    if (holds_data) {
+      return absl::DataLossError(absl::StrCat(manifest_path, ": missing, but the directory holds the store's data (",
+                                              name, "); refusing to create a new store over it"));
+    }
+  }
+  if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
   for (const std::string& name : names) {
     if (is_store_file(name)) USAGEDB_RETURN_IF_ERROR(fs->remove_file(files->path(name)));
   }
@@ -103,7 +129,7 @@ absl::Status StoreFiles::load_dictionaries(Dictionaries& dictionaries) {
   MutexLock l(&mu_);
   for (const DictionarySegmentEntry& entry : manifest_.dictionary_segments) {
     const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
-    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs_->read_file(file));
+    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, read_live_file(fs_, file));
     USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(bytes, file));
     Dictionary& dict = dictionaries.get(entry.column);
     if (segment.column != entry.column || segment.first_code != entry.first_code ||
@@ -138,7 +164,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_parts(
     for (size_t i = first; i < entries.size(); i += step) {
       const PartFileEntry& e = entries[i];
       const std::string file = path(part_file_name(e.month, e.file_number));
-      auto bytes = fs_->read_file(file);
+      auto bytes = read_live_file(fs_, file);
       if (!bytes.ok()) {
         errors[i] = bytes.status();
         continue;
@@ -212,6 +238,9 @@ absl::StatusOr<std::vector<QuarantinedRow>> StoreFiles::load_quarantine() {
     number = manifest_.quarantine_number;
   }
   const std::string file = path(quarantine_file_name(number));
+  if (!fs_->file_exists(file)) {
+    return absl::DataLossError(absl::StrCat(file, ": missing (the MANIFEST names it)"));
+  }
   USAGEDB_ASSIGN_OR_RETURN(auto reader, LogReader::open(file, number, fs_));
   std::vector<QuarantinedRow> rows;
   std::string_view record;
