@@ -48,6 +48,19 @@ std::optional<uint64_t> number_in(std::string_view name, std::string_view prefix
   return n;
 }
 
+// The file number in a store file's name ("log-7.wal", "part-202505-7.udbp",
+// "dict-user_id-7.udbd", "quarantine-7.log", also with ".tmp" appended).
+std::optional<uint64_t> file_number(std::string_view name) {
+  const size_t dash = name.rfind('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const size_t dot = name.find('.', dash);
+  uint64_t n;
+  if (dot == std::string_view::npos || !absl::SimpleAtoi(std::string(name.substr(dash + 1, dot - dash - 1)), &n)) {
+    return std::nullopt;
+  }
+  return n;
+}
+
 bool is_store_file(std::string_view name) {
   return name.starts_with("log-") || name.starts_with("part-") || name.starts_with("dict-") ||
          name.starts_with("quarantine-") || name == "MANIFEST.tmp";
@@ -207,6 +220,15 @@ absl::Status StoreFiles::replay_logs(const std::function<absl::Status(std::strin
     if (auto n = number_in(name, "log-", ".wal"); n && *n >= first) numbers.push_back(*n);
   }
   std::sort(numbers.begin(), numbers.end());
+  // A checkpoint interrupted after it started a new log leaves that log (and
+  // maybe parts) numbered at or above the MANIFEST's next_file_number: the
+  // counter moved on after the MANIFEST was written. Number new files above
+  // every file there, or a new log could reuse a number (creating it fails)
+  // or sort before older records.
+  for (const std::string& name : names) {
+    const std::optional<uint64_t> n = is_store_file(name) ? file_number(name) : std::nullopt;
+    if (n && *n >= next_file_number_.load()) next_file_number_ = *n + 1;
+  }
   if (numbers.empty() || numbers.front() != first) {
     return absl::DataLossError(absl::StrCat(path(log_file_name(first)), ": the write-ahead log the MANIFEST names is missing"));
   }
