@@ -35,7 +35,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 // The chunk the store hands a reader at once (lib/store/ingest.cc).
-constexpr size_t kStoreChunkBytes = 8 << 20;
+constexpr size_t kStoreChunkBytes = 2 << 20;
 
 Timestamp at(const char* s) { return parse_timestamp(s).value(); }
 
