@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/storage/dictionary_file.h"
 #include "lib/storage/event_codec.h"
+#include "lib/storage/log_format.h"
 #include "lib/storage/log_reader.h"
 #include "lib/storage/part_file.h"
 #include "lib/util/status_macros.h"
@@ -26,6 +27,16 @@ absl::Status write_new_file(FileSystem* fs, const std::string& path, std::string
   return file->close();
 }
 
+// A file the MANIFEST names: one that is gone is lost data, not a file to
+// create (DataLossError naming it).
+absl::StatusOr<std::string> read_live_file(FileSystem* fs, const std::string& path) {
+  absl::StatusOr<std::string> bytes = fs->read_file(path);
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(absl::StrCat(path, ": missing (the MANIFEST names it)"));
+  }
+  return bytes;
+}
+
 // The number in "<prefix><number><suffix>", if `name` has that shape.
 std::optional<uint64_t> number_in(std::string_view name, std::string_view prefix, std::string_view suffix) {
   if (!name.starts_with(prefix) || !name.ends_with(suffix) || name.size() <= prefix.size() + suffix.size()) {
@@ -34,6 +45,19 @@ std::optional<uint64_t> number_in(std::string_view name, std::string_view prefix
   uint64_t n;
   const std::string digits(name.substr(prefix.size(), name.size() - prefix.size() - suffix.size()));
   if (!absl::SimpleAtoi(digits, &n)) return std::nullopt;
+  return n;
+}
+
+// The file number in a store file's name ("log-7.wal", "part-202505-7.udbp",
+// "dict-user_id-7.udbd", "quarantine-7.log", also with ".tmp" appended).
+std::optional<uint64_t> file_number(std::string_view name) {
+  const size_t dash = name.rfind('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const size_t dot = name.find('.', dash);
+  uint64_t n;
+  if (dot == std::string_view::npos || !absl::SimpleAtoi(std::string(name.substr(dash + 1, dot - dash - 1)), &n)) {
+    return std::nullopt;
+  }
   return n;
 }
 
@@ -75,10 +99,25 @@ absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& 
     files->next_file_number_ = files->manifest_.next_file_number;
     return files;
   }
-  if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
   // A new store. Files of an attempt that crashed before its MANIFEST are
-  // garbage; remove them so the numbers can be used again.
+  // garbage; remove them so the numbers can be used again. Such an attempt
+  // leaves at most logs with a header and no record (nothing is written
+  // before the first MANIFEST); anything more means the MANIFEST of a store
+  // that held data is gone, and creating a new store would delete the data.
   USAGEDB_ASSIGN_OR_RETURN(auto names, fs->list_dir(dir));
+  for (const std::string& name : names) {
+    if (!is_store_file(name) || name.ends_with(".tmp")) continue;
+    bool holds_data = name.starts_with("part-") || name.starts_with("dict-");
+    if (!holds_data) {
+      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(files->path(name)));
+      holds_data = size > kLogFileHeaderSize;
+    }
+    if (holds_data) {
+      return absl::DataLossError(absl::StrCat(manifest_path, ": missing, but the directory holds the store's data (",
+                                              name, "); refusing to create a new store over it"));
+    }
+  }
+  if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
   for (const std::string& name : names) {
     if (is_store_file(name)) USAGEDB_RETURN_IF_ERROR(fs->remove_file(files->path(name)));
   }
@@ -103,7 +142,7 @@ absl::Status StoreFiles::load_dictionaries(Dictionaries& dictionaries) {
   MutexLock l(&mu_);
   for (const DictionarySegmentEntry& entry : manifest_.dictionary_segments) {
     const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
-    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs_->read_file(file));
+    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, read_live_file(fs_, file));
     USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(bytes, file));
     Dictionary& dict = dictionaries.get(entry.column);
     if (segment.column != entry.column || segment.first_code != entry.first_code ||
@@ -138,7 +177,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_parts(
     for (size_t i = first; i < entries.size(); i += step) {
       const PartFileEntry& e = entries[i];
       const std::string file = path(part_file_name(e.month, e.file_number));
-      auto bytes = fs_->read_file(file);
+      auto bytes = read_live_file(fs_, file);
       if (!bytes.ok()) {
         errors[i] = bytes.status();
         continue;
@@ -181,6 +220,15 @@ absl::Status StoreFiles::replay_logs(const std::function<absl::Status(std::strin
     if (auto n = number_in(name, "log-", ".wal"); n && *n >= first) numbers.push_back(*n);
   }
   std::sort(numbers.begin(), numbers.end());
+  // A checkpoint interrupted after it started a new log leaves that log (and
+  // maybe parts) numbered at or above the MANIFEST's next_file_number: the
+  // counter moved on after the MANIFEST was written. Number new files above
+  // every file there, or a new log could reuse a number (creating it fails)
+  // or sort before older records.
+  for (const std::string& name : names) {
+    const std::optional<uint64_t> n = is_store_file(name) ? file_number(name) : std::nullopt;
+    if (n && *n >= next_file_number_.load()) next_file_number_ = *n + 1;
+  }
   if (numbers.empty() || numbers.front() != first) {
     return absl::DataLossError(absl::StrCat(path(log_file_name(first)), ": the write-ahead log the MANIFEST names is missing"));
   }
@@ -212,6 +260,9 @@ absl::StatusOr<std::vector<QuarantinedRow>> StoreFiles::load_quarantine() {
     number = manifest_.quarantine_number;
   }
   const std::string file = path(quarantine_file_name(number));
+  if (!fs_->file_exists(file)) {
+    return absl::DataLossError(absl::StrCat(file, ": missing (the MANIFEST names it)"));
+  }
   USAGEDB_ASSIGN_OR_RETURN(auto reader, LogReader::open(file, number, fs_));
   std::vector<QuarantinedRow> rows;
   std::string_view record;
@@ -272,8 +323,12 @@ uint64_t StoreFiles::log_bytes() const { return log_ ? log_->size() : 0; }
 absl::StatusOr<uint64_t> StoreFiles::rotate_log() {
   const uint64_t n = new_file_number();
   USAGEDB_ASSIGN_OR_RETURN(auto next, LogWriter::create(path(log_file_name(n)), n, fs_));
-  // The old log's records are in the parts this checkpoint writes; hand them
-  // to the OS so a crash before the new MANIFEST can still replay them.
+  // The old log's records are in the parts this checkpoint writes, but until
+  // the new MANIFEST lands the old log is what holds them, and a flush()
+  // only syncs the new log: sync the old one now, or a checkpoint that fails
+  // (or a power loss) before its MANIFEST would lose records written before
+  // a later, successful flush().
+  USAGEDB_RETURN_IF_ERROR(log_->sync());
   USAGEDB_RETURN_IF_ERROR(log_->close());
   log_ = std::move(next);
   MutexLock l(&mu_);

@@ -16,10 +16,11 @@
 // its manifest) is garbage, deleted on open.
 //
 // Checkpoint protocol (docs/STORAGE.md): under the store's write lock, every
-// buffer is sealed and rotate_log() starts log n+1 (new records go there);
-// then, without the write lock, checkpoint() writes and fsyncs the parts and
-// dictionary codes not yet on disk, atomically replaces MANIFEST (log n+1,
-// exactly these parts), and only then deletes log n and obsolete files.
+// buffer is sealed and rotate_log() syncs log n and starts log n+1 (new
+// records go there); then, without the write lock, checkpoint() writes and
+// fsyncs the parts and dictionary codes not yet on disk, atomically replaces
+// MANIFEST (log n+1, exactly these parts), and only then deletes log n and
+// obsolete files.
 // Recovery replays every log numbered >= the manifest's log_number, so
 // records written to log n+1 before the manifest landed are not lost.
 //
@@ -88,7 +89,8 @@ class StoreFiles {
   // Makes every appended record durable.
   absl::Status sync();
   uint64_t log_bytes() const;
-  // Starts a new log; later append_log() calls go to it. Returns its number.
+  // Syncs and closes the current log and starts a new one; later
+  // append_log() calls go to it. Returns its number.
   absl::StatusOr<uint64_t> rotate_log();
 
   // ---- Checkpoint (REQUIRES: the store's checkpoint lock) ----

@@ -30,7 +30,15 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
     return absl::InvalidArgumentError("options.checkpoint_log_bytes: must be at least 1");
   }
   std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
-  if (!options.directory.empty()) USAGEDB_RETURN_IF_ERROR(store->recover(fs));
+  if (!options.directory.empty()) {
+    if (absl::Status s = store->recover(fs); !s.ok()) {
+      // Let go of the files before the destructor's closing checkpoint sees
+      // them: a store that failed to open must not write (its log may not
+      // even be open, and its state is partial).
+      store->files_.reset();
+      return s;
+    }
+  }
   if (options.background_threads) store->background_ = std::thread([s = store.get()] { s->background_loop(); });
   return store;
 }
@@ -113,28 +121,29 @@ absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event>
     storage::encode_events(events, &record);
     absl::Status s = files_->append_log(record);
     if (s.ok() && options_.sync) s = files_->sync();
-    if (!s.ok()) {
-      // The log's tail is unknown now; accepting more writes could make
-      // acknowledged events unreadable. Reads continue; reopening recovers.
-      write_error_ = absl::Status(
-          s.code(), absl::StrCat("the store stopped accepting writes after a write-ahead log failure (reopen it to "
-                                 "recover): ",
-                                 s.message()));
-      return write_error_;
-    }
+    if (!s.ok()) return stop_writes_locked(s);
   }
   IngestReport report = append_locked(events, precoded);
   maybe_request_checkpoint_locked();
   return report;
 }
 
+absl::Status EventStoreImpl::stop_writes_locked(const absl::Status& failure) {
+  // The log's tail is unknown now; accepting more writes could make
+  // acknowledged events unreadable. Reads continue; reopening recovers.
+  write_error_ = absl::Status(
+      failure.code(),
+      absl::StrCat("the store stopped accepting writes after a write-ahead log failure (reopen it to recover): ",
+                   failure.message()));
+  return write_error_;
+}
+
 absl::Status EventStoreImpl::flush() {
   MutexLock lock(&write_mu_);
   if (!write_error_.ok()) return write_error_;
   if (!files_) return absl::OkStatus();
-  absl::Status s = files_->sync();
-  if (!s.ok()) write_error_ = s;
-  return s;
+  if (absl::Status s = files_->sync(); !s.ok()) return stop_writes_locked(s);
+  return absl::OkStatus();
 }
 
 std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
@@ -293,10 +302,7 @@ absl::Status EventStoreImpl::checkpoint_locked() {
     seal_all_locked();
     install_version_locked();
     auto rotated = files_->rotate_log();
-    if (!rotated.ok()) {
-      write_error_ = rotated.status();
-      return write_error_;
-    }
+    if (!rotated.ok()) return stop_writes_locked(rotated.status());
     log_number = *rotated;
     for (const auto& [month, p] : partitions_) parts.insert(parts.end(), p->parts.begin(), p->parts.end());
     for (int c = 0; c < kDictionaryColumns; ++c) counts.counts[c] = dictionaries_.get(static_cast<Column>(c)).size();

@@ -146,6 +146,10 @@ class EventStoreImpl final : public EventStore {
   // the quarantine (logged when durable).
   absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source, Logging logging,
                                            const RowCodes* precoded = nullptr) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Records `failure` of the write-ahead log, the quarantine log or their
+  // sync as the store's write_error_ (with what it means and what to do)
+  // and returns it. REQUIRES: write_mu_ held.
+  absl::Status stop_writes_locked(const absl::Status& failure) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores validated events in memory, with their codes from `precoded`
   // when given. REQUIRES: write_mu_ held.
   IngestReport append_locked(std::span<const Event> events, const RowCodes* precoded = nullptr)

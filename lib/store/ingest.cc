@@ -172,18 +172,12 @@ absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batc
           record.clear();
           storage::encode_quarantined_row(row, &record);
           absl::Status s = files_->append_quarantine(record);
-          if (!s.ok()) {
-            write_error_ = s;
-            return s;
-          }
+          if (!s.ok()) return stop_writes_locked(s);
         }
         quarantine_.push_back(std::move(row));
       }
       if (files_ && options_.sync) {
-        if (absl::Status s = files_->sync(); !s.ok()) {
-          write_error_ = s;
-          return s;
-        }
+        if (absl::Status s = files_->sync(); !s.ok()) return stop_writes_locked(s);
       }
     }
     report.quarantined_rows = batch.rejected.size();
