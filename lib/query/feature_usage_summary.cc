@@ -107,38 +107,14 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
 
   // ORDER BY total_events DESC, feature_id ASC, product_version ASC, on
   // codes; rows (and distinct counts) for the page only.
-  std::vector<uint32_t> features, versions;
-  features.reserve(groups.size());
-  versions.reserve(groups.size());
-  for (const auto& [key, s] : groups) {
-    features.push_back(static_cast<uint32_t>(key >> 32));
-    versions.push_back(static_cast<uint32_t>(key));
-  }
-  const query::StringRank feature_rank(dicts.feature, std::move(features));
-  const query::StringRank version_rank(dicts.version, std::move(versions));
-  struct Sorted {
-    uint64_t events;
-    uint64_t rank;  // feature rank << 32 | version rank
-    uint64_t key;
-    const Summary* summary;
-  };
-  std::vector<Sorted> sorted;
-  sorted.reserve(groups.size());
-  for (const auto& [key, s] : groups) {
-    const uint64_t r = (static_cast<uint64_t>(feature_rank(static_cast<uint32_t>(key >> 32))) << 32) |
-                       version_rank(static_cast<uint32_t>(key));
-    sorted.push_back(Sorted{s.events, r, key, &s});
-  }
-  std::sort(sorted.begin(), sorted.end(), [](const Sorted& a, const Sorted& b) {
-    return a.events != b.events ? a.events > b.events : a.rank < b.rank;
-  });
+  const auto sorted = query::order_by_count_feature_version(groups, dicts.feature, dicts.version,
+                                                            [](const Summary& s) { return s.events; });
   return query::page_of<FeatureUsageSummaryRow>(sorted.size(), q.limit, q.skip, stats, [&](size_t i) {
-    const Sorted& e = sorted[i];
-    const Summary& s = *e.summary;
-    return FeatureUsageSummaryRow{std::string(dicts.feature.lookup(static_cast<uint32_t>(e.key >> 32))),
-                                  std::string(dicts.version.lookup(static_cast<uint32_t>(e.key))), s.events,
-                                  s.unique_users(), s.unique_sessions(), query::to_timestamp(s.first),
-                                  query::to_timestamp(s.last)};
+    const auto& [key, s] = sorted[i];
+    return FeatureUsageSummaryRow{std::string(dicts.feature.lookup(static_cast<uint32_t>(key >> 32))),
+                                  std::string(dicts.version.lookup(static_cast<uint32_t>(key))), s->events,
+                                  s->unique_users(), s->unique_sessions(), query::to_timestamp(s->first),
+                                  query::to_timestamp(s->last)};
   });
 }
 

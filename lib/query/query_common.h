@@ -128,6 +128,44 @@ class StringRank {
   std::vector<uint32_t> codes_;  // by rank
 };
 
+// ORDER BY count DESC, feature_id ASC, product_version ASC over groups keyed
+// by feature << 32 | version, comparing integers only: the (key, group)
+// pairs in that order. `count(group)` gives a group's count.
+template <typename Group, typename Count>
+std::vector<std::pair<uint64_t, const Group*>> order_by_count_feature_version(
+    const absl::flat_hash_map<uint64_t, Group>& groups, const Dictionary& feature_dict,
+    const Dictionary& version_dict, Count&& count) {
+  std::vector<uint32_t> features, versions;
+  features.reserve(groups.size());
+  versions.reserve(groups.size());
+  for (const auto& [key, group] : groups) {
+    features.push_back(static_cast<uint32_t>(key >> 32));
+    versions.push_back(static_cast<uint32_t>(key));
+  }
+  const StringRank feature_rank(feature_dict, std::move(features));
+  const StringRank version_rank(version_dict, std::move(versions));
+  struct Sorted {
+    uint64_t count;
+    uint64_t rank;  // feature rank << 32 | version rank
+    uint64_t key;
+    const Group* group;
+  };
+  std::vector<Sorted> sorted;
+  sorted.reserve(groups.size());
+  for (const auto& [key, group] : groups) {
+    const uint64_t r = (static_cast<uint64_t>(feature_rank(static_cast<uint32_t>(key >> 32))) << 32) |
+                       version_rank(static_cast<uint32_t>(key));
+    sorted.push_back(Sorted{count(group), r, key, &group});
+  }
+  std::sort(sorted.begin(), sorted.end(), [](const Sorted& a, const Sorted& b) {
+    return a.count != b.count ? a.count > b.count : a.rank < b.rank;
+  });
+  std::vector<std::pair<uint64_t, const Group*>> out;
+  out.reserve(sorted.size());
+  for (const Sorted& e : sorted) out.emplace_back(e.key, e.group);
+  return out;
+}
+
 inline Timestamp to_timestamp(int64_t seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
 
 }  // namespace usagedb::query

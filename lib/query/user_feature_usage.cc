@@ -97,36 +97,13 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
 
   // ORDER BY usage_count DESC, feature_id ASC, product_version ASC, on
   // codes; rows for the page only.
-  std::vector<uint32_t> features, versions;
-  features.reserve(groups.size());
-  versions.reserve(groups.size());
-  for (const auto& [key, usage] : groups) {
-    features.push_back(static_cast<uint32_t>(key >> 32));
-    versions.push_back(static_cast<uint32_t>(key));
-  }
-  const query::StringRank feature_rank(dicts.feature, std::move(features));
-  const query::StringRank version_rank(dicts.version, std::move(versions));
-  struct Sorted {
-    uint64_t count;
-    uint64_t rank;  // feature rank << 32 | version rank
-    uint64_t key;
-    const Usage* usage;
-  };
-  std::vector<Sorted> sorted;
-  sorted.reserve(groups.size());
-  for (const auto& [key, usage] : groups) {
-    const uint64_t r = (static_cast<uint64_t>(feature_rank(static_cast<uint32_t>(key >> 32))) << 32) |
-                       version_rank(static_cast<uint32_t>(key));
-    sorted.push_back(Sorted{usage.count, r, key, &usage});
-  }
-  std::sort(sorted.begin(), sorted.end(), [](const Sorted& a, const Sorted& b) {
-    return a.count != b.count ? a.count > b.count : a.rank < b.rank;
-  });
+  const auto sorted = query::order_by_count_feature_version(groups, dicts.feature, dicts.version,
+                                                            [](const Usage& u) { return u.count; });
   return query::page_of<UserFeatureUsageRow>(sorted.size(), q.limit, q.skip, stats, [&](size_t i) {
-    const Sorted& e = sorted[i];
-    return UserFeatureUsageRow{*q.user_id, std::string(dicts.feature.lookup(static_cast<uint32_t>(e.key >> 32))),
-                               std::string(dicts.version.lookup(static_cast<uint32_t>(e.key))), e.usage->count,
-                               query::to_timestamp(e.usage->first), query::to_timestamp(e.usage->last)};
+    const auto& [key, usage] = sorted[i];
+    return UserFeatureUsageRow{*q.user_id, std::string(dicts.feature.lookup(static_cast<uint32_t>(key >> 32))),
+                               std::string(dicts.version.lookup(static_cast<uint32_t>(key))), usage->count,
+                               query::to_timestamp(usage->first), query::to_timestamp(usage->last)};
   });
 }
 

@@ -253,27 +253,7 @@ void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
   while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
                                     (checkpoint_requested_ && write_error_.ok()))) {
-    // Rollups last: they only make reads faster. While writes go on, only
-    // a rollup far behind its parts is rebuilt (so the total work stays a
-    // small multiple of one build); once writes pause, all of them.
-    const bool idle = std::chrono::steady_clock::now() - last_write_ >= kRollupIdle;
-    if (std::optional<uint32_t> month = pick_rollup_locked(idle)) {
-      busy_ = true;
-      write_mu_.unlock();
-      const bool refreshed = refresh_rollup(*month);
-      if (refreshed && idle) warm_rollup_cache();
-      write_mu_.lock();
-      busy_ = false;
-      work_cv_.notify_all();
-      if (refreshed) continue;
-      // Parts changed under the build: wait for the next event rather than
-      // spin on a partition that merges keep changing.
-    }
-    if (pick_rollup_locked(/*idle=*/true).has_value()) {
-      work_cv_.wait_for(write_mu_, kRollupIdle);
-    } else {
-      work_cv_.wait(write_mu_);
-    }
+    work_cv_.wait(write_mu_);
   }
   write_mu_.unlock();
 }
