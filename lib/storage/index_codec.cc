@@ -95,7 +95,10 @@ absl::Status verify_index(const BitmapIndex& index, std::span<const uint32_t> co
   std::vector<uint32_t> values(column.size());
   for (size_t row = 0; row < column.size(); ++row) values[row] = column[row] + 1;
   uint64_t total = 0;
-  for (const auto& [code, rows] : index) {
+  for (const auto& entry : index) {
+    // Plain names: lambdas cannot capture structured bindings in C++20 (clang).
+    const uint32_t code = entry.first;
+    const auto& rows = entry.second;
     if (rows.empty()) return absl::DataLossError(absl::StrCat("value ", code, " has no rows"));
     // CRoaring 0.2.66's readSafe checks bounds, not container contents, so
     // iterate defensively: rows strictly ascending (hence distinct), in

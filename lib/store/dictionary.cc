@@ -65,9 +65,11 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
   }
   // One hash and probe: the entry is only appended when `s` is new.
   const auto half = static_cast<uint32_t>(h >> 32);
-  const uint32_t code = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, [&](const auto& construct) {
+  // (The analysis cannot see that the lambda runs under this function's lock.)
+  const auto append = [&](const auto& construct) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     construct(slot_of(half, append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())})));
-  }));
+  };
+  const uint32_t code = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, append));
   if (slot != nullptr) {
     slot->hash = h;
     slot->code = code;
