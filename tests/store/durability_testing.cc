@@ -305,4 +305,17 @@ std::vector<uint64_t> log_record_ends(const std::string& path) {
   return ends;
 }
 
+std::vector<OwnedEvent> generate_events(const gen::GeneratorOptions& options) {
+  gen::Generator g(options);
+  std::vector<OwnedEvent> out;
+  while (const Event* e = g.next()) out.push_back(OwnedEvent::from(*e));
+  return out;
+}
+
+std::vector<Event> views(const std::vector<OwnedEvent>& events, size_t begin, size_t end) {
+  std::vector<Event> out;
+  for (size_t i = begin; i < end; ++i) out.push_back(events[i].view());
+  return out;
+}
+
 }  // namespace usagedb::testing

@@ -22,6 +22,7 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "lib/gen/generator.h"
 #include "lib/storage/file_system.h"
 #include "lib/store/event_store_impl.h"
 #include "tests/testutil/fault_injection_fs.h"
@@ -53,6 +54,11 @@ void crash(std::unique_ptr<EventStoreImpl>& store, FaultInjectionFileSystem& fs)
 // Every event the store holds (parts, sealing and active buffers), sorted.
 // Waits for the background thread first. REQUIRES: no concurrent writer.
 std::vector<OwnedEvent> stored_events(EventStoreImpl& store);
+
+// Every event of a generator with these options, owned.
+std::vector<OwnedEvent> generate_events(const gen::GeneratorOptions& options);
+// events[begin, end) as views (they borrow from `events`).
+std::vector<Event> views(const std::vector<OwnedEvent>& events, size_t begin, size_t end);
 // `events` sorted the same way, for comparison with stored_events().
 std::vector<OwnedEvent> sorted(std::vector<OwnedEvent> events);
 bool same_event(const OwnedEvent& a, const OwnedEvent& b);

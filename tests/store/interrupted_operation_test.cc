@@ -31,16 +31,7 @@ struct Outcome {
 };
 
 std::vector<OwnedEvent> generated(uint64_t n, uint64_t seed) {
-  gen::Generator g({.events = n, .seed = seed, .users = 30, .features = 6, .versions = 4, .months = 3});
-  std::vector<OwnedEvent> out;
-  while (const Event* e = g.next()) out.push_back(OwnedEvent::from(*e));
-  return out;
-}
-
-std::vector<Event> views(const std::vector<OwnedEvent>& events, size_t begin, size_t end) {
-  std::vector<Event> out;
-  for (size_t i = begin; i < end; ++i) out.push_back(events[i].view());
-  return out;
+  return generate_events({.events = n, .seed = seed, .users = 30, .features = 6, .versions = 4, .months = 3});
 }
 
 void add(Reference& reference, const std::vector<OwnedEvent>& events, size_t begin, size_t end) {

@@ -51,16 +51,7 @@ std::string ndjson(const std::vector<OwnedEvent>& events, size_t every) {
 }
 
 std::vector<OwnedEvent> generated(uint64_t n, uint64_t seed, uint32_t months = 3) {
-  gen::Generator g({.events = n, .seed = seed, .users = 60, .features = 8, .versions = 5, .months = months});
-  std::vector<OwnedEvent> out;
-  while (const Event* e = g.next()) out.push_back(OwnedEvent::from(*e));
-  return out;
-}
-
-std::vector<Event> views(const std::vector<OwnedEvent>& events, size_t begin, size_t end) {
-  std::vector<Event> out;
-  for (size_t i = begin; i < end; ++i) out.push_back(events[i].view());
-  return out;
+  return generate_events({.events = n, .seed = seed, .users = 60, .features = 8, .versions = 5, .months = months});
 }
 
 // Records events[begin, end) through record_event (single) or record_events.
