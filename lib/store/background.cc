@@ -238,7 +238,10 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       work_cv_.notify_all();
       if (refreshed) continue;
       // Parts changed under the build: wait for the next event rather than
-      // spin on a partition that merges keep changing.
+      // spin on a partition that merges keep changing. write_mu_ was
+      // released meanwhile, so a stop requested then (its notification
+      // already spent) must be seen here, not after a wait that never ends.
+      if (stopping_) break;
     }
     if (pick_rollup_locked(/*idle=*/true).has_value()) {
       work_cv_.wait_for(write_mu_, kRollupIdle);
