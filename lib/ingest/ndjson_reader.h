@@ -56,6 +56,15 @@ class NdjsonReader final : public RecordReader {
 
   size_t parse(std::string_view text, bool final, ParsedBatch* out) override;
 
+  // Makes the next parse() read a piece of a larger input that several
+  // readers parse in parallel: `lines_before` lines of the input precede it
+  // (its first line is number lines_before + 1), and a BOM is skipped only
+  // when it is the input's start. The piece must begin at a line start.
+  void start_at(uint64_t lines_before, bool input_start) {
+    lines_ = lines_before;
+    at_start_ = input_start;
+  }
+
  private:
   using error_code = simdjson::error_code;
   using Value = simdjson::ondemand::value;

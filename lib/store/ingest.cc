@@ -3,24 +3,29 @@
 // events take the same path as record_events, rejected rows go to the
 // quarantine (and its log, for a durable store).
 //
-// ingest_file pipelines the work: a reader thread reads and parses the next
-// chunk while the calling thread stores the previous one. A file larger than
+// ingest_file pipelines the work: parser threads (one per core for NDJSON)
+// read, parse and encode the next chunks while the calling thread stores the
+// previous one, in input order. A file larger than
 // Options::checkpoint_log_bytes skips the write-ahead log (it would only be
 // checkpointed away again) and ends with a checkpoint that writes its events
 // straight into part files, as a ClickHouse INSERT writes its parts.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "lib/ingest/ndjson_reader.h"
 #include "lib/ingest/record_reader.h"
 #include "lib/storage/event_codec.h"
 #include "lib/store/event_store_impl.h"
@@ -47,17 +52,53 @@ struct Chunk {
   std::string text;
   ParsedBatch batch;
   std::vector<RowCodes> codes;  // of batch.events
-  uint64_t bytes_read = 0;      // of the file, once this chunk is parsed
+  uint64_t bytes_read = 0;      // of the file, once this chunk is read
 };
 
-// Reads, parses and dictionary-encodes a file on its own thread, two chunks
-// ahead at most. Encoding here, where the parsed strings are still in this
-// core's cache, halves the writer's work.
+// Parser threads for NDJSON: every core (the store's writer and background
+// threads are mostly waiting while they parse), but no more than the
+// dictionaries' locks let work in parallel.
+size_t parser_threads() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4); }
+
+// Number of '\n' in `text`.
+uint64_t count_lines(std::string_view text) {
+  uint64_t n = 0;
+  for (const char* p = text.data(), *end = p + text.size();
+       (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p) {
+    ++n;
+  }
+  return n;
+}
+
+// Reads, parses and dictionary-encodes a file ahead of the thread that
+// stores it, a few chunks ahead at most. Encoding where the parsed strings
+// are still in the parsing core's cache halves the writer's work.
+//
+// NDJSON is parsed by parser_threads() threads at once: under one lock a
+// thread reads the next chunk and cuts it after its last '\n' (the rest
+// starts the next chunk), counting its lines; then, in parallel with the
+// others, it parses the chunk with its own reader, told the chunk's first
+// line number, and interns its strings. CSV goes through one thread (a
+// quoted field may hold a line break, so only its reader can tell where a
+// record ends). next() hands chunks out in input order whatever order they
+// finish in, so what is stored, deduplicated and quarantined is exactly what
+// one reader would have produced.
 class ChunkProducer {
  public:
   ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries)
-      : file_(file), reader_(make_reader(format)), dictionaries_(dictionaries) {
-    thread_ = std::thread([this] { run(); });
+      : file_(file), split_lines_(format == InputFormat::kNdjson), dictionaries_(dictionaries) {
+    const size_t threads = split_lines_ ? parser_threads() : 1;
+    for (size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, format] {
+        if (split_lines_) {
+          NdjsonReader reader;
+          run(&reader, &reader);
+        } else {
+          std::unique_ptr<RecordReader> reader = make_reader(format);
+          run(reader.get(), nullptr);
+        }
+      });
+    }
   }
   ~ChunkProducer() {
     {
@@ -65,7 +106,7 @@ class ChunkProducer {
       cancelled_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    for (std::thread& t : threads_) t.join();
   }
 
   // Gives a consumed chunk back for reuse (its memory is already mapped).
@@ -74,85 +115,130 @@ class ChunkProducer {
     free_.push_back(std::move(chunk));
   }
 
-  // The next parsed chunk; nullptr at the end of the input. An error is
-  // returned once, at the point of the input where it happened.
+  // The next parsed chunk, in input order; nullptr at the end of the input.
+  // An error is returned once, at the point of the input where it happened.
   absl::StatusOr<std::unique_ptr<Chunk>> next() {
     std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !ready_.empty() || done_; });
-    if (ready_.empty()) {
-      if (!error_.ok()) return error_;
+    cv_.wait(lock, [&] { return ready_.contains(next_out_) || (end_seq_.has_value() && next_out_ >= *end_seq_); });
+    auto it = ready_.find(next_out_);
+    if (it == ready_.end()) {
+      if (!error_.ok()) return std::exchange(error_, absl::OkStatus());
       return std::unique_ptr<Chunk>();
     }
-    std::unique_ptr<Chunk> c = std::move(ready_.front());
-    ready_.pop_front();
+    std::unique_ptr<Chunk> c = std::move(it->second);
+    ready_.erase(it);
+    ++next_out_;
     cv_.notify_all();
     return c;
   }
 
  private:
-  static constexpr size_t kAhead = 2;
+  // Chunks parsed but not yet taken, beyond the one next() waits for.
+  static constexpr uint64_t kAhead = 3;
 
-  void run() {
-    std::string carry;  // the unconsumed end of the previous chunk
-    uint64_t bytes_read = 0;
-    for (bool eof = false; !eof;) {
+  // One parser thread. `ndjson` is `reader` when the input is cut at lines.
+  void run(RecordReader* reader, NdjsonReader* ndjson) {
+    for (;;) {
       std::unique_ptr<Chunk> chunk;
       {
         std::lock_guard lock(mu_);
+        if (cancelled_) return;
         if (!free_.empty()) {
           chunk = std::move(free_.back());
           free_.pop_back();
         }
       }
       if (!chunk) chunk = std::make_unique<Chunk>();
-      chunk->text.assign(carry);
-      const size_t have = chunk->text.size();
-      chunk->text.resize(have + kChunkBytes);
-      const size_t n = std::fread(chunk->text.data() + have, 1, kChunkBytes, file_);
-      chunk->text.resize(have + n);
-      bytes_read += n;
-      if (n < kChunkBytes) {
-        if (std::ferror(file_)) {
-          finish(absl::UnavailableError(absl::StrCat("read failed: ", std::strerror(errno))));
-          return;
+      uint64_t seq = 0;
+      uint64_t lines_before = 0;
+      bool eof = false;
+      {
+        std::lock_guard reading(read_mu_);
+        if (input_done_) return;
+        chunk->text.assign(carry_);
+        // Reads until the chunk holds a line end past the carried-over part
+        // (one more read unless a line is longer than a chunk), or the input ends.
+        for (size_t scanned = chunk->text.size();;) {
+          const size_t have = chunk->text.size();
+          chunk->text.resize(have + kChunkBytes);
+          const size_t n = std::fread(chunk->text.data() + have, 1, kChunkBytes, file_);
+          chunk->text.resize(have + n);
+          bytes_read_ += n;
+          if (n < kChunkBytes) {
+            if (std::ferror(file_)) {
+              end_input(absl::UnavailableError(absl::StrCat("read failed: ", std::strerror(errno))));
+              return;
+            }
+            eof = true;
+            break;
+          }
+          if (!split_lines_ || std::memchr(chunk->text.data() + scanned, '\n', chunk->text.size() - scanned)) break;
+          scanned = chunk->text.size();
         }
-        eof = true;
+        size_t piece = chunk->text.size();
+        if (split_lines_) {
+          if (!eof) piece = static_cast<const char*>(memrchr(chunk->text.data(), '\n', piece)) - chunk->text.data() + 1;
+          lines_before = lines_;
+          lines_ += count_lines(std::string_view(chunk->text).substr(0, piece));
+        } else {
+          piece = reader->parse(chunk->text, eof, &chunk->batch);
+        }
+        carry_.assign(chunk->text, piece, std::string::npos);
+        seq = next_seq_++;
+        chunk->bytes_read = bytes_read_;
+        if (eof) end_input(absl::OkStatus());
       }
-      const size_t consumed = reader_->parse(chunk->text, eof, &chunk->batch);
-      carry.assign(chunk->text, consumed, std::string::npos);
+      if (ndjson != nullptr) {
+        // Stops at the cut: the carried-over bytes past it are only read as
+        // simdjson's padding.
+        ndjson->start_at(lines_before, seq == 0);
+        ndjson->parse(chunk->text, eof, &chunk->batch);
+      }
       const std::vector<Event>& events = chunk->batch.events;
       std::vector<const Event*> pointers(events.size());
       for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
       chunk->codes.resize(events.size());
       encode_rows(*dictionaries_, pointers, chunk->codes.data());
-      chunk->bytes_read = bytes_read;
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return ready_.size() < kAhead || cancelled_; });
+      cv_.wait(lock, [&] { return seq < next_out_ + kAhead || cancelled_; });
       if (cancelled_) return;
-      ready_.push_back(std::move(chunk));
+      ready_.emplace(seq, std::move(chunk));
       cv_.notify_all();
     }
-    finish(absl::OkStatus());
   }
 
-  void finish(absl::Status status) {
+  // No chunk after the ones read so far: the input ended, or failed.
+  // REQUIRES: read_mu_ held.
+  void end_input(absl::Status status) {
+    input_done_ = true;
     std::lock_guard lock(mu_);
     error_ = std::move(status);
-    done_ = true;
+    end_seq_ = next_seq_;
     cv_.notify_all();
   }
 
   FILE* const file_;
-  std::unique_ptr<RecordReader> reader_;
+  const bool split_lines_;
   Dictionaries* const dictionaries_;
+
+  // The input, read by one parser thread at a time.
+  std::mutex read_mu_;
+  std::string carry_;        // the unparsed end of the previous chunk
+  uint64_t lines_ = 0;       // lines before carry_ (NDJSON)
+  uint64_t bytes_read_ = 0;  // from the file
+  uint64_t next_seq_ = 0;    // of the next chunk read
+  bool input_done_ = false;
+
+  // The chunks between the parser threads and next().
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::unique_ptr<Chunk>> ready_;
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Chunk>> ready_;  // by sequence number
   std::vector<std::unique_ptr<Chunk>> free_;
-  bool done_ = false;
+  uint64_t next_out_ = 0;             // the sequence number next() returns next
+  std::optional<uint64_t> end_seq_;   // the number of chunks, once the input ended
+  absl::Status error_;                // why it ended early
   bool cancelled_ = false;
-  absl::Status error_;
-  std::thread thread_;
+  std::vector<std::thread> threads_;  // last: started once the rest is initialized
 };
 
 }  // namespace

@@ -304,6 +304,75 @@ TEST_P(IngestTest, LineNumbersAcrossChunkBoundaries) {
   }
 }
 
+// ingest_file parses NDJSON chunks on several threads at once; what it
+// stores, deduplicates and quarantines must still be exactly what one reader
+// reading the input in order gives (ingest() of the same text): duplicates
+// keep the first occurrence even when a later chunk is parsed first,
+// quarantined rows come in input order with their line numbers, and a line
+// longer than a chunk is read whole.
+TEST_P(IngestTest, ParallelParsingKeepsInputOrder) {
+  std::vector<std::string> lines;
+  std::set<uint64_t> bad;       // 1-based line numbers
+  uint64_t duplicates = 0;
+  uint64_t user_1 = 0;  // events of user_1
+  size_t size = 0;
+  for (uint64_t n = 1; size < 5 * kStoreChunkBytes; ++n) {
+    std::string l;
+    if (n % 1013 == 0) {
+      l = "{\"user_id\": broken";
+      bad.insert(n);
+    } else if (n % 997 == 0) {
+      // The id of a line from about a chunk or two earlier (or of this
+      // chunk), by a user who must therefore never be stored.
+      const uint64_t back = n / 997 % 3 * 9000 + 1;
+      uint64_t first = back < n ? n - back : n - 1;
+      while (first % 1013 == 0 || first % 997 == 0 || first == 20'001) --first;  // an event that is stored
+      l = line(absl::StrCat("evt_", first), "dup_user");
+      ++duplicates;
+    } else if (n == 20'001) {
+      // Longer than a chunk: only a reader that keeps reading sees it whole.
+      l = line(absl::StrCat("evt_", n), "long_user");
+      l.insert(l.size() - 1, absl::StrCat(",\"metadata\":\"", std::string(kStoreChunkBytes + 1000, 'm'), "\""));
+    } else {
+      l = line(absl::StrCat("evt_", n), absl::StrCat("user_", n % 100), absl::StrCat("feature_", n % 7));
+      user_1 += n % 100 == 1;
+    }
+    size += l.size() + 1;
+    lines.push_back(std::move(l));
+  }
+  ASSERT_GT(lines.size(), 20'001u);
+  std::string input = "\xEF\xBB\xBF";  // a BOM: skipped at the start only
+  for (const std::string& l : lines) absl::StrAppend(&input, l, "\r\n");
+  const std::string path = dir_.file("big.ndjson");
+  write_file(path, input);
+
+  const IngestReport expected{.successful_rows = lines.size() - bad.size() - duplicates,
+                              .quarantined_rows = bad.size(),
+                              .duplicate_rows = duplicates};
+  for (const bool from_file : {false, true}) {
+    SCOPED_TRACE(from_file ? "ingest_file" : "ingest");
+    testing::ScopedTempDir store_dir;
+    auto store = open_in(store_dir.file("store"));
+    ASSERT_NE(store, nullptr);
+    auto report = from_file ? store->ingest_file(path, {}) : store->ingest(input, {.source = path});
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(*report, expected);
+    EXPECT_EQ(total_events(*store), expected.successful_rows);
+    EXPECT_EQ(events_of(*store, "dup_user"), 0u);
+    EXPECT_EQ(events_of(*store, "long_user"), 1u);
+    EXPECT_EQ(events_of(*store, "user_1"), user_1);
+    std::vector<uint64_t> got;
+    for (const QuarantinedRow& r : quarantine_of(*store)) {
+      got.push_back(r.line);
+      ASSERT_GE(r.line, 1u);
+      ASSERT_LE(r.line, lines.size());
+      EXPECT_EQ(r.raw, lines[r.line - 1]);
+      EXPECT_EQ(r.source, path);
+    }
+    EXPECT_EQ(got, std::vector<uint64_t>(bad.begin(), bad.end()));  // in input order
+  }
+}
+
 TEST_P(IngestTest, DeduplicatesAcrossIngestCalls) {
   auto store = open();
   ASSERT_NE(store, nullptr);
