@@ -183,22 +183,30 @@ void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
 }
 
 void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
-  // One dictionary at a time, so each dictionary's lock is taken once per
-  // batch and its hash table stays hot in cache.
-  const size_t n = events.size();
-  std::vector<std::string_view> values(n);
-  std::vector<uint32_t> codes(n);
-  const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
-    for (size_t i = 0; i < n; ++i) values[i] = events[i]->*field;
-    dict.intern_many(values, codes.data());
-    for (size_t i = 0; i < n; ++i) rows[i].*column = codes[i];
-  };
-  encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature);
-  encode(&Event::product_version, dictionaries.version, &RowCodes::version);
-  encode(&Event::user_id, dictionaries.user, &RowCodes::user);
-  encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type);
-  encode(&Event::session_id, dictionaries.session, &RowCodes::session);
-  for (size_t i = 0; i < n; ++i) rows[i].timestamp = static_cast<uint32_t>(events[i]->timestamp.time_since_epoch().count());
+  // One dictionary at a time over a block of events, so each dictionary's
+  // lock is taken once per block and its hash table stays hot in cache,
+  // while the block's strings (a few tens of KiB of input) stay in the L2
+  // cache from the first dictionary's pass to the last one's. Whole batches
+  // of 2 MiB of input did not: every pass missed the cache on every string.
+  constexpr size_t kBlock = 256;
+  std::string_view values[kBlock];
+  uint32_t codes[kBlock];
+  for (size_t first = 0; first < events.size(); first += kBlock) {
+    const size_t n = std::min(kBlock, events.size() - first);
+    const Event* const* block = events.data() + first;
+    RowCodes* out = rows + first;
+    const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
+      for (size_t i = 0; i < n; ++i) values[i] = block[i]->*field;
+      dict.intern_many(std::span<const std::string_view>(values, n), codes);
+      for (size_t i = 0; i < n; ++i) out[i].*column = codes[i];
+    };
+    encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature);
+    encode(&Event::product_version, dictionaries.version, &RowCodes::version);
+    encode(&Event::user_id, dictionaries.user, &RowCodes::user);
+    encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type);
+    encode(&Event::session_id, dictionaries.session, &RowCodes::session);
+    for (size_t i = 0; i < n; ++i) out[i].timestamp = static_cast<uint32_t>(block[i]->timestamp.time_since_epoch().count());
+  }
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const RowCodes* precoded) {

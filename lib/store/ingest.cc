@@ -46,14 +46,40 @@ std::unique_ptr<RecordReader> make_reader(InputFormat format) {
   return format == InputFormat::kCsv ? make_csv_reader() : make_ndjson_reader();
 }
 
-// A chunk of input and what the reader made of it. The batch's views point
-// into `text`, so the two travel together.
-struct Chunk {
-  std::string text;
+// NDJSON is parsed and encoded a piece of a chunk at a time: the strings of
+// a piece are still in the core's L2 cache when they are interned right after
+// (interning a whole 2 MiB chunk after parsing it missed the cache on every
+// string, and cost more than the parsing).
+constexpr size_t kPieceBytes = NdjsonReader::kWindow;
+
+// What a reader made of consecutive lines of a chunk.
+struct Piece {
   ParsedBatch batch;
   std::vector<RowCodes> codes;  // of batch.events
-  uint64_t bytes_read = 0;      // of the file, once this chunk is read
 };
+
+// A chunk of input and what the readers made of it. The batches' views point
+// into `text`, so they travel together.
+struct Chunk {
+  std::string text;
+  std::vector<std::unique_ptr<Piece>> pieces;  // the first `used` hold this chunk, in input order
+  size_t used = 0;
+  uint64_t bytes_read = 0;  // of the file, once this chunk is read
+
+  // A cleared piece after the used ones (reusing an earlier chunk's memory).
+  Piece& add_piece() {
+    if (used == pieces.size()) pieces.push_back(std::make_unique<Piece>());
+    return *pieces[used++];
+  }
+};
+
+void encode_piece(Dictionaries& dictionaries, Piece& piece) {
+  const std::vector<Event>& events = piece.batch.events;
+  std::vector<const Event*> pointers(events.size());
+  for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
+  piece.codes.resize(events.size());
+  encode_rows(dictionaries, pointers, piece.codes.data());
+}
 
 // Parser threads for NDJSON: every core (the store's writer and background
 // threads are mostly waiting while they parse), but no more than the
@@ -149,6 +175,7 @@ class ChunkProducer {
         }
       }
       if (!chunk) chunk = std::make_unique<Chunk>();
+      chunk->used = 0;
       uint64_t seq = 0;
       uint64_t lines_before = 0;
       bool eof = false;
@@ -175,30 +202,45 @@ class ChunkProducer {
           if (!split_lines_ || std::memchr(chunk->text.data() + scanned, '\n', chunk->text.size() - scanned)) break;
           scanned = chunk->text.size();
         }
-        size_t piece = chunk->text.size();
+        size_t cut = chunk->text.size();
         if (split_lines_) {
-          if (!eof) piece = static_cast<const char*>(memrchr(chunk->text.data(), '\n', piece)) - chunk->text.data() + 1;
+          if (!eof) cut = static_cast<const char*>(memrchr(chunk->text.data(), '\n', cut)) - chunk->text.data() + 1;
           lines_before = lines_;
-          lines_ += count_lines(std::string_view(chunk->text).substr(0, piece));
+          lines_ += count_lines(std::string_view(chunk->text).substr(0, cut));
         } else {
-          piece = reader->parse(chunk->text, eof, &chunk->batch);
+          cut = reader->parse(chunk->text, eof, &chunk->add_piece().batch);
         }
-        carry_.assign(chunk->text, piece, std::string::npos);
+        carry_.assign(chunk->text, cut, std::string::npos);
         seq = next_seq_++;
         chunk->bytes_read = bytes_read_;
         if (eof) end_input(absl::OkStatus());
       }
       if (ndjson != nullptr) {
-        // Stops at the cut: the carried-over bytes past it are only read as
-        // simdjson's padding.
         ndjson->start_at(lines_before, seq == 0);
-        ndjson->parse(chunk->text, eof, &chunk->batch);
+        const std::string_view text = chunk->text;
+        size_t window = kPieceBytes;
+        for (size_t pos = 0; pos < text.size();) {
+          // The last piece runs to the end of the text, and its reader stops
+          // at the cut unless the input ended: the carried-over bytes past
+          // the cut are only read as simdjson's padding.
+          const bool last = text.size() - pos <= window + simdjson::SIMDJSON_PADDING;
+          Piece& piece = chunk->add_piece();
+          const size_t used =
+              ndjson->parse(text.substr(pos, last ? std::string_view::npos : window + simdjson::SIMDJSON_PADDING),
+                            last && eof, &piece.batch);
+          if (used == 0) {
+            --chunk->used;
+            if (last) break;  // only the carried-over bytes are left
+            window *= 2;      // a line longer than the window
+            continue;
+          }
+          encode_piece(*dictionaries_, piece);
+          pos += used;
+          window = kPieceBytes;
+        }
+      } else if (chunk->used > 0) {
+        encode_piece(*dictionaries_, *chunk->pieces[0]);
       }
-      const std::vector<Event>& events = chunk->batch.events;
-      std::vector<const Event*> pointers(events.size());
-      for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
-      chunk->codes.resize(events.size());
-      encode_rows(*dictionaries_, pointers, chunk->codes.data());
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return seq < next_out_ + kAhead || cancelled_; });
       if (cancelled_) return;
@@ -334,9 +376,11 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       auto chunk = producer.next();
       if (!chunk.ok()) return absl::Status(chunk.status().code(), absl::StrCat(source, ": ", chunk.status().message()));
       if (*chunk == nullptr) break;
-      USAGEDB_ASSIGN_OR_RETURN(IngestReport report,
-                               store_batch((*chunk)->batch, source, logging, (*chunk)->codes.data()));
-      total += report;
+      for (size_t i = 0; i < (*chunk)->used; ++i) {
+        const Piece& piece = *(*chunk)->pieces[i];
+        USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, piece.codes.data()));
+        total += report;
+      }
       if (options.progress) options.progress((*chunk)->bytes_read, total_bytes);
       producer.recycle(std::move(*chunk));
     }
