@@ -25,7 +25,10 @@ USAGEDB_WITH_CLANG=1 USAGEDB_WITH_PEERS=1 tools/install_deps.sh
 bash bench/peers/install_peers.sh
 
 step "release build"
-cmake -S . -B build/check-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Line tables only (-g1, -gline-tables-only): stack traces keep file:line, and
+# the builds take about a third less time than with full debug information.
+cmake -S . -B build/check-release -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" >/dev/null
 cmake --build build/check-release -j "$jobs"
 # The peers are installed: the compare tests must run, not skip (bench/README.md).
 USAGEDB_COMPARE_REQUIRE_PEERS=1 \
@@ -40,7 +43,7 @@ cmake --build build/check-consumer
 build/check-consumer/app
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build/check-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+cmake -S . -B build/check-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g1" \
   -DCMAKE_CXX_FLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
   -DUSAGEDB_BUILD_BENCHMARKS=OFF -DUSAGEDB_INSTALL=OFF >/dev/null
 cmake --build build/check-asan -j "$jobs"
@@ -49,6 +52,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 step "ThreadSanitizer (clang, -Wthread-safety)"
 CXX=clang++ cmake -S . -B build/check-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wthread-safety -Werror=thread-safety" \
   -DUSAGEDB_BUILD_BENCHMARKS=OFF -DUSAGEDB_BUILD_EXAMPLES=OFF -DUSAGEDB_BUILD_TOOLS=OFF -DUSAGEDB_INSTALL=OFF >/dev/null
 cmake --build build/check-tsan -j "$jobs" --target usagedb_tests
