@@ -64,6 +64,8 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
   uint64_t record_number = 0;
   // Single-threaded here, like the rest of recover().
   USAGEDB_RETURN_IF_ERROR(files_->replay_logs([&](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    // A damaged dictionary fails the open here, before anything is replayed.
+    USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
     USAGEDB_ASSIGN_OR_RETURN(auto events,
                              storage::decode_events(record, absl::StrCat("write-ahead log record ", record_number++)));
     append_locked(events);
@@ -117,6 +119,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
 absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
                                                           const RowCodes* precoded) {
   if (!write_error_.ok()) return write_error_;
+  USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
   if (files_ && !events.empty() && logging == Logging::kLogged) {
     std::string record;
     storage::encode_events(events, &record);
@@ -137,6 +140,19 @@ absl::Status EventStoreImpl::stop_writes_locked(const absl::Status& failure) {
       absl::StrCat("the store stopped accepting writes after a write-ahead log failure (reopen it to recover): ",
                    failure.message()));
   return write_error_;
+}
+
+absl::Status EventStoreImpl::prepare_dictionaries_locked() {
+  if (dictionaries_ready_) return absl::OkStatus();
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    if (absl::Status s = dictionaries_.get(static_cast<Column>(c)).prepare_for_writes(); !s.ok()) {
+      // Reopening does not help: the files hold the duplicate.
+      write_error_ = absl::DataLossError(absl::StrCat("the store stopped accepting writes: ", s.message()));
+      return write_error_;
+    }
+  }
+  dictionaries_ready_ = true;
+  return absl::OkStatus();
 }
 
 absl::Status EventStoreImpl::flush() {
@@ -182,7 +198,7 @@ void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
   p.event_ids_ready = true;
 }
 
-void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
+absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
   // One dictionary at a time, so each dictionary's lock is taken once per
   // batch and its hash table stays hot in cache.
   const size_t n = events.size();
@@ -190,15 +206,17 @@ void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> event
   std::vector<uint32_t> codes(n);
   const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
     for (size_t i = 0; i < n; ++i) values[i] = events[i]->*field;
-    dict.intern_many(values, codes.data());
+    USAGEDB_RETURN_IF_ERROR(dict.intern_many(values, codes.data()));
     for (size_t i = 0; i < n; ++i) rows[i].*column = codes[i];
+    return absl::OkStatus();
   };
-  encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature);
-  encode(&Event::product_version, dictionaries.version, &RowCodes::version);
-  encode(&Event::user_id, dictionaries.user, &RowCodes::user);
-  encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type);
-  encode(&Event::session_id, dictionaries.session, &RowCodes::session);
+  USAGEDB_RETURN_IF_ERROR(encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature));
+  USAGEDB_RETURN_IF_ERROR(encode(&Event::product_version, dictionaries.version, &RowCodes::version));
+  USAGEDB_RETURN_IF_ERROR(encode(&Event::user_id, dictionaries.user, &RowCodes::user));
+  USAGEDB_RETURN_IF_ERROR(encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type));
+  USAGEDB_RETURN_IF_ERROR(encode(&Event::session_id, dictionaries.session, &RowCodes::session));
   for (size_t i = 0; i < n; ++i) rows[i].timestamp = static_cast<uint32_t>(events[i]->timestamp.time_since_epoch().count());
+  return absl::OkStatus();
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const RowCodes* precoded) {
@@ -236,7 +254,9 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
   const size_t n = accepted.size();
   std::vector<RowCodes> rows(n);
   if (precoded == nullptr) {
-    encode_rows(dictionaries_, accepted, rows.data());
+    // Cannot fail: write_locked() and recovery prepare the dictionaries
+    // first, and a prepared dictionary never finds a duplicate later.
+    encode_rows(dictionaries_, accepted, rows.data()).IgnoreError();
   } else {
     for (size_t i = 0; i < n; ++i) {
       rows[i] = precoded[index[i]];

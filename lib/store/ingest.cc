@@ -124,7 +124,10 @@ class ChunkProducer {
       std::vector<const Event*> pointers(events.size());
       for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
       chunk->codes.resize(events.size());
-      encode_rows(*dictionaries_, pointers, chunk->codes.data());
+      if (absl::Status s = encode_rows(*dictionaries_, pointers, chunk->codes.data()); !s.ok()) {
+        finish(std::move(s));  // a damaged dictionary (DataLossError naming it)
+        return;
+      }
       chunk->bytes_read = bytes_read;
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return ready_.size() < kAhead || cancelled_; });
