@@ -48,13 +48,12 @@ EventStoreImpl::EventStoreImpl(const Options& options)
       buffer_rows_(static_cast<uint32_t>(std::min<size_t>(options.part_rows, UINT32_MAX))),
       version_(std::make_shared<const Version>()) {}
 
-// Recovery: dictionaries, then the checkpointed parts, then the logs
+// Recovery: dictionaries and the checkpointed parts (together), then the logs
 // replayed through the normal write path (so dedup decides exactly as it
 // did), then the quarantine. Runs before the store is shared.
 absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   USAGEDB_ASSIGN_OR_RETURN(files_, storage::StoreFiles::open(options_.directory, options_.create_if_missing, fs));
-  USAGEDB_RETURN_IF_ERROR(files_->load_dictionaries(dictionaries_));
-  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_parts(dictionaries_));
+  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_));
   bool created = false;
   for (auto& part : parts) {
     PartitionWriter& p = partition_locked(part->month(), &created);
