@@ -83,33 +83,21 @@ StoreFiles::~StoreFiles() {
   if (quarantine_) quarantine_->close().IgnoreError();
 }
 
-absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& dir, bool create_if_missing,
-                                                             FileSystem* fs) {
-  if (!fs->file_exists(dir)) {
-    if (!create_if_missing) return absl::NotFoundError(absl::StrCat("store directory ", dir, " does not exist"));
-    USAGEDB_RETURN_IF_ERROR(fs->create_dir(dir));
-  }
-  USAGEDB_ASSIGN_OR_RETURN(auto lock, fs->lock_file(absl::StrCat(dir, "/", kLockFileName)));
-  std::unique_ptr<StoreFiles> files(new StoreFiles(dir, fs, std::move(lock)));
-  const std::string manifest_path = files->path(kManifestFileName);
-  MutexLock l(&files->mu_);
-  if (fs->file_exists(manifest_path)) {
-    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs->read_file(manifest_path));
-    USAGEDB_ASSIGN_OR_RETURN(files->manifest_, decode_manifest(bytes, manifest_path));
-    files->next_file_number_ = files->manifest_.next_file_number;
-    return files;
-  }
-  // A new store. Files of an attempt that crashed before its MANIFEST are
-  // garbage; remove them so the numbers can be used again. Such an attempt
-  // leaves at most logs with a header and no record (nothing is written
-  // before the first MANIFEST); anything more means the MANIFEST of a store
-  // that held data is gone, and creating a new store would delete the data.
+// The names in `dir`, a directory without a MANIFEST, after checking that
+// none of them is store data. Files of an attempt to create a store that
+// crashed before its MANIFEST are garbage (the caller removes them so the
+// numbers can be used again). Such an attempt leaves at most logs with a
+// header and no record (nothing is written before the first MANIFEST);
+// anything more means the MANIFEST of a store that held data is gone, and
+// creating a new store would delete the data: DataLossError.
+static absl::StatusOr<std::vector<std::string>> names_without_store_data(FileSystem* fs, const std::string& dir,
+                                                                  const std::string& manifest_path) {
   USAGEDB_ASSIGN_OR_RETURN(auto names, fs->list_dir(dir));
   for (const std::string& name : names) {
     if (!is_store_file(name) || name.ends_with(".tmp")) continue;
     bool holds_data = name.starts_with("part-") || name.starts_with("dict-");
     if (!holds_data) {
-      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(files->path(name)));
+      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(absl::StrCat(dir, "/", name)));
       holds_data = size > kLogFileHeaderSize;
     }
     if (holds_data) {
@@ -117,6 +105,33 @@ absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& 
                                               name, "); refusing to create a new store over it"));
     }
   }
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& dir, bool create_if_missing,
+                                                             FileSystem* fs) {
+  if (!fs->file_exists(dir)) {
+    if (!create_if_missing) return absl::NotFoundError(absl::StrCat("store directory ", dir, " does not exist"));
+    USAGEDB_RETURN_IF_ERROR(fs->create_dir(dir));
+  }
+  const std::string manifest_path = absl::StrCat(dir, "/", kManifestFileName);
+  if (!create_if_missing && !fs->file_exists(manifest_path)) {
+    // Not a store, and not to be made one: leave the directory as it is
+    // (no LOCK file created in it).
+    USAGEDB_RETURN_IF_ERROR(names_without_store_data(fs, dir, manifest_path).status());
+    return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
+  }
+  USAGEDB_ASSIGN_OR_RETURN(auto lock, fs->lock_file(absl::StrCat(dir, "/", kLockFileName)));
+  std::unique_ptr<StoreFiles> files(new StoreFiles(dir, fs, std::move(lock)));
+  MutexLock l(&files->mu_);
+  if (fs->file_exists(manifest_path)) {
+    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs->read_file(manifest_path));
+    USAGEDB_ASSIGN_OR_RETURN(files->manifest_, decode_manifest(bytes, manifest_path));
+    files->next_file_number_ = files->manifest_.next_file_number;
+    return files;
+  }
+  // A new store (or a MANIFEST removed since the check above).
+  USAGEDB_ASSIGN_OR_RETURN(auto names, names_without_store_data(fs, dir, manifest_path));
   if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
   for (const std::string& name : names) {
     if (is_store_file(name)) USAGEDB_RETURN_IF_ERROR(fs->remove_file(files->path(name)));

@@ -61,8 +61,9 @@ class StoreFiles {
  public:
   // Locks `dir` and reads its MANIFEST, or creates an empty store there when
   // the directory has none and `create_if_missing`. NotFoundError when it
-  // does not exist and may not be created; FailedPreconditionError when
-  // another process has it open; DataLossError for a damaged MANIFEST.
+  // does not exist or holds no store and may not be created (the directory
+  // is left as it was: no LOCK file is made in it); FailedPreconditionError
+  // when another process has it open; DataLossError for a damaged MANIFEST.
   static absl::StatusOr<std::unique_ptr<StoreFiles>> open(const std::string& dir, bool create_if_missing,
                                                           FileSystem* fs);
   ~StoreFiles();
