@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include <roaring/containers/containers.h>
 
 namespace usagedb {
 
@@ -123,6 +124,69 @@ absl::StatusOr<Bitmap> Bitmap::deserialize(std::string_view bytes) {
   } catch (const std::exception& e) {
     return absl::DataLossError(absl::StrCat("bitmap: not a valid portable Roaring bitmap (", e.what(), ")"));
   }
+}
+
+absl::StatusOr<uint64_t> Bitmap::validate(uint64_t limit) const {
+  const roaring_array_t& ra = roaring_.roaring.high_low_container;
+  uint64_t total = 0;
+  uint64_t max = 0;  // the largest value so far (values ascend: the last)
+  int64_t previous_key = -1;
+  for (int32_t i = 0; i < ra.size; ++i) {
+    const uint32_t key = ra.keys[i];
+    if (key <= previous_key) return absl::DataLossError("bitmap: containers out of order");
+    previous_key = key;
+    const uint64_t high = uint64_t{key} << 16;
+    switch (ra.typecodes[i]) {
+      case ARRAY_CONTAINER_TYPE_CODE: {
+        const auto* c = static_cast<const array_container_t*>(ra.containers[i]);
+        const int32_t n = c->cardinality;
+        if (n <= 0 || n > 65536) return absl::DataLossError(absl::StrCat("bitmap: array container of ", n, " values"));
+        unsigned out_of_order = 0;
+        for (int32_t j = 1; j < n; ++j) out_of_order |= c->array[j - 1] >= c->array[j];
+        if (out_of_order) return absl::DataLossError("bitmap: array container values out of order");
+        total += static_cast<uint64_t>(n);
+        max = high | c->array[n - 1];
+        break;
+      }
+      case BITSET_CONTAINER_TYPE_CODE: {
+        const auto* c = static_cast<const bitset_container_t*>(ra.containers[i]);
+        constexpr int kWords = (1 << 16) / 64;
+        uint64_t count = 0;
+        for (int w = 0; w < kWords; ++w) count += static_cast<uint64_t>(__builtin_popcountll(c->array[w]));
+        if (count == 0 || count != static_cast<uint64_t>(c->cardinality)) {
+          return absl::DataLossError(
+              absl::StrCat("bitmap: bitset container claims ", c->cardinality, " values and holds ", count));
+        }
+        int w = kWords - 1;
+        while (c->array[w] == 0) --w;
+        total += count;
+        max = high | static_cast<uint64_t>(w * 64 + 63 - __builtin_clzll(c->array[w]));
+        break;
+      }
+      case RUN_CONTAINER_TYPE_CODE: {
+        const auto* c = static_cast<const run_container_t*>(ra.containers[i]);
+        if (c->n_runs <= 0) return absl::DataLossError("bitmap: empty run container");
+        int64_t previous_end = -1;
+        for (int32_t r = 0; r < c->n_runs; ++r) {
+          const int64_t start = c->runs[r].value;
+          const int64_t end = start + c->runs[r].length;  // inclusive
+          if (start <= previous_end || end > 0xFFFF) {
+            return absl::DataLossError("bitmap: run container runs out of order or past the container");
+          }
+          previous_end = end;
+          total += static_cast<uint64_t>(end - start + 1);
+        }
+        max = high | static_cast<uint64_t>(previous_end);
+        break;
+      }
+      default:
+        return absl::DataLossError(absl::StrCat("bitmap: unexpected container type ", ra.typecodes[i]));
+    }
+  }
+  if (total > 0 && max >= limit) {
+    return absl::DataLossError(absl::StrCat("bitmap: value ", max, " is not below ", limit));
+  }
+  return total;
 }
 
 }  // namespace usagedb

@@ -92,8 +92,20 @@ class Bitmap {
   void serialize(char* out) const { roaring_.write(out, /*portable=*/true); }
   std::string serialize() const;
   // Reads a portable bitmap from untrusted bytes (readSafe: never reads past
-  // `bytes`). DataLossError when the bytes are not a valid bitmap.
+  // `bytes`). DataLossError when the bytes are not a valid bitmap. Call
+  // validate() before trusting the values: readSafe checks bounds, not
+  // container contents.
   static absl::StatusOr<Bitmap> deserialize(std::string_view bytes);
+
+  // Checks what CRoaring 0.2.66's readSafe leaves unchecked, walking the
+  // containers (no iterator, nothing copied): container keys strictly
+  // ascending, every container non-empty, an array's values strictly
+  // ascending, a bitset's stored cardinality exact, a run inside its
+  // container and after the previous one; and every value below `limit`.
+  // Then cardinality() is exact, and every value the bitmap yields is
+  // distinct and in [0, limit). Returns the cardinality, or a DataLossError
+  // naming the first fault. O(values of array containers + containers).
+  absl::StatusOr<uint64_t> validate(uint64_t limit) const;
 
   friend bool operator==(const Bitmap& a, const Bitmap& b) { return a.roaring_ == b.roaring_; }
 

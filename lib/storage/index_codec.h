@@ -37,10 +37,19 @@ void encode_index(const BitmapIndex& index, IndexEncoding encoding, int level, s
 // not such a payload, a bitmap does not decode or is empty, or bytes follow.
 absl::StatusOr<BitmapIndex> decode_index(IndexEncoding encoding, std::string_view in);
 
-// OK when `index` is exactly the index of `column`: every row is in the
-// bitmap of its value and in no other. DataLossError naming the first
-// disagreement otherwise.
+// OK when `index` is safe to read as the index of `column`: every bitmap
+// well formed, its rows below column.size() and its cardinality exact; each
+// bitmap's first row holding the bitmap's value; as many rows listed as the
+// column has. DataLossError naming the first disagreement otherwise. Cheap
+// (no per-row comparison), so it does not prove every row is in the bitmap
+// of its value: a row moved from one bitmap to another passes (see
+// index_codec.cc).
 absl::Status verify_index(const BitmapIndex& index, std::span<const uint32_t> column);
+
+// decode_index() and verify_index() in one pass, each bitmap verified right
+// after it is decoded, while it is in cache (what decode_part() uses).
+absl::StatusOr<BitmapIndex> decode_verified_index(IndexEncoding encoding, std::string_view in,
+                                                  std::span<const uint32_t> column);
 
 }  // namespace usagedb::storage
 

@@ -250,11 +250,8 @@ class Reader {
     const Entry& e = entry(s);
     absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
     if (!payload.ok()) return payload.status();
-    absl::StatusOr<BitmapIndex> index = decode_index(static_cast<IndexEncoding>(e.encoding), *payload);
+    absl::StatusOr<BitmapIndex> index = decode_verified_index(static_cast<IndexEncoding>(e.encoding), *payload, column);
     if (!index.ok()) return corrupt(path_, section_name(e.section), index.status().message());
-    if (absl::Status st = verify_index(*index, column); !st.ok()) {
-      return corrupt(path_, section_name(e.section), st.message());
-    }
     *out = *std::move(index);
     return absl::OkStatus();
   }

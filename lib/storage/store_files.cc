@@ -83,33 +83,21 @@ StoreFiles::~StoreFiles() {
   if (quarantine_) quarantine_->close().IgnoreError();
 }
 
-absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& dir, bool create_if_missing,
-                                                             FileSystem* fs) {
-  if (!fs->file_exists(dir)) {
-    if (!create_if_missing) return absl::NotFoundError(absl::StrCat("store directory ", dir, " does not exist"));
-    USAGEDB_RETURN_IF_ERROR(fs->create_dir(dir));
-  }
-  USAGEDB_ASSIGN_OR_RETURN(auto lock, fs->lock_file(absl::StrCat(dir, "/", kLockFileName)));
-  std::unique_ptr<StoreFiles> files(new StoreFiles(dir, fs, std::move(lock)));
-  const std::string manifest_path = files->path(kManifestFileName);
-  MutexLock l(&files->mu_);
-  if (fs->file_exists(manifest_path)) {
-    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs->read_file(manifest_path));
-    USAGEDB_ASSIGN_OR_RETURN(files->manifest_, decode_manifest(bytes, manifest_path));
-    files->next_file_number_ = files->manifest_.next_file_number;
-    return files;
-  }
-  // A new store. Files of an attempt that crashed before its MANIFEST are
-  // garbage; remove them so the numbers can be used again. Such an attempt
-  // leaves at most logs with a header and no record (nothing is written
-  // before the first MANIFEST); anything more means the MANIFEST of a store
-  // that held data is gone, and creating a new store would delete the data.
+// The names in `dir`, a directory without a MANIFEST, after checking that
+// none of them is store data. Files of an attempt to create a store that
+// crashed before its MANIFEST are garbage (the caller removes them so the
+// numbers can be used again). Such an attempt leaves at most logs with a
+// header and no record (nothing is written before the first MANIFEST);
+// anything more means the MANIFEST of a store that held data is gone, and
+// creating a new store would delete the data: DataLossError.
+static absl::StatusOr<std::vector<std::string>> names_without_store_data(FileSystem* fs, const std::string& dir,
+                                                                  const std::string& manifest_path) {
   USAGEDB_ASSIGN_OR_RETURN(auto names, fs->list_dir(dir));
   for (const std::string& name : names) {
     if (!is_store_file(name) || name.ends_with(".tmp")) continue;
     bool holds_data = name.starts_with("part-") || name.starts_with("dict-");
     if (!holds_data) {
-      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(files->path(name)));
+      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(absl::StrCat(dir, "/", name)));
       holds_data = size > kLogFileHeaderSize;
     }
     if (holds_data) {
@@ -117,6 +105,33 @@ absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& 
                                               name, "); refusing to create a new store over it"));
     }
   }
+  return names;
+}
+
+absl::StatusOr<std::unique_ptr<StoreFiles>> StoreFiles::open(const std::string& dir, bool create_if_missing,
+                                                             FileSystem* fs) {
+  if (!fs->file_exists(dir)) {
+    if (!create_if_missing) return absl::NotFoundError(absl::StrCat("store directory ", dir, " does not exist"));
+    USAGEDB_RETURN_IF_ERROR(fs->create_dir(dir));
+  }
+  const std::string manifest_path = absl::StrCat(dir, "/", kManifestFileName);
+  if (!create_if_missing && !fs->file_exists(manifest_path)) {
+    // Not a store, and not to be made one: leave the directory as it is
+    // (no LOCK file created in it).
+    USAGEDB_RETURN_IF_ERROR(names_without_store_data(fs, dir, manifest_path).status());
+    return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
+  }
+  USAGEDB_ASSIGN_OR_RETURN(auto lock, fs->lock_file(absl::StrCat(dir, "/", kLockFileName)));
+  std::unique_ptr<StoreFiles> files(new StoreFiles(dir, fs, std::move(lock)));
+  MutexLock l(&files->mu_);
+  if (fs->file_exists(manifest_path)) {
+    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs->read_file(manifest_path));
+    USAGEDB_ASSIGN_OR_RETURN(files->manifest_, decode_manifest(bytes, manifest_path));
+    files->next_file_number_ = files->manifest_.next_file_number;
+    return files;
+  }
+  // A new store (or a MANIFEST removed since the check above).
+  USAGEDB_ASSIGN_OR_RETURN(auto names, names_without_store_data(fs, dir, manifest_path));
   if (!create_if_missing) return absl::NotFoundError(absl::StrCat("no usagedb store in ", dir, " (no MANIFEST)"));
   for (const std::string& name : names) {
     if (is_store_file(name)) USAGEDB_RETURN_IF_ERROR(fs->remove_file(files->path(name)));
@@ -138,72 +153,110 @@ absl::Status StoreFiles::write_manifest_locked() {
   return fs_->write_file_atomically(path(kManifestFileName), encode_manifest(manifest_));
 }
 
-absl::Status StoreFiles::load_dictionaries(Dictionaries& dictionaries) {
-  MutexLock l(&mu_);
-  for (const DictionarySegmentEntry& entry : manifest_.dictionary_segments) {
-    const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
-    USAGEDB_ASSIGN_OR_RETURN(std::string bytes, read_live_file(fs_, file));
-    USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(bytes, file));
-    Dictionary& dict = dictionaries.get(entry.column);
-    if (segment.column != entry.column || segment.first_code != entry.first_code ||
-        segment.strings.size() != entry.count || dict.size() != entry.first_code) {
-      return absl::DataLossError(absl::StrCat(file, ": does not hold the codes the MANIFEST names (",
-                                              column_name(entry.column), " ", entry.first_code, "..",
-                                              entry.first_code + entry.count, ")"));
-    }
-    if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased); i >= 0) {
-      return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
-                                              " appears twice in the ", column_name(entry.column), " dictionary"));
-    }
-    dictionary_bytes_[static_cast<int>(entry.column)] += bytes.size();
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_parts(const Dictionaries& dictionaries) {
-  std::vector<PartFileEntry> entries;
+absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(Dictionaries& dictionaries) {
+  Manifest manifest;
   {
     MutexLock l(&mu_);
-    entries = manifest_.parts;
+    manifest = manifest_;
   }
-  const DictionarySizes sizes{dictionaries.user.size(), dictionaries.feature.size(), dictionaries.version.size(),
-                              dictionaries.event_type.size(), dictionaries.session.size()};
+  // The dictionary sizes the MANIFEST names: the parts' codes are checked
+  // against them, so the parts need not wait for the segments. Segments
+  // are contiguous per column (checked while loading them), so once loaded
+  // each dictionary has exactly this size (checked at the end).
+  uint64_t names[kDictionaryColumns] = {};
+  for (const DictionarySegmentEntry& d : manifest.dictionary_segments) {
+    uint64_t& n = names[static_cast<int>(d.column)];
+    n = std::max(n, d.first_code + d.count);
+  }
+  const DictionarySizes sizes{names[static_cast<int>(Column::kUser)], names[static_cast<int>(Column::kFeature)],
+                              names[static_cast<int>(Column::kVersion)], names[static_cast<int>(Column::kEventType)],
+                              names[static_cast<int>(Column::kSession)]};
+
+  // Task 0 loads the dictionary segments (one task: they fill the
+  // dictionaries in code order), tasks 1.. the parts, largest first so the
+  // two threads end together. Reading and verifying is CPU-bound
+  // (checksums, decoding, index checks).
+  const std::vector<PartFileEntry>& entries = manifest.parts;
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return entries[a].bytes > entries[b].bytes; });
   std::vector<std::shared_ptr<const Part>> parts(entries.size());
   std::vector<std::vector<std::pair<std::string, uint64_t>>> sections(entries.size());
   std::vector<absl::Status> errors(entries.size());
-  // Reading and verifying is CPU-bound (checksums, decoding, index
-  // building): split the parts between two threads.
-  auto load = [&](size_t first, size_t step) {
-    for (size_t i = first; i < entries.size(); i += step) {
-      const PartFileEntry& e = entries[i];
-      const std::string file = path(part_file_name(e.month, e.file_number));
-      auto bytes = read_live_file(fs_, file);
-      if (!bytes.ok()) {
-        errors[i] = bytes.status();
-        continue;
+  absl::Status dictionary_error;
+  std::map<int, uint64_t> dictionary_bytes;
+  auto load_dictionaries = [&]() -> absl::Status {
+    for (const DictionarySegmentEntry& entry : manifest.dictionary_segments) {
+      const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
+      USAGEDB_ASSIGN_OR_RETURN(std::string read, read_live_file(fs_, file));
+      // The dictionary adopts the bytes: its entries point into them.
+      auto bytes = std::make_unique<std::string>(std::move(read));
+      USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(*bytes, file));
+      Dictionary& dict = dictionaries.get(entry.column);
+      if (segment.column != entry.column || segment.first_code != entry.first_code ||
+          segment.strings.size() != entry.count || dict.size() != entry.first_code) {
+        return absl::DataLossError(absl::StrCat(file, ": does not hold the codes the MANIFEST names (",
+                                                column_name(entry.column), " ", entry.first_code, "..",
+                                                entry.first_code + entry.count, ")"));
       }
-      auto part = decode_part(*bytes, file, sizes);
-      if (!part.ok()) {
-        errors[i] = part.status();
-        continue;
+      const size_t size = bytes->size();
+      if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased, std::move(bytes)); i >= 0) {
+        return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
+                                                " appears twice in the ", column_name(entry.column), " dictionary"));
       }
-      if ((*part)->id() != e.file_number || (*part)->month() != e.month || (*part)->rows() != e.rows ||
-          bytes->size() != e.bytes) {
-        errors[i] = absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
-        continue;
+      dictionary_bytes[static_cast<int>(entry.column)] += size;
+    }
+    return absl::OkStatus();
+  };
+  auto load_part = [&](size_t i) {
+    const PartFileEntry& e = entries[i];
+    const std::string file = path(part_file_name(e.month, e.file_number));
+    auto bytes = read_live_file(fs_, file);
+    if (!bytes.ok()) {
+      errors[i] = bytes.status();
+      return;
+    }
+    auto part = decode_part(*bytes, file, sizes);
+    if (!part.ok()) {
+      errors[i] = part.status();
+      return;
+    }
+    if ((*part)->id() != e.file_number || (*part)->month() != e.month || (*part)->rows() != e.rows ||
+        bytes->size() != e.bytes) {
+      errors[i] = absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
+      return;
+    }
+    if (auto info = read_part_file_info(*bytes, file); info.ok()) {
+      for (const auto& block : info->blocks) sections[i].emplace_back(block.section, block.size);
+      sections[i].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+    }
+    parts[i] = std::move(*part);
+  };
+  std::atomic<size_t> next_task{0};
+  auto work = [&] {
+    for (size_t task; (task = next_task.fetch_add(1)) <= entries.size();) {
+      if (task == 0) {
+        dictionary_error = load_dictionaries();
+      } else {
+        load_part(order[task - 1]);
       }
-      if (auto info = read_part_file_info(*bytes, file); info.ok()) {
-        for (const auto& block : info->blocks) sections[i].emplace_back(block.section, block.size);
-        sections[i].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
-      }
-      parts[i] = std::move(*part);
     }
   };
-  std::thread helper(load, 1, 2);
-  load(0, 2);
+  std::thread helper(work);
+  work();
   helper.join();
+  // Dictionary damage first: it says more than the parts' codes it breaks.
+  USAGEDB_RETURN_IF_ERROR(dictionary_error);
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    const Column column = static_cast<Column>(c);
+    if (dictionaries.get(column).size() != names[c]) {
+      return absl::DataLossError(absl::StrCat(path(kManifestFileName), ": the ", column_name(column),
+                                              " dictionary segments do not hold codes 0..", names[c]));
+    }
+  }
   for (const absl::Status& s : errors) USAGEDB_RETURN_IF_ERROR(s);
   MutexLock l(&mu_);
+  for (const auto& [c, bytes] : dictionary_bytes) dictionary_bytes_[c] += bytes;
   for (size_t i = 0; i < entries.size(); ++i) part_sections_[entries[i].file_number] = std::move(sections[i]);
   return parts;
 }

@@ -61,8 +61,9 @@ class StoreFiles {
  public:
   // Locks `dir` and reads its MANIFEST, or creates an empty store there when
   // the directory has none and `create_if_missing`. NotFoundError when it
-  // does not exist and may not be created; FailedPreconditionError when
-  // another process has it open; DataLossError for a damaged MANIFEST.
+  // does not exist or holds no store and may not be created (the directory
+  // is left as it was: no LOCK file is made in it); FailedPreconditionError
+  // when another process has it open; DataLossError for a damaged MANIFEST.
   static absl::StatusOr<std::unique_ptr<StoreFiles>> open(const std::string& dir, bool create_if_missing,
                                                           FileSystem* fs);
   ~StoreFiles();
@@ -72,9 +73,12 @@ class StoreFiles {
   uint64_t new_file_number() { return next_file_number_.fetch_add(1); }
 
   // ---- Recovery: each once, in this order, before the store is shared ----
-  absl::Status load_dictionaries(Dictionaries& dictionaries);
-  // Reads and verifies every checkpointed part (two threads).
-  absl::StatusOr<std::vector<std::shared_ptr<const Part>>> load_parts(const Dictionaries& dictionaries);
+  // Reads the dictionary segments into `dictionaries` (empty before) and
+  // reads and verifies every checkpointed part, on two threads: the parts'
+  // codes are checked against the dictionary sizes the MANIFEST names, so
+  // the segments load while the parts decode. DataLossError for damage
+  // (a dictionary's first).
+  absl::StatusOr<std::vector<std::shared_ptr<const Part>>> load_checkpoint(Dictionaries& dictionaries);
   // Calls apply() with every record of every log to replay, oldest first,
   // drops a torn tail (truncating the file), then opens the last log for
   // appending. DataLossError for damage that is not a torn tail.

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
 #include "lib/util/hash.h"
 
 namespace usagedb {
@@ -10,8 +11,11 @@ const char Dictionary::kErased[] = "";
 
 uint32_t Dictionary::hash_half(std::string_view s) { return static_cast<uint32_t>(hash::hash64(s) >> 32); }
 
-Dictionary::Dictionary()
-    : index_(0, CodeHash{}, CodeEq{this}), blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
+Dictionary::Dictionary(std::string name, Indexing indexing)
+    : name_(std::move(name)),
+      indexing_(indexing),
+      index_(0, CodeHash{}, CodeEq{this}),
+      blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
   for (uint32_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -54,6 +58,7 @@ uint32_t Dictionary::append_locked(Entry e) {
 }
 
 uint32_t Dictionary::intern_locked(std::string_view s) {
+  if (!index_complete_locked()) build_index_locked();
   const uint64_t h = hash::hash64(s);
   CacheSlot* slot = nullptr;
   if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
@@ -70,6 +75,7 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
     construct(slot_of(half, append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())})));
   };
   const uint32_t code = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, append));
+  indexed_ = size_.load(std::memory_order_relaxed);
   if (slot != nullptr) {
     slot->hash = h;
     slot->code = code;
@@ -84,27 +90,60 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
 
 bool Dictionary::restore(std::string_view s, bool erased) {
   MutexLock lock(&mu_);
-  return restore_locked(s, erased);
+  return restore_locked(s, erased, /*copy=*/true);
 }
 
-ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, const std::vector<bool>& erased) {
+ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, const std::vector<bool>& erased,
+                                   std::unique_ptr<std::string> owner) {
   MutexLock lock(&mu_);
-  index_.reserve(index_.size() + strings.size());
+  const bool copy = owner == nullptr;
+  if (!copy) {
+    bytes_ += owner->capacity();
+    adopted_.push_back(std::move(owner));
+  }
+  if (indexing_ == Indexing::kEager) index_.reserve(index_.size() + strings.size());
   for (size_t i = 0; i < strings.size(); ++i) {
-    if (!restore_locked(strings[i], erased[i])) return static_cast<ptrdiff_t>(i);
+    if (!restore_locked(strings[i], erased[i], copy)) return static_cast<ptrdiff_t>(i);
   }
   return -1;
 }
 
-bool Dictionary::restore_locked(std::string_view s, bool erased) {
+bool Dictionary::restore_locked(std::string_view s, bool erased, bool copy) {
   if (erased) {
-    append_locked(Entry{kErased, 0});
+    const uint32_t code = append_locked(Entry{kErased, 0});
+    if (indexed_ == code) indexed_ = code + 1;  // nothing to index
+    return true;
+  }
+  const Entry e{copy ? copy_bytes(s) : s.data(), static_cast<uint32_t>(s.size())};
+  if (indexing_ == Indexing::kLazy || !index_complete_locked()) {
+    append_locked(e);  // indexed by build_index_locked()
     return true;
   }
   const uint32_t half = hash_half(s);
   if (index_.contains(Probe{s, half})) return false;
-  index_.insert(slot_of(half, append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())})));
+  index_.insert(slot_of(half, append_locked(e)));
+  indexed_ = size_.load(std::memory_order_relaxed);
   return true;
+}
+
+void Dictionary::build_index_locked() const {
+  const uint32_t n = size_.load(std::memory_order_relaxed);
+  index_.reserve(index_.size() + (n - indexed_));
+  for (uint32_t code = indexed_; code < n; ++code) {
+    const std::string_view s = lookup(code);
+    if (s.data() == kErased) continue;
+    const uint32_t half = hash_half(s);
+    // One probe: inserts the slot unless the string is there already.
+    const auto construct_slot = [&](const auto& construct) { construct(slot_of(half, code)); };
+    const auto first = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, construct_slot));
+    if (first != code && error_.ok()) {
+      error_ = absl::DataLossError(absl::StrCat("the ", name_.empty() ? "unnamed" : name_,
+                                                " dictionary is damaged: the string of code ", code,
+                                                " appears twice (also code ", first,
+                                                "); writes are refused, reads go on"));
+    }
+  }
+  indexed_ = n;
 }
 
 uint32_t Dictionary::intern(std::string_view s) {
@@ -112,13 +151,28 @@ uint32_t Dictionary::intern(std::string_view s) {
   return intern_locked(s);
 }
 
-void Dictionary::intern_many(std::span<const std::string_view> values, uint32_t* codes) {
+absl::Status Dictionary::intern_many(std::span<const std::string_view> values, uint32_t* codes) {
   MutexLock lock(&mu_);
+  if (!index_complete_locked()) build_index_locked();
+  if (!error_.ok()) return error_;
   for (size_t i = 0; i < values.size(); ++i) codes[i] = intern_locked(values[i]);
+  return absl::OkStatus();
+}
+
+absl::Status Dictionary::prepare_for_writes() {
+  MutexLock lock(&mu_);
+  if (!index_complete_locked()) build_index_locked();
+  return error_;
+}
+
+absl::Status Dictionary::status() const {
+  ReaderMutexLock lock(&mu_);
+  return error_;
 }
 
 void Dictionary::erase(uint32_t code) {
   MutexLock lock(&mu_);
+  if (!index_complete_locked()) build_index_locked();
   Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
   if (e.data == kErased) return;
   index_.erase(slot_of(hash_half(e.view()), code));  // before the entry is overwritten
@@ -132,8 +186,19 @@ void Dictionary::erase(uint32_t code) {
 }
 
 std::optional<uint32_t> Dictionary::find(std::string_view s) const {
-  ReaderMutexLock lock(&mu_);
-  auto it = index_.find(Probe{s, hash_half(s)});
+  const Probe probe{s, hash_half(s)};
+  {
+    ReaderMutexLock lock(&mu_);
+    if (index_complete_locked()) {
+      auto it = index_.find(probe);
+      if (it == index_.end()) return std::nullopt;
+      return static_cast<uint32_t>(*it);
+    }
+  }
+  // A lazily indexed dictionary's first look-up builds the index.
+  MutexLock lock(&mu_);
+  if (!index_complete_locked()) build_index_locked();
+  auto it = index_.find(probe);
   if (it == index_.end()) return std::nullopt;
   return static_cast<uint32_t>(*it);
 }

@@ -10,6 +10,28 @@
 //   std::optional<uint32_t> c = dict.find("feature_16");   // == code
 //   std::string_view s = dict.lookup(code);                 // "feature_16"
 //
+// Indexing. The hash index (string -> code) is what intern(), find() and
+// erase() need; lookup() and size() never use it. Building it hashes every
+// string, which dominates reopening a large store (2.8M session strings of a
+// 10M-event store: ~0.6 s, serial). So a dictionary is either
+//   - kEager: restore() indexes each string as it comes, and a string that
+//     is already present is refused right away (the store's open fails with
+//     a DataLossError). For the dictionaries that queries look up by string
+//     (user, feature, version, event type: Dictionaries below), and every
+//     dictionary built by intern() alone.
+//   - kLazy: restore() only appends the entry; the index is built on the
+//     first intern(), find() or erase() (under the lock), which is where the
+//     check for a string restored twice happens. A duplicate found then is
+//     recorded: status() and intern_many() return a DataLossError naming the
+//     dictionary from then on (writers must stop: interning the string could
+//     give either code), while lookup() keeps working and find()/intern()
+//     answer the first code of the duplicated string. For the session
+//     dictionary, which queries never look up by string (they only read
+//     session codes), so a store that is only read never builds its index.
+//
+// Restored strings can be adopted rather than copied: restore_many() with the
+// decoded segment's buffer keeps the buffer and points the entries into it.
+//
 // Thread-safety: intern() and find() may be called concurrently (an internal
 // Mutex guards the hash index). lookup() takes no lock: it may run
 // concurrently with intern() for any code the caller obtained through a
@@ -23,18 +45,22 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "lib/util/mutex.h"
 
 namespace usagedb {
 
 class Dictionary {
  public:
-  Dictionary();
+  enum class Indexing { kEager, kLazy };  // see "Indexing" above
+  // `name` (a column name, "session_id") is used in error messages.
+  explicit Dictionary(std::string name = "", Indexing indexing = Indexing::kEager);
   Dictionary(const Dictionary&) = delete;
   Dictionary& operator=(const Dictionary&) = delete;
   ~Dictionary();
@@ -42,7 +68,17 @@ class Dictionary {
   // The code of `s`, assigning the next code when `s` is new.
   uint32_t intern(std::string_view s) ABSL_LOCKS_EXCLUDED(mu_);
   // intern() for many strings under one lock acquisition: codes[i] = intern(values[i]).
-  void intern_many(std::span<const std::string_view> values, uint32_t* codes) ABSL_LOCKS_EXCLUDED(mu_);
+  // The DataLossError of status() (and no code assigned) when the dictionary
+  // holds a string twice.
+  absl::Status intern_many(std::span<const std::string_view> values, uint32_t* codes) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Builds the hash index if it is not built yet (a lazily indexed
+  // dictionary after restore()) and returns status(): writers call it before
+  // they write anything.
+  absl::Status prepare_for_writes() ABSL_LOCKS_EXCLUDED(mu_);
+  // OK, or the DataLossError naming the dictionary and the duplicated string
+  // found when the index was built (see "Indexing").
+  absl::Status status() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // The code of `s`, or nullopt when it was never interned.
   std::optional<uint32_t> find(std::string_view s) const ABSL_LOCKS_EXCLUDED(mu_);
@@ -64,17 +100,20 @@ class Dictionary {
   // Restores the next code from a persisted dictionary segment: `s` gets
   // code size(), or the code is kept unused when `erased`. false (nothing
   // added) when a live `s` is already present, which a valid segment never
-  // contains.
+  // contains; a kLazy dictionary does not check here (it does when it
+  // builds its index) and always returns true.
   bool restore(std::string_view s, bool erased) ABSL_LOCKS_EXCLUDED(mu_);
   // restore() of each string in turn under one lock; the index of the
   // first string already present (nothing after it is added), or -1.
-  ptrdiff_t restore_many(std::span<const std::string_view> strings, const std::vector<bool>& erased)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // With `owner` (the buffer `strings` view into), the dictionary keeps the
+  // buffer and its entries point into it instead of copying the bytes.
+  ptrdiff_t restore_many(std::span<const std::string_view> strings, const std::vector<bool>& erased,
+                         std::unique_ptr<std::string> owner = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Number of codes assigned so far.
   uint32_t size() const { return size_.load(std::memory_order_acquire); }
 
-  // Heap bytes held: strings, code table and hash index.
+  // Heap bytes held: strings (copied or adopted), code table and hash index.
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
@@ -133,19 +172,34 @@ class Dictionary {
   static constexpr size_t kCacheMaxBytes = sizeof(CacheSlot::bytes);
 
   uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool restore_locked(std::string_view s, bool erased) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool restore_locked(std::string_view s, bool erased, bool copy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Indexes codes [indexed_, size()): the lazy build. Records the first
+  // duplicate in error_ (the index keeps the string's first code).
+  // Const: the index is a cache of the entries (find() may build it).
+  void build_index_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool index_complete_locked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return indexed_ == size_.load(std::memory_order_relaxed);
+  }
   // Stores entry `e` as the next code and publishes it.
   uint32_t append_locked(Entry e) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   const char* copy_bytes(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const std::string name_;
+  const Indexing indexing_;
   mutable Mutex mu_;
-  absl::flat_hash_set<uint64_t, CodeHash, CodeEq> index_ ABSL_GUARDED_BY(mu_);
+  mutable absl::flat_hash_set<uint64_t, CodeHash, CodeEq> index_ ABSL_GUARDED_BY(mu_);
+  // Codes [0, indexed_) are in index_ (or erased); only restore() of a
+  // kLazy dictionary leaves codes past it.
+  mutable uint32_t indexed_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<CacheSlot[]> cache_ ABSL_GUARDED_BY(mu_);  // allocated once the dictionary is large
   // Two-level code table: fixed array of block pointers, blocks never move.
   std::unique_ptr<std::atomic<Entry*>[]> blocks_;
   std::atomic<uint32_t> size_{0};
   // String bytes: chunks that never move; large strings get their own chunk.
   std::vector<std::unique_ptr<char[]>> chunks_ ABSL_GUARDED_BY(mu_);
+  // Adopted segment buffers (restore_many with an owner).
+  std::vector<std::unique_ptr<std::string>> adopted_ ABSL_GUARDED_BY(mu_);
   char* chunk_pos_ ABSL_GUARDED_BY(mu_) = nullptr;
   size_t chunk_left_ ABSL_GUARDED_BY(mu_) = 0;
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;

@@ -48,13 +48,12 @@ EventStoreImpl::EventStoreImpl(const Options& options)
       buffer_rows_(static_cast<uint32_t>(std::min<size_t>(options.part_rows, UINT32_MAX))),
       version_(std::make_shared<const Version>()) {}
 
-// Recovery: dictionaries, then the checkpointed parts, then the logs
+// Recovery: dictionaries and the checkpointed parts (together), then the logs
 // replayed through the normal write path (so dedup decides exactly as it
 // did), then the quarantine. Runs before the store is shared.
 absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   USAGEDB_ASSIGN_OR_RETURN(files_, storage::StoreFiles::open(options_.directory, options_.create_if_missing, fs));
-  USAGEDB_RETURN_IF_ERROR(files_->load_dictionaries(dictionaries_));
-  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_parts(dictionaries_));
+  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_));
   bool created = false;
   for (auto& part : parts) {
     PartitionWriter& p = partition_locked(part->month(), &created);
@@ -64,6 +63,8 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
   uint64_t record_number = 0;
   // Single-threaded here, like the rest of recover().
   USAGEDB_RETURN_IF_ERROR(files_->replay_logs([&](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    // A damaged dictionary fails the open here, before anything is replayed.
+    USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
     USAGEDB_ASSIGN_OR_RETURN(auto events,
                              storage::decode_events(record, absl::StrCat("write-ahead log record ", record_number++)));
     append_locked(events);
@@ -117,6 +118,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
 absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
                                                           const RowCodes* precoded) {
   if (!write_error_.ok()) return write_error_;
+  USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
   if (files_ && !events.empty() && logging == Logging::kLogged) {
     std::string record;
     storage::encode_events(events, &record);
@@ -137,6 +139,19 @@ absl::Status EventStoreImpl::stop_writes_locked(const absl::Status& failure) {
       absl::StrCat("the store stopped accepting writes after a write-ahead log failure (reopen it to recover): ",
                    failure.message()));
   return write_error_;
+}
+
+absl::Status EventStoreImpl::prepare_dictionaries_locked() {
+  if (dictionaries_ready_) return absl::OkStatus();
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    if (absl::Status s = dictionaries_.get(static_cast<Column>(c)).prepare_for_writes(); !s.ok()) {
+      // Reopening does not help: the files hold the duplicate.
+      write_error_ = absl::DataLossError(absl::StrCat("the store stopped accepting writes: ", s.message()));
+      return write_error_;
+    }
+  }
+  dictionaries_ready_ = true;
+  return absl::OkStatus();
 }
 
 absl::Status EventStoreImpl::flush() {
@@ -182,7 +197,7 @@ void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
   p.event_ids_ready = true;
 }
 
-void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
+absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
   // One dictionary at a time over a block of events, so each dictionary's
   // lock is taken once per block and its hash table stays hot in cache,
   // while the block's strings (a few tens of KiB of input) stay in the L2
@@ -197,16 +212,18 @@ void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> event
     RowCodes* out = rows + first;
     const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
       for (size_t i = 0; i < n; ++i) values[i] = block[i]->*field;
-      dict.intern_many(std::span<const std::string_view>(values, n), codes);
+      USAGEDB_RETURN_IF_ERROR(dict.intern_many(std::span<const std::string_view>(values, n), codes));
       for (size_t i = 0; i < n; ++i) out[i].*column = codes[i];
+      return absl::OkStatus();
     };
-    encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature);
-    encode(&Event::product_version, dictionaries.version, &RowCodes::version);
-    encode(&Event::user_id, dictionaries.user, &RowCodes::user);
-    encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type);
-    encode(&Event::session_id, dictionaries.session, &RowCodes::session);
+    USAGEDB_RETURN_IF_ERROR(encode(&Event::feature_id, dictionaries.feature, &RowCodes::feature));
+    USAGEDB_RETURN_IF_ERROR(encode(&Event::product_version, dictionaries.version, &RowCodes::version));
+    USAGEDB_RETURN_IF_ERROR(encode(&Event::user_id, dictionaries.user, &RowCodes::user));
+    USAGEDB_RETURN_IF_ERROR(encode(&Event::event_type, dictionaries.event_type, &RowCodes::event_type));
+    USAGEDB_RETURN_IF_ERROR(encode(&Event::session_id, dictionaries.session, &RowCodes::session));
     for (size_t i = 0; i < n; ++i) out[i].timestamp = static_cast<uint32_t>(block[i]->timestamp.time_since_epoch().count());
   }
+  return absl::OkStatus();
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const RowCodes* precoded) {
@@ -244,7 +261,9 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
   const size_t n = accepted.size();
   std::vector<RowCodes> rows(n);
   if (precoded == nullptr) {
-    encode_rows(dictionaries_, accepted, rows.data());
+    // Cannot fail: write_locked() and recovery prepare the dictionaries
+    // first, and a prepared dictionary never finds a duplicate later.
+    encode_rows(dictionaries_, accepted, rows.data()).IgnoreError();
   } else {
     for (size_t i = 0; i < n; ++i) {
       rows[i] = precoded[index[i]];

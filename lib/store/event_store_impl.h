@@ -43,8 +43,10 @@
 namespace usagedb {
 
 // The dictionary codes and timestamp of each event (interning new strings).
+// The DataLossError of a damaged dictionary (Dictionary::status()), rows
+// partly filled, when one holds a string twice.
 // Thread-safe: the dictionaries lock themselves.
-void encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows);
+absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows);
 
 class EventStoreImpl final : public EventStore {
  public:
@@ -150,6 +152,11 @@ class EventStoreImpl final : public EventStore {
   // sync as the store's write_error_ (with what it means and what to do)
   // and returns it. REQUIRES: write_mu_ held.
   absl::Status stop_writes_locked(const absl::Status& failure) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Makes every dictionary ready for interning (the session dictionary
+  // builds its index on the first write after a reopen) before anything is
+  // logged. A dictionary found to hold a string twice (damaged files) stops
+  // writes for good: write_error_ becomes its DataLossError, which names it.
+  absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores validated events in memory, with their codes from `precoded`
   // when given. REQUIRES: write_mu_ held.
   IngestReport append_locked(std::span<const Event> events, const RowCodes* precoded = nullptr)
@@ -215,6 +222,8 @@ class EventStoreImpl final : public EventStore {
   // The first failure to write the log: the store stops accepting writes
   // (reads continue) until it is reopened and recovers from the files.
   absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
+  // prepare_dictionaries_locked() succeeded.
+  bool dictionaries_ready_ ABSL_GUARDED_BY(write_mu_) = false;
   bool checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
   // A user was erased since the last checkpoint: the next one rewrites the
   // user dictionary so the erased strings leave the disk.

@@ -65,6 +65,7 @@ struct Chunk {
   std::vector<std::unique_ptr<Piece>> pieces;  // the first `used` hold this chunk, in input order
   size_t used = 0;
   uint64_t bytes_read = 0;  // of the file, once this chunk is read
+  absl::Status error;       // encoding failed: nothing of this chunk may be stored
 
   // A cleared piece after the used ones (reusing an earlier chunk's memory).
   Piece& add_piece() {
@@ -73,12 +74,13 @@ struct Chunk {
   }
 };
 
-void encode_piece(Dictionaries& dictionaries, Piece& piece) {
+// Fails when a dictionary is damaged (a DataLossError naming it).
+absl::Status encode_piece(Dictionaries& dictionaries, Piece& piece) {
   const std::vector<Event>& events = piece.batch.events;
   std::vector<const Event*> pointers(events.size());
   for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
   piece.codes.resize(events.size());
-  encode_rows(dictionaries, pointers, piece.codes.data());
+  return encode_rows(dictionaries, pointers, piece.codes.data());
 }
 
 // Parser threads for NDJSON: every core (the store's writer and background
@@ -176,6 +178,7 @@ class ChunkProducer {
       }
       if (!chunk) chunk = std::make_unique<Chunk>();
       chunk->used = 0;
+      chunk->error = absl::OkStatus();
       uint64_t seq = 0;
       uint64_t lines_before = 0;
       bool eof = false;
@@ -234,12 +237,13 @@ class ChunkProducer {
             window *= 2;      // a line longer than the window
             continue;
           }
-          encode_piece(*dictionaries_, piece);
+          chunk->error = encode_piece(*dictionaries_, piece);
+          if (!chunk->error.ok()) break;
           pos += used;
           window = kPieceBytes;
         }
       } else if (chunk->used > 0) {
-        encode_piece(*dictionaries_, *chunk->pieces[0]);
+        chunk->error = encode_piece(*dictionaries_, *chunk->pieces[0]);
       }
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return seq < next_out_ + kAhead || cancelled_; });
@@ -376,6 +380,9 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       auto chunk = producer.next();
       if (!chunk.ok()) return absl::Status(chunk.status().code(), absl::StrCat(source, ": ", chunk.status().message()));
       if (*chunk == nullptr) break;
+      if (const absl::Status& s = (*chunk)->error; !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(source, ": ", s.message()));
+      }
       for (size_t i = 0; i < (*chunk)->used; ++i) {
         const Piece& piece = *(*chunk)->pieces[i];
         USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, piece.codes.data()));

@@ -29,12 +29,16 @@
 namespace usagedb {
 
 // The store-wide dictionaries, one per low-cardinality string column.
+// Queries look users, features, versions and event types up by string
+// (filters), so those are indexed eagerly; sessions are only ever read by
+// code, so the session dictionary (the largest by far) builds its hash index
+// on the first write after a reopen (Dictionary's "Indexing").
 struct Dictionaries {
-  Dictionary user;
-  Dictionary feature;
-  Dictionary version;
-  Dictionary event_type;
-  Dictionary session;
+  Dictionary user{column_name(Column::kUser)};
+  Dictionary feature{column_name(Column::kFeature)};
+  Dictionary version{column_name(Column::kVersion)};
+  Dictionary event_type{column_name(Column::kEventType)};
+  Dictionary session{column_name(Column::kSession), Dictionary::Indexing::kLazy};
 
   Dictionary& get(Column c) { return const_cast<Dictionary&>(std::as_const(*this).get(c)); }
   const Dictionary& get(Column c) const {

@@ -1,8 +1,10 @@
 #include "lib/index/bitmap.h"
 
 #include <set>
+#include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/gen/random.h"
 
@@ -69,6 +71,54 @@ TEST(Bitmap, SerializeRoundTrip) {
   auto back = Bitmap::deserialize(bytes);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(*back == b);
+}
+
+// Portable bytes without run containers, one container of key 0:
+// cookie 12346, count, (key, cardinality - 1), offset, then the container.
+std::string one_container(uint32_t cardinality, const std::string& payload) {
+  std::string b;
+  const auto put16 = [&](uint32_t v) {
+    b.push_back(static_cast<char>(v));
+    b.push_back(static_cast<char>(v >> 8));
+  };
+  put16(12346), put16(0), put16(1), put16(0);
+  put16(0), put16(cardinality - 1);
+  put16(16), put16(0);
+  return b + payload;
+}
+
+TEST(Bitmap, ValidateChecksWhatReadSafeDoesNot) {
+  Bitmap good;
+  for (uint32_t v : {3u, 70000u, 70001u}) good.add(v);
+  EXPECT_EQ(good.validate(70002).value(), 3u);
+  EXPECT_EQ(good.validate(70001).status().code(), absl::StatusCode::kDataLoss);  // 70001 is not below
+  Bitmap runs = Bitmap::from_range(10, 5000);
+  runs.seal();  // a run container
+  EXPECT_EQ(runs.validate(5000).value(), 4990u);
+  EXPECT_FALSE(runs.validate(4999).ok());
+  Bitmap dense = Bitmap::from_range(0, 60000);
+  for (uint32_t v = 0; v < 60000; v += 2) dense.remove(v);  // a bitset container
+  EXPECT_EQ(dense.validate(60000).value(), 30000u);
+  EXPECT_EQ(Bitmap().validate(0).value(), 0u);
+
+  // An array container whose values do not ascend: readSafe takes it.
+  const std::string unsorted = one_container(2, std::string("\x05\x00\x03\x00", 4));
+  auto b = Bitmap::deserialize(unsorted);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->validate(100).status().code(), absl::StatusCode::kDataLoss);
+  // A bitset container claiming one value more than it holds.
+  std::string words(8192, '\0');
+  for (int i = 0; i < 4097; ++i) words[i / 8] = static_cast<char>(words[i / 8] | (1 << (i % 8)));
+  auto exact = Bitmap::deserialize(one_container(4097, words));
+  ASSERT_TRUE(exact.ok()) << exact.status();
+  EXPECT_EQ(exact->validate(4097).value(), 4097u);
+  words[0] = static_cast<char>(words[0] & ~1);
+  auto short_one = Bitmap::deserialize(one_container(4097, words));
+  if (short_one.ok()) {  // unless readSafe counts the bits itself
+    const auto s = short_one->validate(1 << 16);
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(s.status().message()), ::testing::HasSubstr("claims 4097 values and holds 4096"));
+  }
 }
 
 TEST(Bitmap, DeserializeRejectsGarbageAndTruncation) {

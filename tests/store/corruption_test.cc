@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <set>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
 #include "lib/gen/random.h"
+#include "lib/storage/dictionary_file.h"
 #include "lib/storage/part_file.h"
 #include "lib/storage/store_files.h"
 #include "tests/store/durability_testing.h"
@@ -329,6 +331,101 @@ TEST(CorruptionNewStore, CrashBeforeTheFirstManifestIsNotData) {
   EXPECT_THAT(std::string(store.status().message()), HasSubstr("MANIFEST: missing"));
   store = open_durable(dir.path(), posix_without_fsync(), {.create_if_missing = false});
   EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+}
+
+// A dictionary segment that holds one string under two codes, with valid
+// checksums (a writer bug, or bytes put there on purpose): only the
+// dictionary can notice. The documented outcome (docs/STORAGE.md):
+// - user, feature, version, event type (indexed as they load): open fails
+//   with a DataLossError naming the segment and the dictionary;
+// - session (its index is built on the first write after a reopen, so a
+//   store that is only read never hashes its 2.8M strings): the store opens
+//   and answers queries; the first write builds the index, finds the
+//   duplicate, and every write fails with a DataLossError naming the
+//   dictionary, nothing logged.
+TEST(CorruptionDictionary, AStringUnderTwoCodes) {
+  for (const Column column : {Column::kUser, Column::kSession}) {
+    SCOPED_TRACE(column_name(column));
+    ScopedTempDir dir;
+    const Timestamp t{std::chrono::seconds{1'700'000'000}};
+    {
+      auto store = open_durable(dir.path(), posix_without_fsync());
+      ASSERT_TRUE(store.ok()) << store.status();
+      for (const char* id : {"a", "b", "c"}) {
+        ASSERT_TRUE((*store)->record_event(OwnedEvent{.event_id = id, .user_id = absl::StrCat("user_", id),
+                                                      .feature_id = "f", .product_version = "1",
+                                                      .event_type = "view", .timestamp = t,
+                                                      .session_id = absl::StrCat("session_", id)}
+                                               .view())
+                        .ok());
+      }
+    }  // the closing checkpoint writes the parts and the segments
+    std::string segment_path;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+      if (f.path().filename().string().starts_with(absl::StrCat("dict-", column_name(column), "-"))) {
+        segment_path = f.path().string();
+      }
+    }
+    ASSERT_FALSE(segment_path.empty());
+    // The same codes, code 1 holding code 0's string.
+    std::string bytes;
+    {
+      std::ifstream in(segment_path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto segment = storage::decode_dictionary_segment(bytes, segment_path);
+    ASSERT_TRUE(segment.ok()) << segment.status();
+    ASSERT_GE(segment->strings.size(), 2u);
+    Dictionary twice("", Dictionary::Indexing::kLazy);
+    for (size_t i = 0; i < segment->strings.size(); ++i) {
+      ASSERT_TRUE(twice.restore(segment->strings[i == 1 ? 0 : i], segment->erased[i]));
+    }
+    std::ofstream(segment_path, std::ios::binary | std::ios::trunc)
+        << storage::encode_dictionary_segment(column, twice, static_cast<uint32_t>(segment->first_code),
+                                              static_cast<uint32_t>(segment->strings.size()));
+
+    auto store = open_durable(dir.path(), posix_without_fsync());
+    if (column != Column::kSession) {
+      ASSERT_FALSE(store.ok());
+      EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+      EXPECT_THAT(std::string(store.status().message()),
+                  HasSubstr(absl::StrCat("appears twice in the ", column_name(column), " dictionary")));
+      EXPECT_THAT(std::string(store.status().message()), HasSubstr(segment_path));
+      continue;
+    }
+    ASSERT_TRUE(store.ok()) << store.status();
+    // Reads go on.
+    auto summary = (*store)->feature_usage_summary({});
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ((*store)->stats()->rows, 3u);
+    // Writes do not, whichever way they come, and say why.
+    const OwnedEvent more{.event_id = "d", .user_id = "user_d", .feature_id = "f", .product_version = "1",
+                          .event_type = "view", .timestamp = t, .session_id = "session_d"};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const absl::Status s = (*store)->record_event(more.view());
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+      EXPECT_THAT(std::string(s.message()), HasSubstr("session_id dictionary is damaged"));
+    }
+    EXPECT_EQ((*store)->ingest_ndjson(R"({"user_id":"u","feature_id":"f","product_version":"1",)"
+                                      R"("event_type":"view","timestamp":"2025-01-01 00:00:00"})")
+                  .status()
+                  .code(),
+              absl::StatusCode::kDataLoss);
+    // A file ingest interns on its parser threads: the error comes back from there.
+    ScopedTempDir input_dir;
+    const std::string input = input_dir.file("more.ndjson");
+    std::ofstream(input) << R"({"user_id":"u","feature_id":"f","product_version":"1",)"
+                         << R"("event_type":"view","timestamp":"2025-01-01 00:00:00"})" << "\n";
+    const auto ingested = (*store)->ingest_file(input, {});
+    EXPECT_EQ(ingested.status().code(), absl::StatusCode::kDataLoss) << ingested.status();
+    EXPECT_THAT(std::string(ingested.status().message()), HasSubstr("session_id dictionary is damaged"));
+    EXPECT_EQ((*store)->stats()->rows, 3u);
+    store->reset();
+    // Nothing was logged: the store still opens, with the same rows.
+    store = open_durable(dir.path(), posix_without_fsync());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->stats()->rows, 3u);
+  }
 }
 
 }  // namespace

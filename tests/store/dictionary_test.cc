@@ -1,6 +1,7 @@
 #include "lib/store/dictionary.h"
 
 #include <string>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -23,6 +24,59 @@ TEST(Dictionary, CodesAreDenseStableAndFindable) {
   EXPECT_EQ(d.find("c"), std::nullopt);
 }
 
+// A kLazy dictionary restores without hashing, adopts the segment's bytes,
+// and builds its index on the first intern/find/erase.
+TEST(Dictionary, LazyIndexIsBuiltOnFirstUse) {
+  Dictionary d("session_id", Dictionary::Indexing::kLazy);
+  auto bytes = std::make_unique<std::string>("s0s1s3");
+  const std::string_view v = *bytes;
+  const std::vector<std::string_view> strings = {v.substr(0, 2), v.substr(2, 2), "", v.substr(4, 2)};
+  EXPECT_EQ(d.restore_many(strings, {false, false, true, false}, std::move(bytes)), -1);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d.lookup(1), "s1");
+  EXPECT_EQ(d.lookup(1).data(), v.data() + 2);  // adopted, not copied
+  EXPECT_TRUE(d.erased(2));
+  EXPECT_EQ(d.find("s3"), 3u);  // builds the index
+  EXPECT_EQ(d.find("s2"), std::nullopt);
+  EXPECT_EQ(d.intern("s2"), 4u);
+  EXPECT_EQ(d.intern("s0"), 0u);
+  EXPECT_TRUE(d.status().ok());
+  // Interning first builds it too.
+  Dictionary e("session_id", Dictionary::Indexing::kLazy);
+  ASSERT_TRUE(e.restore("a", false));
+  ASSERT_TRUE(e.restore("b", false));
+  const std::vector<std::string_view> values = {"b", "c", "a"};
+  uint32_t codes[3];
+  ASSERT_TRUE(e.intern_many(values, codes).ok());
+  EXPECT_EQ(std::vector<uint32_t>(codes, codes + 3), (std::vector<uint32_t>{1, 2, 0}));
+}
+
+// A string restored under two codes (damaged segment files): an eager
+// dictionary refuses it at once; a lazy one finds it when it builds its
+// index, then refuses writes with a DataLossError naming it while reads go on.
+TEST(Dictionary, AStringRestoredTwice) {
+  Dictionary eager("user_id");
+  ASSERT_TRUE(eager.restore("x", false));
+  EXPECT_FALSE(eager.restore("x", false));
+  EXPECT_TRUE(eager.prepare_for_writes().ok());
+
+  Dictionary lazy("session_id", Dictionary::Indexing::kLazy);
+  for (const char* s : {"x", "y", "x"}) ASSERT_TRUE(lazy.restore(s, false));
+  EXPECT_EQ(lazy.lookup(2), "x");
+  const std::vector<std::string_view> values = {"z"};
+  uint32_t code;
+  const absl::Status s = lazy.intern_many(values, &code);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(std::string(s.message()),
+            "the session_id dictionary is damaged: the string of code 2 appears twice (also code 0); writes are "
+            "refused, reads go on");
+  EXPECT_EQ(lazy.size(), 3u);  // nothing interned
+  EXPECT_EQ(lazy.status(), s);
+  EXPECT_EQ(lazy.prepare_for_writes(), s);
+  EXPECT_EQ(lazy.find("x"), 0u);
+  EXPECT_EQ(lazy.find("y"), 1u);
+}
+
 TEST(Dictionary, ManyStringsIncludingLargeOnesSurviveGrowth) {
   Dictionary d;
   std::vector<std::string> strings;
@@ -31,7 +85,7 @@ TEST(Dictionary, ManyStringsIncludingLargeOnesSurviveGrowth) {
   strings.push_back(std::string("nul\0byte", 8));
   std::vector<uint32_t> codes(strings.size());
   std::vector<std::string_view> views(strings.begin(), strings.end());
-  d.intern_many(views, codes.data());
+  ASSERT_TRUE(d.intern_many(views, codes.data()).ok());
   for (size_t i = 0; i < strings.size(); ++i) {
     ASSERT_EQ(codes[i], i);
     ASSERT_EQ(d.lookup(codes[i]), strings[i]);

@@ -507,6 +507,36 @@ TEST_F(CliTest, MissingStoreIsARuntimeError) {
   EXPECT_FALSE(std::filesystem::exists(missing));
 }
 
+// A directory that is not a store: reading commands fail naming it and
+// leave it exactly as it was (no LOCK file, nothing else).
+TEST_F(CliTest, DirectoryThatIsNotAStoreIsLeftAsItWas) {
+  const std::string empty = file("empty");
+  const std::string other = file("other");
+  std::filesystem::create_directory(empty);
+  std::filesystem::create_directory(other);
+  write_file(other + "/notes.txt", "not a store");
+  const auto listing = [](const std::string& dir) {
+    std::vector<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(dir)) names.push_back(f.path().filename().string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  for (const std::string& dir : {empty, other}) {
+    for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+             {"stats", "--store", dir},
+             {"query", "feature_usage_summary", "--store", dir},
+             {"quarantine", "--store", dir},
+             {"compact", "--store", dir}}) {
+      SCOPED_TRACE(absl::StrJoin(args, " "));
+      const Result r = usagedb(args);
+      expect_one_line_error(r, 1, dir);
+      EXPECT_THAT(r.err, HasSubstr("no usagedb store"));
+    }
+  }
+  EXPECT_TRUE(listing(empty).empty());
+  EXPECT_EQ(listing(other), std::vector<std::string>{"notes.txt"});
+}
+
 TEST_F(CliTest, IngestOfAMissingFileNamesItAndChangesNothing) {
   const Result r = usagedb({"ingest", "--store", store(), file("nope.ndjson")});
   expect_one_line_error(r, 1, file("nope.ndjson"));
