@@ -197,7 +197,11 @@ std::string u128_text(u128 v) {
 
 std::string i128_text(i128 v) {
   if (v >= 0) return u128_text(static_cast<u128>(v));
-  return "-" + u128_text(static_cast<u128>(-(v + 1)) + 1);
+  // Appended rather than "-" + text: gcc 12 warns (a false -Wstringop-overflow)
+  // about the inlined string concatenation.
+  std::string text = "-";
+  text.append(u128_text(static_cast<u128>(-(v + 1)) + 1));
+  return text;
 }
 
 // Microseconds since the epoch -> "YYYY-MM-DD HH:MM:SS[.ffffff]".
