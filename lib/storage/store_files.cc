@@ -13,6 +13,7 @@
 #include "lib/storage/log_format.h"
 #include "lib/storage/log_reader.h"
 #include "lib/storage/part_file.h"
+#include "lib/util/parallel.h"
 #include "lib/util/status_macros.h"
 
 namespace usagedb::storage {
@@ -415,26 +416,17 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
   }
   std::vector<absl::Status> errors(to_write.size());
   std::vector<std::vector<std::pair<std::string, uint64_t>>> written_sections(to_write.size());
-  auto write_parts = [&](size_t first, size_t step) {
-    for (size_t k = first; k < to_write.size(); k += step) {
-      const Part& part = *to_write[k];
-      const std::string bytes = encode_part(part);
-      const std::string name = part_file_name(part.month(), part.id());
-      errors[k] = write_new_file(fs_, path(name), bytes);
-      entries[slot[k]] = PartFileEntry{part.month(), part.id(), part.rows(), bytes.size()};
-      if (auto info = read_part_file_info(bytes, name); info.ok()) {
-        for (const auto& block : info->blocks) written_sections[k].emplace_back(block.section, block.size);
-        written_sections[k].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
-      }
+  for_each_index_on_two_threads(to_write.size(), /*two_threads=*/true, [&](size_t k) {
+    const Part& part = *to_write[k];
+    const std::string bytes = encode_part(part);
+    const std::string name = part_file_name(part.month(), part.id());
+    errors[k] = write_new_file(fs_, path(name), bytes);
+    entries[slot[k]] = PartFileEntry{part.month(), part.id(), part.rows(), bytes.size()};
+    if (auto info = read_part_file_info(bytes, name); info.ok()) {
+      for (const auto& block : info->blocks) written_sections[k].emplace_back(block.section, block.size);
+      written_sections[k].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
     }
-  };
-  if (to_write.size() > 1) {
-    std::thread helper(write_parts, 1, 2);
-    write_parts(0, 2);
-    helper.join();
-  } else {
-    write_parts(0, 1);
-  }
+  });
   for (const absl::Status& e : errors) USAGEDB_RETURN_IF_ERROR(e);
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
   for (size_t k = 0; k < to_write.size(); ++k) new_sections[to_write[k]->id()] = std::move(written_sections[k]);

@@ -7,6 +7,7 @@
 #include "lib/store/event_store_impl.h"
 #include "lib/store/merge_policy.h"
 #include "lib/store/part_builder.h"
+#include "lib/util/parallel.h"
 
 namespace usagedb {
 namespace {
@@ -56,30 +57,27 @@ void EventStoreImpl::seal_all_locked() {
   std::vector<Task> tasks;
   uint64_t rows = 0;
   for (auto& [month, p] : partitions_) {
-    for (auto& [buffer, id] : p->sealing) tasks.push_back(Task{p.get(), buffer, id, nullptr});
+    for (auto& [buffer, id] : p->sealing) {
+      tasks.push_back(Task{p.get(), buffer, id, nullptr});
+      rows += buffer->size();
+    }
     p->sealing.clear();
     if (p->buffer->size() > 0) {
       p->buffer->publish();
+      rows += p->buffer->size();
       tasks.push_back(Task{p.get(), p->buffer, new_part_id(), nullptr});
       p->buffer = new_buffer();
     }
   }
-  for (const Task& t : tasks) rows += t.buffer->size();
   // Sorting and indexing buffers is CPU-bound and independent per buffer:
   // after a bulk ingest (one buffer per month) or before a checkpoint, a
   // second thread halves the time writes wait here.
-  const auto build = [&](size_t first, size_t step) {
-    for (size_t i = first; i < tasks.size(); i += step) {
-      tasks[i].part = build_part(*tasks[i].buffer, tasks[i].id, tasks[i].partition->month);
-    }
-  };
-  if (tasks.size() >= 2 && rows >= 2 * kParallelSealRows && std::thread::hardware_concurrency() >= 2) {
-    std::thread helper(build, 1, 2);
-    build(0, 2);
-    helper.join();
-  } else {
-    build(0, 1);
-  }
+  for_each_index_on_two_threads(tasks.size(),
+                                rows >= 2 * kParallelSealRows && std::thread::hardware_concurrency() >= 2,
+                                [&](size_t i) {
+                                  Task& t = tasks[i];
+                                  t.part = build_part(*t.buffer, t.id, t.partition->month);
+                                });
   for (Task& t : tasks) t.partition->parts.push_back(std::move(t.part));
 }
 
