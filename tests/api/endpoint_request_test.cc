@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::api {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 // The error message of a request that must fail, checking its code.
 std::string error_of(Endpoint e, const Params& params, UnknownParameters unknown = UnknownParameters::kReject) {

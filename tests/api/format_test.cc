@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::api {
 namespace {
@@ -17,7 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 std::string render(OutputFormat f, const ResultTable& t) {
   std::string out;

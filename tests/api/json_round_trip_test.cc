@@ -11,6 +11,7 @@
 #include "lib/api/format.h"
 #include "lib/util/utf8.h"
 #include "simdjson.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::api {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 std::vector<std::string> keys_of(simdjson::dom::object o) {
   std::vector<std::string> keys;

@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "usagedb/usagedb.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::api {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 std::vector<std::string> names(const ResultTable& t) {
   std::vector<std::string> out;

@@ -8,6 +8,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/api/format.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::api {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 using internal::format_elapsed;
 using internal::terminal_text;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 std::string render(const ResultTable& t) {
   std::string out;

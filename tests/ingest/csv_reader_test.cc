@@ -18,42 +18,39 @@ using ::testing::IsEmpty;
 using reader_testing::OwnedEvent;
 using reader_testing::Parsed;
 using reader_testing::cat;
+using reader_testing::expected_event;
+using reader_testing::kSeedTime;
 
-constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
 constexpr std::string_view kHeader =
     "event_id,user_id,feature_id,product_version,event_type,timestamp,session_id,metadata\n";
 constexpr std::string_view kRow = "e1,u1,f1,1.0.0,view,2025-05-11 10:23:03,s1,m";
 
-OwnedEvent expected_event(uint64_t line) {
-  return OwnedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
-}
-
-Parsed parse(std::string_view text) {
+Parsed parse_csv(std::string_view text) {
   auto reader = make_csv_reader();
   return reader_testing::parse_whole(*reader, text);
 }
 
 // Parses the full header and `rows`; expects one rejected record.
-RejectedRow rejected_only(std::string_view rows) {
-  Parsed p = parse(cat(kHeader, rows));
+RejectedRow csv_rejected_only(std::string_view rows) {
+  Parsed p = parse_csv(cat(kHeader, rows));
   EXPECT_THAT(p.events, IsEmpty()) << rows;
   EXPECT_EQ(p.rejected.size(), 1u) << rows;
   return p.rejected.empty() ? RejectedRow{} : p.rejected[0];
 }
 
-OwnedEvent event_only(std::string_view rows) {
-  Parsed p = parse(cat(kHeader, rows));
+OwnedEvent csv_event_only(std::string_view rows) {
+  Parsed p = parse_csv(cat(kHeader, rows));
   EXPECT_THAT(p.rejected, IsEmpty()) << rows << (p.rejected.empty() ? "" : " -> " + p.rejected[0].error);
   EXPECT_EQ(p.events.size(), 1u) << rows;
   return p.events.empty() ? OwnedEvent{} : p.events[0];
 }
 
 TEST(CsvReader, ReadsEveryColumn) {
-  EXPECT_EQ(event_only(kRow), expected_event(2));
+  EXPECT_EQ(csv_event_only(kRow), expected_event(2));
 }
 
 TEST(CsvReader, HeaderInAnyOrderWithUnknownAndMissingOptionalColumns) {
-  Parsed p = parse(
+  Parsed p = parse_csv(
       "extra,timestamp,event_type,product_version,feature_id,user_id\n"
       "zzz,2025-05-11 10:23:03,view,1.0.0,f1,u1\n");
   ASSERT_EQ(p.events.size(), 1u);
@@ -62,7 +59,7 @@ TEST(CsvReader, HeaderInAnyOrderWithUnknownAndMissingOptionalColumns) {
 }
 
 TEST(CsvReader, HeaderNamesAreTrimmedAndMayBeQuoted) {
-  Parsed p = parse(
+  Parsed p = parse_csv(
       " user_id ,\"feature_id\",product_version,\tevent_type,timestamp\r\n"
       "u1,f1,1.0.0,view,1746958983\r\n");
   ASSERT_EQ(p.events.size(), 1u);
@@ -70,13 +67,13 @@ TEST(CsvReader, HeaderNamesAreTrimmedAndMayBeQuoted) {
 }
 
 TEST(CsvReader, HeaderNamesAreCaseSensitive) {
-  Parsed p = parse("USER_ID,feature_id,product_version,event_type,timestamp\nu1,f1,1.0.0,view,1746958983\n");
+  Parsed p = parse_csv("USER_ID,feature_id,product_version,event_type,timestamp\nu1,f1,1.0.0,view,1746958983\n");
   ASSERT_EQ(p.rejected.size(), 1u);
   EXPECT_THAT(p.rejected[0].columns, ElementsAre("user_id"));
 }
 
 TEST(CsvReader, HeaderMissingRequiredColumnsRejectsEveryRecord) {
-  Parsed p = parse("event_id,feature_id,product_version,event_type\ne1,f1,1.0.0,view\ne2,f1,1.0.0,view\n");
+  Parsed p = parse_csv("event_id,feature_id,product_version,event_type\ne1,f1,1.0.0,view\ne2,f1,1.0.0,view\n");
   ASSERT_EQ(p.rejected.size(), 2u);
   EXPECT_EQ(p.records, 2u);
   for (const RejectedRow& r : p.rejected) {
@@ -89,7 +86,7 @@ TEST(CsvReader, HeaderMissingRequiredColumnsRejectsEveryRecord) {
 
 TEST(CsvReader, HeaderNamingAColumnTwiceRejectsEveryRecord) {
   const RejectedRow r = []() {
-    Parsed p = parse("user_id,feature_id,product_version,event_type,timestamp,user_id\nu,f,1,v,1746958983,w\n");
+    Parsed p = parse_csv("user_id,feature_id,product_version,event_type,timestamp,user_id\nu,f,1,v,1746958983,w\n");
     EXPECT_EQ(p.rejected.size(), 1u);
     return p.rejected.empty() ? RejectedRow{} : p.rejected[0];
   }();
@@ -98,7 +95,7 @@ TEST(CsvReader, HeaderNamingAColumnTwiceRejectsEveryRecord) {
 }
 
 TEST(CsvReader, MalformedHeaderIsRejectedAndSoIsEveryRecord) {
-  Parsed p = parse("\"user_id\"x,feature_id\nu1,f1\n");
+  Parsed p = parse_csv("\"user_id\"x,feature_id\nu1,f1\n");
   ASSERT_EQ(p.rejected.size(), 2u);
   EXPECT_EQ(p.rejected[0].line, 1u);
   EXPECT_EQ(p.rejected[0].error, "CSV header: field 1: unexpected text after the closing quote");
@@ -108,20 +105,20 @@ TEST(CsvReader, MalformedHeaderIsRejectedAndSoIsEveryRecord) {
 
 TEST(CsvReader, HeaderOnlyAndEmptyInputs) {
   for (const std::string_view text : {std::string_view(""), kHeader, std::string_view("\n\n"), std::string_view("\xEF\xBB\xBF")}) {
-    Parsed p = parse(text);
+    Parsed p = parse_csv(text);
     EXPECT_EQ(p.records, 0u);
     EXPECT_THAT(p.rejected, IsEmpty());
   }
 }
 
 TEST(CsvReader, BomBlankLinesAndLineEndings) {
-  Parsed p = parse(cat("\xEF\xBB\xBF", "\n", kHeader, kRow, "\r\n", "\r\n", " \t \n", kRow, "\n", kRow));
+  Parsed p = parse_csv(cat("\xEF\xBB\xBF", "\n", kHeader, kRow, "\r\n", "\r\n", " \t \n", kRow, "\n", kRow));
   EXPECT_THAT(p.events, ElementsAre(expected_event(3), expected_event(6), expected_event(7)));
   EXPECT_EQ(p.records, 3u);
 }
 
 TEST(CsvReader, QuotedFields) {
-  const OwnedEvent e = event_only(
+  const OwnedEvent e = csv_event_only(
       "\"e,1\",\"say \"\"hi\"\"\",\"f\nwith\r\nnewlines\",1.0.0,\"view\",\"2025-05-11 10:23:03\",\"\",\"{\"\"a\"\":1}\"\n");
   EXPECT_EQ(e.event_id, "e,1");
   EXPECT_EQ(e.user_id, "say \"hi\"");
@@ -133,7 +130,7 @@ TEST(CsvReader, QuotedFields) {
 TEST(CsvReader, MultiLineRecordsKeepTheirFirstLineAndWholeText) {
   const std::string record = "e1,\"u\n1\",f1,1.0.0,view,2025-05-11 10:23:03,s1,\"a\r\nb\"";
   const std::string bad = "e1,\"u\n1\",f1";
-  Parsed p = parse(cat(kHeader, record, "\r\n", bad, "\n", kRow, "\n"));
+  Parsed p = parse_csv(cat(kHeader, record, "\r\n", bad, "\n", kRow, "\n"));
   ASSERT_EQ(p.events.size(), 2u);
   EXPECT_EQ(p.events[0].line, 2u);
   EXPECT_EQ(p.events[0].metadata, "a\r\nb");
@@ -145,7 +142,7 @@ TEST(CsvReader, MultiLineRecordsKeepTheirFirstLineAndWholeText) {
 }
 
 TEST(CsvReader, UnquotedValuesAreTrimmedQuotedOnesAreNot) {
-  const OwnedEvent e = event_only("  e1 ,\tu1\t,\" f1 \",1.0.0,view, 2025-05-11 10:23:03 ,s1,m");
+  const OwnedEvent e = csv_event_only("  e1 ,\tu1\t,\" f1 \",1.0.0,view, 2025-05-11 10:23:03 ,s1,m");
   EXPECT_EQ(e.event_id, "e1");
   EXPECT_EQ(e.user_id, "u1");
   EXPECT_EQ(e.feature_id, " f1 ");
@@ -153,22 +150,22 @@ TEST(CsvReader, UnquotedValuesAreTrimmedQuotedOnesAreNot) {
 }
 
 TEST(CsvReader, AQuoteInsideAnUnquotedFieldIsAnOrdinaryByte) {
-  EXPECT_EQ(event_only("e1,u\"1,f1,1.0.0,view,2025-05-11 10:23:03,s1,m").user_id, "u\"1");
+  EXPECT_EQ(csv_event_only("e1,u\"1,f1,1.0.0,view,2025-05-11 10:23:03,s1,m").user_id, "u\"1");
 }
 
 TEST(CsvReader, EmptyOptionalValuesAreAbsentEmptyRequiredOnesAreInvalid) {
-  const OwnedEvent e = event_only(",u1,f1,1.0.0,view,2025-05-11 10:23:03,,");
+  const OwnedEvent e = csv_event_only(",u1,f1,1.0.0,view,2025-05-11 10:23:03,,");
   EXPECT_EQ(e.event_id, "");
   EXPECT_EQ(e.session_id, "");
   EXPECT_EQ(e.metadata, "");
-  const RejectedRow r = rejected_only("e1,,f1,\"\",view,,s1,m");
+  const RejectedRow r = csv_rejected_only("e1,,f1,\"\",view,,s1,m");
   EXPECT_THAT(r.columns, ElementsAre("user_id", "product_version", "timestamp"));
   EXPECT_EQ(r.error, "user_id: must not be empty; product_version: must not be empty; timestamp: must not be empty");
 }
 
 TEST(CsvReader, TimestampForms) {
   auto seconds = [](std::string_view value) {
-    return event_only(cat("e1,u1,f1,1.0.0,view,", value, ",s1,m")).timestamp;
+    return csv_event_only(cat("e1,u1,f1,1.0.0,view,", value, ",s1,m")).timestamp;
   };
   EXPECT_EQ(seconds("2025-05-11 10:23:03"), kSeedTime);
   EXPECT_EQ(seconds("2025-05-11T12:23:03+02:00"), kSeedTime);
@@ -196,31 +193,31 @@ TEST(CsvReader, InvalidTimestamps) {
       {"+17", "timestamp: '+17' is not a valid DateTime: expected YYYY-MM-DD HH:MM:SS or YYYY-MM-DDTHH:MM:SS[.fff][Z|+HH:MM]"},
   };
   for (const auto& [value, error] : cases) {
-    const RejectedRow r = rejected_only(cat("e1,u1,f1,1.0.0,view,", value, ",s1,m"));
+    const RejectedRow r = csv_rejected_only(cat("e1,u1,f1,1.0.0,view,", value, ",s1,m"));
     EXPECT_THAT(r.columns, ElementsAre("timestamp")) << value;
     EXPECT_EQ(r.error, error) << value;
   }
 }
 
 TEST(CsvReader, FieldCountMustMatchTheHeader) {
-  EXPECT_EQ(rejected_only("e1,u1,f1,1.0.0,view,2025-05-11 10:23:03,s1").error, "expected 8 fields, got 7");
-  EXPECT_EQ(rejected_only("e1,u1,f1,1.0.0,view,2025-05-11 10:23:03,s1,m,").error, "expected 8 fields, got 9");
-  const RejectedRow r = rejected_only("lonely");
+  EXPECT_EQ(csv_rejected_only("e1,u1,f1,1.0.0,view,2025-05-11 10:23:03,s1").error, "expected 8 fields, got 7");
+  EXPECT_EQ(csv_rejected_only("e1,u1,f1,1.0.0,view,2025-05-11 10:23:03,s1,m,").error, "expected 8 fields, got 9");
+  const RejectedRow r = csv_rejected_only("lonely");
   EXPECT_THAT(r.columns, IsEmpty());
   EXPECT_EQ(r.raw, "lonely");
 }
 
 TEST(CsvReader, TextAfterAClosingQuoteIsMalformed) {
-  const RejectedRow r = rejected_only("e1,\"u1\"x,f1,1.0.0,view,2025-05-11 10:23:03,s1,m");
+  const RejectedRow r = csv_rejected_only("e1,\"u1\"x,f1,1.0.0,view,2025-05-11 10:23:03,s1,m");
   EXPECT_THAT(r.columns, IsEmpty());
   EXPECT_EQ(r.error, "malformed CSV: field 2: unexpected text after the closing quote");
   // The record still ends at its ',' and newline: the next one is fine.
-  Parsed p = parse(cat(kHeader, "\"a\" ,b\n", kRow, "\n"));
+  Parsed p = parse_csv(cat(kHeader, "\"a\" ,b\n", kRow, "\n"));
   EXPECT_THAT(p.events, ElementsAre(expected_event(3)));
 }
 
 TEST(CsvReader, UnterminatedQuoteAtTheEndRejectsThatRecord) {
-  Parsed p = parse(cat(kHeader, kRow, "\n", "e1,\"u1,f1\n", kRow, "\n"));
+  Parsed p = parse_csv(cat(kHeader, kRow, "\n", "e1,\"u1,f1\n", kRow, "\n"));
   EXPECT_THAT(p.events, ElementsAre(expected_event(2)));
   ASSERT_EQ(p.rejected.size(), 1u);
   EXPECT_EQ(p.rejected[0].line, 3u);
@@ -230,12 +227,12 @@ TEST(CsvReader, UnterminatedQuoteAtTheEndRejectsThatRecord) {
 
 TEST(CsvReader, InvalidUtf8RejectsTheRecord) {
   const std::string row = "e1,u\xff,f1,1.0.0,view,2025-05-11 10:23:03,s1,m";
-  const RejectedRow r = rejected_only(row);
+  const RejectedRow r = csv_rejected_only(row);
   EXPECT_EQ(r.raw, row);
   EXPECT_THAT(r.columns, IsEmpty());
   EXPECT_EQ(r.error, "invalid UTF-8");
   // Also in a column the table does not have.
-  Parsed p = parse("user_id,feature_id,product_version,event_type,timestamp,x\nu,f,1,v,1746958983,\xC0\xAF\n");
+  Parsed p = parse_csv("user_id,feature_id,product_version,event_type,timestamp,x\nu,f,1,v,1746958983,\xC0\xAF\n");
   ASSERT_EQ(p.rejected.size(), 1u);
   EXPECT_EQ(p.rejected[0].error, "invalid UTF-8");
 }
@@ -272,7 +269,7 @@ TEST(CsvReader, AnySplitGivesTheSameResult) {
   const std::string text =
       cat("\xEF\xBB\xBF", kHeader, kRow, "\r\n\n", "e1,\"u\"\"\n,x\",f1,1.0.0,view,1746958983,s1,m\n",
                    "bad,row\n", "e1,\"u1\"x,f1,1.0.0,view,1746958983,s1,m\n", kRow, "\n", "e1,\"open");
-  const Parsed whole = parse(text);
+  const Parsed whole = parse_csv(text);
   ASSERT_EQ(whole.records, 6u);
   ASSERT_EQ(whole.events.size(), 3u);
   for (size_t cut = 0; cut <= text.size(); ++cut) {

@@ -21,7 +21,7 @@ using reader_testing::cat;
 using reader_testing::event_line;
 using reader_testing::expected_event;
 using reader_testing::OwnedEvent;
-using reader_testing::parse;
+using reader_testing::parse_ndjson;
 using reader_testing::Parsed;
 
 TEST(NdjsonReader, ConsumesOnlyWholeLinesUntilFinal) {
@@ -54,7 +54,7 @@ TEST(NdjsonReader, ClearsTheBatchOnEveryCall) {
 TEST(NdjsonReader, AnySplitGivesTheSameResult) {
   const std::string text = cat("\xEF\xBB\xBF", event_line(), "\r\n\n", "[1]\n", event_line({{"user_id", "7"}}),
                                         "\n  \n", event_line({{"feature_id", R"("f\u00e9")"}}), "\r\n", event_line());
-  const Parsed whole = parse(text);
+  const Parsed whole = parse_ndjson(text);
   ASSERT_EQ(whole.records, 5u);
   ASSERT_EQ(whole.events.size(), 3u);
   for (size_t cut = 0; cut <= text.size(); ++cut) {
@@ -97,7 +97,7 @@ TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
                                   e->timestamp.time_since_epoch().count(), std::string(e->session_id),
                                   std::string(e->metadata), line});
   }
-  const Parsed all = parse(clean);
+  const Parsed all = parse_ndjson(clean);
   EXPECT_EQ(all.events.size(), 3000u);
   EXPECT_THAT(all.rejected, IsEmpty());
   for (const std::vector<size_t>& cuts : std::vector<std::vector<size_t>>{{}, {4096, 70000, 300000}, {100000}}) {
@@ -114,7 +114,7 @@ TEST(NdjsonReader, GeneratedLinesWithBadLinesAmongThem) {
 // for escapes ran past the end of the input).
 TEST(NdjsonReader, WindowDocumentWithAStringOnTheNextLine) {
   const std::string good = event_line();
-  const Parsed p = parse(cat(good, "\n{\"user_id\":\n\"u\\n\"}\n", good, "\n", std::string(70, ' '), "\n"));
+  const Parsed p = parse_ndjson(cat(good, "\n{\"user_id\":\n\"u\\n\"}\n", good, "\n", std::string(70, ' '), "\n"));
   EXPECT_THAT(p.events, ElementsAre(expected_event(1), expected_event(4)));
   ASSERT_EQ(p.rejected.size(), 2u);
   EXPECT_EQ(p.rejected[0].raw, "{\"user_id\":");
@@ -157,10 +157,10 @@ TEST(NdjsonReader, WindowJudgesEveryLineAsIfItWereAlone) {
   };
   // Each tricky line alone, and amid good lines (a window of its own).
   for (const std::string& t : tricky) {
-    const Parsed alone = parse(t);
+    const Parsed alone = parse_ndjson(t);
     ASSERT_EQ(alone.records, 1u) << t;
     const std::string text = cat(good, "\n", good, "\n\n", t, "\n", good, "\n", std::string(100, ' '), "\n");
-    const Parsed together = parse(text);
+    const Parsed together = parse_ndjson(text);
     EXPECT_EQ(together.records, 4u) << t;
     ASSERT_EQ(together.rejected.size(), alone.rejected.size()) << t;
     if (!alone.rejected.empty()) {
@@ -180,7 +180,7 @@ TEST(NdjsonReader, WindowJudgesEveryLineAsIfItWereAlone) {
     // And as the last line of a window (iterate_many may leave out an
     // incomplete last document).
     const std::string last = cat(good, "\n", t, "\n", std::string(70, ' '), "\n");
-    const Parsed at_end = parse(last);
+    const Parsed at_end = parse_ndjson(last);
     EXPECT_EQ(at_end.records, 2u) << t;
     EXPECT_EQ(at_end.rejected.size(), alone.rejected.size()) << t;
     EXPECT_EQ(at_end.events.size(), 1 + alone.events.size()) << t;

@@ -22,11 +22,11 @@ using reader_testing::expected_event;
 using reader_testing::kOmit;
 using reader_testing::kSeedTime;
 using reader_testing::OwnedEvent;
-using reader_testing::parse;
+using reader_testing::parse_ndjson;
 using reader_testing::Parsed;
 
 RejectedRow rejected_only(std::string_view line) {
-  Parsed p = parse(line);
+  Parsed p = parse_ndjson(line);
   EXPECT_THAT(p.events, IsEmpty()) << line;
   EXPECT_EQ(p.rejected.size(), 1u) << line;
   return p.rejected.empty() ? RejectedRow{} : p.rejected[0];
@@ -34,7 +34,7 @@ RejectedRow rejected_only(std::string_view line) {
 
 // The one event of a one-line input.
 OwnedEvent event_only(std::string_view line) {
-  Parsed p = parse(line);
+  Parsed p = parse_ndjson(line);
   EXPECT_THAT(p.rejected, IsEmpty()) << line << (p.rejected.empty() ? "" : " -> " + p.rejected[0].error);
   EXPECT_EQ(p.events.size(), 1u) << line;
   return p.events.empty() ? OwnedEvent{} : p.events[0];
@@ -47,13 +47,13 @@ TEST(NdjsonReader, ReadsEveryColumn) {
 
 TEST(NdjsonReader, LineEndingsBlankLinesAndLineNumbers) {
   const std::string text = cat(event_line(), "\r\n", "\n", "   \t \r\n", event_line(), "\n\n", event_line());
-  Parsed p = parse(text);
+  Parsed p = parse_ndjson(text);
   EXPECT_THAT(p.events, ElementsAre(expected_event(1), expected_event(4), expected_event(6)));
   EXPECT_EQ(p.records, 3u);  // blank lines are not records
 }
 
 TEST(NdjsonReader, RawExcludesTheLineTerminator) {
-  Parsed p = parse("[1]\r\n{\"x\":\n");
+  Parsed p = parse_ndjson("[1]\r\n{\"x\":\n");
   ASSERT_EQ(p.rejected.size(), 2u);
   EXPECT_EQ(p.rejected[0].raw, "[1]");
   EXPECT_EQ(p.rejected[0].line, 1u);
@@ -63,7 +63,7 @@ TEST(NdjsonReader, RawExcludesTheLineTerminator) {
 
 TEST(NdjsonReader, EmptyAndBlankInputsHaveNoRecords) {
   for (const char* text : {"", "\n", "\r\n", "  \n\t\n", "\xEF\xBB\xBF", "\xEF\xBB\xBF\n"}) {
-    Parsed p = parse(text);
+    Parsed p = parse_ndjson(text);
     EXPECT_EQ(p.records, 0u) << text;
     EXPECT_THAT(p.rejected, IsEmpty()) << text;
   }
@@ -71,7 +71,7 @@ TEST(NdjsonReader, EmptyAndBlankInputsHaveNoRecords) {
 
 TEST(NdjsonReader, SkipsAByteOrderMarkOnlyAtTheStart) {
   const std::string bom = "\xEF\xBB\xBF";
-  Parsed p = parse(cat(bom, event_line(), "\n", bom, event_line(), "\n"));
+  Parsed p = parse_ndjson(cat(bom, event_line(), "\n", bom, event_line(), "\n"));
   EXPECT_THAT(p.events, ElementsAre(expected_event(1)));
   ASSERT_EQ(p.rejected.size(), 1u);
   EXPECT_EQ(p.rejected[0].line, 2u);
@@ -340,7 +340,7 @@ TEST(NdjsonReader, ObjectBrokenAcrossTwoLinesRejectsBothAndNoNeighbour) {
   const std::string whole = event_line();
   const std::string text =
       cat(event_line(), "\n", whole.substr(0, 40), "\n", whole.substr(40), "\n", event_line(), "\n");
-  Parsed p = parse(text);
+  Parsed p = parse_ndjson(text);
   EXPECT_THAT(p.events, ElementsAre(expected_event(1), expected_event(4)));
   ASSERT_EQ(p.rejected.size(), 2u);
   EXPECT_EQ(p.rejected[0].line, 2u);
@@ -373,7 +373,7 @@ TEST(NdjsonReader, LongLines) {
   const std::string big(300'000, 'x');  // longer than a window and the parser's first capacity
   const std::string text = cat(event_line(), "\n", event_line({{"metadata", cat("\"", big, "\"")}}),
                                         "\n", event_line(), "\n", "[", big, "\n", event_line());
-  Parsed p = parse(text);
+  Parsed p = parse_ndjson(text);
   ASSERT_EQ(p.events.size(), 4u);
   EXPECT_EQ(p.events[1].metadata, big);
   EXPECT_EQ(p.events[1].line, 2u);

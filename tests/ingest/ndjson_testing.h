@@ -13,7 +13,6 @@
 
 namespace usagedb::reader_testing {
 
-inline constexpr int64_t kSeedTime = 1746958983;  // 2025-05-11 10:23:03
 inline constexpr std::string_view kOmit = "<omit>";
 
 // One line of NDJSON: a valid event whose fields are replaced by
@@ -48,16 +47,11 @@ inline std::string event_line(std::vector<std::pair<std::string_view, std::strin
   return line + "}";
 }
 
-inline OwnedEvent expected_event(uint64_t line) {
-  return OwnedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
-}
-
-inline Parsed parse(std::string_view text) {
+inline Parsed parse_ndjson(std::string_view text) {
   auto reader = make_ndjson_reader();
   return parse_whole(*reader, text);
 }
 
-// The one rejected row of a one-line input.
 }  // namespace usagedb::reader_testing
 
 #endif  // USAGEDB_TESTS_INGEST_NDJSON_TESTING_H_

@@ -33,6 +33,14 @@ inline void PrintTo(const OwnedEvent& e, std::ostream* os) {
       << "}";
 }
 
+// The time of the readers' sample row ("2025-05-11 10:23:03").
+inline constexpr int64_t kSeedTime = 1746958983;
+
+// The event of the readers' sample row (NDJSON and CSV), read from `line`.
+inline OwnedEvent expected_event(uint64_t line) {
+  return OwnedEvent{"e1", "u1", "f1", "1.0.0", "view", kSeedTime, "s1", "m", line};
+}
+
 struct Parsed {
   std::vector<OwnedEvent> events;
   std::vector<RejectedRow> rejected;

@@ -8,25 +8,25 @@ namespace {
 
 using ::testing::HasSubstr;
 
-int64_t seconds(std::string_view text) { return parse_timestamp(text).value().time_since_epoch().count(); }
+int64_t epoch_seconds(std::string_view text) { return parse_timestamp(text).value().time_since_epoch().count(); }
 
 TEST(ParseTimestamp, SeedForm) {
-  EXPECT_EQ(seconds("2025-05-11 10:23:03"), 1746958983);
-  EXPECT_EQ(seconds("1970-01-01 00:00:00"), 0);
-  EXPECT_EQ(seconds("2105-12-31 23:59:59"), 4291747199);
-  EXPECT_EQ(seconds("2024-02-29 00:00:00"), 1709164800);
+  EXPECT_EQ(epoch_seconds("2025-05-11 10:23:03"), 1746958983);
+  EXPECT_EQ(epoch_seconds("1970-01-01 00:00:00"), 0);
+  EXPECT_EQ(epoch_seconds("2105-12-31 23:59:59"), 4291747199);
+  EXPECT_EQ(epoch_seconds("2024-02-29 00:00:00"), 1709164800);
 }
 
 TEST(ParseTimestamp, IsoFormsWithFractionAndOffset) {
-  EXPECT_EQ(seconds("2025-05-11T10:23:03"), 1746958983);
-  EXPECT_EQ(seconds("2025-05-11T10:23:03Z"), 1746958983);
-  EXPECT_EQ(seconds("2025-05-11T10:23:03.999Z"), 1746958983);  // truncated, not rounded
-  EXPECT_EQ(seconds("2025-05-11T10:23:03.5"), 1746958983);
-  EXPECT_EQ(seconds("2025-05-11T12:23:03+02:00"), 1746958983);
-  EXPECT_EQ(seconds("2025-05-11T05:53:03-04:30"), 1746958983);
-  EXPECT_EQ(seconds("2025-05-11T12:23:03.123456789+02:00"), 1746958983);
+  EXPECT_EQ(epoch_seconds("2025-05-11T10:23:03"), 1746958983);
+  EXPECT_EQ(epoch_seconds("2025-05-11T10:23:03Z"), 1746958983);
+  EXPECT_EQ(epoch_seconds("2025-05-11T10:23:03.999Z"), 1746958983);  // truncated, not rounded
+  EXPECT_EQ(epoch_seconds("2025-05-11T10:23:03.5"), 1746958983);
+  EXPECT_EQ(epoch_seconds("2025-05-11T12:23:03+02:00"), 1746958983);
+  EXPECT_EQ(epoch_seconds("2025-05-11T05:53:03-04:30"), 1746958983);
+  EXPECT_EQ(epoch_seconds("2025-05-11T12:23:03.123456789+02:00"), 1746958983);
   // The offset moves the instant across a day and month boundary.
-  EXPECT_EQ(seconds("2025-01-01T01:00:00+02:00"), seconds("2024-12-31 23:00:00"));
+  EXPECT_EQ(epoch_seconds("2025-01-01T01:00:00+02:00"), epoch_seconds("2024-12-31 23:00:00"));
 }
 
 TEST(ParseTimestamp, RejectsImpossibleDatesAndTimes) {
@@ -53,7 +53,7 @@ TEST(ParseTimestamp, RangeIsCheckedAfterConversionToUtc) {
   EXPECT_FALSE(parse_timestamp("1969-12-31 23:59:59").ok());
   EXPECT_FALSE(parse_timestamp("2106-01-01 00:00:00").ok());
   EXPECT_FALSE(parse_timestamp("1970-01-01T00:30:00+01:00").ok());
-  EXPECT_EQ(seconds("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(epoch_seconds("1970-01-01T01:00:00+01:00"), 0);
   EXPECT_FALSE(parse_timestamp("2105-12-31T23:59:59-00:01").ok());
   auto r = parse_timestamp("1969-12-31T23:00:00Z");
   ASSERT_FALSE(r.ok());

@@ -13,7 +13,7 @@
 namespace usagedb::testing {
 namespace {
 
-Timestamp at(const char* text) { return *parse_date_parameter(text); }
+Timestamp date_param(const char* text) { return *parse_date_parameter(text); }
 
 class RollupTest : public ::testing::Test {
  protected:
@@ -35,8 +35,8 @@ class RollupTest : public ::testing::Test {
 
   FeatureUsageSummaryQuery summary(const char* start, const char* end) {
     FeatureUsageSummaryQuery q;
-    q.start_date = at(start);
-    q.end_date = at(end);
+    q.start_date = date_param(start);
+    q.end_date = date_param(end);
     return q;
   }
 
@@ -63,8 +63,8 @@ class RollupTest : public ::testing::Test {
         FeatureUsageTimelineQuery q;
         q.granularity = g;
         if (*feature != 0) q.feature_id = feature;
-        q.start_date = at("2025-01-06");
-        q.end_date = at("2025-03-17 05:00:00");
+        q.start_date = date_param("2025-01-06");
+        q.end_date = date_param("2025-03-17 05:00:00");
         auto got = store_->feature_usage_timeline(q);
         EXPECT_TRUE(got.ok()) << got.status();
         EXPECT_EQ(got->rows, reference_.feature_usage_timeline(q).rows)

@@ -13,6 +13,7 @@
 #include "lib/storage/file_system.h"
 #include "tests/testutil/fault_injection_fs.h"
 #include "tests/testutil/temp_dir.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::storage {
 namespace {
@@ -21,7 +22,7 @@ using ::testing::HasSubstr;
 using usagedb::testing::FaultInjectionFileSystem;
 using usagedb::testing::ScopedTempDir;
 
-std::string message(const absl::Status& s) { return std::string(s.message()); }
+using ::usagedb::testing::message;
 
 std::string random_bytes(size_t n, uint64_t seed) {
   gen::Random random(seed);

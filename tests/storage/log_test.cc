@@ -21,6 +21,7 @@
 #include "lib/util/hash.h"
 #include "tests/testutil/fault_injection_fs.h"
 #include "tests/testutil/temp_dir.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::storage {
 namespace {
@@ -31,7 +32,7 @@ using usagedb::testing::ScopedTempDir;
 
 constexpr char kName[] = "test.log";
 
-std::string message(const absl::Status& s) { return std::string(s.message()); }
+using ::usagedb::testing::message;
 
 std::string random_bytes(gen::Random& random, size_t n) {
   std::string s(n, '\0');

@@ -42,7 +42,7 @@ struct RandomPart {
   std::shared_ptr<const Part> part;
 };
 
-std::string random_bytes(gen::Random& random, size_t max_size) {
+std::string random_bytes_up_to(gen::Random& random, size_t max_size) {
   std::string s(random.uniform(max_size + 1), '\0');
   for (char& c : s) c = static_cast<char>(random.uniform(256));  // '\0' and 0xFF included
   return s;
@@ -60,8 +60,8 @@ std::unique_ptr<RandomPart> random_part(uint64_t seed, const Shape& shape) {
   const civil::Date d = civil::civil_from_days(month_start / civil::kSecondsPerDay);
   const int64_t month_seconds = civil::days_in_month(d.year, d.month) * civil::kSecondsPerDay;
 
-  std::vector<std::string> metadata_pool = {"", R"({"device":"desktop"})", random_bytes(random, 40)};
-  if (shape.large_strings) metadata_pool.push_back(std::string(150'000, 'm') + random_bytes(random, 1000));
+  std::vector<std::string> metadata_pool = {"", R"({"device":"desktop"})", random_bytes_up_to(random, 40)};
+  if (shape.large_strings) metadata_pool.push_back(std::string(150'000, 'm') + random_bytes_up_to(random, 1000));
   uint32_t session = 0;
   PartBuilder builder;
   for (size_t i = 0; i < shape.rows; ++i) {
@@ -84,8 +84,8 @@ std::unique_ptr<RandomPart> random_part(uint64_t seed, const Shape& shape) {
     switch (shape.sequence_ids ? 1 : random.uniform(4)) {
       case 0: break;  // absent
       case 1: event_id = "evt_" + std::to_string(seed * 1'000'000 + i); break;
-      case 2: event_id = random_bytes(random, 30); break;
-      default: event_id = shape.large_strings && random.chance(0.01) ? random_bytes(random, 200'000) : "x"; break;
+      case 2: event_id = random_bytes_up_to(random, 30); break;
+      default: event_id = shape.large_strings && random.chance(0.01) ? random_bytes_up_to(random, 200'000) : "x"; break;
     }
     builder.add(r, event_id, metadata_pool[random.uniform(metadata_pool.size())]);
   }
@@ -136,7 +136,7 @@ const PartEncodeOptions kAllOptions[] = {
 
 void expect_round_trip(const Part& part) {
   for (const PartEncodeOptions& options : kAllOptions) {
-    SCOPED_TRACE(testing::Message() << "persist_indexes " << options.persist_indexes << ", index encoding "
+    SCOPED_TRACE(::testing::Message() << "persist_indexes " << options.persist_indexes << ", index encoding "
                                     << static_cast<int>(options.index_encoding));
     const std::string file = encode_part(part, options);
     absl::StatusOr<std::shared_ptr<const Part>> back = decode_part(file, kPath);
@@ -153,7 +153,7 @@ TEST(PartFile, RoundTripsRandomParts) {
   uint64_t seed = 1;
   for (const size_t rows : {1, 2, 3, 100, 1023, 1024, 1025, 5000}) {
     for (const uint32_t users : {1u, 7u, 1000u, 100'000u}) {
-      SCOPED_TRACE(testing::Message() << "rows " << rows << ", users " << users << ", seed " << seed);
+      SCOPED_TRACE(::testing::Message() << "rows " << rows << ", users " << users << ", seed " << seed);
       auto p = random_part(seed++, Shape{.rows = rows, .users = users});
       expect_round_trip(*p->part);
     }

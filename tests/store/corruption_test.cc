@@ -36,7 +36,6 @@ constexpr uint64_t kLogHeaderBytes = 28;
 constexpr size_t kCheckpointed = 600;  // events in parts; the rest are in the log
 constexpr size_t kLogBatches = 8;
 constexpr size_t kBatch = 15;
-constexpr const char* kBadLine = R"({"user_id":"u","timestamp":"2025-13-01 00:00:00"})";
 
 enum class Kind { kLog, kPart, kDictionary, kManifest, kQuarantine, kOther };
 

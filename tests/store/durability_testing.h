@@ -81,6 +81,9 @@ std::string file_bytes(const std::string& path);
 // End offsets of each whole record of the log file `path`, in order.
 std::vector<uint64_t> log_record_ends(const std::string& path);
 
+// An NDJSON line the store quarantines (a month that does not exist).
+inline constexpr const char* kBadLine = R"({"user_id":"u","timestamp":"2025-13-01 00:00:00"})";
+
 }  // namespace usagedb::testing
 
 #endif  // USAGEDB_TESTS_STORE_DURABILITY_TESTING_H_

@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testutil/printers.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 std::unique_ptr<EventStore> open_store(Options options = {}) {
   auto store = EventStore::open(options);

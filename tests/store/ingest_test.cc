@@ -26,6 +26,7 @@
 #include "tests/testutil/reference.h"
 #include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb {
 namespace {
@@ -37,7 +38,7 @@ using ::testing::IsEmpty;
 // The chunk the store hands a reader at once (lib/store/ingest.cc).
 constexpr size_t kStoreChunkBytes = 2 << 20;
 
-Timestamp at(const char* s) { return parse_timestamp(s).value(); }
+using ::usagedb::testing::at;
 
 Timestamp now_seconds() { return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now()); }
 
@@ -74,11 +75,7 @@ std::vector<QuarantinedRow> quarantine_of(const EventStore& store) {
   return rows.ok() ? *rows : std::vector<QuarantinedRow>{};
 }
 
-void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
+using ::usagedb::testing::write_file;
 
 // The stores every test below runs against. kBulk is a durable store whose
 // checkpoint_log_bytes is so small that every ingest_file takes the bulk path

@@ -20,7 +20,6 @@ namespace {
 
 enum class Operation { kCheckpoint, kCompact, kDeleteUser, kDropPartitions, kClearQuarantine };
 
-constexpr const char* kBadLine = R"({"user_id":"u","timestamp":"2025-13-01 00:00:00"})";
 constexpr uint32_t kDropBefore = 202502;
 
 // What a reopened store may hold.
@@ -30,7 +29,7 @@ struct Outcome {
   size_t quarantined = 0;
 };
 
-std::vector<OwnedEvent> generated(uint64_t n, uint64_t seed) {
+std::vector<OwnedEvent> few_user_events(uint64_t n, uint64_t seed) {
   return generate_events({.events = n, .seed = seed, .users = 30, .features = 6, .versions = 4, .months = 3});
 }
 
@@ -101,7 +100,7 @@ TEST_P(InterruptedOperationTest, CrashAtEveryStepLeavesTheStateBeforeOrAfter) {
   // flushed after the interrupted operation; E: after the reopen.
   constexpr size_t kA = 200, kB = 350, kB2 = 390, kC = 400, kE = 403;
   const Options options{.part_rows = 32, .checkpoint_log_bytes = 1 << 30, .background_threads = false};
-  std::vector<OwnedEvent> events = generated(kE, 29);
+  std::vector<OwnedEvent> events = few_user_events(kE, 29);
   for (size_t i = kC; i < kE; ++i) events[i].timestamp = events[kB2 - 1].timestamp;  // a partition with a buffer
   const std::string user = events[0].user_id;
   bool completed = false;

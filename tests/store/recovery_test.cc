@@ -21,13 +21,14 @@
 #include "tests/testutil/printers.h"
 #include "tests/testutil/random_events.h"
 #include "tests/testutil/temp_dir.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string message(const absl::Status& s) { return std::string(s.message()); }
+using ::usagedb::testing::message;
 
 // Rejected lines for an NDJSON input: not JSON, an invalid timestamp, missing
 // fields, a field of the wrong type.

@@ -6,13 +6,14 @@
 #include "gtest/gtest.h"
 #include "lib/storage/file.h"
 #include "tests/testutil/temp_dir.h"
+#include "tests/testutil/helpers.h"
 
 namespace usagedb::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string message(const absl::Status& s) { return std::string(s.message()); }
+using ::usagedb::testing::message;
 
 std::string must_read(const std::string& path) {
   absl::StatusOr<std::string> contents = storage::read_file(path);

@@ -34,6 +34,7 @@
 #include "simdjson.h"
 #include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
+#include "tests/testutil/helpers.h"
 
 // The binary this build made (tests/CMakeLists.txt); "" when it builds no CLI.
 #ifndef USAGEDB_CLI_PATH
@@ -186,11 +187,7 @@ Result run_cli(const std::vector<std::string>& args, const RunOptions& options =
 
 // ---- Helpers ----------------------------------------------------------------
 
-void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
+using ::usagedb::testing::write_file;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -23,7 +23,7 @@ TEST(DecodeUtf8, RejectsMalformedSequences) {
   for (const std::string bad : {"\x80", "\xBF", "\xC0\x80", "\xC1\xBF", "\xE0\x80\x80", "\xF0\x80\x80\x80",
                                 "\xED\xA0\x80", "\xED\xBF\xBF", "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF",
                                 "\xC3", "\xE6\xA9", "\xF0\x9F\x9A", "\xC3(", "\xE6(\x9F"}) {
-    EXPECT_EQ(decode_utf8(bad, 0).length, 0u) << testing::PrintToString(bad);
+    EXPECT_EQ(decode_utf8(bad, 0).length, 0u) << ::testing::PrintToString(bad);
   }
 }
 
