@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages usagedb builds with, only those that are missing.
 # Uses sudo when not run as root. Safe to run repeatedly.
-#   USAGEDB_WITH_CLANG=1  also clang (fuzzers, the ThreadSanitizer build)
+#   USAGEDB_WITH_CLANG=1  also clang (fuzzers, the sanitizer builds in tools/check.sh)
 #   USAGEDB_WITH_PEERS=1  also node and npm, when missing (bench/peers/install_peers.sh)
 set -euo pipefail
 
