@@ -7,6 +7,9 @@
 // product_version or event_type (the rollup groups by feature only) are
 // scanned. A bucket fed by several sources (a week spanning two months, a
 // rollup cell plus scanned rows) gets its distinct users from the union.
+// When nothing is scanned and buckets cannot span partitions (hour, day,
+// month), each (bucket, feature) is exactly one cell: the rows come straight
+// from the cells, in their (bucket, feature) order, with no grouping.
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
@@ -73,7 +76,12 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
 
   absl::flat_hash_map<Key, Bucket> groups;
 
-  // Partitions answered by rollups.
+  // Partitions answered by rollups, and the cells they answer with.
+  struct RolledCell {
+    const TimelineCell* cell;
+    const TimelineLevel* level;
+  };
+  std::vector<RolledCell> cells_read;
   std::vector<const PartitionView*> rolled;
   if (!filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
     const Granularity g = q.granularity;
@@ -89,19 +97,12 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
       rolled.push_back(&p);
       const std::span<const TimelineCell> cells = p.rollup()->timeline(g).cells_between(bucket_of(g, begin), end);
       const TimelineLevel& level = p.rollup()->timeline(g);
-      uint64_t read = 0;
+      const size_t before = cells_read.size();
+      cells_read.reserve(before + cells.size());
       for (const TimelineCell& c : cells) {
-        if (!filters.feature.accepts(c.feature)) continue;
-        ++read;
-        Bucket& b = groups[Key{c.bucket, c.feature}];
-        b.events += c.events;
-        if (b.cell_users.empty() && b.users.empty()) {
-          b.cell_users = level.users(c);
-        } else {
-          b.users.add_many(level.users(c));
-        }
+        if (filters.feature.accepts(c.feature)) cells_read.push_back(RolledCell{&c, &level});
       }
-      stats.read_rows(read, sizeof(TimelineCell));
+      stats.read_rows(cells_read.size() - before, sizeof(TimelineCell));
     }
   }
 
@@ -114,6 +115,48 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
     return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.rolled_up(part);
   };
   query::scan(snapshot, filters, stats, visit, in_rollup);
+
+  if (groups.empty() && q.granularity != Granularity::kWeek) {
+    std::vector<uint32_t> features;
+    features.reserve(cells_read.size());
+    for (const RolledCell& c : cells_read) features.push_back(c.cell->feature);
+    const query::StringRank rank(dicts.feature, std::move(features));
+    // (bucket << 32 | feature rank, cell): in bucket order already (the
+    // partitions come in month order, each level's cells in bucket order),
+    // so only each bucket's few cells need ordering by feature.
+    std::vector<std::pair<uint64_t, uint32_t>> order;
+    order.reserve(cells_read.size());
+    bool bucket_order = true;
+    for (uint32_t i = 0; i < cells_read.size(); ++i) {
+      const TimelineCell& c = *cells_read[i].cell;
+      bucket_order = bucket_order && (order.empty() || (order.back().first >> 32) <= c.bucket);
+      order.emplace_back((static_cast<uint64_t>(c.bucket) << 32) | rank(c.feature), i);
+    }
+    if (bucket_order) {
+      for (size_t begin = 0, end; begin < order.size(); begin = end) {
+        for (end = begin + 1; end < order.size() && (order[end].first >> 32) == (order[begin].first >> 32);) ++end;
+        std::sort(order.begin() + begin, order.begin() + end);
+      }
+    } else {
+      std::sort(order.begin(), order.end());
+    }
+    return query::page_of<FeatureUsageTimelineRow>(order.size(), q.limit, q.skip, stats, [&](size_t i) {
+      const RolledCell& c = cells_read[order[i].second];
+      return FeatureUsageTimelineRow{query::to_timestamp(c.cell->bucket),
+                                     std::string(dicts.feature.lookup(c.cell->feature)), c.cell->events,
+                                     c.level->users(*c.cell).size()};
+    });
+  }
+  for (const RolledCell& rc : cells_read) {
+    const TimelineCell& c = *rc.cell;
+    Bucket& b = groups[Key{c.bucket, c.feature}];
+    b.events += c.events;
+    if (b.cell_users.empty() && b.users.empty()) {
+      b.cell_users = rc.level->users(c);
+    } else {
+      b.users.add_many(rc.level->users(c));
+    }
+  }
 
   // ORDER BY period ASC, feature_id ASC, on codes; rows for the page only.
   std::vector<uint32_t> features;

@@ -23,7 +23,8 @@ StringRank::StringRank(const Dictionary& dict, std::vector<uint32_t> codes) {
   // common case, a small dictionary), else by sorting.
   uint32_t max_code = 0;
   for (const uint32_t c : codes) max_code = std::max(max_code, c);
-  if (max_code < 4 * codes.size() + 4096) {
+  const bool dense = max_code < 4 * codes.size() + 4096;
+  if (dense) {
     std::vector<bool> seen(max_code + 1);
     size_t n = 0;
     for (const uint32_t c : codes) {
@@ -41,10 +42,18 @@ StringRank::StringRank(const Dictionary& dict, std::vector<uint32_t> codes) {
   named.reserve(codes.size());
   for (const uint32_t c : codes) named.emplace_back(dict.lookup(c), c);
   std::sort(named.begin(), named.end());
-  rank_.reserve(named.size());
+  if (dense) {
+    dense_.assign(max_code + 1, UINT32_MAX);
+  } else {
+    rank_.reserve(named.size());
+  }
   codes_.reserve(named.size());
   for (uint32_t i = 0; i < named.size(); ++i) {
-    rank_.emplace(named[i].second, i);
+    if (dense) {
+      dense_[named[i].second] = i;
+    } else {
+      rank_.emplace(named[i].second, i);
+    }
     codes_.push_back(named[i].second);
   }
 }

@@ -119,11 +119,14 @@ class StringRank {
  public:
   // `codes` may repeat.
   StringRank(const Dictionary& dict, std::vector<uint32_t> codes);
-  uint32_t operator()(uint32_t code) const { return rank_.find(code)->second; }
+  uint32_t operator()(uint32_t code) const { return dense_.empty() ? rank_.find(code)->second : dense_[code]; }
   // The code of rank `r`.
   uint32_t code_of(uint32_t r) const { return codes_[r]; }
 
  private:
+  // The rank by code: a table indexed by code when the codes are dense
+  // enough (the common case, a small dictionary), else a hash map.
+  std::vector<uint32_t> dense_;
   absl::flat_hash_map<uint32_t, uint32_t> rank_;
   std::vector<uint32_t> codes_;  // by rank
 };
