@@ -1,5 +1,6 @@
 #include "lib/store/dictionary.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -62,7 +63,7 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
   const uint64_t h = hash::hash64(s);
   CacheSlot* slot = nullptr;
   if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
-    slot = &cache_[h & (kCacheSlots - 1)];
+    slot = &cache_[h & (cache_slots_ - 1)];
     if (slot->hash == h && slot->size == s.size() && slot->code != UINT32_MAX &&
         std::memcmp(slot->bytes, s.data(), s.size()) == 0) {
       return slot->code;
@@ -81,9 +82,14 @@ uint32_t Dictionary::intern_locked(std::string_view s) {
     slot->code = code;
     slot->size = static_cast<uint8_t>(s.size());
     std::memcpy(slot->bytes, s.data(), s.size());
-  } else if (cache_ == nullptr && size_.load(std::memory_order_relaxed) >= 4 * kCacheSlots) {
-    // Small dictionaries stay in the CPU cache without help.
-    cache_.reset(new CacheSlot[kCacheSlots]);
+  }
+  // Small dictionaries stay in the CPU cache without help. A large one gets
+  // a cache that grows with it (the longer a string's repeats lag, the
+  // larger the dictionary), up to a size the shared L3 cache still holds.
+  const size_t size = size_.load(std::memory_order_relaxed);
+  if (cache_slots_ < kMaxCacheSlots && size >= 4 * std::max(cache_slots_, kMinCacheSlots)) {
+    cache_slots_ = std::max(2 * cache_slots_, kMinCacheSlots);
+    cache_.reset(new CacheSlot[cache_slots_]);
   }
   return code;
 }
@@ -177,7 +183,7 @@ void Dictionary::erase(uint32_t code) {
   if (e.data == kErased) return;
   index_.erase(slot_of(hash_half(e.view()), code));  // before the entry is overwritten
   if (cache_ != nullptr) {
-    for (size_t i = 0; i < kCacheSlots; ++i) {
+    for (size_t i = 0; i < cache_slots_; ++i) {
       if (cache_[i].code == code) cache_[i] = CacheSlot{};
     }
   }
@@ -208,7 +214,7 @@ size_t Dictionary::memory_bytes() const {
   const uint32_t n = size_.load(std::memory_order_relaxed);
   const size_t blocks = (n + kBlockSize - 1) / kBlockSize;
   return bytes_ + blocks * kBlockSize * sizeof(Entry) + kMaxBlocks * sizeof(void*) +
-         index_.capacity() * (sizeof(uint64_t) + 1);
+         index_.capacity() * (sizeof(uint64_t) + 1) + cache_slots_ * sizeof(CacheSlot);
 }
 
 }  // namespace usagedb

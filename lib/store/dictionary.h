@@ -168,7 +168,8 @@ class Dictionary {
     uint8_t size = 0;
     char bytes[19];
   };
-  static constexpr size_t kCacheSlots = 4096;
+  static constexpr size_t kMinCacheSlots = 4096;
+  static constexpr size_t kMaxCacheSlots = 1 << 16;  // 2 MiB
   static constexpr size_t kCacheMaxBytes = sizeof(CacheSlot::bytes);
 
   uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -193,6 +194,7 @@ class Dictionary {
   mutable uint32_t indexed_ ABSL_GUARDED_BY(mu_) = 0;
   mutable absl::Status error_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<CacheSlot[]> cache_ ABSL_GUARDED_BY(mu_);  // allocated once the dictionary is large
+  size_t cache_slots_ ABSL_GUARDED_BY(mu_) = 0;              // a power of two
   // Two-level code table: fixed array of block pointers, blocks never move.
   std::unique_ptr<std::atomic<Entry*>[]> blocks_;
   std::atomic<uint32_t> size_{0};

@@ -94,6 +94,24 @@ TEST(Dictionary, ManyStringsIncludingLargeOnesSurviveGrowth) {
   EXPECT_GT(d.memory_bytes(), 200000u * 8);
 }
 
+// The cache of recent strings grows with the dictionary (4,096 slots at 16k
+// codes, up to 65,536 slots): repeats are answered with the same codes at
+// every size, and an erased string is never answered from it.
+TEST(Dictionary, RecentStringsCacheKeepsCodesAcrossItsGrowth) {
+  Dictionary d;
+  uint32_t next = 0;
+  for (int i = 0; i < 300000; ++i) {
+    ASSERT_EQ(d.intern(absl::StrCat("session_", i)), next++);
+    // Repeats of recent and older strings, as sessions repeat.
+    if (i >= 10) ASSERT_EQ(d.intern(absl::StrCat("session_", i - 10)), static_cast<uint32_t>(i - 10));
+    if (i >= 5000 && i % 7 == 0) ASSERT_EQ(d.intern(absl::StrCat("session_", i - 5000)), static_cast<uint32_t>(i - 5000));
+  }
+  EXPECT_GE(d.memory_bytes(), 65536u * 32);  // the largest cache
+  d.erase(299999);
+  EXPECT_EQ(d.intern("session_299999"), next);
+  EXPECT_EQ(d.intern("session_299998"), 299998u);
+}
+
 // lookup() of published codes while another thread interns new strings
 // (run under TSan in CI).
 TEST(Dictionary, ConcurrentInternAndLookup) {
