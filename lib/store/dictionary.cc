@@ -59,7 +59,6 @@ uint32_t Dictionary::append_locked(Entry e) {
 }
 
 uint32_t Dictionary::intern_locked(std::string_view s) {
-  if (!index_complete_locked()) build_index_locked();
   const uint64_t h = hash::hash64(s);
   CacheSlot* slot = nullptr;
   if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
@@ -154,6 +153,7 @@ void Dictionary::build_index_locked() const {
 
 uint32_t Dictionary::intern(std::string_view s) {
   MutexLock lock(&mu_);
+  if (!index_complete_locked()) build_index_locked();
   return intern_locked(s);
 }
 

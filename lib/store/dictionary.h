@@ -172,6 +172,8 @@ class Dictionary {
   static constexpr size_t kMaxCacheSlots = 1 << 16;  // 2 MiB
   static constexpr size_t kCacheMaxBytes = sizeof(CacheSlot::bytes);
 
+  // REQUIRES: the index is complete (intern() and intern_many() build it
+  // once per call, not once per string).
   uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool restore_locked(std::string_view s, bool erased, bool copy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Indexes codes [indexed_, size()): the lazy build. Records the first
