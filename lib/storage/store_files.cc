@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -82,6 +81,18 @@ StoreFiles::StoreFiles(std::string dir, FileSystem* fs, std::unique_ptr<FileLock
 StoreFiles::~StoreFiles() {
   if (log_) log_->close().IgnoreError();  // unsynced records were never acknowledged
   if (quarantine_) quarantine_->close().IgnoreError();
+}
+
+// The size of each section of the part file `bytes` (named `name`), for
+// stats; empty when its layout does not read (the part was checked already).
+static std::vector<std::pair<std::string, uint64_t>> part_file_sections(std::string_view bytes,
+                                                                        const std::string& name) {
+  std::vector<std::pair<std::string, uint64_t>> sections;
+  if (auto info = read_part_file_info(bytes, name); info.ok()) {
+    for (const auto& block : info->blocks) sections.emplace_back(block.section, block.size);
+    sections.emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+  }
+  return sections;
 }
 
 // The names in `dir`, a directory without a MANIFEST, after checking that
@@ -227,25 +238,16 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
       errors[i] = absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
       return;
     }
-    if (auto info = read_part_file_info(*bytes, file); info.ok()) {
-      for (const auto& block : info->blocks) sections[i].emplace_back(block.section, block.size);
-      sections[i].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
-    }
+    sections[i] = part_file_sections(*bytes, file);
     parts[i] = std::move(*part);
   };
-  std::atomic<size_t> next_task{0};
-  auto work = [&] {
-    for (size_t task; (task = next_task.fetch_add(1)) <= entries.size();) {
-      if (task == 0) {
-        dictionary_error = load_dictionaries();
-      } else {
-        load_part(order[task - 1]);
-      }
+  for_each_index_on_two_threads(entries.size() + 1, /*two_threads=*/true, [&](size_t task) {
+    if (task == 0) {
+      dictionary_error = load_dictionaries();
+    } else {
+      load_part(order[task - 1]);
     }
-  };
-  std::thread helper(work);
-  work();
-  helper.join();
+  });
   // Dictionary damage first: it says more than the parts' codes it breaks.
   USAGEDB_RETURN_IF_ERROR(dictionary_error);
   for (int c = 0; c < kDictionaryColumns; ++c) {
@@ -422,10 +424,7 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     const std::string name = part_file_name(part.month(), part.id());
     errors[k] = write_new_file(fs_, path(name), bytes);
     entries[slot[k]] = PartFileEntry{part.month(), part.id(), part.rows(), bytes.size()};
-    if (auto info = read_part_file_info(bytes, name); info.ok()) {
-      for (const auto& block : info->blocks) written_sections[k].emplace_back(block.section, block.size);
-      written_sections[k].emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
-    }
+    written_sections[k] = part_file_sections(bytes, name);
   });
   for (const absl::Status& e : errors) USAGEDB_RETURN_IF_ERROR(e);
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
