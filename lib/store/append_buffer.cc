@@ -12,6 +12,13 @@ void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::s
     chunk.reset(new RowCodes[rows]);
   }
   chunk[size_ & kChunkMask] = row;
+  if (size_ == 0) {
+    // Room for a full buffer of strings like the first ones: growing by
+    // doubling would copy them about once more and touch twice the pages.
+    // Pages reserved but never written cost no memory.
+    event_ids_.reserve(capacity_, size_t{capacity_} * (event_id.size() + 8));
+    metadata_.reserve(capacity_, size_t{capacity_} * (metadata.size() + 16));
+  }
   event_ids_.add(event_id);
   metadata_.add(metadata);
   ++size_;

@@ -84,7 +84,7 @@ void EventStoreImpl::seal_all_locked() {
 std::shared_ptr<const Part> EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id,
                                                        uint32_t month) const {
   PartBuilder builder(buffer.size());
-  for (uint32_t i = 0; i < buffer.size(); ++i) builder.add(buffer.row(i), buffer.event_id(i), buffer.metadata(i));
+  builder.add_buffer(buffer, buffer.size());
   return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
 }
 

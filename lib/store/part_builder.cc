@@ -10,23 +10,45 @@
 namespace usagedb {
 namespace {
 
-// Rank of each code present in `codes` by its string's byte order, so rows
-// sort by string without comparing strings per row.
-absl::flat_hash_map<uint32_t, uint32_t> string_ranks(const std::vector<RowCodes>& rows,
-                                                     uint32_t RowCodes::*column, const Dictionary& dict) {
+// Rank of each code present in `rows` by its string's byte order, so rows
+// sort by string without comparing strings per row: rank[code], for codes
+// below rank.size() (store-wide codes are dense, so a table indexed by code
+// is small), or through `sparse` when the codes are too spread out for that.
+struct Ranks {
+  std::vector<uint32_t> dense;
+  absl::flat_hash_map<uint32_t, uint32_t> sparse;
+  uint32_t operator()(uint32_t code) const { return code < dense.size() ? dense[code] : sparse.at(code); }
+};
+
+Ranks string_ranks(const std::vector<RowCodes>& rows, uint32_t RowCodes::*column, const Dictionary& dict) {
+  uint32_t max_code = 0;
+  for (const RowCodes& r : rows) max_code = std::max(max_code, r.*column);
+  Ranks ranks;
   std::vector<uint32_t> codes;
-  {
-    absl::flat_hash_map<uint32_t, uint32_t> seen;
+  if (max_code < 4 * rows.size() + 65536) {
+    constexpr uint32_t kAbsent = UINT32_MAX;
+    ranks.dense.assign(size_t{max_code} + 1, kAbsent);
     for (const RowCodes& r : rows) {
-      if (seen.emplace(r.*column, 0).second) codes.push_back(r.*column);
+      if (ranks.dense[r.*column] == kAbsent) {
+        ranks.dense[r.*column] = 0;
+        codes.push_back(r.*column);
+      }
+    }
+  } else {
+    for (const RowCodes& r : rows) {
+      if (ranks.sparse.emplace(r.*column, 0).second) codes.push_back(r.*column);
     }
   }
   std::sort(codes.begin(), codes.end(),
             [&](uint32_t a, uint32_t b) { return dict.lookup(a) < dict.lookup(b); });
-  absl::flat_hash_map<uint32_t, uint32_t> rank;
-  rank.reserve(codes.size());
-  for (uint32_t i = 0; i < codes.size(); ++i) rank[codes[i]] = i;
-  return rank;
+  for (uint32_t i = 0; i < codes.size(); ++i) {
+    if (ranks.dense.empty()) {
+      ranks.sparse[codes[i]] = i;
+    } else {
+      ranks.dense[codes[i]] = i;
+    }
+  }
+  return ranks;
 }
 
 // Hashes metadata strings with xxHash (std::hash of string_view is slower).
@@ -36,55 +58,106 @@ struct ViewHash {
 
 }  // namespace
 
-PartBuilder::PartBuilder(size_t expected_rows) {
-  rows_.reserve(expected_rows);
-  event_ids_.reserve(expected_rows, expected_rows * 16);
-  metadata_.reserve(expected_rows, expected_rows * 32);
-}
+PartBuilder::PartBuilder(size_t expected_rows) : expected_rows_(expected_rows) { rows_.reserve(expected_rows); }
 
 void PartBuilder::add(const RowCodes& row, std::string_view event_id, std::string_view metadata) {
+  if (segments_.empty() || segments_.back().part != nullptr || segments_.back().buffer != nullptr) {
+    if (event_ids_.size() == 0) {
+      event_ids_.reserve(expected_rows_, expected_rows_ * 16);
+      metadata_.reserve(expected_rows_, expected_rows_ * 32);
+    }
+    segments_.push_back(Segment{nullptr, nullptr, event_ids_.size(), 0});
+  }
   rows_.push_back(row);
   event_ids_.add(event_id);
   metadata_.add(metadata);
+  ++segments_.back().rows;
 }
 
 void PartBuilder::add_part(const Part& part) {
   const PartColumns& c = part.columns();
   for (uint32_t i = 0; i < part.rows(); ++i) {
-    add(RowCodes{c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]},
-        part.event_id(i), part.metadata(i));
+    rows_.push_back(RowCodes{c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]});
   }
+  segments_.push_back(Segment{&part, nullptr, 0, part.rows()});
+}
+
+void PartBuilder::add_buffer(const AppendBuffer& buffer, uint32_t rows) {
+  buffer.for_each_chunk(rows, [&](std::span<const RowCodes> chunk) { rows_.insert(rows_.end(), chunk.begin(), chunk.end()); });
+  segments_.push_back(Segment{nullptr, &buffer, 0, rows});
 }
 
 std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, const Dictionary& features,
                                                 const Dictionary& versions) && {
-  const auto feature_rank = string_ranks(rows_, &RowCodes::feature, features);
-  const auto version_rank = string_ranks(rows_, &RowCodes::version, versions);
+  const size_t n = rows_.size();
 
+  // Each input row's event_id, and its metadata as an index into `values`
+  // (the distinct strings, in first-seen input order).
+  std::vector<std::string_view> ids(n);
+  std::vector<uint32_t> metadata(n);
+  std::vector<std::string_view> values;
+  {
+    absl::flat_hash_map<std::string_view, uint32_t, ViewHash> value_index;
+    const auto index_of = [&](std::string_view s) {
+      auto [it, inserted] = value_index.emplace(s, static_cast<uint32_t>(values.size()));
+      if (inserted) values.push_back(s);
+      return it->second;
+    };
+    size_t row = 0;
+    for (const Segment& seg : segments_) {
+      if (seg.part != nullptr) {
+        const PartColumns& c = seg.part->columns();
+        std::vector<uint32_t> mapped(c.metadata_values.size());
+        for (size_t v = 0; v < mapped.size(); ++v) mapped[v] = index_of(c.metadata_values.at(v));
+        for (size_t i = 0; i < seg.rows; ++i, ++row) {
+          ids[row] = c.event_id.at(i);
+          metadata[row] = mapped[c.metadata[i]];
+        }
+      } else if (seg.buffer != nullptr) {
+        for (uint32_t i = 0; i < seg.rows; ++i, ++row) {
+          ids[row] = seg.buffer->event_id(i);
+          metadata[row] = index_of(seg.buffer->metadata(i));
+        }
+      } else {
+        for (size_t i = seg.first; i < seg.first + seg.rows; ++i, ++row) {
+          ids[row] = event_ids_.at(i);
+          metadata[row] = index_of(metadata_.at(i));
+        }
+      }
+    }
+  }
+
+  const Ranks feature_rank = string_ranks(rows_, &RowCodes::feature, features);
+  const Ranks version_rank = string_ranks(rows_, &RowCodes::version, versions);
   struct Key {
     uint32_t timestamp, feature_rank, version_rank, input;
   };
-  std::vector<Key> keys(rows_.size());
-  for (uint32_t i = 0; i < rows_.size(); ++i) {
-    keys[i] = Key{rows_[i].timestamp, feature_rank.at(rows_[i].feature), version_rank.at(rows_[i].version), i};
+  std::vector<Key> keys(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    keys[i] = Key{rows_[i].timestamp, feature_rank(rows_[i].feature), version_rank(rows_[i].version), i};
   }
-  // Input order breaks ties, so equal keys keep their arrival order.
-  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
+  // Input order breaks ties, so equal keys keep their arrival order. Rows
+  // usually arrive in time order: then the keys often are sorted already.
+  const auto less = [](const Key& a, const Key& b) {
     if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
     if (a.feature_rank != b.feature_rank) return a.feature_rank < b.feature_rank;
     if (a.version_rank != b.version_rank) return a.version_rank < b.version_rank;
     return a.input < b.input;
-  });
+  };
+  if (!std::is_sorted(keys.begin(), keys.end(), less)) std::sort(keys.begin(), keys.end(), less);
 
-  const size_t n = rows_.size();
   PartColumns c;
   for (auto* column : {&c.timestamp, &c.feature, &c.version, &c.user, &c.event_type, &c.session, &c.metadata}) {
     column->resize(n);
   }
+  size_t id_bytes = 0;
+  for (const std::string_view id : ids) id_bytes += id.size();
   StringColumn::Builder event_ids;
+  event_ids.reserve(n, id_bytes);
+  // The part's metadata values in order of first use by its sorted rows.
+  constexpr uint32_t kUnused = UINT32_MAX;
+  std::vector<uint32_t> value_code(values.size(), kUnused);
   StringColumn::Builder metadata_values;
-  event_ids.reserve(n, n * 12);
-  absl::flat_hash_map<std::string_view, uint32_t, ViewHash> metadata_codes;
   for (size_t out = 0; out < n; ++out) {
     const uint32_t in = keys[out].input;
     const RowCodes& r = rows_[in];
@@ -94,11 +167,13 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     c.user[out] = r.user;
     c.event_type[out] = r.event_type;
     c.session[out] = r.session;
-    event_ids.add(event_ids_.at(in));
-    const std::string_view meta = metadata_.at(in);
-    auto [it, inserted] = metadata_codes.emplace(meta, static_cast<uint32_t>(metadata_values.size()));
-    if (inserted) metadata_values.add(meta);
-    c.metadata[out] = it->second;
+    event_ids.add(ids[in]);
+    uint32_t& code = value_code[metadata[in]];
+    if (code == kUnused) {
+      code = static_cast<uint32_t>(metadata_values.size());
+      metadata_values.add(values[metadata[in]]);
+    }
+    c.metadata[out] = code;
   }
   c.event_id = std::move(event_ids).finish();
   c.metadata_values = std::move(metadata_values).finish();

@@ -5,7 +5,13 @@
 //
 //   PartBuilder b(rows_expected);
 //   b.add(codes, event_id, metadata);   // copies the strings
+//   b.add_part(*old_part);              // borrows them: old_part must outlive finish()
 //   std::shared_ptr<const Part> part = std::move(b).finish(id, month, features, versions);
+//
+// Borrowing (add_part, add_buffer) keeps a seal or merge from copying every
+// event_id and metadata string twice (into the builder, then into the
+// part): finish() reads them where they are, and maps a borrowed part's
+// metadata codes instead of hashing its strings row by row.
 //
 // Thread-safety: not thread-safe; one builder per thread. finish() reads the
 // dictionaries with lookup(), which is safe concurrently with writers.
@@ -17,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/store/append_buffer.h"
 #include "lib/store/dictionary.h"
 #include "lib/store/part.h"
 #include "lib/store/row.h"
@@ -29,8 +36,11 @@ class PartBuilder {
   explicit PartBuilder(size_t expected_rows = 0);
 
   void add(const RowCodes& row, std::string_view event_id, std::string_view metadata);
-  // Adds every row of `part` (used by merges).
+  // Adds every row of `part` (merges) / the first `rows` rows of `buffer`
+  // (seals), borrowing their strings. REQUIRES: `part` / `buffer` lives,
+  // unchanged in those rows, until finish() returns.
   void add_part(const Part& part);
+  void add_buffer(const AppendBuffer& buffer, uint32_t rows);
   size_t rows() const { return rows_.size(); }
 
   // REQUIRES: rows() >= 1; every row's timestamp in month `month`.
@@ -38,8 +48,19 @@ class PartBuilder {
                                      const Dictionary& versions) &&;
 
  private:
+  // Consecutive rows of rows_ whose strings come from one place: add()'s
+  // own copies (part and buffer null), a borrowed part or a borrowed buffer.
+  struct Segment {
+    const Part* part = nullptr;
+    const AppendBuffer* buffer = nullptr;
+    size_t first = 0;  // first row in the source (in event_ids_ for add()'s rows)
+    size_t rows = 0;
+  };
+
+  size_t expected_rows_;  // add()'s string columns are reserved on its first call
   std::vector<RowCodes> rows_;
-  StringColumn::Builder event_ids_;
+  std::vector<Segment> segments_;  // covering rows_ in order
+  StringColumn::Builder event_ids_;  // add()'s strings
   StringColumn::Builder metadata_;
 };
 

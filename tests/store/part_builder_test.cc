@@ -4,6 +4,7 @@
 #include <tuple>
 
 #include "gtest/gtest.h"
+#include "lib/store/append_buffer.h"
 #include "lib/gen/random.h"
 
 namespace usagedb {
@@ -65,6 +66,66 @@ TEST(PartBuilder, IndexesMapEachValueToItsRows) {
   }
   EXPECT_TRUE(part->time_range(2000, 3000).empty());
   EXPECT_EQ(part->time_range(-5, 5000).size(), part->rows());
+}
+
+// Rows copied with add() and rows borrowed from parts and buffers, in any
+// mix, give the same part as copying every row.
+TEST(PartBuilder, BorrowedRowsGiveTheSamePartAsCopiedOnes) {
+  Dictionary features, versions;
+  for (int i = 0; i < 4; ++i) features.intern(std::string(1, static_cast<char>('d' - i)));
+  for (int i = 0; i < 3; ++i) versions.intern(std::string(1, static_cast<char>('3' - i)));
+  gen::Random random(21);
+  struct Row {
+    RowCodes codes;
+    std::string id, metadata;
+  };
+  std::vector<Row> rows;
+  for (int i = 0; i < 3000; ++i) {
+    rows.push_back(Row{{static_cast<uint32_t>(random.uniform(500)), static_cast<uint32_t>(random.uniform(4)),
+                        static_cast<uint32_t>(random.uniform(3)), static_cast<uint32_t>(random.uniform(40)),
+                        static_cast<uint32_t>(random.uniform(5)), static_cast<uint32_t>(random.uniform(300))},
+                       random.uniform(10) == 0 ? "" : "e" + std::to_string(i),
+                       "m" + std::to_string(random.uniform(7))});
+  }
+  // Rows [0, 1000) through a part, [1000, 1800) copied, [1800, 2600) through
+  // a buffer (of which 200 more rows are not taken), the rest copied.
+  PartBuilder first;
+  for (int i = 0; i < 1000; ++i) first.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  const auto part = std::move(first).finish(1, 197001, features, versions);
+  AppendBuffer buffer(1000);
+  for (int i = 1800; i < 2800; ++i) buffer.append(rows[i].codes, rows[i].id, rows[i].metadata);
+
+  PartBuilder mixed;
+  mixed.add_part(*part);
+  for (int i = 1000; i < 1800; ++i) mixed.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  mixed.add_buffer(buffer, 800);
+  for (int i = 2600; i < 3000; ++i) mixed.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  const auto got = std::move(mixed).finish(2, 197001, features, versions);
+
+  // The part's rows are sorted already: add them in its order, as a merge sees them.
+  PartBuilder copied;
+  for (uint32_t i = 0; i < part->rows(); ++i) {
+    const PartColumns& c = part->columns();
+    copied.add({c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]},
+               part->event_id(i), part->metadata(i));
+  }
+  for (int i = 1000; i < 2600; ++i) copied.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 2600; i < 3000; ++i) copied.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  const auto want = std::move(copied).finish(3, 197001, features, versions);
+
+  ASSERT_EQ(got->rows(), 3000u);
+  const PartColumns& g = got->columns();
+  const PartColumns& w = want->columns();
+  EXPECT_EQ(g.timestamp, w.timestamp);
+  EXPECT_EQ(g.feature, w.feature);
+  EXPECT_EQ(g.version, w.version);
+  EXPECT_EQ(g.user, w.user);
+  EXPECT_EQ(g.event_type, w.event_type);
+  EXPECT_EQ(g.session, w.session);
+  EXPECT_EQ(g.metadata, w.metadata);
+  EXPECT_EQ(g.metadata_values.bytes(), w.metadata_values.bytes());
+  EXPECT_EQ(g.event_id.bytes(), w.event_id.bytes());
+  EXPECT_EQ(g.event_id.ends(), w.event_id.ends());
 }
 
 }  // namespace
