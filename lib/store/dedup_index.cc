@@ -7,7 +7,7 @@
 
 namespace usagedb {
 
-size_t DedupIndex::RefHash::operator()(std::string_view s) const { return hash::hash64(s); }
+uint64_t DedupIndex::hash(std::string_view id) { return hash::hash64(id); }
 
 DedupIndex::DedupIndex() : set_(0, RefHash{this}, RefEq{this}) {}
 
@@ -19,12 +19,12 @@ std::string_view DedupIndex::resolve(uint64_t ref) const {
   return std::string_view(in.data(), len);
 }
 
-bool DedupIndex::contains(std::string_view id) const { return set_.contains(id); }
+bool DedupIndex::contains(std::string_view id) const { return set_.contains(Hashed{id, hash(id)}); }
 
-bool DedupIndex::insert(std::string_view id) {
-  // One hash and probe: the reference is only built when `id` is new.
+bool DedupIndex::insert(std::string_view id, uint64_t id_hash) {
+  // One probe: the reference is only built when `id` is new.
   bool inserted = false;
-  set_.lazy_emplace(id, [&](const auto& construct) {
+  set_.lazy_emplace(Hashed{id, id_hash}, [&](const auto& construct) {
     inserted = true;
     construct(append(id));
   });
@@ -50,7 +50,7 @@ uint64_t DedupIndex::append(std::string_view id) {
 }
 
 void DedupIndex::erase(std::string_view id) {
-  auto it = set_.find(id);
+  auto it = set_.find(Hashed{id, hash(id)});
   if (it != set_.end()) set_.erase(it);
 }
 

@@ -28,8 +28,13 @@ class DedupIndex {
   DedupIndex(const DedupIndex&) = delete;
   DedupIndex& operator=(const DedupIndex&) = delete;
 
-  // Adds `id`; false when it was already present. REQUIRES: !id.empty().
-  bool insert(std::string_view id);
+  // The hash insert() uses: a caller may compute it ahead, on another
+  // thread (the file ingest's parser threads do, where the id is in cache).
+  static uint64_t hash(std::string_view id);
+  // Adds `id`; false when it was already present. REQUIRES: !id.empty(),
+  // and `id_hash` == hash(id) when given.
+  bool insert(std::string_view id) { return insert(id, hash(id)); }
+  bool insert(std::string_view id, uint64_t id_hash);
   bool contains(std::string_view id) const;
   // Room for `n` ids without growing (growing re-reads every id).
   void reserve(size_t n) { set_.reserve(n); }
@@ -47,18 +52,23 @@ class DedupIndex {
   // Copies `id` into the arena and returns its reference.
   uint64_t append(std::string_view id);
 
+  // A lookup key: an id with its hash.
+  struct Hashed {
+    std::string_view id;
+    uint64_t hash;
+  };
   struct RefHash {
     using is_transparent = void;
     const DedupIndex* index;
-    size_t operator()(uint64_t ref) const { return (*this)(index->resolve(ref)); }
-    size_t operator()(std::string_view s) const;
+    size_t operator()(uint64_t ref) const { return hash(index->resolve(ref)); }
+    size_t operator()(const Hashed& h) const { return h.hash; }
   };
   struct RefEq {
     using is_transparent = void;
     const DedupIndex* index;
     bool operator()(uint64_t a, uint64_t b) const { return a == b; }
-    bool operator()(uint64_t a, std::string_view b) const { return index->resolve(a) == b; }
-    bool operator()(std::string_view a, uint64_t b) const { return a == index->resolve(b); }
+    bool operator()(uint64_t a, const Hashed& b) const { return index->resolve(a) == b.id; }
+    bool operator()(const Hashed& a, uint64_t b) const { return a.id == index->resolve(b); }
   };
 
   std::vector<std::unique_ptr<char[]>> chunks_;

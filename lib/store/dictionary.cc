@@ -189,6 +189,7 @@ void Dictionary::erase(uint32_t code) {
   }
   std::memset(const_cast<char*>(e.data), 0, e.size);
   e = Entry{kErased, 0};
+  erasures_.fetch_add(1, std::memory_order_release);
 }
 
 std::optional<uint32_t> Dictionary::find(std::string_view s) const {

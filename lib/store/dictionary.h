@@ -96,6 +96,9 @@ class Dictionary {
   // of the user dictionary, the only one erased from).
   void erase(uint32_t code) ABSL_LOCKS_EXCLUDED(mu_);
   bool erased(uint32_t code) const { return lookup(code).data() == kErased; }
+  // Number of erase() calls that erased a string. Codes handed out before an
+  // erase() may be erased since (intern() never hands out an erased code).
+  uint64_t erasures() const { return erasures_.load(std::memory_order_acquire); }
 
   // Restores the next code from a persisted dictionary segment: `s` gets
   // code size(), or the code is kept unused when `erased`. false (nothing
@@ -200,6 +203,7 @@ class Dictionary {
   // Two-level code table: fixed array of block pointers, blocks never move.
   std::unique_ptr<std::atomic<Entry*>[]> blocks_;
   std::atomic<uint32_t> size_{0};
+  std::atomic<uint64_t> erasures_{0};
   // String bytes: chunks that never move; large strings get their own chunk.
   std::vector<std::unique_ptr<char[]>> chunks_ ABSL_GUARDED_BY(mu_);
   // Adopted segment buffers (restore_many with an owner).

@@ -116,7 +116,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
 }
 
 absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
-                                                          const RowCodes* precoded) {
+                                                          const Precoded* precoded) {
   if (!write_error_.ok()) return write_error_;
   USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
   if (files_ && !events.empty() && logging == Logging::kLogged) {
@@ -226,7 +226,7 @@ absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* cons
   return absl::OkStatus();
 }
 
-IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const RowCodes* precoded) {
+IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded) {
   IngestReport report;
   bool version_changed = false;
 
@@ -247,7 +247,9 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
       if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p);
       last = p;
     }
-    if (options_.deduplicate && !e.event_id.empty() && !p->event_ids.insert(e.event_id)) {
+    if (options_.deduplicate && !e.event_id.empty() &&
+        !(precoded != nullptr ? p->event_ids.insert(e.event_id, precoded->id_hashes[i])
+                              : p->event_ids.insert(e.event_id))) {
       ++report.duplicate_rows;
       continue;
     }
@@ -265,12 +267,15 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
     // first, and a prepared dictionary never finds a duplicate later.
     encode_rows(dictionaries_, accepted, rows.data()).IgnoreError();
   } else {
+    // A user erased (delete_user) after the codes were made is a new user
+    // now: it gets a new code, so its events are not attached to the erased
+    // entry. (Erasing takes write_mu_, held here.)
+    const bool check_erased = dictionaries_.user.erasures() > 0;
     for (size_t i = 0; i < n; ++i) {
-      rows[i] = precoded[index[i]];
-      // A user erased (delete_user) after the codes were made is a new user
-      // now: it gets a new code, so its events are not attached to the
-      // erased entry.
-      if (dictionaries_.user.erased(rows[i].user)) rows[i].user = dictionaries_.user.intern(accepted[i]->user_id);
+      rows[i] = precoded->codes[index[i]];
+      if (check_erased && dictionaries_.user.erased(rows[i].user)) {
+        rows[i].user = dictionaries_.user.intern(accepted[i]->user_id);
+      }
     }
   }
 

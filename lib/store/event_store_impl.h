@@ -48,6 +48,15 @@ namespace usagedb {
 // Thread-safe: the dictionaries lock themselves.
 absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows);
 
+// What the file ingest's parser threads computed for each event of a batch
+// while its strings were in their core's cache, so the writer does not read
+// them again: the dictionary codes (encode_rows) and the hash of the
+// event_id (DedupIndex::hash).
+struct Precoded {
+  const RowCodes* codes;
+  const uint64_t* id_hashes;
+};
+
 class EventStoreImpl final : public EventStore {
  public:
   // EventStore::open with a FileSystem (tests inject faults through it).
@@ -141,13 +150,13 @@ class EventStoreImpl final : public EventStore {
   // writes their events straight into part files instead.
   enum class Logging { kLogged, kBulk };
   // Logs (durable stores) and stores validated events. REQUIRES: write_mu_.
-  // `precoded`, when given, holds each event's codes (encode_rows).
+  // `precoded`, when given, holds each event's codes and id hash.
   absl::StatusOr<IngestReport> write_locked(std::span<const Event> events, Logging logging,
-                                            const RowCodes* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                                            const Precoded* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores a parsed chunk: its events as write_locked, its rejected rows in
   // the quarantine (logged when durable).
   absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source, Logging logging,
-                                           const RowCodes* precoded = nullptr) ABSL_LOCKS_EXCLUDED(write_mu_);
+                                           const Precoded* precoded = nullptr) ABSL_LOCKS_EXCLUDED(write_mu_);
   // Records `failure` of the write-ahead log, the quarantine log or their
   // sync as the store's write_error_ (with what it means and what to do)
   // and returns it. REQUIRES: write_mu_ held.
@@ -157,9 +166,9 @@ class EventStoreImpl final : public EventStore {
   // logged. A dictionary found to hold a string twice (damaged files) stops
   // writes for good: write_error_ becomes its DataLossError, which names it.
   absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Stores validated events in memory, with their codes from `precoded`
-  // when given. REQUIRES: write_mu_ held.
-  IngestReport append_locked(std::span<const Event> events, const RowCodes* precoded = nullptr)
+  // Stores validated events in memory, with their codes and id hashes from
+  // `precoded` when given. REQUIRES: write_mu_ held.
+  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds p.event_ids from its rows when it is not ready (see above).

@@ -52,16 +52,48 @@ std::unique_ptr<RecordReader> make_reader(InputFormat format) {
 // string, and cost more than the parsing).
 constexpr size_t kPieceBytes = NdjsonReader::kWindow;
 
+// Bytes read from the input. Unlike std::string, growing it does not
+// zero-fill the room a read is about to overwrite (2 MiB per chunk).
+class InputBuffer {
+ public:
+  std::string_view view() const { return {data_.get(), size_}; }
+  const char* data() const { return data_.get(); }
+  size_t size() const { return size_; }
+  void assign(std::string_view s) {
+    size_ = 0;
+    std::memcpy(room(s.size()), s.data(), s.size());
+    size_ = s.size();
+  }
+  // Room for `n` more bytes after size(), uninitialized; commit() the ones written.
+  char* room(size_t n) {
+    if (capacity_ - size_ < n) {
+      const size_t capacity = std::max(size_ + n, 2 * capacity_);
+      std::unique_ptr<char[]> bigger(new char[capacity]);
+      if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+      data_ = std::move(bigger);
+      capacity_ = capacity;
+    }
+    return data_.get() + size_;
+  }
+  void commit(size_t n) { size_ += n; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
+};
+
 // What a reader made of consecutive lines of a chunk.
 struct Piece {
   ParsedBatch batch;
-  std::vector<RowCodes> codes;  // of batch.events
+  std::vector<RowCodes> codes;      // of batch.events
+  std::vector<uint64_t> id_hashes;  // of their event_ids (DedupIndex::hash)
 };
 
 // A chunk of input and what the readers made of it. The batches' views point
 // into `text`, so they travel together.
 struct Chunk {
-  std::string text;
+  InputBuffer text;
   std::vector<std::unique_ptr<Piece>> pieces;  // the first `used` hold this chunk, in input order
   size_t used = 0;
   uint64_t bytes_read = 0;  // of the file, once this chunk is read
@@ -80,6 +112,8 @@ absl::Status encode_piece(Dictionaries& dictionaries, Piece& piece) {
   std::vector<const Event*> pointers(events.size());
   for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
   piece.codes.resize(events.size());
+  piece.id_hashes.resize(events.size());
+  for (size_t i = 0; i < events.size(); ++i) piece.id_hashes[i] = DedupIndex::hash(events[i].event_id);
   return encode_rows(dictionaries, pointers, piece.codes.data());
 }
 
@@ -189,10 +223,8 @@ class ChunkProducer {
         // Reads until the chunk holds a line end past the carried-over part
         // (one more read unless a line is longer than a chunk), or the input ends.
         for (size_t scanned = chunk->text.size();;) {
-          const size_t have = chunk->text.size();
-          chunk->text.resize(have + kChunkBytes);
-          const size_t n = std::fread(chunk->text.data() + have, 1, kChunkBytes, file_);
-          chunk->text.resize(have + n);
+          const size_t n = std::fread(chunk->text.room(kChunkBytes), 1, kChunkBytes, file_);
+          chunk->text.commit(n);
           bytes_read_ += n;
           if (n < kChunkBytes) {
             if (std::ferror(file_)) {
@@ -209,18 +241,18 @@ class ChunkProducer {
         if (split_lines_) {
           if (!eof) cut = static_cast<const char*>(memrchr(chunk->text.data(), '\n', cut)) - chunk->text.data() + 1;
           lines_before = lines_;
-          lines_ += count_lines(std::string_view(chunk->text).substr(0, cut));
+          lines_ += count_lines(chunk->text.view().substr(0, cut));
         } else {
-          cut = reader->parse(chunk->text, eof, &chunk->add_piece().batch);
+          cut = reader->parse(chunk->text.view(), eof, &chunk->add_piece().batch);
         }
-        carry_.assign(chunk->text, cut, std::string::npos);
+        carry_.assign(chunk->text.view().substr(cut));
         seq = next_seq_++;
         chunk->bytes_read = bytes_read_;
         if (eof) end_input(absl::OkStatus());
       }
       if (ndjson != nullptr) {
         ndjson->start_at(lines_before, seq == 0);
-        const std::string_view text = chunk->text;
+        const std::string_view text = chunk->text.view();
         size_t window = kPieceBytes;
         for (size_t pos = 0; pos < text.size();) {
           // The last piece runs to the end of the text, and its reader stops
@@ -290,7 +322,7 @@ class ChunkProducer {
 }  // namespace
 
 absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batch, std::string_view source,
-                                                         Logging logging, const RowCodes* precoded) {
+                                                         Logging logging, const Precoded* precoded) {
   IngestReport report;
   {
     MutexLock lock(&write_mu_);
@@ -385,7 +417,8 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       }
       for (size_t i = 0; i < (*chunk)->used; ++i) {
         const Piece& piece = *(*chunk)->pieces[i];
-        USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, piece.codes.data()));
+        const Precoded precoded{piece.codes.data(), piece.id_hashes.data()};
+        USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, &precoded));
         total += report;
       }
       if (options.progress) options.progress((*chunk)->bytes_read, total_bytes);
