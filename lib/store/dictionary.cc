@@ -1,6 +1,7 @@
 #include "lib/store/dictionary.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -13,10 +14,7 @@ const char Dictionary::kErased[] = "";
 uint32_t Dictionary::hash_half(std::string_view s) { return static_cast<uint32_t>(hash::hash64(s) >> 32); }
 
 Dictionary::Dictionary(std::string name, Indexing indexing)
-    : name_(std::move(name)),
-      indexing_(indexing),
-      index_(0, CodeHash{}, CodeEq{this}),
-      blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
+    : name_(std::move(name)), indexing_(indexing), blocks_(new std::atomic<Entry*>[kMaxBlocks]) {
   for (uint32_t i = 0; i < kMaxBlocks; ++i) blocks_[i].store(nullptr, std::memory_order_relaxed);
 }
 
@@ -58,29 +56,82 @@ uint32_t Dictionary::append_locked(Entry e) {
   return code;
 }
 
-uint32_t Dictionary::intern_locked(std::string_view s) {
-  const uint64_t h = hash::hash64(s);
-  CacheSlot* slot = nullptr;
-  if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
-    slot = &cache_[h & (cache_slots_ - 1)];
-    if (slot->hash == h && slot->size == s.size() && slot->code != UINT32_MAX &&
-        std::memcmp(slot->bytes, s.data(), s.size()) == 0) {
-      return slot->code;
+size_t Dictionary::probe_locked(std::string_view s, uint32_t half, bool* found) const {
+  *found = false;
+  if (slot_count_ == 0) rehash_locked(16);
+  const size_t mask = slot_count_ - 1;
+  for (size_t i = home_locked(half);; i = (i + 1) & mask) {
+    const uint64_t slot = slots_[i];
+    if (slot == kEmptySlot) return i;
+    if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && lookup(static_cast<uint32_t>(slot)) == s) {
+      *found = true;
+      return i;
     }
   }
-  // One hash and probe: the entry is only appended when `s` is new.
+}
+
+void Dictionary::insert_slot_locked(size_t at, uint32_t half, uint32_t code) const {
+  slots_[at] = slot_of(half, code);
+  ++live_slots_;
+  ++used_slots_;
+  // At most 70% of the slots used: linear probing stays short.
+  if (used_slots_ * 10 > slot_count_ * 7) rehash_locked(2 * slot_count_);
+}
+
+void Dictionary::reserve_slots_locked(size_t live) const {
+  size_t slots = std::max<size_t>(slot_count_, 16);
+  while ((used_slots_ - live_slots_ + live) * 10 > slots * 7) slots *= 2;
+  if (slots != slot_count_) rehash_locked(slots);
+}
+
+void Dictionary::rehash_locked(size_t slots) const {
+  std::unique_ptr<uint64_t[]> old = std::move(slots_);
+  const size_t old_count = slot_count_;
+  slots_.reset(new uint64_t[slots]);
+  std::fill_n(slots_.get(), slots, kEmptySlot);
+  slot_count_ = slots;
+  slot_shift_ = 32 - static_cast<uint32_t>(std::countr_zero(slots));
+  used_slots_ = live_slots_;  // tombstones are dropped
+  const size_t mask = slots - 1;
+  for (size_t j = 0; j < old_count; ++j) {
+    const uint64_t slot = old[j];
+    if (slot == kEmptySlot || slot == kTombstone) continue;
+    size_t i = home_locked(static_cast<uint32_t>(slot >> 32));
+    while (slots_[i] != kEmptySlot) i = (i + 1) & mask;
+    slots_[i] = slot;
+  }
+}
+
+void Dictionary::prefetch_locked(uint64_t h) const {
+  if (cache_ != nullptr) __builtin_prefetch(&cache_[h & (cache_slots_ - 1)]);
+  if (slot_count_ != 0) __builtin_prefetch(&slots_[home_locked(static_cast<uint32_t>(h >> 32))]);
+}
+
+uint32_t Dictionary::intern_locked(std::string_view s, uint64_t h) {
+  CacheSlot* cached = nullptr;
+  if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
+    cached = &cache_[h & (cache_slots_ - 1)];
+    if (cached->hash == h && cached->size == s.size() && cached->code != UINT32_MAX &&
+        std::memcmp(cached->bytes, s.data(), s.size()) == 0) {
+      return cached->code;
+    }
+  }
   const auto half = static_cast<uint32_t>(h >> 32);
-  // (The analysis cannot see that the lambda runs under this function's lock.)
-  const auto append = [&](const auto& construct) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-    construct(slot_of(half, append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())})));
-  };
-  const uint32_t code = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, append));
-  indexed_ = size_.load(std::memory_order_relaxed);
-  if (slot != nullptr) {
-    slot->hash = h;
-    slot->code = code;
-    slot->size = static_cast<uint8_t>(s.size());
-    std::memcpy(slot->bytes, s.data(), s.size());
+  bool found = false;
+  const size_t at = probe_locked(s, half, &found);
+  uint32_t code;
+  if (found) {
+    code = static_cast<uint32_t>(slots_[at]);
+  } else {
+    code = append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())});
+    indexed_ = code + 1;
+    insert_slot_locked(at, half, code);
+  }
+  if (cached != nullptr) {
+    cached->hash = h;
+    cached->code = code;
+    cached->size = static_cast<uint8_t>(s.size());
+    std::memcpy(cached->bytes, s.data(), s.size());
   }
   // Small dictionaries stay in the CPU cache without help. A large one gets
   // a cache that grows with it (the longer a string's repeats lag, the
@@ -106,7 +157,7 @@ ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, co
     bytes_ += owner->capacity();
     adopted_.push_back(std::move(owner));
   }
-  if (indexing_ == Indexing::kEager) index_.reserve(index_.size() + strings.size());
+  if (indexing_ == Indexing::kEager && index_complete_locked()) reserve_slots_locked(live_slots_ + strings.size());
   for (size_t i = 0; i < strings.size(); ++i) {
     if (!restore_locked(strings[i], erased[i], copy)) return static_cast<ptrdiff_t>(i);
   }
@@ -125,23 +176,31 @@ bool Dictionary::restore_locked(std::string_view s, bool erased, bool copy) {
     return true;
   }
   const uint32_t half = hash_half(s);
-  if (index_.contains(Probe{s, half})) return false;
-  index_.insert(slot_of(half, append_locked(e)));
-  indexed_ = size_.load(std::memory_order_relaxed);
+  bool found = false;
+  const size_t at = probe_locked(s, half, &found);
+  if (found) return false;
+  const uint32_t code = append_locked(e);
+  indexed_ = code + 1;
+  insert_slot_locked(at, half, code);
   return true;
 }
 
 void Dictionary::build_index_locked() const {
   const uint32_t n = size_.load(std::memory_order_relaxed);
-  index_.reserve(index_.size() + (n - indexed_));
+  reserve_slots_locked(live_slots_ + (n - indexed_));
   for (uint32_t code = indexed_; code < n; ++code) {
     const std::string_view s = lookup(code);
     if (s.data() == kErased) continue;
     const uint32_t half = hash_half(s);
     // One probe: inserts the slot unless the string is there already.
-    const auto construct_slot = [&](const auto& construct) { construct(slot_of(half, code)); };
-    const auto first = static_cast<uint32_t>(*index_.lazy_emplace(Probe{s, half}, construct_slot));
-    if (first != code && error_.ok()) {
+    bool found = false;
+    const size_t at = probe_locked(s, half, &found);
+    if (!found) {
+      insert_slot_locked(at, half, code);
+      continue;
+    }
+    const auto first = static_cast<uint32_t>(slots_[at]);
+    if (error_.ok()) {
       error_ = absl::DataLossError(absl::StrCat("the ", name_.empty() ? "unnamed" : name_,
                                                 " dictionary is damaged: the string of code ", code,
                                                 " appears twice (also code ", first,
@@ -152,16 +211,35 @@ void Dictionary::build_index_locked() const {
 }
 
 uint32_t Dictionary::intern(std::string_view s) {
+  const uint64_t h = hash::hash64(s);
   MutexLock lock(&mu_);
   if (!index_complete_locked()) build_index_locked();
-  return intern_locked(s);
+  return intern_locked(s, h);
 }
 
 absl::Status Dictionary::intern_many(std::span<const std::string_view> values, uint32_t* codes) {
+  // A large dictionary's slots and cache lines are mostly not in the CPU's
+  // cache: each string's are prefetched kAhead strings before it is
+  // interned, so several of those memory loads overlap instead of each
+  // stalling in turn.
+  constexpr size_t kAhead = 8;
+  uint64_t hashes[kAhead];
+  const size_t n = values.size();
   MutexLock lock(&mu_);
   if (!index_complete_locked()) build_index_locked();
   if (!error_.ok()) return error_;
-  for (size_t i = 0; i < values.size(); ++i) codes[i] = intern_locked(values[i]);
+  for (size_t i = 0; i < std::min(n, kAhead); ++i) {
+    hashes[i] = hash::hash64(values[i]);
+    prefetch_locked(hashes[i]);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t h = hashes[i % kAhead];
+    if (i + kAhead < n) {
+      hashes[i % kAhead] = hash::hash64(values[i + kAhead]);
+      prefetch_locked(hashes[i % kAhead]);
+    }
+    codes[i] = intern_locked(values[i], h);
+  }
   return absl::OkStatus();
 }
 
@@ -181,7 +259,18 @@ void Dictionary::erase(uint32_t code) {
   if (!index_complete_locked()) build_index_locked();
   Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
   if (e.data == kErased) return;
-  index_.erase(slot_of(hash_half(e.view()), code));  // before the entry is overwritten
+  {
+    // Before the entry is overwritten: find its slot by the string's hash.
+    const uint32_t half = hash_half(e.view());
+    const size_t mask = slot_count_ - 1;
+    for (size_t i = home_locked(half); slots_[i] != kEmptySlot; i = (i + 1) & mask) {
+      if (slots_[i] == slot_of(half, code)) {
+        slots_[i] = kTombstone;
+        --live_slots_;
+        break;
+      }
+    }
+  }
   if (cache_ != nullptr) {
     for (size_t i = 0; i < cache_slots_; ++i) {
       if (cache_[i].code == code) cache_[i] = CacheSlot{};
@@ -193,21 +282,30 @@ void Dictionary::erase(uint32_t code) {
 }
 
 std::optional<uint32_t> Dictionary::find(std::string_view s) const {
-  const Probe probe{s, hash_half(s)};
+  const uint32_t half = hash_half(s);
+  // REQUIRES: the index is complete and has slots.
+  const auto find_locked = [&]() ABSL_NO_THREAD_SAFETY_ANALYSIS -> std::optional<uint32_t> {
+    const size_t mask = slot_count_ - 1;
+    for (size_t i = home_locked(half);; i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if (slot == kEmptySlot) return std::nullopt;
+      if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && lookup(static_cast<uint32_t>(slot)) == s) {
+        return static_cast<uint32_t>(slot);
+      }
+    }
+  };
   {
     ReaderMutexLock lock(&mu_);
     if (index_complete_locked()) {
-      auto it = index_.find(probe);
-      if (it == index_.end()) return std::nullopt;
-      return static_cast<uint32_t>(*it);
+      if (slot_count_ == 0) return std::nullopt;
+      return find_locked();
     }
   }
   // A lazily indexed dictionary's first look-up builds the index.
   MutexLock lock(&mu_);
   if (!index_complete_locked()) build_index_locked();
-  auto it = index_.find(probe);
-  if (it == index_.end()) return std::nullopt;
-  return static_cast<uint32_t>(*it);
+  if (slot_count_ == 0) return std::nullopt;
+  return find_locked();
 }
 
 size_t Dictionary::memory_bytes() const {
@@ -215,7 +313,7 @@ size_t Dictionary::memory_bytes() const {
   const uint32_t n = size_.load(std::memory_order_relaxed);
   const size_t blocks = (n + kBlockSize - 1) / kBlockSize;
   return bytes_ + blocks * kBlockSize * sizeof(Entry) + kMaxBlocks * sizeof(void*) +
-         index_.capacity() * (sizeof(uint64_t) + 1) + cache_slots_ * sizeof(CacheSlot);
+         slot_count_ * sizeof(uint64_t) + cache_slots_ * sizeof(CacheSlot);
 }
 
 }  // namespace usagedb

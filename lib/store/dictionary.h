@@ -50,7 +50,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "lib/util/mutex.h"
 
@@ -134,31 +133,31 @@ class Dictionary {
     std::string_view view() const { return {data, size}; }
   };
 
-  // The index holds 8-byte slots, (upper half of the string's hash) << 32 |
-  // code, rather than string copies: growing it rehashes from the slots
-  // alone, and a probe compares the string only when the hash halves match.
-  // Transparent for Probe keys (a string with its hash).
-  struct Probe {
-    std::string_view s;
-    uint32_t hash;
-  };
+  // The hash index: open addressing with linear probing over one array of
+  // 8-byte slots, (upper half of the string's hash) << 32 | code. A probe
+  // reads one slot array (no separate control bytes), compares the string
+  // only when the hash halves match, and its first slot's address is known
+  // from the hash alone, so intern_many() prefetches it several strings
+  // ahead. Growing rehashes from the slots alone. Erased codes leave a
+  // tombstone until the next growth.
   static uint32_t hash_half(std::string_view s);
-  static uint64_t slot_of(uint32_t hash, uint32_t code) { return (static_cast<uint64_t>(hash) << 32) | code; }
-  struct CodeHash {
-    using is_transparent = void;
-    static size_t mix(uint32_t h) { return static_cast<size_t>(h) * 0x9E3779B97F4A7C15ULL; }
-    size_t operator()(uint64_t slot) const { return mix(static_cast<uint32_t>(slot >> 32)); }
-    size_t operator()(const Probe& p) const { return mix(p.hash); }
-  };
-  struct CodeEq {
-    using is_transparent = void;
-    const Dictionary* dict;
-    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
-    bool operator()(uint64_t a, const Probe& b) const {
-      return static_cast<uint32_t>(a >> 32) == b.hash && dict->lookup(static_cast<uint32_t>(a)) == b.s;
-    }
-    bool operator()(const Probe& a, uint64_t b) const { return (*this)(b, a); }
-  };
+  static uint64_t slot_of(uint32_t half, uint32_t code) { return (static_cast<uint64_t>(half) << 32) | code; }
+  static constexpr uint64_t kEmptySlot = ~uint64_t{0};
+  // Neither is a real slot as long as codes stay below UINT32_MAX - 1: a
+  // dictionary that large would need 64 GiB for its code table alone.
+  static constexpr uint64_t kTombstone = ~uint64_t{0} - 1;
+  // The first slot probed for a string whose hash's upper half is `half`.
+  size_t home_locked(uint32_t half) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return static_cast<uint32_t>(half * 0x9E3779B1u) >> slot_shift_;
+  }
+  // The slot holding `s`, or the empty slot where it would go; *found says which.
+  // (Gives the index its first slots when it has none.)
+  size_t probe_locked(std::string_view s, uint32_t half, bool* found) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores the slot of a new `code` at empty slot `at` (from probe_locked) and grows when full.
+  void insert_slot_locked(size_t at, uint32_t half, uint32_t code) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Room for `live` strings without growing.
+  void reserve_slots_locked(size_t live) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void rehash_locked(size_t slots) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // A direct-mapped cache of recently interned short strings, held inline:
   // a hit costs one hash and one cache-resident compare instead of the three
@@ -176,8 +175,10 @@ class Dictionary {
   static constexpr size_t kCacheMaxBytes = sizeof(CacheSlot::bytes);
 
   // REQUIRES: the index is complete (intern() and intern_many() build it
-  // once per call, not once per string).
-  uint32_t intern_locked(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // once per call, not once per string), `h` == hash::hash64(s).
+  uint32_t intern_locked(std::string_view s, uint64_t h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Asks the CPU to fetch what intern_locked() will read for hash `h`.
+  void prefetch_locked(uint64_t h) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool restore_locked(std::string_view s, bool erased, bool copy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Indexes codes [indexed_, size()): the lazy build. Records the first
   // duplicate in error_ (the index keeps the string's first code).
@@ -193,8 +194,14 @@ class Dictionary {
   const std::string name_;
   const Indexing indexing_;
   mutable Mutex mu_;
-  mutable absl::flat_hash_set<uint64_t, CodeHash, CodeEq> index_ ABSL_GUARDED_BY(mu_);
-  // Codes [0, indexed_) are in index_ (or erased); only restore() of a
+  // The index (see above; mutable: find() may build it): a power-of-two
+  // number of slots, slot_shift_ = 32 - log2(slots).
+  mutable std::unique_ptr<uint64_t[]> slots_ ABSL_GUARDED_BY(mu_);
+  mutable size_t slot_count_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable uint32_t slot_shift_ ABSL_GUARDED_BY(mu_) = 32;
+  mutable size_t live_slots_ ABSL_GUARDED_BY(mu_) = 0;  // slots holding a code
+  mutable size_t used_slots_ ABSL_GUARDED_BY(mu_) = 0;  // and tombstones
+  // Codes [0, indexed_) are in the index (or erased); only restore() of a
   // kLazy dictionary leaves codes past it.
   mutable uint32_t indexed_ ABSL_GUARDED_BY(mu_) = 0;
   mutable absl::Status error_ ABSL_GUARDED_BY(mu_);

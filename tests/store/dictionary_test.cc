@@ -1,5 +1,7 @@
 #include "lib/store/dictionary.h"
 
+#include <map>
+#include <optional>
 #include <string>
 #include <memory>
 #include <thread>
@@ -110,6 +112,49 @@ TEST(Dictionary, RecentStringsCacheKeepsCodesAcrossItsGrowth) {
   d.erase(299999);
   EXPECT_EQ(d.intern("session_299999"), next);
   EXPECT_EQ(d.intern("session_299998"), 299998u);
+}
+
+// The index against a plain map, through interns, finds and erases in
+// random order: erased strings leave tombstones that probes pass over, and
+// growth (which drops them) keeps every live string findable.
+TEST(Dictionary, IndexAgreesWithAMapThroughErasesAndGrowth) {
+  Dictionary d;
+  std::map<std::string, uint32_t> want;  // live strings
+  uint64_t state = 7;
+  const auto next_random = [&state](uint64_t n) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % n;
+  };
+  for (int step = 0; step < 60000; ++step) {
+    const std::string s = absl::StrCat("s", next_random(20000));
+    switch (next_random(4)) {
+      case 0: {  // erase
+        auto it = want.find(s);
+        if (it == want.end()) break;
+        d.erase(it->second);
+        EXPECT_TRUE(d.erased(it->second));
+        want.erase(it);
+        break;
+      }
+      case 1: {  // find
+        auto it = want.find(s);
+        ASSERT_EQ(d.find(s), it == want.end() ? std::nullopt : std::optional<uint32_t>(it->second)) << s;
+        break;
+      }
+      default: {  // intern: the same code while live, a new one after an erase
+        auto it = want.find(s);
+        const uint32_t code = d.intern(s);
+        if (it != want.end()) {
+          ASSERT_EQ(code, it->second) << s;
+        } else {
+          ASSERT_EQ(code, d.size() - 1) << s;
+          want.emplace(s, code);
+        }
+      }
+    }
+  }
+  for (const auto& [s, code] : want) ASSERT_EQ(d.find(s), code) << s;
+  EXPECT_EQ(d.erasures(), d.size() - want.size());
 }
 
 // lookup() of published codes while another thread interns new strings
