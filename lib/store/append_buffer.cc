@@ -1,5 +1,7 @@
 #include "lib/store/append_buffer.h"
 
+#include <algorithm>
+
 namespace usagedb {
 
 AppendBuffer::AppendBuffer(uint32_t capacity)
@@ -13,11 +15,15 @@ void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::s
   }
   chunk[size_ & kChunkMask] = row;
   if (size_ == 0) {
-    // Room for a full buffer of strings like the first ones: growing by
-    // doubling would copy them about once more and touch twice the pages.
-    // Pages reserved but never written cost no memory.
-    event_ids_.reserve(capacity_, size_t{capacity_} * (event_id.size() + 8));
-    metadata_.reserve(capacity_, size_t{capacity_} * (metadata.size() + 16));
+    // Room for a full buffer of strings like the first ones (up to the
+    // size of a bulk ingest's buffer): growing by doubling would copy them
+    // about once more and touch twice the pages. Pages reserved but never
+    // written cost no memory.
+    constexpr size_t kMaxReservedRows = 1 << 17;
+    constexpr size_t kMaxReservedBytes = 16 << 20;
+    const size_t rows = std::min<size_t>(capacity_, kMaxReservedRows);
+    event_ids_.reserve(rows, std::min(rows * (event_id.size() + 8), kMaxReservedBytes));
+    metadata_.reserve(rows, std::min(rows * (metadata.size() + 16), kMaxReservedBytes));
   }
   event_ids_.add(event_id);
   metadata_.add(metadata);
