@@ -6,6 +6,11 @@
 // fixed table of chunks that never move, and publish() is a release store of
 // the row count that readers load with acquire.
 //
+// Metadata values repeat a lot: the buffer keeps each distinct value once and
+// a 4-byte code per row (as a part does), so a row costs ~4 bytes of
+// metadata rather than ~60, and sealing maps codes instead of hashing
+// strings.
+//
 // Thread-safety: one writer at a time (the store's write lock) may call the
 // non-const methods and the writer-only accessors (event_id, metadata);
 // any number of readers may call published_rows(), row() and for_each() at
@@ -18,7 +23,9 @@
 #include <memory>
 #include <span>
 #include <string_view>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "lib/store/row.h"
 #include "lib/store/string_column.h"
 
@@ -32,14 +39,24 @@ class AppendBuffer {
   AppendBuffer& operator=(const AppendBuffer&) = delete;
 
   // ---- Writer ----
-  // REQUIRES: !full().
-  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata);
+  // The hash append() uses for a metadata value: a caller may compute it
+  // ahead, on another thread (the file ingest's parser threads do).
+  static uint64_t metadata_hash(std::string_view metadata);
+  // REQUIRES: !full(); `metadata_hash` == metadata_hash(metadata) when given.
+  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata) {
+    append(row, event_id, metadata, metadata_hash(metadata));
+  }
+  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata, uint64_t metadata_hash);
   // Makes every appended row visible to readers.
   void publish() { published_.store(size_, std::memory_order_release); }
   bool full() const { return size_ == capacity_; }
   uint32_t size() const { return size_; }
   std::string_view event_id(uint32_t i) const { return event_ids_.at(i); }
-  std::string_view metadata(uint32_t i) const { return metadata_.at(i); }
+  std::string_view metadata(uint32_t i) const { return metadata_values_.at(metadata_codes_[i]); }
+  // Row i's metadata as an index into the distinct values [0, metadata_values()).
+  uint32_t metadata_code(uint32_t i) const { return metadata_codes_[i]; }
+  uint32_t metadata_values() const { return static_cast<uint32_t>(metadata_values_.size()); }
+  std::string_view metadata_value(uint32_t code) const { return metadata_values_.at(code); }
 
   // ---- Readers ----
   uint32_t published_rows() const { return published_.load(std::memory_order_acquire); }
@@ -65,7 +82,28 @@ class AppendBuffer {
   uint32_t size_ = 0;
   std::atomic<uint32_t> published_{0};
   StringColumn::Builder event_ids_;
-  StringColumn::Builder metadata_;
+  // Metadata: the distinct values, each row's code, and the values' codes
+  // hashed by value (transparent for a value with its hash).
+  struct Hashed {
+    std::string_view value;
+    uint64_t hash;
+  };
+  struct CodeHash {
+    using is_transparent = void;
+    const AppendBuffer* buffer;
+    size_t operator()(uint32_t code) const { return metadata_hash(buffer->metadata_values_.at(code)); }
+    size_t operator()(const Hashed& h) const { return h.hash; }
+  };
+  struct CodeEq {
+    using is_transparent = void;
+    const AppendBuffer* buffer;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, const Hashed& b) const { return buffer->metadata_values_.at(a) == b.value; }
+    bool operator()(const Hashed& a, uint32_t b) const { return (*this)(b, a); }
+  };
+  StringColumn::Builder metadata_values_;
+  std::vector<uint32_t> metadata_codes_;
+  absl::flat_hash_set<uint32_t, CodeHash, CodeEq> metadata_index_;
 };
 
 }  // namespace usagedb

@@ -296,7 +296,11 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
     const Event& e = *accepted[i];
     PartitionWriter* p = target[i];
     if (touched.empty() || touched.back() != p) touched.push_back(p);
-    p->buffer->append(rows[i], e.event_id, e.metadata);
+    if (precoded != nullptr) {
+      p->buffer->append(rows[i], e.event_id, e.metadata, precoded->metadata_hashes[index[i]]);
+    } else {
+      p->buffer->append(rows[i], e.event_id, e.metadata);
+    }
     if (p->buffer->full()) {
       seal_locked(*p);
       version_changed = true;

@@ -50,11 +50,12 @@ absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* cons
 
 // What the file ingest's parser threads computed for each event of a batch
 // while its strings were in their core's cache, so the writer does not read
-// them again: the dictionary codes (encode_rows) and the hash of the
-// event_id (DedupIndex::hash).
+// them again: the dictionary codes (encode_rows), the hash of the event_id
+// (DedupIndex::hash) and of the metadata (AppendBuffer::metadata_hash).
 struct Precoded {
   const RowCodes* codes;
   const uint64_t* id_hashes;
+  const uint64_t* metadata_hashes;
 };
 
 class EventStoreImpl final : public EventStore {
@@ -150,7 +151,7 @@ class EventStoreImpl final : public EventStore {
   // writes their events straight into part files instead.
   enum class Logging { kLogged, kBulk };
   // Logs (durable stores) and stores validated events. REQUIRES: write_mu_.
-  // `precoded`, when given, holds each event's codes and id hash.
+  // `precoded`, when given, holds each event's codes and hashes.
   absl::StatusOr<IngestReport> write_locked(std::span<const Event> events, Logging logging,
                                             const Precoded* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores a parsed chunk: its events as write_locked, its rejected rows in
@@ -166,7 +167,7 @@ class EventStoreImpl final : public EventStore {
   // logged. A dictionary found to hold a string twice (damaged files) stops
   // writes for good: write_error_ becomes its DataLossError, which names it.
   absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Stores validated events in memory, with their codes and id hashes from
+  // Stores validated events in memory, with their codes and hashes from
   // `precoded` when given. REQUIRES: write_mu_ held.
   IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);

@@ -86,8 +86,9 @@ class InputBuffer {
 // What a reader made of consecutive lines of a chunk.
 struct Piece {
   ParsedBatch batch;
-  std::vector<RowCodes> codes;      // of batch.events
-  std::vector<uint64_t> id_hashes;  // of their event_ids (DedupIndex::hash)
+  std::vector<RowCodes> codes;            // of batch.events
+  std::vector<uint64_t> id_hashes;        // of their event_ids (DedupIndex::hash)
+  std::vector<uint64_t> metadata_hashes;  // of their metadata (AppendBuffer::metadata_hash)
 };
 
 // A chunk of input and what the readers made of it. The batches' views point
@@ -113,7 +114,11 @@ absl::Status encode_piece(Dictionaries& dictionaries, Piece& piece) {
   for (size_t i = 0; i < events.size(); ++i) pointers[i] = &events[i];
   piece.codes.resize(events.size());
   piece.id_hashes.resize(events.size());
-  for (size_t i = 0; i < events.size(); ++i) piece.id_hashes[i] = DedupIndex::hash(events[i].event_id);
+  piece.metadata_hashes.resize(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    piece.id_hashes[i] = DedupIndex::hash(events[i].event_id);
+    piece.metadata_hashes[i] = AppendBuffer::metadata_hash(events[i].metadata);
+  }
   return encode_rows(dictionaries, pointers, piece.codes.data());
 }
 
@@ -417,7 +422,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       }
       for (size_t i = 0; i < (*chunk)->used; ++i) {
         const Piece& piece = *(*chunk)->pieces[i];
-        const Precoded precoded{piece.codes.data(), piece.id_hashes.data()};
+        const Precoded precoded{piece.codes.data(), piece.id_hashes.data(), piece.metadata_hashes.data()};
         USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, &precoded));
         total += report;
       }

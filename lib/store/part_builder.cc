@@ -114,9 +114,12 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
           metadata[row] = mapped[c.metadata[i]];
         }
       } else if (seg.buffer != nullptr) {
+        const AppendBuffer& b = *seg.buffer;
+        std::vector<uint32_t> mapped(b.metadata_values());
+        for (uint32_t v = 0; v < mapped.size(); ++v) mapped[v] = index_of(b.metadata_value(v));
         for (uint32_t i = 0; i < seg.rows; ++i, ++row) {
-          ids[row] = seg.buffer->event_id(i);
-          metadata[row] = index_of(seg.buffer->metadata(i));
+          ids[row] = b.event_id(i);
+          metadata[row] = mapped[b.metadata_code(i)];
         }
       } else {
         for (size_t i = seg.first; i < seg.first + seg.rows; ++i, ++row) {
