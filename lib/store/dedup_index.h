@@ -2,9 +2,15 @@
 // SPEC 1.3's idempotent retries (first write wins).
 //
 // Exact, not probabilistic: the index keeps its own copy of every id in an
-// arena of chunks that never move, and the hash set holds 8-byte references
-// into it, hashed and compared through the bytes. Cost per stored id: the id's
-// bytes + 1-2 bytes of length + ~9-14 bytes of hash slot (see memory_bytes()).
+// arena of chunks that never move, and a hash table of 8-byte slots refers
+// to it. A slot holds the top 24 bits of the id's hash and a 40-bit
+// reference into the arena, so a probe compares an id's bytes only when 24
+// hash bits match (almost only for a true duplicate), and the table is one
+// array read with one load per probe (open addressing, linear probing),
+// whose first slot a caller can prefetch. Slots are placed by the top bits
+// of the hash, so growing up to 2^24 slots rehashes from the slots alone.
+// Cost per stored id: its bytes + 1-2 bytes of length + 8 bytes / load
+// factor (0.35-0.7) of slots: ~12-23 bytes plus the id (see memory_bytes()).
 //
 //   DedupIndex ids;
 //   if (ids.insert("evt_1")) { /* new: store the event */ }
@@ -18,13 +24,14 @@
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-
 namespace usagedb {
 
 class DedupIndex {
  public:
-  DedupIndex();
+  DedupIndex() = default;
+  // For tests: tables of more than 2^max_bits_from_slots slots rehash by
+  // hashing the ids again (normally 2^24, too many ids for a unit test).
+  explicit DedupIndex(int max_bits_from_slots) : max_bits_from_slots_(max_bits_from_slots) {}
   DedupIndex(const DedupIndex&) = delete;
   DedupIndex& operator=(const DedupIndex&) = delete;
 
@@ -36,46 +43,49 @@ class DedupIndex {
   bool insert(std::string_view id) { return insert(id, hash(id)); }
   bool insert(std::string_view id, uint64_t id_hash);
   bool contains(std::string_view id) const;
-  // Room for `n` ids without growing (growing re-reads every id).
-  void reserve(size_t n) { set_.reserve(n); }
+  // Asks the CPU to fetch the slot insert(id, id_hash) reads first.
+  void prefetch(uint64_t id_hash) const {
+    if (slot_count_ != 0) __builtin_prefetch(&slots_[home(id_hash)]);
+  }
+  // Room for `n` ids without growing.
+  void reserve(size_t n);
   // Removes `id` (its bytes stay in the arena until the index is rebuilt).
   void erase(std::string_view id);
-  size_t size() const { return set_.size(); }
+  size_t size() const { return live_; }
   size_t memory_bytes() const;
 
  private:
-  static constexpr size_t kChunkBytes = 1 << 20;
+  static constexpr size_t kChunkBits = 20;
+  static constexpr size_t kChunkBytes = size_t{1} << kChunkBits;
+  static constexpr int kRefBits = 40;  // chunk index << kChunkBits | offset: 2^20 chunks
+  static constexpr uint64_t kRefMask = (uint64_t{1} << kRefBits) - 1;
+  static constexpr int kFingerprintBits = 64 - kRefBits;
+  static constexpr uint64_t kEmpty = ~uint64_t{0};
+  static constexpr uint64_t kTombstone = ~uint64_t{0} - 1;  // an erased id
+  // Neither kEmpty nor kTombstone is a real slot: their references would
+  // point past 2^40 - 2 bytes of arena, which no partition reaches.
 
-  // A reference: chunk index in the high 32 bits, offset in the low 32; the
-  // bytes there are a varint length followed by the id.
+  // The first slot probed for hash `h`: its top bits.
+  size_t home(uint64_t h) const { return static_cast<size_t>(h >> shift_); }
+  static uint64_t slot_of(uint64_t h, uint64_t ref) { return (h >> kRefBits << kRefBits) | ref; }
+  // The slot holding `id`, or the empty slot where it would go; *found says which.
+  size_t probe(std::string_view id, uint64_t h, bool* found) const;
+  void rehash(size_t slots);
+  // The id at arena reference `ref`: a varint length followed by the bytes.
   std::string_view resolve(uint64_t ref) const;
   // Copies `id` into the arena and returns its reference.
   uint64_t append(std::string_view id);
-
-  // A lookup key: an id with its hash.
-  struct Hashed {
-    std::string_view id;
-    uint64_t hash;
-  };
-  struct RefHash {
-    using is_transparent = void;
-    const DedupIndex* index;
-    size_t operator()(uint64_t ref) const { return hash(index->resolve(ref)); }
-    size_t operator()(const Hashed& h) const { return h.hash; }
-  };
-  struct RefEq {
-    using is_transparent = void;
-    const DedupIndex* index;
-    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
-    bool operator()(uint64_t a, const Hashed& b) const { return index->resolve(a) == b.id; }
-    bool operator()(const Hashed& a, uint64_t b) const { return a.id == index->resolve(b); }
-  };
 
   std::vector<std::unique_ptr<char[]>> chunks_;
   size_t chunk_used_ = 0;      // bytes used in chunks_.back()
   size_t chunk_capacity_ = 0;  // bytes allocated for chunks_.back()
   size_t arena_bytes_ = 0;
-  absl::flat_hash_set<uint64_t, RefHash, RefEq> set_;
+  std::unique_ptr<uint64_t[]> slots_;
+  size_t slot_count_ = 0;  // a power of two, or 0
+  int shift_ = 64;         // 64 - log2(slot_count_)
+  size_t live_ = 0;        // slots holding an id
+  size_t used_ = 0;        // and tombstones
+  int max_bits_from_slots_ = kFingerprintBits;
 };
 
 }  // namespace usagedb

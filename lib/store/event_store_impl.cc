@@ -249,7 +249,10 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
   };
   for (size_t i = 0; i < std::min(kAhead, events.size()); ++i) prefetch(i);
   for (size_t i = 0; i < events.size(); ++i) {
-    if (i + kAhead < events.size()) prefetch(i + kAhead);
+    if (i + kAhead < events.size()) {
+      prefetch(i + kAhead);
+      if (precoded != nullptr && last != nullptr) last->event_ids.prefetch(precoded->id_hashes[i + kAhead]);
+    }
     const Event& e = events[i];
     const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
     PartitionWriter* p = last;

@@ -1,5 +1,6 @@
 #include "lib/store/dedup_index.h"
 
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -40,6 +41,39 @@ TEST(DedupIndex, Erase) {
   EXPECT_TRUE(ids.insert("a"));
   ids.erase("never there");
   EXPECT_EQ(ids.size(), 1u);
+}
+
+// Against a std::set through inserts, lookups and erases in random order,
+// with tables that rehash from their slots' fingerprints and tables that
+// hash the ids again (as beyond 2^24 slots).
+TEST(DedupIndex, AgreesWithASetThroughErasesAndGrowth) {
+  for (const int max_bits_from_slots : {24, 6}) {
+    DedupIndex ids(max_bits_from_slots);
+    std::set<std::string> want;
+    uint64_t state = 11;
+    const auto next_random = [&state](uint64_t n) {
+      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+      return (state >> 33) % n;
+    };
+    for (int step = 0; step < 100000; ++step) {
+      const std::string id = absl::StrCat("evt_", next_random(30000));
+      switch (next_random(5)) {
+        case 0:
+          ids.erase(id);
+          want.erase(id);
+          break;
+        case 1:
+          ASSERT_EQ(ids.contains(id), want.contains(id)) << id;
+          break;
+        default:
+          ASSERT_EQ(ids.insert(id, DedupIndex::hash(id)), want.insert(id).second) << id;
+      }
+      ASSERT_EQ(ids.size(), want.size());
+    }
+    ids.reserve(100000);
+    for (const std::string& id : want) ASSERT_TRUE(ids.contains(id)) << id;
+    ASSERT_EQ(ids.size(), want.size());
+  }
 }
 
 }  // namespace
