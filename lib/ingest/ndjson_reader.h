@@ -52,6 +52,12 @@ class NdjsonReader final : public RecordReader {
 #ifdef SIMDJSON_THREADS_ENABLED
     parser_.threaded = false;  // a window is one batch: no stage 1 thread to start
 #endif
+    // Every string the reader hands on is valid UTF-8 already: a view of
+    // input whose stage 1 validated it (a window with invalid UTF-8 yields
+    // no document, and iterate() of a line fails with UTF8_ERROR), or what
+    // simdjson unescaped (lone surrogates are a STRING_ERROR), or a
+    // minified copy of validated input.
+    row_.set_strings_known_utf8(true);
   }
 
   size_t parse(std::string_view text, bool final, ParsedBatch* out) override;

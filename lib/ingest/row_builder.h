@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "lib/ingest/parsed_batch.h"
+#include "lib/ingest/validate.h"
 #include "usagedb/event.h"
 
 namespace usagedb {
@@ -75,6 +76,10 @@ class RowBuilder {
 
   bool failed(TableColumn c) const { return (failed_ & bit(c)) != 0; }
 
+  // Tells finish() that every string it is given is valid UTF-8 (see
+  // Utf8::kKnownValid), so it does not check again.
+  void set_strings_known_utf8(bool known) { utf8_ = known ? Utf8::kKnownValid : Utf8::kCheck; }
+
   // Appends the record to out->events (and out->event_lines) when it is
   // valid, else to out->rejected with every column at fault, in column
   // order. A required column neither set nor failed is "missing".
@@ -93,6 +98,7 @@ class RowBuilder {
   void reject(uint64_t line, std::string_view raw, ParsedBatch* out);
 
   Event event_;
+  Utf8 utf8_ = Utf8::kCheck;
   uint8_t present_ = 0;
   uint8_t failed_ = 0;
   std::array<std::string, kTableColumns> errors_;

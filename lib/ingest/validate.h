@@ -19,8 +19,13 @@ struct FieldError {
   std::string message;      // without the column name, e.g. "must not be empty"
 };
 
+// Whether validate_event() checks that strings are valid UTF-8, or the
+// caller knows they are (the NDJSON reader: simdjson validated the input,
+// and its unescaping only writes valid UTF-8, rejecting lone surrogates).
+enum class Utf8 { kCheck, kKnownValid };
+
 // The first rule `event` breaks, in column order; nullopt when it is valid.
-std::optional<FieldError> validate_event(const Event& event);
+std::optional<FieldError> validate_event(const Event& event, Utf8 utf8 = Utf8::kCheck);
 
 // Only the timestamp range rule.
 std::optional<FieldError> validate_timestamp(Timestamp t);

@@ -245,6 +245,27 @@ TEST(NdjsonReader, InvalidUtf8RejectsTheLineAndKeepsItsBytes) {
   }
 }
 
+// The reader does not check strings for UTF-8 again (simdjson validated the
+// whole window): a bad line among good ones, where a window holds them all,
+// is still rejected alone, wherever it is and whatever column holds it.
+TEST(NdjsonReader, InvalidUtf8AmongValidLinesRejectsOnlyItsLine) {
+  constexpr int kLines = 200;
+  for (const int bad_line : {1, 2, 100, kLines}) {
+    for (const char* column : {"user_id", "session_id", "metadata", "unknown"}) {
+      std::string text;
+      for (int i = 1; i <= kLines; ++i) {
+        text += i == bad_line ? event_line({{column, "\"ok\xC3\x28" "bad\""}}) : event_line();
+        text += "\n";
+      }
+      Parsed p = parse_ndjson(text);
+      ASSERT_EQ(p.events.size(), kLines - 1u) << bad_line << " " << column;
+      ASSERT_EQ(p.rejected.size(), 1u) << bad_line << " " << column;
+      EXPECT_EQ(p.rejected[0].line, static_cast<uint64_t>(bad_line));
+      EXPECT_EQ(p.rejected[0].error, "invalid UTF-8");
+    }
+  }
+}
+
 TEST(NdjsonReader, LoneSurrogatesRejectTheLine) {
   for (const char* value : {R"("\ud800")", R"("\udc00")", R"("x\ud800x")", R"("\ud800\u0041")",
                             R"("\ud800\ud800")", R"("\uDFFF")"}) {
