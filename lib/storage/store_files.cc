@@ -401,8 +401,11 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     next = manifest_;
   }
   // 1. Part files not on disk yet (parts are immutable: a part on disk never
-  //    changes, it is only replaced by a new one). Encoding is CPU-bound:
-  //    two threads share the new parts.
+  //    changes, it is only replaced by a new one), and
+  // 2. dictionary codes not on disk yet, as one new segment per column.
+  //    Encoding is CPU-bound: two threads share the files, the dictionary
+  //    segments first (the session dictionary's is the largest task, and
+  //    was the tail of the checkpoint when it came last, on one thread).
   std::vector<PartFileEntry> entries(parts.size());
   std::vector<const Part*> to_write;
   std::vector<size_t> slot;
@@ -416,23 +419,8 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
       slot.push_back(i);
     }
   }
-  std::vector<absl::Status> errors(to_write.size());
-  std::vector<std::vector<std::pair<std::string, uint64_t>>> written_sections(to_write.size());
-  for_each_index_on_two_threads(to_write.size(), /*two_threads=*/true, [&](size_t k) {
-    const Part& part = *to_write[k];
-    const std::string bytes = encode_part(part);
-    const std::string name = part_file_name(part.month(), part.id());
-    errors[k] = write_new_file(fs_, path(name), bytes);
-    entries[slot[k]] = PartFileEntry{part.month(), part.id(), part.rows(), bytes.size()};
-    written_sections[k] = part_file_sections(bytes, name);
-  });
-  for (const absl::Status& e : errors) USAGEDB_RETURN_IF_ERROR(e);
-  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
-  for (size_t k = 0; k < to_write.size(); ++k) new_sections[to_write[k]->id()] = std::move(written_sections[k]);
-  bool wrote = !to_write.empty();
-  // 2. Dictionary codes not on disk yet, as one new segment per column.
   std::vector<DictionarySegmentEntry> segments;
-  std::map<int, uint64_t> segment_bytes;
+  std::vector<DictionarySegmentEntry> new_segments;
   for (int c = 0; c < kDictionaryColumns; ++c) {
     const Column column = static_cast<Column>(c);
     uint64_t persisted = 0;
@@ -444,14 +432,37 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     }
     const uint64_t from = rewrite ? 0 : persisted;
     if (counts.counts[c] <= from) continue;
-    const uint64_t number = new_file_number();
-    const std::string bytes = encode_dictionary_segment(column, dictionaries.get(column), static_cast<uint32_t>(from),
-                                                        static_cast<uint32_t>(counts.counts[c] - from));
-    USAGEDB_RETURN_IF_ERROR(write_new_file(fs_, path(dictionary_file_name(column, number)), bytes));
-    wrote = true;
-    segments.push_back(DictionarySegmentEntry{column, number, from, counts.counts[c] - from});
-    segment_bytes[c] = bytes.size();
+    new_segments.push_back(DictionarySegmentEntry{column, new_file_number(), from, counts.counts[c] - from});
   }
+  std::vector<uint64_t> new_segment_bytes(new_segments.size());
+  std::vector<absl::Status> errors(new_segments.size() + to_write.size());
+  std::vector<std::vector<std::pair<std::string, uint64_t>>> written_sections(to_write.size());
+  for_each_index_on_two_threads(errors.size(), /*two_threads=*/true, [&](size_t task) {
+    if (task < new_segments.size()) {
+      const DictionarySegmentEntry& d = new_segments[task];
+      const std::string bytes = encode_dictionary_segment(d.column, dictionaries.get(d.column),
+                                                          static_cast<uint32_t>(d.first_code), static_cast<uint32_t>(d.count));
+      errors[task] = write_new_file(fs_, path(dictionary_file_name(d.column, d.file_number)), bytes);
+      new_segment_bytes[task] = bytes.size();
+      return;
+    }
+    const size_t k = task - new_segments.size();
+    const Part& part = *to_write[k];
+    const std::string bytes = encode_part(part);
+    const std::string name = part_file_name(part.month(), part.id());
+    errors[task] = write_new_file(fs_, path(name), bytes);
+    entries[slot[k]] = PartFileEntry{part.month(), part.id(), part.rows(), bytes.size()};
+    written_sections[k] = part_file_sections(bytes, name);
+  });
+  for (const absl::Status& e : errors) USAGEDB_RETURN_IF_ERROR(e);
+  std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> new_sections;
+  for (size_t k = 0; k < to_write.size(); ++k) new_sections[to_write[k]->id()] = std::move(written_sections[k]);
+  std::map<int, uint64_t> segment_bytes;
+  for (size_t i = 0; i < new_segments.size(); ++i) {
+    segments.push_back(new_segments[i]);
+    segment_bytes[static_cast<int>(new_segments[i].column)] = new_segment_bytes[i];
+  }
+  const bool wrote = !errors.empty();
   if (wrote) USAGEDB_RETURN_IF_ERROR(fs_->sync_dir(dir_));
   // Segments in code order per column, as the manifest requires.
   std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
