@@ -10,7 +10,7 @@
 // whose first slot a caller can prefetch. Slots are placed by the top bits
 // of the hash, so growing up to 2^24 slots rehashes from the slots alone.
 // Cost per stored id: its bytes + 1-2 bytes of length + 8 bytes / load
-// factor (0.35-0.7) of slots: ~12-23 bytes plus the id (see memory_bytes()).
+// factor (7/16-7/8) of slots: ~10-19 bytes plus the id (see memory_bytes()).
 //
 //   DedupIndex ids;
 //   if (ids.insert("evt_1")) { /* new: store the event */ }

@@ -259,7 +259,7 @@ void Dictionary::erase(uint32_t code) {
   if (!index_complete_locked()) build_index_locked();
   Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
   if (e.data == kErased) return;
-  {
+  if (slot_count_ != 0) {
     // Before the entry is overwritten: find its slot by the string's hash.
     const uint32_t half = hash_half(e.view());
     const size_t mask = slot_count_ - 1;

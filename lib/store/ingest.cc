@@ -61,7 +61,7 @@ class InputBuffer {
   size_t size() const { return size_; }
   void assign(std::string_view s) {
     size_ = 0;
-    std::memcpy(room(s.size()), s.data(), s.size());
+    if (!s.empty()) std::memcpy(room(s.size()), s.data(), s.size());
     size_ = s.size();
   }
   // Room for `n` more bytes after size(), uninitialized; commit() the ones written.
