@@ -15,12 +15,14 @@
 #include "lib/util/civil_time.h"
 #include "lib/util/coding.h"
 #include "lib/util/hash.h"
+#include "tests/testutil/part_testing.h"
 
 namespace usagedb::storage {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using usagedb::testing::expect_same_part;
 
 constexpr char kPath[] = "store/202505/part-000017.udb";
 
@@ -91,41 +93,6 @@ std::unique_ptr<RandomPart> random_part(uint64_t seed, const Shape& shape) {
   }
   out->part = std::move(builder).finish(seed + 1, month, out->features, out->versions);
   return out;
-}
-
-// ---- Comparing parts -------------------------------------------------------
-
-void expect_same_index(const BitmapIndex& got, const BitmapIndex& want, const char* what) {
-  ASSERT_EQ(got.size(), want.size()) << what;
-  for (const auto& [code, rows] : want) {
-    auto it = got.find(code);
-    ASSERT_NE(it, got.end()) << what << " lacks value " << code;
-    EXPECT_TRUE(it->second == rows) << what << " differs for value " << code;
-  }
-}
-
-void expect_same_part(const Part& got, const Part& want) {
-  EXPECT_EQ(got.id(), want.id());
-  EXPECT_EQ(got.month(), want.month());
-  ASSERT_EQ(got.rows(), want.rows());
-  EXPECT_EQ(got.min_timestamp(), want.min_timestamp());
-  EXPECT_EQ(got.max_timestamp(), want.max_timestamp());
-  const PartColumns& a = got.columns();
-  const PartColumns& b = want.columns();
-  EXPECT_EQ(a.timestamp, b.timestamp);
-  EXPECT_EQ(a.feature, b.feature);
-  EXPECT_EQ(a.version, b.version);
-  EXPECT_EQ(a.user, b.user);
-  EXPECT_EQ(a.event_type, b.event_type);
-  EXPECT_EQ(a.session, b.session);
-  EXPECT_EQ(a.metadata, b.metadata);
-  EXPECT_EQ(a.metadata_values.bytes(), b.metadata_values.bytes());
-  EXPECT_EQ(a.metadata_values.ends(), b.metadata_values.ends());
-  EXPECT_EQ(a.event_id.bytes(), b.event_id.bytes());
-  EXPECT_EQ(a.event_id.ends(), b.event_id.ends());
-  expect_same_index(got.indexes().user, want.indexes().user, "user index");
-  expect_same_index(got.indexes().feature, want.indexes().feature, "feature index");
-  expect_same_index(got.indexes().version, want.indexes().version, "version index");
 }
 
 const PartEncodeOptions kAllOptions[] = {

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/gen/random.h"
 
 namespace usagedb {
 namespace {
@@ -50,14 +51,10 @@ TEST(DedupIndex, AgreesWithASetThroughErasesAndGrowth) {
   for (const int max_bits_from_slots : {24, 6}) {
     DedupIndex ids(max_bits_from_slots);
     std::set<std::string> want;
-    uint64_t state = 11;
-    const auto next_random = [&state](uint64_t n) {
-      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-      return (state >> 33) % n;
-    };
+    gen::Random random(11);
     for (int step = 0; step < 100000; ++step) {
-      const std::string id = absl::StrCat("evt_", next_random(30000));
-      switch (next_random(5)) {
+      const std::string id = absl::StrCat("evt_", random.uniform(30000));
+      switch (random.uniform(5)) {
         case 0:
           ids.erase(id);
           want.erase(id);

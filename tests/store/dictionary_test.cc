@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/gen/random.h"
 
 namespace usagedb {
 namespace {
@@ -120,14 +121,10 @@ TEST(Dictionary, RecentStringsCacheKeepsCodesAcrossItsGrowth) {
 TEST(Dictionary, IndexAgreesWithAMapThroughErasesAndGrowth) {
   Dictionary d;
   std::map<std::string, uint32_t> want;  // live strings
-  uint64_t state = 7;
-  const auto next_random = [&state](uint64_t n) {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (state >> 33) % n;
-  };
+  gen::Random random(7);
   for (int step = 0; step < 60000; ++step) {
-    const std::string s = absl::StrCat("s", next_random(20000));
-    switch (next_random(4)) {
+    const std::string s = absl::StrCat("s", random.uniform(20000));
+    switch (random.uniform(4)) {
       case 0: {  // erase
         auto it = want.find(s);
         if (it == want.end()) break;
