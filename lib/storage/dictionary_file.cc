@@ -15,20 +15,31 @@ constexpr uint32_t kVersion = 1;
 }  // namespace
 
 std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count) {
-  std::string body;
-  body.push_back(static_cast<char>(column));
-  coding::put_varint64(&body, first_code);
-  coding::put_varint64(&body, count);
+  // Sized first and written once into the framed file: the session
+  // dictionary's segment is ~43 MB at 10M events, and building the body by
+  // doubling and then framing a copy of it held ~2.5 times that at the end
+  // of a bulk ingest, its memory peak.
+  size_t body_bytes = 1 + coding::varint_length(first_code) + coding::varint_length(count);
+  for (uint32_t code = first_code; code < first_code + count; ++code) {
+    const size_t size = dict.erased(code) ? 0 : dict.lookup(code).size();
+    body_bytes += coding::varint_length(uint64_t{size} << 1) + size;
+  }
+  std::string out;
+  begin_frame(kMagic, kVersion, body_bytes, &out);
+  out.push_back(static_cast<char>(column));
+  coding::put_varint64(&out, first_code);
+  coding::put_varint64(&out, count);
   for (uint32_t code = first_code; code < first_code + count; ++code) {
     if (dict.erased(code)) {
-      coding::put_varint64(&body, 1);
+      coding::put_varint64(&out, 1);
       continue;
     }
     const std::string_view s = dict.lookup(code);
-    coding::put_varint64(&body, static_cast<uint64_t>(s.size()) << 1);
-    body.append(s);
+    coding::put_varint64(&out, static_cast<uint64_t>(s.size()) << 1);
+    out.append(s);
   }
-  return frame_file(kMagic, kVersion, body);
+  end_frame(&out);
+  return out;
 }
 
 absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view bytes, std::string_view path) {

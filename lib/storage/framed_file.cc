@@ -10,13 +10,20 @@ namespace usagedb::storage {
 
 std::string frame_file(std::string_view magic, uint32_t version, std::string_view body) {
   std::string out;
-  out.reserve(magic.size() + 4 + body.size() + 8);
-  out.append(magic);
-  coding::put_fixed32(&out, version);
+  begin_frame(magic, version, body.size(), &out);
   out.append(body);
-  coding::put_fixed64(&out, hash::checksum(out));
+  end_frame(&out);
   return out;
 }
+
+void begin_frame(std::string_view magic, uint32_t version, size_t body_bytes, std::string* out) {
+  out->clear();
+  out->reserve(magic.size() + 4 + body_bytes + 8);
+  out->append(magic);
+  coding::put_fixed32(out, version);
+}
+
+void end_frame(std::string* out) { coding::put_fixed64(out, hash::checksum(*out)); }
 
 absl::StatusOr<FramedBody> unframe_file(std::string_view bytes, std::string_view magic, uint32_t max_version,
                                         std::string_view path) {

@@ -32,6 +32,13 @@ struct FramedBody {
 // REQUIRES: magic.size() == 8.
 std::string frame_file(std::string_view magic, uint32_t version, std::string_view body);
 
+// frame_file() without a copy of a large body: begin_frame() starts `out`
+// with the header (with room reserved for `body_bytes` of body and the
+// checksum), the caller appends the body, end_frame() appends the checksum.
+// The bytes are those of frame_file(magic, version, body).
+void begin_frame(std::string_view magic, uint32_t version, size_t body_bytes, std::string* out);
+void end_frame(std::string* out);
+
 // Accepts versions 1..max_version.
 absl::StatusOr<FramedBody> unframe_file(std::string_view bytes, std::string_view magic, uint32_t max_version,
                                         std::string_view path);

@@ -2,6 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lib/storage/framed_file.h"
+#include "lib/util/coding.h"
 
 namespace usagedb::storage {
 namespace {
@@ -33,6 +35,27 @@ TEST(DictionaryFile, SegmentsRoundTripIntoAFreshDictionary) {
   EXPECT_EQ(restored.find("user_3"), std::nullopt);  // erased stays erased
   EXPECT_EQ(restored.find("user_4"), 4u);
   EXPECT_EQ(restored.intern("user_3"), d.size());  // and gets a new code when it comes back
+}
+
+// The segment is sized before it is written (one allocation, no copy of the
+// body): its bytes are exactly those of framing the body built by hand.
+TEST(DictionaryFile, SegmentIsSizedExactlyAndFramedAsAWhole) {
+  Dictionary d;
+  for (int i = 0; i < 300; ++i) d.intern(std::string(i % 200, static_cast<char>('a' + i % 26)) + std::to_string(i));
+  d.erase(7);
+  const std::string bytes = encode_dictionary_segment(Column::kSession, d, 5, 290);
+  std::string body;
+  body.push_back(static_cast<char>(Column::kSession));
+  coding::put_varint64(&body, 5);
+  coding::put_varint64(&body, 290);
+  for (uint32_t code = 5; code < 295; ++code) {
+    const std::string_view s = d.erased(code) ? std::string_view() : d.lookup(code);
+    coding::put_varint64(&body, (uint64_t{s.size()} << 1) | (d.erased(code) ? 1 : 0));
+    body.append(s);
+  }
+  const std::string magic = bytes.substr(0, 8);
+  EXPECT_EQ(bytes, frame_file(magic, coding::decode_fixed32(bytes.data() + 8), body));
+  EXPECT_LT(bytes.capacity(), bytes.size() + 64);  // reserved once, not grown by doubling
 }
 
 TEST(DictionaryFile, RestoreRejectsADuplicateLiveString) {
