@@ -120,7 +120,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
     std::vector<uint32_t> features;
     features.reserve(cells_read.size());
     for (const RolledCell& c : cells_read) features.push_back(c.cell->feature);
-    const query::StringRank rank(dicts.feature, std::move(features));
+    const StringRank rank(dicts.feature, std::move(features));
     // (bucket << 32 | feature rank, cell): in bucket order already (the
     // partitions come in month order, each level's cells in bucket order),
     // so only each bucket's few cells need ordering by feature.
@@ -162,7 +162,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   std::vector<uint32_t> features;
   features.reserve(groups.size());
   for (const auto& [key, b] : groups) features.push_back(key.feature);
-  const query::StringRank rank(dicts.feature, std::move(features));
+  const StringRank rank(dicts.feature, std::move(features));
   // (period << 32 | rank): periods are Unix seconds of the DateTime range,
   // which fit in 32 bits.
   std::vector<std::pair<uint64_t, const Bucket*>> sorted;

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "lib/store/dictionary.h"
 #include "lib/store/part.h"
+#include "lib/store/string_rank.h"
 #include "usagedb/queries.h"
 
 namespace usagedb::query {
@@ -111,25 +112,6 @@ QueryResult<Row> page_of(size_t n, const std::optional<uint64_t>& limit, const s
   result.statistics = stats.finish();
   return result;
 }
-
-// The rank of each of some dictionary codes in the order of their strings:
-// ORDER BY a string column compares integers per row, and strings once per
-// distinct value.
-class StringRank {
- public:
-  // `codes` may repeat.
-  StringRank(const Dictionary& dict, std::vector<uint32_t> codes);
-  uint32_t operator()(uint32_t code) const { return dense_.empty() ? rank_.find(code)->second : dense_[code]; }
-  // The code of rank `r`.
-  uint32_t code_of(uint32_t r) const { return codes_[r]; }
-
- private:
-  // The rank by code: a table indexed by code when the codes are dense
-  // enough (the common case, a small dictionary), else a hash map.
-  std::vector<uint32_t> dense_;
-  absl::flat_hash_map<uint32_t, uint32_t> rank_;
-  std::vector<uint32_t> codes_;  // by rank
-};
 
 // ORDER BY count DESC, feature_id ASC, product_version ASC over groups keyed
 // by feature << 32 | version, comparing integers only: the (key, group)

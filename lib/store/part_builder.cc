@@ -5,50 +5,18 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/store/part_index.h"
+#include "lib/store/string_rank.h"
 #include "lib/util/hash.h"
 
 namespace usagedb {
 namespace {
 
-// Rank of each code present in `rows` by its string's byte order, so rows
-// sort by string without comparing strings per row: rank[code], for codes
-// below rank.size() (store-wide codes are dense, so a table indexed by code
-// is small), or through `sparse` when the codes are too spread out for that.
-struct Ranks {
-  std::vector<uint32_t> dense;
-  absl::flat_hash_map<uint32_t, uint32_t> sparse;
-  uint32_t operator()(uint32_t code) const { return code < dense.size() ? dense[code] : sparse.at(code); }
-};
-
-Ranks string_ranks(const std::vector<RowCodes>& rows, uint32_t RowCodes::*column, const Dictionary& dict) {
-  uint32_t max_code = 0;
-  for (const RowCodes& r : rows) max_code = std::max(max_code, r.*column);
-  Ranks ranks;
-  std::vector<uint32_t> codes;
-  if (max_code < 4 * rows.size() + 65536) {
-    constexpr uint32_t kAbsent = UINT32_MAX;
-    ranks.dense.assign(size_t{max_code} + 1, kAbsent);
-    for (const RowCodes& r : rows) {
-      if (ranks.dense[r.*column] == kAbsent) {
-        ranks.dense[r.*column] = 0;
-        codes.push_back(r.*column);
-      }
-    }
-  } else {
-    for (const RowCodes& r : rows) {
-      if (ranks.sparse.emplace(r.*column, 0).second) codes.push_back(r.*column);
-    }
-  }
-  std::sort(codes.begin(), codes.end(),
-            [&](uint32_t a, uint32_t b) { return dict.lookup(a) < dict.lookup(b); });
-  for (uint32_t i = 0; i < codes.size(); ++i) {
-    if (ranks.dense.empty()) {
-      ranks.sparse[codes[i]] = i;
-    } else {
-      ranks.dense[codes[i]] = i;
-    }
-  }
-  return ranks;
+// The rank of each code of `column` among the rows, by its string's byte
+// order, so rows sort by string without comparing strings per row.
+StringRank string_ranks(const std::vector<RowCodes>& rows, uint32_t RowCodes::*column, const Dictionary& dict) {
+  std::vector<uint32_t> codes(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) codes[i] = rows[i].*column;
+  return StringRank(dict, std::move(codes));
 }
 
 // Hashes metadata strings with xxHash (std::hash of string_view is slower).
@@ -130,8 +98,8 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     }
   }
 
-  const Ranks feature_rank = string_ranks(rows_, &RowCodes::feature, features);
-  const Ranks version_rank = string_ranks(rows_, &RowCodes::version, versions);
+  const StringRank feature_rank = string_ranks(rows_, &RowCodes::feature, features);
+  const StringRank version_rank = string_ranks(rows_, &RowCodes::version, versions);
   struct Key {
     uint32_t timestamp, feature_rank, version_rank, input;
   };
