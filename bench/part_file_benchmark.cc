@@ -169,7 +169,7 @@ void BM_RebuildIndexes(benchmark::State& state) {
   const Part& part = part_of(state.range(0));
   for (auto _ : state) {
     auto x = std::make_unique<PartIndexes>();
-    x->user = build_bitmap_index(part.columns().user);
+    x->user = PostingIndex::build(part.columns().user);
     x->feature = build_bitmap_index(part.columns().feature);
     x->version = build_bitmap_index(part.columns().version);
     state.PauseTiming();
@@ -207,14 +207,19 @@ void BM_DecodeStage(benchmark::State& state) {
         state.ResumeTiming();
         break;
       }
-      case 3:
-        benchmark::DoNotOptimize(storage::verify_index(part.indexes().user, c.user));
+      case 3: {
+        auto x = std::make_unique<absl::StatusOr<PostingIndex>>(
+            storage::decode_verified_postings(storage::IndexEncoding::kRoaring, index, c.user));
+        state.PauseTiming();
+        x.reset();
+        state.ResumeTiming();
         break;
+      }
     }
   }
   state.SetItemsProcessed(state.iterations() * part.rows());
-  state.SetLabel(std::vector<const char*>{"user_id column", "event_id column", "user_id index",
-                                          "verify user_id index"}[state.range(0)]);
+  state.SetLabel(std::vector<const char*>{"user_id column", "event_id column", "user_id index as bitmaps",
+                                          "user_id index as a verified PostingIndex"}[state.range(0)]);
 }
 BENCHMARK(BM_DecodeStage)->DenseRange(0, 3)->Unit(benchmark::kMillisecond);
 
@@ -223,13 +228,19 @@ void BM_RebuildOneIndex(benchmark::State& state) {
   const std::vector<uint32_t>& column =
       state.range(0) == 0 ? part.columns().user : state.range(0) == 1 ? part.columns().feature : part.columns().version;
   for (auto _ : state) {
-    auto x = std::make_unique<BitmapIndex>(build_bitmap_index(column));
-    state.PauseTiming();
-    x.reset();
+    if (state.range(0) == 0) {
+      auto x = std::make_unique<PostingIndex>(PostingIndex::build(column));
+      state.PauseTiming();
+      x.reset();
+    } else {
+      auto x = std::make_unique<BitmapIndex>(build_bitmap_index(column));
+      state.PauseTiming();
+      x.reset();
+    }
     state.ResumeTiming();
   }
   state.SetItemsProcessed(state.iterations() * part.rows());
-  state.SetLabel(std::vector<const char*>{"user_id", "feature_id", "product_version"}[state.range(0)]);
+  state.SetLabel(std::vector<const char*>{"user_id (PostingIndex)", "feature_id", "product_version"}[state.range(0)]);
 }
 BENCHMARK(BM_RebuildOneIndex)->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 

@@ -61,29 +61,17 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
     }
     for (const auto& part : partition.parts()) {
       if (partition.rolled_up(*part)) continue;
-      const Bitmap* rows = part->user_rows(user.code);
-      if (rows == nullptr) continue;
-      Bitmap narrowed;
-      for (const auto& [filter, index] : {std::pair{&feature, &PartIndexes::feature},
-                                          std::pair{&version, &PartIndexes::version}}) {
-        if (!filter->active) continue;
-        const BitmapIndex& idx = part->indexes().*index;
-        auto it = idx.find(filter->code);
-        if (it == idx.end()) {
-          rows = nullptr;
-          break;
-        }
-        narrowed = Bitmap::intersection(*rows, it->second);
-        rows = &narrowed;
-      }
-      if (rows == nullptr) continue;
+      // The user's rows, filtered on their feature and version codes (a
+      // user's rows in a part are few: cheaper than intersecting bitmaps).
+      const std::span<const uint32_t> rows = part->user_rows(user.code);
+      if (rows.empty()) continue;
       const PartColumns& c = part->columns();
-      uint64_t n = 0;
-      rows->for_each_batch([&](std::span<const uint32_t> batch) {
-        n += batch.size();
-        for (const uint32_t row : batch) groups[group_key(c.feature[row], c.version[row])].add(c.timestamp[row]);
-      });
-      stats.read_rows(n, kBytesPerRow);
+      for (const uint32_t row : rows) {
+        const uint32_t f = c.feature[row];
+        const uint32_t v = c.version[row];
+        if (feature.accepts(f) && version.accepts(v)) groups[group_key(f, v)].add(c.timestamp[row]);
+      }
+      stats.read_rows(rows.size(), kBytesPerRow);
     }
     partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
       for (const RowCodes& r : chunk) {

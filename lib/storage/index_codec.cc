@@ -11,22 +11,60 @@
 namespace usagedb::storage {
 namespace {
 
-void encode_entries(const BitmapIndex& index, std::string* out) {
-  std::vector<uint32_t> codes;
-  codes.reserve(index.size());
-  for (const auto& [code, rows] : index) codes.push_back(code);
-  std::sort(codes.begin(), codes.end());
-  coding::put_varint64(out, codes.size());
-  std::string bitmap;
-  for (size_t i = 0; i < codes.size(); ++i) {
-    coding::put_varint64(out, codes[i] - (i == 0 ? 0 : codes[i - 1]));
-    const Bitmap& rows = index.at(codes[i]);
+// Appends `count` entries: visit(put) calls put(code, const Bitmap& rows)
+// for each, in ascending code order.
+template <typename Visit>
+void encode_entries(size_t count, const Visit& visit, std::string* out) {
+  coding::put_varint64(out, count);
+  uint32_t previous = 0;
+  visit([&](uint32_t code, const Bitmap& rows) {
+    coding::put_varint64(out, code - previous);
+    previous = code;
     const size_t size = rows.serialized_size();
     coding::put_varint64(out, size);
     const size_t at = out->size();
     out->resize(at + size);
     rows.serialize(out->data() + at);
+  });
+}
+
+void encode_entries(const BitmapIndex& index, std::string* out) {
+  std::vector<uint32_t> codes;
+  codes.reserve(index.size());
+  for (const auto& [code, rows] : index) codes.push_back(code);
+  std::sort(codes.begin(), codes.end());
+  encode_entries(
+      codes.size(),
+      [&](const auto& put) {
+        for (const uint32_t code : codes) put(code, index.at(code));
+      },
+      out);
+}
+
+// Each list as the sealed bitmap build_bitmap_index() makes of the same rows.
+void encode_entries(const PostingIndex& index, std::string* out) {
+  encode_entries(
+      index.size(),
+      [&](const auto& put) {
+        index.for_each([&](uint32_t code, std::span<const uint32_t> rows) {
+          Bitmap bitmap = Bitmap::from_strictly_ascending(rows);
+          bitmap.seal();
+          put(code, bitmap);
+        });
+      },
+      out);
+}
+
+template <typename Index>
+void encode_payload(const Index& index, IndexEncoding encoding, int level, std::string* out) {
+  if (encoding == IndexEncoding::kRoaring) {
+    encode_entries(index, out);
+    return;
   }
+  std::string raw;
+  encode_entries(index, &raw);
+  coding::put_varint64(out, raw.size());
+  compression::compress(raw, level, out);
 }
 
 // verify_index()'s check of one bitmap; adds its rows to *total.
@@ -52,16 +90,18 @@ absl::Status verify_total(uint64_t total, std::span<const uint32_t> column) {
   return absl::OkStatus();
 }
 
-// With `column`, verifies each bitmap right after decoding it.
-absl::StatusOr<BitmapIndex> decode_entries(std::string_view in, const std::span<const uint32_t>* column) {
+// Decodes the entries, handing each to sink->add(code, Bitmap&&) in
+// ascending code order after sink->reserve(entries). With `column`, verifies
+// each bitmap right after decoding it.
+template <typename Sink>
+absl::Status decode_entries(std::string_view in, const std::span<const uint32_t>* column, Sink* sink) {
   uint64_t n;
   if (!coding::get_varint64(&in, &n)) return absl::DataLossError("truncated entry count");
   // An entry takes at least 3 bytes (gap, length, a bitmap's first byte).
   if (n > in.size() / 3) {
     return absl::DataLossError(absl::StrCat(in.size(), " bytes cannot hold ", n, " entries"));
   }
-  BitmapIndex index;
-  index.reserve(n);
+  sink->reserve(n);
   uint64_t code = 0;
   uint64_t total = 0;  // rows listed (verified entries)
   for (uint64_t i = 0; i < n; ++i) {
@@ -83,49 +123,74 @@ absl::StatusOr<BitmapIndex> decode_entries(std::string_view in, const std::span<
     if (column != nullptr) {
       USAGEDB_RETURN_IF_ERROR(verify_entry(static_cast<uint32_t>(code), *rows, *column, &total));
     }
-    index.emplace(static_cast<uint32_t>(code), *std::move(rows));
+    sink->add(static_cast<uint32_t>(code), *std::move(rows));
   }
   if (!in.empty()) return absl::DataLossError(absl::StrCat(in.size(), " bytes after the last entry"));
   if (column != nullptr) USAGEDB_RETURN_IF_ERROR(verify_total(total, *column));
-  return index;
+  return absl::OkStatus();
 }
 
-absl::StatusOr<BitmapIndex> decode_payload(IndexEncoding encoding, std::string_view in,
-                                           const std::span<const uint32_t>* column) {
+template <typename Sink>
+absl::Status decode_payload(IndexEncoding encoding, std::string_view in, const std::span<const uint32_t>* column,
+                            Sink* sink) {
   switch (encoding) {
     case IndexEncoding::kRoaring:
-      return decode_entries(in, column);
+      return decode_entries(in, column, sink);
     case IndexEncoding::kRoaringZstd: {
       uint64_t size;
       if (!coding::get_varint64(&in, &size)) return absl::DataLossError("truncated size");
       std::string raw;
       if (absl::Status s = compression::decompress(in, size, &raw); !s.ok()) return s;
-      return decode_entries(raw, column);
+      return decode_entries(raw, column, sink);
     }
   }
   return absl::DataLossError(absl::StrCat("unknown index encoding ", static_cast<int>(encoding)));
 }
 
+struct BitmapIndexSink {
+  BitmapIndex index;
+  void reserve(uint64_t n) { index.reserve(n); }
+  void add(uint32_t code, Bitmap&& rows) { index.emplace(code, std::move(rows)); }
+};
+
+absl::StatusOr<BitmapIndex> decode_bitmap_index(IndexEncoding encoding, std::string_view in,
+                                                const std::span<const uint32_t>* column) {
+  BitmapIndexSink sink;
+  USAGEDB_RETURN_IF_ERROR(decode_payload(encoding, in, column, &sink));
+  return std::move(sink.index);
+}
+
 }  // namespace
 
 void encode_index(const BitmapIndex& index, IndexEncoding encoding, int level, std::string* out) {
-  if (encoding == IndexEncoding::kRoaring) {
-    encode_entries(index, out);
-    return;
-  }
-  std::string raw;
-  encode_entries(index, &raw);
-  coding::put_varint64(out, raw.size());
-  compression::compress(raw, level, out);
+  encode_payload(index, encoding, level, out);
+}
+
+void encode_index(const PostingIndex& index, IndexEncoding encoding, int level, std::string* out) {
+  encode_payload(index, encoding, level, out);
 }
 
 absl::StatusOr<BitmapIndex> decode_index(IndexEncoding encoding, std::string_view in) {
-  return decode_payload(encoding, in, nullptr);
+  return decode_bitmap_index(encoding, in, nullptr);
 }
 
 absl::StatusOr<BitmapIndex> decode_verified_index(IndexEncoding encoding, std::string_view in,
                                                   std::span<const uint32_t> column) {
-  return decode_payload(encoding, in, &column);
+  return decode_bitmap_index(encoding, in, &column);
+}
+
+absl::StatusOr<PostingIndex> decode_verified_postings(IndexEncoding encoding, std::string_view in,
+                                                      std::span<const uint32_t> column) {
+  // Each bitmap is verified, copied into the lists and freed before the next
+  // one is decoded.
+  struct Sink {
+    PostingIndex::Builder builder;
+    size_t rows;
+    void reserve(uint64_t n) { builder.reserve(n, rows); }
+    void add(uint32_t code, Bitmap&& bitmap) { builder.add(code, bitmap); }
+  } sink{{}, column.size()};
+  USAGEDB_RETURN_IF_ERROR(decode_payload(encoding, in, &column, &sink));
+  return std::move(sink.builder).finish();
 }
 
 absl::Status verify_index(const BitmapIndex& index, std::span<const uint32_t> column) {

@@ -30,7 +30,10 @@ enum class IndexEncoding : uint8_t {
 };
 
 // Appends `index` as `encoding`, compressing at `level` for kRoaringZstd.
+// A PostingIndex (the user index) is written in the same format, each list
+// as a roaring bitmap: files do not depend on the in-memory layout.
 void encode_index(const BitmapIndex& index, IndexEncoding encoding, int level, std::string* out);
+void encode_index(const PostingIndex& index, IndexEncoding encoding, int level, std::string* out);
 
 // Decodes a whole payload written by encode_index() with `encoding`.
 // DataLossError (without a file name: the caller adds it) when the bytes are
@@ -50,6 +53,10 @@ absl::Status verify_index(const BitmapIndex& index, std::span<const uint32_t> co
 // after it is decoded, while it is in cache (what decode_part() uses).
 absl::StatusOr<BitmapIndex> decode_verified_index(IndexEncoding encoding, std::string_view in,
                                                   std::span<const uint32_t> column);
+// The same checks, read into a PostingIndex (each bitmap's rows are copied
+// into the lists once it is verified).
+absl::StatusOr<PostingIndex> decode_verified_postings(IndexEncoding encoding, std::string_view in,
+                                                      std::span<const uint32_t> column);
 
 }  // namespace usagedb::storage
 

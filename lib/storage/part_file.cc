@@ -1,6 +1,7 @@
 #include "lib/storage/part_file.h"
 
 #include <array>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -246,11 +247,19 @@ class Reader {
     return absl::OkStatus();
   }
 
-  absl::Status index(Section s, std::span<const uint32_t> column, BitmapIndex* out) {
+  // A BitmapIndex or a PostingIndex.
+  template <typename Index>
+  absl::Status index(Section s, std::span<const uint32_t> column, Index* out) {
     const Entry& e = entry(s);
     absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
     if (!payload.ok()) return payload.status();
-    absl::StatusOr<BitmapIndex> index = decode_verified_index(static_cast<IndexEncoding>(e.encoding), *payload, column);
+    const auto encoding = static_cast<IndexEncoding>(e.encoding);
+    absl::StatusOr<Index> index;
+    if constexpr (std::is_same_v<Index, PostingIndex>) {
+      index = decode_verified_postings(encoding, *payload, column);
+    } else {
+      index = decode_verified_index(encoding, *payload, column);
+    }
     if (!index.ok()) return corrupt(path_, section_name(e.section), index.status().message());
     *out = *std::move(index);
     return absl::OkStatus();
@@ -294,11 +303,14 @@ std::string encode_part(const Part& part, const PartEncodeOptions& options) {
   se = encode_strings(c.event_id, options.zstd_level, &payload);
   add(Section::kEventId, static_cast<uint8_t>(se));
   const PartIndexes& x = part.indexes();
-  for (const auto& [section, index] : {std::pair{Section::kUserIndex, &x.user}, std::pair{Section::kFeatureIndex, &x.feature},
-                                       std::pair{Section::kVersionIndex, &x.version}}) {
-    if (!options.persist_indexes) break;
-    encode_index(*index, options.index_encoding, options.zstd_level, &payload);
-    add(section, static_cast<uint8_t>(options.index_encoding));
+  if (options.persist_indexes) {
+    encode_index(x.user, options.index_encoding, options.zstd_level, &payload);
+    add(Section::kUserIndex, static_cast<uint8_t>(options.index_encoding));
+    for (const auto& [section, index] : {std::pair{Section::kFeatureIndex, &x.feature},
+                                         std::pair{Section::kVersionIndex, &x.version}}) {
+      encode_index(*index, options.index_encoding, options.zstd_level, &payload);
+      add(section, static_cast<uint8_t>(options.index_encoding));
+    }
   }
   w.finish(part);
   return out;
@@ -351,7 +363,7 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kFeatureIndex, c.feature, &x.feature));
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kVersionIndex, c.version, &x.version));
   } else {
-    x.user = build_bitmap_index(c.user);
+    x.user = PostingIndex::build(c.user);
     x.feature = build_bitmap_index(c.feature);
     x.version = build_bitmap_index(c.version);
   }

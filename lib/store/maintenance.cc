@@ -48,8 +48,8 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
       PartitionWriter* p = writer.get();
       std::vector<std::shared_ptr<const Part>> kept;
       for (auto& part : p->parts) {
-        const Bitmap* rows = part->user_rows(*code);
-        if (rows == nullptr) {
+        const std::span<const uint32_t> rows = part->user_rows(*code);
+        if (rows.empty()) {
           kept.push_back(std::move(part));
           continue;
         }
@@ -57,13 +57,13 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
         // background thread (or the next compact()).
         p->drop_rollup();
         if (p->event_ids_ready) {  // otherwise built later from the rewritten parts
-          rows->for_each([&](uint32_t row) {
+          for (const uint32_t row : rows) {
             if (!part->event_id(row).empty()) p->event_ids.erase(part->event_id(row));
-          });
+          }
         }
-        removed += rows->cardinality();
-        if (rows->cardinality() == part->rows()) continue;  // the part held only this user
-        PartBuilder builder(part->rows() - rows->cardinality());
+        removed += rows.size();
+        if (rows.size() == part->rows()) continue;  // the part held only this user
+        PartBuilder builder(part->rows() - rows.size());
         const PartColumns& c = part->columns();
         for (uint32_t i = 0; i < part->rows(); ++i) {
           if (c.user[i] == *code) continue;

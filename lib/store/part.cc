@@ -29,7 +29,8 @@ size_t Part::memory_bytes() const {
                   c.event_type.capacity() + c.session.capacity() + c.metadata.capacity()) *
                  sizeof(uint32_t);
   bytes += c.metadata_values.memory_bytes() + c.event_id.memory_bytes();
-  for (const BitmapIndex* index : {&indexes_.user, &indexes_.feature, &indexes_.version}) {
+  bytes += indexes_.user.memory_bytes();
+  for (const BitmapIndex* index : {&indexes_.feature, &indexes_.version}) {
     bytes += index->capacity() * (sizeof(BitmapIndex::value_type) + 1);
     for (const auto& [code, bitmap] : *index) bytes += bitmap.memory_bytes() - sizeof(Bitmap);
   }

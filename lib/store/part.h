@@ -1,14 +1,18 @@
 // Part: an immutable chunk of one partition's rows, sorted by (timestamp,
 // feature_id, product_version) and stored column by column, with roaring
 // bitmap indexes from each user, feature and version to its row positions
-// (ClickHouse MergeTree's "data part").
+// (ClickHouse MergeTree's "data part"). The user index lists each user's
+// rows in one flat array (PostingIndex: thousands of users with a few rows
+// each per part); features and versions, few values with many rows each
+// that queries intersect, have roaring bitmaps.
 //
 // Low-cardinality string columns hold store-wide dictionary codes; event_id
 // is a StringColumn; metadata is dictionary-encoded within the part (its
 // values repeat a lot and are never filtered on).
 //
 // Built by PartBuilder; read by queries through spans and index lookups:
-//   if (const Bitmap* rows = part.user_rows(user_code)) rows->for_each(...);
+//   for (uint32_t row : part.user_rows(user_code)) { ... }
+//   if (const Bitmap* rows = part.feature_rows(feature_code)) rows->for_each(...);
 //   RowRange r = part.time_range(begin, end);   // binary search
 //
 // Thread-safety: immutable after construction, safe to share between threads.
@@ -22,6 +26,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
+#include "lib/index/posting_index.h"
 #include "lib/store/string_column.h"
 
 namespace usagedb {
@@ -51,7 +56,7 @@ struct PartColumns {
 using BitmapIndex = absl::flat_hash_map<uint32_t, Bitmap>;
 
 struct PartIndexes {
-  BitmapIndex user;
+  PostingIndex user;
   BitmapIndex feature;
   BitmapIndex version;
 };
@@ -75,8 +80,9 @@ class Part {
   // Rows whose timestamp is in [begin, end) seconds (binary search).
   RowRange time_range(int64_t begin, int64_t end) const;
 
-  // Rows of one user / feature / version; nullptr when the part has none.
-  const Bitmap* user_rows(uint32_t code) const { return find(indexes_.user, code); }
+  // Rows of one user, ascending; empty when the part has none.
+  std::span<const uint32_t> user_rows(uint32_t code) const { return indexes_.user.rows(code); }
+  // Rows of one feature / version; nullptr when the part has none.
   const Bitmap* feature_rows(uint32_t code) const { return find(indexes_.feature, code); }
   const Bitmap* version_rows(uint32_t code) const { return find(indexes_.version, code); }
 

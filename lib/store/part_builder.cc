@@ -150,7 +150,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   c.metadata_values = std::move(metadata_values).finish();
 
   PartIndexes indexes;
-  indexes.user = build_bitmap_index(c.user);
+  indexes.user = PostingIndex::build(c.user);
   indexes.feature = build_bitmap_index(c.feature);
   indexes.version = build_bitmap_index(c.version);
   return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));

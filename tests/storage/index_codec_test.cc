@@ -1,5 +1,6 @@
 #include "lib/storage/index_codec.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -117,6 +118,31 @@ TEST(IndexCodec, DecodeVerifiedIndexChecksAsItDecodes) {
   std::vector<uint32_t> shorter(c.begin(), c.end() - 1);
   EXPECT_EQ(decode_verified_index(IndexEncoding::kRoaringZstd, out, shorter).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// A part's user index is a PostingIndex in memory and the same bytes on
+// disk: its encoding equals the bitmap index's of the same column, and it
+// reads back verified.
+TEST(IndexCodec, PostingIndexWritesTheBitmapIndexFormat) {
+  const std::vector<uint32_t> c = column();
+  const PostingIndex postings = PostingIndex::build(c);
+  for (const IndexEncoding e : {IndexEncoding::kRoaring, IndexEncoding::kRoaringZstd}) {
+    std::string from_bitmaps, from_postings;
+    encode_index(build_bitmap_index(c), e, 3, &from_bitmaps);
+    encode_index(postings, e, 3, &from_postings);
+    EXPECT_EQ(from_postings, from_bitmaps);
+    absl::StatusOr<PostingIndex> back = decode_verified_postings(e, from_postings, c);
+    ASSERT_TRUE(back.ok()) << back.status();
+    ASSERT_EQ(back->size(), postings.size());
+    postings.for_each([&](uint32_t code, std::span<const uint32_t> rows) {
+      const std::span<const uint32_t> got = back->rows(code);
+      EXPECT_TRUE(std::equal(rows.begin(), rows.end(), got.begin(), got.end())) << code;
+    });
+    std::vector<uint32_t> shorter(c.begin(), c.end() - 1);
+    EXPECT_EQ(decode_verified_postings(e, from_postings, shorter).status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(decode_verified_postings(e, from_postings.substr(0, from_postings.size() / 2), c).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
 }
 
 }  // namespace

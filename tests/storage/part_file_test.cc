@@ -494,38 +494,47 @@ TEST_F(Inconsistent, CodesOutsideTheDictionaries) {
 }
 
 // Parts that break Part's invariants, encoded as they are: the file is well
-// formed and checksummed, and decode_part() still refuses it.
-std::shared_ptr<const Part> with(const Part& part, const std::function<void(PartColumns&, PartIndexes&)>& change) {
+// formed and checksummed, and decode_part() still refuses it. `change` gets
+// the columns and the user index as bitmaps, made into the part's
+// PostingIndex as they are afterwards.
+using PartChange = std::function<void(PartColumns&, BitmapIndex& users)>;
+std::shared_ptr<const Part> with(const Part& part, const PartChange& change) {
   PartColumns c = part.columns();
+  BitmapIndex users = build_bitmap_index(c.user);
   PartIndexes x;
-  x.user = build_bitmap_index(c.user);
   x.feature = build_bitmap_index(c.feature);
   x.version = build_bitmap_index(c.version);
-  change(c, x);
+  change(c, users);
+  std::vector<uint32_t> codes;
+  for (const auto& [code, rows] : users) codes.push_back(code);
+  std::sort(codes.begin(), codes.end());
+  PostingIndex::Builder builder;
+  for (const uint32_t code : codes) builder.add(code, users.at(code));
+  x.user = std::move(builder).finish();
   return std::make_shared<const Part>(part.id(), part.month(), std::move(c), std::move(x));
 }
 
 TEST_F(Inconsistent, IndexesThatDisagreeWithTheirColumns) {
   const Part& part = *p_->part;
   const uint32_t user0 = part.columns().user[0];
-  const std::pair<const char*, std::function<void(PartColumns&, PartIndexes&)>> cases[] = {
-      {"a row missing", [&](PartColumns&, PartIndexes& x) { x.user.at(user0).remove(0); }},
+  const std::pair<const char*, PartChange> cases[] = {
+      {"a row missing", [&](PartColumns&, BitmapIndex& users) { users.at(user0).remove(0); }},
       {"a row listed twice",
-       [&](PartColumns& c, PartIndexes& x) {
-         for (auto& [code, rows] : x.user) {
+       [&](PartColumns& c, BitmapIndex& users) {
+         for (auto& [code, rows] : users) {
            if (code != user0) {
              rows.add(0);
              break;
            }
          }
        }},
-      {"a row past the end", [&](PartColumns&, PartIndexes& x) { x.user.at(user0).add(part.rows()); }},
-      {"an empty bitmap", [&](PartColumns&, PartIndexes& x) { x.user.emplace(UINT32_MAX, Bitmap()); }},
+      {"a row past the end", [&](PartColumns&, BitmapIndex& users) { users.at(user0).add(part.rows()); }},
+      {"an empty bitmap", [&](PartColumns&, BitmapIndex& users) { users.emplace(UINT32_MAX, Bitmap()); }},
       {"a row under another value",
-       [&](PartColumns&, PartIndexes& x) {
-         Bitmap rows = std::move(x.user.at(user0));
-         x.user.erase(user0);
-         x.user.emplace(user0 + 1000000, std::move(rows));
+       [&](PartColumns&, BitmapIndex& users) {
+         Bitmap rows = std::move(users.at(user0));
+         users.erase(user0);
+         users.emplace(user0 + 1000000, std::move(rows));
        }},
   };
   for (const auto& [what, change] : cases) {
@@ -536,11 +545,11 @@ TEST_F(Inconsistent, IndexesThatDisagreeWithTheirColumns) {
 
 TEST_F(Inconsistent, ColumnsThatBreakThePartsInvariants) {
   const Part& part = *p_->part;
-  const std::tuple<const char*, const char*, std::function<void(PartColumns&, PartIndexes&)>> cases[] = {
+  const std::tuple<const char*, const char*, PartChange> cases[] = {
       {"metadata code past the values", "metadata",
-       [](PartColumns& c, PartIndexes&) { c.metadata[5] = static_cast<uint32_t>(c.metadata_values.size()); }},
+       [](PartColumns& c, BitmapIndex&) { c.metadata[5] = static_cast<uint32_t>(c.metadata_values.size()); }},
       {"an event id short", "event_id",
-       [](PartColumns& c, PartIndexes&) {
+       [](PartColumns& c, BitmapIndex&) {
          std::vector<uint64_t> ends = c.event_id.ends();
          ends.pop_back();
          std::string bytes = c.event_id.bytes().substr(0, ends.empty() ? 0 : ends.back());

@@ -51,13 +51,14 @@ TEST(PartBuilder, IndexesMapEachValueToItsRows) {
   const PartColumns& c = part->columns();
   ASSERT_TRUE(std::is_sorted(c.timestamp.begin(), c.timestamp.end()));
   for (uint32_t user = 0; user < 50; ++user) {
-    const Bitmap* rows = part->user_rows(user);
-    ASSERT_NE(rows, nullptr);
-    uint64_t expected = std::count(c.user.begin(), c.user.end(), user);
-    EXPECT_EQ(rows->cardinality(), expected);
-    rows->for_each([&](uint32_t row) { ASSERT_EQ(c.user[row], user); });
+    const std::span<const uint32_t> rows = part->user_rows(user);
+    ASSERT_FALSE(rows.empty());
+    const auto expected = static_cast<size_t>(std::count(c.user.begin(), c.user.end(), user));
+    EXPECT_EQ(rows.size(), expected);
+    EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+    for (const uint32_t row : rows) ASSERT_EQ(c.user[row], user);
   }
-  EXPECT_EQ(part->user_rows(50), nullptr);
+  EXPECT_TRUE(part->user_rows(50).empty());
   for (uint32_t f = 0; f < 5; ++f) {
     part->feature_rows(f)->for_each([&](uint32_t row) { ASSERT_EQ(c.feature[row], f); });
   }

@@ -3,6 +3,8 @@
 #ifndef USAGEDB_TESTS_TESTUTIL_PART_TESTING_H_
 #define USAGEDB_TESTS_TESTUTIL_PART_TESTING_H_
 
+#include <algorithm>
+
 #include "gtest/gtest.h"
 #include "lib/store/part.h"
 
@@ -15,6 +17,15 @@ inline void expect_same_index(const BitmapIndex& got, const BitmapIndex& want, c
     ASSERT_NE(it, got.end()) << what << " lacks value " << code;
     EXPECT_TRUE(it->second == rows) << what << " differs for value " << code;
   }
+}
+
+inline void expect_same_postings(const PostingIndex& got, const PostingIndex& want, const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  EXPECT_EQ(got.total_rows(), want.total_rows()) << what;
+  want.for_each([&](uint32_t code, std::span<const uint32_t> rows) {
+    const std::span<const uint32_t> other = got.rows(code);
+    EXPECT_TRUE(std::equal(rows.begin(), rows.end(), other.begin(), other.end())) << what << " differs for value " << code;
+  });
 }
 
 // Every column, the metadata values, the event ids and the three indexes.
@@ -37,7 +48,7 @@ inline void expect_same_part(const Part& got, const Part& want) {
   EXPECT_EQ(a.metadata_values.ends(), b.metadata_values.ends());
   EXPECT_EQ(a.event_id.bytes(), b.event_id.bytes());
   EXPECT_EQ(a.event_id.ends(), b.event_id.ends());
-  expect_same_index(got.indexes().user, want.indexes().user, "user index");
+  expect_same_postings(got.indexes().user, want.indexes().user, "user index");
   expect_same_index(got.indexes().feature, want.indexes().feature, "feature index");
   expect_same_index(got.indexes().version, want.indexes().version, "version index");
 }
