@@ -121,7 +121,8 @@ absl::StatusOr<StringColumn> decode_prefixed_ints(std::string_view in) {
     }
   }
   std::string bytes(size, '\0');
-  std::vector<uint64_t> ends(n);
+  StringEnds ends;
+  ends.reserve(n);
   char* out = bytes.data();
   char* const limit = out + size;
   // Neighbouring ids share their leading digits: print those once per change
@@ -159,7 +160,7 @@ absl::StatusOr<StringColumn> decode_prefixed_ints(std::string_view in) {
       std::memcpy(out + high_size, kFourDigits.digits[v % 10000], 4);
       out += high_size + 4;
     }
-    ends[i] = static_cast<uint64_t>(out - bytes.data());
+    ends.push_back(static_cast<uint64_t>(out - bytes.data()));
   }
   return StringColumn(std::move(bytes), std::move(ends));
 }
@@ -197,11 +198,12 @@ absl::StatusOr<StringColumn> decode_strings(StringEncoding encoding, std::string
   if (absl::Status s = decode_ints(IntEncoding::kFor, &in, n, kNoLimit, &lengths); !s.ok()) {
     return absl::DataLossError(absl::StrCat("string lengths: ", s.message()));
   }
-  std::vector<uint64_t> ends(n);
+  StringEnds ends;
+  ends.reserve(n);
   uint64_t end = 0;
   for (size_t i = 0; i < n; ++i) {
     end += lengths[i];
-    ends[i] = end;
+    ends.push_back(end);
   }
   if (end != total) {
     return absl::DataLossError(absl::StrCat("string lengths add up to ", end, " bytes, the header says ", total));

@@ -11,12 +11,40 @@
 #ifndef USAGEDB_STORE_STRING_COLUMN_H_
 #define USAGEDB_STORE_STRING_COLUMN_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace usagedb {
+
+// The end offsets of a column's strings in 4 bytes each (a part's event ids
+// are ~11 bytes: 8-byte offsets were a third of their memory): each offset
+// modulo 2^32, plus the rows at which the offsets pass each multiple of
+// 2^32, which only a column of more than 4 GiB has.
+class StringEnds {
+ public:
+  void reserve(size_t n) { low_.reserve(n); }
+  // REQUIRES: `end` >= the last end pushed.
+  void push_back(uint64_t end) {
+    while ((end >> 32) > wraps_.size()) wraps_.push_back(static_cast<uint32_t>(low_.size()));
+    low_.push_back(static_cast<uint32_t>(end));
+  }
+  size_t size() const { return low_.size(); }
+  uint64_t operator[](size_t i) const {
+    uint64_t end = low_[i];
+    if (!wraps_.empty()) [[unlikely]] {
+      end += static_cast<uint64_t>(std::upper_bound(wraps_.begin(), wraps_.end(), i) - wraps_.begin()) << 32;
+    }
+    return end;
+  }
+  size_t memory_bytes() const { return (low_.capacity() + wraps_.capacity()) * sizeof(uint32_t); }
+
+ private:
+  std::vector<uint32_t> low_;    // each end modulo 2^32
+  std::vector<uint32_t> wraps_;  // k-th: the first row whose end is >= (k + 1) * 2^32
+};
 
 class StringColumn {
  public:
@@ -39,11 +67,16 @@ class StringColumn {
 
    private:
     std::string bytes_;
-    std::vector<uint64_t> ends_;
+    StringEnds ends_;
   };
 
   StringColumn() = default;
-  StringColumn(std::string bytes, std::vector<uint64_t> ends) : bytes_(std::move(bytes)), ends_(std::move(ends)) {}
+  // REQUIRES: `ends` ascending, the last one bytes.size().
+  StringColumn(std::string bytes, StringEnds ends) : bytes_(std::move(bytes)), ends_(std::move(ends)) {}
+  StringColumn(std::string bytes, const std::vector<uint64_t>& ends) : bytes_(std::move(bytes)) {
+    ends_.reserve(ends.size());
+    for (const uint64_t end : ends) ends_.push_back(end);
+  }
 
   size_t size() const { return ends_.size(); }
   std::string_view at(size_t i) const {
@@ -51,12 +84,17 @@ class StringColumn {
     return std::string_view(bytes_).substr(begin, ends_[i] - begin);
   }
   const std::string& bytes() const { return bytes_; }
-  const std::vector<uint64_t>& ends() const { return ends_; }
-  size_t memory_bytes() const { return bytes_.capacity() + ends_.capacity() * sizeof(uint64_t); }
+  // The end offsets (a copy, for tests).
+  std::vector<uint64_t> ends() const {
+    std::vector<uint64_t> out(ends_.size());
+    for (size_t i = 0; i < out.size(); ++i) out[i] = ends_[i];
+    return out;
+  }
+  size_t memory_bytes() const { return bytes_.capacity() + ends_.memory_bytes(); }
 
  private:
   std::string bytes_;
-  std::vector<uint64_t> ends_;
+  StringEnds ends_;
 };
 
 }  // namespace usagedb
