@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/storage/framed_file.h"
 #include "lib/util/coding.h"
+#include "lib/util/status_macros.h"
 #include "lib/util/text.h"
 
 namespace usagedb::storage {
@@ -14,32 +15,37 @@ constexpr uint32_t kVersion = 1;
 
 }  // namespace
 
-std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count) {
-  // Sized first and written once into the framed file: the session
-  // dictionary's segment is ~43 MB at 10M events, and building the body by
-  // doubling and then framing a copy of it held ~2.5 times that at the end
-  // of a bulk ingest, its memory peak.
-  size_t body_bytes = 1 + coding::varint_length(first_code) + coding::varint_length(count);
-  for (uint32_t code = first_code; code < first_code + count; ++code) {
-    const size_t size = dict.erased(code) ? 0 : dict.lookup(code).size();
-    body_bytes += coding::varint_length(uint64_t{size} << 1) + size;
-  }
-  std::string out;
-  begin_frame(kMagic, kVersion, body_bytes, &out);
-  out.push_back(static_cast<char>(column));
-  coding::put_varint64(&out, first_code);
-  coding::put_varint64(&out, count);
+absl::StatusOr<uint64_t> write_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code,
+                                                  uint32_t count, const FrameWriter::Write& write) {
+  // Written in pieces: the session dictionary's segment is ~43 MB at 10M
+  // events, and the checkpoint that writes it is the end of a bulk
+  // ingest, its memory peak.
+  FrameWriter writer(kMagic, kVersion, write);
+  std::string* out = writer.body();
+  out->push_back(static_cast<char>(column));
+  coding::put_varint64(out, first_code);
+  coding::put_varint64(out, count);
   for (uint32_t code = first_code; code < first_code + count; ++code) {
     if (dict.erased(code)) {
-      coding::put_varint64(&out, 1);
-      continue;
+      coding::put_varint64(out, 1);
+    } else {
+      const std::string_view s = dict.lookup(code);
+      coding::put_varint64(out, static_cast<uint64_t>(s.size()) << 1);
+      out->append(s);
     }
-    const std::string_view s = dict.lookup(code);
-    coding::put_varint64(&out, static_cast<uint64_t>(s.size()) << 1);
-    out.append(s);
+    USAGEDB_RETURN_IF_ERROR(writer.flush_if_large());
   }
-  end_frame(&out);
-  return out;
+  USAGEDB_RETURN_IF_ERROR(writer.finish());
+  return writer.bytes_written();
+}
+
+std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count) {
+  std::string bytes;
+  write_dictionary_segment(column, dict, first_code, count, [&](std::string_view piece) {
+    bytes.append(piece);
+    return absl::OkStatus();
+  }).IgnoreError();  // appending to a string cannot fail
+  return bytes;
 }
 
 absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view bytes, std::string_view path) {

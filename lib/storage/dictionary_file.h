@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/storage/framed_file.h"
 #include "lib/store/dictionary.h"
 #include "lib/store/row.h"
 
@@ -34,6 +35,10 @@ struct DictionarySegment {
 
 // REQUIRES: first_code + count <= dict.size().
 std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count);
+// The same bytes handed to `write` in pieces (never the whole segment in
+// memory at once); the number of bytes written, or the first error of `write`.
+absl::StatusOr<uint64_t> write_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code,
+                                                  uint32_t count, const FrameWriter::Write& write);
 
 absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view bytes, std::string_view path);
 

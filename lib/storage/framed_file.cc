@@ -25,6 +25,29 @@ void begin_frame(std::string_view magic, uint32_t version, size_t body_bytes, st
 
 void end_frame(std::string* out) { coding::put_fixed64(out, hash::checksum(*out)); }
 
+FrameWriter::FrameWriter(std::string_view magic, uint32_t version, Write write) : write_(std::move(write)) {
+  piece_.reserve(kPieceBytes + (kPieceBytes >> 4));
+  piece_.append(magic);
+  coding::put_fixed32(&piece_, version);
+}
+
+absl::Status FrameWriter::flush() {
+  checksum_.update(piece_);
+  written_ += piece_.size();
+  absl::Status s = write_(piece_);
+  piece_.clear();
+  return s;
+}
+
+absl::Status FrameWriter::finish() {
+  if (absl::Status s = flush(); !s.ok()) return s;
+  coding::put_fixed64(&piece_, checksum_.digest());
+  written_ += piece_.size();
+  absl::Status s = write_(piece_);
+  piece_.clear();
+  return s;
+}
+
 absl::StatusOr<FramedBody> unframe_file(std::string_view bytes, std::string_view magic, uint32_t max_version,
                                         std::string_view path) {
   auto loss = [&](std::string_view what) {

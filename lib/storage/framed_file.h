@@ -17,10 +17,12 @@
 #define USAGEDB_STORAGE_FRAMED_FILE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "lib/util/hash.h"
 
 namespace usagedb::storage {
 
@@ -38,6 +40,35 @@ std::string frame_file(std::string_view magic, uint32_t version, std::string_vie
 // The bytes are those of frame_file(magic, version, body).
 void begin_frame(std::string_view magic, uint32_t version, size_t body_bytes, std::string* out);
 void end_frame(std::string* out);
+
+// frame_file()'s bytes handed to `write` in pieces of about kPieceBytes,
+// for a body too large to hold whole (the session dictionary's segment):
+//   FrameWriter w(magic, version, [&](std::string_view piece) { return file->append(piece); });
+//   w.body()->append(...);  USAGEDB_RETURN_IF_ERROR(w.flush_if_large());  ...
+//   USAGEDB_RETURN_IF_ERROR(w.finish());
+class FrameWriter {
+ public:
+  static constexpr size_t kPieceBytes = 1 << 20;
+  using Write = std::function<absl::Status(std::string_view piece)>;
+  // REQUIRES: magic.size() == 8.
+  FrameWriter(std::string_view magic, uint32_t version, Write write);
+  // Where the caller appends the body's next bytes.
+  std::string* body() { return &piece_; }
+  // Hands the bytes appended so far to `write` once they reach kPieceBytes.
+  absl::Status flush_if_large() { return piece_.size() >= kPieceBytes ? flush() : absl::OkStatus(); }
+  // Hands the rest and the checksum to `write`.
+  absl::Status finish();
+  // Bytes handed to `write` so far.
+  uint64_t bytes_written() const { return written_; }
+
+ private:
+  absl::Status flush();
+
+  Write write_;
+  hash::Checksum checksum_;
+  std::string piece_;
+  uint64_t written_ = 0;
+};
 
 // Accepts versions 1..max_version.
 absl::StatusOr<FramedBody> unframe_file(std::string_view bytes, std::string_view magic, uint32_t max_version,

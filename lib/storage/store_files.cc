@@ -27,6 +27,19 @@ absl::Status write_new_file(FileSystem* fs, const std::string& path, std::string
   return file->close();
 }
 
+// A new dictionary segment file, written piece by piece; its size.
+absl::StatusOr<uint64_t> write_dictionary_file(FileSystem* fs, const std::string& path, const DictionarySegmentEntry& d,
+                                               const Dictionary& dict) {
+  USAGEDB_ASSIGN_OR_RETURN(auto file, fs->open_truncate(path));
+  absl::StatusOr<uint64_t> bytes =
+      write_dictionary_segment(d.column, dict, static_cast<uint32_t>(d.first_code), static_cast<uint32_t>(d.count),
+                               [&](std::string_view piece) { return file->append(piece); });
+  if (!bytes.ok()) return bytes.status();
+  USAGEDB_RETURN_IF_ERROR(file->sync());
+  USAGEDB_RETURN_IF_ERROR(file->close());
+  return bytes;
+}
+
 // A file the MANIFEST names: one that is gone is lost data, not a file to
 // create (DataLossError naming it).
 absl::StatusOr<std::string> read_live_file(FileSystem* fs, const std::string& path) {
@@ -440,10 +453,10 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
   for_each_index_on_two_threads(errors.size(), /*two_threads=*/true, [&](size_t task) {
     if (task < new_segments.size()) {
       const DictionarySegmentEntry& d = new_segments[task];
-      const std::string bytes = encode_dictionary_segment(d.column, dictionaries.get(d.column),
-                                                          static_cast<uint32_t>(d.first_code), static_cast<uint32_t>(d.count));
-      errors[task] = write_new_file(fs_, path(dictionary_file_name(d.column, d.file_number)), bytes);
-      new_segment_bytes[task] = bytes.size();
+      absl::StatusOr<uint64_t> bytes =
+          write_dictionary_file(fs_, path(dictionary_file_name(d.column, d.file_number)), d, dictionaries.get(d.column));
+      errors[task] = bytes.status();
+      if (bytes.ok()) new_segment_bytes[task] = *bytes;
       return;
     }
     const size_t k = task - new_segments.size();

@@ -34,4 +34,19 @@ uint64_t checksum(std::string_view head, std::string_view tail) {
   return XXH3_64bits_digest(&state);
 }
 
+struct Checksum::State {
+  XXH3_state_t xxh;
+};
+
+Checksum::Checksum() : state_(std::make_unique<State>()) {
+  XXH3_INITSTATE(&state_->xxh);
+  XXH3_64bits_reset_withSeed(&state_->xxh, kChecksumSeed);
+}
+
+Checksum::~Checksum() = default;
+
+void Checksum::update(std::string_view bytes) { XXH3_64bits_update(&state_->xxh, bytes.data(), bytes.size()); }
+
+uint64_t Checksum::digest() const { return XXH3_64bits_digest(&state_->xxh); }
+
 }  // namespace usagedb::hash

@@ -1,5 +1,8 @@
 #include "lib/storage/dictionary_file.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/storage/framed_file.h"
@@ -37,25 +40,49 @@ TEST(DictionaryFile, SegmentsRoundTripIntoAFreshDictionary) {
   EXPECT_EQ(restored.intern("user_3"), d.size());  // and gets a new code when it comes back
 }
 
-// The segment is sized before it is written (one allocation, no copy of the
-// body): its bytes are exactly those of framing the body built by hand.
-TEST(DictionaryFile, SegmentIsSizedExactlyAndFramedAsAWhole) {
+// The segment is written in pieces of about a MiB (the session dictionary's
+// is ~43 MB at 10M events): together they are exactly the framed body built
+// by hand, and an error of the writer stops the segment there.
+TEST(DictionaryFile, SegmentIsWrittenInPiecesThatFrameTheWholeBody) {
   Dictionary d;
-  for (int i = 0; i < 300; ++i) d.intern(std::string(i % 200, static_cast<char>('a' + i % 26)) + std::to_string(i));
+  for (int i = 0; i < 100'000; ++i) d.intern(std::string(i % 60, static_cast<char>('a' + i % 26)) + std::to_string(i));
   d.erase(7);
-  const std::string bytes = encode_dictionary_segment(Column::kSession, d, 5, 290);
+  constexpr uint32_t kFirst = 5;
+  const uint32_t count = d.size() - 10;
+  std::vector<std::string> pieces;
+  absl::StatusOr<uint64_t> written =
+      write_dictionary_segment(Column::kSession, d, kFirst, count, [&](std::string_view piece) {
+        pieces.emplace_back(piece);
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(written.ok()) << written.status();
+  ASSERT_GE(pieces.size(), 3u);
+  std::string bytes;
+  for (const std::string& piece : pieces) {
+    EXPECT_LE(piece.size(), FrameWriter::kPieceBytes + 100);
+    bytes += piece;
+  }
+  EXPECT_EQ(*written, bytes.size());
+  EXPECT_EQ(bytes, encode_dictionary_segment(Column::kSession, d, kFirst, count));
   std::string body;
   body.push_back(static_cast<char>(Column::kSession));
-  coding::put_varint64(&body, 5);
-  coding::put_varint64(&body, 290);
-  for (uint32_t code = 5; code < 295; ++code) {
+  coding::put_varint64(&body, kFirst);
+  coding::put_varint64(&body, count);
+  for (uint32_t code = kFirst; code < kFirst + count; ++code) {
     const std::string_view s = d.erased(code) ? std::string_view() : d.lookup(code);
     coding::put_varint64(&body, (uint64_t{s.size()} << 1) | (d.erased(code) ? 1 : 0));
     body.append(s);
   }
   const std::string magic = bytes.substr(0, 8);
   EXPECT_EQ(bytes, frame_file(magic, coding::decode_fixed32(bytes.data() + 8), body));
-  EXPECT_LT(bytes.capacity(), bytes.size() + 64);  // reserved once, not grown by doubling
+
+  int calls = 0;
+  const absl::StatusOr<uint64_t> failed =
+      write_dictionary_segment(Column::kSession, d, kFirst, count, [&](std::string_view) {
+        return ++calls == 2 ? absl::UnavailableError("disk full") : absl::OkStatus();
+      });
+  EXPECT_EQ(failed.status(), absl::UnavailableError("disk full"));
+  EXPECT_EQ(calls, 2);
 }
 
 TEST(DictionaryFile, RestoreRejectsADuplicateLiveString) {
