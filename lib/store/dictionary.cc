@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "lib/util/hash.h"
+#include "lib/util/text.h"
 
 namespace usagedb {
 
@@ -63,7 +64,7 @@ size_t Dictionary::probe_locked(std::string_view s, uint32_t half, bool* found) 
   for (size_t i = home_locked(half);; i = (i + 1) & mask) {
     const uint64_t slot = slots_[i];
     if (slot == kEmptySlot) return i;
-    if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && lookup(static_cast<uint32_t>(slot)) == s) {
+    if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && text::equal(lookup(static_cast<uint32_t>(slot)), s)) {
       *found = true;
       return i;
     }
@@ -112,7 +113,7 @@ uint32_t Dictionary::intern_locked(std::string_view s, uint64_t h) {
   if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
     cached = &cache_[h & (cache_slots_ - 1)];
     if (cached->hash == h && cached->size == s.size() && cached->code != UINT32_MAX &&
-        std::memcmp(cached->bytes, s.data(), s.size()) == 0) {
+        text::equal(std::string_view(cached->bytes, cached->size), s)) {
       return cached->code;
     }
   }
@@ -123,7 +124,8 @@ uint32_t Dictionary::intern_locked(std::string_view s, uint64_t h) {
   if (found) {
     code = static_cast<uint32_t>(slots_[at]);
   } else {
-    code = append_locked(Entry{copy_bytes(s), static_cast<uint32_t>(s.size())});
+    code = append_locked(s.size() <= Entry::kInlineBytes ? Entry::inline_copy(s)
+                                                         : Entry::far(copy_bytes(s), static_cast<uint32_t>(s.size())));
     indexed_ = code + 1;
     insert_slot_locked(at, half, code);
   }
@@ -153,7 +155,10 @@ ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, co
                                    std::unique_ptr<std::string> owner) {
   MutexLock lock(&mu_);
   const bool copy = owner == nullptr;
-  if (!copy) {
+  // Only strings too long for their entries point into the buffer: without
+  // any, it is not kept.
+  if (!copy && std::any_of(strings.begin(), strings.end(),
+                           [](std::string_view s) { return s.size() > Entry::kInlineBytes; })) {
     bytes_ += owner->capacity();
     adopted_.push_back(std::move(owner));
   }
@@ -166,11 +171,13 @@ ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, co
 
 bool Dictionary::restore_locked(std::string_view s, bool erased, bool copy) {
   if (erased) {
-    const uint32_t code = append_locked(Entry{kErased, 0});
+    const uint32_t code = append_locked(Entry::far(kErased, 0));
     if (indexed_ == code) indexed_ = code + 1;  // nothing to index
     return true;
   }
-  const Entry e{copy ? copy_bytes(s) : s.data(), static_cast<uint32_t>(s.size())};
+  const Entry e = s.size() <= Entry::kInlineBytes
+                      ? Entry::inline_copy(s)
+                      : Entry::far(copy ? copy_bytes(s) : s.data(), static_cast<uint32_t>(s.size()));
   if (indexing_ == Indexing::kLazy || !index_complete_locked()) {
     append_locked(e);  // indexed by build_index_locked()
     return true;
@@ -258,7 +265,7 @@ void Dictionary::erase(uint32_t code) {
   MutexLock lock(&mu_);
   if (!index_complete_locked()) build_index_locked();
   Entry& e = blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask];
-  if (e.data == kErased) return;
+  if (e.view().data() == kErased) return;
   if (slot_count_ != 0) {
     // Before the entry is overwritten: find its slot by the string's hash.
     const uint32_t half = hash_half(e.view());
@@ -276,8 +283,9 @@ void Dictionary::erase(uint32_t code) {
       if (cache_[i].code == code) cache_[i] = CacheSlot{};
     }
   }
-  std::memset(const_cast<char*>(e.data), 0, e.size);
-  e = Entry{kErased, 0};
+  // The string's bytes go (GDPR): an inline string's with the entry.
+  if (!e.is_inline()) std::memset(const_cast<char*>(e.view().data()), 0, e.view().size());
+  e = Entry::far(kErased, 0);
   erasures_.fetch_add(1, std::memory_order_release);
 }
 
@@ -289,7 +297,7 @@ std::optional<uint32_t> Dictionary::find(std::string_view s) const {
     for (size_t i = home_locked(half);; i = (i + 1) & mask) {
       const uint64_t slot = slots_[i];
       if (slot == kEmptySlot) return std::nullopt;
-      if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && lookup(static_cast<uint32_t>(slot)) == s) {
+      if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && text::equal(lookup(static_cast<uint32_t>(slot)), s)) {
         return static_cast<uint32_t>(slot);
       }
     }

@@ -57,6 +57,25 @@ inline bool is_valid_utf8(std::string_view s) {
   return internal::is_valid_utf8_simd(s);
 }
 
+// a == b, inline for strings of up to 16 bytes (two overlapping loads per
+// side, no call): the dictionaries compare every interned string this way,
+// and a call to memcmp cost more than the comparison.
+inline bool equal(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(p, q, n) == 0;
+    return ((internal::load64(p) ^ internal::load64(q)) | (internal::load64(p + n - 8) ^ internal::load64(q + n - 8))) == 0;
+  }
+  if (n >= 4) return ((internal::load32(p) ^ internal::load32(q)) | (internal::load32(p + n - 4) ^ internal::load32(q + n - 4))) == 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] != q[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace usagedb::text
 
 #endif  // USAGEDB_UTIL_TEXT_H_

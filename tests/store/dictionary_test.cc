@@ -27,16 +27,18 @@ TEST(Dictionary, CodesAreDenseStableAndFindable) {
   EXPECT_EQ(d.find("c"), std::nullopt);
 }
 
-// A kLazy dictionary restores without hashing, adopts the segment's bytes,
-// and builds its index on the first intern/find/erase.
+// A kLazy dictionary restores without hashing, adopts the segment's bytes
+// (for strings too long to be held in their entries), and builds its index
+// on the first intern/find/erase.
 TEST(Dictionary, LazyIndexIsBuiltOnFirstUse) {
   Dictionary d("session_id", Dictionary::Indexing::kLazy);
-  auto bytes = std::make_unique<std::string>("s0s1s3");
+  auto bytes = std::make_unique<std::string>("s0session_long_string1s3");
   const std::string_view v = *bytes;
-  const std::vector<std::string_view> strings = {v.substr(0, 2), v.substr(2, 2), "", v.substr(4, 2)};
+  const std::vector<std::string_view> strings = {v.substr(0, 2), v.substr(2, 20), "", v.substr(22, 2)};
   EXPECT_EQ(d.restore_many(strings, {false, false, true, false}, std::move(bytes)), -1);
   ASSERT_EQ(d.size(), 4u);
-  EXPECT_EQ(d.lookup(1), "s1");
+  EXPECT_EQ(d.lookup(0), "s0");
+  EXPECT_EQ(d.lookup(1), "session_long_string1");
   EXPECT_EQ(d.lookup(1).data(), v.data() + 2);  // adopted, not copied
   EXPECT_TRUE(d.erased(2));
   EXPECT_EQ(d.find("s3"), 3u);  // builds the index
@@ -52,6 +54,46 @@ TEST(Dictionary, LazyIndexIsBuiltOnFirstUse) {
   uint32_t codes[3];
   ASSERT_TRUE(e.intern_many(values, codes).ok());
   EXPECT_EQ(std::vector<uint32_t>(codes, codes + 3), (std::vector<uint32_t>{1, 2, 0}));
+}
+
+// Strings of up to 15 bytes are held in their entries, longer ones in the
+// arena: both sides of the boundary intern, look up, erase (bytes gone, a
+// new code when the string comes back) and restore alike, and a segment
+// buffer holding only short strings is not kept (ASan would see a lookup
+// into it after it is freed).
+TEST(Dictionary, InlineAndArenaStringsBehaveAlike) {
+  const std::string fifteen = "session_1234567";
+  const std::string sixteen = "session_12345678";
+  ASSERT_EQ(fifteen.size(), 15u);
+  Dictionary d;
+  const uint32_t a = d.intern(fifteen);
+  const uint32_t b = d.intern(sixteen);
+  EXPECT_EQ(d.intern(std::string(fifteen)), a);
+  EXPECT_EQ(d.lookup(a), fifteen);
+  EXPECT_EQ(d.lookup(b), sixteen);
+  for (const uint32_t code : {a, b}) {
+    const std::string_view before = d.lookup(code);
+    const char* bytes = before.data();
+    const size_t size = before.size();
+    d.erase(code);
+    EXPECT_TRUE(d.erased(code));
+    EXPECT_EQ(d.lookup(code), "");
+    EXPECT_EQ(std::string(bytes, size).find("session"), std::string::npos) << "bytes of code " << code << " remain";
+  }
+  EXPECT_EQ(d.find(fifteen), std::nullopt);
+  EXPECT_EQ(d.intern(fifteen), 2u);
+  EXPECT_EQ(d.intern(sixteen), 3u);
+
+  Dictionary restored("session_id", Dictionary::Indexing::kLazy);
+  {
+    auto buffer = std::make_unique<std::string>(fifteen + "s1");
+    const std::string_view v = *buffer;
+    const std::vector<std::string_view> strings = {v.substr(0, 15), v.substr(15, 2)};
+    EXPECT_EQ(restored.restore_many(strings, {false, false}, std::move(buffer)), -1);
+  }
+  EXPECT_EQ(restored.lookup(0), fifteen);
+  EXPECT_EQ(restored.lookup(1), "s1");
+  EXPECT_EQ(restored.find("s1"), 1u);
 }
 
 // A string restored under two codes (damaged segment files): an eager
