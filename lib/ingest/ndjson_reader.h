@@ -70,6 +70,8 @@ class NdjsonReader final : public RecordReader {
     lines_ = lines_before;
     at_start_ = input_start;
   }
+  // Lines consumed so far (counting the `lines_before` of start_at()).
+  uint64_t lines() const { return lines_; }
 
  private:
   using error_code = simdjson::error_code;

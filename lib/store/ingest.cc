@@ -97,6 +97,7 @@ struct Chunk {
   InputBuffer text;
   std::vector<std::unique_ptr<Piece>> pieces;  // the first `used` hold this chunk, in input order
   size_t used = 0;
+  uint64_t lines = 0;       // NDJSON: lines of the input in this chunk (its rows are numbered from 1)
   uint64_t bytes_read = 0;  // of the file, once this chunk is read
   absl::Status error;       // encoding failed: nothing of this chunk may be stored
 
@@ -127,29 +128,20 @@ absl::Status encode_piece(Dictionaries& dictionaries, Piece& piece) {
 // dictionaries' locks let work in parallel.
 size_t parser_threads() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4); }
 
-// Number of '\n' in `text`.
-uint64_t count_lines(std::string_view text) {
-  uint64_t n = 0;
-  for (const char* p = text.data(), *end = p + text.size();
-       (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p) {
-    ++n;
-  }
-  return n;
-}
-
 // Reads, parses and dictionary-encodes a file ahead of the thread that
 // stores it, a few chunks ahead at most. Encoding where the parsed strings
 // are still in the parsing core's cache halves the writer's work.
 //
 // NDJSON is parsed by parser_threads() threads at once: under one lock a
 // thread reads the next chunk and cuts it after its last '\n' (the rest
-// starts the next chunk), counting its lines; then, in parallel with the
-// others, it parses the chunk with its own reader, told the chunk's first
-// line number, and interns its strings. CSV goes through one thread (a
-// quoted field may hold a line break, so only its reader can tell where a
-// record ends). next() hands chunks out in input order whatever order they
-// finish in, so what is stored, deduplicated and quarantined is exactly what
-// one reader would have produced.
+// starts the next chunk); then, in parallel with the others, it parses the
+// chunk with its own reader, numbering the chunk's lines from 1, and interns
+// its strings. CSV goes through one thread (a quoted field may hold a line
+// break, so only its reader can tell where a record ends). next() hands
+// chunks out in input order whatever order they finish in, adding the lines
+// of the chunks before to an NDJSON chunk's line numbers, so what is stored,
+// deduplicated and quarantined is exactly what one reader would have
+// produced.
 class ChunkProducer {
  public:
   ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries)
@@ -196,6 +188,16 @@ class ChunkProducer {
     ready_.erase(it);
     ++next_out_;
     cv_.notify_all();
+    lock.unlock();
+    if (split_lines_) {
+      // Lines were numbered within the chunk: number them within the input.
+      const uint64_t before = std::exchange(lines_out_, lines_out_ + c->lines);
+      for (size_t i = 0; before > 0 && i < c->used; ++i) {
+        ParsedBatch& batch = c->pieces[i]->batch;
+        for (uint64_t& line : batch.event_lines) line += before;
+        for (RejectedRow& row : batch.rejected) row.line += before;
+      }
+    }
     return c;
   }
 
@@ -219,7 +221,6 @@ class ChunkProducer {
       chunk->used = 0;
       chunk->error = absl::OkStatus();
       uint64_t seq = 0;
-      uint64_t lines_before = 0;
       bool eof = false;
       {
         std::lock_guard reading(read_mu_);
@@ -245,8 +246,6 @@ class ChunkProducer {
         size_t cut = chunk->text.size();
         if (split_lines_) {
           if (!eof) cut = static_cast<const char*>(memrchr(chunk->text.data(), '\n', cut)) - chunk->text.data() + 1;
-          lines_before = lines_;
-          lines_ += count_lines(chunk->text.view().substr(0, cut));
         } else {
           cut = reader->parse(chunk->text.view(), eof, &chunk->add_piece().batch);
         }
@@ -256,7 +255,7 @@ class ChunkProducer {
         if (eof) end_input(absl::OkStatus());
       }
       if (ndjson != nullptr) {
-        ndjson->start_at(lines_before, seq == 0);
+        ndjson->start_at(0, seq == 0);
         const std::string_view text = chunk->text.view();
         size_t window = kPieceBytes;
         for (size_t pos = 0; pos < text.size();) {
@@ -279,6 +278,7 @@ class ChunkProducer {
           pos += used;
           window = kPieceBytes;
         }
+        chunk->lines = ndjson->lines();
       } else if (chunk->used > 0) {
         chunk->error = encode_piece(*dictionaries_, *chunk->pieces[0]);
       }
@@ -307,7 +307,6 @@ class ChunkProducer {
   // The input, read by one parser thread at a time.
   std::mutex read_mu_;
   std::string carry_;        // the unparsed end of the previous chunk
-  uint64_t lines_ = 0;       // lines before carry_ (NDJSON)
   uint64_t bytes_read_ = 0;  // from the file
   uint64_t next_seq_ = 0;    // of the next chunk read
   bool input_done_ = false;
@@ -320,6 +319,7 @@ class ChunkProducer {
   uint64_t next_out_ = 0;             // the sequence number next() returns next
   std::optional<uint64_t> end_seq_;   // the number of chunks, once the input ended
   absl::Status error_;                // why it ended early
+  uint64_t lines_out_ = 0;            // lines of the chunks next() returned (NDJSON; next()'s caller only)
   bool cancelled_ = false;
   std::vector<std::thread> threads_;  // last: started once the rest is initialized
 };

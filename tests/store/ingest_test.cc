@@ -311,6 +311,7 @@ TEST_P(IngestTest, ParallelParsingKeepsInputOrder) {
   std::vector<std::string> lines;
   std::set<uint64_t> bad;       // 1-based line numbers
   uint64_t duplicates = 0;
+  uint64_t blanks = 0;  // blank lines: no record, but they count as lines
   uint64_t user_1 = 0;  // events of user_1
   size_t size = 0;
   for (uint64_t n = 1; size < 5 * kStoreChunkBytes; ++n) {
@@ -323,9 +324,12 @@ TEST_P(IngestTest, ParallelParsingKeepsInputOrder) {
       // chunk), by a user who must therefore never be stored.
       const uint64_t back = n / 997 % 3 * 9000 + 1;
       uint64_t first = back < n ? n - back : n - 1;
-      while (first % 1013 == 0 || first % 997 == 0 || first == 20'001) --first;  // an event that is stored
+      while (first % 1013 == 0 || first % 997 == 0 || first % 1499 == 0 || first == 20'001) --first;  // a stored event
       l = line(absl::StrCat("evt_", first), "dup_user");
       ++duplicates;
+    } else if (n % 1499 == 0) {
+      l = n % 2 == 0 ? "" : " \t ";
+      ++blanks;
     } else if (n == 20'001) {
       // Longer than a chunk: only a reader that keeps reading sees it whole.
       l = line(absl::StrCat("evt_", n), "long_user");
@@ -343,7 +347,8 @@ TEST_P(IngestTest, ParallelParsingKeepsInputOrder) {
   const std::string path = dir_.file("big.ndjson");
   write_file(path, input);
 
-  const IngestReport expected{.successful_rows = lines.size() - bad.size() - duplicates,
+  ASSERT_GT(blanks, 10u);
+  const IngestReport expected{.successful_rows = lines.size() - bad.size() - duplicates - blanks,
                               .quarantined_rows = bad.size(),
                               .duplicate_rows = duplicates};
   for (const bool from_file : {false, true}) {
