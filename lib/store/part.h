@@ -1,7 +1,7 @@
 // Part: an immutable chunk of one partition's rows, sorted by (timestamp,
-// feature_id, product_version) and stored column by column, with roaring
-// bitmap indexes from each user, feature and version to its row positions
-// (ClickHouse MergeTree's "data part"). The user index lists each user's
+// feature_id, product_version) and stored column by column, with indexes
+// from each user, feature and version to its row positions (ClickHouse
+// MergeTree's "data part"). The user index lists each user's
 // rows in one flat array (PostingIndex: thousands of users with a few rows
 // each per part); features and versions, few values with many rows each
 // that queries intersect, have roaring bitmaps.
