@@ -141,7 +141,7 @@ class Dictionary {
     static Entry inline_copy(std::string_view s) {
       Entry e;
       std::memset(e.raw_, 0, sizeof(e.raw_));
-      std::memcpy(e.raw_, s.data(), s.size());
+      if (!s.empty()) std::memcpy(e.raw_, s.data(), s.size());  // an empty view's data() may be null
       e.raw_[15] = static_cast<char>(s.size());
       return e;
     }
