@@ -86,9 +86,7 @@ class PostingIndex {
   }
 
   // Heap bytes held.
-  size_t memory_bytes() const {
-    return (codes_.capacity() + starts_.capacity() + rows_.capacity()) * sizeof(uint32_t);
-  }
+  size_t memory_bytes() const { return (codes_.capacity() + starts_.capacity() + rows_.capacity()) * sizeof(uint32_t); }
 
  private:
   // The position of `code` in codes_, or codes_.size().

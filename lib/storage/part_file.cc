@@ -306,8 +306,8 @@ std::string encode_part(const Part& part, const PartEncodeOptions& options) {
   if (options.persist_indexes) {
     encode_index(x.user, options.index_encoding, options.zstd_level, &payload);
     add(Section::kUserIndex, static_cast<uint8_t>(options.index_encoding));
-    for (const auto& [section, index] : {std::pair{Section::kFeatureIndex, &x.feature},
-                                         std::pair{Section::kVersionIndex, &x.version}}) {
+    for (const auto& [section, index] :
+         {std::pair{Section::kFeatureIndex, &x.feature}, std::pair{Section::kVersionIndex, &x.version}}) {
       encode_index(*index, options.index_encoding, options.zstd_level, &payload);
       add(section, static_cast<uint8_t>(options.index_encoding));
     }

@@ -453,8 +453,8 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
   for_each_index_on_two_threads(errors.size(), /*two_threads=*/true, [&](size_t task) {
     if (task < new_segments.size()) {
       const DictionarySegmentEntry& d = new_segments[task];
-      absl::StatusOr<uint64_t> bytes =
-          write_dictionary_file(fs_, path(dictionary_file_name(d.column, d.file_number)), d, dictionaries.get(d.column));
+      absl::StatusOr<uint64_t> bytes = write_dictionary_file(fs_, path(dictionary_file_name(d.column, d.file_number)),
+                                                             d, dictionaries.get(d.column));
       errors[task] = bytes.status();
       if (bytes.ok()) new_segment_bytes[task] = *bytes;
       return;

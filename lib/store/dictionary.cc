@@ -64,7 +64,8 @@ size_t Dictionary::probe_locked(std::string_view s, uint32_t half, bool* found) 
   for (size_t i = home_locked(half);; i = (i + 1) & mask) {
     const uint64_t slot = slots_[i];
     if (slot == kEmptySlot) return i;
-    if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && text::equal(lookup(static_cast<uint32_t>(slot)), s)) {
+    if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone &&
+        text::equal(lookup(static_cast<uint32_t>(slot)), s)) {
       *found = true;
       return i;
     }
@@ -157,8 +158,8 @@ ptrdiff_t Dictionary::restore_many(std::span<const std::string_view> strings, co
   const bool copy = owner == nullptr;
   // Only strings too long for their entries point into the buffer: without
   // any, it is not kept.
-  if (!copy && std::any_of(strings.begin(), strings.end(),
-                           [](std::string_view s) { return s.size() > Entry::kInlineBytes; })) {
+  if (!copy &&
+      std::any_of(strings.begin(), strings.end(), [](std::string_view s) { return s.size() > Entry::kInlineBytes; })) {
     bytes_ += owner->capacity();
     adopted_.push_back(std::move(owner));
   }
@@ -297,7 +298,8 @@ std::optional<uint32_t> Dictionary::find(std::string_view s) const {
     for (size_t i = home_locked(half);; i = (i + 1) & mask) {
       const uint64_t slot = slots_[i];
       if (slot == kEmptySlot) return std::nullopt;
-      if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone && text::equal(lookup(static_cast<uint32_t>(slot)), s)) {
+      if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone &&
+          text::equal(lookup(static_cast<uint32_t>(slot)), s)) {
         return static_cast<uint32_t>(slot);
       }
     }

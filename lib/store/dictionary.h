@@ -169,7 +169,6 @@ class Dictionary {
     alignas(8) char raw_[16];
   };
 
-
   // The hash index: open addressing with linear probing over one array of
   // 8-byte slots, (upper half of the string's hash) << 32 | code. A probe
   // reads one slot array (no separate control bytes), compares the string

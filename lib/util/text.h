@@ -67,9 +67,12 @@ inline bool equal(std::string_view a, std::string_view b) {
   const char* q = b.data();
   if (n >= 8) {
     if (n > 16) return std::memcmp(p, q, n) == 0;
-    return ((internal::load64(p) ^ internal::load64(q)) | (internal::load64(p + n - 8) ^ internal::load64(q + n - 8))) == 0;
+    return ((internal::load64(p) ^ internal::load64(q)) |
+            (internal::load64(p + n - 8) ^ internal::load64(q + n - 8))) == 0;
   }
-  if (n >= 4) return ((internal::load32(p) ^ internal::load32(q)) | (internal::load32(p + n - 4) ^ internal::load32(q + n - 4))) == 0;
+  if (n >= 4)
+    return ((internal::load32(p) ^ internal::load32(q)) |
+            (internal::load32(p + n - 4) ^ internal::load32(q + n - 4))) == 0;
   for (size_t i = 0; i < n; ++i) {
     if (p[i] != q[i]) return false;
   }

@@ -77,10 +77,9 @@ TEST(DictionaryFile, SegmentIsWrittenInPiecesThatFrameTheWholeBody) {
   EXPECT_EQ(bytes, frame_file(magic, coding::decode_fixed32(bytes.data() + 8), body));
 
   int calls = 0;
-  const absl::StatusOr<uint64_t> failed =
-      write_dictionary_segment(Column::kSession, d, kFirst, count, [&](std::string_view) {
-        return ++calls == 2 ? absl::UnavailableError("disk full") : absl::OkStatus();
-      });
+  const absl::StatusOr<uint64_t> failed = write_dictionary_segment(
+      Column::kSession, d, kFirst, count,
+      [&](std::string_view) { return ++calls == 2 ? absl::UnavailableError("disk full") : absl::OkStatus(); });
   EXPECT_EQ(failed.status(), absl::UnavailableError("disk full"));
   EXPECT_EQ(calls, 2);
 }

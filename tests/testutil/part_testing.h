@@ -24,7 +24,8 @@ inline void expect_same_postings(const PostingIndex& got, const PostingIndex& wa
   EXPECT_EQ(got.total_rows(), want.total_rows()) << what;
   want.for_each([&](uint32_t code, std::span<const uint32_t> rows) {
     const std::span<const uint32_t> other = got.rows(code);
-    EXPECT_TRUE(std::equal(rows.begin(), rows.end(), other.begin(), other.end())) << what << " differs for value " << code;
+    EXPECT_TRUE(std::equal(rows.begin(), rows.end(), other.begin(), other.end()))
+        << what << " differs for value " << code;
   });
 }
 
