@@ -141,30 +141,8 @@ BENCHMARK(BM_Reopen10M)
     ->Iterations(3);
 
 // The alternative to persisting indexes: rebuilding them from the decoded
-// columns (a counting sort by value, then one bitmap per value).
-BitmapIndex rebuild_index(const std::vector<uint32_t>& column) {
-  absl::flat_hash_map<uint32_t, uint32_t> local;
-  std::vector<uint32_t> codes, ids(column.size());
-  for (size_t row = 0; row < column.size(); ++row) {
-    auto [it, inserted] = local.emplace(column[row], static_cast<uint32_t>(codes.size()));
-    if (inserted) codes.push_back(column[row]);
-    ids[row] = it->second;
-  }
-  std::vector<uint32_t> start(codes.size() + 1, 0);
-  for (const uint32_t id : ids) ++start[id + 1];
-  for (size_t i = 1; i < start.size(); ++i) start[i] += start[i - 1];
-  std::vector<uint32_t> rows(column.size()), at(start.begin(), start.end() - 1);
-  for (uint32_t row = 0; row < column.size(); ++row) rows[at[ids[row]]++] = row;
-  BitmapIndex index;
-  index.reserve(codes.size());
-  for (size_t i = 0; i < codes.size(); ++i) {
-    Bitmap b = Bitmap::from_sorted(std::span<const uint32_t>(rows.data() + start[i], start[i + 1] - start[i]));
-    b.seal();
-    index.emplace(codes[i], std::move(b));
-  }
-  return index;
-}
-
+// columns (a counting sort by value, then posting lists for users and one
+// bitmap per feature and version).
 void BM_RebuildIndexes(benchmark::State& state) {
   const Part& part = part_of(state.range(0));
   for (auto _ : state) {
