@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "lib/store/part_index.h"
 #include "lib/util/coding.h"
 #include "lib/util/compression.h"
 #include "lib/util/status_macros.h"
@@ -46,11 +47,7 @@ void encode_entries(const PostingIndex& index, std::string* out) {
   encode_entries(
       index.size(),
       [&](const auto& put) {
-        index.for_each([&](uint32_t code, std::span<const uint32_t> rows) {
-          Bitmap bitmap = Bitmap::from_strictly_ascending(rows);
-          bitmap.seal();
-          put(code, bitmap);
-        });
+        index.for_each([&](uint32_t code, std::span<const uint32_t> rows) { put(code, bitmap_of_rows(rows)); });
       },
       out);
 }

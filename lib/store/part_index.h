@@ -2,8 +2,8 @@
 // PartBuilder when it seals rows and for part files, which rebuild them on
 // load instead of storing them (see lib/storage/part_format.md).
 //
-//   BitmapIndex users = build_bitmap_index(columns.user);
-//   users.at(code).for_each([&](uint32_t row) { ... });   // rows of `code`
+//   BitmapIndex features = build_bitmap_index(columns.feature);
+//   features.at(code).for_each([&](uint32_t row) { ... });   // rows of `code`
 //
 // Thread-safety: a pure function, thread-safe.
 #ifndef USAGEDB_STORE_PART_INDEX_H_
@@ -18,6 +18,10 @@ namespace usagedb {
 
 // The sealed bitmap of each value of `column` to the rows holding it.
 BitmapIndex build_bitmap_index(std::span<const uint32_t> column);
+
+// The sealed bitmap of strictly ascending `rows`: what an index holds for
+// one value (part files write a PostingIndex's lists as these).
+Bitmap bitmap_of_rows(std::span<const uint32_t> rows);
 
 }  // namespace usagedb
 
