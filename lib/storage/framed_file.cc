@@ -7,28 +7,28 @@
 #include "lib/util/text.h"
 
 namespace usagedb::storage {
+namespace {
 
-std::string frame_file(std::string_view magic, uint32_t version, std::string_view body) {
-  std::string out;
-  begin_frame(magic, version, body.size(), &out);
-  out.append(body);
-  end_frame(&out);
-  return out;
-}
-
-void begin_frame(std::string_view magic, uint32_t version, size_t body_bytes, std::string* out) {
-  out->clear();
-  out->reserve(magic.size() + 4 + body_bytes + 8);
+// The bytes before the body: magic, then the format version.
+void put_header(std::string_view magic, uint32_t version, std::string* out) {
   out->append(magic);
   coding::put_fixed32(out, version);
 }
 
-void end_frame(std::string* out) { coding::put_fixed64(out, hash::checksum(*out)); }
+}  // namespace
+
+std::string frame_file(std::string_view magic, uint32_t version, std::string_view body) {
+  std::string out;
+  out.reserve(magic.size() + 4 + body.size() + 8);
+  put_header(magic, version, &out);
+  out.append(body);
+  coding::put_fixed64(&out, hash::checksum(out));
+  return out;
+}
 
 FrameWriter::FrameWriter(std::string_view magic, uint32_t version, Write write) : write_(std::move(write)) {
   piece_.reserve(kPieceBytes + (kPieceBytes >> 4));
-  piece_.append(magic);
-  coding::put_fixed32(&piece_, version);
+  put_header(magic, version, &piece_);
 }
 
 absl::Status FrameWriter::flush() {

@@ -34,13 +34,6 @@ struct FramedBody {
 // REQUIRES: magic.size() == 8.
 std::string frame_file(std::string_view magic, uint32_t version, std::string_view body);
 
-// frame_file() without a copy of a large body: begin_frame() starts `out`
-// with the header (with room reserved for `body_bytes` of body and the
-// checksum), the caller appends the body, end_frame() appends the checksum.
-// The bytes are those of frame_file(magic, version, body).
-void begin_frame(std::string_view magic, uint32_t version, size_t body_bytes, std::string* out);
-void end_frame(std::string* out);
-
 // frame_file()'s bytes handed to `write` in pieces of about kPieceBytes,
 // for a body too large to hold whole (the session dictionary's segment):
 //   FrameWriter w(magic, version, [&](std::string_view piece) { return file->append(piece); });
