@@ -6,6 +6,7 @@
 
 #include "lib/util/coding.h"
 #include "lib/util/hash.h"
+#include "lib/util/text.h"
 
 namespace usagedb {
 
@@ -26,7 +27,7 @@ size_t DedupIndex::probe(std::string_view id, uint64_t h, bool* found) const {
   for (size_t i = home(h);; i = (i + 1) & mask) {
     const uint64_t slot = slots_[i];
     if (slot == kEmpty) return i;
-    if ((slot >> kRefBits) == fingerprint && slot != kTombstone && resolve(slot & kRefMask) == id) {
+    if ((slot >> kRefBits) == fingerprint && slot != kTombstone && text::equal(resolve(slot & kRefMask), id)) {
       *found = true;
       return i;
     }
