@@ -32,6 +32,11 @@ class StringEnds {
     low_.push_back(static_cast<uint32_t>(end));
   }
   size_t size() const { return low_.size(); }
+  // String i of the column whose bytes are `bytes`.
+  std::string_view string(std::string_view bytes, size_t i) const {
+    const uint64_t begin = i == 0 ? 0 : (*this)[i - 1];
+    return bytes.substr(begin, (*this)[i] - begin);
+  }
   uint64_t operator[](size_t i) const {
     uint64_t end = low_[i];
     if (!wraps_.empty()) [[unlikely]] {
@@ -59,10 +64,7 @@ class StringColumn {
       ends_.push_back(bytes_.size());
     }
     size_t size() const { return ends_.size(); }
-    std::string_view at(size_t i) const {
-      const uint64_t begin = i == 0 ? 0 : ends_[i - 1];
-      return std::string_view(bytes_).substr(begin, ends_[i] - begin);
-    }
+    std::string_view at(size_t i) const { return ends_.string(bytes_, i); }
     StringColumn finish() && { return StringColumn(std::move(bytes_), std::move(ends_)); }
 
    private:
@@ -79,10 +81,7 @@ class StringColumn {
   }
 
   size_t size() const { return ends_.size(); }
-  std::string_view at(size_t i) const {
-    const uint64_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(bytes_).substr(begin, ends_[i] - begin);
-  }
+  std::string_view at(size_t i) const { return ends_.string(bytes_, i); }
   const std::string& bytes() const { return bytes_; }
   // The end offsets (a copy, for tests).
   std::vector<uint64_t> ends() const {
