@@ -11,70 +11,62 @@ namespace {
 
 std::atomic<uint64_t> next_serial{1};
 
-struct FvBuild {
-  uint64_t key;  // feature << 32 | version
-  uint64_t events = 0;
-  uint32_t first = std::numeric_limits<uint32_t>::max();
-  uint32_t last = 0;
-  std::vector<uint32_t> users;
-  std::vector<uint32_t> sessions;
-};
-
-struct UserBuild {
-  uint64_t count = 0;
-  uint32_t first = std::numeric_limits<uint32_t>::max();
-  uint32_t last = 0;
-};
-
-struct CellBuild {
-  uint64_t key;  // bucket << 32 | feature
-  uint64_t events = 0;
-  std::vector<uint32_t> users;
-};
-
 void sort_unique(std::vector<uint32_t>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-// Groups of one granularity while building: (bucket, feature) -> cell.
-class LevelBuilder {
- public:
-  void add(uint32_t bucket, uint32_t feature, uint32_t user) {
-    const uint64_t key = (static_cast<uint64_t>(bucket) << 32) | feature;
-    if (key != last_key_) {
-      auto [it, inserted] = index_.try_emplace(key, static_cast<uint32_t>(cells_.size()));
-      if (inserted) cells_.push_back(CellBuild{key});
-      last_key_ = key;
-      last_ = it->second;
+// Appends the cells of one bucket to `level` from `pairs` (feature << 32 |
+// user): cells in feature order, each with its distinct users ascending.
+// Each pair is an event when `events` is null; otherwise the pairs are the
+// distinct users of finer cells, and `events` their (feature, events) to add
+// up. Clears both.
+void emit_bucket(uint32_t bucket, std::vector<uint64_t>& pairs, std::vector<std::pair<uint32_t, uint64_t>>* events,
+                 TimelineLevel& level) {
+  std::sort(pairs.begin(), pairs.end());
+  if (events != nullptr) std::sort(events->begin(), events->end());
+  size_t e = 0;
+  for (size_t i = 0; i < pairs.size();) {
+    const auto feature = static_cast<uint32_t>(pairs[i] >> 32);
+    const auto begin = static_cast<uint32_t>(level.user_codes.size());
+    const size_t first = i;
+    for (; i < pairs.size() && (pairs[i] >> 32) == feature; ++i) {
+      const auto user = static_cast<uint32_t>(pairs[i]);
+      if (level.user_codes.size() == begin || level.user_codes.back() != user) level.user_codes.push_back(user);
     }
-    CellBuild& c = cells_[last_];
-    ++c.events;
-    c.users.push_back(user);
-  }
-
-  TimelineLevel finish() && {
-    std::sort(cells_.begin(), cells_.end(), [](const CellBuild& a, const CellBuild& b) { return a.key < b.key; });
-    TimelineLevel level;
-    level.cells.reserve(cells_.size());
-    for (CellBuild& c : cells_) {
-      sort_unique(c.users);
-      const auto begin = static_cast<uint32_t>(level.user_codes.size());
-      level.user_codes.insert(level.user_codes.end(), c.users.begin(), c.users.end());
-      level.cells.push_back(TimelineCell{static_cast<uint32_t>(c.key >> 32), static_cast<uint32_t>(c.key), c.events,
-                                         begin, static_cast<uint32_t>(level.user_codes.size())});
-      std::vector<uint32_t>().swap(c.users);
+    uint64_t n = i - first;
+    if (events != nullptr) {
+      for (n = 0; e < events->size() && (*events)[e].first == feature; ++e) n += (*events)[e].second;
     }
-    level.user_codes.shrink_to_fit();
-    return level;
+    level.cells.push_back(TimelineCell{bucket, feature, n, begin, static_cast<uint32_t>(level.user_codes.size())});
   }
+  pairs.clear();
+  if (events != nullptr) events->clear();
+}
 
- private:
-  absl::flat_hash_map<uint64_t, uint32_t> index_;
-  std::vector<CellBuild> cells_;
-  uint64_t last_key_ = std::numeric_limits<uint64_t>::max();
-  uint32_t last_ = 0;
-};
+// The cells of a coarser granularity from those of a finer one: each
+// coarse bucket (bucket_of(fine bucket), monotone) unites the users and
+// adds up the events of its fine cells, feature by feature.
+template <typename BucketOf>
+TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
+  TimelineLevel level;
+  level.cells.reserve(fine.cells.size() / 4);
+  level.user_codes.reserve(fine.user_codes.size() / 2);
+  std::vector<uint64_t> pairs;
+  std::vector<std::pair<uint32_t, uint64_t>> events;
+  for (size_t i = 0; i < fine.cells.size();) {
+    const uint32_t bucket = bucket_of(fine.cells[i].bucket);
+    for (; i < fine.cells.size() && bucket_of(fine.cells[i].bucket) == bucket; ++i) {
+      const TimelineCell& c = fine.cells[i];
+      events.emplace_back(c.feature, c.events);
+      for (const uint32_t user : fine.users(c)) pairs.push_back((static_cast<uint64_t>(c.feature) << 32) | user);
+    }
+    emit_bucket(bucket, pairs, &events, level);
+  }
+  level.cells.shrink_to_fit();
+  level.user_codes.shrink_to_fit();
+  return level;
+}
 
 }  // namespace
 
@@ -91,91 +83,162 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   std::shared_ptr<PartitionRollup> r(new PartitionRollup());
   r->serial_ = next_serial.fetch_add(1, std::memory_order_relaxed);
   r->month_ = month;
-
-  absl::flat_hash_map<uint64_t, uint32_t> fv_index;
-  std::vector<FvBuild> fv;
-  absl::flat_hash_map<uint64_t, UserBuild> users;  // user << 32 | fv index
-  LevelBuilder levels[4];
-  const auto month_bucket = static_cast<uint32_t>(civil::month_start(month));
-
-  size_t rows = 0;
-  for (const auto& part : parts) rows += part->rows();
-  users.reserve(rows / 4);
   for (const auto& part : parts) {
     r->part_ids_.push_back(part->id());
-    const PartColumns& c = part->columns();
-    uint64_t last_fv_key = std::numeric_limits<uint64_t>::max();
-    uint32_t fv_i = 0;
-    for (uint32_t row = 0; row < part->rows(); ++row) {
-      const uint32_t t = c.timestamp[row], f = c.feature[row], v = c.version[row], u = c.user[row];
-      const uint64_t fv_key = (static_cast<uint64_t>(f) << 32) | v;
-      if (fv_key != last_fv_key) {
-        auto [it, inserted] = fv_index.try_emplace(fv_key, static_cast<uint32_t>(fv.size()));
-        if (inserted) fv.push_back(FvBuild{fv_key});
-        fv_i = it->second;
-        last_fv_key = fv_key;
-      }
-      FvBuild& g = fv[fv_i];
-      ++g.events;
-      g.first = std::min(g.first, t);
-      g.last = std::max(g.last, t);
-      g.users.push_back(u);
-      g.sessions.push_back(c.session[row]);
-
-      UserBuild& ub = users[(static_cast<uint64_t>(u) << 32) | fv_i];
-      ++ub.count;
-      ub.first = std::min(ub.first, t);
-      ub.last = std::max(ub.last, t);
-
-      levels[static_cast<int>(Granularity::kHour)].add(static_cast<uint32_t>(civil::start_of_hour(t)), f, u);
-      levels[static_cast<int>(Granularity::kDay)].add(static_cast<uint32_t>(civil::start_of_day(t)), f, u);
-      levels[static_cast<int>(Granularity::kWeek)].add(static_cast<uint32_t>(civil::start_of_week(t)), f, u);
-      levels[static_cast<int>(Granularity::kMonth)].add(month_bucket, f, u);
-    }
+    r->rows_ += part->rows();
   }
-  r->rows_ = rows;
   std::sort(r->part_ids_.begin(), r->part_ids_.end());
 
-  // Summary cells in (feature, version) order; `rank` maps build order to it.
-  std::vector<uint32_t> order(fv.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return fv[a].key < fv[b].key; });
-  std::vector<uint32_t> rank(fv.size());
-  r->fv_.reserve(fv.size());
-  for (uint32_t i = 0; i < order.size(); ++i) {
-    FvBuild& g = fv[order[i]];
-    rank[order[i]] = i;
-    sort_unique(g.users);
-    sort_unique(g.sessions);
-    FvCell cell{static_cast<uint32_t>(g.key >> 32), static_cast<uint32_t>(g.key), g.events, g.first, g.last,
-                Bitmap::from_strictly_ascending(g.users), Bitmap::from_strictly_ascending(g.sessions)};
-    cell.users.seal();
-    cell.sessions.seal();
-    r->fv_.push_back(std::move(cell));
-    std::vector<uint32_t>().swap(g.users);
-    std::vector<uint32_t>().swap(g.sessions);
-  }
-
-  // Per-user entries, grouped by user, each group in (feature, version) order.
-  std::vector<std::pair<uint64_t, UserBuild>> flat;
-  flat.reserve(users.size());
-  for (const auto& [key, u] : users) flat.emplace_back((key & ~uint64_t{0xffffffff}) | rank[static_cast<uint32_t>(key)], u);
-  absl::flat_hash_map<uint64_t, UserBuild>().swap(users);
-  std::sort(flat.begin(), flat.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  r->entries_.reserve(flat.size());
-  r->user_ranges_.reserve(flat.size() / 8);
-  for (size_t i = 0; i < flat.size();) {
-    const auto user = static_cast<uint32_t>(flat[i].first >> 32);
-    const auto begin = static_cast<uint32_t>(r->entries_.size());
-    for (; i < flat.size() && (flat[i].first >> 32) == user; ++i) {
-      const FvCell& cell = r->fv_[static_cast<uint32_t>(flat[i].first)];
-      const UserBuild& u = flat[i].second;
-      r->entries_.push_back(UserEntry{cell.feature, cell.version, u.count, u.first, u.last});
+  // Pass 1, row order: each row's (feature, version) group, numbered in
+  // first-seen order, with its events, first and last.
+  absl::flat_hash_map<uint64_t, uint32_t> fv_index;
+  std::vector<uint64_t> fv_keys;  // feature << 32 | version, by group number
+  std::vector<FvCell> fv;
+  std::vector<std::vector<uint32_t>> group_of(parts.size());  // per part, per row
+  for (size_t p = 0; p < parts.size(); ++p) {
+    const PartColumns& c = parts[p]->columns();
+    std::vector<uint32_t>& groups = group_of[p];
+    groups.resize(parts[p]->rows());
+    uint64_t last_key = std::numeric_limits<uint64_t>::max();
+    uint32_t g = 0;
+    for (uint32_t row = 0; row < groups.size(); ++row) {
+      const uint64_t key = (static_cast<uint64_t>(c.feature[row]) << 32) | c.version[row];
+      if (key != last_key) {
+        auto [it, inserted] = fv_index.try_emplace(key, static_cast<uint32_t>(fv_keys.size()));
+        if (inserted) {
+          fv_keys.push_back(key);
+          fv.push_back(FvCell{c.feature[row], c.version[row], 0, std::numeric_limits<uint32_t>::max(), 0, {}, {}});
+        }
+        g = it->second;
+        last_key = key;
+      }
+      groups[row] = g;
+      FvCell& cell = fv[g];
+      ++cell.events;
+      cell.first = std::min(cell.first, c.timestamp[row]);
+      cell.last = std::max(cell.last, c.timestamp[row]);
     }
-    r->user_ranges_.emplace(user, std::pair{begin, static_cast<uint32_t>(r->entries_.size())});
+  }
+  // Renumber the groups in (feature, version) order, the summary's.
+  const size_t groups = fv.size();
+  std::vector<uint32_t> order(groups);
+  for (uint32_t i = 0; i < groups; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return fv_keys[a] < fv_keys[b]; });
+  std::vector<uint32_t> rank(groups);
+  for (uint32_t i = 0; i < groups; ++i) rank[order[i]] = i;
+  for (std::vector<uint32_t>& rows : group_of) {
+    for (uint32_t& g : rows) g = rank[g];
+  }
+  r->fv_.reserve(groups);
+  for (const uint32_t i : order) r->fv_.push_back(std::move(fv[i]));
+
+  // The sessions of each group: a counting sort of the rows by group, then
+  // each group's codes sorted.
+  {
+    std::vector<uint32_t> starts(groups + 1, 0);
+    for (const std::vector<uint32_t>& rows : group_of) {
+      for (const uint32_t g : rows) ++starts[g + 1];
+    }
+    for (size_t g = 0; g < groups; ++g) starts[g + 1] += starts[g];
+    std::vector<uint32_t> sessions(starts[groups]);
+    std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const std::vector<uint32_t>& session = parts[p]->columns().session;
+      for (size_t row = 0; row < group_of[p].size(); ++row) sessions[next[group_of[p][row]]++] = session[row];
+    }
+    for (size_t g = 0; g < groups; ++g) {
+      uint32_t* const begin = sessions.data() + starts[g];
+      uint32_t* end = sessions.data() + starts[g + 1];
+      std::sort(begin, end);
+      end = std::unique(begin, end);
+      r->fv_[g].sessions = Bitmap::from_strictly_ascending(std::span<const uint32_t>(begin, end));
+      r->fv_[g].sessions.seal();
+    }
   }
 
-  for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(levels[g]).finish();
+  // Pass 2, user by user in code order (the parts' user indexes): each
+  // user's entries, and so each group's users, ascending.
+  {
+    std::vector<uint32_t> users;
+    if (parts.size() == 1) {
+      users.reserve(parts[0]->indexes().user.size());
+      parts[0]->indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
+    } else {
+      for (const auto& part : parts) {
+        part->indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
+      }
+      sort_unique(users);
+    }
+    std::vector<std::vector<uint32_t>> group_users(groups);
+    std::vector<uint32_t> slot(groups, UINT32_MAX);    // group -> index into `mine`, for the current user
+    std::vector<std::pair<uint32_t, UserEntry>> mine;  // (group, entry)
+    r->user_ranges_.reserve(users.size());
+    for (const uint32_t user : users) {
+      for (size_t p = 0; p < parts.size(); ++p) {
+        const std::vector<uint32_t>& timestamp = parts[p]->columns().timestamp;
+        for (const uint32_t row : parts[p]->user_rows(user)) {
+          const uint32_t g = group_of[p][row];
+          const uint32_t t = timestamp[row];
+          if (slot[g] == UINT32_MAX) {
+            slot[g] = static_cast<uint32_t>(mine.size());
+            mine.emplace_back(g, UserEntry{r->fv_[g].feature, r->fv_[g].version, 0, t, t});
+          }
+          UserEntry& e = mine[slot[g]].second;
+          ++e.count;
+          e.first = std::min(e.first, t);
+          e.last = std::max(e.last, t);
+        }
+      }
+      std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      const auto begin = static_cast<uint32_t>(r->entries_.size());
+      for (const auto& [g, e] : mine) {
+        r->entries_.push_back(e);
+        group_users[g].push_back(user);
+        slot[g] = UINT32_MAX;
+      }
+      mine.clear();
+      r->user_ranges_.emplace(user, std::pair{begin, static_cast<uint32_t>(r->entries_.size())});
+    }
+    for (size_t g = 0; g < groups; ++g) {
+      r->fv_[g].users = Bitmap::from_strictly_ascending(group_users[g]);
+      r->fv_[g].users.seal();
+    }
+  }
+
+  // Timelines: the hour cells from the rows, an hour at a time across the
+  // parts (each part's rows of an hour follow each other), then each
+  // coarser granularity from the one below.
+  {
+    TimelineLevel& hours = r->levels_[static_cast<int>(Granularity::kHour)];
+    std::vector<uint32_t> pos(parts.size(), 0);
+    std::vector<uint64_t> pairs;
+    for (;;) {
+      int64_t hour = std::numeric_limits<int64_t>::max();
+      for (size_t p = 0; p < parts.size(); ++p) {
+        if (pos[p] < parts[p]->rows())
+          hour = std::min(hour, civil::start_of_hour(parts[p]->columns().timestamp[pos[p]]));
+      }
+      if (hour == std::numeric_limits<int64_t>::max()) break;
+      const int64_t end = hour + civil::kSecondsPerHour;
+      for (size_t p = 0; p < parts.size(); ++p) {
+        const PartColumns& c = parts[p]->columns();
+        uint32_t row = pos[p];
+        for (; row < c.timestamp.size() && c.timestamp[row] < end; ++row) {
+          pairs.push_back((static_cast<uint64_t>(c.feature[row]) << 32) | c.user[row]);
+        }
+        pos[p] = row;
+      }
+      emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours);
+    }
+    hours.cells.shrink_to_fit();
+    hours.user_codes.shrink_to_fit();
+    TimelineLevel& days = r->levels_[static_cast<int>(Granularity::kDay)];
+    days = coarsen(hours, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_day(b)); });
+    r->levels_[static_cast<int>(Granularity::kWeek)] =
+        coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
+    const auto month_bucket = static_cast<uint32_t>(civil::month_start(month));
+    r->levels_[static_cast<int>(Granularity::kMonth)] = coarsen(days, [=](uint32_t) { return month_bucket; });
+  }
   return r;
 }
 

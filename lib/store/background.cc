@@ -166,7 +166,8 @@ void EventStoreImpl::refresh_rollups() {
     MutexLock lock(&write_mu_);
     for (const auto& [month, p] : partitions_) months.push_back(month);
   }
-  for (const uint32_t month : months) refresh_rollup(month);
+  // Each month's rollup is built from its own parts: two at a time.
+  for_each_index_on_two_threads(months.size(), true, [&](size_t i) { refresh_rollup(months[i]); });
   warm_rollup_cache();
 }
 

@@ -1,0 +1,165 @@
+// PartitionRollup::build against a brute-force grouping of the same rows,
+// over one part and several (whose hours interleave), in an ordinary month
+// and in January 1970, whose first week is clamped at the epoch.
+#include "lib/rollup/partition_rollup.h"
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/gen/random.h"
+#include "lib/store/dictionary.h"
+#include "lib/store/part_builder.h"
+#include "lib/util/civil_time.h"
+#include "tests/testutil/rollup_testing.h"
+
+namespace usagedb::testing {
+namespace {
+
+struct RollupModel {
+  struct Fv {
+    uint64_t events = 0;
+    uint32_t first = UINT32_MAX, last = 0;
+    std::set<uint32_t> users, sessions;
+  };
+  struct Usage {
+    uint64_t count = 0;
+    uint32_t first = UINT32_MAX, last = 0;
+  };
+  struct Cell {
+    uint64_t events = 0;
+    std::set<uint32_t> users;
+  };
+  std::map<std::pair<uint32_t, uint32_t>, Fv> fv;                           // (feature, version)
+  std::map<uint32_t, std::map<std::pair<uint32_t, uint32_t>, Usage>> user;  // user -> (feature, version)
+  std::map<std::pair<uint32_t, uint32_t>, Cell> cells[4];                   // (bucket, feature), by Granularity
+
+  void add(const RowCodes& r, uint32_t month) {
+    Fv& f = fv[{r.feature, r.version}];
+    ++f.events;
+    f.first = std::min(f.first, r.timestamp);
+    f.last = std::max(f.last, r.timestamp);
+    f.users.insert(r.user);
+    f.sessions.insert(r.session);
+    Usage& u = user[r.user][{r.feature, r.version}];
+    ++u.count;
+    u.first = std::min(u.first, r.timestamp);
+    u.last = std::max(u.last, r.timestamp);
+    const int64_t t = r.timestamp;
+    const uint32_t buckets[4] = {
+        static_cast<uint32_t>(civil::start_of_hour(t)), static_cast<uint32_t>(civil::start_of_day(t)),
+        static_cast<uint32_t>(civil::start_of_week(t)), static_cast<uint32_t>(civil::month_start(month))};
+    for (int g = 0; g < 4; ++g) {
+      Cell& c = cells[g][{buckets[g], r.feature}];
+      ++c.events;
+      c.users.insert(r.user);
+    }
+  }
+};
+
+// `parts` parts of random rows in `month`, whose feature and version codes
+// sort like their strings (so the parts' order is the model's).
+void check_build(uint32_t month, int parts, uint64_t seed) {
+  SCOPED_TRACE(absl::StrCat("month ", month, ", ", parts, " parts, seed ", seed));
+  gen::Random rng(seed);
+  Dictionary features, versions;
+  for (int i = 0; i < 9; ++i) features.intern(absl::StrCat("feature_", i));
+  for (int i = 0; i < 4; ++i) versions.intern(absl::StrCat("1.", i));
+  const auto begin = static_cast<uint32_t>(civil::month_start(month));
+  const uint32_t days = 28;
+  RollupModel model;
+  std::vector<std::shared_ptr<const Part>> built;
+  std::set<uint32_t> users;
+  for (int p = 0; p < parts; ++p) {
+    PartBuilder builder;
+    const uint64_t rows = 1 + rng.uniform(3000);
+    for (uint64_t i = 0; i < rows; ++i) {
+      RowCodes r;
+      // Some rows crowd into a few hours, so cells of several parts meet.
+      r.timestamp =
+          begin + static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3 * 3600) : rng.uniform(days * 86400));
+      r.feature = static_cast<uint32_t>(rng.uniform(9));
+      r.version = static_cast<uint32_t>(rng.uniform(4));
+      r.user = static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3) : rng.uniform(200));
+      r.event_type = 0;
+      r.session = static_cast<uint32_t>(rng.uniform(500));
+      builder.add(r, absl::StrCat("e", p, "_", i), "{}");
+      model.add(r, month);
+      users.insert(r.user);
+    }
+    built.push_back(std::move(builder).finish(100 - p, month, features, versions));
+  }
+  const std::shared_ptr<const PartitionRollup> rollup = PartitionRollup::build(month, built);
+  EXPECT_EQ(rollup->month(), month);
+  std::vector<uint64_t> ids;
+  uint64_t rows = 0;
+  for (const auto& part : built) {
+    ids.push_back(part->id());
+    rows += part->rows();
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(rollup->part_ids(), ids);
+  EXPECT_EQ(rollup->rows(), rows);
+
+  ASSERT_EQ(rollup->summary().size(), model.fv.size());
+  size_t i = 0;
+  for (const auto& [key, want] : model.fv) {
+    const FvCell& got = rollup->summary()[i++];
+    EXPECT_EQ(std::pair(got.feature, got.version), key);
+    EXPECT_EQ(got.events, want.events);
+    EXPECT_EQ(got.first, want.first);
+    EXPECT_EQ(got.last, want.last);
+    EXPECT_EQ(bitmap_values(got.users), std::vector<uint32_t>(want.users.begin(), want.users.end()));
+    EXPECT_EQ(bitmap_values(got.sessions), std::vector<uint32_t>(want.sessions.begin(), want.sessions.end()));
+  }
+  for (uint32_t u = 0; u < 201; ++u) {
+    const std::span<const UserEntry> got = rollup->user(u);
+    const auto it = model.user.find(u);
+    ASSERT_EQ(got.size(), it == model.user.end() ? 0 : it->second.size()) << "user " << u;
+    size_t j = 0;
+    for (const auto& [key, want] : it == model.user.end() ? decltype(it->second){} : it->second) {
+      EXPECT_EQ(std::pair(got[j].feature, got[j].version), key) << "user " << u;
+      EXPECT_EQ(got[j].count, want.count) << "user " << u;
+      EXPECT_EQ(got[j].first, want.first) << "user " << u;
+      EXPECT_EQ(got[j].last, want.last) << "user " << u;
+      ++j;
+    }
+  }
+  for (int g = 0; g < 4; ++g) {
+    const TimelineLevel& level = rollup->timeline(static_cast<Granularity>(g));
+    ASSERT_EQ(level.cells.size(), model.cells[g].size()) << "granularity " << g;
+    size_t k = 0;
+    for (const auto& [key, want] : model.cells[g]) {
+      const TimelineCell& got = level.cells[k++];
+      EXPECT_EQ(std::pair(got.bucket, got.feature), key) << "granularity " << g;
+      EXPECT_EQ(got.events, want.events) << "granularity " << g;
+      const auto got_users = level.users(got);
+      EXPECT_EQ(std::vector<uint32_t>(got_users.begin(), got_users.end()),
+                std::vector<uint32_t>(want.users.begin(), want.users.end()))
+          << "granularity " << g << " bucket " << got.bucket;
+    }
+  }
+  // The same rows given in another order of parts make the same rollup.
+  std::vector<std::shared_ptr<const Part>> reversed(built.rbegin(), built.rend());
+  expect_same_rollup(*PartitionRollup::build(month, reversed), *rollup,
+                     std::vector<uint32_t>(users.begin(), users.end()));
+}
+
+TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) check_build(202503, 1, seed);
+}
+
+TEST(PartitionRollupBuild, SeveralPartsMatchBruteForce) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) check_build(202502, 4, seed);
+}
+
+TEST(PartitionRollupBuild, FirstWeekOfTheEpochIsClamped) {
+  // The week of 1970-01-01 starts on Monday 1969-12-29, clamped to the
+  // epoch (ClickHouse's Date): its days' week bucket is 0.
+  for (uint64_t seed = 1; seed <= 3; ++seed) check_build(197001, 3, seed);
+}
+
+}  // namespace
+}  // namespace usagedb::testing
