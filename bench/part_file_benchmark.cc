@@ -19,7 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "lib/gen/generator.h"
+#include "lib/rollup/partition_rollup.h"
 #include "lib/storage/part_file.h"
+#include "lib/storage/rollup_file.h"
 #include "lib/storage/string_codec.h"
 #include "lib/store/part_builder.h"
 #include "lib/store/part_index.h"
@@ -157,6 +159,37 @@ void BM_RebuildIndexes(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * part.rows());
 }
 BENCHMARK(BM_RebuildIndexes)->Arg(kSealRows)->Arg(kBigRows)->Unit(benchmark::kMillisecond);
+
+// A partition's rollup (lib/rollup/partition_rollup.h) of the 1M-row
+// month: built from the part, written to its file's bytes, read back.
+void BM_BuildRollup(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  for (auto _ : state) benchmark::DoNotOptimize(PartitionRollup::build(part->month(), {&part, 1}));
+  state.SetItemsProcessed(state.iterations() * part->rows());
+}
+BENCHMARK(BM_BuildRollup)->Unit(benchmark::kMillisecond);
+
+void BM_EncodeRollup(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  const auto rollup = PartitionRollup::build(part->month(), {&part, 1});
+  size_t bytes = 0;
+  for (auto _ : state) bytes = storage::encode_rollup(*rollup, rollup->part_ids()).size();
+  state.counters["file_bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_EncodeRollup)->Unit(benchmark::kMillisecond);
+
+void BM_DecodeRollup(benchmark::State& state) {
+  const Fixture& f = fixture();
+  const auto rollup = PartitionRollup::build(f.big->month(), {&f.big, 1});
+  const std::string bytes = storage::encode_rollup(*rollup, rollup->part_ids());
+  const storage::RollupExpectation expect{f.big->rows(), f.dictionaries.user.size(), f.dictionaries.feature.size(),
+                                          f.dictionaries.version.size(), f.dictionaries.session.size()};
+  for (auto _ : state) {
+    auto back = storage::decode_rollup(bytes, "rollup", expect);
+    if (!back.ok()) state.SkipWithError(std::string(back.status().message()).c_str());
+  }
+}
+BENCHMARK(BM_DecodeRollup)->Unit(benchmark::kMillisecond);
 
 // The decode of each kind of block of the 1M-row part, to see where
 // BM_DecodePart's time goes.

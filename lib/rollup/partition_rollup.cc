@@ -70,6 +70,8 @@ TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
 
 }  // namespace
 
+uint64_t PartitionRollup::new_serial() { return next_serial.fetch_add(1, std::memory_order_relaxed); }
+
 std::span<const TimelineCell> TimelineLevel::cells_between(int64_t begin, int64_t end) const {
   auto lo = std::lower_bound(cells.begin(), cells.end(), begin,
                              [](const TimelineCell& c, int64_t t) { return static_cast<int64_t>(c.bucket) < t; });
@@ -81,7 +83,7 @@ std::span<const TimelineCell> TimelineLevel::cells_between(int64_t begin, int64_
 std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
                                                               std::span<const std::shared_ptr<const Part>> parts) {
   std::shared_ptr<PartitionRollup> r(new PartitionRollup());
-  r->serial_ = next_serial.fetch_add(1, std::memory_order_relaxed);
+  r->serial_ = new_serial();
   r->month_ = month;
   for (const auto& part : parts) {
     r->part_ids_.push_back(part->id());
@@ -94,10 +96,12 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   absl::flat_hash_map<uint64_t, uint32_t> fv_index;
   std::vector<uint64_t> fv_keys;  // feature << 32 | version, by group number
   std::vector<FvCell> fv;
-  std::vector<std::vector<uint32_t>> group_of(parts.size());  // per part, per row
+  // Per part, per row: group << 32 | timestamp (what pass 2 reads, in one
+  // load per row).
+  std::vector<std::vector<uint64_t>> group_of(parts.size());
   for (size_t p = 0; p < parts.size(); ++p) {
     const PartColumns& c = parts[p]->columns();
-    std::vector<uint32_t>& groups = group_of[p];
+    std::vector<uint64_t>& groups = group_of[p];
     groups.resize(parts[p]->rows());
     uint64_t last_key = std::numeric_limits<uint64_t>::max();
     uint32_t g = 0;
@@ -112,7 +116,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
         g = it->second;
         last_key = key;
       }
-      groups[row] = g;
+      groups[row] = (static_cast<uint64_t>(g) << 32) | c.timestamp[row];
       FvCell& cell = fv[g];
       ++cell.events;
       cell.first = std::min(cell.first, c.timestamp[row]);
@@ -126,8 +130,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return fv_keys[a] < fv_keys[b]; });
   std::vector<uint32_t> rank(groups);
   for (uint32_t i = 0; i < groups; ++i) rank[order[i]] = i;
-  for (std::vector<uint32_t>& rows : group_of) {
-    for (uint32_t& g : rows) g = rank[g];
+  for (std::vector<uint64_t>& rows : group_of) {
+    for (uint64_t& g : rows) g = (static_cast<uint64_t>(rank[g >> 32]) << 32) | static_cast<uint32_t>(g);
   }
   r->fv_.reserve(groups);
   for (const uint32_t i : order) r->fv_.push_back(std::move(fv[i]));
@@ -136,15 +140,15 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   // each group's codes sorted.
   {
     std::vector<uint32_t> starts(groups + 1, 0);
-    for (const std::vector<uint32_t>& rows : group_of) {
-      for (const uint32_t g : rows) ++starts[g + 1];
+    for (const std::vector<uint64_t>& rows : group_of) {
+      for (const uint64_t g : rows) ++starts[(g >> 32) + 1];
     }
     for (size_t g = 0; g < groups; ++g) starts[g + 1] += starts[g];
     std::vector<uint32_t> sessions(starts[groups]);
     std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
     for (size_t p = 0; p < parts.size(); ++p) {
       const std::vector<uint32_t>& session = parts[p]->columns().session;
-      for (size_t row = 0; row < group_of[p].size(); ++row) sessions[next[group_of[p][row]]++] = session[row];
+      for (size_t row = 0; row < group_of[p].size(); ++row) sessions[next[group_of[p][row] >> 32]++] = session[row];
     }
     for (size_t g = 0; g < groups; ++g) {
       uint32_t* const begin = sessions.data() + starts[g];
@@ -170,15 +174,31 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
       sort_unique(users);
     }
     std::vector<std::vector<uint32_t>> group_users(groups);
+    // The month's timeline cells come out of this pass too: a feature's
+    // users are those with an entry of one of its groups, in code order.
+    // feature_of[g]: the index of group g's feature among the distinct
+    // features (groups are in feature order).
+    std::vector<uint32_t> feature_of(groups);
+    std::vector<uint32_t> features;
+    for (size_t g = 0; g < groups; ++g) {
+      if (features.empty() || features.back() != r->fv_[g].feature) features.push_back(r->fv_[g].feature);
+      feature_of[g] = static_cast<uint32_t>(features.size() - 1);
+    }
+    std::vector<std::vector<uint32_t>> feature_users(features.size());
     std::vector<uint32_t> slot(groups, UINT32_MAX);    // group -> index into `mine`, for the current user
     std::vector<std::pair<uint32_t, UserEntry>> mine;  // (group, entry)
     r->user_ranges_.reserve(users.size());
     for (const uint32_t user : users) {
       for (size_t p = 0; p < parts.size(); ++p) {
-        const std::vector<uint32_t>& timestamp = parts[p]->columns().timestamp;
-        for (const uint32_t row : parts[p]->user_rows(user)) {
-          const uint32_t g = group_of[p][row];
-          const uint32_t t = timestamp[row];
+        const uint64_t* info = group_of[p].data();
+        const std::span<const uint32_t> rows = parts[p]->user_rows(user);
+        // A user's rows are spread over the part: fetch a few ahead.
+        constexpr size_t kAhead = 8;
+        for (size_t i = 0; i < std::min(kAhead, rows.size()); ++i) __builtin_prefetch(info + rows[i]);
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if (i + kAhead < rows.size()) __builtin_prefetch(info + rows[i + kAhead]);
+          const auto g = static_cast<uint32_t>(info[rows[i]] >> 32);
+          const auto t = static_cast<uint32_t>(info[rows[i]]);
           if (slot[g] == UINT32_MAX) {
             slot[g] = static_cast<uint32_t>(mine.size());
             mine.emplace_back(g, UserEntry{r->fv_[g].feature, r->fv_[g].version, 0, t, t});
@@ -194,6 +214,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
       for (const auto& [g, e] : mine) {
         r->entries_.push_back(e);
         group_users[g].push_back(user);
+        std::vector<uint32_t>& month_users = feature_users[feature_of[g]];
+        if (month_users.empty() || month_users.back() != user) month_users.push_back(user);
         slot[g] = UINT32_MAX;
       }
       mine.clear();
@@ -203,11 +225,21 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
       r->fv_[g].users = Bitmap::from_strictly_ascending(group_users[g]);
       r->fv_[g].users.seal();
     }
+    TimelineLevel& level = r->levels_[static_cast<int>(Granularity::kMonth)];
+    const auto month_bucket = static_cast<uint32_t>(civil::month_start(month));
+    for (size_t f = 0; f < features.size(); ++f) {
+      uint64_t events = 0;
+      for (size_t g = 0; g < groups; ++g) events += feature_of[g] == f ? r->fv_[g].events : 0;
+      const auto begin = static_cast<uint32_t>(level.user_codes.size());
+      level.user_codes.insert(level.user_codes.end(), feature_users[f].begin(), feature_users[f].end());
+      level.cells.push_back(
+          TimelineCell{month_bucket, features[f], events, begin, static_cast<uint32_t>(level.user_codes.size())});
+    }
   }
 
-  // Timelines: the hour cells from the rows, an hour at a time across the
-  // parts (each part's rows of an hour follow each other), then each
-  // coarser granularity from the one below.
+  // Timelines (the month's cells are made above): the hour cells from the
+  // rows, an hour at a time across the parts (each part's rows of an hour
+  // follow each other), then days from hours and weeks from days.
   {
     TimelineLevel& hours = r->levels_[static_cast<int>(Granularity::kHour)];
     std::vector<uint32_t> pos(parts.size(), 0);
@@ -236,8 +268,6 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     days = coarsen(hours, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_day(b)); });
     r->levels_[static_cast<int>(Granularity::kWeek)] =
         coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
-    const auto month_bucket = static_cast<uint32_t>(civil::month_start(month));
-    r->levels_[static_cast<int>(Granularity::kMonth)] = coarsen(days, [=](uint32_t) { return month_bucket; });
   }
   return r;
 }

@@ -51,6 +51,10 @@
 
 namespace usagedb {
 
+namespace storage {
+class RollupCodec;  // rollup files (lib/storage/rollup_file.h)
+}
+
 // One (feature, version) group of the summary.
 struct FvCell {
   uint32_t feature = 0;
@@ -105,7 +109,8 @@ class PartitionRollup {
   uint64_t serial() const { return serial_; }
   uint32_t month() const { return month_; }
   uint64_t rows() const { return rows_; }
-  // The ids of the parts it was built from, ascending.
+  // The ids of the parts it was built from, ascending (read back from a
+  // file: the parts it covered when it was written).
   const std::vector<uint64_t>& part_ids() const { return part_ids_; }
 
   // Sorted by (feature, version).
@@ -118,7 +123,9 @@ class PartitionRollup {
   size_t memory_bytes() const;
 
  private:
+  friend class storage::RollupCodec;
   PartitionRollup() = default;
+  static uint64_t new_serial();
 
   uint64_t serial_ = 0;
   uint32_t month_ = 0;

@@ -1,5 +1,6 @@
 #include "lib/storage/manifest.h"
 
+#include <algorithm>
 #include <array>
 
 #include "absl/status/status.h"
@@ -12,7 +13,7 @@ namespace usagedb::storage {
 namespace {
 
 constexpr std::string_view kMagic = "UDBMANIF";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;  // 2: rollup files
 constexpr int kColumns = 5;
 
 }  // namespace
@@ -35,6 +36,13 @@ std::string encode_manifest(const Manifest& m) {
     coding::put_varint64(&body, d.file_number);
     coding::put_varint64(&body, d.first_code);
     coding::put_varint64(&body, d.count);
+  }
+  coding::put_varint64(&body, m.rollups.size());
+  for (const RollupFileEntry& r : m.rollups) {
+    coding::put_varint64(&body, r.month);
+    coding::put_varint64(&body, r.file_number);
+    coding::put_varint64(&body, r.parts.size());
+    for (const uint64_t id : r.parts) coding::put_varint64(&body, id);
   }
   return frame_file(kMagic, kVersion, body);
 }
@@ -83,9 +91,41 @@ absl::StatusOr<Manifest> decode_manifest(std::string_view bytes, std::string_vie
     }
     expected += d.count;
   }
+  if (framed->version >= 2) {
+    uint64_t rollups = 0;
+    if (!coding::get_varint64(&in, &rollups) || rollups > in.size()) return loss("truncated rollup list");
+    m.rollups.resize(rollups);
+    for (RollupFileEntry& r : m.rollups) {
+      uint64_t month = 0, covered = 0;
+      if (!coding::get_varint64(&in, &month) || !coding::get_varint64(&in, &r.file_number) ||
+          !coding::get_varint64(&in, &covered) || covered == 0 || covered > in.size()) {
+        return loss("truncated rollup list");
+      }
+      r.month = static_cast<uint32_t>(month);
+      r.parts.resize(covered);
+      for (uint64_t& id : r.parts) {
+        if (!coding::get_varint64(&in, &id)) return loss("truncated rollup list");
+      }
+    }
+  }
   if (!in.empty()) return loss("trailing bytes");
   for (const PartFileEntry& p : m.parts) {
     if (p.file_number >= m.next_file_number) return loss("a part file number is not below next_file_number");
+  }
+  for (size_t i = 0; i < m.rollups.size(); ++i) {
+    const RollupFileEntry& r = m.rollups[i];
+    if (r.file_number >= m.next_file_number) return loss("a rollup file number is not below next_file_number");
+    if (i > 0 && m.rollups[i - 1].month >= r.month) return loss("rollups out of month order");
+    for (size_t k = 0; k < r.parts.size(); ++k) {
+      const uint64_t id = r.parts[k];
+      if (k > 0 && r.parts[k - 1] >= id) return loss(absl::StrCat("rollup ", r.file_number, ": parts out of order"));
+      const bool listed = std::any_of(m.parts.begin(), m.parts.end(), [&](const PartFileEntry& p) {
+        return p.file_number == id && p.month == r.month;
+      });
+      if (!listed) {
+        return loss(absl::StrCat("rollup ", r.file_number, " covers part ", id, ", not a part of month ", r.month));
+      }
+    }
   }
   return m;
 }

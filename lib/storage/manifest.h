@@ -8,7 +8,8 @@
 // atomically (written to a temporary file, fsynced, renamed, directory
 // fsynced), so a crash leaves either the old or the new one.
 //
-// Format (framed_file.h, magic "UDBMANIF", version 1), body:
+// Format (framed_file.h, magic "UDBMANIF", version 2; version 1, written
+// before rollups were persisted, is read as a manifest without them), body:
 //   varint next_file_number   file numbers are never reused
 //   varint log_number         the WAL to replay on open
 //   varint quarantine_number  the quarantine log
@@ -16,6 +17,9 @@
 //     varint month (yyyymm), varint file_number, varint rows, varint bytes
 //   varint segment count, then per dictionary segment:
 //     byte column (Column), varint file_number, varint first_code, varint count
+//   varint rollup count, then per rollup file (version 2; at most one per month):
+//     varint month, varint file_number, varint covered part count, then the
+//     covered part ids (ascending, each a part of that month listed above)
 //
 // Thread-safety: plain values and pure functions.
 #ifndef USAGEDB_STORAGE_MANIFEST_H_
@@ -47,12 +51,21 @@ struct DictionarySegmentEntry {
   friend bool operator==(const DictionarySegmentEntry&, const DictionarySegmentEntry&) = default;
 };
 
+// A partition's rollup file (rollup_file.h) and the parts whose rows it holds.
+struct RollupFileEntry {
+  uint32_t month = 0;  // yyyymm
+  uint64_t file_number = 0;
+  std::vector<uint64_t> parts;  // ascending
+  friend bool operator==(const RollupFileEntry&, const RollupFileEntry&) = default;
+};
+
 struct Manifest {
   uint64_t next_file_number = 1;
   uint64_t log_number = 0;
   uint64_t quarantine_number = 0;
   std::vector<PartFileEntry> parts;
   std::vector<DictionarySegmentEntry> dictionary_segments;  // per column in code order
+  std::vector<RollupFileEntry> rollups;                     // by month
   friend bool operator==(const Manifest&, const Manifest&) = default;
 };
 

@@ -12,6 +12,7 @@
 #include "lib/storage/log_format.h"
 #include "lib/storage/log_reader.h"
 #include "lib/storage/part_file.h"
+#include "lib/storage/rollup_file.h"
 #include "lib/util/parallel.h"
 #include "lib/util/status_macros.h"
 
@@ -76,7 +77,7 @@ std::optional<uint64_t> file_number(std::string_view name) {
 
 bool is_store_file(std::string_view name) {
   return name.starts_with("log-") || name.starts_with("part-") || name.starts_with("dict-") ||
-         name.starts_with("quarantine-") || name == "MANIFEST.tmp";
+         name.starts_with("rollup-") || name.starts_with("quarantine-") || name == "MANIFEST.tmp";
 }
 
 }  // namespace
@@ -86,6 +87,9 @@ std::string quarantine_file_name(uint64_t number) { return absl::StrCat("quarant
 std::string part_file_name(uint32_t month, uint64_t number) { return absl::StrCat("part-", month, "-", number, ".udbp"); }
 std::string dictionary_file_name(Column column, uint64_t number) {
   return absl::StrCat("dict-", column_name(column), "-", number, ".udbd");
+}
+std::string rollup_file_name(uint32_t month, uint64_t number) {
+  return absl::StrCat("rollup-", month, "-", number, ".udbr");
 }
 
 StoreFiles::StoreFiles(std::string dir, FileSystem* fs, std::unique_ptr<FileLock> lock)
@@ -120,7 +124,7 @@ static absl::StatusOr<std::vector<std::string>> names_without_store_data(FileSys
   USAGEDB_ASSIGN_OR_RETURN(auto names, fs->list_dir(dir));
   for (const std::string& name : names) {
     if (!is_store_file(name) || name.ends_with(".tmp")) continue;
-    bool holds_data = name.starts_with("part-") || name.starts_with("dict-");
+    bool holds_data = name.starts_with("part-") || name.starts_with("dict-") || name.starts_with("rollup-");
     if (!holds_data) {
       USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(absl::StrCat(dir, "/", name)));
       holds_data = size > kLogFileHeaderSize;
@@ -178,7 +182,8 @@ absl::Status StoreFiles::write_manifest_locked() {
   return fs_->write_file_atomically(path(kManifestFileName), encode_manifest(manifest_));
 }
 
-absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(Dictionaries& dictionaries) {
+absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(
+    Dictionaries& dictionaries, std::vector<PersistedRollup>* rollups) {
   Manifest manifest;
   {
     MutexLock l(&mu_);
@@ -199,8 +204,8 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
 
   // Task 0 loads the dictionary segments (one task: they fill the
   // dictionaries in code order), tasks 1.. the parts, largest first so the
-  // two threads end together. Reading and verifying is CPU-bound
-  // (checksums, decoding, index checks).
+  // two threads end together, then the rollups. Reading and verifying is
+  // CPU-bound (checksums, decoding, index checks).
   const std::vector<PartFileEntry>& entries = manifest.parts;
   std::vector<size_t> order(entries.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -254,11 +259,30 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
     sections[i] = part_file_sections(*bytes, file);
     parts[i] = std::move(*part);
   };
-  for_each_index_on_two_threads(entries.size() + 1, /*two_threads=*/true, [&](size_t task) {
+  const std::vector<RollupFileEntry>& rollup_entries = manifest.rollups;
+  std::vector<std::shared_ptr<const PartitionRollup>> loaded(rollup_entries.size());
+  std::vector<uint64_t> rollup_sizes(rollup_entries.size());
+  auto load_rollup = [&](size_t i) {
+    const RollupFileEntry& e = rollup_entries[i];
+    RollupExpectation expect{0, sizes.users, sizes.features, sizes.versions, sizes.sessions};
+    for (const PartFileEntry& p : entries) {
+      if (std::binary_search(e.parts.begin(), e.parts.end(), p.file_number)) expect.rows += p.rows;
+    }
+    const std::string file = path(rollup_file_name(e.month, e.file_number));
+    absl::StatusOr<std::string> bytes = fs_->read_file(file);
+    if (!bytes.ok()) return;
+    absl::StatusOr<std::shared_ptr<const PartitionRollup>> rollup = decode_rollup(*bytes, file, expect);
+    if (!rollup.ok() || (*rollup)->month() != e.month || (*rollup)->part_ids() != e.parts) return;
+    loaded[i] = std::move(*rollup);
+    rollup_sizes[i] = bytes->size();
+  };
+  for_each_index_on_two_threads(entries.size() + rollup_entries.size() + 1, /*two_threads=*/true, [&](size_t task) {
     if (task == 0) {
       dictionary_error = load_dictionaries();
-    } else {
+    } else if (task <= entries.size()) {
       load_part(order[task - 1]);
+    } else {
+      load_rollup(task - 1 - entries.size());
     }
   });
   // Dictionary damage first: it says more than the parts' codes it breaks.
@@ -274,6 +298,16 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
   MutexLock l(&mu_);
   for (const auto& [c, bytes] : dictionary_bytes) dictionary_bytes_[c] += bytes;
   for (size_t i = 0; i < entries.size(); ++i) part_sections_[entries[i].file_number] = std::move(sections[i]);
+  for (size_t i = 0; i < rollup_entries.size(); ++i) {
+    if (loaded[i] == nullptr) {
+      // The file stays until the next checkpoint, which writes the rebuilt
+      // rollup anew instead of keeping it.
+      unusable_rollups_.insert(rollup_entries[i].file_number);
+      continue;
+    }
+    rollup_bytes_[rollup_entries[i].file_number] = rollup_sizes[i];
+    rollups->push_back(PersistedRollup{rollup_entries[i].month, std::move(loaded[i]), rollup_entries[i].parts});
+  }
   return parts;
 }
 
@@ -356,6 +390,7 @@ absl::Status StoreFiles::remove_garbage() {
     for (const DictionarySegmentEntry& d : manifest_.dictionary_segments) {
       live.insert(dictionary_file_name(d.column, d.file_number));
     }
+    for (const RollupFileEntry& r : manifest_.rollups) live.insert(rollup_file_name(r.month, r.file_number));
   }
   USAGEDB_ASSIGN_OR_RETURN(auto names, fs_->list_dir(dir_));
   std::vector<std::string> garbage;
@@ -406,8 +441,8 @@ absl::StatusOr<uint64_t> StoreFiles::rotate_log() {
 }
 
 absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::shared_ptr<const Part>> parts,
-                                    const Dictionaries& dictionaries, const DictionaryCounts& counts,
-                                    bool rewrite_users) {
+                                    std::span<const PersistedRollup> rollups, const Dictionaries& dictionaries,
+                                    const DictionaryCounts& counts, bool rewrite_users) {
   Manifest next;
   {
     MutexLock l(&mu_);
@@ -447,8 +482,32 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     if (counts.counts[c] <= from) continue;
     new_segments.push_back(DictionarySegmentEntry{column, new_file_number(), from, counts.counts[c] - from});
   }
+  // 3. Rollups whose coverage is not on disk yet (a rollup is a function
+  //    of the rows it covers: the same coverage is the same file).
+  std::set<uint64_t> part_ids;
+  for (const auto& part : parts) part_ids.insert(part->id());
+  std::vector<RollupFileEntry> rollup_entries;
+  std::vector<const PersistedRollup*> rollups_to_write;
+  std::vector<size_t> rollup_slot;
+  for (const PersistedRollup& r : rollups) {
+    const bool covered = !r.parts.empty() && std::all_of(r.parts.begin(), r.parts.end(),
+                                                         [&](uint64_t id) { return part_ids.contains(id); });
+    if (!covered) continue;
+    auto existing = std::find_if(next.rollups.begin(), next.rollups.end(), [&](const RollupFileEntry& e) {
+      return e.month == r.month && e.parts == r.parts && !unusable_rollups_.contains(e.file_number);
+    });
+    if (existing == next.rollups.end()) {
+      rollups_to_write.push_back(&r);
+      rollup_slot.push_back(rollup_entries.size());
+      rollup_entries.push_back(RollupFileEntry{r.month, new_file_number(), r.parts});
+    } else {
+      rollup_entries.push_back(*existing);
+    }
+  }
+  std::vector<uint64_t> new_rollup_files, new_rollup_bytes(rollups_to_write.size());
+  for (const size_t slot : rollup_slot) new_rollup_files.push_back(rollup_entries[slot].file_number);
   std::vector<uint64_t> new_segment_bytes(new_segments.size());
-  std::vector<absl::Status> errors(new_segments.size() + to_write.size());
+  std::vector<absl::Status> errors(new_segments.size() + to_write.size() + rollups_to_write.size());
   std::vector<std::vector<std::pair<std::string, uint64_t>>> written_sections(to_write.size());
   for_each_index_on_two_threads(errors.size(), /*two_threads=*/true, [&](size_t task) {
     if (task < new_segments.size()) {
@@ -457,6 +516,14 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
                                                              d, dictionaries.get(d.column));
       errors[task] = bytes.status();
       if (bytes.ok()) new_segment_bytes[task] = *bytes;
+      return;
+    }
+    if (task >= new_segments.size() + to_write.size()) {
+      const size_t k = task - new_segments.size() - to_write.size();
+      const RollupFileEntry& e = rollup_entries[rollup_slot[k]];
+      const std::string bytes = encode_rollup(*rollups_to_write[k]->rollup, e.parts);
+      errors[task] = write_new_file(fs_, path(rollup_file_name(e.month, e.file_number)), bytes);
+      new_rollup_bytes[k] = bytes.size();
       return;
     }
     const size_t k = task - new_segments.size();
@@ -482,13 +549,17 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     return a.column != b.column ? a.column < b.column : a.first_code < b.first_code;
   });
 
-  // 3. The new MANIFEST: from here on, the checkpoint is what a reopen sees.
+  std::sort(rollup_entries.begin(), rollup_entries.end(),
+            [](const RollupFileEntry& a, const RollupFileEntry& b) { return a.month < b.month; });
+
+  // 4. The new MANIFEST: from here on, the checkpoint is what a reopen sees.
   std::vector<std::string> obsolete;
   {
     MutexLock l(&mu_);
     Manifest m = manifest_;
     m.parts = entries;
     m.dictionary_segments = segments;
+    m.rollups = rollup_entries;
     m.log_number = log_number;
     const Manifest previous = manifest_;
     manifest_ = m;
@@ -496,7 +567,7 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
       manifest_ = previous;
       return s;
     }
-    // 4. What the old MANIFEST named and the new one does not.
+    // 5. What the old MANIFEST named and the new one does not.
     std::set<uint64_t> live_parts;
     for (const PartFileEntry& e : entries) live_parts.insert(e.file_number);
     for (const PartFileEntry& e : previous.parts) {
@@ -511,6 +582,16 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
     for (const DictionarySegmentEntry& d : previous.dictionary_segments) {
       if (!live_segments.contains(d.file_number)) obsolete.push_back(dictionary_file_name(d.column, d.file_number));
     }
+    std::set<uint64_t> live_rollups;
+    for (const RollupFileEntry& r : rollup_entries) live_rollups.insert(r.file_number);
+    for (const RollupFileEntry& r : previous.rollups) {
+      if (!live_rollups.contains(r.file_number)) {
+        obsolete.push_back(rollup_file_name(r.month, r.file_number));
+        rollup_bytes_.erase(r.file_number);
+        unusable_rollups_.erase(r.file_number);
+      }
+    }
+    for (size_t k = 0; k < rollups_to_write.size(); ++k) rollup_bytes_[new_rollup_files[k]] = new_rollup_bytes[k];
     if (rewrite_users) dictionary_bytes_[static_cast<int>(Column::kUser)] = 0;
     for (const auto& [c, bytes] : segment_bytes) dictionary_bytes_[c] += bytes;
     while (!logs_.empty() && logs_.front() < log_number) {
@@ -544,6 +625,10 @@ void StoreFiles::add_stats(StoreStats* stats) const {
   stats->directory = dir_;
   std::map<uint32_t, uint64_t> by_month;
   for (const PartFileEntry& p : manifest_.parts) by_month[p.month] += p.bytes;
+  for (const RollupFileEntry& r : manifest_.rollups) {
+    auto it = rollup_bytes_.find(r.file_number);
+    if (it != rollup_bytes_.end()) by_month[r.month] += it->second;
+  }
   for (PartitionStats& p : stats->partitions) p.bytes_on_disk = by_month[p.month];
   std::map<std::string, uint64_t> by_section;
   for (const auto& [id, sections] : part_sections_) {
@@ -552,6 +637,7 @@ void StoreFiles::add_stats(StoreStats* stats) const {
   for (const auto& [c, bytes] : dictionary_bytes_) {
     by_section[absl::StrCat(column_name(static_cast<Column>(c)), " dictionary")] += bytes;
   }
+  for (const auto& [number, bytes] : rollup_bytes_) by_section["(rollups)"] += bytes;
   stats->columns.clear();
   uint64_t total = 0;
   for (const auto& [section, bytes] : by_section) {

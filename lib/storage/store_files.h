@@ -11,6 +11,7 @@
 //                                 checkpoint, replayed on open (log_format.md)
 //   part-<yyyymm>-<n>.udbp        checkpointed parts (part_format.md)
 //   dict-<column>-<n>.udbd        dictionary segments (dictionary_file.h)
+//   rollup-<yyyymm>-<n>.udbr      a partition's rollup (rollup_file.h)
 //   quarantine-<n>.log            the quarantine, one record per rejected row
 // Anything else (a *.tmp, a part written by a checkpoint that did not reach
 // its manifest) is garbage, deleted on open.
@@ -36,11 +37,13 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/rollup/partition_rollup.h"
 #include "lib/storage/file_system.h"
 #include "lib/storage/log_writer.h"
 #include "lib/storage/manifest.h"
@@ -55,6 +58,14 @@ namespace usagedb::storage {
 // Codes of each dictionary covered by a checkpoint.
 struct DictionaryCounts {
   uint32_t counts[5] = {};  // indexed by Column
+};
+
+// A partition's rollup and the parts whose rows it holds (ascending ids):
+// what a checkpoint persists and an open loads.
+struct PersistedRollup {
+  uint32_t month = 0;
+  std::shared_ptr<const PartitionRollup> rollup;
+  std::vector<uint64_t> parts;
 };
 
 class StoreFiles {
@@ -77,8 +88,12 @@ class StoreFiles {
   // reads and verifies every checkpointed part, on two threads: the parts'
   // codes are checked against the dictionary sizes the MANIFEST names, so
   // the segments load while the parts decode. DataLossError for damage
-  // (a dictionary's first).
-  absl::StatusOr<std::vector<std::shared_ptr<const Part>>> load_checkpoint(Dictionaries& dictionaries);
+  // (a dictionary's first). Adds the partitions' rollups to `rollups`: a
+  // rollup file that is missing or damaged is left out (rollups are derived
+  // from the parts, which stay exact without it: the store rebuilds it, and
+  // its next checkpoint writes a new file).
+  absl::StatusOr<std::vector<std::shared_ptr<const Part>>> load_checkpoint(Dictionaries& dictionaries,
+                                                                           std::vector<PersistedRollup>* rollups);
   // Calls apply() with every record of every log to replay, oldest first,
   // drops a torn tail (truncating the file), then opens the last log for
   // appending. DataLossError for damage that is not a torn tail.
@@ -101,9 +116,12 @@ class StoreFiles {
   // REQUIRES: `parts` hold every event of the logs before `log_number`, and
   // the dictionaries hold at least counts.counts[c] codes. rewrite_users:
   // write the user dictionary whole (after a GDPR erase) so erased strings
-  // leave the disk with the old segments.
+  // leave the disk with the old segments. `rollups`: at most one per month,
+  // each covering some of `parts` (others are not persisted); a rollup
+  // already on disk with the same coverage is kept, not written again.
   absl::Status checkpoint(uint64_t log_number, std::span<const std::shared_ptr<const Part>> parts,
-                          const Dictionaries& dictionaries, const DictionaryCounts& counts, bool rewrite_users);
+                          std::span<const PersistedRollup> rollups, const Dictionaries& dictionaries,
+                          const DictionaryCounts& counts, bool rewrite_users);
   absl::Status clear_quarantine();
 
   // Bytes of the store's files, per partition and per column.
@@ -134,6 +152,9 @@ class StoreFiles {
   // Per-section byte counts of every part file in the manifest, by part id.
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> part_sections_ ABSL_GUARDED_BY(mu_);
   std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);  // by Column
+  std::map<uint64_t, uint64_t> rollup_bytes_ ABSL_GUARDED_BY(mu_);  // by file number
+  // Rollup files the manifest names that were missing or damaged on open.
+  std::set<uint64_t> unusable_rollups_ ABSL_GUARDED_BY(mu_);
 };
 
 // File names inside a store directory.
@@ -141,6 +162,7 @@ std::string log_file_name(uint64_t number);
 std::string quarantine_file_name(uint64_t number);
 std::string part_file_name(uint32_t month, uint64_t number);
 std::string dictionary_file_name(Column column, uint64_t number);
+std::string rollup_file_name(uint32_t month, uint64_t number);
 inline constexpr char kManifestFileName[] = "MANIFEST";
 inline constexpr char kLockFileName[] = "LOCK";
 

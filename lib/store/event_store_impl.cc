@@ -53,12 +53,19 @@ EventStoreImpl::EventStoreImpl(const Options& options)
 // did), then the quarantine. Runs before the store is shared.
 absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   USAGEDB_ASSIGN_OR_RETURN(files_, storage::StoreFiles::open(options_.directory, options_.create_if_missing, fs));
-  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_));
+  std::vector<storage::PersistedRollup> rollups;
+  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_, &rollups));
   bool created = false;
   for (auto& part : parts) {
     PartitionWriter& p = partition_locked(part->month(), &created);
     p.event_ids_ready = false;  // built on the partition's first write
     p.parts.push_back(std::move(part));
+  }
+  // The manifest lists a rollup only with parts of its month it holds.
+  for (storage::PersistedRollup& r : rollups) {
+    PartitionWriter& p = partition_locked(r.month, &created);
+    p.rollup = std::move(r.rollup);
+    p.rollup_parts = std::move(r.parts);
   }
   uint64_t record_number = 0;
   // Single-threaded here, like the rest of recover().
@@ -344,8 +351,18 @@ absl::Status EventStoreImpl::checkpoint_locked() {
   if (!files_) return absl::OkStatus();
   uint64_t log_number;
   std::vector<std::shared_ptr<const Part>> parts;
+  std::vector<storage::PersistedRollup> rollups;
   storage::DictionaryCounts counts;
   bool rewrite_users;
+  {
+    MutexLock lock(&write_mu_);
+    if (!write_error_.ok()) return write_error_;
+    seal_all_locked();
+    install_version_locked();
+  }
+  // The rollups of the partitions written to since they were built, which
+  // the checkpoint persists with the parts.
+  refresh_rollups();
   {
     MutexLock lock(&write_mu_);
     if (!write_error_.ok()) return write_error_;
@@ -356,13 +373,16 @@ absl::Status EventStoreImpl::checkpoint_locked() {
     auto rotated = files_->rotate_log();
     if (!rotated.ok()) return stop_writes_locked(rotated.status());
     log_number = *rotated;
-    for (const auto& [month, p] : partitions_) parts.insert(parts.end(), p->parts.begin(), p->parts.end());
+    for (const auto& [month, p] : partitions_) {
+      parts.insert(parts.end(), p->parts.begin(), p->parts.end());
+      if (p->rollup) rollups.push_back(storage::PersistedRollup{month, p->rollup, p->rollup_parts});
+    }
     for (int c = 0; c < kDictionaryColumns; ++c) counts.counts[c] = dictionaries_.get(static_cast<Column>(c)).size();
     rewrite_users = users_erased_;
     checkpoint_requested_ = false;
   }
   // The slow part, while writers go on appending to the new log.
-  USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, dictionaries_, counts, rewrite_users));
+  USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users));
   if (rewrite_users) {
     MutexLock lock(&write_mu_);
     users_erased_ = false;

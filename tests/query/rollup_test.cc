@@ -1,6 +1,10 @@
 // Rollups answer whole buckets and give exactly the rows a scan gives, in
 // every state a partition's rollup can be in: absent, covering some parts,
-// carried through a merge, dropped by delete_user, rebuilt.
+// carried through a merge, dropped by delete_user, rebuilt, persisted and
+// read back by a reopened store (or left unused when its file is damaged).
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +12,7 @@
 #include "lib/gen/generator.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/reference.h"
+#include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
 
 namespace usagedb::testing {
@@ -143,6 +148,69 @@ TEST_F(RollupTest, RebuiltInTheBackgroundWhenWritesPause) {
   }
   // At most the unsealed buffer's rows and the month's cells are read.
   EXPECT_LE(rows_read, 1000u);
+}
+
+// The rollup files of a store directory.
+std::set<std::string> rollup_files(const std::string& dir) {
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("rollup-")) names.insert(name);
+  }
+  return names;
+}
+
+TEST_F(RollupTest, PersistedWithTheStoreAndReadBackOnOpen) {
+  ScopedTempDir dir;
+  const auto reopen = [&] {
+    store_.reset();  // closing checkpoints: parts, dictionaries and rollups
+    auto opened = EventStore::open({.directory = dir.path(), .part_rows = 512, .background_threads = false});
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(opened).value();
+  };
+  reopen();
+  record(12000, 8);
+  const uint64_t scanned = check_all("written, no rollups yet");
+  reopen();
+  const std::set<std::string> first = rollup_files(dir.path());
+  EXPECT_EQ(first.size(), 3u) << "one rollup file per month";
+  // Read from the rollup files: no rebuild (no background thread, no compact).
+  const uint64_t rolled = check_all("reopened");
+  EXPECT_LT(rolled * 10, scanned) << "rollups read " << rolled << " rows, scans " << scanned;
+
+  // Rows the persisted rollups lack (the generator numbers event ids from
+  // evt_1 again: January's are duplicates, so its rollup stays as it is).
+  record(3000, 9);
+  check_all("persisted rollups plus new rows");
+  reopen();
+  const std::set<std::string> second = rollup_files(dir.path());
+  EXPECT_EQ(second.size(), 3u);
+  size_t rewritten = 0;
+  for (const std::string& name : second) rewritten += !first.contains(name);
+  EXPECT_EQ(rewritten, 2u) << "February's and March's rollups cover new rows";
+  EXPECT_LT(check_all("reopened after more writes") * 10, scanned);
+
+  reopen();  // nothing new: the same files
+  EXPECT_EQ(rollup_files(dir.path()), second);
+
+  // A damaged rollup file is not used: that month is read from its parts,
+  // and the next checkpoint replaces the file.
+  const std::string damaged = *second.begin();
+  std::ofstream(dir.file(damaged), std::ios::binary | std::ios::trunc) << "not a rollup";
+  reopen();
+  check_all("one rollup file damaged");
+  reopen();
+  const std::set<std::string> third = rollup_files(dir.path());
+  EXPECT_EQ(third.size(), 3u);
+  EXPECT_FALSE(third.contains(damaged));
+  EXPECT_LT(check_all("damaged rollup replaced") * 10, scanned);
+
+  auto removed = store_->delete_user("user_2");
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  ASSERT_EQ(*removed, reference_.delete_user("user_2"));
+  ASSERT_GT(*removed, 0u);
+  reopen();
+  EXPECT_LT(check_all("reopened after delete_user") * 10, scanned);
 }
 
 }  // namespace

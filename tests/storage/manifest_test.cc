@@ -16,6 +16,7 @@ Manifest sample() {
   m.quarantine_number = 3;
   m.parts = {{202501, 7, 1000, 12345}, {202502, 39, 5, 99}};
   m.dictionary_segments = {{Column::kUser, 5, 0, 10}, {Column::kFeature, 6, 0, 3}, {Column::kUser, 38, 10, 2}};
+  m.rollups = {{202501, 8, {7}}, {202502, 41, {39}}};
   return m;
 }
 
@@ -55,10 +56,45 @@ TEST(Manifest, RejectsInconsistentContentsEvenWithAValidChecksum) {
   EXPECT_EQ(decode_manifest(encode_manifest(number), "M").status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A version 1 manifest (before rollup files) reads as one without rollups.
+TEST(Manifest, VersionOneHasNoRollups) {
+  Manifest m = sample();
+  m.rollups.clear();
+  const std::string v2 = encode_manifest(m);
+  auto framed = unframe_file(v2, "UDBMANIF", 2, "M");
+  ASSERT_TRUE(framed.ok()) << framed.status();
+  ASSERT_EQ(framed->body.back(), '\0');  // the rollup count, last
+  const std::string v1 = frame_file("UDBMANIF", 1, framed->body.substr(0, framed->body.size() - 1));
+  auto back = decode_manifest(v1, "M");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, m);
+}
+
+TEST(Manifest, RejectsRollupsThatDoNotMatchItsParts) {
+  const auto message = [](const Manifest& m) {
+    return std::string(decode_manifest(encode_manifest(m), "M").status().message());
+  };
+  Manifest other_month = sample();
+  other_month.rollups[0].parts = {39};  // a part of 202502
+  EXPECT_THAT(message(other_month), HasSubstr("rollup 8 covers part 39, not a part of month 202501"));
+  Manifest unknown = sample();
+  unknown.rollups[1].parts = {39, 40};
+  EXPECT_THAT(message(unknown), HasSubstr("covers part 40"));
+  Manifest order = sample();
+  std::swap(order.rollups[0], order.rollups[1]);
+  EXPECT_THAT(message(order), HasSubstr("rollups out of month order"));
+  Manifest number = sample();
+  number.rollups[1].file_number = 42;
+  EXPECT_THAT(message(number), HasSubstr("rollup file number"));
+  Manifest none = sample();
+  none.rollups[0].parts.clear();
+  EXPECT_THAT(message(none), HasSubstr("truncated rollup list"));
+}
+
 TEST(FramedFile, NewerVersionAndWrongMagicAreNamed) {
-  const std::string v2 = frame_file("UDBMANIF", 2, "");
-  auto r = decode_manifest(v2, "M");
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("format version 2 is not supported"));
+  const std::string v3 = frame_file("UDBMANIF", 3, "");
+  auto r = decode_manifest(v3, "M");
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("format version 3 is not supported"));
   const std::string other = frame_file("UDBDICT1", 1, "");
   EXPECT_THAT(std::string(decode_manifest(other, "M").status().message()), HasSubstr("bad magic"));
 }

@@ -1,11 +1,13 @@
 // Damaged files: for each kind of file of a store directory (write-ahead
-// log, part, dictionary segment, MANIFEST, quarantine log), bytes flipped at
-// many positions and the file truncated at many lengths. The documented
-// outcome (docs/STORAGE.md, "Failure modes and what happens") is asserted
-// exactly: open() fails with a DataLossError naming the file, or, for damage
-// confined to the last record of a log (what a crash during an append
-// leaves), the store opens without that record and answers exactly as the
-// reference of what remains. Never a crash, never other rows.
+// log, part, dictionary segment, rollup, MANIFEST, quarantine log), bytes
+// flipped at many positions and the file truncated at many lengths. The
+// documented outcome (docs/STORAGE.md, "Failure modes and what happens") is
+// asserted exactly: open() fails with a DataLossError naming the file, or,
+// for damage confined to the last record of a log (what a crash during an
+// append leaves), the store opens without that record and answers exactly
+// as the reference of what remains; a damaged or missing rollup (derived
+// from the parts) is left unused, and the store answers everything. Never a
+// crash, never other rows.
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -37,7 +39,7 @@ constexpr size_t kCheckpointed = 600;  // events in parts; the rest are in the l
 constexpr size_t kLogBatches = 8;
 constexpr size_t kBatch = 15;
 
-enum class Kind { kLog, kPart, kDictionary, kManifest, kQuarantine, kOther };
+enum class Kind { kLog, kPart, kDictionary, kManifest, kQuarantine, kRollup, kOther };
 
 Kind kind_of(const std::string& name) {
   if (name.starts_with("log-")) return Kind::kLog;
@@ -45,6 +47,7 @@ Kind kind_of(const std::string& name) {
   if (name.starts_with("dict-")) return Kind::kDictionary;
   if (name == "MANIFEST") return Kind::kManifest;
   if (name.starts_with("quarantine-")) return Kind::kQuarantine;
+  if (name.starts_with("rollup-")) return Kind::kRollup;
   return Kind::kOther;
 }
 
@@ -169,11 +172,13 @@ class CorruptionTest : public ::testing::Test {
   }
 
   void damage_every_kind(bool flip) {
-    int kinds_seen[6] = {};
+    int kinds_seen[7] = {};
     for (const std::string& name : file_names(dir_->path())) {
       const Kind kind = kind_of(name);
       if (kind == Kind::kOther) continue;
       const bool log = kind == Kind::kLog || kind == Kind::kQuarantine;
+      // A rollup is derived data: the store opens without it.
+      const int64_t unused = kind == Kind::kRollup ? static_cast<int64_t>(kLogBatches) : -1;
       const uint64_t size = std::filesystem::file_size(dir_->file(name));
       const std::vector<uint64_t> ends = log ? log_record_ends(dir_->file(name)) : std::vector<uint64_t>{};
       // The first file of each kind in full, the others at a few places.
@@ -183,7 +188,7 @@ class CorruptionTest : public ::testing::Test {
       for (const uint64_t pos : places) {
         if (flip) {
           const char mask = static_cast<char>(1 + pos % 255);
-          expect_outcome(name, absl::StrCat("byte ", pos, " flipped"), log ? kept_after_flip(pos, ends) : -1,
+          expect_outcome(name, absl::StrCat("byte ", pos, " flipped"), log ? kept_after_flip(pos, ends) : unused,
                          [&](const std::string& path) {
                            std::string bytes = file_bytes(path);
                            bytes[pos] ^= mask;
@@ -191,13 +196,14 @@ class CorruptionTest : public ::testing::Test {
                          });
         } else {
           expect_outcome(name, absl::StrCat("truncated to ", pos, " bytes"),
-                         log ? kept_after_truncation(pos, ends) : -1,
+                         log ? kept_after_truncation(pos, ends) : unused,
                          [&](const std::string& path) { std::filesystem::resize_file(path, pos); });
         }
         if (HasFatalFailure()) return;
       }
     }
-    for (const Kind k : {Kind::kLog, Kind::kPart, Kind::kDictionary, Kind::kManifest, Kind::kQuarantine}) {
+    for (const Kind k :
+         {Kind::kLog, Kind::kPart, Kind::kDictionary, Kind::kManifest, Kind::kQuarantine, Kind::kRollup}) {
       EXPECT_GT(kinds_seen[static_cast<int>(k)], 0) << "no file of kind " << static_cast<int>(k);
     }
     EXPECT_GT(kinds_seen[static_cast<int>(Kind::kDictionary)], 3);
@@ -281,17 +287,18 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
 
 // A file the MANIFEST names is gone: DataLossError naming it (a missing
 // MANIFEST names the MANIFEST: the store's data is still there, and a new
-// store must not be created over it). A missing LOCK is created again.
+// store must not be created over it). A missing LOCK is created again; a
+// missing rollup is rebuilt from the parts.
 TEST_F(CorruptionTest, MissingFiles) {
-  int kinds_seen[6] = {};
+  int kinds_seen[7] = {};
   for (const std::string& name : file_names(dir_->path())) {
     ++kinds_seen[static_cast<int>(kind_of(name))];
-    const bool lock = name == storage::kLockFileName;
-    expect_outcome(name, "removed", lock ? static_cast<int64_t>(kLogBatches) : -1,
+    const bool opens = name == storage::kLockFileName || kind_of(name) == Kind::kRollup;
+    expect_outcome(name, "removed", opens ? static_cast<int64_t>(kLogBatches) : -1,
                    [](const std::string& path) { std::filesystem::remove(path); });
     if (HasFatalFailure()) return;
   }
-  for (const Kind k : {Kind::kLog, Kind::kPart, Kind::kDictionary, Kind::kManifest, Kind::kQuarantine}) {
+  for (const Kind k : {Kind::kLog, Kind::kPart, Kind::kDictionary, Kind::kManifest, Kind::kQuarantine, Kind::kRollup}) {
     EXPECT_GT(kinds_seen[static_cast<int>(k)], 0) << "no file of kind " << static_cast<int>(k);
   }
   EXPECT_EQ(kinds_seen[static_cast<int>(Kind::kOther)], 1) << "only the LOCK";

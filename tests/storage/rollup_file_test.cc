@@ -1,0 +1,140 @@
+// Rollup files: what is written reads back the same, and damage is a
+// DataLossError naming the file, whether the checksum catches it or the
+// body disagrees with what the manifest says it must hold.
+#include "lib/storage/rollup_file.h"
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/gen/random.h"
+#include "lib/storage/framed_file.h"
+#include "lib/store/dictionary.h"
+#include "lib/store/part_builder.h"
+#include "lib/util/civil_time.h"
+#include "lib/util/coding.h"
+#include "lib/util/compression.h"
+#include "tests/testutil/rollup_testing.h"
+
+namespace usagedb::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using usagedb::testing::expect_same_rollup;
+
+constexpr uint32_t kFileTestMonth = 202505;
+
+struct RollupFileFixture {
+  std::vector<std::shared_ptr<const Part>> parts;
+  std::shared_ptr<const PartitionRollup> rollup;
+  std::vector<uint32_t> users;
+  RollupExpectation expect;
+};
+
+// Two parts of random rows in May 2025.
+RollupFileFixture make_rollup_file_fixture() {
+  RollupFileFixture f;
+  Dictionary features, versions;  // the parts' sort order
+  for (int i = 0; i < 5; ++i) features.intern(absl::StrCat("feature_", i));
+  for (int i = 0; i < 3; ++i) versions.intern(absl::StrCat("2.", i));
+  gen::Random rng(17);
+  const auto begin = static_cast<uint32_t>(civil::month_start(kFileTestMonth));
+  for (int p = 0; p < 2; ++p) {
+    PartBuilder builder;
+    for (int i = 0; i < 700; ++i) {
+      RowCodes r;
+      r.timestamp = begin + static_cast<uint32_t>(rng.uniform(31 * 86400));
+      r.feature = static_cast<uint32_t>(rng.uniform(5));
+      r.version = static_cast<uint32_t>(rng.uniform(3));
+      r.user = static_cast<uint32_t>(rng.uniform(60));
+      r.event_type = 0;
+      r.session = static_cast<uint32_t>(rng.uniform(300));
+      builder.add(r, absl::StrCat("id", p, "_", i), "{}");
+    }
+    f.parts.push_back(std::move(builder).finish(10 + p, kFileTestMonth, features, versions));
+  }
+  f.rollup = PartitionRollup::build(kFileTestMonth, f.parts);
+  for (uint32_t u = 0; u < 61; ++u) f.users.push_back(u);
+  f.expect = RollupExpectation{1400, 60, 5, 3, 300};
+  return f;
+}
+
+TEST(RollupFile, RoundTrip) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  auto back = decode_rollup(bytes, "r.udbr", f.expect);
+  ASSERT_TRUE(back.ok()) << back.status();
+  expect_same_rollup(**back, *f.rollup, f.users);
+  EXPECT_NE((*back)->serial(), f.rollup->serial());  // a cache key of its own
+}
+
+// After a merge the same rows are covered by another part: the file names
+// the parts it covers now.
+TEST(RollupFile, CoveredPartsAreTheFilesNotTheBuildsOnes) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  const std::vector<uint64_t> merged = {12};
+  auto back = decode_rollup(encode_rollup(*f.rollup, merged), "r.udbr", f.expect);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ((*back)->part_ids(), merged);
+}
+
+TEST(RollupFile, EveryByteFlipOrTruncationIsDataLoss) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  for (size_t i = 0; i < bytes.size(); i += 7) {
+    std::string bad = bytes;
+    bad[i] ^= 0x04;
+    auto r = decode_rollup(bad, "/s/rollup-202505-9.udbr", f.expect);
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << i;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("/s/rollup-202505-9.udbr"));
+  }
+  for (size_t n = 0; n < bytes.size(); n += 5) {
+    ASSERT_EQ(decode_rollup(bytes.substr(0, n), "r", f.expect).status().code(), absl::StatusCode::kDataLoss) << n;
+  }
+}
+
+// A well-framed file that does not hold what the manifest says it must.
+TEST(RollupFile, RejectsContentsTheManifestDoesNotAllow) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  const auto message = [&](const RollupExpectation& e) {
+    auto r = decode_rollup(bytes, "R", e);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+    return std::string(r.status().message());
+  };
+  RollupExpectation rows = f.expect;
+  rows.rows = 1399;
+  EXPECT_THAT(message(rows), HasSubstr("R: holds 1400 rows, its parts 1399"));
+  RollupExpectation users = f.expect;
+  users.users = 50;
+  EXPECT_THAT(message(users), HasSubstr("R: summary users"));
+  RollupExpectation features = f.expect;
+  features.features = 4;
+  EXPECT_THAT(message(features), HasSubstr("R: summary code out of range"));
+  RollupExpectation sessions = f.expect;
+  sessions.sessions = 200;
+  EXPECT_THAT(message(sessions), HasSubstr("R: summary sessions"));
+
+  auto framed = unframe_file(bytes, "UDBROLUP", 1, "R");
+  ASSERT_TRUE(framed.ok());
+  const std::string after_frame = frame_file("UDBROLUP", 1, std::string(framed->body) + "x");
+  EXPECT_THAT(std::string(decode_rollup(after_frame, "R", f.expect).status().message()),
+              HasSubstr("R: body: zstd: 1 bytes after the frame"));
+  // A byte past the rollup inside the compressed body.
+  std::string_view packed = framed->body;
+  uint64_t size = 0;
+  ASSERT_TRUE(coding::get_varint64(&packed, &size));
+  std::string body;
+  ASSERT_TRUE(compression::decompress(packed, size, &body).ok());
+  body += "x";
+  std::string longer;
+  coding::put_varint64(&longer, body.size());
+  compression::compress(body, 1, &longer);
+  EXPECT_THAT(std::string(decode_rollup(frame_file("UDBROLUP", 1, longer), "R", f.expect).status().message()),
+              HasSubstr("R: trailing bytes"));
+  const std::string newer = frame_file("UDBROLUP", 2, framed->body);
+  EXPECT_THAT(std::string(decode_rollup(newer, "R", f.expect).status().message()),
+              HasSubstr("format version 2 is not supported"));
+}
+
+}  // namespace
+}  // namespace usagedb::storage
