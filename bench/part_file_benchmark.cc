@@ -166,6 +166,12 @@ void BM_BuildRollup(benchmark::State& state) {
   const std::shared_ptr<const Part> part = fixture().big;
   for (auto _ : state) benchmark::DoNotOptimize(PartitionRollup::build(part->month(), {&part, 1}));
   state.SetItemsProcessed(state.iterations() * part->rows());
+  const auto rollup = PartitionRollup::build(part->month(), {&part, 1});
+  state.counters["memory_bytes"] = static_cast<double>(rollup->memory_bytes());
+  const char* names[] = {"hour_users", "day_users", "week_users", "month_users"};
+  for (int g = 0; g < 4; ++g) {
+    state.counters[names[g]] = static_cast<double>(rollup->timeline(static_cast<Granularity>(g)).user_codes.size());
+  }
 }
 BENCHMARK(BM_BuildRollup)->Unit(benchmark::kMillisecond);
 
