@@ -23,10 +23,10 @@ struct Usage {
     first = std::min(first, t);
     last = std::max(last, t);
   }
-  void add(const UserEntry& e) {
-    count += e.count;
-    first = std::min(first, e.first);
-    last = std::max(last, e.last);
+  void add(uint64_t n, uint32_t first_seen, uint32_t last_seen) {
+    count += n;
+    first = std::min(first, first_seen);
+    last = std::max(last, last_seen);
   }
 };
 
@@ -55,7 +55,10 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
     if (const PartitionRollup* rollup = partition.rollup()) {
       const std::span<const UserEntry> entries = rollup->user(user.code);
       for (const UserEntry& e : entries) {
-        if (feature.accepts(e.feature) && version.accepts(e.version)) groups[group_key(e.feature, e.version)].add(e);
+        const FvCell& cell = rollup->summary()[e.group];
+        if (feature.accepts(cell.feature) && version.accepts(cell.version)) {
+          groups[group_key(cell.feature, cell.version)].add(rollup->count(e), e.first, e.last);
+        }
       }
       stats.read_rows(entries.size(), sizeof(UserEntry));
     }

@@ -186,7 +186,12 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     }
     std::vector<std::vector<uint32_t>> feature_users(features.size());
     std::vector<uint32_t> slot(groups, UINT32_MAX);    // group -> index into `mine`, for the current user
-    std::vector<std::pair<uint32_t, UserEntry>> mine;  // (group, entry)
+    struct Usage {
+      uint32_t group;
+      uint64_t count;
+      uint32_t first, last;
+    };
+    std::vector<Usage> mine;
     r->user_ranges_.reserve(users.size());
     for (const uint32_t user : users) {
       for (size_t p = 0; p < parts.size(); ++p) {
@@ -201,18 +206,19 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
           const auto t = static_cast<uint32_t>(info[rows[i]]);
           if (slot[g] == UINT32_MAX) {
             slot[g] = static_cast<uint32_t>(mine.size());
-            mine.emplace_back(g, UserEntry{r->fv_[g].feature, r->fv_[g].version, 0, t, t});
+            mine.push_back(Usage{g, 0, t, t});
           }
-          UserEntry& e = mine[slot[g]].second;
+          Usage& e = mine[slot[g]];
           ++e.count;
           e.first = std::min(e.first, t);
           e.last = std::max(e.last, t);
         }
       }
-      std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      std::sort(mine.begin(), mine.end(), [](const Usage& a, const Usage& b) { return a.group < b.group; });
       const auto begin = static_cast<uint32_t>(r->entries_.size());
-      for (const auto& [g, e] : mine) {
-        r->entries_.push_back(e);
+      for (const Usage& e : mine) {
+        const uint32_t g = e.group;
+        r->add_entry(g, e.count, e.first, e.last);
         group_users[g].push_back(user);
         std::vector<uint32_t>& month_users = feature_users[feature_of[g]];
         if (month_users.empty() || month_users.back() != user) month_users.push_back(user);
@@ -270,6 +276,12 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
         coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
   }
   return r;
+}
+
+void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last) {
+  if (count >= UserEntry::kBigCount) big_counts_.emplace(static_cast<uint32_t>(entries_.size()), count);
+  entries_.push_back(
+      UserEntry{group, static_cast<uint32_t>(std::min<uint64_t>(count, UserEntry::kBigCount)), first, last});
 }
 
 std::span<const UserEntry> PartitionRollup::user(uint32_t user_code) const {

@@ -77,11 +77,13 @@ struct FvCell {
   Bitmap sessions;
 };
 
-// One user's usage of one (feature, version).
+// One user's usage of one (feature, version) group, summary()[group]. 16
+// bytes: a 10M-event store holds millions of them. Its number of events is
+// PartitionRollup::count(entry) (count32 unless it does not fit).
 struct UserEntry {
-  uint32_t feature;
-  uint32_t version;
-  uint64_t count;
+  static constexpr uint32_t kBigCount = UINT32_MAX;  // count32 of a count kept aside
+  uint32_t group;
+  uint32_t count32;
   uint32_t first;
   uint32_t last;
 };
@@ -128,6 +130,10 @@ class PartitionRollup {
   std::span<const FvCell> summary() const { return fv_; }
   // Sorted by (feature, version); empty when the user has no rows here.
   std::span<const UserEntry> user(uint32_t user_code) const;
+  // The events of an entry of user(). REQUIRES: `e` is one of them.
+  uint64_t count(const UserEntry& e) const {
+    return e.count32 != UserEntry::kBigCount ? e.count32 : big_counts_.at(static_cast<uint32_t>(&e - entries_.data()));
+  }
   const TimelineLevel& timeline(Granularity g) const { return levels_[static_cast<int>(g)]; }
 
   // Heap bytes held (approximate).
@@ -145,6 +151,10 @@ class PartitionRollup {
   std::vector<FvCell> fv_;
   absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> user_ranges_;  // user -> [begin, end) of entries_
   std::vector<UserEntry> entries_;
+  // Counts of kBigCount or more, by index into entries_ (none in practice).
+  absl::flat_hash_map<uint32_t, uint64_t> big_counts_;
+  // Appends an entry, keeping a count that does not fit 32 bits aside.
+  void add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last);
   TimelineLevel levels_[4];  // indexed by Granularity
 };
 

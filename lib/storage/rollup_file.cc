@@ -64,8 +64,8 @@ class RollupCodec {
       counts.push_back(range.second - range.first);
       for (uint32_t i = range.first; i < range.second; ++i) {
         const UserEntry& e = r.entries_[i];
-        cells.push_back(cell_index(r, e.feature, e.version));
-        coding::put_varint64(&entry_counts, e.count);
+        cells.push_back(e.group);
+        coding::put_varint64(&entry_counts, r.count(e));
         firsts.push_back(e.first);
         spans.push_back(e.last - e.first);
       }
@@ -220,8 +220,7 @@ class RollupCodec {
       for (uint32_t k = 0; k < counts[u]; ++k, ++e) {
         if (k > 0 && cell_of[e] <= cell_of[e - 1]) return loss("user entries out of order");
         if (static_cast<uint64_t>(firsts[e]) + spans[e] > UINT32_MAX) return loss("bad user entry");
-        const FvCell& c = r->fv_[cell_of[e]];
-        r->entries_.push_back(UserEntry{c.feature, c.version, entry_counts[e], firsts[e], firsts[e] + spans[e]});
+        r->add_entry(cell_of[e], entry_counts[e], firsts[e], firsts[e] + spans[e]);
       }
       r->user_ranges_.emplace(codes[u], std::pair{begin, static_cast<uint32_t>(e)});
     }
@@ -275,14 +274,6 @@ class RollupCodec {
   }
 
  private:
-  static uint32_t cell_index(const PartitionRollup& r, uint32_t feature, uint32_t version) {
-    const auto it = std::lower_bound(r.fv_.begin(), r.fv_.end(), std::pair(feature, version),
-                                     [](const FvCell& c, const std::pair<uint32_t, uint32_t>& key) {
-                                       return std::pair(c.feature, c.version) < key;
-                                     });
-    return static_cast<uint32_t>(it - r.fv_.begin());
-  }
-
   static absl::StatusOr<Bitmap> read_bitmap(std::string_view bytes, uint64_t limit) {
     USAGEDB_ASSIGN_OR_RETURN(Bitmap b, Bitmap::deserialize(bytes));
     USAGEDB_ASSIGN_OR_RETURN(const uint64_t n, b.validate(limit));

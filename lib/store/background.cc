@@ -160,7 +160,7 @@ bool EventStoreImpl::refresh_rollup(uint32_t month) {
   return true;
 }
 
-void EventStoreImpl::refresh_rollups() {
+void EventStoreImpl::refresh_rollups(bool warm_cache) {
   std::vector<uint32_t> months;
   {
     MutexLock lock(&write_mu_);
@@ -168,7 +168,7 @@ void EventStoreImpl::refresh_rollups() {
   }
   // Each month's rollup is built from its own parts: two at a time.
   for_each_index_on_two_threads(months.size(), true, [&](size_t i) { refresh_rollup(months[i]); });
-  warm_rollup_cache();
+  if (warm_cache) warm_rollup_cache();
 }
 
 void EventStoreImpl::warm_rollup_cache() const {

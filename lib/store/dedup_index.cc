@@ -116,4 +116,12 @@ void DedupIndex::erase(std::string_view id) {
 
 size_t DedupIndex::memory_bytes() const { return arena_bytes_ + slot_count_ * sizeof(uint64_t); }
 
+void DedupIndex::clear() {
+  std::vector<std::unique_ptr<char[]>>().swap(chunks_);
+  chunk_used_ = chunk_capacity_ = arena_bytes_ = 0;
+  slots_.reset();
+  slot_count_ = live_ = used_ = 0;
+  shift_ = 64;
+}
+
 }  // namespace usagedb

@@ -53,6 +53,8 @@ class DedupIndex {
   void erase(std::string_view id);
   size_t size() const { return live_; }
   size_t memory_bytes() const;
+  // Forgets every id and frees the memory.
+  void clear();
 
  private:
   static constexpr size_t kChunkBits = 20;

@@ -3,6 +3,10 @@
 #include <string>
 #include <vector>
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "lib/ingest/validate.h"
@@ -204,6 +208,21 @@ void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
   p.event_ids_ready = true;
 }
 
+void EventStoreImpl::release_event_ids_locked() {
+  if (partitions_.empty()) return;
+  const uint32_t newest = partitions_.rbegin()->first;
+  for (auto& [month, p] : partitions_) {
+    if (month == newest || !p->event_ids_ready) continue;
+    p->event_ids.clear();
+    p->event_ids_ready = false;
+  }
+#ifdef __GLIBC__
+  // The indexes' 1 MiB arena chunks come from malloc's heap, which keeps
+  // freed memory mapped: give it back to the system now.
+  malloc_trim(0);
+#endif
+}
+
 absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows) {
   // One dictionary at a time over a block of events, so each dictionary's
   // lock is taken once per block and its hash table stays hot in cache,
@@ -362,7 +381,7 @@ absl::Status EventStoreImpl::checkpoint_locked() {
   }
   // The rollups of the partitions written to since they were built, which
   // the checkpoint persists with the parts.
-  refresh_rollups();
+  refresh_rollups(/*warm_cache=*/false);
   {
     MutexLock lock(&write_mu_);
     if (!write_error_.ok()) return write_error_;

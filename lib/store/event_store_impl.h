@@ -95,9 +95,11 @@ class EventStoreImpl final : public EventStore {
   // Waits until the background thread has nothing left to do (tests).
   void wait_for_background_work() ABSL_LOCKS_EXCLUDED(write_mu_);
 
-  // Brings every partition's rollup up to date with its parts (compact()
-  // does this; the background thread does it when writes pause).
-  void refresh_rollups() ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Brings every partition's rollup up to date with its parts (checkpoints
+  // and compact() do this; the background thread does it when writes
+  // pause), then, with `warm_cache`, merges the summary of all months for
+  // the next query.
+  void refresh_rollups(bool warm_cache = true) ABSL_LOCKS_EXCLUDED(write_mu_);
 
  private:
   explicit EventStoreImpl(const Options& options);
@@ -174,6 +176,11 @@ class EventStoreImpl final : public EventStore {
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds p.event_ids from its rows when it is not ready (see above).
   void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Frees the dedup index of every partition but the newest month: a bulk
+  // file ingest is done with the months it loaded, and the end of it (the
+  // checkpoint that builds the rollups) is its peak of memory. A month
+  // written again rebuilds its index from its rows, as after a reopen.
+  void release_event_ids_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Asks for a checkpoint when the log has grown past the threshold.

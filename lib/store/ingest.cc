@@ -431,7 +431,13 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
     }
   }
   USAGEDB_RETURN_IF_ERROR(flush());
-  if (logging == Logging::kBulk) USAGEDB_RETURN_IF_ERROR(checkpoint());
+  if (logging == Logging::kBulk) {
+    {
+      MutexLock lock(&write_mu_);
+      release_event_ids_locked();
+    }
+    USAGEDB_RETURN_IF_ERROR(checkpoint());
+  }
   return total;
 }
 

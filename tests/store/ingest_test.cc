@@ -407,6 +407,32 @@ TEST_P(IngestTest, DeduplicatesAcrossIngestCalls) {
   EXPECT_EQ(events_of(*store, "within"), 1u);
 }
 
+// A bulk file ingest frees the dedup indexes of the months it loaded but
+// the newest; later writes to any month still find the ids already there.
+TEST_P(IngestTest, DeduplicatesAfterABulkFileIngest) {
+  auto store = open();
+  ASSERT_NE(store, nullptr);
+  std::string input;
+  for (int i = 0; i < 90; ++i) {
+    const std::string day = absl::StrCat("2025-0", 1 + i / 30, "-", 10 + i % 15, " 08:00:00");
+    input += line(absl::StrCat("bulk_", i), "loaded", "f", day) + "\n";
+  }
+  ASSERT_GT(input.size(), kBulkThreshold);  // the bulk path for a DurableBulk store
+  const std::string path = dir_.file("bulk.ndjson");
+  write_file(path, input);
+  ASSERT_EQ(*store->ingest_file(path, {}), (IngestReport{.successful_rows = 90}));
+  // January (freed, rebuilt from its rows), March (the newest, kept), and
+  // new ids in both.
+  EXPECT_EQ(*store->ingest_ndjson(line("bulk_0", "again", "f", "2025-01-10 08:00:00") + "\n" +
+                                  line("bulk_75", "again", "f", "2025-03-10 08:00:00") + "\n" +
+                                  line("bulk_new", "fresh", "f", "2025-01-20 00:00:00") + "\n" +
+                                  line("bulk_new", "fresh", "f", "2025-03-20 00:00:00")),
+            (IngestReport{.successful_rows = 2, .duplicate_rows = 2}));
+  EXPECT_EQ(events_of(*store, "loaded"), 90u);
+  EXPECT_EQ(events_of(*store, "again"), 0u);
+  EXPECT_EQ(events_of(*store, "fresh"), 2u);
+}
+
 TEST_P(IngestTest, DeduplicationCanBeTurnedOff) {
   auto store = open({.deduplicate = false});
   ASSERT_NE(store, nullptr);
