@@ -75,6 +75,19 @@ std::optional<uint64_t> file_number(std::string_view name) {
   return n;
 }
 
+// The entries of `before` (a manifest's parts, segments or rollups) whose
+// file is not among those of `after`.
+template <typename Entry>
+std::vector<Entry> dropped_entries(const std::vector<Entry>& before, const std::vector<Entry>& after) {
+  std::set<uint64_t> live;
+  for (const Entry& e : after) live.insert(e.file_number);
+  std::vector<Entry> dropped;
+  for (const Entry& e : before) {
+    if (!live.contains(e.file_number)) dropped.push_back(e);
+  }
+  return dropped;
+}
+
 bool is_store_file(std::string_view name) {
   return name.starts_with("log-") || name.starts_with("part-") || name.starts_with("dict-") ||
          name.starts_with("rollup-") || name.starts_with("quarantine-") || name == "MANIFEST.tmp";
@@ -568,28 +581,18 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
       return s;
     }
     // 5. What the old MANIFEST named and the new one does not.
-    std::set<uint64_t> live_parts;
-    for (const PartFileEntry& e : entries) live_parts.insert(e.file_number);
-    for (const PartFileEntry& e : previous.parts) {
-      if (!live_parts.contains(e.file_number)) {
-        obsolete.push_back(part_file_name(e.month, e.file_number));
-        part_sections_.erase(e.file_number);
-      }
+    for (const PartFileEntry& e : dropped_entries(previous.parts, entries)) {
+      obsolete.push_back(part_file_name(e.month, e.file_number));
+      part_sections_.erase(e.file_number);
     }
     for (auto& [id, s] : new_sections) part_sections_[id] = std::move(s);
-    std::set<uint64_t> live_segments;
-    for (const DictionarySegmentEntry& d : segments) live_segments.insert(d.file_number);
-    for (const DictionarySegmentEntry& d : previous.dictionary_segments) {
-      if (!live_segments.contains(d.file_number)) obsolete.push_back(dictionary_file_name(d.column, d.file_number));
+    for (const DictionarySegmentEntry& d : dropped_entries(previous.dictionary_segments, segments)) {
+      obsolete.push_back(dictionary_file_name(d.column, d.file_number));
     }
-    std::set<uint64_t> live_rollups;
-    for (const RollupFileEntry& r : rollup_entries) live_rollups.insert(r.file_number);
-    for (const RollupFileEntry& r : previous.rollups) {
-      if (!live_rollups.contains(r.file_number)) {
-        obsolete.push_back(rollup_file_name(r.month, r.file_number));
-        rollup_bytes_.erase(r.file_number);
-        unusable_rollups_.erase(r.file_number);
-      }
+    for (const RollupFileEntry& r : dropped_entries(previous.rollups, rollup_entries)) {
+      obsolete.push_back(rollup_file_name(r.month, r.file_number));
+      rollup_bytes_.erase(r.file_number);
+      unusable_rollups_.erase(r.file_number);
     }
     for (size_t k = 0; k < rollups_to_write.size(); ++k) rollup_bytes_[new_rollup_files[k]] = new_rollup_bytes[k];
     if (rewrite_users) dictionary_bytes_[static_cast<int>(Column::kUser)] = 0;
