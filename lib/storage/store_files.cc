@@ -457,9 +457,11 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
                                     std::span<const PersistedRollup> rollups, const Dictionaries& dictionaries,
                                     const DictionaryCounts& counts, bool rewrite_users) {
   Manifest next;
+  std::set<uint64_t> unusable_rollups;
   {
     MutexLock l(&mu_);
     next = manifest_;
+    unusable_rollups = unusable_rollups_;
   }
   // 1. Part files not on disk yet (parts are immutable: a part on disk never
   //    changes, it is only replaced by a new one), and
@@ -507,7 +509,7 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
                                                          [&](uint64_t id) { return part_ids.contains(id); });
     if (!covered) continue;
     auto existing = std::find_if(next.rollups.begin(), next.rollups.end(), [&](const RollupFileEntry& e) {
-      return e.month == r.month && e.parts == r.parts && !unusable_rollups_.contains(e.file_number);
+      return e.month == r.month && e.parts == r.parts && !unusable_rollups.contains(e.file_number);
     });
     if (existing == next.rollups.end()) {
       rollups_to_write.push_back(&r);
