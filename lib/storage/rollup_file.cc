@@ -122,8 +122,10 @@ class RollupCodec {
     };
     std::string_view packed = framed.body;
     uint64_t size = 0;
-    // No valid body is larger: a bound on what a damaged size may allocate.
-    if (!coding::get_varint64(&packed, &size) || size > 64 * expect.rows + (1 << 20)) return loss("bad body size");
+    // No valid body is larger (~150 bytes per row when every row is a group
+    // and a cell of its own at every grain): a bound on what a damaged size
+    // may allocate.
+    if (!coding::get_varint64(&packed, &size) || size > 256 * expect.rows + (1 << 20)) return loss("bad body size");
     std::string body;
     if (absl::Status s = compression::decompress(packed, size, &body); !s.ok()) return at("body", s);
     std::string_view in = body;
