@@ -101,18 +101,18 @@ TEST(RollupFile, RejectsContentsTheManifestDoesNotAllow) {
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
     return std::string(r.status().message());
   };
-  RollupExpectation rows = f.expect;
-  rows.rows = 1399;
-  EXPECT_THAT(message(rows), HasSubstr("R: holds 1400 rows, its parts 1399"));
-  RollupExpectation users = f.expect;
-  users.users = 50;
-  EXPECT_THAT(message(users), HasSubstr("R: summary users"));
-  RollupExpectation features = f.expect;
-  features.features = 4;
-  EXPECT_THAT(message(features), HasSubstr("R: summary code out of range"));
-  RollupExpectation sessions = f.expect;
-  sessions.sessions = 200;
-  EXPECT_THAT(message(sessions), HasSubstr("R: summary sessions"));
+  // Each expectation the file does not meet, and what the error says.
+  const std::pair<uint64_t RollupExpectation::*, std::pair<uint64_t, const char*>> cases[] = {
+      {&RollupExpectation::rows, {1399, "R: holds 1400 rows, its parts 1399"}},
+      {&RollupExpectation::users, {50, "R: summary users"}},
+      {&RollupExpectation::features, {4, "R: summary code out of range"}},
+      {&RollupExpectation::sessions, {200, "R: summary sessions"}},
+  };
+  for (const auto& [field, change] : cases) {
+    RollupExpectation e = f.expect;
+    e.*field = change.first;
+    EXPECT_THAT(message(e), HasSubstr(change.second));
+  }
 
   auto framed = unframe_file(bytes, "UDBROLUP", 1, "R");
   ASSERT_TRUE(framed.ok());
