@@ -68,10 +68,17 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
   } else if (rolled.size() > 1) {
     std::vector<const PartitionRollup*> rollups;
     for (const PartitionView* p : rolled) rollups.push_back(p->rollup());
-    if (RollupCache* cache = snapshot.rollup_cache()) {
+    // A request filtering on feature or version merges only its groups,
+    // unless the merge of every group is cached already; an unfiltered
+    // one merges (and caches) them all.
+    const bool filtered = filters.feature.active || filters.version.active;
+    RollupCache* cache = snapshot.rollup_cache();
+    if (cache != nullptr && !filtered) {
       merged = cache->summary(rollups);
-    } else {
-      merged = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups));
+    } else if (cache == nullptr || (merged = cache->find(rollups)) == nullptr) {
+      merged = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups, [&](const FvCell& c) {
+        return filters.feature.accepts(c.feature) && filters.version.accepts(c.version);
+      }));
     }
     cells = *merged;
   }

@@ -301,10 +301,14 @@ size_t PartitionRollup::memory_bytes() const {
   return n;
 }
 
-std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups) {
+std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,
+                                    const std::function<bool(const FvCell&)>& keep) {
   absl::flat_hash_map<uint64_t, std::vector<const FvCell*>> groups;
   for (const PartitionRollup* r : rollups) {
-    for (const FvCell& c : r->summary()) groups[(static_cast<uint64_t>(c.feature) << 32) | c.version].push_back(&c);
+    for (const FvCell& c : r->summary()) {
+      if (keep && !keep(c)) continue;
+      groups[(static_cast<uint64_t>(c.feature) << 32) | c.version].push_back(&c);
+    }
   }
   std::vector<FvCell> out;
   out.reserve(groups.size());

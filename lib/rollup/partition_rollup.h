@@ -51,6 +51,7 @@
 #define USAGEDB_ROLLUP_PARTITION_ROLLUP_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -160,7 +161,10 @@ class PartitionRollup {
 
 // The (feature, version) groups of several months' rollups merged (bitmap
 // unions), sorted by (feature, version).
-std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups);
+// With `keep`, only the groups whose cells it accepts (a request filtering
+// on feature or version merges just those).
+std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,
+                                    const std::function<bool(const FvCell&)>& keep = nullptr);
 
 }  // namespace usagedb
 

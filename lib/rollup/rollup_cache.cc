@@ -4,19 +4,32 @@
 
 namespace usagedb {
 
-std::shared_ptr<const std::vector<FvCell>> RollupCache::summary(std::span<const PartitionRollup* const> rollups) {
+namespace {
+
+std::vector<uint64_t> serials_of(std::span<const PartitionRollup* const> rollups) {
   std::vector<uint64_t> serials;
   serials.reserve(rollups.size());
   for (const PartitionRollup* r : rollups) serials.push_back(r->serial());
-  {
-    MutexLock lock(&mu_);
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-      if (it->serials == serials) {
-        std::rotate(it, it + 1, entries_.end());
-        return entries_.back().cells;
-      }
+  return serials;
+}
+
+}  // namespace
+
+std::shared_ptr<const std::vector<FvCell>> RollupCache::find(std::span<const PartitionRollup* const> rollups) {
+  const std::vector<uint64_t> serials = serials_of(rollups);
+  MutexLock lock(&mu_);
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->serials == serials) {
+      std::rotate(it, it + 1, entries_.end());
+      return entries_.back().cells;
     }
   }
+  return nullptr;
+}
+
+std::shared_ptr<const std::vector<FvCell>> RollupCache::summary(std::span<const PartitionRollup* const> rollups) {
+  if (auto cached = find(rollups)) return cached;
+  std::vector<uint64_t> serials = serials_of(rollups);
   // Merged outside the lock: concurrent requests for other months go on.
   auto cells = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups));
   size_t bytes = cells->capacity() * sizeof(FvCell);

@@ -28,6 +28,9 @@ class RollupCache {
   // The merged summary of `rollups` (ascending by month, at least two).
   std::shared_ptr<const std::vector<FvCell>> summary(std::span<const PartitionRollup* const> rollups)
       ABSL_LOCKS_EXCLUDED(mu_);
+  // The cached merge of `rollups`, or null (nothing is merged).
+  std::shared_ptr<const std::vector<FvCell>> find(std::span<const PartitionRollup* const> rollups)
+      ABSL_LOCKS_EXCLUDED(mu_);
 
   // Heap bytes held by the cached merges (approximate).
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
