@@ -94,8 +94,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   // Pass 1, row order: each row's (feature, version) group, numbered in
   // first-seen order, with its events, first and last.
   absl::flat_hash_map<uint64_t, uint32_t> fv_index;
-  std::vector<uint64_t> fv_keys;  // feature << 32 | version, by group number
-  std::vector<FvCell> fv;
+  std::vector<FvCell> fv;  // by group number
   // Per part, per row: group << 32 | timestamp (what pass 2 reads, in one
   // load per row).
   std::vector<std::vector<uint64_t>> group_of(parts.size());
@@ -108,9 +107,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     for (uint32_t row = 0; row < groups.size(); ++row) {
       const uint64_t key = (static_cast<uint64_t>(c.feature[row]) << 32) | c.version[row];
       if (key != last_key) {
-        auto [it, inserted] = fv_index.try_emplace(key, static_cast<uint32_t>(fv_keys.size()));
+        auto [it, inserted] = fv_index.try_emplace(key, static_cast<uint32_t>(fv.size()));
         if (inserted) {
-          fv_keys.push_back(key);
           fv.push_back(FvCell{c.feature[row], c.version[row], 0, std::numeric_limits<uint32_t>::max(), 0, {}, {}});
         }
         g = it->second;
@@ -127,7 +125,9 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   const size_t groups = fv.size();
   std::vector<uint32_t> order(groups);
   for (uint32_t i = 0; i < groups; ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return fv_keys[a] < fv_keys[b]; });
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+    return std::pair(fv[a].feature, fv[a].version) < std::pair(fv[b].feature, fv[b].version);
+  });
   std::vector<uint32_t> rank(groups);
   for (uint32_t i = 0; i < groups; ++i) rank[order[i]] = i;
   for (std::vector<uint64_t>& rows : group_of) {
@@ -164,15 +164,10 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   // user's entries, and so each group's users, ascending.
   {
     std::vector<uint32_t> users;
-    if (parts.size() == 1) {
-      users.reserve(parts[0]->indexes().user.size());
-      parts[0]->indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
-    } else {
-      for (const auto& part : parts) {
-        part->indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
-      }
-      sort_unique(users);
+    for (const auto& part : parts) {
+      part->indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
     }
+    sort_unique(users);
     std::vector<std::vector<uint32_t>> group_users(groups);
     // The month's timeline cells come out of this pass too: a feature's
     // users are those with an entry of one of its groups, in code order.
@@ -180,9 +175,14 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     // features (groups are in feature order).
     std::vector<uint32_t> feature_of(groups);
     std::vector<uint32_t> features;
+    std::vector<uint64_t> feature_events;
     for (size_t g = 0; g < groups; ++g) {
-      if (features.empty() || features.back() != r->fv_[g].feature) features.push_back(r->fv_[g].feature);
+      if (features.empty() || features.back() != r->fv_[g].feature) {
+        features.push_back(r->fv_[g].feature);
+        feature_events.push_back(0);
+      }
       feature_of[g] = static_cast<uint32_t>(features.size() - 1);
+      feature_events.back() += r->fv_[g].events;
     }
     std::vector<std::vector<uint32_t>> feature_users(features.size());
     std::vector<uint32_t> slot(groups, UINT32_MAX);    // group -> index into `mine`, for the current user
@@ -234,12 +234,10 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     TimelineLevel& level = r->levels_[static_cast<int>(Granularity::kMonth)];
     const auto month_bucket = static_cast<uint32_t>(civil::month_start(month));
     for (size_t f = 0; f < features.size(); ++f) {
-      uint64_t events = 0;
-      for (size_t g = 0; g < groups; ++g) events += feature_of[g] == f ? r->fv_[g].events : 0;
       const auto begin = static_cast<uint32_t>(level.user_codes.size());
       level.user_codes.insert(level.user_codes.end(), feature_users[f].begin(), feature_users[f].end());
-      level.cells.push_back(
-          TimelineCell{month_bucket, features[f], events, begin, static_cast<uint32_t>(level.user_codes.size())});
+      level.cells.push_back(TimelineCell{month_bucket, features[f], feature_events[f], begin,
+                                         static_cast<uint32_t>(level.user_codes.size())});
     }
   }
 

@@ -131,6 +131,12 @@ class RollupCodec {
     std::string_view in = body;
     // A count of items that each take a row (or less) of the rollup.
     const auto get_count = [&](uint64_t* n) { return coding::get_varint64(&in, n) && *n <= expect.rows; };
+    // `count` int_codec values from `in`, each below `limit`; the error names `what`.
+    const auto get_ints = [&](std::string_view what, IntEncoding encoding, uint64_t count, uint64_t limit,
+                              std::vector<uint32_t>* out) -> absl::Status {
+      absl::Status s = decode_ints(encoding, &in, count, limit, out);
+      return s.ok() ? s : at(what, s);
+    };
 
     std::shared_ptr<PartitionRollup> r(new PartitionRollup());
     r->serial_ = PartitionRollup::new_serial();
@@ -191,28 +197,18 @@ class RollupCodec {
     uint64_t users = 0;
     if (!get_count(&users) || users > expect.users) return loss("bad user count");
     std::vector<uint32_t> codes, counts, cell_of, firsts, spans;
-    if (absl::Status s = decode_ints(IntEncoding::kDeltaFor, &in, users, expect.users, &codes); !s.ok()) {
-      return at("user codes", s);
-    }
-    if (absl::Status s = decode_ints(IntEncoding::kFor, &in, users, expect.rows + 1, &counts); !s.ok()) {
-      return at("user entry counts", s);
-    }
+    USAGEDB_RETURN_IF_ERROR(get_ints("user codes", IntEncoding::kDeltaFor, users, expect.users, &codes));
+    USAGEDB_RETURN_IF_ERROR(get_ints("user entry counts", IntEncoding::kFor, users, expect.rows + 1, &counts));
     uint64_t entries = 0;
     for (const uint32_t n : counts) entries += n;
     if (entries > expect.rows) return loss("more user entries than rows");
-    if (absl::Status s = decode_ints(IntEncoding::kFor, &in, entries, r->fv_.size(), &cell_of); !s.ok()) {
-      return at("user entry cells", s);
-    }
+    USAGEDB_RETURN_IF_ERROR(get_ints("user entry cells", IntEncoding::kFor, entries, r->fv_.size(), &cell_of));
     std::vector<uint64_t> entry_counts(entries);
     for (uint64_t& n : entry_counts) {
       if (!coding::get_varint64(&in, &n) || n == 0 || n > expect.rows) return loss("bad user entry count");
     }
-    if (absl::Status s = decode_ints(IntEncoding::kFor, &in, entries, kNoLimit, &firsts); !s.ok()) {
-      return at("user entry firsts", s);
-    }
-    if (absl::Status s = decode_ints(IntEncoding::kFor, &in, entries, kNoLimit, &spans); !s.ok()) {
-      return at("user entry lasts", s);
-    }
+    USAGEDB_RETURN_IF_ERROR(get_ints("user entry firsts", IntEncoding::kFor, entries, kNoLimit, &firsts));
+    USAGEDB_RETURN_IF_ERROR(get_ints("user entry lasts", IntEncoding::kFor, entries, kNoLimit, &spans));
     r->entries_.reserve(entries);
     r->user_ranges_.reserve(users);
     size_t e = 0;
@@ -231,21 +227,16 @@ class RollupCodec {
       uint64_t n = 0;
       if (!get_count(&n)) return loss("bad timeline cell count");
       std::vector<uint32_t> buckets, features, users_per_cell;
-      if (absl::Status s = decode_ints(IntEncoding::kDeltaFor, &in, n, kNoLimit, &buckets); !s.ok()) {
-        return at("timeline buckets", s);
-      }
-      if (absl::Status s = decode_ints(IntEncoding::kFor, &in, n, expect.features, &features); !s.ok()) {
-        return at("timeline features", s);
-      }
+      USAGEDB_RETURN_IF_ERROR(get_ints("timeline buckets", IntEncoding::kDeltaFor, n, kNoLimit, &buckets));
+      USAGEDB_RETURN_IF_ERROR(get_ints("timeline features", IntEncoding::kFor, n, expect.features, &features));
       level.cells.resize(n);
       for (TimelineCell& c : level.cells) {
         if (!coding::get_varint64(&in, &c.events) || c.events == 0 || c.events > expect.rows) {
           return loss("bad timeline events");
         }
       }
-      if (absl::Status s = decode_ints(IntEncoding::kFor, &in, n, expect.users + 1, &users_per_cell); !s.ok()) {
-        return at("timeline user counts", s);
-      }
+      USAGEDB_RETURN_IF_ERROR(
+          get_ints("timeline user counts", IntEncoding::kFor, n, expect.users + 1, &users_per_cell));
       uint64_t total = 0;
       for (size_t i = 0; i < n; ++i) {
         TimelineCell& c = level.cells[i];
@@ -260,9 +251,7 @@ class RollupCodec {
         if (total > expect.rows) return loss("more timeline users than rows");
         c.users_end = static_cast<uint32_t>(total);
       }
-      if (absl::Status s = decode_ints(IntEncoding::kFor, &in, total, expect.users, &level.user_codes); !s.ok()) {
-        return at("timeline users", s);
-      }
+      USAGEDB_RETURN_IF_ERROR(get_ints("timeline users", IntEncoding::kFor, total, expect.users, &level.user_codes));
       for (const TimelineCell& c : level.cells) {
         for (uint32_t i = c.users_begin + 1; i < c.users_end; ++i) {
           const uint64_t user = uint64_t{level.user_codes[i - 1]} + level.user_codes[i];
