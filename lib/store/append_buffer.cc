@@ -26,8 +26,8 @@ void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::s
     // size of a bulk ingest's buffer): growing by doubling would copy them
     // about once more and touch twice the pages. Pages reserved but never
     // written cost no memory.
-    constexpr size_t kMaxReservedRows = 1 << 17;
-    constexpr size_t kMaxReservedBytes = 16 << 20;
+    constexpr size_t kMaxReservedRows = 1 << 20;
+    constexpr size_t kMaxReservedBytes = 32 << 20;
     const size_t rows = std::min<size_t>(capacity_, kMaxReservedRows);
     event_ids_.reserve(rows, std::min(rows * (event_id.size() + 8), kMaxReservedBytes));
     metadata_codes_.reserve(rows);

@@ -298,7 +298,9 @@ absl::Status EventStoreImpl::compact() {
     install_version_locked();
     for (const auto& [month, p] : partitions_) months.push_back(month);
   }
-  for (const uint32_t month : months) {
+  // Months merge independently: two at a time.
+  for_each_index_on_two_threads(months.size(), std::thread::hardware_concurrency() >= 2, [&](size_t i) {
+    const uint32_t month = months[i];
     // A concurrent writer or merge may change the parts while we merge
     // outside the lock; then the install fails and we try again.
     for (int attempt = 0; attempt < 3; ++attempt) {
@@ -318,7 +320,7 @@ absl::Status EventStoreImpl::compact() {
         break;
       }
     }
-  }
+  });
   refresh_rollups();
   return checkpoint_locked();
 }

@@ -326,6 +326,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
     const Event& e = *accepted[i];
     PartitionWriter* p = target[i];
     if (touched.empty() || touched.back() != p) touched.push_back(p);
+    p->last_append = appended_rows_ + i + 1;
     if (precoded != nullptr) {
       p->buffer->append(rows[i], e.event_id, e.metadata, precoded->metadata_hashes[index[i]]);
     } else {
@@ -338,7 +339,16 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
   }
   report.successful_rows = n;
   last_write_ = std::chrono::steady_clock::now();
+  appended_rows_ += n;
   for (PartitionWriter* p : touched) p->buffer->publish();
+  if (idle_seal_rows_ > 0) {
+    for (auto& [month, p] : partitions_) {
+      if (p->buffer->size() > 0 && appended_rows_ - p->last_append >= idle_seal_rows_) {
+        seal_locked(*p);
+        version_changed = true;
+      }
+    }
+  }
   if (version_changed) install_version_locked();
   return report;
 }

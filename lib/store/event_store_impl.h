@@ -120,6 +120,9 @@ class EventStoreImpl final : public EventStore {
     // The rollup and the ids of the parts it holds (see snapshot.h).
     std::shared_ptr<const PartitionRollup> rollup;
     std::vector<uint64_t> rollup_parts;
+    // The number of rows appended to the store up to the last one appended
+    // here (EventStoreImpl::appended_rows_ counts them all).
+    uint64_t last_append = 0;
 
     uint64_t rolled_up_rows() const { return rollup ? rollup->rows() : 0; }
     uint64_t part_rows() const {
@@ -235,6 +238,13 @@ class EventStoreImpl final : public EventStore {
   // Rows of a new append buffer: options_.part_rows, more during a bulk
   // file ingest (bigger first parts, fewer merges).
   uint32_t buffer_rows_ ABSL_GUARDED_BY(write_mu_);
+  // Rows appended since the store opened.
+  uint64_t appended_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // During a bulk file ingest: a partition's buffer that has received no row
+  // for this many rows appended elsewhere is sealed without waiting to be
+  // full (input ordered by time moves on from a month for good, and its
+  // rows become one part early, sorted while the rest is parsed). 0: never.
+  uint64_t idle_seal_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
   std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
   // The first failure to write the log: the store stops accepting writes
   // (reads continue) until it is reopened and recovers from the files.

@@ -39,8 +39,15 @@ namespace {
 // when the same thread interns them right after.
 constexpr size_t kChunkBytes = 2 << 20;
 
-// Rows of the append buffers during a bulk file ingest (at least).
-constexpr uint32_t kBulkBufferRows = 1 << 17;
+// Rows of the append buffers during a bulk file ingest (at least): a month
+// of a 10M-event year fits in one, so input ordered by time seals each month
+// into one part, which no merge has to rewrite.
+constexpr uint32_t kBulkBufferRows = 1 << 20;
+
+// Rows appended to other months after which a bulk ingest seals a month's
+// buffer (EventStoreImpl::idle_seal_rows_), in Options::part_rows: with the
+// default, 131,072 rows, a few chunks of input.
+constexpr uint64_t kBulkIdleSealParts = 8;
 
 std::unique_ptr<RecordReader> make_reader(InputFormat format) {
   return format == InputFormat::kCsv ? make_csv_reader() : make_ndjson_reader();
@@ -402,11 +409,13 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       if (!on) return;
       MutexLock lock(&store->write_mu_);
       store->buffer_rows_ = std::max<uint32_t>(store->buffer_rows_, kBulkBufferRows);
+      store->idle_seal_rows_ = kBulkIdleSealParts * store->options_.part_rows;
     }
     ~BulkBuffers() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       if (!on) return;
       MutexLock lock(&store->write_mu_);
       store->buffer_rows_ = static_cast<uint32_t>(std::min<size_t>(store->options_.part_rows, UINT32_MAX));
+      store->idle_seal_rows_ = 0;
     }
   } bulk_buffers(this, logging == Logging::kBulk);
 

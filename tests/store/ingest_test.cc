@@ -433,6 +433,61 @@ TEST_P(IngestTest, DeduplicatesAfterABulkFileIngest) {
   EXPECT_EQ(events_of(*store, "fresh"), 2u);
 }
 
+// A bulk ingest of input ordered by time seals each month's buffer once the
+// input has moved on (8 * part_rows rows appended to other months), while
+// the rest is still parsed: one part per month, nothing left to merge. A
+// late event for a sealed month starts a new buffer there, and is still
+// deduplicated against the month's earlier rows.
+TEST(BulkIngestTest, SealsEachMonthOnceTheInputMovesOn) {
+  testing::ScopedTempDir dir;
+  auto opened = EventStore::open(
+      {.directory = dir.file("store"), .part_rows = 16, .checkpoint_log_bytes = 4096, .background_threads = false});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EventStore& store = **opened;
+  constexpr int kPerMonth = 6000;
+  std::string input;
+  for (int month = 1; month <= 3; ++month) {
+    for (int i = 0; i < kPerMonth; ++i) {
+      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
+      input += line(absl::StrCat("m", month, "_", i), absl::StrCat("u", i % 50), "f", ts) + "\n";
+    }
+  }
+  // January, February and enough of March to seal February in the first chunk.
+  ASSERT_LT(input.size() / 3 * 2 + input.size() / 20, kStoreChunkBytes);
+  ASSERT_GT(input.size(), kStoreChunkBytes);
+  input += line("m1_late", "late", "f", "2025-01-31 23:00:00") + "\n";
+  input += line("m1_0", "late", "f", "2025-01-31 23:00:00") + "\n";  // a duplicate of January's first id
+  const std::string path = dir.file("ordered.ndjson");
+  write_file(path, input);
+
+  std::vector<PartitionStats> after_first_chunk;
+  IngestFileOptions options;
+  options.progress = [&](uint64_t, uint64_t) {
+    if (!after_first_chunk.empty()) return;
+    auto stats = store.stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    after_first_chunk = stats->partitions;
+  };
+  auto report = store.ingest_file(path, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report, (IngestReport{.successful_rows = 3 * kPerMonth + 1, .duplicate_rows = 1}));
+  ASSERT_GE(after_first_chunk.size(), 2u);
+  for (int m = 0; m < 2; ++m) {  // January and February: one part already, nothing unsealed
+    EXPECT_EQ(after_first_chunk[m].parts, 1u) << after_first_chunk[m].month;
+    EXPECT_EQ(after_first_chunk[m].unsealed_rows, 0u) << after_first_chunk[m].month;
+    EXPECT_EQ(after_first_chunk[m].rows, uint64_t{kPerMonth}) << after_first_chunk[m].month;
+  }
+  auto stats = store.stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->partitions.size(), 3u);
+  EXPECT_EQ(stats->partitions[0].parts, 2u);  // the month, then its late event
+  EXPECT_EQ(stats->partitions[0].rows, uint64_t{kPerMonth} + 1);
+  EXPECT_EQ(stats->partitions[1].parts, 1u);
+  EXPECT_EQ(stats->partitions[2].parts, 1u);
+  EXPECT_EQ(events_of(store, "late"), 1u);
+  EXPECT_EQ(total_events(store), uint64_t{3 * kPerMonth} + 1);
+}
+
 TEST_P(IngestTest, DeduplicationCanBeTurnedOff) {
   auto store = open({.deduplicate = false});
   ASSERT_NE(store, nullptr);
