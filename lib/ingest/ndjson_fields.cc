@@ -152,10 +152,19 @@ error_code NdjsonReader::decode_string(Value& value, std::string_view token, Par
     *decoded = input_view(token.data() + 1, token.size() - 2);
     return simdjson::SUCCESS;
   }
+  const std::string_view escaped(content, token.size() - 2);
+  if (auto it = decoded_.find(escaped); it != decoded_.end()) {
+    *decoded = it->second;  // the same bytes decoded before: the same value
+    return simdjson::SUCCESS;
+  }
   // Decoding writes whole blocks: leave simdjson its padding.
   auto* dst = reinterpret_cast<uint8_t*>(out->storage.reserve(token.size() + kPadding));
   SIMDJSON_TRY(parser_.unescape(raw, dst).get(*decoded));
   out->storage.commit(decoded->size());
+  if (escaped.size() <= kMaxCachedString && decoded_bytes_ + escaped.size() + decoded->size() <= kMaxCachedBytes) {
+    decoded_bytes_ += escaped.size() + decoded->size();
+    decoded_.emplace(decoded_arena_.copy(escaped), decoded_arena_.copy(*decoded));
+  }
   return simdjson::SUCCESS;
 }
 

@@ -37,8 +37,9 @@ class RecordReader {
   // `text` is the end of the input and everything is consumed (a last line
   // without '\n' is a record).
   //
-  // The events' views point into `text` or into out->storage: `text` must
-  // stay alive and unmodified while they are used. Returns 0 (and an empty
+  // The events' views point into `text`, into out->storage, or into the
+  // reader (values it decoded before and keeps): `text` must stay alive and
+  // unmodified, and the reader alive, while they are used. Returns 0 (and an empty
   // batch) when `text` holds no complete record yet.
   virtual size_t parse(std::string_view text, bool final, ParsedBatch* out) = 0;
 };

@@ -154,15 +154,15 @@ class ChunkProducer {
   ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries)
       : file_(file), split_lines_(format == InputFormat::kNdjson), dictionaries_(dictionaries) {
     const size_t threads = split_lines_ ? parser_threads() : 1;
+    // The readers outlive their threads: the events of the chunks still
+    // queued may hold views of strings a reader decoded and keeps.
     for (size_t i = 0; i < threads; ++i) {
-      threads_.emplace_back([this, format] {
-        if (split_lines_) {
-          NdjsonReader reader;
-          run(&reader, &reader);
-        } else {
-          std::unique_ptr<RecordReader> reader = make_reader(format);
-          run(reader.get(), nullptr);
-        }
+      readers_.push_back(split_lines_ ? std::make_unique<NdjsonReader>() : make_reader(format));
+    }
+    for (size_t i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, i] {
+        RecordReader* reader = readers_[i].get();
+        run(reader, split_lines_ ? static_cast<NdjsonReader*>(reader) : nullptr);
       });
     }
   }
@@ -328,6 +328,7 @@ class ChunkProducer {
   absl::Status error_;                // why it ended early
   uint64_t lines_out_ = 0;            // lines of the chunks next() returned (NDJSON; next()'s caller only)
   bool cancelled_ = false;
+  std::vector<std::unique_ptr<RecordReader>> readers_;  // one per thread
   std::vector<std::thread> threads_;  // last: started once the rest is initialized
 };
 

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/ingest/record_reader.h"
@@ -222,6 +223,47 @@ TEST(NdjsonReader, ViewsPointIntoTheInputOrTheBatch) {
   EXPECT_EQ(e.user_id, "plain");
   EXPECT_FALSE(inside(e.feature_id));  // decoded into batch.storage
   EXPECT_EQ(e.feature_id, "esc\naped");
+}
+
+// A string with escapes seen before is not decoded again: its event holds a
+// view of the value the reader kept, valid after the input and the batch are
+// gone, and equal to what decoding gives. Past the reader's bound, values are
+// decoded into the batch as before; a bad escape is rejected every time.
+TEST(NdjsonReader, RepeatedEscapedStringsAreDecodedOnce) {
+  auto reader = make_ndjson_reader();
+  const auto parse_one = [&](const std::string& metadata, ParsedBatch* batch) {
+    std::string text = event_line({{"metadata", metadata}, {"feature_id", R"("f\u00e9")"}}) + "\n";
+    EXPECT_EQ(reader->parse(text, false, batch), text.size());
+    std::fill(text.begin(), text.end(), 'x');  // views into the input would change
+  };
+  ParsedBatch first, second;
+  parse_one(R"("{\"device\":\"desktop\"}")", &first);
+  parse_one(R"("{\"device\":\"desktop\"}")", &second);
+  ASSERT_EQ(first.events.size(), 1u);
+  ASSERT_EQ(second.events.size(), 1u);
+  EXPECT_EQ(first.events[0].metadata, R"({"device":"desktop"})");  // decoded into the batch
+  const std::string_view kept = second.events[0].metadata;         // the reader's copy
+  EXPECT_NE(kept.data(), first.events[0].metadata.data());
+  // Batches reuse their storage: new values overwrite what they held.
+  parse_one(R"("{\"device\":\"mobile\"}")", &first);
+  parse_one(R"("{\"device\":\"tablet\"}")", &second);
+  EXPECT_EQ(kept, R"({"device":"desktop"})");
+
+  // Many distinct values (past the bound): each still decoded exactly.
+  for (int i = 0; i < 20000; ++i) {
+    ParsedBatch batch;
+    const std::string value = absl::StrCat("v\\t", i, std::string(60, 'p'));
+    parse_one(absl::StrCat("\"", value, "\""), &batch);
+    ASSERT_EQ(batch.events.size(), 1u) << i;
+    ASSERT_EQ(batch.events[0].metadata, absl::StrCat("v\t", i, std::string(60, 'p'))) << i;
+    ASSERT_EQ(batch.events[0].feature_id, "f\xC3\xA9") << i;
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    ParsedBatch batch;
+    parse_one(R"("bad \q escape")", &batch);
+    EXPECT_TRUE(batch.events.empty()) << attempt;
+    EXPECT_EQ(batch.rejected.size(), 1u) << attempt;
+  }
 }
 
 TEST(NdjsonReader, UnicodeKeysAndKeysWithEscapes) {
