@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "lib/util/civil_time.h"
+#include "lib/util/radix_sort.h"
 
 namespace usagedb {
 namespace {
@@ -20,10 +21,10 @@ void sort_unique(std::vector<uint32_t>& v) {
 // user): cells in feature order, each with its distinct users ascending.
 // Each pair is an event when `events` is null; otherwise the pairs are the
 // distinct users of finer cells, and `events` their (feature, events) to add
-// up. Clears both.
+// up. Clears both. `scratch`: the sort's.
 void emit_bucket(uint32_t bucket, std::vector<uint64_t>& pairs, std::vector<std::pair<uint32_t, uint64_t>>* events,
-                 TimelineLevel& level) {
-  std::sort(pairs.begin(), pairs.end());
+                 TimelineLevel& level, std::vector<uint64_t>& scratch) {
+  radix_sort(std::span<uint64_t>(pairs), scratch);
   if (events != nullptr) std::sort(events->begin(), events->end());
   size_t e = 0;
   for (size_t i = 0; i < pairs.size();) {
@@ -52,7 +53,7 @@ TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
   TimelineLevel level;
   level.cells.reserve(fine.cells.size() / 4);
   level.user_codes.reserve(fine.user_codes.size() / 2);
-  std::vector<uint64_t> pairs;
+  std::vector<uint64_t> pairs, scratch;
   std::vector<std::pair<uint32_t, uint64_t>> events;
   for (size_t i = 0; i < fine.cells.size();) {
     const uint32_t bucket = bucket_of(fine.cells[i].bucket);
@@ -61,7 +62,7 @@ TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
       events.emplace_back(c.feature, c.events);
       for (const uint32_t user : fine.users(c)) pairs.push_back((static_cast<uint64_t>(c.feature) << 32) | user);
     }
-    emit_bucket(bucket, pairs, &events, level);
+    emit_bucket(bucket, pairs, &events, level, scratch);
   }
   level.cells.shrink_to_fit();
   level.user_codes.shrink_to_fit();
@@ -145,7 +146,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     }
     for (size_t g = 0; g < groups; ++g) starts[g + 1] += starts[g];
     std::vector<uint32_t> sessions(starts[groups]);
-    std::vector<uint32_t> next(starts.begin(), starts.end() - 1);
+    std::vector<uint32_t> next(starts.begin(), starts.end() - 1), scratch;
     for (size_t p = 0; p < parts.size(); ++p) {
       const std::vector<uint32_t>& session = parts[p]->columns().session;
       for (size_t row = 0; row < group_of[p].size(); ++row) sessions[next[group_of[p][row] >> 32]++] = session[row];
@@ -153,7 +154,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     for (size_t g = 0; g < groups; ++g) {
       uint32_t* const begin = sessions.data() + starts[g];
       uint32_t* end = sessions.data() + starts[g + 1];
-      std::sort(begin, end);
+      radix_sort(std::span<uint32_t>(begin, end), scratch);
       end = std::unique(begin, end);
       r->fv_[g].sessions = Bitmap::from_strictly_ascending(std::span<const uint32_t>(begin, end));
       r->fv_[g].sessions.seal();
@@ -247,7 +248,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   {
     TimelineLevel& hours = r->levels_[static_cast<int>(Granularity::kHour)];
     std::vector<uint32_t> pos(parts.size(), 0);
-    std::vector<uint64_t> pairs;
+    std::vector<uint64_t> pairs, scratch;
     for (;;) {
       int64_t hour = std::numeric_limits<int64_t>::max();
       for (size_t p = 0; p < parts.size(); ++p) {
@@ -264,7 +265,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
         }
         pos[p] = row;
       }
-      emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours);
+      emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
     }
     hours.cells.shrink_to_fit();
     hours.user_codes.shrink_to_fit();

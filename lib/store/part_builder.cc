@@ -107,15 +107,29 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   for (uint32_t i = 0; i < n; ++i) {
     keys[i] = Key{rows_[i].timestamp, feature_rank(rows_[i].feature), version_rank(rows_[i].version), i};
   }
-  // Input order breaks ties, so equal keys keep their arrival order. Rows
-  // usually arrive in time order: then the keys often are sorted already.
+  // Input order breaks ties, so equal keys keep their arrival order.
   const auto less = [](const Key& a, const Key& b) {
     if (a.timestamp != b.timestamp) return a.timestamp < b.timestamp;
     if (a.feature_rank != b.feature_rank) return a.feature_rank < b.feature_rank;
     if (a.version_rank != b.version_rank) return a.version_rank < b.version_rank;
     return a.input < b.input;
   };
-  if (!std::is_sorted(keys.begin(), keys.end(), less)) std::sort(keys.begin(), keys.end(), less);
+  // Rows usually arrive in time order (a buffer of a bulk ingest, or parts
+  // being merged one after the other): then only the rows of one second may
+  // be out of order, and sorting each second's rows sorts them all.
+  const bool time_ordered =
+      std::is_sorted(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.timestamp < b.timestamp; });
+  if (time_ordered) {
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && keys[j].timestamp == keys[i].timestamp) ++j;
+      if (j - i > 1)
+        std::sort(keys.begin() + static_cast<std::ptrdiff_t>(i), keys.begin() + static_cast<std::ptrdiff_t>(j), less);
+      i = j;
+    }
+  } else {
+    std::sort(keys.begin(), keys.end(), less);
+  }
 
   PartColumns c;
   for (auto* column : {&c.timestamp, &c.feature, &c.version, &c.user, &c.event_type, &c.session, &c.metadata}) {
