@@ -21,8 +21,16 @@ struct Frame {
 };
 
 Frame frame_of(std::span<const uint32_t> block) {
-  const auto [lo, hi] = std::minmax_element(block.begin(), block.end());
-  return Frame{*lo, coding::bit_width_of(*hi - *lo)};
+  // Two plain reductions, which the compiler vectorizes (minmax_element's
+  // first-min/last-max contract keeps it scalar): this was the larger half
+  // of encoding a part's code columns.
+  uint32_t lo = UINT32_MAX, hi = 0;
+  for (const uint32_t v : block) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  if (block.empty()) lo = 0;
+  return Frame{lo, coding::bit_width_of(hi - lo)};
 }
 
 // Reads blocks of kFor into out[0, count): values must be < limit.
