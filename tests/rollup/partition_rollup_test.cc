@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "lib/gen/random.h"
 #include "lib/store/dictionary.h"
@@ -61,12 +62,14 @@ struct RollupModel {
 
 // `parts` parts of random rows in `month`, whose feature and version codes
 // sort like their strings (so the parts' order is the model's).
-void check_build(uint32_t month, int parts, uint64_t seed) {
-  SCOPED_TRACE(absl::StrCat("month ", month, ", ", parts, " parts, seed ", seed));
+// With many (feature, version) groups, users with few entries take them in
+// group order by a sort, heavy users by scanning a bitmap: both are checked.
+void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9, int version_count = 4) {
+  SCOPED_TRACE(absl::StrCat("month ", month, ", ", parts, " parts, seed ", seed, ", ", feature_count, " features"));
   gen::Random rng(seed);
   Dictionary features, versions;
-  for (int i = 0; i < 9; ++i) features.intern(absl::StrCat("feature_", i));
-  for (int i = 0; i < 4; ++i) versions.intern(absl::StrCat("1.", i));
+  for (int i = 0; i < feature_count; ++i) features.intern(absl::StrFormat("feature_%03d", i));
+  for (int i = 0; i < version_count; ++i) versions.intern(absl::StrFormat("1.%02d", i));
   const auto begin = static_cast<uint32_t>(civil::month_start(month));
   const uint32_t days = 28;
   RollupModel model;
@@ -80,8 +83,8 @@ void check_build(uint32_t month, int parts, uint64_t seed) {
       // Some rows crowd into a few hours, so cells of several parts meet.
       r.timestamp =
           begin + static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3 * 3600) : rng.uniform(days * 86400));
-      r.feature = static_cast<uint32_t>(rng.uniform(9));
-      r.version = static_cast<uint32_t>(rng.uniform(4));
+      r.feature = static_cast<uint32_t>(rng.uniform(feature_count));
+      r.version = static_cast<uint32_t>(rng.uniform(version_count));
       r.user = static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3) : rng.uniform(200));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(500));
@@ -154,6 +157,11 @@ TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {
 
 TEST(PartitionRollupBuild, SeveralPartsMatchBruteForce) {
   for (uint64_t seed = 1; seed <= 3; ++seed) check_build(202502, 4, seed);
+}
+
+TEST(PartitionRollupBuild, ManyGroupsMatchBruteForce) {
+  check_build(202504, 1, 7, /*feature_count=*/400, /*version_count=*/12);
+  check_build(202504, 3, 8, /*feature_count=*/400, /*version_count=*/12);
 }
 
 TEST(PartitionRollupBuild, FirstWeekOfTheEpochIsClamped) {
