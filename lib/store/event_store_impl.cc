@@ -342,11 +342,19 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
   appended_rows_ += n;
   for (PartitionWriter* p : touched) p->buffer->publish();
   if (idle_seal_rows_ > 0) {
+    uint64_t unsealed = 0;
+    PartitionWriter* largest = nullptr;
     for (auto& [month, p] : partitions_) {
       if (p->buffer->size() > 0 && appended_rows_ - p->last_append >= idle_seal_rows_) {
         seal_locked(*p);
         version_changed = true;
       }
+      unsealed += p->buffer->size();
+      if (largest == nullptr || p->buffer->size() > largest->buffer->size()) largest = p.get();
+    }
+    if (unsealed_rows_limit_ > 0 && unsealed > unsealed_rows_limit_) {
+      seal_locked(*largest);
+      version_changed = true;
     }
   }
   if (version_changed) install_version_locked();

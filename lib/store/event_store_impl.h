@@ -245,6 +245,11 @@ class EventStoreImpl final : public EventStore {
   // full (input ordered by time moves on from a month for good, and its
   // rows become one part early, sorted while the rest is parsed). 0: never.
   uint64_t idle_seal_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // During a bulk file ingest: the most rows all buffers may hold together;
+  // past it, the largest is sealed (input not ordered by time fills every
+  // month's buffer at once, and a buffer and its part coexist while the
+  // final checkpoint seals them). 0: no limit.
+  uint64_t unsealed_rows_limit_ ABSL_GUARDED_BY(write_mu_) = 0;
   std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
   // The first failure to write the log: the store stops accepting writes
   // (reads continue) until it is reopened and recovers from the files.

@@ -39,15 +39,26 @@ namespace {
 // when the same thread interns them right after.
 constexpr size_t kChunkBytes = 2 << 20;
 
-// Rows of the append buffers during a bulk file ingest (at least): a month
-// of a 10M-event year fits in one, so input ordered by time seals each month
-// into one part, which no merge has to rewrite.
-constexpr uint32_t kBulkBufferRows = 1 << 20;
+// Rows of the append buffers during a bulk file ingest, in Options::part_rows
+// (at most kMaxBulkBufferRows, at least part_rows): with the default, 1M
+// rows, a month of a 10M-event year fits in one, so input ordered by time
+// seals each month into one part, which no merge has to rewrite.
+constexpr uint64_t kBulkBufferParts = 64;
+constexpr uint64_t kMaxBulkBufferRows = 1 << 20;
 
 // Rows appended to other months after which a bulk ingest seals a month's
 // buffer (EventStoreImpl::idle_seal_rows_), in Options::part_rows: with the
 // default, 131,072 rows, a few chunks of input.
 constexpr uint64_t kBulkIdleSealParts = 8;
+
+// The most rows a bulk ingest's buffers hold together
+// (EventStoreImpl::unsealed_rows_limit_), in bulk buffers: one. Input
+// ordered by time (one month filling, the previous one waiting to be idle)
+// reaches it only with months of more than ~0.9 bulk buffers; input in any
+// order keeps ~50 MB in buffers and stays under 1 GiB at 10M events (with
+// all months' buffers full, and each buffer and its part alive together
+// when the final checkpoint seals them, it did not).
+constexpr uint64_t kBulkUnsealedBuffers = 1;
 
 std::unique_ptr<RecordReader> make_reader(InputFormat format) {
   return format == InputFormat::kCsv ? make_csv_reader() : make_ndjson_reader();
@@ -409,14 +420,18 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
     BulkBuffers(EventStoreImpl* s, bool bulk) ABSL_NO_THREAD_SAFETY_ANALYSIS : store(s), on(bulk) {
       if (!on) return;
       MutexLock lock(&store->write_mu_);
-      store->buffer_rows_ = std::max<uint32_t>(store->buffer_rows_, kBulkBufferRows);
+      const uint64_t part_rows = store->options_.part_rows;
+      store->buffer_rows_ =
+          static_cast<uint32_t>(std::max(part_rows, std::min(kBulkBufferParts * part_rows, kMaxBulkBufferRows)));
       store->idle_seal_rows_ = kBulkIdleSealParts * store->options_.part_rows;
+      store->unsealed_rows_limit_ = kBulkUnsealedBuffers * store->buffer_rows_;
     }
     ~BulkBuffers() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       if (!on) return;
       MutexLock lock(&store->write_mu_);
       store->buffer_rows_ = static_cast<uint32_t>(std::min<size_t>(store->options_.part_rows, UINT32_MAX));
       store->idle_seal_rows_ = 0;
+      store->unsealed_rows_limit_ = 0;
     }
   } bulk_buffers(this, logging == Logging::kBulk);
 

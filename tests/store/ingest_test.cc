@@ -433,18 +433,31 @@ TEST_P(IngestTest, DeduplicatesAfterABulkFileIngest) {
   EXPECT_EQ(events_of(*store, "fresh"), 2u);
 }
 
+// The bulk ingest's buffers, for the part_rows of the tests below: 64 *
+// part_rows rows each (lib/store/ingest.cc), sealed once idle for 8 *
+// part_rows rows, and together at most one buffer's rows.
+constexpr size_t kTestPartRows = 128;
+constexpr uint64_t kTestBulkBufferRows = 64 * kTestPartRows;
+
+std::unique_ptr<EventStore> open_for_bulk(const testing::ScopedTempDir& dir) {
+  auto opened = EventStore::open({.directory = dir.file("store"),
+                                  .part_rows = kTestPartRows,
+                                  .checkpoint_log_bytes = 4096,
+                                  .background_threads = false});  // seals inline: stats() is exact
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  return opened.ok() ? std::move(opened).value() : nullptr;
+}
+
 // A bulk ingest of input ordered by time seals each month's buffer once the
-// input has moved on (8 * part_rows rows appended to other months), while
-// the rest is still parsed: one part per month, nothing left to merge. A
-// late event for a sealed month starts a new buffer there, and is still
-// deduplicated against the month's earlier rows.
+// input has moved on, while the rest is still parsed: one part per month,
+// nothing left to merge. A late event for a sealed month starts a new buffer
+// there, and is still deduplicated against the month's earlier rows.
 TEST(BulkIngestTest, SealsEachMonthOnceTheInputMovesOn) {
   testing::ScopedTempDir dir;
-  auto opened = EventStore::open(
-      {.directory = dir.file("store"), .part_rows = 16, .checkpoint_log_bytes = 4096, .background_threads = false});
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  EventStore& store = **opened;
-  constexpr int kPerMonth = 6000;
+  auto store = open_for_bulk(dir);
+  ASSERT_NE(store, nullptr);
+  constexpr int kPerMonth = 5500;
+  static_assert(kPerMonth < kTestBulkBufferRows);
   std::string input;
   for (int month = 1; month <= 3; ++month) {
     for (int i = 0; i < kPerMonth; ++i) {
@@ -453,7 +466,7 @@ TEST(BulkIngestTest, SealsEachMonthOnceTheInputMovesOn) {
     }
   }
   // January, February and enough of March to seal February in the first chunk.
-  ASSERT_LT(input.size() / 3 * 2 + input.size() / 20, kStoreChunkBytes);
+  ASSERT_LT(input.size() / 3 * 2 + 9 * kTestPartRows * 160, kStoreChunkBytes);
   ASSERT_GT(input.size(), kStoreChunkBytes);
   input += line("m1_late", "late", "f", "2025-01-31 23:00:00") + "\n";
   input += line("m1_0", "late", "f", "2025-01-31 23:00:00") + "\n";  // a duplicate of January's first id
@@ -464,11 +477,11 @@ TEST(BulkIngestTest, SealsEachMonthOnceTheInputMovesOn) {
   IngestFileOptions options;
   options.progress = [&](uint64_t, uint64_t) {
     if (!after_first_chunk.empty()) return;
-    auto stats = store.stats();
+    auto stats = store->stats();
     ASSERT_TRUE(stats.ok()) << stats.status();
     after_first_chunk = stats->partitions;
   };
-  auto report = store.ingest_file(path, options);
+  auto report = store->ingest_file(path, options);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(*report, (IngestReport{.successful_rows = 3 * kPerMonth + 1, .duplicate_rows = 1}));
   ASSERT_GE(after_first_chunk.size(), 2u);
@@ -477,15 +490,59 @@ TEST(BulkIngestTest, SealsEachMonthOnceTheInputMovesOn) {
     EXPECT_EQ(after_first_chunk[m].unsealed_rows, 0u) << after_first_chunk[m].month;
     EXPECT_EQ(after_first_chunk[m].rows, uint64_t{kPerMonth}) << after_first_chunk[m].month;
   }
-  auto stats = store.stats();
+  auto stats = store->stats();
   ASSERT_TRUE(stats.ok()) << stats.status();
   ASSERT_EQ(stats->partitions.size(), 3u);
   EXPECT_EQ(stats->partitions[0].parts, 2u);  // the month, then its late event
   EXPECT_EQ(stats->partitions[0].rows, uint64_t{kPerMonth} + 1);
   EXPECT_EQ(stats->partitions[1].parts, 1u);
   EXPECT_EQ(stats->partitions[2].parts, 1u);
-  EXPECT_EQ(events_of(store, "late"), 1u);
-  EXPECT_EQ(total_events(store), uint64_t{3 * kPerMonth} + 1);
+  EXPECT_EQ(events_of(*store, "late"), 1u);
+  EXPECT_EQ(total_events(*store), uint64_t{3 * kPerMonth} + 1);
+}
+
+// Input in no order fills every month's buffer at once: the buffers
+// together never hold more than one bulk buffer's rows (the largest is
+// sealed), and every event is stored once.
+TEST(BulkIngestTest, BuffersOfInputInAnyOrderStayBounded) {
+  testing::ScopedTempDir dir;
+  auto store = open_for_bulk(dir);
+  ASSERT_NE(store, nullptr);
+  constexpr int kRows = 24000;
+  std::string input;
+  for (int i = 0; i < kRows; ++i) {  // months round robin
+    const std::string ts = absl::StrCat("2025-0", 1 + i % 4, "-", 10 + i % 15, " 08:00:00");
+    input += line(absl::StrCat("r", i), absl::StrCat("u", i % 70), "f", ts) + "\n";
+  }
+  ASSERT_GT(input.size(), kStoreChunkBytes);  // progress is reported between chunks
+  const std::string path = dir.file("unordered.ndjson");
+  write_file(path, input);
+  uint64_t most_unsealed = 0;
+  IngestFileOptions options;
+  options.progress = [&](uint64_t, uint64_t) {
+    auto stats = store->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    uint64_t unsealed = 0;
+    for (const PartitionStats& p : stats->partitions) unsealed += p.unsealed_rows;
+    most_unsealed = std::max(most_unsealed, unsealed);
+  };
+  auto report = store->ingest_file(path, options);
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report, (IngestReport{.successful_rows = kRows}));
+  EXPECT_GT(most_unsealed, 0u);
+  EXPECT_LE(most_unsealed, kTestBulkBufferRows);
+  auto stats = store->stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->partitions.size(), 4u);
+  for (const PartitionStats& p : stats->partitions) {
+    EXPECT_EQ(p.rows, uint64_t{kRows / 4}) << p.month;
+    EXPECT_EQ(p.unsealed_rows, 0u) << p.month;
+  }
+  EXPECT_EQ(total_events(*store), uint64_t{kRows});
+  // Written again, nothing is new.
+  auto again = store->ingest_file(path, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, (IngestReport{.duplicate_rows = kRows}));
 }
 
 TEST_P(IngestTest, DeduplicationCanBeTurnedOff) {
