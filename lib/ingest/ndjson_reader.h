@@ -20,10 +20,10 @@
 //     matched on their raw bytes; strings without escapes become views into
 //     the input; strings with escapes are decoded straight into the batch's
 //     StringArena, once: the reader keeps values it decoded (metadata repeats
-//     a handful of them) and hands out views of those afterwards. Values the reader does not keep (unknown keys, wrong
-//     types, metadata objects) are walked completely, because On Demand does
-//     not validate what it skips, and a line with invalid JSON anywhere is
-//     rejected.
+//     a handful of them) and hands out views of those afterwards. Values the
+//     reader does not keep (unknown keys, wrong types, metadata objects) are
+//     walked completely, because On Demand does not validate what it skips,
+//     and a line with invalid JSON anywhere is rejected.
 //
 //   auto reader = make_ndjson_reader();
 //   ParsedBatch batch;

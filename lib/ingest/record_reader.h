@@ -39,8 +39,8 @@ class RecordReader {
   //
   // The events' views point into `text`, into out->storage, or into the
   // reader (values it decoded before and keeps): `text` must stay alive and
-  // unmodified, and the reader alive, while they are used. Returns 0 (and an empty
-  // batch) when `text` holds no complete record yet.
+  // unmodified, and the reader alive, while they are used. Returns 0 (and an
+  // empty batch) when `text` holds no complete record yet.
   virtual size_t parse(std::string_view text, bool final, ParsedBatch* out) = 0;
 };
 

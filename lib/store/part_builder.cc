@@ -114,17 +114,18 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     if (a.version_rank != b.version_rank) return a.version_rank < b.version_rank;
     return a.input < b.input;
   };
-  // Rows usually arrive in time order (a buffer of a bulk ingest, or parts
-  // being merged one after the other): then only the rows of one second may
-  // be out of order, and sorting each second's rows sorts them all.
+  // Rows often arrive in time order (an export sorted by time, a log that
+  // never runs late): then only the rows of one second may be out of order,
+  // and sorting each second's rows sorts them all.
   const bool time_ordered =
       std::is_sorted(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.timestamp < b.timestamp; });
   if (time_ordered) {
     for (size_t i = 0; i < n;) {
       size_t j = i + 1;
       while (j < n && keys[j].timestamp == keys[i].timestamp) ++j;
-      if (j - i > 1)
+      if (j - i > 1) {
         std::sort(keys.begin() + static_cast<std::ptrdiff_t>(i), keys.begin() + static_cast<std::ptrdiff_t>(j), less);
+      }
       i = j;
     }
   } else {
