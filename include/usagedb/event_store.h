@@ -72,7 +72,9 @@ class EventStore {
   // in chunks (read and parsed on a second thread), and returns once
   // everything it stored is durable. A file larger than
   // Options::checkpoint_log_bytes bypasses the write-ahead log: a checkpoint
-  // writes its events straight into part files before the call returns.
+  // writes its events straight into part files before the call returns (a
+  // pipe or stdin, whose size is unknown, from the point where it has read
+  // that much).
   // NotFoundError / UnavailableError naming the file when it cannot be read.
   virtual absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) = 0;
 

@@ -8,7 +8,9 @@
 // previous one, in input order. A file larger than
 // Options::checkpoint_log_bytes skips the write-ahead log (it would only be
 // checkpointed away again) and ends with a checkpoint that writes its events
-// straight into part files, as a ClickHouse INSERT writes its parts.
+// straight into part files, as a ClickHouse INSERT writes its parts; input
+// of unknown size (a pipe, stdin) does so from the point where it has
+// outgrown that size.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -404,21 +406,29 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
                         absl::StrCat(path, ": cannot open: ", std::strerror(err)));
   }
   uint64_t total_bytes = 0;
+  bool size_known = false;
   struct stat st;
   if (::fstat(fileno(file.get()), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
-    if (S_ISREG(st.st_mode)) total_bytes = st.st_size;
+    if (S_ISREG(st.st_mode)) {
+      total_bytes = st.st_size;
+      size_known = true;
+    }
   }
-  const Logging logging =
-      files_ && total_bytes >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
+  // Input of unknown size (a pipe) starts through the log and goes the bulk
+  // way once it has outgrown the log's threshold (see below).
+  Logging logging = files_ && total_bytes >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
 
   // A bulk ingest seals bigger buffers: its first parts are already large,
   // so the background thread merges far less while it runs.
   struct BulkBuffers {
     EventStoreImpl* store;
-    bool on;
-    BulkBuffers(EventStoreImpl* s, bool bulk) ABSL_NO_THREAD_SAFETY_ANALYSIS : store(s), on(bulk) {
-      if (!on) return;
+    bool on = false;
+    BulkBuffers(EventStoreImpl* s, bool bulk) : store(s) {
+      if (bulk) enable();
+    }
+    void enable() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      on = true;
       MutexLock lock(&store->write_mu_);
       const uint64_t part_rows = store->options_.part_rows;
       store->buffer_rows_ =
@@ -452,6 +462,14 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
         total += report;
       }
       if (options.progress) options.progress((*chunk)->bytes_read, total_bytes);
+      if (logging == Logging::kLogged && files_ && !size_known &&
+          (*chunk)->bytes_read >= options_.checkpoint_log_bytes) {
+        // A pipe's input as large as a file that would have gone the bulk
+        // way: the rest does (the logged part stays durable through the
+        // log; the rest is durable when the final checkpoint returns).
+        logging = Logging::kBulk;
+        bulk_buffers.enable();
+      }
       producer.recycle(std::move(*chunk));
     }
   }

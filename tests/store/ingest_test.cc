@@ -4,15 +4,20 @@
 // number, raw text, columns, error and insertion time), deduplicates across
 // calls, and agrees with the brute-force Reference after a generated round
 // trip. The readers' own rules are tested in tests/ingest/.
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,11 +27,11 @@
 #include "lib/gen/generator.h"
 #include "lib/gen/random.h"
 #include "lib/util/text.h"
+#include "tests/testutil/helpers.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/reference.h"
 #include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
-#include "tests/testutil/helpers.h"
 
 namespace usagedb {
 namespace {
@@ -543,6 +548,47 @@ TEST(BulkIngestTest, BuffersOfInputInAnyOrderStayBounded) {
   auto again = store->ingest_file(path, {});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, (IngestReport{.duplicate_rows = kRows}));
+}
+
+// A pipe has no size to compare with checkpoint_log_bytes: its first bytes
+// go through the write-ahead log, and once it has outgrown the threshold the
+// rest goes the bulk way (bulk buffers, no log, a checkpoint at the end).
+// Everything is there after a reopen.
+TEST(BulkIngestTest, APipeGoesTheBulkWayOnceItOutgrowsTheLogThreshold) {
+  testing::ScopedTempDir dir;
+  constexpr int kRows = 40000;
+  std::string input;
+  for (int i = 0; i < kRows; ++i) {
+    const std::string ts = absl::StrCat("2025-0", 1 + i * 3 / kRows, "-", 10 + (i / 100) % 15, " 08:00:00");
+    input += line(absl::StrCat("p", i), absl::StrCat("u", i % 90), "f", ts) + "\n";
+  }
+  ASSERT_GT(input.size(), 2 * kStoreChunkBytes);
+  const std::string fifo = dir.file("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  {
+    auto store = open_for_bulk(dir);
+    ASSERT_NE(store, nullptr);
+    std::thread writer([&] {
+      std::ofstream out(fifo, std::ios::binary);
+      out << input;
+    });
+    auto report = store->ingest_file(fifo, {});
+    writer.join();
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(*report, (IngestReport{.successful_rows = kRows}));
+    auto stats = store->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    uint64_t parts = 0;
+    for (const PartitionStats& p : stats->partitions) parts += p.parts;
+    // Through the log alone, every part_rows rows would be a part (no
+    // background thread merges them): ~312. The logged first chunk (~1/3)
+    // makes ~100 of them, the bulk rest a handful.
+    EXPECT_LT(parts, uint64_t{kRows / kTestPartRows / 2});
+    EXPECT_GT(parts, 3u);
+  }
+  auto reopened = open_for_bulk(dir);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(total_events(*reopened), uint64_t{kRows});
 }
 
 TEST_P(IngestTest, DeduplicationCanBeTurnedOff) {
