@@ -250,6 +250,8 @@ class EventStoreImpl final : public EventStore {
   // month's buffer at once, and a buffer and its part coexist while the
   // final checkpoint seals them). 0: no limit.
   uint64_t unsealed_rows_limit_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // Bulk file ingests running: the last one to end restores the buffers.
+  int bulk_ingests_ ABSL_GUARDED_BY(write_mu_) = 0;
   std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
   // The first failure to write the log: the store stops accepting writes
   // (reads continue) until it is reopened and recovers from the files.

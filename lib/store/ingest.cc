@@ -430,6 +430,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
     void enable() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       on = true;
       MutexLock lock(&store->write_mu_);
+      ++store->bulk_ingests_;
       const uint64_t part_rows = store->options_.part_rows;
       store->buffer_rows_ =
           static_cast<uint32_t>(std::max(part_rows, std::min(kBulkBufferParts * part_rows, kMaxBulkBufferRows)));
@@ -439,6 +440,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
     ~BulkBuffers() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       if (!on) return;
       MutexLock lock(&store->write_mu_);
+      if (--store->bulk_ingests_ > 0) return;  // another bulk ingest still runs
       store->buffer_rows_ = static_cast<uint32_t>(std::min<size_t>(store->options_.part_rows, UINT32_MAX));
       store->idle_seal_rows_ = 0;
       store->unsealed_rows_limit_ = 0;

@@ -591,6 +591,57 @@ TEST(BulkIngestTest, APipeGoesTheBulkWayOnceItOutgrowsTheLogThreshold) {
   EXPECT_EQ(total_events(*reopened), uint64_t{kRows});
 }
 
+// Two bulk ingests at once (run under TSan in CI); when both are done, the
+// store's buffers are part_rows rows again: a write of part_rows + 1 events
+// fills one buffer and starts another (the checkpoint its log triggers then
+// seals the second: two parts, where a bulk buffer would make one).
+TEST(BulkIngestTest, ConcurrentBulkIngestsRestoreTheBuffers) {
+  testing::ScopedTempDir dir;
+  auto store = open_for_bulk(dir);
+  ASSERT_NE(store, nullptr);
+  std::string paths[2];
+  for (int f = 0; f < 2; ++f) {
+    std::string input;
+    for (int i = 0; i < 20000; ++i) {
+      input += line(absl::StrCat("c", f, "_", i), absl::StrCat("u", i % 40), "f",
+                    absl::StrCat("2025-0", 1 + i % 2, "-1", i % 9, " 10:00:00")) +
+               "\n";
+    }
+    paths[f] = dir.file(absl::StrCat("bulk", f, ".ndjson"));
+    write_file(paths[f], input);
+  }
+  absl::StatusOr<IngestReport> reports[2];
+  std::thread other([&] { reports[1] = store->ingest_file(paths[1], {}); });
+  reports[0] = store->ingest_file(paths[0], {});
+  other.join();
+  for (const auto& report : reports) {
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(*report, (IngestReport{.successful_rows = 20000}));
+  }
+  EXPECT_EQ(total_events(*store), 40000u);
+
+  std::vector<Event> events;
+  std::vector<std::string> ids;
+  for (size_t i = 0; i <= kTestPartRows; ++i) ids.push_back(absl::StrCat("after_", i));
+  for (const std::string& id : ids) {
+    events.push_back(Event{.event_id = id,
+                           .user_id = "after",
+                           .feature_id = "f",
+                           .product_version = "1.0.0",
+                           .event_type = "view",
+                           .timestamp = Timestamp{std::chrono::seconds{1751328000}},  // 2025-07-01
+                           .session_id = "s",
+                           .metadata = ""});
+  }
+  auto written = store->record_events(events);
+  ASSERT_TRUE(written.ok()) << written.status();
+  auto stats = store->stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->partitions.back().month, 202507u);
+  EXPECT_EQ(stats->partitions.back().rows, kTestPartRows + 1);
+  EXPECT_EQ(stats->partitions.back().parts, 2u);
+}
+
 TEST_P(IngestTest, DeduplicationCanBeTurnedOff) {
   auto store = open({.deduplicate = false});
   ASSERT_NE(store, nullptr);
