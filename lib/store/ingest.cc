@@ -434,7 +434,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       const uint64_t part_rows = store->options_.part_rows;
       store->buffer_rows_ =
           static_cast<uint32_t>(std::max(part_rows, std::min(kBulkBufferParts * part_rows, kMaxBulkBufferRows)));
-      store->idle_seal_rows_ = kBulkIdleSealParts * store->options_.part_rows;
+      store->idle_seal_rows_ = kBulkIdleSealParts * part_rows;
       store->unsealed_rows_limit_ = kBulkUnsealedBuffers * store->buffer_rows_;
     }
     ~BulkBuffers() ABSL_NO_THREAD_SAFETY_ANALYSIS {
