@@ -35,6 +35,7 @@ void append_csv_field(std::string_view value, std::string* out) {
 struct Inputs {
   std::string ndjson;
   std::string ndjson_with_rejects;  // every 100th line broken
+  std::string ndjson_unix_seconds;  // timestamps as numbers: no line is in the plain form
   std::string csv;
 };
 
@@ -48,6 +49,12 @@ const Inputs& inputs() {
       const size_t start = r->ndjson.size();
       gen::Generator::append_ndjson(*e, &r->ndjson);
       std::string_view line = std::string_view(r->ndjson).substr(start);
+      {
+        std::string unix_line(line);
+        const size_t at = unix_line.find("\"timestamp\":\"") + 12;
+        unix_line.replace(at, 21, std::to_string(e->timestamp.time_since_epoch().count()));
+        r->ndjson_unix_seconds += unix_line;
+      }
       if (++n % 100 == 0) {
         r->ndjson_with_rejects.append(line.substr(0, line.size() / 2)).push_back('\n');  // cut in half
       } else {
@@ -106,6 +113,11 @@ void BM_NdjsonParse_OnePercentBroken(benchmark::State& state) {
   parse_all(state, inputs().ndjson_with_rejects, /*csv=*/false, static_cast<size_t>(state.range(0)));
 }
 BENCHMARK(BM_NdjsonParse_OnePercentBroken)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
+
+void BM_NdjsonParse_UnixSeconds(benchmark::State& state) {
+  parse_all(state, inputs().ndjson_unix_seconds, /*csv=*/false, static_cast<size_t>(state.range(0)));
+}
+BENCHMARK(BM_NdjsonParse_UnixSeconds)->Arg(1 << 20)->Unit(benchmark::kMillisecond);
 
 void BM_CsvParse(benchmark::State& state) {
   parse_all(state, inputs().csv, /*csv=*/true, static_cast<size_t>(state.range(0)));

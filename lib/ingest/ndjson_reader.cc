@@ -104,7 +104,8 @@ size_t NdjsonReader::parse(std::string_view text, bool final, ParsedBatch* out) 
       end = p != nullptr ? static_cast<size_t>(p - text.data()) + 1 : pos;
     }
     if (end > pos) {
-      const size_t stop = parse_window(text, pos, end, out);
+      const size_t plain_end = plain_lines_ ? parse_plain_lines(text, pos, std::min(end, readable_end), out) : pos;
+      const size_t stop = parse_window(text, plain_end, end, out);
       parse_each_line(text, stop, end, out);
     } else {
       // No whole line fits a window: this line goes alone.
@@ -124,6 +125,31 @@ void NdjsonReader::parse_each_line(std::string_view text, size_t pos, size_t end
     if ((!line.empty() && line[0] == '{') || !is_blank(line)) parse_line(line, lines_, out);
     pos = next;
   }
+}
+
+size_t NdjsonReader::parse_plain_lines(std::string_view text, size_t pos, size_t end, ParsedBatch* out) {
+  size_t hits = 0, misses = 0;
+  while (pos < end) {
+    size_t next;
+    const std::string_view line = line_at(text, pos, end, &next);
+    // Only a line ended by '\n' (the window's last one may not be):
+    // read_plain_line() stops its scans at that byte.
+    if (next == end && text[end - 1] != '\n') break;
+    if (line.empty() || (line[0] != '{' && is_blank(line))) {
+      ++lines_;  // a blank line
+    } else if (read_plain_line(line, lines_ + 1, out)) {
+      ++hits;
+      ++lines_;
+    } else {
+      // Input not in the plain form (spaced, numbers): iterate_many reads
+      // the rest of the window faster than single lines.
+      if (++misses > kMinPlainMisses && misses > hits / 8) break;
+      parse_line(line, lines_ + 1, out);
+      ++lines_;
+    }
+    pos = next;
+  }
+  return pos;
 }
 
 bool NdjsonReader::reserve_parser(size_t size) {

@@ -16,6 +16,16 @@
 //     far before the text does; a line parsed alone is copied into a scratch
 //     buffer with zeroed padding (On Demand looks past the end of a broken
 //     document, and the verdict must not depend on what it finds there).
+//   - Before simdjson, each line is tried by a plain-line reader: a flat
+//     object of string values without escapes (or with escapes the reader
+//     decoded before, the usual metadata), keys without escapes, ASCII or
+//     valid UTF-8, JSON whitespace only between tokens: the form every
+//     event exporter writes. It reads such a line in one scan, about twice
+//     as fast as On Demand, and gives the same row or the same rejection;
+//     anything else (numbers, null, nested values, new escapes, duplicate
+//     or escaped keys, invalid JSON) it leaves to simdjson, untouched. A
+//     window whose lines are mostly not plain goes to iterate_many after
+//     a few of them.
 //   - Each object's fields are walked once (On Demand). Known keys are
 //     matched on their raw bytes; strings without escapes become views into
 //     the input; strings with escapes are decoded straight into the batch's
@@ -52,7 +62,9 @@ class NdjsonReader final : public RecordReader {
   // Bytes of input given to one iterate_many call (and its batch size).
   static constexpr size_t kWindow = 256 << 10;
 
-  NdjsonReader() {
+  // `plain_lines`: try the plain-line reader first (see above). Off, every
+  // line goes through simdjson: the tests compare the two.
+  explicit NdjsonReader(bool plain_lines = true) : plain_lines_(plain_lines) {
 #ifdef SIMDJSON_THREADS_ENABLED
     parser_.threaded = false;  // a window is one batch: no stage 1 thread to start
 #endif
@@ -86,6 +98,18 @@ class NdjsonReader final : public RecordReader {
   // first line it could not vouch for starts (end when all went well); the
   // lines before it are in *out and counted in lines_.
   size_t parse_window(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
+  // Reads the lines in text[pos, end) with read_plain_line(), a line that
+  // is not plain with parse_line(); returns where it stopped (end, or the
+  // start of a line that was not plain once more than kMinPlainMisses
+  // lines and more than 1/8 of the plain ones were not), having counted
+  // the lines before that in lines_.
+  size_t parse_plain_lines(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
+  static constexpr size_t kMinPlainMisses = 4;
+  // Reads `line` (number `number`) when it is plain (see above): its row
+  // goes to *out and true is returned. false, with *out untouched, when it
+  // is not. REQUIRES: the line is followed in memory by a '\n' and then 15
+  // readable bytes.
+  bool read_plain_line(std::string_view line, uint64_t number, ParsedBatch* out);
   // Parses the lines in text[pos, end) one iterate() each.
   void parse_each_line(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
   // Parses one non-blank line (a copy of it).
@@ -117,6 +141,7 @@ class NdjsonReader final : public RecordReader {
   // The bytes at `p` (in the buffer simdjson reads) as a view into the input.
   std::string_view input_view(const char* p, size_t n) const { return {line_.data() + (p - parse_start_), n}; }
 
+  const bool plain_lines_;
   simdjson::ondemand::parser parser_;
   size_t batch_size_ = kWindow;        // never below the parser's capacity, so it never shrinks
   std::unique_ptr<char[]> scratch_;    // padded copy of the line parse_line() reads
@@ -129,6 +154,11 @@ class NdjsonReader final : public RecordReader {
   std::string_view line_;                 // the line, in the input
   const char* parse_start_ = nullptr;     // where simdjson reads it (the input or scratch_)
   const char* next_backslash_ = nullptr;  // there: the first '\\' not before the string being read
+
+  // For read_plain_line(): which known key the i-th key of the last line
+  // was (lines repeat their key order).
+  static constexpr size_t kKeyHints = 16;
+  uint8_t key_hints_[kKeyHints] = {};
 
   // Strings with escapes, decoded once: each raw text (between the quotes)
   // and its decoded value, both in decoded_arena_. Metadata is the usual

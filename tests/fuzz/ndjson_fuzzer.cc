@@ -9,6 +9,7 @@
 //   - a rejected row's raw text is exactly its line of the input;
 //   - the same input fed one line at a time (iterate() per line, never an
 //     iterate_many window) gives exactly the same events and rejections;
+//   - so does a reader without the plain-line reader (simdjson only);
 //   - simdjson's DOM parser, which validates everything, agrees: a line that
 //     is not JSON is rejected as a whole, a JSON object is never called "not
 //     JSON", and an accepted line's strings and timestamp are the DOM's.
@@ -21,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/ingest/ndjson_reader.h"
 #include "lib/ingest/record_reader.h"
 #include "lib/ingest/validate.h"
 #include "simdjson.h"
@@ -40,9 +42,10 @@ struct Outcome {
   bool operator==(const Outcome&) const = default;
 };
 
-// Feeds `input` in `pieces` and returns every record in input order.
-std::vector<Outcome> run(std::string_view input, const std::vector<size_t>& pieces) {
-  std::unique_ptr<RecordReader> reader = make_ndjson_reader();
+// Feeds `input` in `pieces` (to a reader with or without its plain-line
+// reader) and returns every record in input order.
+std::vector<Outcome> run(std::string_view input, const std::vector<size_t>& pieces, bool plain_lines = true) {
+  std::unique_ptr<RecordReader> reader = std::make_unique<NdjsonReader>(plain_lines);
   ParsedBatch batch;
   std::string pending;
   std::vector<Outcome> outcomes;
@@ -144,6 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string_view> lines = input_lines(input);
   const std::vector<Outcome> one_by_one = run(input, line_pieces(input));
   CHECK(chunked == one_by_one, "windows and single lines disagree");
+  CHECK(chunked == run(input, split_points(data[0], input), /*plain_lines=*/false),
+        "the plain-line reader and simdjson disagree");
   for (const Outcome& o : chunked) {
     CHECK(o.line >= 1 && o.line <= lines.size(), "a line number beyond the input");
     const std::string_view line = lines[o.line - 1];

@@ -1,4 +1,6 @@
 // The NDJSON reader against every rule of SPEC 1.1 (docs/INGEST.md).
+#include "lib/ingest/ndjson_reader.h"
+
 #include <string>
 #include <string_view>
 #include <utility>
@@ -7,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/gen/random.h"
 #include "lib/ingest/record_reader.h"
 #include "tests/ingest/ndjson_testing.h"
 #include "tests/ingest/reader_testing.h"
@@ -430,6 +433,108 @@ TEST(NdjsonReader, NestingLimit) {
   EXPECT_EQ(event_only(event_line({{"metadata", nested(1000)}})).metadata, nested(1000));
   const RejectedRow r = rejected_only(event_line({{"x", nested(1030)}}));
   EXPECT_THAT(r.error, HasSubstr("nested deeper than 1024 levels"));
+}
+
+// Lines in many forms, the plain ones (flat objects of strings) and every
+// near miss: whitespace, escapes (new and repeated), non-ASCII and invalid
+// UTF-8, control characters, values of other types, duplicated, unknown
+// and escaped keys, and random byte edits.
+std::string plain_line_variants(uint64_t seed, int lines) {
+  gen::Random rng(seed);
+  const auto pick = [&](std::initializer_list<std::string_view> options) {
+    return *(options.begin() + rng.uniform(options.size()));
+  };
+  const auto space = [&]() -> std::string_view { return rng.chance(0.85) ? "" : pick({" ", "\t", "  ", " \t", "\r"}); };
+  const auto string_value = [&]() -> std::string {
+    if (rng.chance(0.8)) {
+      return std::string(
+          pick({R"("a")", R"("user_17")", R"("x y")", R"("caf\u00e9")", "\"caf\xC3\xA9\"",
+                R"("{\"device\":\"desktop\",\"os\":\"linux\"}")", R"("{\"device\":\"mobile\"}")", R"("tab\there")",
+                R"("q\"uote")", R"("back\\slash")", R"("\ud83d\ude00")", "\"del\x7F\"", R"("\/")"}));
+    }
+    return std::string(pick(
+        {R"("")", R"("bad\xescape")", R"("\ud800")", "\"bad\xFFutf8\"", "\"ctl\x01\"", R"("ends\\")", "\"\xE2\x82\""}));
+  };
+  const auto value_of = [&](std::string_view key) -> std::string {
+    if (rng.chance(0.03))
+      return std::string(pick({"null", "17", "1746958983", "-1", "1.5", "true", "{}", "[]", R"({"a":"b"})",
+                               R"(["x",1])", "nul", "\"unterminated"}));
+    if (key == "timestamp") {
+      if (rng.chance(0.8)) {
+        return std::string(pick({R"("2025-05-11 10:23:03")", R"("2025-01-31 23:59:59")", "1746958983"}));
+      }
+      if (rng.chance(0.5)) {
+        return std::string(pick({"0", "012", "00", "4354819199", "4354819200", "99999999999999999999",
+                                 "999999999999999999", "1e9", "1746958983.0", "1746958983E0", "-0", "17x"}));
+      }
+      return std::string(
+          pick({R"("2025-02-30 00:00:00")", R"("2025-05-11T10:23:03Z")", R"("2025-05-11T10:23:03.5+02:00")",
+                R"("yesterday")", R"("2025-05-11 10:23:0\u0033")", R"("")"}));
+    }
+    return string_value();
+  };
+  std::string text;
+  for (int n = 0; n < lines; ++n) {
+    std::vector<std::string> keys = {"event_id",   "user_id",   "feature_id", "product_version",
+                                     "event_type", "timestamp", "session_id", "metadata"};
+    // Shuffle, drop, duplicate, add unknown and escaped keys.
+    for (size_t i = keys.size(); i > 1; --i) std::swap(keys[i - 1], keys[rng.uniform(i)]);
+    if (rng.chance(0.05)) keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(rng.uniform(keys.size())));
+    if (rng.chance(0.03)) keys.push_back(keys[rng.uniform(keys.size())]);
+    if (rng.chance(0.1)) keys.push_back(std::string(pick({"extra", "", "caf\xC3\xA9", "user\\u005fid", "x\\\"y"})));
+    std::string line(space());
+    line += "{";
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (i > 0) line += cat(space(), ",", space());
+      line += cat(space(), "\"", keys[i], "\"", space(), ":", space(), value_of(keys[i]));
+    }
+    line += cat(space(), "}", space());
+    if (rng.chance(0.02)) line = pick({"", " ", "{}", "[]", "{\"a\":\"b\"}{}", "{\"a\":\"b\"} x", "\"s\"", "17"});
+    // Random byte edits.
+    for (int edits = rng.chance(0.1) ? static_cast<int>(rng.range(1, 3)) : 0; edits > 0 && !line.empty(); --edits) {
+      const size_t at = rng.uniform(line.size());
+      switch (rng.uniform(3)) {
+        case 0:
+          line.erase(at, 1);
+          break;
+        case 1:
+          line.insert(at, pick({"\"", "\\", "{", "}", ":", ",", " ", "\x02", "\xC3", "\xA9", "u", "0", "\r"}));
+          break;
+        default:
+          line.resize(at);
+          break;
+      }
+    }
+    text += line;
+    text += rng.chance(0.1) ? "\r\n" : "\n";
+  }
+  return text;
+}
+
+TEST(NdjsonReader, PlainLinesReadExactlyAsSimdjsonReadsThem) {
+  for (uint64_t seed = 1; seed <= 40; ++seed) {
+    const std::string text = plain_line_variants(seed, 400);
+    NdjsonReader plain(/*plain_lines=*/true), simdjson_only(/*plain_lines=*/false);
+    // Whole, and in pieces of a few hundred bytes: every line sits at a
+    // window's edge in some run.
+    std::vector<size_t> cuts;
+    for (size_t at = 97 * seed; at < text.size(); at += 331 + seed) cuts.push_back(at);
+    for (const std::vector<size_t>& pieces : {std::vector<size_t>{}, cuts}) {
+      const Parsed a = reader_testing::parse_in_pieces(plain, text, pieces);
+      const Parsed b = reader_testing::parse_in_pieces(simdjson_only, text, pieces);
+      ASSERT_EQ(a.records, b.records) << "seed " << seed;
+      ASSERT_EQ(a.events, b.events) << "seed " << seed;
+      ASSERT_EQ(a.rejected.size(), b.rejected.size()) << "seed " << seed;
+      for (size_t i = 0; i < a.rejected.size(); ++i) {
+        EXPECT_EQ(a.rejected[i].line, b.rejected[i].line) << "seed " << seed;
+        EXPECT_EQ(a.rejected[i].raw, b.rejected[i].raw) << "seed " << seed;
+        EXPECT_EQ(a.rejected[i].error, b.rejected[i].error) << "seed " << seed << " line " << a.rejected[i].line;
+        EXPECT_EQ(a.rejected[i].columns, b.rejected[i].columns) << "seed " << seed;
+      }
+      // The variants are not all broken: both readers accept many lines.
+      EXPECT_GT(a.events.size(), 30u) << "seed " << seed;
+    }
+  }
 }
 
 TEST(NdjsonReader, LongLines) {
