@@ -122,26 +122,47 @@ absl::Status decode_dict(std::string_view* in, size_t count, uint64_t limit, uin
 
 }  // namespace
 
-size_t for_size(std::span<const uint32_t> values) {
-  size_t bytes = 0;
+namespace {
+
+// The frame of each block of `values`.
+std::vector<Frame> frames_of(std::span<const uint32_t> values) {
+  std::vector<Frame> frames;
+  frames.reserve(block_count(values.size()));
   for (size_t pos = 0; pos < values.size(); pos += kIntBlockRows) {
-    const Frame f = frame_of(values.subspan(pos, std::min(kIntBlockRows, values.size() - pos)));
-    bytes += coding::varint_length(f.min) + 1 + coding::packed_size(std::min(kIntBlockRows, values.size() - pos), f.width);
+    frames.push_back(frame_of(values.subspan(pos, std::min(kIntBlockRows, values.size() - pos))));
+  }
+  return frames;
+}
+
+// Bytes of the kFor encoding of `count` values in blocks of `frames`.
+size_t for_size(std::span<const Frame> frames, size_t count) {
+  size_t bytes = 0;
+  for (size_t b = 0; b < frames.size(); ++b) {
+    const size_t n = std::min(kIntBlockRows, count - b * kIntBlockRows);
+    bytes += coding::varint_length(frames[b].min) + 1 + coding::packed_size(n, frames[b].width);
   }
   return bytes;
 }
 
-void encode_for(std::span<const uint32_t> values, std::string* out) {
+// encode_for() with the blocks' frames computed already.
+void encode_for(std::span<const uint32_t> values, std::span<const Frame> frames, std::string* out) {
+  out->reserve(out->size() + for_size(frames, values.size()));
   std::array<uint32_t, kIntBlockRows> shifted;
-  for (size_t pos = 0; pos < values.size(); pos += kIntBlockRows) {
+  for (size_t pos = 0, b = 0; pos < values.size(); pos += kIntBlockRows, ++b) {
     const auto block = values.subspan(pos, std::min(kIntBlockRows, values.size() - pos));
-    const Frame f = frame_of(block);
+    const Frame f = frames[b];
     coding::put_varint64(out, f.min);
     out->push_back(static_cast<char>(f.width));
     for (size_t i = 0; i < block.size(); ++i) shifted[i] = block[i] - f.min;
     coding::pack_bits(std::span<const uint32_t>(shifted.data(), block.size()), f.width, out);
   }
 }
+
+}  // namespace
+
+size_t for_size(std::span<const uint32_t> values) { return for_size(frames_of(values), values.size()); }
+
+void encode_for(std::span<const uint32_t> values, std::string* out) { encode_for(values, frames_of(values), out); }
 
 void encode_ascending(std::span<const uint32_t> values, std::string* out) {
   if (values.empty()) return;
@@ -160,19 +181,24 @@ IntEncoding encode_codes(std::span<const uint32_t> values, std::string* out) {
   // locality of codes assigned at about the same time).
   std::vector<uint32_t> dict;
   std::vector<uint32_t> local(values.size());
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  const uint64_t span = uint64_t{*hi} - *lo + 1;
+  // Two plain reductions, vectorized (minmax_element is not).
+  uint32_t min = UINT32_MAX, max = 0;
+  for (const uint32_t v : values) {
+    min = std::min(min, v);
+    max = std::max(max, v);
+  }
+  const uint64_t span = uint64_t{max} - min + 1;
   if (span <= 4 * values.size() + 4096) {
     // Dense enough for a direct table indexed by value - min.
     std::vector<uint32_t> id_of(span, 0);
-    for (const uint32_t v : values) id_of[v - *lo] = 1;
+    for (const uint32_t v : values) id_of[v - min] = 1;
     for (uint64_t i = 0; i < span; ++i) {
       if (id_of[i] != 0) {
         id_of[i] = static_cast<uint32_t>(dict.size());
-        dict.push_back(static_cast<uint32_t>(*lo + i));
+        dict.push_back(static_cast<uint32_t>(min + i));
       }
     }
-    for (size_t i = 0; i < values.size(); ++i) local[i] = id_of[values[i] - *lo];
+    for (size_t i = 0; i < values.size(); ++i) local[i] = id_of[values[i] - min];
   } else {
     dict.assign(values.begin(), values.end());
     std::sort(dict.begin(), dict.end());
@@ -183,13 +209,16 @@ IntEncoding encode_codes(std::span<const uint32_t> values, std::string* out) {
   }
   size_t dict_bytes = coding::varint_length(dict.size());
   for (size_t i = 0; i < dict.size(); ++i) dict_bytes += coding::varint_length(dict[i] - (i == 0 ? 0 : dict[i - 1]));
-  if (for_size(values) <= dict_bytes + for_size(local)) {
-    encode_for(values, out);
+  // Each block's frame once per candidate: sizing and encoding share them.
+  const std::vector<Frame> value_frames = frames_of(values);
+  const std::vector<Frame> local_frames = frames_of(local);
+  if (for_size(value_frames, values.size()) <= dict_bytes + for_size(local_frames, local.size())) {
+    encode_for(values, value_frames, out);
     return IntEncoding::kFor;
   }
   coding::put_varint64(out, dict.size());
   for (size_t i = 0; i < dict.size(); ++i) coding::put_varint64(out, dict[i] - (i == 0 ? 0 : dict[i - 1]));
-  encode_for(local, out);
+  encode_for(local, local_frames, out);
   return IntEncoding::kDictFor;
 }
 

@@ -62,18 +62,27 @@ void pack_bits(std::span<const uint32_t> values, unsigned width, std::string* ou
   const size_t start = out->size();
   out->resize(start + packed_size(values.size(), width));
   auto* p = reinterpret_cast<unsigned char*>(out->data() + start);
+  // Whole 32-bit words while there are (one store, no loop per byte);
+  // bits < 32 before each value and width <= 32, so acc never overflows.
   uint64_t acc = 0;
   unsigned bits = 0;
   for (const uint32_t v : values) {
     acc |= static_cast<uint64_t>(v) << bits;
     bits += width;
-    while (bits >= 8) {
-      *p++ = static_cast<unsigned char>(acc);
-      acc >>= 8;
-      bits -= 8;
+    if (bits >= 32) {
+      p[0] = static_cast<unsigned char>(acc);
+      p[1] = static_cast<unsigned char>(acc >> 8);
+      p[2] = static_cast<unsigned char>(acc >> 16);
+      p[3] = static_cast<unsigned char>(acc >> 24);
+      p += 4;
+      acc >>= 32;
+      bits -= 32;
     }
   }
-  if (bits > 0) *p = static_cast<unsigned char>(acc);
+  for (; bits > 0; bits = bits > 8 ? bits - 8 : 0) {
+    *p++ = static_cast<unsigned char>(acc);
+    acc >>= 8;
+  }
 }
 
 void unpack_bits(const char* in, size_t count, unsigned width, uint32_t* out) {
