@@ -3,9 +3,17 @@
 // dictionary of millions of strings is never rewritten for a few new ones
 // (rewritten whole only after a GDPR erase, so erased strings leave the disk).
 //
-// Format (framed_file.h, magic "UDBDICT1", version 1), body:
-//   byte column, varint first_code, varint count,
-//   count x (varint (length << 1 | erased), then `length` bytes unless erased)
+// Format (framed_file.h, magic "UDBDICT1"), body:
+//   byte column, varint first_code, varint count, then count entries:
+//   version 2 (written): front coding, each string after the bytes it
+//     shares with the one before (the empty string before the first, and
+//     after an erased entry):
+//     varint shared, varint (suffix_length << 1 | erased), suffix bytes
+//     (an erased entry: 0, 1). Codes assigned in arrival order share long
+//     prefixes: the 2.8M session strings of a 10M-event store
+//     ("session_1234567") take ~9 MB instead of ~43 MB.
+//   version 1 (still read): varint (length << 1 | erased), then `length`
+//     bytes unless erased.
 //
 //   std::string bytes = encode_dictionary_segment(Column::kUser, dict, 0, dict.size());
 //   auto segment = decode_dictionary_segment(bytes, path);   // strings view into bytes
@@ -15,6 +23,7 @@
 #define USAGEDB_STORAGE_DICTIONARY_FILE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,8 +38,9 @@ namespace usagedb::storage {
 struct DictionarySegment {
   Column column;
   uint64_t first_code;
-  std::vector<std::string_view> strings;  // into the decoded bytes
+  std::vector<std::string_view> strings;  // into `storage`, or into the decoded bytes when it is null
   std::vector<bool> erased;
+  std::unique_ptr<std::string> storage;  // version 2: the strings, rebuilt from their shared prefixes
 };
 
 // REQUIRES: first_code + count <= dict.size().

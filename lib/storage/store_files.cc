@@ -243,7 +243,9 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
                                                 entry.first_code + entry.count, ")"));
       }
       const size_t size = bytes->size();
-      if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased, std::move(bytes)); i >= 0) {
+      // The strings are in the file's bytes (version 1) or rebuilt (2).
+      std::unique_ptr<std::string> owner = segment.storage ? std::move(segment.storage) : std::move(bytes);
+      if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased, std::move(owner)); i >= 0) {
         return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
                                                 " appears twice in the ", column_name(entry.column), " dictionary"));
       }
