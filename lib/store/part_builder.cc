@@ -123,9 +123,10 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
       std::is_sorted(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.timestamp < b.timestamp; });
   // Otherwise each key fits one integer, as a rule: a part's seconds span
   // at most a month (22 bits), its ranks count distinct features and
-  // versions, and the input row needs log2(rows) bits. Those sort with a
-  // radix sort, a few counting passes instead of ~log2(n) comparisons of
-  // four fields per key.
+  // versions, and the input row needs log2(rows) bits, rounded up to whole
+  // bytes. Those sort with a radix sort, a few counting passes instead of
+  // ~log2(n) comparisons of four fields per key; the input row's bytes are
+  // in order already and take none (4 passes for a 1M-row month, not 7).
   uint32_t min_time = UINT32_MAX, max_time = 0, max_feature = 0, max_version = 0;
   for (const Key& k : keys) {
     min_time = std::min(min_time, k.timestamp);
@@ -133,7 +134,8 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     max_feature = std::max(max_feature, k.feature_rank);
     max_version = std::max(max_version, k.version_rank);
   }
-  const int input_bits = std::bit_width(n);
+  // The input row fills whole low bytes, already in order: no pass sorts them.
+  const int input_bits = (std::bit_width(n) + 7) / 8 * 8;
   const int version_bits = std::bit_width(max_version);
   const int feature_bits = std::bit_width(max_feature);
   const int time_bits = n == 0 ? 0 : std::bit_width(max_time - min_time);
@@ -155,7 +157,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
                    << input_bits) |
                   k.input;
     }
-    radix_sort(std::span<uint64_t>(packed), scratch);
+    radix_sort(std::span<uint64_t>(packed), scratch, /*sorted_low_bytes=*/input_bits / 8);
     const uint64_t input_mask = (uint64_t{1} << input_bits) - 1;
     std::vector<Key> sorted(n);
     for (size_t i = 0; i < n; ++i) sorted[i] = keys[packed[i] & input_mask];

@@ -24,14 +24,20 @@ namespace usagedb {
 
 // Sorts `keys` ascending; `scratch` is resized to keys.size() and its
 // contents are unspecified afterwards (keep it to reuse its memory).
+// `sorted_low_bytes`: the keys are in ascending order of their lowest
+// that many bytes already (a row number packed below the sort key, say),
+// so those bytes need no pass: each pass is stable, and the passes over
+// the higher bytes keep that order among keys equal above them.
 // REQUIRES: keys.size() < 2^32.
 template <typename T>
-void radix_sort(std::span<T> keys, std::vector<T>& scratch) {
+void radix_sort(std::span<T> keys, std::vector<T>& scratch, unsigned sorted_low_bytes = 0) {
   static_assert(std::is_same_v<T, uint32_t> || std::is_same_v<T, uint64_t>);
   const size_t n = keys.size();
   // Below this, a comparison sort does less work than the counting passes.
   constexpr size_t kSmall = 64;
   if (n < kSmall) {
+    // Sorting whole keys orders equal high bytes by their low ones, the
+    // order they were in: the same result.
     std::sort(keys.begin(), keys.end());
     return;
   }
@@ -46,7 +52,7 @@ void radix_sort(std::span<T> keys, std::vector<T>& scratch) {
   scratch.resize(n);
   T* src = keys.data();
   T* dst = scratch.data();
-  for (unsigned shift = 0; shift < 8 * sizeof(T); shift += 8) {
+  for (unsigned shift = 8 * sorted_low_bytes; shift < 8 * sizeof(T); shift += 8) {
     if (((differing >> shift) & 0xFF) == 0) continue;
     std::array<uint32_t, 256> count{};
     for (size_t i = 0; i < n; ++i) ++count[(src[i] >> shift) & 0xFF];
