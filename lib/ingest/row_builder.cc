@@ -34,7 +34,7 @@ void RowBuilder::finish(uint64_t line, std::string_view raw, ParsedBatch* out) {
   constexpr uint8_t kRequired = bit(TableColumn::kUserId) | bit(TableColumn::kFeatureId) |
                                 bit(TableColumn::kProductVersion) | bit(TableColumn::kEventType) |
                                 bit(TableColumn::kTimestamp);
-  if (failed_ == 0 && (present_ & kRequired) == kRequired && !validate_event(event_, utf8_).has_value()) {
+  if (failed_ == 0 && (present_ & kRequired) == kRequired && is_valid_event(event_, utf8_)) {
     out->events.push_back(event_);
     out->event_lines.push_back(line);
     return;

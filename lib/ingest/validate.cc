@@ -25,7 +25,8 @@ std::optional<FieldError> check_string(std::string_view column, std::string_view
 }  // namespace
 
 std::optional<FieldError> validate_event(const Event& e, Utf8 utf8) {
-  // Column order, so the error names the first column at fault.
+  // Column order, so the error names the first column at fault. (A new
+  // rule belongs in is_valid_event() too.)
   if (auto err = check_string("event_id", e.event_id, false, utf8)) return err;
   if (auto err = check_string("user_id", e.user_id, true, utf8)) return err;
   if (auto err = check_string("feature_id", e.feature_id, true, utf8)) return err;

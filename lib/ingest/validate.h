@@ -27,6 +27,17 @@ enum class Utf8 { kCheck, kKnownValid };
 // The first rule `event` breaks, in column order; nullopt when it is valid.
 std::optional<FieldError> validate_event(const Event& event, Utf8 utf8 = Utf8::kCheck);
 
+// !validate_event(event, utf8).has_value(), without building the answer:
+// for strings known to be UTF-8 the rules are a few comparisons, inline
+// (readers call this for every row; ~1% of a file ingest's CPU went to the
+// optionals of validate_event()).
+inline bool is_valid_event(const Event& event, Utf8 utf8) {
+  if (utf8 == Utf8::kCheck) return !validate_event(event, utf8).has_value();
+  // The required columns non-empty, the timestamp in range: validate_event()'s rules.
+  return !event.user_id.empty() && !event.feature_id.empty() && !event.product_version.empty() &&
+         !event.event_type.empty() && event.timestamp >= kMinTimestamp && event.timestamp <= kMaxTimestamp;
+}
+
 // Only the timestamp range rule.
 std::optional<FieldError> validate_timestamp(Timestamp t);
 

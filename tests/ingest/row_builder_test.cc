@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/ingest/validate.h"
 
 namespace usagedb {
 namespace {
@@ -22,6 +23,32 @@ void set_valid(RowBuilder* row) {
   row->set_string(TableColumn::kProductVersion, "1");
   row->set_string(TableColumn::kEventType, "view");
   row->set_timestamp(Timestamp{std::chrono::seconds{5}});
+}
+
+// The inline verdict readers use agrees with validate_event() on every rule.
+TEST(RowBuilder, IsValidEventAgreesWithValidateEvent) {
+  const Event valid{"e", "u", "f", "1", "view", Timestamp{std::chrono::seconds{5}}, "s", "m"};
+  std::vector<Event> events(12, valid);
+  events[1].user_id = "";
+  events[2].feature_id = "";
+  events[3].product_version = "";
+  events[4].event_type = "";
+  events[5].timestamp = kMinTimestamp;
+  events[6].timestamp = kMinTimestamp - std::chrono::seconds{1};
+  events[7].timestamp = kMaxTimestamp;
+  events[8].timestamp = kMaxTimestamp + std::chrono::seconds{1};
+  events[9].event_id = events[9].session_id = events[9].metadata = "";  // optional
+  events[10].user_id = "\xff";                                          // invalid UTF-8
+  events[11].metadata = "caf\xc3";
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(is_valid_event(events[i], Utf8::kCheck), !validate_event(events[i]).has_value()) << i;
+    if (i < 10) {  // kKnownValid promises valid UTF-8
+      EXPECT_EQ(is_valid_event(events[i], Utf8::kKnownValid), !validate_event(events[i], Utf8::kKnownValid).has_value())
+          << i;
+    }
+  }
+  EXPECT_TRUE(is_valid_event(valid, Utf8::kKnownValid));
+  EXPECT_FALSE(is_valid_event(events[10], Utf8::kCheck));
 }
 
 TEST(RowBuilder, ValidRowBecomesAnEvent) {
