@@ -175,9 +175,14 @@ std::string out_of_range(std::string_view number) {
 
 }  // namespace
 
-bool NdjsonReader::read_plain_line(std::string_view line, uint64_t number, ParsedBatch* out) {
-  const char* p = line.data();
-  const char* const end = p + line.size();
+bool NdjsonReader::read_plain_line(std::string_view text, size_t pos, size_t end_pos, uint64_t number, size_t* next,
+                                   ParsedBatch* out) {
+  // The line's end is found where the object ends: its '\n' stops every
+  // scan below (a control character ends strings, and no token takes it),
+  // so the window's end bounds them.
+  const char* const start = text.data() + pos;
+  const char* p = start;
+  const char* const end = text.data() + end_pos;
   const auto skip_space = [&] {
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
   };
@@ -192,7 +197,7 @@ bool NdjsonReader::read_plain_line(std::string_view line, uint64_t number, Parse
     // byte's bit is cleared (in the next block's mask when it is there).
     uint32_t carried = 0;
     for (const char* block = content;; block += 16) {
-      // Past the line's end only when its '\n' was escaped: no string ends there.
+      // Past the window only when a '\n' was escaped: no string ends there.
       if (block >= end) return false;
       uint32_t mask = special_mask(block) & ~carried;
       carried = 0;
@@ -299,11 +304,16 @@ bool NdjsonReader::read_plain_line(std::string_view line, uint64_t number, Parse
     if (p >= end || *p != '}') return false;
     ++p;
     skip_space();
-    if (p != end) return false;  // text after the object
     break;
   }
+  // Then the line ends ("\n" or "\r\n", the '\r' not part of it), or the
+  // object has text after it.
+  const std::string_view line(start, static_cast<size_t>(p - start));
+  if (p < end && *p == '\r') ++p;
+  if (p >= end || *p != '\n') return false;
   if (non_ascii && !text::is_valid_utf8(line)) return false;
   row_.finish(number, line, out);
+  *next = static_cast<size_t>(p + 1 - text.data());
   return true;
 }
 

@@ -131,15 +131,18 @@ size_t NdjsonReader::parse_plain_lines(std::string_view text, size_t pos, size_t
   size_t hits = 0, misses = 0;
   while (pos < end) {
     size_t next;
+    if (read_plain_line(text, pos, end, lines_ + 1, &next, out)) {
+      ++hits;
+      ++lines_;
+      pos = next;
+      continue;
+    }
     const std::string_view line = line_at(text, pos, end, &next);
-    // Only a line ended by '\n' (the window's last one may not be):
-    // read_plain_line() stops its scans at that byte.
+    // A line the window cut (the window's last one may be): the window's
+    // reader takes it from here.
     if (next == end && text[end - 1] != '\n') break;
     if (line.empty() || (line[0] != '{' && is_blank(line))) {
       ++lines_;  // a blank line
-    } else if (read_plain_line(line, lines_ + 1, out)) {
-      ++hits;
-      ++lines_;
     } else {
       // Input not in the plain form (spaced, numbers): iterate_many reads
       // the rest of the window faster than single lines.

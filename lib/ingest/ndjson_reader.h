@@ -105,11 +105,12 @@ class NdjsonReader final : public RecordReader {
   // the lines before that in lines_.
   size_t parse_plain_lines(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
   static constexpr size_t kMinPlainMisses = 4;
-  // Reads `line` (number `number`) when it is plain (see above): its row
-  // goes to *out and true is returned. false, with *out untouched, when it
-  // is not. REQUIRES: the line is followed in memory by a '\n' and then 15
-  // readable bytes.
-  bool read_plain_line(std::string_view line, uint64_t number, ParsedBatch* out);
+  // Reads the line at text[pos] (number `number`, ending before `end`)
+  // when it is plain (see above): its row goes to *out, *next is where the
+  // next line starts, and true is returned. false, with *out untouched,
+  // when it is not (or does not end before `end`). Finds the line's end
+  // itself, in the same scan. REQUIRES: 15 readable bytes after `end`.
+  bool read_plain_line(std::string_view text, size_t pos, size_t end, uint64_t number, size_t* next, ParsedBatch* out);
   // Parses the lines in text[pos, end) one iterate() each.
   void parse_each_line(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
   // Parses one non-blank line (a copy of it).

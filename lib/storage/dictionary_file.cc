@@ -120,7 +120,7 @@ absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view byt
     const char* prev = out;
     in = entries;
     for (uint64_t i = 0; i < count; ++i) {
-      uint64_t shared, tag;
+      uint64_t shared = 0, tag = 0;  // read (and checked) by the first pass
       coding::get_varint64(&in, &shared);
       coding::get_varint64(&in, &tag);
       const uint64_t suffix = tag >> 1;

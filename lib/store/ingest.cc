@@ -136,9 +136,23 @@ absl::Status encode_piece(Dictionaries& dictionaries, Piece& piece) {
   piece.codes.resize(events.size());
   piece.id_hashes.resize(events.size());
   piece.metadata_hashes.resize(events.size());
+  // Metadata repeats a handful of values, and the NDJSON reader hands out
+  // one view of each escaped value it decoded: a view seen before in the
+  // piece (same bytes at the same address) has the hash computed then.
+  struct Seen {
+    const char* data = nullptr;
+    size_t size = 0;
+    uint64_t hash = 0;
+  };
+  Seen seen[64];
   for (size_t i = 0; i < events.size(); ++i) {
     piece.id_hashes[i] = DedupIndex::hash(events[i].event_id);
-    piece.metadata_hashes[i] = AppendBuffer::metadata_hash(events[i].metadata);
+    const std::string_view metadata = events[i].metadata;
+    Seen& slot = seen[(reinterpret_cast<uintptr_t>(metadata.data()) >> 4) & 63];
+    if (slot.data != metadata.data() || slot.size != metadata.size() || metadata.data() == nullptr) {
+      slot = Seen{metadata.data(), metadata.size(), AppendBuffer::metadata_hash(metadata)};
+    }
+    piece.metadata_hashes[i] = slot.hash;
   }
   return encode_rows(dictionaries, pointers, piece.codes.data());
 }
