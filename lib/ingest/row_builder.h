@@ -89,12 +89,12 @@ class RowBuilder {
  private:
   static constexpr uint8_t bit(TableColumn c) { return static_cast<uint8_t>(1u << static_cast<int>(c)); }
   // The Event member holding string column `c` (nullptr for kTimestamp).
-  static constexpr std::string_view Event::*string_field(TableColumn c) {
-    constexpr std::string_view Event::*kFields[kTableColumns] = {
-        &Event::event_id,   &Event::user_id, &Event::feature_id, &Event::product_version,
-        &Event::event_type, nullptr,         &Event::session_id, &Event::metadata};
-    return kFields[static_cast<int>(c)];
-  }
+  // A static table: one local to the function was built on the stack at
+  // every call (~1% of a file ingest's CPU).
+  static constexpr std::string_view Event::*kStringFields[kTableColumns] = {
+      &Event::event_id,   &Event::user_id, &Event::feature_id, &Event::product_version,
+      &Event::event_type, nullptr,         &Event::session_id, &Event::metadata};
+  static constexpr std::string_view Event::*string_field(TableColumn c) { return kStringFields[static_cast<int>(c)]; }
   void reject(uint64_t line, std::string_view raw, ParsedBatch* out);
 
   Event event_;

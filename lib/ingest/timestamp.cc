@@ -4,6 +4,7 @@
 // (SPEC 1.1), every rejection says what is wrong, and ingestion calls this
 // for every line.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -73,9 +74,43 @@ absl::StatusOr<Timestamp> in_range(int64_t seconds, std::string_view whole) {
   return Timestamp{std::chrono::seconds{seconds}};
 }
 
+// parse_timestamp() of the seed's form "YYYY-MM-DD HH:MM:SS" when it is
+// valid and in range, without building a StatusOr per part (the readers
+// call it for every line); nullopt leaves the words to the full parser.
+std::optional<Timestamp> parse_plain_timestamp(std::string_view s) {
+  if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') {
+    return std::nullopt;
+  }
+  const auto digits = [&](size_t pos, size_t n, int64_t* v) {
+    *v = 0;
+    for (size_t i = pos; i < pos + n; ++i) {
+      if (s[i] < '0' || s[i] > '9') return false;
+      *v = *v * 10 + (s[i] - '0');
+    }
+    return true;
+  };
+  int64_t y, m, d, h, mi, se;
+  if (!digits(0, 4, &y) || !digits(5, 2, &m) || !digits(8, 2, &d) || !digits(11, 2, &h) || !digits(14, 2, &mi) ||
+      !digits(17, 2, &se)) {
+    return std::nullopt;
+  }
+  if (m < 1 || m > 12 || d < 1 || d > civil::days_in_month(y, static_cast<unsigned>(m)) || h > 23 || mi > 59 ||
+      se > 59) {
+    return std::nullopt;
+  }
+  const int64_t seconds =
+      civil::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)) * civil::kSecondsPerDay + h * 3600 +
+      mi * 60 + se;
+  if (seconds < kMinTimestamp.time_since_epoch().count() || seconds > kMaxTimestamp.time_since_epoch().count()) {
+    return std::nullopt;
+  }
+  return Timestamp{std::chrono::seconds{seconds}};
+}
+
 }  // namespace
 
 absl::StatusOr<Timestamp> parse_timestamp(std::string_view s) {
+  if (std::optional<Timestamp> t = parse_plain_timestamp(s)) return *t;
   auto days = parse_date_part(s, s);
   if (!days.ok()) return days.status();
   if (s.size() < 19 || (s[10] != ' ' && s[10] != 'T')) {

@@ -1,6 +1,10 @@
+#include <chrono>
+#include <cstdio>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/gen/random.h"
 #include "usagedb/event.h"
 
 namespace usagedb {
@@ -15,6 +19,39 @@ TEST(ParseTimestamp, SeedForm) {
   EXPECT_EQ(epoch_seconds("1970-01-01 00:00:00"), 0);
   EXPECT_EQ(epoch_seconds("2105-12-31 23:59:59"), 4291747199);
   EXPECT_EQ(epoch_seconds("2024-02-29 00:00:00"), 1709164800);
+}
+
+// The seed's form against std::chrono's calendar, on random fields in and
+// out of range (the readers take a fast path for valid ones).
+TEST(ParseTimestamp, SeedFormAgreesWithTheCalendar) {
+  gen::Random random(11);
+  int valid = 0;
+  for (int i = 0; i < 20'000; ++i) {
+    const int y = static_cast<int>(random.range(1965, 2110));
+    const unsigned m = static_cast<unsigned>(random.range(0, 13));
+    const unsigned d = static_cast<unsigned>(random.range(0, 32));
+    const int h = static_cast<int>(random.range(0, 24));
+    const int mi = static_cast<int>(random.range(0, 60));
+    const int se = static_cast<int>(random.range(0, 60));
+    char text[32];
+    std::snprintf(text, sizeof(text), "%04d-%02u-%02u %02d:%02d:%02d", y, m, d, h, mi, se);
+    const std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{m}, std::chrono::day{d}};
+    const absl::StatusOr<Timestamp> t = parse_timestamp(text);
+    if (!date.ok() || h > 23 || mi > 59 || se > 59) {
+      EXPECT_FALSE(t.ok()) << text;
+      continue;
+    }
+    const Timestamp expected =
+        std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} + std::chrono::seconds{se};
+    if (expected < kMinTimestamp || expected > kMaxTimestamp) {
+      EXPECT_THAT(t.status().message(), HasSubstr("outside the DateTime range")) << text;
+      continue;
+    }
+    ASSERT_TRUE(t.ok()) << text << ": " << t.status();
+    EXPECT_EQ(*t, expected) << text;
+    ++valid;
+  }
+  EXPECT_GT(valid, 5'000);
 }
 
 TEST(ParseTimestamp, IsoFormsWithFractionAndOffset) {
