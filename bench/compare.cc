@@ -223,7 +223,10 @@ bool generate(const Args& a, const std::string& path, Picked* picked) {
       }
     }
     std::fwrite(buffer.data(), 1, buffer.size(), out);
-    if (std::fclose(out) != 0) {
+    // On disk before any engine runs: otherwise the kernel writes the file
+    // back (GBs at 10M events) while the first engine ingests it, and that
+    // engine alone pays for it.
+    if (std::fflush(out) != 0 || ::fsync(fileno(out)) != 0 || std::fclose(out) != 0) {
       std::perror(path.c_str());
       return false;
     }
