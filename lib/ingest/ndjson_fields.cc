@@ -105,13 +105,14 @@ inline uint32_t special_mask(const char* p) {
 #endif
 }
 
-// The first byte at or after `p` that special_mask() marks. Reads 16 bytes
-// at a time, past the byte it returns. REQUIRES: such a byte at most 15
-// bytes before the end of readable memory.
-inline const char* find_special(const char* p) {
-  for (;; p += 16) {
+// The first byte in [p, end) that special_mask() marks, or a pointer at or
+// past `end` when there is none. Reads 16 bytes at a time, up to 15 past
+// `end`.
+inline const char* find_special(const char* p, const char* end) {
+  for (; p < end; p += 16) {
     if (const uint32_t mask = special_mask(p); mask != 0) return p + std::countr_zero(mask);
   }
+  return p;
 }
 
 // The column of the known key whose bytes and closing quote start at
@@ -248,7 +249,7 @@ bool NdjsonReader::read_plain_line(std::string_view text, size_t pos, size_t end
       column = known;
       p = key + size + 1;
     } else {
-      const char* const key_end = find_special(key);
+      const char* const key_end = find_special(key, end);
       if (key_end >= end || *key_end != '"') return false;
       column = column_of_key(std::string_view(key, static_cast<size_t>(key_end - key)));
       p = key_end + 1;

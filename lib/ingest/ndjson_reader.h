@@ -18,10 +18,11 @@
 //     document, and the verdict must not depend on what it finds there).
 //   - Before simdjson, each line is tried by a plain-line reader: a flat
 //     object of string values without escapes (or with escapes the reader
-//     decoded before, the usual metadata), keys without escapes, ASCII or
-//     valid UTF-8, JSON whitespace only between tokens: the form every
-//     event exporter writes. It reads such a line in one scan, about twice
-//     as fast as On Demand, and gives the same row or the same rejection;
+//     decoded before, the usual metadata) and a timestamp string or Unix
+//     seconds, keys without escapes, ASCII or valid UTF-8, spaces and tabs
+//     only between tokens: the form every event exporter writes. It reads
+//     such a line in one scan, about twice as fast as On Demand (see
+//     docs/INGEST.md), and gives the same row or the same rejection;
 //     anything else (numbers, null, nested values, new escapes, duplicate
 //     or escaped keys, invalid JSON) it leaves to simdjson, untouched. A
 //     window whose lines are mostly not plain goes to iterate_many after

@@ -482,6 +482,7 @@ std::string plain_line_variants(uint64_t seed, int lines) {
     if (rng.chance(0.05)) keys.erase(keys.begin() + static_cast<std::ptrdiff_t>(rng.uniform(keys.size())));
     if (rng.chance(0.03)) keys.push_back(keys[rng.uniform(keys.size())]);
     if (rng.chance(0.1)) keys.push_back(std::string(pick({"extra", "", "caf\xC3\xA9", "user\\u005fid", "x\\\"y"})));
+    if (rng.chance(0.02)) keys.push_back(std::string(300, 'k'));  // longer than any scan's 16 bytes
     std::string line(space());
     line += "{";
     for (size_t i = 0; i < keys.size(); ++i) {
