@@ -16,6 +16,10 @@ namespace {
 
 constexpr std::string_view kMagic = "UDBDICT1";
 constexpr uint32_t kVersion = 2;  // front coding; 1 is still read
+// A version 2 segment's strings take at most this many times its entries'
+// bytes, plus kRebuildSlack (see decode_dictionary_segment).
+constexpr uint64_t kMaxRebuildRatio = 256;
+constexpr uint64_t kRebuildSlack = uint64_t{64} << 20;
 
 }  // namespace
 
@@ -114,6 +118,15 @@ absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view byt
       total += previous;
     }
     if (!in.empty()) return loss("trailing bytes");
+    // Entries that share long prefixes rebuild to more bytes than they
+    // take, but not without bound: a segment crafted to rebuild to
+    // terabytes (each entry all of a long string before it) is refused
+    // before anything is allocated. Real dictionaries stay far below it
+    // (the 10M store's sessions: 4.6x).
+    const uint64_t limit = kMaxRebuildRatio * entries.size() + kRebuildSlack;
+    if (total > limit) {
+      return loss(absl::StrCat("entries rebuild to ", total, " bytes, more than ", limit, " from ", entries.size()));
+    }
     segment.storage = std::make_unique<std::string>();
     segment.storage->resize(total);
     char* out = segment.storage->data();
@@ -124,7 +137,7 @@ absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view byt
       coding::get_varint64(&in, &shared);
       coding::get_varint64(&in, &tag);
       const uint64_t suffix = tag >> 1;
-      if (shared > 0) std::memmove(out, prev, shared);  // may overlap the string before
+      if (shared > 0) std::memcpy(out, prev, shared);  // the string before ends where this one starts
       if (suffix > 0) std::memcpy(out + shared, in.data(), suffix);
       in.remove_prefix(suffix);
       segment.strings.emplace_back(out, shared + suffix);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/storage/framed_file.h"
 #include "lib/util/coding.h"
@@ -172,6 +173,23 @@ TEST(DictionaryFile, Version2EntriesThatCannotBeRebuiltAreDataLoss) {
   EXPECT_EQ(segment_of({{1, 1}}, ""), absl::DataLossError("dict-session_id-9.udbd: entry 0: erased entry with bytes"));
   EXPECT_EQ(segment_of({{0, 2}}, "xy"), absl::DataLossError("dict-session_id-9.udbd: trailing bytes"));
   EXPECT_EQ(segment_of({{0, 2}, {2, 0}}, "x").code(), absl::StatusCode::kDataLoss);  // shares 2 of a 1-byte string
+
+  // A 1 MiB string, then 100,000 entries that each share all of it: ~105 GB
+  // rebuilt from ~1.3 MB. Refused before anything is allocated.
+  std::string huge;
+  huge.push_back(static_cast<char>(Column::kSession));
+  coding::put_varint64(&huge, 0);
+  coding::put_varint64(&huge, 100'001);
+  coding::put_varint64(&huge, 0);
+  coding::put_varint64(&huge, uint64_t{1 << 20} << 1);
+  huge.append(1 << 20, 'x');
+  for (int i = 0; i < 100'000; ++i) {
+    coding::put_varint64(&huge, 1 << 20);
+    coding::put_varint64(&huge, 0);
+  }
+  const absl::Status refused = decode_dictionary_segment(frame_file("UDBDICT1", 2, huge), "d").status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("entries rebuild to 104858648576 bytes"));
 }
 
 TEST(DictionaryFile, RestoreRejectsADuplicateLiveString) {
