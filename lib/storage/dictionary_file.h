@@ -11,7 +11,9 @@
 //     varint shared, varint (suffix_length << 1 | erased), suffix bytes
 //     (an erased entry: 0, 1). Codes assigned in arrival order share long
 //     prefixes: the 2.8M session strings of a 10M-event store
-//     ("session_1234567") take ~9 MB instead of ~43 MB.
+//     ("session_1234567") take ~9 MB instead of ~43 MB. A segment whose
+//     strings would take more than 256x its entries' bytes (+ 64 MiB) is
+//     refused as damaged.
 //   version 1 (still read): varint (length << 1 | erased), then `length`
 //     bytes unless erased.
 //
