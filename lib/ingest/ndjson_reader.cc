@@ -218,6 +218,12 @@ size_t NdjsonReader::parse_window(std::string_view text, size_t pos, size_t end,
         location.value_unsafe() != following.line.data() + leading_space(following.line)) {
       break;
     }
+    // And the object ended with its '}': On Demand stops walking an
+    // object's fields, without an error, at a token that is neither ',' nor
+    // '}' (`{"a":1` followed by a line starting with `{`).
+    const char* last = location.value_unsafe();
+    while (last > first && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\r' || last[-1] == '\n')) --last;
+    if (last == first || last[-1] != '}') break;
     row_.finish(lines + 1, record.line, out);
     lines = after;
     record = following;

@@ -538,6 +538,28 @@ TEST(NdjsonReader, PlainLinesReadExactlyAsSimdjsonReadsThem) {
   }
 }
 
+// An unclosed object followed by a line that starts with `{`: On Demand
+// ended the object at the next line's first token without an error, and a
+// window trusted it as a complete line with no columns (found by the fuzz
+// target once it compared the reader with and without plain lines; the
+// input is in the corpus as crash-window-trusted-an-unclosed-object).
+TEST(NdjsonReader, AnUnclosedObjectBeforeALineStartingWithABraceIsNotJson) {
+  // The fuzzer's input: what follows the first two lines decides how
+  // simdjson cuts the window into documents.
+  const std::string text(
+      "{\"a\":1\n{\"a\":\n}etadata{\"a_ty\" 1}\n{a:1}\n{\"a\":tru}\n1.}\n{\"a\":-\0{\"a\":1,}\n-\"a\" 0}\n{", 77);
+  for (const bool plain : {true, false}) {
+    NdjsonReader reader(plain);
+    const Parsed p = reader_testing::parse_whole(reader, text);
+    EXPECT_THAT(p.events, IsEmpty()) << plain;
+    ASSERT_EQ(p.rejected.size(), 9u) << plain;
+    for (const RejectedRow& row : p.rejected) {
+      EXPECT_THAT(row.columns, IsEmpty()) << plain << ", line " << row.line << ": " << row.error;
+      EXPECT_THAT(row.error, HasSubstr("not valid JSON")) << plain << ", line " << row.line;
+    }
+  }
+}
+
 TEST(NdjsonReader, LongLines) {
   const std::string big(300'000, 'x');  // longer than a window and the parser's first capacity
   const std::string text = cat(event_line(), "\n", event_line({{"metadata", cat("\"", big, "\"")}}),
