@@ -129,20 +129,16 @@ inline size_t known_key_at(const char* key, uint8_t* hint, TableColumn* column) 
     TableColumn column;
   };
   static const auto* const kPatterns = [] {
-    static constexpr std::pair<std::string_view, TableColumn> kKeys[] = {
-        {"event_id", TableColumn::kEventId},     {"user_id", TableColumn::kUserId},
-        {"feature_id", TableColumn::kFeatureId}, {"product_version", TableColumn::kProductVersion},
-        {"event_type", TableColumn::kEventType}, {"timestamp", TableColumn::kTimestamp},
-        {"session_id", TableColumn::kSessionId}, {"metadata", TableColumn::kMetadata}};
-    auto* patterns = new std::array<Pattern, 8>();
-    for (size_t i = 0; i < 8; ++i) {
+    auto* patterns = new std::array<Pattern, kTableColumns>();
+    for (int i = 0; i < kTableColumns; ++i) {
+      const auto column = static_cast<TableColumn>(i);
+      const std::string_view name = column_name(column);  // at most 15 bytes, and its quote
       alignas(16) char bytes[16] = {}, mask[16] = {};
-      const std::string_view name = kKeys[i].first;
       std::memcpy(bytes, name.data(), name.size());
       bytes[name.size()] = '"';
       std::memset(mask, 0xFF, name.size() + 1);
       (*patterns)[i] = Pattern{_mm_load_si128(reinterpret_cast<const __m128i*>(bytes)),
-                               _mm_load_si128(reinterpret_cast<const __m128i*>(mask)), name.size(), kKeys[i].second};
+                               _mm_load_si128(reinterpret_cast<const __m128i*>(mask)), name.size(), column};
     }
     return patterns;
   }();

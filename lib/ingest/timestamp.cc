@@ -81,19 +81,9 @@ std::optional<Timestamp> parse_plain_timestamp(std::string_view s) {
   if (s.size() != 19 || s[4] != '-' || s[7] != '-' || s[10] != ' ' || s[13] != ':' || s[16] != ':') {
     return std::nullopt;
   }
-  const auto digits = [&](size_t pos, size_t n, int64_t* v) {
-    *v = 0;
-    for (size_t i = pos; i < pos + n; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      *v = *v * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int64_t y, m, d, h, mi, se;
-  if (!digits(0, 4, &y) || !digits(5, 2, &m) || !digits(8, 2, &d) || !digits(11, 2, &h) || !digits(14, 2, &mi) ||
-      !digits(17, 2, &se)) {
-    return std::nullopt;
-  }
+  const int64_t y = read_digits(s, 0, 4), m = read_digits(s, 5, 2), d = read_digits(s, 8, 2);
+  const int64_t h = read_digits(s, 11, 2), mi = read_digits(s, 14, 2), se = read_digits(s, 17, 2);
+  if (y < 0 || h < 0 || mi < 0 || se < 0) return std::nullopt;  // m and d below
   if (m < 1 || m > 12 || d < 1 || d > civil::days_in_month(y, static_cast<unsigned>(m)) || h > 23 || mi > 59 ||
       se > 59) {
     return std::nullopt;

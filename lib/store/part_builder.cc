@@ -116,39 +116,26 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     if (a.version_rank != b.version_rank) return a.version_rank < b.version_rank;
     return a.input < b.input;
   };
-  // Rows often arrive in time order (an export sorted by time, a log that
-  // never runs late): then only the rows of one second may be out of order,
-  // and sorting each second's rows sorts them all.
-  const bool time_ordered =
-      std::is_sorted(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.timestamp < b.timestamp; });
-  // Otherwise each key fits one integer, as a rule: a part's seconds span
-  // at most a month (22 bits), its ranks count distinct features and
-  // versions, and the input row needs log2(rows) bits, rounded up to whole
-  // bytes. Those sort with a radix sort, a few counting passes instead of
-  // ~log2(n) comparisons of four fields per key; the input row's bytes are
-  // in order already and take none (4 passes for a 1M-row month, not 7).
-  uint32_t min_time = UINT32_MAX, max_time = 0, max_feature = 0, max_version = 0;
-  for (const Key& k : keys) {
-    min_time = std::min(min_time, k.timestamp);
-    max_time = std::max(max_time, k.timestamp);
-    max_feature = std::max(max_feature, k.feature_rank);
-    max_version = std::max(max_version, k.version_rank);
-  }
-  // The input row fills whole low bytes, already in order: no pass sorts them.
-  const int input_bits = (std::bit_width(n) + 7) / 8 * 8;
-  const int version_bits = std::bit_width(max_version);
-  const int feature_bits = std::bit_width(max_feature);
-  const int time_bits = n == 0 ? 0 : std::bit_width(max_time - min_time);
-  if (time_ordered) {
-    for (size_t i = 0; i < n;) {
-      size_t j = i + 1;
-      while (j < n && keys[j].timestamp == keys[i].timestamp) ++j;
-      if (j - i > 1) {
-        std::sort(keys.begin() + static_cast<std::ptrdiff_t>(i), keys.begin() + static_cast<std::ptrdiff_t>(j), less);
-      }
-      i = j;
+  // Sorts `keys` as `less` does when each key fits one integer, as a rule:
+  // a part's seconds span at most a month (22 bits), its ranks count
+  // distinct features and versions, and the input row needs log2(rows)
+  // bits, rounded up to whole bytes. A radix sort takes a few counting
+  // passes instead of ~log2(n) comparisons of four fields per key; the
+  // input row's bytes are in order already and take none (4 passes for a
+  // 1M-row month, not 7). false, keys untouched, when they do not fit.
+  const auto radix_sort_keys = [&] {
+    uint32_t min_time = UINT32_MAX, max_time = 0, max_feature = 0, max_version = 0;
+    for (const Key& k : keys) {
+      min_time = std::min(min_time, k.timestamp);
+      max_time = std::max(max_time, k.timestamp);
+      max_feature = std::max(max_feature, k.feature_rank);
+      max_version = std::max(max_version, k.version_rank);
     }
-  } else if (input_bits + version_bits + feature_bits + time_bits <= 64) {
+    const int input_bits = (std::bit_width(n) + 7) / 8 * 8;
+    const int version_bits = std::bit_width(max_version);
+    const int feature_bits = std::bit_width(max_feature);
+    const int time_bits = n == 0 ? 0 : std::bit_width(max_time - min_time);
+    if (input_bits + version_bits + feature_bits + time_bits > 64) return false;
     std::vector<uint64_t> packed(n), scratch;
     for (size_t i = 0; i < n; ++i) {
       const Key& k = keys[i];
@@ -162,7 +149,23 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     std::vector<Key> sorted(n);
     for (size_t i = 0; i < n; ++i) sorted[i] = keys[packed[i] & input_mask];
     keys = std::move(sorted);
-  } else {
+    return true;
+  };
+  // Rows often arrive in time order (an export sorted by time, a log that
+  // never runs late): then only the rows of one second may be out of order,
+  // and sorting each second's rows sorts them all.
+  const bool time_ordered =
+      std::is_sorted(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.timestamp < b.timestamp; });
+  if (time_ordered) {
+    for (size_t i = 0; i < n;) {
+      size_t j = i + 1;
+      while (j < n && keys[j].timestamp == keys[i].timestamp) ++j;
+      if (j - i > 1) {
+        std::sort(keys.begin() + static_cast<std::ptrdiff_t>(i), keys.begin() + static_cast<std::ptrdiff_t>(j), less);
+      }
+      i = j;
+    }
+  } else if (!radix_sort_keys()) {
     std::sort(keys.begin(), keys.end(), less);
   }
 
