@@ -12,7 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "benchmark/benchmark.h"
 #include "lib/gen/generator.h"
-#include "lib/store/part_builder.h"
+#include "lib/table/part_builder.h"
 #include "lib/store/snapshot.h"
 #include "usagedb/usagedb.h"
 

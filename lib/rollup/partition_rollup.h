@@ -58,7 +58,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 #include "usagedb/queries.h"
 
 namespace usagedb {

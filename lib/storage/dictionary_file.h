@@ -32,8 +32,8 @@
 
 #include "absl/status/statusor.h"
 #include "lib/storage/framed_file.h"
-#include "lib/store/dictionary.h"
-#include "lib/store/row.h"
+#include "lib/table/dictionary.h"
+#include "lib/table/row.h"
 
 namespace usagedb::storage {
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/store/row.h"
+#include "lib/table/row.h"
 
 namespace usagedb::storage {
 

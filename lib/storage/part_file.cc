@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/storage/string_codec.h"
-#include "lib/store/part_index.h"
+#include "lib/table/part_index.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/coding.h"
 #include "lib/util/hash.h"

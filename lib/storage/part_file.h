@@ -29,7 +29,7 @@
 #include "absl/status/statusor.h"
 #include "lib/storage/index_codec.h"
 #include "lib/storage/int_codec.h"
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 #include "lib/util/compression.h"
 
 namespace usagedb::storage {

@@ -6,7 +6,7 @@
 
 #include "lib/store/event_store_impl.h"
 #include "lib/store/merge_policy.h"
-#include "lib/store/part_builder.h"
+#include "lib/table/part_builder.h"
 #include "lib/util/parallel.h"
 
 namespace usagedb {

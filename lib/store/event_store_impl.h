@@ -34,19 +34,13 @@
 #include "lib/rollup/rollup_cache.h"
 #include "lib/storage/file_system.h"
 #include "lib/storage/store_files.h"
-#include "lib/store/append_buffer.h"
-#include "lib/store/dedup_index.h"
+#include "lib/table/append_buffer.h"
+#include "lib/table/dedup_index.h"
 #include "lib/store/snapshot.h"
 #include "lib/util/mutex.h"
 #include "usagedb/event_store.h"
 
 namespace usagedb {
-
-// The dictionary codes and timestamp of each event (interning new strings).
-// The DataLossError of a damaged dictionary (Dictionary::status()), rows
-// partly filled, when one holds a string twice.
-// Thread-safe: the dictionaries lock themselves.
-absl::Status encode_rows(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows);
 
 // What the file ingest's parser threads computed for each event of a batch
 // while its strings were in their core's cache, so the writer does not read

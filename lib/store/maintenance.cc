@@ -4,7 +4,7 @@
 // returns (and a deleted user's events leave the write-ahead log too).
 #include "absl/strings/str_cat.h"
 #include "lib/store/event_store_impl.h"
-#include "lib/store/part_builder.h"
+#include "lib/table/part_builder.h"
 
 namespace usagedb {
 

@@ -21,37 +21,12 @@
 
 #include "lib/rollup/partition_rollup.h"
 #include "lib/rollup/rollup_cache.h"
-#include "lib/store/append_buffer.h"
-#include "lib/store/dictionary.h"
-#include "lib/store/part.h"
-#include "lib/store/row.h"
+#include "lib/table/append_buffer.h"
+#include "lib/table/dictionaries.h"
+#include "lib/table/part.h"
+#include "lib/table/row.h"
 
 namespace usagedb {
-
-// The store-wide dictionaries, one per low-cardinality string column.
-// Queries look users, features, versions and event types up by string
-// (filters), so those are indexed eagerly; sessions are only ever read by
-// code, so the session dictionary (the largest by far) builds its hash index
-// on the first write after a reopen (Dictionary's "Indexing").
-struct Dictionaries {
-  Dictionary user{column_name(Column::kUser)};
-  Dictionary feature{column_name(Column::kFeature)};
-  Dictionary version{column_name(Column::kVersion)};
-  Dictionary event_type{column_name(Column::kEventType)};
-  Dictionary session{column_name(Column::kSession), Dictionary::Indexing::kLazy};
-
-  Dictionary& get(Column c) { return const_cast<Dictionary&>(std::as_const(*this).get(c)); }
-  const Dictionary& get(Column c) const {
-    switch (c) {
-      case Column::kUser: return user;
-      case Column::kFeature: return feature;
-      case Column::kVersion: return version;
-      case Column::kEventType: return event_type;
-      case Column::kSession: return session;
-    }
-    return user;
-  }
-};
 
 struct PartitionState {
   uint32_t month = 0;                                       // yyyymm

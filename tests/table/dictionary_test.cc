@@ -1,4 +1,4 @@
-#include "lib/store/dictionary.h"
+#include "lib/table/dictionary.h"
 
 #include <map>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "lib/store/string_column.h"
+#include "lib/table/string_column.h"
 
 #include <cstdint>
 #include <vector>

@@ -9,14 +9,14 @@
 //
 // Thread-safety: immutable after construction; the constructor reads the
 // dictionary with lookup().
-#ifndef USAGEDB_STORE_STRING_RANK_H_
-#define USAGEDB_STORE_STRING_RANK_H_
+#ifndef USAGEDB_TABLE_STRING_RANK_H_
+#define USAGEDB_TABLE_STRING_RANK_H_
 
 #include <cstdint>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "lib/store/dictionary.h"
+#include "lib/table/dictionary.h"
 
 namespace usagedb {
 
@@ -38,4 +38,4 @@ class StringRank {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_STRING_RANK_H_
+#endif  // USAGEDB_TABLE_STRING_RANK_H_

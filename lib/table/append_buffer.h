@@ -15,8 +15,8 @@
 // non-const methods and the writer-only accessors (event_id, metadata);
 // any number of readers may call published_rows(), row() and for_each() at
 // the same time.
-#ifndef USAGEDB_STORE_APPEND_BUFFER_H_
-#define USAGEDB_STORE_APPEND_BUFFER_H_
+#ifndef USAGEDB_TABLE_APPEND_BUFFER_H_
+#define USAGEDB_TABLE_APPEND_BUFFER_H_
 
 #include <atomic>
 #include <cstdint>
@@ -26,8 +26,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "lib/store/row.h"
-#include "lib/store/string_column.h"
+#include "lib/table/row.h"
+#include "lib/table/string_column.h"
 
 namespace usagedb {
 
@@ -108,4 +108,4 @@ class AppendBuffer {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_APPEND_BUFFER_H_
+#endif  // USAGEDB_TABLE_APPEND_BUFFER_H_

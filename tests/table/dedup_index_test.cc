@@ -1,4 +1,4 @@
-#include "lib/store/dedup_index.h"
+#include "lib/table/dedup_index.h"
 
 #include <set>
 #include <string>

@@ -16,8 +16,8 @@
 //   RowRange r = part.time_range(begin, end);   // binary search
 //
 // Thread-safety: immutable after construction, safe to share between threads.
-#ifndef USAGEDB_STORE_PART_H_
-#define USAGEDB_STORE_PART_H_
+#ifndef USAGEDB_TABLE_PART_H_
+#define USAGEDB_TABLE_PART_H_
 
 #include <cstdint>
 #include <span>
@@ -27,7 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
 #include "lib/index/posting_index.h"
-#include "lib/store/string_column.h"
+#include "lib/table/string_column.h"
 
 namespace usagedb {
 
@@ -106,4 +106,4 @@ class Part {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_PART_H_
+#endif  // USAGEDB_TABLE_PART_H_

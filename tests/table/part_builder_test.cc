@@ -1,10 +1,10 @@
-#include "lib/store/part_builder.h"
+#include "lib/table/part_builder.h"
 
 #include <algorithm>
 #include <tuple>
 
 #include "gtest/gtest.h"
-#include "lib/store/append_buffer.h"
+#include "lib/table/append_buffer.h"
 #include "lib/gen/random.h"
 #include "tests/testutil/part_testing.h"
 

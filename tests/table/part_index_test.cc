@@ -1,4 +1,4 @@
-#include "lib/store/part_index.h"
+#include "lib/table/part_index.h"
 
 #include <map>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "lib/store/append_buffer.h"
+#include "lib/table/append_buffer.h"
 
 #include <string>
 #include <vector>

@@ -1,12 +1,12 @@
-#include "lib/store/part_builder.h"
+#include "lib/table/part_builder.h"
 
 #include <algorithm>
 #include <bit>
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
-#include "lib/store/part_index.h"
-#include "lib/store/string_rank.h"
+#include "lib/table/part_index.h"
+#include "lib/table/string_rank.h"
 #include "lib/util/hash.h"
 #include "lib/util/radix_sort.h"
 

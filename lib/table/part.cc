@@ -1,4 +1,4 @@
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 
 #include <algorithm>
 

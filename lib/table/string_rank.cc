@@ -1,4 +1,4 @@
-#include "lib/store/string_rank.h"
+#include "lib/table/string_rank.h"
 
 #include <algorithm>
 #include <string_view>

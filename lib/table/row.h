@@ -1,7 +1,7 @@
 // RowCodes: one event with its string columns replaced by dictionary codes,
 // the unit that moves from the writer into an append buffer and a part.
-#ifndef USAGEDB_STORE_ROW_H_
-#define USAGEDB_STORE_ROW_H_
+#ifndef USAGEDB_TABLE_ROW_H_
+#define USAGEDB_TABLE_ROW_H_
 
 #include <cstdint>
 
@@ -28,4 +28,4 @@ struct RowCodes {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_ROW_H_
+#endif  // USAGEDB_TABLE_ROW_H_

@@ -15,19 +15,19 @@
 //
 // Thread-safety: not thread-safe; one builder per thread. finish() reads the
 // dictionaries with lookup(), which is safe concurrently with writers.
-#ifndef USAGEDB_STORE_PART_BUILDER_H_
-#define USAGEDB_STORE_PART_BUILDER_H_
+#ifndef USAGEDB_TABLE_PART_BUILDER_H_
+#define USAGEDB_TABLE_PART_BUILDER_H_
 
 #include <cstdint>
 #include <memory>
 #include <string_view>
 #include <vector>
 
-#include "lib/store/append_buffer.h"
-#include "lib/store/dictionary.h"
-#include "lib/store/part.h"
-#include "lib/store/row.h"
-#include "lib/store/string_column.h"
+#include "lib/table/append_buffer.h"
+#include "lib/table/dictionary.h"
+#include "lib/table/part.h"
+#include "lib/table/row.h"
+#include "lib/table/string_column.h"
 
 namespace usagedb {
 
@@ -66,4 +66,4 @@ class PartBuilder {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_PART_BUILDER_H_
+#endif  // USAGEDB_TABLE_PART_BUILDER_H_

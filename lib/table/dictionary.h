@@ -37,8 +37,8 @@
 // concurrently with intern() for any code the caller obtained through a
 // synchronizing operation (a published part or buffer row), since entries are
 // written once into storage that never moves.
-#ifndef USAGEDB_STORE_DICTIONARY_H_
-#define USAGEDB_STORE_DICTIONARY_H_
+#ifndef USAGEDB_TABLE_DICTIONARY_H_
+#define USAGEDB_TABLE_DICTIONARY_H_
 
 #include <atomic>
 #include <cstdint>
@@ -259,4 +259,4 @@ class Dictionary {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_DICTIONARY_H_
+#endif  // USAGEDB_TABLE_DICTIONARY_H_

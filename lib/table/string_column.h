@@ -8,8 +8,8 @@
 //
 // Thread-safety: a finished column is immutable and safe to share; a Builder
 // needs exclusive access.
-#ifndef USAGEDB_STORE_STRING_COLUMN_H_
-#define USAGEDB_STORE_STRING_COLUMN_H_
+#ifndef USAGEDB_TABLE_STRING_COLUMN_H_
+#define USAGEDB_TABLE_STRING_COLUMN_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -98,4 +98,4 @@ class StringColumn {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_STRING_COLUMN_H_
+#endif  // USAGEDB_TABLE_STRING_COLUMN_H_

@@ -16,8 +16,8 @@
 //   if (ids.insert("evt_1")) { /* new: store the event */ }
 //
 // Thread-safety: not thread-safe; the store's write lock guards it.
-#ifndef USAGEDB_STORE_DEDUP_INDEX_H_
-#define USAGEDB_STORE_DEDUP_INDEX_H_
+#ifndef USAGEDB_TABLE_DEDUP_INDEX_H_
+#define USAGEDB_TABLE_DEDUP_INDEX_H_
 
 #include <cstdint>
 #include <memory>
@@ -92,4 +92,4 @@ class DedupIndex {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_DEDUP_INDEX_H_
+#endif  // USAGEDB_TABLE_DEDUP_INDEX_H_

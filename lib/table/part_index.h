@@ -6,13 +6,13 @@
 //   features.at(code).for_each([&](uint32_t row) { ... });   // rows of `code`
 //
 // Thread-safety: a pure function, thread-safe.
-#ifndef USAGEDB_STORE_PART_INDEX_H_
-#define USAGEDB_STORE_PART_INDEX_H_
+#ifndef USAGEDB_TABLE_PART_INDEX_H_
+#define USAGEDB_TABLE_PART_INDEX_H_
 
 #include <cstdint>
 #include <span>
 
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 
 namespace usagedb {
 
@@ -25,4 +25,4 @@ Bitmap bitmap_of_rows(std::span<const uint32_t> rows);
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_PART_INDEX_H_
+#endif  // USAGEDB_TABLE_PART_INDEX_H_
