@@ -25,7 +25,7 @@
 #include "lib/storage/string_codec.h"
 #include "lib/table/part_builder.h"
 #include "lib/table/part_index.h"
-#include "lib/store/snapshot.h"
+#include "lib/query/snapshot.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/coding.h"
 

@@ -13,7 +13,7 @@
 #include "benchmark/benchmark.h"
 #include "lib/gen/generator.h"
 #include "lib/table/part_builder.h"
-#include "lib/store/snapshot.h"
+#include "lib/query/snapshot.h"
 #include "usagedb/usagedb.h"
 
 namespace usagedb {

@@ -36,7 +36,7 @@
 #include "lib/storage/store_files.h"
 #include "lib/table/append_buffer.h"
 #include "lib/table/dedup_index.h"
-#include "lib/store/snapshot.h"
+#include "lib/query/snapshot.h"
 #include "lib/util/mutex.h"
 #include "usagedb/event_store.h"
 
@@ -111,7 +111,7 @@ class EventStoreImpl final : public EventStore {
     // is then built from its parts (ensure_event_ids_locked), so opening a
     // store does not index the ids of months nobody writes to any more.
     bool event_ids_ready = true;
-    // The rollup and the ids of the parts it holds (see snapshot.h).
+    // The rollup and the ids of the parts it holds (see lib/query/snapshot.h).
     std::shared_ptr<const PartitionRollup> rollup;
     std::vector<uint64_t> rollup_parts;
     // The number of rows appended to the store up to the last one appended

@@ -9,8 +9,8 @@
 // events recorded before it, however long it runs and whatever writers do.
 //
 // Thread-safety: Version and Snapshot are immutable once built.
-#ifndef USAGEDB_STORE_SNAPSHOT_H_
-#define USAGEDB_STORE_SNAPSHOT_H_
+#ifndef USAGEDB_QUERY_SNAPSHOT_H_
+#define USAGEDB_QUERY_SNAPSHOT_H_
 
 #include <algorithm>
 #include <cstdint>
@@ -101,4 +101,4 @@ class Snapshot {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_SNAPSHOT_H_
+#endif  // USAGEDB_QUERY_SNAPSHOT_H_
