@@ -12,8 +12,8 @@
 //
 // Thread-safety: the functions are thread-compatible; a store they read must
 // have no concurrent writer.
-#ifndef USAGEDB_TESTS_STORE_DURABILITY_TESTING_H_
-#define USAGEDB_TESTS_STORE_DURABILITY_TESTING_H_
+#ifndef USAGEDB_TESTS_DB_DURABILITY_TESTING_H_
+#define USAGEDB_TESTS_DB_DURABILITY_TESTING_H_
 
 #include <cstdint>
 #include <memory>
@@ -24,7 +24,7 @@
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
 #include "lib/storage/file_system.h"
-#include "lib/store/event_store_impl.h"
+#include "lib/db/event_store_impl.h"
 #include "tests/testutil/fault_injection_fs.h"
 #include "tests/testutil/reference.h"
 
@@ -86,4 +86,4 @@ inline constexpr const char* kBadLine = R"({"user_id":"u","timestamp":"2025-13-0
 
 }  // namespace usagedb::testing
 
-#endif  // USAGEDB_TESTS_STORE_DURABILITY_TESTING_H_
+#endif  // USAGEDB_TESTS_DB_DURABILITY_TESTING_H_

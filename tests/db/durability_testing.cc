@@ -1,4 +1,4 @@
-#include "tests/store/durability_testing.h"
+#include "tests/db/durability_testing.h"
 
 #include <algorithm>
 #include <cstdlib>

@@ -40,7 +40,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// The chunk the store hands a reader at once (lib/store/ingest.cc).
+// The chunk the store hands a reader at once (lib/db/ingest.cc).
 constexpr size_t kStoreChunkBytes = 2 << 20;
 
 using ::usagedb::testing::at;
@@ -439,7 +439,7 @@ TEST_P(IngestTest, DeduplicatesAfterABulkFileIngest) {
 }
 
 // The bulk ingest's buffers, for the part_rows of the tests below: 64 *
-// part_rows rows each (lib/store/ingest.cc), sealed once idle for 8 *
+// part_rows rows each (lib/db/ingest.cc), sealed once idle for 8 *
 // part_rows rows, and together at most one buffer's rows.
 constexpr size_t kTestPartRows = 128;
 constexpr uint64_t kTestBulkBufferRows = 64 * kTestPartRows;

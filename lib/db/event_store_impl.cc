@@ -1,4 +1,4 @@
-#include "lib/store/event_store_impl.h"
+#include "lib/db/event_store_impl.h"
 
 #include <string>
 #include <vector>

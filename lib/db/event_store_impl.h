@@ -15,8 +15,8 @@
 // Lock order: checkpoint_mu_, then write_mu_, then version_mu_.
 //
 // Thread-safety: safe for concurrent use (see usagedb/event_store.h).
-#ifndef USAGEDB_STORE_EVENT_STORE_IMPL_H_
-#define USAGEDB_STORE_EVENT_STORE_IMPL_H_
+#ifndef USAGEDB_DB_EVENT_STORE_IMPL_H_
+#define USAGEDB_DB_EVENT_STORE_IMPL_H_
 
 #include <atomic>
 #include <chrono>
@@ -275,4 +275,4 @@ class EventStoreImpl final : public EventStore {
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_EVENT_STORE_IMPL_H_
+#endif  // USAGEDB_DB_EVENT_STORE_IMPL_H_

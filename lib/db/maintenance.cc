@@ -3,7 +3,7 @@
 // checkpoint_mu_ and ends with a checkpoint, so it is durable once it
 // returns (and a deleted user's events leave the write-ahead log too).
 #include "absl/strings/str_cat.h"
-#include "lib/store/event_store_impl.h"
+#include "lib/db/event_store_impl.h"
 #include "lib/table/part_builder.h"
 
 namespace usagedb {

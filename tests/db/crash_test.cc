@@ -33,7 +33,7 @@
 #include "lib/gen/generator.h"
 #include "lib/gen/random.h"
 #include "lib/util/coding.h"
-#include "tests/store/durability_testing.h"
+#include "tests/db/durability_testing.h"
 #include "tests/testutil/temp_dir.h"
 
 extern char** environ;

@@ -30,7 +30,7 @@
 #include "lib/ingest/ndjson_reader.h"
 #include "lib/ingest/record_reader.h"
 #include "lib/storage/event_codec.h"
-#include "lib/store/event_store_impl.h"
+#include "lib/db/event_store_impl.h"
 #include "lib/util/status_macros.h"
 
 namespace usagedb {

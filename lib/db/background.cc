@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <thread>
 
-#include "lib/store/event_store_impl.h"
-#include "lib/store/merge_policy.h"
+#include "lib/db/event_store_impl.h"
+#include "lib/db/merge_policy.h"
 #include "lib/table/part_builder.h"
 #include "lib/util/parallel.h"
 

@@ -1,4 +1,4 @@
-#include "lib/store/merge_policy.h"
+#include "lib/db/merge_policy.h"
 
 #include <algorithm>
 #include <vector>

@@ -17,7 +17,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
-#include "tests/store/durability_testing.h"
+#include "tests/db/durability_testing.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/random_events.h"
 #include "tests/testutil/temp_dir.h"

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
-#include "tests/store/durability_testing.h"
+#include "tests/db/durability_testing.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace usagedb::testing {

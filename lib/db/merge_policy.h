@@ -8,8 +8,8 @@
 // tier, so every row is rewritten about log_fan_in(n / base_rows) times.
 //
 // Thread-safety: pure function.
-#ifndef USAGEDB_STORE_MERGE_POLICY_H_
-#define USAGEDB_STORE_MERGE_POLICY_H_
+#ifndef USAGEDB_DB_MERGE_POLICY_H_
+#define USAGEDB_DB_MERGE_POLICY_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -26,4 +26,4 @@ std::vector<size_t> pick_merge(std::span<const uint32_t> part_rows, size_t base_
 
 }  // namespace usagedb
 
-#endif  // USAGEDB_STORE_MERGE_POLICY_H_
+#endif  // USAGEDB_DB_MERGE_POLICY_H_

@@ -26,7 +26,7 @@
 #include "lib/storage/dictionary_file.h"
 #include "lib/storage/part_file.h"
 #include "lib/storage/store_files.h"
-#include "tests/store/durability_testing.h"
+#include "tests/db/durability_testing.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace usagedb::testing {
