@@ -155,7 +155,7 @@ absl::Status EventStoreImpl::stop_writes_locked(const absl::Status& failure) {
 absl::Status EventStoreImpl::prepare_dictionaries_locked() {
   if (dictionaries_ready_) return absl::OkStatus();
   for (int c = 0; c < kDictionaryColumns; ++c) {
-    if (absl::Status s = dictionaries_.get(static_cast<Column>(c)).prepare_for_writes(); !s.ok()) {
+    if (absl::Status s = dictionaries_.get(static_cast<DictionaryColumn>(c)).prepare_for_writes(); !s.ok()) {
       // Reopening does not help: the files hold the duplicate.
       write_error_ = absl::DataLossError(absl::StrCat("the store stopped accepting writes: ", s.message()));
       return write_error_;
@@ -385,7 +385,9 @@ absl::Status EventStoreImpl::checkpoint_locked() {
       parts.insert(parts.end(), p->parts.begin(), p->parts.end());
       if (p->rollup) rollups.push_back(storage::PersistedRollup{month, p->rollup, p->rollup_parts});
     }
-    for (int c = 0; c < kDictionaryColumns; ++c) counts.counts[c] = dictionaries_.get(static_cast<Column>(c)).size();
+    for (int c = 0; c < kDictionaryColumns; ++c) {
+      counts.counts[c] = dictionaries_.get(static_cast<DictionaryColumn>(c)).size();
+    }
     rewrite_users = users_erased_;
     checkpoint_requested_ = false;
   }
@@ -479,7 +481,9 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   s.versions = dictionaries_.version.size();
   s.event_types = dictionaries_.event_type.size();
   s.sessions = dictionaries_.session.size();
-  for (int c = 0; c < kDictionaryColumns; ++c) s.memory_bytes += dictionaries_.get(static_cast<Column>(c)).memory_bytes();
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    s.memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
+  }
   if (files_) files_->add_stats(&s);
   return s;
 }

@@ -98,7 +98,7 @@ bool is_store_file(std::string_view name) {
 std::string log_file_name(uint64_t number) { return absl::StrCat("log-", number, ".wal"); }
 std::string quarantine_file_name(uint64_t number) { return absl::StrCat("quarantine-", number, ".log"); }
 std::string part_file_name(uint32_t month, uint64_t number) { return absl::StrCat("part-", month, "-", number, ".udbp"); }
-std::string dictionary_file_name(Column column, uint64_t number) {
+std::string dictionary_file_name(DictionaryColumn column, uint64_t number) {
   return absl::StrCat("dict-", column_name(column), "-", number, ".udbd");
 }
 std::string rollup_file_name(uint32_t month, uint64_t number) {
@@ -211,9 +211,10 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
     uint64_t& n = names[static_cast<int>(d.column)];
     n = std::max(n, d.first_code + d.count);
   }
-  const DictionarySizes sizes{names[static_cast<int>(Column::kUser)], names[static_cast<int>(Column::kFeature)],
-                              names[static_cast<int>(Column::kVersion)], names[static_cast<int>(Column::kEventType)],
-                              names[static_cast<int>(Column::kSession)]};
+  const DictionarySizes sizes{
+      names[static_cast<int>(DictionaryColumn::kUser)], names[static_cast<int>(DictionaryColumn::kFeature)],
+      names[static_cast<int>(DictionaryColumn::kVersion)], names[static_cast<int>(DictionaryColumn::kEventType)],
+      names[static_cast<int>(DictionaryColumn::kSession)]};
 
   // Task 0 loads the dictionary segments (one task: they fill the
   // dictionaries in code order), tasks 1.. the parts, largest first so the
@@ -303,7 +304,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
   // Dictionary damage first: it says more than the parts' codes it breaks.
   USAGEDB_RETURN_IF_ERROR(dictionary_error);
   for (int c = 0; c < kDictionaryColumns; ++c) {
-    const Column column = static_cast<Column>(c);
+    const DictionaryColumn column = static_cast<DictionaryColumn>(c);
     if (dictionaries.get(column).size() != names[c]) {
       return absl::DataLossError(absl::StrCat(path(kManifestFileName), ": the ", column_name(column),
                                               " dictionary segments do not hold codes 0..", names[c]));
@@ -487,9 +488,9 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
   std::vector<DictionarySegmentEntry> segments;
   std::vector<DictionarySegmentEntry> new_segments;
   for (int c = 0; c < kDictionaryColumns; ++c) {
-    const Column column = static_cast<Column>(c);
+    const DictionaryColumn column = static_cast<DictionaryColumn>(c);
     uint64_t persisted = 0;
-    const bool rewrite = rewrite_users && column == Column::kUser;
+    const bool rewrite = rewrite_users && column == DictionaryColumn::kUser;
     for (const DictionarySegmentEntry& d : next.dictionary_segments) {
       if (d.column != column) continue;
       if (!rewrite) segments.push_back(d);
@@ -599,7 +600,7 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
       unusable_rollups_.erase(r.file_number);
     }
     for (size_t k = 0; k < rollups_to_write.size(); ++k) rollup_bytes_[new_rollup_files[k]] = new_rollup_bytes[k];
-    if (rewrite_users) dictionary_bytes_[static_cast<int>(Column::kUser)] = 0;
+    if (rewrite_users) dictionary_bytes_[static_cast<int>(DictionaryColumn::kUser)] = 0;
     for (const auto& [c, bytes] : segment_bytes) dictionary_bytes_[c] += bytes;
     while (!logs_.empty() && logs_.front() < log_number) {
       obsolete.push_back(log_file_name(logs_.front()));
@@ -642,7 +643,7 @@ void StoreFiles::add_stats(StoreStats* stats) const {
     for (const auto& [section, bytes] : sections) by_section[section] += bytes;
   }
   for (const auto& [c, bytes] : dictionary_bytes_) {
-    by_section[absl::StrCat(column_name(static_cast<Column>(c)), " dictionary")] += bytes;
+    by_section[absl::StrCat(column_name(static_cast<DictionaryColumn>(c)), " dictionary")] += bytes;
   }
   for (const auto& [number, bytes] : rollup_bytes_) by_section["(rollups)"] += bytes;
   stats->columns.clear();

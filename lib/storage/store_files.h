@@ -57,7 +57,7 @@ namespace usagedb::storage {
 
 // Codes of each dictionary covered by a checkpoint.
 struct DictionaryCounts {
-  uint32_t counts[5] = {};  // indexed by Column
+  uint32_t counts[5] = {};  // indexed by DictionaryColumn
 };
 
 // A partition's rollup and the parts whose rows it holds (ascending ids):
@@ -151,7 +151,7 @@ class StoreFiles {
   std::vector<uint64_t> logs_ ABSL_GUARDED_BY(mu_);
   // Per-section byte counts of every part file in the manifest, by part id.
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> part_sections_ ABSL_GUARDED_BY(mu_);
-  std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);  // by Column
+  std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);   // by DictionaryColumn
   std::map<uint64_t, uint64_t> rollup_bytes_ ABSL_GUARDED_BY(mu_);  // by file number
   // Rollup files the manifest names that were missing or damaged on open.
   std::set<uint64_t> unusable_rollups_ ABSL_GUARDED_BY(mu_);
@@ -161,7 +161,7 @@ class StoreFiles {
 std::string log_file_name(uint64_t number);
 std::string quarantine_file_name(uint64_t number);
 std::string part_file_name(uint32_t month, uint64_t number);
-std::string dictionary_file_name(Column column, uint64_t number);
+std::string dictionary_file_name(DictionaryColumn column, uint64_t number);
 std::string rollup_file_name(uint32_t month, uint64_t number);
 inline constexpr char kManifestFileName[] = "MANIFEST";
 inline constexpr char kLockFileName[] = "LOCK";

@@ -4,7 +4,7 @@
 //   Dictionaries dictionaries;
 //   RowCodes rows[2];
 //   absl::Status s = encode_rows(dictionaries, events, rows);  // interns new strings
-//   dictionaries.get(Column::kUser).lookup(rows[0].user);     // "user_1"
+//   dictionaries.get(DictionaryColumn::kUser).lookup(rows[0].user);  // "user_1"
 //
 // Thread-safety: each Dictionary locks itself (dictionary.h), so
 // encode_rows() may run on several threads at once.
@@ -27,20 +27,20 @@ namespace usagedb {
 // code, so the session dictionary (the largest by far) builds its hash index
 // on the first write after a reopen (Dictionary's "Indexing").
 struct Dictionaries {
-  Dictionary user{column_name(Column::kUser)};
-  Dictionary feature{column_name(Column::kFeature)};
-  Dictionary version{column_name(Column::kVersion)};
-  Dictionary event_type{column_name(Column::kEventType)};
-  Dictionary session{column_name(Column::kSession), Dictionary::Indexing::kLazy};
+  Dictionary user{column_name(DictionaryColumn::kUser)};
+  Dictionary feature{column_name(DictionaryColumn::kFeature)};
+  Dictionary version{column_name(DictionaryColumn::kVersion)};
+  Dictionary event_type{column_name(DictionaryColumn::kEventType)};
+  Dictionary session{column_name(DictionaryColumn::kSession), Dictionary::Indexing::kLazy};
 
-  Dictionary& get(Column c) { return const_cast<Dictionary&>(std::as_const(*this).get(c)); }
-  const Dictionary& get(Column c) const {
+  Dictionary& get(DictionaryColumn c) { return const_cast<Dictionary&>(std::as_const(*this).get(c)); }
+  const Dictionary& get(DictionaryColumn c) const {
     switch (c) {
-      case Column::kUser: return user;
-      case Column::kFeature: return feature;
-      case Column::kVersion: return version;
-      case Column::kEventType: return event_type;
-      case Column::kSession: return session;
+      case DictionaryColumn::kUser: return user;
+      case DictionaryColumn::kFeature: return feature;
+      case DictionaryColumn::kVersion: return version;
+      case DictionaryColumn::kEventType: return event_type;
+      case DictionaryColumn::kSession: return session;
     }
     return user;
   }

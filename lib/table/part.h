@@ -42,11 +42,11 @@ struct RowRange {
 // The columns of a part, in row order.
 struct PartColumns {
   std::vector<uint32_t> timestamp;   // ascending Unix seconds
-  std::vector<uint32_t> feature;     // Column::kFeature codes
-  std::vector<uint32_t> version;     // Column::kVersion codes
-  std::vector<uint32_t> user;        // Column::kUser codes
-  std::vector<uint32_t> event_type;  // Column::kEventType codes
-  std::vector<uint32_t> session;     // Column::kSession codes
+  std::vector<uint32_t> feature;     // DictionaryColumn::kFeature codes
+  std::vector<uint32_t> version;     // DictionaryColumn::kVersion codes
+  std::vector<uint32_t> user;        // DictionaryColumn::kUser codes
+  std::vector<uint32_t> event_type;  // DictionaryColumn::kEventType codes
+  std::vector<uint32_t> session;     // DictionaryColumn::kSession codes
   std::vector<uint32_t> metadata;    // index into metadata_values
   StringColumn metadata_values;      // the part's distinct metadata strings
   StringColumn event_id;

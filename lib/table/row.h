@@ -7,12 +7,15 @@
 
 namespace usagedb {
 
-// The dictionaries of a store, one per low-cardinality string column.
-enum class Column : uint8_t { kUser, kFeature, kVersion, kEventType, kSession };
+// The dictionary-encoded columns: one store-wide Dictionary each
+// (dictionaries.h). Not to be confused with TableColumn (every column of the
+// events table, lib/ingest/row_builder.h), PartColumns (a part's columns,
+// part.h) or StringColumn (strings stored whole, string_column.h).
+enum class DictionaryColumn : uint8_t { kUser, kFeature, kVersion, kEventType, kSession };
 inline constexpr int kDictionaryColumns = 5;
 
 // The table's name of a dictionary-encoded column ("user_id", ...).
-constexpr const char* column_name(Column c) {
+constexpr const char* column_name(DictionaryColumn c) {
   constexpr const char* kNames[] = {"user_id", "feature_id", "product_version", "event_type", "session_id"};
   return kNames[static_cast<int>(c)];
 }

@@ -350,7 +350,7 @@ TEST(CorruptionNewStore, CrashBeforeTheFirstManifestIsNotData) {
 //   duplicate, and every write fails with a DataLossError naming the
 //   dictionary, nothing logged.
 TEST(CorruptionDictionary, AStringUnderTwoCodes) {
-  for (const Column column : {Column::kUser, Column::kSession}) {
+  for (const DictionaryColumn column : {DictionaryColumn::kUser, DictionaryColumn::kSession}) {
     SCOPED_TRACE(column_name(column));
     ScopedTempDir dir;
     const Timestamp t{std::chrono::seconds{1'700'000'000}};
@@ -391,7 +391,7 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
                                               static_cast<uint32_t>(segment->strings.size()));
 
     auto store = open_durable(dir.path(), posix_without_fsync());
-    if (column != Column::kSession) {
+    if (column != DictionaryColumn::kSession) {
       ASSERT_FALSE(store.ok());
       EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
       EXPECT_THAT(std::string(store.status().message()),
