@@ -40,7 +40,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-// The chunk the store hands a reader at once (lib/db/ingest.cc).
+// The chunk the store hands a reader at once (ChunkProducer::kChunkBytes,
+// lib/db/chunk_pipeline.h).
 constexpr size_t kStoreChunkBytes = 2 << 20;
 
 using ::usagedb::testing::at;
