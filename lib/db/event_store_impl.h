@@ -179,7 +179,8 @@ class EventStoreImpl final : public EventStore {
   // written again rebuilds its index from its rows, as after a reopen.
   void release_event_ids_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Publishes a Version built from the writers' state.
+  void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
   // Asks for a checkpoint when the log has grown past the threshold.
   void maybe_request_checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Runs a requested checkpoint on the calling thread when there is no
@@ -214,8 +215,7 @@ class EventStoreImpl final : public EventStore {
   // Computes the merged summary of all partitions into the cache.
   void warm_rollup_cache() const ABSL_LOCKS_EXCLUDED(version_mu_);
   size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Publishes a Version built from the writers' state.
-  void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
+  uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void background_loop();
 
   const Options options_;

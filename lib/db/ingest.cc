@@ -31,6 +31,9 @@
 namespace usagedb {
 namespace {
 
+// The bulk ingest's tuning (options.h states only that a bulk ingest_file
+// seals larger buffers, sized from part_rows).
+//
 // Rows of the append buffers during a bulk file ingest, in Options::part_rows
 // (at most kMaxBulkBufferRows, at least part_rows): with the default, 1M
 // rows, a month of a 10M-event year fits in one, so input ordered by time
