@@ -3,12 +3,13 @@
 #
 #   1. installs missing Debian packages (tools/install_deps.sh, with node and npm) and the
 #      benchmark's peer engines, DuckDB and chDB, from npm into .peers/ (git-ignored)
-#   2. release build: the GoogleTest suite under ctest, with the 100k-event comparison
+#   2. tools/check_layers.sh: every #include of lib/ points to a layer below (lib/LAYERS)
+#   3. release build: the GoogleTest suite under ctest, with the 100k-event comparison
 #      against DuckDB and chDB (compare_smoke, compare_detects_difference), the examples,
 #      and an application built against the installed package with find_package(usagedb)
-#   3. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, built with
+#   4. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, built with
 #      clang (it builds the instrumented code in half the time gcc takes: 4.8 vs 8.3 min)
-#   4. the concurrency tests under ThreadSanitizer, built with clang and
+#   5. the concurrency tests under ThreadSanitizer, built with clang and
 #      -Wthread-safety so the locking annotations are checked by the compiler
 #
 # Build trees go to build/check-*, the peers to .peers/ (npm's cache: ~/.npm); nothing
@@ -24,6 +25,10 @@ step "dependencies"
 USAGEDB_WITH_CLANG=1 USAGEDB_WITH_PEERS=1 tools/install_deps.sh
 # DuckDB and chDB for the comparison tests (~615 MB; about 25 s, 4 s when already there).
 bash bench/peers/install_peers.sh
+
+step "layers"
+# Every include of lib/ points down (lib/LAYERS); seconds before any build does.
+tools/check_layers.sh
 
 step "release build"
 # Line tables only (-g1, -gline-tables-only): stack traces keep file:line, and
