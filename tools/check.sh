@@ -4,7 +4,9 @@
 #   1. installs missing Debian packages (tools/install_deps.sh, with node and npm) and the
 #      benchmark's peer engines, DuckDB and chDB, from npm into .peers/ (git-ignored)
 #   2. tools/check_layers.sh: every #include of lib/ points to a layer below (lib/LAYERS)
-#   3. release build: the GoogleTest suite under ctest, with the 100k-event comparison
+#   3. release build (each layer of lib/ an OBJECT library built with -Werror, and linked
+#      alone with the layers below it: usagedb_<layer>_links, lib/CMakeLists.txt): the
+#      GoogleTest suite under ctest, with the 100k-event comparison
 #      against DuckDB and chDB (compare_smoke, compare_detects_difference), the examples,
 #      and an application built against the installed package with find_package(usagedb)
 #   4. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, built with
