@@ -145,10 +145,14 @@ TEST(Bitmap, FromStrictlyAscendingEqualsFromSorted) {
   gen::Random random(11);
   for (int trial = 0; trial < 20; ++trial) {
     std::set<uint32_t> set;
-    // Sparse values, dense chunks (bitset containers) and values near 2^32.
+    // Sparse values (array containers), a dense chunk and values near 2^32.
+    // The dense chunk, above the sparse values, holds 4096 values (the
+    // largest array container) in trial 0, 4097 (the smallest bitset
+    // container) in trial 1, and 4097 to 10096 (bitset containers) after.
     const int n = static_cast<int>(random.uniform(20000));
     for (int i = 0; i < n; ++i) set.insert(static_cast<uint32_t>(random.uniform(1u << 20)));
-    for (uint32_t v = 0; v < random.uniform(10000); ++v) set.insert(3u << 16 | v);
+    const auto dense = static_cast<uint32_t>(trial == 0 ? 4096 : trial == 1 ? 4097 : 4097 + random.uniform(6000));
+    for (uint32_t v = 0; v < dense; ++v) set.insert(100u << 16 | v);
     for (uint32_t v = 0; v < 5; ++v) set.insert(UINT32_MAX - v * 70000);
     const std::vector<uint32_t> values(set.begin(), set.end());
     const Bitmap expected = Bitmap::from_sorted(values);
