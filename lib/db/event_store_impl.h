@@ -31,12 +31,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/btree_map.h"
 #include "lib/ingest/parsed_batch.h"
+#include "lib/query/snapshot.h"
 #include "lib/rollup/rollup_cache.h"
 #include "lib/storage/file_system.h"
 #include "lib/storage/store_files.h"
 #include "lib/table/append_buffer.h"
 #include "lib/table/dedup_index.h"
-#include "lib/query/snapshot.h"
 #include "lib/util/mutex.h"
 #include "usagedb/event_store.h"
 

@@ -22,9 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
+#include "lib/db/event_store_impl.h"
 #include "lib/gen/generator.h"
 #include "lib/storage/file_system.h"
-#include "lib/db/event_store_impl.h"
 #include "tests/testutil/fault_injection_fs.h"
 #include "tests/testutil/reference.h"
 

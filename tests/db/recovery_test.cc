@@ -18,10 +18,10 @@
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
 #include "tests/db/durability_testing.h"
+#include "tests/testutil/helpers.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/random_events.h"
 #include "tests/testutil/temp_dir.h"
-#include "tests/testutil/helpers.h"
 
 namespace usagedb::testing {
 namespace {

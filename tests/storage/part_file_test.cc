@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
 #include "lib/gen/random.h"
 #include "lib/table/part_builder.h"
 #include "lib/table/part_index.h"

@@ -4,8 +4,8 @@
 #include <tuple>
 
 #include "gtest/gtest.h"
-#include "lib/table/append_buffer.h"
 #include "lib/gen/random.h"
+#include "lib/table/append_buffer.h"
 #include "tests/testutil/part_testing.h"
 
 namespace usagedb {
