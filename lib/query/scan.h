@@ -35,46 +35,60 @@ struct AllParts {
   bool operator()(const PartitionView&, const Part&) const { return false; }
 };
 
+// Calls visit(const RowCodes&) for each row of `part` that passes `f`, in
+// row order (ascending timestamp). `f.window` must be the only time bound:
+// rows outside it are not visited.
+template <typename Visit>
+void scan_part(const Part& part, const ScanFilters& f, Stats& stats, Visit&& visit) {
+  if (f.matches_nothing()) return;
+  constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
+  const RowRange range = f.window.covers(part) ? RowRange{0, part.rows()} : part.time_range(f.window.begin, f.window.end);
+  if (range.empty()) return;
+  const PartColumns& c = part.columns();
+  auto visit_row = [&](uint32_t row) {
+    const RowCodes r{c.timestamp[row], c.feature[row], c.version[row], c.user[row], c.event_type[row], c.session[row]};
+    if (f.event_type.accepts(r.event_type)) visit(r);
+  };
+  if (f.feature.active || f.version.active) {
+    const Bitmap* feature_rows = f.feature.active ? part.feature_rows(f.feature.code) : nullptr;
+    const Bitmap* version_rows = f.version.active ? part.version_rows(f.version.code) : nullptr;
+    if ((f.feature.active && feature_rows == nullptr) || (f.version.active && version_rows == nullptr)) return;
+    Bitmap rows = feature_rows != nullptr ? feature_rows->copy() : version_rows->copy();
+    if (feature_rows != nullptr && version_rows != nullptr) rows.intersect_with(*version_rows);
+    if (range.size() != part.rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
+    stats.read_rows(rows.cardinality(), kBytesPerRow);
+    rows.for_each(visit_row);
+  } else {
+    stats.read_rows(range.size(), kBytesPerRow);
+    for (uint32_t row = range.begin; row < range.end; ++row) visit_row(row);
+  }
+}
+
+// Calls visit(const RowCodes&) for each unsealed row of `partition` that
+// passes `f`, in no particular order.
+template <typename Visit>
+void scan_buffered(const PartitionView& partition, const ScanFilters& f, Stats& stats, Visit&& visit) {
+  if (f.matches_nothing()) return;
+  partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
+    for (const RowCodes& r : chunk) {
+      if (f.accepts(r)) visit(r);
+    }
+  });
+  stats.read_rows(partition.buffered_rows(), sizeof(RowCodes));
+}
+
 // Calls visit(const RowCodes&) for each matching row, in no particular order,
 // except the rows of parts for which skip(partition, part) is true (those a
 // rollup answers for).
 template <typename Visit, typename Skip = AllParts>
 void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& visit, Skip&& skip = Skip()) {
   if (f.matches_nothing()) return;
-  constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
   for (const PartitionView& partition : snapshot.partitions()) {
     if (!f.window.overlaps_month(partition.month())) continue;
     for (const auto& part : partition.parts()) {
-      if (skip(partition, *part)) continue;
-      const RowRange range = f.window.covers(*part) ? RowRange{0, part->rows()}
-                                                     : part->time_range(f.window.begin, f.window.end);
-      if (range.empty()) continue;
-      const PartColumns& c = part->columns();
-      auto visit_row = [&](uint32_t row) {
-        const RowCodes r{c.timestamp[row], c.feature[row],    c.version[row],
-                         c.user[row],      c.event_type[row], c.session[row]};
-        if (f.event_type.accepts(r.event_type)) visit(r);
-      };
-      if (f.feature.active || f.version.active) {
-        const Bitmap* feature_rows = f.feature.active ? part->feature_rows(f.feature.code) : nullptr;
-        const Bitmap* version_rows = f.version.active ? part->version_rows(f.version.code) : nullptr;
-        if ((f.feature.active && feature_rows == nullptr) || (f.version.active && version_rows == nullptr)) continue;
-        Bitmap rows = feature_rows != nullptr ? feature_rows->copy() : version_rows->copy();
-        if (feature_rows != nullptr && version_rows != nullptr) rows.intersect_with(*version_rows);
-        if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
-        stats.read_rows(rows.cardinality(), kBytesPerRow);
-        rows.for_each(visit_row);
-      } else {
-        stats.read_rows(range.size(), kBytesPerRow);
-        for (uint32_t row = range.begin; row < range.end; ++row) visit_row(row);
-      }
+      if (!skip(partition, *part)) scan_part(*part, f, stats, visit);
     }
-    partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
-      for (const RowCodes& r : chunk) {
-        if (f.accepts(r)) visit(r);
-      }
-    });
-    stats.read_rows(partition.buffered_rows(), kBytesPerRow);
+    scan_buffered(partition, f, stats, visit);
   }
 }
 
