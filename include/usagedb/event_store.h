@@ -3,8 +3,8 @@
 // An EventStore holds the `feature_events` table of SPEC section 1: one
 // partition per UTC month, each a set of immutable parts sorted by
 // (timestamp, feature_id, product_version) plus a small unsealed buffer. It
-// answers the three typed endpoints of SPEC section 2 exactly as the
-// ClickHouse SQL there defines them.
+// answers the typed endpoints of SPEC section 2 exactly as the ClickHouse
+// SQL there defines them.
 //
 //   usagedb::Options options;                      // in memory
 //   auto store = usagedb::EventStore::open(options).value();
@@ -122,6 +122,21 @@ class EventStore {
 
   virtual absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
       const FeatureUsageTimelineQuery& query) const = 0;
+
+  // InvalidArgumentError naming the parameter, as for the endpoints above.
+  virtual absl::StatusOr<QueryResult<FeatureAdoptionRow>> feature_adoption(
+      const FeatureAdoptionQuery& query) const = 0;
+
+  // Also InvalidArgumentError naming window_days outside 1..365.
+  virtual absl::StatusOr<QueryResult<ActiveUsersRow>> active_users(const ActiveUsersQuery& query) const = 0;
+
+  // Also InvalidArgumentError naming granularity when it is kHour.
+  virtual absl::StatusOr<QueryResult<FeatureRetentionRow>> feature_retention(
+      const FeatureRetentionQuery& query) const = 0;
+
+  // Also InvalidArgumentError naming steps (fewer than 2 or more than 8, an
+  // empty or repeated step) or window (outside 1 s to 365 days).
+  virtual absl::StatusOr<QueryResult<FeatureFunnelRow>> feature_funnel(const FeatureFunnelQuery& query) const = 0;
 };
 
 }  // namespace usagedb

@@ -80,6 +80,10 @@ std::string format_float64(double value);
 ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given);
 
 // Runs `request` on `store` and converts its result. Errors are the store's
 // (e.g. InvalidArgumentError for a request the store rejects).

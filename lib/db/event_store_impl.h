@@ -78,6 +78,11 @@ class EventStoreImpl final : public EventStore {
       const FeatureUsageSummaryQuery& query) const override;
   absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
       const FeatureUsageTimelineQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureAdoptionRow>> feature_adoption(const FeatureAdoptionQuery& query) const override;
+  absl::StatusOr<QueryResult<ActiveUsersRow>> active_users(const ActiveUsersQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureRetentionRow>> feature_retention(
+      const FeatureRetentionQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureFunnelRow>> feature_funnel(const FeatureFunnelQuery& query) const override;
 
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);

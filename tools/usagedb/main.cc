@@ -21,6 +21,10 @@ usage:
         NAME: user_feature_usage       user_id feature_id product_version
               feature_usage_summary    feature_id product_version event_type start_date end_date
               feature_usage_timeline   granularity feature_id product_version event_type start_date end_date
+              feature_adoption         feature_id product_version event_type start_date end_date
+              active_users             window_days feature_id product_version event_type start_date end_date
+              feature_retention        feature_id granularity product_version event_type start_date end_date
+              feature_funnel           steps window product_version event_type start_date end_date
         every endpoint also takes limit and skip
   usagedb quarantine --store DIR [--format ...] [--clear]
   usagedb generate --events N [--seed S] [--users U] [--features F] [--versions V] [--months M]
