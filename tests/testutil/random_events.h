@@ -2,7 +2,7 @@
 // differential tests: identical timestamps, month/year/week boundaries,
 // 1970-01-01..04 and the end of the DateTime range, leap days, unicode and
 // byte-order corner cases in strings, many versions, duplicate and empty
-// event_ids.
+// event_ids, users with a single event.
 #ifndef USAGEDB_TESTS_TESTUTIL_RANDOM_EVENTS_H_
 #define USAGEDB_TESTS_TESTUTIL_RANDOM_EVENTS_H_
 
@@ -26,6 +26,10 @@ class RandomEvents {
   UserFeatureUsageQuery user_query();
   FeatureUsageSummaryQuery summary_query();
   FeatureUsageTimelineQuery timeline_query();
+  FeatureAdoptionQuery adoption_query();
+  ActiveUsersQuery active_users_query();
+  FeatureRetentionQuery retention_query();
+  FeatureFunnelQuery funnel_query();
 
   const std::vector<std::string>& users() const { return users_; }
   const std::vector<std::string>& features() const { return features_; }
@@ -37,6 +41,8 @@ class RandomEvents {
   Timestamp timestamp();
   std::optional<std::string> maybe(const std::vector<std::string>& pool, double p_absent);
   std::optional<Timestamp> maybe_date();
+  // Start and end (start <= end) from maybe_date().
+  void maybe_window(std::optional<Timestamp>* start, std::optional<Timestamp>* end);
   void paging(std::optional<uint64_t>* limit, std::optional<uint64_t>* skip);
 
   gen::Random random_;
@@ -44,6 +50,7 @@ class RandomEvents {
   std::vector<Timestamp> anchors_;
   std::vector<std::string> issued_ids_;
   uint64_t next_id_ = 1;
+  uint64_t next_solo_user_ = 1;
 };
 
 }  // namespace usagedb::testing
