@@ -16,6 +16,7 @@
 #include "bench/compare/plan.h"
 #include "lib/api/clickhouse_sql.h"
 #include "lib/api/endpoint_request.h"
+#include "lib/api/result_table.h"
 #include "peer.h"
 #include "peer_sql.h"
 #include "usagedb/usagedb.h"
@@ -99,6 +100,21 @@ std::vector<std::string> row_text(const FeatureUsageSummaryRow& r) {
 std::vector<std::string> row_text(const FeatureUsageTimelineRow& r) {
   return {format_timestamp(r.period), r.feature_id, std::to_string(r.events), std::to_string(r.unique_users)};
 }
+// A Float64 as ClickHouse prints it (the shortest digits that read back).
+std::vector<std::string> row_text(const FeatureAdoptionRow& r) {
+  return {r.feature_id, std::to_string(r.users), std::to_string(r.active_users), api::format_float64(r.adoption_rate),
+          std::to_string(r.events)};
+}
+std::vector<std::string> row_text(const ActiveUsersRow& r) {
+  return {format_timestamp(Timestamp(r.day)).substr(0, 10), std::to_string(r.active_users)};
+}
+std::vector<std::string> row_text(const FeatureRetentionRow& r) {
+  return {format_timestamp(r.cohort), std::to_string(r.cohort_users), std::to_string(r.period_offset),
+          std::to_string(r.users)};
+}
+std::vector<std::string> row_text(const FeatureFunnelRow& r) {
+  return {std::to_string(r.step), r.feature_id, std::to_string(r.users)};
+}
 
 template <typename Query>
 auto call_endpoint(const EventStore& store, const Query& q) {
@@ -106,8 +122,17 @@ auto call_endpoint(const EventStore& store, const Query& q) {
     return store.user_feature_usage(q);
   } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
     return store.feature_usage_summary(q);
-  } else {
+  } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
     return store.feature_usage_timeline(q);
+  } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
+    return store.feature_adoption(q);
+  } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
+    return store.active_users(q);
+  } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
+    return store.feature_retention(q);
+  } else {
+    static_assert(std::is_same_v<Query, FeatureFunnelQuery>);
+    return store.feature_funnel(q);
   }
 }
 
@@ -194,6 +219,9 @@ absl::StatusOr<bench::EndpointParams> peer_params(const QuerySpec& q) {
     else if (k == "start_date") p.start_date = v;
     else if (k == "end_date") p.end_date = v;
     else if (k == "granularity") p.granularity = v;
+    else if (k == "window_days") p.window_days = std::stoull(v);
+    else if (k == "steps") p.steps = v;
+    else if (k == "window") p.window = std::stoull(v);
     else if (k == "limit") p.limit = std::stoull(v);
     else if (k == "skip") p.skip = std::stoull(v);
     else return absl::InvalidArgumentError(q.name + ": unknown parameter " + k);
