@@ -64,6 +64,10 @@ class Bitmap {
   static Bitmap intersection(const Bitmap& a, const Bitmap& b) { return Bitmap(a.roaring_ & b.roaring_); }
   // The union of many bitmaps at once (CRoaring's fastunion).
   static Bitmap union_of(std::span<const Bitmap* const> inputs);
+  // The union of many strictly ascending arrays (a rollup's per-feature user
+  // lists), made by marking every value in a bit vector as wide as the
+  // largest one: O(values + largest / 64), whatever the overlap.
+  static Bitmap union_of_ascending(std::span<const std::span<const uint32_t>> arrays);
 
   // Compresses runs and releases spare capacity: call when done adding.
   void seal();
