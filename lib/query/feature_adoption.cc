@@ -7,8 +7,8 @@
 //
 // Where a partition's rollup holds the rows: without a product_version or
 // event_type filter, a month wholly inside the window is its month cells
-// (per feature: the users and events of the month), a month cut by the
-// window its day and hour cells (rollup_cover.h); with a product_version
+// (per feature: the events of the month) and activity bitmaps (the users),
+// a month cut by the window its day and hour cells (rollup_cover.h); with a product_version
 // filter, a whole month is its (feature, version) summary cells. The edges
 // of a window cut mid-hour, the parts the rollup does not hold, the
 // unsealed rows and any event_type filter are read from the rows.
@@ -30,10 +30,11 @@ struct FeatureUsers {
   Bitmap rows;                                   // from scanned rows
 
   Bitmap users() const {
-    Bitmap all = Bitmap::union_of(bitmaps);
-    all.union_with(rows);
-    for (const std::span<const uint32_t> c : cells) all.add_many(c);
-    return all;
+    std::vector<const Bitmap*> all = bitmaps;
+    const Bitmap from_cells = Bitmap::union_of_ascending(cells);
+    all.push_back(&from_cells);
+    all.push_back(&rows);
+    return Bitmap::union_of(all);
   }
 };
 
@@ -99,7 +100,16 @@ absl::StatusOr<QueryResult<FeatureAdoptionRow>> run_feature_adoption(const Snaps
         last_feature = UINT32_MAX;
         stats.read_rows(rollup->summary().size(), sizeof(FvCell));
       } else if (use == Use::kWhole) {
-        add_cells(rollup->timeline(Granularity::kMonth), cover.month);
+        // The month's events per feature from its cells, the users from the
+        // activity bitmaps.
+        const TimelineLevel& month = rollup->timeline(Granularity::kMonth);
+        for (const TimelineCell& c : month.cells) {
+          FeatureUsers& g = groups[c.feature];
+          g.events += c.events;
+          g.bitmaps.push_back(rollup->activity().feature_users(c.feature));
+        }
+        last_feature = UINT32_MAX;
+        stats.read_rows(month.cells.size(), sizeof(TimelineCell));
       } else if (use == Use::kEdges) {
         add_cells(rollup->timeline(Granularity::kDay), cover.days);
         add_cells(rollup->timeline(Granularity::kHour), cover.hours[0]);

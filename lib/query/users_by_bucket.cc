@@ -6,7 +6,9 @@
 namespace usagedb::query {
 namespace {
 
-// The user sets being made, by bucket start.
+// The user sets being made, by bucket start: codes from rows and bitmaps
+// are united as they come, the rollup cells' sorted arrays all at once at
+// the end (Bitmap::union_of_ascending).
 class Buckets {
  public:
   explicit Buckets(Granularity g) : g_(g) {}
@@ -17,28 +19,47 @@ class Buckets {
       last_ = &sets_[b];  // map nodes stay put
       last_bucket_ = b;
     }
-    last_->add(user);
+    last_->users.add(user);
   }
 
   // `users`: strictly ascending codes of events at time `t`.
-  void add_users(int64_t t, std::span<const uint32_t> users) {
-    Bitmap& set = sets_[bucket_start(g_, t)];
+  void add_users(int64_t t, std::span<const uint32_t> users) { sets_[bucket_start(g_, t)].cells.push_back(users); }
+
+  // `users`: the users of events at time `t`.
+  void add_users(int64_t t, const Bitmap& users) {
+    Bitmap& set = sets_[bucket_start(g_, t)].users;
     if (set.empty()) {
-      set = Bitmap::from_strictly_ascending(users);
+      set = users.copy();
     } else {
-      set.add_many(users);
+      set.union_with(users);
     }
   }
 
   std::map<int64_t, Bitmap> finish() && {
-    std::erase_if(sets_, [](const auto& entry) { return entry.second.empty(); });
-    return std::move(sets_);
+    std::map<int64_t, Bitmap> out;
+    for (auto& [bucket, set] : sets_) {
+      Bitmap users = std::move(set.users);
+      if (!set.cells.empty()) {
+        Bitmap cells = Bitmap::union_of_ascending(set.cells);
+        if (users.empty()) {
+          users = std::move(cells);
+        } else {
+          users.union_with(cells);
+        }
+      }
+      if (!users.empty()) out.emplace_hint(out.end(), bucket, std::move(users));
+    }
+    return out;
   }
 
  private:
+  struct Set {
+    Bitmap users;
+    std::vector<std::span<const uint32_t>> cells;
+  };
   const Granularity g_;
-  std::map<int64_t, Bitmap> sets_;
-  Bitmap* last_ = nullptr;
+  std::map<int64_t, Set> sets_;
+  Set* last_ = nullptr;
   int64_t last_bucket_ = 0;
 };
 
@@ -79,7 +100,17 @@ std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFi
       }
       stats.read_rows(cells.size(), sizeof(TimelineCell));
     };
-    add_cells(Granularity::kDay, cover.days);
+    if (f.feature.active) {
+      add_cells(Granularity::kDay, cover.days);
+    } else if (g == Granularity::kMonth && cover.whole_month) {
+      buckets.add_users(cover.month.begin, rollup->activity().month_users());
+      stats.read_rows(1, sizeof(DayUsers));
+    } else if (!cover.days.empty()) {
+      // Every feature's users of each day, united already.
+      const std::span<const DayUsers> days = rollup->activity().days_between(cover.days.begin, cover.days.end);
+      for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
+      stats.read_rows(days.size(), sizeof(DayUsers));
+    }
     add_cells(Granularity::kHour, cover.hours[0]);
     add_cells(Granularity::kHour, cover.hours[1]);
     for (const auto& part : p.parts()) {

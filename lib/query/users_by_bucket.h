@@ -3,11 +3,13 @@
 // feature_retention (SPEC 2.7) are made of.
 //
 // Where a partition's rollup holds the rows and the request filters at most
-// on feature_id, the users come from its cells: whole days from the day
-// cells, the whole hours at the ends of a window cut mid-day from the hour
-// cells (rollup_cover.h); the partial hours at the window's ends, the parts
-// the rollup does not hold, the unsealed rows and every request filtering
-// on product_version or event_type are read from the rows.
+// on feature_id, the users come from the rollup: whole days from its
+// activity bitmaps (any feature: one bitmap a day, or the month's) or its
+// day cells (one feature), the whole hours at the ends of a window cut
+// mid-day from the hour cells (rollup_cover.h); the partial hours at the
+// window's ends, the parts the rollup does not hold, the unsealed rows and
+// every request filtering on product_version or event_type are read from
+// the rows.
 //
 //   std::map<int64_t, Bitmap> days = users_by_bucket(snapshot, filters, Granularity::kDay, stats);
 //   for (const auto& [day_start, users] : days) ...   // ascending, each non-empty

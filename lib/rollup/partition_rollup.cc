@@ -294,7 +294,13 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     r->levels_[static_cast<int>(Granularity::kWeek)] =
         coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
   }
+  r->finish();
   return r;
+}
+
+void PartitionRollup::finish() {
+  activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
+                                            levels_[static_cast<int>(Granularity::kMonth)]);
 }
 
 void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last) {
@@ -336,6 +342,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
     r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
   }
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
+  r->finish();
   return r;
 }
 
@@ -347,7 +354,7 @@ size_t PartitionRollup::memory_bytes() const {
   for (const TimelineLevel& l : levels_) {
     n += l.cells.capacity() * sizeof(TimelineCell) + l.user_codes.capacity() * sizeof(uint32_t);
   }
-  return n;
+  return n + activity_.memory_bytes();
 }
 
 std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,

@@ -10,6 +10,10 @@
 //   user        user -> [(feature, version, count, first, last)]
 //   timeline    per granularity (hour, day, week, month):
 //               (bucket, feature) -> events, the sorted distinct user codes
+//   activity    the users of each day (any feature), of each feature in the
+//               month and of the month, as bitmaps (activity_rollup.h):
+//               made from the day and month cells whenever a rollup is
+//               built or read back, for the engagement endpoints
 //
 // An endpoint answers a request from the rollup where the request covers
 // whole buckets of it (a whole month for the summary, whole timeline
@@ -58,6 +62,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
+#include "lib/rollup/activity_rollup.h"
 #include "lib/table/part.h"
 #include "usagedb/queries.h"
 
@@ -158,6 +163,7 @@ class PartitionRollup {
     return e.count32 != UserEntry::kBigCount ? e.count32 : big_counts_.at(static_cast<uint32_t>(&e - entries_.data()));
   }
   const TimelineLevel& timeline(Granularity g) const { return levels_[static_cast<int>(g)]; }
+  const ActivityRollup& activity() const { return activity_; }
 
   // Heap bytes held (approximate).
   size_t memory_bytes() const;
@@ -178,6 +184,9 @@ class PartitionRollup {
   // Appends an entry, keeping a count that does not fit 32 bits aside.
   void add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last);
   TimelineLevel levels_[4];  // indexed by Granularity
+  ActivityRollup activity_;  // from levels_: every way of making a rollup ends with finish()
+  // Makes the sections derived from the others (activity_).
+  void finish();
 };
 
 // The (feature, version) groups of several months' rollups merged (bitmap
