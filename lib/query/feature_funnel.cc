@@ -99,37 +99,36 @@ bool any_row(const Snapshot& snapshot, const query::ScanFilters& f, query::Stats
   return false;
 }
 
-// The windowFunnel state of the users who did the first step.
+// The windowFunnel state of each user with a step event: the level reached
+// and, per step, the first timestamp of the latest chain that reached it
+// (kUnset: none), found through a table of slots by user code (4 bytes per
+// user of the dictionary) and given out as users come.
+//
+// The walk does the same few operations for every event, without branches
+// on the data (which step, whether the chain fits the window: as good as
+// random, and a mispredicted branch costs more than the rest): an event
+// that extends no chain writes to a spare entry.
 class FunnelWalk {
  public:
   FunnelWalk(uint32_t users, size_t steps, int64_t window)
-      : slot_(users, kNone), steps_(steps), window_(static_cast<uint64_t>(window)) {}
+      : steps_(static_cast<uint32_t>(steps)),
+        stride_(steps_ + 2),
+        window_(static_cast<uint64_t>(window)),
+        slot_(users, kNone) {}
 
-  void add(const StepEvent& e) {
-    const auto step = static_cast<uint32_t>(e.key & 7);
-    const auto timestamp = static_cast<uint32_t>(e.key >> 3);
-    uint32_t s = slot_[e.user];
-    if (step == 0) {
-      if (s == kNone) {
-        s = slot_[e.user] = static_cast<uint32_t>(level_.size());
-        level_.push_back(0);
-        first_.resize(first_.size() + steps_, kUnset);
-      }
-      first_[s * steps_] = timestamp;
-      level_[s] = std::max<uint8_t>(level_[s], 1);
-      return;
+  // Walks `events`, in (timestamp, step) order.
+  void walk(std::span<const StepEvent> events) {
+    constexpr size_t kAhead = 16;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (i + kAhead < events.size()) __builtin_prefetch(&slot_[events[i + kAhead].user]);
+      add(events[i]);
     }
-    if (s == kNone) return;
-    const uint32_t chain = first_[s * steps_ + step - 1];
-    if (chain == kUnset || timestamp > uint64_t{chain} + window_) return;
-    first_[s * steps_ + step] = chain;
-    level_[s] = std::max<uint8_t>(level_[s], static_cast<uint8_t>(step + 1));
   }
 
   // users[k]: the users who reached at least step k + 1.
   std::vector<uint64_t> users_per_step() const {
     std::vector<uint64_t> reached(steps_ + 1, 0);
-    for (const uint8_t l : level_) ++reached[l];
+    for (size_t s = 0; s < state_.size(); s += stride_) ++reached[state_[s]];
     std::vector<uint64_t> out(steps_, 0);
     uint64_t at_least = 0;
     for (size_t k = steps_; k >= 1; --k) {
@@ -143,11 +142,64 @@ class FunnelWalk {
   static constexpr uint32_t kNone = UINT32_MAX;
   // Timestamps end at 2105-12-31 23:59:59 (4291747199): never this.
   static constexpr uint32_t kUnset = UINT32_MAX;
-  std::vector<uint32_t> slot_;   // by user code: the user's state, or kNone
-  std::vector<uint8_t> level_;   // by state
-  std::vector<uint32_t> first_;  // by state and step: the first timestamp of the chain at that step
-  const size_t steps_;
+
+  void add(const StepEvent& e) {
+    uint32_t s = slot_[e.user];
+    if (s == kNone) s = start(e.user);  // once per user
+    // [level, chain of step 1, .., chain of step N, spare]
+    uint32_t* state = &state_[s];
+    const auto step = static_cast<uint32_t>(e.key & 7);
+    const auto timestamp = static_cast<uint32_t>(e.key >> 3);
+    // Step 1 starts a chain now; step k + 1 extends the chain of step k
+    // when it fits the window.
+    const uint32_t chain = step == 0 ? timestamp : state[step];
+    const bool reached = (step == 0) | ((chain != kUnset) & (timestamp <= uint64_t{chain} + window_));
+    state[reached ? step + 1 : steps_ + 1] = chain;
+    state[0] = std::max(state[0], reached ? step + 1 : 0);
+  }
+
+  [[gnu::noinline]] uint32_t start(uint32_t user) {
+    const auto s = static_cast<uint32_t>(state_.size());
+    slot_[user] = s;
+    state_.push_back(0);
+    state_.resize(state_.size() + stride_ - 1, kUnset);
+    return s;
+  }
+
+  const uint32_t steps_;
+  const uint32_t stride_;
   const uint64_t window_;
+  std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone
+  std::vector<uint32_t> state_;  // stride_ entries per user
+};
+
+// Feeds a FunnelWalk the events of a stream in timestamp order, batch by
+// batch, in (timestamp, step) order: each batch joins the events held back,
+// is ordered within its seconds, and is walked but for its last second,
+// which the next batch may continue.
+class OrderedStream {
+ public:
+  explicit OrderedStream(FunnelWalk& walk) : walk_(walk) {}
+
+  std::vector<StepEvent>& buffer() { return events_; }
+
+  // Walks what the buffer's new events complete.
+  void release() {
+    // The held second may continue in the new events: order from the start.
+    order_steps_within_seconds(events_, 0, events_.size());
+    size_t last_second = events_.size();
+    while (last_second > 0 && (events_[last_second - 1].key >> 3) == (events_.back().key >> 3)) --last_second;
+    walk_.walk(std::span<const StepEvent>(events_).first(last_second));
+    events_.erase(events_.begin(), events_.begin() + static_cast<ptrdiff_t>(last_second));
+  }
+  void finish() {
+    walk_.walk(events_);
+    events_.clear();
+  }
+
+ private:
+  FunnelWalk& walk_;
+  std::vector<StepEvent> events_;
 };
 
 }  // namespace
@@ -162,18 +214,19 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
   const query::ScanFilters filters{{},
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
-  // The feature code of each step that was ever stored, and the step of a code.
-  std::vector<std::pair<uint32_t, uint32_t>> step_codes;  // (feature code, step index)
+  // The step of each feature code (kNoStep: none), and the codes of the
+  // steps that were ever stored.
+  constexpr uint8_t kNoStep = 0xFF;
+  std::vector<uint8_t> step_of(dicts.feature.size(), kNoStep);
+  std::vector<uint32_t> step_codes;
   for (size_t i = 0; i < q.steps.size(); ++i) {
-    if (const std::optional<uint32_t> code = dicts.feature.find(q.steps[i])) {
-      step_codes.emplace_back(*code, static_cast<uint32_t>(i));
+    if (const std::optional<uint32_t> code = dicts.feature.find(q.steps[i]); code && *code < step_of.size()) {
+      step_of[*code] = static_cast<uint8_t>(i);
+      step_codes.push_back(*code);
     }
   }
-  auto step_of = [&](uint32_t feature) -> int {
-    for (const auto& [code, step] : step_codes) {
-      if (code == feature) return static_cast<int>(step);
-    }
-    return -1;
+  const auto step_event = [&](uint32_t timestamp, uint32_t feature, uint32_t user) {
+    return StepEvent{step_key(timestamp, step_of[feature]), user};
   };
 
   FunnelWalk walk(dicts.user.size(), q.steps.size(), q.window.count());
@@ -183,14 +236,18 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
   if (!filters.matches_nothing() && !step_codes.empty()) {
     for (const PartitionView& p : snapshot.partitions()) {
       if (!window->overlaps_month(p.month())) continue;
-      events.clear();
-      runs.clear();
+      // The partition's parts with rows of the steps, and those rows.
+      struct Source {
+        const Part* part;
+        Bitmap rows;
+      };
+      std::vector<Source> sources;
       for (const auto& part : p.parts()) {
         const RowRange range = window->covers(*part) ? RowRange{0, part->rows()}
                                                      : part->time_range(window->begin, window->end);
         if (range.empty()) continue;
         std::vector<const Bitmap*> step_rows;
-        for (const auto& [code, step] : step_codes) {
+        for (const uint32_t code : step_codes) {
           if (const Bitmap* rows = part->feature_rows(code)) step_rows.push_back(rows);
         }
         if (step_rows.empty()) continue;
@@ -202,34 +259,56 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
         }
         if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
         stats.read_rows(rows.cardinality(), 4 * sizeof(uint32_t));
-        const PartColumns& c = part->columns();
-        const size_t begin = events.size();
-        rows.for_each([&](uint32_t row) {
-          if (!filters.event_type.accepts(c.event_type[row])) return;
-          events.push_back(StepEvent{step_key(c.timestamp[row], static_cast<uint32_t>(step_of(c.feature[row]))),
-                                     c.user[row]});
-        });
-        order_steps_within_seconds(events, begin, events.size());
-        if (events.size() > begin) runs.push_back(begin);
+        if (!rows.empty()) sources.push_back(Source{part.get(), std::move(rows)});
       }
-      const size_t buffered = events.size();
+      // Each part's step events, in row order: ascending timestamps.
+      auto for_each_event = [&](const Source& source, auto&& emit) {
+        const PartColumns& c = source.part->columns();
+        source.rows.for_each_batch([&](std::span<const uint32_t> rows) {
+          for (const uint32_t row : rows) {
+            if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
+            emit(step_event(c.timestamp[row], c.feature[row], c.user[row]));
+          }
+        });
+      };
+      events.clear();
       query::scan_buffered(p, filters, stats, [&](const RowCodes& r) {
         matched = true;
-        const int step = step_of(r.feature);
-        if (step >= 0) events.push_back(StepEvent{step_key(r.timestamp, static_cast<uint32_t>(step)), r.user});
+        if (step_of[r.feature] != kNoStep) events.push_back(step_event(r.timestamp, r.feature, r.user));
       });
-      if (events.size() > buffered) {
-        std::sort(events.begin() + static_cast<ptrdiff_t>(buffered), events.end());
-        runs.push_back(buffered);
+      if (sources.size() == 1 && events.empty()) {
+        // One sorted run (a compacted month): walked as it is read.
+        OrderedStream stream(walk);
+        const PartColumns& c = sources[0].part->columns();
+        sources[0].rows.for_each_batch([&](std::span<const uint32_t> rows) {
+          std::vector<StepEvent>& buffer = stream.buffer();
+          for (const uint32_t row : rows) {
+            if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
+            buffer.push_back(step_event(c.timestamp[row], c.feature[row], c.user[row]));
+          }
+          matched = matched || !buffer.empty();
+          stream.release();
+        });
+        stream.finish();
+        continue;
       }
-      // Merge the sorted runs (a partition has a few parts).
+      // Several runs: the unsealed rows sorted, each part's events ordered
+      // within its seconds, then all merged.
+      std::sort(events.begin(), events.end());
+      runs.assign(1, 0);
+      for (const Source& source : sources) {
+        const size_t begin = events.size();
+        for_each_event(source, [&](const StepEvent& e) { events.push_back(e); });
+        order_steps_within_seconds(events, begin, events.size());
+        runs.push_back(begin);
+      }
       for (size_t r = 1; r < runs.size(); ++r) {
         const auto middle = events.begin() + static_cast<ptrdiff_t>(runs[r]);
         const auto end = r + 1 < runs.size() ? events.begin() + static_cast<ptrdiff_t>(runs[r + 1]) : events.end();
         std::inplace_merge(events.begin(), middle, end);
       }
       matched = matched || !events.empty();
-      for (const StepEvent& e : events) walk.add(e);
+      walk.walk(events);
     }
   }
   // No row at all: the SQL's `levels` has no user, and ARRAY JOIN no step.
