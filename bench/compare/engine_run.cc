@@ -158,6 +158,17 @@ absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& 
       request->query);
 }
 
+void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<QueryReport>* out) {
+  for (const QuerySpec& q : plan.queries) {
+    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
+    if (!run.ok()) {
+      out->push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
+      continue;
+    }
+    out->push_back(measure(q, plan.repetitions, *run));
+  }
+}
+
 absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
   r->version = USAGEDB_COMPARE_VERSION;
   Options options;
@@ -183,6 +194,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   absl::StatusOr<StoreStats> stats = store.stats();
   if (!stats.ok()) return stats.status();
   r->bytes_after_ingest = stats->bytes_on_disk;
+  run_usagedb_queries(store, plan, &r->queries_after_ingest);
 
   t0 = Clock::now();
   if (absl::Status s = store.compact(); !s.ok()) return s;
@@ -196,14 +208,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   r->bytes_note = "stats().bytes_on_disk (" + std::to_string(stats->parts) + " parts, log " +
                   std::to_string(stats->log_bytes) + " B); directory sum " + std::to_string(dir_bytes) + " B";
 
-  for (const QuerySpec& q : plan.queries) {
-    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
-    if (!run.ok()) {
-      r->queries.push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
-      continue;
-    }
-    r->queries.push_back(measure(q, plan.repetitions, *run));
-  }
+  run_usagedb_queries(store, plan, &r->queries);
   return absl::OkStatus();
 }
 

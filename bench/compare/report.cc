@@ -236,17 +236,14 @@ int check_results(const Plan& plan, const std::vector<EngineReport>& reports, co
     } else if (expected->rows.empty()) {
       problems.push_back(display_name(oracle) + " returned no rows (the plan's queries all have rows)");
     }
-    for (const EngineReport& r : reports) {
-      if (&r == ref || expected == nullptr) continue;
-      const QueryReport* got = find_query(r, spec.name);
-      const std::string who = display_name(r.engine);
+    auto compare = [&](const std::string& who, const QueryReport* got) {
       if (got != nullptr && not_applicable(*got)) {
         notes.push_back(who + ": " + got->error);
-        continue;
+        return;
       }
       if (got == nullptr || !got->error.empty()) {
         problems.push_back(who + " failed: " + (got ? got->error : "no result"));
-        continue;
+        return;
       }
       int shown = 0;
       for (size_t i = 0; i < std::max(got->rows.size(), expected->rows.size()) && shown < 3; ++i) {
@@ -260,6 +257,17 @@ int check_results(const Plan& plan, const std::vector<EngineReport>& reports, co
       if (got->rows.size() != expected->rows.size()) {
         problems.push_back(who + " has " + std::to_string(got->rows.size()) + " rows, " + display_name(oracle) +
                            " has " + std::to_string(expected->rows.size()));
+      }
+    };
+    for (const EngineReport& r : reports) {
+      if (&r == ref || expected == nullptr) continue;
+      compare(display_name(r.engine), find_query(r, spec.name));
+      if (!r.queries_after_ingest.empty()) {
+        const QueryReport* early = nullptr;
+        for (const QueryReport& q : r.queries_after_ingest) {
+          if (q.name == spec.name) early = &q;
+        }
+        compare(display_name(r.engine) + " (after ingest, before compact)", early);
       }
     }
     const size_t n = expected ? expected->rows.size() : 0;
@@ -362,6 +370,43 @@ std::string render_tables(const RunSummary& run, const std::vector<EngineReport>
     q.rows.push_back(row);
   }
   out << q.render(style) << '\n';
+
+  // usagedb's queries right after the load, before compact(): the parts and rollups ingest_file
+  // left, against the peers' p50 of the table above.
+  const EngineReport* ours = nullptr;
+  for (const EngineReport& r : reports) {
+    if (r.engine == "usagedb" && !r.queries_after_ingest.empty()) ours = &r;
+  }
+  if (ours != nullptr) {
+    std::vector<std::string> eheader = {"after ingest, before compact (ms)", "usagedb p50", "usagedb p99"};
+    for (const EngineReport& r : reports) {
+      if (&r != ours) eheader.push_back(display_name(r.engine) + " p50");
+    }
+    eheader.push_back("usagedb p50 vs best peer");
+    Table early{eheader, {}};
+    for (const QuerySpec& spec : run.plan.queries) {
+      std::vector<std::string> row = {spec.name};
+      std::vector<std::optional<double>> p50s;
+      for (const EngineReport& r : reports) {
+        const QueryReport* qr = nullptr;
+        for (const QueryReport& q : (&r == ours ? r.queries_after_ingest : r.queries)) {
+          if (q.name == spec.name) qr = &q;
+        }
+        const bool ok = qr != nullptr && qr->error.empty() && !qr->latencies_ms.empty();
+        p50s.push_back(ok ? Opt(percentile(qr->latencies_ms, 50)) : Opt());
+        const std::string missing = qr != nullptr && not_applicable(*qr) ? "n/a" : "error";
+        if (&r == ours) {
+          row.push_back(ok ? ms_text(*p50s.back()) : missing);
+          row.push_back(ok ? ms_text(percentile(qr->latencies_ms, 99)) : missing);
+        } else {
+          row.push_back(ok ? ms_text(*p50s.back()) : missing);
+        }
+      }
+      row.push_back(versus_best(reports, p50s, Better::kLower, "faster", "slower"));
+      early.rows.push_back(row);
+    }
+    out << early.render(style) << '\n';
+  }
 
   // The first run of each query (the first warm-up, untimed in the table above): what a query
   // costs before any cache of the engine (usagedb's rollup cache, the peers' own) holds it.

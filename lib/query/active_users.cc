@@ -1,12 +1,14 @@
 // SPEC 2.6: active users per day over a window of window_days days.
 //
 // The users of each day of [S - window_days + 1, E) (users_by_bucket.h: the
-// rollups' day cells, rows for the rest); then the distinct users of each
-// window [d - w + 1, d] as the cardinality of a union of day bitmaps, by
-// van Herk / Gil-Werman: the days are cut into blocks of w days, and a
-// window is the suffix of one block (unions of each block's days from its
-// end, made once per block) joined to the prefix of the next (a running
-// union), so each day costs about three bitmap operations whatever w is.
+// rollups' day bitmaps, rows for the rest); then one pass over the days in
+// order keeps each user's last active day and how many users were last
+// active on each day: a user counts on day d while their last active day is
+// in [d - w + 1, d], so the count moves by the users seen again after
+// leaving the window (+1 each) and by those whose last day just left it.
+// The cost is one step per (day, user) pair, whatever the window (a union
+// of w day bitmaps per day would cost w times the bitmaps, and unions of
+// small bitmaps are slow); with w = 1 a day's count is its bitmap's size.
 #include <algorithm>
 #include <vector>
 
@@ -20,55 +22,39 @@ namespace usagedb {
 namespace {
 
 // |∪ days[d - w + 1 .. d]| for each d in [first, first + out->size()),
-// where days[k - base] is the bitmap of day k (null: nobody).
-void window_counts(const std::vector<const Bitmap*>& days, int64_t base, int64_t first, uint32_t w,
+// where days[k - base] is the bitmap of day k (null: nobody) and base =
+// first - (w - 1). `users`: the size of the user dictionary (every code is
+// below it).
+void window_counts(const std::vector<const Bitmap*>& days, int64_t first, uint32_t w, uint32_t users,
                    std::vector<uint64_t>* out) {
-  const auto day = [&](int64_t k) -> const Bitmap* {
-    return k >= base && k - base < static_cast<int64_t>(days.size()) ? days[static_cast<size_t>(k - base)] : nullptr;
-  };
-  const int64_t end = first + static_cast<int64_t>(out->size());
+  const int64_t base = first - (w - 1);
   if (w == 1) {
-    for (int64_t d = first; d < end; ++d) {
-      if (const Bitmap* b = day(d)) (*out)[static_cast<size_t>(d - first)] = b->cardinality();
+    for (size_t i = 0; i < out->size(); ++i) {
+      if (const Bitmap* b = days[i]) (*out)[i] = b->cardinality();
     }
     return;
   }
-  // Blocks of w days from the first window's first day.
-  const int64_t origin = first - (w - 1);
-  std::vector<Bitmap> suffix_storage(w);
-  std::vector<const Bitmap*> suffix(w + 1, nullptr);  // of the previous block; [w] = none
-  std::vector<Bitmap> next_storage(w);
-  std::vector<const Bitmap*> next(w + 1, nullptr);
-  for (int64_t block = origin; block < end; block += w) {
-    // This block's prefixes, each joined to the previous block's suffix.
-    Bitmap prefix;
-    for (uint32_t i = 0; i < w && block + i < end; ++i) {
-      const int64_t d = block + i;
-      if (const Bitmap* b = day(d)) prefix.union_with(*b);
-      if (d < first) continue;
-      const Bitmap* rest = i + 1 < w ? suffix[i + 1] : nullptr;
-      (*out)[static_cast<size_t>(d - first)] = rest == nullptr ? prefix.cardinality() : prefix.or_cardinality(*rest);
+  constexpr uint32_t kNever = UINT32_MAX;
+  std::vector<uint32_t> last(users, kNever);  // by user: the index (day - base) of the last active day
+  std::vector<uint64_t> last_on(days.size(), 0);  // by day index: the users last active that day
+  uint64_t active = 0;  // users whose last active day is in the window
+  for (uint32_t i = 0; i < days.size(); ++i) {
+    if (i >= w) active -= last_on[i - w];  // their last day left the window
+    if (const Bitmap* b = days[i]) {
+      b->for_each_batch([&](std::span<const uint32_t> batch) {
+        for (const uint32_t u : batch) {
+          const uint32_t previous = last[u];
+          if (previous == kNever || previous + w <= i) {
+            ++active;
+          }
+          if (previous != kNever) --last_on[previous];
+          ++last_on[i];
+          last[u] = i;
+        }
+      });
     }
-    if (block + w >= end) break;
-    // This block's suffixes, for the next block (a day with nobody shares
-    // the suffix after it).
-    next[w] = nullptr;
-    for (int64_t i = w - 1; i >= 0; --i) {
-      const Bitmap* b = day(block + i);
-      if (b == nullptr) {
-        next[i] = next[i + 1];
-      } else if (next[i + 1] == nullptr) {
-        next[i] = b;
-      } else {
-        next_storage[i] = next[i + 1]->copy();
-        next_storage[i].union_with(*b);
-        next[i] = &next_storage[i];
-      }
-    }
-    std::swap(suffix_storage, next_storage);
-    // The pointers into the storage move with the swap of the vectors'
-    // buffers: std::vector's swap keeps the elements where they are.
-    std::swap(suffix, next);
+    const int64_t day = base + i;
+    if (day >= first) (*out)[static_cast<size_t>(day - first)] = active;
   }
 }
 
@@ -116,7 +102,7 @@ absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& sna
     if (d >= base && d < *end_day) by_day[static_cast<size_t>(d - base)] = &users;
   }
   std::vector<uint64_t> counts(static_cast<size_t>(*end_day - *first_day), 0);
-  window_counts(by_day, base, *first_day, q.window_days, &counts);
+  window_counts(by_day, *first_day, q.window_days, dicts.user.size(), &counts);
   return query::page_of<ActiveUsersRow>(counts.size(), q.limit, q.skip, stats, [&](size_t i) {
     return ActiveUsersRow{std::chrono::sys_days{std::chrono::days{*first_day + static_cast<int64_t>(i)}}, counts[i]};
   });

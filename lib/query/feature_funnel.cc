@@ -118,9 +118,15 @@ class FunnelWalk {
 
   // Walks `events`, in (timestamp, step) order.
   void walk(std::span<const StepEvent> events) {
-    constexpr size_t kAhead = 16;
+    // Two stages ahead: a user's slot, then (the slot there by then) the
+    // user's state.
+    constexpr size_t kSlotAhead = 16, kStateAhead = 8;
     for (size_t i = 0; i < events.size(); ++i) {
-      if (i + kAhead < events.size()) __builtin_prefetch(&slot_[events[i + kAhead].user]);
+      if (i + kSlotAhead < events.size()) __builtin_prefetch(&slot_[events[i + kSlotAhead].user]);
+      if (i + kStateAhead < events.size()) {
+        const uint32_t s = slot_[events[i + kStateAhead].user];
+        if (s != kNone) __builtin_prefetch(&state_[s]);
+      }
       add(events[i]);
     }
   }

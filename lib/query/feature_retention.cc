@@ -1,12 +1,13 @@
 // SPEC 2.7: cohort retention.
 //
 // The SQL's `acts` (each user's distinct periods) are the users of each
-// period, as bitmaps (users_by_bucket.h); then, periods in ascending order:
-//   cohort(p) = users(p) minus the users of every earlier period
-//   users at (cohort c, period p) = |cohort(c) ∩ users(p)|
-// which is the SQL's join of acts with firsts (each user is in exactly one
-// cohort, the first period with a matching event). A year of weeks is ~50
-// cohorts and ~1300 intersections of bitmaps, whatever the number of events.
+// period, as bitmaps (users_by_bucket.h). One pass over the periods in
+// ascending order then gives each user seen for the first time the current
+// period as cohort (the SQL's `firsts`), and counts each (user, period) pair
+// for the user's cohort: the rows' users are the counts, and a cohort's size
+// is its count at offset 0. One step per (user, period) pair, whatever the
+// number of periods.
+#include <algorithm>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -57,30 +58,48 @@ absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Sna
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
   const std::map<int64_t, Bitmap> acts = query::users_by_bucket(snapshot, filters, q.granularity, stats);
 
-  struct Cohort {
-    int64_t period;
-    Bitmap users;
+  // cohort_of[user]: the index of the user's first period. The periods'
+  // counts by cohort, one period at a time (only the cohorts it touched).
+  constexpr uint32_t kNone = UINT32_MAX;
+  std::vector<uint32_t> cohort_of(dicts.user.size(), kNone);
+  std::vector<int64_t> periods;
+  periods.reserve(acts.size());
+  std::vector<uint64_t> count(acts.size(), 0);
+  std::vector<uint32_t> touched;
+  struct Cell {
+    uint32_t cohort;
+    uint32_t period;
+    uint64_t users;
   };
-  std::vector<Cohort> cohorts;
-  Bitmap seen;
+  std::vector<Cell> cells;
   for (const auto& [period, users] : acts) {
-    Bitmap fresh = users.copy();
-    fresh.subtract(seen);
-    if (fresh.empty()) continue;
-    seen.union_with(users);
-    cohorts.push_back(Cohort{period, std::move(fresh)});
-  }
-  // ORDER BY cohort, period_offset: cohorts and periods ascend, and the
-  // offset grows with the period.
-  std::vector<FeatureRetentionRow> rows;
-  for (const Cohort& c : cohorts) {
-    const uint64_t size = c.users.cardinality();
-    for (auto it = acts.find(c.period); it != acts.end(); ++it) {
-      const uint64_t n = c.users.and_cardinality(it->second);
-      if (n == 0) continue;
-      rows.push_back(FeatureRetentionRow{query::to_timestamp(c.period), size,
-                                         period_offset(q.granularity, c.period, it->first), n});
+    const auto p = static_cast<uint32_t>(periods.size());
+    periods.push_back(period);
+    touched.clear();
+    users.for_each_batch([&](std::span<const uint32_t> batch) {
+      for (const uint32_t u : batch) {
+        uint32_t& c = cohort_of[u];
+        if (c == kNone) c = p;
+        if (count[c]++ == 0) touched.push_back(c);
+      }
+    });
+    for (const uint32_t c : touched) {
+      cells.push_back(Cell{c, p, count[c]});
+      count[c] = 0;
     }
+  }
+  // ORDER BY cohort, period_offset: the offset grows with the period.
+  std::sort(cells.begin(), cells.end(), [](const Cell& a, const Cell& b) {
+    return a.cohort != b.cohort ? a.cohort < b.cohort : a.period < b.period;
+  });
+  std::vector<FeatureRetentionRow> rows;
+  rows.reserve(cells.size());
+  uint64_t cohort_users = 0;
+  for (const Cell& c : cells) {
+    if (c.period == c.cohort) cohort_users = c.users;  // every user of a cohort is in its first period
+    rows.push_back(FeatureRetentionRow{query::to_timestamp(periods[c.cohort]), cohort_users,
+                                       period_offset(q.granularity, periods[c.cohort], periods[c.period]),
+                                       c.users});
   }
   return query::page(std::move(rows), q.limit, q.skip, stats);
 }

@@ -6,9 +6,9 @@
 namespace usagedb::query {
 namespace {
 
-// The user sets being made, by bucket start: codes from rows and bitmaps
-// are united as they come, the rollup cells' sorted arrays all at once at
-// the end (Bitmap::union_of_ascending).
+// The user sets being made, by bucket start: codes from rows are added as
+// they come, the rollups' bitmaps and cells' sorted arrays united all at
+// once at the end (Bitmap::union_of, union_of_ascending).
 class Buckets {
  public:
   explicit Buckets(Granularity g) : g_(g) {}
@@ -25,28 +25,18 @@ class Buckets {
   // `users`: strictly ascending codes of events at time `t`.
   void add_users(int64_t t, std::span<const uint32_t> users) { sets_[bucket_start(g_, t)].cells.push_back(users); }
 
-  // `users`: the users of events at time `t`.
-  void add_users(int64_t t, const Bitmap& users) {
-    Bitmap& set = sets_[bucket_start(g_, t)].users;
-    if (set.empty()) {
-      set = users.copy();
-    } else {
-      set.union_with(users);
-    }
-  }
+  // `users`: the users of events at time `t`, alive until finish().
+  void add_users(int64_t t, const Bitmap& users) { sets_[bucket_start(g_, t)].bitmaps.push_back(&users); }
 
   std::map<int64_t, Bitmap> finish() && {
     std::map<int64_t, Bitmap> out;
     for (auto& [bucket, set] : sets_) {
-      Bitmap users = std::move(set.users);
-      if (!set.cells.empty()) {
-        Bitmap cells = Bitmap::union_of_ascending(set.cells);
-        if (users.empty()) {
-          users = std::move(cells);
-        } else {
-          users.union_with(cells);
-        }
-      }
+      // All at once: a week of small day bitmaps united one by one would
+      // convert its containers over and over.
+      const Bitmap cells = Bitmap::union_of_ascending(set.cells);
+      set.bitmaps.push_back(&cells);
+      set.bitmaps.push_back(&set.users);
+      Bitmap users = Bitmap::union_of(set.bitmaps);
       if (!users.empty()) out.emplace_hint(out.end(), bucket, std::move(users));
     }
     return out;
@@ -54,8 +44,9 @@ class Buckets {
 
  private:
   struct Set {
-    Bitmap users;
-    std::vector<std::span<const uint32_t>> cells;
+    Bitmap users;                                   // from rows
+    std::vector<const Bitmap*> bitmaps;             // rollup bitmaps
+    std::vector<std::span<const uint32_t>> cells;  // rollup cells' arrays
   };
   const Granularity g_;
   std::map<int64_t, Set> sets_;
