@@ -282,14 +282,21 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
         if (!rows.empty()) sources.push_back(Source{part.get(), std::move(rows)});
       }
       // Each part's step events, in row order: ascending timestamps.
-      auto for_each_event = [&](const Source& source, auto&& emit) {
-        const PartColumns& c = source.part->columns();
-        source.rows.for_each_batch([&](std::span<const uint32_t> rows) {
-          for (const uint32_t row : rows) {
-            if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
-            emit(step_event(c.timestamp[row], c.feature[row], c.user[row]));
-          }
-        });
+      // Appends the step events of `rows` of a part to `out`, but those of
+      // users already at the last step (nothing can change for them),
+      // without a branch on which: each row is written, and kept when its
+      // user is not done.
+      auto append_events = [&](const PartColumns& c, std::span<const uint32_t> rows, std::vector<StepEvent>& out) {
+        size_t n = out.size();
+        out.resize(n + rows.size());
+        for (const uint32_t row : rows) {
+          if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
+          matched = true;
+          const uint32_t user = c.user[row];
+          out[n] = step_event(c.timestamp[row], c.feature[row], user);
+          n += 1 - walk.done(user);
+        }
+        out.resize(n);
       };
       events.clear();
       query::scan_buffered(p, filters, stats, [&](const RowCodes& r) {
@@ -301,19 +308,7 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
         OrderedStream stream(walk);
         const PartColumns& c = sources[0].part->columns();
         sources[0].rows.for_each_batch([&](std::span<const uint32_t> rows) {
-          // The events of users still on their way, without a branch on
-          // which: each row is written, and kept when its user is not done.
-          std::vector<StepEvent>& buffer = stream.buffer();
-          size_t n = buffer.size();
-          buffer.resize(n + rows.size());
-          for (const uint32_t row : rows) {
-            if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
-            matched = true;
-            const uint32_t user = c.user[row];
-            buffer[n] = step_event(c.timestamp[row], c.feature[row], user);
-            n += 1 - walk.done(user);
-          }
-          buffer.resize(n);
+          append_events(c, rows, stream.buffer());
           stream.release();
         });
         stream.finish();
@@ -325,7 +320,8 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
       runs.assign(1, 0);
       for (const Source& source : sources) {
         const size_t begin = events.size();
-        for_each_event(source, [&](const StepEvent& e) { events.push_back(e); });
+        const PartColumns& c = source.part->columns();
+        source.rows.for_each_batch([&](std::span<const uint32_t> rows) { append_events(c, rows, events); });
         order_steps_within_seconds(events, begin, events.size());
         runs.push_back(begin);
       }
