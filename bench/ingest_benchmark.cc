@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "benchmark/benchmark.h"
+#include "lib/db/event_store_impl.h"
 #include "lib/gen/generator.h"
 #include "lib/ingest/record_reader.h"
-#include "lib/store/event_store_impl.h"
 #include "usagedb/event.h"
 
 namespace usagedb {

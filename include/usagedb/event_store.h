@@ -69,7 +69,7 @@ class EventStore {
   absl::StatusOr<IngestReport> ingest_ndjson(std::string_view text) { return ingest(text, IngestOptions{}); }
 
   // Ingests a file ("-" reads standard input) as ingest() does, streaming it
-  // in chunks (read and parsed on a second thread), and returns once
+  // in chunks (read and parsed on other threads), and returns once
   // everything it stored is durable. A file larger than
   // Options::checkpoint_log_bytes bypasses the write-ahead log: a checkpoint
   // writes its events straight into part files before the call returns (a

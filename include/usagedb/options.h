@@ -32,8 +32,8 @@ struct Options {
   // Rows an unsealed partition buffer collects before it is sealed into an
   // immutable sorted part. Smaller seals more often; larger scans more
   // unsealed rows per query. A bulk ingest_file (see checkpoint_log_bytes)
-  // uses buffers of 64x this (at most 1,048,576 rows), sealing a month's
-  // as soon as 8x this many rows went to other months. REQUIRES: >= 1.
+  // seals larger buffers, sized from this one, while it runs.
+  // REQUIRES: >= 1.
   size_t part_rows = 16384;
 
   // Durable stores: when the write-ahead log grows past this many bytes, a

@@ -24,7 +24,7 @@
 #include <memory>
 #include <string>
 
-#include "lib/http/httplib.h"
+#include "lib/http/cpp_httplib.h"
 
 typedef struct ssl_st SSL;
 

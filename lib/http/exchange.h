@@ -23,7 +23,7 @@
 #include "lib/http/access_log.h"
 #include "lib/http/connection_loop.h"
 #include "lib/http/group_commit.h"
-#include "lib/http/httplib.h"
+#include "lib/http/cpp_httplib.h"
 #include "lib/http/metrics.h"
 #include "lib/http/rate_limiter.h"
 #include "lib/http/router.h"

@@ -22,7 +22,7 @@
 #include "lib/http/admission.h"
 #include "lib/http/connection_loop.h"
 #include "lib/http/exchange.h"
-#include "lib/http/httplib.h"
+#include "lib/http/cpp_httplib.h"
 #include "lib/http/request_body.h"
 #include "lib/http/routes.h"
 #include "lib/http/tls.h"

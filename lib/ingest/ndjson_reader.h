@@ -106,12 +106,6 @@ class NdjsonReader final : public RecordReader {
   // the lines before that in lines_.
   size_t parse_plain_lines(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
   static constexpr size_t kMinPlainMisses = 4;
-  // Reads the line at text[pos] (number `number`, ending before `end`)
-  // when it is plain (see above): its row goes to *out, *next is where the
-  // next line starts, and true is returned. false, with *out untouched,
-  // when it is not (or does not end before `end`). Finds the line's end
-  // itself, in the same scan. REQUIRES: 15 readable bytes after `end`.
-  bool read_plain_line(std::string_view text, size_t pos, size_t end, uint64_t number, size_t* next, ParsedBatch* out);
   // Parses the lines in text[pos, end) one iterate() each.
   void parse_each_line(std::string_view text, size_t pos, size_t end, ParsedBatch* out);
   // Parses one non-blank line (a copy of it).
@@ -128,7 +122,15 @@ class NdjsonReader final : public RecordReader {
     row_.start();
   }
 
-  // ---- Fields (ndjson_fields.cc) ----
+  // ---- Plain lines (ndjson_plain_line.cc) ----
+  // Reads the line at text[pos] (number `number`, ending before `end`)
+  // when it is plain (see above): its row goes to *out, *next is where the
+  // next line starts, and true is returned. false, with *out untouched,
+  // when it is not (or does not end before `end`). Finds the line's end
+  // itself, in the same scan. REQUIRES: 15 readable bytes after `end`.
+  bool read_plain_line(std::string_view text, size_t pos, size_t end, uint64_t number, size_t* next, ParsedBatch* out);
+
+  // ---- Fields, On Demand (ndjson_fields.cc) ----
   // Reads the fields of the line's object into row_. A returned error means
   // the line is not valid JSON.
   error_code read_object(simdjson::ondemand::object object, ParsedBatch* out);

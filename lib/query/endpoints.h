@@ -10,7 +10,7 @@
 #define USAGEDB_QUERY_ENDPOINTS_H_
 
 #include "absl/status/statusor.h"
-#include "lib/store/snapshot.h"
+#include "lib/query/snapshot.h"
 #include "usagedb/queries.h"
 
 namespace usagedb {

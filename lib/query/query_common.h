@@ -13,9 +13,9 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "lib/store/dictionary.h"
-#include "lib/store/part.h"
-#include "lib/store/string_rank.h"
+#include "lib/table/dictionary.h"
+#include "lib/table/part.h"
+#include "lib/table/string_rank.h"
 #include "usagedb/queries.h"
 
 namespace usagedb::query {

@@ -11,7 +11,7 @@
 #define USAGEDB_QUERY_SCAN_H_
 
 #include "lib/query/query_common.h"
-#include "lib/store/snapshot.h"
+#include "lib/query/snapshot.h"
 
 namespace usagedb::query {
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <utility>
 
 #include "lib/util/civil_time.h"
 #include "lib/util/radix_sort.h"
@@ -306,6 +307,36 @@ std::span<const UserEntry> PartitionRollup::user(uint32_t user_code) const {
   auto it = user_ranges_.find(user_code);
   if (it == user_ranges_.end()) return {};
   return std::span<const UserEntry>(entries_).subspan(it->second.first, it->second.second - it->second.first);
+}
+
+std::vector<uint32_t> PartitionRollup::users() const {
+  std::vector<uint32_t> codes;
+  codes.reserve(user_ranges_.size());
+  for (const auto& [user, range] : user_ranges_) codes.push_back(user);
+  std::sort(codes.begin(), codes.end());
+  return codes;
+}
+
+std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents contents) {
+  std::shared_ptr<PartitionRollup> r(new PartitionRollup());
+  r->serial_ = new_serial();
+  r->month_ = contents.month;
+  r->rows_ = contents.rows;
+  r->part_ids_ = std::move(contents.part_ids);
+  r->fv_ = std::move(contents.summary);
+  r->entries_.reserve(contents.entry_groups.size());
+  r->user_ranges_.reserve(contents.users.size());
+  size_t e = 0;
+  for (size_t u = 0; u < contents.users.size(); ++u) {
+    const auto begin = static_cast<uint32_t>(e);
+    for (uint32_t k = 0; k < contents.entries_per_user[u]; ++k, ++e) {
+      r->add_entry(contents.entry_groups[e], contents.entry_counts[e], contents.entry_firsts[e],
+                   contents.entry_lasts[e]);
+    }
+    r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
+  }
+  for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
+  return r;
 }
 
 size_t PartitionRollup::memory_bytes() const {

@@ -58,14 +58,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 #include "usagedb/queries.h"
 
 namespace usagedb {
-
-namespace storage {
-class RollupCodec;  // rollup files (lib/storage/rollup_file.h)
-}
 
 // One (feature, version) group of the summary.
 struct FvCell {
@@ -110,11 +106,35 @@ struct TimelineLevel {
   }
 };
 
+// A rollup's contents column by column, as its file holds them
+// (lib/storage/rollup_file.h): what PartitionRollup::restore() takes.
+struct RollupContents {
+  uint32_t month = 0;  // yyyymm
+  uint64_t rows = 0;
+  std::vector<uint64_t> part_ids;  // ascending
+  std::vector<FvCell> summary;     // ascending by (feature, version)
+  // The users with entries, ascending by code, and how many entries each
+  // has. Their entries follow one another in that order, each user's
+  // ascending by group (an index into `summary`).
+  std::vector<uint32_t> users;
+  std::vector<uint32_t> entries_per_user;
+  std::vector<uint32_t> entry_groups;
+  std::vector<uint64_t> entry_counts;
+  std::vector<uint32_t> entry_firsts;
+  std::vector<uint32_t> entry_lasts;
+  TimelineLevel timeline[4];  // indexed by Granularity
+};
+
 class PartitionRollup {
  public:
   // Aggregates every row of `parts` (all in partition `month`, yyyymm).
   static std::shared_ptr<const PartitionRollup> build(uint32_t month,
                                                       std::span<const std::shared_ptr<const Part>> parts);
+  // The rollup whose contents are `contents` (read back from a file), with
+  // a new serial. REQUIRES: `contents` as RollupContents describes, its
+  // vectors of entries as long as the sum of entries_per_user (the file's
+  // reader checks all of it).
+  static std::shared_ptr<const PartitionRollup> restore(RollupContents contents);
 
   PartitionRollup(const PartitionRollup&) = delete;
   PartitionRollup& operator=(const PartitionRollup&) = delete;
@@ -131,6 +151,8 @@ class PartitionRollup {
   std::span<const FvCell> summary() const { return fv_; }
   // Sorted by (feature, version); empty when the user has no rows here.
   std::span<const UserEntry> user(uint32_t user_code) const;
+  // The codes of the users with entries, ascending.
+  std::vector<uint32_t> users() const;
   // The events of an entry of user(). REQUIRES: `e` is one of them.
   uint64_t count(const UserEntry& e) const {
     return e.count32 != UserEntry::kBigCount ? e.count32 : big_counts_.at(static_cast<uint32_t>(&e - entries_.data()));
@@ -141,7 +163,6 @@ class PartitionRollup {
   size_t memory_bytes() const;
 
  private:
-  friend class storage::RollupCodec;
   PartitionRollup() = default;
   static uint64_t new_serial();
 

@@ -23,7 +23,7 @@ constexpr uint64_t kRebuildSlack = uint64_t{64} << 20;
 
 }  // namespace
 
-absl::StatusOr<uint64_t> write_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code,
+absl::StatusOr<uint64_t> write_dictionary_segment(DictionaryColumn column, const Dictionary& dict, uint32_t first_code,
                                                   uint32_t count, const FrameWriter::Write& write) {
   // Written in pieces: the session dictionary's segment is ~9 MB at 10M
   // events (~43 MB for strings without shared prefixes), and the
@@ -55,7 +55,8 @@ absl::StatusOr<uint64_t> write_dictionary_segment(Column column, const Dictionar
   return writer.bytes_written();
 }
 
-std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count) {
+std::string encode_dictionary_segment(DictionaryColumn column, const Dictionary& dict, uint32_t first_code,
+                                      uint32_t count) {
   std::string bytes;
   write_dictionary_segment(column, dict, first_code, count, [&](std::string_view piece) {
     bytes.append(piece);
@@ -71,10 +72,10 @@ absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view byt
     return absl::DataLossError(absl::StrCat(text::absl_view(path), ": ", text::absl_view(what)));
   };
   std::string_view in = framed->body;
-  if (in.empty() || static_cast<unsigned char>(in[0]) > static_cast<unsigned char>(Column::kSession)) {
+  if (in.empty() || static_cast<unsigned char>(in[0]) > static_cast<unsigned char>(DictionaryColumn::kSession)) {
     return loss("bad column");
   }
-  DictionarySegment segment{static_cast<Column>(in[0]), 0, {}, {}};
+  DictionarySegment segment{static_cast<DictionaryColumn>(in[0]), 0, {}, {}};
   in.remove_prefix(1);
   uint64_t count;
   if (!coding::get_varint64(&in, &segment.first_code) || !coding::get_varint64(&in, &count)) {

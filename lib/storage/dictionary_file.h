@@ -17,7 +17,7 @@
 //   version 1 (still read): varint (length << 1 | erased), then `length`
 //     bytes unless erased.
 //
-//   std::string bytes = encode_dictionary_segment(Column::kUser, dict, 0, dict.size());
+//   std::string bytes = encode_dictionary_segment(DictionaryColumn::kUser, dict, 0, dict.size());
 //   auto segment = decode_dictionary_segment(bytes, path);   // strings view into bytes
 //
 // Thread-safety: pure functions.
@@ -32,13 +32,13 @@
 
 #include "absl/status/statusor.h"
 #include "lib/storage/framed_file.h"
-#include "lib/store/dictionary.h"
-#include "lib/store/row.h"
+#include "lib/table/dictionary.h"
+#include "lib/table/row.h"
 
 namespace usagedb::storage {
 
 struct DictionarySegment {
-  Column column;
+  DictionaryColumn column;
   uint64_t first_code;
   std::vector<std::string_view> strings;  // into `storage`, or into the decoded bytes when it is null
   std::vector<bool> erased;
@@ -46,10 +46,11 @@ struct DictionarySegment {
 };
 
 // REQUIRES: first_code + count <= dict.size().
-std::string encode_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code, uint32_t count);
+std::string encode_dictionary_segment(DictionaryColumn column, const Dictionary& dict, uint32_t first_code,
+                                      uint32_t count);
 // The same bytes handed to `write` in pieces (never the whole segment in
 // memory at once); the number of bytes written, or the first error of `write`.
-absl::StatusOr<uint64_t> write_dictionary_segment(Column column, const Dictionary& dict, uint32_t first_code,
+absl::StatusOr<uint64_t> write_dictionary_segment(DictionaryColumn column, const Dictionary& dict, uint32_t first_code,
                                                   uint32_t count, const FrameWriter::Write& write);
 
 absl::StatusOr<DictionarySegment> decode_dictionary_segment(std::string_view bytes, std::string_view path);

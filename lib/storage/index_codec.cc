@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "lib/store/part_index.h"
+#include "lib/table/part_index.h"
 #include "lib/util/coding.h"
 #include "lib/util/compression.h"
 #include "lib/util/status_macros.h"

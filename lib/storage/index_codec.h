@@ -19,7 +19,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 
 namespace usagedb::storage {
 

@@ -78,7 +78,7 @@ absl::StatusOr<Manifest> decode_manifest(std::string_view bytes, std::string_vie
   m.dictionary_segments.resize(segments);
   for (DictionarySegmentEntry& d : m.dictionary_segments) {
     if (in.empty() || static_cast<unsigned char>(in[0]) >= kColumns) return loss("bad dictionary column");
-    d.column = static_cast<Column>(in[0]);
+    d.column = static_cast<DictionaryColumn>(in[0]);
     in.remove_prefix(1);
     if (!coding::get_varint64(&in, &d.file_number) || !coding::get_varint64(&in, &d.first_code) ||
         !coding::get_varint64(&in, &d.count)) {

@@ -16,7 +16,7 @@
 //   varint part count, then per part:
 //     varint month (yyyymm), varint file_number, varint rows, varint bytes
 //   varint segment count, then per dictionary segment:
-//     byte column (Column), varint file_number, varint first_code, varint count
+//     byte column (DictionaryColumn), varint file_number, varint first_code, varint count
 //   varint rollup count, then per rollup file (version 2; at most one per month):
 //     varint month, varint file_number, varint covered part count, then the
 //     covered part ids (ascending, each a part of that month listed above)
@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "lib/store/row.h"
+#include "lib/table/row.h"
 
 namespace usagedb::storage {
 
@@ -44,7 +44,7 @@ struct PartFileEntry {
 };
 
 struct DictionarySegmentEntry {
-  Column column = Column::kUser;
+  DictionaryColumn column = DictionaryColumn::kUser;
   uint64_t file_number = 0;
   uint64_t first_code = 0;  // codes [first_code, first_code + count)
   uint64_t count = 0;

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/storage/string_codec.h"
-#include "lib/store/part_index.h"
+#include "lib/table/part_index.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/coding.h"
 #include "lib/util/hash.h"
@@ -368,6 +368,15 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
     x.version = build_bitmap_index(c.version);
   }
   return std::make_shared<const Part>(f.id, f.month, std::move(c), std::move(x));
+}
+
+std::vector<std::pair<std::string, uint64_t>> part_file_sections(std::string_view bytes, const std::string& name) {
+  std::vector<std::pair<std::string, uint64_t>> sections;
+  if (auto info = read_part_file_info(bytes, name); info.ok()) {
+    for (const auto& block : info->blocks) sections.emplace_back(block.section, block.size);
+    sections.emplace_back("(part header and footer)", info->header_bytes + info->footer_bytes);
+  }
+  return sections;
 }
 
 }  // namespace usagedb::storage

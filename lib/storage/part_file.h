@@ -24,12 +24,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/storage/index_codec.h"
 #include "lib/storage/int_codec.h"
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 #include "lib/util/compression.h"
 
 namespace usagedb::storage {
@@ -93,6 +94,10 @@ struct PartFileInfo {
 // Checks the header, the trailer and the footer's checksum (not the blocks')
 // and returns the footer. DataLossError as decode_part().
 absl::StatusOr<PartFileInfo> read_part_file_info(std::string_view bytes, std::string_view path);
+
+// The size of each section of the part file `bytes` (named `name`), for
+// stats; empty when its layout does not read (the part was checked already).
+std::vector<std::pair<std::string, uint64_t>> part_file_sections(std::string_view bytes, const std::string& name);
 
 }  // namespace usagedb::storage
 

@@ -26,261 +26,242 @@ void put_bitmap(std::string* out, const Bitmap& b) {
   b.serialize(out->data() + at);
 }
 
+absl::StatusOr<Bitmap> read_bitmap(std::string_view bytes, uint64_t limit) {
+  USAGEDB_ASSIGN_OR_RETURN(Bitmap b, Bitmap::deserialize(bytes));
+  USAGEDB_ASSIGN_OR_RETURN(const uint64_t n, b.validate(limit));
+  if (n == 0) return absl::DataLossError("empty bitmap");
+  b.seal();
+  return b;
+}
+
 }  // namespace
 
-// PartitionRollup's friend: reads and writes its private members.
-class RollupCodec {
- public:
-  static std::string encode(const PartitionRollup& r, std::span<const uint64_t> covered) {
-    std::string body;
-    coding::put_varint64(&body, r.month_);
-    coding::put_varint64(&body, r.rows_);
-    coding::put_varint64(&body, covered.size());
-    uint64_t previous = 0;
-    for (const uint64_t id : covered) {
-      coding::put_varint64(&body, id - previous);
-      previous = id;
-    }
-    coding::put_varint64(&body, r.fv_.size());
-    for (const FvCell& c : r.fv_) {
-      coding::put_varint64(&body, c.feature);
-      coding::put_varint64(&body, c.version);
-      coding::put_varint64(&body, c.events);
-      coding::put_varint64(&body, c.first);
-      coding::put_varint64(&body, c.last - c.first);
-      put_bitmap(&body, c.users);
-      put_bitmap(&body, c.sessions);
-    }
-
-    // Users in code order (the map is not ordered), each with its entries.
-    std::vector<std::pair<uint32_t, std::pair<uint32_t, uint32_t>>> users(r.user_ranges_.begin(), r.user_ranges_.end());
-    std::sort(users.begin(), users.end());
-    std::vector<uint32_t> codes, counts, cells, firsts, spans;
-    codes.reserve(users.size());
-    counts.reserve(users.size());
-    std::string entry_counts;
-    for (const auto& [user, range] : users) {
-      codes.push_back(user);
-      counts.push_back(range.second - range.first);
-      for (uint32_t i = range.first; i < range.second; ++i) {
-        const UserEntry& e = r.entries_[i];
-        cells.push_back(e.group);
-        coding::put_varint64(&entry_counts, r.count(e));
-        firsts.push_back(e.first);
-        spans.push_back(e.last - e.first);
-      }
-    }
-    coding::put_varint64(&body, users.size());
-    encode_ascending(codes, &body);
-    encode_for(counts, &body);
-    encode_for(cells, &body);
-    body.append(entry_counts);
-    encode_for(firsts, &body);
-    encode_for(spans, &body);
-
-    for (const TimelineLevel& level : r.levels_) {
-      std::vector<uint32_t> buckets, features, users_per_cell;
-      std::string events;
-      for (const TimelineCell& c : level.cells) {
-        buckets.push_back(c.bucket);
-        features.push_back(c.feature);
-        coding::put_varint64(&events, c.events);
-        users_per_cell.push_back(c.users_end - c.users_begin);
-      }
-      // Each cell's users ascend: their gaps pack into far fewer bits.
-      std::vector<uint32_t> gaps(level.user_codes.size());
-      for (const TimelineCell& c : level.cells) {
-        for (uint32_t i = c.users_begin; i < c.users_end; ++i) {
-          gaps[i] = i == c.users_begin ? level.user_codes[i] : level.user_codes[i] - level.user_codes[i - 1];
-        }
-      }
-      coding::put_varint64(&body, level.cells.size());
-      encode_ascending(buckets, &body);
-      encode_for(features, &body);
-      body.append(events);
-      encode_for(users_per_cell, &body);
-      encode_for(gaps, &body);
-    }
-    // zstd level 1: on a 1M-row month (BM_EncodeRollup) 9.2 MB become
-    // 6.9 MB for 37 ms more; level 3 gives 6.8 MB for 96 ms more, and a
-    // checkpoint writes a rollup per month it touched.
-    std::string packed;
-    coding::put_varint64(&packed, body.size());
-    compression::compress(body, 1, &packed);
-    return frame_file(kMagic, kVersion, packed);
+std::string encode_rollup(const PartitionRollup& r, std::span<const uint64_t> covered) {
+  std::string body;
+  coding::put_varint64(&body, r.month());
+  coding::put_varint64(&body, r.rows());
+  coding::put_varint64(&body, covered.size());
+  uint64_t previous = 0;
+  for (const uint64_t id : covered) {
+    coding::put_varint64(&body, id - previous);
+    previous = id;
+  }
+  coding::put_varint64(&body, r.summary().size());
+  for (const FvCell& c : r.summary()) {
+    coding::put_varint64(&body, c.feature);
+    coding::put_varint64(&body, c.version);
+    coding::put_varint64(&body, c.events);
+    coding::put_varint64(&body, c.first);
+    coding::put_varint64(&body, c.last - c.first);
+    put_bitmap(&body, c.users);
+    put_bitmap(&body, c.sessions);
   }
 
-  static absl::StatusOr<std::shared_ptr<const PartitionRollup>> decode(std::string_view bytes, std::string_view path,
-                                                                       const RollupExpectation& expect) {
-    USAGEDB_ASSIGN_OR_RETURN(FramedBody framed, unframe_file(bytes, kMagic, kVersion, path));
-    const auto loss = [&](std::string_view what) {
-      return absl::DataLossError(absl::StrCat(text::absl_view(path), ": ", text::absl_view(what)));
-    };
-    const auto at = [&](std::string_view what, const absl::Status& s) {
-      return absl::DataLossError(
-          absl::StrCat(text::absl_view(path), ": ", text::absl_view(what), ": ", std::string(s.message())));
-    };
-    std::string_view packed = framed.body;
-    uint64_t size = 0;
-    // No valid body is larger (~150 bytes per row when every row is a group
-    // and a cell of its own at every grain): a bound on what a damaged size
-    // may allocate.
-    if (!coding::get_varint64(&packed, &size) || size > 256 * expect.rows + (1 << 20)) return loss("bad body size");
-    std::string body;
-    if (absl::Status s = compression::decompress(packed, size, &body); !s.ok()) return at("body", s);
-    std::string_view in = body;
-    // A count of items that each take a row (or less) of the rollup.
-    const auto get_count = [&](uint64_t* n) { return coding::get_varint64(&in, n) && *n <= expect.rows; };
-    // `count` int_codec values from `in`, each below `limit`; the error names `what`.
-    const auto get_ints = [&](std::string_view what, IntEncoding encoding, uint64_t count, uint64_t limit,
-                              std::vector<uint32_t>* out) -> absl::Status {
-      absl::Status s = decode_ints(encoding, &in, count, limit, out);
-      return s.ok() ? s : at(what, s);
-    };
-
-    std::shared_ptr<PartitionRollup> r(new PartitionRollup());
-    r->serial_ = PartitionRollup::new_serial();
-    uint64_t month = 0, covered = 0;
-    if (!coding::get_varint64(&in, &month) || !coding::get_varint64(&in, &r->rows_) ||
-        !coding::get_varint64(&in, &covered) || covered > in.size()) {
-      return loss("truncated header");
+  // Users in code order, each with its entries.
+  const std::vector<uint32_t> users = r.users();
+  std::vector<uint32_t> counts, cells, firsts, spans;
+  counts.reserve(users.size());
+  std::string entry_counts;
+  for (const uint32_t user : users) {
+    const std::span<const UserEntry> entries = r.user(user);
+    counts.push_back(static_cast<uint32_t>(entries.size()));
+    for (const UserEntry& e : entries) {
+      cells.push_back(e.group);
+      coding::put_varint64(&entry_counts, r.count(e));
+      firsts.push_back(e.first);
+      spans.push_back(e.last - e.first);
     }
-    if (month % 100 < 1 || month % 100 > 12 || month < 197001 || month > 210512) {
-      return loss(absl::StrCat("invalid month ", month));
-    }
-    r->month_ = static_cast<uint32_t>(month);
-    if (r->rows_ != expect.rows) {
-      return loss(absl::StrCat("holds ", r->rows_, " rows, its parts ", expect.rows));
-    }
-    uint64_t id = 0;
-    for (uint64_t i = 0; i < covered; ++i) {
-      uint64_t delta;
-      if (!coding::get_varint64(&in, &delta) || (i > 0 && delta == 0)) return loss("bad part list");
-      id += delta;
-      r->part_ids_.push_back(id);
-    }
-
-    uint64_t cells = 0;
-    if (!get_count(&cells)) return loss("bad summary cell count");
-    r->fv_.reserve(cells);
-    for (uint64_t i = 0; i < cells; ++i) {
-      uint64_t feature, version, events, first, span;
-      std::string_view users, sessions;
-      if (!coding::get_varint64(&in, &feature) || !coding::get_varint64(&in, &version) ||
-          !coding::get_varint64(&in, &events) || !coding::get_varint64(&in, &first) ||
-          !coding::get_varint64(&in, &span) || !coding::get_length_prefixed(&in, &users) ||
-          !coding::get_length_prefixed(&in, &sessions)) {
-        return loss("truncated summary");
-      }
-      if (feature >= expect.features || version >= expect.versions) return loss("summary code out of range");
-      if (first + span > UINT32_MAX || events == 0 || events > expect.rows) return loss("bad summary cell");
-      FvCell c{static_cast<uint32_t>(feature),
-               static_cast<uint32_t>(version),
-               events,
-               static_cast<uint32_t>(first),
-               static_cast<uint32_t>(first + span),
-               {},
-               {}};
-      if (!r->fv_.empty() &&
-          std::pair(r->fv_.back().feature, r->fv_.back().version) >= std::pair(c.feature, c.version)) {
-        return loss("summary cells out of order");
-      }
-      absl::StatusOr<Bitmap> bitmap = read_bitmap(users, expect.users);
-      if (!bitmap.ok()) return at("summary users", bitmap.status());
-      c.users = std::move(bitmap).value();
-      bitmap = read_bitmap(sessions, expect.sessions);
-      if (!bitmap.ok()) return at("summary sessions", bitmap.status());
-      c.sessions = std::move(bitmap).value();
-      r->fv_.push_back(std::move(c));
-    }
-
-    uint64_t users = 0;
-    if (!get_count(&users) || users > expect.users) return loss("bad user count");
-    std::vector<uint32_t> codes, counts, cell_of, firsts, spans;
-    USAGEDB_RETURN_IF_ERROR(get_ints("user codes", IntEncoding::kDeltaFor, users, expect.users, &codes));
-    USAGEDB_RETURN_IF_ERROR(get_ints("user entry counts", IntEncoding::kFor, users, expect.rows + 1, &counts));
-    uint64_t entries = 0;
-    for (const uint32_t n : counts) entries += n;
-    if (entries > expect.rows) return loss("more user entries than rows");
-    USAGEDB_RETURN_IF_ERROR(get_ints("user entry cells", IntEncoding::kFor, entries, r->fv_.size(), &cell_of));
-    std::vector<uint64_t> entry_counts(entries);
-    for (uint64_t& n : entry_counts) {
-      if (!coding::get_varint64(&in, &n) || n == 0 || n > expect.rows) return loss("bad user entry count");
-    }
-    USAGEDB_RETURN_IF_ERROR(get_ints("user entry firsts", IntEncoding::kFor, entries, kNoLimit, &firsts));
-    USAGEDB_RETURN_IF_ERROR(get_ints("user entry lasts", IntEncoding::kFor, entries, kNoLimit, &spans));
-    r->entries_.reserve(entries);
-    r->user_ranges_.reserve(users);
-    size_t e = 0;
-    for (size_t u = 0; u < users; ++u) {
-      if (counts[u] == 0 || (u > 0 && codes[u] <= codes[u - 1])) return loss("bad user list");
-      const auto begin = static_cast<uint32_t>(e);
-      for (uint32_t k = 0; k < counts[u]; ++k, ++e) {
-        if (k > 0 && cell_of[e] <= cell_of[e - 1]) return loss("user entries out of order");
-        if (static_cast<uint64_t>(firsts[e]) + spans[e] > UINT32_MAX) return loss("bad user entry");
-        r->add_entry(cell_of[e], entry_counts[e], firsts[e], firsts[e] + spans[e]);
-      }
-      r->user_ranges_.emplace(codes[u], std::pair{begin, static_cast<uint32_t>(e)});
-    }
-
-    for (TimelineLevel& level : r->levels_) {
-      uint64_t n = 0;
-      if (!get_count(&n)) return loss("bad timeline cell count");
-      std::vector<uint32_t> buckets, features, users_per_cell;
-      USAGEDB_RETURN_IF_ERROR(get_ints("timeline buckets", IntEncoding::kDeltaFor, n, kNoLimit, &buckets));
-      USAGEDB_RETURN_IF_ERROR(get_ints("timeline features", IntEncoding::kFor, n, expect.features, &features));
-      level.cells.resize(n);
-      for (TimelineCell& c : level.cells) {
-        if (!coding::get_varint64(&in, &c.events) || c.events == 0 || c.events > expect.rows) {
-          return loss("bad timeline events");
-        }
-      }
-      USAGEDB_RETURN_IF_ERROR(
-          get_ints("timeline user counts", IntEncoding::kFor, n, expect.users + 1, &users_per_cell));
-      uint64_t total = 0;
-      for (size_t i = 0; i < n; ++i) {
-        TimelineCell& c = level.cells[i];
-        c.bucket = buckets[i];
-        c.feature = features[i];
-        if (i > 0 && c.bucket == level.cells[i - 1].bucket && c.feature <= level.cells[i - 1].feature) {
-          return loss("timeline cells out of order");
-        }
-        if (users_per_cell[i] == 0) return loss("timeline cell without users");
-        c.users_begin = static_cast<uint32_t>(total);
-        total += users_per_cell[i];
-        if (total > expect.rows) return loss("more timeline users than rows");
-        c.users_end = static_cast<uint32_t>(total);
-      }
-      USAGEDB_RETURN_IF_ERROR(get_ints("timeline users", IntEncoding::kFor, total, expect.users, &level.user_codes));
-      for (const TimelineCell& c : level.cells) {
-        for (uint32_t i = c.users_begin + 1; i < c.users_end; ++i) {
-          const uint64_t user = uint64_t{level.user_codes[i - 1]} + level.user_codes[i];
-          if (level.user_codes[i] == 0 || user >= expect.users) return loss("bad timeline users");
-          level.user_codes[i] = static_cast<uint32_t>(user);
-        }
-      }
-    }
-    if (!in.empty()) return loss("trailing bytes");
-    return std::shared_ptr<const PartitionRollup>(std::move(r));
   }
+  coding::put_varint64(&body, users.size());
+  encode_ascending(users, &body);
+  encode_for(counts, &body);
+  encode_for(cells, &body);
+  body.append(entry_counts);
+  encode_for(firsts, &body);
+  encode_for(spans, &body);
 
- private:
-  static absl::StatusOr<Bitmap> read_bitmap(std::string_view bytes, uint64_t limit) {
-    USAGEDB_ASSIGN_OR_RETURN(Bitmap b, Bitmap::deserialize(bytes));
-    USAGEDB_ASSIGN_OR_RETURN(const uint64_t n, b.validate(limit));
-    if (n == 0) return absl::DataLossError("empty bitmap");
-    b.seal();
-    return b;
+  for (const Granularity g : {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
+    const TimelineLevel& level = r.timeline(g);
+    std::vector<uint32_t> buckets, features, users_per_cell;
+    std::string events;
+    for (const TimelineCell& c : level.cells) {
+      buckets.push_back(c.bucket);
+      features.push_back(c.feature);
+      coding::put_varint64(&events, c.events);
+      users_per_cell.push_back(c.users_end - c.users_begin);
+    }
+    // Each cell's users ascend: their gaps pack into far fewer bits.
+    std::vector<uint32_t> gaps(level.user_codes.size());
+    for (const TimelineCell& c : level.cells) {
+      for (uint32_t i = c.users_begin; i < c.users_end; ++i) {
+        gaps[i] = i == c.users_begin ? level.user_codes[i] : level.user_codes[i] - level.user_codes[i - 1];
+      }
+    }
+    coding::put_varint64(&body, level.cells.size());
+    encode_ascending(buckets, &body);
+    encode_for(features, &body);
+    body.append(events);
+    encode_for(users_per_cell, &body);
+    encode_for(gaps, &body);
   }
-};
-
-std::string encode_rollup(const PartitionRollup& rollup, std::span<const uint64_t> covered) {
-  return RollupCodec::encode(rollup, covered);
+  // zstd level 1: on a 1M-row month (BM_EncodeRollup) 9.2 MB become
+  // 6.9 MB for 37 ms more; level 3 gives 6.8 MB for 96 ms more, and a
+  // checkpoint writes a rollup per month it touched.
+  std::string packed;
+  coding::put_varint64(&packed, body.size());
+  compression::compress(body, 1, &packed);
+  return frame_file(kMagic, kVersion, packed);
 }
 
 absl::StatusOr<std::shared_ptr<const PartitionRollup>> decode_rollup(std::string_view bytes, std::string_view path,
                                                                      const RollupExpectation& expect) {
-  return RollupCodec::decode(bytes, path, expect);
+  USAGEDB_ASSIGN_OR_RETURN(FramedBody framed, unframe_file(bytes, kMagic, kVersion, path));
+  const auto loss = [&](std::string_view what) {
+    return absl::DataLossError(absl::StrCat(text::absl_view(path), ": ", text::absl_view(what)));
+  };
+  const auto at = [&](std::string_view what, const absl::Status& s) {
+    return absl::DataLossError(
+        absl::StrCat(text::absl_view(path), ": ", text::absl_view(what), ": ", std::string(s.message())));
+  };
+  std::string_view packed = framed.body;
+  uint64_t size = 0;
+  // No valid body is larger (~150 bytes per row when every row is a group
+  // and a cell of its own at every grain): a bound on what a damaged size
+  // may allocate.
+  if (!coding::get_varint64(&packed, &size) || size > 256 * expect.rows + (1 << 20)) return loss("bad body size");
+  std::string body;
+  if (absl::Status s = compression::decompress(packed, size, &body); !s.ok()) return at("body", s);
+  std::string_view in = body;
+  // A count of items that each take a row (or less) of the rollup.
+  const auto get_count = [&](uint64_t* n) { return coding::get_varint64(&in, n) && *n <= expect.rows; };
+  // `count` int_codec values from `in`, each below `limit`; the error names `what`.
+  const auto get_ints = [&](std::string_view what, IntEncoding encoding, uint64_t count, uint64_t limit,
+                            std::vector<uint32_t>* out) -> absl::Status {
+    absl::Status s = decode_ints(encoding, &in, count, limit, out);
+    return s.ok() ? s : at(what, s);
+  };
+
+  RollupContents r;
+  uint64_t month = 0, covered = 0;
+  if (!coding::get_varint64(&in, &month) || !coding::get_varint64(&in, &r.rows) ||
+      !coding::get_varint64(&in, &covered) || covered > in.size()) {
+    return loss("truncated header");
+  }
+  if (month % 100 < 1 || month % 100 > 12 || month < 197001 || month > 210512) {
+    return loss(absl::StrCat("invalid month ", month));
+  }
+  r.month = static_cast<uint32_t>(month);
+  if (r.rows != expect.rows) {
+    return loss(absl::StrCat("holds ", r.rows, " rows, its parts ", expect.rows));
+  }
+  uint64_t id = 0;
+  for (uint64_t i = 0; i < covered; ++i) {
+    uint64_t delta;
+    if (!coding::get_varint64(&in, &delta) || (i > 0 && delta == 0)) return loss("bad part list");
+    id += delta;
+    r.part_ids.push_back(id);
+  }
+
+  uint64_t cells = 0;
+  if (!get_count(&cells)) return loss("bad summary cell count");
+  r.summary.reserve(cells);
+  for (uint64_t i = 0; i < cells; ++i) {
+    uint64_t feature, version, events, first, span;
+    std::string_view users, sessions;
+    if (!coding::get_varint64(&in, &feature) || !coding::get_varint64(&in, &version) ||
+        !coding::get_varint64(&in, &events) || !coding::get_varint64(&in, &first) ||
+        !coding::get_varint64(&in, &span) || !coding::get_length_prefixed(&in, &users) ||
+        !coding::get_length_prefixed(&in, &sessions)) {
+      return loss("truncated summary");
+    }
+    if (feature >= expect.features || version >= expect.versions) return loss("summary code out of range");
+    if (first + span > UINT32_MAX || events == 0 || events > expect.rows) return loss("bad summary cell");
+    FvCell c{static_cast<uint32_t>(feature),
+             static_cast<uint32_t>(version),
+             events,
+             static_cast<uint32_t>(first),
+             static_cast<uint32_t>(first + span),
+             {},
+             {}};
+    if (!r.summary.empty() &&
+        std::pair(r.summary.back().feature, r.summary.back().version) >= std::pair(c.feature, c.version)) {
+      return loss("summary cells out of order");
+    }
+    absl::StatusOr<Bitmap> bitmap = read_bitmap(users, expect.users);
+    if (!bitmap.ok()) return at("summary users", bitmap.status());
+    c.users = std::move(bitmap).value();
+    bitmap = read_bitmap(sessions, expect.sessions);
+    if (!bitmap.ok()) return at("summary sessions", bitmap.status());
+    c.sessions = std::move(bitmap).value();
+    r.summary.push_back(std::move(c));
+  }
+
+  uint64_t users = 0;
+  if (!get_count(&users) || users > expect.users) return loss("bad user count");
+  USAGEDB_RETURN_IF_ERROR(get_ints("user codes", IntEncoding::kDeltaFor, users, expect.users, &r.users));
+  USAGEDB_RETURN_IF_ERROR(
+      get_ints("user entry counts", IntEncoding::kFor, users, expect.rows + 1, &r.entries_per_user));
+  uint64_t entries = 0;
+  for (const uint32_t n : r.entries_per_user) entries += n;
+  if (entries > expect.rows) return loss("more user entries than rows");
+  USAGEDB_RETURN_IF_ERROR(
+      get_ints("user entry cells", IntEncoding::kFor, entries, r.summary.size(), &r.entry_groups));
+  r.entry_counts.resize(entries);
+  for (uint64_t& n : r.entry_counts) {
+    if (!coding::get_varint64(&in, &n) || n == 0 || n > expect.rows) return loss("bad user entry count");
+  }
+  USAGEDB_RETURN_IF_ERROR(get_ints("user entry firsts", IntEncoding::kFor, entries, kNoLimit, &r.entry_firsts));
+  // The file holds last - first: the lasts are made in place.
+  USAGEDB_RETURN_IF_ERROR(get_ints("user entry lasts", IntEncoding::kFor, entries, kNoLimit, &r.entry_lasts));
+  size_t e = 0;
+  for (size_t u = 0; u < users; ++u) {
+    if (r.entries_per_user[u] == 0 || (u > 0 && r.users[u] <= r.users[u - 1])) return loss("bad user list");
+    for (uint32_t k = 0; k < r.entries_per_user[u]; ++k, ++e) {
+      if (k > 0 && r.entry_groups[e] <= r.entry_groups[e - 1]) return loss("user entries out of order");
+      if (static_cast<uint64_t>(r.entry_firsts[e]) + r.entry_lasts[e] > UINT32_MAX) return loss("bad user entry");
+      r.entry_lasts[e] += r.entry_firsts[e];
+    }
+  }
+
+  for (TimelineLevel& level : r.timeline) {
+    uint64_t n = 0;
+    if (!get_count(&n)) return loss("bad timeline cell count");
+    std::vector<uint32_t> buckets, features, users_per_cell;
+    USAGEDB_RETURN_IF_ERROR(get_ints("timeline buckets", IntEncoding::kDeltaFor, n, kNoLimit, &buckets));
+    USAGEDB_RETURN_IF_ERROR(get_ints("timeline features", IntEncoding::kFor, n, expect.features, &features));
+    level.cells.resize(n);
+    for (TimelineCell& c : level.cells) {
+      if (!coding::get_varint64(&in, &c.events) || c.events == 0 || c.events > expect.rows) {
+        return loss("bad timeline events");
+      }
+    }
+    USAGEDB_RETURN_IF_ERROR(
+        get_ints("timeline user counts", IntEncoding::kFor, n, expect.users + 1, &users_per_cell));
+    uint64_t total = 0;
+    for (size_t i = 0; i < n; ++i) {
+      TimelineCell& c = level.cells[i];
+      c.bucket = buckets[i];
+      c.feature = features[i];
+      if (i > 0 && c.bucket == level.cells[i - 1].bucket && c.feature <= level.cells[i - 1].feature) {
+        return loss("timeline cells out of order");
+      }
+      if (users_per_cell[i] == 0) return loss("timeline cell without users");
+      c.users_begin = static_cast<uint32_t>(total);
+      total += users_per_cell[i];
+      if (total > expect.rows) return loss("more timeline users than rows");
+      c.users_end = static_cast<uint32_t>(total);
+    }
+    USAGEDB_RETURN_IF_ERROR(get_ints("timeline users", IntEncoding::kFor, total, expect.users, &level.user_codes));
+    for (const TimelineCell& c : level.cells) {
+      for (uint32_t i = c.users_begin + 1; i < c.users_end; ++i) {
+        const uint64_t user = uint64_t{level.user_codes[i - 1]} + level.user_codes[i];
+        if (level.user_codes[i] == 0 || user >= expect.users) return loss("bad timeline users");
+        level.user_codes[i] = static_cast<uint32_t>(user);
+      }
+    }
+  }
+  if (!in.empty()) return loss("trailing bytes");
+  return PartitionRollup::restore(std::move(r));
 }
 
 }  // namespace usagedb::storage

@@ -4,17 +4,9 @@
 // class knows where it goes and in which order, so a crash at any point
 // leaves a directory that opens to a consistent store.
 //
-// A store directory holds (file numbers come from one counter, never reused):
-//   LOCK                          flock()ed while a process has the store open
-//   MANIFEST                      names every live file (lib/storage/manifest.h)
-//   log-<n>.wal                   write-ahead logs: events recorded since the
-//                                 checkpoint, replayed on open (log_format.md)
-//   part-<yyyymm>-<n>.udbp        checkpointed parts (part_format.md)
-//   dict-<column>-<n>.udbd        dictionary segments (dictionary_file.h)
-//   rollup-<yyyymm>-<n>.udbr      a partition's rollup (rollup_file.h)
-//   quarantine-<n>.log            the quarantine, one record per rejected row
-// Anything else (a *.tmp, a part written by a checkpoint that did not reach
-// its manifest) is garbage, deleted on open.
+// The files of a store directory and their names: store_file_names.h. The
+// code is in three files: store_files.cc (opening, the logs, the
+// quarantine, garbage, stats), checkpoint_load.cc and checkpoint_write.cc.
 //
 // Checkpoint protocol (docs/STORAGE.md): under the store's write lock, every
 // buffer is sealed and rotate_log() syncs log n and starts log n+1 (new
@@ -47,8 +39,9 @@
 #include "lib/storage/file_system.h"
 #include "lib/storage/log_writer.h"
 #include "lib/storage/manifest.h"
-#include "lib/store/part.h"
-#include "lib/store/snapshot.h"
+#include "lib/storage/store_file_names.h"
+#include "lib/table/dictionaries.h"
+#include "lib/table/part.h"
 #include "lib/util/mutex.h"
 #include "usagedb/ingest.h"
 #include "usagedb/stats.h"
@@ -57,7 +50,7 @@ namespace usagedb::storage {
 
 // Codes of each dictionary covered by a checkpoint.
 struct DictionaryCounts {
-  uint32_t counts[5] = {};  // indexed by Column
+  uint32_t counts[5] = {};  // indexed by DictionaryColumn
 };
 
 // A partition's rollup and the parts whose rows it holds (ascending ids):
@@ -151,20 +144,11 @@ class StoreFiles {
   std::vector<uint64_t> logs_ ABSL_GUARDED_BY(mu_);
   // Per-section byte counts of every part file in the manifest, by part id.
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> part_sections_ ABSL_GUARDED_BY(mu_);
-  std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);  // by Column
+  std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);   // by DictionaryColumn
   std::map<uint64_t, uint64_t> rollup_bytes_ ABSL_GUARDED_BY(mu_);  // by file number
   // Rollup files the manifest names that were missing or damaged on open.
   std::set<uint64_t> unusable_rollups_ ABSL_GUARDED_BY(mu_);
 };
-
-// File names inside a store directory.
-std::string log_file_name(uint64_t number);
-std::string quarantine_file_name(uint64_t number);
-std::string part_file_name(uint32_t month, uint64_t number);
-std::string dictionary_file_name(Column column, uint64_t number);
-std::string rollup_file_name(uint32_t month, uint64_t number);
-inline constexpr char kManifestFileName[] = "MANIFEST";
-inline constexpr char kLockFileName[] = "LOCK";
 
 }  // namespace usagedb::storage
 

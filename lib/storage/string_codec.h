@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "lib/store/string_column.h"
+#include "lib/table/string_column.h"
 
 namespace usagedb::storage {
 

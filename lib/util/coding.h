@@ -35,7 +35,11 @@ inline size_t varint_length(uint64_t v) {
 
 inline void put_varint64(std::string* out, uint64_t v) {
   char buf[kMaxVarint64Bytes];
-  out->append(buf, encode_varint64(buf, v) - buf);
+  const auto n = static_cast<size_t>(encode_varint64(buf, v) - buf);
+  // Tells the optimizer what encode_varint64 guarantees: without it, g++ 12
+  // warns (-Warray-bounds) that the append may read past `buf`.
+  if (n > kMaxVarint64Bytes) __builtin_unreachable();
+  out->append(buf, n);
 }
 
 // Reads a varint from the front of `in`, advancing it. false on truncated or

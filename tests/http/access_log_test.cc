@@ -54,11 +54,12 @@ TEST(AccessLog, WritesToAFileAndNeverTheToken) {
     }
   }
   std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  EXPECT_EQ(std::count(text.str().begin(), text.str().end(), '\n'), 1000);
-  EXPECT_THAT(text.str(), Not(HasSubstr("SECRET")));
-  EXPECT_THAT(text.str(), HasSubstr("\"POST /v0/events?name=feature_events\" 202 62 0.000ms -\n"));
+  std::stringstream stream;
+  stream << in.rdbuf();
+  const std::string text = stream.str();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1000);
+  EXPECT_THAT(text, Not(HasSubstr("SECRET")));
+  EXPECT_THAT(text, HasSubstr("\"POST /v0/events?name=feature_events\" 202 62 0.000ms -\n"));
   AccessLog broken(dir.file("no/such/dir/log"));
   EXPECT_FALSE(broken.status().ok());
   AccessLog off("");

@@ -21,7 +21,7 @@
 #include "lib/api/format.h"
 #include "lib/api/result_table.h"
 #include "lib/gen/generator.h"
-#include "lib/http/httplib.h"
+#include "lib/http/cpp_httplib.h"
 #include "lib/http/crypto.h"
 #include "lib/http/jwt.h"
 #include "tests/http/http_testing.h"

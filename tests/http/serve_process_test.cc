@@ -16,7 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/http/httplib.h"
+#include "lib/http/cpp_httplib.h"
 #include "tests/http/serve_process.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
@@ -205,12 +205,12 @@ TEST_F(ServeProcessTest, SigtermDuringAStreamOfRequestsLosesNoAcknowledgedRow) {
     clients.emplace_back([&, t] {
       httplib::Client c("127.0.0.1", port);
       c.set_keep_alive(t % 2 == 0);
+      const httplib::Headers auth = {{"Authorization", absl::StrCat("Bearer ", kServeAdmin)}};
       int failures_after_signal = 0;
       for (int i = 0; i < 100000 && failures_after_signal < 20; ++i) {
         const std::string path =
             i % 3 == 0 ? "/v0/events?name=feature_events&wait=true" : "/v0/events?name=feature_events";
-        auto r = c.Post(path, {{"Authorization", std::string("Bearer ") + kServeAdmin}},
-                        event(absl::StrCat("stream", t), absl::StrCat("f", i), absl::StrCat(t, "-", i)),
+        auto r = c.Post(path, auth, event(absl::StrCat("stream", t), absl::StrCat("f", i), absl::StrCat(t, "-", i)),
                         "application/x-ndjson");
         if (r && (r->status == 200 || r->status == 202)) {
           std::lock_guard<std::mutex> lock(mu);

@@ -84,15 +84,35 @@ TEST(RowBuilder, ListsEveryFaultWithValidateEventsWords) {
 TEST(RowBuilder, StartForgetsThePreviousRecord) {
   RowBuilder row;
   ParsedBatch batch;
+  // Record 1 sets every column, the optional ones too, and has a fault.
   row.start();
+  set_valid(&row);
+  row.set_string(TableColumn::kEventId, "evt_1");
+  row.set_string(TableColumn::kSessionId, "session_1");
+  row.set_string(TableColumn::kMetadata, "meta_1");
   row.fail(TableColumn::kUserId, "bad");
   row.finish(1, "", &batch);
+  // Record 2 sets only the required columns: none of record 1's strings
+  // and not its fault may carry over.
   row.start();
   set_valid(&row);
   row.finish(2, "", &batch);
-  EXPECT_EQ(batch.rejected.size(), 1u);
-  EXPECT_EQ(batch.events.size(), 1u);
+  // Record 3 sets nothing: record 2's columns do not count as given.
+  row.start();
+  row.finish(3, "", &batch);
+
+  ASSERT_EQ(batch.events.size(), 1u);
+  EXPECT_EQ(batch.event_lines[0], 2u);
+  EXPECT_EQ(batch.events[0].user_id, "u");
   EXPECT_EQ(batch.events[0].event_id, "");
+  EXPECT_EQ(batch.events[0].session_id, "");
+  EXPECT_EQ(batch.events[0].metadata, "");
+  ASSERT_EQ(batch.rejected.size(), 2u);
+  EXPECT_EQ(batch.rejected[0].line, 1u);
+  EXPECT_EQ(batch.rejected[1].line, 3u);
+  EXPECT_EQ(batch.rejected[1].error,
+            "user_id: missing; feature_id: missing; product_version: missing; event_type: missing; "
+            "timestamp: missing");
 }
 
 TEST(RowBuilder, RejectRecordNamesNoColumn) {

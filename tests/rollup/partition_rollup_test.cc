@@ -11,8 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "lib/gen/random.h"
-#include "lib/store/dictionary.h"
-#include "lib/store/part_builder.h"
+#include "lib/table/dictionary.h"
+#include "lib/table/part_builder.h"
 #include "lib/util/civil_time.h"
 #include "tests/testutil/rollup_testing.h"
 

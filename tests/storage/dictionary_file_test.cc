@@ -19,13 +19,13 @@ TEST(DictionaryFile, SegmentsRoundTripIntoAFreshDictionary) {
   d.intern(std::string("with\0nul", 8));
   d.erase(3);
   // Two segments, as two checkpoints would write them.
-  const std::string first = encode_dictionary_segment(Column::kUser, d, 0, 600);
-  const std::string second = encode_dictionary_segment(Column::kUser, d, 600, d.size() - 600);
+  const std::string first = encode_dictionary_segment(DictionaryColumn::kUser, d, 0, 600);
+  const std::string second = encode_dictionary_segment(DictionaryColumn::kUser, d, 600, d.size() - 600);
   Dictionary restored;
   for (const std::string* bytes : {&first, &second}) {
     auto segment = decode_dictionary_segment(*bytes, "dict");
     ASSERT_TRUE(segment.ok()) << segment.status();
-    EXPECT_EQ(segment->column, Column::kUser);
+    EXPECT_EQ(segment->column, DictionaryColumn::kUser);
     EXPECT_EQ(segment->first_code, restored.size());
     for (size_t i = 0; i < segment->strings.size(); ++i) {
       ASSERT_TRUE(restored.restore(segment->strings[i], segment->erased[i]));
@@ -52,7 +52,7 @@ TEST(DictionaryFile, SegmentIsWrittenInPiecesThatFrameTheWholeBody) {
   const uint32_t count = d.size() - 10;
   std::vector<std::string> pieces;
   absl::StatusOr<uint64_t> written =
-      write_dictionary_segment(Column::kSession, d, kFirst, count, [&](std::string_view piece) {
+      write_dictionary_segment(DictionaryColumn::kSession, d, kFirst, count, [&](std::string_view piece) {
         pieces.emplace_back(piece);
         return absl::OkStatus();
       });
@@ -64,9 +64,9 @@ TEST(DictionaryFile, SegmentIsWrittenInPiecesThatFrameTheWholeBody) {
     bytes += piece;
   }
   EXPECT_EQ(*written, bytes.size());
-  EXPECT_EQ(bytes, encode_dictionary_segment(Column::kSession, d, kFirst, count));
+  EXPECT_EQ(bytes, encode_dictionary_segment(DictionaryColumn::kSession, d, kFirst, count));
   std::string body;
-  body.push_back(static_cast<char>(Column::kSession));
+  body.push_back(static_cast<char>(DictionaryColumn::kSession));
   coding::put_varint64(&body, kFirst);
   coding::put_varint64(&body, count);
   // Version 2: each string after the prefix it shares with the one before.
@@ -86,7 +86,7 @@ TEST(DictionaryFile, SegmentIsWrittenInPiecesThatFrameTheWholeBody) {
 
   int calls = 0;
   const absl::StatusOr<uint64_t> failed = write_dictionary_segment(
-      Column::kSession, d, kFirst, count,
+      DictionaryColumn::kSession, d, kFirst, count,
       [&](std::string_view) { return ++calls == 2 ? absl::UnavailableError("disk full") : absl::OkStatus(); });
   EXPECT_EQ(failed.status(), absl::UnavailableError("disk full"));
   EXPECT_EQ(calls, 2);
@@ -104,7 +104,7 @@ TEST(DictionaryFile, SharedPrefixesAreStoredOnce) {
   d.intern(absl::StrCat("session_", std::string(40, 'x')));  // longer than an entry holds inline
   d.erase(5);
   d.erase(10'000);  // "session_": the next string shares nothing with an erased one
-  const std::string bytes = encode_dictionary_segment(Column::kSession, d, 0, d.size());
+  const std::string bytes = encode_dictionary_segment(DictionaryColumn::kSession, d, 0, d.size());
   size_t raw = 0;
   for (uint32_t code = 0; code < d.size(); ++code) raw += d.lookup(code).size() + 1;
   EXPECT_LT(bytes.size(), raw / 3);
@@ -126,7 +126,7 @@ TEST(DictionaryFile, SharedPrefixesAreStoredOnce) {
 // Stores written before front coding hold version 1 segments: they still open.
 TEST(DictionaryFile, Version1SegmentsStillDecode) {
   std::string body;
-  body.push_back(static_cast<char>(Column::kUser));
+  body.push_back(static_cast<char>(DictionaryColumn::kUser));
   coding::put_varint64(&body, 3);  // first code
   coding::put_varint64(&body, 3);  // count
   for (const auto& [s, erased] : {std::pair<std::string_view, bool>{"user_1", false}, {"", true}, {"user_2", false}}) {
@@ -146,7 +146,7 @@ TEST(DictionaryFile, Version1SegmentsStillDecode) {
 TEST(DictionaryFile, Version2EntriesThatCannotBeRebuiltAreDataLoss) {
   const auto segment_of = [](const std::vector<std::pair<uint64_t, uint64_t>>& entries, std::string_view bytes) {
     std::string body;
-    body.push_back(static_cast<char>(Column::kSession));
+    body.push_back(static_cast<char>(DictionaryColumn::kSession));
     coding::put_varint64(&body, 0);
     coding::put_varint64(&body, entries.size());
     for (const auto& [shared, tag] : entries) {
@@ -158,7 +158,7 @@ TEST(DictionaryFile, Version2EntriesThatCannotBeRebuiltAreDataLoss) {
   };
   // "ab", then 3 bytes shared with it.
   std::string body;
-  body.push_back(static_cast<char>(Column::kSession));
+  body.push_back(static_cast<char>(DictionaryColumn::kSession));
   coding::put_varint64(&body, 0);
   coding::put_varint64(&body, 2);
   coding::put_varint64(&body, 0);
@@ -177,7 +177,7 @@ TEST(DictionaryFile, Version2EntriesThatCannotBeRebuiltAreDataLoss) {
   // A 1 MiB string, then 100,000 entries that each share all of it: ~105 GB
   // rebuilt from ~1.3 MB. Refused before anything is allocated.
   std::string huge;
-  huge.push_back(static_cast<char>(Column::kSession));
+  huge.push_back(static_cast<char>(DictionaryColumn::kSession));
   coding::put_varint64(&huge, 0);
   coding::put_varint64(&huge, 100'001);
   coding::put_varint64(&huge, 0);
@@ -203,7 +203,7 @@ TEST(DictionaryFile, RestoreRejectsADuplicateLiveString) {
 TEST(DictionaryFile, CorruptionIsDataLoss) {
   Dictionary d;
   for (int i = 0; i < 50; ++i) d.intern(absl::StrCat("f", i));
-  const std::string bytes = encode_dictionary_segment(Column::kFeature, d, 0, d.size());
+  const std::string bytes = encode_dictionary_segment(DictionaryColumn::kFeature, d, 0, d.size());
   for (size_t i = 0; i < bytes.size(); ++i) {
     std::string bad = bytes;
     bad[i] ^= 1;

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "lib/store/part_index.h"
+#include "lib/table/part_index.h"
 #include "lib/util/coding.h"
 
 namespace usagedb::storage {

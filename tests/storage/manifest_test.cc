@@ -15,7 +15,8 @@ Manifest sample() {
   m.log_number = 40;
   m.quarantine_number = 3;
   m.parts = {{202501, 7, 1000, 12345}, {202502, 39, 5, 99}};
-  m.dictionary_segments = {{Column::kUser, 5, 0, 10}, {Column::kFeature, 6, 0, 3}, {Column::kUser, 38, 10, 2}};
+  m.dictionary_segments = {
+      {DictionaryColumn::kUser, 5, 0, 10}, {DictionaryColumn::kFeature, 6, 0, 3}, {DictionaryColumn::kUser, 38, 10, 2}};
   m.rollups = {{202501, 8, {7}}, {202502, 41, {39}}};
   return m;
 }

@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
 #include "lib/gen/random.h"
-#include "lib/store/part_builder.h"
-#include "lib/store/part_index.h"
+#include "lib/table/part_builder.h"
+#include "lib/table/part_index.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/coding.h"
 #include "lib/util/hash.h"

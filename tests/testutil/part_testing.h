@@ -6,7 +6,7 @@
 #include <algorithm>
 
 #include "gtest/gtest.h"
-#include "lib/store/part.h"
+#include "lib/table/part.h"
 
 namespace usagedb::testing {
 

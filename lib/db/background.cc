@@ -1,0 +1,328 @@
+// EventStoreImpl's parts lifecycle: sealing buffers into parts, merging
+// parts, compaction, and the background thread that runs seals, merges and
+// checkpoints off the writers' path.
+#include <algorithm>
+#include <thread>
+
+#include "lib/db/event_store_impl.h"
+#include "lib/db/merge_policy.h"
+#include "lib/table/part_builder.h"
+#include "lib/util/parallel.h"
+
+namespace usagedb {
+namespace {
+
+// Sealed buffers waiting for the background thread beyond which writers
+// seal inline: the writer slows down to the speed of sealing instead of
+// queueing unbounded memory.
+constexpr size_t kMaxQueuedSeals = 2;
+
+// Rows below which seal_all_locked builds parts on one thread.
+constexpr uint64_t kParallelSealRows = 1 << 15;
+
+// How long writes must pause before every stale rollup is rebuilt.
+constexpr std::chrono::milliseconds kRollupIdle{100};
+
+}  // namespace
+
+uint64_t EventStoreImpl::new_part_id() { return files_ ? files_->new_file_number() : next_part_id_++; }
+
+size_t EventStoreImpl::sealing_count_locked() const {
+  size_t n = 0;
+  for (const auto& [month, p] : partitions_) n += p->sealing.size();
+  return n;
+}
+
+void EventStoreImpl::seal_locked(PartitionWriter& p) {
+  if (p.buffer->size() == 0) return;
+  p.buffer->publish();  // readers of the current Version keep seeing every row
+  const uint64_t id = new_part_id();
+  if (background_.joinable() && sealing_count_locked() < kMaxQueuedSeals) {
+    p.sealing.emplace_back(p.buffer, id);
+    work_cv_.notify_all();
+  } else {
+    p.parts.push_back(build_part(*p.buffer, id, p.month));
+    if (background_.joinable()) work_cv_.notify_all();  // there may be parts to merge
+  }
+  p.buffer = new_buffer();
+}
+
+void EventStoreImpl::seal_all_locked() {
+  struct Task {
+    PartitionWriter* partition;
+    std::shared_ptr<const AppendBuffer> buffer;
+    uint64_t id;
+    std::shared_ptr<const Part> part;
+  };
+  std::vector<Task> tasks;
+  uint64_t rows = 0;
+  for (auto& [month, p] : partitions_) {
+    for (auto& [buffer, id] : p->sealing) {
+      tasks.push_back(Task{p.get(), buffer, id, nullptr});
+      rows += buffer->size();
+    }
+    p->sealing.clear();
+    if (p->buffer->size() > 0) {
+      p->buffer->publish();
+      rows += p->buffer->size();
+      tasks.push_back(Task{p.get(), p->buffer, new_part_id(), nullptr});
+      p->buffer = new_buffer();
+    }
+  }
+  // Sorting and indexing buffers is CPU-bound and independent per buffer:
+  // after a bulk ingest (one buffer per month) or before a checkpoint, a
+  // second thread halves the time writes wait here.
+  for_each_index_on_two_threads(tasks.size(),
+                                rows >= 2 * kParallelSealRows && std::thread::hardware_concurrency() >= 2,
+                                [&](size_t i) {
+                                  Task& t = tasks[i];
+                                  t.part = build_part(*t.buffer, t.id, t.partition->month);
+                                });
+  for (Task& t : tasks) t.partition->parts.push_back(std::move(t.part));
+}
+
+std::shared_ptr<const Part> EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id,
+                                                       uint32_t month) const {
+  PartBuilder builder(buffer.size());
+  builder.add_buffer(buffer, buffer.size());
+  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+}
+
+std::shared_ptr<const Part> EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
+                                                        uint64_t id, uint32_t month) const {
+  size_t rows = 0;
+  for (const auto& part : inputs) rows += part->rows();
+  PartBuilder builder(rows);
+  for (const auto& part : inputs) builder.add_part(*part);
+  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+}
+
+bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
+                                          std::shared_ptr<const Part> merged) {
+  auto it = partitions_.find(month);
+  if (it == partitions_.end()) return false;
+  auto& parts = it->second->parts;
+  for (const auto& input : inputs) {
+    if (std::find(parts.begin(), parts.end(), input) == parts.end()) return false;  // replaced meanwhile
+  }
+  // The rollup keeps covering the merged rows when it held all of them, and
+  // cannot tell them apart when it held only some.
+  PartitionWriter& p = *it->second;
+  size_t covered = 0;
+  for (const auto& input : inputs) {
+    covered += std::binary_search(p.rollup_parts.begin(), p.rollup_parts.end(), input->id());
+  }
+  if (covered == inputs.size()) {
+    std::erase_if(p.rollup_parts, [&](uint64_t id) {
+      return std::any_of(inputs.begin(), inputs.end(), [&](const auto& input) { return input->id() == id; });
+    });
+    p.rollup_parts.insert(std::upper_bound(p.rollup_parts.begin(), p.rollup_parts.end(), merged->id()), merged->id());
+  } else if (covered > 0) {
+    p.drop_rollup();
+  }
+  std::erase_if(parts, [&](const auto& part) { return std::find(inputs.begin(), inputs.end(), part) != inputs.end(); });
+  parts.push_back(std::move(merged));
+  return true;
+}
+
+std::optional<uint32_t> EventStoreImpl::pick_rollup_locked(bool idle) const {
+  if (!queried_.load(std::memory_order_relaxed)) return std::nullopt;
+  for (const auto& [month, p] : partitions_) {
+    const uint64_t rolled = p->rolled_up_rows();
+    const uint64_t missing = p->part_rows() - rolled;
+    if (missing == 0) continue;
+    if (idle || missing >= 3 * rolled + 4 * uint64_t{options_.part_rows}) return month;
+  }
+  return std::nullopt;
+}
+
+bool EventStoreImpl::refresh_rollup(uint32_t month) {
+  std::vector<std::shared_ptr<const Part>> parts;
+  {
+    MutexLock lock(&write_mu_);
+    auto it = partitions_.find(month);
+    if (it == partitions_.end() || it->second->part_rows() == it->second->rolled_up_rows()) return false;
+    parts = it->second->parts;
+  }
+  std::shared_ptr<const PartitionRollup> rollup = PartitionRollup::build(month, parts);
+  MutexLock lock(&write_mu_);
+  auto it = partitions_.find(month);
+  if (it == partitions_.end()) return false;
+  PartitionWriter& p = *it->second;
+  // Parts merged or rewritten meanwhile: the rollup no longer matches a set
+  // of current parts; the next refresh starts again.
+  for (const auto& part : parts) {
+    if (std::find(p.parts.begin(), p.parts.end(), part) == p.parts.end()) return false;
+  }
+  p.rollup_parts = rollup->part_ids();
+  p.rollup = std::move(rollup);
+  install_version_locked();
+  return true;
+}
+
+void EventStoreImpl::refresh_rollups(bool warm_cache) {
+  std::vector<uint32_t> months;
+  {
+    MutexLock lock(&write_mu_);
+    for (const auto& [month, p] : partitions_) months.push_back(month);
+  }
+  // Each month's rollup is built from its own parts: two at a time.
+  for_each_index_on_two_threads(months.size(), true, [&](size_t i) { refresh_rollup(months[i]); });
+  if (warm_cache) warm_rollup_cache();
+}
+
+void EventStoreImpl::warm_rollup_cache() const {
+  const Snapshot s = snapshot();
+  std::vector<const PartitionRollup*> rollups;
+  for (const PartitionView& p : s.partitions()) {
+    if (p.rollup() == nullptr) return;  // a query over every month reads parts anyway
+    rollups.push_back(p.rollup());
+  }
+  if (rollups.size() >= 2) rollup_cache_.summary(rollups);
+}
+
+std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
+  for (const auto& [month, p] : partitions_) {
+    std::vector<uint32_t> rows;
+    for (const auto& part : p->parts) rows.push_back(part->rows());
+    const std::vector<size_t> pick = pick_merge(rows, options_.part_rows);
+    if (pick.empty()) continue;
+    MergeTask task{month, {}};
+    for (const size_t i : pick) task.inputs.push_back(p->parts[i]);
+    return task;
+  }
+  return std::nullopt;
+}
+
+// The thread-safety analysis cannot follow the condition variable's
+// unlock/relock of write_mu_, so this function is checked by TSan instead.
+void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  write_mu_.lock();
+  while (!stopping_) {
+    // Sealing first: it is what keeps writers from slowing down.
+    std::optional<SealTask> seal;
+    for (const auto& [month, p] : partitions_) {
+      if (!p->sealing.empty()) {
+        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second};
+        break;
+      }
+    }
+    if (seal) {
+      busy_ = true;
+      write_mu_.unlock();
+      std::shared_ptr<const Part> part = build_part(*seal->buffer, seal->part_id, seal->month);
+      write_mu_.lock();
+      busy_ = false;
+      auto it = partitions_.find(seal->month);
+      if (it != partitions_.end()) {
+        auto& sealing = it->second->sealing;
+        auto entry = std::find_if(sealing.begin(), sealing.end(),
+                                  [&](const auto& s) { return s.first == seal->buffer; });
+        // Absent when a checkpoint, compaction, deletion or retention dealt
+        // with it meanwhile.
+        if (entry != sealing.end()) {
+          sealing.erase(entry);
+          it->second->parts.push_back(std::move(part));
+          install_version_locked();
+        }
+      }
+      work_cv_.notify_all();
+      continue;
+    }
+    if (checkpoint_requested_ && write_error_.ok()) {
+      busy_ = true;
+      write_mu_.unlock();
+      // A failed checkpoint leaves the previous one in place and the log
+      // intact; it is retried when the log grows again.
+      absl::Status s = checkpoint();
+      write_mu_.lock();
+      busy_ = false;
+      if (!s.ok()) checkpoint_requested_ = false;
+      work_cv_.notify_all();
+      continue;
+    }
+    if (std::optional<MergeTask> merge = pick_merge_locked()) {
+      const uint64_t id = new_part_id();
+      busy_ = true;
+      write_mu_.unlock();
+      std::shared_ptr<const Part> merged = merge_parts(merge->inputs, id, merge->month);
+      write_mu_.lock();
+      busy_ = false;
+      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
+      work_cv_.notify_all();
+      continue;
+    }
+    // Rollups last: they only make reads faster. While writes go on, only
+    // a rollup far behind its parts is rebuilt (so the total work stays a
+    // small multiple of one build); once writes pause, all of them.
+    const bool idle = std::chrono::steady_clock::now() - last_write_ >= kRollupIdle;
+    if (std::optional<uint32_t> month = pick_rollup_locked(idle)) {
+      busy_ = true;
+      write_mu_.unlock();
+      const bool refreshed = refresh_rollup(*month);
+      if (refreshed && idle) warm_rollup_cache();
+      write_mu_.lock();
+      busy_ = false;
+      work_cv_.notify_all();
+      if (refreshed) continue;
+      // Parts changed under the build: wait for the next event rather than
+      // spin on a partition that merges keep changing. write_mu_ was
+      // released meanwhile, so a stop requested then (its notification
+      // already spent) must be seen here, not after a wait that never ends.
+      if (stopping_) break;
+    }
+    if (pick_rollup_locked(/*idle=*/true).has_value()) {
+      work_cv_.wait_for(write_mu_, kRollupIdle);
+    } else {
+      work_cv_.wait(write_mu_);
+    }
+  }
+  write_mu_.unlock();
+}
+
+void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  write_mu_.lock();
+  while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
+                                    (checkpoint_requested_ && write_error_.ok()))) {
+    work_cv_.wait(write_mu_);
+  }
+  write_mu_.unlock();
+}
+
+absl::Status EventStoreImpl::compact() {
+  MutexLock checkpointing(&checkpoint_mu_);
+  std::vector<uint32_t> months;
+  {
+    MutexLock lock(&write_mu_);
+    seal_all_locked();
+    install_version_locked();
+    for (const auto& [month, p] : partitions_) months.push_back(month);
+  }
+  // Months merge independently: two at a time.
+  for_each_index_on_two_threads(months.size(), std::thread::hardware_concurrency() >= 2, [&](size_t i) {
+    const uint32_t month = months[i];
+    // A concurrent writer or merge may change the parts while we merge
+    // outside the lock; then the install fails and we try again.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      MergeTask task{month, {}};
+      uint64_t id;
+      {
+        MutexLock lock(&write_mu_);
+        auto it = partitions_.find(month);
+        if (it == partitions_.end() || it->second->parts.size() < 2) break;
+        task.inputs = it->second->parts;
+        id = new_part_id();
+      }
+      std::shared_ptr<const Part> merged = merge_parts(task.inputs, id, month);
+      MutexLock lock(&write_mu_);
+      if (install_merge_locked(month, task.inputs, std::move(merged))) {
+        install_version_locked();
+        break;
+      }
+    }
+  });
+  refresh_rollups();
+  return checkpoint_locked();
+}
+
+}  // namespace usagedb

@@ -1,0 +1,491 @@
+#include "lib/db/event_store_impl.h"
+
+#include <string>
+#include <vector>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/ingest/validate.h"
+#include "lib/query/endpoints.h"
+#include "lib/storage/event_codec.h"
+#include "lib/util/civil_time.h"
+#include "lib/util/status_macros.h"
+#include "lib/util/text.h"
+
+namespace usagedb {
+
+absl::StatusOr<std::unique_ptr<EventStore>> EventStore::open(const Options& options) {
+  auto store = EventStoreImpl::open(options, storage::FileSystem::posix());
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<EventStore>(std::move(*store));
+}
+
+absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Options& options,
+                                                                      storage::FileSystem* fs) {
+  if (options.part_rows < 1 || options.part_rows > (1u << 30)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("options.part_rows: must be 1..", 1u << 30, ", got ", options.part_rows));
+  }
+  if (options.checkpoint_log_bytes < 1) {
+    return absl::InvalidArgumentError("options.checkpoint_log_bytes: must be at least 1");
+  }
+  std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
+  if (!options.directory.empty()) {
+    if (absl::Status s = store->recover(fs); !s.ok()) {
+      // Let go of the files before the destructor's closing checkpoint sees
+      // them: a store that failed to open must not write (its log may not
+      // even be open, and its state is partial).
+      store->files_.reset();
+      return s;
+    }
+  }
+  if (options.background_threads) store->background_ = std::thread([s = store.get()] { s->background_loop(); });
+  return store;
+}
+
+EventStoreImpl::EventStoreImpl(const Options& options)
+    : options_(options),
+      buffer_rows_(static_cast<uint32_t>(std::min<size_t>(options.part_rows, UINT32_MAX))),
+      version_(std::make_shared<const Version>()) {}
+
+// Recovery: dictionaries and the checkpointed parts (together), then the logs
+// replayed through the normal write path (so dedup decides exactly as it
+// did), then the quarantine. Runs before the store is shared.
+absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  USAGEDB_ASSIGN_OR_RETURN(files_, storage::StoreFiles::open(options_.directory, options_.create_if_missing, fs));
+  std::vector<storage::PersistedRollup> rollups;
+  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_, &rollups));
+  bool created = false;
+  for (auto& part : parts) {
+    PartitionWriter& p = partition_locked(part->month(), &created);
+    p.event_ids_ready = false;  // built on the partition's first write
+    p.parts.push_back(std::move(part));
+  }
+  // The manifest lists a rollup only with parts of its month it holds.
+  for (storage::PersistedRollup& r : rollups) {
+    PartitionWriter& p = partition_locked(r.month, &created);
+    p.rollup = std::move(r.rollup);
+    p.rollup_parts = std::move(r.parts);
+  }
+  uint64_t record_number = 0;
+  // Single-threaded here, like the rest of recover().
+  USAGEDB_RETURN_IF_ERROR(files_->replay_logs([&](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
+    // A damaged dictionary fails the open here, before anything is replayed.
+    USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
+    USAGEDB_ASSIGN_OR_RETURN(auto events,
+                             storage::decode_events(record, absl::StrCat("write-ahead log record ", record_number++)));
+    append_locked(events);
+    return absl::OkStatus();
+  }));
+  USAGEDB_ASSIGN_OR_RETURN(quarantine_, files_->load_quarantine());
+  USAGEDB_RETURN_IF_ERROR(files_->remove_garbage());
+  install_version_locked();
+  maybe_request_checkpoint_locked();
+  return absl::OkStatus();
+}
+
+EventStoreImpl::~EventStoreImpl() {
+  {
+    MutexLock lock(&write_mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  if (background_.joinable()) background_.join();
+  // Leave the events in part files so the next open has no log to replay.
+  // Nothing is lost if this fails: the log holds them.
+  if (files_) checkpoint().IgnoreError();
+}
+
+// ---- Writing ----------------------------------------------------------------
+
+absl::Status EventStoreImpl::record_event(const Event& event) {
+  auto report = record_events(std::span<const Event>(&event, 1));
+  return report.status();
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event> events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (auto err = validate_event(events[i])) {
+      return absl::InvalidArgumentError(events.size() == 1
+                                            ? absl::StrCat(text::absl_view(err->column), ": ", err->message)
+                                            : absl::StrCat("events[", i, "].", text::absl_view(err->column), ": ",
+                                                           err->message));
+    }
+  }
+  absl::StatusOr<IngestReport> report;
+  {
+    MutexLock lock(&write_mu_);
+    report = write_locked(events, Logging::kLogged);
+  }
+  if (!report.ok()) return report;
+  USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
+  return report;
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
+                                                          const Precoded* precoded) {
+  if (!write_error_.ok()) return write_error_;
+  USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
+  if (files_ && !events.empty() && logging == Logging::kLogged) {
+    std::string record;
+    storage::encode_events(events, &record);
+    absl::Status s = files_->append_log(record);
+    if (s.ok() && options_.sync) s = files_->sync();
+    if (!s.ok()) return stop_writes_locked(s);
+  }
+  IngestReport report = append_locked(events, precoded);
+  maybe_request_checkpoint_locked();
+  return report;
+}
+
+absl::Status EventStoreImpl::stop_writes_locked(const absl::Status& failure) {
+  // The log's tail is unknown now; accepting more writes could make
+  // acknowledged events unreadable. Reads continue; reopening recovers.
+  write_error_ = absl::Status(
+      failure.code(),
+      absl::StrCat("the store stopped accepting writes after a write-ahead log failure (reopen it to recover): ",
+                   failure.message()));
+  return write_error_;
+}
+
+absl::Status EventStoreImpl::prepare_dictionaries_locked() {
+  if (dictionaries_ready_) return absl::OkStatus();
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    if (absl::Status s = dictionaries_.get(static_cast<DictionaryColumn>(c)).prepare_for_writes(); !s.ok()) {
+      // Reopening does not help: the files hold the duplicate.
+      write_error_ = absl::DataLossError(absl::StrCat("the store stopped accepting writes: ", s.message()));
+      return write_error_;
+    }
+  }
+  dictionaries_ready_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status EventStoreImpl::flush() {
+  MutexLock lock(&write_mu_);
+  if (!write_error_.ok()) return write_error_;
+  if (!files_) return absl::OkStatus();
+  if (absl::Status s = files_->sync(); !s.ok()) return stop_writes_locked(s);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
+  return std::make_shared<AppendBuffer>(buffer_rows_);
+}
+
+EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month, bool* created) {
+  auto it = partitions_.find(month);
+  if (it != partitions_.end()) return *it->second;
+  auto p = std::make_unique<PartitionWriter>();
+  p->month = month;
+  p->buffer = new_buffer();
+  *created = true;
+  return *partitions_.emplace(month, std::move(p)).first->second;
+}
+
+void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
+  uint64_t rows = 0;
+  for (const auto& part : p.parts) rows += part->rows();
+  p.event_ids.reserve(rows);
+  for (const auto& part : p.parts) {
+    for (uint32_t row = 0; row < part->rows(); ++row) {
+      if (std::string_view id = part->event_id(row); !id.empty()) p.event_ids.insert(id);
+    }
+  }
+  // Rows not in parts yet: none before the first write, but keep the index
+  // exact whatever the caller.
+  auto add_buffer = [&](const AppendBuffer& b) {
+    for (uint32_t i = 0; i < b.size(); ++i) {
+      if (std::string_view id = b.event_id(i); !id.empty()) p.event_ids.insert(id);
+    }
+  };
+  for (const auto& [buffer, id] : p.sealing) add_buffer(*buffer);
+  add_buffer(*p.buffer);
+  p.event_ids_ready = true;
+}
+
+void EventStoreImpl::release_event_ids_locked() {
+  if (partitions_.empty()) return;
+  const uint32_t newest = partitions_.rbegin()->first;
+  for (auto& [month, p] : partitions_) {
+    if (month == newest || !p->event_ids_ready) continue;
+    p->event_ids.clear();
+    p->event_ids_ready = false;
+  }
+#ifdef __GLIBC__
+  // The indexes' 1 MiB arena chunks come from malloc's heap, which keeps
+  // freed memory mapped: give it back to the system now.
+  malloc_trim(0);
+#endif
+}
+
+IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded) {
+  IngestReport report;
+  bool version_changed = false;
+
+  // Pass 1: route each event to its month's partition and drop duplicates.
+  std::vector<const Event*> accepted;
+  std::vector<uint32_t> index;  // into `events`
+  std::vector<PartitionWriter*> target;
+  accepted.reserve(events.size());
+  index.reserve(events.size());
+  target.reserve(events.size());
+  PartitionWriter* last = nullptr;
+  // The events' strings were parsed on another core, whose cache holds
+  // them, and the dedup index is large: fetch both a few events ahead, so
+  // their loads overlap (pass 3 copies the same strings into the buffers).
+  // The slot prefetched is in the previous event's partition, the usual
+  // case; a wrong guess only costs the prefetch.
+  constexpr size_t kAhead = 8;
+  const auto prefetch = [&](size_t i) {
+    __builtin_prefetch(events[i].event_id.data());
+    __builtin_prefetch(events[i].metadata.data());
+  };
+  for (size_t i = 0; i < std::min(kAhead, events.size()); ++i) prefetch(i);
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i + kAhead < events.size()) {
+      prefetch(i + kAhead);
+      if (precoded != nullptr && last != nullptr) last->event_ids.prefetch(precoded->id_hashes[i + kAhead]);
+    }
+    const Event& e = events[i];
+    const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
+    PartitionWriter* p = last;
+    if (p == nullptr || p->month != month) {
+      p = &partition_locked(month, &version_changed);
+      if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p);
+      last = p;
+    }
+    if (options_.deduplicate && !e.event_id.empty() &&
+        !(precoded != nullptr ? p->event_ids.insert(e.event_id, precoded->id_hashes[i])
+                              : p->event_ids.insert(e.event_id))) {
+      ++report.duplicate_rows;
+      continue;
+    }
+    accepted.push_back(&e);
+    index.push_back(static_cast<uint32_t>(i));
+    target.push_back(p);
+  }
+
+  // Pass 2: dictionary codes, unless the caller encoded them already (the
+  // file ingest does it on its reader thread).
+  const size_t n = accepted.size();
+  std::vector<RowCodes> rows(n);
+  if (precoded == nullptr) {
+    // Cannot fail: write_locked() and recovery prepare the dictionaries
+    // first, and a prepared dictionary never finds a duplicate later.
+    encode_rows(dictionaries_, accepted, rows.data()).IgnoreError();
+  } else {
+    // A user erased (delete_user) after the codes were made is a new user
+    // now: it gets a new code, so its events are not attached to the erased
+    // entry. (Erasing takes write_mu_, held here.)
+    const bool check_erased = dictionaries_.user.erasures() > 0;
+    for (size_t i = 0; i < n; ++i) {
+      rows[i] = precoded->codes[index[i]];
+      if (check_erased && dictionaries_.user.erased(rows[i].user)) {
+        rows[i].user = dictionaries_.user.intern(accepted[i]->user_id);
+      }
+    }
+  }
+
+  // Pass 3: append to the buffers, sealing full ones; publish once at the end.
+  std::vector<PartitionWriter*> touched;
+  for (size_t i = 0; i < n; ++i) {
+    const Event& e = *accepted[i];
+    PartitionWriter* p = target[i];
+    if (touched.empty() || touched.back() != p) touched.push_back(p);
+    p->last_append = appended_rows_ + i + 1;
+    if (precoded != nullptr) {
+      p->buffer->append(rows[i], e.event_id, e.metadata, precoded->metadata_hashes[index[i]]);
+    } else {
+      p->buffer->append(rows[i], e.event_id, e.metadata);
+    }
+    if (p->buffer->full()) {
+      seal_locked(*p);
+      version_changed = true;
+    }
+  }
+  report.successful_rows = n;
+  last_write_ = std::chrono::steady_clock::now();
+  appended_rows_ += n;
+  for (PartitionWriter* p : touched) p->buffer->publish();
+  if (idle_seal_rows_ > 0) {
+    uint64_t unsealed = 0;
+    PartitionWriter* largest = nullptr;
+    for (auto& [month, p] : partitions_) {
+      if (p->buffer->size() > 0 && appended_rows_ - p->last_append >= idle_seal_rows_) {
+        seal_locked(*p);
+        version_changed = true;
+      }
+      unsealed += p->buffer->size();
+      if (largest == nullptr || p->buffer->size() > largest->buffer->size()) largest = p.get();
+    }
+    if (unsealed_rows_limit_ > 0 && unsealed > unsealed_rows_limit_) {
+      seal_locked(*largest);
+      version_changed = true;
+    }
+  }
+  if (version_changed) install_version_locked();
+  return report;
+}
+
+// ---- Checkpoints ------------------------------------------------------------
+
+void EventStoreImpl::maybe_request_checkpoint_locked() {
+  if (files_ && !checkpoint_requested_ && files_->log_bytes() >= options_.checkpoint_log_bytes) {
+    checkpoint_requested_ = true;
+    work_cv_.notify_all();
+  }
+}
+
+absl::Status EventStoreImpl::run_requested_checkpoint() {
+  if (background_.joinable()) return absl::OkStatus();  // the background thread runs it
+  {
+    MutexLock lock(&write_mu_);
+    if (!checkpoint_requested_) return absl::OkStatus();
+  }
+  return checkpoint();
+}
+
+absl::Status EventStoreImpl::checkpoint() {
+  MutexLock checkpointing(&checkpoint_mu_);
+  return checkpoint_locked();
+}
+
+absl::Status EventStoreImpl::checkpoint_locked() {
+  if (!files_) return absl::OkStatus();
+  uint64_t log_number;
+  std::vector<std::shared_ptr<const Part>> parts;
+  std::vector<storage::PersistedRollup> rollups;
+  storage::DictionaryCounts counts;
+  bool rewrite_users;
+  {
+    MutexLock lock(&write_mu_);
+    if (!write_error_.ok()) return write_error_;
+    seal_all_locked();
+    install_version_locked();
+  }
+  // The rollups of the partitions written to since they were built, which
+  // the checkpoint persists with the parts.
+  refresh_rollups(/*warm_cache=*/false);
+  {
+    MutexLock lock(&write_mu_);
+    if (!write_error_.ok()) return write_error_;
+    // Every event of the current log goes into a part, then new events go
+    // to a new log: the parts and the new log together hold everything.
+    seal_all_locked();
+    install_version_locked();
+    auto rotated = files_->rotate_log();
+    if (!rotated.ok()) return stop_writes_locked(rotated.status());
+    log_number = *rotated;
+    for (const auto& [month, p] : partitions_) {
+      parts.insert(parts.end(), p->parts.begin(), p->parts.end());
+      if (p->rollup) rollups.push_back(storage::PersistedRollup{month, p->rollup, p->rollup_parts});
+    }
+    for (int c = 0; c < kDictionaryColumns; ++c) {
+      counts.counts[c] = dictionaries_.get(static_cast<DictionaryColumn>(c)).size();
+    }
+    rewrite_users = users_erased_;
+    checkpoint_requested_ = false;
+  }
+  // The slow part, while writers go on appending to the new log.
+  USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users));
+  if (rewrite_users) {
+    MutexLock lock(&write_mu_);
+    users_erased_ = false;
+  }
+  return absl::OkStatus();
+}
+
+// ---- Reading ----------------------------------------------------------------
+
+void EventStoreImpl::install_version_locked() {
+  auto v = std::make_shared<Version>();
+  v->partitions.reserve(partitions_.size());
+  for (const auto& [month, p] : partitions_) {
+    PartitionState state{month, p->parts, {}, p->buffer, p->rollup, p->rollup_parts};
+    for (const auto& [buffer, id] : p->sealing) state.sealing.push_back(buffer);
+    v->partitions.push_back(std::move(state));
+  }
+  MutexLock lock(&version_mu_);
+  version_ = std::move(v);
+}
+
+Snapshot EventStoreImpl::snapshot() const {
+  std::shared_ptr<const Version> v;
+  {
+    ReaderMutexLock lock(&version_mu_);
+    v = version_;
+  }
+  return Snapshot(&dictionaries_, std::move(v), &rollup_cache_);
+}
+
+void EventStoreImpl::note_query() const {
+  // The first query of a store that has a background thread starts the
+  // rollup builds (a store that is only written, like the CLI's ingest,
+  // never pays for them).
+  if (!queried_.exchange(true, std::memory_order_relaxed)) {
+    // Under the lock, so the wake-up cannot fall between the background
+    // thread's look at queried_ and its wait.
+    MutexLock lock(&write_mu_);
+    work_cv_.notify_all();
+  }
+}
+
+absl::StatusOr<QueryResult<UserFeatureUsageRow>> EventStoreImpl::user_feature_usage(
+    const UserFeatureUsageQuery& query) const {
+  note_query();
+  return run_user_feature_usage(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> EventStoreImpl::feature_usage_summary(
+    const FeatureUsageSummaryQuery& query) const {
+  note_query();
+  return run_feature_usage_summary(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usage_timeline(
+    const FeatureUsageTimelineQuery& query) const {
+  note_query();
+  return run_feature_usage_timeline(snapshot(), query);
+}
+
+absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {
+  MutexLock lock(&write_mu_);
+  return quarantine_;
+}
+
+absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
+  StoreStats s;
+  MutexLock lock(&write_mu_);
+  for (const auto& [month, p] : partitions_) {
+    PartitionStats ps{.month = month, .parts = p->parts.size()};
+    for (const auto& part : p->parts) {
+      ps.rows += part->rows();
+      s.memory_bytes += part->memory_bytes();
+    }
+    for (const auto& [buffer, id] : p->sealing) ps.unsealed_rows += buffer->size();
+    ps.unsealed_rows += p->buffer->size();
+    ps.rows += ps.unsealed_rows;
+    s.memory_bytes += p->buffer->memory_bytes() + p->event_ids.memory_bytes();
+    s.rows += ps.rows;
+    s.parts += ps.parts;
+    s.partitions.push_back(ps);
+  }
+  s.quarantined_rows = quarantine_.size();
+  s.users = dictionaries_.user.size();
+  s.features = dictionaries_.feature.size();
+  s.versions = dictionaries_.version.size();
+  s.event_types = dictionaries_.event_type.size();
+  s.sessions = dictionaries_.session.size();
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    s.memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
+  }
+  if (files_) files_->add_stats(&s);
+  return s;
+}
+
+}  // namespace usagedb

@@ -1,0 +1,278 @@
+// EventStoreImpl: the engine behind usagedb::EventStore.
+//
+// Writers (record_event(s), ingest*) serialize on write_mu_: they append the
+// batch to the write-ahead log (durable stores), dedup, encode strings
+// through the store-wide dictionaries and append rows to the partition's
+// AppendBuffer. A full buffer is frozen and handed to the background thread,
+// which sorts it into an immutable Part (so the writer's core keeps
+// ingesting), merges small parts MergeTree-style, and runs checkpoints when
+// the log grows (StoreFiles writes the parts, dictionaries and MANIFEST).
+//
+// Readers never take write_mu_: a query copies the current Version under
+// version_mu_ (a pointer copy) and reads parts and published buffer rows
+// without locks, so queries neither block writers nor each other.
+//
+// Lock order: checkpoint_mu_, then write_mu_, then version_mu_.
+//
+// Thread-safety: safe for concurrent use (see usagedb/event_store.h).
+#ifndef USAGEDB_DB_EVENT_STORE_IMPL_H_
+#define USAGEDB_DB_EVENT_STORE_IMPL_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/btree_map.h"
+#include "lib/ingest/parsed_batch.h"
+#include "lib/query/snapshot.h"
+#include "lib/rollup/rollup_cache.h"
+#include "lib/storage/file_system.h"
+#include "lib/storage/store_files.h"
+#include "lib/table/append_buffer.h"
+#include "lib/table/dedup_index.h"
+#include "lib/util/mutex.h"
+#include "usagedb/event_store.h"
+
+namespace usagedb {
+
+// What the file ingest's parser threads computed for each event of a batch
+// while its strings were in their core's cache, so the writer does not read
+// them again: the dictionary codes (encode_rows), the hash of the event_id
+// (DedupIndex::hash) and of the metadata (AppendBuffer::metadata_hash).
+struct Precoded {
+  const RowCodes* codes;
+  const uint64_t* id_hashes;
+  const uint64_t* metadata_hashes;
+};
+
+class EventStoreImpl final : public EventStore {
+ public:
+  // EventStore::open with a FileSystem (tests inject faults through it).
+  static absl::StatusOr<std::unique_ptr<EventStoreImpl>> open(const Options& options, storage::FileSystem* fs);
+  ~EventStoreImpl() override;
+
+  absl::Status record_event(const Event& event) override;
+  absl::StatusOr<IngestReport> record_events(std::span<const Event> events) override;
+  absl::StatusOr<IngestReport> ingest(std::string_view text, const IngestOptions& options) override;
+  absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) override;
+  absl::Status flush() override;
+
+  absl::StatusOr<std::vector<QuarantinedRow>> quarantine() const override;
+  absl::StatusOr<uint64_t> clear_quarantine() override;
+
+  absl::Status compact() override;
+  absl::StatusOr<uint64_t> drop_partitions_before(uint32_t yyyymm) override;
+  absl::StatusOr<uint64_t> delete_user(std::string_view user_id) override;
+  absl::StatusOr<StoreStats> stats() const override;
+
+  absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
+      const UserFeatureUsageQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> feature_usage_summary(
+      const FeatureUsageSummaryQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
+      const FeatureUsageTimelineQuery& query) const override;
+
+  // The view a query reads: every event recorded before this call.
+  Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);
+
+  // Writes every event recorded so far into part files and starts a new
+  // write-ahead log (a no-op in memory).
+  absl::Status checkpoint() ABSL_LOCKS_EXCLUDED(checkpoint_mu_, write_mu_);
+
+  // Waits until the background thread has nothing left to do (tests).
+  void wait_for_background_work() ABSL_LOCKS_EXCLUDED(write_mu_);
+
+  // Brings every partition's rollup up to date with its parts (checkpoints
+  // and compact() do this; the background thread does it when writes
+  // pause), then, with `warm_cache`, merges the summary of all months for
+  // the next query.
+  void refresh_rollups(bool warm_cache = true) ABSL_LOCKS_EXCLUDED(write_mu_);
+
+ private:
+  explicit EventStoreImpl(const Options& options);
+
+  // The writer's state of one monthly partition.
+  struct PartitionWriter {
+    uint32_t month = 0;
+    std::vector<std::shared_ptr<const Part>> parts;
+    // Full buffers whose parts are being built, oldest first, each with the
+    // part id it will get.
+    std::vector<std::pair<std::shared_ptr<const AppendBuffer>, uint64_t>> sealing;
+    std::shared_ptr<AppendBuffer> buffer;
+    DedupIndex event_ids;
+    // False after a reopen until the partition is first written: event_ids
+    // is then built from its parts (ensure_event_ids_locked), so opening a
+    // store does not index the ids of months nobody writes to any more.
+    bool event_ids_ready = true;
+    // The rollup and the ids of the parts it holds (see lib/query/snapshot.h).
+    std::shared_ptr<const PartitionRollup> rollup;
+    std::vector<uint64_t> rollup_parts;
+    // The number of rows appended to the store up to the last one appended
+    // here (EventStoreImpl::appended_rows_ counts them all).
+    uint64_t last_append = 0;
+
+    uint64_t rolled_up_rows() const { return rollup ? rollup->rows() : 0; }
+    uint64_t part_rows() const {
+      uint64_t n = 0;
+      for (const auto& part : parts) n += part->rows();
+      return n;
+    }
+    void drop_rollup() {
+      rollup.reset();
+      rollup_parts.clear();
+    }
+  };
+
+  // A unit of background work.
+  struct SealTask {
+    uint32_t month;
+    std::shared_ptr<const AppendBuffer> buffer;
+    uint64_t part_id;
+  };
+  struct MergeTask {
+    uint32_t month;
+    std::vector<std::shared_ptr<const Part>> inputs;
+  };
+
+  // ---- Recovery (event_store_impl.cc) ----
+  absl::Status recover(storage::FileSystem* fs);
+
+  // ---- Writing (event_store_impl.cc, ingest.cc) ----
+  // Whether events go through the write-ahead log before they are applied.
+  // kBulk skips it for large file ingests, which end with a checkpoint that
+  // writes their events straight into part files instead.
+  enum class Logging { kLogged, kBulk };
+  // Logs (durable stores) and stores validated events. REQUIRES: write_mu_.
+  // `precoded`, when given, holds each event's codes and hashes.
+  absl::StatusOr<IngestReport> write_locked(std::span<const Event> events, Logging logging,
+                                            const Precoded* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Stores a parsed chunk: its events as write_locked, its rejected rows in
+  // the quarantine (logged when durable).
+  absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source, Logging logging,
+                                           const Precoded* precoded = nullptr) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Records `failure` of the write-ahead log, the quarantine log or their
+  // sync as the store's write_error_ (with what it means and what to do)
+  // and returns it. REQUIRES: write_mu_ held.
+  absl::Status stop_writes_locked(const absl::Status& failure) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Makes every dictionary ready for interning (the session dictionary
+  // builds its index on the first write after a reopen) before anything is
+  // logged. A dictionary found to hold a string twice (damaged files) stops
+  // writes for good: write_error_ becomes its DataLossError, which names it.
+  absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Stores validated events in memory, with their codes and hashes from
+  // `precoded` when given. REQUIRES: write_mu_ held.
+  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Builds p.event_ids from its rows when it is not ready (see above).
+  void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Frees the dedup index of every partition but the newest month: a bulk
+  // file ingest is done with the months it loaded, and the end of it (the
+  // checkpoint that builds the rollups) is its peak of memory. A month
+  // written again rebuilds its index from its rows, as after a reopen.
+  void release_event_ids_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Publishes a Version built from the writers' state.
+  void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
+  // Asks for a checkpoint when the log has grown past the threshold.
+  void maybe_request_checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Runs a requested checkpoint on the calling thread when there is no
+  // background thread to run it.
+  absl::Status run_requested_checkpoint() ABSL_LOCKS_EXCLUDED(checkpoint_mu_, write_mu_);
+  // checkpoint() with checkpoint_mu_ already held.
+  absl::Status checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) ABSL_LOCKS_EXCLUDED(write_mu_);
+
+  // ---- Parts (background.cc) ----
+  // Freezes the partition's full buffer: queued for the background thread,
+  // or sorted into a part right here when there is no background thread or
+  // it is already behind.
+  void seal_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Seals every non-empty buffer and builds every queued part, inline.
+  void seal_all_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::shared_ptr<const Part> build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month) const;
+  std::shared_ptr<const Part> merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id,
+                                          uint32_t month) const;
+  // Replaces `inputs` by `merged` in partition `month`; false (and no change)
+  // when the partition or any input is gone.
+  bool install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
+                            std::shared_ptr<const Part> merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  std::optional<MergeTask> pick_merge_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A partition whose rollup should be rebuilt now, once the store has been
+  // queried: one with parts the rollup lacks, when writes have paused
+  // (`idle`) or those parts hold at least three times the rows the rollup
+  // has.
+  std::optional<uint32_t> pick_rollup_locked(bool idle) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Builds partition `month`'s rollup from its current parts (outside the
+  // lock) and installs it; false when the partition is gone or up to date.
+  bool refresh_rollup(uint32_t month) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Computes the merged summary of all partitions into the cache.
+  void warm_rollup_cache() const ABSL_LOCKS_EXCLUDED(version_mu_);
+  size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  void background_loop();
+
+  const Options options_;
+  Dictionaries dictionaries_;
+  std::unique_ptr<storage::StoreFiles> files_;  // null for an in-memory store
+
+  // Held for a whole checkpoint and for maintenance that must be durable
+  // when it returns (compact, delete_user, retention, clearing the quarantine).
+  Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
+
+  mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
+  absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
+  uint64_t next_part_id_ ABSL_GUARDED_BY(write_mu_) = 1;  // in-memory stores
+  // Rows of a new append buffer: options_.part_rows, more during a bulk
+  // file ingest (bigger first parts, fewer merges).
+  uint32_t buffer_rows_ ABSL_GUARDED_BY(write_mu_);
+  // Rows appended since the store opened.
+  uint64_t appended_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // During a bulk file ingest: a partition's buffer that has received no row
+  // for this many rows appended elsewhere is sealed without waiting to be
+  // full (input ordered by time moves on from a month for good, and its
+  // rows become one part early, sorted while the rest is parsed). 0: never.
+  uint64_t idle_seal_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // During a bulk file ingest: the most rows all buffers may hold together;
+  // past it, the largest is sealed (input not ordered by time fills every
+  // month's buffer at once, and a buffer and its part coexist while the
+  // final checkpoint seals them). 0: no limit.
+  uint64_t unsealed_rows_limit_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // Bulk file ingests running: the last one to end restores the buffers.
+  int bulk_ingests_ ABSL_GUARDED_BY(write_mu_) = 0;
+  std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
+  // The first failure to write the log: the store stops accepting writes
+  // (reads continue) until it is reopened and recovers from the files.
+  absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
+  // prepare_dictionaries_locked() succeeded.
+  bool dictionaries_ready_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
+  // A user was erased since the last checkpoint: the next one rewrites the
+  // user dictionary so the erased strings leave the disk.
+  bool users_erased_ ABSL_GUARDED_BY(write_mu_) = false;
+  // Background thread state.
+  mutable std::condition_variable_any work_cv_;  // waits on write_mu_
+  bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool busy_ ABSL_GUARDED_BY(write_mu_) = false;  // the thread is working outside the lock
+  // When events were last appended (rollups are rebuilt once writes pause).
+  std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(write_mu_);
+  std::thread background_;
+
+  mutable RollupCache rollup_cache_;
+  // A query has run: the background thread keeps rollups up to date.
+  mutable std::atomic<bool> queried_{false};
+  void note_query() const;
+
+  mutable Mutex version_mu_;
+  std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(version_mu_);
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_DB_EVENT_STORE_IMPL_H_

@@ -1,0 +1,199 @@
+// EventStoreImpl's ingestion of NDJSON and CSV inputs (SPEC 1.1, 1.2): the
+// readers turn text into validated events and rejected rows chunk by chunk;
+// events take the same path as record_events, rejected rows go to the
+// quarantine (and its log, for a durable store).
+//
+// ingest_file pipelines the work (ChunkProducer, chunk_pipeline.h): parser
+// threads (one per core for NDJSON) read, parse and encode the next chunks
+// while the calling thread stores the previous one, in input order. A file
+// larger than Options::checkpoint_log_bytes skips the write-ahead log (it
+// would only be checkpointed away again) and ends with a checkpoint that
+// writes its events straight into part files, as a ClickHouse INSERT writes
+// its parts; input of unknown size (a pipe, stdin) does so from the point
+// where it has outgrown that size.
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/db/chunk_pipeline.h"
+#include "lib/db/event_store_impl.h"
+#include "lib/ingest/record_reader.h"
+#include "lib/storage/event_codec.h"
+#include "lib/util/status_macros.h"
+
+namespace usagedb {
+namespace {
+
+// The bulk ingest's tuning (options.h states only that a bulk ingest_file
+// seals larger buffers, sized from part_rows).
+//
+// Rows of the append buffers during a bulk file ingest, in Options::part_rows
+// (at most kMaxBulkBufferRows, at least part_rows): with the default, 1M
+// rows, a month of a 10M-event year fits in one, so input ordered by time
+// seals each month into one part, which no merge has to rewrite.
+constexpr uint64_t kBulkBufferParts = 64;
+constexpr uint64_t kMaxBulkBufferRows = 1 << 20;
+
+// Rows appended to other months after which a bulk ingest seals a month's
+// buffer (EventStoreImpl::idle_seal_rows_), in Options::part_rows: with the
+// default, 131,072 rows: ~33 MB of the generated NDJSON, 16 chunks.
+constexpr uint64_t kBulkIdleSealParts = 8;
+
+// The most rows a bulk ingest's buffers hold together
+// (EventStoreImpl::unsealed_rows_limit_), in bulk buffers: one. Input
+// ordered by time (one month filling, the previous one waiting to be idle)
+// reaches it only with months of more than ~0.9 bulk buffers; input in any
+// order keeps ~50 MB in buffers and stays under 1 GiB at 10M events (with
+// all months' buffers full, and each buffer and its part alive together
+// when the final checkpoint seals them, it did not).
+constexpr uint64_t kBulkUnsealedBuffers = 1;
+
+}  // namespace
+
+absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batch, std::string_view source,
+                                                         Logging logging, const Precoded* precoded) {
+  IngestReport report;
+  {
+    MutexLock lock(&write_mu_);
+    USAGEDB_ASSIGN_OR_RETURN(report, write_locked(batch.events, logging, precoded));
+    if (!batch.rejected.empty()) {
+      const Timestamp now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      std::string record;
+      for (const RejectedRow& r : batch.rejected) {
+        QuarantinedRow row{std::string(source), r.line, r.raw, r.columns, r.error, now};
+        if (files_) {
+          record.clear();
+          storage::encode_quarantined_row(row, &record);
+          absl::Status s = files_->append_quarantine(record);
+          if (!s.ok()) return stop_writes_locked(s);
+        }
+        quarantine_.push_back(std::move(row));
+      }
+      if (files_ && options_.sync) {
+        if (absl::Status s = files_->sync(); !s.ok()) return stop_writes_locked(s);
+      }
+    }
+    report.quarantined_rows = batch.rejected.size();
+  }
+  USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
+  return report;
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::ingest(std::string_view text, const IngestOptions& options) {
+  const std::string_view source = options.source.empty() ? std::string_view("input") : options.source;
+  std::unique_ptr<RecordReader> reader = make_record_reader(options.format);
+  ParsedBatch batch;
+  IngestReport total;
+  size_t pos = 0;
+  size_t window = ChunkProducer::kChunkBytes;
+  for (;;) {
+    const bool final = text.size() - pos <= window;
+    const size_t consumed = reader->parse(text.substr(pos, final ? std::string_view::npos : window), final, &batch);
+    USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(batch, source, Logging::kLogged));
+    total += report;
+    if (final) break;
+    pos += consumed;
+    if (consumed == 0) window *= 2;  // one record longer than the window
+  }
+  return total;
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path, const IngestFileOptions& options) {
+  const bool is_stdin = path == "-";
+  const std::string source = is_stdin ? "<stdin>" : path;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(is_stdin ? stdin : std::fopen(path.c_str(), "rb"),
+                                             is_stdin ? [](FILE*) { return 0; } : &std::fclose);
+  if (!file) {
+    const int err = errno;
+    return absl::Status(err == ENOENT ? absl::StatusCode::kNotFound : absl::StatusCode::kUnavailable,
+                        absl::StrCat(path, ": cannot open: ", std::strerror(err)));
+  }
+  uint64_t total_bytes = 0;
+  bool size_known = false;
+  struct stat st;
+  if (::fstat(fileno(file.get()), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
+    if (S_ISREG(st.st_mode)) {
+      total_bytes = st.st_size;
+      size_known = true;
+    }
+  }
+  // Input of unknown size (a pipe) starts through the log and goes the bulk
+  // way once it has outgrown the log's threshold (see below).
+  Logging logging = files_ && total_bytes >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
+
+  // A bulk ingest seals bigger buffers: its first parts are already large,
+  // so the background thread merges far less while it runs.
+  struct BulkBuffers {
+    EventStoreImpl* store;
+    bool on = false;
+    BulkBuffers(EventStoreImpl* s, bool bulk) : store(s) {
+      if (bulk) enable();
+    }
+    void enable() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      on = true;
+      MutexLock lock(&store->write_mu_);
+      ++store->bulk_ingests_;
+      const uint64_t part_rows = store->options_.part_rows;
+      store->buffer_rows_ =
+          static_cast<uint32_t>(std::max(part_rows, std::min(kBulkBufferParts * part_rows, kMaxBulkBufferRows)));
+      store->idle_seal_rows_ = kBulkIdleSealParts * part_rows;
+      store->unsealed_rows_limit_ = kBulkUnsealedBuffers * store->buffer_rows_;
+    }
+    ~BulkBuffers() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+      if (!on) return;
+      MutexLock lock(&store->write_mu_);
+      if (--store->bulk_ingests_ > 0) return;  // another bulk ingest still runs
+      store->buffer_rows_ = static_cast<uint32_t>(std::min<size_t>(store->options_.part_rows, UINT32_MAX));
+      store->idle_seal_rows_ = 0;
+      store->unsealed_rows_limit_ = 0;
+    }
+  } bulk_buffers(this, logging == Logging::kBulk);
+
+  IngestReport total;
+  {
+    ChunkProducer producer(file.get(), options.format, &dictionaries_);
+    for (;;) {
+      auto chunk = producer.next();
+      if (!chunk.ok()) return absl::Status(chunk.status().code(), absl::StrCat(source, ": ", chunk.status().message()));
+      if (*chunk == nullptr) break;
+      if (const absl::Status& s = (*chunk)->error; !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(source, ": ", s.message()));
+      }
+      for (size_t i = 0; i < (*chunk)->used; ++i) {
+        const Piece& piece = *(*chunk)->pieces[i];
+        const Precoded precoded{piece.codes.data(), piece.id_hashes.data(), piece.metadata_hashes.data()};
+        USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, &precoded));
+        total += report;
+      }
+      if (options.progress) options.progress((*chunk)->bytes_read, total_bytes);
+      if (logging == Logging::kLogged && files_ && !size_known &&
+          (*chunk)->bytes_read >= options_.checkpoint_log_bytes) {
+        // A pipe's input as large as a file that would have gone the bulk
+        // way: the rest does (the logged part stays durable through the
+        // log; the rest is durable when the final checkpoint returns).
+        logging = Logging::kBulk;
+        bulk_buffers.enable();
+      }
+      producer.recycle(std::move(*chunk));
+    }
+  }
+  USAGEDB_RETURN_IF_ERROR(flush());
+  if (logging == Logging::kBulk) {
+    {
+      MutexLock lock(&write_mu_);
+      release_event_ids_locked();
+    }
+    USAGEDB_RETURN_IF_ERROR(checkpoint());
+  }
+  return total;
+}
+
+}  // namespace usagedb

@@ -1,0 +1,104 @@
+// Version and Snapshot: the consistent view of a store a query reads.
+//
+// A Version is an immutable list of partitions, each with its sealed parts,
+// the full buffers whose parts are being built in the background, and its
+// current append buffer. The writer installs a new Version whenever that
+// list changes (a partition appears, a buffer fills, a part is built or
+// merged). A Snapshot pins one Version and the number of published rows of
+// each buffer at the moment the query started, so the query sees exactly the
+// events recorded before it, however long it runs and whatever writers do.
+//
+// Thread-safety: Version and Snapshot are immutable once built.
+#ifndef USAGEDB_QUERY_SNAPSHOT_H_
+#define USAGEDB_QUERY_SNAPSHOT_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "lib/rollup/partition_rollup.h"
+#include "lib/rollup/rollup_cache.h"
+#include "lib/table/append_buffer.h"
+#include "lib/table/dictionaries.h"
+#include "lib/table/part.h"
+#include "lib/table/row.h"
+
+namespace usagedb {
+
+struct PartitionState {
+  uint32_t month = 0;                                       // yyyymm
+  std::vector<std::shared_ptr<const Part>> parts;
+  std::vector<std::shared_ptr<const AppendBuffer>> sealing;  // full, becoming parts
+  std::shared_ptr<const AppendBuffer> buffer;               // never null
+  // The partition's rollup (may be null) and the ids of the current parts
+  // whose rows it holds, ascending: exactly the rows of those parts.
+  std::shared_ptr<const PartitionRollup> rollup;
+  std::vector<uint64_t> rollup_parts;
+};
+
+struct Version {
+  std::vector<PartitionState> partitions;  // ascending by month
+};
+
+// Rows [0, rows) of one buffer.
+struct BufferView {
+  const AppendBuffer* buffer;
+  uint32_t rows;
+};
+
+// One partition as a query sees it.
+struct PartitionView {
+  const PartitionState* state;
+  std::vector<BufferView> buffers;  // sealing buffers, then the active one
+
+  uint32_t month() const { return state->month; }
+  const std::vector<std::shared_ptr<const Part>>& parts() const { return state->parts; }
+  const PartitionRollup* rollup() const { return state->rollup.get(); }
+  // Whether the rollup holds the rows of `part`.
+  bool rolled_up(const Part& part) const {
+    return std::binary_search(state->rollup_parts.begin(), state->rollup_parts.end(), part.id());
+  }
+  uint64_t buffered_rows() const {
+    uint64_t n = 0;
+    for (const BufferView& b : buffers) n += b.rows;
+    return n;
+  }
+  // Calls f(std::span<const RowCodes>) over every unsealed row.
+  template <typename F>
+  void for_each_buffered(F&& f) const {
+    for (const BufferView& b : buffers) b.buffer->for_each_chunk(b.rows, f);
+  }
+};
+
+class Snapshot {
+ public:
+  Snapshot(const Dictionaries* dictionaries, std::shared_ptr<const Version> version,
+           RollupCache* rollup_cache = nullptr)
+      : dictionaries_(dictionaries), version_(std::move(version)), rollup_cache_(rollup_cache) {
+    partitions_.reserve(version_->partitions.size());
+    for (const PartitionState& p : version_->partitions) {
+      PartitionView view{&p, {}};
+      for (const auto& b : p.sealing) view.buffers.push_back(BufferView{b.get(), b->published_rows()});
+      view.buffers.push_back(BufferView{p.buffer.get(), p.buffer->published_rows()});
+      partitions_.push_back(std::move(view));
+    }
+  }
+
+  const Dictionaries& dictionaries() const { return *dictionaries_; }
+  const std::vector<PartitionView>& partitions() const { return partitions_; }
+  // Merged multi-month summaries; null when the store keeps none.
+  RollupCache* rollup_cache() const { return rollup_cache_; }
+
+ private:
+  const Dictionaries* dictionaries_;
+  std::shared_ptr<const Version> version_;
+  RollupCache* rollup_cache_;
+  std::vector<PartitionView> partitions_;
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_QUERY_SNAPSHOT_H_

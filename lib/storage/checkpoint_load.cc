@@ -1,0 +1,163 @@
+// StoreFiles::load_checkpoint: the dictionary segments, parts and rollups
+// the MANIFEST names, read and verified on two threads when a store opens.
+#include <algorithm>
+#include <map>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/storage/dictionary_file.h"
+#include "lib/storage/part_file.h"
+#include "lib/storage/rollup_file.h"
+#include "lib/storage/store_file_names.h"
+#include "lib/storage/store_files.h"
+#include "lib/util/parallel.h"
+#include "lib/util/status_macros.h"
+
+namespace usagedb::storage {
+namespace {
+
+// A file the MANIFEST names: one that is gone is lost data, not a file to
+// create (DataLossError naming it).
+absl::StatusOr<std::string> read_live_file(FileSystem* fs, const std::string& path) {
+  absl::StatusOr<std::string> bytes = fs->read_file(path);
+  if (absl::IsNotFound(bytes.status())) {
+    return absl::DataLossError(absl::StrCat(path, ": missing (the MANIFEST names it)"));
+  }
+  return bytes;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(
+    Dictionaries& dictionaries, std::vector<PersistedRollup>* rollups) {
+  Manifest manifest;
+  {
+    MutexLock l(&mu_);
+    manifest = manifest_;
+  }
+  // The dictionary sizes the MANIFEST names: the parts' codes are checked
+  // against them, so the parts need not wait for the segments. Segments
+  // are contiguous per column (checked while loading them), so once loaded
+  // each dictionary has exactly this size (checked at the end).
+  uint64_t names[kDictionaryColumns] = {};
+  for (const DictionarySegmentEntry& d : manifest.dictionary_segments) {
+    uint64_t& n = names[static_cast<int>(d.column)];
+    n = std::max(n, d.first_code + d.count);
+  }
+  const DictionarySizes sizes{
+      names[static_cast<int>(DictionaryColumn::kUser)], names[static_cast<int>(DictionaryColumn::kFeature)],
+      names[static_cast<int>(DictionaryColumn::kVersion)], names[static_cast<int>(DictionaryColumn::kEventType)],
+      names[static_cast<int>(DictionaryColumn::kSession)]};
+
+  // Task 0 loads the dictionary segments (one task: they fill the
+  // dictionaries in code order), tasks 1.. the parts, largest first so the
+  // two threads end together, then the rollups. Reading and verifying is
+  // CPU-bound (checksums, decoding, index checks).
+  const std::vector<PartFileEntry>& entries = manifest.parts;
+  std::vector<size_t> order(entries.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return entries[a].bytes > entries[b].bytes; });
+  std::vector<std::shared_ptr<const Part>> parts(entries.size());
+  std::vector<std::vector<std::pair<std::string, uint64_t>>> sections(entries.size());
+  std::vector<absl::Status> errors(entries.size());
+  absl::Status dictionary_error;
+  std::map<int, uint64_t> dictionary_bytes;
+  auto load_dictionaries = [&]() -> absl::Status {
+    for (const DictionarySegmentEntry& entry : manifest.dictionary_segments) {
+      const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
+      USAGEDB_ASSIGN_OR_RETURN(std::string read, read_live_file(fs_, file));
+      // The dictionary adopts the bytes: its entries point into them.
+      auto bytes = std::make_unique<std::string>(std::move(read));
+      USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(*bytes, file));
+      Dictionary& dict = dictionaries.get(entry.column);
+      if (segment.column != entry.column || segment.first_code != entry.first_code ||
+          segment.strings.size() != entry.count || dict.size() != entry.first_code) {
+        return absl::DataLossError(absl::StrCat(file, ": does not hold the codes the MANIFEST names (",
+                                                column_name(entry.column), " ", entry.first_code, "..",
+                                                entry.first_code + entry.count, ")"));
+      }
+      const size_t size = bytes->size();
+      // The strings are in the file's bytes (version 1) or rebuilt (2).
+      std::unique_ptr<std::string> owner = segment.storage ? std::move(segment.storage) : std::move(bytes);
+      if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased, std::move(owner)); i >= 0) {
+        return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
+                                                " appears twice in the ", column_name(entry.column), " dictionary"));
+      }
+      dictionary_bytes[static_cast<int>(entry.column)] += size;
+    }
+    return absl::OkStatus();
+  };
+  auto load_part = [&](size_t i) {
+    const PartFileEntry& e = entries[i];
+    const std::string file = path(part_file_name(e.month, e.file_number));
+    auto bytes = read_live_file(fs_, file);
+    if (!bytes.ok()) {
+      errors[i] = bytes.status();
+      return;
+    }
+    auto part = decode_part(*bytes, file, sizes);
+    if (!part.ok()) {
+      errors[i] = part.status();
+      return;
+    }
+    if ((*part)->id() != e.file_number || (*part)->month() != e.month || (*part)->rows() != e.rows ||
+        bytes->size() != e.bytes) {
+      errors[i] = absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
+      return;
+    }
+    sections[i] = part_file_sections(*bytes, file);
+    parts[i] = std::move(*part);
+  };
+  const std::vector<RollupFileEntry>& rollup_entries = manifest.rollups;
+  std::vector<std::shared_ptr<const PartitionRollup>> loaded(rollup_entries.size());
+  std::vector<uint64_t> rollup_sizes(rollup_entries.size());
+  auto load_rollup = [&](size_t i) {
+    const RollupFileEntry& e = rollup_entries[i];
+    RollupExpectation expect{0, sizes.users, sizes.features, sizes.versions, sizes.sessions};
+    for (const PartFileEntry& p : entries) {
+      if (std::binary_search(e.parts.begin(), e.parts.end(), p.file_number)) expect.rows += p.rows;
+    }
+    const std::string file = path(rollup_file_name(e.month, e.file_number));
+    absl::StatusOr<std::string> bytes = fs_->read_file(file);
+    if (!bytes.ok()) return;
+    absl::StatusOr<std::shared_ptr<const PartitionRollup>> rollup = decode_rollup(*bytes, file, expect);
+    if (!rollup.ok() || (*rollup)->month() != e.month || (*rollup)->part_ids() != e.parts) return;
+    loaded[i] = std::move(*rollup);
+    rollup_sizes[i] = bytes->size();
+  };
+  for_each_index_on_two_threads(entries.size() + rollup_entries.size() + 1, /*two_threads=*/true, [&](size_t task) {
+    if (task == 0) {
+      dictionary_error = load_dictionaries();
+    } else if (task <= entries.size()) {
+      load_part(order[task - 1]);
+    } else {
+      load_rollup(task - 1 - entries.size());
+    }
+  });
+  // Dictionary damage first: it says more than the parts' codes it breaks.
+  USAGEDB_RETURN_IF_ERROR(dictionary_error);
+  for (int c = 0; c < kDictionaryColumns; ++c) {
+    const DictionaryColumn column = static_cast<DictionaryColumn>(c);
+    if (dictionaries.get(column).size() != names[c]) {
+      return absl::DataLossError(absl::StrCat(path(kManifestFileName), ": the ", column_name(column),
+                                              " dictionary segments do not hold codes 0..", names[c]));
+    }
+  }
+  for (const absl::Status& s : errors) USAGEDB_RETURN_IF_ERROR(s);
+  MutexLock l(&mu_);
+  for (const auto& [c, bytes] : dictionary_bytes) dictionary_bytes_[c] += bytes;
+  for (size_t i = 0; i < entries.size(); ++i) part_sections_[entries[i].file_number] = std::move(sections[i]);
+  for (size_t i = 0; i < rollup_entries.size(); ++i) {
+    if (loaded[i] == nullptr) {
+      // The file stays until the next checkpoint, which writes the rebuilt
+      // rollup anew instead of keeping it.
+      unusable_rollups_.insert(rollup_entries[i].file_number);
+      continue;
+    }
+    rollup_bytes_[rollup_entries[i].file_number] = rollup_sizes[i];
+    rollups->push_back(PersistedRollup{rollup_entries[i].month, std::move(loaded[i]), rollup_entries[i].parts});
+  }
+  return parts;
+}
+
+}  // namespace usagedb::storage

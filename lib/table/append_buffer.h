@@ -1,0 +1,111 @@
+// AppendBuffer: the unsealed rows of one partition, before they are sorted
+// into an immutable Part.
+//
+// A single writer appends rows and then publish()es them; readers see the
+// rows published before they looked, without taking a lock: row storage is a
+// fixed table of chunks that never move, and publish() is a release store of
+// the row count that readers load with acquire.
+//
+// Metadata values repeat a lot: the buffer keeps each distinct value once and
+// a 4-byte code per row (as a part does), so a row costs ~4 bytes of
+// metadata rather than ~60, and sealing maps codes instead of hashing
+// strings.
+//
+// Thread-safety: one writer at a time (the store's write lock) may call the
+// non-const methods and the writer-only accessors (event_id, metadata);
+// any number of readers may call published_rows(), row() and for_each() at
+// the same time.
+#ifndef USAGEDB_TABLE_APPEND_BUFFER_H_
+#define USAGEDB_TABLE_APPEND_BUFFER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "lib/table/row.h"
+#include "lib/table/string_column.h"
+
+namespace usagedb {
+
+class AppendBuffer {
+ public:
+  // REQUIRES: capacity >= 1.
+  explicit AppendBuffer(uint32_t capacity);
+  AppendBuffer(const AppendBuffer&) = delete;
+  AppendBuffer& operator=(const AppendBuffer&) = delete;
+
+  // ---- Writer ----
+  // The hash append() uses for a metadata value: a caller may compute it
+  // ahead, on another thread (the file ingest's parser threads do).
+  static uint64_t metadata_hash(std::string_view metadata);
+  // REQUIRES: !full(); `metadata_hash` == metadata_hash(metadata) when given.
+  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata) {
+    append(row, event_id, metadata, metadata_hash(metadata));
+  }
+  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata, uint64_t metadata_hash);
+  // Makes every appended row visible to readers.
+  void publish() { published_.store(size_, std::memory_order_release); }
+  bool full() const { return size_ == capacity_; }
+  uint32_t size() const { return size_; }
+  std::string_view event_id(uint32_t i) const { return event_ids_.at(i); }
+  std::string_view metadata(uint32_t i) const { return metadata_values_.at(metadata_codes_[i]); }
+  // Row i's metadata as an index into the distinct values [0, metadata_values()).
+  uint32_t metadata_code(uint32_t i) const { return metadata_codes_[i]; }
+  uint32_t metadata_values() const { return static_cast<uint32_t>(metadata_values_.size()); }
+  std::string_view metadata_value(uint32_t code) const { return metadata_values_.at(code); }
+
+  // ---- Readers ----
+  uint32_t published_rows() const { return published_.load(std::memory_order_acquire); }
+  const RowCodes& row(uint32_t i) const { return chunks_[i >> kChunkBits][i & kChunkMask]; }
+  // Calls f(std::span<const RowCodes>) over rows [0, n) in storage chunks.
+  template <typename F>
+  void for_each_chunk(uint32_t n, F&& f) const {
+    for (uint32_t begin = 0; begin < n; begin += kChunkRows) {
+      const uint32_t len = n - begin < kChunkRows ? n - begin : kChunkRows;
+      f(std::span<const RowCodes>(chunks_[begin >> kChunkBits].get(), len));
+    }
+  }
+
+  size_t memory_bytes() const;
+
+ private:
+  static constexpr uint32_t kChunkBits = 10;
+  static constexpr uint32_t kChunkRows = 1u << kChunkBits;
+  static constexpr uint32_t kChunkMask = kChunkRows - 1;
+
+  const uint32_t capacity_;
+  std::unique_ptr<std::unique_ptr<RowCodes[]>[]> chunks_;
+  uint32_t size_ = 0;
+  std::atomic<uint32_t> published_{0};
+  StringColumn::Builder event_ids_;
+  // Metadata: the distinct values, each row's code, and the values' codes
+  // hashed by value (transparent for a value with its hash).
+  struct Hashed {
+    std::string_view value;
+    uint64_t hash;
+  };
+  struct CodeHash {
+    using is_transparent = void;
+    const AppendBuffer* buffer;
+    size_t operator()(uint32_t code) const { return metadata_hash(buffer->metadata_values_.at(code)); }
+    size_t operator()(const Hashed& h) const { return h.hash; }
+  };
+  struct CodeEq {
+    using is_transparent = void;
+    const AppendBuffer* buffer;
+    bool operator()(uint32_t a, uint32_t b) const { return a == b; }
+    bool operator()(uint32_t a, const Hashed& b) const { return buffer->metadata_values_.at(a) == b.value; }
+    bool operator()(const Hashed& a, uint32_t b) const { return (*this)(b, a); }
+  };
+  StringColumn::Builder metadata_values_;
+  std::vector<uint32_t> metadata_codes_;
+  absl::flat_hash_set<uint32_t, CodeHash, CodeEq> metadata_index_;
+};
+
+}  // namespace usagedb
+
+#endif  // USAGEDB_TABLE_APPEND_BUFFER_H_

@@ -1,0 +1,438 @@
+// Damaged files: for each kind of file of a store directory (write-ahead
+// log, part, dictionary segment, rollup, MANIFEST, quarantine log), bytes
+// flipped at many positions and the file truncated at many lengths. The
+// documented outcome (docs/STORAGE.md, "Failure modes and what happens") is
+// asserted exactly: open() fails with a DataLossError naming the file, or,
+// for damage confined to the last record of a log (what a crash during an
+// append leaves), the store opens without that record and answers exactly
+// as the reference of what remains; a damaged or missing rollup (derived
+// from the parts) is left unused, and the store answers everything. Never a
+// crash, never other rows.
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/gen/generator.h"
+#include "lib/gen/random.h"
+#include "lib/storage/dictionary_file.h"
+#include "lib/storage/part_file.h"
+#include "lib/storage/store_files.h"
+#include "tests/db/durability_testing.h"
+#include "tests/testutil/temp_dir.h"
+
+namespace usagedb::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr uint64_t kLogHeaderBytes = 28;
+constexpr size_t kCheckpointed = 600;  // events in parts; the rest are in the log
+constexpr size_t kLogBatches = 8;
+constexpr size_t kBatch = 15;
+
+enum class Kind { kLog, kPart, kDictionary, kManifest, kQuarantine, kRollup, kOther };
+
+Kind kind_of(const std::string& name) {
+  if (name.starts_with("log-")) return Kind::kLog;
+  if (name.starts_with("part-")) return Kind::kPart;
+  if (name.starts_with("dict-")) return Kind::kDictionary;
+  if (name == "MANIFEST") return Kind::kManifest;
+  if (name.starts_with("quarantine-")) return Kind::kQuarantine;
+  if (name.starts_with("rollup-")) return Kind::kRollup;
+  return Kind::kOther;
+}
+
+// One store directory with every kind of file, built once: parts and
+// dictionary segments from a checkpoint, then flushed batches in the log
+// (one record each) and quarantined rows, then a crash.
+class CorruptionTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new ScopedTempDir;
+    events_ = new std::vector<OwnedEvent>;
+    quarantine_ = new std::vector<QuarantinedRow>;
+    gen::Generator g({.events = kCheckpointed + kLogBatches * kBatch, .seed = 31, .users = 50, .months = 3});
+    while (const Event* e = g.next()) events_->push_back(OwnedEvent::from(*e));
+    FaultInjectionFileSystem fs(posix_without_fsync());
+    auto store = open_durable(dir_->path(), &fs, {.part_rows = 100, .background_threads = false});
+    ASSERT_TRUE(store.ok()) << store.status();
+    std::vector<Event> batch;
+    for (size_t i = 0; i < kCheckpointed; ++i) batch.push_back((*events_)[i].view());
+    ASSERT_TRUE((*store)->record_events(batch).ok());
+    ASSERT_TRUE((*store)->ingest_ndjson(kBadLine).ok());
+    ASSERT_TRUE((*store)->checkpoint().ok());
+    for (size_t b = 0; b < kLogBatches; ++b) {
+      batch.clear();
+      for (size_t i = 0; i < kBatch; ++i) batch.push_back((*events_)[kCheckpointed + b * kBatch + i].view());
+      ASSERT_TRUE((*store)->record_events(batch).ok());
+      ASSERT_TRUE((*store)->ingest_ndjson(kBadLine).ok());
+      ASSERT_TRUE((*store)->flush().ok());
+    }
+    *quarantine_ = (*store)->quarantine().value();
+    crash(*store, fs);
+    work_ = new ScopedTempDir;
+    copy_dir(dir_->path(), work_->path());
+  }
+  static void TearDownTestSuite() {
+    delete work_;
+    delete dir_;
+    delete events_;
+    delete quarantine_;
+  }
+
+  // The reference of the checkpointed events and the first `batches` batches.
+  static Reference reference(size_t batches) {
+    Reference r;
+    for (size_t i = 0; i < kCheckpointed + batches * kBatch; ++i) r.record((*events_)[i].view());
+    return r;
+  }
+
+  // Copies the store, lets `damage` change file `name` in the copy, opens it
+  // and checks the outcome: DataLossError naming the file (and `also`, when
+  // given) when `kept` is -1,
+  // else a store holding `kept` log batches (a log) or quarantined rows.
+  void expect_outcome(const std::string& name, const std::string& what, int64_t kept,
+                      const std::function<void(const std::string& path)>& damage, const std::string& also = "") {
+    SCOPED_TRACE(absl::StrCat(name, ": ", what));
+    // Damage the working copy in place and put the file back afterwards
+    // (a copy of the directory per case would cost more than the case).
+    struct Restore {
+      std::string path, bytes;
+      ~Restore() { std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes; }
+    } restore{work_->file(name), file_bytes(dir_->file(name))};
+    damage(work_->file(name));
+    std::vector<std::string> names = file_names(work_->path());
+    if (const std::string lock = storage::kLockFileName; !std::binary_search(names.begin(), names.end(), lock)) {
+      names.insert(std::lower_bound(names.begin(), names.end(), lock), lock);
+    }
+    FaultInjectionFileSystem fs(posix_without_fsync());
+    auto store = open_durable(work_->path(), &fs);
+    // Neither a failed open nor a crashed store adds or removes a file (but
+    // the LOCK, which any open creates when it is missing).
+    EXPECT_EQ(file_names(work_->path()), names);
+    if (kept < 0) {
+      ASSERT_FALSE(store.ok()) << "opened a damaged store";
+      EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+      EXPECT_THAT(std::string(store.status().message()), HasSubstr(name));
+      if (!also.empty()) EXPECT_THAT(std::string(store.status().message()), HasSubstr(also));
+      ++data_loss_;
+      return;
+    }
+    ASSERT_TRUE(store.ok()) << store.status();
+    ++opened_;
+    const bool quarantine = kind_of(name) == Kind::kQuarantine;
+    ASSERT_TRUE(matches_reference(**store, reference(quarantine ? kLogBatches : kept), kept, 3));
+    const std::vector<QuarantinedRow> rows = (*store)->quarantine().value();
+    const size_t want_rows = quarantine ? kept : quarantine_->size();
+    ASSERT_TRUE(
+        same_quarantine(rows, std::vector<QuarantinedRow>(quarantine_->begin(), quarantine_->begin() + want_rows)));
+    crash(*store, fs);  // skips the closing checkpoint's fsyncs
+  }
+
+  // Positions to damage: the first and last bytes, record boundaries, and a
+  // random spread.
+  static std::vector<uint64_t> positions(uint64_t size, const std::vector<uint64_t>& boundaries, int spread,
+                                         uint64_t seed) {
+    std::set<uint64_t> out;
+    for (uint64_t i = 0; i < std::min<uint64_t>(size, 40); ++i) out.insert(i);
+    for (uint64_t i = size > 24 ? size - 24 : 0; i < size; ++i) out.insert(i);
+    for (const uint64_t b : boundaries) {
+      for (uint64_t d = 0; d < 3; ++d) {
+        if (b >= d) out.insert(b - d);
+        if (b + d < size) out.insert(b + d);
+      }
+    }
+    gen::Random random(seed);
+    for (int i = 0; i < spread; ++i) out.insert(random.uniform(size));
+    out.erase(out.lower_bound(size), out.end());  // a boundary may be the end of the file
+    return {out.begin(), out.end()};
+  }
+
+  // What damage at `offset` of a log file with records ending at `ends`
+  // leaves: the records before it when it is inside the last one (a torn
+  // tail), else nothing (-1: DataLossError).
+  static int64_t kept_after_flip(uint64_t offset, const std::vector<uint64_t>& ends) {
+    const uint64_t last_start = ends.size() >= 2 ? ends[ends.size() - 2] : kLogHeaderBytes;
+    return offset >= last_start ? static_cast<int64_t>(ends.size()) - 1 : -1;
+  }
+  static int64_t kept_after_truncation(uint64_t length, const std::vector<uint64_t>& ends) {
+    if (length < kLogHeaderBytes) return -1;
+    int64_t kept = 0;
+    while (kept < static_cast<int64_t>(ends.size()) && ends[kept] <= length) ++kept;
+    return kept;
+  }
+
+  void damage_every_kind(bool flip) {
+    int kinds_seen[7] = {};
+    for (const std::string& name : file_names(dir_->path())) {
+      const Kind kind = kind_of(name);
+      if (kind == Kind::kOther) continue;
+      const bool log = kind == Kind::kLog || kind == Kind::kQuarantine;
+      // A rollup is derived data: the store opens without it.
+      const int64_t unused = kind == Kind::kRollup ? static_cast<int64_t>(kLogBatches) : -1;
+      const uint64_t size = std::filesystem::file_size(dir_->file(name));
+      const std::vector<uint64_t> ends = log ? log_record_ends(dir_->file(name)) : std::vector<uint64_t>{};
+      // The first file of each kind in full, the others at a few places.
+      const bool first = kinds_seen[static_cast<int>(kind)]++ == 0;
+      const std::vector<uint64_t> places = first ? positions(size, ends, 60, size)
+                                                 : std::vector<uint64_t>{0, 9, size / 3, size / 2, size - 13, size - 1};
+      for (const uint64_t pos : places) {
+        if (flip) {
+          const char mask = static_cast<char>(1 + pos % 255);
+          expect_outcome(name, absl::StrCat("byte ", pos, " flipped"), log ? kept_after_flip(pos, ends) : unused,
+                         [&](const std::string& path) {
+                           std::string bytes = file_bytes(path);
+                           bytes[pos] ^= mask;
+                           std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+                         });
+        } else {
+          expect_outcome(name, absl::StrCat("truncated to ", pos, " bytes"),
+                         log ? kept_after_truncation(pos, ends) : unused,
+                         [&](const std::string& path) { std::filesystem::resize_file(path, pos); });
+        }
+        if (HasFatalFailure()) return;
+      }
+    }
+    for (const Kind k :
+         {Kind::kLog, Kind::kPart, Kind::kDictionary, Kind::kManifest, Kind::kQuarantine, Kind::kRollup}) {
+      EXPECT_GT(kinds_seen[static_cast<int>(k)], 0) << "no file of kind " << static_cast<int>(k);
+    }
+    EXPECT_GT(kinds_seen[static_cast<int>(Kind::kDictionary)], 3);
+    EXPECT_GT(kinds_seen[static_cast<int>(Kind::kPart)], 3);
+    EXPECT_GT(data_loss_, 300);
+    EXPECT_GT(opened_, 20);
+  }
+
+  static ScopedTempDir* dir_;   // the store as built
+  static ScopedTempDir* work_;  // a copy, damaged one file at a time
+  static std::vector<OwnedEvent>* events_;
+  static std::vector<QuarantinedRow>* quarantine_;
+  int data_loss_ = 0;
+  int opened_ = 0;
+};
+
+ScopedTempDir* CorruptionTest::dir_ = nullptr;
+ScopedTempDir* CorruptionTest::work_ = nullptr;
+std::vector<OwnedEvent>* CorruptionTest::events_ = nullptr;
+std::vector<QuarantinedRow>* CorruptionTest::quarantine_ = nullptr;
+
+TEST_F(CorruptionTest, UndamagedCopyOpensWithEverything) {
+  expect_outcome("MANIFEST", "nothing", kLogBatches, [](const std::string&) {});
+  EXPECT_EQ(opened_, 1);
+}
+
+TEST_F(CorruptionTest, FlippedBytes) { damage_every_kind(/*flip=*/true); }
+
+TEST_F(CorruptionTest, TruncatedFiles) { damage_every_kind(/*flip=*/false); }
+
+// Garbage after the last record of a log (a crash that extended the file
+// without writing its data) is a torn tail too.
+TEST_F(CorruptionTest, GarbageAfterTheLastLogRecordIsATornTail) {
+  for (const std::string& name : file_names(dir_->path())) {
+    const Kind kind = kind_of(name);
+    if (kind != Kind::kLog && kind != Kind::kQuarantine) continue;
+    const int64_t all = kind == Kind::kLog ? kLogBatches : static_cast<int64_t>(quarantine_->size());
+    for (const std::string& tail : {std::string(100, '\0'), std::string(5000, '\x7f'), std::string("\x01\x02\x03")}) {
+      expect_outcome(name, absl::StrCat(tail.size(), " bytes appended"), all,
+                     [&](const std::string& path) { std::ofstream(path, std::ios::binary | std::ios::app) << tail; });
+    }
+  }
+}
+
+// Every block of every part file, the three bitmap indexes included: a byte
+// flipped in its payload or in its checksum is a DataLossError naming the
+// file and the section.
+TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
+  std::set<std::string> sections;
+  int parts = 0;
+  for (const std::string& name : file_names(dir_->path())) {
+    if (kind_of(name) != Kind::kPart) continue;
+    ++parts;
+    const std::string bytes = file_bytes(dir_->file(name));
+    auto info = storage::read_part_file_info(bytes, name);
+    ASSERT_TRUE(info.ok()) << info.status();
+    ASSERT_EQ(info->blocks.size(), 12u) << name << ": the store writes its bitmap indexes";
+    for (const auto& block : info->blocks) {
+      sections.insert(block.section);
+      // The middle of the payload, and the last byte of the block (its checksum).
+      for (const uint64_t pos : {block.offset + block.size / 2, block.offset + block.size - 1}) {
+        expect_outcome(
+            name, absl::StrCat(block.section, ": byte ", pos, " flipped"), -1,
+            [&](const std::string& path) {
+              std::string damaged = file_bytes(path);
+              damaged[pos] ^= 0x10;
+              std::ofstream(path, std::ios::binary | std::ios::trunc) << damaged;
+            },
+            block.section);
+        if (HasFatalFailure()) return;
+      }
+    }
+  }
+  EXPECT_GT(parts, 3);
+  for (const char* section :
+       {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id", "metadata",
+        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index"}) {
+    EXPECT_TRUE(sections.contains(section)) << "no part file has a " << section << " block";
+  }
+}
+
+// A file the MANIFEST names is gone: DataLossError naming it (a missing
+// MANIFEST names the MANIFEST: the store's data is still there, and a new
+// store must not be created over it). A missing LOCK is created again; a
+// missing rollup is rebuilt from the parts.
+TEST_F(CorruptionTest, MissingFiles) {
+  int kinds_seen[7] = {};
+  for (const std::string& name : file_names(dir_->path())) {
+    ++kinds_seen[static_cast<int>(kind_of(name))];
+    const bool opens = name == storage::kLockFileName || kind_of(name) == Kind::kRollup;
+    expect_outcome(name, "removed", opens ? static_cast<int64_t>(kLogBatches) : -1,
+                   [](const std::string& path) { std::filesystem::remove(path); });
+    if (HasFatalFailure()) return;
+  }
+  for (const Kind k : {Kind::kLog, Kind::kPart, Kind::kDictionary, Kind::kManifest, Kind::kQuarantine, Kind::kRollup}) {
+    EXPECT_GT(kinds_seen[static_cast<int>(k)], 0) << "no file of kind " << static_cast<int>(k);
+  }
+  EXPECT_EQ(kinds_seen[static_cast<int>(Kind::kOther)], 1) << "only the LOCK";
+}
+
+// The files of a new store that crashed before its first MANIFEST (logs
+// with a header and no record) are not data: the next open removes them and
+// creates the store.
+TEST(CorruptionNewStore, CrashBeforeTheFirstManifestIsNotData) {
+  ScopedTempDir dir;
+  {
+    auto store = open_durable(dir.path(), posix_without_fsync());
+    ASSERT_TRUE(store.ok()) << store.status();
+  }
+  // What the first open leaves before it writes MANIFEST: the LOCK, the log
+  // and the quarantine log, each a bare header.
+  ASSERT_TRUE(std::filesystem::remove(dir.file(storage::kManifestFileName)));
+  std::ofstream(dir.file("MANIFEST.tmp"), std::ios::binary) << "half a manifest";
+  auto store = open_durable(dir.path(), posix_without_fsync());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE((*store)
+                  ->record_event(OwnedEvent{.event_id = "e",
+                                            .user_id = "u",
+                                            .feature_id = "f",
+                                            .product_version = "1",
+                                            .event_type = "view",
+                                            .timestamp = Timestamp{std::chrono::seconds{1'700'000'000}}}
+                                     .view())
+                  .ok());
+  store->reset();
+  // With a record in the log, a missing MANIFEST is lost data.
+  ASSERT_TRUE(std::filesystem::remove(dir.file(storage::kManifestFileName)));
+  store = open_durable(dir.path(), posix_without_fsync());
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(std::string(store.status().message()), HasSubstr("MANIFEST: missing"));
+  store = open_durable(dir.path(), posix_without_fsync(), {.create_if_missing = false});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+}
+
+// A dictionary segment that holds one string under two codes, with valid
+// checksums (a writer bug, or bytes put there on purpose): only the
+// dictionary can notice. The documented outcome (docs/STORAGE.md):
+// - user, feature, version, event type (indexed as they load): open fails
+//   with a DataLossError naming the segment and the dictionary;
+// - session (its index is built on the first write after a reopen, so a
+//   store that is only read never hashes its 2.8M strings): the store opens
+//   and answers queries; the first write builds the index, finds the
+//   duplicate, and every write fails with a DataLossError naming the
+//   dictionary, nothing logged.
+TEST(CorruptionDictionary, AStringUnderTwoCodes) {
+  for (const DictionaryColumn column : {DictionaryColumn::kUser, DictionaryColumn::kSession}) {
+    SCOPED_TRACE(column_name(column));
+    ScopedTempDir dir;
+    const Timestamp t{std::chrono::seconds{1'700'000'000}};
+    {
+      auto store = open_durable(dir.path(), posix_without_fsync());
+      ASSERT_TRUE(store.ok()) << store.status();
+      for (const char* id : {"a", "b", "c"}) {
+        ASSERT_TRUE((*store)->record_event(OwnedEvent{.event_id = id, .user_id = absl::StrCat("user_", id),
+                                                      .feature_id = "f", .product_version = "1",
+                                                      .event_type = "view", .timestamp = t,
+                                                      .session_id = absl::StrCat("session_", id)}
+                                               .view())
+                        .ok());
+      }
+    }  // the closing checkpoint writes the parts and the segments
+    std::string segment_path;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+      if (f.path().filename().string().starts_with(absl::StrCat("dict-", column_name(column), "-"))) {
+        segment_path = f.path().string();
+      }
+    }
+    ASSERT_FALSE(segment_path.empty());
+    // The same codes, code 1 holding code 0's string.
+    std::string bytes;
+    {
+      std::ifstream in(segment_path, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto segment = storage::decode_dictionary_segment(bytes, segment_path);
+    ASSERT_TRUE(segment.ok()) << segment.status();
+    ASSERT_GE(segment->strings.size(), 2u);
+    Dictionary twice("", Dictionary::Indexing::kLazy);
+    for (size_t i = 0; i < segment->strings.size(); ++i) {
+      ASSERT_TRUE(twice.restore(segment->strings[i == 1 ? 0 : i], segment->erased[i]));
+    }
+    std::ofstream(segment_path, std::ios::binary | std::ios::trunc)
+        << storage::encode_dictionary_segment(column, twice, static_cast<uint32_t>(segment->first_code),
+                                              static_cast<uint32_t>(segment->strings.size()));
+
+    auto store = open_durable(dir.path(), posix_without_fsync());
+    if (column != DictionaryColumn::kSession) {
+      ASSERT_FALSE(store.ok());
+      EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+      EXPECT_THAT(std::string(store.status().message()),
+                  HasSubstr(absl::StrCat("appears twice in the ", column_name(column), " dictionary")));
+      EXPECT_THAT(std::string(store.status().message()), HasSubstr(segment_path));
+      continue;
+    }
+    ASSERT_TRUE(store.ok()) << store.status();
+    // Reads go on.
+    auto summary = (*store)->feature_usage_summary({});
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ((*store)->stats()->rows, 3u);
+    // Writes do not, whichever way they come, and say why.
+    const OwnedEvent more{.event_id = "d", .user_id = "user_d", .feature_id = "f", .product_version = "1",
+                          .event_type = "view", .timestamp = t, .session_id = "session_d"};
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      const absl::Status s = (*store)->record_event(more.view());
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+      EXPECT_THAT(std::string(s.message()), HasSubstr("session_id dictionary is damaged"));
+    }
+    EXPECT_EQ((*store)->ingest_ndjson(R"({"user_id":"u","feature_id":"f","product_version":"1",)"
+                                      R"("event_type":"view","timestamp":"2025-01-01 00:00:00"})")
+                  .status()
+                  .code(),
+              absl::StatusCode::kDataLoss);
+    // A file ingest interns on its parser threads: the error comes back from there.
+    ScopedTempDir input_dir;
+    const std::string input = input_dir.file("more.ndjson");
+    std::ofstream(input) << R"({"user_id":"u","feature_id":"f","product_version":"1",)"
+                         << R"("event_type":"view","timestamp":"2025-01-01 00:00:00"})" << "\n";
+    const auto ingested = (*store)->ingest_file(input, {});
+    EXPECT_EQ(ingested.status().code(), absl::StatusCode::kDataLoss) << ingested.status();
+    EXPECT_THAT(std::string(ingested.status().message()), HasSubstr("session_id dictionary is damaged"));
+    EXPECT_EQ((*store)->stats()->rows, 3u);
+    store->reset();
+    // Nothing was logged: the store still opens, with the same rows.
+    store = open_durable(dir.path(), posix_without_fsync());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->stats()->rows, 3u);
+  }
+}
+
+}  // namespace
+}  // namespace usagedb::testing

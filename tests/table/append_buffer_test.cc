@@ -1,0 +1,40 @@
+#include "lib/table/append_buffer.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace usagedb {
+namespace {
+
+// Rows keep their codes, ids and metadata; each distinct metadata value is
+// stored once, whether its hash comes from append() or from the caller.
+TEST(AppendBuffer, KeepsRowsAndStoresEachMetadataValueOnce) {
+  AppendBuffer buffer(5000);
+  std::vector<std::string> metadata;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    metadata.push_back(i % 3 == 0 ? "" : absl::StrCat("{\"n\":", i % 37, "}"));
+    const RowCodes row{i, i % 5, i % 7, i, 0, i / 3};
+    if (i % 2 == 0) {
+      buffer.append(row, absl::StrCat("e", i), metadata.back());
+    } else {
+      buffer.append(row, absl::StrCat("e", i), metadata.back(), AppendBuffer::metadata_hash(metadata.back()));
+    }
+    ASSERT_EQ(buffer.full(), i == 4999);
+  }
+  buffer.publish();
+  ASSERT_EQ(buffer.published_rows(), 5000u);
+  EXPECT_EQ(buffer.metadata_values(), 38u);  // "" and the 37 values {"n":0} .. {"n":36}
+  for (uint32_t i = 0; i < 5000; ++i) {
+    ASSERT_EQ(buffer.row(i).timestamp, i);
+    ASSERT_EQ(buffer.row(i).session, i / 3);
+    ASSERT_EQ(buffer.event_id(i), absl::StrCat("e", i));
+    ASSERT_EQ(buffer.metadata(i), metadata[i]);
+    ASSERT_EQ(buffer.metadata_value(buffer.metadata_code(i)), metadata[i]);
+  }
+}
+
+}  // namespace
+}  // namespace usagedb

@@ -1,0 +1,217 @@
+#include "lib/table/dictionary.h"
+
+#include <map>
+#include <optional>
+#include <string>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "lib/gen/random.h"
+
+namespace usagedb {
+namespace {
+
+TEST(Dictionary, CodesAreDenseStableAndFindable) {
+  Dictionary d;
+  EXPECT_EQ(d.intern("b"), 0u);
+  EXPECT_EQ(d.intern("a"), 1u);
+  EXPECT_EQ(d.intern("b"), 0u);
+  EXPECT_EQ(d.intern(""), 2u);
+  EXPECT_EQ(d.size(), 3u);
+  EXPECT_EQ(d.lookup(1), "a");
+  EXPECT_EQ(d.lookup(2), "");
+  EXPECT_EQ(d.find("a"), 1u);
+  EXPECT_EQ(d.find("c"), std::nullopt);
+}
+
+// A kLazy dictionary restores without hashing, adopts the segment's bytes
+// (for strings too long to be held in their entries), and builds its index
+// on the first intern/find/erase.
+TEST(Dictionary, LazyIndexIsBuiltOnFirstUse) {
+  Dictionary d("session_id", Dictionary::Indexing::kLazy);
+  auto bytes = std::make_unique<std::string>("s0session_long_string1s3");
+  const std::string_view v = *bytes;
+  const std::vector<std::string_view> strings = {v.substr(0, 2), v.substr(2, 20), "", v.substr(22, 2)};
+  EXPECT_EQ(d.restore_many(strings, {false, false, true, false}, std::move(bytes)), -1);
+  ASSERT_EQ(d.size(), 4u);
+  EXPECT_EQ(d.lookup(0), "s0");
+  EXPECT_EQ(d.lookup(1), "session_long_string1");
+  EXPECT_EQ(d.lookup(1).data(), v.data() + 2);  // adopted, not copied
+  EXPECT_TRUE(d.erased(2));
+  EXPECT_EQ(d.find("s3"), 3u);  // builds the index
+  EXPECT_EQ(d.find("s2"), std::nullopt);
+  EXPECT_EQ(d.intern("s2"), 4u);
+  EXPECT_EQ(d.intern("s0"), 0u);
+  EXPECT_TRUE(d.status().ok());
+  // Interning first builds it too.
+  Dictionary e("session_id", Dictionary::Indexing::kLazy);
+  ASSERT_TRUE(e.restore("a", false));
+  ASSERT_TRUE(e.restore("b", false));
+  const std::vector<std::string_view> values = {"b", "c", "a"};
+  uint32_t codes[3];
+  ASSERT_TRUE(e.intern_many(values, codes).ok());
+  EXPECT_EQ(std::vector<uint32_t>(codes, codes + 3), (std::vector<uint32_t>{1, 2, 0}));
+}
+
+// Strings of up to 15 bytes are held in their entries, longer ones in the
+// arena: both sides of the boundary intern, look up, erase (bytes gone, a
+// new code when the string comes back) and restore alike, and a segment
+// buffer holding only short strings is not kept (ASan would see a lookup
+// into it after it is freed).
+TEST(Dictionary, InlineAndArenaStringsBehaveAlike) {
+  const std::string fifteen = "session_1234567";
+  const std::string sixteen = "session_12345678";
+  ASSERT_EQ(fifteen.size(), 15u);
+  Dictionary d;
+  const uint32_t a = d.intern(fifteen);
+  const uint32_t b = d.intern(sixteen);
+  EXPECT_EQ(d.intern(std::string(fifteen)), a);
+  EXPECT_EQ(d.lookup(a), fifteen);
+  EXPECT_EQ(d.lookup(b), sixteen);
+  for (const uint32_t code : {a, b}) {
+    const std::string_view before = d.lookup(code);
+    const char* bytes = before.data();
+    const size_t size = before.size();
+    d.erase(code);
+    EXPECT_TRUE(d.erased(code));
+    EXPECT_EQ(d.lookup(code), "");
+    EXPECT_EQ(std::string(bytes, size).find("session"), std::string::npos) << "bytes of code " << code << " remain";
+  }
+  EXPECT_EQ(d.find(fifteen), std::nullopt);
+  EXPECT_EQ(d.intern(fifteen), 2u);
+  EXPECT_EQ(d.intern(sixteen), 3u);
+
+  Dictionary restored("session_id", Dictionary::Indexing::kLazy);
+  {
+    auto buffer = std::make_unique<std::string>(fifteen + "s1");
+    const std::string_view v = *buffer;
+    const std::vector<std::string_view> strings = {v.substr(0, 15), v.substr(15, 2)};
+    EXPECT_EQ(restored.restore_many(strings, {false, false}, std::move(buffer)), -1);
+  }
+  EXPECT_EQ(restored.lookup(0), fifteen);
+  EXPECT_EQ(restored.lookup(1), "s1");
+  EXPECT_EQ(restored.find("s1"), 1u);
+}
+
+// A string restored under two codes (damaged segment files): an eager
+// dictionary refuses it at once; a lazy one finds it when it builds its
+// index, then refuses writes with a DataLossError naming it while reads go on.
+TEST(Dictionary, AStringRestoredTwice) {
+  Dictionary eager("user_id");
+  ASSERT_TRUE(eager.restore("x", false));
+  EXPECT_FALSE(eager.restore("x", false));
+  EXPECT_TRUE(eager.prepare_for_writes().ok());
+
+  Dictionary lazy("session_id", Dictionary::Indexing::kLazy);
+  for (const char* s : {"x", "y", "x"}) ASSERT_TRUE(lazy.restore(s, false));
+  EXPECT_EQ(lazy.lookup(2), "x");
+  const std::vector<std::string_view> values = {"z"};
+  uint32_t code;
+  const absl::Status s = lazy.intern_many(values, &code);
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  EXPECT_EQ(std::string(s.message()),
+            "the session_id dictionary is damaged: the string of code 2 appears twice (also code 0); writes are "
+            "refused, reads go on");
+  EXPECT_EQ(lazy.size(), 3u);  // nothing interned
+  EXPECT_EQ(lazy.status(), s);
+  EXPECT_EQ(lazy.prepare_for_writes(), s);
+  EXPECT_EQ(lazy.find("x"), 0u);
+  EXPECT_EQ(lazy.find("y"), 1u);
+}
+
+TEST(Dictionary, ManyStringsIncludingLargeOnesSurviveGrowth) {
+  Dictionary d;
+  std::vector<std::string> strings;
+  for (int i = 0; i < 200000; ++i) strings.push_back(absl::StrCat("user_", i));
+  strings.push_back(std::string(1 << 20, 'x'));  // larger than an arena chunk
+  strings.push_back(std::string("nul\0byte", 8));
+  std::vector<uint32_t> codes(strings.size());
+  std::vector<std::string_view> views(strings.begin(), strings.end());
+  ASSERT_TRUE(d.intern_many(views, codes.data()).ok());
+  for (size_t i = 0; i < strings.size(); ++i) {
+    ASSERT_EQ(codes[i], i);
+    ASSERT_EQ(d.lookup(codes[i]), strings[i]);
+    ASSERT_EQ(d.find(strings[i]), codes[i]);
+  }
+  EXPECT_GT(d.memory_bytes(), 200000u * 8);
+}
+
+// The cache of recent strings grows with the dictionary (4,096 slots at 16k
+// codes, up to 65,536 slots): repeats are answered with the same codes at
+// every size, and an erased string is never answered from it.
+TEST(Dictionary, RecentStringsCacheKeepsCodesAcrossItsGrowth) {
+  Dictionary d;
+  uint32_t next = 0;
+  for (int i = 0; i < 300000; ++i) {
+    ASSERT_EQ(d.intern(absl::StrCat("session_", i)), next++);
+    // Repeats of recent and older strings, as sessions repeat.
+    if (i >= 10) ASSERT_EQ(d.intern(absl::StrCat("session_", i - 10)), static_cast<uint32_t>(i - 10));
+    if (i >= 5000 && i % 7 == 0) ASSERT_EQ(d.intern(absl::StrCat("session_", i - 5000)), static_cast<uint32_t>(i - 5000));
+  }
+  EXPECT_GE(d.memory_bytes(), 65536u * 32);  // the largest cache
+  d.erase(299999);
+  EXPECT_EQ(d.intern("session_299999"), next);
+  EXPECT_EQ(d.intern("session_299998"), 299998u);
+}
+
+// The index against a plain map, through interns, finds and erases in
+// random order: erased strings leave tombstones that probes pass over, and
+// growth (which drops them) keeps every live string findable.
+TEST(Dictionary, IndexAgreesWithAMapThroughErasesAndGrowth) {
+  Dictionary d;
+  std::map<std::string, uint32_t> want;  // live strings
+  gen::Random random(7);
+  for (int step = 0; step < 60000; ++step) {
+    const std::string s = absl::StrCat("s", random.uniform(20000));
+    switch (random.uniform(4)) {
+      case 0: {  // erase
+        auto it = want.find(s);
+        if (it == want.end()) break;
+        d.erase(it->second);
+        EXPECT_TRUE(d.erased(it->second));
+        want.erase(it);
+        break;
+      }
+      case 1: {  // find
+        auto it = want.find(s);
+        ASSERT_EQ(d.find(s), it == want.end() ? std::nullopt : std::optional<uint32_t>(it->second)) << s;
+        break;
+      }
+      default: {  // intern: the same code while live, a new one after an erase
+        auto it = want.find(s);
+        const uint32_t code = d.intern(s);
+        if (it != want.end()) {
+          ASSERT_EQ(code, it->second) << s;
+        } else {
+          ASSERT_EQ(code, d.size() - 1) << s;
+          want.emplace(s, code);
+        }
+      }
+    }
+  }
+  for (const auto& [s, code] : want) ASSERT_EQ(d.find(s), code) << s;
+  EXPECT_EQ(d.erasures(), d.size() - want.size());
+}
+
+// lookup() of published codes while another thread interns new strings
+// (run under TSan in CI).
+TEST(Dictionary, ConcurrentInternAndLookup) {
+  Dictionary d;
+  for (int i = 0; i < 1000; ++i) d.intern(absl::StrCat("s", i));
+  std::thread writer([&] {
+    for (int i = 1000; i < 100000; ++i) d.intern(absl::StrCat("s", i));
+  });
+  for (int round = 0; round < 50; ++round) {
+    const uint32_t n = d.size();
+    for (uint32_t c = 0; c < n; c += 97) ASSERT_EQ(d.lookup(c), absl::StrCat("s", c));
+    ASSERT_TRUE(d.find("s999").has_value());
+  }
+  writer.join();
+  EXPECT_EQ(d.size(), 100000u);
+}
+
+}  // namespace
+}  // namespace usagedb

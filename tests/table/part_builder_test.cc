@@ -1,0 +1,163 @@
+#include "lib/table/part_builder.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "gtest/gtest.h"
+#include "lib/gen/random.h"
+#include "lib/table/append_buffer.h"
+#include "tests/testutil/part_testing.h"
+
+namespace usagedb {
+namespace {
+
+TEST(PartBuilder, SortsByTimestampThenFeatureThenVersionStrings) {
+  Dictionary features, versions;
+  // Codes in the opposite order of the strings, so sorting by code would be wrong.
+  const uint32_t f_b = features.intern("b"), f_a = features.intern("a"), f_upper = features.intern("B");
+  const uint32_t v_2 = versions.intern("2.0"), v_10 = versions.intern("10.0");
+  PartBuilder builder;
+  builder.add({100, f_b, v_2, 7, 0, 0}, "e1", "m1");
+  builder.add({100, f_a, v_2, 8, 0, 0}, "e2", "");
+  builder.add({50, f_b, v_10, 9, 1, 2}, "e3", "m1");
+  builder.add({100, f_a, v_10, 7, 0, 0}, "e4", "m2");
+  builder.add({100, f_upper, v_2, 7, 0, 0}, "e5", "");
+  auto part = std::move(builder).finish(1, 197001, features, versions);
+  ASSERT_EQ(part->rows(), 5u);
+  std::vector<std::string_view> ids;
+  for (uint32_t i = 0; i < part->rows(); ++i) ids.push_back(part->event_id(i));
+  // 50 first; then at 100: "B" < "a" < "b" byte-wise; within "a": "10.0" < "2.0".
+  EXPECT_EQ(ids, (std::vector<std::string_view>{"e3", "e5", "e4", "e2", "e1"}));
+  EXPECT_EQ(part->metadata(0), "m1");
+  EXPECT_EQ(part->metadata(2), "m2");
+  EXPECT_EQ(part->metadata(3), "");
+  EXPECT_EQ(part->min_timestamp(), 50u);
+  EXPECT_EQ(part->max_timestamp(), 100u);
+  EXPECT_EQ(part->columns().metadata_values.size(), 3u);  // dictionary-encoded
+}
+
+// Rows in time order take a shortcut (only each second's rows are sorted):
+// the order must be the full sort's, ties of the whole key in input order.
+TEST(PartBuilder, RowsInTimeOrderSortLikeAnyOthers) {
+  Dictionary features, versions;
+  for (const char* f : {"d", "b", "c", "a"}) features.intern(f);
+  for (const char* v : {"3", "1", "2"}) versions.intern(v);
+  gen::Random random(5);
+  for (const bool time_ordered : {true, false}) {
+    struct Row {
+      RowCodes codes;
+      std::string id;
+    };
+    std::vector<Row> rows;
+    uint32_t t = 1000;
+    for (int i = 0; i < 4000; ++i) {
+      t = time_ordered ? t + static_cast<uint32_t>(random.uniform(4) == 0)
+                       : static_cast<uint32_t>(1000 + random.uniform(900));
+      rows.push_back(
+          Row{{t, static_cast<uint32_t>(random.uniform(4)), static_cast<uint32_t>(random.uniform(3)), 1, 0, 0},
+              "e" + std::to_string(i)});
+    }
+    PartBuilder builder;
+    for (const Row& r : rows) builder.add(r.codes, r.id, "");
+    const auto part = std::move(builder).finish(1, 197001, features, versions);
+    // Brute force: a stable sort by (timestamp, feature string, version string).
+    std::vector<size_t> order(rows.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const RowCodes& x = rows[a].codes;
+      const RowCodes& y = rows[b].codes;
+      return std::tuple(x.timestamp, features.lookup(x.feature), versions.lookup(x.version)) <
+             std::tuple(y.timestamp, features.lookup(y.feature), versions.lookup(y.version));
+    });
+    ASSERT_EQ(part->rows(), rows.size());
+    for (uint32_t i = 0; i < part->rows(); ++i) {
+      ASSERT_EQ(part->event_id(i), rows[order[i]].id) << "row " << i << (time_ordered ? ", time-ordered input" : "");
+    }
+  }
+}
+
+TEST(PartBuilder, IndexesMapEachValueToItsRows) {
+  Dictionary features, versions;
+  for (int i = 0; i < 5; ++i) features.intern(std::string(1, static_cast<char>('a' + i)));
+  for (int i = 0; i < 3; ++i) versions.intern(std::string(1, static_cast<char>('0' + i)));
+  gen::Random random(9);
+  PartBuilder builder;
+  for (int i = 0; i < 5000; ++i) {
+    builder.add({static_cast<uint32_t>(random.uniform(1000)), static_cast<uint32_t>(random.uniform(5)),
+                 static_cast<uint32_t>(random.uniform(3)), static_cast<uint32_t>(random.uniform(50)), 0, 0},
+                "", "");
+  }
+  auto part = std::move(builder).finish(1, 197001, features, versions);
+  const PartColumns& c = part->columns();
+  ASSERT_TRUE(std::is_sorted(c.timestamp.begin(), c.timestamp.end()));
+  for (uint32_t user = 0; user < 50; ++user) {
+    const std::span<const uint32_t> rows = part->user_rows(user);
+    ASSERT_FALSE(rows.empty());
+    const auto expected = static_cast<size_t>(std::count(c.user.begin(), c.user.end(), user));
+    EXPECT_EQ(rows.size(), expected);
+    EXPECT_TRUE(std::is_sorted(rows.begin(), rows.end()));
+    for (const uint32_t row : rows) ASSERT_EQ(c.user[row], user);
+  }
+  EXPECT_TRUE(part->user_rows(50).empty());
+  for (uint32_t f = 0; f < 5; ++f) {
+    part->feature_rows(f)->for_each([&](uint32_t row) { ASSERT_EQ(c.feature[row], f); });
+  }
+  const RowRange r = part->time_range(100, 200);
+  for (uint32_t row = 0; row < part->rows(); ++row) {
+    EXPECT_EQ(row >= r.begin && row < r.end, c.timestamp[row] >= 100 && c.timestamp[row] < 200);
+  }
+  EXPECT_TRUE(part->time_range(2000, 3000).empty());
+  EXPECT_EQ(part->time_range(-5, 5000).size(), part->rows());
+}
+
+// Rows copied with add() and rows borrowed from parts and buffers, in any
+// mix, give the same part as copying every row.
+TEST(PartBuilder, BorrowedRowsGiveTheSamePartAsCopiedOnes) {
+  Dictionary features, versions;
+  for (int i = 0; i < 4; ++i) features.intern(std::string(1, static_cast<char>('d' - i)));
+  for (int i = 0; i < 3; ++i) versions.intern(std::string(1, static_cast<char>('3' - i)));
+  gen::Random random(21);
+  struct Row {
+    RowCodes codes;
+    std::string id, metadata;
+  };
+  std::vector<Row> rows;
+  for (int i = 0; i < 3000; ++i) {
+    rows.push_back(Row{{static_cast<uint32_t>(random.uniform(500)), static_cast<uint32_t>(random.uniform(4)),
+                        static_cast<uint32_t>(random.uniform(3)), static_cast<uint32_t>(random.uniform(40)),
+                        static_cast<uint32_t>(random.uniform(5)), static_cast<uint32_t>(random.uniform(300))},
+                       random.uniform(10) == 0 ? "" : "e" + std::to_string(i),
+                       "m" + std::to_string(random.uniform(7))});
+  }
+  // Rows [0, 1000) through a part, [1000, 1800) copied, [1800, 2600) through
+  // a buffer (of which 200 more rows are not taken), the rest copied.
+  PartBuilder first;
+  for (int i = 0; i < 1000; ++i) first.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  const auto part = std::move(first).finish(1, 197001, features, versions);
+  AppendBuffer buffer(1000);
+  for (int i = 1800; i < 2800; ++i) buffer.append(rows[i].codes, rows[i].id, rows[i].metadata);
+
+  PartBuilder mixed;
+  mixed.add_part(*part);
+  for (int i = 1000; i < 1800; ++i) mixed.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  mixed.add_buffer(buffer, 800);
+  for (int i = 2600; i < 3000; ++i) mixed.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  const auto got = std::move(mixed).finish(2, 197001, features, versions);
+
+  // The part's rows are sorted already: add them in its order, as a merge sees them.
+  PartBuilder copied;
+  for (uint32_t i = 0; i < part->rows(); ++i) {
+    const PartColumns& c = part->columns();
+    copied.add({c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]},
+               part->event_id(i), part->metadata(i));
+  }
+  for (int i = 1000; i < 2600; ++i) copied.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 2600; i < 3000; ++i) copied.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  const auto want = std::move(copied).finish(2, 197001, features, versions);
+
+  ASSERT_EQ(got->rows(), 3000u);
+  usagedb::testing::expect_same_part(*got, *want);
+}
+
+}  // namespace
+}  // namespace usagedb
