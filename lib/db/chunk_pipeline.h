@@ -1,10 +1,10 @@
-// The file ingest's pipeline (EventStoreImpl::ingest_file, ingest.cc):
-// parser threads read a file chunk by chunk, parse each chunk into events
+// The pipeline of the file and stream ingests (EventStoreImpl::ingest_file
+// and ingest_stream, ingest.cc): parser threads read an input chunk by chunk, parse each chunk into events
 // and rejected rows, and dictionary-encode the events while their strings
 // are still in the parsing core's cache, a few chunks ahead of the thread
 // that stores them.
 //
-//   ChunkProducer producer(file, InputFormat::kNdjson, &dictionaries);
+//   ChunkProducer producer(file_source(file), InputFormat::kNdjson, &dictionaries);
 //   for (;;) {
 //     absl::StatusOr<std::unique_ptr<Chunk>> chunk = producer.next();
 //     if (!chunk.ok()) return chunk.status();              // reading failed
@@ -49,6 +49,10 @@ namespace usagedb {
 
 // The reader of `format`.
 std::unique_ptr<RecordReader> make_record_reader(InputFormat format);
+
+// An InputSource reading `file` (fread) from where it is to its end; a read
+// error is UnavailableError("read failed: ..."). `file` must outlive it.
+InputSource file_source(FILE* file);
 
 // Bytes read from the input. Unlike std::string, growing it does not
 // zero-fill the room a read is about to overwrite (2 MiB per chunk).
@@ -106,7 +110,7 @@ struct Chunk {
   }
 };
 
-// Reads, parses and dictionary-encodes a file ahead of the thread that
+// Reads, parses and dictionary-encodes an input ahead of the thread that
 // stores it, a few chunks ahead at most. Encoding where the parsed strings
 // are still in the parsing core's cache halves the writer's work.
 //
@@ -127,10 +131,14 @@ class ChunkProducer {
   // when the same thread interns them right after.
   static constexpr size_t kChunkBytes = 2 << 20;
 
-  // Starts the parser threads on `file` (read from where it is to its end),
-  // which outlives the producer; they intern into `dictionaries`.
-  // `chunk_bytes`: the bytes read at a time (kChunkBytes; tests use less).
-  ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes = kChunkBytes);
+  // Starts the parser threads on the input `read` yields (called by one
+  // parser thread at a time, under read_mu_); they intern into
+  // `dictionaries`. `chunk_bytes`: the bytes read at a time (kChunkBytes;
+  // tests use less).
+  ChunkProducer(InputSource read, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes = kChunkBytes);
+  // The same over `file` (file_source), which outlives the producer.
+  ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes = kChunkBytes)
+      : ChunkProducer(file_source(file), format, dictionaries, chunk_bytes) {}
   // Stops the parser threads, dropping the chunks not taken.
   ~ChunkProducer() ABSL_LOCKS_EXCLUDED(mu_);
   ChunkProducer(const ChunkProducer&) = delete;
@@ -151,8 +159,10 @@ class ChunkProducer {
   void run(RecordReader* reader, NdjsonReader* ndjson) ABSL_LOCKS_EXCLUDED(read_mu_, mu_);
   // No chunk after the ones read so far: the input ended, or failed.
   void end_input(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Reads `size` bytes into `buf` unless the input ends first: how many.
+  absl::StatusOr<size_t> read_full(char* buf, size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
-  FILE* const file_ ABSL_PT_GUARDED_BY(read_mu_);
+  const InputSource read_ ABSL_GUARDED_BY(read_mu_);
   const bool split_lines_;
   const size_t chunk_bytes_;
   Dictionaries* const dictionaries_;
