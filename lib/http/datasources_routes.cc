@@ -1,17 +1,10 @@
 // The Data Sources API (SPEC 5):
 //   POST /v0/datasources?name=feature_events&mode=append[&format=csv|ndjson]
 //     a file (the raw body, or a multipart field csv/ndjson/file), streamed
-//     into the store; answers once its rows are durable.
+//     into the store (EventStore::ingest_stream); answers once its rows are
+//     durable. Quarantined rows name "datasources API import <import_id>".
 //   POST /v0/datasources/feature_events/delete
 //     form delete_condition=user_id = 'X' [dry_run=true]: erases a user.
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -73,37 +66,6 @@ std::optional<InputFormat> format_of_media_type(std::string_view type) {
   return std::nullopt;
 }
 
-// Ingests `source` as one input and makes its rows durable.
-// TODO(issue 14): stream into EventStore::ingest_stream once the store has
-// it; until then the file is spooled to a temporary file (memory stays flat
-// either way) and ingested with ingest_file.
-absl::StatusOr<IngestReport> ingest_durably(Exchange& ex, ByteSource& source, InputFormat format) {
-  std::string path = (std::filesystem::temp_directory_path() / "usagedb-upload-XXXXXX").string();
-  const int fd = ::mkstemp(path.data());
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot create a temporary file: ", std::strerror(errno)));
-  struct Cleanup {
-    std::string path;
-    int fd;
-    ~Cleanup() {
-      if (fd >= 0) ::close(fd);
-      ::unlink(path.c_str());
-    }
-  } cleanup{path, fd};
-  char buf[64 << 10];
-  for (;;) {
-    absl::StatusOr<size_t> got = source.read(buf, sizeof(buf));
-    if (!got.ok()) return got.status();
-    if (*got == 0) break;
-    for (size_t done = 0; done < *got;) {
-      const ssize_t n = ::write(fd, buf + done, *got - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return absl::UnavailableError(absl::StrCat("writing a temporary file: ", std::strerror(errno)));
-      done += static_cast<size_t>(n);
-    }
-  }
-  return ex.server.store.ingest_file(path, IngestFileOptions{.format = format, .progress = nullptr});
-}
-
 }  // namespace
 
 void handle_datasources_append(Exchange& ex) {
@@ -125,14 +87,22 @@ void handle_datasources_append(Exchange& ex) {
     format = *f;
   }
   const std::string type = media_type(ex.req);
-  if (type == "application/x-www-form-urlencoded") {
-    return reply_error(ex.res, 400,
-                       "a form is not a file: send the file as the request body or as a multipart field (csv, "
-                       "ndjson or file); importing from a URL is not supported");
-  }
   absl::StatusOr<std::unique_ptr<RequestBody>> body = RequestBody::open(ex, ex.server.options.max_file_bytes);
   if (!body.ok()) return reply_status(ex.res, body.status());
   ByteSource* file = &(*body)->source();
+  // curl --data-binary @file sends a form's Content-Type: a raw file, unless
+  // the form is the url= of an import from a URL (as the SDK sends it).
+  std::string prefix;
+  if (type == "application/x-www-form-urlencoded") {
+    constexpr std::string_view kUrl = "url=";
+    absl::StatusOr<bool> whole = (*body)->read_prefix(kUrl.size(), &prefix);
+    if (!whole.ok()) return reply_status(ex.res, whole.status());
+    if (prefix == kUrl) {
+      return reply_error(ex.res, 400,
+                         "url: importing from a URL is not supported: send the file as the request body or as a "
+                         "multipart field (csv, ndjson or file)");
+    }
+  }
   std::unique_ptr<MultipartSource> multipart;
   if (is_multipart_form_data(ex.req.get_header_value("Content-Type"))) {
     absl::StatusOr<std::string> boundary = multipart_boundary(ex.req.get_header_value("Content-Type"));
@@ -148,13 +118,19 @@ void handle_datasources_append(Exchange& ex) {
   } else if (!format) {
     format = format_of_media_type(type);
   }
-  absl::StatusOr<IngestReport> report = ingest_durably(ex, *file, format.value_or(InputFormat::kCsv));
+  // Streamed into the store, which answers once the rows are durable.
+  const std::string import_id = new_import_id();
+  const std::string source = absl::StrCat("datasources API import ", import_id);
+  absl::StatusOr<IngestReport> report = ex.server.store.ingest_stream(
+      input_source(prefix, *file), IngestStreamOptions{.format = format.value_or(InputFormat::kCsv),
+                                                          .source = source,
+                                                          .size_hint = (*body)->size_hint()});
   if (!report.ok()) return reply_status(ex.res, report.status());
   ex.server.metrics.record_ingest(*report);
   std::string out = absl::StrCat("{\"successful_rows\":", report->successful_rows,
                                  ",\"quarantined_rows\":", report->quarantined_rows,
-                                 ",\"duplicate_rows\":", report->duplicate_rows, ",\"import_id\":\"",
-                                 new_import_id(), "\"}");
+                                 ",\"duplicate_rows\":", report->duplicate_rows, ",\"import_id\":\"", import_id,
+                                 "\"}");
   reply_json(ex.res, 200, std::move(out));
 }
 

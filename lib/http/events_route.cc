@@ -5,6 +5,11 @@
 // answer; with wait=true the answer is 200 once they are durable (the group
 // commit's shared flush), without it 202 and the background flusher makes
 // them durable within the flush interval.
+//
+// A body of up to kBufferedBytes (decoded) is read whole and ingested as
+// text. A larger one is streamed into the store (EventStore::ingest_stream:
+// parsed on the store's threads as it arrives, memory bounded by a few
+// chunks), which returns once its rows are durable.
 #include "absl/strings/str_cat.h"
 #include "lib/http/request_body.h"
 #include "lib/http/routes.h"
@@ -13,6 +18,10 @@
 
 namespace usagedb::http {
 namespace {
+
+// Bodies up to this size (decoded) are read whole: nearly every request of
+// a tracker or an SDK batch.
+constexpr size_t kBufferedBytes = 1 << 20;
 
 std::string_view trim_line(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -59,19 +68,29 @@ void handle_events(Exchange& ex) {
   if (!wait.ok()) return reply_status(ex.res, wait.status());
   absl::StatusOr<std::unique_ptr<RequestBody>> body = RequestBody::open(ex, ex.server.options.max_body_bytes);
   if (!body.ok()) return reply_status(ex.res, body.status());
-  absl::StatusOr<std::string> text = (*body)->read_all();
-  if (!text.ok()) return reply_status(ex.res, text.status());
-  const std::string ndjson = events_body_as_ndjson(std::move(*text));
-  absl::StatusOr<IngestReport> report =
-      ex.server.store.ingest(ndjson, IngestOptions{.format = InputFormat::kNdjson, .source = "events API"});
+  std::string prefix;
+  absl::StatusOr<bool> whole = (*body)->read_prefix(kBufferedBytes, &prefix);
+  if (!whole.ok()) return reply_status(ex.res, whole.status());
+  absl::StatusOr<IngestReport> report;
+  bool durable = false;
+  if (*whole) {
+    const std::string ndjson = events_body_as_ndjson(std::move(prefix));
+    report = ex.server.store.ingest(ndjson, IngestOptions{.format = InputFormat::kNdjson, .source = "events API"});
+  } else {
+    report = ex.server.store.ingest_stream(
+        input_source(prefix, (*body)->source()),
+        IngestStreamOptions{.format = InputFormat::kNdjson, .source = "events API", .size_hint = (*body)->size_hint()});
+    durable = true;
+  }
   if (!report.ok()) return reply_status(ex.res, report.status());
   ex.server.metrics.record_ingest(*report);
-  if (*wait) {
+  // A streamed body is durable already (ingest_stream returned once it was).
+  if (!durable && *wait) {
     if (absl::Status s = ex.server.commit.sync(); !s.ok()) {
       return reply_error(ex.res, 500,
                          absl::StrCat("the rows were stored but could not be made durable: ", s.message()));
     }
-  } else {
+  } else if (!durable) {
     ex.server.commit.note_write();
   }
   reply_json(ex.res, *wait ? 200 : 202,

@@ -1,6 +1,7 @@
 #include "lib/http/request_body.h"
 
 #include <charconv>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -84,6 +85,7 @@ absl::StatusOr<std::unique_ptr<RequestBody>> RequestBody::open(Exchange& ex, uin
   body->sent_limit_ = std::make_unique<LimitSource>(*body->framing_, limit, "the request body");
   body->top_ = body->sent_limit_.get();
   const std::string encoding = lower(ex.req.get_header_value("Content-Encoding"));
+  if (encoding.empty() || encoding == "identity") body->size_hint_ = length->value_or(0);
   if (encoding == "gzip" || encoding == "x-gzip") {
     body->gzip_ = std::make_unique<GzipSource>(*body->sent_limit_);
     body->inflated_limit_ =
@@ -98,8 +100,42 @@ absl::StatusOr<std::unique_ptr<RequestBody>> RequestBody::open(Exchange& ex, uin
 
 absl::StatusOr<std::string> RequestBody::read_all() {
   std::string text;
+  text.reserve(size_hint_);
   if (absl::Status s = http::read_all(source(), &text); !s.ok()) return s;
   return text;
+}
+
+absl::StatusOr<bool> RequestBody::read_prefix(size_t max_bytes, std::string* prefix) {
+  // The Content-Length when known (one more read then sees the end), else a
+  // start that fits small bodies, doubled as needed.
+  prefix->resize(std::min<uint64_t>(max_bytes, size_hint_ > 0 ? size_hint_ : 64 << 10));
+  size_t size = 0;
+  for (;;) {
+    if (size == prefix->size()) {
+      if (size >= max_bytes) return false;
+      prefix->resize(std::min(max_bytes, std::max<size_t>(2 * size, 4096)));
+    }
+    absl::StatusOr<size_t> got = source().read(prefix->data() + size, prefix->size() - size);
+    if (!got.ok()) return got.status();
+    if (*got == 0) {
+      prefix->resize(size);
+      return true;
+    }
+    size += *got;
+  }
+}
+
+InputSource input_source(const std::string& prefix, ByteSource& rest) {
+  auto offset = std::make_shared<size_t>(0);
+  return [&prefix, &rest, offset](char* buf, size_t size) -> absl::StatusOr<size_t> {
+    if (*offset < prefix.size()) {
+      const size_t k = std::min(size, prefix.size() - *offset);
+      std::memcpy(buf, prefix.data() + *offset, k);
+      *offset += k;
+      return k;
+    }
+    return rest.read(buf, size);
+  };
 }
 
 }  // namespace usagedb::http

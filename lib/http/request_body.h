@@ -42,6 +42,14 @@ class RequestBody {
   // by max_body_bytes.
   absl::StatusOr<std::string> read_all();
 
+  // Reads up to `max_bytes` of the decoded body into *prefix; true when that
+  // was the whole body.
+  absl::StatusOr<bool> read_prefix(size_t max_bytes, std::string* prefix);
+
+  // The body's size as sent, when its Content-Length gives it and it is not
+  // compressed (a hint for the store's bulk path); 0 otherwise.
+  uint64_t size_hint() const { return size_hint_; }
+
  private:
   RequestBody() = default;
   std::unique_ptr<ByteSource> connection_;
@@ -50,7 +58,12 @@ class RequestBody {
   std::unique_ptr<ByteSource> gzip_;
   std::unique_ptr<ByteSource> inflated_limit_;
   ByteSource* top_ = nullptr;
+  uint64_t size_hint_ = 0;
 };
+
+// An InputSource (EventStore::ingest_stream) yielding `prefix`, then the rest
+// of `rest`. Both must outlive it.
+InputSource input_source(const std::string& prefix, ByteSource& rest);
 
 // The length a request's Content-Length header gives, nullopt when absent.
 // InvalidArgumentError when it is not a decimal number.

@@ -252,6 +252,39 @@ TEST_F(HttpServerTest, AJsonObjectOverSeveralLinesIsOneEvent) {
   EXPECT_EQ(ndjson->body, "{\"successful_rows\":1,\"quarantined_rows\":1,\"duplicate_rows\":0}\n");
 }
 
+TEST_F(HttpServerTest, ABodyOverAMebibyteIsStreamedIntoTheStore) {
+  // Bad lines before, across and after the first mebibyte (read whole before
+  // the rest streams) are quarantined with their line numbers in the body.
+  std::string body;
+  std::vector<uint64_t> bad;
+  uint64_t lines = 0;
+  while (body.size() < (3u << 20)) {
+    ++lines;
+    const bool near_cut = body.size() > (1u << 20) - 300 && body.size() < (1u << 20) + 300;
+    if (lines % 5000 == 0 || near_cut) {
+      body += "{\"user_id\": broken\n";
+      bad.push_back(lines);
+    } else {
+      body += event_line("big", absl::StrCat("f", lines % 13), absl::StrCat("id", lines));
+    }
+  }
+  auto r = client_->Post("/v0/events?name=feature_events",
+                         {{"Authorization", std::string("Bearer ") + kAppender}, {"Content-Encoding", "gzip"}},
+                         gzip_bytes(body), "application/x-ndjson");
+  EXPECT_STATUS(r, 202);
+  EXPECT_EQ(r->body, absl::StrCat("{\"successful_rows\":", lines - bad.size(), ",\"quarantined_rows\":", bad.size(),
+                                  ",\"duplicate_rows\":0}\n"));
+  auto quarantine = store_->quarantine();
+  ASSERT_TRUE(quarantine.ok());
+  std::vector<uint64_t> got;
+  for (const QuarantinedRow& row : *quarantine) {
+    got.push_back(row.line);
+    EXPECT_EQ(row.raw, "{\"user_id\": broken");
+    EXPECT_EQ(row.source, "events API");
+  }
+  EXPECT_EQ(got, bad);
+}
+
 TEST_F(HttpServerTest, EventsParametersAreCheckedAndNamed) {
   auto no_name = post("/v0/events", event_line("u", "f"));
   EXPECT_STATUS(no_name, 400);

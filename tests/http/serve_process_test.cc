@@ -22,6 +22,12 @@
 #include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define USAGEDB_UNDER_ASAN 1
+#endif
+#endif
+
 namespace usagedb {
 namespace {
 
@@ -165,6 +171,39 @@ TEST_F(ServeProcessTest, CurlDrivesEveryRoute) {
   auto metrics = curl({"-H", auth, url + "/metrics"});
   EXPECT_EQ(metrics.first, 200);
   EXPECT_THAT(metrics.second, HasSubstr("usagedb_events 4\n"));
+  EXPECT_EQ(server->stop(SIGTERM), 0);
+}
+
+// A 64 MiB file of one event repeated (stored once: the rest are duplicates,
+// so the store itself does not grow): the server's peak memory stays under
+// the file's size, as only the pipeline's chunks are ever in memory.
+TEST_F(ServeProcessTest, ADataSourcesFileIsStreamedNotHeldInMemory) {
+  auto server = start();
+  const std::string line = event("big", "f", "always-the-same") + "\n";
+  std::string file;
+  file.reserve(64 << 20);
+  while (file.size() + line.size() <= (64u << 20)) file += line;
+  const uint64_t lines = file.size() / line.size();
+  httplib::Client c("127.0.0.1", server->port());
+  c.set_read_timeout(std::chrono::seconds(60));
+  c.set_write_timeout(std::chrono::seconds(60));
+  auto r = c.Post("/v0/datasources?name=feature_events&mode=append&format=ndjson",
+                  {{"Authorization", std::string("Bearer ") + kServeAdmin}}, file, "application/octet-stream");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_THAT(r->body, HasSubstr(absl::StrCat("\"successful_rows\":1,\"quarantined_rows\":0,\"duplicate_rows\":",
+                                              lines - 1, ",")));
+  std::ifstream status(absl::StrCat("/proc/", server->pid(), "/status"));
+  std::string field;
+  uint64_t peak_kib = 0;
+  while (status >> field) {
+    if (field == "VmHWM:") status >> peak_kib;
+  }
+  EXPECT_GT(peak_kib, 0u);
+#if !defined(__SANITIZE_ADDRESS__) && !defined(USAGEDB_UNDER_ASAN)
+  // (AddressSanitizer keeps freed memory in quarantine: RSS says nothing there.)
+  EXPECT_LT(peak_kib, 56u << 10) << "peak RSS " << peak_kib << " KiB for a 64 MiB file";
+#endif
   EXPECT_EQ(server->stop(SIGTERM), 0);
 }
 
