@@ -101,7 +101,8 @@ TEST(LimitSource, RefusesTheReadThatCrossesTheLimit) {
   StringSource exact("0123456789");
   LimitSource at_limit(exact, 10, "the body");
   EXPECT_EQ(*read_everything(at_limit), "0123456789");
-  TrickleSource in(std::string(100, 'x'), 4);
+  const std::string hundred(100, 'x');
+  TrickleSource in(hundred, 4);
   LimitSource over(in, 10, "the body");
   char buf[64];
   EXPECT_EQ(*over.read(buf, sizeof(buf)), 4u);
@@ -143,13 +144,14 @@ TEST(GzipSource, RefusesCorruptTruncatedAndNonGzipData) {
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(testing::message(r2.status()), HasSubstr("not valid gzip"));
-  StringSource trailing(wire + "garbage!");
+  const std::string with_garbage_text = wire + "garbage!";
+  StringSource trailing(with_garbage_text);
   GzipSource with_garbage(trailing);
   EXPECT_EQ(read_everything(with_garbage).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(GzipSource, ABombIsStoppedByTheLimitAfterInflation) {
-  const std::string wire = gzip(std::string(50 << 20, 'a'));  // 50 MiB of 'a' in ~50 KB
+  const std::string wire = gzip(std::string(50 << 20, 'a'));  // 50 MiB of 'a' in ~50 KB (a bomb)
   ASSERT_LT(wire.size(), 100u << 10);
   StringSource in(wire);
   LimitSource sent(in, 1 << 20, "the request body");

@@ -41,7 +41,9 @@ struct CommandResult {
   std::string out;
 };
 
-inline CommandResult run_command(const std::vector<std::string>& args) {
+// Starts `args` (args[0] looked up in PATH) with its standard output on a
+// pipe: its pid; *stdout_fd is the pipe's reading end.
+inline pid_t spawn(const std::vector<std::string>& args, int* stdout_fd) {
   int out[2];
   if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
   const pid_t pid = ::fork();
@@ -55,15 +57,22 @@ inline CommandResult run_command(const std::vector<std::string>& args) {
     ::_exit(127);
   }
   ::close(out[1]);
+  *stdout_fd = out[0];
+  return pid;
+}
+
+inline CommandResult run_command(const std::vector<std::string>& args) {
+  int out = -1;
+  const pid_t pid = spawn(args, &out);
   CommandResult r;
   char buf[65536];
   for (;;) {
-    const ssize_t n = ::read(out[0], buf, sizeof(buf));
+    const ssize_t n = ::read(out, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     r.out.append(buf, static_cast<size_t>(n));
   }
-  ::close(out[0]);
+  ::close(out);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -78,20 +87,7 @@ class ServeProcess {
   explicit ServeProcess(std::vector<std::string> args) {
     args.insert(args.begin(), {serve_cli_path(), "serve"});
     args.insert(args.end(), {"--port", "0", "--access-log", "off"});
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) std::abort();
-    pid_ = ::fork();
-    if (pid_ < 0) std::abort();
-    if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::dup2(out[1], 1);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    out_ = out[0];
+    pid_ = spawn(args, &out_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     const std::regex listening(R"(listening on https?://[^:]+:([0-9]+))");
     while (std::chrono::steady_clock::now() < deadline) {
