@@ -110,6 +110,7 @@ void ConnectionLoop::add(int fd) {
 }
 
 void ConnectionLoop::close_connection(Connection* c) {
+  { MutexLock rearmed(&arm_mu(c->fd)); }  // after the re-arming that handed it over
   {
     MutexLock lock(&mu_);
     connections_.erase(c);
@@ -158,10 +159,12 @@ void ConnectionLoop::run_worker() {
     again.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
     again.data.ptr = c;
     const int fd = c->fd;
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &again) != 0) {
-      // Not armed, so no other worker can have it.
-      close_connection(c);
+    int rc;
+    {
+      MutexLock arming(&arm_mu(fd));
+      rc = ::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &again);
     }
+    if (rc != 0) close_connection(c);  // not armed, so no other worker can have it
   }
 }
 
