@@ -4,6 +4,7 @@
 #   (a) POST /v0/events?wait=true, batches of 10,000 events, 8 connections      -> events/s
 #   (b) POST /v0/events, one event per request (202), keep-alive, 64 connections -> requests/s
 #   (c) GET /v0/pipes/user_feature_usage.json, typical users, 64 connections   -> requests/s, p99
+#       (users between the 40th and 60th percentile of events per user, 6 to 10 events)
 #
 # Each run starts a fresh server (the store of (c) holds 1M generated events), records the
 # server's peak RSS (VmHWM), stops it with SIGTERM (exit status 0 required) and prints one
@@ -46,6 +47,10 @@ export USAGEDB_BENCH_BATCH="$tmp/batch10k.ndjson"
 "$usagedb" generate --events 1000000 --output "$tmp/1m.ndjson" 2>/dev/null
 "$usagedb" ingest --store "$tmp/query-store" "$tmp/1m.ndjson" >/dev/null 2>&1
 cp -r "$tmp/query-store" "$tmp/query-store.orig"
+# The typical users of (c): those between the 40th and 60th percentile of events per user.
+grep -o '"user_id":"[^"]*"' "$tmp/1m.ndjson" | cut -d'"' -f4 | sort | uniq -c | sort -n |
+  awk '{u[NR] = $2} END {for (i = int(NR * 0.4); i <= int(NR * 0.6); i++) print u[i]}' >"$tmp/typical_users.txt"
+export USAGEDB_BENCH_USERS="$tmp/typical_users.txt"
 
 start_server() {  # STORE
   "$usagedb" serve --store "$1" --tokens "$tmp/tokens.json" --port "$port" --access-log off >"$tmp/server.out" 2>&1 &
