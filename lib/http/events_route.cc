@@ -6,8 +6,8 @@
 // commit's shared flush), without it 202 and the background flusher makes
 // them durable within the flush interval.
 //
-// A body of up to kBufferedBytes (decoded) is read whole and ingested as
-// text. A larger one is streamed into the store (EventStore::ingest_stream:
+// A body of up to kEventsBufferedBytes (decoded) is read whole and ingested
+// as text. A larger one is streamed into the store (EventStore::ingest_stream:
 // parsed on the store's threads as it arrives, memory bounded by a few
 // chunks), which returns once its rows are durable.
 #include "absl/strings/str_cat.h"
@@ -19,9 +19,6 @@
 namespace usagedb::http {
 namespace {
 
-// Bodies up to this size (decoded) are read whole: nearly every request of
-// a tracker or an SDK batch.
-constexpr size_t kBufferedBytes = 1 << 20;
 
 std::string_view trim_line(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -69,7 +66,7 @@ void handle_events(Exchange& ex) {
   absl::StatusOr<std::unique_ptr<RequestBody>> body = RequestBody::open(ex, ex.server.options.max_body_bytes);
   if (!body.ok()) return reply_status(ex.res, body.status());
   std::string prefix;
-  absl::StatusOr<bool> whole = (*body)->read_prefix(kBufferedBytes, &prefix);
+  absl::StatusOr<bool> whole = (*body)->read_prefix(kEventsBufferedBytes, &prefix);
   if (!whole.ok()) return reply_status(ex.res, whole.status());
   absl::StatusOr<IngestReport> report;
   bool durable = false;

@@ -17,6 +17,10 @@ namespace usagedb::http {
 
 // POST /v0/events?name=feature_events[&wait=true]   (events_route.cc)
 void handle_events(Exchange& ex);
+// Events bodies up to this size (decoded) are read whole, ingested as text
+// and made durable by the group commit: every tracker request and SDK batch,
+// and batches of ~15,000 events. Larger ones stream into the store.
+inline constexpr size_t kEventsBufferedBytes = 4 << 20;
 // POST /v0/datasources?name=feature_events&mode=append[&format=csv|ndjson]   (datasources_routes.cc)
 void handle_datasources_append(Exchange& ex);
 // POST /v0/datasources/feature_events/delete   (datasources_routes.cc)

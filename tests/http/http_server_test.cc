@@ -24,6 +24,7 @@
 #include "lib/http/cpp_httplib.h"
 #include "lib/http/crypto.h"
 #include "lib/http/jwt.h"
+#include "lib/http/routes.h"
 #include "tests/http/http_testing.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
@@ -252,15 +253,16 @@ TEST_F(HttpServerTest, AJsonObjectOverSeveralLinesIsOneEvent) {
   EXPECT_EQ(ndjson->body, "{\"successful_rows\":1,\"quarantined_rows\":1,\"duplicate_rows\":0}\n");
 }
 
-TEST_F(HttpServerTest, ABodyOverAMebibyteIsStreamedIntoTheStore) {
-  // Bad lines before, across and after the first mebibyte (read whole before
-  // the rest streams) are quarantined with their line numbers in the body.
+TEST_F(HttpServerTest, ALargeEventsBodyIsStreamedIntoTheStore) {
+  // Bad lines before, across and after the prefix read whole before the rest
+  // streams are quarantined with their line numbers in the body.
+  const size_t cut = http::kEventsBufferedBytes;
   std::string body;
   std::vector<uint64_t> bad;
   uint64_t lines = 0;
-  while (body.size() < (3u << 20)) {
+  while (body.size() < cut + (2u << 20)) {
     ++lines;
-    const bool near_cut = body.size() > (1u << 20) - 300 && body.size() < (1u << 20) + 300;
+    const bool near_cut = body.size() > cut - 300 && body.size() < cut + 300;
     if (lines % 5000 == 0 || near_cut) {
       body += "{\"user_id\": broken\n";
       bad.push_back(lines);
