@@ -2,6 +2,7 @@
 # bench/http: usagedb serve under load from wrk (Debian's), client and server on one machine.
 #
 #   (a) POST /v0/events?wait=true, batches of 10,000 events, 8 connections      -> events/s
+#       (events of one month, as a live API receives them; (a') over 12 months)
 #   (b) POST /v0/events, one event per request (202), keep-alive, 64 connections -> requests/s
 #   (c) GET /v0/pipes/user_feature_usage.json, typical users, 64 connections   -> requests/s, p99
 #       (users between the 40th and 60th percentile of events per user, 6 to 10 events)
@@ -40,9 +41,12 @@ export USAGEDB_BENCH_TOKEN="bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -
 echo "{\"tokens\":[{\"name\":\"bench\",\"token\":\"$USAGEDB_BENCH_TOKEN\",\"scopes\":[\"ADMIN\"]}]}" >"$tmp/tokens.json"
 port=7191
 
-# The batch of (a): 10,000 generated events without event_ids (no dedup: each request stores all).
-"$usagedb" generate --events 10000 --seed 3 | sed 's/"event_id":"[^"]*",//' >"$tmp/batch10k.ndjson"
-export USAGEDB_BENCH_BATCH="$tmp/batch10k.ndjson"
+# The batches of (a): 10,000 generated events without event_ids (no dedup: each request
+# stores all of them), from one month, as a live Events API receives them; and (a'), the same
+# spread over 12 months (every batch touches every month: each checkpoint rebuilds all months).
+"$usagedb" generate --events 10000 --seed 3 --months 1 --start 2025-06-01 | sed 's/"event_id":"[^"]*",//' \
+  >"$tmp/batch10k.ndjson"
+"$usagedb" generate --events 10000 --seed 3 | sed 's/"event_id":"[^"]*",//' >"$tmp/batch10k_year.ndjson"
 # The store of (c): 1M generated events (20,000 users, 60 features, 24 versions, 12 months).
 "$usagedb" generate --events 1000000 --output "$tmp/1m.ndjson" 2>/dev/null
 "$usagedb" ingest --store "$tmp/query-store" "$tmp/1m.ndjson" >/dev/null 2>&1
@@ -78,13 +82,23 @@ for run in $(seq "$runs"); do
   rm -rf "$tmp/a" "$tmp/b"
   rm -rf "$tmp/query-store" && cp -r "$tmp/query-store.orig" "$tmp/query-store"
 
-  start_server "$tmp/a"
-  load=$(cut -d' ' -f1 /proc/loadavg)
-  wrk -t2 -c8 -d"${seconds}s" --latency -s "$here/batch_wait.lua" "http://127.0.0.1:$port" >"$tmp/wrk.txt" 2>&1
-  read -r rps p50 p99 <<<"$(summarize "$tmp/wrk.txt")"
-  stop_server
-  printf '%-44s %5s %12s %12.0f %9s %9s %7sMiB %s\n' "(a) wait=true, 10,000-event batches, 8 conn" "$run" "$rps" \
-    "$(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 10000 }')" "$p50" "$p99" "$rss" "$load"
+  for batch in month year; do
+    rm -rf "$tmp/a"
+    start_server "$tmp/a"
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    file="$tmp/batch10k.ndjson"
+    name="(a) wait=true, 10,000-event batches, 8 conn"
+    if [[ $batch == year ]]; then
+      file="$tmp/batch10k_year.ndjson"
+      name="(a') the same, events over 12 months"
+    fi
+    USAGEDB_BENCH_BATCH="$file" wrk -t2 -c8 -d"${seconds}s" --latency -s "$here/batch_wait.lua" \
+      "http://127.0.0.1:$port" >"$tmp/wrk.txt" 2>&1
+    read -r rps p50 p99 <<<"$(summarize "$tmp/wrk.txt")"
+    stop_server
+    printf '%-44s %5s %12s %12.0f %9s %9s %7sMiB %s\n' "$name" "$run" "$rps" \
+      "$(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 10000 }')" "$p50" "$p99" "$rss" "$load"
+  done
 
   start_server "$tmp/b"
   load=$(cut -d' ' -f1 /proc/loadavg)
