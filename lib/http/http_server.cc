@@ -197,8 +197,12 @@ void HttpServer::Impl::install_hooks() {
       http::reply_error(res, 408, "the request line and headers did not arrive in time (header timeout)");
     } else if (failure == ConnectionStream::Failure::kHeaderTooLarge) {
       http::reply_error(res, 431, "the request line and headers are too large");
+    } else if (res.status == 414) {
+      http::reply_error(res, 414, "the request line is too long (over 8 KiB)");
+    } else if (res.status == 400) {
+      http::reply_error(res, 400, "malformed request: not an HTTP/1.x request line and headers");
     } else {
-      http::reply_error(res, res.status, absl::StrCat("malformed request (HTTP status ", res.status, ")"));
+      http::reply_error(res, res.status, absl::StrCat("the request could not be served (HTTP status ", res.status, ")"));
     }
     return httplib::Server::HandlerResponse::Handled;
   }));

@@ -670,12 +670,18 @@ TEST_F(HttpServerTest, OversizedHeadersAre431) {
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 431);
+  RawConnection long_line(server_->port());
+  ASSERT_TRUE(long_line.send(absl::StrCat("GET /v0/health?x=", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n")));
+  auto l = long_line.read_response();
+  ASSERT_TRUE(l);
+  EXPECT_EQ(l->status, 414);
+  EXPECT_THAT(l->body, HasSubstr("the request line is too long"));
   RawConnection garbage(server_->port());
   ASSERT_TRUE(garbage.send("NOT HTTP AT ALL\r\n\r\n"));
   auto g = garbage.read_response();
   ASSERT_TRUE(g);
   EXPECT_EQ(g->status, 400);
-  EXPECT_THAT(g->body, HasSubstr("malformed request"));
+  EXPECT_THAT(g->body, HasSubstr("malformed request: not an HTTP/1.x request line"));
 }
 
 TEST_F(HttpServerTest, ConcurrentWaitingWritersShareFlushes) {
