@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "bench/compare/plan.h"
+#include "lib/api/clickhouse_sql.h"
 #include "lib/api/endpoint_request.h"
 #include "peer.h"
 #include "peer_sql.h"
@@ -200,6 +201,20 @@ absl::StatusOr<bench::EndpointParams> peer_params(const QuerySpec& q) {
   return p;
 }
 
+// ClickHouse runs the endpoint's own SQL from the catalog (the SQL that
+// `usagedb export clickhouse` publishes); DuckDB its translation in
+// bench/peers/peer_sql.h.
+absl::StatusOr<std::string> peer_sql(bench::Dialect dialect, const QuerySpec& q) {
+  if (dialect == bench::Dialect::kClickHouse) {
+    const api::EndpointSpec* spec = api::find_endpoint(q.endpoint);
+    if (spec == nullptr) return absl::InvalidArgumentError(q.name + ": unknown endpoint " + q.endpoint);
+    return api::render_clickhouse_sql(*spec, q.params);
+  }
+  absl::StatusOr<bench::EndpointParams> params = peer_params(q);
+  if (!params.ok()) return params.status();
+  return bench::endpoint_sql(dialect, q.endpoint, *params);
+}
+
 absl::StatusOr<uint64_t> single_number(bench::Peer& peer, const std::string& sql) {
   absl::StatusOr<Rows> rows = peer.query(sql);
   if (!rows.ok()) return rows.status();
@@ -253,9 +268,7 @@ absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport*
   absl::StatusOr<bench::Dialect> dialect = bench::dialect_for_peer(peer.name());
   if (!dialect.ok()) return dialect.status();
   for (const QuerySpec& q : plan.queries) {
-    absl::StatusOr<bench::EndpointParams> params = peer_params(q);
-    absl::StatusOr<std::string> sql =
-        params.ok() ? bench::endpoint_sql(*dialect, q.endpoint, *params) : absl::StatusOr<std::string>(params.status());
+    absl::StatusOr<std::string> sql = peer_sql(*dialect, q);
     if (!sql.ok()) {
       r->queries.push_back(QueryReport{q.name, std::string(sql.status().message()), -1, {}, {}});
       continue;

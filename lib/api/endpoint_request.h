@@ -26,22 +26,22 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/api/endpoint_catalog.h"
 #include "usagedb/queries.h"
 
 namespace usagedb::api {
 
-enum class Endpoint { kUserFeatureUsage, kFeatureUsageSummary, kFeatureUsageTimeline };
-
-// "user_feature_usage", "feature_usage_summary" or "feature_usage_timeline"
-// (exact, case-sensitive). InvalidArgumentError listing the known names
-// otherwise.
+// The name of an endpoint of the catalog (lib/api/endpoint_catalog.h), e.g.
+// "user_feature_usage" (exact, case-sensitive). InvalidArgumentError listing
+// the known names otherwise.
 absl::StatusOr<Endpoint> parse_endpoint(std::string_view name);
 
 // The name parse_endpoint accepts for `e`.
 std::string_view endpoint_name(Endpoint e);
 
-// The parameters `e` accepts: SPEC 2's, in the SPEC's order, then limit and
-// skip (SPEC 2.4). The views point at static storage.
+// The names of the parameters `e` accepts (its catalog entry's): SPEC 2's,
+// in the SPEC's order, then limit and skip (SPEC 2.4). The views point at
+// static storage.
 std::span<const std::string_view> parameter_names(Endpoint e);
 
 // What parse_request does with a parameter the endpoint does not know.
@@ -60,22 +60,32 @@ struct EndpointRequest {
   std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery> query;
 };
 
-// Builds the typed request for `e` from `params`. Every error is
-// InvalidArgumentError naming the parameter and saying what was expected:
+// Builds the typed request for `e` from `params`, reading each value as its
+// catalog ParameterSpec's type says. Every error is InvalidArgumentError
+// naming the parameter and saying what was expected:
 // - a malformed value: `limit: expected a non-negative integer, got '-1'`,
 //   `start_date: '2025-13-01' is not a valid DateTime: month must be 01..12`,
 //   `granularity: expected one of hour, day, week, month, got 'minute'`;
 // - limit and skip are decimal digits only (no sign, '+' or spaces) that fit
 //   a uint64;
-// - start_date and end_date take `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`;
-//   end_date before start_date is an error naming end_date (equal is fine:
-//   an empty window);
+// - a UInt64 with a range: `window_days: expected an integer from 1 to 365,
+//   got '0'`;
+// - DateTime parameters take `YYYY-MM-DD HH:MM:SS` or `YYYY-MM-DD`, Date
+//   parameters `YYYY-MM-DD` (or with `00:00:00`); end_date before start_date
+//   is an error naming end_date (equal is fine: an empty window);
+// - a list (steps) is comma-separated, its items non-empty and distinct, and
+//   their number within the spec's range;
+// - a time zone must be in the system's tz database;
 // - a parameter given twice, even with the same value;
 // - under kReject, a parameter `e` does not accept, listing those it does.
 // Parameters are checked in the order given and the first error is reported.
 // An empty value is a value: `feature_id=` filters on the empty string, while
 // `limit=`, `granularity=` or `start_date=` are malformed.
 absl::StatusOr<EndpointRequest> parse_request(Endpoint e, const Params& params, UnknownParameters unknown);
+
+// Whether `value` is a valid value of the parameter `spec` (the per-value
+// rules above; OK or parse_request's InvalidArgumentError for it).
+absl::Status check_parameter(const ParameterSpec& spec, std::string_view value);
 
 }  // namespace usagedb::api
 

@@ -31,14 +31,17 @@ void append_seconds(double seconds, std::string* out) {
   out->append(buf, end);
 }
 
-// A value as JSON: strings and DateTimes quoted, numbers bare.
-void append_json_value(const Cell& cell, std::string* out) {
+// A value as JSON: strings, Dates and DateTimes quoted, numbers bare (a
+// Float64 that is not finite as null, as ClickHouse writes it by default).
+void append_json_value(const Cell& cell, const Column& column, std::string* out) {
   if (const auto* s = std::get_if<std::string>(&cell)) {
     text::append_json_string(*s, out);
   } else if (const auto* n = std::get_if<uint64_t>(&cell)) {
     absl::StrAppend(out, *n);
+  } else if (const auto* d = std::get_if<double>(&cell)) {
+    *out += std::isfinite(*d) ? format_float64(*d) : std::string("null");
   } else {
-    text::append_json_string(format_timestamp(std::get<Timestamp>(cell)), out);
+    text::append_json_string(cell_text(cell, column.time_zone), out);
   }
 }
 
@@ -49,7 +52,7 @@ void append_json_object(const ResultTable& table, const std::vector<Cell>& row, 
     if (i > 0) out->push_back(',');
     text::append_json_string(table.columns[i].name, out);
     out->push_back(':');
-    append_json_value(row[i], out);
+    append_json_value(row[i], table.columns[i], out);
   }
   out->push_back('}');
 }
@@ -65,11 +68,14 @@ void append_csv_quoted(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void append_csv_value(const Cell& cell, std::string* out) {
+// Numbers bare; strings, Dates and DateTimes quoted.
+void append_csv_value(const Cell& cell, const Column& column, std::string* out) {
   if (const auto* n = std::get_if<uint64_t>(&cell)) {
     absl::StrAppend(out, *n);
+  } else if (const auto* d = std::get_if<double>(&cell)) {
+    *out += format_float64(*d);
   } else {
-    append_csv_quoted(cell_text(cell), out);
+    append_csv_quoted(cell_text(cell, column.time_zone), out);
   }
 }
 
@@ -79,7 +85,14 @@ void append_json_header(const ResultTable& table, std::string* out) {
     if (i > 0) out->push_back(',');
     *out += "{\"name\":";
     text::append_json_string(table.columns[i].name, out);
-    absl::StrAppend(out, ",\"type\":\"", text::absl_view(column_type_name(table.columns[i].type)), "\"}");
+    const Column& column = table.columns[i];
+    *out += ",\"type\":";
+    if (column.type == ColumnType::kDateTime && !column.time_zone.empty() && column.time_zone != "UTC") {
+      text::append_json_string(absl::StrCat("DateTime('", column.time_zone, "')"), out);
+    } else {
+      text::append_json_string(column_type_name(column.type), out);
+    }
+    out->push_back('}');
   }
   *out += "],\"data\":[";
 }
@@ -162,7 +175,7 @@ void ResultWriter::append_rows(size_t begin, size_t end, std::string* out) const
       case OutputFormat::kCsv:
         for (size_t i = 0; i < row.size(); ++i) {
           if (i > 0) out->push_back(',');
-          append_csv_value(row[i], out);
+          append_csv_value(row[i], table_.columns[i], out);
         }
         out->push_back('\n');
         break;

@@ -1,9 +1,12 @@
 #include "lib/api/result_table.h"
 
+#include <charconv>
+#include <cmath>
 #include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace usagedb::api {
 namespace {
@@ -58,48 +61,85 @@ ResultTable convert(QueryResult<Row> result, bool limit_given, std::vector<Colum
 
 }  // namespace
 
-std::string_view column_type_name(ColumnType t) {
-  switch (t) {
-    case ColumnType::kString: return "String";
-    case ColumnType::kUInt64: return "UInt64";
-    case ColumnType::kDateTime: return "DateTime";
+std::vector<Column> columns_of(const EndpointSpec& spec, std::string_view time_zone) {
+  std::vector<Column> columns;
+  columns.reserve(spec.columns.size());
+  for (const ColumnSpec& c : spec.columns) {
+    columns.push_back(Column{std::string(c.name), c.type,
+                             c.type == ColumnType::kDateTime ? std::string(time_zone) : std::string()});
   }
-  return "String";
+  return columns;
 }
 
-std::string cell_text(const Cell& cell) {
+std::string format_float64(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  if (value == 0) return std::signbit(value) ? "-0" : "0";
+  // The shortest round-trip digits, as d.ddde±x.
+  char buf[64];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<size_t>(end - buf));
+  std::string out;
+  size_t i = 0;
+  if (sci[0] == '-') {
+    out.push_back('-');
+    i = 1;
+  }
+  const size_t e_pos = sci.find('e');
+  std::string digits;
+  for (size_t j = i; j < e_pos; ++j) {
+    if (sci[j] != '.') digits.push_back(sci[j]);
+  }
+  int exponent = 0;
+  std::from_chars(sci.data() + e_pos + (sci[e_pos + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exponent);
+  const int k = static_cast<int>(digits.size());
+  const int n = exponent + 1;  // where the decimal point goes, after n digits
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out.append(digits, 0, static_cast<size_t>(n));
+    out.push_back('.');
+    out.append(digits, static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out += digits;
+  } else {
+    out.push_back(digits[0]);
+    if (k > 1) {
+      out.push_back('.');
+      out.append(digits, 1);
+    }
+    absl::StrAppend(&out, "e", n - 1);
+  }
+  return out;
+}
+
+std::string cell_text(const Cell& cell, std::string_view time_zone) {
   if (const auto* s = std::get_if<std::string>(&cell)) return *s;
   if (const auto* n = std::get_if<uint64_t>(&cell)) return absl::StrCat(*n);
-  return format_timestamp(std::get<Timestamp>(cell));
+  if (const auto* d = std::get_if<double>(&cell)) return format_float64(*d);
+  if (const auto* day = std::get_if<std::chrono::sys_days>(&cell)) {
+    return format_timestamp(Timestamp(*day)).substr(0, 10);
+  }
+  const Timestamp t = std::get<Timestamp>(cell);
+  if (time_zone.empty() || time_zone == "UTC") return format_timestamp(t);
+  absl::TimeZone tz;
+  if (!absl::LoadTimeZone(std::string(time_zone), &tz)) return format_timestamp(t);
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.time_since_epoch().count()), tz);
 }
 
 ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given,
-                 {{"user_id", ColumnType::kString},
-                  {"feature_id", ColumnType::kString},
-                  {"product_version", ColumnType::kString},
-                  {"usage_count", ColumnType::kUInt64},
-                  {"first_usage", ColumnType::kDateTime},
-                  {"last_usage", ColumnType::kDateTime}});
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kUserFeatureUsage)));
 }
 
 ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given,
-                 {{"feature_id", ColumnType::kString},
-                  {"product_version", ColumnType::kString},
-                  {"total_events", ColumnType::kUInt64},
-                  {"unique_users", ColumnType::kUInt64},
-                  {"unique_sessions", ColumnType::kUInt64},
-                  {"first_seen", ColumnType::kDateTime},
-                  {"last_seen", ColumnType::kDateTime}});
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureUsageSummary)));
 }
 
 ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given,
-                 {{"period", ColumnType::kDateTime},
-                  {"feature_id", ColumnType::kString},
-                  {"events", ColumnType::kUInt64},
-                  {"unique_users", ColumnType::kUInt64}});
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureUsageTimeline)));
 }
 
 absl::StatusOr<ResultTable> run_request(const EventStore& store, const EndpointRequest& request) {

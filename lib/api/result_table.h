@@ -18,6 +18,7 @@
 #ifndef USAGEDB_API_RESULT_TABLE_H_
 #define USAGEDB_API_RESULT_TABLE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,28 +26,30 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/api/endpoint_catalog.h"
 #include "lib/api/endpoint_request.h"
 #include "usagedb/event_store.h"
 #include "usagedb/queries.h"
 
 namespace usagedb::api {
 
-// ClickHouse's names for the SPEC's three column types.
-enum class ColumnType { kString, kUInt64, kDateTime };
-
-// "String", "UInt64", "DateTime": the `type` of JSON output's meta.
-std::string_view column_type_name(ColumnType t);
-
 struct Column {
   std::string name;
   ColumnType type = ColumnType::kString;
+  // DateTime columns: the IANA zone its values are shown in ("" = UTC). JSON
+  // meta then says `DateTime('Zone')` (SPEC 2.11).
+  std::string time_zone;
 
   friend bool operator==(const Column&, const Column&) = default;
 };
 
+// The columns of `spec`, each DateTime shown in `time_zone` ("" = UTC).
+std::vector<Column> columns_of(const EndpointSpec& spec, std::string_view time_zone = "");
+
 // One value; the alternative matches its column's type (std::string for
-// String, uint64_t for UInt64, Timestamp for DateTime).
-using Cell = std::variant<std::string, uint64_t, Timestamp>;
+// String, uint64_t for UInt64, double for Float64, sys_days for Date,
+// Timestamp for DateTime).
+using Cell = std::variant<std::string, uint64_t, double, std::chrono::sys_days, Timestamp>;
 
 struct ResultTable {
   std::vector<Column> columns;
@@ -60,12 +63,20 @@ struct ResultTable {
   QueryStatistics statistics;
 };
 
-// A cell as text: the string itself, the decimal number, or the DateTime as
-// "YYYY-MM-DD HH:MM:SS" (UTC).
-std::string cell_text(const Cell& cell);
+// A cell as text: the string itself, the decimal number, a Float64 as
+// ClickHouse prints it (format_float64), the Date as "YYYY-MM-DD", the
+// DateTime as "YYYY-MM-DD HH:MM:SS" in `time_zone` (UTC when "" or absent).
+// REQUIRES: time_zone, when given, is a zone absl::LoadTimeZone loads.
+std::string cell_text(const Cell& cell, std::string_view time_zone = "");
 
-// The result of each endpoint, columns as its SPEC SELECT list. The rows'
-// strings are moved into the table.
+// A Float64 as ClickHouse (and JavaScript) prints it: the shortest digits
+// that read back as the same double, in plain notation when 1e-6 <= |x| <
+// 1e21 and as `1e-7`, `1.5e21` otherwise (no `+`, no leading zeros in the
+// exponent); `nan`, `inf`, `-inf` for the non-finite.
+std::string format_float64(double value);
+
+// The result of each endpoint, columns as its catalog entry lists them (its
+// SPEC SELECT list). The rows' strings are moved into the table.
 ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given);

@@ -30,7 +30,7 @@ bool needs_code_point_escape(char32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069);
 }
 
-bool is_right_aligned(ColumnType t) { return t == ColumnType::kUInt64; }
+bool is_right_aligned(ColumnType t) { return t == ColumnType::kUInt64 || t == ColumnType::kFloat64; }
 
 }  // namespace
 
@@ -78,7 +78,7 @@ std::vector<size_t> table_widths(const ResultTable& table) {
   for (const Column& column : table.columns) widths.push_back(text::display_width(terminal_text(column.name)));
   for (const std::vector<Cell>& row : table.rows) {
     for (size_t i = 0; i < widths.size(); ++i) {
-      widths[i] = std::max(widths[i], text::display_width(terminal_text(cell_text(row[i]))));
+      widths[i] = std::max(widths[i], text::display_width(terminal_text(cell_text(row[i], table.columns[i].time_zone))));
     }
   }
   return widths;
@@ -106,7 +106,7 @@ void append_table_rows(const ResultTable& table, std::span<const size_t> widths,
     const std::vector<Cell>& row = table.rows[r];
     *out += "│";
     for (size_t i = 0; i < table.columns.size(); ++i) {
-      const std::string value = terminal_text(cell_text(row[i]));
+      const std::string value = terminal_text(cell_text(row[i], table.columns[i].time_zone));
       const size_t fill = widths[i] - text::display_width(value);
       out->push_back(' ');
       if (is_right_aligned(table.columns[i].type)) out->append(fill, ' ');

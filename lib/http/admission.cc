@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/api/endpoint_catalog.h"
 #include "lib/http/form_decoding.h"
 #include "lib/http/request_body.h"
 #include "lib/util/text.h"
@@ -107,7 +108,7 @@ bool need_of(Exchange& ex, Need* need) {
                  absl::StrCat("read the quarantine of data source '", text::absl_view(kDataSource), "'")};
         return true;
       }
-      if (!api::parse_endpoint(route.resource).ok()) {
+      if (api::find_endpoint(route.resource) == nullptr) {
         refuse(ex, 404, absl::StrCat("endpoint '", text::excerpt(route.resource),
                                      "' not found (GET /v0/pipes lists the endpoints)"));
         return false;

@@ -1,6 +1,7 @@
 // The Pipes API (SPEC 5) and the server's own routes:
-//   GET /v0/pipes                       the endpoints the token may read
-//   GET /v0/pipes/NAME                  one endpoint's description
+//   GET /v0/pipes                       the endpoints the token may read (the
+//                                       catalog, lib/api/endpoint_catalog.h)
+//   GET /v0/pipes/NAME                  one endpoint's entry
 //   GET /v0/pipes/NAME.{json,csv,ndjson} an endpoint's result (SPEC 2, 3)
 //   GET /v0/pipes/feature_events_quarantine.{json,csv,ndjson}
 //   GET /v0/health, GET /metrics
@@ -11,6 +12,8 @@
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
+#include "lib/api/endpoint_catalog.h"
+#include "lib/api/endpoint_request.h"
 #include "lib/api/format.h"
 #include "lib/api/quarantine_table.h"
 #include "lib/api/result_table.h"
@@ -56,16 +59,15 @@ api::Params pipe_params(const Exchange& ex, std::string_view endpoint) {
   return params;
 }
 
-// limit or skip of the quarantine: digits only, as the endpoints take them.
+// limit or skip of the quarantine, read by the endpoints' rules (their
+// catalog spec) and messages.
 absl::StatusOr<std::optional<uint64_t>> count_param(const Exchange& ex, std::string_view name) {
   const std::string* value = ex.param(name);
   if (value == nullptr) return std::optional<uint64_t>();
+  const api::ParameterSpec* spec = api::endpoint_catalog().front().parameter(name);
+  if (absl::Status s = api::check_parameter(*spec, *value); !s.ok()) return s;
   uint64_t n = 0;
-  const auto [end, ec] = std::from_chars(value->data(), value->data() + value->size(), n);
-  if (value->empty() || ec != std::errc() || end != value->data() + value->size()) {
-    return absl::InvalidArgumentError(absl::StrCat(text::absl_view(name), ": expected a non-negative integer, got '",
-                                                   text::excerpt(*value), "'"));
-  }
+  std::from_chars(value->data(), value->data() + value->size(), n);
   return std::optional<uint64_t>(n);
 }
 
@@ -82,17 +84,39 @@ void handle_quarantine(Exchange& ex, api::OutputFormat format) {
   reply_table(ex.res, format, table);
 }
 
-// {"name":...,"parameters":[...]}: how GET /v0/pipes describes an endpoint.
-void append_endpoint(api::Endpoint e, std::string* out) {
+// How GET /v0/pipes describes an endpoint, from its catalog entry:
+// {"name","description","parameters":[{"name","type","required","default",
+// "description"}],"columns":[{"name","type"}]} ("default" null when none).
+void append_endpoint(const api::EndpointSpec& spec, std::string* out) {
   *out += "{\"name\":";
-  text::append_json_string(api::endpoint_name(e), out);
+  text::append_json_string(spec.name, out);
+  *out += ",\"description\":";
+  text::append_json_string(spec.description, out);
   *out += ",\"parameters\":[";
-  bool first = true;
-  for (const std::string_view p : api::parameter_names(e)) {
-    if (!first) out->push_back(',');
-    first = false;
+  for (size_t i = 0; i < spec.parameters.size(); ++i) {
+    const api::ParameterSpec& p = spec.parameters[i];
+    if (i > 0) out->push_back(',');
     *out += "{\"name\":";
-    text::append_json_string(p, out);
+    text::append_json_string(p.name, out);
+    *out += ",\"type\":";
+    text::append_json_string(api::parameter_type_name(p.type), out);
+    absl::StrAppend(out, ",\"required\":", p.required ? "true" : "false", ",\"default\":");
+    if (p.default_value.empty()) {
+      *out += "null";
+    } else {
+      text::append_json_string(p.default_value, out);
+    }
+    *out += ",\"description\":";
+    text::append_json_string(p.description, out);
+    out->push_back('}');
+  }
+  *out += "],\"columns\":[";
+  for (size_t i = 0; i < spec.columns.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    *out += "{\"name\":";
+    text::append_json_string(spec.columns[i].name, out);
+    *out += ",\"type\":";
+    text::append_json_string(api::column_type_name(spec.columns[i].type), out);
     out->push_back('}');
   }
   *out += "]}";
@@ -116,22 +140,23 @@ void handle_pipe(Exchange& ex) {
 }
 
 void handle_pipe_info(Exchange& ex) {
-  absl::StatusOr<api::Endpoint> endpoint = api::parse_endpoint(ex.state.route.resource);
-  if (!endpoint.ok()) return reply_error(ex.res, 404, message_of(endpoint.status()));
+  const api::EndpointSpec* spec = api::find_endpoint(ex.state.route.resource);
+  if (spec == nullptr) {
+    return reply_error(ex.res, 404, absl::StrCat("endpoint '", text::excerpt(ex.state.route.resource), "' not found"));
+  }
   std::string out;
-  append_endpoint(*endpoint, &out);
+  append_endpoint(*spec, &out);
   reply_json(ex.res, 200, std::move(out));
 }
 
 void handle_pipes_list(Exchange& ex) {
   std::string out = "{\"pipes\":[";
   bool first = true;
-  for (const api::Endpoint e :
-       {api::Endpoint::kUserFeatureUsage, api::Endpoint::kFeatureUsageSummary, api::Endpoint::kFeatureUsageTimeline}) {
-    if (ex.state.principal->find(ScopeType::kPipesRead, api::endpoint_name(e)) == nullptr) continue;
+  for (const api::EndpointSpec& spec : api::endpoint_catalog()) {
+    if (ex.state.principal->find(ScopeType::kPipesRead, spec.name) == nullptr) continue;
     if (!first) out.push_back(',');
     first = false;
-    append_endpoint(e, &out);
+    append_endpoint(spec, &out);
   }
   out += "]}";
   reply_json(ex.res, 200, std::move(out));

@@ -181,5 +181,57 @@ TEST(JsonError, IsTheHttpErrorBody) {
   EXPECT_EQ(out, R"({"error": "limit: expected a non-negative integer, got '\"-1\"'\n"})");
 }
 
+// Float64, Date and a DateTime shown in a time zone (SPEC 2.5-2.11's types).
+ResultTable typed_sample() {
+  ResultTable t;
+  t.columns = {{"rate", ColumnType::kFloat64},
+               {"day", ColumnType::kDate},
+               {"period", ColumnType::kDateTime, "America/New_York"},
+               {"utc", ColumnType::kDateTime}};
+  t.rows = {
+      {0.4154002026342452, std::chrono::sys_days{std::chrono::year{2025} / 3 / 9}, at("2025-03-09 07:00:00"),
+       at("2025-03-09 07:00:00")},
+      {1.0, std::chrono::sys_days{std::chrono::year{1970} / 1 / 1}, at("2025-11-02 06:30:00"),
+       at("2025-11-02 06:30:00")},
+      {1e-7, std::chrono::sys_days{std::chrono::year{2105} / 12 / 31}, at("2025-07-01 04:00:00"),
+       at("2025-07-01 04:00:00")},
+  };
+  t.rows_before_limit = 3;
+  return t;
+}
+
+TEST(JsonFormat, WritesFloat64DateAndZonedDateTime) {
+  const std::string out = render(OutputFormat::kJson, typed_sample());
+  EXPECT_THAT(out, HasSubstr(R"({"name":"rate","type":"Float64"},{"name":"day","type":"Date"},)"
+                             R"x({"name":"period","type":"DateTime('America/New_York')"},)x"
+                             R"({"name":"utc","type":"DateTime"}])"));
+  // 07:00 UTC on the day DST starts is 03:00 EDT; 06:30 UTC on the day it ends is 01:30 EST.
+  EXPECT_THAT(out, HasSubstr(R"({"rate":0.4154002026342452,"day":"2025-03-09","period":"2025-03-09 03:00:00",)"
+                             R"("utc":"2025-03-09 07:00:00"})"));
+  EXPECT_THAT(out, HasSubstr(R"({"rate":1,"day":"1970-01-01","period":"2025-11-02 01:30:00",)"));
+  EXPECT_THAT(out, HasSubstr(R"({"rate":1e-7,"day":"2105-12-31","period":"2025-07-01 00:00:00",)"));
+}
+
+TEST(CsvFormat, WritesFloat64BareAndDatesQuoted) {
+  EXPECT_EQ(render(OutputFormat::kCsv, typed_sample()),
+            "\"rate\",\"day\",\"period\",\"utc\"\n"
+            "0.4154002026342452,\"2025-03-09\",\"2025-03-09 03:00:00\",\"2025-03-09 07:00:00\"\n"
+            "1,\"1970-01-01\",\"2025-11-02 01:30:00\",\"2025-11-02 06:30:00\"\n"
+            "1e-7,\"2105-12-31\",\"2025-07-01 00:00:00\",\"2025-07-01 04:00:00\"\n");
+}
+
+TEST(JsonFormat, WritesANonFiniteFloat64AsNull) {
+  ResultTable t;
+  t.columns = {{"rate", ColumnType::kFloat64}};
+  t.rows = {{std::numeric_limits<double>::quiet_NaN()}};
+  EXPECT_THAT(render(OutputFormat::kNdjson, t), HasSubstr(R"({"rate":null})"));
+}
+
+TEST(TableFormat, RightAlignsFloat64AndShowsTheZonesTime) {
+  const std::string out = render(OutputFormat::kTable, typed_sample());
+  EXPECT_THAT(out, HasSubstr("│ 0.4154002026342452 │ 2025-03-09 │ 2025-03-09 03:00:00 │"));
+  EXPECT_THAT(out, HasSubstr("│                  1 │ 1970-01-01 │"));
+}
+
 }  // namespace
 }  // namespace usagedb::api

@@ -143,7 +143,9 @@ TEST(ChunkPipeline, NdjsonChunksHoldWhatOneReaderMakesOfTheInput) {
     const Pipelined got = run_pipeline(text, InputFormat::kNdjson, chunk_bytes);
     expect_same(got.parsed, whole);
     EXPECT_EQ(got.last_bytes_read, text.size());
-    if (chunk_bytes < 4096) EXPECT_GT(got.chunks, 10u);
+    if (chunk_bytes < 4096) {
+      EXPECT_GT(got.chunks, 10u);
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/api/endpoint_catalog.h"
 #include "lib/api/endpoint_request.h"
 #include "lib/api/format.h"
 #include "lib/api/result_table.h"
@@ -25,6 +26,7 @@
 #include "lib/http/crypto.h"
 #include "lib/http/jwt.h"
 #include "lib/http/routes.h"
+#include "lib/util/json_escape.h"
 #include "tests/http/http_testing.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
@@ -421,9 +423,25 @@ TEST_F(HttpServerTest, PipesListsTheEndpointsATokenMayRead) {
   auto appender = get("/v0/pipes", kAppender);
   EXPECT_STATUS(appender, 200);
   EXPECT_EQ(appender->body, "{\"pipes\":[]}\n");
+  // Each entry is the endpoint's catalog entry (lib/api/endpoint_catalog.h).
   auto info = get("/v0/pipes/user_feature_usage", kReader);
   EXPECT_STATUS(info, 200);
-  EXPECT_THAT(info->body, HasSubstr("\"name\":\"user_id\""));
+  const api::EndpointSpec& spec = api::endpoint_spec(api::Endpoint::kUserFeatureUsage);
+  std::string expected = absl::StrCat("{\"name\":\"user_feature_usage\",\"description\":",
+                                      text::json_string(spec.description), ",\"parameters\":[");
+  for (size_t i = 0; i < spec.parameters.size(); ++i) {
+    const api::ParameterSpec& p = spec.parameters[i];
+    absl::StrAppend(&expected, i > 0 ? "," : "", "{\"name\":\"", std::string(p.name), "\",\"type\":\"",
+                    std::string(api::parameter_type_name(p.type)), "\",\"required\":", p.required ? "true" : "false",
+                    ",\"default\":", p.default_value.empty() ? "null" : text::json_string(p.default_value),
+                    ",\"description\":", text::json_string(p.description), "}");
+  }
+  expected += "],\"columns\":[{\"name\":\"user_id\",\"type\":\"String\"},{\"name\":\"feature_id\",\"type\":\"String\"},"
+              "{\"name\":\"product_version\",\"type\":\"String\"},{\"name\":\"usage_count\",\"type\":\"UInt64\"},"
+              "{\"name\":\"first_usage\",\"type\":\"DateTime\"},{\"name\":\"last_usage\",\"type\":\"DateTime\"}]}\n";
+  EXPECT_EQ(info->body, expected);
+  EXPECT_THAT(reader->body, HasSubstr(absl::StrCat("{\"pipes\":[", expected.substr(0, expected.size() - 1), "]}")));
+  EXPECT_STATUS(get("/v0/pipes/no_such_endpoint"), 404);
 }
 
 TEST_F(HttpServerTest, QuarantineNeedsDatasourcesReadAndPages) {

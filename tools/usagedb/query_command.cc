@@ -2,6 +2,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "lib/api/endpoint_catalog.h"
 #include "lib/api/endpoint_request.h"
 #include "lib/api/format.h"
 #include "lib/api/result_table.h"
@@ -26,8 +27,11 @@ int run_query(const Args& args) {
   auto parsed = parse_args(kSpec, args);
   if (!parsed.ok()) return fail(parsed.status());
   if (parsed->positional.empty()) {
-    return fail(absl::InvalidArgumentError(
-        "usagedb query: name an endpoint: user_feature_usage, feature_usage_summary or feature_usage_timeline"));
+    std::string names;
+    for (const api::EndpointSpec& spec : api::endpoint_catalog()) {
+      absl::StrAppend(&names, names.empty() ? "" : ", ", std::string(spec.name));
+    }
+    return fail(absl::InvalidArgumentError(absl::StrCat("usagedb query: name an endpoint: one of ", names)));
   }
   auto endpoint = api::parse_endpoint(parsed->positional[0]);
   if (!endpoint.ok()) return fail(endpoint.status());
