@@ -9,9 +9,8 @@ namespace usagedb::api {
 ResultTable quarantine_table(std::vector<QuarantinedRow> rows, std::optional<uint64_t> limit,
                              std::optional<uint64_t> skip) {
   ResultTable t;
-  t.columns = {{"inserted_at", ColumnType::kDateTime}, {"source", ColumnType::kString},
-               {"line", ColumnType::kUInt64},         {"columns", ColumnType::kString},
-               {"error", ColumnType::kString},        {"raw", ColumnType::kString}};
+  t.columns = {{"inserted_at", ColumnType::kDateTime}, {"source", ColumnType::kString}, {"line", ColumnType::kUInt64},
+               {"columns", ColumnType::kString},       {"error", ColumnType::kString},  {"raw", ColumnType::kString}};
   const uint64_t first = std::min<uint64_t>(skip.value_or(0), rows.size());
   const uint64_t end = limit ? first + std::min<uint64_t>(*limit, rows.size() - first) : rows.size();
   for (uint64_t i = first; i < end; ++i) {

@@ -1,8 +1,8 @@
 // The pipeline of the file and stream ingests (EventStoreImpl::ingest_file
-// and ingest_stream, ingest.cc): parser threads read an input chunk by chunk, parse each chunk into events
-// and rejected rows, and dictionary-encode the events while their strings
-// are still in the parsing core's cache, a few chunks ahead of the thread
-// that stores them.
+// and ingest_stream, ingest.cc): parser threads read an input chunk by chunk,
+// parse each chunk into events and rejected rows, and dictionary-encode the
+// events while their strings are still in the parsing core's cache, a few
+// chunks ahead of the thread that stores them.
 //
 //   ChunkProducer producer(file_source(file), InputFormat::kNdjson, &dictionaries);
 //   for (;;) {

@@ -3,14 +3,14 @@
 // events take the same path as record_events, rejected rows go to the
 // quarantine (and its log, for a durable store).
 //
-// ingest_file and ingest_stream pipeline the work (ChunkProducer, chunk_pipeline.h): parser
-// threads (one per core for NDJSON) read, parse and encode the next chunks
-// while the calling thread stores the previous one, in input order. A file
-// larger than Options::checkpoint_log_bytes skips the write-ahead log (it
-// would only be checkpointed away again) and ends with a checkpoint that
-// writes its events straight into part files, as a ClickHouse INSERT writes
-// its parts; input of unknown size (a pipe, stdin) does so from the point
-// where it has outgrown that size.
+// ingest_file and ingest_stream pipeline the work (ChunkProducer,
+// chunk_pipeline.h): parser threads (one per core for NDJSON) read, parse and
+// encode the next chunks while the calling thread stores the previous one, in
+// input order. An input larger than Options::checkpoint_log_bytes skips the
+// write-ahead log (it would only be checkpointed away again) and ends with a
+// checkpoint that writes its events straight into part files, as a ClickHouse
+// INSERT writes its parts; input of unknown size (a pipe, stdin, a stream)
+// does so from the point where it has outgrown that size.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -125,7 +125,8 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
   return ingest_pipelined(file_source(file.get()), options.format, source, source, total_bytes, options.progress);
 }
 
-absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(const InputSource& read, const IngestStreamOptions& options) {
+absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(const InputSource& read,
+                                                           const IngestStreamOptions& options) {
   const std::string_view source = options.source.empty() ? std::string_view("input") : options.source;
   return ingest_pipelined(read, options.format, source, "", options.size_hint, options.progress);
 }

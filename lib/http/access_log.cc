@@ -54,7 +54,8 @@ std::string redact_target(std::string_view target) {
 std::string format_access_log_line(const AccessLogEntry& e) {
   const auto since_epoch = e.time.time_since_epoch();
   const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-  const int millis = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000);
+  const int millis =
+      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000);
   std::tm tm;
   gmtime_r(&seconds, &tm);
   std::string line = absl::StrFormat("%04d-%02d-%02dT%02d:%02d:%02d.%03dZ ", tm.tm_year + 1900, tm.tm_mon + 1,

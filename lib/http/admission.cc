@@ -85,8 +85,9 @@ bool need_of(Exchange& ex, Need* need) {
         return false;
       }
       if (*name != kDataSource) {
-        refuse(ex, 404, absl::StrCat("data source '", text::excerpt(*name), "' not found (the one data source is ",
-                                     text::absl_view(kDataSource), ")"));
+        refuse(ex, 404,
+               absl::StrCat("data source '", text::excerpt(*name), "' not found (the one data source is ",
+                            text::absl_view(kDataSource), ")"));
         return false;
       }
       *need = {Need::kScope, ScopeType::kDatasourcesAppend, std::string(kDataSource),
@@ -95,8 +96,9 @@ bool need_of(Exchange& ex, Need* need) {
     }
     case Route::kDatasourcesDelete:
       if (route.resource != kDataSource) {
-        refuse(ex, 404, absl::StrCat("data source '", text::excerpt(route.resource),
-                                     "' not found (the one data source is ", text::absl_view(kDataSource), ")"));
+        refuse(ex, 404,
+               absl::StrCat("data source '", text::excerpt(route.resource), "' not found (the one data source is ",
+                            text::absl_view(kDataSource), ")"));
         return false;
       }
       *need = {Need::kScope, ScopeType::kAdmin, "", "delete rows"};
@@ -109,8 +111,9 @@ bool need_of(Exchange& ex, Need* need) {
         return true;
       }
       if (api::find_endpoint(route.resource) == nullptr) {
-        refuse(ex, 404, absl::StrCat("endpoint '", text::excerpt(route.resource),
-                                     "' not found (GET /v0/pipes lists the endpoints)"));
+        refuse(ex, 404,
+               absl::StrCat("endpoint '", text::excerpt(route.resource),
+                            "' not found (GET /v0/pipes lists the endpoints)"));
         return false;
       }
       *need = {Need::kScope, ScopeType::kPipesRead, std::string(route.resource),
@@ -147,8 +150,9 @@ bool admit_fresh(Exchange& ex) {
   }
   if (!st.route.method_allowed) {
     ex.res.set_header("Allow", std::string(st.route.allow));
-    refuse(ex, 405, absl::StrCat("method ", text::excerpt(ex.req.method), " is not allowed on ",
-                                 text::excerpt(ex.req.path), " (allowed: ", text::absl_view(st.route.allow), ")"));
+    refuse(ex, 405,
+           absl::StrCat("method ", text::excerpt(ex.req.method), " is not allowed on ", text::excerpt(ex.req.path),
+                        " (allowed: ", text::absl_view(st.route.allow), ")"));
     return false;
   }
   if (st.route.route == Route::kPreflight) {
@@ -190,19 +194,20 @@ bool admit_fresh(Exchange& ex) {
   Need need;
   if (!need_of(ex, &need)) return false;
   if (need.kind == Need::kScope && st.principal->find(need.type, need.resource) == nullptr) {
-    const std::string grant = need.type == ScopeType::kAdmin
-                                  ? std::string("ADMIN")
-                                  : absl::StrCat(text::absl_view(scope_type_name(need.type)), ":", need.resource,
-                                                 " or ADMIN");
-    refuse(ex, 403, absl::StrCat("token '", text::excerpt(st.principal->name), "' may not ", need.what,
-                                 ": that needs the scope ", grant));
+    const std::string grant = need.type == ScopeType::kAdmin ? std::string("ADMIN")
+                                                             : absl::StrCat(text::absl_view(scope_type_name(need.type)),
+                                                                            ":", need.resource, " or ADMIN");
+    refuse(ex, 403,
+           absl::StrCat("token '", text::excerpt(st.principal->name), "' may not ", need.what,
+                        ": that needs the scope ", grant));
     return false;
   }
 
   if (const uint64_t wait = server.limiter.acquire(st.principal->name, st.principal->rps_limit, unix_now())) {
     ex.res.set_header("Retry-After", std::to_string(wait));
-    refuse(ex, 429, absl::StrCat("token '", text::excerpt(st.principal->name), "' is over its limit of ",
-                                 st.principal->rps_limit, " requests per second; retry after ", wait, " s"));
+    refuse(ex, 429,
+           absl::StrCat("token '", text::excerpt(st.principal->name), "' is over its limit of ",
+                        st.principal->rps_limit, " requests per second; retry after ", wait, " s"));
     return false;
   }
 
@@ -216,9 +221,9 @@ bool admit_fresh(Exchange& ex) {
     const uint64_t limit = body_limit(ex);
     if (length->has_value() && **length > limit) {
       st.close = true;
-      refuse(ex, 413, absl::StrCat("the request body is ", **length, " bytes, over the limit of ", limit, " bytes (",
-                                   st.route.route == Route::kDatasourcesAppend ? "--max-file-bytes" : "--max-body-bytes",
-                                   ")"));
+      refuse(ex, 413,
+             absl::StrCat("the request body is ", **length, " bytes, over the limit of ", limit, " bytes (",
+                          st.route.route == Route::kDatasourcesAppend ? "--max-file-bytes" : "--max-body-bytes", ")"));
       return false;
     }
   }

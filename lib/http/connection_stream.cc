@@ -22,8 +22,8 @@ int remaining_ms(std::chrono::steady_clock::time_point deadline) {
 
 }  // namespace
 
-ConnectionStream::ConnectionStream(int fd, SSL* ssl, const StreamLimits& limits, std::string remote_ip,
-                                   int remote_port, std::string local_ip, int local_port)
+ConnectionStream::ConnectionStream(int fd, SSL* ssl, const StreamLimits& limits, std::string remote_ip, int remote_port,
+                                   std::string local_ip, int local_port)
     : fd_(fd),
       ssl_(ssl),
       limits_(limits),

@@ -43,8 +43,7 @@ std::string media_type(const httplib::Request& req) {
 absl::StatusOr<InputFormat> format_named(std::string_view name) {
   if (name == "csv") return InputFormat::kCsv;
   if (name == "ndjson") return InputFormat::kNdjson;
-  return absl::InvalidArgumentError(
-      absl::StrCat("format: expected csv or ndjson, got '", text::excerpt(name), "'"));
+  return absl::InvalidArgumentError(absl::StrCat("format: expected csv or ndjson, got '", text::excerpt(name), "'"));
 }
 
 // The format a file's name or media type suggests, if any.
@@ -72,8 +71,7 @@ void handle_datasources_append(Exchange& ex) {
   const std::string* mode = ex.param("mode");
   if (mode == nullptr) return reply_error(ex.res, 400, "mode: required: mode=append (the one mode supported)");
   if (*mode != "append") {
-    return reply_error(ex.res, 400,
-                       absl::StrCat("mode: only append is supported, got '", text::excerpt(*mode), "'"));
+    return reply_error(ex.res, 400, absl::StrCat("mode: only append is supported, got '", text::excerpt(*mode), "'"));
   }
   if (ex.param("url") != nullptr) {
     return reply_error(ex.res, 400,
@@ -122,15 +120,14 @@ void handle_datasources_append(Exchange& ex) {
   const std::string import_id = new_import_id();
   const std::string source = absl::StrCat("datasources API import ", import_id);
   absl::StatusOr<IngestReport> report = ex.server.store.ingest_stream(
-      input_source(prefix, *file), IngestStreamOptions{.format = format.value_or(InputFormat::kCsv),
-                                                          .source = source,
-                                                          .size_hint = (*body)->size_hint()});
+      input_source(prefix, *file),
+      IngestStreamOptions{
+          .format = format.value_or(InputFormat::kCsv), .source = source, .size_hint = (*body)->size_hint()});
   if (!report.ok()) return reply_status(ex.res, report.status());
   ex.server.metrics.record_ingest(*report);
-  std::string out = absl::StrCat("{\"successful_rows\":", report->successful_rows,
-                                 ",\"quarantined_rows\":", report->quarantined_rows,
-                                 ",\"duplicate_rows\":", report->duplicate_rows, ",\"import_id\":\"", import_id,
-                                 "\"}");
+  std::string out =
+      absl::StrCat("{\"successful_rows\":", report->successful_rows, ",\"quarantined_rows\":", report->quarantined_rows,
+                   ",\"duplicate_rows\":", report->duplicate_rows, ",\"import_id\":\"", import_id, "\"}");
   reply_json(ex.res, 200, std::move(out));
 }
 

@@ -19,7 +19,6 @@
 namespace usagedb::http {
 namespace {
 
-
 std::string_view trim_line(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
@@ -91,9 +90,8 @@ void handle_events(Exchange& ex) {
     ex.server.commit.note_write();
   }
   reply_json(ex.res, *wait ? 200 : 202,
-             absl::StrCat("{\"successful_rows\":", report->successful_rows,
-                          ",\"quarantined_rows\":", report->quarantined_rows,
-                          ",\"duplicate_rows\":", report->duplicate_rows, "}"));
+             absl::StrCat("{\"successful_rows\":", report->successful_rows, ",\"quarantined_rows\":",
+                          report->quarantined_rows, ",\"duplicate_rows\":", report->duplicate_rows, "}"));
 }
 
 }  // namespace usagedb::http

@@ -56,11 +56,11 @@ struct ServerState {
 struct RequestState {
   Connection* connection = nullptr;
   std::chrono::steady_clock::time_point start;
-  bool admitted = false;   // admission ran and let it through
-  bool answered = false;   // admission answered it (an error or a preflight)
-  bool counted = false;    // counted in ServerState::in_flight
-  bool close = false;      // close the connection after the answer
-  bool has_body = false;   // Content-Length > 0 or chunked
+  bool admitted = false;  // admission ran and let it through
+  bool answered = false;  // admission answered it (an error or a preflight)
+  bool counted = false;   // counted in ServerState::in_flight
+  bool close = false;     // close the connection after the answer
+  bool has_body = false;  // Content-Length > 0 or chunked
   uint64_t request_content_length = 0;
   bool body_done = false;  // the body was read to its end
   RouteMatch route;

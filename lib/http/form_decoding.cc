@@ -62,8 +62,8 @@ absl::StatusOr<api::Params> parse_form(std::string_view text, std::string_view w
                                                      text::excerpt(raw_name), "'"));
     }
     if (name.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(text::absl_view(where), ": a parameter without a name: '",
-                                                     text::excerpt(pair), "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(text::absl_view(where), ": a parameter without a name: '", text::excerpt(pair), "'"));
     }
     if (!decode(raw_value, &value, &bad)) {
       return absl::InvalidArgumentError(absl::StrCat(text::absl_view(where), ": ", text::excerpt(name),

@@ -202,7 +202,8 @@ void HttpServer::Impl::install_hooks() {
     } else if (res.status == 400) {
       http::reply_error(res, 400, "malformed request: not an HTTP/1.x request line and headers");
     } else {
-      http::reply_error(res, res.status, absl::StrCat("the request could not be served (HTTP status ", res.status, ")"));
+      http::reply_error(res, res.status,
+                        absl::StrCat("the request could not be served (HTTP status ", res.status, ")"));
     }
     return httplib::Server::HandlerResponse::Handled;
   }));

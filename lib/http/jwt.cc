@@ -46,26 +46,35 @@ absl::StatusOr<object> parse_part(std::string_view part, std::string_view what, 
 // A JSON number as a double; nullopt for anything else.
 std::optional<double> number_of(element e) {
   switch (e.type()) {
-    case element_type::INT64: return static_cast<double>(e.get_int64().value_unsafe());
-    case element_type::UINT64: return static_cast<double>(e.get_uint64().value_unsafe());
-    case element_type::DOUBLE: return e.get_double().value_unsafe();
-    default: return std::nullopt;
+    case element_type::INT64:
+      return static_cast<double>(e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return static_cast<double>(e.get_uint64().value_unsafe());
+    case element_type::DOUBLE:
+      return e.get_double().value_unsafe();
+    default:
+      return std::nullopt;
   }
 }
 
 // A fixed_params value as the text a request parameter would carry.
 std::optional<std::string> param_text(element e) {
   switch (e.type()) {
-    case element_type::STRING: return std::string(e.get_string().value_unsafe());
-    case element_type::INT64: return std::to_string(e.get_int64().value_unsafe());
-    case element_type::UINT64: return std::to_string(e.get_uint64().value_unsafe());
+    case element_type::STRING:
+      return std::string(e.get_string().value_unsafe());
+    case element_type::INT64:
+      return std::to_string(e.get_int64().value_unsafe());
+    case element_type::UINT64:
+      return std::to_string(e.get_uint64().value_unsafe());
     case element_type::DOUBLE: {
       char buf[32];
       const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), e.get_double().value_unsafe());
       return std::string(buf, end);
     }
-    case element_type::BOOL: return std::string(e.get_bool().value_unsafe() ? "true" : "false");
-    default: return std::nullopt;
+    case element_type::BOOL:
+      return std::string(e.get_bool().value_unsafe() ? "true" : "false");
+    default:
+      return std::nullopt;
   }
 }
 
@@ -106,8 +115,8 @@ absl::StatusOr<Scope> parse_jwt_scope(element e, size_t index) {
       if (field.value.is_null()) continue;
       std::optional<std::string> value = param_text(field.value);
       if (!value) {
-        return refuse(absl::StrCat(where, ".fixed_params.", text::excerpt(field.key),
-                                   " is not a string, number or boolean"));
+        return refuse(
+            absl::StrCat(where, ".fixed_params.", text::excerpt(field.key), " is not a string, number or boolean"));
       }
       scope.fixed_params.emplace_back(std::string(field.key), std::move(*value));
     }
@@ -126,8 +135,7 @@ bool looks_like_jwt(std::string_view token) {
       part = 0;
       continue;
     }
-    const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                     c == '_';
+    const bool b64 = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     if (!b64) return false;
     ++part;
   }
@@ -183,8 +191,8 @@ absl::StatusOr<Principal> verify_jwt(std::string_view token, std::span<const std
   if ((*payload)["exp"].get(exp_element) == simdjson::SUCCESS) exp = number_of(exp_element);
   if (!exp) return refuse("the claim 'exp' is required (a number: seconds since 1970-01-01 UTC)");
   if (!(*exp > static_cast<double>(now))) {
-    return refuse(absl::StrCat("expired: exp ", std::isfinite(*exp) ? absl::StrCat(*exp) : "?",
-                               " is not after now (", now, ")"));
+    return refuse(
+        absl::StrCat("expired: exp ", std::isfinite(*exp) ? absl::StrCat(*exp) : "?", " is not after now (", now, ")"));
   }
   element nbf_element;
   if ((*payload)["nbf"].get(nbf_element) == simdjson::SUCCESS) {

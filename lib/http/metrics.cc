@@ -45,8 +45,9 @@ std::string Metrics::render(const StoreStats& stats, uint64_t flushes) const {
   gauge("usagedb_bytes_on_disk", "Bytes of every file of the store.", stats.bytes_on_disk);
   gauge("usagedb_memory_bytes", "Approximate bytes the store holds in memory.", stats.memory_bytes);
 
-  out += "# HELP usagedb_ingested_rows_total Rows received by POST /v0/events and /v0/datasources, by outcome.\n"
-         "# TYPE usagedb_ingested_rows_total counter\n";
+  out +=
+      "# HELP usagedb_ingested_rows_total Rows received by POST /v0/events and /v0/datasources, by outcome.\n"
+      "# TYPE usagedb_ingested_rows_total counter\n";
   absl::StrAppend(&out, "usagedb_ingested_rows_total{outcome=\"stored\"} ", stored_.load(), "\n");
   absl::StrAppend(&out, "usagedb_ingested_rows_total{outcome=\"quarantined\"} ", quarantined_.load(), "\n");
   absl::StrAppend(&out, "usagedb_ingested_rows_total{outcome=\"duplicate\"} ", duplicates_.load(), "\n");
@@ -56,8 +57,9 @@ std::string Metrics::render(const StoreStats& stats, uint64_t flushes) const {
                   "# TYPE usagedb_flushes_total counter\nusagedb_flushes_total ",
                   flushes, "\n");
 
-  out += "# HELP usagedb_http_requests_total HTTP requests answered, by route and status.\n"
-         "# TYPE usagedb_http_requests_total counter\n";
+  out +=
+      "# HELP usagedb_http_requests_total HTTP requests answered, by route and status.\n"
+      "# TYPE usagedb_http_requests_total counter\n";
   std::string histogram =
       "# HELP usagedb_http_request_duration_seconds Time from a request's headers to its answer, by route and "
       "status.\n# TYPE usagedb_http_request_duration_seconds histogram\n";

@@ -82,9 +82,9 @@ absl::StatusOr<std::string> multipart_boundary(std::string_view content_type) {
     }
   });
   if (!found || boundary.empty() || boundary.size() > 70) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Content-Type: a multipart/form-data body needs a boundary parameter of 1 to 70 characters, got '",
-        text::excerpt(content_type), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Content-Type: a multipart/form-data body needs a boundary parameter of 1 to 70 characters, got '",
+                     text::excerpt(content_type), "'"));
   }
   return boundary;
 }

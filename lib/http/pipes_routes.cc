@@ -8,8 +8,8 @@
 //
 // A pipe's body is exactly what `usagedb query NAME --format F` prints for
 // the same parameters (lib/api's writers), but for statistics.elapsed.
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 #include "absl/strings/str_cat.h"
 #include "lib/api/endpoint_catalog.h"
@@ -173,16 +173,25 @@ void handle_metrics(Exchange& ex) {
 
 void dispatch(Exchange& ex) {
   switch (ex.state.route.route) {
-    case Route::kEvents: return handle_events(ex);
-    case Route::kDatasourcesAppend: return handle_datasources_append(ex);
-    case Route::kDatasourcesDelete: return handle_datasources_delete(ex);
-    case Route::kPipesList: return handle_pipes_list(ex);
-    case Route::kPipeInfo: return handle_pipe_info(ex);
-    case Route::kPipe: return handle_pipe(ex);
-    case Route::kHealth: return handle_health(ex);
-    case Route::kMetrics: return handle_metrics(ex);
+    case Route::kEvents:
+      return handle_events(ex);
+    case Route::kDatasourcesAppend:
+      return handle_datasources_append(ex);
+    case Route::kDatasourcesDelete:
+      return handle_datasources_delete(ex);
+    case Route::kPipesList:
+      return handle_pipes_list(ex);
+    case Route::kPipeInfo:
+      return handle_pipe_info(ex);
+    case Route::kPipe:
+      return handle_pipe(ex);
+    case Route::kHealth:
+      return handle_health(ex);
+    case Route::kMetrics:
+      return handle_metrics(ex);
     case Route::kPreflight:
-    case Route::kNotFound: break;
+    case Route::kNotFound:
+      break;
   }
   reply_error(ex.res, 404, "unknown route");
 }

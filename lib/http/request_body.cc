@@ -71,8 +71,8 @@ absl::StatusOr<std::unique_ptr<RequestBody>> RequestBody::open(Exchange& ex, uin
   std::unique_ptr<ByteSource> framing;
   if (!transfer.empty()) {
     if (transfer != "chunked") {
-      return absl::InvalidArgumentError(absl::StrCat("Transfer-Encoding: '", text::excerpt(transfer),
-                                                     "' is not supported (only chunked)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("Transfer-Encoding: '", text::excerpt(transfer), "' is not supported (only chunked)"));
     }
     if (length->has_value()) {
       return absl::InvalidArgumentError("a request may not have both Content-Length and Transfer-Encoding");
@@ -92,8 +92,8 @@ absl::StatusOr<std::unique_ptr<RequestBody>> RequestBody::open(Exchange& ex, uin
         std::make_unique<LimitSource>(*body->gzip_, limit, "the request body after gzip decompression");
     body->top_ = body->inflated_limit_.get();
   } else if (!encoding.empty() && encoding != "identity") {
-    return absl::InvalidArgumentError(absl::StrCat("Content-Encoding: '", text::excerpt(encoding),
-                                                   "' is not supported (send gzip or no encoding)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("Content-Encoding: '", text::excerpt(encoding), "' is not supported (send gzip or no encoding)"));
   }
   return body;
 }

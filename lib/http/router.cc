@@ -20,16 +20,26 @@ RouteMatch with_method(Route route, std::string_view allow, std::string_view met
 
 std::string_view route_name(Route route) {
   switch (route) {
-    case Route::kNotFound: return "not_found";
-    case Route::kEvents: return "events";
-    case Route::kDatasourcesAppend: return "datasources";
-    case Route::kDatasourcesDelete: return "datasources_delete";
-    case Route::kPipesList: return "pipes";
-    case Route::kPipeInfo: return "pipe_info";
-    case Route::kPipe: return "pipe";
-    case Route::kHealth: return "health";
-    case Route::kMetrics: return "metrics";
-    case Route::kPreflight: return "preflight";
+    case Route::kNotFound:
+      return "not_found";
+    case Route::kEvents:
+      return "events";
+    case Route::kDatasourcesAppend:
+      return "datasources";
+    case Route::kDatasourcesDelete:
+      return "datasources_delete";
+    case Route::kPipesList:
+      return "pipes";
+    case Route::kPipeInfo:
+      return "pipe_info";
+    case Route::kPipe:
+      return "pipe";
+    case Route::kHealth:
+      return "health";
+    case Route::kMetrics:
+      return "metrics";
+    case Route::kPreflight:
+      return "preflight";
   }
   return "?";
 }

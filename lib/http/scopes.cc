@@ -8,10 +8,14 @@ namespace usagedb::http {
 
 std::string_view scope_type_name(ScopeType type) {
   switch (type) {
-    case ScopeType::kAdmin: return "ADMIN";
-    case ScopeType::kDatasourcesAppend: return "DATASOURCES:APPEND";
-    case ScopeType::kDatasourcesRead: return "DATASOURCES:READ";
-    case ScopeType::kPipesRead: return "PIPES:READ";
+    case ScopeType::kAdmin:
+      return "ADMIN";
+    case ScopeType::kDatasourcesAppend:
+      return "DATASOURCES:APPEND";
+    case ScopeType::kDatasourcesRead:
+      return "DATASOURCES:READ";
+    case ScopeType::kPipesRead:
+      return "PIPES:READ";
   }
   return "?";
 }

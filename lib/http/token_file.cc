@@ -46,7 +46,9 @@ absl::StatusOr<std::vector<StaticToken>> parse_tokens_file(std::string_view json
   }
   simdjson::dom::array list;
   if (doc["tokens"].get_array().get(list) != simdjson::SUCCESS) {
-    return bad(where, R"(expected a JSON object with a "tokens" array: {"tokens": [{"name": ..., "token": ..., "scopes": [...]}]})");
+    return bad(
+        where,
+        R"(expected a JSON object with a "tokens" array: {"tokens": [{"name": ..., "token": ..., "scopes": [...]}]})");
   }
   std::vector<StaticToken> tokens;
   size_t index = 0;

@@ -121,7 +121,8 @@ TEST(IngestStream, ALargeStreamGoesTheBulkWayAndIsDurableWhenItReturns) {
   options.directory = dir.path();
   options.checkpoint_log_bytes = 4096;
   std::string ndjson;
-  for (int i = 0; i < 2000; ++i) ndjson += stream_line(absl::StrCat("b", i), "bulk", i % 2 ? "2025-01-05" : "2025-02-05") + "\n";
+  for (int i = 0; i < 2000; ++i)
+    ndjson += stream_line(absl::StrCat("b", i), "bulk", i % 2 ? "2025-01-05" : "2025-02-05") + "\n";
   for (const uint64_t hint : {uint64_t{0}, uint64_t{ndjson.size()}}) {
     SCOPED_TRACE(hint);
     testing::ScopedTempDir store_dir;

@@ -56,9 +56,9 @@ void check_accepted(std::string_view token, const http::Principal& who) {
   double exp = 0;
   simdjson::dom::element e;
   CHECK(doc["exp"].get(e) == simdjson::SUCCESS && (e.is_int64() || e.is_uint64() || e.is_double()), "exp not numeric");
-  exp = e.is_double() ? e.get_double().value_unsafe()
-                      : e.is_int64() ? static_cast<double>(e.get_int64().value_unsafe())
-                                     : static_cast<double>(e.get_uint64().value_unsafe());
+  exp = e.is_double()  ? e.get_double().value_unsafe()
+        : e.is_int64() ? static_cast<double>(e.get_int64().value_unsafe())
+                       : static_cast<double>(e.get_uint64().value_unsafe());
   CHECK(exp > static_cast<double>(kNow), "accepted an expired token");
   for (const http::Scope& s : who.scopes) {
     CHECK(s.type != http::ScopeType::kAdmin, "a JWT granted ADMIN");
@@ -95,8 +95,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     usagedb::fuzz::verify(input);
   } else {
     const size_t newline = input.find('\n');
-    const std::string_view header =
-        newline == std::string_view::npos ? std::string_view(R"({"alg":"HS256","typ":"JWT"})") : input.substr(0, newline);
+    const std::string_view header = newline == std::string_view::npos
+                                        ? std::string_view(R"({"alg":"HS256","typ":"JWT"})")
+                                        : input.substr(0, newline);
     const std::string_view payload = newline == std::string_view::npos ? input : input.substr(newline + 1);
     usagedb::fuzz::verify(usagedb::fuzz::sign(header, payload));
   }

@@ -86,8 +86,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string content(input);
   const std::string body =
       absl::StrCat("preamble\r\n--", boundary, "\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nnote\r\n--",
-                   boundary, "\r\nContent-Disposition: form-data; name=\"ndjson\"; filename=\"f\"\r\n\r\n",
-                   content, "\r\n--", boundary, "--\r\nepilogue");
+                   boundary, "\r\nContent-Disposition: form-data; name=\"ndjson\"; filename=\"f\"\r\n\r\n", content,
+                   "\r\n--", boundary, "--\r\nepilogue");
   absl::StatusOr<std::string> file = read_file_part(body, boundary, control, &field);
   CHECK(file.ok(), "a well-formed body was refused");
   CHECK(*file == input, "the file read back differs from what was sent");

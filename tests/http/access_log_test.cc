@@ -48,9 +48,14 @@ TEST(AccessLog, WritesToAFileAndNeverTheToken) {
     AccessLog log(path);
     ASSERT_TRUE(log.status().ok());
     for (int i = 0; i < 1000; ++i) {
-      log.write({.time = std::chrono::system_clock::now(), .remote_addr = "::1", .method = "POST",
-                 .target = "/v0/events?name=feature_events&token=SECRET", .status = 202, .bytes = 62,
-                 .elapsed = {}, .token_name = ""});
+      log.write({.time = std::chrono::system_clock::now(),
+                 .remote_addr = "::1",
+                 .method = "POST",
+                 .target = "/v0/events?name=feature_events&token=SECRET",
+                 .status = 202,
+                 .bytes = 62,
+                 .elapsed = {},
+                 .token_name = ""});
     }
   }
   std::ifstream in(path);
@@ -75,9 +80,9 @@ TEST(DeleteCondition, AcceptsUserIdEqualsAQuotedString) {
 }
 
 TEST(DeleteCondition, RefusesEverythingElseNamingTheParameter) {
-  for (const char* bad : {"", "user_id", "user_id = u1", "user_id = \"u1\"", "feature_id = 'f'", "user_id != 'u'",
-                          "user_id = 'u' OR 1=1", "user_id = 'u", "user_id = ''", "user_id = 'a\\nb'",
-                          "user_id IN ('a')", "1=1"}) {
+  for (const char* bad :
+       {"", "user_id", "user_id = u1", "user_id = \"u1\"", "feature_id = 'f'", "user_id != 'u'", "user_id = 'u' OR 1=1",
+        "user_id = 'u", "user_id = ''", "user_id = 'a\\nb'", "user_id IN ('a')", "1=1"}) {
     auto r = parse_delete_condition(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_THAT(testing::message(r.status()), HasSubstr("delete_condition:")) << bad;
@@ -102,9 +107,14 @@ TEST(Metrics, RendersRequestsLatencyAndIngestCounters) {
   EXPECT_THAT(text, HasSubstr("usagedb_flushes_total 3\n"));
   EXPECT_THAT(text, HasSubstr("usagedb_http_requests_total{route=\"events\",status=\"202\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("usagedb_http_requests_total{route=\"pipe\",status=\"other\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("usagedb_http_request_duration_seconds_bucket{route=\"events\",status=\"202\",le=\"0.0005\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("usagedb_http_request_duration_seconds_bucket{route=\"events\",status=\"202\",le=\"0.025\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("usagedb_http_request_duration_seconds_bucket{route=\"events\",status=\"202\",le=\"+Inf\"} 2\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("usagedb_http_request_duration_seconds_bucket{route=\"events\",status=\"202\",le=\"0.0005\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("usagedb_http_request_duration_seconds_bucket{route=\"events\",status=\"202\",le=\"0.025\"} 2\n"));
+  EXPECT_THAT(
+      text, HasSubstr("usagedb_http_request_duration_seconds_bucket{route=\"events\",status=\"202\",le=\"+Inf\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("usagedb_http_request_duration_seconds_count{route=\"pipe\",status=\"400\"} 1\n"));
   EXPECT_THAT(text, Not(HasSubstr("route=\"health\"")));
 }

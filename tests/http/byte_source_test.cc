@@ -176,8 +176,9 @@ std::string multipart_body(const std::string& boundary, std::vector<std::pair<st
 TEST(MultipartSource, ExtractsTheFileFieldWhateverTheChunking) {
   const std::string file = "user_id,feature_id\r\nu1,f1\r\n--not-the-boundary\r\n\r\n";
   const std::string body = multipart_body(
-      "XyZ", {{"Content-Disposition: form-data; name=\"note\"", "skipped"},
-              {"Content-Disposition: form-data; name=\"csv\"; filename=\"events.csv\"\r\nContent-Type: text/csv", file}},
+      "XyZ",
+      {{"Content-Disposition: form-data; name=\"note\"", "skipped"},
+       {"Content-Disposition: form-data; name=\"csv\"; filename=\"events.csv\"\r\nContent-Type: text/csv", file}},
       "preamble\r\n", "epilogue");
   for (size_t step : {1, 3, 5, 64, 1 << 20}) {
     TrickleSource in(body, step);
@@ -196,8 +197,8 @@ TEST(MultipartSource, FindsABoundaryThatStraddlesReads) {
   big[100000] = '\r';
   big[100001] = '\n';
   big[100002] = '-';
-  const std::string body =
-      multipart_body("----WebKitFormBoundary7MA4YWxkTrZu0gW", {{"Content-Disposition: form-data; name=file; filename=x.ndjson", big}});
+  const std::string body = multipart_body("----WebKitFormBoundary7MA4YWxkTrZu0gW",
+                                          {{"Content-Disposition: form-data; name=file; filename=x.ndjson", big}});
   TrickleSource in(body, 65535);
   MultipartSource part(in, "----WebKitFormBoundary7MA4YWxkTrZu0gW", {"csv", "ndjson", "file"});
   auto out = read_everything(part);

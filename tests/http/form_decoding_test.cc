@@ -14,8 +14,8 @@ using ::testing::Pair;
 TEST(FormDecoding, SplitsPairsAndDecodesPercentAndPlus) {
   auto p = parse_form("user_id=u%201&utm_campaign=tb+create+--prompt+DEV&c=%2F%2f&d=caf%C3%A9", "query string");
   ASSERT_TRUE(p.ok()) << p.status();
-  EXPECT_THAT(*p, ElementsAre(Pair("user_id", "u 1"), Pair("utm_campaign", "tb create --prompt DEV"),
-                              Pair("c", "//"), Pair("d", "caf\xC3\xA9")));
+  EXPECT_THAT(*p, ElementsAre(Pair("user_id", "u 1"), Pair("utm_campaign", "tb create --prompt DEV"), Pair("c", "//"),
+                              Pair("d", "caf\xC3\xA9")));
 }
 
 TEST(FormDecoding, EmptyPairsSkippedValuelessNamesKeptEqualsInValues) {

@@ -35,9 +35,9 @@ namespace usagedb {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::StartsWith;
 using testing::http_request;
 using testing::RawConnection;
+using ::testing::StartsWith;
 
 constexpr char kAdmin[] = "admin-token-value";
 constexpr char kAppender[] = "appender-token-value";
@@ -97,7 +97,9 @@ class HttpServerTest : public ::testing::Test {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   }
 
-  httplib::Headers bearer(const std::string& token) const { return {{"Authorization", absl::StrCat("Bearer ", token)}}; }
+  httplib::Headers bearer(const std::string& token) const {
+    return {{"Authorization", absl::StrCat("Bearer ", token)}};
+  }
 
   httplib::Result get(const std::string& path, const std::string& token = kAdmin) {
     return client_->Get(path.c_str(), bearer(token));
@@ -115,11 +117,11 @@ class HttpServerTest : public ::testing::Test {
 };
 
 // Evaluates `result` once (a request) and checks its status.
-#define EXPECT_STATUS(result, code)                                             \
-  do {                                                                          \
-    const httplib::Result& r_ = (result);                                       \
-    ASSERT_TRUE(r_) << "no response: " << httplib::to_string(r_.error());      \
-    EXPECT_EQ(r_->status, code) << r_->body;                                    \
+#define EXPECT_STATUS(result, code)                                       \
+  do {                                                                    \
+    const httplib::Result& r_ = (result);                                 \
+    ASSERT_TRUE(r_) << "no response: " << httplib::to_string(r_.error()); \
+    EXPECT_EQ(r_->status, code) << r_->body;                              \
   } while (0)
 
 TEST_F(HttpServerTest, HealthNeedsNoTokenAndEveryV0ResponseAllowsCors) {
@@ -347,7 +349,8 @@ TEST_F(HttpServerTest, PipeBodiesAreTheCliFormatsByteForByte) {
     ASSERT_TRUE(request.ok());
     auto table = api::run_request(*store_, *request);
     ASSERT_TRUE(table.ok());
-    for (const api::OutputFormat format : {api::OutputFormat::kJson, api::OutputFormat::kCsv, api::OutputFormat::kNdjson}) {
+    for (const api::OutputFormat format :
+         {api::OutputFormat::kJson, api::OutputFormat::kCsv, api::OutputFormat::kNdjson}) {
       std::string expected;
       api::append_result(format, *table, &expected);
       httplib::Params query(c.params.begin(), c.params.end());
@@ -427,8 +430,8 @@ TEST_F(HttpServerTest, PipesListsTheEndpointsATokenMayRead) {
   auto info = get("/v0/pipes/user_feature_usage", kReader);
   EXPECT_STATUS(info, 200);
   const api::EndpointSpec& spec = api::endpoint_spec(api::Endpoint::kUserFeatureUsage);
-  std::string expected = absl::StrCat("{\"name\":\"user_feature_usage\",\"description\":",
-                                      text::json_string(spec.description), ",\"parameters\":[");
+  std::string expected = absl::StrCat(
+      "{\"name\":\"user_feature_usage\",\"description\":", text::json_string(spec.description), ",\"parameters\":[");
   for (size_t i = 0; i < spec.parameters.size(); ++i) {
     const api::ParameterSpec& p = spec.parameters[i];
     absl::StrAppend(&expected, i > 0 ? "," : "", "{\"name\":\"", std::string(p.name), "\",\"type\":\"",
@@ -436,9 +439,10 @@ TEST_F(HttpServerTest, PipesListsTheEndpointsATokenMayRead) {
                     ",\"default\":", p.default_value.empty() ? "null" : text::json_string(p.default_value),
                     ",\"description\":", text::json_string(p.description), "}");
   }
-  expected += "],\"columns\":[{\"name\":\"user_id\",\"type\":\"String\"},{\"name\":\"feature_id\",\"type\":\"String\"},"
-              "{\"name\":\"product_version\",\"type\":\"String\"},{\"name\":\"usage_count\",\"type\":\"UInt64\"},"
-              "{\"name\":\"first_usage\",\"type\":\"DateTime\"},{\"name\":\"last_usage\",\"type\":\"DateTime\"}]}\n";
+  expected +=
+      "],\"columns\":[{\"name\":\"user_id\",\"type\":\"String\"},{\"name\":\"feature_id\",\"type\":\"String\"},"
+      "{\"name\":\"product_version\",\"type\":\"String\"},{\"name\":\"usage_count\",\"type\":\"UInt64\"},"
+      "{\"name\":\"first_usage\",\"type\":\"DateTime\"},{\"name\":\"last_usage\",\"type\":\"DateTime\"}]}\n";
   EXPECT_EQ(info->body, expected);
   EXPECT_THAT(reader->body, HasSubstr(absl::StrCat("{\"pipes\":[", expected.substr(0, expected.size() - 1), "]}")));
   EXPECT_STATUS(get("/v0/pipes/no_such_endpoint"), 404);
@@ -457,13 +461,15 @@ TEST_F(HttpServerTest, QuarantineNeedsDatasourcesReadAndPages) {
 }
 
 TEST_F(HttpServerTest, DataSourcesAppendTakesMultipartAndRawFiles) {
-  const std::string csv = "user_id,feature_id,product_version,event_type,timestamp\r\n"
-                          "c1,f1,1.0,view,2025-01-01 00:00:00\r\nc1,f2,1.0,view,2025-01-02 00:00:00\r\n"
-                          "c1,,1.0,view,2025-01-02 00:00:00\r\n";
+  const std::string csv =
+      "user_id,feature_id,product_version,event_type,timestamp\r\n"
+      "c1,f1,1.0,view,2025-01-01 00:00:00\r\nc1,f2,1.0,view,2025-01-02 00:00:00\r\n"
+      "c1,,1.0,view,2025-01-02 00:00:00\r\n";
   httplib::MultipartFormDataItems items = {{"csv", csv, "events.csv", "text/csv"}};
   auto r = client_->Post("/v0/datasources?name=feature_events&mode=append", bearer(kAppender), items);
   EXPECT_STATUS(r, 200);
-  EXPECT_THAT(r->body, StartsWith("{\"successful_rows\":2,\"quarantined_rows\":1,\"duplicate_rows\":0,\"import_id\":\""));
+  EXPECT_THAT(r->body,
+              StartsWith("{\"successful_rows\":2,\"quarantined_rows\":1,\"duplicate_rows\":0,\"import_id\":\""));
   const std::string ndjson = event_line("n1", "f1") + event_line("n1", "f2");
   auto raw = post("/v0/datasources?name=feature_events&mode=append&format=ndjson", ndjson, kAppender, "text/plain");
   EXPECT_STATUS(raw, 200);
@@ -500,7 +506,8 @@ TEST_F(HttpServerTest, DataSourcesAppendTakesMultipartAndRawFiles) {
 }
 
 TEST_F(HttpServerTest, DeleteErasesAUserOrCountsWithDryRun) {
-  ASSERT_TRUE(store_->ingest_ndjson(event_line("gone", "f1") + event_line("gone", "f2") + event_line("kept", "f1")).ok());
+  ASSERT_TRUE(
+      store_->ingest_ndjson(event_line("gone", "f1") + event_line("gone", "f2") + event_line("kept", "f1")).ok());
   const char* type = "application/x-www-form-urlencoded";
   auto dry = post("/v0/datasources/feature_events/delete", "delete_condition=user_id+%3D+%27gone%27&dry_run=true",
                   kAdmin, type);
@@ -532,7 +539,8 @@ TEST_F(HttpServerTest, MetricsAreForAdminsInPrometheusText) {
 
 TEST_F(HttpServerTest, RateLimitsAreCountedPerTokenPerSecond) {
   // Within one wall-clock second: start right after a second boundary.
-  while (std::chrono::system_clock::now().time_since_epoch() % std::chrono::seconds(1) > std::chrono::milliseconds(300)) {
+  while (std::chrono::system_clock::now().time_since_epoch() % std::chrono::seconds(1) >
+         std::chrono::milliseconds(300)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_STATUS(get("/v0/pipes/feature_usage_summary.json", kLimited), 200);
@@ -543,9 +551,9 @@ TEST_F(HttpServerTest, RateLimitsAreCountedPerTokenPerSecond) {
   EXPECT_THAT(over->body, HasSubstr("token 'limited' is over its limit of 2 requests per second"));
   EXPECT_STATUS(get("/v0/pipes/feature_usage_summary.json", kAdmin), 200);  // others are not limited
   // A JWT's limit is its name's.
-  const std::string token = jwt(absl::StrCat(
-      R"({"name":"capped","exp":)", unix_time() + 600,
-      R"(,"scopes":[{"type":"PIPES:READ","resource":"feature_usage_summary"}],"limits":{"rps":1}})"));
+  const std::string token =
+      jwt(absl::StrCat(R"({"name":"capped","exp":)", unix_time() + 600,
+                       R"(,"scopes":[{"type":"PIPES:READ","resource":"feature_usage_summary"}],"limits":{"rps":1}})"));
   auto first = get("/v0/pipes/feature_usage_summary.json", token);
   EXPECT_STATUS(first, 200);
   EXPECT_STATUS(get("/v0/pipes/feature_usage_summary.json", token), 429);
@@ -564,14 +572,16 @@ TEST_F(HttpServerTest, ABodyOverTheLimitIsRefusedBeforeItIsRead) {
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
-  EXPECT_THAT(r->body, HasSubstr("the request body is 100000000 bytes, over the limit of 1000 bytes (--max-body-bytes)"));
+  EXPECT_THAT(r->body,
+              HasSubstr("the request body is 100000000 bytes, over the limit of 1000 bytes (--max-body-bytes)"));
   EXPECT_EQ(r->header("connection"), "close");
   EXPECT_TRUE(c.closed_by_server());
 
   // Chunked: refused as soon as it crosses, while the client could go on.
   RawConnection chunked(server_->port());
-  ASSERT_TRUE(chunked.send(absl::StrCat("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
-                                        kAdmin, "\r\nTransfer-Encoding: chunked\r\n\r\n")));
+  ASSERT_TRUE(
+      chunked.send(absl::StrCat("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
+                                kAdmin, "\r\nTransfer-Encoding: chunked\r\n\r\n")));
   const std::string chunk = absl::StrCat("1f4\r\n", std::string(500, ' '), "\r\n");
   ASSERT_TRUE(chunked.send(chunk + chunk));
   ASSERT_FALSE(chunked.read_response(std::chrono::milliseconds(300)));  // 1000 bytes: not over yet
@@ -595,8 +605,9 @@ TEST_F(HttpServerTest, ABodyOverTheLimitIsRefusedBeforeItIsRead) {
 
 TEST_F(HttpServerTest, ExpectContinueIsAnsweredWithTheRefusal) {
   RawConnection c(server_->port());
-  ASSERT_TRUE(c.send("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
-                     "Content-Length: 10\r\n\r\n"));
+  ASSERT_TRUE(
+      c.send("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+             "Content-Length: 10\r\n\r\n"));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);  // not 100: the body is never sent
@@ -668,8 +679,9 @@ TEST_F(HttpServerTest, SlowClientsTimeOut) {
   EXPECT_TRUE(headers.closed_by_server());
 
   RawConnection body(server_->port());
-  ASSERT_TRUE(body.send(absl::StrCat("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
-                                     kAdmin, "\r\nContent-Length: 1000\r\n\r\n{\"user_id\":")));
+  ASSERT_TRUE(
+      body.send(absl::StrCat("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
+                             kAdmin, "\r\nContent-Length: 1000\r\n\r\n{\"user_id\":")));
   auto b = body.read_response(std::chrono::seconds(5));
   ASSERT_TRUE(b);
   EXPECT_EQ(b->status, 408);
@@ -684,12 +696,14 @@ TEST_F(HttpServerTest, SlowClientsTimeOut) {
 
 TEST_F(HttpServerTest, OversizedHeadersAre431) {
   RawConnection c(server_->port());
-  ASSERT_TRUE(c.send(absl::StrCat("GET /v0/health HTTP/1.1\r\nHost: x\r\n", "X-Big: ", std::string(70000, 'a'), "\r\n\r\n")));
+  ASSERT_TRUE(
+      c.send(absl::StrCat("GET /v0/health HTTP/1.1\r\nHost: x\r\n", "X-Big: ", std::string(70000, 'a'), "\r\n\r\n")));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 431);
   RawConnection long_line(server_->port());
-  ASSERT_TRUE(long_line.send(absl::StrCat("GET /v0/health?x=", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n")));
+  ASSERT_TRUE(
+      long_line.send(absl::StrCat("GET /v0/health?x=", std::string(9000, 'a'), " HTTP/1.1\r\nHost: x\r\n\r\n")));
   auto l = long_line.read_response();
   ASSERT_TRUE(l);
   EXPECT_EQ(l->status, 414);
@@ -728,8 +742,9 @@ TEST_F(HttpServerTest, ConcurrentWaitingWritersShareFlushes) {
 TEST_F(HttpServerTest, StopAnswers503FinishesWhatIsInFlightAndFlushes) {
   const std::string line = event_line("inflight", "f");
   RawConnection slow(server_->port());
-  ASSERT_TRUE(slow.send(absl::StrCat("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
-                                     kAdmin, "\r\nContent-Length: ", line.size(), "\r\n\r\n", line.substr(0, 10))));
+  ASSERT_TRUE(
+      slow.send(absl::StrCat("POST /v0/events?name=feature_events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
+                             kAdmin, "\r\nContent-Length: ", line.size(), "\r\n\r\n", line.substr(0, 10))));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // its worker is reading the body
   RawConnection idle(server_->port());                          // connected before the stop
   absl::Status stopped;

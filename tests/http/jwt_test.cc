@@ -96,8 +96,7 @@ TEST(Jwt, RefusesOtherAlgorithmsIncludingNone) {
         << alg;
   }
   EXPECT_THAT(refusal(jwt_with_header(R"({"typ":"JWT"})", payload, "admin-secret")), HasSubstr("alg is missing"));
-  EXPECT_THAT(refusal(jwt_with_header(R"({"alg":"HS256","crit":["x"]})", payload, "admin-secret")),
-              HasSubstr("crit"));
+  EXPECT_THAT(refusal(jwt_with_header(R"({"alg":"HS256","crit":["x"]})", payload, "admin-secret")), HasSubstr("crit"));
 }
 
 TEST(Jwt, RefusesTamperedSignaturesAndPayloads) {
@@ -107,9 +106,8 @@ TEST(Jwt, RefusesTamperedSignaturesAndPayloads) {
   // Another payload under the first one's signature.
   const size_t dot1 = token.find('.');
   const size_t dot2 = token.rfind('.');
-  const std::string swapped = absl::StrCat(token.substr(0, dot1), ".",
-                                           crypto::base64url_encode(R"({"name":"n","exp":1990000000})"),
-                                           token.substr(dot2));
+  const std::string swapped = absl::StrCat(
+      token.substr(0, dot1), ".", crypto::base64url_encode(R"({"name":"n","exp":1990000000})"), token.substr(dot2));
   EXPECT_THAT(refusal(swapped), HasSubstr("bad signature"));
   std::string flipped = token;
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
@@ -134,8 +132,8 @@ TEST(Jwt, ExpIsRequiredNumericAndInTheFuture) {
 }
 
 TEST(Jwt, NameIsRequired) {
-  for (const char* payload : {R"({"exp":1760000000})", R"({"name":"","exp":1760000000})",
-                              R"({"name":7,"exp":1760000000})"}) {
+  for (const char* payload :
+       {R"({"exp":1760000000})", R"({"name":"","exp":1760000000})", R"({"name":7,"exp":1760000000})"}) {
     EXPECT_THAT(refusal(make_jwt(payload, "admin-secret")), HasSubstr("the claim 'name' is required")) << payload;
   }
 }

@@ -3,6 +3,8 @@
 // acknowledged writes, SIGTERM during a stream of requests. The binary is
 // the one this build made ($USAGEDB_CLI overrides); the tests skip without
 // one (USAGEDB_BUILD_TOOLS=OFF) and without curl.
+#include "tests/http/serve_process.h"
+
 #include <sys/stat.h>
 
 #include <atomic>
@@ -17,7 +19,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/http/cpp_httplib.h"
-#include "tests/http/serve_process.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
@@ -43,9 +44,10 @@ class ServeProcessTest : public ::testing::Test {
     if (testing::serve_cli_path().empty()) GTEST_SKIP() << "no usagedb binary (USAGEDB_BUILD_TOOLS=OFF)";
     store_ = dir_.path() + "/store";
     tokens_ = dir_.file("tokens.json");
-    testing::write_file(tokens_, absl::StrCat(R"({"tokens":[{"name":"admin","token":")", kServeAdmin,
-                                              R"(","scopes":["ADMIN"]},)",
-                                              R"({"name":"reader","token":"process-reader","scopes":["PIPES:READ:user_feature_usage"]}]})"));
+    testing::write_file(
+        tokens_,
+        absl::StrCat(R"({"tokens":[{"name":"admin","token":")", kServeAdmin, R"(","scopes":["ADMIN"]},)",
+                     R"({"name":"reader","token":"process-reader","scopes":["PIPES:READ:user_feature_usage"]}]})"));
   }
 
   std::unique_ptr<ServeProcess> start() {
@@ -139,20 +141,21 @@ TEST_F(ServeProcessTest, CurlDrivesEveryRoute) {
   EXPECT_EQ(curl({url + "/v0/pipes"}).first, 401);
   EXPECT_EQ(curl({"-H", "Authorization: Bearer wrong", url + "/v0/pipes"}).first, 403);
   auto posted = curl({"-H", auth, "-d", event("cu", "f1", "c1"), url + "/v0/events?name=feature_events&wait=true"});
-  EXPECT_EQ(posted, std::make_pair(200, std::string("{\"successful_rows\":1,\"quarantined_rows\":0,\"duplicate_rows\":0}\n")));
+  EXPECT_EQ(posted,
+            std::make_pair(200, std::string("{\"successful_rows\":1,\"quarantined_rows\":0,\"duplicate_rows\":0}\n")));
   // gzip, as a file
   const std::string gz = dir_.file("events.ndjson.gz");
   testing::write_file(dir_.file("events.ndjson"), event("cu", "f2", "c2") + "\n" + event("cu", "f3", "c3") + "\n");
   ASSERT_EQ(run_command({"gzip", "-k", dir_.file("events.ndjson")}).exit_code, 0);
-  auto gzipped = curl({"-H", auth, "-H", "Content-Encoding: gzip", "--data-binary", "@" + gz,
-                       url + "/v0/events?name=feature_events"});
+  auto gzipped = curl(
+      {"-H", auth, "-H", "Content-Encoding: gzip", "--data-binary", "@" + gz, url + "/v0/events?name=feature_events"});
   EXPECT_EQ(gzipped.first, 202) << gzipped.second;
   EXPECT_THAT(gzipped.second, HasSubstr("\"successful_rows\":2"));
   // multipart, as curl -F sends it
   testing::write_file(dir_.file("events.csv"),
                       "user_id,feature_id,product_version,event_type,timestamp\ncu,f4,1,view,2025-04-02 00:00:00\n");
-  auto multipart = curl({"-H", auth, "-F", "csv=@" + dir_.file("events.csv"),
-                         url + "/v0/datasources?name=feature_events&mode=append"});
+  auto multipart = curl(
+      {"-H", auth, "-F", "csv=@" + dir_.file("events.csv"), url + "/v0/datasources?name=feature_events&mode=append"});
   EXPECT_EQ(multipart.first, 200) << multipart.second;
   EXPECT_THAT(multipart.second, HasSubstr("\"successful_rows\":1,"));
   auto usage = curl({"-H", auth, url + "/v0/pipes/user_feature_usage.csv?user_id=cu"});
@@ -161,7 +164,8 @@ TEST_F(ServeProcessTest, CurlDrivesEveryRoute) {
   auto preflight = curl({"-i", "-X", "OPTIONS", "-H", "Origin: https://app.example", "-H",
                          "Access-Control-Request-Method: POST", url + "/v0/events"});
   EXPECT_EQ(preflight.first, 204);
-  EXPECT_THAT(preflight.second, HasSubstr("Access-Control-Allow-Headers: Authorization, Content-Type, Content-Encoding"));
+  EXPECT_THAT(preflight.second,
+              HasSubstr("Access-Control-Allow-Headers: Authorization, Content-Type, Content-Encoding"));
   testing::write_file(dir_.file("big.ndjson"), std::string(11 << 20, '\n'));  // over --max-body-bytes
   auto big = curl({"-H", auth, "--data-binary", "@" + dir_.file("big.ndjson"), url + "/v0/events?name=feature_events"});
   EXPECT_EQ(big.first, 413) << big.second;
@@ -191,8 +195,8 @@ TEST_F(ServeProcessTest, ADataSourcesFileIsStreamedNotHeldInMemory) {
                   {{"Authorization", std::string("Bearer ") + kServeAdmin}}, file, "application/octet-stream");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200) << r->body;
-  EXPECT_THAT(r->body, HasSubstr(absl::StrCat("\"successful_rows\":1,\"quarantined_rows\":0,\"duplicate_rows\":",
-                                              lines - 1, ",")));
+  EXPECT_THAT(r->body, HasSubstr(absl::StrCat(
+                           "\"successful_rows\":1,\"quarantined_rows\":0,\"duplicate_rows\":", lines - 1, ",")));
   std::ifstream status(absl::StrCat("/proc/", server->pid(), "/status"));
   std::string field;
   uint64_t peak_kib = 0;

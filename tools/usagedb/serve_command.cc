@@ -28,8 +28,8 @@ int run_serve(const Args& args) {
   auto parsed = parse_args(kSpec, args);
   if (!parsed.ok()) return fail(parsed.status());
   if (!parsed->positional.empty()) {
-    return fail(absl::InvalidArgumentError(
-        absl::StrCat("usagedb serve: unexpected argument '", parsed->positional[0], "'")));
+    return fail(
+        absl::InvalidArgumentError(absl::StrCat("usagedb serve: unexpected argument '", parsed->positional[0], "'")));
   }
   HttpServerOptions options;
   options.host = parsed->value("host").value_or("127.0.0.1");
@@ -44,8 +44,8 @@ int run_serve(const Args& args) {
     if (!value->has_value()) continue;
     if (**value > n.max || (**value == 0 && std::string_view(n.name) != "port")) {
       return fail(absl::InvalidArgumentError(
-          absl::StrCat("--", n.name, ": expected 1..", n.max, std::string_view(n.name) == "port" ? " (or 0: any free port)" : "",
-                       ", got ", **value)));
+          absl::StrCat("--", n.name, ": expected 1..", n.max,
+                       std::string_view(n.name) == "port" ? " (or 0: any free port)" : "", ", got ", **value)));
     }
     const std::string_view name = n.name;
     if (name == "port") options.port = static_cast<int>(**value);
