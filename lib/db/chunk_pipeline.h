@@ -42,6 +42,7 @@
 #include "lib/ingest/record_reader.h"
 #include "lib/table/dictionaries.h"
 #include "lib/table/row.h"
+#include "lib/util/input_buffer.h"
 #include "lib/util/mutex.h"
 #include "usagedb/ingest.h"
 
@@ -53,37 +54,6 @@ std::unique_ptr<RecordReader> make_record_reader(InputFormat format);
 // An InputSource reading `file` (fread) from where it is to its end; a read
 // error is UnavailableError("read failed: ..."). `file` must outlive it.
 InputSource file_source(FILE* file);
-
-// Bytes read from the input. Unlike std::string, growing it does not
-// zero-fill the room a read is about to overwrite (2 MiB per chunk).
-class InputBuffer {
- public:
-  std::string_view view() const { return {data_.get(), size_}; }
-  const char* data() const { return data_.get(); }
-  size_t size() const { return size_; }
-  void assign(std::string_view s) {
-    size_ = 0;
-    if (!s.empty()) std::memcpy(room(s.size()), s.data(), s.size());
-    size_ = s.size();
-  }
-  // Room for `n` more bytes after size(), uninitialized; commit() the ones written.
-  char* room(size_t n) {
-    if (capacity_ - size_ < n) {
-      const size_t capacity = std::max(size_ + n, 2 * capacity_);
-      std::unique_ptr<char[]> bigger(new char[capacity]);
-      if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
-      data_ = std::move(bigger);
-      capacity_ = capacity;
-    }
-    return data_.get() + size_;
-  }
-  void commit(size_t n) { size_ += n; }
-
- private:
-  std::unique_ptr<char[]> data_;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-};
 
 // What a reader made of consecutive lines of a chunk.
 struct Piece {

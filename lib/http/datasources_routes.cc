@@ -90,12 +90,12 @@ void handle_datasources_append(Exchange& ex) {
   ByteSource* file = &(*body)->source();
   // curl --data-binary @file sends a form's Content-Type: a raw file, unless
   // the form is the url= of an import from a URL (as the SDK sends it).
-  std::string prefix;
+  InputBuffer prefix;
   if (type == "application/x-www-form-urlencoded") {
     constexpr std::string_view kUrl = "url=";
     absl::StatusOr<bool> whole = (*body)->read_prefix(kUrl.size(), &prefix);
     if (!whole.ok()) return reply_status(ex.res, whole.status());
-    if (prefix == kUrl) {
+    if (prefix.view() == kUrl) {
       return reply_error(ex.res, 400,
                          "url: importing from a URL is not supported: send the file as the request body or as a "
                          "multipart field (csv, ndjson or file)");
@@ -120,7 +120,7 @@ void handle_datasources_append(Exchange& ex) {
   const std::string import_id = new_import_id();
   const std::string source = absl::StrCat("datasources API import ", import_id);
   absl::StatusOr<IngestReport> report = ex.server.store.ingest_stream(
-      input_source(prefix, *file),
+      input_source(prefix.view(), *file),
       IngestStreamOptions{
           .format = format.value_or(InputFormat::kCsv), .source = source, .size_hint = (*body)->size_hint()});
   if (!report.ok()) return reply_status(ex.res, report.status());

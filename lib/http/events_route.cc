@@ -36,7 +36,7 @@ absl::StatusOr<bool> bool_param(const Exchange& ex, std::string_view name, bool 
       absl::StrCat(text::absl_view(name), ": expected true or false, got '", text::excerpt(*value), "'"));
 }
 
-std::string events_body_as_ndjson(std::string body) {
+std::optional<std::string> events_body_as_one_line(std::string_view body) {
   std::string_view rest = body;
   std::string_view first;
   while (!rest.empty()) {
@@ -47,13 +47,15 @@ std::string events_body_as_ndjson(std::string body) {
   }
   // NDJSON lines end with '}'; a first line that does not, but opens an
   // object, may be the start of one object over several lines.
-  if (first.empty() || first.front() != '{' || first.back() == '}') return body;
+  if (first.empty() || first.front() != '{' || first.back() == '}') return std::nullopt;
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(body).get(doc) != simdjson::SUCCESS || !doc.is_object()) return body;
+  if (parser.parse(body.data(), body.size(), true).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
+    return std::nullopt;
+  }
   std::string line(body.size(), '\0');
   size_t length = 0;
-  if (simdjson::minify(body.data(), body.size(), line.data(), length) != simdjson::SUCCESS) return body;
+  if (simdjson::minify(body.data(), body.size(), line.data(), length) != simdjson::SUCCESS) return std::nullopt;
   line.resize(length);
   line.push_back('\n');
   return line;
@@ -64,17 +66,18 @@ void handle_events(Exchange& ex) {
   if (!wait.ok()) return reply_status(ex.res, wait.status());
   absl::StatusOr<std::unique_ptr<RequestBody>> body = RequestBody::open(ex, ex.server.options.max_body_bytes);
   if (!body.ok()) return reply_status(ex.res, body.status());
-  std::string prefix;
+  InputBuffer prefix;
   absl::StatusOr<bool> whole = (*body)->read_prefix(kEventsBufferedBytes, &prefix);
   if (!whole.ok()) return reply_status(ex.res, whole.status());
   absl::StatusOr<IngestReport> report;
   bool durable = false;
   if (*whole) {
-    const std::string ndjson = events_body_as_ndjson(std::move(prefix));
-    report = ex.server.store.ingest(ndjson, IngestOptions{.format = InputFormat::kNdjson, .source = "events API"});
+    const std::optional<std::string> one_line = events_body_as_one_line(prefix.view());
+    report = ex.server.store.ingest(one_line ? std::string_view(*one_line) : prefix.view(),
+                                    IngestOptions{.format = InputFormat::kNdjson, .source = "events API"});
   } else {
     report = ex.server.store.ingest_stream(
-        input_source(prefix, (*body)->source()),
+        input_source(prefix.view(), (*body)->source()),
         IngestStreamOptions{.format = InputFormat::kNdjson, .source = "events API", .size_hint = (*body)->size_hint()});
     durable = true;
   }

@@ -105,29 +105,37 @@ absl::StatusOr<std::string> RequestBody::read_all() {
   return text;
 }
 
-absl::StatusOr<bool> RequestBody::read_prefix(size_t max_bytes, std::string* prefix) {
-  // The Content-Length when known (one more read then sees the end), else a
-  // start that fits small bodies, doubled as needed.
-  prefix->resize(std::min<uint64_t>(max_bytes, size_hint_ > 0 ? size_hint_ : 64 << 10));
-  size_t size = 0;
+absl::StatusOr<bool> RequestBody::read_prefix(size_t max_bytes, InputBuffer* prefix) {
+  // Room for the Content-Length when it is known, else for a small body;
+  // when the room is full, a probe into a local buffer tells whether the
+  // body ended (the common case: no growth, no copy) before growing it.
+  size_t room = std::min<uint64_t>(max_bytes, size_hint_ > 0 ? size_hint_ : 64 << 10);
+  size_t read = 0;
   for (;;) {
-    if (size == prefix->size()) {
-      if (size >= max_bytes) return false;
-      prefix->resize(std::min(max_bytes, std::max<size_t>(2 * size, 4096)));
+    if (room == 0) {
+      if (read >= max_bytes) return false;
+      char probe[4096];
+      absl::StatusOr<size_t> got = source().read(probe, std::min(sizeof(probe), max_bytes - read));
+      if (!got.ok()) return got.status();
+      if (*got == 0) return true;
+      std::memcpy(prefix->room(*got), probe, *got);
+      prefix->commit(*got);
+      read += *got;
+      room = std::min(max_bytes - read, std::max<size_t>(read, 4096));
+      continue;
     }
-    absl::StatusOr<size_t> got = source().read(prefix->data() + size, prefix->size() - size);
+    absl::StatusOr<size_t> got = source().read(prefix->room(room), room);
     if (!got.ok()) return got.status();
-    if (*got == 0) {
-      prefix->resize(size);
-      return true;
-    }
-    size += *got;
+    if (*got == 0) return true;
+    prefix->commit(*got);
+    read += *got;
+    room -= *got;
   }
 }
 
-InputSource input_source(const std::string& prefix, ByteSource& rest) {
+InputSource input_source(std::string_view prefix, ByteSource& rest) {
   auto offset = std::make_shared<size_t>(0);
-  return [&prefix, &rest, offset](char* buf, size_t size) -> absl::StatusOr<size_t> {
+  return [prefix, &rest, offset](char* buf, size_t size) -> absl::StatusOr<size_t> {
     if (*offset < prefix.size()) {
       const size_t k = std::min(size, prefix.size() - *offset);
       std::memcpy(buf, prefix.data() + *offset, k);

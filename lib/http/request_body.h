@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "lib/http/byte_source.h"
 #include "lib/http/exchange.h"
+#include "lib/util/input_buffer.h"
 
 namespace usagedb::http {
 
@@ -42,9 +43,9 @@ class RequestBody {
   // by max_body_bytes.
   absl::StatusOr<std::string> read_all();
 
-  // Reads up to `max_bytes` of the decoded body into *prefix; true when that
-  // was the whole body.
-  absl::StatusOr<bool> read_prefix(size_t max_bytes, std::string* prefix);
+  // Reads up to `max_bytes` of the decoded body into *prefix (appended);
+  // true when that was the whole body.
+  absl::StatusOr<bool> read_prefix(size_t max_bytes, InputBuffer* prefix);
 
   // The body's size as sent, when its Content-Length gives it and it is not
   // compressed (a hint for the store's bulk path); 0 otherwise.
@@ -63,7 +64,7 @@ class RequestBody {
 
 // An InputSource (EventStore::ingest_stream) yielding `prefix`, then the rest
 // of `rest`. Both must outlive it.
-InputSource input_source(const std::string& prefix, ByteSource& rest);
+InputSource input_source(std::string_view prefix, ByteSource& rest);
 
 // The length a request's Content-Length header gives, nullopt when absent.
 // InvalidArgumentError when it is not a decimal number.

@@ -41,10 +41,10 @@ void dispatch(Exchange& ex);
 absl::StatusOr<bool> bool_param(const Exchange& ex, std::string_view name, bool fallback);
 
 // A body that is one JSON object written over several lines (pretty-printed,
-// as the tutorial's `curl -d '{ ... }'` sends it) as one NDJSON line;
-// anything else unchanged. Only when the first non-blank line is not itself
-// a complete object, and the whole body parses as one JSON object.
-std::string events_body_as_ndjson(std::string body);
+// as the tutorial's `curl -d '{ ... }'` sends it) as one NDJSON line; nullopt
+// for any other body (NDJSON as it is). Only when the first non-blank line is
+// not itself a complete object, and the whole body parses as one JSON object.
+std::optional<std::string> events_body_as_one_line(std::string_view body);
 
 }  // namespace usagedb::http
 
