@@ -29,10 +29,9 @@ int64_t unix_now() {
 std::string token_of(const Exchange& ex, bool* present, bool* malformed) {
   *present = false;
   *malformed = false;
-  if (ex.req.has_header("Authorization")) {
+  if (ex.state.headers.authorization != nullptr) {
     *present = true;
-    const std::string header = ex.req.get_header_value("Authorization");
-    std::string_view value = header;
+    std::string_view value = *ex.state.headers.authorization;
     constexpr std::string_view kBearer = "bearer";
     if (value.size() < kBearer.size() ||
         !absl::EqualsIgnoreCase(text::absl_view(value.substr(0, kBearer.size())), "bearer") ||
@@ -212,7 +211,7 @@ bool admit_fresh(Exchange& ex) {
   }
 
   if (ex.req.method == "POST") {
-    absl::StatusOr<std::optional<uint64_t>> length = content_length(ex.req);
+    absl::StatusOr<std::optional<uint64_t>> length = content_length(ex.state.headers);
     if (!length.ok()) {
       st.close = true;
       refuse(ex, 400, message_of(length.status()));

@@ -33,9 +33,9 @@ std::string new_import_id() {
   return hex;
 }
 
-std::string media_type(const httplib::Request& req) {
-  const std::string type = req.get_header_value("Content-Type");
-  std::string_view t = std::string_view(type).substr(0, type.find(';'));
+std::string media_type(const RequestHeaders& headers) {
+  const std::string_view type = RequestHeaders::value(headers.content_type);
+  std::string_view t = type.substr(0, type.find(';'));
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   return absl::AsciiStrToLower(text::absl_view(t));
 }
@@ -84,7 +84,8 @@ void handle_datasources_append(Exchange& ex) {
     if (!f.ok()) return reply_status(ex.res, f.status());
     format = *f;
   }
-  const std::string type = media_type(ex.req);
+  const std::string type = media_type(ex.state.headers);
+  const std::string_view content_type = RequestHeaders::value(ex.state.headers.content_type);
   absl::StatusOr<std::unique_ptr<RequestBody>> body = RequestBody::open(ex, ex.server.options.max_file_bytes);
   if (!body.ok()) return reply_status(ex.res, body.status());
   ByteSource* file = &(*body)->source();
@@ -102,8 +103,8 @@ void handle_datasources_append(Exchange& ex) {
     }
   }
   std::unique_ptr<MultipartSource> multipart;
-  if (is_multipart_form_data(ex.req.get_header_value("Content-Type"))) {
-    absl::StatusOr<std::string> boundary = multipart_boundary(ex.req.get_header_value("Content-Type"));
+  if (is_multipart_form_data(content_type)) {
+    absl::StatusOr<std::string> boundary = multipart_boundary(content_type);
     if (!boundary.ok()) return reply_status(ex.res, boundary.status());
     multipart = std::make_unique<MultipartSource>(*file, *boundary, std::vector<std::string>{"csv", "ndjson", "file"});
     if (absl::Status s = multipart->open(); !s.ok()) return reply_status(ex.res, s);
@@ -134,7 +135,7 @@ void handle_datasources_append(Exchange& ex) {
 void handle_datasources_delete(Exchange& ex) {
   api::Params params = ex.state.query;
   if (ex.state.has_body) {
-    if (is_multipart_form_data(ex.req.get_header_value("Content-Type"))) {
+    if (is_multipart_form_data(RequestHeaders::value(ex.state.headers.content_type))) {
       return reply_error(ex.res, 400,
                          "send the form as application/x-www-form-urlencoded (curl -d, not -F): "
                          "delete_condition=user_id = 'X'");

@@ -1,5 +1,6 @@
 #include "lib/http/exchange.h"
 
+#include "absl/strings/match.h"
 #include "lib/api/format.h"
 #include "lib/http/byte_source.h"
 
@@ -12,6 +13,31 @@ thread_local RequestState* current = nullptr;
 
 RequestState* current_request() { return current; }
 void set_current_request(RequestState* state) { current = state; }
+
+void RequestHeaders::read(const httplib::Headers& headers) {
+  for (const auto& [name, value] : headers) {
+    const std::string* const v = &value;
+    switch (name.size()) {
+      case 12:
+        if (absl::EqualsIgnoreCase(name, "Content-Type")) content_type = v;
+        break;
+      case 13:
+        if (absl::EqualsIgnoreCase(name, "Authorization")) authorization = v;
+        break;
+      case 14:
+        if (absl::EqualsIgnoreCase(name, "Content-Length")) content_length = v;
+        break;
+      case 16:
+        if (absl::EqualsIgnoreCase(name, "Content-Encoding")) content_encoding = v;
+        break;
+      case 17:
+        if (absl::EqualsIgnoreCase(name, "Transfer-Encoding")) transfer_encoding = v;
+        break;
+      default:
+        break;
+    }
+  }
+}
 
 const std::string* Exchange::param(std::string_view name) const {
   for (const auto& [n, v] : state.query) {

@@ -69,9 +69,10 @@ class Listener : public httplib::Server {
       const bool close_now = state_.draining.load();
       const bool ok = process_request(*c.stream, close_now, closed, [&](httplib::Request& req) {
         c.stream->begin_body();
-        absl::StatusOr<std::optional<uint64_t>> length = http::content_length(req);
+        st.headers.read(req.headers);
+        absl::StatusOr<std::optional<uint64_t>> length = http::content_length(st.headers);
         st.request_content_length = length.ok() ? length->value_or(0) : 0;
-        st.has_body = req.has_header("Transfer-Encoding") || !length.ok() || st.request_content_length > 0;
+        st.has_body = st.headers.transfer_encoding != nullptr || !length.ok() || st.request_content_length > 0;
       });
       http::set_current_request(nullptr);
       if (st.counted) state_.in_flight.fetch_sub(1);

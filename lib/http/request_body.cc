@@ -49,9 +49,9 @@ std::string lower(std::string_view s) { return absl::AsciiStrToLower(text::absl_
 
 }  // namespace
 
-absl::StatusOr<std::optional<uint64_t>> content_length(const httplib::Request& req) {
-  if (!req.has_header("Content-Length")) return std::optional<uint64_t>();
-  const std::string text = req.get_header_value("Content-Length");
+absl::StatusOr<std::optional<uint64_t>> content_length(const RequestHeaders& headers) {
+  if (headers.content_length == nullptr) return std::optional<uint64_t>();
+  const std::string& text = *headers.content_length;
   uint64_t n = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
@@ -65,8 +65,8 @@ absl::StatusOr<std::unique_ptr<RequestBody>> RequestBody::open(Exchange& ex, uin
   std::unique_ptr<RequestBody> body(new RequestBody());
   ConnectionStream& stream = *ex.state.connection->stream;
   body->connection_ = std::make_unique<StreamSource>(stream, ex.server.options.body_timeout);
-  const std::string transfer = lower(ex.req.get_header_value("Transfer-Encoding"));
-  absl::StatusOr<std::optional<uint64_t>> length = content_length(ex.req);
+  const std::string transfer = lower(RequestHeaders::value(ex.state.headers.transfer_encoding));
+  absl::StatusOr<std::optional<uint64_t>> length = content_length(ex.state.headers);
   if (!length.ok()) return length.status();
   std::unique_ptr<ByteSource> framing;
   if (!transfer.empty()) {
@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<RequestBody>> RequestBody::open(Exchange& ex, uin
   body->framing_ = std::make_unique<EndWatch>(std::move(framing), ex.state);
   body->sent_limit_ = std::make_unique<LimitSource>(*body->framing_, limit, "the request body");
   body->top_ = body->sent_limit_.get();
-  const std::string encoding = lower(ex.req.get_header_value("Content-Encoding"));
+  const std::string encoding = lower(RequestHeaders::value(ex.state.headers.content_encoding));
   if (encoding.empty() || encoding == "identity") body->size_hint_ = length->value_or(0);
   if (encoding == "gzip" || encoding == "x-gzip") {
     body->gzip_ = std::make_unique<GzipSource>(*body->sent_limit_);

@@ -68,7 +68,7 @@ InputSource input_source(std::string_view prefix, ByteSource& rest);
 
 // The length a request's Content-Length header gives, nullopt when absent.
 // InvalidArgumentError when it is not a decimal number.
-absl::StatusOr<std::optional<uint64_t>> content_length(const httplib::Request& req);
+absl::StatusOr<std::optional<uint64_t>> content_length(const RequestHeaders& headers);
 
 }  // namespace usagedb::http
 

@@ -1,5 +1,7 @@
 #include "lib/http/router.h"
 
+#include "lib/http/exchange.h"
+
 #include "gtest/gtest.h"
 
 namespace usagedb::http {
@@ -55,6 +57,33 @@ TEST(Router, UnknownPathsAre404AndWrongMethods405) {
   EXPECT_FALSE(match_route("get", "/v0/health").method_allowed);  // methods are case-sensitive
   EXPECT_FALSE(match_route("DELETE", "/metrics").method_allowed);
   EXPECT_EQ(route_name(Route::kDatasourcesDelete), "datasources_delete");
+}
+
+}  // namespace
+}  // namespace usagedb::http
+
+namespace usagedb::http {
+namespace {
+
+TEST(RequestHeaders, FindsTheHeadersTheServerReadsInOnePassWhateverTheirCase) {
+  httplib::Headers headers = {{"content-type", "multipart/form-data; boundary=x"},
+                              {"AUTHORIZATION", "Bearer t"},
+                              {"Content-Length", "285"},
+                              {"Content-Encoding", "gzip"},
+                              {"transfer-encoding", "chunked"},
+                              {"X-Content-Type", "no"}};
+  RequestHeaders r;
+  r.read(headers);
+  ASSERT_NE(r.content_type, nullptr);
+  EXPECT_EQ(*r.content_type, "multipart/form-data; boundary=x");
+  EXPECT_EQ(RequestHeaders::value(r.authorization), "Bearer t");
+  EXPECT_EQ(RequestHeaders::value(r.content_length), "285");
+  EXPECT_EQ(RequestHeaders::value(r.content_encoding), "gzip");
+  EXPECT_EQ(RequestHeaders::value(r.transfer_encoding), "chunked");
+  RequestHeaders none;
+  none.read({});
+  EXPECT_EQ(none.content_type, nullptr);
+  EXPECT_EQ(RequestHeaders::value(none.authorization), "");
 }
 
 }  // namespace
