@@ -72,45 +72,27 @@ stop_server() {  # sets rss: the server's peak RSS in MiB
   [[ $status -eq 0 ]] || { echo "run.sh: usagedb serve exited with $status after SIGTERM" >&2; exit 1; }
 }
 
-# wrk's output -> "requests/s p50 p99"
-summarize() {
-  awk '/Requests\/sec/ {rps=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print rps, p50, p99}' "$1"
+# scenario NAME STORE CONNECTIONS SCRIPT EVENTS_PER_REQUEST (0: not an ingest): one line.
+scenario() {
+  local name=$1 store=$2 connections=$3 script=$4 per_request=$5 load rps p50 p99 events
+  start_server "$store"
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$here/$script" "http://127.0.0.1:$port" >"$tmp/wrk.txt" 2>&1
+  read -r rps p50 p99 <<<"$(awk '/Requests\/sec/ {r = $2} /^ +50%/ {a = $2} /^ +99%/ {b = $2} END {print r, a, b}' \
+    "$tmp/wrk.txt")"
+  stop_server
+  events=$(awk -v r="$rps" -v n="$per_request" 'BEGIN { if (n > 0) printf "%.0f", r * n; else print "-" }')
+  printf '%-44s %5s %12s %12s %9s %9s %7sMiB %s\n' "$name" "$run" "$rps" "$events" "$p50" "$p99" "$rss" "$load"
 }
 
 printf '%-44s %5s %12s %12s %9s %9s %9s %s\n' scenario run requests/s events/s p50 p99 peak_RSS load
 for run in $(seq "$runs"); do
-  rm -rf "$tmp/a" "$tmp/b"
-  rm -rf "$tmp/query-store" && cp -r "$tmp/query-store.orig" "$tmp/query-store"
-
-  for batch in month year; do
-    rm -rf "$tmp/a"
-    start_server "$tmp/a"
-    load=$(cut -d' ' -f1 /proc/loadavg)
-    file="$tmp/batch10k.ndjson"
-    name="(a) wait=true, 10,000-event batches, 8 conn"
-    if [[ $batch == year ]]; then
-      file="$tmp/batch10k_year.ndjson"
-      name="(a') the same, events over 12 months"
-    fi
-    USAGEDB_BENCH_BATCH="$file" wrk -t2 -c8 -d"${seconds}s" --latency -s "$here/batch_wait.lua" \
-      "http://127.0.0.1:$port" >"$tmp/wrk.txt" 2>&1
-    read -r rps p50 p99 <<<"$(summarize "$tmp/wrk.txt")"
-    stop_server
-    printf '%-44s %5s %12s %12.0f %9s %9s %7sMiB %s\n' "$name" "$run" "$rps" \
-      "$(awk -v r="$rps" 'BEGIN { printf "%.0f", r * 10000 }')" "$p50" "$p99" "$rss" "$load"
-  done
-
-  start_server "$tmp/b"
-  load=$(cut -d' ' -f1 /proc/loadavg)
-  wrk -t2 -c64 -d"${seconds}s" --latency -s "$here/single_event.lua" "http://127.0.0.1:$port" >"$tmp/wrk.txt" 2>&1
-  read -r rps p50 p99 <<<"$(summarize "$tmp/wrk.txt")"
-  stop_server
-  printf '%-44s %5s %12s %12s %9s %9s %7sMiB %s\n' "(b) single-event POSTs (202), 64 conn" "$run" "$rps" "$rps" "$p50" "$p99" "$rss" "$load"
-
-  start_server "$tmp/query-store"
-  load=$(cut -d' ' -f1 /proc/loadavg)
-  wrk -t2 -c64 -d"${seconds}s" --latency -s "$here/user_feature_usage.lua" "http://127.0.0.1:$port" >"$tmp/wrk.txt" 2>&1
-  read -r rps p50 p99 <<<"$(summarize "$tmp/wrk.txt")"
-  stop_server
-  printf '%-44s %5s %12s %12s %9s %9s %7sMiB %s\n' "(c) user_feature_usage.json, 64 conn" "$run" "$rps" "-" "$p50" "$p99" "$rss" "$load"
+  rm -rf "$tmp/a" "$tmp/a-year" "$tmp/b" "$tmp/query-store"
+  cp -r "$tmp/query-store.orig" "$tmp/query-store"
+  USAGEDB_BENCH_BATCH="$tmp/batch10k.ndjson" \
+    scenario "(a) wait=true, 10,000-event batches, 8 conn" "$tmp/a" 8 batch_wait.lua 10000
+  USAGEDB_BENCH_BATCH="$tmp/batch10k_year.ndjson" \
+    scenario "(a') the same, events over 12 months" "$tmp/a-year" 8 batch_wait.lua 10000
+  scenario "(b) single-event POSTs (202), 64 conn" "$tmp/b" 64 single_event.lua 1
+  scenario "(c) user_feature_usage.json, 64 conn" "$tmp/query-store" 64 user_feature_usage.lua 0
 done
