@@ -111,7 +111,10 @@ void AccessLog::write(const AccessLogEntry& entry) {
   {
     MutexLock lock(&mu_);
     buffer_ += line;
-    if (buffer_.size() >= kWriteAtBytes) full.swap(buffer_);
+    if (buffer_.size() >= kWriteAtBytes) {
+      full = std::move(buffer_);
+      buffer_.clear();
+    }
   }
   if (!full.empty()) write_out(full);
 }
