@@ -78,6 +78,18 @@ class EventStore {
   // NotFoundError / UnavailableError naming the file when it cannot be read.
   virtual absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) = 0;
 
+  // Ingests an input pulled from `read` exactly as ingest_file ingests a
+  // file (chunks read and parsed on other threads, line numbers counted
+  // across the whole input, a CSV header read once), and returns once
+  // everything it stored is durable. An input larger than
+  // Options::checkpoint_log_bytes (by options.size_hint, or from the point
+  // where that much was read) bypasses the write-ahead log, as a large file
+  // does. Memory stays bounded (a few chunks) whatever the input's size.
+  // Errors: `read`'s error, as it returned it, or a failure to store. Either
+  // way the call acknowledges nothing, though rows of chunks stored before
+  // the error stay stored (retrying with event_ids is idempotent).
+  virtual absl::StatusOr<IngestReport> ingest_stream(const InputSource& read, const IngestStreamOptions& options) = 0;
+
   // Makes everything recorded so far durable (a no-op for in-memory stores).
   virtual absl::Status flush() = 0;
 

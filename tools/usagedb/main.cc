@@ -33,6 +33,11 @@ usage:
   usagedb compact --store DIR
   usagedb delete-user --store DIR USER_ID
   usagedb drop-before --store DIR YYYYMM
+  usagedb serve [--store DIR] [--host 127.0.0.1] [--port 7181] [--tokens FILE] [--threads N]
+                [--max-body-bytes 10485760] [--max-file-bytes 1073741824]
+                [--tls-cert PEM --tls-key PEM] [--cors-origin '*'] [--access-log FILE|-|off]
+        the Tinybird-compatible HTTP API (docs/HTTP.md); without --tokens, the store's
+        tokens.json, created on the first start with an ADMIN token printed once
 
 --store defaults to ./usagedb-data. Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
@@ -65,6 +70,7 @@ int main(int argc, char** argv) {
       {"demo", run_demo},       {"ingest", run_ingest},   {"query", run_query},
       {"quarantine", run_quarantine}, {"generate", run_generate}, {"stats", run_stats},
       {"compact", run_compact}, {"delete-user", run_delete_user}, {"drop-before", run_drop_before},
+      {"serve", run_serve},
   };
   for (const Entry& e : kCommands) {
     if (e.name == command) return e.run(args);
