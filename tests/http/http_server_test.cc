@@ -343,6 +343,10 @@ TEST_F(HttpServerTest, PipeBodiesAreTheCliFormatsByteForByte) {
       {api::Endpoint::kFeatureUsageSummary, {{"event_type", "click"}, {"limit", "3"}}},
       {api::Endpoint::kFeatureUsageTimeline, {{"granularity", "week"}, {"feature_id", "feature_2"}}},
       {api::Endpoint::kFeatureUsageTimeline, {{"product_version", ""}}},
+      {api::Endpoint::kFeatureAdoption, {{"start_date", "2025-02-01"}, {"end_date", "2025-03-01"}}},
+      {api::Endpoint::kActiveUsers, {{"window_days", "7"}, {"start_date", "2025-01-01"}, {"end_date", "2025-02-01"}}},
+      {api::Endpoint::kFeatureRetention, {{"feature_id", "feature_2"}, {"granularity", "week"}}},
+      {api::Endpoint::kFeatureFunnel, {{"steps", "feature_1,feature_2,feature_3"}, {"window", "3600"}}},
   };
   for (const Case& c : cases) {
     auto request = api::parse_request(c.endpoint, c.params, api::UnknownParameters::kReject);
@@ -416,7 +420,8 @@ TEST_F(HttpServerTest, FixedParamsPinAJwtToItsUser) {
 TEST_F(HttpServerTest, PipesListsTheEndpointsATokenMayRead) {
   auto all = get("/v0/pipes");
   EXPECT_STATUS(all, 200);
-  for (const char* name : {"user_feature_usage", "feature_usage_summary", "feature_usage_timeline"}) {
+  for (const char* name : {"user_feature_usage", "feature_usage_summary", "feature_usage_timeline", "feature_adoption",
+                           "active_users", "feature_retention", "feature_funnel"}) {
     EXPECT_THAT(all->body, HasSubstr(absl::StrCat("\"name\":\"", name, "\""))) << name;
   }
   auto reader = get("/v0/pipes", kReader);
