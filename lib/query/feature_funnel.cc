@@ -13,9 +13,12 @@
 // funnel's features (the parts' feature bitmaps, restricted to the window
 // by binary search on the sorted timestamps, and intersected with the
 // version bitmap), partition by partition (months ascend), each partition's
-// events merged from its parts and unsealed rows by (timestamp, step). Only
-// the users who have done the first step get a state. A 3-step funnel over
-// 10M events reads the ~20% of rows that belong to its features.
+// events merged from its parts and unsealed rows by (timestamp, step) (a
+// compacted month, one part, is walked as it is read). Only the users who
+// have done the first step get a state, and the rows of those who reached
+// the last step are dropped as they are read. The funnel of the three most
+// used features of 10M generated events reads their 3.4M rows (a third of
+// the table) and walks far fewer.
 #include <algorithm>
 #include <vector>
 
@@ -281,7 +284,6 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
         stats.read_rows(rows.cardinality(), 4 * sizeof(uint32_t));
         if (!rows.empty()) sources.push_back(Source{part.get(), std::move(rows)});
       }
-      // Each part's step events, in row order: ascending timestamps.
       // Appends the step events of `rows` of a part to `out`, but those of
       // users already at the last step (nothing can change for them),
       // without a branch on which: each row is written, and kept when its
