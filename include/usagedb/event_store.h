@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "usagedb/event.h"
+#include "usagedb/feed.h"
 #include "usagedb/ingest.h"
 #include "usagedb/options.h"
 #include "usagedb/queries.h"
@@ -121,6 +122,33 @@ class EventStore {
 
   // Partitions, parts, rows, bytes on disk and in memory.
   virtual absl::StatusOr<StoreStats> stats() const = 0;
+
+  // ---- Reading the events back (SPEC 8; usagedb/feed.h) ------------------
+
+  // Calls `visit` with every stored event (after dedup) whose timestamp is
+  // in [options.start, options.end), month by month, oldest first (within
+  // a month, in no particular order), in pages of at most
+  // options.page_events. Sees every event recorded before the call; memory
+  // beyond the store's own is one page. Errors: `visit`'s, as it returned
+  // it; InvalidArgumentError for page_events 0.
+  virtual absl::Status scan_events(const ScanOptions& options, const EventPageVisitor& visit) const = 0;
+
+  // The durable events numbered above `after_sequence`, lowest first: at
+  // most `max_events` of them, and fewer (possibly none) when they are not
+  // there yet or the numbers have a gap. Makes what was recorded so far
+  // durable first, as flush() does (an event reported here is never lost
+  // by a crash); an event of a bulk ingest_file is reported once the call
+  // that stored it returned. InvalidArgumentError for max_events 0.
+  virtual absl::StatusOr<EventFeedPage> read_feed(uint64_t after_sequence, size_t max_events) = 0;
+
+  // Cursors: named sequence numbers a consumer of read_feed keeps in the
+  // store (a durable store keeps each in a file of its directory, replaced
+  // atomically: durable when save_cursor returns). load_cursor returns 0
+  // for a name never saved. Names are 1 to 64 bytes of [A-Za-z0-9_.-]
+  // (InvalidArgumentError otherwise). The store never numbers a new event
+  // at or below a saved cursor, even after events were deleted.
+  virtual absl::StatusOr<uint64_t> load_cursor(std::string_view name) const = 0;
+  virtual absl::Status save_cursor(std::string_view name, uint64_t sequence) = 0;
 
   // ---- The endpoints (SPEC section 2) ------------------------------------
   // InvalidArgumentError naming the parameter for a bad request: end_date

@@ -9,6 +9,7 @@
 
 #include "usagedb/event.h"         // IWYU pragma: export
 #include "usagedb/event_store.h"   // IWYU pragma: export
+#include "usagedb/feed.h"          // IWYU pragma: export
 #include "usagedb/ingest.h"        // IWYU pragma: export
 #include "usagedb/options.h"       // IWYU pragma: export
 #include "usagedb/queries.h"       // IWYU pragma: export

@@ -1,5 +1,6 @@
 #include "lib/db/event_store_impl.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -71,16 +72,32 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
     p.rollup = std::move(r.rollup);
     p.rollup_parts = std::move(r.parts);
   }
+  // New events are numbered above every row of the parts, every replayed
+  // record and every saved cursor (docs/STORAGE.md, "The arrival sequence").
+  for (const auto& [month, p] : partitions_) {
+    for (const auto& part : p->parts) next_sequence_ = std::max(next_sequence_, part->columns().sequence.max() + 1);
+  }
   uint64_t record_number = 0;
   // Single-threaded here, like the rest of recover().
   USAGEDB_RETURN_IF_ERROR(files_->replay_logs([&](std::string_view record) ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::Status {
     // A damaged dictionary fails the open here, before anything is replayed.
     USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
-    USAGEDB_ASSIGN_OR_RETURN(auto events,
+    USAGEDB_ASSIGN_OR_RETURN(storage::DecodedEvents batch,
                              storage::decode_events(record, absl::StrCat("write-ahead log record ", record_number++)));
-    append_locked(events);
+    // A record of the format before arrival numbers: numbered as it is
+    // replayed, the same way at every open until a checkpoint keeps them.
+    const uint64_t first = batch.first_sequence.value_or(next_sequence_);
+    if (first < next_sequence_) {
+      return absl::DataLossError(absl::StrCat("write-ahead log record ", record_number - 1, ": events numbered from ",
+                                              first, ", below ", next_sequence_, " already in the store"));
+    }
+    append_locked(batch.events, first);
+    next_sequence_ = first + batch.events.size();
     return absl::OkStatus();
   }));
+  USAGEDB_ASSIGN_OR_RETURN(const uint64_t max_cursor, files_->max_cursor());
+  next_sequence_ = std::max(next_sequence_, max_cursor + 1);
+  synced_through_ = next_sequence_ - 1;  // replayed from the disk
   USAGEDB_ASSIGN_OR_RETURN(quarantine_, files_->load_quarantine());
   USAGEDB_RETURN_IF_ERROR(files_->remove_garbage());
   install_version_locked();
@@ -130,14 +147,21 @@ absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event>
                                                           const Precoded* precoded) {
   if (!write_error_.ok()) return write_error_;
   USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
-  if (files_ && !events.empty() && logging == Logging::kLogged) {
-    std::string record;
-    storage::encode_events(events, &record);
-    absl::Status s = files_->append_log(record);
-    if (s.ok() && options_.sync) s = files_->sync();
-    if (!s.ok()) return stop_writes_locked(s);
+  const uint64_t first = next_sequence_;
+  if (files_ && !events.empty()) {
+    if (logging == Logging::kLogged) {
+      std::string record;
+      storage::encode_events(events, first, &record);
+      absl::Status s = files_->append_log(record);
+      if (s.ok() && options_.sync) s = files_->sync();
+      if (!s.ok()) return stop_writes_locked(s);
+      if (options_.sync) synced_through_ = first + events.size() - 1;
+    } else {
+      unlogged_.push_back(first);  // durable once a checkpoint writes it
+    }
   }
-  IngestReport report = append_locked(events, precoded);
+  next_sequence_ += events.size();
+  IngestReport report = append_locked(events, first, precoded);
   maybe_request_checkpoint_locked();
   return report;
 }
@@ -170,7 +194,13 @@ absl::Status EventStoreImpl::flush() {
   if (!write_error_.ok()) return write_error_;
   if (!files_) return absl::OkStatus();
   if (absl::Status s = files_->sync(); !s.ok()) return stop_writes_locked(s);
+  synced_through_ = next_sequence_ - 1;
   return absl::OkStatus();
+}
+
+uint64_t EventStoreImpl::durable_sequence_locked() const {
+  const uint64_t appended = next_sequence_ - 1;
+  return unlogged_.empty() ? appended : std::min(appended, unlogged_.front() - 1);
 }
 
 std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
@@ -223,7 +253,8 @@ void EventStoreImpl::release_event_ids_locked() {
 #endif
 }
 
-IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded) {
+IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64_t first_sequence,
+                                           const Precoded* precoded) {
   IngestReport report;
   bool version_changed = false;
 
@@ -298,10 +329,11 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
     PartitionWriter* p = target[i];
     if (touched.empty() || touched.back() != p) touched.push_back(p);
     p->last_append = appended_rows_ + i + 1;
+    const uint64_t sequence = first_sequence + index[i];
     if (precoded != nullptr) {
-      p->buffer->append(rows[i], e.event_id, e.metadata, precoded->metadata_hashes[index[i]]);
+      p->buffer->append(rows[i], sequence, e.event_id, e.metadata, precoded->metadata_hashes[index[i]]);
     } else {
-      p->buffer->append(rows[i], e.event_id, e.metadata);
+      p->buffer->append(rows[i], sequence, e.event_id, e.metadata);
     }
     if (p->buffer->full()) {
       seal_locked(*p);
@@ -358,6 +390,7 @@ absl::Status EventStoreImpl::checkpoint() {
 absl::Status EventStoreImpl::checkpoint_locked() {
   if (!files_) return absl::OkStatus();
   uint64_t log_number;
+  uint64_t sequence_at_rotation;
   std::vector<std::shared_ptr<const Part>> parts;
   std::vector<storage::PersistedRollup> rollups;
   storage::DictionaryCounts counts;
@@ -381,6 +414,8 @@ absl::Status EventStoreImpl::checkpoint_locked() {
     auto rotated = files_->rotate_log();
     if (!rotated.ok()) return stop_writes_locked(rotated.status());
     log_number = *rotated;
+    sequence_at_rotation = next_sequence_;
+    synced_through_ = next_sequence_ - 1;  // rotate_log synced the log
     for (const auto& [month, p] : partitions_) {
       parts.insert(parts.end(), p->parts.begin(), p->parts.end());
       if (p->rollup) rollups.push_back(storage::PersistedRollup{month, p->rollup, p->rollup_parts});
@@ -393,10 +428,10 @@ absl::Status EventStoreImpl::checkpoint_locked() {
   }
   // The slow part, while writers go on appending to the new log.
   USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users));
-  if (rewrite_users) {
-    MutexLock lock(&write_mu_);
-    users_erased_ = false;
-  }
+  MutexLock lock(&write_mu_);
+  if (rewrite_users) users_erased_ = false;
+  // The bulk ingests' events stored before the rotation are in part files now.
+  while (!unlogged_.empty() && unlogged_.front() < sequence_at_rotation) unlogged_.pop_front();
   return absl::OkStatus();
 }
 

@@ -22,6 +22,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <string>
 #include <memory>
 #include <optional>
 #include <span>
@@ -72,6 +74,11 @@ class EventStoreImpl final : public EventStore {
   absl::StatusOr<uint64_t> drop_partitions_before(uint32_t yyyymm) override;
   absl::StatusOr<uint64_t> delete_user(std::string_view user_id) override;
   absl::StatusOr<StoreStats> stats() const override;
+
+  absl::Status scan_events(const ScanOptions& options, const EventPageVisitor& visit) const override;
+  absl::StatusOr<EventFeedPage> read_feed(uint64_t after_sequence, size_t max_events) override;
+  absl::StatusOr<uint64_t> load_cursor(std::string_view name) const override;
+  absl::Status save_cursor(std::string_view name, uint64_t sequence) override;
 
   absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
       const UserFeatureUsageQuery& query) const override;
@@ -155,8 +162,9 @@ class EventStoreImpl final : public EventStore {
   // kBulk skips it for large file ingests, which end with a checkpoint that
   // writes their events straight into part files instead.
   enum class Logging { kLogged, kBulk };
-  // Logs (durable stores) and stores validated events. REQUIRES: write_mu_.
-  // `precoded`, when given, holds each event's codes and hashes.
+  // Logs (durable stores) and stores validated events, numbered from
+  // next_sequence_ (docs/STORAGE.md, "The arrival sequence"). REQUIRES:
+  // write_mu_. `precoded`, when given, holds each event's codes and hashes.
   absl::StatusOr<IngestReport> write_locked(std::span<const Event> events, Logging logging,
                                             const Precoded* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores a parsed chunk: its events as write_locked, its rejected rows in
@@ -180,10 +188,15 @@ class EventStoreImpl final : public EventStore {
   // logged. A dictionary found to hold a string twice (damaged files) stops
   // writes for good: write_error_ becomes its DataLossError, which names it.
   absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Stores validated events in memory, with their codes and hashes from
-  // `precoded` when given. REQUIRES: write_mu_ held.
-  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Stores validated events in memory, event i numbered first_sequence + i,
+  // with their codes and hashes from `precoded` when given. REQUIRES:
+  // write_mu_ held; first_sequence above every number appended before.
+  IngestReport append_locked(std::span<const Event> events, uint64_t first_sequence,
+                             const Precoded* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The highest number through which every event stored is durable once
+  // the log is synced: all of them but those of bulk ingests (unlogged_)
+  // that no checkpoint has written yet. REQUIRES: write_mu_.
+  uint64_t durable_sequence_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds p.event_ids from its rows when it is not ready (see above).
   void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -260,6 +273,20 @@ class EventStoreImpl final : public EventStore {
   uint64_t unsealed_rows_limit_ ABSL_GUARDED_BY(write_mu_) = 0;
   // Bulk file ingests running: the last one to end restores the buffers.
   int bulk_ingests_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // The arrival sequence (docs/STORAGE.md): the number the next event gets.
+  uint64_t next_sequence_ ABSL_GUARDED_BY(write_mu_) = 1;
+  // The first number of each batch stored without the log (a bulk ingest)
+  // that no completed checkpoint holds yet, ascending: not durable.
+  std::deque<uint64_t> unlogged_ ABSL_GUARDED_BY(write_mu_);
+  // Every logged event numbered up to this is synced to disk.
+  uint64_t synced_through_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // An in-memory store's cursors (a durable store keeps them in files).
+  absl::flat_hash_map<std::string, uint64_t> memory_cursors_ ABSL_GUARDED_BY(write_mu_);
+  // Held shared while a reader of events (scan_events, read_feed) turns the
+  // user codes of parts into strings without write_mu_, and exclusively
+  // (with write_mu_) while delete_user erases one: Dictionary::lookup must
+  // not race with erase.
+  mutable Mutex user_strings_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::vector<QuarantinedRow> quarantine_ ABSL_GUARDED_BY(write_mu_);
   // The first failure to write the log: the store stops accepting writes
   // (reads continue) until it is reopened and recovers from the files.

@@ -68,13 +68,16 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
         for (uint32_t i = 0; i < part->rows(); ++i) {
           if (c.user[i] == *code) continue;
           builder.add(RowCodes{c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]},
-                      part->event_id(i), part->metadata(i));
+                      part->sequence(i), part->event_id(i), part->metadata(i));
         }
         kept.push_back(std::move(builder).finish(new_part_id(), month, dictionaries_.feature, dictionaries_.version));
       }
       p->parts = std::move(kept);
     }
-    dictionaries_.user.erase(*code);
+    {
+      MutexLock erasing(&user_strings_mu_);  // no reader of events looks the string up meanwhile
+      dictionaries_.user.erase(*code);
+    }
     users_erased_ = true;
     install_version_locked();
   }

@@ -23,20 +23,37 @@ absl::Status loss(std::string_view where, std::string_view what) {
 
 }  // namespace
 
-void encode_events(std::span<const Event> events, std::string* out) {
+void encode_events(std::span<const Event> events, uint64_t first_sequence, std::string* out) {
+  out->push_back('\0');
+  coding::put_varint64(out, first_sequence);
   coding::put_varint64(out, events.size());
   for (const Event& e : events) encode_one(e, out);
 }
 
-void encode_events(std::span<const Event* const> events, std::string* out) {
+void encode_events(std::span<const Event* const> events, uint64_t first_sequence, std::string* out) {
+  out->push_back('\0');
+  coding::put_varint64(out, first_sequence);
   coding::put_varint64(out, events.size());
   for (const Event* e : events) encode_one(*e, out);
 }
 
-absl::StatusOr<std::vector<Event>> decode_events(std::string_view bytes, std::string_view where) {
+absl::StatusOr<DecodedEvents> decode_events(std::string_view bytes, std::string_view where) {
+  DecodedEvents decoded;
+  if (!bytes.empty() && bytes.front() == '\0') {
+    bytes.remove_prefix(1);
+    uint64_t first;
+    if (!coding::get_varint64(&bytes, &first)) return loss(where, "bad first sequence number");
+    decoded.first_sequence = first;
+  }
   uint64_t count;
-  if (!coding::get_varint64(&bytes, &count) || count > bytes.size()) return loss(where, "bad event count");
-  std::vector<Event> events(count);
+  if (!coding::get_varint64(&bytes, &count) || count > bytes.size() || count == 0) {
+    return loss(where, "bad event count");
+  }
+  if (decoded.first_sequence && count > ~uint64_t{0} - *decoded.first_sequence) {
+    return loss(where, "sequence numbers past 2^64 - 1");
+  }
+  std::vector<Event>& events = decoded.events;
+  events.resize(count);
   for (uint64_t i = 0; i < count; ++i) {
     Event& e = events[i];
     uint64_t seconds;
@@ -53,7 +70,7 @@ absl::StatusOr<std::vector<Event>> decode_events(std::string_view bytes, std::st
     }
   }
   if (!bytes.empty()) return loss(where, "trailing bytes after the events");
-  return events;
+  return decoded;
 }
 
 void encode_quarantined_row(const QuarantinedRow& row, std::string* out) {

@@ -2,9 +2,13 @@
 // write-ahead log record (a batch of recorded events, as given, before
 // dedup, so replay makes the same decisions) and of a quarantine log record.
 //
-// Event batch: varint count, then per event: varint timestamp (Unix
-// seconds) and 7 length-prefixed strings in column order (event_id, user_id,
-// feature_id, product_version, event_type, session_id, metadata).
+// Event batch: a zero byte, varint first_sequence, varint count, then per
+// event: varint timestamp (Unix seconds) and 7 length-prefixed strings in
+// column order (event_id, user_id, feature_id, product_version, event_type,
+// session_id, metadata). Event i of the batch arrived as number
+// first_sequence + i (docs/STORAGE.md, "The arrival sequence"). Records
+// written before arrival numbers existed start with the count instead (a
+// batch is never empty, so never with a zero byte) and carry no number.
 // Quarantined row: varint line, varint inserted_at, length-prefixed source,
 // raw and error, varint column count and length-prefixed columns.
 //
@@ -12,6 +16,7 @@
 #ifndef USAGEDB_STORAGE_EVENT_CODEC_H_
 #define USAGEDB_STORAGE_EVENT_CODEC_H_
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -23,12 +28,20 @@
 
 namespace usagedb::storage {
 
-void encode_events(std::span<const Event> events, std::string* out);
-void encode_events(std::span<const Event* const> events, std::string* out);
+// REQUIRES: events not empty.
+void encode_events(std::span<const Event> events, uint64_t first_sequence, std::string* out);
+void encode_events(std::span<const Event* const> events, uint64_t first_sequence, std::string* out);
+
+struct DecodedEvents {
+  // The batch's first arrival number; nullopt for a record of the format
+  // before them.
+  std::optional<uint64_t> first_sequence;
+  std::vector<Event> events;
+};
 
 // The events' strings view into `bytes`. DataLossError (naming `where`) for
 // malformed bytes or an event that is not valid (validate_event).
-absl::StatusOr<std::vector<Event>> decode_events(std::string_view bytes, std::string_view where);
+absl::StatusOr<DecodedEvents> decode_events(std::string_view bytes, std::string_view where);
 
 void encode_quarantined_row(const QuarantinedRow& row, std::string* out);
 absl::StatusOr<QuarantinedRow> decode_quarantined_row(std::string_view bytes, std::string_view where);

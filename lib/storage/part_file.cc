@@ -39,18 +39,30 @@ enum class Section : uint8_t {
   kUserIndex,
   kFeatureIndex,
   kVersionIndex,
+  kSequence,  // format version 2
 };
-constexpr uint8_t kSectionCount = 12;
-// Files without persisted indexes end their blocks at kEventId.
+// Format version 1: the 9 column blocks, then the 3 index blocks or none.
+// Version 2 adds the sequence block after them, last.
 constexpr uint8_t kColumnSectionCount = 9;
+constexpr uint8_t kIndexSectionCount = 3;
+
+// The encoding of the sequence block (SequenceColumn::encode).
+constexpr uint8_t kSequenceFor64 = 1;
 
 std::string section_name(uint8_t id) {
   static constexpr const char* kNames[] = {
-      "timestamp",  "feature_id", "product_version", "user_id",       "event_type",          "session_id",
-      "metadata",   "metadata values", "event_id",   "user_id index", "feature_id index",    "product_version index",
+      "timestamp",  "feature_id",      "product_version", "user_id",          "event_type",
+      "session_id", "metadata",        "metadata values", "event_id",         "user_id index",
+      "feature_id index", "product_version index", "sequence",
   };
-  if (id >= 1 && id <= kSectionCount) return kNames[id - 1];
+  if (id >= 1 && id <= std::size(kNames)) return kNames[id - 1];
   return absl::StrCat("section ", id);
+}
+
+// The section of block `i` of a file of `version` with `count` blocks.
+uint8_t expected_section(uint32_t version, uint64_t count, uint8_t i) {
+  if (version >= 2 && i == count - 1) return static_cast<uint8_t>(Section::kSequence);
+  return i + 1;
 }
 
 // A directory entry of the footer.
@@ -63,6 +75,7 @@ struct Entry {
 };
 
 struct Footer {
+  uint32_t version;
   uint64_t id;
   uint32_t month, rows, min_timestamp, max_timestamp;
   std::vector<Entry> entries;
@@ -77,9 +90,9 @@ absl::Status corrupt(std::string_view path, std::string_view section, absl::stri
 
 class Writer {
  public:
-  explicit Writer(std::string* out) : out_(out) {
+  Writer(std::string* out, uint32_t version) : out_(out) {
     out_->append(kMagic);
-    coding::put_fixed32(out_, kPartFormatVersion);
+    coding::put_fixed32(out_, version);
   }
 
   // Appends a block: section, encoding, varint payload length, payload, and
@@ -129,10 +142,11 @@ absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path
   if (bytes.substr(0, kMagic.size()) != kMagic) {
     return corrupt(path, "header", "bad magic: not a usagedb part file");
   }
-  if (const uint32_t version = coding::decode_fixed32(bytes.data() + kMagic.size()); version != kPartFormatVersion) {
+  const uint32_t version = coding::decode_fixed32(bytes.data() + kMagic.size());
+  if (version < 1 || version > kPartFormatVersion) {
     return corrupt(path, "header",
-                   absl::StrCat("unknown format version ", version, " (this build reads version ", kPartFormatVersion,
-                                ")"));
+                   absl::StrCat("unknown format version ", version, " (this build reads versions 1 to ",
+                                kPartFormatVersion, ")"));
   }
   const std::string_view trailer = bytes.substr(bytes.size() - kTrailerSize);
   if (trailer.substr(12) != kMagic) {
@@ -153,6 +167,7 @@ absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path
   }
 
   Footer f;
+  f.version = version;
   f.offset = footer_offset;
   std::string_view in = bytes.substr(footer_offset, footer_size);
   uint64_t count;
@@ -161,9 +176,11 @@ absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path
       !coding::get_varint64(&in, &count)) {
     return corrupt(path, "footer", "truncated");
   }
-  if (count != kSectionCount && count != kColumnSectionCount) {
+  const uint64_t columns = kColumnSectionCount + (version >= 2 ? 1 : 0);
+  if (count != columns && count != columns + kIndexSectionCount) {
     return corrupt(path, "footer",
-                   absl::StrCat(count, " blocks, a part file has ", kColumnSectionCount, " or ", kSectionCount));
+                   absl::StrCat(count, " blocks, a part file of version ", version, " has ", columns, " or ",
+                                columns + kIndexSectionCount));
   }
   uint64_t next = kHeaderSize;  // blocks are contiguous: no byte goes unchecked
   for (uint8_t i = 0; i < count; ++i) {
@@ -176,9 +193,9 @@ absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path
         !coding::get_fixed64(&in, &e.checksum)) {
       return corrupt(path, "footer", "truncated block directory");
     }
-    if (e.section != i + 1) {
+    if (const uint8_t expected = expected_section(version, count, i); e.section != expected) {
       return corrupt(path, "footer",
-                     absl::StrCat("block ", i, " is ", section_name(e.section), ", expected ", section_name(i + 1)));
+                     absl::StrCat("block ", i, " is ", section_name(e.section), ", expected ", section_name(expected)));
     }
     if (e.offset != next || e.size > footer_offset - next) {
       return corrupt(path, section_name(e.section),
@@ -265,12 +282,32 @@ class Reader {
     return absl::OkStatus();
   }
 
+  absl::Status sequence(SequenceColumn* out) {
+    const Entry& e = entry(Section::kSequence);
+    absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
+    if (!payload.ok()) return payload.status();
+    if (e.encoding != kSequenceFor64) {
+      return corrupt(path_, section_name(e.section), absl::StrCat("unknown encoding ", e.encoding));
+    }
+    std::string_view in = *payload;
+    absl::StatusOr<SequenceColumn> column = SequenceColumn::decode(&in, footer_.rows);
+    if (!column.ok()) return corrupt(path_, section_name(e.section), column.status().message());
+    if (!in.empty()) return corrupt(path_, section_name(e.section), absl::StrCat(in.size(), " bytes after the values"));
+    *out = *std::move(column);
+    return absl::OkStatus();
+  }
+
   absl::Status check(bool ok, Section s, absl::string_view detail) const {
     return ok ? absl::OkStatus() : corrupt(path_, section_name(static_cast<uint8_t>(s)), detail);
   }
 
  private:
-  const Entry& entry(Section s) const { return footer_.entries[static_cast<uint8_t>(s) - 1]; }
+  const Entry& entry(Section s) const {
+    for (const Entry& e : footer_.entries) {
+      if (e.section == static_cast<uint8_t>(s)) return e;
+    }
+    return footer_.entries.front();  // unreachable: read_footer checked the sections
+  }
 
   std::string_view bytes_;
   std::string_view path_;
@@ -282,7 +319,7 @@ class Reader {
 std::string encode_part(const Part& part, const PartEncodeOptions& options) {
   const PartColumns& c = part.columns();
   std::string out;
-  Writer w(&out);
+  Writer w(&out, options.format_version);
   std::string payload;
   auto add = [&](Section s, uint8_t encoding) {
     w.add_block(s, encoding, payload);
@@ -311,6 +348,10 @@ std::string encode_part(const Part& part, const PartEncodeOptions& options) {
       encode_index(*index, options.index_encoding, options.zstd_level, &payload);
       add(section, static_cast<uint8_t>(options.index_encoding));
     }
+  }
+  if (options.format_version >= 2) {
+    c.sequence.encode(&payload);
+    add(Section::kSequence, kSequenceFor64);
   }
   w.finish(part);
   return out;
@@ -357,8 +398,19 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
   USAGEDB_RETURN_IF_ERROR(r.strings(Section::kEventId, &c.event_id));
   USAGEDB_RETURN_IF_ERROR(r.check(c.event_id.size() == f.rows, Section::kEventId,
                             absl::StrCat(c.event_id.size(), " event ids for ", f.rows, " rows")));
+  if (f.version >= 2) {
+    USAGEDB_RETURN_IF_ERROR(r.sequence(&c.sequence));
+  } else {
+    // Written before rows had arrival numbers: row i of part p gets p * 2^32
+    // + i, which no other row of the store has (part ids are never reused,
+    // a part holds fewer than 2^32 rows) and the same at every open, so a
+    // merge can carry them and the feed (docs/STORAGE.md) sees each row once.
+    std::vector<uint64_t> synthetic(f.rows);
+    for (uint32_t i = 0; i < f.rows; ++i) synthetic[i] = (f.id << 32) | i;
+    c.sequence = SequenceColumn::pack(synthetic);
+  }
   PartIndexes x;
-  if (f.entries.size() == kSectionCount) {
+  if (f.entries.size() == kColumnSectionCount + kIndexSectionCount + (f.version >= 2 ? 1 : 0)) {
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kUserIndex, c.user, &x.user));
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kFeatureIndex, c.feature, &x.feature));
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kVersionIndex, c.version, &x.version));

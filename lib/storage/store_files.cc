@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "lib/storage/cursor_file.h"
 #include "lib/storage/event_codec.h"
 #include "lib/storage/log_format.h"
 #include "lib/storage/log_reader.h"
@@ -191,6 +192,30 @@ absl::Status StoreFiles::remove_files(const std::vector<std::string>& names) {
     if (!s.ok() && first_error.ok()) first_error = s;
   }
   return first_error;
+}
+
+absl::StatusOr<uint64_t> StoreFiles::load_cursor(std::string_view name) {
+  const std::string file = path(cursor_file_name(name));
+  if (!fs_->file_exists(file)) return 0;
+  USAGEDB_ASSIGN_OR_RETURN(std::string bytes, fs_->read_file(file));
+  return decode_cursor(bytes, name, file);
+}
+
+absl::Status StoreFiles::save_cursor(std::string_view name, uint64_t sequence) {
+  MutexLock l(&cursor_mu_);
+  return fs_->write_file_atomically(path(cursor_file_name(name)), encode_cursor(name, sequence));
+}
+
+absl::StatusOr<uint64_t> StoreFiles::max_cursor() {
+  USAGEDB_ASSIGN_OR_RETURN(auto names, fs_->list_dir(dir_));
+  uint64_t max = 0;
+  for (const std::string& file : names) {
+    const std::optional<std::string> name = cursor_name_of_file(file);
+    if (!name) continue;
+    USAGEDB_ASSIGN_OR_RETURN(const uint64_t n, load_cursor(*name));
+    max = std::max(max, n);
+  }
+  return max;
 }
 
 absl::Status StoreFiles::append_log(std::string_view record) { return log_->add_record(record); }

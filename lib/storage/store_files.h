@@ -117,6 +117,15 @@ class StoreFiles {
                           const DictionaryCounts& counts, bool rewrite_users);
   absl::Status clear_quarantine();
 
+  // ---- Cursors (cursor_file.h; thread-safe, no store lock needed) ----
+  // The sequence number saved as cursor `name`, 0 when there is none.
+  // DataLossError for a damaged cursor file.
+  absl::StatusOr<uint64_t> load_cursor(std::string_view name);
+  // Replaces cursor `name`'s file atomically; durable when it returns.
+  absl::Status save_cursor(std::string_view name, uint64_t sequence);
+  // The largest number of every cursor file in the directory (0 for none).
+  absl::StatusOr<uint64_t> max_cursor();
+
   // Bytes of the store's files, per partition and per column.
   // REQUIRES: the store's write lock (it reads the logs' sizes).
   void add_stats(StoreStats* stats) const;
@@ -137,6 +146,9 @@ class StoreFiles {
   // Writer state (the store's write lock).
   std::unique_ptr<LogWriter> log_;
   std::unique_ptr<LogWriter> quarantine_;
+
+  // Serializes save_cursor (each write goes through the same *.tmp name).
+  Mutex cursor_mu_;
 
   mutable Mutex mu_;
   Manifest manifest_ ABSL_GUARDED_BY(mu_);

@@ -9,18 +9,22 @@ namespace usagedb {
 AppendBuffer::AppendBuffer(uint32_t capacity)
     : capacity_(capacity),
       chunks_(new std::unique_ptr<RowCodes[]>[(capacity + kChunkRows - 1) / kChunkRows]),
+      sequence_chunks_(new std::unique_ptr<uint64_t[]>[(capacity + kChunkRows - 1) / kChunkRows]),
       metadata_index_(0, CodeHash{this}, CodeEq{this}) {}
 
 uint64_t AppendBuffer::metadata_hash(std::string_view metadata) { return hash::hash64(metadata); }
 
-void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::string_view metadata,
-                          uint64_t metadata_hash) {
+void AppendBuffer::append(const RowCodes& row, uint64_t sequence, std::string_view event_id,
+                          std::string_view metadata, uint64_t metadata_hash) {
   std::unique_ptr<RowCodes[]>& chunk = chunks_[size_ >> kChunkBits];
+  std::unique_ptr<uint64_t[]>& sequences = sequence_chunks_[size_ >> kChunkBits];
   if (chunk == nullptr) {
     const uint32_t rows = capacity_ - (size_ & ~kChunkMask) < kChunkRows ? capacity_ - (size_ & ~kChunkMask) : kChunkRows;
     chunk.reset(new RowCodes[rows]);
+    sequences.reset(new uint64_t[rows]);
   }
   chunk[size_ & kChunkMask] = row;
+  sequences[size_ & kChunkMask] = sequence;
   if (size_ == 0) {
     // Room for a full buffer of strings like the first ones (up to the
     // size of a bulk ingest's buffer): growing by doubling would copy them
@@ -44,7 +48,7 @@ void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::s
 
 size_t AppendBuffer::memory_bytes() const {
   const size_t chunks = (size_ + kChunkRows - 1) / kChunkRows;
-  return chunks * kChunkRows * sizeof(RowCodes) + event_ids_.size() * 24 + metadata_codes_.capacity() * sizeof(uint32_t) +
+  return chunks * kChunkRows * (sizeof(RowCodes) + sizeof(uint64_t)) + event_ids_.size() * 24 + metadata_codes_.capacity() * sizeof(uint32_t) +
          metadata_values_.size() * 24 + metadata_index_.capacity() * (sizeof(uint32_t) + 1);
 }
 

@@ -11,10 +11,14 @@
 // metadata rather than ~60, and sealing maps codes instead of hashing
 // strings.
 //
+// Each row also has its arrival sequence number (docs/STORAGE.md, "The
+// arrival sequence"), increasing with the row: rows are appended in the
+// order they arrive.
+//
 // Thread-safety: one writer at a time (the store's write lock) may call the
 // non-const methods and the writer-only accessors (event_id, metadata);
-// any number of readers may call published_rows(), row() and for_each() at
-// the same time.
+// any number of readers may call published_rows(), row(), sequence() and
+// for_each() at the same time.
 #ifndef USAGEDB_TABLE_APPEND_BUFFER_H_
 #define USAGEDB_TABLE_APPEND_BUFFER_H_
 
@@ -42,11 +46,13 @@ class AppendBuffer {
   // The hash append() uses for a metadata value: a caller may compute it
   // ahead, on another thread (the file ingest's parser threads do).
   static uint64_t metadata_hash(std::string_view metadata);
-  // REQUIRES: !full(); `metadata_hash` == metadata_hash(metadata) when given.
-  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata) {
-    append(row, event_id, metadata, metadata_hash(metadata));
+  // REQUIRES: !full(); `sequence` above the last row's; `metadata_hash` ==
+  // metadata_hash(metadata) when given.
+  void append(const RowCodes& row, uint64_t sequence, std::string_view event_id, std::string_view metadata) {
+    append(row, sequence, event_id, metadata, metadata_hash(metadata));
   }
-  void append(const RowCodes& row, std::string_view event_id, std::string_view metadata, uint64_t metadata_hash);
+  void append(const RowCodes& row, uint64_t sequence, std::string_view event_id, std::string_view metadata,
+              uint64_t metadata_hash);
   // Makes every appended row visible to readers.
   void publish() { published_.store(size_, std::memory_order_release); }
   bool full() const { return size_ == capacity_; }
@@ -61,6 +67,8 @@ class AppendBuffer {
   // ---- Readers ----
   uint32_t published_rows() const { return published_.load(std::memory_order_acquire); }
   const RowCodes& row(uint32_t i) const { return chunks_[i >> kChunkBits][i & kChunkMask]; }
+  // Row i's arrival sequence number (ascending with i).
+  uint64_t sequence(uint32_t i) const { return sequence_chunks_[i >> kChunkBits][i & kChunkMask]; }
   // Calls f(std::span<const RowCodes>) over rows [0, n) in storage chunks.
   template <typename F>
   void for_each_chunk(uint32_t n, F&& f) const {
@@ -79,6 +87,7 @@ class AppendBuffer {
 
   const uint32_t capacity_;
   std::unique_ptr<std::unique_ptr<RowCodes[]>[]> chunks_;
+  std::unique_ptr<std::unique_ptr<uint64_t[]>[]> sequence_chunks_;  // each row's sequence number
   uint32_t size_ = 0;
   std::atomic<uint32_t> published_{0};
   StringColumn::Builder event_ids_;

@@ -28,7 +28,7 @@ size_t Part::memory_bytes() const {
   size_t bytes = (c.timestamp.capacity() + c.feature.capacity() + c.version.capacity() + c.user.capacity() +
                   c.event_type.capacity() + c.session.capacity() + c.metadata.capacity()) *
                  sizeof(uint32_t);
-  bytes += c.metadata_values.memory_bytes() + c.event_id.memory_bytes();
+  bytes += c.metadata_values.memory_bytes() + c.event_id.memory_bytes() + c.sequence.memory_bytes();
   bytes += indexes_.user.memory_bytes();
   for (const BitmapIndex* index : {&indexes_.feature, &indexes_.version}) {
     bytes += index->capacity() * (sizeof(BitmapIndex::value_type) + 1);

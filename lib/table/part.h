@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
 #include "lib/index/posting_index.h"
+#include "lib/table/sequence_column.h"
 #include "lib/table/string_column.h"
 
 namespace usagedb {
@@ -50,6 +51,7 @@ struct PartColumns {
   std::vector<uint32_t> metadata;    // index into metadata_values
   StringColumn metadata_values;      // the part's distinct metadata strings
   StringColumn event_id;
+  SequenceColumn sequence;           // each row's arrival sequence number
 };
 
 // Value -> rows bitmaps of one column.
@@ -88,6 +90,7 @@ class Part {
 
   std::string_view metadata(uint32_t row) const { return columns_.metadata_values.at(columns_.metadata[row]); }
   std::string_view event_id(uint32_t row) const { return columns_.event_id.at(row); }
+  uint64_t sequence(uint32_t row) const { return columns_.sequence.at(row); }
 
   // Heap bytes held by columns and indexes.
   size_t memory_bytes() const;

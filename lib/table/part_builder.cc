@@ -28,9 +28,12 @@ struct ViewHash {
 
 }  // namespace
 
-PartBuilder::PartBuilder(size_t expected_rows) : expected_rows_(expected_rows) { rows_.reserve(expected_rows); }
+PartBuilder::PartBuilder(size_t expected_rows) : expected_rows_(expected_rows) {
+  rows_.reserve(expected_rows);
+  sequences_.reserve(expected_rows);
+}
 
-void PartBuilder::add(const RowCodes& row, std::string_view event_id, std::string_view metadata) {
+void PartBuilder::add(const RowCodes& row, uint64_t sequence, std::string_view event_id, std::string_view metadata) {
   if (segments_.empty() || segments_.back().part != nullptr || segments_.back().buffer != nullptr) {
     if (event_ids_.size() == 0) {
       event_ids_.reserve(expected_rows_, expected_rows_ * 16);
@@ -39,6 +42,7 @@ void PartBuilder::add(const RowCodes& row, std::string_view event_id, std::strin
     segments_.push_back(Segment{nullptr, nullptr, event_ids_.size(), 0});
   }
   rows_.push_back(row);
+  sequences_.push_back(sequence);
   event_ids_.add(event_id);
   metadata_.add(metadata);
   ++segments_.back().rows;
@@ -49,11 +53,17 @@ void PartBuilder::add_part(const Part& part) {
   for (uint32_t i = 0; i < part.rows(); ++i) {
     rows_.push_back(RowCodes{c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]});
   }
+  const size_t first = sequences_.size();
+  sequences_.resize(first + part.rows());
+  std::vector<uint64_t> sequences;
+  c.sequence.unpack(&sequences);
+  std::copy(sequences.begin(), sequences.end(), sequences_.begin() + static_cast<std::ptrdiff_t>(first));
   segments_.push_back(Segment{&part, nullptr, 0, part.rows()});
 }
 
 void PartBuilder::add_buffer(const AppendBuffer& buffer, uint32_t rows) {
   buffer.for_each_chunk(rows, [&](std::span<const RowCodes> chunk) { rows_.insert(rows_.end(), chunk.begin(), chunk.end()); });
+  for (uint32_t i = 0; i < rows; ++i) sequences_.push_back(buffer.sequence(i));
   segments_.push_back(Segment{nullptr, &buffer, 0, rows});
 }
 
@@ -173,6 +183,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   for (auto* column : {&c.timestamp, &c.feature, &c.version, &c.user, &c.event_type, &c.session, &c.metadata}) {
     column->resize(n);
   }
+  std::vector<uint64_t> sequences(n);
   size_t id_bytes = 0;
   for (const std::string_view id : ids) id_bytes += id.size();
   StringColumn::Builder event_ids;
@@ -190,6 +201,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     c.user[out] = r.user;
     c.event_type[out] = r.event_type;
     c.session[out] = r.session;
+    sequences[out] = sequences_[in];
     event_ids.add(ids[in]);
     uint32_t& code = value_code[metadata[in]];
     if (code == kUnused) {
@@ -200,6 +212,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
   }
   c.event_id = std::move(event_ids).finish();
   c.metadata_values = std::move(metadata_values).finish();
+  c.sequence = SequenceColumn::pack(sequences);
 
   PartIndexes indexes;
   indexes.user = PostingIndex::build(c.user);

@@ -4,7 +4,7 @@
 // feature and version bitmap indexes built and sealed.
 //
 //   PartBuilder b(rows_expected);
-//   b.add(codes, event_id, metadata);   // copies the strings
+//   b.add(codes, sequence, event_id, metadata);   // copies the strings
 //   b.add_part(*old_part);              // borrows them: old_part must outlive finish()
 //   std::shared_ptr<const Part> part = std::move(b).finish(id, month, features, versions);
 //
@@ -27,6 +27,7 @@
 #include "lib/table/dictionary.h"
 #include "lib/table/part.h"
 #include "lib/table/row.h"
+#include "lib/table/sequence_column.h"
 #include "lib/table/string_column.h"
 
 namespace usagedb {
@@ -35,9 +36,10 @@ class PartBuilder {
  public:
   explicit PartBuilder(size_t expected_rows = 0);
 
-  void add(const RowCodes& row, std::string_view event_id, std::string_view metadata);
+  // `sequence`: the row's arrival sequence number (lib/table/sequence_column.h).
+  void add(const RowCodes& row, uint64_t sequence, std::string_view event_id, std::string_view metadata);
   // Adds every row of `part` (merges) / the first `rows` rows of `buffer`
-  // (seals), borrowing their strings. REQUIRES: `part` / `buffer` lives,
+  // (seals), with their sequence numbers, borrowing their strings. REQUIRES: `part` / `buffer` lives,
   // unchanged in those rows, until finish() returns.
   void add_part(const Part& part);
   void add_buffer(const AppendBuffer& buffer, uint32_t rows);
@@ -59,6 +61,7 @@ class PartBuilder {
 
   size_t expected_rows_;  // add()'s string columns are reserved on its first call
   std::vector<RowCodes> rows_;
+  std::vector<uint64_t> sequences_;  // each row's, as rows_
   std::vector<Segment> segments_;  // covering rows_ in order
   StringColumn::Builder event_ids_;  // add()'s strings
   StringColumn::Builder metadata_;

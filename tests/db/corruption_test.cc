@@ -260,7 +260,7 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     const std::string bytes = file_bytes(dir_->file(name));
     auto info = storage::read_part_file_info(bytes, name);
     ASSERT_TRUE(info.ok()) << info.status();
-    ASSERT_EQ(info->blocks.size(), 12u) << name << ": the store writes its bitmap indexes";
+    ASSERT_EQ(info->blocks.size(), 13u) << name << ": the store writes its bitmap indexes and arrival numbers";
     for (const auto& block : info->blocks) {
       sections.insert(block.section);
       // The middle of the payload, and the last byte of the block (its checksum).
@@ -280,7 +280,7 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
   EXPECT_GT(parts, 3);
   for (const char* section :
        {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id", "metadata",
-        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index"}) {
+        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index", "sequence"}) {
     EXPECT_TRUE(sections.contains(section)) << "no part file has a " << section << " block";
   }
 }

@@ -97,7 +97,7 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
                                                             : rng.uniform(200));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(500));
-      builder.add(r, absl::StrCat("e", p, "_", i), "{}");
+      builder.add(r, i + 1, absl::StrCat("e", p, "_", i), "{}");
       model.add(r, month);
       users.insert(r.user);
     }

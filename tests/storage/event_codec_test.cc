@@ -12,13 +12,14 @@ TEST(EventCodec, BatchRoundTrip) {
   std::vector<Event> events;
   for (const auto& e : owned) events.push_back(e.view());
   std::string bytes;
-  encode_events(events, &bytes);
+  encode_events(events, 41, &bytes);
   auto back = decode_events(bytes, "wal-1 record 0");
   ASSERT_TRUE(back.ok()) << back.status();
-  ASSERT_EQ(back->size(), events.size());
+  ASSERT_EQ(back->first_sequence, std::optional<uint64_t>(41));
+  ASSERT_EQ(back->events.size(), events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    EXPECT_EQ(testing::OwnedEvent::from((*back)[i]).view().user_id, owned[i].user_id);
-    const Event& a = (*back)[i];
+    EXPECT_EQ(testing::OwnedEvent::from(back->events[i]).view().user_id, owned[i].user_id);
+    const Event& a = back->events[i];
     const Event& b = events[i];
     EXPECT_TRUE(a.event_id == b.event_id && a.user_id == b.user_id && a.feature_id == b.feature_id &&
                 a.product_version == b.product_version && a.event_type == b.event_type &&
@@ -30,7 +31,7 @@ TEST(EventCodec, MalformedOrInvalidBatchesAreDataLoss) {
   std::string bytes;
   const Event e{.user_id = "u", .feature_id = "f", .product_version = "1", .event_type = "view",
                 .timestamp = parse_timestamp("2025-01-01 00:00:00").value()};
-  encode_events(std::span<const Event>(&e, 1), &bytes);
+  encode_events(std::span<const Event>(&e, 1), 7, &bytes);
   for (size_t n = 0; n < bytes.size(); ++n) {
     EXPECT_EQ(decode_events(bytes.substr(0, n), "w").status().code(), absl::StatusCode::kDataLoss);
   }
@@ -38,8 +39,29 @@ TEST(EventCodec, MalformedOrInvalidBatchesAreDataLoss) {
   Event invalid = e;
   invalid.user_id = "";
   std::string bad;
-  encode_events(std::span<const Event>(&invalid, 1), &bad);
+  encode_events(std::span<const Event>(&invalid, 1), 7, &bad);
   EXPECT_EQ(decode_events(bad, "w").status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A record written before arrival numbers (the count first, no zero byte)
+// still decodes, with no first number.
+TEST(EventCodec, RecordsOfTheFormatBeforeArrivalNumbersDecode) {
+  testing::RandomEvents gen(6);
+  const auto owned = gen.events(20);
+  std::vector<Event> events;
+  for (const auto& e : owned) events.push_back(e.view());
+  std::string bytes;
+  encode_events(events, 5, &bytes);
+  ASSERT_EQ(bytes.substr(0, 2), std::string("\0\x05", 2));
+  auto old = decode_events(bytes.substr(2), "wal-1 record 3");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->first_sequence, std::nullopt);
+  ASSERT_EQ(old->events.size(), events.size());
+  EXPECT_EQ(old->events[19].user_id, events[19].user_id);
+  // An empty batch is not a record either way.
+  std::string empty(1, '\0');
+  EXPECT_EQ(decode_events(empty, "w").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(decode_events(std::string("\0\x05\0", 3), "w").status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(EventCodec, QuarantinedRowRoundTrip) {

@@ -89,7 +89,7 @@ std::unique_ptr<RandomPart> random_part(uint64_t seed, const Shape& shape) {
       case 2: event_id = random_bytes_up_to(random, 30); break;
       default: event_id = shape.large_strings && random.chance(0.01) ? random_bytes_up_to(random, 200'000) : "x"; break;
     }
-    builder.add(r, event_id, metadata_pool[random.uniform(metadata_pool.size())]);
+    builder.add(r, i + 1, event_id, metadata_pool[random.uniform(metadata_pool.size())]);
   }
   out->part = std::move(builder).finish(seed + 1, month, out->features, out->versions);
   return out;
@@ -142,7 +142,7 @@ TEST(PartFile, RoundTripsAOneRowPart) {
   features.intern("f");
   versions.intern("v");
   PartBuilder b;
-  b.add(RowCodes{0, 0, 0, UINT32_MAX, UINT32_MAX, UINT32_MAX}, "", "");
+  b.add(RowCodes{0, 0, 0, UINT32_MAX, UINT32_MAX, UINT32_MAX}, UINT64_MAX, "", "");
   const auto part = std::move(b).finish(UINT64_MAX, 197001, features, versions);
   expect_round_trip(*part);
 }
@@ -185,9 +185,11 @@ TEST(PartFile, FileInfoListsTheBlocks) {
   EXPECT_EQ(sections, (std::vector<std::string>{"timestamp", "feature_id", "product_version", "user_id",
                                                 "event_type", "session_id", "metadata", "metadata values",
                                                 "event_id", "user_id index", "feature_id index",
-                                                "product_version index"}));
+                                                "product_version index", "sequence"}));
   const std::string lean = encode_part(*p->part, {.persist_indexes = false});
-  EXPECT_EQ(read_part_file_info(lean, kPath)->blocks.size(), 9u);
+  EXPECT_EQ(read_part_file_info(lean, kPath)->blocks.size(), 10u);
+  const std::string old = encode_part(*p->part, {.persist_indexes = false, .format_version = 1});
+  EXPECT_EQ(read_part_file_info(old, kPath)->blocks.size(), 9u);
 }
 
 // ---- Corruption -------------------------------------------------------------
@@ -281,11 +283,34 @@ TEST(PartFile, OtherFilesAndVersionsAreDataLoss) {
   const std::string file = encode_part(*p->part);
   expect_data_loss(decode_part("", kPath), {"header"}, "empty file");
   expect_data_loss(decode_part(std::string(100, '{'), kPath), {"header"}, "text file");
-  std::string v2 = file;
-  v2[8] = 2;  // the format version after the 8-byte magic
-  const auto got = decode_part(v2, kPath);
-  expect_data_loss(got, {"header"}, "version 2");
-  EXPECT_THAT(std::string(got.status().message()), HasSubstr("unknown format version 2"));
+  for (const char version : {'\0', '\3'}) {
+    std::string other = file;
+    other[8] = version;  // the format version after the 8-byte magic
+    const auto got = decode_part(other, kPath);
+    expect_data_loss(got, {"header"}, absl::StrCat("version ", static_cast<int>(version)));
+    EXPECT_THAT(std::string(got.status().message()),
+                HasSubstr(absl::StrCat("unknown format version ", static_cast<int>(version))));
+  }
+}
+
+// A file of format version 1 (before arrival numbers) still opens: its rows
+// get the numbers (part id << 32) + row, the same at every open.
+TEST(PartFile, VersionOneFilesOpenWithNumbersFromThePartId) {
+  auto p = random_part(98, Shape{.rows = 3000, .users = 100});
+  for (const bool indexes : {false, true}) {
+    const std::string old = encode_part(*p->part, {.persist_indexes = indexes, .format_version = 1});
+    absl::StatusOr<std::shared_ptr<const Part>> got = decode_part(old, kPath);
+    ASSERT_TRUE(got.ok()) << got.status();
+    const PartColumns& c = (*got)->columns();
+    EXPECT_EQ(c.timestamp, p->part->columns().timestamp);
+    EXPECT_EQ(c.event_id.bytes(), p->part->columns().event_id.bytes());
+    ASSERT_EQ(c.sequence.size(), 3000u);
+    for (uint32_t i = 0; i < 3000; i += 7) ASSERT_EQ((*got)->sequence(i), ((*got)->id() << 32) | i) << i;
+    // Written again (as version 2), the numbers are kept.
+    absl::StatusOr<std::shared_ptr<const Part>> again = decode_part(encode_part(**got), kPath);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_TRUE((*again)->columns().sequence == c.sequence);
+  }
 }
 
 // ---- Files that are well checksummed but inconsistent ------------------------
@@ -299,6 +324,7 @@ struct RawFile {
     uint8_t section, encoding;
     std::string payload;
   };
+  uint32_t version = 2;
   uint64_t id;
   uint32_t month, rows, min_timestamp, max_timestamp;
   std::vector<Block> blocks;
@@ -306,6 +332,7 @@ struct RawFile {
 
 RawFile parse(std::string_view file) {
   RawFile raw;
+  raw.version = coding::decode_fixed32(file.data() + 8);
   const uint32_t footer_size = coding::decode_fixed32(file.data() + file.size() - 20);
   std::string_view footer = file.substr(file.size() - 20 - footer_size, footer_size);
   uint64_t count;
@@ -330,7 +357,7 @@ RawFile parse(std::string_view file) {
 
 std::string assemble(const RawFile& raw) {
   std::string out("\x89UDBPART", 8);
-  coding::put_fixed32(&out, 1);
+  coding::put_fixed32(&out, raw.version);
   std::string directory;
   for (const RawFile::Block& b : raw.blocks) {
     const size_t offset = out.size();
@@ -364,9 +391,13 @@ RawFile::Block& block(RawFile& raw, std::string_view section) {
   static const std::vector<std::string> kNames = {"timestamp", "feature_id", "product_version", "user_id",
                                                   "event_type", "session_id", "metadata", "metadata values",
                                                   "event_id", "user_id index", "feature_id index",
-                                                  "product_version index"};
-  const size_t i = std::find(kNames.begin(), kNames.end(), section) - kNames.begin();
-  return raw.blocks.at(i);
+                                                  "product_version index", "sequence"};
+  const auto id = static_cast<uint8_t>(std::find(kNames.begin(), kNames.end(), section) - kNames.begin() + 1);
+  for (RawFile::Block& b : raw.blocks) {
+    if (b.section == id) return b;
+  }
+  ADD_FAILURE() << "no block " << section;
+  return raw.blocks.front();
 }
 
 TEST(PartFile, TheFormatDocumentDescribesEveryByte) {
@@ -425,7 +456,7 @@ TEST_F(Inconsistent, BlockDirectory) {
 }
 
 TEST_F(Inconsistent, UnknownEncodingsAndTrailingBytes) {
-  for (const char* section : {"timestamp", "user_id", "event_id", "metadata values", "user_id index"}) {
+  for (const char* section : {"timestamp", "user_id", "event_id", "metadata values", "user_id index", "sequence"}) {
     RawFile raw = raw_;
     block(raw, section).encoding = 99;
     expect_data_loss(decode(raw), {section}, absl::StrCat(section, " encoding 99"));

@@ -49,7 +49,7 @@ RollupFileFixture make_rollup_file_fixture() {
       r.user = static_cast<uint32_t>(rng.uniform(60));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(300));
-      builder.add(r, absl::StrCat("id", p, "_", i), "{}");
+      builder.add(r, static_cast<uint64_t>(i + 1), absl::StrCat("id", p, "_", i), "{}");
     }
     f.parts.push_back(std::move(builder).finish(10 + p, kFileTestMonth, features, versions));
   }

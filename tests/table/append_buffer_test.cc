@@ -18,9 +18,9 @@ TEST(AppendBuffer, KeepsRowsAndStoresEachMetadataValueOnce) {
     metadata.push_back(i % 3 == 0 ? "" : absl::StrCat("{\"n\":", i % 37, "}"));
     const RowCodes row{i, i % 5, i % 7, i, 0, i / 3};
     if (i % 2 == 0) {
-      buffer.append(row, absl::StrCat("e", i), metadata.back());
+      buffer.append(row, i + 1, absl::StrCat("e", i), metadata.back());
     } else {
-      buffer.append(row, absl::StrCat("e", i), metadata.back(), AppendBuffer::metadata_hash(metadata.back()));
+      buffer.append(row, i + 1, absl::StrCat("e", i), metadata.back(), AppendBuffer::metadata_hash(metadata.back()));
     }
     ASSERT_EQ(buffer.full(), i == 4999);
   }

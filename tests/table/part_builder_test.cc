@@ -17,17 +17,21 @@ TEST(PartBuilder, SortsByTimestampThenFeatureThenVersionStrings) {
   const uint32_t f_b = features.intern("b"), f_a = features.intern("a"), f_upper = features.intern("B");
   const uint32_t v_2 = versions.intern("2.0"), v_10 = versions.intern("10.0");
   PartBuilder builder;
-  builder.add({100, f_b, v_2, 7, 0, 0}, "e1", "m1");
-  builder.add({100, f_a, v_2, 8, 0, 0}, "e2", "");
-  builder.add({50, f_b, v_10, 9, 1, 2}, "e3", "m1");
-  builder.add({100, f_a, v_10, 7, 0, 0}, "e4", "m2");
-  builder.add({100, f_upper, v_2, 7, 0, 0}, "e5", "");
+  builder.add({100, f_b, v_2, 7, 0, 0}, 11, "e1", "m1");
+  builder.add({100, f_a, v_2, 8, 0, 0}, 12, "e2", "");
+  builder.add({50, f_b, v_10, 9, 1, 2}, 13, "e3", "m1");
+  builder.add({100, f_a, v_10, 7, 0, 0}, 14, "e4", "m2");
+  builder.add({100, f_upper, v_2, 7, 0, 0}, 15, "e5", "");
   auto part = std::move(builder).finish(1, 197001, features, versions);
   ASSERT_EQ(part->rows(), 5u);
   std::vector<std::string_view> ids;
   for (uint32_t i = 0; i < part->rows(); ++i) ids.push_back(part->event_id(i));
   // 50 first; then at 100: "B" < "a" < "b" byte-wise; within "a": "10.0" < "2.0".
   EXPECT_EQ(ids, (std::vector<std::string_view>{"e3", "e5", "e4", "e2", "e1"}));
+  // Each row keeps its arrival number through the sort.
+  std::vector<uint64_t> sequences;
+  for (uint32_t i = 0; i < part->rows(); ++i) sequences.push_back(part->sequence(i));
+  EXPECT_EQ(sequences, (std::vector<uint64_t>{13, 15, 14, 12, 11}));
   EXPECT_EQ(part->metadata(0), "m1");
   EXPECT_EQ(part->metadata(2), "m2");
   EXPECT_EQ(part->metadata(3), "");
@@ -58,7 +62,7 @@ TEST(PartBuilder, RowsInTimeOrderSortLikeAnyOthers) {
               "e" + std::to_string(i)});
     }
     PartBuilder builder;
-    for (const Row& r : rows) builder.add(r.codes, r.id, "");
+    for (size_t i = 0; i < rows.size(); ++i) builder.add(rows[i].codes, i + 1, rows[i].id, "");
     const auto part = std::move(builder).finish(1, 197001, features, versions);
     // Brute force: a stable sort by (timestamp, feature string, version string).
     std::vector<size_t> order(rows.size());
@@ -85,7 +89,7 @@ TEST(PartBuilder, IndexesMapEachValueToItsRows) {
   for (int i = 0; i < 5000; ++i) {
     builder.add({static_cast<uint32_t>(random.uniform(1000)), static_cast<uint32_t>(random.uniform(5)),
                  static_cast<uint32_t>(random.uniform(3)), static_cast<uint32_t>(random.uniform(50)), 0, 0},
-                "", "");
+                static_cast<uint64_t>(i + 1), "", "");
   }
   auto part = std::move(builder).finish(1, 197001, features, versions);
   const PartColumns& c = part->columns();
@@ -132,16 +136,16 @@ TEST(PartBuilder, BorrowedRowsGiveTheSamePartAsCopiedOnes) {
   // Rows [0, 1000) through a part, [1000, 1800) copied, [1800, 2600) through
   // a buffer (of which 200 more rows are not taken), the rest copied.
   PartBuilder first;
-  for (int i = 0; i < 1000; ++i) first.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 0; i < 1000; ++i) first.add(rows[i].codes, static_cast<uint64_t>(i + 1), rows[i].id, rows[i].metadata);
   const auto part = std::move(first).finish(1, 197001, features, versions);
   AppendBuffer buffer(1000);
-  for (int i = 1800; i < 2800; ++i) buffer.append(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 1800; i < 2800; ++i) buffer.append(rows[i].codes, static_cast<uint64_t>(i + 1), rows[i].id, rows[i].metadata);
 
   PartBuilder mixed;
   mixed.add_part(*part);
-  for (int i = 1000; i < 1800; ++i) mixed.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 1000; i < 1800; ++i) mixed.add(rows[i].codes, static_cast<uint64_t>(i + 1), rows[i].id, rows[i].metadata);
   mixed.add_buffer(buffer, 800);
-  for (int i = 2600; i < 3000; ++i) mixed.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 2600; i < 3000; ++i) mixed.add(rows[i].codes, static_cast<uint64_t>(i + 1), rows[i].id, rows[i].metadata);
   const auto got = std::move(mixed).finish(2, 197001, features, versions);
 
   // The part's rows are sorted already: add them in its order, as a merge sees them.
@@ -149,10 +153,10 @@ TEST(PartBuilder, BorrowedRowsGiveTheSamePartAsCopiedOnes) {
   for (uint32_t i = 0; i < part->rows(); ++i) {
     const PartColumns& c = part->columns();
     copied.add({c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]},
-               part->event_id(i), part->metadata(i));
+               part->sequence(i), part->event_id(i), part->metadata(i));
   }
-  for (int i = 1000; i < 2600; ++i) copied.add(rows[i].codes, rows[i].id, rows[i].metadata);
-  for (int i = 2600; i < 3000; ++i) copied.add(rows[i].codes, rows[i].id, rows[i].metadata);
+  for (int i = 1000; i < 2600; ++i) copied.add(rows[i].codes, static_cast<uint64_t>(i + 1), rows[i].id, rows[i].metadata);
+  for (int i = 2600; i < 3000; ++i) copied.add(rows[i].codes, static_cast<uint64_t>(i + 1), rows[i].id, rows[i].metadata);
   const auto want = std::move(copied).finish(2, 197001, features, versions);
 
   ASSERT_EQ(got->rows(), 3000u);

@@ -49,6 +49,7 @@ inline void expect_same_part(const Part& got, const Part& want) {
   EXPECT_EQ(a.metadata_values.ends(), b.metadata_values.ends());
   EXPECT_EQ(a.event_id.bytes(), b.event_id.bytes());
   EXPECT_EQ(a.event_id.ends(), b.event_id.ends());
+  EXPECT_TRUE(a.sequence == b.sequence) << "sequence columns differ";
   expect_same_postings(got.indexes().user, want.indexes().user, "user index");
   expect_same_index(got.indexes().feature, want.indexes().feature, "feature index");
   expect_same_index(got.indexes().version, want.indexes().version, "version index");
