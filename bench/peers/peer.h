@@ -43,6 +43,11 @@ class Peer {
   // so feed them valid, de-duplicated input.
   virtual absl::Status load_ndjson(const std::string& dir, const std::string& ndjson_path) = 0;
 
+  // Opens a new, empty database in `dir` (created if missing, must be empty), with no table:
+  // the caller creates and fills its own with query() (the export conformance test runs the
+  // exported schema.sql and loads the exported events). query() works from here on.
+  virtual absl::Status open_empty(const std::string& dir) = 0;
+
   // Runs one SQL statement and returns its rows, every value rendered as text the same way for
   // both engines: integers in decimal, DateTime/TIMESTAMP as "YYYY-MM-DD HH:MM:SS" (UTC; a
   // DuckDB timestamp with sub-second digits gets ".ffffff"), dates as "YYYY-MM-DD", strings as

@@ -218,6 +218,16 @@ class ChdbPeer final : public Peer {
     return absl::OkStatus();
   }
 
+  absl::Status open_empty(const std::string& dir_in) override {
+    const std::string dir = internal::absolute_path(dir_in);
+    disconnect();
+    if (absl::Status s = internal::prepare_empty_dir(dir, "chdb open_empty"); !s.ok()) return s;
+    dir_ = dir;
+    if (absl::Status s = connect(dir); !s.ok()) return s;
+    loaded_ = true;
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<std::vector<std::string>>> query(const std::string& sql) override {
     if (!loaded_) {
       return absl::FailedPreconditionError("chdb query: no database loaded (call load_ndjson)");

@@ -20,6 +20,8 @@ int run_compact(const Args& args);
 int run_delete_user(const Args& args);
 int run_drop_before(const Args& args);
 int run_serve(const Args& args);
+int run_export(const Args& args);
+int run_forward(const Args& args);
 
 }  // namespace usagedb::cli
 

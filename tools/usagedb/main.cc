@@ -39,6 +39,12 @@ usage:
         the Tinybird-compatible HTTP API (docs/HTTP.md); without --tokens, the store's
         tokens.json, created on the first start with an ADMIN token printed once
 
+  usagedb export clickhouse|tinybird --store DIR --out DIR [--start DATE] [--end DATE] [--no-events]
+        the store as ClickHouse SQL or a Tinybird project, endpoints and events (docs/EXPORT.md)
+  usagedb forward --store DIR --to URL --token T [--follow] [--cursor NAME] [--batch-events N]
+                  [--connections N]
+        sends the store's events to a Tinybird-compatible Events API, resuming where it stopped
+
 --store defaults to ./usagedb-data. Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
 
@@ -70,7 +76,7 @@ int main(int argc, char** argv) {
       {"demo", run_demo},       {"ingest", run_ingest},   {"query", run_query},
       {"quarantine", run_quarantine}, {"generate", run_generate}, {"stats", run_stats},
       {"compact", run_compact}, {"delete-user", run_delete_user}, {"drop-before", run_drop_before},
-      {"serve", run_serve},
+      {"serve", run_serve},     {"export", run_export},   {"forward", run_forward},
   };
   for (const Entry& e : kCommands) {
     if (e.name == command) return e.run(args);
