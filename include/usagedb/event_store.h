@@ -3,8 +3,8 @@
 // An EventStore holds the `feature_events` table of SPEC section 1: one
 // partition per UTC month, each a set of immutable parts sorted by
 // (timestamp, feature_id, product_version) plus a small unsealed buffer. It
-// answers the three typed endpoints of SPEC section 2 exactly as the
-// ClickHouse SQL there defines them.
+// answers the typed endpoints of SPEC section 2 exactly as the ClickHouse
+// SQL there defines them.
 //
 //   usagedb::Options options;                      // in memory
 //   auto store = usagedb::EventStore::open(options).value();
@@ -112,7 +112,8 @@ class EventStore {
 
   // ---- The endpoints (SPEC section 2) ------------------------------------
   // InvalidArgumentError naming the parameter for a bad request: end_date
-  // before start_date.
+  // before start_date, a `tz` that is not a zone of the system's tz
+  // database, a `property` that is empty or longer than 256 bytes.
 
   virtual absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
       const UserFeatureUsageQuery& query) const = 0;
@@ -122,6 +123,12 @@ class EventStore {
 
   virtual absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
       const FeatureUsageTimelineQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<PropertyBreakdownRow>> property_breakdown(
+      const PropertyBreakdownQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<VersionAdoptionRow>> version_adoption(
+      const VersionAdoptionQuery& query) const = 0;
 };
 
 }  // namespace usagedb

@@ -10,11 +10,10 @@ namespace usagedb::api {
 namespace {
 
 // Indexed by Endpoint, in SPEC order.
-const std::array<const EndpointSpec*, 3>& specs() {
-  static const std::array<const EndpointSpec*, 3> kSpecs = {
-      &internal::kUserFeatureUsageSpec,
-      &internal::kFeatureUsageSummarySpec,
-      &internal::kFeatureUsageTimelineSpec,
+const std::array<const EndpointSpec*, 5>& specs() {
+  static const std::array<const EndpointSpec*, 5> kSpecs = {
+      &internal::kUserFeatureUsageSpec,       &internal::kFeatureUsageSummarySpec, &internal::kFeatureUsageTimelineSpec,
+      &internal::kPropertyBreakdownSpec,      &internal::kVersionAdoptionSpec,
   };
   return kSpecs;
 }

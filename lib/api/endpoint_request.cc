@@ -16,8 +16,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "lib/util/text.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb::api {
 namespace {
@@ -131,12 +131,8 @@ absl::StatusOr<std::vector<std::string>> parse_list(const ParameterSpec& spec, s
 }
 
 absl::StatusOr<std::string> parse_time_zone(const ParameterSpec& spec, std::string_view value) {
-  absl::TimeZone tz;
-  if (value.empty() || !absl::LoadTimeZone(std::string(value), &tz)) {
-    return invalid(spec.name, absl::StrCat(quoted(value),
-                                           " is not a time zone of the system's tz database (expected an IANA "
-                                           "name such as UTC, America/New_York or Asia/Kolkata)"));
-  }
+  absl::StatusOr<std::shared_ptr<const TimeZone>> zone = TimeZone::load(value);
+  if (!zone.ok()) return invalid(spec.name, zone.status().message());
   return std::string(value);
 }
 
@@ -193,8 +189,29 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                                 .event_type = v.string("event_type"),
                                                 .start_date = v.datetime("start_date"),
                                                 .end_date = v.datetime("end_date"),
+                                                .tz = v.string("tz"),
                                                 .limit = v.uint("limit"),
                                                 .skip = v.uint("skip")};
+      break;
+    case Endpoint::kPropertyBreakdown:
+      request.query = PropertyBreakdownQuery{.property = v.string("property").value_or(""),
+                                             .feature_id = v.string("feature_id"),
+                                             .product_version = v.string("product_version"),
+                                             .event_type = v.string("event_type"),
+                                             .start_date = v.datetime("start_date"),
+                                             .end_date = v.datetime("end_date"),
+                                             .limit = v.uint("limit"),
+                                             .skip = v.uint("skip")};
+      break;
+    case Endpoint::kVersionAdoption:
+      request.query = VersionAdoptionQuery{.granularity = granularity_of(v.string("granularity"), Granularity::kWeek),
+                                           .feature_id = v.string("feature_id"),
+                                           .event_type = v.string("event_type"),
+                                           .start_date = v.datetime("start_date"),
+                                           .end_date = v.datetime("end_date"),
+                                           .tz = v.string("tz"),
+                                           .limit = v.uint("limit"),
+                                           .skip = v.uint("skip")};
       break;
   }
   return request;
@@ -251,6 +268,11 @@ absl::StatusOr<EndpointRequest> parse_request(Endpoint e, const Params& params, 
     values.set(p->name, *std::move(parsed));
     if (p->name == "start_date") start_text = value;
     if (p->name == "end_date") end_text = value;
+  }
+  for (const ParameterSpec& p : spec.parameters) {
+    if (p.required && !seen.contains(p.name)) {
+      return absl::InvalidArgumentError(absl::StrCat(text::absl_view(p.name), ": required (", text::absl_view(p.description), ")"));
+    }
   }
   if (start_text && end_text) {
     // Both are DateTime or both Date: compare them as instants.

@@ -57,7 +57,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 struct EndpointRequest {
   Endpoint endpoint = Endpoint::kUserFeatureUsage;
   // The alternative matching `endpoint`.
-  std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery> query;
+  std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery, PropertyBreakdownQuery,
+               VersionAdoptionQuery>
+      query;
 };
 
 // Builds the typed request for `e` from `params`, reading each value as its
@@ -76,6 +78,7 @@ struct EndpointRequest {
 // - a list (steps) is comma-separated, its items non-empty and distinct, and
 //   their number within the spec's range;
 // - a time zone must be in the system's tz database;
+// - a required parameter that is absent: `property: required (...)`;
 // - a parameter given twice, even with the same value;
 // - under kReject, a parameter `e` does not accept, listing those it does.
 // Parameters are checked in the order given and the first error is reported.

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb::api {
 namespace {
@@ -44,6 +44,27 @@ std::vector<Cell> make_row(FeatureUsageTimelineRow&& r) {
   cells.emplace_back(std::move(r.feature_id));
   cells.emplace_back(r.events);
   cells.emplace_back(r.unique_users);
+  return cells;
+}
+
+std::vector<Cell> make_row(PropertyBreakdownRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(3);
+  cells.emplace_back(std::move(r.value));
+  cells.emplace_back(r.events);
+  cells.emplace_back(r.users);
+  return cells;
+}
+
+std::vector<Cell> make_row(VersionAdoptionRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(6);
+  cells.emplace_back(r.period);
+  cells.emplace_back(std::move(r.product_version));
+  cells.emplace_back(r.users);
+  cells.emplace_back(r.active_users);
+  cells.emplace_back(r.share);
+  cells.emplace_back(r.events);
   return cells;
 }
 
@@ -125,9 +146,11 @@ std::string cell_text(const Cell& cell, std::string_view time_zone) {
   }
   const Timestamp t = std::get<Timestamp>(cell);
   if (time_zone.empty() || time_zone == "UTC") return format_timestamp(t);
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(std::string(time_zone), &tz)) return format_timestamp(t);
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.time_since_epoch().count()), tz);
+  absl::StatusOr<std::shared_ptr<const TimeZone>> zone = TimeZone::load(time_zone);
+  if (!zone.ok()) return format_timestamp(t);
+  // The local wall-clock time, printed as format_timestamp prints UTC.
+  const int64_t seconds = t.time_since_epoch().count();
+  return format_timestamp(Timestamp{std::chrono::seconds{seconds + (*zone)->offset_at(seconds)}});
 }
 
 ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_given) {
@@ -138,8 +161,18 @@ ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool lim
   return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureUsageSummary)));
 }
 
-ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureUsageTimeline)));
+ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given,
+                            std::string_view time_zone) {
+  return convert(std::move(result), limit_given,
+                 columns_of(endpoint_spec(Endpoint::kFeatureUsageTimeline), time_zone));
+}
+
+ResultTable to_result_table(QueryResult<PropertyBreakdownRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kPropertyBreakdown)));
+}
+
+ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_given, std::string_view time_zone) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kVersionAdoption), time_zone));
 }
 
 absl::StatusOr<ResultTable> run_request(const EventStore& store, const EndpointRequest& request) {
@@ -154,11 +187,19 @@ absl::StatusOr<ResultTable> run_request(const EventStore& store, const EndpointR
           auto result = store.feature_usage_summary(query);
           if (!result.ok()) return result.status();
           return to_result_table(std::move(result).value(), query.limit.has_value());
-        } else {
-          static_assert(std::is_same_v<Query, FeatureUsageTimelineQuery>);
+        } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
           auto result = store.feature_usage_timeline(query);
           if (!result.ok()) return result.status();
+          return to_result_table(std::move(result).value(), query.limit.has_value(), query.tz.value_or(""));
+        } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
+          auto result = store.property_breakdown(query);
+          if (!result.ok()) return result.status();
           return to_result_table(std::move(result).value(), query.limit.has_value());
+        } else {
+          static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
+          auto result = store.version_adoption(query);
+          if (!result.ok()) return result.status();
+          return to_result_table(std::move(result).value(), query.limit.has_value(), query.tz.value_or(""));
         }
       },
       request.query);

@@ -453,6 +453,18 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usa
   return run_feature_usage_timeline(snapshot(), query);
 }
 
+absl::StatusOr<QueryResult<PropertyBreakdownRow>> EventStoreImpl::property_breakdown(
+    const PropertyBreakdownQuery& query) const {
+  note_query();
+  return run_property_breakdown(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<VersionAdoptionRow>> EventStoreImpl::version_adoption(
+    const VersionAdoptionQuery& query) const {
+  note_query();
+  return run_version_adoption(snapshot(), query);
+}
+
 absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {
   MutexLock lock(&write_mu_);
   return quarantine_;

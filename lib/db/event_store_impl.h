@@ -78,6 +78,9 @@ class EventStoreImpl final : public EventStore {
       const FeatureUsageSummaryQuery& query) const override;
   absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
       const FeatureUsageTimelineQuery& query) const override;
+  absl::StatusOr<QueryResult<PropertyBreakdownRow>> property_breakdown(
+      const PropertyBreakdownQuery& query) const override;
+  absl::StatusOr<QueryResult<VersionAdoptionRow>> version_adoption(const VersionAdoptionQuery& query) const override;
 
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);

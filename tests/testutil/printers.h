@@ -22,6 +22,13 @@ inline void PrintTo(const FeatureUsageTimelineRow& r, std::ostream* os) {
   *os << "{" << format_timestamp(r.period) << ", " << r.feature_id << ", " << r.events << ", " << r.unique_users
       << "}";
 }
+inline void PrintTo(const PropertyBreakdownRow& r, std::ostream* os) {
+  *os << "{'" << r.value << "', " << r.events << ", " << r.users << "}";
+}
+inline void PrintTo(const VersionAdoptionRow& r, std::ostream* os) {
+  *os << "{" << format_timestamp(r.period) << ", " << r.product_version << ", " << r.users << ", " << r.active_users
+      << ", " << r.share << ", " << r.events << "}";
+}
 inline void PrintTo(const IngestReport& r, std::ostream* os) {
   *os << "{successful=" << r.successful_rows << ", quarantined=" << r.quarantined_rows
       << ", duplicate=" << r.duplicate_rows << "}";
