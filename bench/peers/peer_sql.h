@@ -1,4 +1,4 @@
-// The SQL of the three endpoints of SPEC section 2, with their parameters substituted as
+// The SQL of the endpoints of SPEC section 2, with their parameters substituted as
 // literals, for each peer's dialect: ClickHouse (chDB) and DuckDB. Both dialects return exactly
 // the rows, columns and order that SPEC section 2 defines, rendered identically by Peer::query().
 //
@@ -7,6 +7,8 @@
 //   feature_usage_summary:  feature_id, product_version, total_events, unique_users,
 //                           unique_sessions, first_seen, last_seen
 //   feature_usage_timeline: period, feature_id, events, unique_users
+//   property_breakdown:     value, events, users
+//   version_adoption:       period, product_version, users, active_users, share, events
 //
 // Self-contained: depends only on the C++20 standard library and Abseil.
 #ifndef USAGEDB_BENCH_PEERS_PEER_SQL_H_
@@ -35,7 +37,10 @@ struct EndpointParams {
   std::optional<std::string> event_type;       // summary and timeline
   std::optional<std::string> start_date;       // inclusive; "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD"
   std::optional<std::string> end_date;         // exclusive; same forms
-  std::optional<std::string> granularity;      // timeline only: hour | day (default) | week | month
+  std::optional<std::string> granularity;      // timeline: hour | day (default) | week | month;
+                                               // version_adoption: the same, default week
+  std::optional<std::string> property;         // property_breakdown only (required)
+  std::optional<std::string> tz;               // timeline and version_adoption: an IANA zone, default UTC
   std::optional<uint64_t> limit;
   std::optional<uint64_t> skip;
 };
@@ -47,8 +52,17 @@ absl::StatusOr<std::string> feature_usage_summary_sql(Dialect dialect, const End
 // SPEC 2.3. Errors: unknown parameter, malformed dates, granularity not hour|day|week|month.
 absl::StatusOr<std::string> feature_usage_timeline_sql(Dialect dialect, const EndpointParams& p);
 
+// SPEC 2.9. Errors: unknown parameter, no property, malformed dates. The DuckDB translation
+// agrees with ClickHouse on well-formed JSON objects (DuckDB's JSON reader accepts numbers that
+// ClickHouse's rejects).
+absl::StatusOr<std::string> property_breakdown_sql(Dialect dialect, const EndpointParams& p);
+// SPEC 2.10. Errors: unknown parameter, malformed dates, bad granularity. In a `tz`, the DuckDB
+// translation buckets local wall-clock times, so it merges the two hours of a DST fall-back and
+// does not clamp before 1970 as ClickHouse does; elsewhere the rows are the same.
+absl::StatusOr<std::string> version_adoption_sql(Dialect dialect, const EndpointParams& p);
+
 // Dispatches on the endpoint name ("user_feature_usage", "feature_usage_summary",
-// "feature_usage_timeline").
+// "feature_usage_timeline", "property_breakdown", "version_adoption").
 absl::StatusOr<std::string> endpoint_sql(Dialect dialect, std::string_view endpoint,
                                          const EndpointParams& p);
 
