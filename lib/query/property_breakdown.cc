@@ -49,7 +49,7 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
       for (const auto& part : partition.parts()) {
         const PartColumns& c = part->columns();
         query::PropertyValues::Mapping mapping = values.mapping();
-        query::scan_part(*part, filters, stats, [&](uint32_t row) {
+        query::scan_part_rows(*part, filters, stats, [&](uint32_t row) {
           add(mapping.value_of(c.metadata[row], [&](uint32_t code) { return c.metadata_values.at(code); }),
               c.user[row]);
         });

@@ -38,7 +38,7 @@ struct AllParts {
 // Calls visit(row) with the number of each row of `part` that passes the
 // filters, ascending; counts the rows it examines in `stats`.
 template <typename Visit>
-void scan_part(const Part& part, const ScanFilters& f, Stats& stats, Visit&& visit) {
+void scan_part_rows(const Part& part, const ScanFilters& f, Stats& stats, Visit&& visit) {
   constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
   const RowRange range = f.window.covers(part) ? RowRange{0, part.rows()} : part.time_range(f.window.begin, f.window.end);
   if (range.empty()) return;
@@ -87,7 +87,7 @@ void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& 
     for (const auto& part : partition.parts()) {
       if (skip(partition, *part)) continue;
       const PartColumns& c = part->columns();
-      scan_part(*part, f, stats, [&](uint32_t row) { visit(row_codes(c, row)); });
+      scan_part_rows(*part, f, stats, [&](uint32_t row) { visit(row_codes(c, row)); });
     }
     partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
       for (const RowCodes& r : chunk) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "lib/rollup/timeline_build.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/radix_sort.h"
 
@@ -16,58 +17,6 @@ std::atomic<uint64_t> next_serial{1};
 void sort_unique(std::vector<uint32_t>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
-// Appends the cells of one bucket to `level` from `pairs` (feature << 32 |
-// user): cells in feature order, each with its distinct users ascending.
-// Each pair is an event when `events` is null; otherwise the pairs are the
-// distinct users of finer cells, and `events` their (feature, events) to add
-// up. Clears both. `scratch`: the sort's.
-void emit_bucket(uint32_t bucket, std::vector<uint64_t>& pairs, std::vector<std::pair<uint32_t, uint64_t>>* events,
-                 TimelineLevel& level, std::vector<uint64_t>& scratch) {
-  radix_sort(std::span<uint64_t>(pairs), scratch);
-  if (events != nullptr) std::sort(events->begin(), events->end());
-  size_t e = 0;
-  for (size_t i = 0; i < pairs.size();) {
-    const auto feature = static_cast<uint32_t>(pairs[i] >> 32);
-    const auto begin = static_cast<uint32_t>(level.user_codes.size());
-    const size_t first = i;
-    for (; i < pairs.size() && (pairs[i] >> 32) == feature; ++i) {
-      const auto user = static_cast<uint32_t>(pairs[i]);
-      if (level.user_codes.size() == begin || level.user_codes.back() != user) level.user_codes.push_back(user);
-    }
-    uint64_t n = i - first;
-    if (events != nullptr) {
-      for (n = 0; e < events->size() && (*events)[e].first == feature; ++e) n += (*events)[e].second;
-    }
-    level.cells.push_back(TimelineCell{bucket, feature, n, begin, static_cast<uint32_t>(level.user_codes.size())});
-  }
-  pairs.clear();
-  if (events != nullptr) events->clear();
-}
-
-// The cells of a coarser granularity from those of a finer one: each
-// coarse bucket (bucket_of(fine bucket), monotone) unites the users and
-// adds up the events of its fine cells, feature by feature.
-template <typename BucketOf>
-TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
-  TimelineLevel level;
-  level.cells.reserve(fine.cells.size() / 4);
-  level.user_codes.reserve(fine.user_codes.size() / 2);
-  std::vector<uint64_t> pairs, scratch;
-  std::vector<std::pair<uint32_t, uint64_t>> events;
-  for (size_t i = 0; i < fine.cells.size();) {
-    const uint32_t bucket = bucket_of(fine.cells[i].bucket);
-    for (; i < fine.cells.size() && bucket_of(fine.cells[i].bucket) == bucket; ++i) {
-      const TimelineCell& c = fine.cells[i];
-      events.emplace_back(c.feature, c.events);
-      for (const uint32_t user : fine.users(c)) pairs.push_back((static_cast<uint64_t>(c.feature) << 32) | user);
-    }
-    emit_bucket(bucket, pairs, &events, level, scratch);
-  }
-  level.cells.shrink_to_fit();
-  level.user_codes.shrink_to_fit();
-  return level;
 }
 
 }  // namespace
@@ -285,15 +234,17 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
         }
         pos[p] = row;
       }
-      emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
+      rollup_internal::emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
     }
     hours.cells.shrink_to_fit();
     hours.user_codes.shrink_to_fit();
     TimelineLevel& days = r->levels_[static_cast<int>(Granularity::kDay)];
-    days = coarsen(hours, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_day(b)); });
+    days = rollup_internal::coarsen(hours, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_day(b)); });
     r->levels_[static_cast<int>(Granularity::kWeek)] =
-        coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
+        rollup_internal::coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
   }
+  r->versions_ = VersionTimeline::build(month, parts);
+  r->metadata_ = MetadataCounts::build(parts);
   return r;
 }
 
@@ -336,6 +287,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
     r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
   }
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
+  r->versions_ = std::move(contents.versions);
+  r->metadata_ = std::move(contents.metadata);
   return r;
 }
 
@@ -347,6 +300,8 @@ size_t PartitionRollup::memory_bytes() const {
   for (const TimelineLevel& l : levels_) {
     n += l.cells.capacity() * sizeof(TimelineCell) + l.user_codes.capacity() * sizeof(uint32_t);
   }
+  if (versions_) n += versions_->memory_bytes();
+  if (metadata_) n += metadata_->memory_bytes();
   return n;
 }
 
