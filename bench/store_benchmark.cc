@@ -226,6 +226,61 @@ void BM_Timeline_HourlyWeek(benchmark::State& state) {
 }
 BENCHMARK(BM_Timeline_HourlyWeek)->Unit(benchmark::kMillisecond);
 
+// SPEC 2.11: the daily timeline of one feature in a zone of whole-hour
+// offsets (from hour cells) and in one of half hours (a UTC hour a day read
+// from the rows).
+void BM_Timeline_DailyOneFeatureYearNewYork(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_usage_timeline({.granularity = Granularity::kDay, .feature_id = l.top_feature,
+                                     .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00"),
+                                     .tz = "America/New_York"});
+  });
+}
+BENCHMARK(BM_Timeline_DailyOneFeatureYearNewYork)->Unit(benchmark::kMillisecond);
+
+void BM_Timeline_DailyOneFeatureYearKolkata(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_usage_timeline({.granularity = Granularity::kDay, .feature_id = l.top_feature,
+                                     .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00"),
+                                     .tz = "Asia/Kolkata"});
+  });
+}
+BENCHMARK(BM_Timeline_DailyOneFeatureYearKolkata)->Unit(benchmark::kMillisecond);
+
+// SPEC 2.9 over the year, and for one feature.
+void BM_PropertyBreakdown_Year(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.property_breakdown({.property = "device", .start_date = at("2025-01-01 00:00:00"),
+                                 .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_PropertyBreakdown_Year)->Unit(benchmark::kMillisecond);
+
+void BM_PropertyBreakdown_YearOneFeature(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.property_breakdown({.property = "device", .feature_id = l.top_feature,
+                                 .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_PropertyBreakdown_YearOneFeature)->Unit(benchmark::kMillisecond);
+
+// SPEC 2.10: weekly over the year, in UTC and in New York.
+void BM_VersionAdoption_WeeklyYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.version_adoption({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                               .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_VersionAdoption_WeeklyYear)->Unit(benchmark::kMillisecond);
+
+void BM_VersionAdoption_WeeklyYearNewYork(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.version_adoption({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                               .end_date = at("2026-01-01 00:00:00"), .tz = "America/New_York"});
+  });
+}
+BENCHMARK(BM_VersionAdoption_WeeklyYearNewYork)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 }  // namespace usagedb
 

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/query/endpoints.h"
+#include "lib/query/local_timeline.h"
 #include "lib/query/scan.h"
 #include "lib/util/civil_time.h"
 
@@ -71,13 +72,12 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   if (!window.ok()) return window.status();
   auto zone = query::resolve_time_zone(q.tz);
   if (!zone.ok()) return zone.status();
-  // Local periods (SPEC 2.11) of a zone that is not UTC.
-  const bool local = !(*zone)->is_utc();
-  TimeZone::Bucketer local_bucket(**zone, q.granularity);
   const Dictionaries& dicts = snapshot.dictionaries();
   const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
+  // Local periods (SPEC 2.11) of a zone that is not UTC: local_timeline.h.
+  if (!(*zone)->is_utc()) return query::run_local_timeline(snapshot, q, filters, **zone, stats);
 
   absl::flat_hash_map<Key, Bucket> groups;
 
@@ -88,7 +88,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   };
   std::vector<RolledCell> cells_read;
   std::vector<const PartitionView*> rolled;
-  if (!local && !filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
+  if (!filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
     const Granularity g = q.granularity;
     for (const PartitionView& p : snapshot.partitions()) {
       if (p.rollup() == nullptr) continue;
@@ -112,7 +112,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   }
 
   auto visit = [&](const RowCodes& r) {
-    Bucket& b = groups[Key{local ? local_bucket(r.timestamp) : bucket_of(q.granularity, r.timestamp), r.feature}];
+    Bucket& b = groups[Key{bucket_of(q.granularity, r.timestamp), r.feature}];
     ++b.events;
     b.users.add(r.user);
   };

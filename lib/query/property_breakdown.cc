@@ -1,11 +1,13 @@
 // SPEC 2.9: events and distinct users per value of one metadata property.
 //
-// A metadata string is parsed once per query wherever it is stored: a
-// part keeps its distinct metadata values dictionary-encoded, so each of
-// its values is read once (json::PropertyReader) and mapped to the query's
-// value number, and its rows only look the number up; an unsealed buffer's
-// values likewise. Values are grouped as strings, users as bitmaps of their
-// codes.
+// A metadata string is parsed once per query wherever it is stored
+// (PropertyValues). A partition whose rollup counts its metadata strings
+// (metadata_counts.h) and that the window holds whole answers from those
+// counts when the request filters at most on feature_id: a few strings
+// parsed, their groups' events added up and their user bitmaps united, no
+// row read. Otherwise its parts are read: each part keeps its distinct
+// metadata strings dictionary-encoded, so each is parsed once and its rows
+// only look up a value number; an unsealed buffer's likewise.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -15,6 +17,8 @@
 #include "lib/query/endpoints.h"
 #include "lib/query/property_values.h"
 #include "lib/query/scan.h"
+#include "lib/rollup/metadata_counts.h"
+#include "lib/util/civil_time.h"
 
 namespace usagedb {
 
@@ -33,20 +37,58 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
 
   query::PropertyValues values(q.property);
+  // By value number: events, the users of the rows read, the users of the
+  // rollup groups it gathers.
   struct Group {
     uint64_t events = 0;
     Bitmap users;
+    std::vector<const Bitmap*> group_users;
   };
   std::vector<Group> groups;
-  auto add = [&](uint32_t value, uint32_t user) {
+  const auto group = [&](uint32_t value) -> Group& {
     if (value >= groups.size()) groups.resize(value + 1);
-    ++groups[value].events;
-    groups[value].users.add(user);
+    return groups[value];
   };
+  const auto add = [&](uint32_t value, uint32_t user) {
+    Group& g = group(value);
+    ++g.events;
+    g.users.add(user);
+  };
+
+  // Partitions whose rollup counts the metadata strings and that the window
+  // holds whole, when the request filters at most on feature_id.
+  std::vector<const PartitionView*> rolled;
+  if (!filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
+    for (const PartitionView& p : snapshot.partitions()) {
+      const MetadataCounts* counts = p.rollup() != nullptr ? p.rollup()->metadata() : nullptr;
+      if (counts == nullptr || filters.window.begin > civil::month_start(p.month()) ||
+          filters.window.end < civil::month_start(civil::next_month(p.month()))) {
+        continue;
+      }
+      rolled.push_back(&p);
+      query::PropertyValues::Mapping mapping = values.mapping();
+      for (uint32_t v = 0; v < counts->values.size(); ++v) {
+        const MetadataCell* cell = &counts->totals[v];
+        if (filters.feature.active) {
+          const std::span<const MetadataCell> cells = counts->cells_of(v);
+          const auto it = std::lower_bound(cells.begin(), cells.end(), filters.feature.code,
+                                           [](const MetadataCell& c, uint32_t f) { return c.feature < f; });
+          if (it == cells.end() || it->feature != filters.feature.code) continue;
+          cell = &*it;
+        }
+        Group& g = group(mapping.value_of(v, [&](uint32_t code) { return std::string_view(counts->values[code]); }));
+        g.events += cell->events;
+        g.group_users.push_back(&cell->users);
+      }
+      stats.read_rows(counts->values.size(), sizeof(MetadataCell));
+    }
+  }
   if (!filters.matches_nothing()) {
     for (const PartitionView& partition : snapshot.partitions()) {
       if (!filters.window.overlaps_month(partition.month())) continue;
+      const bool counted = std::find(rolled.begin(), rolled.end(), &partition) != rolled.end();
       for (const auto& part : partition.parts()) {
+        if (counted && partition.rolled_up(*part)) continue;
         const PartColumns& c = part->columns();
         query::PropertyValues::Mapping mapping = values.mapping();
         query::scan_part_rows(*part, filters, stats, [&](uint32_t row) {
@@ -64,6 +106,16 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
       }
     }
   }
+  std::vector<uint64_t> users(groups.size(), 0);
+  for (uint32_t v = 0; v < groups.size(); ++v) {
+    Group& g = groups[v];
+    if (g.group_users.empty()) {
+      users[v] = g.users.cardinality();
+      continue;
+    }
+    if (!g.users.empty()) g.group_users.push_back(&g.users);
+    users[v] = g.group_users.size() == 1 ? g.group_users[0]->cardinality() : Bitmap::union_of(g.group_users).cardinality();
+  }
 
   // ORDER BY events DESC, value ASC.
   std::vector<uint32_t> order;
@@ -75,8 +127,7 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
                                                 : values.value(a) < values.value(b);
   });
   return query::page_of<PropertyBreakdownRow>(order.size(), q.limit, q.skip, stats, [&](size_t i) {
-    const Group& g = groups[order[i]];
-    return PropertyBreakdownRow{std::string(values.value(order[i])), g.events, g.users.cardinality()};
+    return PropertyBreakdownRow{std::string(values.value(order[i])), groups[order[i]].events, users[order[i]]};
   });
 }
 

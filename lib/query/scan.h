@@ -50,6 +50,16 @@ void scan_part_rows(const Part& part, const ScanFilters& f, Stats& stats, Visit&
     const Bitmap* feature_rows = f.feature.active ? part.feature_rows(f.feature.code) : nullptr;
     const Bitmap* version_rows = f.version.active ? part.version_rows(f.version.code) : nullptr;
     if ((f.feature.active && feature_rows == nullptr) || (f.version.active && version_rows == nullptr)) return;
+    const Bitmap& smaller = feature_rows != nullptr ? *feature_rows : *version_rows;
+    if (range.size() <= smaller.cardinality()) {
+      // A short range (an hour that a local midnight cuts, say): checking
+      // its rows' codes costs less than copying and intersecting bitmaps.
+      stats.read_rows(range.size(), kBytesPerRow);
+      for (uint32_t row = range.begin; row < range.end; ++row) {
+        if (f.feature.accepts(c.feature[row]) && f.version.accepts(c.version[row])) visit_row(row);
+      }
+      return;
+    }
     Bitmap rows = feature_rows != nullptr ? feature_rows->copy() : version_rows->copy();
     if (feature_rows != nullptr && version_rows != nullptr) rows.intersect_with(*version_rows);
     if (range.size() != part.rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
