@@ -30,14 +30,11 @@ std::vector<uint64_t> DistinctGroups::count_users() const {
     next.assign(row_start.begin(), row_start.end() - 1);
     for (const auto& [g, user] : rows_) rows[next[g]++] = user;
   }
-  // Two ways to count a group's distinct codes: set their bits in a bitset
-  // spanning the group's codes, then count and clear the words it spans
-  // (a store per code, no branch: best when the codes are dense in that
-  // span, as a day's users of a feature are), or remember the group that
-  // last saw each code (a load, compare and store per code, whatever their
-  // spread).
-  std::vector<uint64_t> bits(static_cast<size_t>(max_user) / 64 + 1, 0);
-  std::vector<uint32_t> seen_by;
+  // The group that last saw each code: a load, compare and store per code,
+  // with nothing to clear between groups. (Measured against a bitset per
+  // group, counted as set or by popcount: 1.3-1.4 ms against 1.8-2.4 ms
+  // for the 1.1M codes of a year of one feature's hour cells at 10M events.)
+  std::vector<uint32_t> seen_by(static_cast<size_t>(max_user) + 1, UINT32_MAX);
   for (uint32_t g = 0; g < n; ++g) {
     const auto group_cells = std::span(cells).subspan(cell_start[g], cell_start[g + 1] - cell_start[g]);
     const auto group_rows = std::span(rows).subspan(row_start[g], row_start[g + 1] - row_start[g]);
@@ -45,42 +42,15 @@ std::vector<uint64_t> DistinctGroups::count_users() const {
       users[g] = group_cells[0].size();
       continue;
     }
-    uint32_t lo = UINT32_MAX, hi = 0;
-    size_t codes = group_rows.size();
-    for (const std::span<const uint32_t> list : group_cells) {
-      if (list.empty()) continue;
-      lo = std::min(lo, list.front());
-      hi = std::max(hi, list.back());
-      codes += list.size();
-    }
-    for (const uint32_t u : group_rows) {
-      lo = std::min(lo, u);
-      hi = std::max(hi, u);
-    }
-    if (codes == 0) continue;
-    const size_t first_word = lo >> 6, words = (hi >> 6) - first_word + 1;
     uint64_t count = 0;
-    if (words <= codes) {
-      const auto set = [&](uint32_t u) { bits[u >> 6] |= uint64_t{1} << (u & 63); };
-      for (const std::span<const uint32_t> list : group_cells) {
-        for (const uint32_t u : list) set(u);
-      }
-      for (const uint32_t u : group_rows) set(u);
-      for (size_t w = first_word; w < first_word + words; ++w) {
-        count += static_cast<uint64_t>(__builtin_popcountll(bits[w]));
-        bits[w] = 0;
-      }
-    } else {
-      if (seen_by.empty()) seen_by.assign(static_cast<size_t>(max_user) + 1, UINT32_MAX);
-      const auto see = [&](uint32_t u) {
-        count += seen_by[u] != g;
-        seen_by[u] = g;
-      };
-      for (const std::span<const uint32_t> list : group_cells) {
-        for (const uint32_t u : list) see(u);
-      }
-      for (const uint32_t u : group_rows) see(u);
+    const auto see = [&](uint32_t u) {
+      count += seen_by[u] != g;
+      seen_by[u] = g;
+    };
+    for (const std::span<const uint32_t> list : group_cells) {
+      for (const uint32_t u : list) see(u);
     }
+    for (const uint32_t u : group_rows) see(u);
     users[g] = count;
   }
   return users;

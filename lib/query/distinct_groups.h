@@ -5,9 +5,8 @@
 // cells, an edge of the window a few rows.
 //
 // The users are kept as the cells' own lists and counted once, at the
-// end, group by group (a bitset over the group's codes, or the number of
-// the group that last saw each code): no bitmap per group, no union per
-// source.
+// end, group by group, with the number of the group that last saw each
+// code: no bitmap per group, no union per source.
 //
 //   DistinctGroups groups;
 //   const uint32_t g = groups.group(key);
