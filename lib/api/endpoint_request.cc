@@ -271,7 +271,8 @@ absl::StatusOr<EndpointRequest> parse_request(Endpoint e, const Params& params, 
   }
   for (const ParameterSpec& p : spec.parameters) {
     if (p.required && !seen.contains(p.name)) {
-      return absl::InvalidArgumentError(absl::StrCat(text::absl_view(p.name), ": required (", text::absl_view(p.description), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(text::absl_view(p.name), ": required by ", text::absl_view(spec.name), ", but not given"));
     }
   }
   if (start_text && end_text) {

@@ -78,7 +78,8 @@ struct EndpointRequest {
 // - a list (steps) is comma-separated, its items non-empty and distinct, and
 //   their number within the spec's range;
 // - a time zone must be in the system's tz database;
-// - a required parameter that is absent: `property: required (...)`;
+// - a required parameter that is absent: `property: required by
+//   property_breakdown, but not given`;
 // - a parameter given twice, even with the same value;
 // - under kReject, a parameter `e` does not accept, listing those it does.
 // Parameters are checked in the order given and the first error is reported.

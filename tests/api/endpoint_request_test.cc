@@ -98,7 +98,8 @@ TEST(ParseRequest, PropertyBreakdownTakesEveryParameter) {
 }
 
 TEST(ParseRequest, PropertyIsRequired) {
-  EXPECT_THAT(error_of(Endpoint::kPropertyBreakdown, {{"feature_id", "f"}}), HasSubstr("property: required"));
+  EXPECT_EQ(error_of(Endpoint::kPropertyBreakdown, {{"feature_id", "f"}}),
+            "property: required by property_breakdown, but not given");
   // Also where unknown parameters are ignored (HTTP).
   EXPECT_THAT(error_of(Endpoint::kPropertyBreakdown, {{"utm_source", "x"}}, UnknownParameters::kIgnore),
               HasSubstr("property: required"));

@@ -996,7 +996,7 @@ TEST_F(CliTest, GenerateToAnUnwritableFileIsARuntimeError) {
                         file("no/such/dir/out.ndjson"));
 }
 
-TEST_F(CliTest, DemoIngestsAndAnswersTheThreeEndpoints) {
+TEST_F(CliTest, DemoIngestsAndAnswersTheEndpoints) {
   const Result demo = usagedb({"demo", "--events", "20000", "--store", store()});
   ASSERT_EQ(demo.exit_code, 0) << demo;
   EXPECT_THAT(demo.out, HasSubstr("ingest: 20000 stored, 0 quarantined, 0 duplicate in "));
@@ -1019,10 +1019,12 @@ TEST_F(CliTest, DemoIngestsAndAnswersTheThreeEndpoints) {
       EXPECT_EQ(lines[i + 1 + k], answer[k]) << lines[i];
     }
   }
-  EXPECT_EQ(shown, 3) << demo;
+  EXPECT_EQ(shown, 5) << demo;
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query user_feature_usage --store " + store() + " user_id="));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_summary --store " + store() + " feature_id="));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_timeline --store " + store() + " granularity=month"));
+  EXPECT_THAT(demo.out, HasSubstr(" tz=America/New_York\n"));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query property_breakdown --store " + store() + " property=device"));
 
   // A second demo into the same store finds every event already there.
   const Result second = usagedb({"demo", "--events", "20000", "--store", store()});

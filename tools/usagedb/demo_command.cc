@@ -1,8 +1,9 @@
 // usagedb demo [--store DIR] [--events N]
 // The main job: generates N realistic events (default 1M), ingests them as
-// NDJSON into the store with a progress bar, and answers the three endpoints
-// for a real user and feature, showing each answer's time and the `usagedb
-// query` command that gives it.
+// NDJSON into the store with a progress bar, and answers the endpoints for a
+// real user and feature (a monthly timeline in UTC and in New York, a
+// breakdown by device), showing each answer's time and the `usagedb query`
+// command that gives it.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -110,6 +111,10 @@ int run_demo(const Args& args) {
            {"user_feature_usage", {{"user_id", last_user}}},
            {"feature_usage_summary", {{"feature_id", feature}}},
            {"feature_usage_timeline", {{"granularity", "month"}, {"feature_id", feature}}},
+           // The same months as New York sees them (SPEC 2.11), and the
+           // feature's usage by device (SPEC 2.9).
+           {"feature_usage_timeline", {{"granularity", "month"}, {"feature_id", feature}, {"tz", "America/New_York"}}},
+           {"property_breakdown", {{"property", "device"}, {"feature_id", feature}}},
        }) {
     if (absl::Status s = show(**store, dir, name, params); !s.ok()) return fail(s);
   }
