@@ -216,26 +216,16 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   // follow each other), then days from hours and weeks from days.
   {
     TimelineLevel& hours = r->levels_[static_cast<int>(Granularity::kHour)];
-    std::vector<uint32_t> pos(parts.size(), 0);
     std::vector<uint64_t> pairs, scratch;
-    for (;;) {
-      int64_t hour = std::numeric_limits<int64_t>::max();
-      for (size_t p = 0; p < parts.size(); ++p) {
-        if (pos[p] < parts[p]->rows())
-          hour = std::min(hour, civil::start_of_hour(parts[p]->columns().timestamp[pos[p]]));
-      }
-      if (hour == std::numeric_limits<int64_t>::max()) break;
-      const int64_t end = hour + civil::kSecondsPerHour;
-      for (size_t p = 0; p < parts.size(); ++p) {
-        const PartColumns& c = parts[p]->columns();
-        uint32_t row = pos[p];
-        for (; row < c.timestamp.size() && c.timestamp[row] < end; ++row) {
+    rollup_internal::for_each_hour(
+        parts,
+        [&](size_t p, uint32_t row) {
+          const PartColumns& c = parts[p]->columns();
           pairs.push_back((static_cast<uint64_t>(c.feature[row]) << 32) | c.user[row]);
-        }
-        pos[p] = row;
-      }
-      rollup_internal::emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
-    }
+        },
+        [&](int64_t hour) {
+          rollup_internal::emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
+        });
     hours.cells.shrink_to_fit();
     hours.user_codes.shrink_to_fit();
     TimelineLevel& days = r->levels_[static_cast<int>(Granularity::kDay)];

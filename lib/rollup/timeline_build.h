@@ -1,17 +1,23 @@
 // How a rollup builds timeline cells (TimelineLevel, partition_rollup.h):
-// the cells of one bucket from (key << 32 | user) pairs, and a coarser
-// granularity's cells from a finer one's. The feature timeline keys its
+// the rows an hour at a time, the cells of one bucket from (key << 32 |
+// user) pairs, and a coarser granularity's cells from a finer one's. The feature timeline keys its
 // cells by feature, the version timeline (version_timeline.h) by version.
 //
 // Thread-safety: pure functions of their arguments.
 #ifndef USAGEDB_ROLLUP_TIMELINE_BUILD_H_
 #define USAGEDB_ROLLUP_TIMELINE_BUILD_H_
 
+#include <algorithm>
 #include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
 #include "lib/rollup/timeline_level.h"
+#include "lib/table/part.h"
+#include "lib/util/civil_time.h"
 
 namespace usagedb::rollup_internal {
 
@@ -22,6 +28,30 @@ namespace usagedb::rollup_internal {
 // up. Clears both. `scratch`: the sort's.
 void emit_bucket(uint32_t bucket, std::vector<uint64_t>& pairs, std::vector<std::pair<uint32_t, uint64_t>>* events,
                  TimelineLevel& level, std::vector<uint64_t>& scratch);
+
+// Calls visit(p, row) for every row of `parts`, an hour at a time
+// across the parts (each part's rows of an hour follow each other: parts
+// are sorted by time), then done(hour) after each hour's rows, hours
+// ascending.
+template <typename Visit, typename Done>
+void for_each_hour(std::span<const std::shared_ptr<const Part>> parts, Visit&& visit, Done&& done) {
+  std::vector<uint32_t> pos(parts.size(), 0);
+  for (;;) {
+    int64_t hour = std::numeric_limits<int64_t>::max();
+    for (size_t p = 0; p < parts.size(); ++p) {
+      if (pos[p] < parts[p]->rows()) hour = std::min(hour, civil::start_of_hour(parts[p]->columns().timestamp[pos[p]]));
+    }
+    if (hour == std::numeric_limits<int64_t>::max()) return;
+    const int64_t end = hour + civil::kSecondsPerHour;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      const std::vector<uint32_t>& timestamps = parts[p]->columns().timestamp;
+      uint32_t row = pos[p];
+      for (; row < timestamps.size() && timestamps[row] < end; ++row) visit(p, row);
+      pos[p] = row;
+    }
+    done(hour);
+  }
+}
 
 // The cells of a coarser granularity from those of a finer one: each
 // coarse bucket (bucket_of(fine bucket), monotone) unites the users and

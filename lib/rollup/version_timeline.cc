@@ -1,7 +1,6 @@
 #include "lib/rollup/version_timeline.h"
 
 #include <algorithm>
-#include <limits>
 #include <vector>
 
 #include "lib/rollup/timeline_build.h"
@@ -15,29 +14,18 @@ VersionTimeline VersionTimeline::build(uint32_t yyyymm, std::span<const std::sha
   VersionTimeline t;
   TimelineLevel& hours = t.versions[static_cast<int>(Granularity::kHour)];
   TimelineLevel& active_hours = t.active[static_cast<int>(Granularity::kHour)];
-  // An hour at a time across the parts (each part's rows of an hour follow
-  // each other, in time order).
-  std::vector<uint32_t> pos(parts.size(), 0);
   std::vector<uint64_t> pairs, users, scratch;
-  for (;;) {
-    int64_t hour = std::numeric_limits<int64_t>::max();
-    for (size_t p = 0; p < parts.size(); ++p) {
-      if (pos[p] < parts[p]->rows()) hour = std::min(hour, civil::start_of_hour(parts[p]->columns().timestamp[pos[p]]));
-    }
-    if (hour == std::numeric_limits<int64_t>::max()) break;
-    const int64_t end = hour + civil::kSecondsPerHour;
-    for (size_t p = 0; p < parts.size(); ++p) {
-      const PartColumns& c = parts[p]->columns();
-      uint32_t row = pos[p];
-      for (; row < c.timestamp.size() && c.timestamp[row] < end; ++row) {
+  rollup_internal::for_each_hour(
+      parts,
+      [&](size_t p, uint32_t row) {
+        const PartColumns& c = parts[p]->columns();
         pairs.push_back((static_cast<uint64_t>(c.version[row]) << 32) | c.user[row]);
         users.push_back(c.user[row]);
-      }
-      pos[p] = row;
-    }
-    emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
-    emit_bucket(static_cast<uint32_t>(hour), users, nullptr, active_hours, scratch);
-  }
+      },
+      [&](int64_t hour) {
+        emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
+        emit_bucket(static_cast<uint32_t>(hour), users, nullptr, active_hours, scratch);
+      });
   for (TimelineLevel* level : {&hours, &active_hours}) {
     level->cells.shrink_to_fit();
     level->user_codes.shrink_to_fit();
