@@ -47,14 +47,23 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
           continue;
         }
         const TimelineLevel& level = rollup->timeline(cell_granularity(s.source));
-        const std::span<const TimelineCell> cells = level.cells_between(cell_start(s.source, s.begin), s.end);
         // Each cell lies whole in one bucket: its first instant's.
         uint64_t read = 0;
-        for_each_cell_with_key(cells, only_feature, [&](const TimelineCell& c) {
+        const auto add_cell = [&](const TimelineCell& c) {
           const int64_t period = bucket(std::max<int64_t>(c.bucket, month_begin));
           groups.add_cell(groups.group(group_key(period, c.feature)), c.events, level.users(c));
           ++read;
-        });
+        };
+        const int64_t first = cell_start(s.source, s.begin);
+        if (only_feature != nullptr && s.source == CoverSource::kHourCells) {
+          // One feature's hours, through the rollup's index of them.
+          const std::span<const uint32_t> of_feature = rollup->hour_cells_of(*only_feature);
+          auto it = std::lower_bound(of_feature.begin(), of_feature.end(), first,
+                                     [&](uint32_t i, int64_t t) { return level.cells[i].bucket < t; });
+          for (; it != of_feature.end() && level.cells[*it].bucket < s.end; ++it) add_cell(level.cells[*it]);
+        } else {
+          for_each_cell_with_key(level.cells_between(first, s.end), only_feature, add_cell);
+        }
         stats.read_rows(read, sizeof(TimelineCell));
       }
     }

@@ -233,9 +233,23 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     r->levels_[static_cast<int>(Granularity::kWeek)] =
         rollup_internal::coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
   }
+  r->index_hour_cells();
   r->versions_ = VersionTimeline::build(month, parts);
   r->metadata_ = MetadataCounts::build(parts);
   return r;
+}
+
+void PartitionRollup::index_hour_cells() {
+  // A counting sort of the cells by feature; each feature's stay in bucket order.
+  const std::vector<TimelineCell>& cells = levels_[static_cast<int>(Granularity::kHour)].cells;
+  uint32_t features = 0;
+  for (const TimelineCell& c : cells) features = std::max(features, c.feature + 1);
+  hour_feature_starts_.assign(features + 1, 0);
+  for (const TimelineCell& c : cells) ++hour_feature_starts_[c.feature + 1];
+  for (uint32_t f = 0; f < features; ++f) hour_feature_starts_[f + 1] += hour_feature_starts_[f];
+  hour_cells_by_feature_.resize(cells.size());
+  std::vector<uint32_t> next(hour_feature_starts_.begin(), hour_feature_starts_.end() - 1);
+  for (uint32_t i = 0; i < cells.size(); ++i) hour_cells_by_feature_[next[cells[i].feature]++] = i;
 }
 
 void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last) {
@@ -277,6 +291,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
     r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
   }
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
+  r->index_hour_cells();
   r->versions_ = std::move(contents.versions);
   r->metadata_ = std::move(contents.metadata);
   return r;
@@ -290,6 +305,7 @@ size_t PartitionRollup::memory_bytes() const {
   for (const TimelineLevel& l : levels_) {
     n += l.cells.capacity() * sizeof(TimelineCell) + l.user_codes.capacity() * sizeof(uint32_t);
   }
+  n += (hour_cells_by_feature_.capacity() + hour_feature_starts_.capacity()) * sizeof(uint32_t);
   if (versions_) n += versions_->memory_bytes();
   if (metadata_) n += metadata_->memory_bytes();
   return n;

@@ -150,6 +150,14 @@ class PartitionRollup {
     return e.count32 != UserEntry::kBigCount ? e.count32 : big_counts_.at(static_cast<uint32_t>(&e - entries_.data()));
   }
   const TimelineLevel& timeline(Granularity g) const { return levels_[static_cast<int>(g)]; }
+  // The hour cells of `feature`, as indexes into timeline(kHour).cells,
+  // ascending (by bucket): one feature's hours without stepping over the
+  // other features' cells (a local timeline of one feature reads them).
+  std::span<const uint32_t> hour_cells_of(uint32_t feature) const {
+    if (feature + 1 >= hour_feature_starts_.size()) return {};
+    return std::span<const uint32_t>(hour_cells_by_feature_)
+        .subspan(hour_feature_starts_[feature], hour_feature_starts_[feature + 1] - hour_feature_starts_[feature]);
+  }
   // The version_adoption section; null when the rollup has none (read from
   // an older file).
   const VersionTimeline* versions() const { return versions_ ? &*versions_ : nullptr; }
@@ -176,6 +184,11 @@ class PartitionRollup {
   // Appends an entry, keeping a count that does not fit 32 bits aside.
   void add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last);
   TimelineLevel levels_[4];  // indexed by Granularity
+  // hour_cells_of(): the hour cells by feature, [starts[f], starts[f + 1])
+  // for feature f. Derived from the hour cells, not persisted.
+  void index_hour_cells();
+  std::vector<uint32_t> hour_cells_by_feature_;
+  std::vector<uint32_t> hour_feature_starts_;
   std::optional<VersionTimeline> versions_;
   std::optional<MetadataCounts> metadata_;
 };

@@ -158,6 +158,20 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
           << "granularity " << g << " bucket " << got.bucket;
     }
   }
+  // The hour cells of each feature, through the index.
+  {
+    const TimelineLevel& hours = rollup->timeline(Granularity::kHour);
+    size_t indexed = 0;
+    for (uint32_t f = 0; f < static_cast<uint32_t>(feature_count) + 1; ++f) {
+      const std::span<const uint32_t> of_feature = rollup->hour_cells_of(f);
+      for (size_t k = 0; k < of_feature.size(); ++k) {
+        ASSERT_EQ(hours.cells[of_feature[k]].feature, f);
+        if (k > 0) ASSERT_LT(hours.cells[of_feature[k - 1]].bucket, hours.cells[of_feature[k]].bucket);
+      }
+      indexed += of_feature.size();
+    }
+    EXPECT_EQ(indexed, hours.cells.size());
+  }
   // The version timeline.
   ASSERT_NE(rollup->versions(), nullptr);
   const auto users_of = [](const TimelineLevel& level, const TimelineCell& c) {
