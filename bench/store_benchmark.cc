@@ -248,6 +248,24 @@ void BM_Timeline_DailyOneFeatureYearKolkata(benchmark::State& state) {
 }
 BENCHMARK(BM_Timeline_DailyOneFeatureYearKolkata)->Unit(benchmark::kMillisecond);
 
+// The hourly week of every feature in New York (hour cells, as in UTC) and
+// in Kolkata (every UTC hour is cut by a local hour: the rows).
+void BM_Timeline_HourlyWeekNewYork(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_timeline({.granularity = Granularity::kHour, .start_date = at("2025-06-02 00:00:00"),
+                                     .end_date = at("2025-06-09 00:00:00"), .tz = "America/New_York"});
+  });
+}
+BENCHMARK(BM_Timeline_HourlyWeekNewYork)->Unit(benchmark::kMillisecond);
+
+void BM_Timeline_HourlyWeekKolkata(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_timeline({.granularity = Granularity::kHour, .start_date = at("2025-06-02 00:00:00"),
+                                     .end_date = at("2025-06-09 00:00:00"), .tz = "Asia/Kolkata"});
+  });
+}
+BENCHMARK(BM_Timeline_HourlyWeekKolkata)->Unit(benchmark::kMillisecond);
+
 // SPEC 2.9 over the year, and for one feature.
 void BM_PropertyBreakdown_Year(benchmark::State& state) {
   run_query(state, [](const EventStore& s, const Loaded&) {
