@@ -197,6 +197,22 @@ void BM_BuildMetadataCounts(benchmark::State& state) {
 BENCHMARK(BM_BuildMetadataCounts)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildRollup)->Unit(benchmark::kMillisecond);
 
+// The rollup's activity section (lib/rollup/activity_rollup.h) made from
+// the 1M-row month's day and month cells: part of every BM_BuildRollup and
+// BM_DecodeRollup (it is not in the file).
+void BM_BuildActivity(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  const auto rollup = PartitionRollup::build(part->month(), {&part, 1});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ActivityRollup::from_timeline(rollup->timeline(Granularity::kDay),
+                                                           rollup->timeline(Granularity::kMonth)));
+  }
+  state.SetItemsProcessed(state.iterations() * part->rows());
+  state.counters["memory_bytes"] = static_cast<double>(rollup->activity().memory_bytes());
+  state.counters["days"] = static_cast<double>(rollup->activity().days().size());
+}
+BENCHMARK(BM_BuildActivity)->Unit(benchmark::kMillisecond);
+
 void BM_EncodeRollup(benchmark::State& state) {
   const std::shared_ptr<const Part> part = fixture().big;
   const auto rollup = PartitionRollup::build(part->month(), {&part, 1});

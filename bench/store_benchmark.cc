@@ -68,6 +68,7 @@ struct Loaded {
   std::string typical_user;  // median events per user
   std::string heavy_user;    // most events
   std::string top_feature;
+  std::vector<std::string> top_features;  // the three most used, most used first
 };
 
 const Loaded& loaded() {
@@ -95,12 +96,11 @@ const Loaded& loaded() {
     std::sort(users.begin(), users.end());
     out->typical_user = std::string(users[users.size() / 2].second);
     out->heavy_user = std::string(users.back().second);
-    std::string_view top;
-    uint64_t top_n = 0;
-    for (const auto& [f, n] : per_feature) {
-      if (n > top_n) top = f, top_n = n;
-    }
-    out->top_feature = std::string(top);
+    std::vector<std::pair<uint64_t, std::string_view>> features;
+    for (const auto& [f, n] : per_feature) features.emplace_back(n, f);
+    std::sort(features.begin(), features.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    out->top_feature = std::string(features.front().second);
+    for (size_t i = 0; i < 3 && i < features.size(); ++i) out->top_features.emplace_back(features[i].second);
     return out;
   }();
   return *l;
@@ -226,6 +226,56 @@ void BM_Timeline_HourlyWeek(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_Timeline_HourlyWeek)->Unit(benchmark::kMillisecond);
+
+void BM_Adoption_Month(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_adoption({.start_date = at("2025-06-01 00:00:00"), .end_date = at("2025-07-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Adoption_Month)->Unit(benchmark::kMillisecond);
+
+void BM_Adoption_Year(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_adoption({.start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Adoption_Year)->Unit(benchmark::kMillisecond);
+
+// Daily, weekly and monthly active users over the year: the argument is window_days.
+void BM_ActiveUsers_Year(benchmark::State& state) {
+  const auto w = static_cast<uint32_t>(state.range(0));
+  run_query(state, [w](const EventStore& s, const Loaded&) {
+    using std::chrono::sys_days;
+    return s.active_users({.window_days = w,
+                           .start_date = sys_days{std::chrono::year{2025} / 1 / 1},
+                           .end_date = sys_days{std::chrono::year{2026} / 1 / 1}});
+  });
+}
+BENCHMARK(BM_ActiveUsers_Year)->Arg(1)->Arg(7)->Arg(28)->Unit(benchmark::kMillisecond);
+
+void BM_Retention_WeeklyOneFeatureYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_retention({.feature_id = l.top_feature, .granularity = Granularity::kWeek,
+                                .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Retention_WeeklyOneFeatureYear)->Unit(benchmark::kMillisecond);
+
+void BM_Retention_WeeklyProductYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_retention({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                                .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Retention_WeeklyProductYear)->Unit(benchmark::kMillisecond);
+
+void BM_Funnel_ThreeStepsOneDayYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_funnel({.steps = l.top_features, .window = std::chrono::seconds(86400),
+                             .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Funnel_ThreeStepsOneDayYear)->Unit(benchmark::kMillisecond);
 
 // SPEC 2.11: the daily timeline of one feature in a zone of whole-hour
 // offsets (from hour cells) and in one of half hours (a UTC hour a day read

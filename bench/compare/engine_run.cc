@@ -89,6 +89,14 @@ auto call_endpoint(const EventStore& store, const Query& q) {
     return store.feature_usage_summary(q);
   } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
     return store.feature_usage_timeline(q);
+  } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
+    return store.feature_adoption(q);
+  } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
+    return store.active_users(q);
+  } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
+    return store.feature_retention(q);
+  } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
+    return store.feature_funnel(q);
   } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
     return store.property_breakdown(q);
   } else {
@@ -134,6 +142,17 @@ absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& 
       request->query);
 }
 
+void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<QueryReport>* out) {
+  for (const QuerySpec& q : plan.queries) {
+    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
+    if (!run.ok()) {
+      out->push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
+      continue;
+    }
+    out->push_back(measure(q, plan.repetitions, *run));
+  }
+}
+
 absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
   r->version = USAGEDB_COMPARE_VERSION;
   Options options;
@@ -159,6 +178,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   absl::StatusOr<StoreStats> stats = store.stats();
   if (!stats.ok()) return stats.status();
   r->bytes_after_ingest = stats->bytes_on_disk;
+  run_usagedb_queries(store, plan, &r->queries_after_ingest);
 
   t0 = Clock::now();
   if (absl::Status s = store.compact(); !s.ok()) return s;
@@ -172,14 +192,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   r->bytes_note = "stats().bytes_on_disk (" + std::to_string(stats->parts) + " parts, log " +
                   std::to_string(stats->log_bytes) + " B); directory sum " + std::to_string(dir_bytes) + " B";
 
-  for (const QuerySpec& q : plan.queries) {
-    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
-    if (!run.ok()) {
-      r->queries.push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
-      continue;
-    }
-    r->queries.push_back(measure(q, plan.repetitions, *run));
-  }
+  run_usagedb_queries(store, plan, &r->queries);
   return absl::OkStatus();
 }
 
@@ -197,6 +210,9 @@ absl::StatusOr<bench::EndpointParams> peer_params(const QuerySpec& q) {
     else if (k == "granularity") p.granularity = v;
     else if (k == "property") p.property = v;
     else if (k == "tz") p.tz = v;
+    else if (k == "window_days") p.window_days = std::stoull(v);
+    else if (k == "steps") p.steps = v;
+    else if (k == "window") p.window = std::stoull(v);
     else if (k == "limit") p.limit = std::stoull(v);
     else if (k == "skip") p.skip = std::stoull(v);
     else return absl::InvalidArgumentError(q.name + ": unknown parameter " + k);

@@ -40,7 +40,8 @@ int days_in_month(int y, int m) {
 
 // Which parameters each endpoint takes; anything else set in EndpointParams is an error.
 struct Accepts {
-  bool user_id = false, event_type = false, dates = false, granularity = false, property = false, tz = false;
+  bool user_id = false, event_type = false, dates = false, granularity = false, property = false, tz = false,
+       window_days = false;
 };
 
 absl::Status check_accepted(std::string_view endpoint, const EndpointParams& p, Accepts a) {
@@ -55,6 +56,9 @@ absl::Status check_accepted(std::string_view endpoint, const EndpointParams& p, 
   if (!a.granularity && p.granularity) return reject("granularity");
   if (!a.property && p.property) return reject("property");
   if (!a.tz && p.tz) return reject("tz");
+  if (!a.window_days && p.window_days) return reject("window_days");
+  if (p.steps) return reject("steps");
+  if (p.window) return reject("window");
   return absl::OkStatus();
 }
 
@@ -374,16 +378,133 @@ absl::StatusOr<std::string> version_adoption_sql(Dialect d, const EndpointParams
   return sql + limit_clause(d, p);
 }
 
+namespace {
+
+absl::Status duckdb_only(Dialect d, std::string_view endpoint) {
+  if (d == Dialect::kDuckDB) return absl::OkStatus();
+  return absl::InvalidArgumentError(std::string(endpoint) +
+                                    ": ClickHouse runs the SQL of usagedb's endpoint catalog (lib/api/endpoints/)");
+}
+
+// The DATE of a validated date parameter ("YYYY-MM-DD" or with 00:00:00), or NULL.
+absl::StatusOr<std::string> date_or_null(const char* name, const std::optional<std::string>& v) {
+  if (!v) return std::string("CAST(NULL AS DATE)");
+  absl::StatusOr<std::string> t = normalize_datetime_param(name, *v);
+  if (!t.ok()) return t.status();
+  if (t->substr(11) != "00:00:00") {
+    return absl::InvalidArgumentError(std::string(name) + ": '" + *v + "' is not a date (YYYY-MM-DD)");
+  }
+  return "DATE '" + t->substr(0, 10) + "'";
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> feature_adoption_sql(Dialect d, const EndpointParams& p) {
+  if (absl::Status s = duckdb_only(d, "feature_adoption"); !s.ok()) return s;
+  if (absl::Status s = check_accepted("feature_adoption", p, {.event_type = true, .dates = true}); !s.ok()) return s;
+  // {cond}: every filter but feature_id.
+  EndpointParams cond = p;
+  cond.feature_id.reset();
+  absl::StatusOr<std::string> where = where_clause(d, cond);
+  if (!where.ok()) return where.status();
+  std::string feature = p.feature_id ? " AND feature_id = " + sql_string_literal(d, *p.feature_id) : "";
+  // `/` of two integers is a double in DuckDB, as in ClickHouse.
+  return "SELECT feature_id, users, active_users, users / active_users AS adoption_rate, events FROM ("
+         "SELECT feature_id, count(DISTINCT user_id) AS users, (SELECT count(DISTINCT user_id) FROM "
+         "feature_events" + *where + ") AS active_users, count(*) AS events FROM feature_events" + *where + feature +
+         " GROUP BY feature_id) ORDER BY users DESC, feature_id ASC" + limit_clause(d, p);
+}
+
+absl::StatusOr<std::string> active_users_sql(Dialect d, const EndpointParams& p) {
+  if (absl::Status s = duckdb_only(d, "active_users"); !s.ok()) return s;
+  if (absl::Status s = check_accepted("active_users", p, {.event_type = true, .dates = true, .window_days = true});
+      !s.ok()) {
+    return s;
+  }
+  const uint64_t w = p.window_days.value_or(1);
+  if (w < 1 || w > 365) return absl::InvalidArgumentError("window_days: expected an integer from 1 to 365");
+  absl::StatusOr<std::string> start = date_or_null("start_date", p.start_date);
+  if (!start.ok()) return start.status();
+  absl::StatusOr<std::string> end = date_or_null("end_date", p.end_date);
+  if (!end.ok()) return end.status();
+  EndpointParams filters = p;
+  filters.start_date.reset();
+  filters.end_date.reset();
+  absl::StatusOr<std::string> where = where_clause(d, filters);
+  if (!where.ok()) return where.status();
+  const std::string day0 = "CAST(\"timestamp\" AS DATE)";
+  // S and E as SPEC 2.6 defines them (with no matching event and a date missing: S = E, no
+  // rows); each distinct (day, user) spread over the window_days days whose windows hold it.
+  return "WITH bounds AS (SELECT min(" + day0 + ") AS lo, max(" + day0 + ") AS hi FROM feature_events" + *where +
+         "), given AS (SELECT coalesce(" + *start + ", lo) AS s0, coalesce(" + *end +
+         ", hi + 1) AS e0 FROM bounds), "
+         "series AS (SELECT coalesce(s0, e0, DATE '1970-01-01') AS first_day, "
+         "greatest(coalesce(s0, e0, DATE '1970-01-01'), coalesce(e0, s0, DATE '1970-01-01')) AS end_day FROM given), "
+         "pairs AS (SELECT DISTINCT " + day0 + " AS d0, user_id FROM feature_events, series" + *where +
+         " AND " + day0 + " + " + std::to_string(w - 1) + " >= first_day AND " + day0 + " < end_day), "
+         "spread AS (SELECT d0 + CAST(i AS INTEGER) AS day, user_id FROM pairs, range(" + std::to_string(w) +
+         ") t(i)), "
+         "days AS (SELECT CAST(d AS DATE) AS day FROM series, range(CAST(first_day AS TIMESTAMP), "
+         "CAST(end_day AS TIMESTAMP), INTERVAL 1 DAY) t(d)) "
+         "SELECT days.day, count(DISTINCT spread.user_id) AS active_users FROM days LEFT JOIN spread "
+         "ON spread.day = days.day GROUP BY days.day ORDER BY days.day" + limit_clause(d, p);
+}
+
+absl::StatusOr<std::string> feature_retention_sql(Dialect d, const EndpointParams& p) {
+  if (absl::Status s = duckdb_only(d, "feature_retention"); !s.ok()) return s;
+  if (absl::Status s =
+          check_accepted("feature_retention", p, {.event_type = true, .dates = true, .granularity = true});
+      !s.ok()) {
+    return s;
+  }
+  const std::string g = p.granularity.value_or("week");
+  const std::string ts = ts_column(d);
+  std::string bucket, offset;
+  // dateDiff of ClickHouse: relative day, week (from Monday; day 0 was a Thursday) and month
+  // numbers.
+  const auto day_number = [](const std::string& t) { return "date_diff('day', DATE '1970-01-01', " + t + ")"; };
+  if (g == "day") {
+    bucket = "date_trunc('day', " + ts + ")";
+    offset = "date_diff('day', cohort, period)";
+  } else if (g == "week") {
+    bucket = "greatest(date_trunc('week', " + ts + "), TIMESTAMP '1970-01-01 00:00:00')";
+    offset = "(" + day_number("period") + " + 3) // 7 - (" + day_number("cohort") + " + 3) // 7";
+  } else if (g == "month") {
+    bucket = "date_trunc('month', " + ts + ")";
+    offset = "date_diff('month', cohort, period)";
+  } else {
+    return absl::InvalidArgumentError("granularity: '" + g + "' is not one of day, week, month");
+  }
+  absl::StatusOr<std::string> where = where_clause(d, p);
+  if (!where.ok()) return where.status();
+  return "WITH acts AS (SELECT DISTINCT user_id, CAST(" + bucket + " AS TIMESTAMP) AS period FROM feature_events" +
+         *where +
+         "), firsts AS (SELECT user_id, min(period) AS cohort FROM acts GROUP BY user_id), "
+         "sizes AS (SELECT cohort, count(*) AS cohort_users FROM firsts GROUP BY cohort) "
+         "SELECT strftime(cohort, " + kTsFormat + ") AS cohort_text, any_value(cohort_users) AS cohort_users, "
+         "CAST(" + offset + " AS UBIGINT) AS period_offset, count(*) AS users "
+         "FROM acts JOIN firsts USING (user_id) JOIN sizes USING (cohort) "
+         "GROUP BY cohort, period_offset ORDER BY cohort, period_offset" + limit_clause(d, p);
+}
+
 absl::StatusOr<std::string> endpoint_sql(Dialect dialect, std::string_view endpoint,
                                          const EndpointParams& p) {
   if (endpoint == "user_feature_usage") return user_feature_usage_sql(dialect, p);
   if (endpoint == "feature_usage_summary") return feature_usage_summary_sql(dialect, p);
   if (endpoint == "feature_usage_timeline") return feature_usage_timeline_sql(dialect, p);
+  if (endpoint == "feature_adoption") return feature_adoption_sql(dialect, p);
+  if (endpoint == "active_users") return active_users_sql(dialect, p);
+  if (endpoint == "feature_retention") return feature_retention_sql(dialect, p);
+  if (endpoint == "feature_funnel") {
+    return absl::UnimplementedError(std::string(kNotApplicable) +
+                                    "DuckDB has no windowFunnel (ClickHouse's funnel aggregate)");
+  }
   if (endpoint == "property_breakdown") return property_breakdown_sql(dialect, p);
   if (endpoint == "version_adoption") return version_adoption_sql(dialect, p);
   return absl::NotFoundError("unknown endpoint '" + std::string(endpoint) +
-                             "' (expected user_feature_usage, feature_usage_summary, "
-                             "feature_usage_timeline, property_breakdown or version_adoption)");
+                             "' (expected one of user_feature_usage, feature_usage_summary, "
+                             "feature_usage_timeline, feature_adoption, active_users, feature_retention, "
+                             "feature_funnel, property_breakdown, version_adoption)");
 }
 
 }  // namespace usagedb::bench

@@ -15,6 +15,7 @@
 #ifndef USAGEDB_QUERIES_H_
 #define USAGEDB_QUERIES_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -151,6 +152,100 @@ struct VersionAdoptionRow {
   uint64_t events = 0;
 
   friend bool operator==(const VersionAdoptionRow&, const VersionAdoptionRow&) = default;
+};
+
+// SPEC 2.5: per feature, its users among the active users. Active users
+// are the distinct users with an event matching every filter but feature_id
+// (product_version, event_type and the window), over all features;
+// feature_id only picks the output row.
+struct FeatureAdoptionQuery {
+  std::optional<std::string> feature_id;
+  std::optional<std::string> product_version;
+  std::optional<std::string> event_type;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> end_date;
+  std::optional<uint64_t> limit;
+  std::optional<uint64_t> skip;
+};
+
+struct FeatureAdoptionRow {
+  std::string feature_id;
+  uint64_t users = 0;         // distinct users of the feature
+  uint64_t active_users = 0;  // distinct users of any feature
+  double adoption_rate = 0;   // users / active_users
+  uint64_t events = 0;
+
+  friend bool operator==(const FeatureAdoptionRow&, const FeatureAdoptionRow&) = default;
+};
+
+// SPEC 2.6: DAU/WAU/MAU as a daily series. Each day d of [start_date,
+// end_date) counts the distinct users with a matching event on a day in
+// [d - window_days + 1, d] (events before start_date count toward the first
+// days); days with nobody are rows of 0. The dates default to the first day
+// with a matching event and the day after the last one.
+struct ActiveUsersQuery {
+  uint32_t window_days = 1;  // 1..365: 1 DAU, 7 WAU, 28 or 30 MAU
+  std::optional<std::string> feature_id;
+  std::optional<std::string> product_version;
+  std::optional<std::string> event_type;
+  std::optional<std::chrono::sys_days> start_date;  // inclusive
+  std::optional<std::chrono::sys_days> end_date;    // exclusive
+  std::optional<uint64_t> limit;
+  std::optional<uint64_t> skip;
+};
+
+struct ActiveUsersRow {
+  std::chrono::sys_days day;
+  uint64_t active_users = 0;
+
+  friend bool operator==(const ActiveUsersRow&, const ActiveUsersRow&) = default;
+};
+
+// SPEC 2.7: cohort retention. A user's cohort is the first period (day,
+// week or month, as in SPEC 2.3) in which they have a matching event; each
+// row counts the cohort's users with a matching event period_offset periods
+// later. Every filter applies, feature_id included (absent: any feature).
+struct FeatureRetentionQuery {
+  std::optional<std::string> feature_id;
+  Granularity granularity = Granularity::kWeek;  // kDay, kWeek or kMonth
+  std::optional<std::string> product_version;
+  std::optional<std::string> event_type;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> end_date;
+  std::optional<uint64_t> limit;
+  std::optional<uint64_t> skip;
+};
+
+struct FeatureRetentionRow {
+  Timestamp cohort;  // the start of the cohort's period
+  uint64_t cohort_users = 0;
+  uint64_t period_offset = 0;
+  uint64_t users = 0;
+
+  friend bool operator==(const FeatureRetentionRow&, const FeatureRetentionRow&) = default;
+};
+
+// SPEC 2.8: how many users go through `steps` in order, as ClickHouse's
+// windowFunnel(window) in its default mode: a user reaches step k with
+// events of steps 1..k at t1 <= t2 <= .. <= tk and tk - t1 <= window
+// (events of the same second count in step order).
+struct FeatureFunnelQuery {
+  std::vector<std::string> steps;           // 2 to 8 distinct, non-empty feature_ids
+  std::chrono::seconds window{86400};       // 1 s to 365 days
+  std::optional<std::string> product_version;
+  std::optional<std::string> event_type;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> end_date;
+  std::optional<uint64_t> limit;
+  std::optional<uint64_t> skip;
+};
+
+struct FeatureFunnelRow {
+  uint64_t step = 0;  // 1-based
+  std::string feature_id;
+  uint64_t users = 0;  // users who reached at least this step
+
+  friend bool operator==(const FeatureFunnelRow&, const FeatureFunnelRow&) = default;
 };
 
 // What a query cost, reported as Tinybird does in its `statistics` object.

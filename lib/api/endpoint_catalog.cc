@@ -10,10 +10,11 @@ namespace usagedb::api {
 namespace {
 
 // Indexed by Endpoint, in SPEC order.
-const std::array<const EndpointSpec*, 5>& specs() {
-  static const std::array<const EndpointSpec*, 5> kSpecs = {
-      &internal::kUserFeatureUsageSpec,       &internal::kFeatureUsageSummarySpec, &internal::kFeatureUsageTimelineSpec,
-      &internal::kPropertyBreakdownSpec,      &internal::kVersionAdoptionSpec,
+const std::array<const EndpointSpec*, 9>& specs() {
+  static const std::array<const EndpointSpec*, 9> kSpecs = {
+      &internal::kUserFeatureUsageSpec,  &internal::kFeatureUsageSummarySpec, &internal::kFeatureUsageTimelineSpec,
+      &internal::kFeatureAdoptionSpec,   &internal::kActiveUsersSpec,         &internal::kFeatureRetentionSpec,
+      &internal::kFeatureFunnelSpec,     &internal::kPropertyBreakdownSpec,   &internal::kVersionAdoptionSpec,
   };
   return kSpecs;
 }

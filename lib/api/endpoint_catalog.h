@@ -31,6 +31,10 @@ enum class Endpoint {
   kUserFeatureUsage,
   kFeatureUsageSummary,
   kFeatureUsageTimeline,
+  kFeatureAdoption,
+  kActiveUsers,
+  kFeatureRetention,
+  kFeatureFunnel,
   kPropertyBreakdown,
   kVersionAdoption,
 };

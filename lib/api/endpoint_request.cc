@@ -57,6 +57,8 @@ class ParsedValues {
   std::optional<std::string> string(std::string_view name) { return get<std::string>(name); }
   std::optional<Timestamp> datetime(std::string_view name) { return get<Timestamp>(name); }
   std::optional<uint64_t> uint(std::string_view name) { return get<uint64_t>(name); }
+  std::optional<std::chrono::sys_days> date(std::string_view name) { return get<std::chrono::sys_days>(name); }
+  std::optional<std::vector<std::string>> list(std::string_view name) { return get<std::vector<std::string>>(name); }
 
  private:
   absl::flat_hash_map<std::string_view, ParsedValue> values_;
@@ -193,6 +195,46 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                                 .limit = v.uint("limit"),
                                                 .skip = v.uint("skip")};
       break;
+    case Endpoint::kFeatureAdoption:
+      request.query = FeatureAdoptionQuery{.feature_id = v.string("feature_id"),
+                                           .product_version = v.string("product_version"),
+                                           .event_type = v.string("event_type"),
+                                           .start_date = v.datetime("start_date"),
+                                           .end_date = v.datetime("end_date"),
+                                           .limit = v.uint("limit"),
+                                           .skip = v.uint("skip")};
+      break;
+    case Endpoint::kActiveUsers:
+      // The catalog's range (1..365) bounds window_days.
+      request.query = ActiveUsersQuery{.window_days = static_cast<uint32_t>(v.uint("window_days").value_or(1)),
+                                       .feature_id = v.string("feature_id"),
+                                       .product_version = v.string("product_version"),
+                                       .event_type = v.string("event_type"),
+                                       .start_date = v.date("start_date"),
+                                       .end_date = v.date("end_date"),
+                                       .limit = v.uint("limit"),
+                                       .skip = v.uint("skip")};
+      break;
+    case Endpoint::kFeatureRetention:
+      request.query = FeatureRetentionQuery{.feature_id = v.string("feature_id"),
+                                            .granularity = granularity_of(v.string("granularity"), Granularity::kWeek),
+                                            .product_version = v.string("product_version"),
+                                            .event_type = v.string("event_type"),
+                                            .start_date = v.datetime("start_date"),
+                                            .end_date = v.datetime("end_date"),
+                                            .limit = v.uint("limit"),
+                                            .skip = v.uint("skip")};
+      break;
+    case Endpoint::kFeatureFunnel:
+      request.query = FeatureFunnelQuery{.steps = v.list("steps").value_or(std::vector<std::string>{}),
+                                         .window = std::chrono::seconds(v.uint("window").value_or(86400)),
+                                         .product_version = v.string("product_version"),
+                                         .event_type = v.string("event_type"),
+                                         .start_date = v.datetime("start_date"),
+                                         .end_date = v.datetime("end_date"),
+                                         .limit = v.uint("limit"),
+                                         .skip = v.uint("skip")};
+      break;
     case Endpoint::kPropertyBreakdown:
       request.query = PropertyBreakdownQuery{.property = v.string("property").value_or(""),
                                              .feature_id = v.string("feature_id"),
@@ -271,8 +313,8 @@ absl::StatusOr<EndpointRequest> parse_request(Endpoint e, const Params& params, 
   }
   for (const ParameterSpec& p : spec.parameters) {
     if (p.required && !seen.contains(p.name)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(text::absl_view(p.name), ": required by ", text::absl_view(spec.name), ", but not given"));
+      return invalid(p.name, absl::StrCat("required: ", text::absl_view(spec.name), " needs it (",
+                                          text::absl_view(p.description), ")"));
     }
   }
   if (start_text && end_text) {

@@ -57,8 +57,8 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 struct EndpointRequest {
   Endpoint endpoint = Endpoint::kUserFeatureUsage;
   // The alternative matching `endpoint`.
-  std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery, PropertyBreakdownQuery,
-               VersionAdoptionQuery>
+  std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery, FeatureAdoptionQuery,
+               ActiveUsersQuery, FeatureRetentionQuery, FeatureFunnelQuery, PropertyBreakdownQuery, VersionAdoptionQuery>
       query;
 };
 
@@ -78,9 +78,9 @@ struct EndpointRequest {
 // - a list (steps) is comma-separated, its items non-empty and distinct, and
 //   their number within the spec's range;
 // - a time zone must be in the system's tz database;
-// - a required parameter that is absent: `property: required by
-//   property_breakdown, but not given`;
 // - a parameter given twice, even with the same value;
+// - a required parameter (steps, property) that is missing:
+//   `steps: required: feature_funnel needs it (...)`;
 // - under kReject, a parameter `e` does not accept, listing those it does.
 // Parameters are checked in the order given and the first error is reported.
 // An empty value is a value: `feature_id=` filters on the empty string, while

@@ -47,6 +47,16 @@ std::vector<Cell> make_row(FeatureUsageTimelineRow&& r) {
   return cells;
 }
 
+std::vector<Cell> make_row(FeatureAdoptionRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(5);
+  cells.emplace_back(std::move(r.feature_id));
+  cells.emplace_back(r.users);
+  cells.emplace_back(r.active_users);
+  cells.emplace_back(r.adoption_rate);
+  return cells;
+}
+
 std::vector<Cell> make_row(PropertyBreakdownRow&& r) {
   std::vector<Cell> cells;
   cells.reserve(3);
@@ -65,6 +75,33 @@ std::vector<Cell> make_row(VersionAdoptionRow&& r) {
   cells.emplace_back(r.active_users);
   cells.emplace_back(r.share);
   cells.emplace_back(r.events);
+  return cells;
+}
+
+std::vector<Cell> make_row(ActiveUsersRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(2);
+  cells.emplace_back(r.day);
+  cells.emplace_back(r.active_users);
+  return cells;
+}
+
+std::vector<Cell> make_row(FeatureRetentionRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(4);
+  cells.emplace_back(r.cohort);
+  cells.emplace_back(r.cohort_users);
+  cells.emplace_back(r.period_offset);
+  cells.emplace_back(r.users);
+  return cells;
+}
+
+std::vector<Cell> make_row(FeatureFunnelRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(3);
+  cells.emplace_back(r.step);
+  cells.emplace_back(std::move(r.feature_id));
+  cells.emplace_back(r.users);
   return cells;
 }
 
@@ -175,31 +212,55 @@ ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_g
   return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kVersionAdoption), time_zone));
 }
 
+ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureAdoption)));
+}
+
+ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kActiveUsers)));
+}
+
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureRetention)));
+}
+
+ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureFunnel)));
+}
+
 absl::StatusOr<ResultTable> run_request(const EventStore& store, const EndpointRequest& request) {
   return std::visit(
       [&store](const auto& query) -> absl::StatusOr<ResultTable> {
         using Query = std::decay_t<decltype(query)>;
-        if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
-          auto result = store.user_feature_usage(query);
-          if (!result.ok()) return result.status();
-          return to_result_table(std::move(result).value(), query.limit.has_value());
-        } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
-          auto result = store.feature_usage_summary(query);
-          if (!result.ok()) return result.status();
-          return to_result_table(std::move(result).value(), query.limit.has_value());
-        } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
-          auto result = store.feature_usage_timeline(query);
-          if (!result.ok()) return result.status();
+        auto run = [&]() {
+          if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
+            return store.user_feature_usage(query);
+          } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
+            return store.feature_usage_summary(query);
+          } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
+            return store.feature_usage_timeline(query);
+          } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
+            return store.feature_adoption(query);
+          } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
+            return store.active_users(query);
+          } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
+            return store.feature_retention(query);
+          } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
+            return store.feature_funnel(query);
+          } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
+            return store.property_breakdown(query);
+          } else {
+            static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
+            return store.version_adoption(query);
+          }
+        };
+        auto result = run();
+        if (!result.ok()) return result.status();
+        if constexpr (requires { query.tz; }) {
+          // DateTime columns print in the request's zone.
           return to_result_table(std::move(result).value(), query.limit.has_value(), query.tz.value_or(""));
-        } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
-          auto result = store.property_breakdown(query);
-          if (!result.ok()) return result.status();
-          return to_result_table(std::move(result).value(), query.limit.has_value());
         } else {
-          static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
-          auto result = store.version_adoption(query);
-          if (!result.ok()) return result.status();
-          return to_result_table(std::move(result).value(), query.limit.has_value(), query.tz.value_or(""));
+          return to_result_table(std::move(result).value(), query.limit.has_value());
         }
       },
       request.query);

@@ -83,6 +83,10 @@ ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_
 ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given,
                             std::string_view time_zone = "");
+ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<PropertyBreakdownRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_given, std::string_view time_zone = "");
 

@@ -39,6 +39,7 @@ struct AllParts {
 // filters, ascending; counts the rows it examines in `stats`.
 template <typename Visit>
 void scan_part_rows(const Part& part, const ScanFilters& f, Stats& stats, Visit&& visit) {
+  if (f.matches_nothing()) return;
   constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
   const RowRange range = f.window.covers(part) ? RowRange{0, part.rows()} : part.time_range(f.window.begin, f.window.end);
   if (range.empty()) return;
@@ -76,6 +77,15 @@ inline RowCodes row_codes(const PartColumns& c, uint32_t row) {
   return RowCodes{c.timestamp[row], c.feature[row], c.version[row], c.user[row], c.event_type[row], c.session[row]};
 }
 
+// Calls visit(const RowCodes&) for each row of `part` that passes `f`, in
+// row order (ascending timestamp). `f.window` must be the only time bound:
+// rows outside it are not visited.
+template <typename Visit>
+void scan_part(const Part& part, const ScanFilters& f, Stats& stats, Visit&& visit) {
+  const PartColumns& c = part.columns();
+  scan_part_rows(part, f, stats, [&](uint32_t row) { visit(row_codes(c, row)); });
+}
+
 // Calls visit(i) for each row i of `b` that passes the filters; counts the
 // rows in `stats`.
 template <typename Visit>
@@ -84,6 +94,19 @@ void scan_buffer(const BufferView& b, const ScanFilters& f, Stats& stats, Visit&
     if (f.accepts(b.buffer->row(i))) visit(i);
   }
   stats.read_rows(b.rows, sizeof(RowCodes));
+}
+
+// Calls visit(const RowCodes&) for each unsealed row of `partition` that
+// passes `f`, in no particular order.
+template <typename Visit>
+void scan_buffered(const PartitionView& partition, const ScanFilters& f, Stats& stats, Visit&& visit) {
+  if (f.matches_nothing()) return;
+  partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
+    for (const RowCodes& r : chunk) {
+      if (f.accepts(r)) visit(r);
+    }
+  });
+  stats.read_rows(partition.buffered_rows(), sizeof(RowCodes));
 }
 
 // Calls visit(const RowCodes&) for each matching row, in no particular order,
@@ -95,16 +118,9 @@ void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& 
   for (const PartitionView& partition : snapshot.partitions()) {
     if (!f.window.overlaps_month(partition.month())) continue;
     for (const auto& part : partition.parts()) {
-      if (skip(partition, *part)) continue;
-      const PartColumns& c = part->columns();
-      scan_part_rows(*part, f, stats, [&](uint32_t row) { visit(row_codes(c, row)); });
+      if (!skip(partition, *part)) scan_part(*part, f, stats, visit);
     }
-    partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
-      for (const RowCodes& r : chunk) {
-        if (f.accepts(r)) visit(r);
-      }
-    });
-    stats.read_rows(partition.buffered_rows(), sizeof(RowCodes));
+    scan_buffered(partition, f, stats, visit);
   }
 }
 

@@ -233,10 +233,16 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     r->levels_[static_cast<int>(Granularity::kWeek)] =
         rollup_internal::coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
   }
-  r->index_hour_cells();
   r->versions_ = VersionTimeline::build(month, parts);
   r->metadata_ = MetadataCounts::build(parts);
+  r->finish();
   return r;
+}
+
+void PartitionRollup::finish() {
+  activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
+                                            levels_[static_cast<int>(Granularity::kMonth)]);
+  index_hour_cells();
 }
 
 void PartitionRollup::index_hour_cells() {
@@ -291,9 +297,9 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
     r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
   }
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
-  r->index_hour_cells();
   r->versions_ = std::move(contents.versions);
   r->metadata_ = std::move(contents.metadata);
+  r->finish();
   return r;
 }
 
@@ -308,7 +314,7 @@ size_t PartitionRollup::memory_bytes() const {
   n += (hour_cells_by_feature_.capacity() + hour_feature_starts_.capacity()) * sizeof(uint32_t);
   if (versions_) n += versions_->memory_bytes();
   if (metadata_) n += metadata_->memory_bytes();
-  return n;
+  return n + activity_.memory_bytes();
 }
 
 std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,

@@ -15,6 +15,10 @@
 //   metadata    metadata string -> events and users per feature and in all
 //               (metadata_counts.h; property_breakdown), when the rows hold
 //               at most MetadataCounts::kMaxValues distinct strings
+//   activity    the users of each day (any feature), of each feature in the
+//               month and of the month, as bitmaps (activity_rollup.h):
+//               made from the day and month cells whenever a rollup is
+//               built or read back, for the engagement endpoints
 //
 // An endpoint answers a request from the rollup where the request covers
 // whole buckets of it (a whole month for the summary, whole timeline
@@ -67,6 +71,7 @@
 #include "lib/rollup/metadata_counts.h"
 #include "lib/rollup/timeline_level.h"
 #include "lib/rollup/version_timeline.h"
+#include "lib/rollup/activity_rollup.h"
 #include "lib/table/part.h"
 #include "usagedb/queries.h"
 
@@ -164,6 +169,7 @@ class PartitionRollup {
   // The property_breakdown section; null when the rows hold too many
   // distinct metadata strings, or the rollup was read from an older file.
   const MetadataCounts* metadata() const { return metadata_ ? &*metadata_ : nullptr; }
+  const ActivityRollup& activity() const { return activity_; }
 
   // Heap bytes held (approximate).
   size_t memory_bytes() const;
@@ -184,13 +190,17 @@ class PartitionRollup {
   // Appends an entry, keeping a count that does not fit 32 bits aside.
   void add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last);
   TimelineLevel levels_[4];  // indexed by Granularity
+  std::optional<VersionTimeline> versions_;
+  std::optional<MetadataCounts> metadata_;
+  // Derived from the cells, not persisted: every way of making a rollup ends
+  // with finish(), which makes them.
+  void finish();
   // hour_cells_of(): the hour cells by feature, [starts[f], starts[f + 1])
-  // for feature f. Derived from the hour cells, not persisted.
+  // for feature f.
   void index_hour_cells();
   std::vector<uint32_t> hour_cells_by_feature_;
   std::vector<uint32_t> hour_feature_starts_;
-  std::optional<VersionTimeline> versions_;
-  std::optional<MetadataCounts> metadata_;
+  ActivityRollup activity_;  // from levels_
 };
 
 // The (feature, version) groups of several months' rollups merged (bitmap

@@ -34,6 +34,12 @@ std::vector<ColumnType> types(const ResultTable& t) {
 constexpr ColumnType S = ColumnType::kString;
 constexpr ColumnType U = ColumnType::kUInt64;
 constexpr ColumnType D = ColumnType::kDateTime;
+constexpr ColumnType F = ColumnType::kFloat64;
+constexpr ColumnType Day = ColumnType::kDate;
+
+std::chrono::sys_days day(int y, unsigned m, unsigned d) {
+  return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
+}
 
 TEST(ColumnTypeName, IsClickHouses) {
   EXPECT_EQ(column_type_name(ColumnType::kString), "String");
@@ -213,6 +219,49 @@ TEST_F(RunRequest, FeatureUsageTimelineWithSkipOnly) {
                                      Cell{uint64_t{2}}));
   EXPECT_EQ(t.rows_before_limit, 2u);
   EXPECT_FALSE(t.limit_given);
+}
+
+TEST_F(RunRequest, FeatureAdoption) {
+  const ResultTable t = run(Endpoint::kFeatureAdoption, {{"event_type", "view"}});
+  EXPECT_THAT(names(t), ElementsAre("feature_id", "users", "active_users", "adoption_rate", "events"));
+  EXPECT_THAT(types(t), ElementsAre(S, U, U, F, U));
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_THAT(t.rows[0], ElementsAre(Cell{std::string("search")}, Cell{uint64_t{2}}, Cell{uint64_t{2}}, Cell{1.0},
+                                     Cell{uint64_t{2}}));
+  EXPECT_THAT(t.rows[1], ElementsAre(Cell{std::string("export")}, Cell{uint64_t{1}}, Cell{uint64_t{2}}, Cell{0.5},
+                                     Cell{uint64_t{1}}));
+}
+
+TEST_F(RunRequest, ActiveUsersWithDates) {
+  const ResultTable t =
+      run(Endpoint::kActiveUsers, {{"window_days", "2"}, {"start_date", "2025-01-02"}, {"end_date", "2025-01-05"}});
+  EXPECT_THAT(names(t), ElementsAre("day", "active_users"));
+  EXPECT_THAT(types(t), ElementsAre(Day, U));
+  EXPECT_THAT(t.rows, ElementsAre(ElementsAre(Cell{day(2025, 1, 2)}, Cell{uint64_t{1}}),
+                                  ElementsAre(Cell{day(2025, 1, 3)}, Cell{uint64_t{2}}),
+                                  ElementsAre(Cell{day(2025, 1, 4)}, Cell{uint64_t{1}})));
+  EXPECT_EQ(cell_text(t.rows[0][0]), "2025-01-02");
+}
+
+TEST_F(RunRequest, FeatureRetentionDaily) {
+  const ResultTable t = run(Endpoint::kFeatureRetention, {{"granularity", "day"}, {"feature_id", "search"}});
+  EXPECT_THAT(names(t), ElementsAre("cohort", "cohort_users", "period_offset", "users"));
+  EXPECT_THAT(types(t), ElementsAre(D, U, U, U));
+  EXPECT_THAT(t.rows, ElementsAre(ElementsAre(Cell{at("2025-01-01 00:00:00")}, Cell{uint64_t{1}}, Cell{uint64_t{0}},
+                                              Cell{uint64_t{1}}),
+                                  ElementsAre(Cell{at("2025-01-03 00:00:00")}, Cell{uint64_t{1}}, Cell{uint64_t{0}},
+                                              Cell{uint64_t{1}})));
+}
+
+TEST_F(RunRequest, FeatureFunnel) {
+  const ResultTable t = run(Endpoint::kFeatureFunnel, {{"steps", "search,export"}, {"window", "86400"}});
+  EXPECT_THAT(names(t), ElementsAre("step", "feature_id", "users"));
+  EXPECT_THAT(types(t), ElementsAre(U, S, U));
+  // alice exports 22 hours after her second search (23 after her first); bob never exports.
+  EXPECT_THAT(t.rows, ElementsAre(ElementsAre(Cell{uint64_t{1}}, Cell{std::string("search")}, Cell{uint64_t{2}}),
+                                  ElementsAre(Cell{uint64_t{2}}, Cell{std::string("export")}, Cell{uint64_t{1}})));
+  const ResultTable tight = run(Endpoint::kFeatureFunnel, {{"steps", "search,export"}, {"window", "3600"}});
+  EXPECT_EQ(tight.rows[1][2], Cell{uint64_t{0}});
 }
 
 TEST_F(RunRequest, TimelineInATimeZone) {

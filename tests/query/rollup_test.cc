@@ -1,7 +1,8 @@
 // Rollups answer whole buckets and give exactly the rows a scan gives, in
 // every state a partition's rollup can be in: absent, covering some parts,
 // carried through a merge, dropped by delete_user, rebuilt, persisted and
-// read back by a reopened store (or left unused when its file is damaged).
+// read back by a reopened store (or left unused when its file is damaged);
+// every endpoint, the engagement ones (and their activity bitmaps) too.
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -94,6 +95,7 @@ class RollupTest : public ::testing::Test {
         if (g == Granularity::kDay && *feature == 0) read += got->statistics.rows_read;
       }
     }
+    check_engagement();
     for (const char* user : {"user_1", "user_2", "user_17", "user_250"}) {
       UserFeatureUsageQuery q;
       q.user_id = user;
@@ -106,6 +108,45 @@ class RollupTest : public ::testing::Test {
       if (std::string(user) == "user_1") read += got->statistics.rows_read;
     }
     return read;
+  }
+
+  // The engagement endpoints (SPEC 2.5-2.8) over whole months, windows cut
+  // mid-day and mid-hour, every feature and one: from the activity bitmaps,
+  // the cells and the rows, whatever state the rollups are in.
+  void check_engagement() {
+    using std::chrono::sys_days;
+    const std::pair<const char*, const char*> windows[] = {
+        {"2025-01-01", "2025-04-01"}, {"2025-02-01", "2025-03-01"}, {"2025-01-15 06:30:15", "2025-03-02 17:00:00"}};
+    for (const auto& [start, end] : windows) {
+      for (const char* feature : {"", "feature_3"}) {
+        SCOPED_TRACE(::testing::Message() << start << " .. " << end << " feature '" << feature << "'");
+        FeatureAdoptionQuery adoption{.start_date = date_param(start), .end_date = date_param(end)};
+        if (*feature != 0) adoption.feature_id = feature;
+        EXPECT_EQ(store_->feature_adoption(adoption)->rows, reference_.feature_adoption(adoption).rows);
+        for (const Granularity g : {Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
+          FeatureRetentionQuery retention{.granularity = g, .start_date = date_param(start), .end_date = date_param(end)};
+          if (*feature != 0) retention.feature_id = feature;
+          EXPECT_EQ(store_->feature_retention(retention)->rows, reference_.feature_retention(retention).rows)
+              << granularity_name(g);
+        }
+        FeatureFunnelQuery funnel{.steps = {"feature_1", "feature_2", "feature_3"},
+                                  .window = std::chrono::hours(6),
+                                  .start_date = date_param(start),
+                                  .end_date = date_param(end)};
+        EXPECT_EQ(store_->feature_funnel(funnel)->rows, reference_.feature_funnel(funnel).rows);
+      }
+    }
+    for (const uint32_t w : {1u, 7u, 28u}) {
+      for (const char* feature : {"", "feature_3"}) {
+        ActiveUsersQuery q{.window_days = w,
+                           .start_date = sys_days{std::chrono::year{2025} / 1 / 20},
+                           .end_date = sys_days{std::chrono::year{2025} / 3 / 10}};
+        if (*feature != 0) q.feature_id = feature;
+        EXPECT_EQ(store_->active_users(q)->rows, reference_.active_users(q).rows) << w << " " << feature;
+        ActiveUsersQuery all{.window_days = w};
+        EXPECT_EQ(store_->active_users(all)->rows, reference_.active_users(all).rows) << w;
+      }
+    }
   }
 
   std::unique_ptr<EventStore> store_;

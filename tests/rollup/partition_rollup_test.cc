@@ -42,6 +42,9 @@ struct RollupModel {
   std::map<uint32_t, Cell> active[4];                                       // bucket
   std::map<std::pair<std::string, uint32_t>, Cell> metadata;                // (metadata, feature)
   std::map<std::string, Cell> metadata_totals;
+  std::map<uint32_t, std::set<uint32_t>> day_users;                         // the activity section's
+  std::map<uint32_t, std::set<uint32_t>> feature_users;
+  std::set<uint32_t> month_users;
 
   void add(const RowCodes& r, uint32_t month, const std::string& meta) {
     for (Cell* c : {&metadata[{meta, r.feature}], &metadata_totals[meta]}) {
@@ -69,6 +72,9 @@ struct RollupModel {
         c->users.insert(r.user);
       }
     }
+    day_users[buckets[1]].insert(r.user);
+    feature_users[r.feature].insert(r.user);
+    month_users.insert(r.user);
   }
 };
 
@@ -97,7 +103,10 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
           begin + static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3 * 3600) : rng.uniform(days * 86400));
       r.feature = static_cast<uint32_t>(rng.uniform(feature_count));
       r.version = static_cast<uint32_t>(rng.uniform(version_count));
-      r.user = static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3) : rng.uniform(200));
+      // A few codes past 65535: bitmaps of several containers.
+      r.user = static_cast<uint32_t>(rng.uniform(4) == 0    ? rng.uniform(3)
+                                     : rng.uniform(50) == 0 ? 70000 + rng.uniform(20)
+                                                            : rng.uniform(200));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(500));
       const std::string meta = rng.uniform(5) == 0 ? "" : absl::StrCat(R"({"plan":"p)", rng.uniform(6), R"("})");
@@ -216,6 +225,23 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
   }
   EXPECT_EQ(m.cells.size(), model.metadata.size());
 
+  const ActivityRollup& activity = rollup->activity();
+  ASSERT_EQ(activity.days().size(), model.day_users.size());
+  size_t d = 0;
+  for (const auto& [day, want] : model.day_users) {
+    EXPECT_EQ(activity.days()[d].day, day);
+    EXPECT_EQ(bitmap_values(activity.days()[d].users), std::vector<uint32_t>(want.begin(), want.end())) << day;
+    ++d;
+  }
+  for (const auto& [feature, want] : model.feature_users) {
+    ASSERT_NE(activity.feature_users(feature), nullptr) << feature;
+    EXPECT_EQ(bitmap_values(*activity.feature_users(feature)), std::vector<uint32_t>(want.begin(), want.end()));
+  }
+  EXPECT_EQ(activity.feature_users(static_cast<uint32_t>(feature_count)), nullptr);
+  EXPECT_EQ(bitmap_values(activity.month_users()),
+            std::vector<uint32_t>(model.month_users.begin(), model.month_users.end()));
+  const uint32_t second_day = begin + 86400;
+  EXPECT_EQ(activity.days_between(second_day, second_day + 86400).size(), model.day_users.count(second_day));
   // The same rows given in another order of parts make the same rollup.
   std::vector<std::shared_ptr<const Part>> reversed(built.rbegin(), built.rend());
   expect_same_rollup(*PartitionRollup::build(month, reversed), *rollup,

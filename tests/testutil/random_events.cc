@@ -111,8 +111,13 @@ OwnedEvent RandomEvents::event() {
     e.event_id = absl::StrCat("evt_", next_id_++);
     issued_ids_.push_back(e.event_id);
   }
-  // A few heavy users and features, the rest spread out.
-  e.user_id = users_[random_.chance(0.3) ? random_.uniform(3) : random_.uniform(users_.size())];
+  // A few heavy users and features, the rest spread out, and now and then a
+  // user with this one event.
+  if (random_.chance(0.02)) {
+    e.user_id = absl::StrCat("solo_", next_solo_user_++);
+  } else {
+    e.user_id = users_[random_.chance(0.3) ? random_.uniform(3) : random_.uniform(users_.size())];
+  }
   e.feature_id = features_[random_.chance(0.3) ? random_.uniform(2) : random_.uniform(features_.size())];
   e.product_version = versions_[random_.uniform(versions_.size())];
   e.event_type = event_types_[random_.uniform(event_types_.size())];
@@ -156,6 +161,12 @@ std::optional<Timestamp> RandomEvents::maybe_date() {
       break;  // any second
   }
   return t;
+}
+
+void RandomEvents::maybe_window(std::optional<Timestamp>* start, std::optional<Timestamp>* end) {
+  *start = maybe_date();
+  *end = maybe_date();
+  if (*start && *end && **end < **start) std::swap(*start, *end);
 }
 
 void RandomEvents::paging(std::optional<uint64_t>* limit, std::optional<uint64_t>* skip) {
@@ -222,6 +233,82 @@ VersionAdoptionQuery RandomEvents::version_query() {
   q.end_date = maybe_date();
   if (q.start_date && q.end_date && *q.end_date < *q.start_date) std::swap(q.start_date, q.end_date);
   q.tz = maybe_zone();
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+FeatureAdoptionQuery RandomEvents::adoption_query() {
+  FeatureAdoptionQuery q;
+  q.feature_id = maybe(features_, 0.6);
+  q.product_version = maybe(versions_, 0.8);
+  q.event_type = maybe(event_types_, 0.7);
+  maybe_window(&q.start_date, &q.end_date);
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+ActiveUsersQuery RandomEvents::active_users_query() {
+  ActiveUsersQuery q;
+  constexpr uint32_t kWindows[] = {1, 1, 2, 7, 28, 30};
+  q.window_days = random_.chance(0.03) ? 365 : kWindows[random_.uniform(std::size(kWindows))];
+  q.feature_id = maybe(features_, 0.6);
+  q.product_version = maybe(versions_, 0.85);
+  q.event_type = maybe(event_types_, 0.8);
+  // Days around the data's dates, mostly given: without them the series
+  // spans every day from the first event to the last.
+  auto day = [&] {
+    return std::chrono::floor<std::chrono::days>(timestamp()) + std::chrono::days{random_.range(-3, 3)};
+  };
+  const uint64_t dates = random_.uniform(10);
+  if (dates < 6) {
+    q.start_date = day();
+    q.end_date = *q.start_date + std::chrono::days{random_.range(0, 70)};
+  } else if (dates == 6) {
+    q.start_date = day();
+  } else if (dates == 7) {
+    q.end_date = day();
+  } else if (q.window_days > 30) {
+    q.window_days = 30;  // the reference spreads each event over window_days days
+  }
+  // Keep the dates within the Date parameters' range.
+  constexpr std::chrono::sys_days kLast{std::chrono::year{2105} / 12 / 31};
+  for (auto* d : {&q.start_date, &q.end_date}) {
+    if (*d && **d < std::chrono::sys_days{}) *d = std::chrono::sys_days{};
+    if (*d && **d > kLast) *d = kLast;
+  }
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+FeatureRetentionQuery RandomEvents::retention_query() {
+  FeatureRetentionQuery q;
+  constexpr Granularity kAll[] = {Granularity::kDay, Granularity::kWeek, Granularity::kMonth};
+  q.feature_id = maybe(features_, 0.5);
+  q.granularity = kAll[random_.uniform(3)];
+  q.product_version = maybe(versions_, 0.85);
+  q.event_type = maybe(event_types_, 0.8);
+  maybe_window(&q.start_date, &q.end_date);
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+FeatureFunnelQuery RandomEvents::funnel_query() {
+  FeatureFunnelQuery q;
+  // 2 to 8 distinct steps, the heavy features often among them, and now
+  // and then a feature that was never stored.
+  const size_t n = 2 + random_.uniform(random_.chance(0.7) ? 2 : 7);
+  std::vector<std::string> pool = features_;
+  if (random_.chance(0.1)) pool.push_back("no_such_value");
+  while (q.steps.size() < n) {
+    const std::string& f = random_.chance(0.4) ? pool[random_.uniform(2)] : pool[random_.uniform(pool.size())];
+    if (std::find(q.steps.begin(), q.steps.end(), f) == q.steps.end()) q.steps.push_back(f);
+  }
+  constexpr int64_t kWindows[] = {1, 2, 60, 3600, 86400, 7 * 86400, 31536000};
+  q.window = std::chrono::seconds(random_.chance(0.2) ? random_.range(1, 31536000)
+                                                      : kWindows[random_.uniform(std::size(kWindows))]);
+  q.product_version = maybe(versions_, 0.85);
+  q.event_type = maybe(event_types_, 0.8);
+  maybe_window(&q.start_date, &q.end_date);
   paging(&q.limit, &q.skip);
   return q;
 }

@@ -2,9 +2,10 @@
 // differential tests: identical timestamps, month/year/week boundaries,
 // 1970-01-01..04 and the end of the DateTime range, leap days, DST changes
 // and local midnights in several zones, unicode and byte-order corner cases
-// in strings, many versions, duplicate and empty event_ids, and metadata
-// that tries every rule of SPEC 2.9 (duplicate and escaped keys, values of
-// every JSON type, invalid JSON, escaped lone surrogates, huge numbers).
+// in strings, many versions, duplicate and empty event_ids, users with a
+// single event, and metadata that tries every rule of SPEC 2.9 (duplicate and
+// escaped keys, values of every JSON type, invalid JSON, escaped lone
+// surrogates, huge numbers).
 #ifndef USAGEDB_TESTS_TESTUTIL_RANDOM_EVENTS_H_
 #define USAGEDB_TESTS_TESTUTIL_RANDOM_EVENTS_H_
 
@@ -28,6 +29,10 @@ class RandomEvents {
   UserFeatureUsageQuery user_query();
   FeatureUsageSummaryQuery summary_query();
   FeatureUsageTimelineQuery timeline_query();
+  FeatureAdoptionQuery adoption_query();
+  ActiveUsersQuery active_users_query();
+  FeatureRetentionQuery retention_query();
+  FeatureFunnelQuery funnel_query();
   PropertyBreakdownQuery property_query();
   VersionAdoptionQuery version_query();
 
@@ -48,6 +53,8 @@ class RandomEvents {
   std::optional<Timestamp> maybe_date();
   std::optional<std::string> maybe_zone();
   std::string metadata();
+  // Start and end (start <= end) from maybe_date().
+  void maybe_window(std::optional<Timestamp>* start, std::optional<Timestamp>* end);
   void paging(std::optional<uint64_t>* limit, std::optional<uint64_t>* skip);
 
   gen::Random random_;
@@ -55,6 +62,7 @@ class RandomEvents {
   std::vector<Timestamp> anchors_;
   std::vector<std::string> issued_ids_;
   uint64_t next_id_ = 1;
+  uint64_t next_solo_user_ = 1;
 };
 
 }  // namespace usagedb::testing

@@ -40,6 +40,13 @@ class Reference {
   QueryResult<FeatureUsageSummaryRow> feature_usage_summary(const FeatureUsageSummaryQuery& q) const;
   // With q.tz, periods are local (SPEC 2.11), by glibc (local_time.h).
   QueryResult<FeatureUsageTimelineRow> feature_usage_timeline(const FeatureUsageTimelineQuery& q) const;
+  QueryResult<FeatureAdoptionRow> feature_adoption(const FeatureAdoptionQuery& q) const;
+  QueryResult<ActiveUsersRow> active_users(const ActiveUsersQuery& q) const;
+  QueryResult<FeatureRetentionRow> feature_retention(const FeatureRetentionQuery& q) const;
+  // windowFunnel from its definition (SPEC 2.8), not ClickHouse's algorithm:
+  // a user reaches step k when events e1..ek of steps 1..k exist with
+  // t1 <= .. <= tk and tk - t1 <= window, searched from every e1.
+  QueryResult<FeatureFunnelRow> feature_funnel(const FeatureFunnelQuery& q) const;
   // Values by the tests' own JSON reader (plain_json.h). REQUIRES: a valid
   // property (1 to 256 bytes).
   QueryResult<PropertyBreakdownRow> property_breakdown(const PropertyBreakdownQuery& q) const;

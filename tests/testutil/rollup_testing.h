@@ -57,6 +57,18 @@ inline void expect_same_rollup(const PartitionRollup& got, const PartitionRollup
       EXPECT_EQ(g[i].last, w[i].last) << "user " << u;
     }
   }
+  const ActivityRollup& ga = got.activity();
+  const ActivityRollup& wa = want.activity();
+  ASSERT_EQ(ga.days().size(), wa.days().size());
+  for (size_t i = 0; i < wa.days().size(); ++i) {
+    EXPECT_EQ(ga.days()[i].day, wa.days()[i].day);
+    EXPECT_EQ(bitmap_values(ga.days()[i].users), bitmap_values(wa.days()[i].users)) << "day " << wa.days()[i].day;
+  }
+  EXPECT_EQ(bitmap_values(ga.month_users()), bitmap_values(wa.month_users()));
+  for (const TimelineCell& c : want.timeline(Granularity::kMonth).cells) {
+    ASSERT_NE(ga.feature_users(c.feature), nullptr) << "feature " << c.feature;
+    EXPECT_EQ(bitmap_values(*ga.feature_users(c.feature)), bitmap_values(*wa.feature_users(c.feature)));
+  }
   for (const Granularity gr : {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
     SCOPED_TRACE(::testing::Message() << "granularity " << static_cast<int>(gr));
     expect_same_level(got.timeline(gr), want.timeline(gr));

@@ -14,6 +14,10 @@ namespace usagedb::api::internal {
 extern const EndpointSpec kUserFeatureUsageSpec;
 extern const EndpointSpec kFeatureUsageSummarySpec;
 extern const EndpointSpec kFeatureUsageTimelineSpec;
+extern const EndpointSpec kFeatureAdoptionSpec;
+extern const EndpointSpec kActiveUsersSpec;
+extern const EndpointSpec kFeatureRetentionSpec;
+extern const EndpointSpec kFeatureFunnelSpec;
 extern const EndpointSpec kPropertyBreakdownSpec;
 extern const EndpointSpec kVersionAdoptionSpec;
 
