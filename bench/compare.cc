@@ -304,6 +304,22 @@ std::vector<QuerySpec> make_queries(const Picked& p) {
        {{"steps", p.top_features.size() == 3 ? p.top_features[0] + "," + p.top_features[1] + "," + p.top_features[2]
                                              : "feature_1,feature_2,feature_3"},
         {"window", "86400"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"timeline_day_feature_ny", "feature_usage_timeline, daily in America/New_York, the most used feature, year",
+       "feature_usage_timeline",
+       {{"granularity", "day"}, {"feature_id", p.top_feature}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}, {"tz", "America/New_York"}}},
+      {"timeline_day_feature_kolkata", "feature_usage_timeline, daily in Asia/Kolkata, the most used feature, year",
+       "feature_usage_timeline",
+       {{"granularity", "day"}, {"feature_id", p.top_feature}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}, {"tz", "Asia/Kolkata"}}},
+      {"breakdown_year", "property_breakdown by device, the whole year", "property_breakdown",
+       {{"property", "device"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"breakdown_year_feature", "property_breakdown by device, the most used feature, the whole year",
+       "property_breakdown",
+       {{"property", "device"}, {"feature_id", p.top_feature}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}}},
+      {"versions_week_year", "version_adoption, weekly, the whole year", "version_adoption",
+       {{"granularity", "week"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
   };
 }
 

@@ -45,7 +45,7 @@ std::shared_ptr<const Part> build(Dictionaries& d, const std::vector<RowCodes>& 
                                   const std::vector<std::string>& ids, const std::vector<std::string_view>& meta,
                                   size_t n, uint64_t id) {
   PartBuilder b(n);
-  for (size_t i = 0; i < n; ++i) b.add(rows[i], ids[i], meta[i]);
+  for (size_t i = 0; i < n; ++i) b.add(rows[i], i + 1, ids[i], meta[i]);
   return std::move(b).finish(id, civil::month_id(rows[0].timestamp), d.feature, d.version);
 }
 
@@ -172,7 +172,29 @@ void BM_BuildRollup(benchmark::State& state) {
   for (int g = 0; g < 4; ++g) {
     state.counters[names[g]] = static_cast<double>(rollup->timeline(static_cast<Granularity>(g)).user_codes.size());
   }
+  state.counters["versions_bytes"] = static_cast<double>(rollup->versions()->memory_bytes());
+  for (int g = 0; g < 4; ++g) {
+    state.counters[std::string("v_") + names[g]] =
+        static_cast<double>(rollup->versions()->versions[g].user_codes.size());
+    state.counters[std::string("a_") + names[g]] = static_cast<double>(rollup->versions()->active[g].user_codes.size());
+  }
+  state.counters["metadata_bytes"] = rollup->metadata() ? static_cast<double>(rollup->metadata()->memory_bytes()) : 0;
 }
+
+// The sections of the rollup, each built alone from the 1M-row month.
+void BM_BuildVersionTimeline(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  for (auto _ : state) benchmark::DoNotOptimize(VersionTimeline::build(part->month(), {&part, 1}));
+  state.SetItemsProcessed(state.iterations() * part->rows());
+}
+BENCHMARK(BM_BuildVersionTimeline)->Unit(benchmark::kMillisecond);
+
+void BM_BuildMetadataCounts(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  for (auto _ : state) benchmark::DoNotOptimize(MetadataCounts::build({&part, 1}));
+  state.SetItemsProcessed(state.iterations() * part->rows());
+}
+BENCHMARK(BM_BuildMetadataCounts)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildRollup)->Unit(benchmark::kMillisecond);
 
 // The rollup's activity section (lib/rollup/activity_rollup.h) made from

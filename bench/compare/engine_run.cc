@@ -80,42 +80,7 @@ QueryReport measure(const QuerySpec& q, const RepetitionPolicy& policy, const Ru
 
 // ---- usagedb --------------------------------------------------------------------------------
 
-std::vector<std::string> row_text(const UserFeatureUsageRow& r) {
-  return {r.user_id,
-          r.feature_id,
-          r.product_version,
-          std::to_string(r.usage_count),
-          format_timestamp(r.first_usage),
-          format_timestamp(r.last_usage)};
-}
-std::vector<std::string> row_text(const FeatureUsageSummaryRow& r) {
-  return {r.feature_id,
-          r.product_version,
-          std::to_string(r.total_events),
-          std::to_string(r.unique_users),
-          std::to_string(r.unique_sessions),
-          format_timestamp(r.first_seen),
-          format_timestamp(r.last_seen)};
-}
-std::vector<std::string> row_text(const FeatureUsageTimelineRow& r) {
-  return {format_timestamp(r.period), r.feature_id, std::to_string(r.events), std::to_string(r.unique_users)};
-}
-// A Float64 as ClickHouse prints it (the shortest digits that read back).
-std::vector<std::string> row_text(const FeatureAdoptionRow& r) {
-  return {r.feature_id, std::to_string(r.users), std::to_string(r.active_users), api::format_float64(r.adoption_rate),
-          std::to_string(r.events)};
-}
-std::vector<std::string> row_text(const ActiveUsersRow& r) {
-  return {format_timestamp(Timestamp(r.day)).substr(0, 10), std::to_string(r.active_users)};
-}
-std::vector<std::string> row_text(const FeatureRetentionRow& r) {
-  return {format_timestamp(r.cohort), std::to_string(r.cohort_users), std::to_string(r.period_offset),
-          std::to_string(r.users)};
-}
-std::vector<std::string> row_text(const FeatureFunnelRow& r) {
-  return {std::to_string(r.step), r.feature_id, std::to_string(r.users)};
-}
-
+// The typed endpoint method of `q`'s endpoint: what the benchmark times.
 template <typename Query>
 auto call_endpoint(const EventStore& store, const Query& q) {
   if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
@@ -130,9 +95,30 @@ auto call_endpoint(const EventStore& store, const Query& q) {
     return store.active_users(q);
   } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
     return store.feature_retention(q);
-  } else {
-    static_assert(std::is_same_v<Query, FeatureFunnelQuery>);
+  } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
     return store.feature_funnel(q);
+  } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
+    return store.property_breakdown(q);
+  } else {
+    static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
+    return store.version_adoption(q);
+  }
+}
+
+// A result's rows as text, each value as the output formats print it
+// (api::cell_text: DateTime in the request's tz, Float64 as ClickHouse
+// prints it), which is how chDB's TabSeparated output prints them.
+template <typename Query, typename Result>
+void append_rows(const Query& q, Result result, Rows* rows) {
+  api::ResultTable table;
+  if constexpr (requires { q.tz; }) {
+    table = api::to_result_table(std::move(result), false, q.tz.value_or(""));
+  } else {
+    table = api::to_result_table(std::move(result), false);
+  }
+  for (const std::vector<api::Cell>& row : table.rows) {
+    std::vector<std::string>& text = rows->emplace_back();
+    for (size_t i = 0; i < row.size(); ++i) text.push_back(api::cell_text(row[i], table.columns[i].time_zone));
   }
 }
 
@@ -149,9 +135,7 @@ absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& 
           auto result = call_endpoint(store, query);
           const double ms = seconds_since(t0) * 1e3;
           if (!result.ok()) return result.status();
-          if (rows != nullptr) {
-            for (const auto& row : result->rows) rows->push_back(row_text(row));
-          }
+          if (rows != nullptr) append_rows(query, std::move(result).value(), rows);
           return ms;
         };
       },
@@ -224,6 +208,8 @@ absl::StatusOr<bench::EndpointParams> peer_params(const QuerySpec& q) {
     else if (k == "start_date") p.start_date = v;
     else if (k == "end_date") p.end_date = v;
     else if (k == "granularity") p.granularity = v;
+    else if (k == "property") p.property = v;
+    else if (k == "tz") p.tz = v;
     else if (k == "window_days") p.window_days = std::stoull(v);
     else if (k == "steps") p.steps = v;
     else if (k == "window") p.window = std::stoull(v);

@@ -2,9 +2,9 @@
 // each peer's dialect: ClickHouse (chDB) and DuckDB. Both dialects return exactly the rows,
 // columns and order that SPEC section 2 defines, rendered identically by Peer::query().
 //
-// SPEC 2.1-2.3 in both dialects; SPEC 2.5-2.7 in DuckDB only (ClickHouse runs the SQL of usagedb's
-// endpoint catalog, lib/api/endpoints/, which this self-contained library does not link); SPEC
-// 2.8 (feature_funnel) in neither: DuckDB has no windowFunnel (kNotApplicable below).
+// SPEC 2.1-2.3, 2.9 and 2.10 in both dialects; SPEC 2.5-2.7 in DuckDB only (ClickHouse runs the
+// SQL of usagedb's endpoint catalog, lib/api/endpoints/, which this self-contained library does
+// not link); SPEC 2.8 (feature_funnel) in neither: DuckDB has no windowFunnel (kNotApplicable).
 //
 // Columns (all rendered as text by Peer::query()):
 //   user_feature_usage:     user_id, feature_id, product_version, usage_count, first_usage, last_usage
@@ -14,6 +14,8 @@
 //   feature_adoption:       feature_id, users, active_users, adoption_rate (a double), events
 //   active_users:           day (YYYY-MM-DD), active_users
 //   feature_retention:      cohort, cohort_users, period_offset, users
+//   property_breakdown:     value, events, users
+//   version_adoption:       period, product_version, users, active_users, share, events
 //
 // Self-contained: depends only on the C++20 standard library and Abseil.
 #ifndef USAGEDB_BENCH_PEERS_PEER_SQL_H_
@@ -43,7 +45,10 @@ struct EndpointParams {
   std::optional<std::string> start_date;       // inclusive; "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD"
   std::optional<std::string> end_date;         // exclusive; same forms
   std::optional<std::string> granularity;      // timeline: hour | day (default) | week | month;
+                                               // version_adoption: the same, default week;
                                                // retention: day | week (default) | month
+  std::optional<std::string> property;         // property_breakdown only (required)
+  std::optional<std::string> tz;               // timeline and version_adoption: an IANA zone, default UTC
   std::optional<uint64_t> window_days;         // active_users only: 1..365 (default 1)
   std::optional<std::string> steps;            // feature_funnel only (no dialect here: see above)
   std::optional<uint64_t> window;              // feature_funnel only
@@ -68,10 +73,19 @@ absl::StatusOr<std::string> feature_usage_timeline_sql(Dialect dialect, const En
 absl::StatusOr<std::string> feature_adoption_sql(Dialect dialect, const EndpointParams& p);
 absl::StatusOr<std::string> active_users_sql(Dialect dialect, const EndpointParams& p);
 absl::StatusOr<std::string> feature_retention_sql(Dialect dialect, const EndpointParams& p);
+// SPEC 2.9. Errors: unknown parameter, no property, malformed dates. The DuckDB translation
+// agrees with ClickHouse on well-formed JSON objects (DuckDB's JSON reader accepts numbers that
+// ClickHouse's rejects).
+absl::StatusOr<std::string> property_breakdown_sql(Dialect dialect, const EndpointParams& p);
+// SPEC 2.10. Errors: unknown parameter, malformed dates, bad granularity. In a `tz`, the DuckDB
+// translation buckets local wall-clock times, so it merges the two hours of a DST fall-back and
+// does not clamp before 1970 as ClickHouse does; elsewhere the rows are the same.
+absl::StatusOr<std::string> version_adoption_sql(Dialect dialect, const EndpointParams& p);
 
 // Dispatches on the endpoint name ("user_feature_usage", "feature_usage_summary",
-// "feature_usage_timeline", "feature_adoption", "active_users", "feature_retention"); for
-// "feature_funnel", an UnimplementedError whose message starts with kNotApplicable.
+// "feature_usage_timeline", "feature_adoption", "active_users", "feature_retention",
+// "property_breakdown", "version_adoption"); for "feature_funnel", an UnimplementedError whose
+// message starts with kNotApplicable.
 absl::StatusOr<std::string> endpoint_sql(Dialect dialect, std::string_view endpoint,
                                          const EndpointParams& p);
 

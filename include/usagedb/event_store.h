@@ -152,7 +152,8 @@ class EventStore {
 
   // ---- The endpoints (SPEC section 2) ------------------------------------
   // InvalidArgumentError naming the parameter for a bad request: end_date
-  // before start_date.
+  // before start_date, a `tz` that is not a zone of the system's tz
+  // database, a `property` that is empty or longer than 256 bytes.
 
   virtual absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
       const UserFeatureUsageQuery& query) const = 0;
@@ -177,6 +178,12 @@ class EventStore {
   // Also InvalidArgumentError naming steps (fewer than 2 or more than 8, an
   // empty or repeated step) or window (outside 1 s to 365 days).
   virtual absl::StatusOr<QueryResult<FeatureFunnelRow>> feature_funnel(const FeatureFunnelQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<PropertyBreakdownRow>> property_breakdown(
+      const PropertyBreakdownQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<VersionAdoptionRow>> version_adoption(
+      const VersionAdoptionQuery& query) const = 0;
 };
 
 }  // namespace usagedb

@@ -76,8 +76,39 @@ enum class Granularity { kHour, kDay, kWeek, kMonth };
 // "hour", "day", "week", "month".
 std::string_view granularity_name(Granularity g);
 
+// SPEC 2.3. With `tz` (SPEC 2.11: an IANA zone name such as
+// "America/New_York"; absent = UTC) the periods are local hours, days,
+// Monday weeks or months of that zone; start_date and end_date stay UTC
+// instants.
 struct FeatureUsageTimelineQuery {
   Granularity granularity = Granularity::kDay;
+  std::optional<std::string> feature_id;
+  std::optional<std::string> product_version;
+  std::optional<std::string> event_type;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> end_date;
+  std::optional<std::string> tz;
+  std::optional<uint64_t> limit;
+  std::optional<uint64_t> skip;
+};
+
+// `period` is the first instant of the period, a UTC instant even in a `tz`
+// (the output formats print it as the zone's local time).
+struct FeatureUsageTimelineRow {
+  Timestamp period;
+  std::string feature_id;
+  uint64_t events = 0;
+  uint64_t unique_users = 0;
+
+  friend bool operator==(const FeatureUsageTimelineRow&, const FeatureUsageTimelineRow&) = default;
+};
+
+// SPEC 2.9: events and users broken down by one top-level key of the
+// metadata JSON. `property` is required (1 to 256 bytes); an event's value
+// is the key's string value when its metadata is a valid JSON object whose
+// first `property` member holds a string, and "" otherwise.
+struct PropertyBreakdownQuery {
+  std::string property;
   std::optional<std::string> feature_id;
   std::optional<std::string> product_version;
   std::optional<std::string> event_type;
@@ -87,13 +118,40 @@ struct FeatureUsageTimelineQuery {
   std::optional<uint64_t> skip;
 };
 
-struct FeatureUsageTimelineRow {
-  Timestamp period;
-  std::string feature_id;
+// Ordered by events descending, then value.
+struct PropertyBreakdownRow {
+  std::string value;
   uint64_t events = 0;
-  uint64_t unique_users = 0;
+  uint64_t users = 0;
 
-  friend bool operator==(const FeatureUsageTimelineRow&, const FeatureUsageTimelineRow&) = default;
+  friend bool operator==(const PropertyBreakdownRow&, const PropertyBreakdownRow&) = default;
+};
+
+// SPEC 2.10: per period (default a Monday week, in `tz` as in
+// FeatureUsageTimelineQuery), how many of its active users used each
+// product_version.
+struct VersionAdoptionQuery {
+  Granularity granularity = Granularity::kWeek;
+  std::optional<std::string> feature_id;
+  std::optional<std::string> event_type;
+  std::optional<Timestamp> start_date;
+  std::optional<Timestamp> end_date;
+  std::optional<std::string> tz;
+  std::optional<uint64_t> limit;
+  std::optional<uint64_t> skip;
+};
+
+// Ordered by period, then users descending, then product_version. `share`
+// is users / active_users; `period` as in FeatureUsageTimelineRow.
+struct VersionAdoptionRow {
+  Timestamp period;
+  std::string product_version;
+  uint64_t users = 0;
+  uint64_t active_users = 0;  // the period's distinct users over all versions
+  double share = 0;
+  uint64_t events = 0;
+
+  friend bool operator==(const VersionAdoptionRow&, const VersionAdoptionRow&) = default;
 };
 
 // SPEC 2.5: per feature, its users among the active users. Active users

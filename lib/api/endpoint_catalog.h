@@ -35,6 +35,8 @@ enum class Endpoint {
   kActiveUsers,
   kFeatureRetention,
   kFeatureFunnel,
+  kPropertyBreakdown,
+  kVersionAdoption,
 };
 
 // How a parameter's text is read (lib/api/endpoint_request.h has the exact

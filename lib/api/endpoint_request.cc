@@ -16,8 +16,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "lib/util/text.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb::api {
 namespace {
@@ -133,12 +133,8 @@ absl::StatusOr<std::vector<std::string>> parse_list(const ParameterSpec& spec, s
 }
 
 absl::StatusOr<std::string> parse_time_zone(const ParameterSpec& spec, std::string_view value) {
-  absl::TimeZone tz;
-  if (value.empty() || !absl::LoadTimeZone(std::string(value), &tz)) {
-    return invalid(spec.name, absl::StrCat(quoted(value),
-                                           " is not a time zone of the system's tz database (expected an IANA "
-                                           "name such as UTC, America/New_York or Asia/Kolkata)"));
-  }
+  absl::StatusOr<std::shared_ptr<const TimeZone>> zone = TimeZone::load(value);
+  if (!zone.ok()) return invalid(spec.name, zone.status().message());
   return std::string(value);
 }
 
@@ -195,6 +191,7 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                                 .event_type = v.string("event_type"),
                                                 .start_date = v.datetime("start_date"),
                                                 .end_date = v.datetime("end_date"),
+                                                .tz = v.string("tz"),
                                                 .limit = v.uint("limit"),
                                                 .skip = v.uint("skip")};
       break;
@@ -237,6 +234,26 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                          .end_date = v.datetime("end_date"),
                                          .limit = v.uint("limit"),
                                          .skip = v.uint("skip")};
+      break;
+    case Endpoint::kPropertyBreakdown:
+      request.query = PropertyBreakdownQuery{.property = v.string("property").value_or(""),
+                                             .feature_id = v.string("feature_id"),
+                                             .product_version = v.string("product_version"),
+                                             .event_type = v.string("event_type"),
+                                             .start_date = v.datetime("start_date"),
+                                             .end_date = v.datetime("end_date"),
+                                             .limit = v.uint("limit"),
+                                             .skip = v.uint("skip")};
+      break;
+    case Endpoint::kVersionAdoption:
+      request.query = VersionAdoptionQuery{.granularity = granularity_of(v.string("granularity"), Granularity::kWeek),
+                                           .feature_id = v.string("feature_id"),
+                                           .event_type = v.string("event_type"),
+                                           .start_date = v.datetime("start_date"),
+                                           .end_date = v.datetime("end_date"),
+                                           .tz = v.string("tz"),
+                                           .limit = v.uint("limit"),
+                                           .skip = v.uint("skip")};
       break;
   }
   return request;

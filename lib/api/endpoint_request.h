@@ -58,7 +58,7 @@ struct EndpointRequest {
   Endpoint endpoint = Endpoint::kUserFeatureUsage;
   // The alternative matching `endpoint`.
   std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery, FeatureAdoptionQuery,
-               ActiveUsersQuery, FeatureRetentionQuery, FeatureFunnelQuery>
+               ActiveUsersQuery, FeatureRetentionQuery, FeatureFunnelQuery, PropertyBreakdownQuery, VersionAdoptionQuery>
       query;
 };
 
@@ -79,7 +79,8 @@ struct EndpointRequest {
 //   their number within the spec's range;
 // - a time zone must be in the system's tz database;
 // - a parameter given twice, even with the same value;
-// - a required parameter (steps) that is missing: `steps: required: ...`;
+// - a required parameter (steps, property) that is missing:
+//   `steps: required: feature_funnel needs it (...)`;
 // - under kReject, a parameter `e` does not accept, listing those it does.
 // Parameters are checked in the order given and the first error is reported.
 // An empty value is a value: `feature_id=` filters on the empty string, while

@@ -510,6 +510,18 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> EventStoreImpl::feature_funnel(con
   return run_feature_funnel(snapshot(), query);
 }
 
+absl::StatusOr<QueryResult<PropertyBreakdownRow>> EventStoreImpl::property_breakdown(
+    const PropertyBreakdownQuery& query) const {
+  note_query();
+  return run_property_breakdown(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<VersionAdoptionRow>> EventStoreImpl::version_adoption(
+    const VersionAdoptionQuery& query) const {
+  note_query();
+  return run_version_adoption(snapshot(), query);
+}
+
 absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {
   MutexLock lock(&write_mu_);
   return quarantine_;

@@ -91,6 +91,9 @@ class EventStoreImpl final : public EventStore {
   absl::StatusOr<QueryResult<FeatureRetentionRow>> feature_retention(
       const FeatureRetentionQuery& query) const override;
   absl::StatusOr<QueryResult<FeatureFunnelRow>> feature_funnel(const FeatureFunnelQuery& query) const override;
+  absl::StatusOr<QueryResult<PropertyBreakdownRow>> property_breakdown(
+      const PropertyBreakdownQuery& query) const override;
+  absl::StatusOr<QueryResult<VersionAdoptionRow>> version_adoption(const VersionAdoptionQuery& query) const override;
 
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);

@@ -35,6 +35,12 @@ absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Sna
 absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot& snapshot,
                                                                 const FeatureFunnelQuery& query);
 
+absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const Snapshot& snapshot,
+                                                                         const PropertyBreakdownQuery& query);
+
+absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snapshot& snapshot,
+                                                                     const VersionAdoptionQuery& query);
+
 }  // namespace usagedb
 
 #endif  // USAGEDB_QUERY_ENDPOINTS_H_

@@ -41,7 +41,7 @@ Query parse_ok(Endpoint e, const Params& params, UnknownParameters unknown = Unk
 TEST(ParseEndpoint, AcceptsEachNameAndRoundTrips) {
   for (const Endpoint e : {Endpoint::kUserFeatureUsage, Endpoint::kFeatureUsageSummary, Endpoint::kFeatureUsageTimeline,
                            Endpoint::kFeatureAdoption, Endpoint::kActiveUsers, Endpoint::kFeatureRetention,
-                           Endpoint::kFeatureFunnel}) {
+                           Endpoint::kFeatureFunnel, Endpoint::kPropertyBreakdown, Endpoint::kVersionAdoption}) {
     absl::StatusOr<Endpoint> parsed = parse_endpoint(endpoint_name(e));
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, e);
@@ -53,6 +53,8 @@ TEST(ParseEndpoint, AcceptsEachNameAndRoundTrips) {
   EXPECT_EQ(endpoint_name(Endpoint::kActiveUsers), "active_users");
   EXPECT_EQ(endpoint_name(Endpoint::kFeatureRetention), "feature_retention");
   EXPECT_EQ(endpoint_name(Endpoint::kFeatureFunnel), "feature_funnel");
+  EXPECT_EQ(endpoint_name(Endpoint::kPropertyBreakdown), "property_breakdown");
+  EXPECT_EQ(endpoint_name(Endpoint::kVersionAdoption), "version_adoption");
 }
 
 TEST(ParseEndpoint, RejectsUnknownNamesListingTheKnownOnes) {
@@ -63,7 +65,8 @@ TEST(ParseEndpoint, RejectsUnknownNamesListingTheKnownOnes) {
     EXPECT_EQ(std::string(parsed.status().message()),
               absl::StrCat("unknown endpoint '", name,
                            "': expected one of user_feature_usage, feature_usage_summary, feature_usage_timeline, "
-                           "feature_adoption, active_users, feature_retention, feature_funnel"));
+                           "feature_adoption, active_users, feature_retention, feature_funnel, "
+                           "property_breakdown, version_adoption"));
   }
 }
 
@@ -74,6 +77,9 @@ TEST(ParameterNames, AreTheSpecsInSpecOrderThenLimitAndSkip) {
               ElementsAre("feature_id", "product_version", "event_type", "start_date", "end_date", "limit", "skip"));
   EXPECT_THAT(parameter_names(Endpoint::kFeatureUsageTimeline),
               ElementsAre("granularity", "feature_id", "product_version", "event_type", "start_date", "end_date",
+                          "tz", "limit", "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kPropertyBreakdown),
+              ElementsAre("property", "feature_id", "product_version", "event_type", "start_date", "end_date",
                           "limit", "skip"));
   EXPECT_THAT(parameter_names(Endpoint::kFeatureAdoption),
               ElementsAre("feature_id", "product_version", "event_type", "start_date", "end_date", "limit", "skip"));
@@ -86,6 +92,64 @@ TEST(ParameterNames, AreTheSpecsInSpecOrderThenLimitAndSkip) {
   EXPECT_THAT(parameter_names(Endpoint::kFeatureFunnel),
               ElementsAre("steps", "window", "product_version", "event_type", "start_date", "end_date", "limit",
                           "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kVersionAdoption),
+              ElementsAre("granularity", "feature_id", "event_type", "start_date", "end_date", "tz", "limit",
+                          "skip"));
+}
+
+TEST(ParseRequest, PropertyBreakdownTakesEveryParameter) {
+  const auto q = parse_ok<PropertyBreakdownQuery>(
+      Endpoint::kPropertyBreakdown,
+      {{"property", "device"}, {"feature_id", "f"}, {"product_version", "1.0"}, {"event_type", "view"},
+       {"start_date", "2025-01-01"}, {"end_date", "2025-02-01 12:00:00"}, {"limit", "3"}, {"skip", "1"}});
+  EXPECT_EQ(q.property, "device");
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.product_version, "1.0");
+  EXPECT_EQ(q.event_type, "view");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:00"));
+  EXPECT_EQ(q.end_date, at("2025-02-01 12:00:00"));
+  EXPECT_EQ(q.limit, 3u);
+  EXPECT_EQ(q.skip, 1u);
+  // Any bytes, the empty key included: the store judges its length.
+  EXPECT_EQ(parse_ok<PropertyBreakdownQuery>(Endpoint::kPropertyBreakdown, {{"property", ""}}).property, "");
+}
+
+TEST(ParseRequest, PropertyIsRequired) {
+  EXPECT_THAT(error_of(Endpoint::kPropertyBreakdown, {{"feature_id", "f"}}),
+              HasSubstr("property: required: property_breakdown needs it ("));
+  // Also where unknown parameters are ignored (HTTP).
+  EXPECT_THAT(error_of(Endpoint::kPropertyBreakdown, {{"utm_source", "x"}}, UnknownParameters::kIgnore),
+              HasSubstr("property: required"));
+}
+
+TEST(ParseRequest, VersionAdoptionTakesEveryParameterAndDefaultsToWeeks) {
+  const auto q = parse_ok<VersionAdoptionQuery>(
+      Endpoint::kVersionAdoption, {{"granularity", "month"}, {"feature_id", "f"}, {"event_type", "click"},
+                                   {"start_date", "2025-01-01"}, {"end_date", "2025-03-01"},
+                                   {"tz", "Asia/Kolkata"}, {"limit", "7"}, {"skip", "2"}});
+  EXPECT_EQ(q.granularity, Granularity::kMonth);
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.event_type, "click");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:00"));
+  EXPECT_EQ(q.end_date, at("2025-03-01 00:00:00"));
+  EXPECT_EQ(q.tz, "Asia/Kolkata");
+  EXPECT_EQ(q.limit, 7u);
+  EXPECT_EQ(q.skip, 2u);
+  const auto defaults = parse_ok<VersionAdoptionQuery>(Endpoint::kVersionAdoption, {});
+  EXPECT_EQ(defaults.granularity, Granularity::kWeek);
+  EXPECT_FALSE(defaults.tz.has_value());
+  EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"product_version", "1.0"}}),
+              HasSubstr("unknown parameter 'product_version'"));
+}
+
+TEST(ParseRequest, TzIsAZoneOfTheDatabase) {
+  EXPECT_EQ(parse_ok<FeatureUsageTimelineQuery>(Endpoint::kFeatureUsageTimeline, {{"tz", "America/New_York"}}).tz,
+            "America/New_York");
+  EXPECT_EQ(error_of(Endpoint::kFeatureUsageTimeline, {{"tz", "Mars/Olympus"}}),
+            "tz: 'Mars/Olympus' is not a time zone of the system's tz database (expected an IANA name such as UTC, "
+            "America/New_York or Asia/Kolkata)");
+  EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"tz", ""}}), HasSubstr("tz: '' is not a time zone"));
+  EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"tz", "../../etc/passwd"}}), HasSubstr("tz: "));
 }
 
 TEST(ParseRequest, UserFeatureUsageTakesEveryParameter) {

@@ -186,8 +186,8 @@ TEST_P(DifferentialTest, FeatureUsageTimeline) {
     SCOPED_TRACE(absl::StrCat("granularity=", std::string(granularity_name(q.granularity)), " feature_id=", describe(q.feature_id),
                               " product_version=", describe(q.product_version), " event_type=",
                               describe(q.event_type), " start_date=", describe(q.start_date),
-                              " end_date=", describe(q.end_date), " limit=", describe(q.limit),
-                              " skip=", describe(q.skip)));
+                              " end_date=", describe(q.end_date), " tz=", describe(q.tz),
+                              " limit=", describe(q.limit), " skip=", describe(q.skip)));
     auto got = store_->feature_usage_timeline(q);
     ASSERT_TRUE(got.ok()) << got.status();
     const auto want = reference_.feature_usage_timeline(q);
@@ -253,6 +253,49 @@ TEST_P(DifferentialTest, FeatureFunnel) {
       },
       [&](const FeatureFunnelQuery& q) { return store_->feature_funnel(q); },
       [&](const FeatureFunnelQuery& q) { return reference_.feature_funnel(q); });
+}
+
+TEST_P(DifferentialTest, PropertyBreakdown) {
+  RandomEvents gen(GetParam().seed + 4000);
+  int non_empty = 0, valued = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 150) ASSERT_TRUE(store_->compact().ok());
+    const PropertyBreakdownQuery q = gen.property_query();
+    SCOPED_TRACE(absl::StrCat("property='", q.property, "' feature_id=", describe(q.feature_id),
+                              " product_version=", describe(q.product_version), " event_type=",
+                              describe(q.event_type), " start_date=", describe(q.start_date),
+                              " end_date=", describe(q.end_date), " limit=", describe(q.limit),
+                              " skip=", describe(q.skip)));
+    auto got = store_->property_breakdown(q);
+    ASSERT_TRUE(got.ok()) << got.status();
+    const auto want = reference_.property_breakdown(q);
+    ASSERT_EQ(got->rows, want.rows);
+    ASSERT_EQ(got->rows_before_limit, want.rows_before_limit);
+    non_empty += !want.rows.empty();
+    valued += want.rows_before_limit > 1;  // values besides ''
+  }
+  EXPECT_GT(non_empty, 100);
+  EXPECT_GT(valued, 50);
+}
+
+TEST_P(DifferentialTest, VersionAdoption) {
+  RandomEvents gen(GetParam().seed + 5000);
+  int non_empty = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 150) ASSERT_TRUE(store_->compact().ok());
+    const VersionAdoptionQuery q = gen.version_query();
+    SCOPED_TRACE(absl::StrCat("granularity=", std::string(granularity_name(q.granularity)),
+                              " feature_id=", describe(q.feature_id), " event_type=", describe(q.event_type),
+                              " start_date=", describe(q.start_date), " end_date=", describe(q.end_date),
+                              " tz=", describe(q.tz), " limit=", describe(q.limit), " skip=", describe(q.skip)));
+    auto got = store_->version_adoption(q);
+    ASSERT_TRUE(got.ok()) << got.status();
+    const auto want = reference_.version_adoption(q);
+    ASSERT_EQ(got->rows, want.rows);
+    ASSERT_EQ(got->rows_before_limit, want.rows_before_limit);
+    non_empty += !want.rows.empty();
+  }
+  EXPECT_GT(non_empty, 100);
 }
 
 INSTANTIATE_TEST_SUITE_P(PartSizes, DifferentialTest,

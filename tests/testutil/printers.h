@@ -36,6 +36,13 @@ inline void PrintTo(const FeatureRetentionRow& r, std::ostream* os) {
 inline void PrintTo(const FeatureFunnelRow& r, std::ostream* os) {
   *os << "{" << r.step << ", " << r.feature_id << ", " << r.users << "}";
 }
+inline void PrintTo(const PropertyBreakdownRow& r, std::ostream* os) {
+  *os << "{'" << r.value << "', " << r.events << ", " << r.users << "}";
+}
+inline void PrintTo(const VersionAdoptionRow& r, std::ostream* os) {
+  *os << "{" << format_timestamp(r.period) << ", " << r.product_version << ", " << r.users << ", " << r.active_users
+      << ", " << r.share << ", " << r.events << "}";
+}
 inline void PrintTo(const IngestReport& r, std::ostream* os) {
   *os << "{successful=" << r.successful_rows << ", quarantined=" << r.quarantined_rows
       << ", duplicate=" << r.duplicate_rows << "}";

@@ -33,7 +33,58 @@ RandomEvents::RandomEvents(uint64_t seed) : random_(seed) {
       at("2025-03-31 00:00:00"),                                                          // a Monday
       at("2025-06-30 23:00:00"), at("2025-07-01 00:00:00"), at("2105-12-31 23:59:59"),
       at("2105-12-01 00:00:00"), at("2000-02-29 10:00:00"),
+      // DST changes (UTC instants): New York, London, Lord_Howe (30 minutes),
+      // Chatham (+12:45/+13:45), St_Johns (-3:30/-2:30), and Kathmandu's move
+      // from +5:30 to +5:45; a Kolkata local midnight at a month's end.
+      at("2025-03-09 07:00:00"), at("2025-11-02 06:00:00"), at("2025-03-30 01:00:00"),
+      at("2025-10-26 01:00:00"), at("2025-04-05 15:00:00"), at("2025-10-04 15:30:00"),
+      at("2025-04-05 14:00:00"), at("2025-09-27 14:00:00"), at("2025-03-09 05:30:00"),
+      at("2025-11-02 04:30:00"), at("1985-12-31 18:30:00"), at("2025-06-30 18:30:00"),
   };
+  properties_ = {"device", "os", "plan", "dev\"ice", "ü", "missing"};
+}
+
+const std::vector<std::string>& RandomEvents::time_zones() {
+  static const std::vector<std::string> kZones = {
+      "UTC",           "America/New_York",    "Europe/London",   "Asia/Kolkata",
+      "Asia/Kathmandu", "Australia/Lord_Howe", "Pacific/Chatham", "America/St_Johns"};
+  return kZones;
+}
+
+std::string RandomEvents::metadata() {
+  // A few values, so parts and rollups see each metadata string many times.
+  const std::string v = absl::StrCat("v", random_.uniform(3));
+  switch (random_.uniform(24)) {
+    case 0: return "";
+    case 1: return absl::StrCat(R"({"device":")", v, R"(","os":"ios"})");
+    case 2: return absl::StrCat(R"({"os":"android","device":")", v, R"("})");
+    case 3: return absl::StrCat(R"({"device":")", v, R"(","device":"second"})");  // the first wins
+    case 4: return absl::StrCat(R"({"\u0064evice":")", v, R"("})");              // an escaped name
+    case 5: return R"({"device":1,"device":"later"})";                          // the first is a number
+    case 6: return R"({"device":true,"os":null,"plan":{"tier":"pro"}})";
+    case 7: return R"({"device":["a"],"plan":"pro"})";
+    case 8: return absl::StrCat(R"({"device":")", v, R"(","n":1e400})");        // invalid: beyond a double
+    case 9: return absl::StrCat(R"({"device":")", v, R"(","n":99999999999999999999})");  // beyond uint64
+    case 10: return absl::StrCat(R"({"device":")", v, R"(","s":"\ud800"})");   // an escaped lone surrogate
+    case 11: return R"({"device":"\ud83d\ude00","os":"\u00fc"})";              // a pair, decoded
+    case 12: return R"({"device":"mobile"} trailing)";
+    case 13: return R"({"device":"mobile",})";
+    case 14: return R"(["device","mobile"])";
+    case 15: return R"("device")";
+    case 16: return "{\"device\":\"tab\tinside\"}";  // a raw control character: invalid
+    case 17: return absl::StrCat(R"( { "dev\"ice" : ")", v, R"(" , "ü" : "ÿ" } )");
+    case 18: return R"({"device":"esc\"aped\\\/","":"empty key","n":-9223372036854775808})";
+    case 19: return R"({"device":"x","n":1.7976931348623157e308,"m":1e-400,"k":18446744073709551615})";
+    case 20: return R"({"device":"x","n":-9223372036854775809})";  // invalid: below int64
+    case 21: return "not json";
+    case 22: return R"({"plan":"free","device":"nul\u0000byte"})";
+    default: return absl::StrCat(R"({"device":")", v, R"(","os":"linux","plan":"team"})");
+  }
+}
+
+std::optional<std::string> RandomEvents::maybe_zone() {
+  if (random_.chance(0.3)) return std::nullopt;
+  return time_zones()[random_.uniform(time_zones().size())];
 }
 
 Timestamp RandomEvents::timestamp() {
@@ -72,7 +123,7 @@ OwnedEvent RandomEvents::event() {
   e.event_type = event_types_[random_.uniform(event_types_.size())];
   e.timestamp = timestamp();
   e.session_id = sessions_[random_.uniform(sessions_.size())];
-  e.metadata = random_.chance(0.5) ? "" : absl::StrCat(R"({"device":"d)", random_.uniform(3), R"("})");
+  e.metadata = metadata();
   return e;
 }
 
@@ -154,6 +205,34 @@ FeatureUsageTimelineQuery RandomEvents::timeline_query() {
   q.start_date = maybe_date();
   q.end_date = maybe_date();
   if (q.start_date && q.end_date && *q.end_date < *q.start_date) std::swap(q.start_date, q.end_date);
+  q.tz = maybe_zone();
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+PropertyBreakdownQuery RandomEvents::property_query() {
+  PropertyBreakdownQuery q;
+  q.property = properties_[random_.chance(0.5) ? 0 : random_.uniform(properties_.size())];
+  q.feature_id = maybe(features_, 0.6);
+  q.product_version = maybe(versions_, 0.8);
+  q.event_type = maybe(event_types_, 0.7);
+  q.start_date = maybe_date();
+  q.end_date = maybe_date();
+  if (q.start_date && q.end_date && *q.end_date < *q.start_date) std::swap(q.start_date, q.end_date);
+  paging(&q.limit, &q.skip);
+  return q;
+}
+
+VersionAdoptionQuery RandomEvents::version_query() {
+  VersionAdoptionQuery q;
+  constexpr Granularity kAll[] = {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth};
+  q.granularity = kAll[random_.uniform(4)];
+  q.feature_id = maybe(features_, 0.7);
+  q.event_type = maybe(event_types_, 0.8);
+  q.start_date = maybe_date();
+  q.end_date = maybe_date();
+  if (q.start_date && q.end_date && *q.end_date < *q.start_date) std::swap(q.start_date, q.end_date);
+  q.tz = maybe_zone();
   paging(&q.limit, &q.skip);
   return q;
 }

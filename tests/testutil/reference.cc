@@ -2,7 +2,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <tuple>
+
+#include "tests/testutil/local_time.h"
+#include "tests/testutil/plain_json.h"
 
 namespace usagedb::testing {
 namespace {
@@ -153,12 +157,15 @@ QueryResult<FeatureUsageTimelineRow> Reference::feature_usage_timeline(const Fea
     std::set<std::string> users;
   };
   std::map<std::pair<Timestamp, std::string>, Acc> groups;
+  std::optional<GlibcLocalTime> local;
+  if (q.tz) local.emplace(*q.tz);
   for (const OwnedEvent& e : events_) {
     if (!eq(q.feature_id, e.feature_id) || !eq(q.product_version, e.product_version) ||
         !eq(q.event_type, e.event_type) || !in_window(e.timestamp, q.start_date, q.end_date)) {
       continue;
     }
-    Acc& a = groups[{bucket(q.granularity, e.timestamp), e.feature_id}];
+    Acc& a = groups[{local ? local->bucket(q.granularity, e.timestamp) : bucket(q.granularity, e.timestamp),
+                     e.feature_id}];
     ++a.events;
     a.users.insert(e.user_id);
   }
@@ -336,6 +343,63 @@ QueryResult<FeatureFunnelRow> Reference::feature_funnel(const FeatureFunnelQuery
     for (size_t l = step; l < reached.size(); ++l) users += reached[l];
     rows.push_back(FeatureFunnelRow{step, q.steps[step - 1], users});
   }
+  return limit(std::move(rows), q.limit, q.skip);
+}
+
+QueryResult<PropertyBreakdownRow> Reference::property_breakdown(const PropertyBreakdownQuery& q) const {
+  struct Acc {
+    uint64_t events = 0;
+    std::set<std::string> users;
+  };
+  std::map<std::string, Acc> groups;
+  for (const OwnedEvent& e : events_) {
+    if (!eq(q.feature_id, e.feature_id) || !eq(q.product_version, e.product_version) ||
+        !eq(q.event_type, e.event_type) || !in_window(e.timestamp, q.start_date, q.end_date)) {
+      continue;
+    }
+    Acc& a = groups[plain_json::property_value(e.metadata, q.property)];
+    ++a.events;
+    a.users.insert(e.user_id);
+  }
+  std::vector<PropertyBreakdownRow> rows;
+  for (auto& [value, a] : groups) rows.push_back(PropertyBreakdownRow{value, a.events, a.users.size()});
+  // ORDER BY events DESC, value ASC (std::map gave value order; the sort is stable).
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.events > b.events; });
+  return limit(std::move(rows), q.limit, q.skip);
+}
+
+QueryResult<VersionAdoptionRow> Reference::version_adoption(const VersionAdoptionQuery& q) const {
+  struct Acc {
+    uint64_t events = 0;
+    std::set<std::string> users;
+  };
+  // The two subqueries of SPEC 2.10, v and a, joined on period.
+  std::map<std::pair<Timestamp, std::string>, Acc> v;
+  std::map<Timestamp, std::set<std::string>> a;
+  std::optional<GlibcLocalTime> local;
+  if (q.tz) local.emplace(*q.tz);
+  for (const OwnedEvent& e : events_) {
+    if (!eq(q.feature_id, e.feature_id) || !eq(q.event_type, e.event_type) ||
+        !in_window(e.timestamp, q.start_date, q.end_date)) {
+      continue;
+    }
+    const Timestamp period = local ? local->bucket(q.granularity, e.timestamp) : bucket(q.granularity, e.timestamp);
+    Acc& acc = v[{period, e.product_version}];
+    ++acc.events;
+    acc.users.insert(e.user_id);
+    a[period].insert(e.user_id);
+  }
+  std::vector<VersionAdoptionRow> rows;
+  for (auto& [key, acc] : v) {
+    const uint64_t users = acc.users.size(), active = a.at(key.first).size();
+    rows.push_back(VersionAdoptionRow{key.first, key.second, users, active,
+                                      static_cast<double>(users) / static_cast<double>(active), acc.events});
+  }
+  // ORDER BY period ASC, users DESC, product_version ASC.
+  std::sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) {
+    return std::make_tuple(x.period, -static_cast<int64_t>(x.users), x.product_version) <
+           std::make_tuple(y.period, -static_cast<int64_t>(y.users), y.product_version);
+  });
   return limit(std::move(rows), q.limit, q.skip);
 }
 

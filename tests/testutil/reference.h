@@ -38,6 +38,7 @@ class Reference {
 
   QueryResult<UserFeatureUsageRow> user_feature_usage(const UserFeatureUsageQuery& q) const;
   QueryResult<FeatureUsageSummaryRow> feature_usage_summary(const FeatureUsageSummaryQuery& q) const;
+  // With q.tz, periods are local (SPEC 2.11), by glibc (local_time.h).
   QueryResult<FeatureUsageTimelineRow> feature_usage_timeline(const FeatureUsageTimelineQuery& q) const;
   QueryResult<FeatureAdoptionRow> feature_adoption(const FeatureAdoptionQuery& q) const;
   QueryResult<ActiveUsersRow> active_users(const ActiveUsersQuery& q) const;
@@ -46,6 +47,11 @@ class Reference {
   // a user reaches step k when events e1..ek of steps 1..k exist with
   // t1 <= .. <= tk and tk - t1 <= window, searched from every e1.
   QueryResult<FeatureFunnelRow> feature_funnel(const FeatureFunnelQuery& q) const;
+  // Values by the tests' own JSON reader (plain_json.h). REQUIRES: a valid
+  // property (1 to 256 bytes).
+  QueryResult<PropertyBreakdownRow> property_breakdown(const PropertyBreakdownQuery& q) const;
+  // REQUIRES: q.tz, when given, a zone of the system's tz database.
+  QueryResult<VersionAdoptionRow> version_adoption(const VersionAdoptionQuery& q) const;
 
  private:
   bool deduplicate_;

@@ -1039,14 +1039,16 @@ TEST_F(CliTest, DemoIngestsAndAnswersEveryEndpoint) {
       EXPECT_EQ(lines[i + 1 + k], answer[k]) << lines[i];
     }
   }
-  EXPECT_EQ(shown, 7) << demo;
-  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query user_feature_usage --store " + store() + " user_id="));
-  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_summary --store " + store() + " feature_id="));
-  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_timeline --store " + store() + " granularity=month"));
+  EXPECT_EQ(shown, 9) << demo;
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_adoption --store " + store() + " limit=5"));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query active_users --store " + store() + " window_days=7"));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_retention --store " + store() + " feature_id="));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_funnel --store " + store() + " steps="));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query user_feature_usage --store " + store() + " user_id="));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_summary --store " + store() + " feature_id="));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_timeline --store " + store() + " granularity=month"));
+  EXPECT_THAT(demo.out, HasSubstr(" tz=America/New_York\n"));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query property_breakdown --store " + store() + " property=device"));
 
   // A second demo into the same store finds every event already there.
   const Result second = usagedb({"demo", "--events", "20000", "--store", store()});

@@ -1,8 +1,9 @@
 // usagedb demo [--store DIR] [--events N]
 // The main job: generates N realistic events (default 1M), ingests them as
 // NDJSON into the store with a progress bar, and answers every endpoint for a
-// real user and feature, showing each answer and the `usagedb query` command
-// that gives it.
+// real user and feature (the monthly timeline also in New York's time, the
+// feature's usage by device), showing each answer's time and the `usagedb
+// query` command that gives it.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -120,6 +121,10 @@ int run_demo(const Args& args) {
            {"active_users", {{"window_days", "7"}, {"limit", "7"}}},
            {"feature_retention", {{"feature_id", feature}, {"granularity", "month"}, {"limit", "6"}}},
            {"feature_funnel", {{"steps", steps}, {"window", "86400"}}},
+           // The same months as New York sees them (SPEC 2.11), and the
+           // feature's usage by device (SPEC 2.9).
+           {"feature_usage_timeline", {{"granularity", "month"}, {"feature_id", feature}, {"tz", "America/New_York"}}},
+           {"property_breakdown", {{"property", "device"}, {"feature_id", feature}}},
        }) {
     if (absl::Status s = show(**store, dir, name, params); !s.ok()) return fail(s);
   }
