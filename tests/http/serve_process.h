@@ -82,11 +82,12 @@ inline CommandResult run_command(const std::vector<std::string>& args) {
 
 class ServeProcess {
  public:
-  // Starts `usagedb serve ARGS --port 0 --access-log off` and waits (up to
-  // 20 s) for the line that says where it listens.
-  explicit ServeProcess(std::vector<std::string> args) {
+  // Starts `usagedb serve ARGS --port PORT --access-log off` and waits (up
+  // to 20 s) for the line that says where it listens. PORT 0: any free port;
+  // a given one lets a restarted server be found where the killed one was.
+  explicit ServeProcess(std::vector<std::string> args, int port = 0) {
     args.insert(args.begin(), {serve_cli_path(), "serve"});
-    args.insert(args.end(), {"--port", "0", "--access-log", "off"});
+    args.insert(args.end(), {"--port", std::to_string(port), "--access-log", "off"});
     pid_ = spawn(args, &out_);
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     const std::regex listening(R"(listening on https?://[^:]+:([0-9]+))");

@@ -156,7 +156,7 @@ TEST(RollupFile, VersionTimelineAndMetadataCounts) {
   PartBuilder builder;
   const auto begin = static_cast<uint32_t>(civil::month_start(kFileTestMonth));
   for (uint32_t i = 0; i <= MetadataCounts::kMaxValues; ++i) {
-    builder.add(RowCodes{begin + i, 0, 0, i % 7, 0, 0}, "", absl::StrCat(R"({"n":)", i, "}"));
+    builder.add(RowCodes{begin + i, 0, 0, i % 7, 0, 0}, i + 1, "", absl::StrCat(R"({"n":)", i, "}"));
   }
   const std::shared_ptr<const Part> part = std::move(builder).finish(20, kFileTestMonth, features, versions);
   const auto rollup = PartitionRollup::build(kFileTestMonth, {&part, 1});

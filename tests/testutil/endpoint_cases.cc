@@ -20,6 +20,10 @@ std::string value_for(const api::ParameterSpec& p, RandomEvents& gen) {
       if (name == "user_id") return pick(random, gen.users());
       if (name == "product_version") return pick(random, gen.versions());
       if (name == "event_type") return pick(random, gen.event_types());
+      if (name == "property") {  // a key of the random events' metadata, or none's
+        static const std::vector<std::string> kKeys = {"device", "os", "plan", "dev\"ice", "\u00fc", "missing"};
+        return pick(random, kKeys);
+      }
       return pick(random, gen.features());
     case api::ParameterType::kDateTime:
     case api::ParameterType::kDate: {
