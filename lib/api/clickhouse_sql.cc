@@ -2,6 +2,7 @@
 #include "lib/api/clickhouse_sql.h"
 
 #include <cstdio>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -63,11 +64,8 @@ std::string clickhouse_string_literal(std::string_view value) {
   return out;
 }
 
-absl::StatusOr<std::string> render_clickhouse_sql(const EndpointSpec& spec, const Params& params) {
-  if (absl::StatusOr<EndpointRequest> checked = parse_request(spec.endpoint, params, UnknownParameters::kIgnore);
-      !checked.ok()) {
-    return checked.status();
-  }
+absl::StatusOr<std::string> replace_query_parameters(
+    const EndpointSpec& spec, const std::function<std::string(const ParameterSpec&, std::string_view type)>& replace) {
   const std::string_view sql = spec.clickhouse_sql;
   std::string out;
   out.reserve(sql.size() + 256);
@@ -86,17 +84,27 @@ absl::StatusOr<std::string> render_clickhouse_sql(const EndpointSpec& spec, cons
     if (p == nullptr) {
       return absl::InternalError(absl::StrCat(std::string(spec.name), ": the SQL's parameter '", std::string(name), "' is not in the catalog"));
     }
-    const std::string* value = nullptr;
-    for (const auto& [n, v] : params) {
-      if (n == name) value = &v;
-    }
     out.append(sql.substr(pos, open - pos));
-    absl::StrAppend(&out, "CAST(", value != nullptr ? literal_of(*p, *value) : std::string("NULL"), ", ",
-                    clickhouse_string_literal(type), ")");
+    out.append(replace(*p, type));
     pos = close + 1;
   }
   out.append(sql.substr(pos));
   return out;
+}
+
+absl::StatusOr<std::string> render_clickhouse_sql(const EndpointSpec& spec, const Params& params) {
+  if (absl::StatusOr<EndpointRequest> checked = parse_request(spec.endpoint, params, UnknownParameters::kIgnore);
+      !checked.ok()) {
+    return checked.status();
+  }
+  return replace_query_parameters(spec, [&](const ParameterSpec& p, std::string_view type) {
+    const std::string* value = nullptr;
+    for (const auto& [n, v] : params) {
+      if (n == p.name) value = &v;
+    }
+    return absl::StrCat("CAST(", value != nullptr ? literal_of(p, *value) : std::string("NULL"), ", ",
+                        clickhouse_string_literal(type), ")");
+  });
 }
 
 }  // namespace usagedb::api

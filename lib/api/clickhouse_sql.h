@@ -12,6 +12,7 @@
 #ifndef USAGEDB_API_CLICKHOUSE_SQL_H_
 #define USAGEDB_API_CLICKHOUSE_SQL_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,14 @@ std::string clickhouse_string_literal(std::string_view value);
 // are ignored, as the HTTP API does), so the SQL is never given a value the
 // endpoint would reject. Errors: parse_request's.
 absl::StatusOr<std::string> render_clickhouse_sql(const EndpointSpec& spec, const Params& params);
+
+// `spec.clickhouse_sql` with each placeholder `{name:Type}` replaced by
+// `replace(the parameter's spec, "Type")`: render_clickhouse_sql's values,
+// the Tinybird export's template calls (lib/export/project_files.h).
+// InternalError for a placeholder that is malformed or names no parameter
+// of the endpoint.
+absl::StatusOr<std::string> replace_query_parameters(
+    const EndpointSpec& spec, const std::function<std::string(const ParameterSpec&, std::string_view type)>& replace);
 
 }  // namespace usagedb::api
 

@@ -89,31 +89,14 @@ std::string tinybird_parameter_call(api::ParameterType t, std::string_view name)
 }
 
 absl::StatusOr<std::string> tinybird_pipe(const api::EndpointSpec& spec) {
-  const std::string_view sql = spec.clickhouse_sql;
-  std::string templated = "%\n";
-  size_t pos = 0;
-  while (true) {
-    const size_t open = sql.find('{', pos);
-    if (open == std::string_view::npos) break;
-    const size_t colon = sql.find(':', open);
-    const size_t close = sql.find('}', open);
-    if (colon == std::string_view::npos || close == std::string_view::npos || colon > close) {
-      return absl::InternalError(absl::StrCat(absl_view(spec.name), ": a malformed query parameter at byte ", open));
-    }
-    const std::string_view name = sql.substr(open + 1, colon - open - 1);
-    const std::string_view type = sql.substr(colon + 1, close - colon - 1);
-    const api::ParameterSpec* p = spec.parameter(name);
-    if (p == nullptr) {
-      return absl::InternalError(absl::StrCat(absl_view(spec.name), ": the SQL's parameter '", absl_view(name), "' is not in the catalog"));
-    }
-    absl::StrAppend(&templated, absl_view(sql.substr(pos, open - pos)), "CAST({% if defined(", absl_view(name), ") %}{{",
-                    tinybird_parameter_call(p->type, name), "}}{% else %}NULL{% end %}, ",
-                    api::clickhouse_string_literal(type), ")");
-    pos = close + 1;
-  }
-  templated.append(sql.substr(pos));
-  return absl::StrCat("DESCRIPTION >\n    ", absl_view(spec.description), "\n\nNODE endpoint\nSQL >\n", indented(templated),
-                      "\nTYPE endpoint\n");
+  absl::StatusOr<std::string> templated =
+      api::replace_query_parameters(spec, [](const api::ParameterSpec& p, std::string_view type) {
+        return absl::StrCat("CAST({% if defined(", absl_view(p.name), ") %}{{", tinybird_parameter_call(p.type, p.name),
+                            "}}{% else %}NULL{% end %}, ", api::clickhouse_string_literal(type), ")");
+      });
+  if (!templated.ok()) return templated.status();
+  return absl::StrCat("DESCRIPTION >\n    ", absl_view(spec.description), "\n\nNODE endpoint\nSQL >\n",
+                      indented(absl::StrCat("%\n", *templated)), "\nTYPE endpoint\n");
 }
 
 std::string clickhouse_readme() {
