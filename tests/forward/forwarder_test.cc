@@ -19,11 +19,11 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/export/event_json.h"
-#include "lib/http/cpp_httplib.h"
 #include "tests/http/serve_process.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
 #include "usagedb/forwarder.h"
+#include "usagedb/http_server.h"
 #include "usagedb/usagedb.h"
 
 namespace usagedb {
@@ -109,6 +109,46 @@ class ForwardTest : public ::testing::Test {
   std::string source_, receiver_, tokens_;
 };
 
+// A receiver in this process (an HttpServer over an in-memory store), for
+// the tests that kill nothing: they run under the sanitizers too, where CI
+// builds no usagedb binary.
+class InProcessReceiver {
+ public:
+  explicit InProcessReceiver(int port = 0) : store_(EventStore::open(Options{}).value()) {
+    HttpServerOptions options;
+    options.port = port;
+    options.tokens = {{.name = "fwd", .token = "fwd-secret", .scopes = {"DATASOURCES:APPEND:feature_events"}},
+                      {.name = "admin", .token = "admin-secret", .scopes = {"ADMIN"}}};
+    server_ = std::make_unique<HttpServer>(*store_, options);
+    const absl::Status s = server_->start();
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  ~InProcessReceiver() { EXPECT_TRUE(server_->stop().ok()); }
+
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", server_->port()); }
+  EventStore& store() { return *store_; }
+
+ private:
+  std::unique_ptr<EventStore> store_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+std::vector<std::string> event_lines(const EventStore& store) {
+  std::vector<std::string> lines;
+  EXPECT_TRUE(store
+                  .scan_events({}, [&](std::span<const StoredEvent> page) {
+                    for (const StoredEvent& e : page) {
+                      std::string line;
+                      exporting::append_event_json(e.event, &line);
+                      lines.push_back(std::move(line));
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
 // Reads a child's output until it exits: its exit code (-1 for a signal).
 int wait_for(pid_t pid, int fd, std::string* out) {
   char buf[4096];
@@ -167,17 +207,14 @@ TEST_F(ForwardTest, KillingEitherSideLosesAndRepeatsNothing) {
   EXPECT_EQ(std::adjacent_find(got.begin(), got.end()), got.end()) << "an event arrived twice";
 }
 
-TEST_F(ForwardTest, FollowDeliversANewEventWithinASecond) {
-  write_tokens(1000);
-  const int port = free_port();
-  auto receiver = start_receiver(port);
-  auto store = EventStore::open({.directory = source_}).value();
-  ForwarderOptions options{.url = absl::StrCat("http://127.0.0.1:", port), .token = "fwd-secret"};
-  Forwarder forwarder(*store, options);
+TEST(Forward, FollowDeliversANewEventWithinASecond) {
+  InProcessReceiver receiver;
+  testing::ScopedTempDir dir;
+  auto store = EventStore::open({.directory = dir.file("source")}).value();
+  Forwarder forwarder(*store, {.url = receiver.url(), .token = "fwd-secret"});
   ASSERT_TRUE(forwarder.start().ok());
   EXPECT_TRUE(forwarder.running());
-  httplib::Client client("127.0.0.1", port);
-  const httplib::Headers admin = {{"Authorization", "Bearer admin-secret"}};
+  EXPECT_EQ(forwarder.start().code(), absl::StatusCode::kFailedPrecondition);
   for (int i = 0; i < 3; ++i) {
     const std::string user = absl::StrCat("follow_user_", i);
     const auto recorded = Clock::now();
@@ -188,9 +225,9 @@ TEST_F(ForwardTest, FollowDeliversANewEventWithinASecond) {
                     .ok());
     bool arrived = false;
     while (!arrived && Clock::now() - recorded < std::chrono::seconds(3)) {
-      auto r = client.Get(("/v0/pipes/user_feature_usage.json?user_id=" + user).c_str(), admin);
-      arrived = r && r->status == 200 && r->body.find("\"usage_count\":1") != std::string::npos;
-      if (!arrived) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      auto r = receiver.store().user_feature_usage({.user_id = user});
+      arrived = r.ok() && r->rows.size() == 1;
+      if (!arrived) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - recorded).count();
     ASSERT_TRUE(arrived) << "event " << i << " not delivered in 3 s";
@@ -199,74 +236,110 @@ TEST_F(ForwardTest, FollowDeliversANewEventWithinASecond) {
   EXPECT_TRUE(forwarder.stop().ok());
   EXPECT_FALSE(forwarder.running());
   EXPECT_EQ(forwarder.stats().events_sent, 3u);
+  EXPECT_EQ(event_lines(receiver.store()), event_lines(*store));
 }
 
 // An event without an event_id cannot be recognised when it comes again: a
 // batch acknowledged but not saved as such (the sender crashed in between,
 // here: the cursor set back) is stored twice; events with an id are not.
-TEST_F(ForwardTest, EventsWithoutAnIdAreDeliveredAtLeastOnce) {
-  write_tokens(1000);
-  const int port = free_port();
-  auto receiver = start_receiver(port);
-  {
-    auto store = EventStore::open({.directory = source_}).value();
-    std::vector<Event> events;
-    std::vector<std::string> ids;
-    for (int i = 0; i < 10; ++i) ids.push_back(i < 5 ? absl::StrCat("with_id_", i) : "");
-    for (int i = 0; i < 10; ++i) {
-      events.push_back(Event{.event_id = ids[i], .user_id = "u", .feature_id = absl::StrCat("f", i),
-                             .product_version = "1", .event_type = "view", .timestamp = testing::at("2025-06-01 10:00:00")});
-    }
-    ASSERT_TRUE(store->record_events(events).ok());
-    ForwarderOptions options{.url = absl::StrCat("http://127.0.0.1:", port), .token = "fwd-secret", .cursor = "c"};
-    {
-      Forwarder forwarder(*store, options);
-      ASSERT_TRUE(forwarder.run_until_caught_up().ok());
-      EXPECT_EQ(forwarder.stats().events_sent, 10u);
-      EXPECT_GT(store->load_cursor("c").value(), 0u);
-    }
-    ASSERT_TRUE(store->save_cursor("c", 0).ok());  // as if the save had not happened
-    Forwarder again(*store, options);
-    ASSERT_TRUE(again.run_until_caught_up().ok());
-    EXPECT_EQ(again.stats().events_sent, 10u);
+TEST(Forward, EventsWithoutAnIdAreDeliveredAtLeastOnce) {
+  InProcessReceiver receiver;
+  auto store = EventStore::open(Options{}).value();
+  std::vector<Event> events;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(i < 5 ? absl::StrCat("with_id_", i) : "");
+  for (int i = 0; i < 10; ++i) {
+    events.push_back(Event{.event_id = ids[i], .user_id = "u", .feature_id = absl::StrCat("f", i),
+                           .product_version = "1", .event_type = "view", .timestamp = testing::at("2025-06-01 10:00:00")});
   }
-  EXPECT_EQ(receiver->stop(SIGTERM), 0);
-  const std::vector<std::string> got = event_lines(receiver_);
+  ASSERT_TRUE(store->record_events(events).ok());
+  const ForwarderOptions options{.url = receiver.url(), .token = "fwd-secret", .cursor = "c", .batch_events = 3};
+  {
+    Forwarder forwarder(*store, options);
+    ASSERT_TRUE(forwarder.run_until_caught_up().ok());
+    EXPECT_EQ(forwarder.stats().events_sent, 10u);
+    EXPECT_EQ(forwarder.stats().batches_sent, 4u);
+    EXPECT_EQ(forwarder.stats().cursor, store->load_cursor("c").value());
+    EXPECT_GT(store->load_cursor("c").value(), 0u);
+  }
+  ASSERT_TRUE(store->save_cursor("c", 0).ok());  // as if the sender had crashed before saving
+  Forwarder again(*store, options);
+  ASSERT_TRUE(again.run_until_caught_up().ok());
+  EXPECT_EQ(again.stats().events_sent, 10u);
   size_t with_id = 0, without = 0;
-  for (const std::string& line : got) (line.find("\"with_id_") != std::string::npos ? with_id : without)++;
+  for (const std::string& line : event_lines(receiver.store())) {
+    (line.find("\"with_id_") != std::string::npos ? with_id : without)++;
+  }
   EXPECT_EQ(with_id, 5u);   // deduplicated by the receiver
   EXPECT_EQ(without, 10u);  // each twice
 }
 
-TEST_F(ForwardTest, AnswersThatCannotSucceedStopItWithTheirStatus) {
-  write_tokens(1000);
-  const int port = free_port();
-  auto receiver = start_receiver(port);
-  auto store = EventStore::open({.directory = source_}).value();
+TEST(Forward, AnswersThatCannotSucceedStopItWithTheirStatus) {
+  InProcessReceiver receiver;
+  auto store = EventStore::open(Options{}).value();
   ASSERT_TRUE(store->record_event(Event{.user_id = "u", .feature_id = "f", .product_version = "1",
                                         .event_type = "view", .timestamp = testing::at("2025-06-01 10:00:00")})
                   .ok());
-  const std::string url = absl::StrCat("http://127.0.0.1:", port);
   {
-    Forwarder wrong_token(*store, {.url = url, .token = "nope"});
+    Forwarder wrong_token(*store, {.url = receiver.url(), .token = "nope"});
     absl::Status s = wrong_token.run_until_caught_up();
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
     EXPECT_NE(testing::message(s).find("answered 403"), std::string::npos) << s;
     EXPECT_EQ(wrong_token.stats().cursor, 0u);
   }
   {
-    Forwarder wrong_source(*store, {.url = url, .token = "admin-secret", .datasource = "other"});
+    Forwarder wrong_source(*store, {.url = receiver.url(), .token = "admin-secret", .datasource = "other"});
     absl::Status s = wrong_source.run_until_caught_up();
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  }
+  {
+    // --follow ends with the error too: running() turns false, stop() returns it.
+    Forwarder following(*store, {.url = receiver.url(), .token = "nope"});
+    ASSERT_TRUE(following.start().ok());
+    const auto began = Clock::now();
+    while (following.running() && Clock::now() - began < std::chrono::seconds(5)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_FALSE(following.running());
+    EXPECT_EQ(following.stop().code(), absl::StatusCode::kFailedPrecondition);
   }
   for (const char* bad : {"ftp://x", "127.0.0.1:7181", "http://"}) {
     Forwarder f(*store, {.url = bad, .token = "t"});
     EXPECT_EQ(f.run_until_caught_up().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
-  Forwarder no_token(*store, {.url = url});
+  Forwarder no_token(*store, {.url = receiver.url()});
   EXPECT_EQ(no_token.run_until_caught_up().code(), absl::StatusCode::kInvalidArgument);
-  Forwarder bad_cursor(*store, {.url = url, .token = "t", .cursor = "a/b"});
+  Forwarder bad_cursor(*store, {.url = receiver.url(), .token = "t", .cursor = "a/b"});
   EXPECT_EQ(bad_cursor.run_until_caught_up().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(receiver.store().stats()->rows, 0u);
+}
+
+// A receiver that is down: the forwarder retries (connection errors) until
+// it comes up, then delivers.
+TEST(Forward, RetriesUntilTheReceiverAnswers) {
+  auto store = EventStore::open(Options{}).value();
+  ASSERT_TRUE(store->record_event(Event{.event_id = "e", .user_id = "u", .feature_id = "f", .product_version = "1",
+                                        .event_type = "view", .timestamp = testing::at("2025-06-01 10:00:00")})
+                  .ok());
+  // A port nothing listens on yet: the receiver starts there a little later.
+  const int port = free_port();
+  Forwarder forwarder(*store, {.url = absl::StrCat("http://127.0.0.1:", port),
+                               .token = "fwd-secret",
+                               .initial_backoff = std::chrono::milliseconds(20),
+                               .max_backoff = std::chrono::milliseconds(100)});
+  ASSERT_TRUE(forwarder.start().ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_GT(forwarder.stats().connection_errors, 0u);
+  EXPECT_EQ(forwarder.stats().events_sent, 0u);
+  InProcessReceiver receiver(port);
+  const auto began = Clock::now();
+  while (forwarder.stats().events_sent == 0 && Clock::now() - began < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(forwarder.stats().events_sent, 1u);
+  EXPECT_GT(forwarder.stats().retries, 0u);
+  EXPECT_TRUE(forwarder.stop().ok());
+  EXPECT_EQ(receiver.store().stats()->rows, 1u);
 }
 
 }  // namespace
