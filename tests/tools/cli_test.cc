@@ -1102,4 +1102,40 @@ TEST_F(CliTest, StatsCompactDeleteUserDropBefore) {
 }
 
 }  // namespace
+// ---- export and forward (SPEC 8) -----------------------------------------------
+
+TEST_F(CliTest, ExportWritesBothProjectsAndNamesWhatIsWrong) {
+  ingest_sample();
+  const Result ch = usagedb({"export", "clickhouse", "--store", store(), "--out", file("ch")});
+  ASSERT_EQ(ch.exit_code, 0) << ch;
+  EXPECT_THAT(ch.out, HasSubstr("exported "));
+  EXPECT_THAT(read_file(file("ch/schema.sql")), HasSubstr("ENGINE = MergeTree"));
+  EXPECT_EQ(lines_of(read_file(file("ch/events.ndjson"))).size(), 5u);  // sample_ndjson()'s stored events
+  const Result tb = usagedb({"export", "tinybird", "--store", store(), "--out", file("tb"), "--start", "2025-01-01",
+                             "--end", "2025-01-01 00:00:01", "--no-events"});
+  ASSERT_EQ(tb.exit_code, 0) << tb;
+  EXPECT_THAT(read_file(file("tb/endpoints/user_feature_usage.pipe")), HasSubstr("TYPE endpoint"));
+  EXPECT_FALSE(std::ifstream(file("tb/fixtures/feature_events.ndjson")).good());
+
+  expect_one_line_error(usagedb({"export", "clickhouse", "--store", store()}), 2, "--out");
+  expect_one_line_error(usagedb({"export", "parquet", "--store", store(), "--out", file("x")}), 2, "clickhouse or tinybird");
+  expect_one_line_error(usagedb({"export", "clickhouse", "--store", store(), "--out", file("x"), "--start", "2025-13-01"}),
+                        2, "--start");
+  expect_one_line_error(usagedb({"export", "clickhouse", "--store", store(), "--out", file("x"), "--start", "2025-02-01",
+                                 "--end", "2025-01-01"}),
+                        2, "--end");
+  expect_one_line_error(usagedb({"export", "clickhouse", "--store", file("nowhere"), "--out", file("x")}), 1, "nowhere");
+}
+
+TEST_F(CliTest, ForwardNamesWhatIsWrong) {
+  ingest_sample();
+  expect_one_line_error(usagedb({"forward", "--store", store(), "--token", "t"}), 2, "--to");
+  expect_one_line_error(usagedb({"forward", "--store", store(), "--to", "http://127.0.0.1:1"}), 2, "--token");
+  expect_one_line_error(usagedb({"forward", "--store", store(), "--to", "ftp://x", "--token", "t"}), 2, "--to");
+  expect_one_line_error(usagedb({"forward", "--store", store(), "--to", "http://x", "--token", "t", "--connections", "0"}),
+                        2, "--connections");
+  expect_one_line_error(usagedb({"forward", "--store", store(), "--to", "http://x", "--token", "t", "--cursor", "a/b"}), 2,
+                        "cursor name");
+}
+
 }  // namespace usagedb
