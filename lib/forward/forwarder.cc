@@ -122,8 +122,13 @@ class Forwarder::Impl {
     Pipeline p;
     p.committed = *start;
     p.saved = *start;
+    // The clients are made here, one after the other: httplib's constructor
+    // parses the URL with a regular expression that is not safe to build
+    // from several threads at once.
+    std::vector<std::unique_ptr<httplib::Client>> clients;
+    for (int i = 0; i < o_.connections; ++i) clients.push_back(make_client());
     std::vector<std::thread> senders;
-    for (int i = 0; i < o_.connections; ++i) senders.emplace_back([&] { send_loop(p); });
+    for (int i = 0; i < o_.connections; ++i) senders.emplace_back([&, i] { send_loop(p, *clients[i]); });
     absl::Status status = produce(p, *start, follow);
     {
       std::lock_guard lock(p.mu);
@@ -277,14 +282,18 @@ class Forwarder::Impl {
     }
   }
 
-  void send_loop(Pipeline& p) {
-    httplib::Client client(origin_);
-    client.set_keep_alive(true);
+  std::unique_ptr<httplib::Client> make_client() const {
+    auto client = std::make_unique<httplib::Client>(origin_);
+    client->set_keep_alive(true);
     const auto seconds = [](std::chrono::milliseconds d) { return static_cast<time_t>(d.count() / 1000); };
     const auto micros = [](std::chrono::milliseconds d) { return static_cast<time_t>((d.count() % 1000) * 1000); };
-    client.set_connection_timeout(seconds(o_.connect_timeout), micros(o_.connect_timeout));
-    client.set_read_timeout(seconds(o_.request_timeout), micros(o_.request_timeout));
-    client.set_write_timeout(seconds(o_.request_timeout), micros(o_.request_timeout));
+    client->set_connection_timeout(seconds(o_.connect_timeout), micros(o_.connect_timeout));
+    client->set_read_timeout(seconds(o_.request_timeout), micros(o_.request_timeout));
+    client->set_write_timeout(seconds(o_.request_timeout), micros(o_.request_timeout));
+    return client;
+  }
+
+  void send_loop(Pipeline& p, httplib::Client& client) {
     const httplib::Headers headers = {{"Authorization", "Bearer " + o_.token}, {"Content-Encoding", "gzip"}};
     const std::string path = absl::StrCat(prefix_, "/v0/events?name=", o_.datasource, "&wait=true");
     std::string body;
