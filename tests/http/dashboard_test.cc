@@ -10,7 +10,6 @@
 #include <regex>
 #include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -63,24 +62,24 @@ TEST(DashboardFiles, EveryFileThePageLoadsIsEmbedded) {
   // src="/..." and href="/..." of the page; import ... from './x.js' of each
   // module, resolved against the module's own path.
   std::set<std::string> needed;
-  const std::regex link(R"((?:src|href)="(/[^"#?]*)")");
+  const std::regex link(R"re((?:src|href)="(/[^"#?]*)")re");
   const std::string_view page = find_dashboard_asset("/")->content;
   for (std::cregex_iterator it(page.data(), page.data() + page.size(), link), end; it != end; ++it) {
     needed.insert((*it)[1].str());
   }
-  const std::regex import_from(R"(from '(\.{1,2}/[^']+)')");
+  const std::regex import_from(R"re(from '(\.{1,2}/[^']+)')re");
   for (const DashboardFile& f : dashboard_files()) {
-    if (!absl::EndsWith(f.path, ".js") || absl::StartsWith(f.path, "/vendor/")) continue;
+    if (!f.path.ends_with(".js") || f.path.starts_with("/vendor/")) continue;
     const std::string dir(f.path.substr(0, f.path.rfind('/')));
     for (std::cregex_iterator it(f.content.data(), f.content.data() + f.content.size(), import_from), end; it != end;
          ++it) {
       std::string target = (*it)[1].str();
       std::string base = dir;
-      while (absl::StartsWith(target, "../")) {
+      while (target.starts_with("../")) {
         target.erase(0, 3);
         base = base.substr(0, base.rfind('/'));
       }
-      if (absl::StartsWith(target, "./")) target.erase(0, 2);
+      if (target.starts_with("./")) target.erase(0, 2);
       needed.insert(absl::StrCat(base, "/", target));
     }
   }
@@ -96,10 +95,10 @@ TEST(DashboardFiles, NothingTheSecurityPolicyForbids) {
   EXPECT_FALSE(std::regex_search(page.begin(), page.end(), std::regex(R"(\s(on[a-z]+|style)=)")));
   EXPECT_THAT(page, Not(HasSubstr("<style")));
   for (const DashboardFile& f : dashboard_files()) {
-    if (absl::StartsWith(f.path, "/vendor/")) continue;
+    if (f.path.starts_with("/vendor/")) continue;
     EXPECT_THAT(f.content, Not(HasSubstr("http://"))) << f.path;
     EXPECT_THAT(f.content, Not(HasSubstr("https://"))) << f.path;
-    if (!absl::EndsWith(f.path, ".js")) continue;
+    if (!f.path.ends_with(".js")) continue;
     for (const char* forbidden : {"eval(", "new Function", "innerHTML", "outerHTML", "document.write", "setAttribute('style'"}) {
       EXPECT_THAT(f.content, Not(HasSubstr(forbidden))) << f.path;
     }

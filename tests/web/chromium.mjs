@@ -132,11 +132,12 @@ export class Page {
     return r.result.value;
   }
 
-  // Waits until `expression` is truthy; its value.
+  // Waits until `expression` is truthy; its value. An exception (a document
+  // being replaced by a navigation) counts as not yet.
   async waitFor(expression, timeoutMs = 20000) {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const v = await this.evaluate(expression);
+      const v = await this.evaluate(expression).catch(() => undefined);
       if (v) return v;
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${expression}`);
       await new Promise((r) => setTimeout(r, 25));

@@ -116,6 +116,8 @@ const port = await new Promise((resolve, reject) => {
   server.on('exit', (code) => reject(new Error(`usagedb serve exited with ${code}: ${out}`)));
 });
 const origin = `http://127.0.0.1:${port}`;
+// Whatever happens, the server does not outlive the test.
+process.on('exit', () => server.kill('SIGKILL'));
 
 async function apiGet(name, params, token = READER) {
   const q = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined)).toString();
@@ -167,7 +169,7 @@ async function open(hash, { token } = {}) {
   const t0 = Date.now();
   const url = `${origin}/${token ? '?token=' + encodeURIComponent(token) : ''}${hash}`;
   await page.send('Page.navigate', { url });
-  await page.waitFor("document.documentElement.dataset.state === 'ready' || document.documentElement.dataset.state === 'error'", 60000);
+  await page.waitFor("['ready', 'error'].includes(document.documentElement?.dataset.state)", 60000);
   return Date.now() - t0;
 }
 
