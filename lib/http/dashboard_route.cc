@@ -29,12 +29,18 @@ void handle_dashboard(Exchange& ex) {
   }
   ex.res.status = 200;
   const std::string content_type(asset->content_type);
-  if (!asset->gzip.empty() && accepts_gzip(ex.req.get_header_value("Accept-Encoding"))) {
+  const bool gzip = !asset->gzip.empty() && accepts_gzip(ex.req.get_header_value("Accept-Encoding"));
+  if (gzip) {
     ex.res.set_header("Content-Encoding", "gzip");
     ex.res.set_content(asset->gzip, content_type.c_str());
   } else {
     ex.res.set_content(std::string(asset->content), content_type.c_str());
   }
+  // httplib compresses a text body itself, as the request's Accept-Encoding
+  // allows (Brotli at its slowest quality, on every response; a second
+  // Content-Encoding over ours): the file is sent as chosen here. The request
+  // is this server's own object (Listener::serve), done with once answered.
+  const_cast<httplib::Request&>(ex.req).headers.erase("Accept-Encoding");
 }
 
 }  // namespace usagedb::http

@@ -198,6 +198,11 @@ TEST_F(DashboardServerTest, ARepeatedLoadIsA304AndGzipIsSentWhenAccepted) {
   EXPECT_EQ(gz->header("content-encoding"), "gzip");
   EXPECT_EQ(gz->header("vary"), "Accept-Encoding");
   EXPECT_EQ(gunzip(gz->body), chart->content);
+  // Sent as is: not compressed again (httplib would, with Brotli).
+  auto br = request("GET /style.css HTTP/1.1\r\nAccept-Encoding: br\r\n");
+  ASSERT_TRUE(br);
+  EXPECT_EQ(br->header("content-encoding"), "");
+  EXPECT_EQ(br->body, find_dashboard_asset("/style.css")->content);
   auto changed = request("GET /vendor/chart.min.js HTTP/1.1\r\nIf-None-Match: \"0000000000000000\"\r\n");
   ASSERT_TRUE(changed);
   EXPECT_EQ(changed->status, 200);
