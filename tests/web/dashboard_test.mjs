@@ -88,7 +88,7 @@ if (!store) {
   const events = path.join(tmp, 'events.ndjson');
   if (screenshotDir) {
     fs.writeFileSync(events, run(['generate', '--events', '300000', '--seed', '19', '--users', '4000', '--features', '14', '--versions', '4',
-      '--months', '3', '--start', '2025-04-01']) + knownEvents().split('\n').slice(-3).join('\n'));
+      '--months', '3', '--start', '2025-02-01']) + knownEvents());
   } else {
     fs.writeFileSync(events, knownEvents());
   }
@@ -245,10 +245,12 @@ async function checks() {
     Number(tr.querySelector('td[data-key=sessions]').dataset.value), Number(tr.querySelector('td[data-key=users]').dataset.value)])`);
   check('overview: per-version rows = feature_usage_summary, filtered on "e", by sessions', () => {
     const expected = summary.data.filter((r) => r.feature_id.includes('e'))
-      .sort((a, b) => b.unique_sessions - a.unique_sessions || (a.feature_id < b.feature_id ? -1 : a.feature_id > b.feature_id ? 1 : 0))
       .map((r) => [r.feature_id, r.product_version, r.unique_sessions, r.unique_users]);
-    assert.deepEqual(byVersion.map((r) => r.slice(2)), expected.map((r) => r.slice(2)));
-    assert.deepEqual(new Set(byVersion.map((r) => r.slice(0, 2).join())), new Set(expected.map((r) => r.slice(0, 2).join())));
+    assert.equal(byVersion.length, Math.min(expected.length, 20));
+    byVersion.forEach((r, i) => i === 0 || assert.ok(byVersion[i - 1][2] >= r[2], 'sorted by sessions, descending'));
+    const key = (r) => JSON.stringify(r);
+    const all = new Set(expected.map(key));
+    for (const r of byVersion) assert.ok(all.has(key(r)), `row ${key(r)} is not feature_usage_summary's`);
   });
 
   // A feature's page, in a week granularity and a time zone.
@@ -380,7 +382,10 @@ async function screenshots() {
     const shot = await page.send('Page.captureScreenshot', { format: 'png', clip: { x: 0, y: 0, width: 1400, height: 900, scale: 1 } });
     const out = path.join(screenshotDir, file);
     fs.writeFileSync(out, Buffer.from(shot.data, 'base64'));
-    console.log(`wrote ${out} (${fs.statSync(out).size} bytes)`);
+    // Made small for the repository by Debian's pngquant when it is installed.
+    const quant = spawnSync('pngquant', ['--quality', '70-95', '--speed', '1', '--strip', '--force', '--output', out, out]);
+    const how = quant.error ? 'not optimized: pngquant is not installed' : quant.status === 0 ? 'optimized by pngquant' : `pngquant failed (${quant.status})`;
+    console.log(`wrote ${out} (${fs.statSync(out).size} bytes, ${how})`);
   }
 }
 

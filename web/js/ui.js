@@ -87,7 +87,7 @@ export function chart(title, labels, series, { kind = 'line', percent = false, h
     const color = PALETTE[i % PALETTE.length];
     return {
       label: s.label, data: s.data, borderColor: color, backgroundColor: kind === 'stacked' ? color + '99' : color,
-      fill: kind === 'stacked', pointRadius: labels.length > 60 ? 0 : 2, borderWidth: 2, tension: 0.2,
+      fill: kind === 'stacked', pointRadius: labels.length > 60 ? 0 : 2, borderWidth: 2, tension: 0,
     };
   });
   const ticks = percent ? { callback: (v) => `${Math.round(v * 100)} %` } : { callback: (v) => fmt.count(v) };
