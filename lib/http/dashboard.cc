@@ -5,11 +5,11 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "lib/http/dashboard_files.h"
+#include "lib/http/response_encoding.h"
 #include "lib/util/hash.h"
 
 namespace usagedb::http {
@@ -33,23 +33,6 @@ std::string_view content_type_of(std::string_view path) {
   return "application/octet-stream";
 }
 
-// `bytes` as gzip at the best compression ("" if zlib fails): done once per
-// file, so the time is spent at most once per server.
-std::string gzip_of(std::string_view bytes) {
-  z_stream z{};
-  // 16 + MAX_WBITS: a gzip header and trailer (not a raw zlib stream).
-  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 9, Z_DEFAULT_STRATEGY) != Z_OK) return {};
-  std::string out(deflateBound(&z, bytes.size()), '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  z.avail_in = static_cast<uInt>(bytes.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int result = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return result == Z_STREAM_END ? out : std::string();
-}
-
 std::vector<DashboardAsset> build_assets() {
   std::vector<DashboardAsset> assets;
   for (const DashboardFile& f : dashboard_files()) {
@@ -58,7 +41,7 @@ std::vector<DashboardAsset> build_assets() {
     a.content = f.content;
     a.content_type = content_type_of(f.path);
     a.etag = absl::StrFormat("\"%016x\"", hash::hash64(f.content));
-    a.gzip = gzip_of(f.content);
+    a.gzip = gzip(f.content, Z_BEST_COMPRESSION);  // once per server
     if (a.gzip.size() >= a.content.size()) a.gzip.clear();
     assets.push_back(std::move(a));
   }
@@ -79,21 +62,6 @@ const DashboardAsset* find_dashboard_asset(std::string_view path) {
 bool is_dashboard_path(std::string_view path) {
   for (const DashboardFile& f : dashboard_files()) {
     if (f.path == path) return true;
-  }
-  return false;
-}
-
-bool accepts_gzip(std::string_view accept_encoding) {
-  for (absl::string_view coding : absl::StrSplit(absl::string_view(accept_encoding.data(), accept_encoding.size()), ',')) {
-    std::vector<absl::string_view> parts = absl::StrSplit(coding, ';');
-    if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(parts[0]), "gzip")) continue;
-    for (size_t i = 1; i < parts.size(); ++i) {
-      absl::string_view param = absl::StripAsciiWhitespace(parts[i]);
-      if (!absl::ConsumePrefix(&param, "q=") && !absl::ConsumePrefix(&param, "Q=")) continue;
-      double q = 1;
-      if (absl::SimpleAtod(param, &q) && q <= 0) return false;
-    }
-    return true;
   }
   return false;
 }

@@ -42,10 +42,6 @@ inline constexpr std::string_view kDashboardSecurityPolicy =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
     "font-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-// Whether an Accept-Encoding header value accepts gzip (a `gzip` coding
-// without `q=0`).
-bool accepts_gzip(std::string_view accept_encoding);
-
 // Whether an If-None-Match header value names `etag` (or is `*`).
 bool etag_matches(std::string_view if_none_match, std::string_view etag);
 

@@ -1,8 +1,10 @@
 // GET / and GET /FILE: the dashboard's embedded files (lib/http/dashboard.h),
 // with the Content-Security-Policy that keeps the page to this server, an
 // ETag (a repeated load is a 304 without a body), and the precompressed gzip
-// body when the client accepts it.
+// body when the client accepts it (encode_response, lib/http/response_encoding.h,
+// then sends it as it is).
 #include "lib/http/dashboard.h"
+#include "lib/http/response_encoding.h"
 #include "lib/http/routes.h"
 
 namespace usagedb::http {
@@ -36,11 +38,6 @@ void handle_dashboard(Exchange& ex) {
   } else {
     ex.res.set_content(std::string(asset->content), content_type.c_str());
   }
-  // httplib compresses a text body itself, as the request's Accept-Encoding
-  // allows (Brotli at its slowest quality, on every response; a second
-  // Content-Encoding over ours): the file is sent as chosen here. The request
-  // is this server's own object (Listener::serve), done with once answered.
-  const_cast<httplib::Request&>(ex.req).headers.erase("Accept-Encoding");
 }
 
 }  // namespace usagedb::http

@@ -105,7 +105,7 @@ export class Browser {
     }
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     await this.exited;
-    fs.rmSync(this.profile, { recursive: true, force: true });
+    fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 
