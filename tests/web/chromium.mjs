@@ -105,7 +105,11 @@ export class Browser {
     }
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     await this.exited;
-    fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    try {
+      fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    } catch {
+      // Chromium's helper processes may still be writing to the profile as it goes.
+    }
   }
 }
 
