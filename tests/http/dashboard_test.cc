@@ -5,8 +5,6 @@
 // in Chromium.
 #include "lib/http/dashboard.h"
 
-#include <zlib.h>
-
 #include <regex>
 #include <set>
 
@@ -23,24 +21,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string dashboard_gunzip(std::string_view data) {
-  z_stream z{};
-  inflateInit2(&z, 16 + MAX_WBITS);
-  std::string out;
-  char buf[1 << 16];
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  int result = Z_OK;
-  while (result == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof(buf);
-    result = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - z.avail_out);
-  }
-  inflateEnd(&z);
-  return result == Z_STREAM_END ? out : "<not gzip>";
-}
 
 TEST(DashboardFiles, ThePageItsScriptsAndChartJsAreEmbedded) {
   const DashboardAsset* page = find_dashboard_asset("/");
@@ -113,7 +93,7 @@ TEST(DashboardFiles, TheGzipOfEachTextFileInflatesToIt) {
     ASSERT_NE(a, nullptr) << f.path;
     EXPECT_EQ(a->etag.size(), 18u) << a->etag;
     if (f.content.size() > 1000) ASSERT_FALSE(a->gzip.empty()) << f.path;
-    if (!a->gzip.empty()) EXPECT_EQ(dashboard_gunzip(a->gzip), f.content) << f.path;
+    if (!a->gzip.empty()) EXPECT_EQ(testing::gunzip_bytes(a->gzip), f.content) << f.path;
   }
   EXPECT_LT(find_dashboard_asset("/vendor/chart.min.js")->gzip.size(), 90u << 10);
 }
@@ -190,7 +170,7 @@ TEST_F(DashboardServerTest, ARepeatedLoadIsA304AndGzipIsSentWhenAccepted) {
   EXPECT_EQ(gz->status, 200);
   EXPECT_EQ(gz->header("content-encoding"), "gzip");
   EXPECT_EQ(gz->header("vary"), "Accept-Encoding");
-  EXPECT_EQ(dashboard_gunzip(gz->body), chart->content);
+  EXPECT_EQ(testing::gunzip_bytes(gz->body), chart->content);
   // Sent as is: not compressed again (httplib would, with Brotli).
   auto br = request("GET /style.css HTTP/1.1\r\nAccept-Encoding: br\r\n");
   ASSERT_TRUE(br);

@@ -3,26 +3,11 @@
 // Brotli, and never twice.
 #include "lib/http/response_encoding.h"
 
-#include <zlib.h>
-
 #include "gtest/gtest.h"
+#include "tests/http/http_testing.h"
 
 namespace usagedb::http {
 namespace {
-
-std::string encoding_test_gunzip(std::string_view data) {
-  z_stream z{};
-  inflateInit2(&z, 16 + MAX_WBITS);
-  std::string out(data.size() * 50 + 1024, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int result = inflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  inflateEnd(&z);
-  return result == Z_STREAM_END ? out : "<not gzip>";
-}
 
 std::string json_body(size_t rows) {
   std::string body = "{\"data\":[";
@@ -52,7 +37,7 @@ TEST(ResponseEncoding, LargeTextBodiesAreGzippedWhenAcceptedAndHttplibIsLeftNoth
   EXPECT_EQ(res.get_header_value("Content-Encoding"), "gzip");
   EXPECT_EQ(res.get_header_value("Vary"), "Accept-Encoding");
   EXPECT_LT(res.body.size(), body.size() / 4);
-  EXPECT_EQ(encoding_test_gunzip(res.body), body);
+  EXPECT_EQ(testing::gunzip_bytes(res.body), body);
   EXPECT_FALSE(req.has_header("Accept-Encoding"));  // httplib would add Brotli over it
 }
 
@@ -86,8 +71,8 @@ TEST(ResponseEncoding, SmallOpaqueUnacceptedOrEncodedBodiesAreSentAsTheyAre) {
 
 TEST(ResponseEncoding, GzipRoundTripsAtEveryLevel) {
   const std::string body = json_body(300);
-  for (int level : {1, 6, 9}) EXPECT_EQ(encoding_test_gunzip(gzip(body, level)), body) << level;
-  EXPECT_EQ(encoding_test_gunzip(gzip("", 1)), "");
+  for (int level : {1, 6, 9}) EXPECT_EQ(testing::gunzip_bytes(gzip(body, level)), body) << level;
+  EXPECT_EQ(testing::gunzip_bytes(gzip("", 1)), "");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@ import { chart, drawCharts, el, numberCell, pager, panel, setContent, setEmpty, 
 
 const WINDOWS = [[1, 'DAU'], [7, 'WAU'], [28, 'MAU']];
 const PAGE_SIZE = 20;
+let answers = null;  // {key: token and filters, at: ms, data: the promise of [adoption, summary]}
 
 export async function render(main, ctx) {
   const active = panel('Active users', { wide: true, id: 'active-users', note: 'Distinct users per day, over windows of 1, 7 and 28 days ending that day' });
@@ -42,10 +43,15 @@ async function activeUsers(body, ctx) {
 async function featureTable(body, ctx) {
   const f = ctx.filters;
   try {
-    const [adoption, summary] = await Promise.all([
-      api.pipe(ctx.catalog, 'feature_adoption', f),
-      api.pipe(ctx.catalog, 'feature_usage_summary', f),
-    ]);
+    // Searching, sorting and paging change the address but not the data: the
+    // last answers are kept for the same token and filters, for a minute.
+    const key = JSON.stringify([api.token(), f]);
+    if (!answers || answers.key !== key || Date.now() - answers.at > 60000) {
+      answers = { key, at: Date.now(), data: Promise.all([api.pipe(ctx.catalog, 'feature_adoption', f), api.pipe(ctx.catalog, 'feature_usage_summary', f)]) };
+      const mine = answers;
+      mine.data.catch(() => { if (answers === mine) answers = null; });
+    }
+    const [adoption, summary] = await answers.data;
     ctx.offerVersions(summary.data.map((r) => r.product_version));
     if (adoption.data.length === 0) return setEmpty(body, 'No events match the filters.');
     const activeUsers = adoption.data[0].active_users;
