@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "lib/http/cpp_httplib.h"
 #include "lib/http/dashboard_files.h"
 #include "tests/http/http_testing.h"
 #include "tests/testutil/temp_dir.h"
@@ -76,8 +77,10 @@ TEST(DashboardFiles, NothingTheSecurityPolicyForbids) {
   EXPECT_THAT(page, Not(HasSubstr("<style")));
   for (const DashboardFile& f : dashboard_files()) {
     if (f.path.starts_with("/vendor/")) continue;
-    EXPECT_THAT(f.content, Not(HasSubstr("http://"))) << f.path;
-    EXPECT_THAT(f.content, Not(HasSubstr("https://"))) << f.path;
+    // The SVG namespace is a name, not a request.
+    const std::string content = std::regex_replace(std::string(f.content), std::regex("xmlns=\"http://www.w3.org/2000/svg\""), "");
+    EXPECT_THAT(content, Not(HasSubstr("http://"))) << f.path;
+    EXPECT_THAT(content, Not(HasSubstr("https://"))) << f.path;
     if (!f.path.ends_with(".js")) continue;
     for (const char* forbidden : {"eval(", "new Function", "innerHTML", "outerHTML", "document.write", "setAttribute('style'"}) {
       EXPECT_THAT(f.content, Not(HasSubstr(forbidden))) << f.path;
@@ -152,10 +155,12 @@ TEST_F(DashboardServerTest, ThePageNeedsNoTokenAndCarriesTheSecurityPolicy) {
   auto with_token = request("GET /?token=whatever HTTP/1.1\r\n");
   ASSERT_TRUE(with_token);
   EXPECT_EQ(with_token->status, 200);
-  auto head = request("HEAD /js/app.js HTTP/1.1\r\n");
+  httplib::Client client("127.0.0.1", server_->port());
+  auto head = client.Head("/js/app.js");
   ASSERT_TRUE(head);
   EXPECT_EQ(head->status, 200);
-  EXPECT_EQ(head->header("content-type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(head->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(head->body, "");
 }
 
 TEST_F(DashboardServerTest, ARepeatedLoadIsA304AndGzipIsSentWhenAccepted) {
