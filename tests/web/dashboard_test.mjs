@@ -231,6 +231,22 @@ async function checks() {
     assert.deepEqual(view.stats, { DAU: windows[0].data.at(-1).active_users, WAU: windows[1].data.at(-1).active_users,
       MAU: windows[2].data.at(-1).active_users });
   });
+  // The same in a time zone and a date range: active_users takes them as local days (SPEC
+  // 2.6) when its catalog entry lists tz; the page sends tz only then, as this does.
+  const catalog = await (await fetch(`${origin}/v0/pipes`, { headers: { Authorization: `Bearer ${READER}` } })).json();
+  const takesTz = catalog.pipes.find((p) => p.name === 'active_users').parameters.some((p) => p.name === 'tz');
+  await open('#/overview?tz=Asia%2FKolkata&start_date=2025-03-03&end_date=2025-03-17');
+  const zoned = await read();
+  const zonedWindows = await Promise.all([1, 7, 28].map((w) => apiGet('active_users',
+    { window_days: w, start_date: '2025-03-03', end_date: '2025-03-17', ...(takesTz ? { tz: 'Asia/Kolkata' } : {}) })));
+  check(`overview in Asia/Kolkata, 2025-03-03 to 2025-03-17: the chart = active_users${takesTz ? ' with tz' : ' (which takes no tz yet)'}`, () => {
+    assert.deepEqual(zoned.errors, []);
+    const c = chartOf(zoned, 'Active users per day');
+    assert.equal(c.labels.length, 14);
+    assert.deepEqual(c.labels, zonedWindows[0].data.map((r) => r.day));
+    zonedWindows.forEach((w, i) => assert.deepEqual(c.data[i].data, w.data.map((r) => r.active_users)));
+  });
+  await open('#/overview');
   const adoption = await apiGet('feature_adoption', {});
   const summary = await apiGet('feature_usage_summary', {});
   const shown = await page.evaluate(`[...document.querySelectorAll('#feature-table tbody tr')].map((tr) => ({ feature: tr.dataset.feature,
