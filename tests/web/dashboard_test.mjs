@@ -376,6 +376,18 @@ async function checks() {
     assert.equal(pinnedNote, 'Pinned by the token: product_version = 1.0');
   });
 
+  // The token asked for: a wrong one is refused in the API's words, a right one kept.
+  await open('#/overview', { token: 'not-a-token' });
+  const refusal = await page.evaluate("[document.getElementById('token-dialog').open, document.getElementById('token-error').textContent]");
+  const apiRefusal = await (await fetch(`${origin}/v0/pipes`, { headers: { Authorization: 'Bearer not-a-token' } })).json();
+  await page.evaluate(`(() => { const f = document.getElementById('token-form'); f.elements.token.value = ${JSON.stringify(READER)}; f.requestSubmit(); })()`);
+  await page.waitFor("document.documentElement.dataset.state === 'ready'");
+  const kept = await page.evaluate("[localStorage.getItem('usagedb.token'), document.getElementById('token-dialog').open, document.querySelectorAll('#feature-table tbody tr').length]");
+  check('the token: a wrong one is refused as the API words it; the one typed in is kept in the browser', () => {
+    assert.deepEqual(refusal, [true, apiRefusal.error]);
+    assert.deepEqual(kept, [READER, false, adoption.data.length]);
+  });
+
   // A phone: nothing wider than the screen.
   await page.send('Emulation.setDeviceMetricsOverride', { width: 390, height: 844, deviceScaleFactor: 2, mobile: true });
   await open('#/overview', { token: READER });
@@ -425,8 +437,10 @@ async function finish() {
     if (e.method === 'Runtime.consoleAPICalled' && (e.params.type === 'error' || e.params.type === 'warning')) errors.push(e.params.args.map((a) => a.value ?? a.description).join(' '));
     if (e.method === 'Log.entryAdded' && e.params.entry.level === 'error') errors.push(`${e.params.entry.source}: ${e.params.entry.text} ${e.params.entry.url ?? ''}`);
   }
-  // The error view asked the API for a zone that does not exist: its 400 is logged by the browser.
-  const expected = errors.filter((t) => /^network: .*status of 400.*Olympus_Mons/.test(t));
+  // The browser logs the two refusals the test asked for: a zone that does not exist (400),
+  // and the catalog with a wrong token (403).
+  const expected = errors.filter((t) => /^network: .*status of 400.*Olympus_Mons/.test(t) ||
+    /^network: .*status of 403 \(Forbidden\) http:\S+\/v0\/pipes$/.test(t));
   const unexpected = errors.filter((t) => !expected.includes(t));
   check('no JavaScript error, CSP violation or failed load was logged', () => assert.deepEqual(unexpected, []));
   await browser.close();
