@@ -14,7 +14,7 @@ export async function render(main, ctx) {
   const result = panel('Conversion', { wide: true, id: 'funnel' });
   main.append(el('h1', { class: 'view-title' }, 'Funnel'), builder, result);
   const steps = (ctx.params.get('steps') || '').split(',').filter((s) => s !== '');
-  const window = Number(ctx.params.get('window')) || 86400;
+  const seconds = Number(ctx.params.get('window')) || 86400;
   let features = [];
   try {
     const adoption = await api.pipe(ctx.catalog, 'feature_adoption', ctx.filters);
@@ -22,12 +22,12 @@ export async function render(main, ctx) {
   } catch {
     features = [];  // the step fields still take any feature_id
   }
-  drawBuilder(builder.body, features, steps.length ? steps : features.slice(0, 3), window);
+  drawBuilder(builder.body, features, steps.length ? steps : features.slice(0, 3), seconds);
   if (steps.length < MIN_STEPS) return setEmpty(result.body, `Choose ${MIN_STEPS} to ${MAX_STEPS} features and build the funnel.`);
-  await drawFunnel(result.body, ctx, steps, window);
+  await drawFunnel(result.body, ctx, steps, seconds);
 }
 
-function drawBuilder(body, features, initial, window) {
+function drawBuilder(body, features, initial, seconds) {
   const list = el('ol', { class: 'steps' });
   const datalist = el('datalist', { id: 'funnel-features' }, features.map((f) => el('option', { value: f })));
   const addStep = (value) => {
@@ -39,8 +39,8 @@ function drawBuilder(body, features, initial, window) {
   };
   const add = el('button', { type: 'button', onclick: () => addStep('') }, '+ Step');
   const sync = () => { add.disabled = list.children.length >= MAX_STEPS; };
-  const unit = [...UNITS].reverse().find(([size]) => window % size === 0) || [1, 'seconds'];
-  const amount = el('input', { type: 'number', name: 'amount', min: 1, value: window / unit[0], required: true, 'aria-label': 'Window', size: 5 });
+  const unit = [...UNITS].reverse().find(([size]) => seconds % size === 0) || [1, 'seconds'];
+  const amount = el('input', { type: 'number', name: 'amount', min: 1, value: seconds / unit[0], required: true, 'aria-label': 'Window', size: 5 });
   const units = el('select', { name: 'unit', 'aria-label': 'Window unit' },
     [[1, 'seconds'], ...UNITS].map(([size, name]) => el('option', { value: size, selected: size === unit[0] }, name)));
   const form = el('form', { class: 'funnel-form', onsubmit: (e) => {
@@ -53,9 +53,9 @@ function drawBuilder(body, features, initial, window) {
   setContent(body, form);
 }
 
-async function drawFunnel(body, ctx, steps, window) {
+async function drawFunnel(body, ctx, steps, seconds) {
   try {
-    const answer = await api.pipe(ctx.catalog, 'feature_funnel', { ...ctx.filters, steps: steps.join(','), window });
+    const answer = await api.pipe(ctx.catalog, 'feature_funnel', { ...ctx.filters, steps: steps.join(','), window: seconds });
     const rows = answer.data;
     if (rows.length === 0 || rows[0].users === 0) return setEmpty(body, 'Nobody used the first step with these filters.');
     const first = rows[0].users;
@@ -65,7 +65,7 @@ async function drawFunnel(body, ctx, steps, window) {
       el('tbody', {}, rows.map((r, i) => el('tr', { dataset: { step: String(r.step) } }, el('td', {}, String(r.step)),
         el('th', { scope: 'row' }, el('a', { href: state.linkTo('feature', r.feature_id) }, r.feature_id)), numberCell(r.users),
         numberCell(r.users / first, 'percent'), numberCell(i === 0 ? 1 : (rows[i - 1].users ? r.users / rows[i - 1].users : 0), 'percent')))));
-    setContent(body, el('p', { class: 'note' }, `${fmt.count(rows[rows.length - 1].users)} of ${fmt.count(first)} users (${fmt.percent(rows[rows.length - 1].users / first)}) went through all ${rows.length} steps within ${fmt.duration(window)}.`),
+    setContent(body, el('p', { class: 'note' }, `${fmt.count(rows[rows.length - 1].users)} of ${fmt.count(first)} users (${fmt.percent(rows[rows.length - 1].users / first)}) went through all ${rows.length} steps within ${fmt.duration(seconds)}.`),
       chart('Users reaching each step', rows.map((r) => `${r.step}. ${r.feature_id}`), [{ label: 'Users', data: rows.map((r) => r.users) }], { kind: 'bar' }),
       el('div', { class: 'scroll' }, table));
     drawCharts(body);
