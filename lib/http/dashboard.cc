@@ -21,9 +21,12 @@ std::string_view content_type_of(std::string_view path) {
     std::string_view content_type;
   };
   static constexpr Type kTypes[] = {
-      {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"}, {".svg", "image/svg+xml"},
-      {".png", "image/png"},                 {".json", "application/json"},
+      {".html", "text/html; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".json", "application/json"},
   };
   for (const Type& t : kTypes) {
     if (path.size() >= t.extension.size() && path.substr(path.size() - t.extension.size()) == t.extension) {

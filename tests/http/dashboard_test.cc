@@ -78,11 +78,13 @@ TEST(DashboardFiles, NothingTheSecurityPolicyForbids) {
   for (const DashboardFile& f : dashboard_files()) {
     if (f.path.starts_with("/vendor/")) continue;
     // The SVG namespace is a name, not a request.
-    const std::string content = std::regex_replace(std::string(f.content), std::regex("xmlns=\"http://www.w3.org/2000/svg\""), "");
+    const std::string content =
+        std::regex_replace(std::string(f.content), std::regex("xmlns=\"http://www.w3.org/2000/svg\""), "");
     EXPECT_THAT(content, Not(HasSubstr("http://"))) << f.path;
     EXPECT_THAT(content, Not(HasSubstr("https://"))) << f.path;
     if (!f.path.ends_with(".js")) continue;
-    for (const char* forbidden : {"eval(", "new Function", "innerHTML", "outerHTML", "document.write", "setAttribute('style'"}) {
+    for (const char* forbidden :
+         {"eval(", "new Function", "innerHTML", "outerHTML", "document.write", "setAttribute('style'"}) {
       EXPECT_THAT(f.content, Not(HasSubstr(forbidden))) << f.path;
     }
   }

@@ -11,7 +11,8 @@ namespace {
 
 std::string json_body(size_t rows) {
   std::string body = "{\"data\":[";
-  for (size_t i = 0; i < rows; ++i) body += "{\"feature_id\":\"feature_" + std::to_string(i % 40) + "\",\"events\":" + std::to_string(i * 7) + "},";
+  for (size_t i = 0; i < rows; ++i)
+    body += "{\"feature_id\":\"feature_" + std::to_string(i % 40) + "\",\"events\":" + std::to_string(i * 7) + "},";
   body += "{}]}\n";
   return body;
 }
@@ -50,10 +51,10 @@ TEST(ResponseEncoding, SmallOpaqueUnacceptedOrEncodedBodiesAreSentAsTheyAre) {
   };
   const Case cases[] = {
       {"gzip, br", "{\"status\":\"ok\"}\n", "application/json", ""},  // under kMinGzipBytes
-      {"br", json_body(2000), "application/json", ""},                 // no gzip accepted
+      {"br", json_body(2000), "application/json", ""},                // no gzip accepted
       {"gzip;q=0, br", json_body(2000), "text/csv", ""},
-      {"gzip", std::string(5000, 'x'), "image/png", ""},               // not a text type
-      {"gzip", json_body(2000), "text/javascript", "gzip"},            // already gzip (the dashboard's)
+      {"gzip", std::string(5000, 'x'), "image/png", ""},     // not a text type
+      {"gzip", json_body(2000), "text/javascript", "gzip"},  // already gzip (the dashboard's)
   };
   for (const Case& c : cases) {
     httplib::Request req;

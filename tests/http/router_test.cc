@@ -46,8 +46,9 @@ TEST(Router, MatchesEveryRoute) {
 }
 
 TEST(Router, UnknownPathsAre404AndWrongMethods405) {
-  for (const char* path : {"/v0", "/v1/events", "/nothing.js", "/js/", "/index.htm", "/v0/pipes/a/b.json", "/v0/pipes/.json", "/v0/pipes/x.",
-                           "/v0/datasources/a/b/delete", "/v0/datasources//delete", "/metrics/x", "/v0/eventsx"}) {
+  for (const char* path :
+       {"/v0", "/v1/events", "/nothing.js", "/js/", "/index.htm", "/v0/pipes/a/b.json", "/v0/pipes/.json",
+        "/v0/pipes/x.", "/v0/datasources/a/b/delete", "/v0/datasources//delete", "/metrics/x", "/v0/eventsx"}) {
     EXPECT_EQ(match_route("GET", path).route, Route::kNotFound) << path;
   }
   EXPECT_FALSE(match_route("OPTIONS", "/metrics").method_allowed);  // preflights are for /v0/ only
