@@ -246,10 +246,13 @@ TEST(Forward, EventsWithoutAnIdAreDeliveredAtLeastOnce) {
   InProcessReceiver receiver;
   auto store = EventStore::open(Options{}).value();
   std::vector<Event> events;
-  std::vector<std::string> ids;
-  for (int i = 0; i < 10; ++i) ids.push_back(i < 5 ? absl::StrCat("with_id_", i) : "");
+  std::vector<std::string> ids, features;  // the events' strings
   for (int i = 0; i < 10; ++i) {
-    events.push_back(Event{.event_id = ids[i], .user_id = "u", .feature_id = absl::StrCat("f", i),
+    ids.push_back(i < 5 ? absl::StrCat("with_id_", i) : "");
+    features.push_back(absl::StrCat("f", i));
+  }
+  for (int i = 0; i < 10; ++i) {
+    events.push_back(Event{.event_id = ids[i], .user_id = "u", .feature_id = features[i],
                            .product_version = "1", .event_type = "view", .timestamp = testing::at("2025-06-01 10:00:00")});
   }
   ASSERT_TRUE(store->record_events(events).ok());

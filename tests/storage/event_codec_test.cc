@@ -53,7 +53,8 @@ TEST(EventCodec, RecordsOfTheFormatBeforeArrivalNumbersDecode) {
   std::string bytes;
   encode_events(events, 5, &bytes);
   ASSERT_EQ(bytes.substr(0, 2), std::string("\0\x05", 2));
-  auto old = decode_events(bytes.substr(2), "wal-1 record 3");
+  const std::string old_bytes = bytes.substr(2);  // the decoded events view into it
+  auto old = decode_events(old_bytes, "wal-1 record 3");
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->first_sequence, std::nullopt);
   ASSERT_EQ(old->events.size(), events.size());
