@@ -30,11 +30,24 @@ struct Options {
   bool sync = false;
 
   // Rows an unsealed partition buffer collects before it is sealed into an
-  // immutable sorted part. Smaller seals more often; larger scans more
-  // unsealed rows per query. A bulk ingest_file (see checkpoint_log_bytes)
-  // seals larger buffers, sized from this one, while it runs.
-  // REQUIRES: >= 1.
+  // immutable sorted part (at most max_unrolled_rows / 2), and the size
+  // below which parts are merged. A bulk ingest_file or a large ingest
+  // (see checkpoint_log_bytes) seals larger buffers, sized from this one,
+  // while it runs. REQUIRES: >= 1.
   size_t part_rows = 16384;
+
+  // The most rows of one monthly partition that a query reads one by one
+  // because no rollup (pre-aggregate) holds them yet: the rows recorded
+  // since its buffer was last sealed, and a sealed buffer whose part and
+  // rollup are being built. Every sealed part gets its rollup as it is
+  // built, so this bounds the work a query does beyond reading rollups,
+  // however fast events arrive. Smaller keeps queries on a store that is
+  // being written faster, at the cost of sealing (and merging) more, smaller
+  // parts; a writer that finds the background thread behind seals on its
+  // own thread rather than let the rows pile up. A bulk ingest_file or large
+  // ingest exceeds it while it runs, and seals everything before it returns.
+  // REQUIRES: >= 2.
+  size_t max_unrolled_rows = 8192;
 
   // Durable stores: when the write-ahead log grows past this many bytes, a
   // checkpoint writes the events it holds into part files and starts a new,

@@ -55,6 +55,10 @@ constexpr uint64_t kBulkIdleSealParts = 8;
 // when the final checkpoint seals them, it did not).
 constexpr uint64_t kBulkUnsealedBuffers = 1;
 
+// ingest() of at least this much text goes through the file ingest's
+// pipeline (parser threads) instead of parsing on the calling thread.
+constexpr size_t kPipelinedTextBytes = 4 * ChunkProducer::kChunkBytes;
+
 }  // namespace
 
 absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batch, std::string_view source,
@@ -88,6 +92,14 @@ absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batc
 
 absl::StatusOr<IngestReport> EventStoreImpl::ingest(std::string_view text, const IngestOptions& options) {
   const std::string_view source = options.source.empty() ? std::string_view("input") : options.source;
+  if (text.size() >= kPipelinedTextBytes) {
+    // Large text takes the file ingest's way: parsed on parser threads, and
+    // the bulk way from checkpoint_log_bytes on. fmemopen reads the caller's
+    // bytes in place.
+    std::unique_ptr<FILE, int (*)(FILE*)> file(fmemopen(const_cast<char*>(text.data()), text.size(), "r"),
+                                               &std::fclose);
+    if (file) return ingest_stream(file.get(), std::string(source), text.size(), true, options.format, nullptr);
+  }
   std::unique_ptr<RecordReader> reader = make_record_reader(options.format);
   ParsedBatch batch;
   IngestReport total;
@@ -125,9 +137,16 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       size_known = true;
     }
   }
+  return ingest_stream(file.get(), source, total_bytes, size_known, options.format, options.progress);
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(
+    FILE* file, const std::string& source, uint64_t total_bytes, bool size_known, InputFormat format,
+    const std::function<void(uint64_t, uint64_t)>& progress) {
   // Input of unknown size (a pipe) starts through the log and goes the bulk
-  // way once it has outgrown the log's threshold (see below).
-  Logging logging = files_ && total_bytes >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
+  // way once it has outgrown the log's threshold (see below). An in-memory
+  // store has no log; the bulk way gives it the larger buffers.
+  Logging logging = total_bytes >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
 
   // A bulk ingest seals bigger buffers: its first parts are already large,
   // so the background thread merges far less while it runs.
@@ -151,7 +170,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
       if (!on) return;
       MutexLock lock(&store->write_mu_);
       if (--store->bulk_ingests_ > 0) return;  // another bulk ingest still runs
-      store->buffer_rows_ = static_cast<uint32_t>(std::min<size_t>(store->options_.part_rows, UINT32_MAX));
+      store->buffer_rows_ = live_buffer_rows(store->options_);
       store->idle_seal_rows_ = 0;
       store->unsealed_rows_limit_ = 0;
     }
@@ -159,7 +178,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
 
   IngestReport total;
   {
-    ChunkProducer producer(file.get(), options.format, &dictionaries_);
+    ChunkProducer producer(file, format, &dictionaries_);
     for (;;) {
       auto chunk = producer.next();
       if (!chunk.ok()) return absl::Status(chunk.status().code(), absl::StrCat(source, ": ", chunk.status().message()));
@@ -173,8 +192,8 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
         USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, &precoded));
         total += report;
       }
-      if (options.progress) options.progress((*chunk)->bytes_read, total_bytes);
-      if (logging == Logging::kLogged && files_ && !size_known &&
+      if (progress) progress((*chunk)->bytes_read, total_bytes);
+      if (logging == Logging::kLogged && !size_known &&
           (*chunk)->bytes_read >= options_.checkpoint_log_bytes) {
         // A pipe's input as large as a file that would have gone the bulk
         // way: the rest does (the logged part stays durable through the
@@ -187,6 +206,16 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
   }
   USAGEDB_RETURN_IF_ERROR(flush());
   if (logging == Logging::kBulk) {
+    if (!files_) {
+      // What the checkpoint does for a durable store: every buffer sealed
+      // into a part with its rollup, so the store answers from rollups
+      // as soon as the call returns.
+      MutexLock lock(&write_mu_);
+      seal_all_locked();
+      install_version_locked();
+      work_cv_.notify_all();  // the parts to merge, the summary cache to warm
+      return total;
+    }
     {
       MutexLock lock(&write_mu_);
       release_event_ids_locked();
