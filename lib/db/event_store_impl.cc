@@ -1,6 +1,7 @@
 #include "lib/db/event_store_impl.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifdef __GLIBC__
@@ -150,13 +151,22 @@ constexpr size_t kMaxGroupBytes = 1 << 20;
 absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   queue_mu_.lock();
   writers_.push_back(&w);
-  while (!w.done && writers_.front() != &w) queue_cv_.wait(queue_mu_);
+  while (!w.done && writers_.front() != &w) w.cv.wait(queue_mu_);
   if (w.done) {
     queue_mu_.unlock();
     return std::move(w.result);
   }
   // The head of the queue leads a group: itself and the writers queued
-  // behind it, in order, up to kMaxGroupBytes of log records.
+  // behind it, in order, up to kMaxGroupBytes of log records. A leader
+  // that will fsync first lets the writers the previous group just
+  // released queue up again (an fsync costs far more than the wait):
+  // otherwise synced writers split into a group of the one that arrived
+  // during the last fsync and a group of all the others, alternately.
+  if (w.sync && files_) {
+    queue_mu_.unlock();
+    std::this_thread::yield();
+    queue_mu_.lock();
+  }
   std::vector<QueuedWrite*> group;
   size_t bytes = 0;
   for (QueuedWrite* q : writers_) {
@@ -174,8 +184,10 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THRE
   for (QueuedWrite* q : group) {
     writers_.pop_front();
     q->done = true;
+    if (q != &w) q->cv.notify_one();
   }
-  queue_cv_.notify_all();
+  // The next group's leader.
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
   queue_mu_.unlock();
   return std::move(w.result);
 }
@@ -197,8 +209,25 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
     if (s.ok() && sync) s = files_->sync();
     if (!s.ok()) return fail_all(stop_writes_locked(s));
   }
-  for (QueuedWrite* q : group) {
-    q->result = q->events.empty() ? IngestReport{} : append_locked(q->events);
+  if (group.size() == 1) {
+    group[0]->result = append_locked(group[0]->events);
+  } else {
+    // One pass over the whole group (one set of scratch vectors, one
+    // publication per buffer), with each event's duplicate flag to make
+    // each call's report.
+    std::vector<Event> events;
+    for (QueuedWrite* q : group) events.insert(events.end(), q->events.begin(), q->events.end());
+    std::vector<uint8_t> duplicate;
+    append_locked(events, nullptr, &duplicate);
+    size_t at = 0;
+    for (QueuedWrite* q : group) {
+      IngestReport report;
+      for (size_t i = 0; i < q->events.size(); ++i) {
+        ++(duplicate[at + i] ? report.duplicate_rows : report.successful_rows);
+      }
+      at += q->events.size();
+      q->result = report;
+    }
   }
   maybe_request_checkpoint_locked();
 }
@@ -304,8 +333,10 @@ void EventStoreImpl::release_event_ids_locked() {
 #endif
 }
 
-IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded) {
+IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded,
+                                           std::vector<uint8_t>* duplicate) {
   IngestReport report;
+  if (duplicate != nullptr) duplicate->assign(events.size(), 0);
   bool version_changed = false;
 
   // Pass 1: route each event to its month's partition and drop duplicates.
@@ -344,6 +375,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
         !(precoded != nullptr ? p->event_ids.insert(e.event_id, precoded->id_hashes[i])
                               : p->event_ids.insert(e.event_id))) {
       ++report.duplicate_rows;
+      if (duplicate != nullptr) (*duplicate)[i] = 1;
       continue;
     }
     accepted.push_back(&e);

@@ -177,6 +177,9 @@ class EventStoreImpl final : public EventStore {
     bool sync = false;              // durable before the call returns
     bool done = false;              // set by the group's leader
     absl::StatusOr<IngestReport> result;
+    // Signalled when the write is done or reaches the head of the queue
+    // (one waiter woken at a time, not every queued writer).
+    std::condition_variable_any cv;  // waits on queue_mu_
   };
   // Queues `w` and returns its result once a group holding it is done: the
   // caller leads the group when it reaches the head of the queue.
@@ -213,9 +216,11 @@ class EventStoreImpl final : public EventStore {
   // writes for good: write_error_ becomes its DataLossError, which names it.
   absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores validated events in memory, with their codes and hashes from
-  // `precoded` when given. REQUIRES: write_mu_ held.
-  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // `precoded` when given; with `duplicate`, sets (*duplicate)[i] to 1 for
+  // each events[i] dropped as a duplicate, 0 for the others. REQUIRES:
+  // write_mu_ held.
+  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr,
+                             std::vector<uint8_t>* duplicate = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds p.event_ids from its rows when it is not ready (see above).
   void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -283,7 +288,6 @@ class EventStoreImpl final : public EventStore {
 
   Mutex queue_mu_;
   std::deque<QueuedWrite*> writers_ ABSL_GUARDED_BY(queue_mu_);
-  std::condition_variable_any queue_cv_;  // waits on queue_mu_
 
   mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);

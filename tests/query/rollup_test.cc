@@ -177,6 +177,7 @@ TEST_F(RollupTest, RowsNoRollupHoldsStayUnderTheBound) {
     // February's summary, asked while the events arrive: its cells and at
     // most 1024 rows one by one, however far the background thread lags.
     const FeatureUsageSummaryQuery q = summary("2025-02-01", "2025-03-01");
+    const FeatureUsageSummaryQuery year = summary("2025-01-01", "2026-01-01");
     gen::Generator g({.events = 9000, .seed = 7, .users = 300, .features = 12, .versions = 6, .months = 3});
     uint64_t most_read = 0;
     int n = 0;
@@ -188,6 +189,11 @@ TEST_F(RollupTest, RowsNoRollupHoldsStayUnderTheBound) {
       ASSERT_TRUE(got.ok());
       ASSERT_EQ(got->rows, reference_.feature_usage_summary(q).rows) << "after " << n << " events";
       most_read = std::max(most_read, got->statistics.rows_read);
+      // Several months: the cached merge of the rollups of the previous
+      // request plus the rollups sealed and merged since.
+      got = store_->feature_usage_summary(year);
+      ASSERT_TRUE(got.ok());
+      ASSERT_EQ(got->rows, reference_.feature_usage_summary(year).rows) << "after " << n << " events";
     }
     // 1024 rows, and at most 72 cells per rollup of the month's few parts.
     EXPECT_LE(most_read, 1024u + 72u * 8) << "February holds ~3000 rows";

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "lib/rollup/rollup_cache.h"
 #include "lib/table/part_builder.h"
 #include "lib/table/dictionary.h"
 
@@ -60,6 +61,31 @@ TEST(RollupSet, RemovingAPartRemovesEveryEntryHoldingIt) {
   set.clear();
   EXPECT_TRUE(set.empty());
   EXPECT_FALSE(set.covers(1));
+}
+
+TEST(RollupCache, FindSubsetTakesTheLargestCachedSubset) {
+  auto a = rollup_of({rollup_set_part(1, 3)}), b = rollup_of({rollup_set_part(2, 5)}),
+       c = rollup_of({rollup_set_part(3, 7)});
+  RollupCache cache;
+  const PartitionRollup* ab[] = {a.get(), b.get()};
+  const PartitionRollup* abc[] = {a.get(), b.get(), c.get()};
+  const PartitionRollup* ac[] = {a.get(), c.get()};
+  std::vector<bool> in;
+  EXPECT_EQ(cache.find_subset(abc, &in).cells, nullptr);
+  auto merged = cache.summary(ab);
+  ASSERT_EQ(merged->size(), 1u);
+  EXPECT_EQ((*merged)[0].events, 8u);
+  RollupCache::Subset got = cache.find_subset(abc, &in);
+  EXPECT_EQ(got.cells, merged);
+  EXPECT_EQ(got.rows, 8u);
+  EXPECT_EQ(in, (std::vector<bool>{true, true, false}));
+  // A cached merge holding a rollup the request lacks is no subset.
+  EXPECT_EQ(cache.find_subset(ac, &in).cells, nullptr);
+  // The larger one wins once both are cached.
+  cache.summary(abc);
+  got = cache.find_subset(abc, &in);
+  EXPECT_EQ(got.rows, 15u);
+  EXPECT_EQ(in, (std::vector<bool>{true, true, true}));
 }
 
 }  // namespace
