@@ -17,6 +17,9 @@
 //   usagedb_live writers --dir /tmp/live-w [--threads 4] [--events 400000] [--sync]
 //       record_event throughput from N threads on a durable store
 //
+// --max-unrolled-rows N sets Options::max_unrolled_rows (builds of the
+// package that have it).
+//
 // The questions are bench/compare's eight (its users and features picked
 // the same way from the data: the median and the heaviest user, each one's
 // most used feature, the most used feature).
@@ -59,7 +62,20 @@ struct Args {
   uint64_t events = 400000;
   int reps = 50;
   bool sync = false;
+  size_t max_unrolled_rows = 0;  // 0: the default
 };
+
+// Options with --max-unrolled-rows applied (when this build's Options has
+// the field: the program also builds against packages from before it).
+usagedb::Options store_options(const Args& a, usagedb::Options o) {
+  auto apply = [&](auto& options) {
+    if constexpr (requires { options.max_unrolled_rows; }) {
+      if (a.max_unrolled_rows > 0) options.max_unrolled_rows = a.max_unrolled_rows;
+    }
+  };
+  apply(o);
+  return o;
+}
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
@@ -67,7 +83,8 @@ struct Args {
                "usage: usagedb_live fresh --data FILE [--reps N]\n"
                "       usagedb_live mixed --data FILE --dir DIR [--writers W] [--rate EVENTS_PER_S_EACH]\n"
                "                          [--readers R] [--seconds S]\n"
-               "       usagedb_live writers --dir DIR [--threads N] [--events N] [--sync]\n",
+               "       usagedb_live writers --dir DIR [--threads N] [--events N] [--sync]\n"
+               "       (every mode: [--max-unrolled-rows N])\n",
                why);
   std::exit(2);
 }
@@ -92,6 +109,7 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--events") a.events = std::stoull(value());
     else if (flag == "--reps") a.reps = std::stoi(value());
     else if (flag == "--sync") a.sync = true;
+    else if (flag == "--max-unrolled-rows") a.max_unrolled_rows = std::stoull(value());
     else usage(("unknown flag " + flag).c_str());
   }
   if (a.mode != "fresh" && a.mode != "mixed" && a.mode != "writers") usage("mode must be fresh, mixed or writers");
@@ -270,7 +288,7 @@ void print_machine() {
 int run_fresh(const Args& a) {
   const std::string text = read_file(a.data);
   const Picked p = pick(text);
-  auto opened = EventStore::open({});
+  auto opened = EventStore::open(store_options(a, {}));
   if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
   EventStore& store = **opened;
   const auto t0 = Clock::now();
@@ -319,7 +337,7 @@ int run_fresh(const Args& a) {
 
 absl::StatusOr<std::unique_ptr<EventStore>> open_preloaded(const Args& a) {
   const bool exists = std::filesystem::exists(std::filesystem::path(a.dir) / "MANIFEST");
-  auto store = EventStore::open({.directory = a.dir});
+  auto store = EventStore::open(store_options(a, {.directory = a.dir}));
   if (!store.ok() || exists) return store;
   const auto t = Clock::now();
   auto report = (*store)->ingest_file(a.data, {});
@@ -429,7 +447,7 @@ int run_mixed(const Args& a) {
 
 int run_writers(const Args& a) {
   std::filesystem::remove_all(a.dir);
-  auto opened = EventStore::open({.directory = a.dir, .sync = a.sync});
+  auto opened = EventStore::open(store_options(a, {.directory = a.dir, .sync = a.sync}));
   if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
   EventStore& store = **opened;
   const uint64_t per_thread = a.events / a.threads;

@@ -1,6 +1,6 @@
 // EventStoreImpl's parts lifecycle: sealing buffers into parts, merging
-// parts, compaction, and the background thread that runs seals, merges and
-// checkpoints off the writers' path.
+// parts, compaction, and the background threads that run seals and
+// checkpoints (one) and merges (the other) off the writers' path.
 #include <algorithm>
 #include <thread>
 
@@ -14,8 +14,10 @@ namespace {
 
 // Sealed buffers waiting for the background thread beyond which writers
 // seal inline: the writer slows down to the speed of sealing instead of
-// queueing unbounded memory.
-constexpr size_t kMaxQueuedSeals = 2;
+// queueing unbounded memory. Per partition, kSealsQueuedPerPartition at
+// most (EventStoreImpl::live_buffer_rows() divides Options::max_unrolled_rows
+// among them and the active buffer).
+constexpr size_t kMaxQueuedSeals = 4;
 
 // Rows below which seal_all_locked builds parts on one thread.
 constexpr uint64_t kParallelSealRows = 1 << 15;
@@ -40,10 +42,12 @@ void EventStoreImpl::seal_locked(PartitionWriter& p) {
   if (p.buffer->size() == 0) return;
   p.buffer->publish();  // readers of the current Version keep seeing every row
   const uint64_t id = new_part_id();
-  // At most one buffer of a partition waits for the background thread, so
-  // the rows no rollup holds stay under Options::max_unrolled_rows: a
-  // writer that finds the thread behind builds the part on its own thread.
-  if (background_.joinable() && p.sealing.empty() && sealing_count_locked() < kMaxQueuedSeals) {
+  // At most kSealsQueuedPerPartition buffers of a partition wait for the
+  // background thread, so the rows no rollup holds stay under
+  // Options::max_unrolled_rows: a writer that finds the thread further
+  // behind builds the part on its own thread.
+  if (background_.joinable() && p.sealing.size() < kSealsQueuedPerPartition &&
+      sealing_count_locked() < kMaxQueuedSeals) {
     p.sealing.emplace_back(p.buffer, id);
     work_cv_.notify_all();
   } else {
@@ -257,17 +261,6 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       work_cv_.notify_all();
       continue;
     }
-    if (std::optional<MergeTask> merge = pick_merge_locked()) {
-      const uint64_t id = new_part_id();
-      busy_ = true;
-      write_mu_.unlock();
-      BuiltPart merged = merge_parts(merge->inputs, id, merge->month);
-      write_mu_.lock();
-      busy_ = false;
-      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
-      work_cv_.notify_all();
-      continue;
-    }
     // Rollups last: they only make reads faster. Parts get theirs when
     // they are built; the ones left uncovered (rewritten by delete_user,
     // read from an older store) get theirs here.
@@ -310,9 +303,32 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.unlock();
 }
 
+// Merges run on a thread of their own: a merge of large parts (and the
+// merged part's rollup) takes far longer than a seal, and a seal waiting
+// behind it would make writers seal on their own threads
+// (Options::max_unrolled_rows).
+void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  write_mu_.lock();
+  while (!stopping_) {
+    if (std::optional<MergeTask> merge = pick_merge_locked()) {
+      const uint64_t id = new_part_id();
+      merging_ = true;
+      write_mu_.unlock();
+      BuiltPart merged = merge_parts(merge->inputs, id, merge->month);
+      write_mu_.lock();
+      merging_ = false;
+      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
+      work_cv_.notify_all();
+      continue;
+    }
+    work_cv_.wait(write_mu_);
+  }
+  write_mu_.unlock();
+}
+
 void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
-  while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
+  while (background_.joinable() && (busy_ || merging_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
                                     (checkpoint_requested_ && write_error_.ok()))) {
     work_cv_.wait(write_mu_);
   }

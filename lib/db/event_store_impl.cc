@@ -34,9 +34,9 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
   if (options.checkpoint_log_bytes < 1) {
     return absl::InvalidArgumentError("options.checkpoint_log_bytes: must be at least 1");
   }
-  if (options.max_unrolled_rows < 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("options.max_unrolled_rows: must be at least 2, got ", options.max_unrolled_rows));
+  if (options.max_unrolled_rows < kSealsQueuedPerPartition + 1) {
+    return absl::InvalidArgumentError(absl::StrCat("options.max_unrolled_rows: must be at least ",
+                                                   kSealsQueuedPerPartition + 1, ", got ", options.max_unrolled_rows));
   }
   std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
   if (!options.directory.empty()) {
@@ -48,7 +48,10 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
       return s;
     }
   }
-  if (options.background_threads) store->background_ = std::thread([s = store.get()] { s->background_loop(); });
+  if (options.background_threads) {
+    store->background_ = std::thread([s = store.get()] { s->background_loop(); });
+    store->merger_ = std::thread([s = store.get()] { s->merge_loop(); });
+  }
   return store;
 }
 
@@ -99,6 +102,7 @@ EventStoreImpl::~EventStoreImpl() {
   }
   work_cv_.notify_all();
   if (background_.joinable()) background_.join();
+  if (merger_.joinable()) merger_.join();
   // Leave the events in part files so the next open has no log to replay.
   // Nothing is lost if this fails: the log holds them.
   if (files_) checkpoint().IgnoreError();
@@ -133,9 +137,11 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
 }
 
 uint32_t EventStoreImpl::live_buffer_rows(const Options& options) {
-  // A partition holds its active buffer and at most one sealed buffer whose
-  // part and rollup are being built (seal_locked): half the bound each.
-  return static_cast<uint32_t>(std::min<size_t>({options.part_rows, options.max_unrolled_rows / 2, UINT32_MAX}));
+  // A partition holds its active buffer and at most kSealsQueuedPerPartition
+  // sealed buffers whose parts and rollups are being built (seal_locked).
+  return static_cast<uint32_t>(std::min<size_t>(
+      {options.part_rows, std::max<size_t>(1, options.max_unrolled_rows / (kSealsQueuedPerPartition + 1)),
+       UINT32_MAX}));
 }
 
 // ---- The writer queue -------------------------------------------------------

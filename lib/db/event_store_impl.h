@@ -3,10 +3,12 @@
 // Writers (record_event(s), ingest*) serialize on write_mu_: they append the
 // batch to the write-ahead log (durable stores), dedup, encode strings
 // through the store-wide dictionaries and append rows to the partition's
-// AppendBuffer. A full buffer is frozen and handed to the background thread,
-// which sorts it into an immutable Part (so the writer's core keeps
-// ingesting), merges small parts MergeTree-style, and runs checkpoints when
-// the log grows (StoreFiles writes the parts, dictionaries and MANIFEST).
+// AppendBuffer. A full buffer is frozen and handed to the background (seal)
+// thread, which sorts it into an immutable Part with its rollup (so the
+// writer's core keeps ingesting) and runs checkpoints when the log grows
+// (StoreFiles writes the parts, dictionaries, rollups and MANIFEST); a
+// second thread merges small parts MergeTree-style, each merged part with
+// its rollup (lib/rollup/rollup_set.h).
 //
 // Readers never take write_mu_: a query copies the current Version under
 // version_mu_ (a pointer copy) and reads parts and published buffer rows
@@ -230,8 +232,11 @@ class EventStoreImpl final : public EventStore {
   // written again rebuilds its index from its rows, as after a reopen.
   void release_event_ids_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Rows of an append buffer outside bulk ingests: part_rows, at most half
-  // of max_unrolled_rows.
+  // Sealed buffers of one partition that may wait for the background
+  // thread (seal_locked).
+  static constexpr size_t kSealsQueuedPerPartition = 2;
+  // Rows of an append buffer outside bulk ingests: part_rows, at most
+  // max_unrolled_rows shared among the active buffer and the queued ones.
   static uint32_t live_buffer_rows(const Options& options);
   // Publishes a Version built from the writers' state.
   void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
@@ -277,6 +282,7 @@ class EventStoreImpl final : public EventStore {
   size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void background_loop();
+  void merge_loop();
 
   const Options options_;
   Dictionaries dictionaries_;
@@ -322,14 +328,16 @@ class EventStoreImpl final : public EventStore {
   // Background thread state.
   mutable std::condition_variable_any work_cv_;  // waits on write_mu_
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
-  bool busy_ ABSL_GUARDED_BY(write_mu_) = false;  // the thread is working outside the lock
+  bool busy_ ABSL_GUARDED_BY(write_mu_) = false;     // the seal thread is working outside the lock
+  bool merging_ ABSL_GUARDED_BY(write_mu_) = false;  // the merge thread is
   // When events were last appended (rollups are rebuilt once writes pause).
   std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(write_mu_);
   // Rollups were installed since the rollup cache was last warmed, and when
   // that was.
   bool rollups_changed_ ABSL_GUARDED_BY(write_mu_) = false;
   std::chrono::steady_clock::time_point last_warm_ ABSL_GUARDED_BY(write_mu_);
-  std::thread background_;
+  std::thread background_;  // seals, checkpoints, rollups of uncovered parts, the summary cache
+  std::thread merger_;      // merges
 
   mutable RollupCache rollup_cache_;
   // A query has run: the background thread keeps rollups up to date.
