@@ -167,8 +167,10 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THRE
   // that will fsync first lets the writers the previous group just
   // released queue up again (an fsync costs far more than the wait):
   // otherwise synced writers split into a group of the one that arrived
-  // during the last fsync and a group of all the others, alternately.
-  if (w.sync && files_) {
+  // during the last fsync and a group of all the others, alternately. Only
+  // after a group of several: a lone writer would only give its core away
+  // (on a busy machine, for a whole time slice).
+  if (w.sync && files_ && last_group_size_ > 1) {
     queue_mu_.unlock();
     std::this_thread::yield();
     queue_mu_.lock();
@@ -180,6 +182,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THRE
     group.push_back(q);
     bytes += q->record.size();
   }
+  last_group_size_ = group.size();
   queue_mu_.unlock();
   {
     MutexLock lock(&write_mu_);

@@ -294,6 +294,7 @@ class EventStoreImpl final : public EventStore {
 
   Mutex queue_mu_;
   std::deque<QueuedWrite*> writers_ ABSL_GUARDED_BY(queue_mu_);
+  size_t last_group_size_ ABSL_GUARDED_BY(queue_mu_) = 0;
 
   mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
