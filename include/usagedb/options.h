@@ -45,7 +45,8 @@ struct Options {
   // being written faster, at the cost of sealing (and merging) more, smaller
   // parts; a writer that finds the sealing thread behind seals on its
   // own thread rather than let the rows pile up. A bulk ingest_file or large
-  // ingest exceeds it while it runs, and seals everything before it returns.
+  // ingest exceeds it while it runs (its parts get their rollups at its
+  // end), and seals everything, with rollups, before it returns.
   // REQUIRES: >= 3.
   size_t max_unrolled_rows = 12288;
 

@@ -51,7 +51,7 @@ void EventStoreImpl::seal_locked(PartitionWriter& p) {
     p.sealing.emplace_back(p.buffer, id);
     work_cv_.notify_all();
   } else {
-    add_part(p, build_part(*p.buffer, id, p.month));
+    add_part(p, build_part(*p.buffer, id, p.month, /*with_rollup=*/bulk_ingests_ == 0));
     rollups_changed_ = true;
     if (background_.joinable()) work_cv_.notify_all();  // there may be parts to merge
   }
@@ -67,6 +67,7 @@ void EventStoreImpl::seal_all_locked() {
   };
   std::vector<Task> tasks;
   uint64_t rows = 0;
+  const bool with_rollup = bulk_ingests_ == 0;
   for (auto& [month, p] : partitions_) {
     for (auto& [buffer, id] : p->sealing) {
       tasks.push_back(Task{p.get(), buffer, id, {}});
@@ -87,23 +88,24 @@ void EventStoreImpl::seal_all_locked() {
                                 rows >= 2 * kParallelSealRows && std::thread::hardware_concurrency() >= 2,
                                 [&](size_t i) {
                                   Task& t = tasks[i];
-                                  t.built = build_part(*t.buffer, t.id, t.partition->month);
+                                  t.built = build_part(*t.buffer, t.id, t.partition->month, with_rollup);
                                 });
   for (Task& t : tasks) add_part(*t.partition, std::move(t.built));
   if (!tasks.empty()) rollups_changed_ = true;
 }
 
-EventStoreImpl::BuiltPart EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month) const {
+EventStoreImpl::BuiltPart EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month,
+                                                     bool with_rollup) const {
   PartBuilder builder(buffer.size());
   builder.add_buffer(buffer, buffer.size());
   BuiltPart built;
   built.part = std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
-  built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
+  if (with_rollup) built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
   return built;
 }
 
 EventStoreImpl::BuiltPart EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
-                                                      uint64_t id, uint32_t month) const {
+                                                      uint64_t id, uint32_t month, bool with_rollup) const {
   size_t rows = 0;
   for (const auto& part : inputs) rows += part->rows();
   PartBuilder builder(rows);
@@ -112,7 +114,7 @@ EventStoreImpl::BuiltPart EventStoreImpl::merge_parts(const std::vector<std::sha
   built.part = std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
   // The merged part's rollup, built from its rows like a sealed part's: the
   // inputs' rollups leave with them (RollupSet::remove_parts).
-  built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
+  if (with_rollup) built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
   return built;
 }
 
@@ -140,6 +142,7 @@ bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std:
 }
 
 std::optional<uint32_t> EventStoreImpl::pick_rollup_locked() const {
+  if (bulk_ingests_ > 0) return std::nullopt;  // its end builds them (build_part)
   for (const auto& [month, p] : partitions_) {
     for (const auto& part : p->parts) {
       if (!p->rollups.covers(part->id())) return month;
@@ -222,14 +225,14 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::optional<SealTask> seal;
     for (const auto& [month, p] : partitions_) {
       if (!p->sealing.empty()) {
-        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second};
+        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second, bulk_ingests_ == 0};
         break;
       }
     }
     if (seal) {
       busy_ = true;
       write_mu_.unlock();
-      BuiltPart built = build_part(*seal->buffer, seal->part_id, seal->month);
+      BuiltPart built = build_part(*seal->buffer, seal->part_id, seal->month, seal->with_rollup);
       write_mu_.lock();
       busy_ = false;
       auto it = partitions_.find(seal->month);
@@ -312,9 +315,10 @@ void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   while (!stopping_) {
     if (std::optional<MergeTask> merge = pick_merge_locked()) {
       const uint64_t id = new_part_id();
+      const bool with_rollup = bulk_ingests_ == 0;
       merging_ = true;
       write_mu_.unlock();
-      BuiltPart merged = merge_parts(merge->inputs, id, merge->month);
+      BuiltPart merged = merge_parts(merge->inputs, id, merge->month, with_rollup);
       write_mu_.lock();
       merging_ = false;
       if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
@@ -359,7 +363,7 @@ absl::Status EventStoreImpl::compact() {
         task.inputs = it->second->parts;
         id = new_part_id();
       }
-      BuiltPart merged = merge_parts(task.inputs, id, month);
+      BuiltPart merged = merge_parts(task.inputs, id, month, /*with_rollup=*/true);
       MutexLock lock(&write_mu_);
       if (install_merge_locked(month, task.inputs, std::move(merged))) {
         install_version_locked();

@@ -162,6 +162,7 @@ class EventStoreImpl final : public EventStore {
     uint32_t month;
     std::shared_ptr<const AppendBuffer> buffer;
     uint64_t part_id;
+    bool with_rollup;
   };
   struct MergeTask {
     uint32_t month;
@@ -255,10 +256,14 @@ class EventStoreImpl final : public EventStore {
   void seal_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Seals every non-empty buffer and builds every queued part, inline.
   void seal_all_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // A sealed buffer's part and its rollup.
-  BuiltPart build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month) const;
-  // The merge of `inputs` and its rollup.
-  BuiltPart merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id, uint32_t month) const;
+  // A sealed buffer's part and, `with_rollup`, its rollup. A bulk ingest
+  // builds its parts without: their rollups are built when it ends (by its
+  // checkpoint, or refresh_rollups in memory), after it has freed what it no
+  // longer needs, so they do not add to its peak of memory.
+  BuiltPart build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month, bool with_rollup) const;
+  // The merge of `inputs` and, `with_rollup`, its rollup.
+  BuiltPart merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id, uint32_t month,
+                        bool with_rollup) const;
   // Adds a built part and its rollup to `p`.
   static void add_part(PartitionWriter& p, BuiltPart built);
   // Replaces `inputs` by `merged` in partition `month`, and their rollups by

@@ -208,12 +208,15 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(
   if (logging == Logging::kBulk) {
     if (!files_) {
       // What the checkpoint does for a durable store: every buffer sealed
-      // into a part with its rollup, so the store answers from rollups
-      // as soon as the call returns.
-      MutexLock lock(&write_mu_);
-      seal_all_locked();
-      install_version_locked();
-      work_cv_.notify_all();  // the parts to merge, the summary cache to warm
+      // into a part, and every part's rollup built (two threads), so the
+      // store answers from rollups as soon as the call returns.
+      {
+        MutexLock lock(&write_mu_);
+        seal_all_locked();
+        install_version_locked();
+        work_cv_.notify_all();  // the parts to merge, the summary cache to warm
+      }
+      refresh_rollups(/*warm_cache=*/false);
       return total;
     }
     {
