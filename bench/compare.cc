@@ -187,6 +187,7 @@ struct Picked {
   std::string typical_user, heavy_user;
   uint64_t typical_events = 0, heavy_events = 0;
   std::string typical_feature, heavy_feature, top_feature;
+  std::vector<std::string> top_features;  // the three most used, most used first
 };
 
 std::string most_used(const absl::flat_hash_map<std::string, uint64_t>& counts) {
@@ -241,6 +242,12 @@ bool generate(const Args& a, const std::string& path, Picked* picked) {
   picked->heavy_events = heavy->first;
   picked->heavy_user = heavy->second;
   picked->top_feature = most_used(per_feature);
+  std::vector<std::pair<uint64_t, std::string>> features;
+  for (const auto& [f, n] : per_feature) features.emplace_back(n, f);
+  std::sort(features.begin(), features.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (size_t i = 0; i < std::min<size_t>(3, features.size()); ++i) picked->top_features.push_back(features[i].second);
 
   absl::flat_hash_map<std::string, uint64_t> typical_features, heavy_features;
   gen::Generator g(options);
@@ -277,6 +284,42 @@ std::vector<QuerySpec> make_queries(const Picked& p) {
       {"timeline_hour_week", "feature_usage_timeline, hourly, all features, one week (Mon 2025-03-03..)",
        "feature_usage_timeline",
        {{"granularity", "hour"}, {"start_date", "2025-03-03"}, {"end_date", "2025-03-10"}}},
+      {"adoption_month", "feature_adoption, one month (June 2025)", "feature_adoption",
+       {{"start_date", "2025-06-01"}, {"end_date", "2025-07-01"}}},
+      {"adoption_year", "feature_adoption, the whole year", "feature_adoption",
+       {{"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"active_users_1", "active_users, daily (window_days 1) over the year", "active_users",
+       {{"window_days", "1"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"active_users_7", "active_users, weekly (window_days 7) over the year", "active_users",
+       {{"window_days", "7"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"active_users_28", "active_users, monthly (window_days 28) over the year", "active_users",
+       {{"window_days", "28"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"retention_feature", "feature_retention, weekly, the most used feature, over the year", "feature_retention",
+       {{"feature_id", p.top_feature}, {"granularity", "week"}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}}},
+      {"retention_product", "feature_retention, weekly, the whole product, over the year", "feature_retention",
+       {{"granularity", "week"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"funnel_3_day", "feature_funnel, the three most used features, one-day window, over the year",
+       "feature_funnel",
+       {{"steps", p.top_features.size() == 3 ? p.top_features[0] + "," + p.top_features[1] + "," + p.top_features[2]
+                                             : "feature_1,feature_2,feature_3"},
+        {"window", "86400"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"timeline_day_feature_ny", "feature_usage_timeline, daily in America/New_York, the most used feature, year",
+       "feature_usage_timeline",
+       {{"granularity", "day"}, {"feature_id", p.top_feature}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}, {"tz", "America/New_York"}}},
+      {"timeline_day_feature_kolkata", "feature_usage_timeline, daily in Asia/Kolkata, the most used feature, year",
+       "feature_usage_timeline",
+       {{"granularity", "day"}, {"feature_id", p.top_feature}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}, {"tz", "Asia/Kolkata"}}},
+      {"breakdown_year", "property_breakdown by device, the whole year", "property_breakdown",
+       {{"property", "device"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"breakdown_year_feature", "property_breakdown by device, the most used feature, the whole year",
+       "property_breakdown",
+       {{"property", "device"}, {"feature_id", p.top_feature}, {"start_date", "2025-01-01"},
+        {"end_date", "2026-01-01"}}},
+      {"versions_week_year", "version_adoption, weekly, the whole year", "version_adoption",
+       {{"granularity", "week"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
   };
 }
 

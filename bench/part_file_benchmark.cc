@@ -172,8 +172,46 @@ void BM_BuildRollup(benchmark::State& state) {
   for (int g = 0; g < 4; ++g) {
     state.counters[names[g]] = static_cast<double>(rollup->timeline(static_cast<Granularity>(g)).user_codes.size());
   }
+  state.counters["versions_bytes"] = static_cast<double>(rollup->versions()->memory_bytes());
+  for (int g = 0; g < 4; ++g) {
+    state.counters[std::string("v_") + names[g]] =
+        static_cast<double>(rollup->versions()->versions[g].user_codes.size());
+    state.counters[std::string("a_") + names[g]] = static_cast<double>(rollup->versions()->active[g].user_codes.size());
+  }
+  state.counters["metadata_bytes"] = rollup->metadata() ? static_cast<double>(rollup->metadata()->memory_bytes()) : 0;
 }
+
+// The sections of the rollup, each built alone from the 1M-row month.
+void BM_BuildVersionTimeline(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  for (auto _ : state) benchmark::DoNotOptimize(VersionTimeline::build(part->month(), {&part, 1}));
+  state.SetItemsProcessed(state.iterations() * part->rows());
+}
+BENCHMARK(BM_BuildVersionTimeline)->Unit(benchmark::kMillisecond);
+
+void BM_BuildMetadataCounts(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  for (auto _ : state) benchmark::DoNotOptimize(MetadataCounts::build({&part, 1}));
+  state.SetItemsProcessed(state.iterations() * part->rows());
+}
+BENCHMARK(BM_BuildMetadataCounts)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildRollup)->Unit(benchmark::kMillisecond);
+
+// The rollup's activity section (lib/rollup/activity_rollup.h) made from
+// the 1M-row month's day and month cells: part of every BM_BuildRollup and
+// BM_DecodeRollup (it is not in the file).
+void BM_BuildActivity(benchmark::State& state) {
+  const std::shared_ptr<const Part> part = fixture().big;
+  const auto rollup = PartitionRollup::build(part->month(), {&part, 1});
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(ActivityRollup::from_timeline(rollup->timeline(Granularity::kDay),
+                                                           rollup->timeline(Granularity::kMonth)));
+  }
+  state.SetItemsProcessed(state.iterations() * part->rows());
+  state.counters["memory_bytes"] = static_cast<double>(rollup->activity().memory_bytes());
+  state.counters["days"] = static_cast<double>(rollup->activity().days().size());
+}
+BENCHMARK(BM_BuildActivity)->Unit(benchmark::kMillisecond);
 
 void BM_EncodeRollup(benchmark::State& state) {
   const std::shared_ptr<const Part> part = fixture().big;

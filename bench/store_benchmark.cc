@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "lib/gen/generator.h"
 #include "lib/query/snapshot.h"
@@ -67,6 +68,7 @@ struct Loaded {
   std::string typical_user;  // median events per user
   std::string heavy_user;    // most events
   std::string top_feature;
+  std::vector<std::string> top_features;  // the three most used, most used first
 };
 
 const Loaded& loaded() {
@@ -94,12 +96,11 @@ const Loaded& loaded() {
     std::sort(users.begin(), users.end());
     out->typical_user = std::string(users[users.size() / 2].second);
     out->heavy_user = std::string(users.back().second);
-    std::string_view top;
-    uint64_t top_n = 0;
-    for (const auto& [f, n] : per_feature) {
-      if (n > top_n) top = f, top_n = n;
-    }
-    out->top_feature = std::string(top);
+    std::vector<std::pair<uint64_t, std::string_view>> features;
+    for (const auto& [f, n] : per_feature) features.emplace_back(n, f);
+    std::sort(features.begin(), features.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    out->top_feature = std::string(features.front().second);
+    for (size_t i = 0; i < 3 && i < features.size(); ++i) out->top_features.emplace_back(features[i].second);
     return out;
   }();
   return *l;
@@ -225,6 +226,171 @@ void BM_Timeline_HourlyWeek(benchmark::State& state) {
   });
 }
 BENCHMARK(BM_Timeline_HourlyWeek)->Unit(benchmark::kMillisecond);
+
+void BM_Adoption_Month(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_adoption({.start_date = at("2025-06-01 00:00:00"), .end_date = at("2025-07-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Adoption_Month)->Unit(benchmark::kMillisecond);
+
+void BM_Adoption_Year(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_adoption({.start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Adoption_Year)->Unit(benchmark::kMillisecond);
+
+// Daily, weekly and monthly active users over the year: the argument is window_days.
+void BM_ActiveUsers_Year(benchmark::State& state) {
+  const auto w = static_cast<uint32_t>(state.range(0));
+  run_query(state, [w](const EventStore& s, const Loaded&) {
+    using std::chrono::sys_days;
+    return s.active_users({.window_days = w,
+                           .start_date = sys_days{std::chrono::year{2025} / 1 / 1},
+                           .end_date = sys_days{std::chrono::year{2026} / 1 / 1}});
+  });
+}
+BENCHMARK(BM_ActiveUsers_Year)->Arg(1)->Arg(7)->Arg(28)->Unit(benchmark::kMillisecond);
+
+void BM_Retention_WeeklyOneFeatureYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_retention({.feature_id = l.top_feature, .granularity = Granularity::kWeek,
+                                .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Retention_WeeklyOneFeatureYear)->Unit(benchmark::kMillisecond);
+
+void BM_Retention_WeeklyProductYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_retention({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                                .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Retention_WeeklyProductYear)->Unit(benchmark::kMillisecond);
+
+void BM_Funnel_ThreeStepsOneDayYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_funnel({.steps = l.top_features, .window = std::chrono::seconds(86400),
+                             .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_Funnel_ThreeStepsOneDayYear)->Unit(benchmark::kMillisecond);
+
+// SPEC 2.11: the daily timeline of one feature in a zone of whole-hour
+// offsets (from hour cells) and in one of half hours (a UTC hour a day read
+// from the rows).
+void BM_Timeline_DailyOneFeatureYearNewYork(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_usage_timeline({.granularity = Granularity::kDay, .feature_id = l.top_feature,
+                                     .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00"),
+                                     .tz = "America/New_York"});
+  });
+}
+BENCHMARK(BM_Timeline_DailyOneFeatureYearNewYork)->Unit(benchmark::kMillisecond);
+
+void BM_Timeline_DailyOneFeatureYearKolkata(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.feature_usage_timeline({.granularity = Granularity::kDay, .feature_id = l.top_feature,
+                                     .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00"),
+                                     .tz = "Asia/Kolkata"});
+  });
+}
+BENCHMARK(BM_Timeline_DailyOneFeatureYearKolkata)->Unit(benchmark::kMillisecond);
+
+// The hourly week of every feature in New York (hour cells, as in UTC) and
+// in Kolkata (every UTC hour is cut by a local hour: the rows).
+void BM_Timeline_HourlyWeekNewYork(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_timeline({.granularity = Granularity::kHour, .start_date = at("2025-06-02 00:00:00"),
+                                     .end_date = at("2025-06-09 00:00:00"), .tz = "America/New_York"});
+  });
+}
+BENCHMARK(BM_Timeline_HourlyWeekNewYork)->Unit(benchmark::kMillisecond);
+
+void BM_Timeline_HourlyWeekKolkata(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.feature_usage_timeline({.granularity = Granularity::kHour, .start_date = at("2025-06-02 00:00:00"),
+                                     .end_date = at("2025-06-09 00:00:00"), .tz = "Asia/Kolkata"});
+  });
+}
+BENCHMARK(BM_Timeline_HourlyWeekKolkata)->Unit(benchmark::kMillisecond);
+
+// SPEC 2.9 over the year, and for one feature.
+void BM_PropertyBreakdown_Year(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.property_breakdown({.property = "device", .start_date = at("2025-01-01 00:00:00"),
+                                 .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_PropertyBreakdown_Year)->Unit(benchmark::kMillisecond);
+
+void BM_PropertyBreakdown_YearOneFeature(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded& l) {
+    return s.property_breakdown({.property = "device", .feature_id = l.top_feature,
+                                 .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_PropertyBreakdown_YearOneFeature)->Unit(benchmark::kMillisecond);
+
+// The same events with metadata that never repeats (a request id in each),
+// compacted: no rollup counts strings that do not repeat, so the breakdown
+// reads every row and parses every string once.
+const EventStore& store_with_distinct_metadata() {
+  static const EventStore* store = [] {
+    EventStore* out = EventStore::open({}).value().release();
+    const auto& events = generated().events;
+    std::vector<std::string> metadata;
+    std::vector<Event> batch;
+    for (size_t i = 0; i < events.size(); i += 10000) {
+      const size_t n = std::min<size_t>(10000, events.size() - i);
+      metadata.clear();
+      batch.assign(events.begin() + static_cast<ptrdiff_t>(i), events.begin() + static_cast<ptrdiff_t>(i + n));
+      for (size_t k = 0; k < n; ++k) {
+        std::string m(batch[k].metadata);
+        if (m.size() > 1) m.insert(m.size() - 1, absl::StrCat(",\"request_id\":\"r", i + k, "\""));
+        metadata.push_back(std::move(m));
+      }
+      for (size_t k = 0; k < n; ++k) batch[k].metadata = metadata[k];
+      if (!out->record_events(batch).ok()) std::abort();
+    }
+    if (!out->compact().ok()) std::abort();
+    return out;
+  }();
+  return *store;
+}
+
+void BM_PropertyBreakdown_Year_DistinctMetadata(benchmark::State& state) {
+  const EventStore& store = store_with_distinct_metadata();
+  uint64_t rows_read = 0;
+  for (auto _ : state) {
+    auto result = store.property_breakdown(
+        {.property = "device", .start_date = at("2025-01-01 00:00:00"), .end_date = at("2026-01-01 00:00:00")});
+    if (!result.ok()) state.SkipWithError(std::string(result.status().message()).c_str());
+    rows_read = result->statistics.rows_read;
+    benchmark::DoNotOptimize(result);
+  }
+  state.counters["rows_read"] = static_cast<double>(rows_read);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_PropertyBreakdown_Year_DistinctMetadata)->Unit(benchmark::kMillisecond);
+
+// SPEC 2.10: weekly over the year, in UTC and in New York.
+void BM_VersionAdoption_WeeklyYear(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.version_adoption({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                               .end_date = at("2026-01-01 00:00:00")});
+  });
+}
+BENCHMARK(BM_VersionAdoption_WeeklyYear)->Unit(benchmark::kMillisecond);
+
+void BM_VersionAdoption_WeeklyYearNewYork(benchmark::State& state) {
+  run_query(state, [](const EventStore& s, const Loaded&) {
+    return s.version_adoption({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                               .end_date = at("2026-01-01 00:00:00"), .tz = "America/New_York"});
+  });
+}
+BENCHMARK(BM_VersionAdoption_WeeklyYearNewYork)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace usagedb

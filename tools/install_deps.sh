@@ -9,6 +9,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libabsl-dev libsimdjson-dev libroaring-dev libxxhash-dev libzstd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev zlib1g-dev libssl-dev  # the HTTP API (lib/http, usagedb serve)
+  curl                                      # the HTTP API's tests drive the server with it
 )
 # clang provides libFuzzer for the NDJSON fuzz target; optional for the main build.
 if [[ "${USAGEDB_WITH_CLANG:-0}" == 1 ]]; then packages+=(clang); fi

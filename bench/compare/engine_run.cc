@@ -16,6 +16,7 @@
 #include "bench/compare/plan.h"
 #include "lib/api/clickhouse_sql.h"
 #include "lib/api/endpoint_request.h"
+#include "lib/api/result_table.h"
 #include "peer.h"
 #include "peer_sql.h"
 #include "usagedb/usagedb.h"
@@ -79,35 +80,45 @@ QueryReport measure(const QuerySpec& q, const RepetitionPolicy& policy, const Ru
 
 // ---- usagedb --------------------------------------------------------------------------------
 
-std::vector<std::string> row_text(const UserFeatureUsageRow& r) {
-  return {r.user_id,
-          r.feature_id,
-          r.product_version,
-          std::to_string(r.usage_count),
-          format_timestamp(r.first_usage),
-          format_timestamp(r.last_usage)};
-}
-std::vector<std::string> row_text(const FeatureUsageSummaryRow& r) {
-  return {r.feature_id,
-          r.product_version,
-          std::to_string(r.total_events),
-          std::to_string(r.unique_users),
-          std::to_string(r.unique_sessions),
-          format_timestamp(r.first_seen),
-          format_timestamp(r.last_seen)};
-}
-std::vector<std::string> row_text(const FeatureUsageTimelineRow& r) {
-  return {format_timestamp(r.period), r.feature_id, std::to_string(r.events), std::to_string(r.unique_users)};
-}
-
+// The typed endpoint method of `q`'s endpoint: what the benchmark times.
 template <typename Query>
 auto call_endpoint(const EventStore& store, const Query& q) {
   if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
     return store.user_feature_usage(q);
   } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
     return store.feature_usage_summary(q);
-  } else {
+  } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
     return store.feature_usage_timeline(q);
+  } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
+    return store.feature_adoption(q);
+  } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
+    return store.active_users(q);
+  } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
+    return store.feature_retention(q);
+  } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
+    return store.feature_funnel(q);
+  } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
+    return store.property_breakdown(q);
+  } else {
+    static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
+    return store.version_adoption(q);
+  }
+}
+
+// A result's rows as text, each value as the output formats print it
+// (api::cell_text: DateTime in the request's tz, Float64 as ClickHouse
+// prints it), which is how chDB's TabSeparated output prints them.
+template <typename Query, typename Result>
+void append_rows(const Query& q, Result result, Rows* rows) {
+  api::ResultTable table;
+  if constexpr (requires { q.tz; }) {
+    table = api::to_result_table(std::move(result), false, q.tz.value_or(""));
+  } else {
+    table = api::to_result_table(std::move(result), false);
+  }
+  for (const std::vector<api::Cell>& row : table.rows) {
+    std::vector<std::string>& text = rows->emplace_back();
+    for (size_t i = 0; i < row.size(); ++i) text.push_back(api::cell_text(row[i], table.columns[i].time_zone));
   }
 }
 
@@ -124,13 +135,22 @@ absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& 
           auto result = call_endpoint(store, query);
           const double ms = seconds_since(t0) * 1e3;
           if (!result.ok()) return result.status();
-          if (rows != nullptr) {
-            for (const auto& row : result->rows) rows->push_back(row_text(row));
-          }
+          if (rows != nullptr) append_rows(query, std::move(result).value(), rows);
           return ms;
         };
       },
       request->query);
+}
+
+void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<QueryReport>* out) {
+  for (const QuerySpec& q : plan.queries) {
+    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
+    if (!run.ok()) {
+      out->push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
+      continue;
+    }
+    out->push_back(measure(q, plan.repetitions, *run));
+  }
 }
 
 absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
@@ -158,6 +178,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   absl::StatusOr<StoreStats> stats = store.stats();
   if (!stats.ok()) return stats.status();
   r->bytes_after_ingest = stats->bytes_on_disk;
+  run_usagedb_queries(store, plan, &r->queries_after_ingest);
 
   t0 = Clock::now();
   if (absl::Status s = store.compact(); !s.ok()) return s;
@@ -171,14 +192,7 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   r->bytes_note = "stats().bytes_on_disk (" + std::to_string(stats->parts) + " parts, log " +
                   std::to_string(stats->log_bytes) + " B); directory sum " + std::to_string(dir_bytes) + " B";
 
-  for (const QuerySpec& q : plan.queries) {
-    absl::StatusOr<RunOnce> run = usagedb_query(store, q);
-    if (!run.ok()) {
-      r->queries.push_back(QueryReport{q.name, std::string(run.status().message()), -1, {}, {}});
-      continue;
-    }
-    r->queries.push_back(measure(q, plan.repetitions, *run));
-  }
+  run_usagedb_queries(store, plan, &r->queries);
   return absl::OkStatus();
 }
 
@@ -194,6 +208,11 @@ absl::StatusOr<bench::EndpointParams> peer_params(const QuerySpec& q) {
     else if (k == "start_date") p.start_date = v;
     else if (k == "end_date") p.end_date = v;
     else if (k == "granularity") p.granularity = v;
+    else if (k == "property") p.property = v;
+    else if (k == "tz") p.tz = v;
+    else if (k == "window_days") p.window_days = std::stoull(v);
+    else if (k == "steps") p.steps = v;
+    else if (k == "window") p.window = std::stoull(v);
     else if (k == "limit") p.limit = std::stoull(v);
     else if (k == "skip") p.skip = std::stoull(v);
     else return absl::InvalidArgumentError(q.name + ": unknown parameter " + k);

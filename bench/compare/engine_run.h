@@ -8,7 +8,8 @@
 //    validate, dedup, store; returns once durable: a file over Options::checkpoint_log_bytes
 //    bypasses the write-ahead log and goes straight into part files); compact() (one part per
 //    month). A query is the typed endpoint call (request already parsed); rendering its rows as
-//    text for the comparison happens outside the timing.
+//    text for the comparison happens outside the timing. Every query runs twice over: right
+//    after ingest_file (the parts and rollups the load left) and after compact().
 //  - DuckDB: load = open the database file, CREATE TABLE, INSERT ... SELECT FROM read_json
 //    ORDER BY the sorting key, CHECKPOINT. No compaction step.
 //  - chDB: load = boot the engine on the directory, CREATE TABLE (MergeTree), INSERT ... SELECT

@@ -148,8 +148,8 @@ absl::Status write_report(const EngineReport& r, const std::string& path) {
   put_line(out, {"rss_compact_kib", num(r.rss_compact_kib)});
   put_line(out, {"rss_final_kib", num(r.rss_final_kib)});
   put_line(out, {"hwm_final_kib", num(r.hwm_final_kib)});
-  for (const QueryReport& q : r.queries) {
-    put_line(out, {"query", q.name, q.error});
+  auto put_query = [&](const char* key, const QueryReport& q) {
+    put_line(out, {key, q.name, q.error});
     put_line(out, {"first_ms", num(q.first_ms)});
     std::vector<std::string> lat = {"latencies_ms"};
     for (const double ms : q.latencies_ms) lat.push_back(num(ms));
@@ -159,7 +159,9 @@ absl::Status write_report(const EngineReport& r, const std::string& path) {
       f.insert(f.end(), row.begin(), row.end());
       put_line(out, f);
     }
-  }
+  };
+  for (const QueryReport& q : r.queries) put_query("query", q);
+  for (const QueryReport& q : r.queries_after_ingest) put_query("query_after_ingest", q);
   return write_lines(path, out);
 }
 
@@ -167,18 +169,20 @@ absl::StatusOr<EngineReport> read_report(const std::string& path) {
   absl::StatusOr<std::vector<std::vector<std::string>>> lines = read_lines(path);
   if (!lines.ok()) return lines.status();
   EngineReport r;
+  std::vector<QueryReport>* current = nullptr;  // the list the last query line started
   for (size_t i = 0; i < lines->size(); ++i) {
     const std::vector<std::string>& f = (*lines)[i];
     const std::string& key = f[0];
     const bool has_value = f.size() >= 2;
-    if (key == "query" && f.size() == 3) {
-      r.queries.push_back(QueryReport{f[1], f[2], -1, {}, {}});
-    } else if (key == "latencies_ms" && !r.queries.empty()) {
-      for (size_t k = 1; k < f.size(); ++k) r.queries.back().latencies_ms.push_back(std::stod(f[k]));
-    } else if (key == "row" && !r.queries.empty()) {
-      r.queries.back().rows.emplace_back(f.begin() + 1, f.end());
-    } else if (key == "first_ms" && f.size() == 2 && !r.queries.empty()) {
-      r.queries.back().first_ms = std::stod(f[1]);
+    if ((key == "query" || key == "query_after_ingest") && f.size() == 3) {
+      current = key == "query" ? &r.queries : &r.queries_after_ingest;
+      current->push_back(QueryReport{f[1], f[2], -1, {}, {}});
+    } else if (key == "latencies_ms" && current != nullptr) {
+      for (size_t k = 1; k < f.size(); ++k) current->back().latencies_ms.push_back(std::stod(f[k]));
+    } else if (key == "row" && current != nullptr) {
+      current->back().rows.emplace_back(f.begin() + 1, f.end());
+    } else if (key == "first_ms" && f.size() == 2 && current != nullptr) {
+      current->back().first_ms = std::stod(f[1]);
     } else if (!has_value || f.size() != 2) {
       return malformed(path, i);
     } else if (key == "engine") {

@@ -80,6 +80,9 @@ struct EngineReport {
   uint64_t rss_final_kib = 0;   // peak RSS after all queries
   uint64_t hwm_final_kib = 0;   // VmHWM of /proc/self/status at the end (cross-check)
   std::vector<QueryReport> queries;
+  // usagedb only: the same queries right after the load, before compact() (whatever parts and
+  // rollups the ingest left).
+  std::vector<QueryReport> queries_after_ingest;
 };
 
 absl::Status write_plan(const Plan& plan, const std::string& path);

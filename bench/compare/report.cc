@@ -4,11 +4,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
+
+#include "bench/peers/peer_sql.h"
+#include "lib/api/endpoint_catalog.h"
 
 namespace usagedb::compare {
 namespace {
@@ -138,6 +143,34 @@ std::string versus_best(const std::vector<EngineReport>& reports, const std::vec
   return factor_text(factor) + " " + (ours_better ? better_word : worse_word) + " than " + best_name;
 }
 
+// The query could not be expressed in that engine's SQL (bench/peers/peer_sql.h).
+bool not_applicable(const QueryReport& q) { return q.error.rfind(bench::kNotApplicable, 0) == 0; }
+
+// Two Float64 texts are the same value to 1e-12 relative (engines print doubles each their own
+// way, and ClickHouse's shortest digits are not always the last digit of the same double).
+bool same_float64(const std::string& a, const std::string& b) {
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  const double x = std::strtod(a.c_str(), &end_a);
+  const double y = std::strtod(b.c_str(), &end_b);
+  if (a.empty() || b.empty() || *end_a != '\0' || *end_b != '\0') return false;
+  return std::fabs(x - y) <= 1e-12 * std::max(std::fabs(x), std::fabs(y));
+}
+
+// Whether two rows of `endpoint` hold the same values: byte-equal text, except Float64 columns
+// (the endpoint catalog's types), equal to 1e-12 relative.
+bool same_row(const std::string& endpoint, const std::vector<std::string>& got,
+              const std::vector<std::string>& want) {
+  if (got == want) return true;
+  const api::EndpointSpec* spec = api::find_endpoint(endpoint);
+  if (spec == nullptr || got.size() != want.size() || got.size() != spec->columns.size()) return false;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] == want[i]) continue;
+    if (spec->columns[i].type != api::ColumnType::kFloat64 || !same_float64(got[i], want[i])) return false;
+  }
+  return true;
+}
+
 const QueryReport* find_query(const EngineReport& r, const std::string& name) {
   for (const QueryReport& q : r.queries) {
     if (q.name == name) return &q;
@@ -197,23 +230,25 @@ int check_results(const Plan& plan, const std::vector<EngineReport>& reports, co
   for (const QuerySpec& spec : plan.queries) {
     const QueryReport* expected = find_query(*ref, spec.name);
     std::vector<std::string> problems;
+    std::vector<std::string> notes;
     if (expected == nullptr || !expected->error.empty()) {
       problems.push_back(display_name(oracle) + " failed: " + (expected ? expected->error : "no result"));
     } else if (expected->rows.empty()) {
       problems.push_back(display_name(oracle) + " returned no rows (the plan's queries all have rows)");
     }
-    for (const EngineReport& r : reports) {
-      if (&r == ref || expected == nullptr) continue;
-      const QueryReport* got = find_query(r, spec.name);
-      const std::string who = display_name(r.engine);
+    auto compare = [&](const std::string& who, const QueryReport* got) {
+      if (got != nullptr && not_applicable(*got)) {
+        notes.push_back(who + ": " + got->error);
+        return;
+      }
       if (got == nullptr || !got->error.empty()) {
         problems.push_back(who + " failed: " + (got ? got->error : "no result"));
-        continue;
+        return;
       }
       int shown = 0;
       for (size_t i = 0; i < std::max(got->rows.size(), expected->rows.size()) && shown < 3; ++i) {
         const bool have_got = i < got->rows.size(), have_expected = i < expected->rows.size();
-        if (have_got && have_expected && got->rows[i] == expected->rows[i]) continue;
+        if (have_got && have_expected && same_row(spec.endpoint, got->rows[i], expected->rows[i])) continue;
         ++shown;
         problems.push_back("row " + std::to_string(i) + ": " + who + " " +
                            (have_got ? show_row(got->rows[i]) : "(none)") + " vs " + display_name(oracle) + " " +
@@ -223,6 +258,17 @@ int check_results(const Plan& plan, const std::vector<EngineReport>& reports, co
         problems.push_back(who + " has " + std::to_string(got->rows.size()) + " rows, " + display_name(oracle) +
                            " has " + std::to_string(expected->rows.size()));
       }
+    };
+    for (const EngineReport& r : reports) {
+      if (&r == ref || expected == nullptr) continue;
+      compare(display_name(r.engine), find_query(r, spec.name));
+      if (!r.queries_after_ingest.empty()) {
+        const QueryReport* early = nullptr;
+        for (const QueryReport& q : r.queries_after_ingest) {
+          if (q.name == spec.name) early = &q;
+        }
+        compare(display_name(r.engine) + " (after ingest, before compact)", early);
+      }
     }
     const size_t n = expected ? expected->rows.size() : 0;
     char head[256];
@@ -230,6 +276,7 @@ int check_results(const Plan& plan, const std::vector<EngineReport>& reports, co
                   spec.name.c_str(), n, spec.label.c_str());
     out << head;
     for (const std::string& p : problems) out << "           " << p << '\n';
+    for (const std::string& n : notes) out << "           (" << n << ")\n";
     if (!problems.empty()) ++failures;
   }
   return failures;
@@ -311,10 +358,11 @@ std::string render_tables(const RunSummary& run, const std::vector<EngineReport>
     for (const EngineReport& r : reports) {
       const QueryReport* qr = find_query(r, spec.name);
       const bool ok = qr != nullptr && qr->error.empty() && !qr->latencies_ms.empty();
+      const char* missing = qr != nullptr && not_applicable(*qr) ? "n/a" : "error";
       if (ok && row[1].empty()) row[1] = grouped(qr->rows.size());
       p50s.push_back(ok ? Opt(percentile(qr->latencies_ms, 50)) : Opt());
-      row.push_back(ok ? ms_text(*p50s.back()) : "error");
-      row.push_back(ok ? ms_text(percentile(qr->latencies_ms, 99)) : "error");
+      row.push_back(ok ? ms_text(*p50s.back()) : missing);
+      row.push_back(ok ? ms_text(percentile(qr->latencies_ms, 99)) : missing);
       runs += (runs.empty() ? "" : "/") + std::to_string(qr ? qr->latencies_ms.size() : 0);
     }
     row.push_back(versus_best(reports, p50s, Better::kLower, "faster", "slower"));
@@ -322,6 +370,43 @@ std::string render_tables(const RunSummary& run, const std::vector<EngineReport>
     q.rows.push_back(row);
   }
   out << q.render(style) << '\n';
+
+  // usagedb's queries right after the load, before compact(): the parts and rollups ingest_file
+  // left, against the peers' p50 of the table above.
+  const EngineReport* ours = nullptr;
+  for (const EngineReport& r : reports) {
+    if (r.engine == "usagedb" && !r.queries_after_ingest.empty()) ours = &r;
+  }
+  if (ours != nullptr) {
+    std::vector<std::string> eheader = {"after ingest, before compact (ms)", "usagedb p50", "usagedb p99"};
+    for (const EngineReport& r : reports) {
+      if (&r != ours) eheader.push_back(display_name(r.engine) + " p50");
+    }
+    eheader.push_back("usagedb p50 vs best peer");
+    Table early{eheader, {}};
+    for (const QuerySpec& spec : run.plan.queries) {
+      std::vector<std::string> row = {spec.name};
+      std::vector<std::optional<double>> p50s;
+      for (const EngineReport& r : reports) {
+        const QueryReport* qr = nullptr;
+        for (const QueryReport& q : (&r == ours ? r.queries_after_ingest : r.queries)) {
+          if (q.name == spec.name) qr = &q;
+        }
+        const bool ok = qr != nullptr && qr->error.empty() && !qr->latencies_ms.empty();
+        p50s.push_back(ok ? Opt(percentile(qr->latencies_ms, 50)) : Opt());
+        const std::string missing = qr != nullptr && not_applicable(*qr) ? "n/a" : "error";
+        if (&r == ours) {
+          row.push_back(ok ? ms_text(*p50s.back()) : missing);
+          row.push_back(ok ? ms_text(percentile(qr->latencies_ms, 99)) : missing);
+        } else {
+          row.push_back(ok ? ms_text(*p50s.back()) : missing);
+        }
+      }
+      row.push_back(versus_best(reports, p50s, Better::kLower, "faster", "slower"));
+      early.rows.push_back(row);
+    }
+    out << early.render(style) << '\n';
+  }
 
   // The first run of each query (the first warm-up, untimed in the table above): what a query
   // costs before any cache of the engine (usagedb's rollup cache, the peers' own) holds it.
@@ -336,7 +421,7 @@ std::string render_tables(const RunSummary& run, const std::vector<EngineReport>
       const QueryReport* qr = find_query(r, spec.name);
       const bool ok = qr != nullptr && qr->error.empty() && qr->first_ms >= 0;
       values.push_back(ok ? Opt(qr->first_ms) : Opt());
-      row.push_back(ok ? ms_text(qr->first_ms) : "error");
+      row.push_back(ok ? ms_text(qr->first_ms) : qr != nullptr && not_applicable(*qr) ? "n/a" : "error");
     }
     row.push_back(versus_best(reports, values, Better::kLower, "faster", "slower"));
     first.rows.push_back(row);

@@ -40,10 +40,13 @@ struct RunSummary {
 };
 
 // Compares every engine's rows for every query with the `oracle` engine's ("chdb": ClickHouse
-// defines the SPEC's results). Prints one line per query and, for each difference, the first
-// differing rows. An empty result is also a failure (every plan query has rows, so an empty
-// answer everywhere would be a vacuous pass), as is a query that failed. Returns the number of
-// failures. Without the oracle among the reports, nothing is compared (returns 0, says so).
+// defines the SPEC's results): the same rows in the same order, each value byte-equal except
+// Float64 columns (by the endpoint catalog's column types), equal to 1e-12 relative. Prints one
+// line per query and, for each difference, the first differing rows. An empty result is also a
+// failure (every plan query has rows, so an empty answer everywhere would be a vacuous pass), as
+// is a query that failed, unless the engine's SQL cannot express it (bench::kNotApplicable: noted,
+// not compared). Returns the number of failures. Without the oracle among the reports, nothing
+// is compared (returns 0, says so).
 int check_results(const Plan& plan, const std::vector<EngineReport>& reports, const std::string& oracle,
                   std::ostream& out);
 

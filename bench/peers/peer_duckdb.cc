@@ -6,6 +6,7 @@
 // DuckDB ("the numbers of these enums should not be changed ... ABI compatibility"), and were
 // checked against the shipped library (DUCKDB_TYPE_VARCHAR = 17, UHUGEINT = 32, ...).
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -182,6 +183,34 @@ std::string int_text(T v) {
   char buf[48];
   auto r = std::to_chars(buf, buf + sizeof buf, v);
   return std::string(buf, r.ptr);
+}
+
+// A double as ClickHouse prints a Float64 (the shortest digits that read back
+// as the same double, in plain notation when 1e-6 <= |x| < 1e21), so the
+// peers' rows compare as text.
+std::string double_text(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v < 0 ? "-inf" : "inf";
+  if (v == 0) return std::signbit(v) ? "-0" : "0";
+  char buf[48];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<size_t>(r.ptr - buf));
+  std::string out = v < 0 ? "-" : "";
+  const size_t e = sci.find('e');
+  std::string digits;
+  for (size_t i = v < 0 ? 1 : 0; i < e; ++i) {
+    if (sci[i] != '.') digits += sci[i];
+  }
+  const int n = std::stoi(std::string(sci.substr(e + 1))) + 1;  // digits before the point
+  const int k = static_cast<int>(digits.size());
+  if (n > 21 || n <= -6) {
+    out += digits.substr(0, 1);
+    if (k > 1) out += "." + digits.substr(1);
+    return out + "e" + std::to_string(n - 1);
+  }
+  if (n >= k) return out + digits + std::string(static_cast<size_t>(n - k), '0');
+  if (n > 0) return out + digits.substr(0, static_cast<size_t>(n)) + "." + digits.substr(static_cast<size_t>(n));
+  return out + "0." + std::string(static_cast<size_t>(-n), '0') + digits;
 }
 
 std::string u128_text(u128 v) {
@@ -404,7 +433,7 @@ class DuckDbPeer final : public Peer {
       case DUCKDB_TYPE_UINTEGER: return int_text(static_cast<const uint32_t*>(data)[r]);
       case DUCKDB_TYPE_UBIGINT: return int_text(static_cast<const uint64_t*>(data)[r]);
       case DUCKDB_TYPE_FLOAT: return int_text(static_cast<const float*>(data)[r]);
-      case DUCKDB_TYPE_DOUBLE: return int_text(static_cast<const double*>(data)[r]);
+      case DUCKDB_TYPE_DOUBLE: return double_text(static_cast<const double*>(data)[r]);
       case DUCKDB_TYPE_HUGEINT: {
         const duckdb_hugeint h = static_cast<const duckdb_hugeint*>(data)[r];
         return i128_text(static_cast<i128>(

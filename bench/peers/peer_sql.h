@@ -1,12 +1,21 @@
-// The SQL of the three endpoints of SPEC section 2, with their parameters substituted as
-// literals, for each peer's dialect: ClickHouse (chDB) and DuckDB. Both dialects return exactly
-// the rows, columns and order that SPEC section 2 defines, rendered identically by Peer::query().
+// The SQL of the endpoints of SPEC section 2, with their parameters substituted as literals, for
+// each peer's dialect: ClickHouse (chDB) and DuckDB. Both dialects return exactly the rows,
+// columns and order that SPEC section 2 defines, rendered identically by Peer::query().
+//
+// SPEC 2.1-2.3, 2.9 and 2.10 in both dialects; SPEC 2.5-2.7 in DuckDB only (ClickHouse runs the
+// SQL of usagedb's endpoint catalog, lib/api/endpoints/, which this self-contained library does
+// not link); SPEC 2.8 (feature_funnel) in neither: DuckDB has no windowFunnel (kNotApplicable).
 //
 // Columns (all rendered as text by Peer::query()):
 //   user_feature_usage:     user_id, feature_id, product_version, usage_count, first_usage, last_usage
 //   feature_usage_summary:  feature_id, product_version, total_events, unique_users,
 //                           unique_sessions, first_seen, last_seen
 //   feature_usage_timeline: period, feature_id, events, unique_users
+//   feature_adoption:       feature_id, users, active_users, adoption_rate (a double), events
+//   active_users:           day (YYYY-MM-DD), active_users
+//   feature_retention:      cohort, cohort_users, period_offset, users
+//   property_breakdown:     value, events, users
+//   version_adoption:       period, product_version, users, active_users, share, events
 //
 // Self-contained: depends only on the C++20 standard library and Abseil.
 #ifndef USAGEDB_BENCH_PEERS_PEER_SQL_H_
@@ -35,10 +44,22 @@ struct EndpointParams {
   std::optional<std::string> event_type;       // summary and timeline
   std::optional<std::string> start_date;       // inclusive; "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DD"
   std::optional<std::string> end_date;         // exclusive; same forms
-  std::optional<std::string> granularity;      // timeline only: hour | day (default) | week | month
+  std::optional<std::string> granularity;      // timeline: hour | day (default) | week | month;
+                                               // version_adoption: the same, default week;
+                                               // retention: day | week (default) | month
+  std::optional<std::string> property;         // property_breakdown only (required)
+  std::optional<std::string> tz;               // timeline and version_adoption: an IANA zone, default UTC
+  std::optional<uint64_t> window_days;         // active_users only: 1..365 (default 1)
+  std::optional<std::string> steps;            // feature_funnel only (no dialect here: see above)
+  std::optional<uint64_t> window;              // feature_funnel only
   std::optional<uint64_t> limit;
   std::optional<uint64_t> skip;
 };
+
+// The message of the UnimplementedError for an endpoint a dialect cannot express starts with this
+// (DuckDB has no windowFunnel): the benchmark shows the query as not applicable to that engine
+// rather than as a failure.
+inline constexpr std::string_view kNotApplicable = "n/a: ";
 
 // SPEC 2.1. Errors: a parameter the endpoint does not take.
 absl::StatusOr<std::string> user_feature_usage_sql(Dialect dialect, const EndpointParams& p);
@@ -47,8 +68,24 @@ absl::StatusOr<std::string> feature_usage_summary_sql(Dialect dialect, const End
 // SPEC 2.3. Errors: unknown parameter, malformed dates, granularity not hour|day|week|month.
 absl::StatusOr<std::string> feature_usage_timeline_sql(Dialect dialect, const EndpointParams& p);
 
+// SPEC 2.5, 2.6, 2.7 (DuckDB only; see above). Errors: unknown parameter, malformed dates or
+// window_days, granularity not day|week|month, the ClickHouse dialect.
+absl::StatusOr<std::string> feature_adoption_sql(Dialect dialect, const EndpointParams& p);
+absl::StatusOr<std::string> active_users_sql(Dialect dialect, const EndpointParams& p);
+absl::StatusOr<std::string> feature_retention_sql(Dialect dialect, const EndpointParams& p);
+// SPEC 2.9. Errors: unknown parameter, no property, malformed dates. The DuckDB translation
+// agrees with ClickHouse on well-formed JSON objects (DuckDB's JSON reader accepts numbers that
+// ClickHouse's rejects).
+absl::StatusOr<std::string> property_breakdown_sql(Dialect dialect, const EndpointParams& p);
+// SPEC 2.10. Errors: unknown parameter, malformed dates, bad granularity. In a `tz`, the DuckDB
+// translation buckets local wall-clock times, so it merges the two hours of a DST fall-back and
+// does not clamp before 1970 as ClickHouse does; elsewhere the rows are the same.
+absl::StatusOr<std::string> version_adoption_sql(Dialect dialect, const EndpointParams& p);
+
 // Dispatches on the endpoint name ("user_feature_usage", "feature_usage_summary",
-// "feature_usage_timeline").
+// "feature_usage_timeline", "feature_adoption", "active_users", "feature_retention",
+// "property_breakdown", "version_adoption"); for "feature_funnel", an UnimplementedError whose
+// message starts with kNotApplicable.
 absl::StatusOr<std::string> endpoint_sql(Dialect dialect, std::string_view endpoint,
                                          const EndpointParams& p);
 

@@ -3,8 +3,8 @@
 // An EventStore holds the `feature_events` table of SPEC section 1: one
 // partition per UTC month, each a set of immutable parts sorted by
 // (timestamp, feature_id, product_version) plus a small unsealed buffer. It
-// answers the three typed endpoints of SPEC section 2 exactly as the
-// ClickHouse SQL there defines them.
+// answers the typed endpoints of SPEC section 2 exactly as the ClickHouse
+// SQL there defines them.
 //
 //   usagedb::Options options;                      // in memory
 //   auto store = usagedb::EventStore::open(options).value();
@@ -78,6 +78,18 @@ class EventStore {
   // NotFoundError / UnavailableError naming the file when it cannot be read.
   virtual absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) = 0;
 
+  // Ingests an input pulled from `read` exactly as ingest_file ingests a
+  // file (chunks read and parsed on other threads, line numbers counted
+  // across the whole input, a CSV header read once), and returns once
+  // everything it stored is durable. An input larger than
+  // Options::checkpoint_log_bytes (by options.size_hint, or from the point
+  // where that much was read) bypasses the write-ahead log, as a large file
+  // does. Memory stays bounded (a few chunks) whatever the input's size.
+  // Errors: `read`'s error, as it returned it, or a failure to store. Either
+  // way the call acknowledges nothing, though rows of chunks stored before
+  // the error stay stored (retrying with event_ids is idempotent).
+  virtual absl::StatusOr<IngestReport> ingest_stream(const InputSource& read, const IngestStreamOptions& options) = 0;
+
   // Makes everything recorded so far durable (a no-op for in-memory stores).
   virtual absl::Status flush() = 0;
 
@@ -112,7 +124,8 @@ class EventStore {
 
   // ---- The endpoints (SPEC section 2) ------------------------------------
   // InvalidArgumentError naming the parameter for a bad request: end_date
-  // before start_date.
+  // before start_date, a `tz` that is not a zone of the system's tz
+  // database, a `property` that is empty or longer than 256 bytes.
 
   virtual absl::StatusOr<QueryResult<UserFeatureUsageRow>> user_feature_usage(
       const UserFeatureUsageQuery& query) const = 0;
@@ -122,6 +135,27 @@ class EventStore {
 
   virtual absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
       const FeatureUsageTimelineQuery& query) const = 0;
+
+  // InvalidArgumentError naming the parameter, as for the endpoints above.
+  virtual absl::StatusOr<QueryResult<FeatureAdoptionRow>> feature_adoption(
+      const FeatureAdoptionQuery& query) const = 0;
+
+  // Also InvalidArgumentError naming window_days outside 1..365.
+  virtual absl::StatusOr<QueryResult<ActiveUsersRow>> active_users(const ActiveUsersQuery& query) const = 0;
+
+  // Also InvalidArgumentError naming granularity when it is kHour.
+  virtual absl::StatusOr<QueryResult<FeatureRetentionRow>> feature_retention(
+      const FeatureRetentionQuery& query) const = 0;
+
+  // Also InvalidArgumentError naming steps (fewer than 2 or more than 8, an
+  // empty or repeated step) or window (outside 1 s to 365 days).
+  virtual absl::StatusOr<QueryResult<FeatureFunnelRow>> feature_funnel(const FeatureFunnelQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<PropertyBreakdownRow>> property_breakdown(
+      const PropertyBreakdownQuery& query) const = 0;
+
+  virtual absl::StatusOr<QueryResult<VersionAdoptionRow>> version_adoption(
+      const VersionAdoptionQuery& query) const = 0;
 };
 
 }  // namespace usagedb

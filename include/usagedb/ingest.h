@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "usagedb/event.h"
 
 namespace usagedb {
@@ -53,6 +54,24 @@ struct IngestFileOptions {
   InputFormat format = InputFormat::kNdjson;
   // Called now and then from the ingesting thread with the bytes read so far
   // and the file's size (0 when unknown, e.g. a pipe).
+  std::function<void(uint64_t bytes_read, uint64_t bytes_total)> progress;
+};
+
+// Where EventStore::ingest_stream reads its input: fills `buffer` with up to
+// `size` (> 0) bytes and returns how many, 0 only at the end of the input.
+// An error ends the ingest, which returns it. Called from the store's reading
+// threads, one call at a time, and never again after it returned 0 or an
+// error.
+using InputSource = std::function<absl::StatusOr<size_t>(char* buffer, size_t size)>;
+
+// How to read a stream (EventStore::ingest_stream).
+struct IngestStreamOptions {
+  InputFormat format = InputFormat::kNdjson;
+  std::string_view source;  // named in quarantined rows, e.g. "datasources API import <id>"; "" = "input"
+  // The input's size when known beforehand (0 = unknown): a large input goes
+  // the bulk way (see EventStore::ingest_stream) from its first byte.
+  uint64_t size_hint = 0;
+  // As IngestFileOptions::progress (bytes_total is size_hint).
   std::function<void(uint64_t bytes_read, uint64_t bytes_total)> progress;
 };
 

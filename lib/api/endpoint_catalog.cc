@@ -10,11 +10,11 @@ namespace usagedb::api {
 namespace {
 
 // Indexed by Endpoint, in SPEC order.
-const std::array<const EndpointSpec*, 3>& specs() {
-  static const std::array<const EndpointSpec*, 3> kSpecs = {
-      &internal::kUserFeatureUsageSpec,
-      &internal::kFeatureUsageSummarySpec,
-      &internal::kFeatureUsageTimelineSpec,
+const std::array<const EndpointSpec*, 9>& specs() {
+  static const std::array<const EndpointSpec*, 9> kSpecs = {
+      &internal::kUserFeatureUsageSpec,  &internal::kFeatureUsageSummarySpec, &internal::kFeatureUsageTimelineSpec,
+      &internal::kFeatureAdoptionSpec,   &internal::kActiveUsersSpec,         &internal::kFeatureRetentionSpec,
+      &internal::kFeatureFunnelSpec,     &internal::kPropertyBreakdownSpec,   &internal::kVersionAdoptionSpec,
   };
   return kSpecs;
 }

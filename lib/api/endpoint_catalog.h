@@ -27,7 +27,17 @@
 namespace usagedb::api {
 
 // The endpoints, in SPEC order.
-enum class Endpoint { kUserFeatureUsage, kFeatureUsageSummary, kFeatureUsageTimeline };
+enum class Endpoint {
+  kUserFeatureUsage,
+  kFeatureUsageSummary,
+  kFeatureUsageTimeline,
+  kFeatureAdoption,
+  kActiveUsers,
+  kFeatureRetention,
+  kFeatureFunnel,
+  kPropertyBreakdown,
+  kVersionAdoption,
+};
 
 // How a parameter's text is read (lib/api/endpoint_request.h has the exact
 // rules and error messages).

@@ -16,8 +16,8 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "lib/util/text.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb::api {
 namespace {
@@ -57,6 +57,8 @@ class ParsedValues {
   std::optional<std::string> string(std::string_view name) { return get<std::string>(name); }
   std::optional<Timestamp> datetime(std::string_view name) { return get<Timestamp>(name); }
   std::optional<uint64_t> uint(std::string_view name) { return get<uint64_t>(name); }
+  std::optional<std::chrono::sys_days> date(std::string_view name) { return get<std::chrono::sys_days>(name); }
+  std::optional<std::vector<std::string>> list(std::string_view name) { return get<std::vector<std::string>>(name); }
 
  private:
   absl::flat_hash_map<std::string_view, ParsedValue> values_;
@@ -131,12 +133,8 @@ absl::StatusOr<std::vector<std::string>> parse_list(const ParameterSpec& spec, s
 }
 
 absl::StatusOr<std::string> parse_time_zone(const ParameterSpec& spec, std::string_view value) {
-  absl::TimeZone tz;
-  if (value.empty() || !absl::LoadTimeZone(std::string(value), &tz)) {
-    return invalid(spec.name, absl::StrCat(quoted(value),
-                                           " is not a time zone of the system's tz database (expected an IANA "
-                                           "name such as UTC, America/New_York or Asia/Kolkata)"));
-  }
+  absl::StatusOr<std::shared_ptr<const TimeZone>> zone = TimeZone::load(value);
+  if (!zone.ok()) return invalid(spec.name, zone.status().message());
   return std::string(value);
 }
 
@@ -193,8 +191,69 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                                 .event_type = v.string("event_type"),
                                                 .start_date = v.datetime("start_date"),
                                                 .end_date = v.datetime("end_date"),
+                                                .tz = v.string("tz"),
                                                 .limit = v.uint("limit"),
                                                 .skip = v.uint("skip")};
+      break;
+    case Endpoint::kFeatureAdoption:
+      request.query = FeatureAdoptionQuery{.feature_id = v.string("feature_id"),
+                                           .product_version = v.string("product_version"),
+                                           .event_type = v.string("event_type"),
+                                           .start_date = v.datetime("start_date"),
+                                           .end_date = v.datetime("end_date"),
+                                           .limit = v.uint("limit"),
+                                           .skip = v.uint("skip")};
+      break;
+    case Endpoint::kActiveUsers:
+      // The catalog's range (1..365) bounds window_days.
+      request.query = ActiveUsersQuery{.window_days = static_cast<uint32_t>(v.uint("window_days").value_or(1)),
+                                       .feature_id = v.string("feature_id"),
+                                       .product_version = v.string("product_version"),
+                                       .event_type = v.string("event_type"),
+                                       .start_date = v.date("start_date"),
+                                       .end_date = v.date("end_date"),
+                                       .limit = v.uint("limit"),
+                                       .skip = v.uint("skip")};
+      break;
+    case Endpoint::kFeatureRetention:
+      request.query = FeatureRetentionQuery{.feature_id = v.string("feature_id"),
+                                            .granularity = granularity_of(v.string("granularity"), Granularity::kWeek),
+                                            .product_version = v.string("product_version"),
+                                            .event_type = v.string("event_type"),
+                                            .start_date = v.datetime("start_date"),
+                                            .end_date = v.datetime("end_date"),
+                                            .limit = v.uint("limit"),
+                                            .skip = v.uint("skip")};
+      break;
+    case Endpoint::kFeatureFunnel:
+      request.query = FeatureFunnelQuery{.steps = v.list("steps").value_or(std::vector<std::string>{}),
+                                         .window = std::chrono::seconds(v.uint("window").value_or(86400)),
+                                         .product_version = v.string("product_version"),
+                                         .event_type = v.string("event_type"),
+                                         .start_date = v.datetime("start_date"),
+                                         .end_date = v.datetime("end_date"),
+                                         .limit = v.uint("limit"),
+                                         .skip = v.uint("skip")};
+      break;
+    case Endpoint::kPropertyBreakdown:
+      request.query = PropertyBreakdownQuery{.property = v.string("property").value_or(""),
+                                             .feature_id = v.string("feature_id"),
+                                             .product_version = v.string("product_version"),
+                                             .event_type = v.string("event_type"),
+                                             .start_date = v.datetime("start_date"),
+                                             .end_date = v.datetime("end_date"),
+                                             .limit = v.uint("limit"),
+                                             .skip = v.uint("skip")};
+      break;
+    case Endpoint::kVersionAdoption:
+      request.query = VersionAdoptionQuery{.granularity = granularity_of(v.string("granularity"), Granularity::kWeek),
+                                           .feature_id = v.string("feature_id"),
+                                           .event_type = v.string("event_type"),
+                                           .start_date = v.datetime("start_date"),
+                                           .end_date = v.datetime("end_date"),
+                                           .tz = v.string("tz"),
+                                           .limit = v.uint("limit"),
+                                           .skip = v.uint("skip")};
       break;
   }
   return request;
@@ -251,6 +310,12 @@ absl::StatusOr<EndpointRequest> parse_request(Endpoint e, const Params& params, 
     values.set(p->name, *std::move(parsed));
     if (p->name == "start_date") start_text = value;
     if (p->name == "end_date") end_text = value;
+  }
+  for (const ParameterSpec& p : spec.parameters) {
+    if (p.required && !seen.contains(p.name)) {
+      return invalid(p.name, absl::StrCat("required: ", text::absl_view(spec.name), " needs it (",
+                                          text::absl_view(p.description), ")"));
+    }
   }
   if (start_text && end_text) {
     // Both are DateTime or both Date: compare them as instants.

@@ -57,7 +57,9 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 struct EndpointRequest {
   Endpoint endpoint = Endpoint::kUserFeatureUsage;
   // The alternative matching `endpoint`.
-  std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery> query;
+  std::variant<UserFeatureUsageQuery, FeatureUsageSummaryQuery, FeatureUsageTimelineQuery, FeatureAdoptionQuery,
+               ActiveUsersQuery, FeatureRetentionQuery, FeatureFunnelQuery, PropertyBreakdownQuery, VersionAdoptionQuery>
+      query;
 };
 
 // Builds the typed request for `e` from `params`, reading each value as its
@@ -77,6 +79,8 @@ struct EndpointRequest {
 //   their number within the spec's range;
 // - a time zone must be in the system's tz database;
 // - a parameter given twice, even with the same value;
+// - a required parameter (steps, property) that is missing:
+//   `steps: required: feature_funnel needs it (...)`;
 // - under kReject, a parameter `e` does not accept, listing those it does.
 // Parameters are checked in the order given and the first error is reported.
 // An empty value is a value: `feature_id=` filters on the empty string, while

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb::api {
 namespace {
@@ -44,6 +44,64 @@ std::vector<Cell> make_row(FeatureUsageTimelineRow&& r) {
   cells.emplace_back(std::move(r.feature_id));
   cells.emplace_back(r.events);
   cells.emplace_back(r.unique_users);
+  return cells;
+}
+
+std::vector<Cell> make_row(FeatureAdoptionRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(5);
+  cells.emplace_back(std::move(r.feature_id));
+  cells.emplace_back(r.users);
+  cells.emplace_back(r.active_users);
+  cells.emplace_back(r.adoption_rate);
+  return cells;
+}
+
+std::vector<Cell> make_row(PropertyBreakdownRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(3);
+  cells.emplace_back(std::move(r.value));
+  cells.emplace_back(r.events);
+  cells.emplace_back(r.users);
+  return cells;
+}
+
+std::vector<Cell> make_row(VersionAdoptionRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(6);
+  cells.emplace_back(r.period);
+  cells.emplace_back(std::move(r.product_version));
+  cells.emplace_back(r.users);
+  cells.emplace_back(r.active_users);
+  cells.emplace_back(r.share);
+  cells.emplace_back(r.events);
+  return cells;
+}
+
+std::vector<Cell> make_row(ActiveUsersRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(2);
+  cells.emplace_back(r.day);
+  cells.emplace_back(r.active_users);
+  return cells;
+}
+
+std::vector<Cell> make_row(FeatureRetentionRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(4);
+  cells.emplace_back(r.cohort);
+  cells.emplace_back(r.cohort_users);
+  cells.emplace_back(r.period_offset);
+  cells.emplace_back(r.users);
+  return cells;
+}
+
+std::vector<Cell> make_row(FeatureFunnelRow&& r) {
+  std::vector<Cell> cells;
+  cells.reserve(3);
+  cells.emplace_back(r.step);
+  cells.emplace_back(std::move(r.feature_id));
+  cells.emplace_back(r.users);
   return cells;
 }
 
@@ -125,9 +183,11 @@ std::string cell_text(const Cell& cell, std::string_view time_zone) {
   }
   const Timestamp t = std::get<Timestamp>(cell);
   if (time_zone.empty() || time_zone == "UTC") return format_timestamp(t);
-  absl::TimeZone tz;
-  if (!absl::LoadTimeZone(std::string(time_zone), &tz)) return format_timestamp(t);
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t.time_since_epoch().count()), tz);
+  absl::StatusOr<std::shared_ptr<const TimeZone>> zone = TimeZone::load(time_zone);
+  if (!zone.ok()) return format_timestamp(t);
+  // The local wall-clock time, printed as format_timestamp prints UTC.
+  const int64_t seconds = t.time_since_epoch().count();
+  return format_timestamp(Timestamp{std::chrono::seconds{seconds + (*zone)->offset_at(seconds)}});
 }
 
 ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_given) {
@@ -138,26 +198,68 @@ ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool lim
   return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureUsageSummary)));
 }
 
-ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureUsageTimeline)));
+ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given,
+                            std::string_view time_zone) {
+  return convert(std::move(result), limit_given,
+                 columns_of(endpoint_spec(Endpoint::kFeatureUsageTimeline), time_zone));
+}
+
+ResultTable to_result_table(QueryResult<PropertyBreakdownRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kPropertyBreakdown)));
+}
+
+ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_given, std::string_view time_zone) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kVersionAdoption), time_zone));
+}
+
+ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureAdoption)));
+}
+
+ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kActiveUsers)));
+}
+
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureRetention)));
+}
+
+ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureFunnel)));
 }
 
 absl::StatusOr<ResultTable> run_request(const EventStore& store, const EndpointRequest& request) {
   return std::visit(
       [&store](const auto& query) -> absl::StatusOr<ResultTable> {
         using Query = std::decay_t<decltype(query)>;
-        if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
-          auto result = store.user_feature_usage(query);
-          if (!result.ok()) return result.status();
-          return to_result_table(std::move(result).value(), query.limit.has_value());
-        } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
-          auto result = store.feature_usage_summary(query);
-          if (!result.ok()) return result.status();
-          return to_result_table(std::move(result).value(), query.limit.has_value());
+        auto run = [&]() {
+          if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
+            return store.user_feature_usage(query);
+          } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
+            return store.feature_usage_summary(query);
+          } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
+            return store.feature_usage_timeline(query);
+          } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
+            return store.feature_adoption(query);
+          } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
+            return store.active_users(query);
+          } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
+            return store.feature_retention(query);
+          } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
+            return store.feature_funnel(query);
+          } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
+            return store.property_breakdown(query);
+          } else {
+            static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
+            return store.version_adoption(query);
+          }
+        };
+        auto result = run();
+        if (!result.ok()) return result.status();
+        if constexpr (requires { query.tz; }) {
+          // DateTime columns print in the request's zone.
+          return to_result_table(std::move(result).value(), query.limit.has_value(), query.tz.value_or(""));
         } else {
-          static_assert(std::is_same_v<Query, FeatureUsageTimelineQuery>);
-          auto result = store.feature_usage_timeline(query);
-          if (!result.ok()) return result.status();
           return to_result_table(std::move(result).value(), query.limit.has_value());
         }
       },

@@ -65,8 +65,8 @@ struct ResultTable {
 
 // A cell as text: the string itself, the decimal number, a Float64 as
 // ClickHouse prints it (format_float64), the Date as "YYYY-MM-DD", the
-// DateTime as "YYYY-MM-DD HH:MM:SS" in `time_zone` (UTC when "" or absent).
-// REQUIRES: time_zone, when given, is a zone absl::LoadTimeZone loads.
+// DateTime as "YYYY-MM-DD HH:MM:SS" in `time_zone` (UTC when "", absent or
+// not a zone TimeZone::load() knows).
 std::string cell_text(const Cell& cell, std::string_view time_zone = "");
 
 // A Float64 as ClickHouse (and JavaScript) prints it: the shortest digits
@@ -77,9 +77,18 @@ std::string format_float64(double value);
 
 // The result of each endpoint, columns as its catalog entry lists them (its
 // SPEC SELECT list). The rows' strings are moved into the table.
+// `time_zone` ("" = UTC) is the request's tz: its DateTime columns show
+// local times (SPEC 2.11).
 ResultTable to_result_table(QueryResult<UserFeatureUsageRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<FeatureUsageSummaryRow> result, bool limit_given);
-ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool limit_given,
+                            std::string_view time_zone = "");
+ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<PropertyBreakdownRow> result, bool limit_given);
+ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_given, std::string_view time_zone = "");
 
 // Runs `request` on `store` and converts its result. Errors are the store's
 // (e.g. InvalidArgumentError for a request the store rejects).

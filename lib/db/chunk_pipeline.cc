@@ -58,8 +58,18 @@ std::unique_ptr<RecordReader> make_record_reader(InputFormat format) {
   return format == InputFormat::kCsv ? make_csv_reader() : make_ndjson_reader();
 }
 
-ChunkProducer::ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes)
-    : file_(file),
+InputSource file_source(FILE* file) {
+  return [file](char* buf, size_t size) -> absl::StatusOr<size_t> {
+    const size_t n = std::fread(buf, 1, size, file);
+    if (n < size && std::ferror(file)) {
+      return absl::UnavailableError(absl::StrCat("read failed: ", std::strerror(errno)));
+    }
+    return n;
+  };
+}
+
+ChunkProducer::ChunkProducer(InputSource read, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes)
+    : read_(std::move(read)),
       split_lines_(format == InputFormat::kNdjson),
       chunk_bytes_(chunk_bytes),
       dictionaries_(dictionaries) {
@@ -141,14 +151,14 @@ void ChunkProducer::run(RecordReader* reader, NdjsonReader* ndjson) {
       // Reads until the chunk holds a line end past the carried-over part
       // (one more read unless a line is longer than a chunk), or the input ends.
       for (size_t scanned = chunk->text.size();;) {
-        const size_t n = std::fread(chunk->text.room(chunk_bytes_), 1, chunk_bytes_, file_);
-        chunk->text.commit(n);
-        bytes_read_ += n;
-        if (n < chunk_bytes_) {
-          if (std::ferror(file_)) {
-            end_input(absl::UnavailableError(absl::StrCat("read failed: ", std::strerror(errno))));
-            return;
-          }
+        const absl::StatusOr<size_t> n = read_full(chunk->text.room(chunk_bytes_), chunk_bytes_);
+        if (!n.ok()) {
+          end_input(n.status());
+          return;
+        }
+        chunk->text.commit(*n);
+        bytes_read_ += *n;
+        if (*n < chunk_bytes_) {
           eof = true;
           break;
         }
@@ -202,6 +212,17 @@ void ChunkProducer::run(RecordReader* reader, NdjsonReader* ndjson) {
     }
     cv_.notify_all();
   }
+}
+
+absl::StatusOr<size_t> ChunkProducer::read_full(char* buf, size_t size) {
+  size_t done = 0;
+  while (done < size) {
+    absl::StatusOr<size_t> n = read_(buf + done, size - done);
+    if (!n.ok()) return n.status();
+    if (*n == 0) break;
+    done += *n;
+  }
+  return done;
 }
 
 void ChunkProducer::end_input(absl::Status status) {

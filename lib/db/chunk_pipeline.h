@@ -1,10 +1,10 @@
-// The file ingest's pipeline (EventStoreImpl::ingest_file, ingest.cc):
-// parser threads read a file chunk by chunk, parse each chunk into events
-// and rejected rows, and dictionary-encode the events while their strings
-// are still in the parsing core's cache, a few chunks ahead of the thread
-// that stores them.
+// The pipeline of the file and stream ingests (EventStoreImpl::ingest_file
+// and ingest_stream, ingest.cc): parser threads read an input chunk by chunk,
+// parse each chunk into events and rejected rows, and dictionary-encode the
+// events while their strings are still in the parsing core's cache, a few
+// chunks ahead of the thread that stores them.
 //
-//   ChunkProducer producer(file, InputFormat::kNdjson, &dictionaries);
+//   ChunkProducer producer(file_source(file), InputFormat::kNdjson, &dictionaries);
 //   for (;;) {
 //     absl::StatusOr<std::unique_ptr<Chunk>> chunk = producer.next();
 //     if (!chunk.ok()) return chunk.status();              // reading failed
@@ -42,6 +42,7 @@
 #include "lib/ingest/record_reader.h"
 #include "lib/table/dictionaries.h"
 #include "lib/table/row.h"
+#include "lib/util/input_buffer.h"
 #include "lib/util/mutex.h"
 #include "usagedb/ingest.h"
 
@@ -50,36 +51,9 @@ namespace usagedb {
 // The reader of `format`.
 std::unique_ptr<RecordReader> make_record_reader(InputFormat format);
 
-// Bytes read from the input. Unlike std::string, growing it does not
-// zero-fill the room a read is about to overwrite (2 MiB per chunk).
-class InputBuffer {
- public:
-  std::string_view view() const { return {data_.get(), size_}; }
-  const char* data() const { return data_.get(); }
-  size_t size() const { return size_; }
-  void assign(std::string_view s) {
-    size_ = 0;
-    if (!s.empty()) std::memcpy(room(s.size()), s.data(), s.size());
-    size_ = s.size();
-  }
-  // Room for `n` more bytes after size(), uninitialized; commit() the ones written.
-  char* room(size_t n) {
-    if (capacity_ - size_ < n) {
-      const size_t capacity = std::max(size_ + n, 2 * capacity_);
-      std::unique_ptr<char[]> bigger(new char[capacity]);
-      if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
-      data_ = std::move(bigger);
-      capacity_ = capacity;
-    }
-    return data_.get() + size_;
-  }
-  void commit(size_t n) { size_ += n; }
-
- private:
-  std::unique_ptr<char[]> data_;
-  size_t size_ = 0;
-  size_t capacity_ = 0;
-};
+// An InputSource reading `file` (fread) from where it is to its end; a read
+// error is UnavailableError("read failed: ..."). `file` must outlive it.
+InputSource file_source(FILE* file);
 
 // What a reader made of consecutive lines of a chunk.
 struct Piece {
@@ -106,7 +80,7 @@ struct Chunk {
   }
 };
 
-// Reads, parses and dictionary-encodes a file ahead of the thread that
+// Reads, parses and dictionary-encodes an input ahead of the thread that
 // stores it, a few chunks ahead at most. Encoding where the parsed strings
 // are still in the parsing core's cache halves the writer's work.
 //
@@ -127,10 +101,14 @@ class ChunkProducer {
   // when the same thread interns them right after.
   static constexpr size_t kChunkBytes = 2 << 20;
 
-  // Starts the parser threads on `file` (read from where it is to its end),
-  // which outlives the producer; they intern into `dictionaries`.
-  // `chunk_bytes`: the bytes read at a time (kChunkBytes; tests use less).
-  ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes = kChunkBytes);
+  // Starts the parser threads on the input `read` yields (called by one
+  // parser thread at a time, under read_mu_); they intern into
+  // `dictionaries`. `chunk_bytes`: the bytes read at a time (kChunkBytes;
+  // tests use less).
+  ChunkProducer(InputSource read, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes = kChunkBytes);
+  // The same over `file` (file_source), which outlives the producer.
+  ChunkProducer(FILE* file, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes = kChunkBytes)
+      : ChunkProducer(file_source(file), format, dictionaries, chunk_bytes) {}
   // Stops the parser threads, dropping the chunks not taken.
   ~ChunkProducer() ABSL_LOCKS_EXCLUDED(mu_);
   ChunkProducer(const ChunkProducer&) = delete;
@@ -151,8 +129,10 @@ class ChunkProducer {
   void run(RecordReader* reader, NdjsonReader* ndjson) ABSL_LOCKS_EXCLUDED(read_mu_, mu_);
   // No chunk after the ones read so far: the input ended, or failed.
   void end_input(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  // Reads `size` bytes into `buf` unless the input ends first: how many.
+  absl::StatusOr<size_t> read_full(char* buf, size_t size) ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_);
 
-  FILE* const file_ ABSL_PT_GUARDED_BY(read_mu_);
+  const InputSource read_ ABSL_GUARDED_BY(read_mu_);
   const bool split_lines_;
   const size_t chunk_bytes_;
   Dictionaries* const dictionaries_;

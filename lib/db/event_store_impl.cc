@@ -577,6 +577,40 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usa
   return run_feature_usage_timeline(snapshot(), query);
 }
 
+absl::StatusOr<QueryResult<FeatureAdoptionRow>> EventStoreImpl::feature_adoption(
+    const FeatureAdoptionQuery& query) const {
+  note_query();
+  return run_feature_adoption(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<ActiveUsersRow>> EventStoreImpl::active_users(const ActiveUsersQuery& query) const {
+  note_query();
+  return run_active_users(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<FeatureRetentionRow>> EventStoreImpl::feature_retention(
+    const FeatureRetentionQuery& query) const {
+  note_query();
+  return run_feature_retention(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<FeatureFunnelRow>> EventStoreImpl::feature_funnel(const FeatureFunnelQuery& query) const {
+  note_query();
+  return run_feature_funnel(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<PropertyBreakdownRow>> EventStoreImpl::property_breakdown(
+    const PropertyBreakdownQuery& query) const {
+  note_query();
+  return run_property_breakdown(snapshot(), query);
+}
+
+absl::StatusOr<QueryResult<VersionAdoptionRow>> EventStoreImpl::version_adoption(
+    const VersionAdoptionQuery& query) const {
+  note_query();
+  return run_version_adoption(snapshot(), query);
+}
+
 absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {
   MutexLock lock(&write_mu_);
   return quarantine_;

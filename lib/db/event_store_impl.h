@@ -76,6 +76,7 @@ class EventStoreImpl final : public EventStore {
   absl::StatusOr<IngestReport> record_events(std::span<const Event> events) override;
   absl::StatusOr<IngestReport> ingest(std::string_view text, const IngestOptions& options) override;
   absl::StatusOr<IngestReport> ingest_file(const std::string& path, const IngestFileOptions& options) override;
+  absl::StatusOr<IngestReport> ingest_stream(const InputSource& read, const IngestStreamOptions& options) override;
   absl::Status flush() override;
 
   absl::StatusOr<std::vector<QuarantinedRow>> quarantine() const override;
@@ -92,6 +93,14 @@ class EventStoreImpl final : public EventStore {
       const FeatureUsageSummaryQuery& query) const override;
   absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> feature_usage_timeline(
       const FeatureUsageTimelineQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureAdoptionRow>> feature_adoption(const FeatureAdoptionQuery& query) const override;
+  absl::StatusOr<QueryResult<ActiveUsersRow>> active_users(const ActiveUsersQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureRetentionRow>> feature_retention(
+      const FeatureRetentionQuery& query) const override;
+  absl::StatusOr<QueryResult<FeatureFunnelRow>> feature_funnel(const FeatureFunnelQuery& query) const override;
+  absl::StatusOr<QueryResult<PropertyBreakdownRow>> property_breakdown(
+      const PropertyBreakdownQuery& query) const override;
+  absl::StatusOr<QueryResult<VersionAdoptionRow>> version_adoption(const VersionAdoptionQuery& query) const override;
 
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);
@@ -209,6 +218,14 @@ class EventStoreImpl final : public EventStore {
   // the quarantine (logged when durable).
   absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source, Logging logging,
                                            const Precoded* precoded = nullptr) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // ingest_file and ingest_stream: the input pulled from `read` through the
+  // chunk pipeline, `size_hint` bytes long when known (0: unknown), durable
+  // when it returns. Errors of the input and of its chunks are prefixed with
+  // `error_prefix` ("" for none).
+  absl::StatusOr<IngestReport> ingest_pipelined(const InputSource& read, InputFormat format, std::string_view source,
+                                                std::string_view error_prefix, uint64_t size_hint,
+                                                const std::function<void(uint64_t, uint64_t)>& progress)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
   // Records `failure` of the write-ahead log, the quarantine log or their
   // sync as the store's write_error_ (with what it means and what to do)
   // and returns it. REQUIRES: write_mu_ held.

@@ -3,14 +3,14 @@
 // events take the same path as record_events, rejected rows go to the
 // quarantine (and its log, for a durable store).
 //
-// ingest_file pipelines the work (ChunkProducer, chunk_pipeline.h): parser
-// threads (one per core for NDJSON) read, parse and encode the next chunks
-// while the calling thread stores the previous one, in input order. A file
-// larger than Options::checkpoint_log_bytes skips the write-ahead log (it
-// would only be checkpointed away again) and ends with a checkpoint that
-// writes its events straight into part files, as a ClickHouse INSERT writes
-// its parts; input of unknown size (a pipe, stdin) does so from the point
-// where it has outgrown that size.
+// ingest_file and ingest_stream pipeline the work (ChunkProducer,
+// chunk_pipeline.h): parser threads (one per core for NDJSON) read, parse and
+// encode the next chunks while the calling thread stores the previous one, in
+// input order. An input larger than Options::checkpoint_log_bytes skips the
+// write-ahead log (it would only be checkpointed away again) and ends with a
+// checkpoint that writes its events straight into part files, as a ClickHouse
+// INSERT writes its parts; input of unknown size (a pipe, stdin, a stream)
+// does so from the point where it has outgrown that size.
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -27,6 +27,7 @@
 #include "lib/ingest/record_reader.h"
 #include "lib/storage/event_codec.h"
 #include "lib/util/status_macros.h"
+#include "lib/util/text.h"
 
 namespace usagedb {
 namespace {
@@ -94,11 +95,15 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest(std::string_view text, const
   const std::string_view source = options.source.empty() ? std::string_view("input") : options.source;
   if (text.size() >= kPipelinedTextBytes) {
     // Large text takes the file ingest's way: parsed on parser threads, and
-    // the bulk way from checkpoint_log_bytes on. fmemopen reads the caller's
-    // bytes in place.
-    std::unique_ptr<FILE, int (*)(FILE*)> file(fmemopen(const_cast<char*>(text.data()), text.size(), "r"),
-                                               &std::fclose);
-    if (file) return ingest_stream(file.get(), std::string(source), text.size(), true, options.format, nullptr);
+    // the bulk way from checkpoint_log_bytes on.
+    size_t at = 0;
+    const InputSource read = [text, &at](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+      const size_t n = std::min(size, text.size() - at);
+      std::memcpy(buffer, text.data() + at, n);
+      at += n;
+      return n;
+    };
+    return ingest_pipelined(read, options.format, source, "", text.size(), nullptr);
   }
   std::unique_ptr<RecordReader> reader = make_record_reader(options.format);
   ParsedBatch batch;
@@ -128,25 +133,32 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
                         absl::StrCat(path, ": cannot open: ", std::strerror(err)));
   }
   uint64_t total_bytes = 0;
-  bool size_known = false;
   struct stat st;
   if (::fstat(fileno(file.get()), &st) == 0) {
     if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
-    if (S_ISREG(st.st_mode)) {
-      total_bytes = st.st_size;
-      size_known = true;
-    }
+    if (S_ISREG(st.st_mode)) total_bytes = st.st_size;
   }
-  return ingest_stream(file.get(), source, total_bytes, size_known, options.format, options.progress);
+  return ingest_pipelined(file_source(file.get()), options.format, source, source, total_bytes, options.progress);
 }
 
-absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(
-    FILE* file, const std::string& source, uint64_t total_bytes, bool size_known, InputFormat format,
-    const std::function<void(uint64_t, uint64_t)>& progress) {
-  // Input of unknown size (a pipe) starts through the log and goes the bulk
-  // way once it has outgrown the log's threshold (see below). An in-memory
-  // store has no log; the bulk way gives it the larger buffers.
-  Logging logging = total_bytes >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
+absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(const InputSource& read,
+                                                           const IngestStreamOptions& options) {
+  const std::string_view source = options.source.empty() ? std::string_view("input") : options.source;
+  return ingest_pipelined(read, options.format, source, "", options.size_hint, options.progress);
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource& read, InputFormat format,
+                                                              std::string_view source, std::string_view error_prefix,
+                                                              uint64_t size_hint,
+                                                              const std::function<void(uint64_t, uint64_t)>& progress) {
+  const auto with_prefix = [error_prefix](const absl::Status& s) {
+    if (error_prefix.empty()) return s;
+    return absl::Status(s.code(), absl::StrCat(text::absl_view(error_prefix), ": ", s.message()));
+  };
+  // Input of unknown size (a pipe, a stream) starts through the log and goes
+  // the bulk way once it has outgrown the log's threshold (see below). An
+  // in-memory store has no log; the bulk way gives it the larger buffers.
+  Logging logging = size_hint >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
 
   // A bulk ingest seals bigger buffers: its first parts are already large,
   // so the background thread merges far less while it runs.
@@ -178,26 +190,24 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(
 
   IngestReport total;
   {
-    ChunkProducer producer(file, format, &dictionaries_);
+    ChunkProducer producer(read, format, &dictionaries_);
     for (;;) {
       auto chunk = producer.next();
-      if (!chunk.ok()) return absl::Status(chunk.status().code(), absl::StrCat(source, ": ", chunk.status().message()));
+      if (!chunk.ok()) return with_prefix(chunk.status());
       if (*chunk == nullptr) break;
-      if (const absl::Status& s = (*chunk)->error; !s.ok()) {
-        return absl::Status(s.code(), absl::StrCat(source, ": ", s.message()));
-      }
+      if (const absl::Status& s = (*chunk)->error; !s.ok()) return with_prefix(s);
       for (size_t i = 0; i < (*chunk)->used; ++i) {
         const Piece& piece = *(*chunk)->pieces[i];
         const Precoded precoded{piece.codes.data(), piece.id_hashes.data(), piece.metadata_hashes.data()};
         USAGEDB_ASSIGN_OR_RETURN(IngestReport report, store_batch(piece.batch, source, logging, &precoded));
         total += report;
       }
-      if (progress) progress((*chunk)->bytes_read, total_bytes);
-      if (logging == Logging::kLogged && !size_known &&
+      if (progress) progress((*chunk)->bytes_read, size_hint);
+      if (logging == Logging::kLogged && size_hint == 0 &&
           (*chunk)->bytes_read >= options_.checkpoint_log_bytes) {
-        // A pipe's input as large as a file that would have gone the bulk
-        // way: the rest does (the logged part stays durable through the
-        // log; the rest is durable when the final checkpoint returns).
+        // An input of unknown size as large as a file that would have gone
+        // the bulk way: the rest does (the logged part stays durable through
+        // the log; the rest is durable when the final checkpoint returns).
         logging = Logging::kBulk;
         bulk_buffers.enable();
       }

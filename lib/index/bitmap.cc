@@ -1,5 +1,6 @@
 #include "lib/index/bitmap.h"
 
+#include <algorithm>
 #include <exception>
 #include <vector>
 
@@ -89,6 +90,33 @@ Bitmap Bitmap::union_of(std::span<const Bitmap* const> inputs) {
   std::vector<const roaring_bitmap_t*> raw(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) raw[i] = &inputs[i]->roaring_.roaring;
   return Bitmap(Roaring(roaring_bitmap_or_many(raw.size(), raw.data())));
+}
+
+Bitmap Bitmap::union_of_ascending(std::span<const std::span<const uint32_t>> arrays) {
+  uint32_t max = 0;
+  size_t non_empty = 0;
+  const std::span<const uint32_t>* last = nullptr;
+  for (const std::span<const uint32_t>& a : arrays) {
+    if (a.empty()) continue;
+    max = std::max(max, a.back());
+    ++non_empty;
+    last = &a;
+  }
+  if (non_empty == 0) return Bitmap();
+  if (non_empty == 1) return from_strictly_ascending(*last);
+  thread_local std::vector<uint64_t> words;
+  thread_local std::vector<uint32_t> values;
+  words.assign(static_cast<size_t>(max / 64) + 1, 0);
+  for (const std::span<const uint32_t>& a : arrays) {
+    for (const uint32_t v : a) words[v >> 6] |= uint64_t{1} << (v & 63);
+  }
+  values.clear();
+  for (size_t w = 0; w < words.size(); ++w) {
+    for (uint64_t bits = words[w]; bits != 0; bits &= bits - 1) {
+      values.push_back(static_cast<uint32_t>(w * 64 + static_cast<size_t>(__builtin_ctzll(bits))));
+    }
+  }
+  return from_strictly_ascending(values);
 }
 
 void Bitmap::seal() {

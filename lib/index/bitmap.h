@@ -52,15 +52,22 @@ class Bitmap {
   // Values in [begin, end).
   uint64_t range_cardinality(uint32_t begin, uint32_t end) const;
   uint64_t and_cardinality(const Bitmap& other) const { return roaring_.and_cardinality(other.roaring_); }
+  // |this ∪ other|, without making the union.
+  uint64_t or_cardinality(const Bitmap& other) const { return roaring_.or_cardinality(other.roaring_); }
   uint32_t minimum() const { return roaring_.minimum(); }  // REQUIRES: !empty()
   uint32_t maximum() const { return roaring_.maximum(); }  // REQUIRES: !empty()
 
-  // this &= other; this |= other.
+  // this &= other; this |= other; this -= other.
   void intersect_with(const Bitmap& other) { roaring_ &= other.roaring_; }
   void union_with(const Bitmap& other) { roaring_ |= other.roaring_; }
+  void subtract(const Bitmap& other) { roaring_ -= other.roaring_; }
   static Bitmap intersection(const Bitmap& a, const Bitmap& b) { return Bitmap(a.roaring_ & b.roaring_); }
   // The union of many bitmaps at once (CRoaring's fastunion).
   static Bitmap union_of(std::span<const Bitmap* const> inputs);
+  // The union of many strictly ascending arrays (a rollup's per-feature user
+  // lists), made by marking every value in a bit vector as wide as the
+  // largest one: O(values + largest / 64), whatever the overlap.
+  static Bitmap union_of_ascending(std::span<const std::span<const uint32_t>> arrays);
 
   // Compresses runs and releases spare capacity: call when done adding.
   void seal();

@@ -54,7 +54,7 @@ bool is_json_number(std::string_view s) {
   return i == s.size();
 }
 
-simdjson::error_code check_value(ondemand::value& value, int depth) {
+simdjson::error_code check_value(ondemand::value& value, int depth, Numbers numbers) {
   if (depth > kMaxDepth) return simdjson::DEPTH_ERROR;
   const std::string_view token = value.raw_json_token();
   Kind kind;
@@ -69,7 +69,9 @@ simdjson::error_code check_value(ondemand::value& value, int depth) {
       const simdjson::error_code err = value.get_number().get(n);
       // simdjson 3.0.1 cannot represent huge integers or exponents; they are
       // still JSON.
-      if (err == simdjson::NUMBER_ERROR && is_json_number(trim_token(token))) return simdjson::SUCCESS;
+      if (err == simdjson::NUMBER_ERROR && numbers == Numbers::kGrammar && is_json_number(trim_token(token))) {
+        return simdjson::SUCCESS;
+      }
       return err;
     }
     case Kind::kBoolean: {
@@ -88,7 +90,7 @@ simdjson::error_code check_value(ondemand::value& value, int depth) {
         SIMDJSON_TRY(std::move(field_result).get(field));
         std::string_view key;  // decoded only to validate its escapes
         SIMDJSON_TRY(field.unescaped_key().get(key));
-        SIMDJSON_TRY(check_value(field.value(), depth + 1));
+        SIMDJSON_TRY(check_value(field.value(), depth + 1, numbers));
       }
       return simdjson::SUCCESS;
     }
@@ -98,7 +100,7 @@ simdjson::error_code check_value(ondemand::value& value, int depth) {
       for (auto element : array) {
         ondemand::value v;
         SIMDJSON_TRY(std::move(element).get(v));
-        SIMDJSON_TRY(check_value(v, depth + 1));
+        SIMDJSON_TRY(check_value(v, depth + 1, numbers));
       }
       return simdjson::SUCCESS;
     }

@@ -8,8 +8,8 @@
 //   if (auto err = json::kind_of(value.raw_json_token(), &kind)) ...;
 //   if (auto err = json::check_value(value)) ...;   // walks and validates all of it
 //
-// This header and ndjson_reader.cc are the only users of simdjson's On Demand
-// API. Thread-safety: pure functions.
+// This header, ndjson_reader.cc and json_property.cc are the only users of
+// simdjson's On Demand API. Thread-safety: pure functions.
 #ifndef USAGEDB_INGEST_JSON_VALUE_H_
 #define USAGEDB_INGEST_JSON_VALUE_H_
 
@@ -83,12 +83,20 @@ inline std::string_view trim_token(std::string_view token) {
 // including those simdjson cannot represent (99999999999999999999, 1e400).
 bool is_json_number(std::string_view text);
 
+// Which numbers check_value() accepts.
+enum class Numbers {
+  kGrammar,        // any number of JSON's grammar (what the NDJSON reader stores)
+  kRepresentable,  // only those simdjson represents, as ClickHouse's JSON
+                   // functions require: an integer that fits int64 or
+                   // uint64, a decimal or exponent form that fits a double
+};
+
 // Walks `value` completely, validating every string (escapes, surrogate
 // pairs), number and literal in it, and consumes it: On Demand does not
 // check what it skips (a string followed by ':' is even skipped as a key), so
 // no value may be left for it to skip. SUCCESS or the first error.
 // REQUIRES: `value` not yet consumed.
-simdjson::error_code check_value(ondemand::value& value, int depth = 1);
+simdjson::error_code check_value(ondemand::value& value, int depth = 1, Numbers numbers = Numbers::kGrammar);
 
 // Writes `json` without the whitespace outside strings to `out` (which has
 // room for json.size() bytes) and returns the bytes written. Strings are

@@ -1,4 +1,4 @@
-// The three endpoints of SPEC section 2, run over a Snapshot.
+// The endpoints of SPEC section 2, run over a Snapshot.
 //
 // Each validates its request (InvalidArgumentError naming the parameter),
 // resolves string filters to dictionary codes once, prunes partitions by
@@ -23,6 +23,23 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
 
 absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
     const Snapshot& snapshot, const FeatureUsageTimelineQuery& query);
+
+absl::StatusOr<QueryResult<FeatureAdoptionRow>> run_feature_adoption(const Snapshot& snapshot,
+                                                                    const FeatureAdoptionQuery& query);
+
+absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& snapshot, const ActiveUsersQuery& query);
+
+absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Snapshot& snapshot,
+                                                                      const FeatureRetentionQuery& query);
+
+absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot& snapshot,
+                                                                const FeatureFunnelQuery& query);
+
+absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const Snapshot& snapshot,
+                                                                         const PropertyBreakdownQuery& query);
+
+absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snapshot& snapshot,
+                                                                     const VersionAdoptionQuery& query);
 
 }  // namespace usagedb
 

@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/query/endpoints.h"
+#include "lib/query/local_timeline.h"
 #include "lib/query/scan.h"
 #include "lib/util/civil_time.h"
 
@@ -70,10 +71,14 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   }
   auto window = query::make_window(q.start_date, q.end_date);
   if (!window.ok()) return window.status();
+  auto zone = query::resolve_time_zone(q.tz);
+  if (!zone.ok()) return zone.status();
   const Dictionaries& dicts = snapshot.dictionaries();
   const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
+  // Local periods (SPEC 2.11) of a zone that is not UTC: local_timeline.h.
+  if (!(*zone)->is_utc()) return query::run_local_timeline(snapshot, q, filters, **zone, stats);
 
   absl::flat_hash_map<Key, Bucket> groups;
 

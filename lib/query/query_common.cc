@@ -43,5 +43,12 @@ absl::StatusOr<TimeWindow> make_window(const std::optional<Timestamp>& start_dat
   return w;
 }
 
+absl::StatusOr<const TimeZone*> resolve_time_zone(const std::optional<std::string>& tz) {
+  if (!tz.has_value()) return &TimeZone::utc();
+  absl::StatusOr<std::shared_ptr<const TimeZone>> zone = TimeZone::load(*tz);
+  if (!zone.ok()) return absl::InvalidArgumentError(absl::StrCat("tz: ", zone.status().message()));
+  return zone->get();
+}
+
 }  // namespace query
 }  // namespace usagedb

@@ -16,6 +16,7 @@
 #include "lib/table/dictionary.h"
 #include "lib/table/part.h"
 #include "lib/table/string_rank.h"
+#include "lib/util/time_zone.h"
 #include "usagedb/queries.h"
 
 namespace usagedb::query {
@@ -61,6 +62,11 @@ struct TimeWindow {
 // is before start_date.
 absl::StatusOr<TimeWindow> make_window(const std::optional<Timestamp>& start_date,
                                        const std::optional<Timestamp>& end_date);
+
+// The zone of a `tz` parameter (SPEC 2.11): UTC when absent; an
+// InvalidArgumentError naming `tz` when the system's tz database has no such
+// zone. Zones stay loaded for the process: the pointer never dangles.
+absl::StatusOr<const TimeZone*> resolve_time_zone(const std::optional<std::string>& tz);
 
 // Measures elapsed time and the rows and bytes a query reads.
 class Stats {

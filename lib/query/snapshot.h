@@ -61,6 +61,8 @@ struct PartitionView {
   const RollupSet& rollups() const { return state->rollups; }
   // Whether one of rollups() holds the rows of `part`.
   bool covered(const Part& part) const { return state->rollups.covers(part.id()); }
+  // The rollup holding the rows of `part`, or null.
+  const PartitionRollup* rollup_of(const Part& part) const { return state->rollups.rollup_of(part.id()); }
   uint64_t buffered_rows() const {
     uint64_t n = 0;
     for (const BufferView& b : buffers) n += b.rows;

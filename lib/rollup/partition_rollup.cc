@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "lib/rollup/timeline_build.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/radix_sort.h"
 
@@ -16,58 +17,6 @@ std::atomic<uint64_t> next_serial{1};
 void sort_unique(std::vector<uint32_t>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
-}
-
-// Appends the cells of one bucket to `level` from `pairs` (feature << 32 |
-// user): cells in feature order, each with its distinct users ascending.
-// Each pair is an event when `events` is null; otherwise the pairs are the
-// distinct users of finer cells, and `events` their (feature, events) to add
-// up. Clears both. `scratch`: the sort's.
-void emit_bucket(uint32_t bucket, std::vector<uint64_t>& pairs, std::vector<std::pair<uint32_t, uint64_t>>* events,
-                 TimelineLevel& level, std::vector<uint64_t>& scratch) {
-  radix_sort(std::span<uint64_t>(pairs), scratch);
-  if (events != nullptr) std::sort(events->begin(), events->end());
-  size_t e = 0;
-  for (size_t i = 0; i < pairs.size();) {
-    const auto feature = static_cast<uint32_t>(pairs[i] >> 32);
-    const auto begin = static_cast<uint32_t>(level.user_codes.size());
-    const size_t first = i;
-    for (; i < pairs.size() && (pairs[i] >> 32) == feature; ++i) {
-      const auto user = static_cast<uint32_t>(pairs[i]);
-      if (level.user_codes.size() == begin || level.user_codes.back() != user) level.user_codes.push_back(user);
-    }
-    uint64_t n = i - first;
-    if (events != nullptr) {
-      for (n = 0; e < events->size() && (*events)[e].first == feature; ++e) n += (*events)[e].second;
-    }
-    level.cells.push_back(TimelineCell{bucket, feature, n, begin, static_cast<uint32_t>(level.user_codes.size())});
-  }
-  pairs.clear();
-  if (events != nullptr) events->clear();
-}
-
-// The cells of a coarser granularity from those of a finer one: each
-// coarse bucket (bucket_of(fine bucket), monotone) unites the users and
-// adds up the events of its fine cells, feature by feature.
-template <typename BucketOf>
-TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
-  TimelineLevel level;
-  level.cells.reserve(fine.cells.size() / 4);
-  level.user_codes.reserve(fine.user_codes.size() / 2);
-  std::vector<uint64_t> pairs, scratch;
-  std::vector<std::pair<uint32_t, uint64_t>> events;
-  for (size_t i = 0; i < fine.cells.size();) {
-    const uint32_t bucket = bucket_of(fine.cells[i].bucket);
-    for (; i < fine.cells.size() && bucket_of(fine.cells[i].bucket) == bucket; ++i) {
-      const TimelineCell& c = fine.cells[i];
-      events.emplace_back(c.feature, c.events);
-      for (const uint32_t user : fine.users(c)) pairs.push_back((static_cast<uint64_t>(c.feature) << 32) | user);
-    }
-    emit_bucket(bucket, pairs, &events, level, scratch);
-  }
-  level.cells.shrink_to_fit();
-  level.user_codes.shrink_to_fit();
-  return level;
 }
 
 }  // namespace
@@ -267,34 +216,46 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   // follow each other), then days from hours and weeks from days.
   {
     TimelineLevel& hours = r->levels_[static_cast<int>(Granularity::kHour)];
-    std::vector<uint32_t> pos(parts.size(), 0);
     std::vector<uint64_t> pairs, scratch;
-    for (;;) {
-      int64_t hour = std::numeric_limits<int64_t>::max();
-      for (size_t p = 0; p < parts.size(); ++p) {
-        if (pos[p] < parts[p]->rows())
-          hour = std::min(hour, civil::start_of_hour(parts[p]->columns().timestamp[pos[p]]));
-      }
-      if (hour == std::numeric_limits<int64_t>::max()) break;
-      const int64_t end = hour + civil::kSecondsPerHour;
-      for (size_t p = 0; p < parts.size(); ++p) {
-        const PartColumns& c = parts[p]->columns();
-        uint32_t row = pos[p];
-        for (; row < c.timestamp.size() && c.timestamp[row] < end; ++row) {
+    rollup_internal::for_each_hour(
+        parts,
+        [&](size_t p, uint32_t row) {
+          const PartColumns& c = parts[p]->columns();
           pairs.push_back((static_cast<uint64_t>(c.feature[row]) << 32) | c.user[row]);
-        }
-        pos[p] = row;
-      }
-      emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
-    }
+        },
+        [&](int64_t hour) {
+          rollup_internal::emit_bucket(static_cast<uint32_t>(hour), pairs, nullptr, hours, scratch);
+        });
     hours.cells.shrink_to_fit();
     hours.user_codes.shrink_to_fit();
     TimelineLevel& days = r->levels_[static_cast<int>(Granularity::kDay)];
-    days = coarsen(hours, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_day(b)); });
+    days = rollup_internal::coarsen(hours, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_day(b)); });
     r->levels_[static_cast<int>(Granularity::kWeek)] =
-        coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
+        rollup_internal::coarsen(days, [](uint32_t b) { return static_cast<uint32_t>(civil::start_of_week(b)); });
   }
+  r->versions_ = VersionTimeline::build(month, parts);
+  r->metadata_ = MetadataCounts::build(parts);
+  r->finish();
   return r;
+}
+
+void PartitionRollup::finish() {
+  activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
+                                            levels_[static_cast<int>(Granularity::kMonth)]);
+  index_hour_cells();
+}
+
+void PartitionRollup::index_hour_cells() {
+  // A counting sort of the cells by feature; each feature's stay in bucket order.
+  const std::vector<TimelineCell>& cells = levels_[static_cast<int>(Granularity::kHour)].cells;
+  uint32_t features = 0;
+  for (const TimelineCell& c : cells) features = std::max(features, c.feature + 1);
+  hour_feature_starts_.assign(features + 1, 0);
+  for (const TimelineCell& c : cells) ++hour_feature_starts_[c.feature + 1];
+  for (uint32_t f = 0; f < features; ++f) hour_feature_starts_[f + 1] += hour_feature_starts_[f];
+  hour_cells_by_feature_.resize(cells.size());
+  std::vector<uint32_t> next(hour_feature_starts_.begin(), hour_feature_starts_.end() - 1);
+  for (uint32_t i = 0; i < cells.size(); ++i) hour_cells_by_feature_[next[cells[i].feature]++] = i;
 }
 
 void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last) {
@@ -336,6 +297,9 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
     r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
   }
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
+  r->versions_ = std::move(contents.versions);
+  r->metadata_ = std::move(contents.metadata);
+  r->finish();
   return r;
 }
 
@@ -347,7 +311,10 @@ size_t PartitionRollup::memory_bytes() const {
   for (const TimelineLevel& l : levels_) {
     n += l.cells.capacity() * sizeof(TimelineCell) + l.user_codes.capacity() * sizeof(uint32_t);
   }
-  return n;
+  n += (hour_cells_by_feature_.capacity() + hour_feature_starts_.capacity()) * sizeof(uint32_t);
+  if (versions_) n += versions_->memory_bytes();
+  if (metadata_) n += metadata_->memory_bytes();
+  return n + activity_.memory_bytes();
 }
 
 std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,

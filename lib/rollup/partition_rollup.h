@@ -10,6 +10,15 @@
 //   user        user -> [(feature, version, count, first, last)]
 //   timeline    per granularity (hour, day, week, month):
 //               (bucket, feature) -> events, the sorted distinct user codes
+//   versions    per granularity: (bucket, version) -> events, users, and
+//               bucket -> users (version_timeline.h; version_adoption)
+//   metadata    metadata string -> events and users per feature and in all
+//               (metadata_counts.h; property_breakdown), when the rows hold
+//               at most MetadataCounts::kMaxValues distinct strings
+//   activity    the users of each day (any feature), of each feature in the
+//               month and of the month, as bitmaps (activity_rollup.h):
+//               made from the day and month cells whenever a rollup is
+//               built or read back, for the engagement endpoints
 //
 // An endpoint answers a request from the rollup where the request covers
 // whole buckets of it (a whole month for the summary, whole timeline
@@ -54,11 +63,16 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "lib/index/bitmap.h"
+#include "lib/rollup/metadata_counts.h"
+#include "lib/rollup/timeline_level.h"
+#include "lib/rollup/version_timeline.h"
+#include "lib/rollup/activity_rollup.h"
 #include "lib/table/part.h"
 #include "usagedb/queries.h"
 
@@ -86,27 +100,6 @@ struct UserEntry {
   uint32_t last;
 };
 
-// One (bucket, feature) group of a timeline granularity.
-struct TimelineCell {
-  uint32_t bucket;  // start of the bucket, Unix seconds
-  uint32_t feature;
-  uint64_t events;
-  uint32_t users_begin;  // the distinct users: user_codes[users_begin, users_end)
-  uint32_t users_end;
-};
-
-// The cells of one granularity, sorted by (bucket, feature).
-struct TimelineLevel {
-  std::vector<TimelineCell> cells;
-  std::vector<uint32_t> user_codes;  // per cell, ascending
-
-  // The cells whose bucket is in [begin, end).
-  std::span<const TimelineCell> cells_between(int64_t begin, int64_t end) const;
-  std::span<const uint32_t> users(const TimelineCell& c) const {
-    return std::span<const uint32_t>(user_codes).subspan(c.users_begin, c.users_end - c.users_begin);
-  }
-};
-
 // A rollup's contents column by column, as its file holds them
 // (lib/storage/rollup_file.h): what PartitionRollup::restore() takes.
 struct RollupContents {
@@ -124,6 +117,10 @@ struct RollupContents {
   std::vector<uint32_t> entry_firsts;
   std::vector<uint32_t> entry_lasts;
   TimelineLevel timeline[4];  // indexed by Granularity
+  // Absent in files written before these sections existed (and metadata
+  // past MetadataCounts::kMaxValues strings): queries then read the parts.
+  std::optional<VersionTimeline> versions;
+  std::optional<MetadataCounts> metadata;
 };
 
 class PartitionRollup {
@@ -159,6 +156,21 @@ class PartitionRollup {
     return e.count32 != UserEntry::kBigCount ? e.count32 : big_counts_.at(static_cast<uint32_t>(&e - entries_.data()));
   }
   const TimelineLevel& timeline(Granularity g) const { return levels_[static_cast<int>(g)]; }
+  // The hour cells of `feature`, as indexes into timeline(kHour).cells,
+  // ascending (by bucket): one feature's hours without stepping over the
+  // other features' cells (a local timeline of one feature reads them).
+  std::span<const uint32_t> hour_cells_of(uint32_t feature) const {
+    if (feature + 1 >= hour_feature_starts_.size()) return {};
+    return std::span<const uint32_t>(hour_cells_by_feature_)
+        .subspan(hour_feature_starts_[feature], hour_feature_starts_[feature + 1] - hour_feature_starts_[feature]);
+  }
+  // The version_adoption section; null when the rollup has none (read from
+  // an older file).
+  const VersionTimeline* versions() const { return versions_ ? &*versions_ : nullptr; }
+  // The property_breakdown section; null when the rows hold too many
+  // distinct metadata strings, or the rollup was read from an older file.
+  const MetadataCounts* metadata() const { return metadata_ ? &*metadata_ : nullptr; }
+  const ActivityRollup& activity() const { return activity_; }
 
   // Heap bytes held (approximate).
   size_t memory_bytes() const;
@@ -179,6 +191,17 @@ class PartitionRollup {
   // Appends an entry, keeping a count that does not fit 32 bits aside.
   void add_entry(uint32_t group, uint64_t count, uint32_t first, uint32_t last);
   TimelineLevel levels_[4];  // indexed by Granularity
+  std::optional<VersionTimeline> versions_;
+  std::optional<MetadataCounts> metadata_;
+  // Derived from the cells, not persisted: every way of making a rollup ends
+  // with finish(), which makes them.
+  void finish();
+  // hour_cells_of(): the hour cells by feature, [starts[f], starts[f + 1])
+  // for feature f.
+  void index_hour_cells();
+  std::vector<uint32_t> hour_cells_by_feature_;
+  std::vector<uint32_t> hour_feature_starts_;
+  ActivityRollup activity_;  // from levels_
 };
 
 // The (feature, version) groups of several months' rollups merged (bitmap

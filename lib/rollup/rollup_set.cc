@@ -7,6 +7,14 @@ namespace usagedb {
 
 bool RollupSet::covers(uint64_t id) const { return std::binary_search(covered_.begin(), covered_.end(), id); }
 
+const PartitionRollup* RollupSet::rollup_of(uint64_t id) const {
+  if (!covers(id)) return nullptr;
+  for (const CoveredRollup& e : entries_) {
+    if (std::binary_search(e.parts.begin(), e.parts.end(), id)) return e.rollup.get();
+  }
+  return nullptr;
+}
+
 uint64_t RollupSet::rows() const {
   uint64_t n = 0;
   for (const CoveredRollup& e : entries_) n += e.rollup->rows();

@@ -45,6 +45,10 @@ class RollupSet {
   size_t size() const { return entries_.size(); }
   // Whether some entry holds the rows of part `id`.
   bool covers(uint64_t id) const;
+  // The rollup holding the rows of part `id`; null when none does. An
+  // endpoint that needs a section some rollups lack (one read from an older
+  // file) reads the parts of those rollups and answers from the others.
+  const PartitionRollup* rollup_of(uint64_t id) const;
   // Rows held by all entries.
   uint64_t rows() const;
 

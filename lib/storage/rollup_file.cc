@@ -16,7 +16,9 @@ namespace usagedb::storage {
 namespace {
 
 constexpr std::string_view kMagic = "UDBROLUP";
-constexpr uint32_t kVersion = 1;
+// 1: summary, user entries, feature timeline. 2: also the version timeline
+// and the metadata counts (both read as absent from a version 1 file).
+constexpr uint32_t kVersion = 2;
 
 void put_bitmap(std::string* out, const Bitmap& b) {
   const size_t n = b.serialized_size();
@@ -32,6 +34,32 @@ absl::StatusOr<Bitmap> read_bitmap(std::string_view bytes, uint64_t limit) {
   if (n == 0) return absl::DataLossError("empty bitmap");
   b.seal();
   return b;
+}
+
+// A timeline level: the cells' buckets, keys, events and user counts, then
+// the users of each cell as gaps.
+void encode_level(const TimelineLevel& level, std::string* body) {
+  std::vector<uint32_t> buckets, features, users_per_cell;
+  std::string events;
+  for (const TimelineCell& c : level.cells) {
+    buckets.push_back(c.bucket);
+    features.push_back(c.feature);
+    coding::put_varint64(&events, c.events);
+    users_per_cell.push_back(c.users_end - c.users_begin);
+  }
+  // Each cell's users ascend: their gaps pack into far fewer bits.
+  std::vector<uint32_t> gaps(level.user_codes.size());
+  for (const TimelineCell& c : level.cells) {
+    for (uint32_t i = c.users_begin; i < c.users_end; ++i) {
+      gaps[i] = i == c.users_begin ? level.user_codes[i] : level.user_codes[i] - level.user_codes[i - 1];
+    }
+  }
+  coding::put_varint64(body, level.cells.size());
+  encode_ascending(buckets, body);
+  encode_for(features, body);
+  body->append(events);
+  encode_for(users_per_cell, body);
+  encode_for(gaps, body);
 }
 
 }  // namespace
@@ -81,28 +109,32 @@ std::string encode_rollup(const PartitionRollup& r, std::span<const uint64_t> co
   encode_for(spans, &body);
 
   for (const Granularity g : {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
-    const TimelineLevel& level = r.timeline(g);
-    std::vector<uint32_t> buckets, features, users_per_cell;
-    std::string events;
-    for (const TimelineCell& c : level.cells) {
-      buckets.push_back(c.bucket);
-      features.push_back(c.feature);
-      coding::put_varint64(&events, c.events);
-      users_per_cell.push_back(c.users_end - c.users_begin);
-    }
-    // Each cell's users ascend: their gaps pack into far fewer bits.
-    std::vector<uint32_t> gaps(level.user_codes.size());
-    for (const TimelineCell& c : level.cells) {
-      for (uint32_t i = c.users_begin; i < c.users_end; ++i) {
-        gaps[i] = i == c.users_begin ? level.user_codes[i] : level.user_codes[i] - level.user_codes[i - 1];
+    encode_level(r.timeline(g), &body);
+  }
+  // Version 2: the version timeline and the metadata counts, each after a
+  // presence byte.
+  if (const VersionTimeline* v = r.versions()) {
+    body.push_back(1);
+    for (int g = 0; g < 4; ++g) encode_level(v->versions[g], &body);
+    for (int g = 0; g < 4; ++g) encode_level(v->active[g], &body);
+  } else {
+    body.push_back(0);
+  }
+  if (const MetadataCounts* m = r.metadata()) {
+    body.push_back(1);
+    coding::put_varint64(&body, m->values.size());
+    for (const std::string& value : m->values) coding::put_length_prefixed(&body, value);
+    for (const std::vector<MetadataCell>* cells : {&m->cells, &m->totals}) {
+      coding::put_varint64(&body, cells->size());
+      for (const MetadataCell& c : *cells) {
+        coding::put_varint64(&body, c.value);
+        coding::put_varint64(&body, c.feature);
+        coding::put_varint64(&body, c.events);
+        put_bitmap(&body, c.users);
       }
     }
-    coding::put_varint64(&body, level.cells.size());
-    encode_ascending(buckets, &body);
-    encode_for(features, &body);
-    body.append(events);
-    encode_for(users_per_cell, &body);
-    encode_for(gaps, &body);
+  } else {
+    body.push_back(0);
   }
   // zstd level 1: on a 1M-row month (BM_EncodeRollup) 9.2 MB become
   // 6.9 MB for 37 ms more; level 3 gives 6.8 MB for 96 ms more, and a
@@ -223,12 +255,13 @@ absl::StatusOr<std::shared_ptr<const PartitionRollup>> decode_rollup(std::string
     }
   }
 
-  for (TimelineLevel& level : r.timeline) {
+  // A timeline level whose cell keys are below `keys`.
+  const auto decode_level = [&](uint64_t keys, TimelineLevel& level) -> absl::Status {
     uint64_t n = 0;
     if (!get_count(&n)) return loss("bad timeline cell count");
     std::vector<uint32_t> buckets, features, users_per_cell;
     USAGEDB_RETURN_IF_ERROR(get_ints("timeline buckets", IntEncoding::kDeltaFor, n, kNoLimit, &buckets));
-    USAGEDB_RETURN_IF_ERROR(get_ints("timeline features", IntEncoding::kFor, n, expect.features, &features));
+    USAGEDB_RETURN_IF_ERROR(get_ints("timeline keys", IntEncoding::kFor, n, keys, &features));
     level.cells.resize(n);
     for (TimelineCell& c : level.cells) {
       if (!coding::get_varint64(&in, &c.events) || c.events == 0 || c.events > expect.rows) {
@@ -258,6 +291,66 @@ absl::StatusOr<std::shared_ptr<const PartitionRollup>> decode_rollup(std::string
         if (level.user_codes[i] == 0 || user >= expect.users) return loss("bad timeline users");
         level.user_codes[i] = static_cast<uint32_t>(user);
       }
+    }
+    return absl::OkStatus();
+  };
+  for (TimelineLevel& level : r.timeline) USAGEDB_RETURN_IF_ERROR(decode_level(expect.features, level));
+
+  // A presence byte: 0 or 1.
+  const auto present = [&](std::string_view what) -> absl::StatusOr<bool> {
+    if (in.empty() || static_cast<unsigned char>(in[0]) > 1) return loss(absl::StrCat("bad ", text::absl_view(what), " marker"));
+    const bool yes = in[0] == 1;
+    in.remove_prefix(1);
+    return yes;
+  };
+  if (framed.version >= 2) {
+    USAGEDB_ASSIGN_OR_RETURN(const bool has_versions, present("version timeline"));
+    if (has_versions) {
+      VersionTimeline& v = r.versions.emplace();
+      for (TimelineLevel& level : v.versions) USAGEDB_RETURN_IF_ERROR(decode_level(expect.versions, level));
+      // The active cells are keyed 0: one per bucket.
+      for (TimelineLevel& level : v.active) USAGEDB_RETURN_IF_ERROR(decode_level(1, level));
+    }
+    USAGEDB_ASSIGN_OR_RETURN(const bool has_metadata, present("metadata counts"));
+    if (has_metadata) {
+      MetadataCounts& m = r.metadata.emplace();
+      uint64_t values = 0;
+      if (!coding::get_varint64(&in, &values) || values > MetadataCounts::kMaxValues || values > expect.rows) {
+        return loss("bad metadata value count");
+      }
+      m.values.reserve(values);
+      for (uint64_t i = 0; i < values; ++i) {
+        std::string_view value;
+        if (!coding::get_length_prefixed(&in, &value)) return loss("truncated metadata values");
+        m.values.emplace_back(value);
+      }
+      for (std::vector<MetadataCell>* cells : {&m.cells, &m.totals}) {
+        uint64_t n = 0;
+        if (!get_count(&n)) return loss("bad metadata cell count");
+        cells->reserve(n);
+        for (uint64_t i = 0; i < n; ++i) {
+          uint64_t value, feature, events;
+          std::string_view users;
+          if (!coding::get_varint64(&in, &value) || !coding::get_varint64(&in, &feature) ||
+              !coding::get_varint64(&in, &events) || !coding::get_length_prefixed(&in, &users)) {
+            return loss("truncated metadata cells");
+          }
+          const bool totals = cells == &m.totals;
+          if (value >= values || (totals ? feature != 0 : feature >= expect.features) || events == 0 ||
+              events > expect.rows) {
+            return loss("bad metadata cell");
+          }
+          if (!cells->empty() && std::pair<uint64_t, uint64_t>(cells->back().value, cells->back().feature) >=
+                                     std::pair(value, feature)) {
+            return loss("metadata cells out of order");
+          }
+          absl::StatusOr<Bitmap> bitmap = read_bitmap(users, expect.users);
+          if (!bitmap.ok()) return at("metadata users", bitmap.status());
+          cells->push_back(MetadataCell{static_cast<uint32_t>(value), static_cast<uint32_t>(feature), events,
+                                        std::move(bitmap).value()});
+        }
+      }
+      if (m.totals.size() != values) return loss("metadata totals do not match the values");
     }
   }
   if (!in.empty()) return loss("trailing bytes");

@@ -10,7 +10,8 @@
 // of the covered rows alone (parts never change), so a rollup with the same
 // coverage is never written twice.
 //
-// Format (framed_file.h, magic "UDBROLUP", version 1): the body is its size
+// Format (framed_file.h, magic "UDBROLUP", version 2; version 1 files are
+// read too, without the sections version 2 added): the body is its size
 // (varint) and one zstd frame of:
 //   varint month (yyyymm), varint rows
 //   varint covered part count, then the ids (varint deltas, ascending)
@@ -21,10 +22,19 @@
 //   varint user count U, then the users' codes (int_codec kDeltaFor),
 //     their entry counts (kFor), and for the E entries: summary cell index
 //     (kFor), count (varints), first (kFor), last - first (kFor)
-//   for hour, day, week, month: varint cell count N, buckets (kDeltaFor),
-//     features (kFor), events (varints), distinct user counts (kFor), then
-//     the cells' user codes (kFor; each cell's first code, then the gaps
-//     to the next, which ascend)
+//   for hour, day, week, month, a timeline level: varint cell count N,
+//     buckets (kDeltaFor), features (kFor), events (varints), distinct user
+//     counts (kFor), then the cells' user codes (kFor; each cell's first
+//     code, then the gaps to the next, which ascend)
+//   version 2 only:
+//   a byte 1 and the version timeline (version_timeline.h): eight timeline
+//     levels, the (bucket, version) cells of hour, day, week, month, then
+//     the active cells (key 0) of each; or a byte 0 when it has none
+//   a byte 1 and the metadata counts (metadata_counts.h): varint value
+//     count V, V length-prefixed strings, then the cells and the totals,
+//     each a varint count and per cell varint value, varint feature (0 in
+//     the totals), varint events, its users as a length-prefixed portable
+//     Roaring bitmap; or a byte 0 when it has none
 //
 // Thread-safety: pure functions.
 #ifndef USAGEDB_STORAGE_ROLLUP_FILE_H_

@@ -9,18 +9,43 @@ namespace usagedb {
 AppendBuffer::AppendBuffer(uint32_t capacity)
     : capacity_(capacity),
       chunks_(new std::unique_ptr<RowCodes[]>[(capacity + kChunkRows - 1) / kChunkRows]),
+      metadata_chunks_(new std::unique_ptr<uint32_t[]>[(capacity + kChunkRows - 1) / kChunkRows]),
+      value_chunks_(new std::unique_ptr<const char*[]>[(capacity + kChunkRows - 1) / kChunkRows]),
       metadata_index_(0, CodeHash{this}, CodeEq{this}) {}
 
 uint64_t AppendBuffer::metadata_hash(std::string_view metadata) { return hash::hash64(metadata); }
 
+uint32_t AppendBuffer::add_metadata_value(std::string_view value) {
+  // Blocks of 64 KiB (a value larger than that gets its own), so a buffer
+  // of a few distinct values costs one small block.
+  constexpr size_t kBlockBytes = 64 << 10;
+  const size_t need = sizeof(uint32_t) + value.size();
+  if (value_blocks_.empty() || block_size_ - block_used_ < need) {
+    block_size_ = std::max(kBlockBytes, need);
+    value_blocks_.emplace_back(new char[block_size_]);
+    block_used_ = 0;
+    value_bytes_ += block_size_;
+  }
+  char* entry = value_blocks_.back().get() + block_used_;
+  const auto size = static_cast<uint32_t>(value.size());
+  std::memcpy(entry, &size, sizeof(size));
+  if (!value.empty()) std::memcpy(entry + sizeof(size), value.data(), value.size());
+  block_used_ += need;
+  const uint32_t code = metadata_value_count_++;
+  std::unique_ptr<const char*[]>& chunk = value_chunks_[code >> kChunkBits];
+  if (chunk == nullptr) chunk.reset(new const char*[chunk_rows(code >> kChunkBits)]);
+  chunk[code & kChunkMask] = entry;
+  return code;
+}
+
 void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::string_view metadata,
                           uint64_t metadata_hash) {
-  std::unique_ptr<RowCodes[]>& chunk = chunks_[size_ >> kChunkBits];
-  if (chunk == nullptr) {
-    const uint32_t rows = capacity_ - (size_ & ~kChunkMask) < kChunkRows ? capacity_ - (size_ & ~kChunkMask) : kChunkRows;
-    chunk.reset(new RowCodes[rows]);
+  const uint32_t chunk = size_ >> kChunkBits;
+  if (chunks_[chunk] == nullptr) {
+    chunks_[chunk].reset(new RowCodes[chunk_rows(chunk)]);
+    metadata_chunks_[chunk].reset(new uint32_t[chunk_rows(chunk)]);
   }
-  chunk[size_ & kChunkMask] = row;
+  chunks_[chunk][size_ & kChunkMask] = row;
   if (size_ == 0) {
     // Room for a full buffer of strings like the first ones (up to the
     // size of a bulk ingest's buffer): growing by doubling would copy them
@@ -30,22 +55,20 @@ void AppendBuffer::append(const RowCodes& row, std::string_view event_id, std::s
     constexpr size_t kMaxReservedBytes = 32 << 20;
     const size_t rows = std::min<size_t>(capacity_, kMaxReservedRows);
     event_ids_.reserve(rows, std::min(rows * (event_id.size() + 8), kMaxReservedBytes));
-    metadata_codes_.reserve(rows);
   }
   event_ids_.add(event_id);
   // One hash probe: the value is stored only when it is new to the buffer.
-  const auto add_value = [&](const auto& construct) {
-    construct(static_cast<uint32_t>(metadata_values_.size()));
-    metadata_values_.add(metadata);
-  };
-  metadata_codes_.push_back(*metadata_index_.lazy_emplace(Hashed{metadata, metadata_hash}, add_value));
+  metadata_chunks_[chunk][size_ & kChunkMask] = *metadata_index_.lazy_emplace(
+      Hashed{metadata, metadata_hash}, [&](const auto& construct) { construct(add_metadata_value(metadata)); });
   ++size_;
 }
 
 size_t AppendBuffer::memory_bytes() const {
   const size_t chunks = (size_ + kChunkRows - 1) / kChunkRows;
-  return chunks * kChunkRows * sizeof(RowCodes) + event_ids_.size() * 24 + metadata_codes_.capacity() * sizeof(uint32_t) +
-         metadata_values_.size() * 24 + metadata_index_.capacity() * (sizeof(uint32_t) + 1);
+  const size_t value_chunks = (metadata_value_count_ + kChunkRows - 1) / kChunkRows;
+  return chunks * kChunkRows * (sizeof(RowCodes) + sizeof(uint32_t)) + event_ids_.size() * 24 +
+         value_chunks * kChunkRows * sizeof(const char*) + value_bytes_ +
+         metadata_index_.capacity() * (sizeof(uint32_t) + 1);
 }
 
 }  // namespace usagedb

@@ -9,17 +9,21 @@
 // Metadata values repeat a lot: the buffer keeps each distinct value once and
 // a 4-byte code per row (as a part does), so a row costs ~4 bytes of
 // metadata rather than ~60, and sealing maps codes instead of hashing
-// strings.
+// strings. Like the rows, the codes and values live in storage that never
+// moves, so readers (property_breakdown) read a published row's metadata
+// without a lock.
 //
 // Thread-safety: one writer at a time (the store's write lock) may call the
-// non-const methods and the writer-only accessors (event_id, metadata);
-// any number of readers may call published_rows(), row() and for_each() at
-// the same time.
+// non-const methods and the writer-only accessors (event_id,
+// metadata_values()); any number of readers may call published_rows(),
+// row(), for_each_chunk(), metadata(), metadata_code() and metadata_value()
+// for published rows and their codes at the same time.
 #ifndef USAGEDB_TABLE_APPEND_BUFFER_H_
 #define USAGEDB_TABLE_APPEND_BUFFER_H_
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -52,15 +56,22 @@ class AppendBuffer {
   bool full() const { return size_ == capacity_; }
   uint32_t size() const { return size_; }
   std::string_view event_id(uint32_t i) const { return event_ids_.at(i); }
-  std::string_view metadata(uint32_t i) const { return metadata_values_.at(metadata_codes_[i]); }
-  // Row i's metadata as an index into the distinct values [0, metadata_values()).
-  uint32_t metadata_code(uint32_t i) const { return metadata_codes_[i]; }
-  uint32_t metadata_values() const { return static_cast<uint32_t>(metadata_values_.size()); }
-  std::string_view metadata_value(uint32_t code) const { return metadata_values_.at(code); }
+  // The number of distinct metadata values (the writer's, or anyone's once
+  // the buffer is no longer appended to).
+  uint32_t metadata_values() const { return metadata_value_count_; }
 
   // ---- Readers ----
   uint32_t published_rows() const { return published_.load(std::memory_order_acquire); }
   const RowCodes& row(uint32_t i) const { return chunks_[i >> kChunkBits][i & kChunkMask]; }
+  std::string_view metadata(uint32_t i) const { return metadata_value(metadata_code(i)); }
+  // Row i's metadata as an index into the distinct values [0, metadata_values()).
+  uint32_t metadata_code(uint32_t i) const { return metadata_chunks_[i >> kChunkBits][i & kChunkMask]; }
+  std::string_view metadata_value(uint32_t code) const {
+    const char* entry = value_chunks_[code >> kChunkBits][code & kChunkMask];
+    uint32_t size;
+    std::memcpy(&size, entry, sizeof(size));
+    return std::string_view(entry + sizeof(size), size);
+  }
   // Calls f(std::span<const RowCodes>) over rows [0, n) in storage chunks.
   template <typename F>
   void for_each_chunk(uint32_t n, F&& f) const {
@@ -77,8 +88,18 @@ class AppendBuffer {
   static constexpr uint32_t kChunkRows = 1u << kChunkBits;
   static constexpr uint32_t kChunkMask = kChunkRows - 1;
 
+  // Rows in a chunk of `chunk` (each chunk holds kChunkRows, the last one
+  // what remains of the capacity).
+  uint32_t chunk_rows(uint32_t chunk) const {
+    const uint32_t begin = chunk << kChunkBits;
+    return capacity_ - begin < kChunkRows ? capacity_ - begin : kChunkRows;
+  }
+  // Stores a new distinct metadata value; returns its code.
+  uint32_t add_metadata_value(std::string_view value);
+
   const uint32_t capacity_;
   std::unique_ptr<std::unique_ptr<RowCodes[]>[]> chunks_;
+  std::unique_ptr<std::unique_ptr<uint32_t[]>[]> metadata_chunks_;  // each row's metadata code
   uint32_t size_ = 0;
   std::atomic<uint32_t> published_{0};
   StringColumn::Builder event_ids_;
@@ -91,18 +112,23 @@ class AppendBuffer {
   struct CodeHash {
     using is_transparent = void;
     const AppendBuffer* buffer;
-    size_t operator()(uint32_t code) const { return metadata_hash(buffer->metadata_values_.at(code)); }
+    size_t operator()(uint32_t code) const { return metadata_hash(buffer->metadata_value(code)); }
     size_t operator()(const Hashed& h) const { return h.hash; }
   };
   struct CodeEq {
     using is_transparent = void;
     const AppendBuffer* buffer;
     bool operator()(uint32_t a, uint32_t b) const { return a == b; }
-    bool operator()(uint32_t a, const Hashed& b) const { return buffer->metadata_values_.at(a) == b.value; }
+    bool operator()(uint32_t a, const Hashed& b) const { return buffer->metadata_value(a) == b.value; }
     bool operator()(const Hashed& a, uint32_t b) const { return (*this)(b, a); }
   };
-  StringColumn::Builder metadata_values_;
-  std::vector<uint32_t> metadata_codes_;
+  // The distinct values: each a 4-byte length and its bytes in blocks that
+  // never move, found through a chunked table of pointers by code.
+  std::vector<std::unique_ptr<char[]>> value_blocks_;
+  size_t block_used_ = 0, block_size_ = 0;  // of value_blocks_.back()
+  size_t value_bytes_ = 0;                  // allocated in blocks
+  std::unique_ptr<std::unique_ptr<const char*[]>[]> value_chunks_;
+  uint32_t metadata_value_count_ = 0;
   absl::flat_hash_set<uint32_t, CodeHash, CodeEq> metadata_index_;
 };
 

@@ -93,7 +93,14 @@ TEST(EndpointCatalog, ColumnsAreTheResultTablesColumns) {
   QueryResult<UserFeatureUsageRow> u;
   QueryResult<FeatureUsageSummaryRow> s;
   QueryResult<FeatureUsageTimelineRow> t;
-  const ResultTable tables[] = {to_result_table(u, false), to_result_table(s, false), to_result_table(t, false)};
+  QueryResult<FeatureAdoptionRow> adoption;
+  QueryResult<ActiveUsersRow> active;
+  QueryResult<FeatureRetentionRow> retention;
+  QueryResult<FeatureFunnelRow> funnel;
+  const ResultTable tables[] = {to_result_table(u, false),         to_result_table(s, false),
+                                to_result_table(t, false),         to_result_table(adoption, false),
+                                to_result_table(active, false),    to_result_table(retention, false),
+                                to_result_table(funnel, false)};
   for (const ResultTable& table : tables) {
     bool matched = false;
     for (const EndpointSpec& spec : endpoint_catalog()) {

@@ -39,8 +39,9 @@ Query parse_ok(Endpoint e, const Params& params, UnknownParameters unknown = Unk
 }
 
 TEST(ParseEndpoint, AcceptsEachNameAndRoundTrips) {
-  for (const Endpoint e :
-       {Endpoint::kUserFeatureUsage, Endpoint::kFeatureUsageSummary, Endpoint::kFeatureUsageTimeline}) {
+  for (const Endpoint e : {Endpoint::kUserFeatureUsage, Endpoint::kFeatureUsageSummary, Endpoint::kFeatureUsageTimeline,
+                           Endpoint::kFeatureAdoption, Endpoint::kActiveUsers, Endpoint::kFeatureRetention,
+                           Endpoint::kFeatureFunnel, Endpoint::kPropertyBreakdown, Endpoint::kVersionAdoption}) {
     absl::StatusOr<Endpoint> parsed = parse_endpoint(endpoint_name(e));
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     EXPECT_EQ(*parsed, e);
@@ -48,6 +49,12 @@ TEST(ParseEndpoint, AcceptsEachNameAndRoundTrips) {
   EXPECT_EQ(endpoint_name(Endpoint::kUserFeatureUsage), "user_feature_usage");
   EXPECT_EQ(endpoint_name(Endpoint::kFeatureUsageSummary), "feature_usage_summary");
   EXPECT_EQ(endpoint_name(Endpoint::kFeatureUsageTimeline), "feature_usage_timeline");
+  EXPECT_EQ(endpoint_name(Endpoint::kFeatureAdoption), "feature_adoption");
+  EXPECT_EQ(endpoint_name(Endpoint::kActiveUsers), "active_users");
+  EXPECT_EQ(endpoint_name(Endpoint::kFeatureRetention), "feature_retention");
+  EXPECT_EQ(endpoint_name(Endpoint::kFeatureFunnel), "feature_funnel");
+  EXPECT_EQ(endpoint_name(Endpoint::kPropertyBreakdown), "property_breakdown");
+  EXPECT_EQ(endpoint_name(Endpoint::kVersionAdoption), "version_adoption");
 }
 
 TEST(ParseEndpoint, RejectsUnknownNamesListingTheKnownOnes) {
@@ -57,7 +64,9 @@ TEST(ParseEndpoint, RejectsUnknownNamesListingTheKnownOnes) {
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(std::string(parsed.status().message()),
               absl::StrCat("unknown endpoint '", name,
-                           "': expected one of user_feature_usage, feature_usage_summary, feature_usage_timeline"));
+                           "': expected one of user_feature_usage, feature_usage_summary, feature_usage_timeline, "
+                           "feature_adoption, active_users, feature_retention, feature_funnel, "
+                           "property_breakdown, version_adoption"));
   }
 }
 
@@ -68,7 +77,79 @@ TEST(ParameterNames, AreTheSpecsInSpecOrderThenLimitAndSkip) {
               ElementsAre("feature_id", "product_version", "event_type", "start_date", "end_date", "limit", "skip"));
   EXPECT_THAT(parameter_names(Endpoint::kFeatureUsageTimeline),
               ElementsAre("granularity", "feature_id", "product_version", "event_type", "start_date", "end_date",
+                          "tz", "limit", "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kPropertyBreakdown),
+              ElementsAre("property", "feature_id", "product_version", "event_type", "start_date", "end_date",
                           "limit", "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kFeatureAdoption),
+              ElementsAre("feature_id", "product_version", "event_type", "start_date", "end_date", "limit", "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kActiveUsers),
+              ElementsAre("window_days", "feature_id", "product_version", "event_type", "start_date", "end_date",
+                          "limit", "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kFeatureRetention),
+              ElementsAre("feature_id", "granularity", "product_version", "event_type", "start_date", "end_date",
+                          "limit", "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kFeatureFunnel),
+              ElementsAre("steps", "window", "product_version", "event_type", "start_date", "end_date", "limit",
+                          "skip"));
+  EXPECT_THAT(parameter_names(Endpoint::kVersionAdoption),
+              ElementsAre("granularity", "feature_id", "event_type", "start_date", "end_date", "tz", "limit",
+                          "skip"));
+}
+
+TEST(ParseRequest, PropertyBreakdownTakesEveryParameter) {
+  const auto q = parse_ok<PropertyBreakdownQuery>(
+      Endpoint::kPropertyBreakdown,
+      {{"property", "device"}, {"feature_id", "f"}, {"product_version", "1.0"}, {"event_type", "view"},
+       {"start_date", "2025-01-01"}, {"end_date", "2025-02-01 12:00:00"}, {"limit", "3"}, {"skip", "1"}});
+  EXPECT_EQ(q.property, "device");
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.product_version, "1.0");
+  EXPECT_EQ(q.event_type, "view");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:00"));
+  EXPECT_EQ(q.end_date, at("2025-02-01 12:00:00"));
+  EXPECT_EQ(q.limit, 3u);
+  EXPECT_EQ(q.skip, 1u);
+  // Any bytes, the empty key included: the store judges its length.
+  EXPECT_EQ(parse_ok<PropertyBreakdownQuery>(Endpoint::kPropertyBreakdown, {{"property", ""}}).property, "");
+}
+
+TEST(ParseRequest, PropertyIsRequired) {
+  EXPECT_THAT(error_of(Endpoint::kPropertyBreakdown, {{"feature_id", "f"}}),
+              HasSubstr("property: required: property_breakdown needs it ("));
+  // Also where unknown parameters are ignored (HTTP).
+  EXPECT_THAT(error_of(Endpoint::kPropertyBreakdown, {{"utm_source", "x"}}, UnknownParameters::kIgnore),
+              HasSubstr("property: required"));
+}
+
+TEST(ParseRequest, VersionAdoptionTakesEveryParameterAndDefaultsToWeeks) {
+  const auto q = parse_ok<VersionAdoptionQuery>(
+      Endpoint::kVersionAdoption, {{"granularity", "month"}, {"feature_id", "f"}, {"event_type", "click"},
+                                   {"start_date", "2025-01-01"}, {"end_date", "2025-03-01"},
+                                   {"tz", "Asia/Kolkata"}, {"limit", "7"}, {"skip", "2"}});
+  EXPECT_EQ(q.granularity, Granularity::kMonth);
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.event_type, "click");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:00"));
+  EXPECT_EQ(q.end_date, at("2025-03-01 00:00:00"));
+  EXPECT_EQ(q.tz, "Asia/Kolkata");
+  EXPECT_EQ(q.limit, 7u);
+  EXPECT_EQ(q.skip, 2u);
+  const auto defaults = parse_ok<VersionAdoptionQuery>(Endpoint::kVersionAdoption, {});
+  EXPECT_EQ(defaults.granularity, Granularity::kWeek);
+  EXPECT_FALSE(defaults.tz.has_value());
+  EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"product_version", "1.0"}}),
+              HasSubstr("unknown parameter 'product_version'"));
+}
+
+TEST(ParseRequest, TzIsAZoneOfTheDatabase) {
+  EXPECT_EQ(parse_ok<FeatureUsageTimelineQuery>(Endpoint::kFeatureUsageTimeline, {{"tz", "America/New_York"}}).tz,
+            "America/New_York");
+  EXPECT_EQ(error_of(Endpoint::kFeatureUsageTimeline, {{"tz", "Mars/Olympus"}}),
+            "tz: 'Mars/Olympus' is not a time zone of the system's tz database (expected an IANA name such as UTC, "
+            "America/New_York or Asia/Kolkata)");
+  EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"tz", ""}}), HasSubstr("tz: '' is not a time zone"));
+  EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"tz", "../../etc/passwd"}}), HasSubstr("tz: "));
 }
 
 TEST(ParseRequest, UserFeatureUsageTakesEveryParameter) {
@@ -124,6 +205,100 @@ TEST(ParseRequest, FeatureUsageTimelineTakesEveryParameter) {
   EXPECT_EQ(q.end_date, at("2025-03-01 00:00:00"));
   EXPECT_EQ(q.limit, 5u);
   EXPECT_EQ(q.skip, 2u);
+}
+
+TEST(ParseRequest, FeatureAdoptionTakesEveryParameter) {
+  const auto q = parse_ok<FeatureAdoptionQuery>(
+      Endpoint::kFeatureAdoption,
+      {{"feature_id", "f"}, {"product_version", "2.0"}, {"event_type", "click"}, {"start_date", "2025-01-01"},
+       {"end_date", "2025-02-01 12:30:00"}, {"limit", "3"}, {"skip", "1"}});
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.product_version, "2.0");
+  EXPECT_EQ(q.event_type, "click");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:00"));
+  EXPECT_EQ(q.end_date, at("2025-02-01 12:30:00"));
+  EXPECT_EQ(q.limit, 3u);
+  EXPECT_EQ(q.skip, 1u);
+  const auto none = parse_ok<FeatureAdoptionQuery>(Endpoint::kFeatureAdoption, {});
+  EXPECT_FALSE(none.feature_id || none.product_version || none.event_type || none.start_date || none.end_date ||
+               none.limit || none.skip);
+}
+
+TEST(ParseRequest, ActiveUsersTakesDatesAndAWindowOfDays) {
+  const auto q = parse_ok<ActiveUsersQuery>(
+      Endpoint::kActiveUsers,
+      {{"window_days", "28"}, {"feature_id", "f"}, {"product_version", "2.0"}, {"event_type", "view"},
+       {"start_date", "2025-01-01"}, {"end_date", "2025-03-01 00:00:00"}, {"limit", "5"}, {"skip", "2"}});
+  EXPECT_EQ(q.window_days, 28u);
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.product_version, "2.0");
+  EXPECT_EQ(q.event_type, "view");
+  EXPECT_EQ(q.start_date, std::chrono::sys_days{std::chrono::year{2025} / 1 / 1});
+  EXPECT_EQ(q.end_date, std::chrono::sys_days{std::chrono::year{2025} / 3 / 1});
+  EXPECT_EQ(q.limit, 5u);
+  EXPECT_EQ(q.skip, 2u);
+  const auto none = parse_ok<ActiveUsersQuery>(Endpoint::kActiveUsers, {});
+  EXPECT_EQ(none.window_days, 1u);  // SPEC 2.6's default: daily active users
+  EXPECT_FALSE(none.start_date || none.end_date);
+  EXPECT_EQ(error_of(Endpoint::kActiveUsers, {{"window_days", "0"}}),
+            "window_days: expected an integer from 1 to 365, got '0'");
+  EXPECT_EQ(error_of(Endpoint::kActiveUsers, {{"window_days", "366"}}),
+            "window_days: expected an integer from 1 to 365, got '366'");
+  EXPECT_THAT(error_of(Endpoint::kActiveUsers, {{"start_date", "2025-01-01 12:00:00"}}),
+              HasSubstr("start_date: '2025-01-01 12:00:00' is not a date"));
+  EXPECT_THAT(error_of(Endpoint::kActiveUsers, {{"end_date", "2025-01-01"}, {"start_date", "2025-01-02"}}),
+              HasSubstr("end_date: '2025-01-01' is before start_date '2025-01-02'"));
+}
+
+TEST(ParseRequest, FeatureRetentionTakesEveryParameter) {
+  const auto q = parse_ok<FeatureRetentionQuery>(
+      Endpoint::kFeatureRetention,
+      {{"feature_id", "f"}, {"granularity", "month"}, {"product_version", "2.0"}, {"event_type", "view"},
+       {"start_date", "2025-01-01 00:00:01"}, {"end_date", "2025-03-01"}, {"limit", "5"}, {"skip", "2"}});
+  EXPECT_EQ(q.feature_id, "f");
+  EXPECT_EQ(q.granularity, Granularity::kMonth);
+  EXPECT_EQ(q.product_version, "2.0");
+  EXPECT_EQ(q.event_type, "view");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:01"));
+  EXPECT_EQ(q.end_date, at("2025-03-01 00:00:00"));
+  EXPECT_EQ(q.limit, 5u);
+  EXPECT_EQ(q.skip, 2u);
+  EXPECT_EQ(parse_ok<FeatureRetentionQuery>(Endpoint::kFeatureRetention, {}).granularity, Granularity::kWeek);
+  EXPECT_EQ(parse_ok<FeatureRetentionQuery>(Endpoint::kFeatureRetention, {{"granularity", "day"}}).granularity,
+            Granularity::kDay);
+  EXPECT_EQ(error_of(Endpoint::kFeatureRetention, {{"granularity", "hour"}}),
+            "granularity: expected one of day, week, month, got 'hour'");
+}
+
+TEST(ParseRequest, FeatureFunnelTakesStepsAndAWindow) {
+  const auto q = parse_ok<FeatureFunnelQuery>(
+      Endpoint::kFeatureFunnel,
+      {{"steps", "search,filter,export"}, {"window", "3600"}, {"product_version", "2.0"}, {"event_type", "click"},
+       {"start_date", "2025-01-01"}, {"end_date", "2025-02-01"}, {"limit", "2"}, {"skip", "1"}});
+  EXPECT_THAT(q.steps, ElementsAre("search", "filter", "export"));
+  EXPECT_EQ(q.window, std::chrono::seconds(3600));
+  EXPECT_EQ(q.product_version, "2.0");
+  EXPECT_EQ(q.event_type, "click");
+  EXPECT_EQ(q.start_date, at("2025-01-01 00:00:00"));
+  EXPECT_EQ(q.end_date, at("2025-02-01 00:00:00"));
+  EXPECT_EQ(q.limit, 2u);
+  EXPECT_EQ(q.skip, 1u);
+  EXPECT_EQ(parse_ok<FeatureFunnelQuery>(Endpoint::kFeatureFunnel, {{"steps", "a,b"}}).window,
+            std::chrono::seconds(86400));
+  EXPECT_THAT(error_of(Endpoint::kFeatureFunnel, {}), HasSubstr("steps: required"));
+  EXPECT_THAT(error_of(Endpoint::kFeatureFunnel, {{"window", "60"}}), HasSubstr("steps: required"));
+  EXPECT_EQ(error_of(Endpoint::kFeatureFunnel, {{"steps", "a"}}),
+            "steps: expected 2 to 8 comma-separated values, got 1 in 'a'");
+  EXPECT_EQ(error_of(Endpoint::kFeatureFunnel, {{"steps", "a,b,a"}}),
+            "steps: 'a' is given more than once in 'a,b,a': the items must be distinct");
+  EXPECT_EQ(error_of(Endpoint::kFeatureFunnel, {{"steps", "a,,b"}}),
+            "steps: item 2 of 'a,,b' is empty: expected comma-separated non-empty values");
+  EXPECT_EQ(error_of(Endpoint::kFeatureFunnel, {{"steps", "a,b,c,d,e,f,g,h,i"}}),
+            "steps: expected 2 to 8 comma-separated values, got 9 in 'a,b,c,d,e,f,g,h,i'");
+  EXPECT_EQ(error_of(Endpoint::kFeatureFunnel, {{"steps", "a,b"}, {"window", "0"}}),
+            "window: expected an integer from 1 to 31536000, got '0'");
+  EXPECT_EQ(error_of(Endpoint::kFeatureFunnel, {{"steps", "a,b"}, {"window", "31536001"}}),
+            "window: expected an integer from 1 to 31536000, got '31536001'");
 }
 
 TEST(ParseRequest, EachGranularityName) {

@@ -91,5 +91,50 @@ TEST(Concurrency, WritersAndReaders) {
   }
 }
 
+// property_breakdown reads unsealed rows' metadata without a lock while the
+// writer adds new distinct values (the buffer's value blocks and tables
+// grow): every acknowledged event is counted, under its own value.
+TEST(Concurrency, BreakdownReadsMetadataAsItIsWritten) {
+  auto store = EventStore::open({.part_rows = 5000}).value();  // mostly unsealed rows
+  constexpr int kEvents = 6000;
+  std::atomic<int> acknowledged{0};
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < kEvents; ++i) {
+      // Each a value of its own: new strings all the time, some long.
+      const std::string metadata =
+          absl::StrCat(R"({"device":"d)", i % 3, R"(","n":")", i, std::string(i % 97 == 0 ? 70000 : 0, 'x'), R"("})");
+      const Event e{.user_id = absl::StrCat("u", i % 50), .feature_id = "f", .product_version = "1.0",
+                    .event_type = "view", .timestamp = Timestamp{std::chrono::seconds{1735689600 + i}},
+                    .metadata = metadata};
+      ASSERT_TRUE(store->record_event(e).ok());
+      acknowledged.store(i + 1, std::memory_order_release);
+    }
+  });
+  std::thread reader([&] {
+    while (!done.load()) {
+      const int before = acknowledged.load(std::memory_order_acquire);
+      auto breakdown = store->property_breakdown({.property = "device"});
+      ASSERT_TRUE(breakdown.ok()) << breakdown.status();
+      uint64_t total = 0;
+      for (const auto& row : breakdown->rows) {
+        ASSERT_TRUE(row.value == "d0" || row.value == "d1" || row.value == "d2") << row.value;
+        total += row.events;
+      }
+      ASSERT_GE(total, static_cast<uint64_t>(before));
+      auto versions = store->version_adoption({.granularity = Granularity::kDay, .tz = "Asia/Kolkata"});
+      ASSERT_TRUE(versions.ok()) << versions.status();
+    }
+  });
+  writer.join();
+  done = true;
+  reader.join();
+  auto breakdown = store->property_breakdown({.property = "device"});
+  ASSERT_TRUE(breakdown.ok());
+  ASSERT_EQ(breakdown->rows.size(), 3u);
+  EXPECT_EQ(breakdown->rows[0].events + breakdown->rows[1].events + breakdown->rows[2].events,
+            static_cast<uint64_t>(kEvents));
+}
+
 }  // namespace
 }  // namespace usagedb

@@ -83,6 +83,38 @@ std::vector<QuarantinedRow> quarantine_of(const EventStore& store) {
 
 using ::usagedb::testing::write_file;
 
+// `text` as an InputSource (EventStore::ingest_stream) that hands out pieces
+// of 1 to `max_step` bytes, as a socket does. `text` must outlive it.
+InputSource pieces_of(const std::string& text, size_t max_step) {
+  auto pos = std::make_shared<size_t>(0);
+  auto calls = std::make_shared<uint64_t>(0);
+  return [&text, pos, calls, max_step](char* buf, size_t size) -> absl::StatusOr<size_t> {
+    const size_t k = std::min({size, text.size() - *pos, 1 + static_cast<size_t>((*calls)++ * 7919 % max_step)});
+    std::memcpy(buf, text.data() + *pos, k);
+    *pos += k;
+    return k;
+  };
+}
+
+// The three ways of ingesting a whole input that must agree.
+enum class IngestWay { kText, kFile, kStream };
+constexpr IngestWay kIngestWays[] = {IngestWay::kText, IngestWay::kFile, IngestWay::kStream};
+
+std::string_view way_name(IngestWay way) {
+  return way == IngestWay::kText ? "ingest" : way == IngestWay::kFile ? "ingest_file" : "ingest_stream";
+}
+
+// Ingests `input` (also at `path`) the given way, quarantined rows named `source`.
+absl::StatusOr<IngestReport> ingest_way(EventStore& store, IngestWay way, const std::string& input,
+                                        const std::string& path, std::string_view source) {
+  switch (way) {
+    case IngestWay::kText: return store.ingest(input, {.source = source});
+    case IngestWay::kFile: return store.ingest_file(path, {});
+    case IngestWay::kStream: return store.ingest_stream(pieces_of(input, 70000), {.source = source});
+  }
+  return absl::InternalError("?");
+}
+
 // The stores every test below runs against. kBulk is a durable store whose
 // checkpoint_log_bytes is so small that every ingest_file takes the bulk path
 // (no write-ahead log, a checkpoint before it returns) and every other write
@@ -285,19 +317,19 @@ TEST_P(IngestTest, LineNumbersAcrossChunkBoundaries) {
 
   const std::string path = dir_.file("big.ndjson");
   write_file(path, input);
-  for (const bool from_file : {false, true}) {
-    SCOPED_TRACE(from_file ? "ingest_file" : "ingest");
+  for (const IngestWay way : kIngestWays) {
+    SCOPED_TRACE(way_name(way));
     testing::ScopedTempDir store_dir;
     auto store = open_in(store_dir.file("store"));
     ASSERT_NE(store, nullptr);
-    auto report = from_file ? store->ingest_file(path, {}) : store->ingest(input, {.source = "big"});
+    auto report = ingest_way(*store, way, input, path, "big");
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_EQ(*report, (IngestReport{.successful_rows = lines.size() - bad.size(), .quarantined_rows = bad.size()}));
     EXPECT_EQ(total_events(*store), lines.size() - bad.size());
     std::set<uint64_t> got;
     for (const QuarantinedRow& r : quarantine_of(*store)) {
       got.insert(r.line);
-      EXPECT_EQ(r.source, from_file ? path : "big");
+      EXPECT_EQ(r.source, way == IngestWay::kFile ? path : "big");
       ASSERT_GE(r.line, 1u);
       ASSERT_LE(r.line, lines.size());
       EXPECT_EQ(r.raw, lines[r.line - 1]) << "line " << r.line;
@@ -307,7 +339,7 @@ TEST_P(IngestTest, LineNumbersAcrossChunkBoundaries) {
   }
 }
 
-// ingest_file parses NDJSON chunks on several threads at once; what it
+// ingest_file and ingest_stream parse NDJSON chunks on several threads at once; what they
 // stores, deduplicates and quarantines must still be exactly what one reader
 // reading the input in order gives (ingest() of the same text): duplicates
 // keep the first occurrence even when a later chunk is parsed first,
@@ -357,12 +389,12 @@ TEST_P(IngestTest, ParallelParsingKeepsInputOrder) {
   const IngestReport expected{.successful_rows = lines.size() - bad.size() - duplicates - blanks,
                               .quarantined_rows = bad.size(),
                               .duplicate_rows = duplicates};
-  for (const bool from_file : {false, true}) {
-    SCOPED_TRACE(from_file ? "ingest_file" : "ingest");
+  for (const IngestWay way : kIngestWays) {
+    SCOPED_TRACE(way_name(way));
     testing::ScopedTempDir store_dir;
     auto store = open_in(store_dir.file("store"));
     ASSERT_NE(store, nullptr);
-    auto report = from_file ? store->ingest_file(path, {}) : store->ingest(input, {.source = path});
+    auto report = ingest_way(*store, way, input, path, path);
     ASSERT_TRUE(report.ok()) << report.status();
     EXPECT_EQ(*report, expected);
     EXPECT_EQ(total_events(*store), expected.successful_rows);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{ndjson,csv}).
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/corpus/{ndjson,csv,jwt,form,multipart}).
 
 Each file is one fuzz input: a first byte that picks how the rest is cut into
 chunks (fuzz_support.h: < 32 all at once, then pieces of up to 8, 64 or 512
@@ -7,8 +7,17 @@ bytes), then the text. Every rule of docs/INGEST.md has an input here, under
 a name that says which. Files found by the fuzzer are added next to these by
 hand (crash-*, named after what they found) and are not rewritten.
 
+The HTTP targets read their first byte as a mode (see each *_fuzzer.cc):
+jwt: < 128 a token, else "HEADER\nPAYLOAD" signed by the target; form: < 128
+form text, else a request target; multipart: odd a raw body with boundary
+"b", even a file's content wrapped in a well-formed body.
+
   tests/fuzz/make_corpus.py   # from the repository root
 """
+import base64
+import hashlib
+import hmac
+import json
 import os
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -115,12 +124,96 @@ CSV_BYTES = {
 
 CONTROLS = [0, 40, 100, 200, 250]
 
+# ---- the HTTP API's parsers ---------------------------------------------------
+
+JWT_KEY = b'fuzz-key'  # jwt_fuzzer.cc signs and verifies with it
+EXP = 1760000000       # after its "now", 1750000000
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b'=').decode()
+
+
+def jwt(header, payload, key=JWT_KEY):
+    text = b64url(json.dumps(header).encode()) + '.' + b64url(json.dumps(payload).encode())
+    return text + '.' + b64url(hmac.new(key, text.encode(), hashlib.sha256).digest())
+
+
+HS256 = {'alg': 'HS256', 'typ': 'JWT'}
+PINNED = {'name': 'frontend_u1', 'exp': EXP, 'limits': {'rps': 10},
+          'scopes': [{'type': 'PIPES:READ', 'resource': 'user_feature_usage', 'fixed_params': {'user_id': 'u1', 'n': 3}},
+                     {'type': 'DATASOURCES:APPEND', 'resource': 'feature_events'}]}
+JWT_TOKENS = {  # first byte < 128: verified as is
+    'valid_pinned': jwt(HS256, PINNED),
+    'valid_minimal': jwt(HS256, {'name': 'n', 'exp': EXP}),
+    'expired': jwt(HS256, {'name': 'n', 'exp': 1700000000}),
+    'exp_string': jwt(HS256, {'name': 'n', 'exp': str(EXP)}),
+    'no_name': jwt(HS256, {'exp': EXP}),
+    'alg_none': jwt({'alg': 'none'}, {'name': 'n', 'exp': EXP}),
+    'alg_none_unsigned': jwt({'alg': 'none'}, {'name': 'n', 'exp': EXP}).rsplit('.', 1)[0] + '.',
+    'alg_hs512': jwt({'alg': 'HS512'}, {'name': 'n', 'exp': EXP}),
+    'other_key': jwt(HS256, {'name': 'n', 'exp': EXP}, b'another key'),
+    'filter_scope': jwt(HS256, {'name': 'n', 'exp': EXP, 'scopes': [{'type': 'DATASOURCES:READ', 'resource': 'x', 'filter': 'a=1'}]}),
+    'not_base64': 'a.b!.c',
+    'two_parts': 'eyJhbGciOiJIUzI1NiJ9.e30',
+    'static_token': 'p.eyJ1IjogIjdmOTIwMmMzIn0',
+}
+JWT_SIGNED = {  # first byte >= 128: "HEADER\nPAYLOAD", signed by the target
+    'signed_pinned': json.dumps(HS256) + '\n' + json.dumps(PINNED),
+    'signed_payload_only': json.dumps({'name': 'n', 'exp': EXP + 0.5, 'nbf': 1}),
+    'signed_nbf_future': json.dumps(HS256) + '\n' + json.dumps({'name': 'n', 'exp': EXP, 'nbf': EXP - 1}),
+    'signed_crit': json.dumps({'alg': 'HS256', 'crit': ['b64']}) + '\n' + json.dumps({'name': 'n', 'exp': EXP}),
+    'signed_bad_scopes': json.dumps(HS256) + '\n' + '{"name":"n","exp":1760000000,"scopes":[{"type":"PIPES:READ"}]}',
+    'signed_not_json': json.dumps(HS256) + '\n' + '{"name":"n",',
+    'signed_deep_params': json.dumps(HS256) + '\n' + '{"name":"n","exp":1760000000,"scopes":[{"type":"PIPES:READ","resource":"p","fixed_params":{"a":[1]}}]}',
+}
+FORM_TEXT = {  # first byte < 128
+    'tutorial_query': 'name=feature_events&utm_source=DEV&utm_campaign=tb+create+--prompt+DEV',
+    'delete_form': 'delete_condition=user_id+%3D+%27user_615%27&dry_run=true',
+    'escapes_and_empty': '&a=%00%ff%2B&&b=&c==x&dry_run',
+    'bad_escape': 'user_id=%G1',
+    'truncated_escape': 'user_id=abc%2',
+    'empty_name': 'a=1&=x',
+    'utf8': 'user_id=caf%C3%A9&feature_id=%E2%9C%93',
+}
+FORM_TARGETS = {  # first byte >= 128
+    'target_pipe': '/v0/pipes/user_feature_usage.json?token=t&user_id=usr_789&feature_id=feature_recommendations',
+    'target_no_query': '/v0/health',
+    'target_fragment': '/v0/x?a=1#frag?b=2',
+    'target_two_marks': '/v0/x?a=?b&c=d',
+}
+MULTIPART_BODIES = {  # odd first byte: a raw body, boundary "b"
+    'curl_csv': '--b\r\nContent-Disposition: form-data; name="csv"; filename="e.csv"\r\nContent-Type: text/csv\r\n\r\n'
+                'user_id,feature_id\r\nu,f\r\n\r\n--b--\r\n',
+    'field_then_file': '--b\r\nContent-Disposition: form-data; name="x"\r\n\r\n1\r\n--b\r\n'
+                       'Content-Disposition: form-data; name=file; filename=x.ndjson\r\n\r\n{}\n\r\n--b--',
+    'two_files': '--b\r\nContent-Disposition: form-data; name="csv"\r\n\r\na\r\n--b\r\n'
+                 'Content-Disposition: form-data; name="ndjson"\r\n\r\nb\r\n--b--\r\n',
+    'no_file': '--b\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n--b--\r\n',
+    'unterminated': '--b\r\nContent-Disposition: form-data; name="csv"\r\n\r\nabc',
+    'padding_after_boundary': 'pre\r\n--b \t\r\nContent-Disposition: form-data; name="csv"\r\n\r\nx\r\n--b--',
+    'no_disposition': '--b\r\nContent-Type: text/plain\r\n\r\nx\r\n--b--\r\n',
+}
+MULTIPART_FILES = {  # even first byte: the file's content
+    'file_csv': 'user_id,feature_id,product_version,event_type,timestamp\r\nu1,f1,1.0,view,2025-01-01 00:00:00\r\n',
+    'file_with_boundary_like_lines': '\r\n--Boundary\r\n--Boundaryx--\r\n\r\n',
+    'file_empty': '',
+}
+
 
 def write(directory, name, data, i):
     os.makedirs(directory, exist_ok=True)
     if isinstance(data, str):
         data = data.encode('utf-8', 'surrogateescape')
     body = bytes([CONTROLS[i % len(CONTROLS)]]) + data
+    assert len(body) < 4096, name
+    with open(os.path.join(directory, name), 'wb') as f:
+        f.write(body)
+
+
+def write_with(directory, name, data, control):
+    os.makedirs(directory, exist_ok=True)
+    body = bytes([control]) + data.encode('utf-8', 'surrogateescape')
     assert len(body) < 4096, name
     with open(os.path.join(directory, name), 'wb') as f:
         f.write(body)
@@ -133,6 +226,19 @@ def main():
             for name, data in entries.items():
                 write(os.path.join(HERE, 'corpus', corpus), name, data, i)
                 i += 1
+    corpus = lambda name: os.path.join(HERE, 'corpus', name)
+    for name, data in JWT_TOKENS.items():
+        write_with(corpus('jwt'), name, data, 0)
+    for name, data in JWT_SIGNED.items():
+        write_with(corpus('jwt'), name, data, 200)
+    for name, data in FORM_TEXT.items():
+        write_with(corpus('form'), name, data, 0)
+    for name, data in FORM_TARGETS.items():
+        write_with(corpus('form'), name, data, 200)
+    for i, (name, data) in enumerate(MULTIPART_BODIES.items()):
+        write_with(corpus('multipart'), name, data, [1, 41, 101, 201][i % 4])
+    for i, (name, data) in enumerate(MULTIPART_FILES.items()):
+        write_with(corpus('multipart'), name, data, [0, 40, 100, 200][i % 4])
 
 
 if __name__ == '__main__':

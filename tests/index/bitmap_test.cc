@@ -56,6 +56,37 @@ TEST(Bitmap, UnionOfMany) {
   EXPECT_TRUE(Bitmap::union_of({}).empty());
 }
 
+TEST(Bitmap, UnionOfAscendingArraysAndSetDifferences) {
+  gen::Random random(11);
+  std::vector<std::vector<uint32_t>> arrays(12);
+  std::set<uint32_t> ref;
+  for (auto& a : arrays) {
+    std::set<uint32_t> values_of_a;
+    const int n = static_cast<int>(random.uniform(3000));
+    for (int i = 0; i < n; ++i) {
+      // Across several containers, overlapping from array to array.
+      values_of_a.insert(static_cast<uint32_t>(random.chance(0.9) ? random.uniform(20000) : random.uniform(300000)));
+    }
+    a.assign(values_of_a.begin(), values_of_a.end());
+    ref.insert(a.begin(), a.end());
+  }
+  arrays[3].clear();  // empty arrays are skipped
+  ref.clear();
+  for (const auto& a : arrays) ref.insert(a.begin(), a.end());
+  std::vector<std::span<const uint32_t>> spans(arrays.begin(), arrays.end());
+  const Bitmap all = Bitmap::union_of_ascending(spans);
+  EXPECT_EQ(values(all), std::vector<uint32_t>(ref.begin(), ref.end()));
+  EXPECT_EQ(values(Bitmap::union_of_ascending(std::span(spans).subspan(0, 1))), arrays[0]);
+  EXPECT_TRUE(Bitmap::union_of_ascending({}).empty());
+
+  const Bitmap first = Bitmap::from_strictly_ascending(arrays[0]);
+  EXPECT_EQ(all.or_cardinality(first), all.cardinality());
+  Bitmap rest = all.copy();
+  rest.subtract(first);
+  EXPECT_EQ(rest.cardinality(), all.cardinality() - first.cardinality());
+  EXPECT_EQ(rest.and_cardinality(first), 0u);
+}
+
 TEST(Bitmap, FromRange) {
   Bitmap r = Bitmap::from_range(5, 10);
   EXPECT_EQ(values(r), (std::vector<uint32_t>{5, 6, 7, 8, 9}));

@@ -1,7 +1,9 @@
 // The backbone of correctness: EventStore against the brute-force Reference
 // (SPEC SQL followed literally) on random edge-case data, under hundreds of
 // random parameter combinations per endpoint, with part sizes that put rows
-// in many parts, in the unsealed buffer, or both.
+// in many parts, in the unsealed buffer, or both, and durable stores that
+// are closed and reopened between writes (parts and rollups read back from
+// their files).
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +11,7 @@
 #include "tests/testutil/printers.h"
 #include "tests/testutil/random_events.h"
 #include "tests/testutil/reference.h"
+#include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
 
 namespace usagedb::testing {
@@ -19,25 +22,42 @@ struct Config {
   bool deduplicate;
   uint64_t seed;
   bool background_threads = true;
+  bool durable = false;  // in a directory, reopened now and then while writing
 };
 
 void PrintTo(const Config& c, std::ostream* os) {
   *os << "{part_rows=" << c.part_rows << ", deduplicate=" << c.deduplicate << ", seed=" << c.seed
-      << ", background_threads=" << c.background_threads << "}";
+      << ", background_threads=" << c.background_threads << ", durable=" << c.durable << "}";
 }
 
 std::string describe(const std::optional<std::string>& s) { return s ? absl::StrCat("'", *s, "'") : "-"; }
 std::string describe(const std::optional<Timestamp>& t) { return t ? format_timestamp(*t) : "-"; }
 std::string describe(const std::optional<uint64_t>& v) { return v ? absl::StrCat(*v) : "-"; }
+std::string describe(const std::optional<std::chrono::sys_days>& d) {
+  return d ? format_timestamp(Timestamp(*d)).substr(0, 10) : "-";
+}
+std::string describe(const std::vector<std::string>& steps) {
+  std::string out;
+  for (const std::string& s : steps) absl::StrAppend(&out, out.empty() ? "" : ",", s);
+  return out;
+}
 
 class DifferentialTest : public ::testing::TestWithParam<Config> {
  protected:
-  void SetUp() override {
+  void open() {
     const Config c = GetParam();
-    auto opened = EventStore::open(
-        {.deduplicate = c.deduplicate, .part_rows = c.part_rows, .background_threads = c.background_threads});
+    store_.reset();  // a durable store checkpoints as it closes
+    auto opened = EventStore::open({.directory = c.durable ? dir_.path() : "",
+                                    .deduplicate = c.deduplicate,
+                                    .part_rows = c.part_rows,
+                                    .background_threads = c.background_threads});
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(opened).value();
+  }
+
+  void SetUp() override {
+    const Config c = GetParam();
+    open();
     reference_ = Reference(c.deduplicate);
     RandomEvents gen(c.seed);
     // Mix single records and batches of varied size, with maintenance in
@@ -47,6 +67,9 @@ class DifferentialTest : public ::testing::TestWithParam<Config> {
     int batch_number = 0;
     while (i < events.size()) {
       switch (++batch_number % 16) {
+        case 3:
+          if (c.durable) open();
+          break;
         case 5:
           ASSERT_TRUE(store_->compact().ok());
           break;
@@ -85,6 +108,26 @@ class DifferentialTest : public ::testing::TestWithParam<Config> {
     ASSERT_GT(reference_.events().size(), 3000u);
   }
 
+  // Runs `n` random queries (half before, half after a compaction, which
+  // brings every rollup up to date) on the store and the reference.
+  template <typename Query, typename MakeQuery, typename Describe, typename Got, typename Want>
+  void compare(int n, MakeQuery make_query, Describe describe_query, Got got_of, Want want_of) {
+    int non_empty = 0;
+    for (int i = 0; i < n; ++i) {
+      if (i == n / 2) ASSERT_TRUE(store_->compact().ok());
+      const Query q = make_query();
+      SCOPED_TRACE(describe_query(q));
+      auto got = got_of(q);
+      ASSERT_TRUE(got.ok()) << got.status();
+      const auto want = want_of(q);
+      ASSERT_EQ(got->rows, want.rows);
+      ASSERT_EQ(got->rows_before_limit, want.rows_before_limit);
+      non_empty += !want.rows.empty();
+    }
+    EXPECT_GT(non_empty, n / 4);  // the queries do hit data
+  }
+
+  ScopedTempDir dir_;
   std::unique_ptr<EventStore> store_;
   Reference reference_;
 };
@@ -143,11 +186,111 @@ TEST_P(DifferentialTest, FeatureUsageTimeline) {
     SCOPED_TRACE(absl::StrCat("granularity=", std::string(granularity_name(q.granularity)), " feature_id=", describe(q.feature_id),
                               " product_version=", describe(q.product_version), " event_type=",
                               describe(q.event_type), " start_date=", describe(q.start_date),
-                              " end_date=", describe(q.end_date), " limit=", describe(q.limit),
-                              " skip=", describe(q.skip)));
+                              " end_date=", describe(q.end_date), " tz=", describe(q.tz),
+                              " limit=", describe(q.limit), " skip=", describe(q.skip)));
     auto got = store_->feature_usage_timeline(q);
     ASSERT_TRUE(got.ok()) << got.status();
     const auto want = reference_.feature_usage_timeline(q);
+    ASSERT_EQ(got->rows, want.rows);
+    ASSERT_EQ(got->rows_before_limit, want.rows_before_limit);
+    non_empty += !want.rows.empty();
+  }
+  EXPECT_GT(non_empty, 100);
+}
+
+TEST_P(DifferentialTest, FeatureAdoption) {
+  RandomEvents gen(GetParam().seed + 4000);
+  compare<FeatureAdoptionQuery>(
+      200, [&] { return gen.adoption_query(); },
+      [](const FeatureAdoptionQuery& q) {
+        return absl::StrCat("feature_id=", describe(q.feature_id), " product_version=", describe(q.product_version),
+                            " event_type=", describe(q.event_type), " start_date=", describe(q.start_date),
+                            " end_date=", describe(q.end_date), " limit=", describe(q.limit),
+                            " skip=", describe(q.skip));
+      },
+      [&](const FeatureAdoptionQuery& q) { return store_->feature_adoption(q); },
+      [&](const FeatureAdoptionQuery& q) { return reference_.feature_adoption(q); });
+}
+
+TEST_P(DifferentialTest, ActiveUsers) {
+  RandomEvents gen(GetParam().seed + 5000);
+  compare<ActiveUsersQuery>(
+      160, [&] { return gen.active_users_query(); },
+      [](const ActiveUsersQuery& q) {
+        return absl::StrCat("window_days=", q.window_days, " feature_id=", describe(q.feature_id),
+                            " product_version=", describe(q.product_version), " event_type=", describe(q.event_type),
+                            " start_date=", describe(q.start_date), " end_date=", describe(q.end_date),
+                            " limit=", describe(q.limit), " skip=", describe(q.skip));
+      },
+      [&](const ActiveUsersQuery& q) { return store_->active_users(q); },
+      [&](const ActiveUsersQuery& q) { return reference_.active_users(q); });
+}
+
+TEST_P(DifferentialTest, FeatureRetention) {
+  RandomEvents gen(GetParam().seed + 6000);
+  compare<FeatureRetentionQuery>(
+      200, [&] { return gen.retention_query(); },
+      [](const FeatureRetentionQuery& q) {
+        return absl::StrCat("granularity=", std::string(granularity_name(q.granularity)),
+                            " feature_id=", describe(q.feature_id), " product_version=", describe(q.product_version),
+                            " event_type=", describe(q.event_type), " start_date=", describe(q.start_date),
+                            " end_date=", describe(q.end_date), " limit=", describe(q.limit),
+                            " skip=", describe(q.skip));
+      },
+      [&](const FeatureRetentionQuery& q) { return store_->feature_retention(q); },
+      [&](const FeatureRetentionQuery& q) { return reference_.feature_retention(q); });
+}
+
+TEST_P(DifferentialTest, FeatureFunnel) {
+  RandomEvents gen(GetParam().seed + 7000);
+  compare<FeatureFunnelQuery>(
+      200, [&] { return gen.funnel_query(); },
+      [](const FeatureFunnelQuery& q) {
+        return absl::StrCat("steps=", describe(q.steps), " window=", q.window.count(),
+                            " product_version=", describe(q.product_version), " event_type=", describe(q.event_type),
+                            " start_date=", describe(q.start_date), " end_date=", describe(q.end_date),
+                            " limit=", describe(q.limit), " skip=", describe(q.skip));
+      },
+      [&](const FeatureFunnelQuery& q) { return store_->feature_funnel(q); },
+      [&](const FeatureFunnelQuery& q) { return reference_.feature_funnel(q); });
+}
+
+TEST_P(DifferentialTest, PropertyBreakdown) {
+  RandomEvents gen(GetParam().seed + 4000);
+  int non_empty = 0, valued = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 150) ASSERT_TRUE(store_->compact().ok());
+    const PropertyBreakdownQuery q = gen.property_query();
+    SCOPED_TRACE(absl::StrCat("property='", q.property, "' feature_id=", describe(q.feature_id),
+                              " product_version=", describe(q.product_version), " event_type=",
+                              describe(q.event_type), " start_date=", describe(q.start_date),
+                              " end_date=", describe(q.end_date), " limit=", describe(q.limit),
+                              " skip=", describe(q.skip)));
+    auto got = store_->property_breakdown(q);
+    ASSERT_TRUE(got.ok()) << got.status();
+    const auto want = reference_.property_breakdown(q);
+    ASSERT_EQ(got->rows, want.rows);
+    ASSERT_EQ(got->rows_before_limit, want.rows_before_limit);
+    non_empty += !want.rows.empty();
+    valued += want.rows_before_limit > 1;  // values besides ''
+  }
+  EXPECT_GT(non_empty, 100);
+  EXPECT_GT(valued, 50);
+}
+
+TEST_P(DifferentialTest, VersionAdoption) {
+  RandomEvents gen(GetParam().seed + 5000);
+  int non_empty = 0;
+  for (int i = 0; i < 300; ++i) {
+    if (i == 150) ASSERT_TRUE(store_->compact().ok());
+    const VersionAdoptionQuery q = gen.version_query();
+    SCOPED_TRACE(absl::StrCat("granularity=", std::string(granularity_name(q.granularity)),
+                              " feature_id=", describe(q.feature_id), " event_type=", describe(q.event_type),
+                              " start_date=", describe(q.start_date), " end_date=", describe(q.end_date),
+                              " tz=", describe(q.tz), " limit=", describe(q.limit), " skip=", describe(q.skip)));
+    auto got = store_->version_adoption(q);
+    ASSERT_TRUE(got.ok()) << got.status();
+    const auto want = reference_.version_adoption(q);
     ASSERT_EQ(got->rows, want.rows);
     ASSERT_EQ(got->rows_before_limit, want.rows_before_limit);
     non_empty += !want.rows.empty();
@@ -161,10 +304,12 @@ INSTANTIATE_TEST_SUITE_P(PartSizes, DifferentialTest,
                                            Config{256, true, 13},      // parts and buffers
                                            Config{1 << 20, true, 14},  // buffers only
                                            Config{64, false, 15},      // dedup off
-                                           Config{16, true, 16, false}),  // sealing inline, no merges
+                                           Config{16, true, 16, false},   // sealing inline, no merges
+                                           Config{128, true, 17, true, true}),  // reopened from its files
                          [](const auto& info) {
                            return absl::StrCat("rows", info.param.part_rows, info.param.deduplicate ? "" : "_nodedup",
-                                               info.param.background_threads ? "" : "_inline");
+                                               info.param.background_threads ? "" : "_inline",
+                                               info.param.durable ? "_durable" : "");
                          });
 
 }  // namespace

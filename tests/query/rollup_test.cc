@@ -3,7 +3,8 @@
 // sealed and merged, one per month after compaction, missing for parts
 // rewritten by delete_user, rebuilt, persisted and read back by a reopened
 // store (or left unused when a file is damaged), and the rows no rollup
-// holds stay under Options::max_unrolled_rows while events arrive.
+// holds stay under Options::max_unrolled_rows while events arrive; every
+// endpoint, the engagement ones (and their activity bitmaps) too.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -97,6 +98,8 @@ class RollupTest : public ::testing::Test {
         if (g == Granularity::kDay && *feature == 0) read += got->statistics.rows_read;
       }
     }
+    check_engagement();
+    check_versions_and_metadata();
     for (const char* user : {"user_1", "user_2", "user_17", "user_250"}) {
       UserFeatureUsageQuery q;
       q.user_id = user;
@@ -125,6 +128,78 @@ class RollupTest : public ::testing::Test {
     std::swap(store_, unsealed_);
     unsealed_.reset();
     return rows;
+  }
+
+  // SPEC 2.9-2.11, from the version timelines, metadata counts and hour
+  // cells of every rollup: whole months and a window cut mid-hour, in UTC
+  // and in a zone whose days cut the rollups' UTC days.
+  void check_versions_and_metadata() {
+    for (const auto& [start, end] :
+         {std::pair{"2025-01-01", "2025-04-01"}, std::pair{"2025-01-15 06:30:15", "2025-03-02 17:00:00"}}) {
+      for (const char* tz : {"", "Asia/Kolkata"}) {
+        SCOPED_TRACE(::testing::Message() << start << " .. " << end << " tz '" << tz << "'");
+        for (const Granularity g : {Granularity::kDay, Granularity::kWeek}) {
+          VersionAdoptionQuery versions{.granularity = g, .start_date = date_param(start), .end_date = date_param(end)};
+          if (*tz != 0) versions.tz = tz;
+          EXPECT_EQ(store_->version_adoption(versions)->rows, reference_.version_adoption(versions).rows)
+              << granularity_name(g);
+          FeatureUsageTimelineQuery local{.granularity = g, .start_date = date_param(start), .end_date = date_param(end)};
+          if (*tz != 0) local.tz = tz;
+          EXPECT_EQ(store_->feature_usage_timeline(local)->rows, reference_.feature_usage_timeline(local).rows)
+              << granularity_name(g);
+          local.feature_id = "feature_3";
+          EXPECT_EQ(store_->feature_usage_timeline(local)->rows, reference_.feature_usage_timeline(local).rows)
+              << granularity_name(g) << " feature_3";
+        }
+        for (const char* feature : {"", "feature_3"}) {
+          PropertyBreakdownQuery breakdown{.property = "os", .start_date = date_param(start), .end_date = date_param(end)};
+          if (*feature != 0) breakdown.feature_id = feature;
+          const auto got = store_->property_breakdown(breakdown);
+          ASSERT_TRUE(got.ok()) << got.status();
+          EXPECT_EQ(got->rows, reference_.property_breakdown(breakdown).rows) << feature;
+          EXPECT_FALSE(got->rows.empty());
+        }
+      }
+    }
+  }
+
+  // The engagement endpoints (SPEC 2.5-2.8) over whole months, windows cut
+  // mid-day and mid-hour, every feature and one: from the activity bitmaps,
+  // the cells and the rows, whatever state the rollups are in.
+  void check_engagement() {
+    using std::chrono::sys_days;
+    const std::pair<const char*, const char*> windows[] = {
+        {"2025-01-01", "2025-04-01"}, {"2025-02-01", "2025-03-01"}, {"2025-01-15 06:30:15", "2025-03-02 17:00:00"}};
+    for (const auto& [start, end] : windows) {
+      for (const char* feature : {"", "feature_3"}) {
+        SCOPED_TRACE(::testing::Message() << start << " .. " << end << " feature '" << feature << "'");
+        FeatureAdoptionQuery adoption{.start_date = date_param(start), .end_date = date_param(end)};
+        if (*feature != 0) adoption.feature_id = feature;
+        EXPECT_EQ(store_->feature_adoption(adoption)->rows, reference_.feature_adoption(adoption).rows);
+        for (const Granularity g : {Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
+          FeatureRetentionQuery retention{.granularity = g, .start_date = date_param(start), .end_date = date_param(end)};
+          if (*feature != 0) retention.feature_id = feature;
+          EXPECT_EQ(store_->feature_retention(retention)->rows, reference_.feature_retention(retention).rows)
+              << granularity_name(g);
+        }
+        FeatureFunnelQuery funnel{.steps = {"feature_1", "feature_2", "feature_3"},
+                                  .window = std::chrono::hours(6),
+                                  .start_date = date_param(start),
+                                  .end_date = date_param(end)};
+        EXPECT_EQ(store_->feature_funnel(funnel)->rows, reference_.feature_funnel(funnel).rows);
+      }
+    }
+    for (const uint32_t w : {1u, 7u, 28u}) {
+      for (const char* feature : {"", "feature_3"}) {
+        ActiveUsersQuery q{.window_days = w,
+                           .start_date = sys_days{std::chrono::year{2025} / 1 / 20},
+                           .end_date = sys_days{std::chrono::year{2025} / 3 / 10}};
+        if (*feature != 0) q.feature_id = feature;
+        EXPECT_EQ(store_->active_users(q)->rows, reference_.active_users(q).rows) << w << " " << feature;
+        ActiveUsersQuery all{.window_days = w};
+        EXPECT_EQ(store_->active_users(all)->rows, reference_.active_users(all).rows) << w;
+      }
+    }
   }
 
   std::unique_ptr<EventStore> store_;

@@ -1,10 +1,12 @@
 // PartitionRollup::build against a brute-force grouping of the same rows,
-// over one part and several (whose hours interleave), in an ordinary month
-// and in January 1970, whose first week is clamped at the epoch.
+// every section of it, over one part and several (whose hours interleave),
+// in an ordinary month and in January 1970, whose first week is clamped at
+// the epoch.
 #include "lib/rollup/partition_rollup.h"
 
 #include <map>
 #include <set>
+#include <string>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -36,8 +38,19 @@ struct RollupModel {
   std::map<std::pair<uint32_t, uint32_t>, Fv> fv;                           // (feature, version)
   std::map<uint32_t, std::map<std::pair<uint32_t, uint32_t>, Usage>> user;  // user -> (feature, version)
   std::map<std::pair<uint32_t, uint32_t>, Cell> cells[4];                   // (bucket, feature), by Granularity
+  std::map<std::pair<uint32_t, uint32_t>, Cell> version_cells[4];           // (bucket, version)
+  std::map<uint32_t, Cell> active[4];                                       // bucket
+  std::map<std::pair<std::string, uint32_t>, Cell> metadata;                // (metadata, feature)
+  std::map<std::string, Cell> metadata_totals;
+  std::map<uint32_t, std::set<uint32_t>> day_users;                         // the activity section's
+  std::map<uint32_t, std::set<uint32_t>> feature_users;
+  std::set<uint32_t> month_users;
 
-  void add(const RowCodes& r, uint32_t month) {
+  void add(const RowCodes& r, uint32_t month, const std::string& meta) {
+    for (Cell* c : {&metadata[{meta, r.feature}], &metadata_totals[meta]}) {
+      ++c->events;
+      c->users.insert(r.user);
+    }
     Fv& f = fv[{r.feature, r.version}];
     ++f.events;
     f.first = std::min(f.first, r.timestamp);
@@ -53,10 +66,15 @@ struct RollupModel {
         static_cast<uint32_t>(civil::start_of_hour(t)), static_cast<uint32_t>(civil::start_of_day(t)),
         static_cast<uint32_t>(civil::start_of_week(t)), static_cast<uint32_t>(civil::month_start(month))};
     for (int g = 0; g < 4; ++g) {
-      Cell& c = cells[g][{buckets[g], r.feature}];
-      ++c.events;
-      c.users.insert(r.user);
+      for (Cell* c : {&cells[g][{buckets[g], r.feature}], &version_cells[g][{buckets[g], r.version}],
+                      &active[g][buckets[g]]}) {
+        ++c->events;
+        c->users.insert(r.user);
+      }
     }
+    day_users[buckets[1]].insert(r.user);
+    feature_users[r.feature].insert(r.user);
+    month_users.insert(r.user);
   }
 };
 
@@ -85,11 +103,15 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
           begin + static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3 * 3600) : rng.uniform(days * 86400));
       r.feature = static_cast<uint32_t>(rng.uniform(feature_count));
       r.version = static_cast<uint32_t>(rng.uniform(version_count));
-      r.user = static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3) : rng.uniform(200));
+      // A few codes past 65535: bitmaps of several containers.
+      r.user = static_cast<uint32_t>(rng.uniform(4) == 0    ? rng.uniform(3)
+                                     : rng.uniform(50) == 0 ? 70000 + rng.uniform(20)
+                                                            : rng.uniform(200));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(500));
-      builder.add(r, absl::StrCat("e", p, "_", i), "{}");
-      model.add(r, month);
+      const std::string meta = rng.uniform(5) == 0 ? "" : absl::StrCat(R"({"plan":"p)", rng.uniform(6), R"("})");
+      builder.add(r, absl::StrCat("e", p, "_", i), meta);
+      model.add(r, month, meta);
       users.insert(r.user);
     }
     built.push_back(std::move(builder).finish(100 - p, month, features, versions));
@@ -145,6 +167,81 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
           << "granularity " << g << " bucket " << got.bucket;
     }
   }
+  // The hour cells of each feature, through the index.
+  {
+    const TimelineLevel& hours = rollup->timeline(Granularity::kHour);
+    size_t indexed = 0;
+    for (uint32_t f = 0; f < static_cast<uint32_t>(feature_count) + 1; ++f) {
+      const std::span<const uint32_t> of_feature = rollup->hour_cells_of(f);
+      for (size_t k = 0; k < of_feature.size(); ++k) {
+        ASSERT_EQ(hours.cells[of_feature[k]].feature, f);
+        if (k > 0) ASSERT_LT(hours.cells[of_feature[k - 1]].bucket, hours.cells[of_feature[k]].bucket);
+      }
+      indexed += of_feature.size();
+    }
+    EXPECT_EQ(indexed, hours.cells.size());
+  }
+  // The version timeline.
+  ASSERT_NE(rollup->versions(), nullptr);
+  const auto users_of = [](const TimelineLevel& level, const TimelineCell& c) {
+    const auto u = level.users(c);
+    return std::vector<uint32_t>(u.begin(), u.end());
+  };
+  for (int g = 0; g < 4; ++g) {
+    const TimelineLevel& level = rollup->versions()->versions[g];
+    ASSERT_EQ(level.cells.size(), model.version_cells[g].size()) << "granularity " << g;
+    size_t k = 0;
+    for (const auto& [key, want] : model.version_cells[g]) {
+      const TimelineCell& got = level.cells[k++];
+      EXPECT_EQ(std::pair(got.bucket, got.feature), key) << "granularity " << g;
+      EXPECT_EQ(got.events, want.events) << "granularity " << g;
+      EXPECT_EQ(users_of(level, got), std::vector<uint32_t>(want.users.begin(), want.users.end()));
+    }
+    const TimelineLevel& active = rollup->versions()->active[g];
+    ASSERT_EQ(active.cells.size(), model.active[g].size()) << "granularity " << g;
+    k = 0;
+    for (const auto& [bucket, want] : model.active[g]) {
+      const TimelineCell& got = active.cells[k++];
+      EXPECT_EQ(got.bucket, bucket);
+      EXPECT_EQ(got.feature, 0u);
+      EXPECT_EQ(got.events, want.events);
+      EXPECT_EQ(users_of(active, got), std::vector<uint32_t>(want.users.begin(), want.users.end()));
+    }
+  }
+  // The metadata counts: by (string, feature) and by string.
+  ASSERT_NE(rollup->metadata(), nullptr);
+  const MetadataCounts& m = *rollup->metadata();
+  ASSERT_EQ(m.values.size(), model.metadata_totals.size());
+  ASSERT_EQ(m.totals.size(), m.values.size());
+  for (const MetadataCell& total : m.totals) {
+    const RollupModel::Cell& want = model.metadata_totals.at(m.values[total.value]);
+    EXPECT_EQ(total.events, want.events);
+    EXPECT_EQ(bitmap_values(total.users), std::vector<uint32_t>(want.users.begin(), want.users.end()));
+    for (const MetadataCell& c : m.cells_of(total.value)) {
+      const RollupModel::Cell& w = model.metadata.at({m.values[c.value], c.feature});
+      EXPECT_EQ(c.events, w.events);
+      EXPECT_EQ(bitmap_values(c.users), std::vector<uint32_t>(w.users.begin(), w.users.end()));
+    }
+  }
+  EXPECT_EQ(m.cells.size(), model.metadata.size());
+
+  const ActivityRollup& activity = rollup->activity();
+  ASSERT_EQ(activity.days().size(), model.day_users.size());
+  size_t d = 0;
+  for (const auto& [day, want] : model.day_users) {
+    EXPECT_EQ(activity.days()[d].day, day);
+    EXPECT_EQ(bitmap_values(activity.days()[d].users), std::vector<uint32_t>(want.begin(), want.end())) << day;
+    ++d;
+  }
+  for (const auto& [feature, want] : model.feature_users) {
+    ASSERT_NE(activity.feature_users(feature), nullptr) << feature;
+    EXPECT_EQ(bitmap_values(*activity.feature_users(feature)), std::vector<uint32_t>(want.begin(), want.end()));
+  }
+  EXPECT_EQ(activity.feature_users(static_cast<uint32_t>(feature_count)), nullptr);
+  EXPECT_EQ(bitmap_values(activity.month_users()),
+            std::vector<uint32_t>(model.month_users.begin(), model.month_users.end()));
+  const uint32_t second_day = begin + 86400;
+  EXPECT_EQ(activity.days_between(second_day, second_day + 86400).size(), model.day_users.count(second_day));
   // The same rows given in another order of parts make the same rollup.
   std::vector<std::shared_ptr<const Part>> reversed(built.rbegin(), built.rend());
   expect_same_rollup(*PartitionRollup::build(month, reversed), *rollup,

@@ -49,7 +49,7 @@ RollupFileFixture make_rollup_file_fixture() {
       r.user = static_cast<uint32_t>(rng.uniform(60));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(300));
-      builder.add(r, absl::StrCat("id", p, "_", i), "{}");
+      builder.add(r, absl::StrCat("id", p, "_", i), absl::StrCat(R"({"device":"d)", rng.uniform(4), R"("})"));
     }
     f.parts.push_back(std::move(builder).finish(10 + p, kFileTestMonth, features, versions));
   }
@@ -115,9 +115,9 @@ TEST(RollupFile, RejectsContentsTheManifestDoesNotAllow) {
     EXPECT_THAT(message(e), HasSubstr(change.second));
   }
 
-  auto framed = unframe_file(bytes, "UDBROLUP", 1, "R");
+  auto framed = unframe_file(bytes, "UDBROLUP", 2, "R");
   ASSERT_TRUE(framed.ok());
-  const std::string after_frame = frame_file("UDBROLUP", 1, std::string(framed->body) + "x");
+  const std::string after_frame = frame_file("UDBROLUP", 2, std::string(framed->body) + "x");
   EXPECT_THAT(std::string(decode_rollup(after_frame, "R", f.expect).status().message()),
               HasSubstr("R: body: zstd: 1 bytes after the frame"));
   // A byte past the rollup inside the compressed body.
@@ -130,11 +130,43 @@ TEST(RollupFile, RejectsContentsTheManifestDoesNotAllow) {
   std::string longer;
   coding::put_varint64(&longer, body.size());
   compression::compress(body, 1, &longer);
-  EXPECT_THAT(std::string(decode_rollup(frame_file("UDBROLUP", 1, longer), "R", f.expect).status().message()),
+  EXPECT_THAT(std::string(decode_rollup(frame_file("UDBROLUP", 2, longer), "R", f.expect).status().message()),
               HasSubstr("R: trailing bytes"));
-  const std::string newer = frame_file("UDBROLUP", 2, framed->body);
+  const std::string newer = frame_file("UDBROLUP", 3, framed->body);
   EXPECT_THAT(std::string(decode_rollup(newer, "R", f.expect).status().message()),
-              HasSubstr("format version 2 is not supported"));
+              HasSubstr("format version 3 is not supported"));
+}
+
+// The sections of version 2: present, built from the rows, read back the
+// same; the metadata counts absent past their limit, and so read back.
+TEST(RollupFile, VersionTimelineAndMetadataCounts) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  ASSERT_NE(f.rollup->versions(), nullptr);
+  ASSERT_NE(f.rollup->metadata(), nullptr);
+  EXPECT_EQ(f.rollup->metadata()->values.size(), 4u);
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  auto back = decode_rollup(bytes, "r.udbr", f.expect);
+  ASSERT_TRUE(back.ok()) << back.status();
+  expect_same_rollup(**back, *f.rollup, f.users);
+
+  // Every row its own metadata string: more than MetadataCounts::kMaxValues.
+  Dictionary features, versions;
+  features.intern("f");
+  versions.intern("1.0");
+  PartBuilder builder;
+  const auto begin = static_cast<uint32_t>(civil::month_start(kFileTestMonth));
+  for (uint32_t i = 0; i <= MetadataCounts::kMaxValues; ++i) {
+    builder.add(RowCodes{begin + i, 0, 0, i % 7, 0, 0}, "", absl::StrCat(R"({"n":)", i, "}"));
+  }
+  const std::shared_ptr<const Part> part = std::move(builder).finish(20, kFileTestMonth, features, versions);
+  const auto rollup = PartitionRollup::build(kFileTestMonth, {&part, 1});
+  EXPECT_EQ(rollup->metadata(), nullptr);
+  EXPECT_NE(rollup->versions(), nullptr);
+  const RollupExpectation expect{MetadataCounts::kMaxValues + 1, 7, 1, 1, 1};
+  auto distinct = decode_rollup(encode_rollup(*rollup, rollup->part_ids()), "r.udbr", expect);
+  ASSERT_TRUE(distinct.ok()) << distinct.status();
+  EXPECT_EQ((*distinct)->metadata(), nullptr);
+  expect_same_rollup(**distinct, *rollup, {0, 1, 2, 3, 4, 5, 6});
 }
 
 // A user's count of one group past 32 bits (a month of over 4G events, which
@@ -178,6 +210,9 @@ TEST(RollupFile, CountsPast32BitsStayExact) {
   const RollupExpectation expect{kEvents, 1, 1, 1, 1};
   auto rollup = decode_rollup(frame_file("UDBROLUP", 1, packed), "R", expect);
   ASSERT_TRUE(rollup.ok()) << rollup.status();
+  // A version 1 file: without the sections version 2 added.
+  EXPECT_EQ((*rollup)->versions(), nullptr);
+  EXPECT_EQ((*rollup)->metadata(), nullptr);
   ASSERT_EQ((*rollup)->user(0).size(), 1u);
   EXPECT_EQ((*rollup)->user(0)[0].count32, UserEntry::kBigCount);
   EXPECT_EQ((*rollup)->count((*rollup)->user(0)[0]), kEvents);

@@ -36,5 +36,24 @@ TEST(AppendBuffer, KeepsRowsAndStoresEachMetadataValueOnce) {
   }
 }
 
+// Readers find every published row's metadata where the writer put it:
+// values larger than a block, many small ones across blocks and chunks.
+TEST(AppendBuffer, MetadataOfEveryPublishedRowStaysReadable) {
+  AppendBuffer buffer(3000);
+  std::vector<std::string> metadata;
+  for (uint32_t i = 0; i < 3000; ++i) {
+    metadata.push_back(i % 1000 == 7 ? std::string(100000 + i, 'x') : absl::StrCat("{\"n\":", i % 1500, "}"));
+    buffer.append(RowCodes{i, 0, 0, i, 0, 0}, "", metadata.back());
+    if (i % 100 == 99) buffer.publish();
+  }
+  buffer.publish();
+  EXPECT_EQ(buffer.metadata_values(), 1503u);
+  for (uint32_t i = 0; i < buffer.published_rows(); ++i) {
+    ASSERT_EQ(buffer.metadata(i), metadata[i]) << i;
+    ASSERT_LT(buffer.metadata_code(i), buffer.metadata_values());
+  }
+  EXPECT_GT(buffer.memory_bytes(), 300000u);
+}
+
 }  // namespace
 }  // namespace usagedb

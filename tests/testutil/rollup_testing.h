@@ -1,5 +1,5 @@
-// expect_same_rollup: two PartitionRollups hold the same groups (a rollup
-// read back from its file, one built another way).
+// expect_same_rollup: two PartitionRollups hold the same groups, in every
+// section (a rollup read back from its file, one built another way).
 #ifndef USAGEDB_TESTS_TESTUTIL_ROLLUP_TESTING_H_
 #define USAGEDB_TESTS_TESTUTIL_ROLLUP_TESTING_H_
 
@@ -14,6 +14,18 @@ inline std::vector<uint32_t> bitmap_values(const Bitmap& b) {
   std::vector<uint32_t> v;
   b.for_each([&](uint32_t x) { v.push_back(x); });
   return v;
+}
+
+inline void expect_same_level(const TimelineLevel& g, const TimelineLevel& w) {
+  ASSERT_EQ(g.cells.size(), w.cells.size());
+  for (size_t i = 0; i < w.cells.size(); ++i) {
+    EXPECT_EQ(g.cells[i].bucket, w.cells[i].bucket) << "cell " << i;
+    EXPECT_EQ(g.cells[i].feature, w.cells[i].feature) << "cell " << i;
+    EXPECT_EQ(g.cells[i].events, w.cells[i].events) << "cell " << i;
+    const auto gu = g.users(g.cells[i]), wu = w.users(w.cells[i]);
+    EXPECT_EQ(std::vector<uint32_t>(gu.begin(), gu.end()), std::vector<uint32_t>(wu.begin(), wu.end()))
+        << "cell " << i;
+  }
 }
 
 // REQUIRES: `users` lists every user code of either rollup.
@@ -45,18 +57,40 @@ inline void expect_same_rollup(const PartitionRollup& got, const PartitionRollup
       EXPECT_EQ(g[i].last, w[i].last) << "user " << u;
     }
   }
+  const ActivityRollup& ga = got.activity();
+  const ActivityRollup& wa = want.activity();
+  ASSERT_EQ(ga.days().size(), wa.days().size());
+  for (size_t i = 0; i < wa.days().size(); ++i) {
+    EXPECT_EQ(ga.days()[i].day, wa.days()[i].day);
+    EXPECT_EQ(bitmap_values(ga.days()[i].users), bitmap_values(wa.days()[i].users)) << "day " << wa.days()[i].day;
+  }
+  EXPECT_EQ(bitmap_values(ga.month_users()), bitmap_values(wa.month_users()));
+  for (const TimelineCell& c : want.timeline(Granularity::kMonth).cells) {
+    ASSERT_NE(ga.feature_users(c.feature), nullptr) << "feature " << c.feature;
+    EXPECT_EQ(bitmap_values(*ga.feature_users(c.feature)), bitmap_values(*wa.feature_users(c.feature)));
+  }
   for (const Granularity gr : {Granularity::kHour, Granularity::kDay, Granularity::kWeek, Granularity::kMonth}) {
-    const TimelineLevel& g = got.timeline(gr);
-    const TimelineLevel& w = want.timeline(gr);
     SCOPED_TRACE(::testing::Message() << "granularity " << static_cast<int>(gr));
-    ASSERT_EQ(g.cells.size(), w.cells.size());
-    for (size_t i = 0; i < w.cells.size(); ++i) {
-      EXPECT_EQ(g.cells[i].bucket, w.cells[i].bucket) << "cell " << i;
-      EXPECT_EQ(g.cells[i].feature, w.cells[i].feature) << "cell " << i;
-      EXPECT_EQ(g.cells[i].events, w.cells[i].events) << "cell " << i;
-      const auto gu = g.users(g.cells[i]), wu = w.users(w.cells[i]);
-      EXPECT_EQ(std::vector<uint32_t>(gu.begin(), gu.end()), std::vector<uint32_t>(wu.begin(), wu.end()))
-          << "cell " << i;
+    expect_same_level(got.timeline(gr), want.timeline(gr));
+    ASSERT_EQ(got.versions() == nullptr, want.versions() == nullptr);
+    if (want.versions() != nullptr) {
+      expect_same_level(got.versions()->versions[static_cast<int>(gr)], want.versions()->versions[static_cast<int>(gr)]);
+      expect_same_level(got.versions()->active[static_cast<int>(gr)], want.versions()->active[static_cast<int>(gr)]);
+    }
+  }
+  ASSERT_EQ(got.metadata() == nullptr, want.metadata() == nullptr);
+  if (want.metadata() != nullptr) {
+    const MetadataCounts& g = *got.metadata();
+    const MetadataCounts& w = *want.metadata();
+    EXPECT_EQ(g.values, w.values);
+    for (const auto& [gc, wc] : {std::pair{&g.cells, &w.cells}, std::pair{&g.totals, &w.totals}}) {
+      ASSERT_EQ(gc->size(), wc->size());
+      for (size_t i = 0; i < wc->size(); ++i) {
+        EXPECT_EQ((*gc)[i].value, (*wc)[i].value) << "metadata cell " << i;
+        EXPECT_EQ((*gc)[i].feature, (*wc)[i].feature) << "metadata cell " << i;
+        EXPECT_EQ((*gc)[i].events, (*wc)[i].events) << "metadata cell " << i;
+        EXPECT_EQ(bitmap_values((*gc)[i].users), bitmap_values((*wc)[i].users)) << "metadata cell " << i;
+      }
     }
   }
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -229,6 +230,11 @@ std::ostream& operator<<(std::ostream& os, const Table& t) {
 std::string json_value_text(simdjson::dom::element v) {
   if (v.is_string()) return std::string(v.get_string().value());
   if (v.is_uint64()) return std::to_string(v.get_uint64().value());
+  if (v.is_double()) {  // as printed: the shortest digits that read back
+    char buf[32];
+    const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.get_double().value());
+    return std::string(buf, end);
+  }
   ADD_FAILURE() << "unexpected JSON value " << simdjson::to_string(v);
   return "?";
 }
@@ -794,6 +800,20 @@ TEST_F(CliTest, EveryEndpointInEveryFormat) {
       {{"feature_usage_timeline", "granularity=hour", "event_type=view", "start_date=2025-02-01",
         "end_date=2025-02-02 11:00:01", "limit=1", "skip=1"},
        {{"period", "feature_id", "events", "unique_users"}, {{"2025-02-02 11:00:00", "search", "1", "1"}}}},
+      {{"feature_adoption"},
+       {{"feature_id", "users", "active_users", "adoption_rate", "events"},
+        {{"search", "3", "3", "1", "4"}, {"export", "1", "3", "0.3333333333333333", "1"}}}},
+      // Alice's January counts in the 7-day windows up to 2025-01-17 only.
+      {{"active_users", "window_days=7", "start_date=2025-01-30", "end_date=2025-02-04"},
+       {{"day", "active_users"},
+        {{"2025-01-30", "0"}, {"2025-01-31", "0"}, {"2025-02-01", "1"}, {"2025-02-02", "2"}, {"2025-02-03", "3"}}}},
+      {{"feature_retention", "granularity=month"},
+       {{"cohort", "cohort_users", "period_offset", "users"},
+        {{"2025-01-01 00:00:00", "1", "0", "1"}, {"2025-01-01 00:00:00", "1", "1", "1"},
+         {"2025-02-01 00:00:00", "2", "0", "2"}}}},
+      // Alice exports 21 days after her last search: within 30 days.
+      {{"feature_funnel", "steps=search,export", "window=2592000"},
+       {{"step", "feature_id", "users"}, {{"1", "search", "3"}, {"2", "export", "1"}}}},
   };
   for (const Case& c : cases) {
     for (const std::string format : {"json", "csv", "ndjson", "table"}) {
@@ -996,7 +1016,7 @@ TEST_F(CliTest, GenerateToAnUnwritableFileIsARuntimeError) {
                         file("no/such/dir/out.ndjson"));
 }
 
-TEST_F(CliTest, DemoIngestsAndAnswersTheThreeEndpoints) {
+TEST_F(CliTest, DemoIngestsAndAnswersEveryEndpoint) {
   const Result demo = usagedb({"demo", "--events", "20000", "--store", store()});
   ASSERT_EQ(demo.exit_code, 0) << demo;
   EXPECT_THAT(demo.out, HasSubstr("ingest: 20000 stored, 0 quarantined, 0 duplicate in "));
@@ -1019,10 +1039,16 @@ TEST_F(CliTest, DemoIngestsAndAnswersTheThreeEndpoints) {
       EXPECT_EQ(lines[i + 1 + k], answer[k]) << lines[i];
     }
   }
-  EXPECT_EQ(shown, 3) << demo;
+  EXPECT_EQ(shown, 9) << demo;
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_adoption --store " + store() + " limit=5"));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query active_users --store " + store() + " window_days=7"));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_retention --store " + store() + " feature_id="));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_funnel --store " + store() + " steps="));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query user_feature_usage --store " + store() + " user_id="));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_summary --store " + store() + " feature_id="));
   EXPECT_THAT(demo.out, HasSubstr("$ usagedb query feature_usage_timeline --store " + store() + " granularity=month"));
+  EXPECT_THAT(demo.out, HasSubstr(" tz=America/New_York\n"));
+  EXPECT_THAT(demo.out, HasSubstr("$ usagedb query property_breakdown --store " + store() + " property=device"));
 
   // A second demo into the same store finds every event already there.
   const Result second = usagedb({"demo", "--events", "20000", "--store", store()});

@@ -19,6 +19,7 @@ int run_stats(const Args& args);
 int run_compact(const Args& args);
 int run_delete_user(const Args& args);
 int run_drop_before(const Args& args);
+int run_serve(const Args& args);
 
 }  // namespace usagedb::cli
 

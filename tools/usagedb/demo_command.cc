@@ -1,7 +1,8 @@
 // usagedb demo [--store DIR] [--events N]
 // The main job: generates N realistic events (default 1M), ingests them as
-// NDJSON into the store with a progress bar, and answers the three endpoints
-// for a real user and feature, showing each answer's time and the `usagedb
+// NDJSON into the store with a progress bar, and answers every endpoint for a
+// real user and feature (the monthly timeline also in New York's time, the
+// feature's usage by device), showing each answer's time and the `usagedb
 // query` command that gives it.
 #include <chrono>
 #include <cstdio>
@@ -101,15 +102,29 @@ int run_demo(const Args& args) {
     write_stdout("(the store already held these events: retries are idempotent, so they were skipped)\n");
   }
 
-  // The most used feature, from the summary itself.
+  // The most used feature, from the summary itself; the three most adopted
+  // features for a funnel.
   auto summary = (*store)->feature_usage_summary({.limit = 1});
   if (!summary.ok()) return fail(summary.status());
   const std::string feature = summary->rows.empty() ? "feature_1" : summary->rows[0].feature_id;
+  auto adoption = (*store)->feature_adoption({.limit = 3});
+  if (!adoption.ok()) return fail(adoption.status());
+  std::string steps;
+  for (const FeatureAdoptionRow& row : adoption->rows) absl::StrAppend(&steps, steps.empty() ? "" : ",", row.feature_id);
+  if (adoption->rows.size() < 2) steps = "feature_1,feature_2,feature_3";
 
   for (const auto& [name, params] : std::vector<std::pair<std::string, api::Params>>{
            {"user_feature_usage", {{"user_id", last_user}}},
            {"feature_usage_summary", {{"feature_id", feature}}},
            {"feature_usage_timeline", {{"granularity", "month"}, {"feature_id", feature}}},
+           {"feature_adoption", {{"limit", "5"}}},
+           {"active_users", {{"window_days", "7"}, {"limit", "7"}}},
+           {"feature_retention", {{"feature_id", feature}, {"granularity", "month"}, {"limit", "6"}}},
+           {"feature_funnel", {{"steps", steps}, {"window", "86400"}}},
+           // The same months as New York sees them (SPEC 2.11), and the
+           // feature's usage by device (SPEC 2.9).
+           {"feature_usage_timeline", {{"granularity", "month"}, {"feature_id", feature}, {"tz", "America/New_York"}}},
+           {"property_breakdown", {{"property", "device"}, {"feature_id", feature}}},
        }) {
     if (absl::Status s = show(**store, dir, name, params); !s.ok()) return fail(s);
   }

@@ -21,6 +21,10 @@ usage:
         NAME: user_feature_usage       user_id feature_id product_version
               feature_usage_summary    feature_id product_version event_type start_date end_date
               feature_usage_timeline   granularity feature_id product_version event_type start_date end_date
+              feature_adoption         feature_id product_version event_type start_date end_date
+              active_users             window_days feature_id product_version event_type start_date end_date
+              feature_retention        feature_id granularity product_version event_type start_date end_date
+              feature_funnel           steps window product_version event_type start_date end_date
         every endpoint also takes limit and skip
   usagedb quarantine --store DIR [--format ...] [--clear]
   usagedb generate --events N [--seed S] [--users U] [--features F] [--versions V] [--months M]
@@ -29,6 +33,11 @@ usage:
   usagedb compact --store DIR
   usagedb delete-user --store DIR USER_ID
   usagedb drop-before --store DIR YYYYMM
+  usagedb serve [--store DIR] [--host 127.0.0.1] [--port 7181] [--tokens FILE] [--threads N]
+                [--max-body-bytes 10485760] [--max-file-bytes 1073741824]
+                [--tls-cert PEM --tls-key PEM] [--cors-origin '*'] [--access-log FILE|-|off]
+        the Tinybird-compatible HTTP API (docs/HTTP.md); without --tokens, the store's
+        tokens.json, created on the first start with an ADMIN token printed once
 
 --store defaults to ./usagedb-data. Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
@@ -61,6 +70,7 @@ int main(int argc, char** argv) {
       {"demo", run_demo},       {"ingest", run_ingest},   {"query", run_query},
       {"quarantine", run_quarantine}, {"generate", run_generate}, {"stats", run_stats},
       {"compact", run_compact}, {"delete-user", run_delete_user}, {"drop-before", run_drop_before},
+      {"serve", run_serve},
   };
   for (const Entry& e : kCommands) {
     if (e.name == command) return e.run(args);

@@ -14,6 +14,12 @@ namespace usagedb::api::internal {
 extern const EndpointSpec kUserFeatureUsageSpec;
 extern const EndpointSpec kFeatureUsageSummarySpec;
 extern const EndpointSpec kFeatureUsageTimelineSpec;
+extern const EndpointSpec kFeatureAdoptionSpec;
+extern const EndpointSpec kActiveUsersSpec;
+extern const EndpointSpec kFeatureRetentionSpec;
+extern const EndpointSpec kFeatureFunnelSpec;
+extern const EndpointSpec kPropertyBreakdownSpec;
+extern const EndpointSpec kVersionAdoptionSpec;
 
 // Parameters named alike mean the same in every endpoint: one definition each.
 inline constexpr ParameterSpec kFeatureIdParam{
@@ -35,6 +41,12 @@ inline constexpr ParameterSpec kLimitParam{
     .name = "limit", .type = ParameterType::kUInt64, .description = "At most this many rows (LIMIT)."};
 inline constexpr ParameterSpec kSkipParam{
     .name = "skip", .type = ParameterType::kUInt64, .description = "Skip this many rows first (OFFSET)."};
+
+inline constexpr ParameterSpec kTzParam{
+    .name = "tz",
+    .type = ParameterType::kTimeZone,
+    .default_value = "UTC",
+    .description = "The time zone of the periods: an IANA name such as America/New_York or Asia/Kolkata (SPEC 2.11)."};
 
 inline constexpr std::string_view kGranularityChoices[] = {"hour", "day", "week", "month"};
 

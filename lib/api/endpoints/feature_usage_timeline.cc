@@ -15,6 +15,7 @@ constexpr ParameterSpec kParameters[] = {
     kEventTypeParam,
     kStartDateParam,
     kEndDateParam,
+    kTzParam,
     kLimitParam,
     kSkipParam,
 };
@@ -26,13 +27,16 @@ constexpr ColumnSpec kColumns[] = {
     {"unique_users", ColumnType::kUInt64},
 };
 
-// toDateTime(..., 'UTC'): SPEC's toDateTime(bucket), whatever the server's
-// time zone. toMonday never goes before 1970-01-01 (the Date range).
-constexpr std::string_view kSql = R"sql(WITH ifNull({granularity:Nullable(String)}, 'day') AS granularity
-SELECT multiIf(granularity = 'hour', toDateTime(toStartOfHour(timestamp), 'UTC'),
-               granularity = 'day', toDateTime(toStartOfDay(timestamp), 'UTC'),
-               granularity = 'week', toDateTime(toMonday(timestamp), 'UTC'),
-               toDateTime(toStartOfMonth(timestamp), 'UTC')) AS period,
+// SPEC 2.11's {bucket_tz}, a DateTime(tz) (with tz = 'UTC', SPEC 2.3's
+// toDateTime({bucket}(timestamp)) whatever the server's time zone); the time
+// zone argument must be a constant, which ifNull of a query parameter is.
+// toMonday never goes before 1970-01-01 (the Date range).
+constexpr std::string_view kSql = R"sql(WITH ifNull({granularity:Nullable(String)}, 'day') AS granularity,
+     ifNull({tz:Nullable(String)}, 'UTC') AS tz
+SELECT multiIf(granularity = 'hour', toStartOfHour(timestamp, tz),
+               granularity = 'day', toStartOfDay(timestamp, tz),
+               granularity = 'week', toDateTime(toMonday(timestamp, tz), tz),
+               toDateTime(toStartOfMonth(timestamp, tz), tz)) AS period,
        feature_id, count() AS events, uniqExact(user_id) AS unique_users
 FROM feature_events
 WHERE ({feature_id:Nullable(String)} IS NULL OR feature_id = {feature_id:Nullable(String)})

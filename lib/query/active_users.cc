@@ -1,0 +1,111 @@
+// SPEC 2.6: active users per day over a window of window_days days.
+//
+// The users of each day of [S - window_days + 1, E) (users_by_bucket.h: the
+// rollups' day bitmaps, rows for the rest); then one pass over the days in
+// order keeps each user's last active day and how many users were last
+// active on each day: a user counts on day d while their last active day is
+// in [d - w + 1, d], so the count moves by the users seen again after
+// leaving the window (+1 each) and by those whose last day just left it.
+// The cost is one step per (day, user) pair, whatever the window (a union
+// of w day bitmaps per day would cost w times the bitmaps, and unions of
+// small bitmaps are slow); with w = 1 a day's count is its bitmap's size.
+#include <algorithm>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "lib/query/endpoints.h"
+#include "lib/query/users_by_bucket.h"
+#include "lib/util/civil_time.h"
+
+namespace usagedb {
+namespace {
+
+// |∪ days[d - w + 1 .. d]| for each d in [first, first + out->size()),
+// where days[k - base] is the bitmap of day k (null: nobody) and base =
+// first - (w - 1). `users`: the size of the user dictionary (every code is
+// below it).
+void window_counts(const std::vector<const Bitmap*>& days, int64_t first, uint32_t w, uint32_t users,
+                   std::vector<uint64_t>* out) {
+  const int64_t base = first - (w - 1);
+  if (w == 1) {
+    for (size_t i = 0; i < out->size(); ++i) {
+      if (const Bitmap* b = days[i]) (*out)[i] = b->cardinality();
+    }
+    return;
+  }
+  constexpr uint32_t kNever = UINT32_MAX;
+  std::vector<uint32_t> last(users, kNever);  // by user: the index (day - base) of the last active day
+  std::vector<uint64_t> last_on(days.size(), 0);  // by day index: the users last active that day
+  uint64_t active = 0;  // users whose last active day is in the window
+  for (uint32_t i = 0; i < days.size(); ++i) {
+    if (i >= w) active -= last_on[i - w];  // their last day left the window
+    if (const Bitmap* b = days[i]) {
+      b->for_each_batch([&](std::span<const uint32_t> batch) {
+        for (const uint32_t u : batch) {
+          const uint32_t previous = last[u];
+          if (previous == kNever || previous + w <= i) {
+            ++active;
+          }
+          if (previous != kNever) --last_on[previous];
+          ++last_on[i];
+          last[u] = i;
+        }
+      });
+    }
+    const int64_t day = base + i;
+    if (day >= first) (*out)[static_cast<size_t>(day - first)] = active;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& snapshot, const ActiveUsersQuery& q) {
+  query::Stats stats;
+  if (q.window_days < 1 || q.window_days > 365) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("window_days: expected an integer from 1 to 365, got '", q.window_days, "'"));
+  }
+  std::optional<Timestamp> start, end;
+  if (q.start_date) start = Timestamp(*q.start_date);
+  if (q.end_date) end = Timestamp(*q.end_date);
+  if (absl::StatusOr<query::TimeWindow> checked = query::make_window(start, end); !checked.ok()) {
+    return checked.status();
+  }
+  const int64_t w = q.window_days;
+  // Days, as day numbers since 1970-01-01.
+  std::optional<int64_t> first_day, end_day;
+  if (q.start_date) first_day = q.start_date->time_since_epoch().count();
+  if (q.end_date) end_day = q.end_date->time_since_epoch().count();
+
+  const Dictionaries& dicts = snapshot.dictionaries();
+  query::TimeWindow window;
+  if (first_day) window.begin = std::max<int64_t>(0, *first_day - (w - 1)) * civil::kSecondsPerDay;
+  if (end_day) window.end = *end_day * civil::kSecondsPerDay;
+  const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
+                                   query::resolve_filter(dicts.version, q.product_version),
+                                   query::resolve_filter(dicts.event_type, q.event_type), window};
+  const std::map<int64_t, Bitmap> days = query::users_by_bucket(snapshot, filters, Granularity::kDay, stats);
+
+  // Defaults: the first day with a matching event, the day after the last.
+  if (!first_day || !end_day) {
+    if (days.empty()) return query::page<ActiveUsersRow>({}, q.limit, q.skip, stats);
+    if (!first_day) first_day = civil::floor_div(days.begin()->first, civil::kSecondsPerDay);
+    if (!end_day) end_day = civil::floor_div(days.rbegin()->first, civil::kSecondsPerDay) + 1;
+  }
+  if (*first_day >= *end_day) return query::page<ActiveUsersRow>({}, q.limit, q.skip, stats);
+
+  const int64_t base = *first_day - (w - 1);
+  std::vector<const Bitmap*> by_day(static_cast<size_t>(*end_day - base), nullptr);
+  for (const auto& [start_second, users] : days) {
+    const int64_t d = civil::floor_div(start_second, civil::kSecondsPerDay);
+    if (d >= base && d < *end_day) by_day[static_cast<size_t>(d - base)] = &users;
+  }
+  std::vector<uint64_t> counts(static_cast<size_t>(*end_day - *first_day), 0);
+  window_counts(by_day, *first_day, q.window_days, dicts.user.size(), &counts);
+  return query::page_of<ActiveUsersRow>(counts.size(), q.limit, q.skip, stats, [&](size_t i) {
+    return ActiveUsersRow{std::chrono::sys_days{std::chrono::days{*first_day + static_cast<int64_t>(i)}}, counts[i]};
+  });
+}
+
+}  // namespace usagedb

@@ -1,0 +1,126 @@
+#include "lib/query/users_by_bucket.h"
+
+#include "lib/query/rollup_cover.h"
+#include "lib/util/civil_time.h"
+
+namespace usagedb::query {
+namespace {
+
+// The user sets being made, by bucket start: codes from rows are added as
+// they come, the rollups' bitmaps and cells' sorted arrays united all at
+// once at the end (Bitmap::union_of, union_of_ascending).
+class Buckets {
+ public:
+  explicit Buckets(Granularity g) : g_(g) {}
+
+  void add_row(int64_t t, uint32_t user) {
+    const int64_t b = bucket_start(g_, t);
+    if (last_ == nullptr || b != last_bucket_) {
+      last_ = &sets_[b];  // map nodes stay put
+      last_bucket_ = b;
+    }
+    last_->users.add(user);
+  }
+
+  // `users`: strictly ascending codes of events at time `t`.
+  void add_users(int64_t t, std::span<const uint32_t> users) { sets_[bucket_start(g_, t)].cells.push_back(users); }
+
+  // `users`: the users of events at time `t`, alive until finish().
+  void add_users(int64_t t, const Bitmap& users) { sets_[bucket_start(g_, t)].bitmaps.push_back(&users); }
+
+  std::map<int64_t, Bitmap> finish() && {
+    std::map<int64_t, Bitmap> out;
+    for (auto& [bucket, set] : sets_) {
+      // All at once: a week of small day bitmaps united one by one would
+      // convert its containers over and over.
+      const Bitmap cells = Bitmap::union_of_ascending(set.cells);
+      set.bitmaps.push_back(&cells);
+      set.bitmaps.push_back(&set.users);
+      Bitmap users = Bitmap::union_of(set.bitmaps);
+      if (!users.empty()) out.emplace_hint(out.end(), bucket, std::move(users));
+    }
+    return out;
+  }
+
+ private:
+  struct Set {
+    Bitmap users;                                   // from rows
+    std::vector<const Bitmap*> bitmaps;             // rollup bitmaps
+    std::vector<std::span<const uint32_t>> cells;  // rollup cells' arrays
+  };
+  const Granularity g_;
+  std::map<int64_t, Set> sets_;
+  Set* last_ = nullptr;
+  int64_t last_bucket_ = 0;
+};
+
+}  // namespace
+
+int64_t bucket_start(Granularity g, int64_t t) {
+  switch (g) {
+    case Granularity::kHour: return civil::start_of_hour(t);
+    case Granularity::kDay: return civil::start_of_day(t);
+    case Granularity::kWeek: return civil::start_of_week(t);
+    case Granularity::kMonth: return civil::start_of_month(t);
+  }
+  return t;
+}
+
+std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
+                                          Stats& stats) {
+  Buckets buckets(g);
+  if (f.matches_nothing()) return std::move(buckets).finish();
+  auto visit = [&](const RowCodes& r) { buckets.add_row(r.timestamp, r.user); };
+  // The rollups group by feature alone.
+  const bool cells_answer = !f.version.active && !f.event_type.active;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (!f.window.overlaps_month(p.month())) continue;
+    if (!cells_answer || p.rollups().empty()) {
+      for (const auto& part : p.parts()) scan_part(*part, f, stats, visit);
+      scan_buffered(p, f, stats, visit);
+      continue;
+    }
+    const RollupCover cover = cover_month(p.month(), f.window);
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      const PartitionRollup* rollup = e.rollup.get();
+      auto add_cells = [&](Granularity level_g, const TimeWindow& w) {
+        if (w.empty()) return;
+        const TimelineLevel& level = rollup->timeline(level_g);
+        const std::span<const TimelineCell> cells = level.cells_between(w.begin, w.end);
+        for (const TimelineCell& c : cells) {
+          if (f.feature.accepts(c.feature)) buckets.add_users(c.bucket, level.users(c));
+        }
+        stats.read_rows(cells.size(), sizeof(TimelineCell));
+      };
+      if (f.feature.active) {
+        add_cells(Granularity::kDay, cover.days);
+      } else if (g == Granularity::kMonth && cover.whole_month) {
+        buckets.add_users(cover.month.begin, rollup->activity().month_users());
+        stats.read_rows(1, sizeof(DayUsers));
+      } else if (!cover.days.empty()) {
+        // Every feature's users of each day, united already.
+        const std::span<const DayUsers> days = rollup->activity().days_between(cover.days.begin, cover.days.end);
+        for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
+        stats.read_rows(days.size(), sizeof(DayUsers));
+      }
+      add_cells(Granularity::kHour, cover.hours[0]);
+      add_cells(Granularity::kHour, cover.hours[1]);
+    }
+    for (const auto& part : p.parts()) {
+      if (!p.covered(*part)) {
+        scan_part(*part, f, stats, visit);
+        continue;
+      }
+      for (const TimeWindow& edge : cover.rows) {
+        if (edge.empty()) continue;
+        ScanFilters in_edge = f;
+        in_edge.window = edge;
+        scan_part(*part, in_edge, stats, visit);
+      }
+    }
+    scan_buffered(p, f, stats, visit);
+  }
+  return std::move(buckets).finish();
+}
+
+}  // namespace usagedb::query

@@ -1,0 +1,42 @@
+// users_by_bucket(): the distinct users with a matching event in each day,
+// week or month (SPEC 2.3's buckets), what active_users (SPEC 2.6) and
+// feature_retention (SPEC 2.7) are made of.
+//
+// Where a partition's rollups hold the rows and the request filters at most
+// on feature_id, the users come from the rollups (each of them): whole days from their
+// activity bitmaps (any feature: one bitmap a day, or the month's) or its
+// day cells (one feature), the whole hours at the ends of a window cut
+// mid-day from the hour cells (rollup_cover.h); the partial hours at the
+// window's ends, the parts no rollup holds, the unsealed rows and
+// every request filtering on product_version or event_type are read from
+// the rows.
+//
+//   std::map<int64_t, Bitmap> days = users_by_bucket(snapshot, filters, Granularity::kDay, stats);
+//   for (const auto& [day_start, users] : days) ...   // ascending, each non-empty
+//
+// Thread-safety: a pure function of an immutable Snapshot.
+#ifndef USAGEDB_QUERY_USERS_BY_BUCKET_H_
+#define USAGEDB_QUERY_USERS_BY_BUCKET_H_
+
+#include <cstdint>
+#include <map>
+
+#include "lib/index/bitmap.h"
+#include "lib/query/scan.h"
+#include "lib/query/snapshot.h"
+
+namespace usagedb::query {
+
+// The start of the bucket of `g` holding `t` (toStartOfDay, toMonday,
+// toStartOfMonth, toStartOfHour), Unix seconds.
+int64_t bucket_start(Granularity g, int64_t t);
+
+// Bucket start -> the user codes of the rows matching `f` (f.feature
+// inactive: any feature) in that bucket, for every bucket with such a row,
+// ascending. REQUIRES: g is kDay, kWeek or kMonth.
+std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
+                                          Stats& stats);
+
+}  // namespace usagedb::query
+
+#endif  // USAGEDB_QUERY_USERS_BY_BUCKET_H_
