@@ -54,6 +54,7 @@ std::vector<Cell> make_row(FeatureAdoptionRow&& r) {
   cells.emplace_back(r.users);
   cells.emplace_back(r.active_users);
   cells.emplace_back(r.adoption_rate);
+  cells.emplace_back(r.events);
   return cells;
 }
 
