@@ -75,37 +75,39 @@ std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFi
   const bool cells_answer = !f.version.active && !f.event_type.active;
   for (const PartitionView& p : snapshot.partitions()) {
     if (!f.window.overlaps_month(p.month())) continue;
-    const PartitionRollup* rollup = cells_answer ? p.rollup() : nullptr;
-    if (rollup == nullptr) {
+    if (!cells_answer || p.rollups().empty()) {
       for (const auto& part : p.parts()) scan_part(*part, f, stats, visit);
       scan_buffered(p, f, stats, visit);
       continue;
     }
     const RollupCover cover = cover_month(p.month(), f.window);
-    auto add_cells = [&](Granularity level_g, const TimeWindow& w) {
-      if (w.empty()) return;
-      const TimelineLevel& level = rollup->timeline(level_g);
-      const std::span<const TimelineCell> cells = level.cells_between(w.begin, w.end);
-      for (const TimelineCell& c : cells) {
-        if (f.feature.accepts(c.feature)) buckets.add_users(c.bucket, level.users(c));
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      const PartitionRollup* rollup = e.rollup.get();
+      auto add_cells = [&](Granularity level_g, const TimeWindow& w) {
+        if (w.empty()) return;
+        const TimelineLevel& level = rollup->timeline(level_g);
+        const std::span<const TimelineCell> cells = level.cells_between(w.begin, w.end);
+        for (const TimelineCell& c : cells) {
+          if (f.feature.accepts(c.feature)) buckets.add_users(c.bucket, level.users(c));
+        }
+        stats.read_rows(cells.size(), sizeof(TimelineCell));
+      };
+      if (f.feature.active) {
+        add_cells(Granularity::kDay, cover.days);
+      } else if (g == Granularity::kMonth && cover.whole_month) {
+        buckets.add_users(cover.month.begin, rollup->activity().month_users());
+        stats.read_rows(1, sizeof(DayUsers));
+      } else if (!cover.days.empty()) {
+        // Every feature's users of each day, united already.
+        const std::span<const DayUsers> days = rollup->activity().days_between(cover.days.begin, cover.days.end);
+        for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
+        stats.read_rows(days.size(), sizeof(DayUsers));
       }
-      stats.read_rows(cells.size(), sizeof(TimelineCell));
-    };
-    if (f.feature.active) {
-      add_cells(Granularity::kDay, cover.days);
-    } else if (g == Granularity::kMonth && cover.whole_month) {
-      buckets.add_users(cover.month.begin, rollup->activity().month_users());
-      stats.read_rows(1, sizeof(DayUsers));
-    } else if (!cover.days.empty()) {
-      // Every feature's users of each day, united already.
-      const std::span<const DayUsers> days = rollup->activity().days_between(cover.days.begin, cover.days.end);
-      for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
-      stats.read_rows(days.size(), sizeof(DayUsers));
+      add_cells(Granularity::kHour, cover.hours[0]);
+      add_cells(Granularity::kHour, cover.hours[1]);
     }
-    add_cells(Granularity::kHour, cover.hours[0]);
-    add_cells(Granularity::kHour, cover.hours[1]);
     for (const auto& part : p.parts()) {
-      if (!p.rolled_up(*part)) {
+      if (!p.covered(*part)) {
         scan_part(*part, f, stats, visit);
         continue;
       }

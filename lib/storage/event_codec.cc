@@ -25,16 +25,20 @@ absl::Status loss(std::string_view where, std::string_view what) {
 
 void encode_events(std::span<const Event> events, uint64_t first_sequence, std::string* out) {
   out->push_back('\0');
-  coding::put_varint64(out, first_sequence);
+  coding::put_fixed64(out, first_sequence);
   coding::put_varint64(out, events.size());
   for (const Event& e : events) encode_one(e, out);
 }
 
 void encode_events(std::span<const Event* const> events, uint64_t first_sequence, std::string* out) {
   out->push_back('\0');
-  coding::put_varint64(out, first_sequence);
+  coding::put_fixed64(out, first_sequence);
   coding::put_varint64(out, events.size());
   for (const Event* e : events) encode_one(*e, out);
+}
+
+void set_first_sequence(uint64_t first_sequence, std::string* record) {
+  coding::encode_fixed64(record->data() + 1, first_sequence);
 }
 
 absl::StatusOr<DecodedEvents> decode_events(std::string_view bytes, std::string_view where) {
@@ -42,7 +46,7 @@ absl::StatusOr<DecodedEvents> decode_events(std::string_view bytes, std::string_
   if (!bytes.empty() && bytes.front() == '\0') {
     bytes.remove_prefix(1);
     uint64_t first;
-    if (!coding::get_varint64(&bytes, &first)) return loss(where, "bad first sequence number");
+    if (!coding::get_fixed64(&bytes, &first)) return loss(where, "bad first sequence number");
     decoded.first_sequence = first;
   }
   uint64_t count;

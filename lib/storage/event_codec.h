@@ -2,7 +2,7 @@
 // write-ahead log record (a batch of recorded events, as given, before
 // dedup, so replay makes the same decisions) and of a quarantine log record.
 //
-// Event batch: a zero byte, varint first_sequence, varint count, then per
+// Event batch: a zero byte, fixed64 first_sequence, varint count, then per
 // event: varint timestamp (Unix seconds) and 7 length-prefixed strings in
 // column order (event_id, user_id, feature_id, product_version, event_type,
 // session_id, metadata). Event i of the batch arrived as number
@@ -31,6 +31,10 @@ namespace usagedb::storage {
 // REQUIRES: events not empty.
 void encode_events(std::span<const Event> events, uint64_t first_sequence, std::string* out);
 void encode_events(std::span<const Event* const> events, uint64_t first_sequence, std::string* out);
+
+// Sets the first number of a record encode_events() made (writers encode
+// before the store numbers the batch). REQUIRES: `record` is one.
+void set_first_sequence(uint64_t first_sequence, std::string* record);
 
 struct DecodedEvents {
   // The batch's first arrival number; nullopt for a record of the format

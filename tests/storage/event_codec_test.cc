@@ -52,8 +52,8 @@ TEST(EventCodec, RecordsOfTheFormatBeforeArrivalNumbersDecode) {
   for (const auto& e : owned) events.push_back(e.view());
   std::string bytes;
   encode_events(events, 5, &bytes);
-  ASSERT_EQ(bytes.substr(0, 2), std::string("\0\x05", 2));
-  const std::string old_bytes = bytes.substr(2);  // the decoded events view into it
+  ASSERT_EQ(bytes.substr(0, 9), std::string("\0\x05\0\0\0\0\0\0\0", 9));
+  const std::string old_bytes = bytes.substr(9);  // the decoded events view into it
   auto old = decode_events(old_bytes, "wal-1 record 3");
   ASSERT_TRUE(old.ok()) << old.status();
   EXPECT_EQ(old->first_sequence, std::nullopt);
@@ -62,7 +62,11 @@ TEST(EventCodec, RecordsOfTheFormatBeforeArrivalNumbersDecode) {
   // An empty batch is not a record either way.
   std::string empty(1, '\0');
   EXPECT_EQ(decode_events(empty, "w").status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(decode_events(std::string("\0\x05\0", 3), "w").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(decode_events(std::string("\0\x05\0\0\0\0\0\0\0\0", 10), "w").status().code(),
+            absl::StatusCode::kDataLoss);
+  // The first number set after encoding, as the store's writer queue does.
+  set_first_sequence(77, &bytes);
+  EXPECT_EQ(decode_events(bytes, "w")->first_sequence, std::optional<uint64_t>(77));
 }
 
 TEST(EventCodec, QuarantinedRowRoundTrip) {
