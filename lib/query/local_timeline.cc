@@ -56,11 +56,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
         };
         const int64_t first = cell_start(s.source, s.begin);
         if (only_feature != nullptr && s.source == CoverSource::kHourCells) {
-          // One feature's hours, through the rollup's index of them.
-          const std::span<const uint32_t> of_feature = rollup->hour_cells_of(*only_feature);
-          auto it = std::lower_bound(of_feature.begin(), of_feature.end(), first,
-                                     [&](uint32_t i, int64_t t) { return level.cells[i].bucket < t; });
-          for (; it != of_feature.end() && level.cells[*it].bucket < s.end; ++it) add_cell(level.cells[*it]);
+          for_each_hour_cell_of(*rollup, *only_feature, first, s.end, add_cell);
         } else {
           for_each_cell_with_key(level.cells_between(first, s.end), only_feature, add_cell);
         }
