@@ -14,6 +14,8 @@
 // users of the zone's day buckets, each bucket keyed by its date (the
 // dates S and E are local too).
 #include <algorithm>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
