@@ -9,7 +9,8 @@
 #      alone with the layers below it: usagedb_<layer>_links, lib/CMakeLists.txt): the
 #      GoogleTest suite under ctest, with the 100k-event comparison
 #      against DuckDB and chDB (compare_smoke, compare_detects_difference), the examples,
-#      and an application built against the installed package with find_package(usagedb)
+#      and applications built against the installed package with find_package(usagedb)
+#      (examples/find_package, and bench/live's fresh run on 100k events)
 #   4. the suite again under AddressSanitizer + UndefinedBehaviorSanitizer, built with
 #      clang (it builds the instrumented code in half the time gcc takes: 4.8 vs 8.3 min)
 #   5. the concurrency tests under ThreadSanitizer, built with clang and
@@ -52,6 +53,13 @@ cmake --install build/check-release --prefix "$root/build/check-install" >/dev/n
 cmake -S examples/find_package -B build/check-consumer -G Ninja -DCMAKE_PREFIX_PATH="$root/build/check-install" >/dev/null
 cmake --build build/check-consumer
 build/check-consumer/app
+# The live-store benchmark built the same way, and its fresh run on 100k events: an in-memory
+# store fed by ingest() and asked at once must give the rows of the same store compacted.
+cmake -S bench/live -B build/check-live -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$root/build/check-install" >/dev/null
+cmake --build build/check-live
+build/check-release/usagedb generate --events 100000 --output build/check-live/events.ndjson
+build/check-live/usagedb_live fresh --data build/check-live/events.ndjson --reps 3
 
 step "AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
 CXX=clang++ cmake -S . -B build/check-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-gline-tables-only" \

@@ -11,6 +11,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev zlib1g-dev libssl-dev  # the HTTP API (lib/http, usagedb serve)
   curl                                      # the HTTP API's tests drive the server with it
+  libjs-chart.js                            # Chart.js, built into the dashboard (SPEC 7)
+  chromium                                  # the dashboard's browser test (tests/web, headless)
 )
 # clang provides libFuzzer for the NDJSON fuzz target; optional for the main build.
 if [[ "${USAGEDB_WITH_CLANG:-0}" == 1 ]]; then packages+=(clang); fi

@@ -88,6 +88,11 @@ struct HttpServerOptions {
   std::chrono::milliseconds write_timeout{30000};
   std::chrono::milliseconds keep_alive_timeout{5000};
 
+  // Serve the dashboard (SPEC 7, docs/DASHBOARD.md) at `/`: a page built
+  // into the server that reads the /v0/pipes endpoints with the token the
+  // user gives it. false: `/` and its files are 404.
+  bool dashboard = true;
+
   // One line per request: "" = none, "-" = standard error, else a file
   // appended to. Token values never appear in it (the token's name does).
   std::string access_log;

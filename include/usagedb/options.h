@@ -30,11 +30,25 @@ struct Options {
   bool sync = false;
 
   // Rows an unsealed partition buffer collects before it is sealed into an
-  // immutable sorted part. Smaller seals more often; larger scans more
-  // unsealed rows per query. A bulk ingest_file (see checkpoint_log_bytes)
-  // seals larger buffers, sized from this one, while it runs.
-  // REQUIRES: >= 1.
+  // immutable sorted part (at most a third of max_unrolled_rows), and the size
+  // below which parts are merged. A bulk ingest_file or a large ingest
+  // (see checkpoint_log_bytes) seals larger buffers, sized from this one,
+  // while it runs. REQUIRES: >= 1.
   size_t part_rows = 16384;
+
+  // The most rows of one monthly partition that a query reads one by one
+  // because no rollup (pre-aggregate) holds them yet: the rows recorded
+  // since its buffer was last sealed, and a sealed buffer whose part and
+  // rollup are being built. Every sealed part gets its rollup as it is
+  // built, so this bounds the work a query does beyond reading rollups,
+  // however fast events arrive. Smaller keeps queries on a store that is
+  // being written faster, at the cost of sealing (and merging) more, smaller
+  // parts; a writer that finds the sealing thread behind seals on its
+  // own thread rather than let the rows pile up. A bulk ingest_file or large
+  // ingest exceeds it while it runs (its parts get their rollups at its
+  // end), and seals everything, with rollups, before it returns.
+  // REQUIRES: >= 3.
+  size_t max_unrolled_rows = 12288;
 
   // Durable stores: when the write-ahead log grows past this many bytes, a
   // checkpoint writes the events it holds into part files and starts a new,
@@ -42,11 +56,11 @@ struct Options {
   // crash). REQUIRES: >= 1.
   size_t checkpoint_log_bytes = 64 << 20;
 
-  // Seal full buffers into parts and merge small parts into larger ones
-  // (like MergeTree) on a background thread, which also keeps the rollups
-  // (pre-aggregated endpoint answers) up to date once the store has been
-  // queried. When false, sealing happens on the writing thread, and merges
-  // and rollups only in EventStore::compact().
+  // Seal full buffers into parts (each with its rollup: the pre-aggregated
+  // endpoint answers) and merge small parts into larger ones (like
+  // MergeTree) on two background threads, one sealing and one merging.
+  // When false, sealing happens on the writing thread, and merges only in
+  // EventStore::compact().
   bool background_threads = true;
 };
 

@@ -1,6 +1,6 @@
 // EventStoreImpl's parts lifecycle: sealing buffers into parts, merging
-// parts, compaction, and the background thread that runs seals, merges and
-// checkpoints off the writers' path.
+// parts, compaction, and the background threads that run seals and
+// checkpoints (one) and merges (the other) off the writers' path.
 #include <algorithm>
 #include <thread>
 
@@ -14,14 +14,19 @@ namespace {
 
 // Sealed buffers waiting for the background thread beyond which writers
 // seal inline: the writer slows down to the speed of sealing instead of
-// queueing unbounded memory.
-constexpr size_t kMaxQueuedSeals = 2;
+// queueing unbounded memory. Per partition, kSealsQueuedPerPartition at
+// most (EventStoreImpl::live_buffer_rows() divides Options::max_unrolled_rows
+// among them and the active buffer).
+constexpr size_t kMaxQueuedSeals = 4;
 
 // Rows below which seal_all_locked builds parts on one thread.
 constexpr uint64_t kParallelSealRows = 1 << 15;
 
-// How long writes must pause before every stale rollup is rebuilt.
+// How long writes must pause before the merged summary of every rollup is
+// cached (RollupCache), and how often, while writes go on, the merge of the
+// settled rollups is refreshed.
 constexpr std::chrono::milliseconds kRollupIdle{100};
+constexpr std::chrono::milliseconds kWarmInterval{1000};
 
 }  // namespace
 
@@ -37,11 +42,17 @@ void EventStoreImpl::seal_locked(PartitionWriter& p) {
   if (p.buffer->size() == 0) return;
   p.buffer->publish();  // readers of the current Version keep seeing every row
   const uint64_t id = new_part_id();
-  if (background_.joinable() && sealing_count_locked() < kMaxQueuedSeals) {
+  // At most kSealsQueuedPerPartition buffers of a partition wait for the
+  // background thread, so the rows no rollup holds stay under
+  // Options::max_unrolled_rows: a writer that finds the thread further
+  // behind builds the part on its own thread.
+  if (background_.joinable() && p.sealing.size() < kSealsQueuedPerPartition &&
+      sealing_count_locked() < kMaxQueuedSeals) {
     p.sealing.emplace_back(p.buffer, id);
     work_cv_.notify_all();
   } else {
-    p.parts.push_back(build_part(*p.buffer, id, p.month));
+    add_part(p, build_part(*p.buffer, id, p.month, /*with_rollup=*/bulk_ingests_ == 0));
+    rollups_changed_ = true;
     if (background_.joinable()) work_cv_.notify_all();  // there may be parts to merge
   }
   p.buffer = new_buffer();
@@ -52,20 +63,21 @@ void EventStoreImpl::seal_all_locked() {
     PartitionWriter* partition;
     std::shared_ptr<const AppendBuffer> buffer;
     uint64_t id;
-    std::shared_ptr<const Part> part;
+    BuiltPart built;
   };
   std::vector<Task> tasks;
   uint64_t rows = 0;
+  const bool with_rollup = bulk_ingests_ == 0;
   for (auto& [month, p] : partitions_) {
     for (auto& [buffer, id] : p->sealing) {
-      tasks.push_back(Task{p.get(), buffer, id, nullptr});
+      tasks.push_back(Task{p.get(), buffer, id, {}});
       rows += buffer->size();
     }
     p->sealing.clear();
     if (p->buffer->size() > 0) {
       p->buffer->publish();
       rows += p->buffer->size();
-      tasks.push_back(Task{p.get(), p->buffer, new_part_id(), nullptr});
+      tasks.push_back(Task{p.get(), p->buffer, new_part_id(), {}});
       p->buffer = new_buffer();
     }
   }
@@ -76,62 +88,65 @@ void EventStoreImpl::seal_all_locked() {
                                 rows >= 2 * kParallelSealRows && std::thread::hardware_concurrency() >= 2,
                                 [&](size_t i) {
                                   Task& t = tasks[i];
-                                  t.part = build_part(*t.buffer, t.id, t.partition->month);
+                                  t.built = build_part(*t.buffer, t.id, t.partition->month, with_rollup);
                                 });
-  for (Task& t : tasks) t.partition->parts.push_back(std::move(t.part));
+  for (Task& t : tasks) add_part(*t.partition, std::move(t.built));
+  if (!tasks.empty()) rollups_changed_ = true;
 }
 
-std::shared_ptr<const Part> EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id,
-                                                       uint32_t month) const {
+EventStoreImpl::BuiltPart EventStoreImpl::build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month,
+                                                     bool with_rollup) const {
   PartBuilder builder(buffer.size());
   builder.add_buffer(buffer, buffer.size());
-  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+  BuiltPart built;
+  built.part = std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+  if (with_rollup) built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
+  return built;
 }
 
-std::shared_ptr<const Part> EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
-                                                        uint64_t id, uint32_t month) const {
+EventStoreImpl::BuiltPart EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
+                                                      uint64_t id, uint32_t month, bool with_rollup) const {
   size_t rows = 0;
   for (const auto& part : inputs) rows += part->rows();
   PartBuilder builder(rows);
   for (const auto& part : inputs) builder.add_part(*part);
-  return std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+  BuiltPart built;
+  built.part = std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+  // The merged part's rollup, built from its rows like a sealed part's: the
+  // inputs' rollups leave with them (RollupSet::remove_parts).
+  if (with_rollup) built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
+  return built;
+}
+
+void EventStoreImpl::add_part(PartitionWriter& p, BuiltPart built) {
+  if (built.rollup) p.rollups.add(std::move(built.rollup));
+  p.parts.push_back(std::move(built.part));
 }
 
 bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
-                                          std::shared_ptr<const Part> merged) {
+                                          BuiltPart merged) {
   auto it = partitions_.find(month);
   if (it == partitions_.end()) return false;
   auto& parts = it->second->parts;
   for (const auto& input : inputs) {
     if (std::find(parts.begin(), parts.end(), input) == parts.end()) return false;  // replaced meanwhile
   }
-  // The rollup keeps covering the merged rows when it held all of them, and
-  // cannot tell them apart when it held only some.
   PartitionWriter& p = *it->second;
-  size_t covered = 0;
-  for (const auto& input : inputs) {
-    covered += std::binary_search(p.rollup_parts.begin(), p.rollup_parts.end(), input->id());
-  }
-  if (covered == inputs.size()) {
-    std::erase_if(p.rollup_parts, [&](uint64_t id) {
-      return std::any_of(inputs.begin(), inputs.end(), [&](const auto& input) { return input->id() == id; });
-    });
-    p.rollup_parts.insert(std::upper_bound(p.rollup_parts.begin(), p.rollup_parts.end(), merged->id()), merged->id());
-  } else if (covered > 0) {
-    p.drop_rollup();
-  }
+  std::vector<uint64_t> ids;
+  for (const auto& input : inputs) ids.push_back(input->id());
+  p.rollups.remove_parts(ids);
   std::erase_if(parts, [&](const auto& part) { return std::find(inputs.begin(), inputs.end(), part) != inputs.end(); });
-  parts.push_back(std::move(merged));
+  add_part(p, std::move(merged));
+  rollups_changed_ = true;
   return true;
 }
 
-std::optional<uint32_t> EventStoreImpl::pick_rollup_locked(bool idle) const {
-  if (!queried_.load(std::memory_order_relaxed)) return std::nullopt;
+std::optional<uint32_t> EventStoreImpl::pick_rollup_locked() const {
+  if (bulk_ingests_ > 0) return std::nullopt;  // its end builds them (build_part)
   for (const auto& [month, p] : partitions_) {
-    const uint64_t rolled = p->rolled_up_rows();
-    const uint64_t missing = p->part_rows() - rolled;
-    if (missing == 0) continue;
-    if (idle || missing >= 3 * rolled + 4 * uint64_t{options_.part_rows}) return month;
+    for (const auto& part : p->parts) {
+      if (!p->rollups.covers(part->id())) return month;
+    }
   }
   return std::nullopt;
 }
@@ -141,23 +156,27 @@ bool EventStoreImpl::refresh_rollup(uint32_t month) {
   {
     MutexLock lock(&write_mu_);
     auto it = partitions_.find(month);
-    if (it == partitions_.end() || it->second->part_rows() == it->second->rolled_up_rows()) return false;
-    parts = it->second->parts;
+    if (it == partitions_.end()) return false;
+    parts = it->second->uncovered_parts();
   }
-  std::shared_ptr<const PartitionRollup> rollup = PartitionRollup::build(month, parts);
+  if (parts.empty()) return false;
+  std::vector<std::shared_ptr<const PartitionRollup>> built;
+  for (const auto& part : parts) built.push_back(PartitionRollup::build(month, std::span(&part, 1)));
   MutexLock lock(&write_mu_);
   auto it = partitions_.find(month);
   if (it == partitions_.end()) return false;
   PartitionWriter& p = *it->second;
-  // Parts merged or rewritten meanwhile: the rollup no longer matches a set
-  // of current parts; the next refresh starts again.
-  for (const auto& part : parts) {
-    if (std::find(p.parts.begin(), p.parts.end(), part) == p.parts.end()) return false;
+  bool installed = false;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    // A part merged or rewritten meanwhile left with its rollup unneeded.
+    if (std::find(p.parts.begin(), p.parts.end(), parts[i]) == p.parts.end()) continue;
+    installed = p.rollups.add(std::move(built[i])) || installed;
   }
-  p.rollup_parts = rollup->part_ids();
-  p.rollup = std::move(rollup);
-  install_version_locked();
-  return true;
+  if (installed) {
+    rollups_changed_ = true;
+    install_version_locked();
+  }
+  return installed;
 }
 
 void EventStoreImpl::refresh_rollups(bool warm_cache) {
@@ -166,19 +185,22 @@ void EventStoreImpl::refresh_rollups(bool warm_cache) {
     MutexLock lock(&write_mu_);
     for (const auto& [month, p] : partitions_) months.push_back(month);
   }
-  // Each month's rollup is built from its own parts: two at a time.
+  // Each month's rollups are built from its own parts: two at a time.
   for_each_index_on_two_threads(months.size(), true, [&](size_t i) { refresh_rollup(months[i]); });
   if (warm_cache) warm_rollup_cache();
 }
 
-void EventStoreImpl::warm_rollup_cache() const {
+void EventStoreImpl::warm_rollup_cache(bool all) const {
   const Snapshot s = snapshot();
   std::vector<const PartitionRollup*> rollups;
   for (const PartitionView& p : s.partitions()) {
-    if (p.rollup() == nullptr) return;  // a query over every month reads parts anyway
-    rollups.push_back(p.rollup());
+    uint64_t largest = 0;
+    for (const CoveredRollup& e : p.rollups().entries()) largest = std::max(largest, e.rollup->rows());
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      if (all || 4 * e.rollup->rows() >= largest) rollups.push_back(e.rollup.get());
+    }
   }
-  if (rollups.size() >= 2) rollup_cache_.summary(rollups);
+  if (rollups.size() >= 2 && rollup_cache_.find(rollups) == nullptr) rollup_cache_.summary(rollups);
 }
 
 std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
@@ -203,14 +225,14 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     std::optional<SealTask> seal;
     for (const auto& [month, p] : partitions_) {
       if (!p->sealing.empty()) {
-        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second};
+        seal = SealTask{month, p->sealing.front().first, p->sealing.front().second, bulk_ingests_ == 0};
         break;
       }
     }
     if (seal) {
       busy_ = true;
       write_mu_.unlock();
-      std::shared_ptr<const Part> part = build_part(*seal->buffer, seal->part_id, seal->month);
+      BuiltPart built = build_part(*seal->buffer, seal->part_id, seal->month, seal->with_rollup);
       write_mu_.lock();
       busy_ = false;
       auto it = partitions_.find(seal->month);
@@ -222,7 +244,8 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
         // with it meanwhile.
         if (entry != sealing.end()) {
           sealing.erase(entry);
-          it->second->parts.push_back(std::move(part));
+          add_part(*it->second, std::move(built));
+          rollups_changed_ = true;
           install_version_locked();
         }
       }
@@ -241,26 +264,13 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       work_cv_.notify_all();
       continue;
     }
-    if (std::optional<MergeTask> merge = pick_merge_locked()) {
-      const uint64_t id = new_part_id();
-      busy_ = true;
-      write_mu_.unlock();
-      std::shared_ptr<const Part> merged = merge_parts(merge->inputs, id, merge->month);
-      write_mu_.lock();
-      busy_ = false;
-      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
-      work_cv_.notify_all();
-      continue;
-    }
-    // Rollups last: they only make reads faster. While writes go on, only
-    // a rollup far behind its parts is rebuilt (so the total work stays a
-    // small multiple of one build); once writes pause, all of them.
-    const bool idle = std::chrono::steady_clock::now() - last_write_ >= kRollupIdle;
-    if (std::optional<uint32_t> month = pick_rollup_locked(idle)) {
+    // Rollups last: they only make reads faster. Parts get theirs when
+    // they are built; the ones left uncovered (rewritten by delete_user,
+    // read from an older store) get theirs here.
+    if (std::optional<uint32_t> month = pick_rollup_locked()) {
       busy_ = true;
       write_mu_.unlock();
       const bool refreshed = refresh_rollup(*month);
-      if (refreshed && idle) warm_rollup_cache();
       write_mu_.lock();
       busy_ = false;
       work_cv_.notify_all();
@@ -271,7 +281,23 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       // already spent) must be seen here, not after a wait that never ends.
       if (stopping_) break;
     }
-    if (pick_rollup_locked(/*idle=*/true).has_value()) {
+    // The merged multi-month summary of a queried store: of every rollup
+    // once writes pause, of the settled ones (what queries add the newest
+    // rollups to) at most every kWarmInterval while they go on.
+    const auto now = std::chrono::steady_clock::now();
+    const bool idle = now - last_write_ >= kRollupIdle;
+    if (rollups_changed_ && queried_.load(std::memory_order_relaxed) && (idle || now - last_warm_ >= kWarmInterval)) {
+      rollups_changed_ = !idle;
+      last_warm_ = now;
+      busy_ = true;
+      write_mu_.unlock();
+      warm_rollup_cache(/*all=*/idle);
+      write_mu_.lock();
+      busy_ = false;
+      work_cv_.notify_all();
+      continue;
+    }
+    if (rollups_changed_ && queried_.load(std::memory_order_relaxed)) {
       work_cv_.wait_for(write_mu_, kRollupIdle);
     } else {
       work_cv_.wait(write_mu_);
@@ -280,9 +306,33 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.unlock();
 }
 
+// Merges run on a thread of their own: a merge of large parts (and the
+// merged part's rollup) takes far longer than a seal, and a seal waiting
+// behind it would make writers seal on their own threads
+// (Options::max_unrolled_rows).
+void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  write_mu_.lock();
+  while (!stopping_) {
+    if (std::optional<MergeTask> merge = pick_merge_locked()) {
+      const uint64_t id = new_part_id();
+      const bool with_rollup = bulk_ingests_ == 0;
+      merging_ = true;
+      write_mu_.unlock();
+      BuiltPart merged = merge_parts(merge->inputs, id, merge->month, with_rollup);
+      write_mu_.lock();
+      merging_ = false;
+      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
+      work_cv_.notify_all();
+      continue;
+    }
+    work_cv_.wait(write_mu_);
+  }
+  write_mu_.unlock();
+}
+
 void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
-  while (background_.joinable() && (busy_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
+  while (background_.joinable() && (busy_ || merging_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
                                     (checkpoint_requested_ && write_error_.ok()))) {
     work_cv_.wait(write_mu_);
   }
@@ -313,7 +363,7 @@ absl::Status EventStoreImpl::compact() {
         task.inputs = it->second->parts;
         id = new_part_id();
       }
-      std::shared_ptr<const Part> merged = merge_parts(task.inputs, id, month);
+      BuiltPart merged = merge_parts(task.inputs, id, month, /*with_rollup=*/true);
       MutexLock lock(&write_mu_);
       if (install_merge_locked(month, task.inputs, std::move(merged))) {
         install_version_locked();

@@ -1,6 +1,7 @@
 #include "lib/db/event_store_impl.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #ifdef __GLIBC__
@@ -33,6 +34,10 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
   if (options.checkpoint_log_bytes < 1) {
     return absl::InvalidArgumentError("options.checkpoint_log_bytes: must be at least 1");
   }
+  if (options.max_unrolled_rows < kSealsQueuedPerPartition + 1) {
+    return absl::InvalidArgumentError(absl::StrCat("options.max_unrolled_rows: must be at least ",
+                                                   kSealsQueuedPerPartition + 1, ", got ", options.max_unrolled_rows));
+  }
   std::unique_ptr<EventStoreImpl> store(new EventStoreImpl(options));
   if (!options.directory.empty()) {
     if (absl::Status s = store->recover(fs); !s.ok()) {
@@ -43,13 +48,16 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
       return s;
     }
   }
-  if (options.background_threads) store->background_ = std::thread([s = store.get()] { s->background_loop(); });
+  if (options.background_threads) {
+    store->background_ = std::thread([s = store.get()] { s->background_loop(); });
+    store->merger_ = std::thread([s = store.get()] { s->merge_loop(); });
+  }
   return store;
 }
 
 EventStoreImpl::EventStoreImpl(const Options& options)
     : options_(options),
-      buffer_rows_(static_cast<uint32_t>(std::min<size_t>(options.part_rows, UINT32_MAX))),
+      buffer_rows_(live_buffer_rows(options)),
       version_(std::make_shared<const Version>()) {}
 
 // Recovery: dictionaries and the checkpointed parts (together), then the logs
@@ -68,8 +76,7 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
   // The manifest lists a rollup only with parts of its month it holds.
   for (storage::PersistedRollup& r : rollups) {
     PartitionWriter& p = partition_locked(r.month, &created);
-    p.rollup = std::move(r.rollup);
-    p.rollup_parts = std::move(r.parts);
+    p.rollups.add(std::move(r.rollup), std::move(r.parts));  // the manifest covers no part twice
   }
   uint64_t record_number = 0;
   // Single-threaded here, like the rest of recover().
@@ -95,6 +102,7 @@ EventStoreImpl::~EventStoreImpl() {
   }
   work_cv_.notify_all();
   if (background_.joinable()) background_.join();
+  if (merger_.joinable()) merger_.join();
   // Leave the events in part files so the next open has no log to replay.
   // Nothing is lost if this fails: the log holds them.
   if (files_) checkpoint().IgnoreError();
@@ -116,14 +124,121 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
                                                            err->message));
     }
   }
-  absl::StatusOr<IngestReport> report;
-  {
-    MutexLock lock(&write_mu_);
-    report = write_locked(events, Logging::kLogged);
-  }
+  QueuedWrite w;
+  w.events = events;
+  w.sync = options_.sync;
+  // Encoded on the caller's thread, before the queue: writers encode in
+  // parallel and the group's leader only copies the bytes into the log.
+  if (files_ && !events.empty()) storage::encode_events(events, &w.record);
+  absl::StatusOr<IngestReport> report = commit(w);
   if (!report.ok()) return report;
   USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
   return report;
+}
+
+uint32_t EventStoreImpl::live_buffer_rows(const Options& options) {
+  // A partition holds its active buffer and at most kSealsQueuedPerPartition
+  // sealed buffers whose parts and rollups are being built (seal_locked).
+  return static_cast<uint32_t>(std::min<size_t>(
+      {options.part_rows, std::max<size_t>(1, options.max_unrolled_rows / (kSealsQueuedPerPartition + 1)),
+       UINT32_MAX}));
+}
+
+// ---- The writer queue -------------------------------------------------------
+
+namespace {
+// The most log bytes one group writes: a leader does not keep its own
+// caller waiting for an unbounded queue behind it (leveldb's 1 MB).
+constexpr size_t kMaxGroupBytes = 1 << 20;
+}  // namespace
+
+// The condition variable's waits release queue_mu_, which the analysis
+// cannot follow; TSan checks this function instead.
+absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  queue_mu_.lock();
+  writers_.push_back(&w);
+  while (!w.done && writers_.front() != &w) w.cv.wait(queue_mu_);
+  if (w.done) {
+    queue_mu_.unlock();
+    return std::move(w.result);
+  }
+  // The head of the queue leads a group: itself and the writers queued
+  // behind it, in order, up to kMaxGroupBytes of log records. A leader
+  // that will fsync first lets the writers the previous group just
+  // released queue up again (an fsync costs far more than the wait):
+  // otherwise synced writers split into a group of the one that arrived
+  // during the last fsync and a group of all the others, alternately. Only
+  // after a group of several: a lone writer would only give its core away
+  // (on a busy machine, for a whole time slice).
+  if (w.sync && files_ && last_group_size_ > 1) {
+    queue_mu_.unlock();
+    std::this_thread::yield();
+    queue_mu_.lock();
+  }
+  std::vector<QueuedWrite*> group;
+  size_t bytes = 0;
+  for (QueuedWrite* q : writers_) {
+    if (!group.empty() && bytes + q->record.size() > kMaxGroupBytes) break;
+    group.push_back(q);
+    bytes += q->record.size();
+  }
+  last_group_size_ = group.size();
+  queue_mu_.unlock();
+  {
+    MutexLock lock(&write_mu_);
+    write_group_locked(group);
+  }
+  queue_mu_.lock();
+  // The group is the front of the queue: later writers only join the back.
+  for (QueuedWrite* q : group) {
+    writers_.pop_front();
+    q->done = true;
+    if (q != &w) q->cv.notify_one();
+  }
+  // The next group's leader.
+  if (!writers_.empty()) writers_.front()->cv.notify_one();
+  queue_mu_.unlock();
+  return std::move(w.result);
+}
+
+void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
+  auto fail_all = [&](const absl::Status& s) {
+    for (QueuedWrite* q : group) q->result = s;
+  };
+  if (!write_error_.ok()) return fail_all(write_error_);
+  if (absl::Status s = prepare_dictionaries_locked(); !s.ok()) return fail_all(s);
+  if (files_) {
+    bool sync = false;
+    absl::Status s;
+    for (QueuedWrite* q : group) {
+      sync = sync || q->sync;
+      if (s.ok() && !q->record.empty()) s = files_->append_log(q->record);
+    }
+    // One fsync makes the whole group durable.
+    if (s.ok() && sync) s = files_->sync();
+    if (!s.ok()) return fail_all(stop_writes_locked(s));
+  }
+  if (group.size() == 1) {
+    group[0]->result = append_locked(group[0]->events);
+  } else {
+    // One pass over the whole group (one set of scratch vectors, one
+    // publication per buffer), with each event's duplicate flag to make
+    // each call's report.
+    std::vector<Event> events;
+    for (QueuedWrite* q : group) events.insert(events.end(), q->events.begin(), q->events.end());
+    std::vector<uint8_t> duplicate;
+    append_locked(events, nullptr, &duplicate);
+    size_t at = 0;
+    for (QueuedWrite* q : group) {
+      IngestReport report;
+      for (size_t i = 0; i < q->events.size(); ++i) {
+        ++(duplicate[at + i] ? report.duplicate_rows : report.successful_rows);
+      }
+      at += q->events.size();
+      q->result = report;
+    }
+  }
+  maybe_request_checkpoint_locked();
 }
 
 absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
@@ -166,11 +281,15 @@ absl::Status EventStoreImpl::prepare_dictionaries_locked() {
 }
 
 absl::Status EventStoreImpl::flush() {
-  MutexLock lock(&write_mu_);
-  if (!write_error_.ok()) return write_error_;
-  if (!files_) return absl::OkStatus();
-  if (absl::Status s = files_->sync(); !s.ok()) return stop_writes_locked(s);
-  return absl::OkStatus();
+  if (!files_) {
+    MutexLock lock(&write_mu_);
+    return write_error_;
+  }
+  // Through the writer queue: concurrent flush() calls (and writers with
+  // Options::sync) share one fsync.
+  QueuedWrite w;
+  w.sync = true;
+  return commit(w).status();
 }
 
 std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
@@ -223,8 +342,10 @@ void EventStoreImpl::release_event_ids_locked() {
 #endif
 }
 
-IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded) {
+IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const Precoded* precoded,
+                                           std::vector<uint8_t>* duplicate) {
   IngestReport report;
+  if (duplicate != nullptr) duplicate->assign(events.size(), 0);
   bool version_changed = false;
 
   // Pass 1: route each event to its month's partition and drop duplicates.
@@ -263,6 +384,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, const 
         !(precoded != nullptr ? p->event_ids.insert(e.event_id, precoded->id_hashes[i])
                               : p->event_ids.insert(e.event_id))) {
       ++report.duplicate_rows;
+      if (duplicate != nullptr) (*duplicate)[i] = 1;
       continue;
     }
     accepted.push_back(&e);
@@ -383,7 +505,9 @@ absl::Status EventStoreImpl::checkpoint_locked() {
     log_number = *rotated;
     for (const auto& [month, p] : partitions_) {
       parts.insert(parts.end(), p->parts.begin(), p->parts.end());
-      if (p->rollup) rollups.push_back(storage::PersistedRollup{month, p->rollup, p->rollup_parts});
+      for (const CoveredRollup& e : p->rollups.entries()) {
+        rollups.push_back(storage::PersistedRollup{month, e.rollup, e.parts});
+      }
     }
     for (int c = 0; c < kDictionaryColumns; ++c) {
       counts.counts[c] = dictionaries_.get(static_cast<DictionaryColumn>(c)).size();
@@ -406,7 +530,7 @@ void EventStoreImpl::install_version_locked() {
   auto v = std::make_shared<Version>();
   v->partitions.reserve(partitions_.size());
   for (const auto& [month, p] : partitions_) {
-    PartitionState state{month, p->parts, {}, p->buffer, p->rollup, p->rollup_parts};
+    PartitionState state{month, p->parts, {}, p->buffer, p->rollups};
     for (const auto& [buffer, id] : p->sealing) state.sealing.push_back(buffer);
     v->partitions.push_back(std::move(state));
   }

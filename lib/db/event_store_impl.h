@@ -3,16 +3,25 @@
 // Writers (record_event(s), ingest*) serialize on write_mu_: they append the
 // batch to the write-ahead log (durable stores), dedup, encode strings
 // through the store-wide dictionaries and append rows to the partition's
-// AppendBuffer. A full buffer is frozen and handed to the background thread,
-// which sorts it into an immutable Part (so the writer's core keeps
-// ingesting), merges small parts MergeTree-style, and runs checkpoints when
-// the log grows (StoreFiles writes the parts, dictionaries and MANIFEST).
+// AppendBuffer. A full buffer is frozen and handed to the background (seal)
+// thread, which sorts it into an immutable Part with its rollup (so the
+// writer's core keeps ingesting) and runs checkpoints when the log grows
+// (StoreFiles writes the parts, dictionaries, rollups and MANIFEST); a
+// second thread merges small parts MergeTree-style, each merged part with
+// its rollup (lib/rollup/rollup_set.h).
 //
 // Readers never take write_mu_: a query copies the current Version under
 // version_mu_ (a pointer copy) and reads parts and published buffer rows
 // without locks, so queries neither block writers nor each other.
 //
-// Lock order: checkpoint_mu_, then write_mu_, then version_mu_.
+// record_event(s) and flush() go through a writer queue first (group commit,
+// as leveldb's DBImpl::Write): the writer at its head takes the batches
+// queued behind it and, under write_mu_, appends their log records, fsyncs
+// once for all of them (Options::sync, or a flush() among them) and applies
+// them, while the next callers queue up for the next group.
+//
+// Lock order: queue_mu_ (never held with another), checkpoint_mu_, then
+// write_mu_, then version_mu_.
 //
 // Thread-safety: safe for concurrent use (see usagedb/event_store.h).
 #ifndef USAGEDB_DB_EVENT_STORE_IMPL_H_
@@ -21,8 +30,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <functional>
 #include <cstdint>
+#include <deque>
 #include <memory>
+#include <string>
 #include <optional>
 #include <span>
 #include <thread>
@@ -33,6 +46,7 @@
 #include "lib/ingest/parsed_batch.h"
 #include "lib/query/snapshot.h"
 #include "lib/rollup/rollup_cache.h"
+#include "lib/rollup/rollup_set.h"
 #include "lib/storage/file_system.h"
 #include "lib/storage/store_files.h"
 #include "lib/table/append_buffer.h"
@@ -98,10 +112,9 @@ class EventStoreImpl final : public EventStore {
   // Waits until the background thread has nothing left to do (tests).
   void wait_for_background_work() ABSL_LOCKS_EXCLUDED(write_mu_);
 
-  // Brings every partition's rollup up to date with its parts (checkpoints
-  // and compact() do this; the background thread does it when writes
-  // pause), then, with `warm_cache`, merges the summary of all months for
-  // the next query.
+  // Builds the rollups of the parts none covers (checkpoints and compact()
+  // do this; the background thread does it as soon as it finds one), then,
+  // with `warm_cache`, merges the summary of all months for the next query.
   void refresh_rollups(bool warm_cache = true) ABSL_LOCKS_EXCLUDED(write_mu_);
 
  private:
@@ -120,23 +133,37 @@ class EventStoreImpl final : public EventStore {
     // is then built from its parts (ensure_event_ids_locked), so opening a
     // store does not index the ids of months nobody writes to any more.
     bool event_ids_ready = true;
-    // The rollup and the ids of the parts it holds (see lib/query/snapshot.h).
-    std::shared_ptr<const PartitionRollup> rollup;
-    std::vector<uint64_t> rollup_parts;
+    // The rollups of its parts (lib/rollup/rollup_set.h).
+    RollupSet rollups;
     // The number of rows appended to the store up to the last one appended
     // here (EventStoreImpl::appended_rows_ counts them all).
     uint64_t last_append = 0;
 
-    uint64_t rolled_up_rows() const { return rollup ? rollup->rows() : 0; }
     uint64_t part_rows() const {
       uint64_t n = 0;
       for (const auto& part : parts) n += part->rows();
       return n;
     }
-    void drop_rollup() {
-      rollup.reset();
-      rollup_parts.clear();
+    uint64_t sealing_rows() const {
+      uint64_t n = 0;
+      for (const auto& [buffer, id] : sealing) n += buffer->size();
+      return n;
     }
+    // Parts no rollup covers.
+    std::vector<std::shared_ptr<const Part>> uncovered_parts() const {
+      std::vector<std::shared_ptr<const Part>> out;
+      for (const auto& part : parts) {
+        if (!rollups.covers(part->id())) out.push_back(part);
+      }
+      return out;
+    }
+  };
+
+  // A part and its rollup, built together (the rollup may be null only for
+  // parts that maintenance rewrites; the background thread covers those).
+  struct BuiltPart {
+    std::shared_ptr<const Part> part;
+    std::shared_ptr<const PartitionRollup> rollup;
   };
 
   // A unit of background work.
@@ -144,6 +171,7 @@ class EventStoreImpl final : public EventStore {
     uint32_t month;
     std::shared_ptr<const AppendBuffer> buffer;
     uint64_t part_id;
+    bool with_rollup;
   };
   struct MergeTask {
     uint32_t month;
@@ -152,6 +180,24 @@ class EventStoreImpl final : public EventStore {
 
   // ---- Recovery (event_store_impl.cc) ----
   absl::Status recover(storage::FileSystem* fs);
+
+  // ---- The writer queue (event_store_impl.cc) ----
+  // One record_events() or flush() call waiting in the queue.
+  struct QueuedWrite {
+    std::span<const Event> events;  // empty for a flush()
+    std::string record;             // the events' log record (durable stores)
+    bool sync = false;              // durable before the call returns
+    bool done = false;              // set by the group's leader
+    absl::StatusOr<IngestReport> result;
+    // Signalled when the write is done or reaches the head of the queue
+    // (one waiter woken at a time, not every queued writer).
+    std::condition_variable_any cv;  // waits on queue_mu_
+  };
+  // Queues `w` and returns its result once a group holding it is done: the
+  // caller leads the group when it reaches the head of the queue.
+  absl::StatusOr<IngestReport> commit(QueuedWrite& w) ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_);
+  // Logs, fsyncs (once, when any of them asks) and applies a group.
+  void write_group_locked(std::span<QueuedWrite* const> group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // ---- Writing (event_store_impl.cc, ingest.cc) ----
   // Whether events go through the write-ahead log before they are applied.
@@ -162,6 +208,12 @@ class EventStoreImpl final : public EventStore {
   // `precoded`, when given, holds each event's codes and hashes.
   absl::StatusOr<IngestReport> write_locked(std::span<const Event> events, Logging logging,
                                             const Precoded* precoded = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // ingest_file's work on an open input (a file, or ingest()'s text through
+  // fmemopen): `total_bytes` of it when `size_known`.
+  absl::StatusOr<IngestReport> ingest_stream(FILE* file, const std::string& source, uint64_t total_bytes,
+                                             bool size_known, InputFormat format,
+                                             const std::function<void(uint64_t, uint64_t)>& progress)
+      ABSL_LOCKS_EXCLUDED(write_mu_);
   // Stores a parsed chunk: its events as write_locked, its rejected rows in
   // the quarantine (logged when durable).
   absl::StatusOr<IngestReport> store_batch(const ParsedBatch& batch, std::string_view source, Logging logging,
@@ -184,9 +236,11 @@ class EventStoreImpl final : public EventStore {
   // writes for good: write_error_ becomes its DataLossError, which names it.
   absl::Status prepare_dictionaries_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Stores validated events in memory, with their codes and hashes from
-  // `precoded` when given. REQUIRES: write_mu_ held.
-  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // `precoded` when given; with `duplicate`, sets (*duplicate)[i] to 1 for
+  // each events[i] dropped as a duplicate, 0 for the others. REQUIRES:
+  // write_mu_ held.
+  IngestReport append_locked(std::span<const Event> events, const Precoded* precoded = nullptr,
+                             std::vector<uint8_t>* duplicate = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds p.event_ids from its rows when it is not ready (see above).
   void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -196,6 +250,12 @@ class EventStoreImpl final : public EventStore {
   // written again rebuilds its index from its rows, as after a reopen.
   void release_event_ids_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Sealed buffers of one partition that may wait for the background
+  // thread (seal_locked).
+  static constexpr size_t kSealsQueuedPerPartition = 2;
+  // Rows of an append buffer outside bulk ingests: part_rows, at most
+  // max_unrolled_rows shared among the active buffer and the queued ones.
+  static uint32_t live_buffer_rows(const Options& options);
   // Publishes a Version built from the writers' state.
   void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
   // Asks for a checkpoint when the log has grown past the threshold.
@@ -213,27 +273,38 @@ class EventStoreImpl final : public EventStore {
   void seal_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Seals every non-empty buffer and builds every queued part, inline.
   void seal_all_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  std::shared_ptr<const Part> build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month) const;
-  std::shared_ptr<const Part> merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id,
-                                          uint32_t month) const;
-  // Replaces `inputs` by `merged` in partition `month`; false (and no change)
-  // when the partition or any input is gone.
+  // A sealed buffer's part and, `with_rollup`, its rollup. A bulk ingest
+  // builds its parts without: their rollups are built when it ends (by its
+  // checkpoint, or refresh_rollups in memory), after it has freed what it no
+  // longer needs, so they do not add to its peak of memory.
+  BuiltPart build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month, bool with_rollup) const;
+  // The merge of `inputs` and, `with_rollup`, its rollup.
+  BuiltPart merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id, uint32_t month,
+                        bool with_rollup) const;
+  // Adds a built part and its rollup to `p`.
+  static void add_part(PartitionWriter& p, BuiltPart built);
+  // Replaces `inputs` by `merged` in partition `month`, and their rollups by
+  // its rollup; false (and no change) when the partition or any input is
+  // gone.
   bool install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
-                            std::shared_ptr<const Part> merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                            BuiltPart merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::optional<MergeTask> pick_merge_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // A partition whose rollup should be rebuilt now, once the store has been
-  // queried: one with parts the rollup lacks, when writes have paused
-  // (`idle`) or those parts hold at least three times the rows the rollup
-  // has.
-  std::optional<uint32_t> pick_rollup_locked(bool idle) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Builds partition `month`'s rollup from its current parts (outside the
-  // lock) and installs it; false when the partition is gone or up to date.
+  // A partition with parts no rollup covers (rewritten by delete_user, or
+  // read from a store without their rollup files).
+  std::optional<uint32_t> pick_rollup_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Builds the rollup of each part of partition `month` that no rollup
+  // covers (outside the lock) and installs those whose parts are still
+  // there and uncovered; false when there was nothing to install.
   bool refresh_rollup(uint32_t month) ABSL_LOCKS_EXCLUDED(write_mu_);
-  // Computes the merged summary of all partitions into the cache.
-  void warm_rollup_cache() const ABSL_LOCKS_EXCLUDED(version_mu_);
+  // Merges into the cache the summary of the rollups a multi-month query
+  // starts from: with `all`, every rollup; otherwise each partition's
+  // settled ones (its largest, and those at least a quarter of its size),
+  // to which queries add the few new ones while writes go on.
+  void warm_rollup_cache(bool all = true) const ABSL_LOCKS_EXCLUDED(version_mu_);
   size_t sealing_count_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   uint64_t new_part_id() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   void background_loop();
+  void merge_loop();
 
   const Options options_;
   Dictionaries dictionaries_;
@@ -243,11 +314,15 @@ class EventStoreImpl final : public EventStore {
   // when it returns (compact, delete_user, retention, clearing the quarantine).
   Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
 
+  Mutex queue_mu_;
+  std::deque<QueuedWrite*> writers_ ABSL_GUARDED_BY(queue_mu_);
+  size_t last_group_size_ ABSL_GUARDED_BY(queue_mu_) = 0;
+
   mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
   uint64_t next_part_id_ ABSL_GUARDED_BY(write_mu_) = 1;  // in-memory stores
-  // Rows of a new append buffer: options_.part_rows, more during a bulk
-  // file ingest (bigger first parts, fewer merges).
+  // Rows of a new append buffer: live_buffer_rows(), more during a bulk
+  // ingest (bigger first parts, fewer merges).
   uint32_t buffer_rows_ ABSL_GUARDED_BY(write_mu_);
   // Rows appended since the store opened.
   uint64_t appended_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
@@ -276,10 +351,16 @@ class EventStoreImpl final : public EventStore {
   // Background thread state.
   mutable std::condition_variable_any work_cv_;  // waits on write_mu_
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
-  bool busy_ ABSL_GUARDED_BY(write_mu_) = false;  // the thread is working outside the lock
+  bool busy_ ABSL_GUARDED_BY(write_mu_) = false;     // the seal thread is working outside the lock
+  bool merging_ ABSL_GUARDED_BY(write_mu_) = false;  // the merge thread is
   // When events were last appended (rollups are rebuilt once writes pause).
   std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(write_mu_);
-  std::thread background_;
+  // Rollups were installed since the rollup cache was last warmed, and when
+  // that was.
+  bool rollups_changed_ ABSL_GUARDED_BY(write_mu_) = false;
+  std::chrono::steady_clock::time_point last_warm_ ABSL_GUARDED_BY(write_mu_);
+  std::thread background_;  // seals, checkpoints, rollups of uncovered parts, the summary cache
+  std::thread merger_;      // merges
 
   mutable RollupCache rollup_cache_;
   // A query has run: the background thread keeps rollups up to date.

@@ -56,6 +56,10 @@ constexpr uint64_t kBulkIdleSealParts = 8;
 // when the final checkpoint seals them, it did not).
 constexpr uint64_t kBulkUnsealedBuffers = 1;
 
+// ingest() of at least this much text goes through the file ingest's
+// pipeline (parser threads) instead of parsing on the calling thread.
+constexpr size_t kPipelinedTextBytes = 4 * ChunkProducer::kChunkBytes;
+
 }  // namespace
 
 absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batch, std::string_view source,
@@ -89,6 +93,18 @@ absl::StatusOr<IngestReport> EventStoreImpl::store_batch(const ParsedBatch& batc
 
 absl::StatusOr<IngestReport> EventStoreImpl::ingest(std::string_view text, const IngestOptions& options) {
   const std::string_view source = options.source.empty() ? std::string_view("input") : options.source;
+  if (text.size() >= kPipelinedTextBytes) {
+    // Large text takes the file ingest's way: parsed on parser threads, and
+    // the bulk way from checkpoint_log_bytes on.
+    size_t at = 0;
+    const InputSource read = [text, &at](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+      const size_t n = std::min(size, text.size() - at);
+      std::memcpy(buffer, text.data() + at, n);
+      at += n;
+      return n;
+    };
+    return ingest_pipelined(read, options.format, source, "", text.size(), nullptr);
+  }
   std::unique_ptr<RecordReader> reader = make_record_reader(options.format);
   ParsedBatch batch;
   IngestReport total;
@@ -140,8 +156,9 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
     return absl::Status(s.code(), absl::StrCat(text::absl_view(error_prefix), ": ", s.message()));
   };
   // Input of unknown size (a pipe, a stream) starts through the log and goes
-  // the bulk way once it has outgrown the log's threshold (see below).
-  Logging logging = files_ && size_hint >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
+  // the bulk way once it has outgrown the log's threshold (see below). An
+  // in-memory store has no log; the bulk way gives it the larger buffers.
+  Logging logging = size_hint >= options_.checkpoint_log_bytes ? Logging::kBulk : Logging::kLogged;
 
   // A bulk ingest seals bigger buffers: its first parts are already large,
   // so the background thread merges far less while it runs.
@@ -165,7 +182,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
       if (!on) return;
       MutexLock lock(&store->write_mu_);
       if (--store->bulk_ingests_ > 0) return;  // another bulk ingest still runs
-      store->buffer_rows_ = static_cast<uint32_t>(std::min<size_t>(store->options_.part_rows, UINT32_MAX));
+      store->buffer_rows_ = live_buffer_rows(store->options_);
       store->idle_seal_rows_ = 0;
       store->unsealed_rows_limit_ = 0;
     }
@@ -186,7 +203,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
         total += report;
       }
       if (progress) progress((*chunk)->bytes_read, size_hint);
-      if (logging == Logging::kLogged && files_ && size_hint == 0 &&
+      if (logging == Logging::kLogged && size_hint == 0 &&
           (*chunk)->bytes_read >= options_.checkpoint_log_bytes) {
         // An input of unknown size as large as a file that would have gone
         // the bulk way: the rest does (the logged part stays durable through
@@ -199,6 +216,19 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
   }
   USAGEDB_RETURN_IF_ERROR(flush());
   if (logging == Logging::kBulk) {
+    if (!files_) {
+      // What the checkpoint does for a durable store: every buffer sealed
+      // into a part, and every part's rollup built (two threads), so the
+      // store answers from rollups as soon as the call returns.
+      {
+        MutexLock lock(&write_mu_);
+        seal_all_locked();
+        install_version_locked();
+        work_cv_.notify_all();  // the parts to merge, the summary cache to warm
+      }
+      refresh_rollups(/*warm_cache=*/false);
+      return total;
+    }
     {
       MutexLock lock(&write_mu_);
       release_event_ids_locked();

@@ -53,9 +53,10 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
           kept.push_back(std::move(part));
           continue;
         }
-        // The rollup counts the user's events: rebuilt without them by the
-        // background thread (or the next compact()).
-        p->drop_rollup();
+        // The part's rollup counts the user's events: the rewritten part's
+        // is built by the checkpoint below.
+        const uint64_t id = part->id();
+        p->rollups.remove_parts(std::span(&id, 1));
         if (p->event_ids_ready) {  // otherwise built later from the rewritten parts
           for (const uint32_t row : rows) {
             if (!part->event_id(row).empty()) p->event_ids.erase(part->event_id(row));
@@ -77,6 +78,7 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
     dictionaries_.user.erase(*code);
     users_erased_ = true;
     install_version_locked();
+    work_cv_.notify_all();  // the rewritten parts' rollups
   }
   // The checkpoint rewrites the parts and the user dictionary and drops the
   // old files and logs that still hold the user.

@@ -67,6 +67,7 @@ bool need_of(Exchange& ex, Need* need) {
   switch (route.route) {
     case Route::kHealth:
     case Route::kPreflight:
+    case Route::kDashboard:
     case Route::kNotFound:
       need->kind = Need::kNothing;
       return true;
@@ -140,11 +141,12 @@ bool admit_fresh(Exchange& ex) {
   }
 
   st.route = match_route(ex.req.method, ex.req.path);
-  if (st.route.route == Route::kNotFound) {
+  if (st.route.route == Route::kNotFound || (st.route.route == Route::kDashboard && !server.options.dashboard)) {
     refuse(ex, 404,
            absl::StrCat("unknown route ", text::excerpt(ex.req.method), " ", text::excerpt(ex.req.path),
                         " (routes: POST /v0/events, POST /v0/datasources, GET /v0/pipes, GET /v0/pipes/NAME.json, "
-                        "POST /v0/datasources/feature_events/delete, GET /v0/health, GET /metrics)"));
+                        "POST /v0/datasources/feature_events/delete, GET /v0/health, GET /metrics",
+                        server.options.dashboard ? ", GET / (the dashboard)" : "", ")"));
     return false;
   }
   if (!st.route.method_allowed) {
@@ -170,7 +172,9 @@ bool admit_fresh(Exchange& ex) {
   }
   st.query = std::move(*query);
 
-  if (st.route.route == Route::kHealth) return true;
+  // The health check and the dashboard's files need no token (the page asks
+  // for one and sends it with each /v0 request it makes).
+  if (st.route.route == Route::kHealth || st.route.route == Route::kDashboard) return true;
 
   bool present = false;
   bool malformed = false;

@@ -4,7 +4,8 @@
 //   503  the server is shutting down
 //   404  no such route; 405 a route that does not take the method (with Allow)
 //   204  an OPTIONS preflight (CORS)
-//        GET /v0/health needs no token
+//        GET /v0/health and the dashboard's files (GET /, /FILE) need no token;
+//        with --no-dashboard those are 404
 //   401  no token, or an empty one (Authorization: Bearer T, or ?token=T)
 //   403  a token that is neither a static token nor a valid JWT
 //   400  the route's resource parameter missing (POST /v0/events needs ?name=)

@@ -24,6 +24,7 @@
 #include "lib/http/cpp_httplib.h"
 #include "lib/http/exchange.h"
 #include "lib/http/request_body.h"
+#include "lib/http/response_encoding.h"
 #include "lib/http/routes.h"
 #include "lib/http/tls.h"
 #include "lib/http/token_file.h"
@@ -188,6 +189,8 @@ void HttpServer::Impl::install_hooks() {
     RequestState* st = http::current_request();
     http::Exchange ex{state, *st, req, res};
     if (http::admit(ex)) http::dispatch(ex);
+    // Before httplib's writer, which would compress the body itself.
+    http::encode_response(req, res);
     return httplib::Server::HandlerResponse::Handled;
   });
   listener_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {

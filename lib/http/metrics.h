@@ -34,9 +34,9 @@ class Metrics {
   std::string render(const StoreStats& stats, uint64_t flushes) const;
 
  private:
-  static constexpr size_t kRoutes = static_cast<size_t>(Route::kPreflight) + 1;
+  static constexpr size_t kRoutes = static_cast<size_t>(Route::kDashboard) + 1;
   // The statuses the server answers with; the last slot counts any other.
-  static constexpr std::array<int, 16> kStatuses = {200, 202, 204, 400, 401, 403, 404, 405,
+  static constexpr std::array<int, 17> kStatuses = {200, 202, 204, 304, 400, 401, 403, 404, 405,
                                                     408, 411, 413, 429, 431, 500, 503, 0};
   // Upper bounds of the latency buckets, in seconds (+Inf after them).
   static constexpr std::array<double, 14> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,

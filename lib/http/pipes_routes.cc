@@ -189,6 +189,8 @@ void dispatch(Exchange& ex) {
       return handle_health(ex);
     case Route::kMetrics:
       return handle_metrics(ex);
+    case Route::kDashboard:
+      return handle_dashboard(ex);
     case Route::kPreflight:
     case Route::kNotFound:
       break;

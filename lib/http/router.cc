@@ -1,5 +1,7 @@
 #include "lib/http/router.h"
 
+#include "lib/http/dashboard.h"
+
 namespace usagedb::http {
 namespace {
 
@@ -40,6 +42,8 @@ std::string_view route_name(Route route) {
       return "metrics";
     case Route::kPreflight:
       return "preflight";
+    case Route::kDashboard:
+      return "dashboard";
   }
   return "?";
 }
@@ -84,6 +88,7 @@ RouteMatch match_route(std::string_view method, std::string_view path) {
     m.format = last.substr(dot + 1);
     return m;
   }
+  if (path == "/" || is_dashboard_path(path)) return with_method(Route::kDashboard, kGet, method);
   return {};
 }
 

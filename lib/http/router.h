@@ -9,6 +9,7 @@
 //   GET     /v0/health                      Route::kHealth
 //   GET     /metrics                        Route::kMetrics
 //   OPTIONS /v0/...                         Route::kPreflight          (any path under /v0/)
+//   GET     /, /FILE                        Route::kDashboard          (the page and its embedded files)
 //
 // HEAD is accepted wherever GET is. One trailing '/' is ignored
 // (`/v0/pipes/`). A path that is none of these is 404; a known path with
@@ -34,11 +35,12 @@ enum class Route {
   kHealth,
   kMetrics,
   kPreflight,
+  kDashboard,
 };
 
 // A stable name for metrics and logs: "events", "datasources",
 // "datasources_delete", "pipes", "pipe_info", "pipe", "health", "metrics",
-// "preflight", "not_found".
+// "preflight", "dashboard", "not_found".
 std::string_view route_name(Route route);
 
 struct RouteMatch {

@@ -32,6 +32,8 @@ void handle_pipe(Exchange& ex);
 // GET /v0/health, GET /metrics   (pipes_routes.cc)
 void handle_health(Exchange& ex);
 void handle_metrics(Exchange& ex);
+// GET /, GET /FILE: the dashboard's embedded files   (dashboard_route.cc)
+void handle_dashboard(Exchange& ex);
 
 // Calls the handler of ex.state.route.
 void dispatch(Exchange& ex);

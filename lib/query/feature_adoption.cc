@@ -5,12 +5,12 @@
 // scalar subquery (the same filters, over all features). feature_id only
 // picks the row, so every feature is computed whatever it is.
 //
-// Where a partition's rollup holds the rows: without a product_version or
+// Where a partition's rollups hold the rows (each of them read): without a product_version or
 // event_type filter, a month wholly inside the window is its month cells
 // (per feature: the events of the month) and activity bitmaps (the users),
 // a month cut by the window its day and hour cells (rollup_cover.h); with a product_version
 // filter, a whole month is its (feature, version) summary cells. The edges
-// of a window cut mid-hour, the parts the rollup does not hold, the
+// of a window cut mid-hour, the parts no rollup holds, the
 // unsealed rows and any event_type filter are read from the rows.
 #include <algorithm>
 #include <vector>
@@ -79,44 +79,47 @@ absl::StatusOr<QueryResult<FeatureAdoptionRow>> run_feature_adoption(const Snaps
     for (const PartitionView& p : snapshot.partitions()) {
       if (!window->overlaps_month(p.month())) continue;
       const query::RollupCover cover = query::cover_month(p.month(), *window);
-      const PartitionRollup* rollup = p.rollup();
-      // What the rollup answers: nothing (scan the partition), the whole
+      const auto entries = p.rollups().entries();
+      // What the rollups answer: nothing (scan the partition), the whole
       // window within the month, or all but the edges of rows.
       enum class Use { kNone, kWhole, kEdges } use = Use::kNone;
-      if (rollup != nullptr && !filters.event_type.active) {
+      if (!entries.empty() && !filters.event_type.active) {
         if (!filters.version.active) {
           use = cover.whole_month ? Use::kWhole : Use::kEdges;
         } else if (cover.whole_month) {
           use = Use::kWhole;
         }
       }
-      if (use == Use::kWhole && filters.version.active) {
-        for (const FvCell& c : rollup->summary()) {
-          if (c.version != filters.version.code) continue;
-          FeatureUsers& g = groups[c.feature];
-          g.events += c.events;
-          g.bitmaps.push_back(&c.users);
+      for (const CoveredRollup& e : entries) {
+        const PartitionRollup* rollup = e.rollup.get();
+        if (use == Use::kWhole && filters.version.active) {
+          for (const FvCell& c : rollup->summary()) {
+            if (c.version != filters.version.code) continue;
+            FeatureUsers& g = groups[c.feature];
+            g.events += c.events;
+            g.bitmaps.push_back(&c.users);
+          }
+          last_feature = UINT32_MAX;
+          stats.read_rows(rollup->summary().size(), sizeof(FvCell));
+        } else if (use == Use::kWhole) {
+          // The month's events per feature from its cells, the users from
+          // the activity bitmaps.
+          const TimelineLevel& month = rollup->timeline(Granularity::kMonth);
+          for (const TimelineCell& c : month.cells) {
+            FeatureUsers& g = groups[c.feature];
+            g.events += c.events;
+            g.bitmaps.push_back(rollup->activity().feature_users(c.feature));
+          }
+          last_feature = UINT32_MAX;
+          stats.read_rows(month.cells.size(), sizeof(TimelineCell));
+        } else if (use == Use::kEdges) {
+          add_cells(rollup->timeline(Granularity::kDay), cover.days);
+          add_cells(rollup->timeline(Granularity::kHour), cover.hours[0]);
+          add_cells(rollup->timeline(Granularity::kHour), cover.hours[1]);
         }
-        last_feature = UINT32_MAX;
-        stats.read_rows(rollup->summary().size(), sizeof(FvCell));
-      } else if (use == Use::kWhole) {
-        // The month's events per feature from its cells, the users from the
-        // activity bitmaps.
-        const TimelineLevel& month = rollup->timeline(Granularity::kMonth);
-        for (const TimelineCell& c : month.cells) {
-          FeatureUsers& g = groups[c.feature];
-          g.events += c.events;
-          g.bitmaps.push_back(rollup->activity().feature_users(c.feature));
-        }
-        last_feature = UINT32_MAX;
-        stats.read_rows(month.cells.size(), sizeof(TimelineCell));
-      } else if (use == Use::kEdges) {
-        add_cells(rollup->timeline(Granularity::kDay), cover.days);
-        add_cells(rollup->timeline(Granularity::kHour), cover.hours[0]);
-        add_cells(rollup->timeline(Granularity::kHour), cover.hours[1]);
       }
       for (const auto& part : p.parts()) {
-        if (use == Use::kNone || !p.rolled_up(*part)) {
+        if (use == Use::kNone || !p.covered(*part)) {
           query::scan_part(*part, filters, stats, visit);
         } else if (use == Use::kEdges) {
           for (const query::TimeWindow& edge : cover.rows) {

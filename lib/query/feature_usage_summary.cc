@@ -1,9 +1,9 @@
 // SPEC 2.2: per (feature, version) totals, distinct users and sessions.
 //
 // Partitions whose whole month is inside the window are answered from their
-// rollups (one month: its rollup; several: their merged summary from the
-// RollupCache), except the parts a rollup does not hold yet; everything else
-// is scanned. Distinct counts combine exactly: |R ∪ S| = |R| + |S| - |R ∩ S|
+// rollups (one rollup: its cells; several, of one month or many: their
+// merged summary from the RollupCache, plus the few newest rollups it lacks),
+// except the parts no rollup holds yet; everything else is scanned. Distinct counts combine exactly: |R ∪ S| = |R| + |S| - |R ∩ S|
 // for the rollup's bitmap R and the scanned rows' bitmap S. A filter on
 // event_type scans, as the rollup does not group by it.
 #include <algorithm>
@@ -37,6 +37,11 @@ struct Summary {
 
 uint64_t group_key(uint32_t feature, uint32_t version) { return (static_cast<uint64_t>(feature) << 32) | version; }
 
+// A cached merge is used when the rollups it lacks hold at most 1/this of
+// the rows: adding them costs a bitmap union per group each, merging all
+// anew costs one per group and rollup.
+constexpr uint64_t kMaxAddedShare = 8;
+
 }  // namespace
 
 absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(const Snapshot& snapshot,
@@ -51,39 +56,56 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
 
   absl::flat_hash_map<uint64_t, Summary> groups;
 
-  // Months answered by rollups.
+  // Months answered by rollups, and all their rollups.
   std::vector<const PartitionView*> rolled;
+  std::vector<const PartitionRollup*> rollups;
+  uint64_t rolled_rows = 0;
   if (!filters.matches_nothing() && !filters.event_type.active) {
     for (const PartitionView& p : snapshot.partitions()) {
-      if (p.rollup() != nullptr && window->begin <= civil::month_start(p.month()) &&
+      if (!p.rollups().empty() && window->begin <= civil::month_start(p.month()) &&
           civil::month_start(civil::next_month(p.month())) <= window->end) {
         rolled.push_back(&p);
+        for (const CoveredRollup& e : p.rollups().entries()) {
+          rollups.push_back(e.rollup.get());
+          rolled_rows += e.rollup->rows();
+        }
       }
     }
   }
+  // The cells to start from: one rollup's, or a merge of several (cached,
+  // or made here); `added` are the rollups that merge lacks, whose cells
+  // are added group by group like scanned rows.
   std::shared_ptr<const std::vector<FvCell>> merged;  // keeps the cells alive
   std::span<const FvCell> cells;
-  if (rolled.size() == 1) {
-    cells = rolled[0]->rollup()->summary();
-  } else if (rolled.size() > 1) {
-    std::vector<const PartitionRollup*> rollups;
-    for (const PartitionView* p : rolled) rollups.push_back(p->rollup());
+  std::vector<const PartitionRollup*> added;
+  auto keep = [&](const FvCell& c) { return filters.feature.accepts(c.feature) && filters.version.accepts(c.version); };
+  if (rollups.size() == 1) {
+    cells = rollups[0]->summary();
+  } else if (rollups.size() > 1) {
     // A request filtering on feature or version merges only its groups,
-    // unless the merge of every group is cached already; an unfiltered
-    // one merges (and caches) them all.
+    // unless a merge of every group is cached already; an unfiltered one
+    // merges (and caches) them all when the cache has no merge of most of
+    // its rows (while writes go on, the newest parts' rollups are added to
+    // the cached merge of the others).
     const bool filtered = filters.feature.active || filters.version.active;
     RollupCache* cache = snapshot.rollup_cache();
-    if (cache != nullptr && !filtered) {
+    std::vector<bool> in_subset;
+    RollupCache::Subset subset;
+    if (cache != nullptr) subset = cache->find_subset(rollups, &in_subset);
+    if (subset.cells != nullptr && (filtered || (rolled_rows - subset.rows) * kMaxAddedShare <= rolled_rows)) {
+      merged = std::move(subset.cells);
+      for (size_t i = 0; i < rollups.size(); ++i) {
+        if (!in_subset[i]) added.push_back(rollups[i]);
+      }
+    } else if (cache != nullptr && !filtered) {
       merged = cache->summary(rollups);
-    } else if (cache == nullptr || (merged = cache->find(rollups)) == nullptr) {
-      merged = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups, [&](const FvCell& c) {
-        return filters.feature.accepts(c.feature) && filters.version.accepts(c.version);
-      }));
+    } else {
+      merged = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups, keep));
     }
     cells = *merged;
   }
   for (const FvCell& c : cells) {
-    if (!filters.feature.accepts(c.feature) || !filters.version.accepts(c.version)) continue;
+    if (!keep(c)) continue;
     Summary& s = groups[group_key(c.feature, c.version)];
     s.events += c.events;
     s.first = std::min(s.first, c.first);
@@ -91,6 +113,18 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
     s.rolled = &c;
   }
   stats.read_rows(cells.size(), sizeof(FvCell));
+  for (const PartitionRollup* r : added) {
+    for (const FvCell& c : r->summary()) {
+      if (!keep(c)) continue;
+      Summary& s = groups[group_key(c.feature, c.version)];
+      s.events += c.events;
+      s.first = std::min(s.first, c.first);
+      s.last = std::max(s.last, c.last);
+      s.users.union_with(c.users);
+      s.sessions.union_with(c.sessions);
+    }
+    stats.read_rows(r->summary().size(), sizeof(FvCell));
+  }
 
   uint64_t last_key = UINT64_MAX;
   Summary* last = nullptr;
@@ -108,7 +142,7 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
     s.sessions.add(r.session);
   };
   auto in_rollup = [&](const PartitionView& p, const Part& part) {
-    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.rolled_up(part);
+    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.covered(part);
   };
   query::scan(snapshot, filters, stats, visit, in_rollup);
 

@@ -1,14 +1,15 @@
 // SPEC 2.3: events and distinct users per (period, feature).
 //
-// A partition with a rollup answers from the rollup's cells of the requested
+// A partition with rollups answers from their cells of the requested
 // granularity when the window cuts its month only at bucket boundaries (date
 // parameters always do for hour and day), so every cell is whole inside the
 // window. Parts the rollup does not hold yet, partitions cut mid-bucket, and requests filtering on
 // product_version or event_type (the rollup groups by feature only) are
-// scanned. A bucket fed by several sources (a week spanning two months, a
-// rollup cell plus scanned rows) gets its distinct users from the union.
-// When nothing is scanned and buckets cannot span partitions (hour, day,
-// month), each (bucket, feature) is exactly one cell: the rows come straight
+// scanned. A bucket fed by several sources (a week spanning two months, the
+// rollups of several parts, a rollup cell plus scanned rows) gets its
+// distinct users from the union. When nothing is scanned, each partition
+// has one rollup and buckets cannot span partitions (hour, day, month),
+// each (bucket, feature) is exactly one cell: the rows come straight
 // from the cells, in their (bucket, feature) order, with no grouping.
 #include <algorithm>
 
@@ -88,10 +89,13 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
   };
   std::vector<RolledCell> cells_read;
   std::vector<const PartitionView*> rolled;
+  // Each rolled partition has one rollup: a (bucket, feature) of hour, day
+  // or month granularity is at most one cell.
+  bool one_cell_per_bucket = true;
   if (!filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
     const Granularity g = q.granularity;
     for (const PartitionView& p : snapshot.partitions()) {
-      if (p.rollup() == nullptr) continue;
+      if (p.rollups().empty()) continue;
       const int64_t month_begin = civil::month_start(p.month());
       const int64_t month_end = civil::month_start(civil::next_month(p.month()));
       const int64_t begin = std::max(window->begin, month_begin), end = std::min(window->end, month_end);
@@ -100,14 +104,17 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
       if (begin != month_begin && bucket_of(g, begin) != begin) continue;
       if (end != month_end && bucket_of(g, end) != end) continue;
       rolled.push_back(&p);
-      const std::span<const TimelineCell> cells = p.rollup()->timeline(g).cells_between(bucket_of(g, begin), end);
-      const TimelineLevel& level = p.rollup()->timeline(g);
-      const size_t before = cells_read.size();
-      cells_read.reserve(before + cells.size());
-      for (const TimelineCell& c : cells) {
-        if (filters.feature.accepts(c.feature)) cells_read.push_back(RolledCell{&c, &level});
+      one_cell_per_bucket = one_cell_per_bucket && p.rollups().size() == 1;
+      for (const CoveredRollup& e : p.rollups().entries()) {
+        const TimelineLevel& level = e.rollup->timeline(g);
+        const std::span<const TimelineCell> cells = level.cells_between(bucket_of(g, begin), end);
+        const size_t before = cells_read.size();
+        cells_read.reserve(before + cells.size());
+        for (const TimelineCell& c : cells) {
+          if (filters.feature.accepts(c.feature)) cells_read.push_back(RolledCell{&c, &level});
+        }
+        stats.read_rows(cells_read.size() - before, sizeof(TimelineCell));
       }
-      stats.read_rows(cells_read.size() - before, sizeof(TimelineCell));
     }
   }
 
@@ -117,11 +124,11 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_feature_usage_timeline(
     b.users.add(r.user);
   };
   auto in_rollup = [&](const PartitionView& p, const Part& part) {
-    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.rolled_up(part);
+    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.covered(part);
   };
   query::scan(snapshot, filters, stats, visit, in_rollup);
 
-  if (groups.empty() && q.granularity != Granularity::kWeek) {
+  if (groups.empty() && one_cell_per_bucket && q.granularity != Granularity::kWeek) {
     std::vector<uint32_t> features;
     features.reserve(cells_read.size());
     for (const RolledCell& c : cells_read) features.push_back(c.cell->feature);

@@ -30,8 +30,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
   std::vector<const PartitionView*> rolled;
   if (!filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
     for (const PartitionView& p : snapshot.partitions()) {
-      const PartitionRollup* rollup = p.rollup();
-      if (rollup == nullptr || !filters.window.overlaps_month(p.month())) continue;
+      if (p.rollups().empty() || !filters.window.overlaps_month(p.month())) continue;
       rolled.push_back(&p);
       const int64_t month_begin = civil::month_start(p.month());
       for (const CoverSegment& s : cover_local(p.month(), filters.window, zone, q.granularity)) {
@@ -39,36 +38,40 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
           ScanFilters edge = filters;
           edge.window = TimeWindow{s.begin, s.end};
           for (const auto& part : p.parts()) {
-            if (!p.rolled_up(*part)) continue;
+            if (!p.covered(*part)) continue;
             const PartColumns& c = part->columns();
             scan_part_rows(*part, edge, stats,
                            [&](uint32_t row) { add_row(c.timestamp[row], c.feature[row], c.user[row]); });
           }
           continue;
         }
-        const TimelineLevel& level = rollup->timeline(cell_granularity(s.source));
-        // Each cell lies whole in one bucket: its first instant's.
-        uint64_t read = 0;
-        const auto add_cell = [&](const TimelineCell& c) {
-          const int64_t period = bucket(std::max<int64_t>(c.bucket, month_begin));
-          groups.add_cell(groups.group(group_key(period, c.feature)), c.events, level.users(c));
-          ++read;
-        };
         const int64_t first = cell_start(s.source, s.begin);
-        if (only_feature != nullptr && s.source == CoverSource::kHourCells) {
-          for_each_hour_cell_of(*rollup, *only_feature, first, s.end, add_cell);
-        } else {
-          for_each_cell_with_key(level.cells_between(first, s.end), only_feature, add_cell);
+        for (const CoveredRollup& e : p.rollups().entries()) {
+          const PartitionRollup* rollup = e.rollup.get();
+          const TimelineLevel& level = rollup->timeline(cell_granularity(s.source));
+          // Each cell lies whole in one bucket: its first instant's.
+          uint64_t read = 0;
+          const auto add_cell = [&](const TimelineCell& c) {
+            const int64_t period = bucket(std::max<int64_t>(c.bucket, month_begin));
+            groups.add_cell(groups.group(group_key(period, c.feature)), c.events, level.users(c));
+            ++read;
+          };
+          if (only_feature != nullptr && s.source == CoverSource::kHourCells) {
+            for_each_hour_cell_of(*rollup, *only_feature, first, s.end, add_cell);
+          } else {
+            for_each_cell_with_key(level.cells_between(first, s.end), only_feature, add_cell);
+          }
+          stats.read_rows(read, sizeof(TimelineCell));
         }
-        stats.read_rows(read, sizeof(TimelineCell));
       }
     }
   }
   // Everything no rollup holds: other parts, and the unsealed rows.
   const auto in_rollup = [&](const PartitionView& p, const Part& part) {
-    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.rolled_up(part);
+    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.covered(part);
   };
-  scan(snapshot, filters, stats, [&](const RowCodes& r) { add_row(r.timestamp, r.feature, r.user); }, in_rollup);
+  scan(
+      snapshot, filters, stats, [&](const RowCodes& r) { add_row(r.timestamp, r.feature, r.user); }, in_rollup);
 
   // ORDER BY period ASC, feature_id ASC, on codes; rows for the page only.
   const std::vector<uint64_t> users = groups.count_users();

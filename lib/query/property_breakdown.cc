@@ -1,11 +1,11 @@
 // SPEC 2.9: events and distinct users per value of one metadata property.
 //
 // A metadata string is parsed once per query wherever it is stored
-// (PropertyValues). A partition whose rollup counts its metadata strings
-// (metadata_counts.h) and that the window holds whole answers from those
-// counts when the request filters at most on feature_id: a few strings
+// (PropertyValues). The rollups that count their metadata strings
+// (metadata_counts.h), of a partition the window holds whole, answer from
+// those counts when the request filters at most on feature_id: a few strings
 // parsed, their groups' events added up and their user bitmaps united, no
-// row read. Otherwise its parts are read: each part keeps its distinct
+// row read. Other parts are read: each part keeps its distinct
 // metadata strings dictionary-encoded, so each is parsed once and its rows
 // only look up a value number; an unsealed buffer's likewise.
 #include <algorithm>
@@ -55,32 +55,39 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
     g.users.add(user);
   };
 
-  // Partitions whose rollup counts the metadata strings and that the window
-  // holds whole, when the request filters at most on feature_id.
+  // The rollups that count their metadata strings, of partitions the window
+  // holds whole, when the request filters at most on feature_id (a rollup
+  // over too many distinct strings, or read from an older file, does not:
+  // its parts are read).
+  const auto has_counts = [](const PartitionRollup* r) { return r != nullptr && r->metadata() != nullptr; };
   std::vector<const PartitionView*> rolled;
   if (!filters.matches_nothing() && !filters.version.active && !filters.event_type.active) {
     for (const PartitionView& p : snapshot.partitions()) {
-      const MetadataCounts* counts = p.rollup() != nullptr ? p.rollup()->metadata() : nullptr;
-      if (counts == nullptr || filters.window.begin > civil::month_start(p.month()) ||
+      if (p.rollups().empty() || filters.window.begin > civil::month_start(p.month()) ||
           filters.window.end < civil::month_start(civil::next_month(p.month()))) {
         continue;
       }
       rolled.push_back(&p);
-      query::PropertyValues::Mapping mapping = values.mapping();
-      for (uint32_t v = 0; v < counts->values.size(); ++v) {
-        const MetadataCell* cell = &counts->totals[v];
-        if (filters.feature.active) {
-          const std::span<const MetadataCell> cells = counts->cells_of(v);
-          const auto it = std::lower_bound(cells.begin(), cells.end(), filters.feature.code,
-                                           [](const MetadataCell& c, uint32_t f) { return c.feature < f; });
-          if (it == cells.end() || it->feature != filters.feature.code) continue;
-          cell = &*it;
+      for (const CoveredRollup& e : p.rollups().entries()) {
+        const MetadataCounts* counts = e.rollup->metadata();
+        if (counts == nullptr) continue;
+        query::PropertyValues::Mapping mapping = values.mapping();
+        for (uint32_t v = 0; v < counts->values.size(); ++v) {
+          const MetadataCell* cell = &counts->totals[v];
+          if (filters.feature.active) {
+            const std::span<const MetadataCell> cells = counts->cells_of(v);
+            const auto it = std::lower_bound(cells.begin(), cells.end(), filters.feature.code,
+                                             [](const MetadataCell& c, uint32_t f) { return c.feature < f; });
+            if (it == cells.end() || it->feature != filters.feature.code) continue;
+            cell = &*it;
+          }
+          Group& g =
+              group(mapping.value_of(v, [&](uint32_t code) { return std::string_view(counts->values[code]); }));
+          g.events += cell->events;
+          g.group_users.push_back(&cell->users);
         }
-        Group& g = group(mapping.value_of(v, [&](uint32_t code) { return std::string_view(counts->values[code]); }));
-        g.events += cell->events;
-        g.group_users.push_back(&cell->users);
+        stats.read_rows(counts->values.size(), sizeof(MetadataCell));
       }
-      stats.read_rows(counts->values.size(), sizeof(MetadataCell));
     }
   }
   if (!filters.matches_nothing()) {
@@ -88,7 +95,7 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
       if (!filters.window.overlaps_month(partition.month())) continue;
       const bool counted = std::find(rolled.begin(), rolled.end(), &partition) != rolled.end();
       for (const auto& part : partition.parts()) {
-        if (counted && partition.rolled_up(*part)) continue;
+        if (counted && has_counts(partition.rollup_of(*part))) continue;
         const PartColumns& c = part->columns();
         query::PropertyValues::Mapping mapping = values.mapping();
         query::scan_part_rows(*part, filters, stats, [&](uint32_t row) {

@@ -21,6 +21,7 @@
 
 #include "lib/rollup/partition_rollup.h"
 #include "lib/rollup/rollup_cache.h"
+#include "lib/rollup/rollup_set.h"
 #include "lib/table/append_buffer.h"
 #include "lib/table/dictionaries.h"
 #include "lib/table/part.h"
@@ -33,10 +34,8 @@ struct PartitionState {
   std::vector<std::shared_ptr<const Part>> parts;
   std::vector<std::shared_ptr<const AppendBuffer>> sealing;  // full, becoming parts
   std::shared_ptr<const AppendBuffer> buffer;               // never null
-  // The partition's rollup (may be null) and the ids of the current parts
-  // whose rows it holds, ascending: exactly the rows of those parts.
-  std::shared_ptr<const PartitionRollup> rollup;
-  std::vector<uint64_t> rollup_parts;
+  // The partition's rollups and the parts each holds (lib/rollup/rollup_set.h).
+  RollupSet rollups;
 };
 
 struct Version {
@@ -56,11 +55,14 @@ struct PartitionView {
 
   uint32_t month() const { return state->month; }
   const std::vector<std::shared_ptr<const Part>>& parts() const { return state->parts; }
-  const PartitionRollup* rollup() const { return state->rollup.get(); }
-  // Whether the rollup holds the rows of `part`.
-  bool rolled_up(const Part& part) const {
-    return std::binary_search(state->rollup_parts.begin(), state->rollup_parts.end(), part.id());
-  }
+  // Every rollup of the partition: together they hold exactly the rows of
+  // the parts covered() accepts. A query that answers from them reads every
+  // one (combining their cells) and scans the other parts and the buffers.
+  const RollupSet& rollups() const { return state->rollups; }
+  // Whether one of rollups() holds the rows of `part`.
+  bool covered(const Part& part) const { return state->rollups.covers(part.id()); }
+  // The rollup holding the rows of `part`, or null.
+  const PartitionRollup* rollup_of(const Part& part) const { return state->rollups.rollup_of(part.id()); }
   uint64_t buffered_rows() const {
     uint64_t n = 0;
     for (const BufferView& b : buffers) n += b.rows;

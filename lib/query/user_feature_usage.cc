@@ -1,7 +1,7 @@
 // SPEC 2.1: one user's usage per (feature, version).
 //
-// Per partition, the user's entries in the rollup, then only the parts the
-// rollup does not hold: the user's bitmap there (intersected with the
+// Per partition, the user's entries in each of its rollups, then only the
+// parts no rollup holds: the user's rows there (intersected with the
 // feature and version bitmaps when those filters are given), and the
 // unsealed buffer rows.
 #include <algorithm>
@@ -52,7 +52,8 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
 
   absl::flat_hash_map<uint64_t, Usage> groups;
   for (const PartitionView& partition : snapshot.partitions()) {
-    if (const PartitionRollup* rollup = partition.rollup()) {
+    for (const CoveredRollup& covered : partition.rollups().entries()) {
+      const PartitionRollup* rollup = covered.rollup.get();
       const std::span<const UserEntry> entries = rollup->user(user.code);
       for (const UserEntry& e : entries) {
         const FvCell& cell = rollup->summary()[e.group];
@@ -63,7 +64,7 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       stats.read_rows(entries.size(), sizeof(UserEntry));
     }
     for (const auto& part : partition.parts()) {
-      if (partition.rolled_up(*part)) continue;
+      if (partition.covered(*part)) continue;
       // The user's rows, filtered on their feature and version codes (a
       // user's rows in a part are few: cheaper than intersecting bitmaps).
       const std::span<const uint32_t> rows = part->user_rows(user.code);

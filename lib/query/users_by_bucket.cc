@@ -63,23 +63,23 @@ class Buckets {
 };
 
 // The users of every partition in f's window, in `buckets`:
-// from_rollup(partition, rollup, buckets, visit) adds what a partition's
-// rollup answers (and reads the rows of its rolled-up parts that the rollup
-// does not cover) where the request filters at most on feature_id (the
-// rollups group by feature alone); every other row is read here.
-template <typename BucketsT, typename FromRollup>
+// from_rollups(partition, buckets, visit) adds what a partition's rollups
+// answer (and reads the rows of their parts that no cell covers) where the
+// request filters at most on feature_id (the rollups group by feature
+// alone); every other row is read here.
+template <typename BucketsT, typename FromRollups>
 std::map<int64_t, Bitmap> collect(const Snapshot& snapshot, const ScanFilters& f, BucketsT buckets, Stats& stats,
-                                  FromRollup&& from_rollup) {
+                                  FromRollups&& from_rollups) {
   if (f.matches_nothing()) return std::move(buckets).finish();
   auto visit = [&](const RowCodes& r) { buckets.add_row(r.timestamp, r.user); };
   const bool cells_answer = !f.version.active && !f.event_type.active;
   for (const PartitionView& p : snapshot.partitions()) {
     if (!f.window.overlaps_month(p.month())) continue;
-    const PartitionRollup* rollup = cells_answer ? p.rollup() : nullptr;
+    const bool rolled = cells_answer && !p.rollups().empty();
     for (const auto& part : p.parts()) {
-      if (rollup == nullptr || !p.rolled_up(*part)) scan_part(*part, f, stats, visit);
+      if (!rolled || !p.covered(*part)) scan_part(*part, f, stats, visit);
     }
-    if (rollup != nullptr) from_rollup(p, *rollup, buckets, visit);
+    if (rolled) from_rollups(p, buckets, visit);
     scan_buffered(p, f, stats, visit);
   }
   return std::move(buckets).finish();
@@ -89,41 +89,44 @@ std::map<int64_t, Bitmap> collect(const Snapshot& snapshot, const ScanFilters& f
 // from the activity bitmaps).
 std::map<int64_t, Bitmap> utc_users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
                                               Stats& stats) {
-  const auto from_rollup = [&](const PartitionView& p, const PartitionRollup& rollup, auto& buckets, auto& visit) {
+  const auto from_rollups = [&](const PartitionView& p, auto& buckets, auto& visit) {
     const RollupCover cover = cover_month(p.month(), f.window);
-    auto add_cells = [&](Granularity level_g, const TimeWindow& w) {
-      if (w.empty()) return;
-      const TimelineLevel& level = rollup.timeline(level_g);
-      const std::span<const TimelineCell> cells = level.cells_between(w.begin, w.end);
-      for (const TimelineCell& c : cells) {
-        if (f.feature.accepts(c.feature)) buckets.add_users(c.bucket, level.users(c));
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      const PartitionRollup& rollup = *e.rollup;
+      auto add_cells = [&](Granularity level_g, const TimeWindow& w) {
+        if (w.empty()) return;
+        const TimelineLevel& level = rollup.timeline(level_g);
+        const std::span<const TimelineCell> cells = level.cells_between(w.begin, w.end);
+        for (const TimelineCell& c : cells) {
+          if (f.feature.accepts(c.feature)) buckets.add_users(c.bucket, level.users(c));
+        }
+        stats.read_rows(cells.size(), sizeof(TimelineCell));
+      };
+      if (f.feature.active) {
+        add_cells(Granularity::kDay, cover.days);
+      } else if (g == Granularity::kMonth && cover.whole_month) {
+        buckets.add_users(cover.month.begin, rollup.activity().month_users());
+        stats.read_rows(1, sizeof(DayUsers));
+      } else if (!cover.days.empty()) {
+        // Every feature's users of each day, united already.
+        const std::span<const DayUsers> days = rollup.activity().days_between(cover.days.begin, cover.days.end);
+        for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
+        stats.read_rows(days.size(), sizeof(DayUsers));
       }
-      stats.read_rows(cells.size(), sizeof(TimelineCell));
-    };
-    if (f.feature.active) {
-      add_cells(Granularity::kDay, cover.days);
-    } else if (g == Granularity::kMonth && cover.whole_month) {
-      buckets.add_users(cover.month.begin, rollup.activity().month_users());
-      stats.read_rows(1, sizeof(DayUsers));
-    } else if (!cover.days.empty()) {
-      // Every feature's users of each day, united already.
-      const std::span<const DayUsers> days = rollup.activity().days_between(cover.days.begin, cover.days.end);
-      for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
-      stats.read_rows(days.size(), sizeof(DayUsers));
+      add_cells(Granularity::kHour, cover.hours[0]);
+      add_cells(Granularity::kHour, cover.hours[1]);
     }
-    add_cells(Granularity::kHour, cover.hours[0]);
-    add_cells(Granularity::kHour, cover.hours[1]);
     for (const TimeWindow& edge : cover.rows) {
       if (edge.empty()) continue;
       ScanFilters in_edge = f;
       in_edge.window = edge;
       for (const auto& part : p.parts()) {
-        if (p.rolled_up(*part)) scan_part(*part, in_edge, stats, visit);
+        if (p.covered(*part)) scan_part(*part, in_edge, stats, visit);
       }
     }
   };
   const auto utc_bucket = [g](int64_t t) { return bucket_start(g, t); };
-  return collect(snapshot, f, Buckets(utc_bucket), stats, from_rollup);
+  return collect(snapshot, f, Buckets(utc_bucket), stats, from_rollups);
 }
 
 // The local buckets (local_cover.h): the cells that lie whole in one
@@ -134,60 +137,67 @@ std::map<int64_t, Bitmap> utc_users_by_bucket(const Snapshot& snapshot, const Sc
 // are read.
 std::map<int64_t, Bitmap> local_users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
                                                 const TimeZone& zone, Stats& stats) {
-  const auto from_rollup = [&](const PartitionView& p, const PartitionRollup& rollup, auto& buckets, auto& visit) {
+  const auto from_rollups = [&](const PartitionView& p, auto& buckets, auto& visit) {
     const int64_t month_begin = civil::month_start(p.month());
     for (const CoverSegment& s : cover_local(p.month(), f.window, zone, g)) {
       if (s.source == CoverSource::kRows) {
         ScanFilters edge = f;
         edge.window = TimeWindow{s.begin, s.end};
         for (const auto& part : p.parts()) {
-          if (p.rolled_up(*part)) scan_part(*part, edge, stats, visit);
+          if (p.covered(*part)) scan_part(*part, edge, stats, visit);
         }
         continue;
       }
-      const TimelineLevel* level = nullptr;  // cells to read; null: bitmaps
-      if (f.feature.active) {
-        level = &rollup.timeline(cell_granularity(s.source));
-      } else if (s.source == CoverSource::kMonthCells) {
-        buckets.add_users(month_begin, rollup.activity().month_users());
-        stats.read_rows(1, sizeof(DayUsers));
-      } else if (s.source != CoverSource::kHourCells) {
-        // Whole UTC days, each inside one bucket.
-        const std::span<const DayUsers> days = rollup.activity().days_between(s.begin, s.end);
-        for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
-        stats.read_rows(days.size(), sizeof(DayUsers));
-      } else if (const VersionTimeline* versions = rollup.versions()) {
-        level = &versions->active[static_cast<int>(Granularity::kHour)];
-      } else {
-        level = &rollup.timeline(Granularity::kHour);
+      for (const CoveredRollup& e : p.rollups().entries()) {
+        const PartitionRollup& rollup = *e.rollup;
+        const TimelineLevel* level = nullptr;  // cells to read; null: bitmaps
+        if (f.feature.active) {
+          level = &rollup.timeline(cell_granularity(s.source));
+        } else if (s.source == CoverSource::kMonthCells) {
+          buckets.add_users(month_begin, rollup.activity().month_users());
+          stats.read_rows(1, sizeof(DayUsers));
+        } else if (s.source != CoverSource::kHourCells) {
+          // Whole UTC days, each inside one bucket.
+          const std::span<const DayUsers> days = rollup.activity().days_between(s.begin, s.end);
+          for (const DayUsers& d : days) buckets.add_users(d.day, d.users);
+          stats.read_rows(days.size(), sizeof(DayUsers));
+        } else if (const VersionTimeline* versions = rollup.versions()) {
+          level = &versions->active[static_cast<int>(Granularity::kHour)];
+        } else {
+          level = &rollup.timeline(Granularity::kHour);
+        }
+        if (level == nullptr) continue;
+        uint64_t read = 0;
+        const auto add_cell = [&](const TimelineCell& c) {
+          buckets.add_users(std::max<int64_t>(c.bucket, month_begin), level->users(c));
+          ++read;
+        };
+        const int64_t first = cell_start(s.source, s.begin);
+        if (f.feature.active && s.source == CoverSource::kHourCells) {
+          for_each_hour_cell_of(rollup, f.feature.code, first, s.end, add_cell);
+        } else {
+          for_each_cell_with_key(level->cells_between(first, s.end), f.feature.active ? &f.feature.code : nullptr,
+                                 add_cell);
+        }
+        stats.read_rows(read, sizeof(TimelineCell));
       }
-      if (level == nullptr) continue;
-      uint64_t read = 0;
-      const auto add_cell = [&](const TimelineCell& c) {
-        buckets.add_users(std::max<int64_t>(c.bucket, month_begin), level->users(c));
-        ++read;
-      };
-      const int64_t first = cell_start(s.source, s.begin);
-      if (f.feature.active && s.source == CoverSource::kHourCells) {
-        for_each_hour_cell_of(rollup, f.feature.code, first, s.end, add_cell);
-      } else {
-        for_each_cell_with_key(level->cells_between(first, s.end), f.feature.active ? &f.feature.code : nullptr,
-                               add_cell);
-      }
-      stats.read_rows(read, sizeof(TimelineCell));
     }
   };
-  return collect(snapshot, f, Buckets(TimeZone::Bucketer(zone, g)), stats, from_rollup);
+  return collect(snapshot, f, Buckets(TimeZone::Bucketer(zone, g)), stats, from_rollups);
 }
 
 }  // namespace
 
 int64_t bucket_start(Granularity g, int64_t t) {
   switch (g) {
-    case Granularity::kHour: return civil::start_of_hour(t);
-    case Granularity::kDay: return civil::start_of_day(t);
-    case Granularity::kWeek: return civil::start_of_week(t);
-    case Granularity::kMonth: return civil::start_of_month(t);
+    case Granularity::kHour:
+      return civil::start_of_hour(t);
+    case Granularity::kDay:
+      return civil::start_of_day(t);
+    case Granularity::kWeek:
+      return civil::start_of_week(t);
+    case Granularity::kMonth:
+      return civil::start_of_month(t);
   }
   return t;
 }

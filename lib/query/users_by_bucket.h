@@ -2,12 +2,12 @@
 // week or month (SPEC 2.3's buckets), what active_users (SPEC 2.6) and
 // feature_retention (SPEC 2.7) are made of.
 //
-// Where a partition's rollup holds the rows and the request filters at most
-// on feature_id, the users come from the rollup: whole days from its
+// Where a partition's rollups hold the rows and the request filters at most
+// on feature_id, the users come from the rollups (each of them): whole days from their
 // activity bitmaps (any feature: one bitmap a day, or the month's) or its
 // day cells (one feature), the whole hours at the ends of a window cut
 // mid-day from the hour cells (rollup_cover.h); the partial hours at the
-// window's ends, the parts the rollup does not hold, the unsealed rows and
+// window's ends, the parts no rollup holds, the unsealed rows and
 // every request filtering on product_version or event_type are read from
 // the rows.
 //

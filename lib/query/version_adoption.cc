@@ -1,12 +1,12 @@
 // SPEC 2.10: per period, the distinct users and events of each
 // product_version, and the period's distinct users over all versions.
 //
-// A partition whose rollup has a version timeline (version_timeline.h)
-// answers from its cells where the request filters on nothing but the time
+// A partition's rollups that have a version timeline (version_timeline.h)
+// answer from their cells where the request filters on nothing but the time
 // window: the cells that lie whole in one period (local_cover.h; in UTC the
 // period's own cells), and the rows of the hours a local boundary cuts.
-// Requests filtering on feature_id or event_type, parts the rollup does not
-// hold and the unsealed rows are read from the rows. A period fed by
+// Requests filtering on feature_id or event_type, parts no such rollup
+// holds and the unsealed rows are read from the rows. A period fed by
 // several sources (a week across two months) counts its users once
 // (distinct_groups.h).
 #include <algorithm>
@@ -43,11 +43,18 @@ absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snaps
     active.add_user(active.group(static_cast<uint64_t>(period)), user);
   };
 
+  // The parts whose rollup has a version timeline (a rollup read from an
+  // older file may lack it: its parts are read).
+  const auto has_versions = [](const PartitionRollup* r) { return r != nullptr && r->versions() != nullptr; };
   std::vector<const PartitionView*> rolled;
   if (!filters.matches_nothing() && !filters.feature.active && !filters.event_type.active) {
     for (const PartitionView& p : snapshot.partitions()) {
-      const VersionTimeline* versions = p.rollup() != nullptr ? p.rollup()->versions() : nullptr;
-      if (versions == nullptr || !filters.window.overlaps_month(p.month())) continue;
+      if (!filters.window.overlaps_month(p.month())) continue;
+      const auto entries = p.rollups().entries();
+      if (std::none_of(entries.begin(), entries.end(),
+                       [&](const CoveredRollup& e) { return has_versions(e.rollup.get()); })) {
+        continue;
+      }
       rolled.push_back(&p);
       const int64_t month_begin = civil::month_start(p.month());
       for (const query::CoverSegment& s : query::cover_local(p.month(), filters.window, tz, q.granularity)) {
@@ -55,7 +62,7 @@ absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snaps
           query::ScanFilters edge = filters;
           edge.window = query::TimeWindow{s.begin, s.end};
           for (const auto& part : p.parts()) {
-            if (!p.rolled_up(*part)) continue;
+            if (!has_versions(p.rollup_of(*part))) continue;
             const PartColumns& c = part->columns();
             query::scan_part_rows(*part, edge, stats,
                                   [&](uint32_t row) { add_row(c.timestamp[row], c.version[row], c.user[row]); });
@@ -66,23 +73,27 @@ absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snaps
         const int64_t first = query::cell_start(s.source, s.begin);
         // Each cell lies whole in one period: its first instant's.
         const auto period_of = [&](uint32_t cell_bucket) { return bucket(std::max<int64_t>(cell_bucket, month_begin)); };
-        const TimelineLevel& level = versions->versions[g];
-        const std::span<const TimelineCell> cells = level.cells_between(first, s.end);
-        for (const TimelineCell& c : cells) {
-          groups.add_cell(groups.group(key(period_of(c.bucket), c.feature)), c.events, level.users(c));
+        for (const CoveredRollup& e : entries) {
+          const VersionTimeline* versions = e.rollup->versions();
+          if (versions == nullptr) continue;
+          const TimelineLevel& level = versions->versions[g];
+          const std::span<const TimelineCell> cells = level.cells_between(first, s.end);
+          for (const TimelineCell& c : cells) {
+            groups.add_cell(groups.group(key(period_of(c.bucket), c.feature)), c.events, level.users(c));
+          }
+          const TimelineLevel& active_level = versions->active[g];
+          const std::span<const TimelineCell> active_cells = active_level.cells_between(first, s.end);
+          for (const TimelineCell& c : active_cells) {
+            active.add_users(active.group(static_cast<uint64_t>(period_of(c.bucket))), active_level.users(c));
+          }
+          stats.read_rows(cells.size() + active_cells.size(), sizeof(TimelineCell));
         }
-        const TimelineLevel& active_level = versions->active[g];
-        const std::span<const TimelineCell> active_cells = active_level.cells_between(first, s.end);
-        for (const TimelineCell& c : active_cells) {
-          active.add_users(active.group(static_cast<uint64_t>(period_of(c.bucket))), active_level.users(c));
-        }
-        stats.read_rows(cells.size() + active_cells.size(), sizeof(TimelineCell));
       }
     }
   }
   // Everything no rollup holds: other parts, and the unsealed rows.
   const auto in_rollup = [&](const PartitionView& p, const Part& part) {
-    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.rolled_up(part);
+    return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && has_versions(p.rollup_of(part));
   };
   query::scan(snapshot, filters, stats, [&](const RowCodes& r) { add_row(r.timestamp, r.version, r.user); }, in_rollup);
 

@@ -36,18 +36,19 @@
 // event_type in the timeline, or on event_type in the summary, read parts
 // (bitmap indexes on feature/version keep that fast).
 //
-// Coverage: a rollup is built from a list of parts and knows their ids; the
-// store keeps, per partition, the ids of the current parts whose rows the
-// rollup holds. Merging covered parts keeps the coverage (the merged part
-// holds the same rows); anything else that rewrites covered rows (deleting
-// a user, merging covered with uncovered parts) drops the rollup, and the
-// background thread builds a new one. So a query never counts a row twice
-// or misses one, whatever the rollup's age.
+// Coverage: a rollup is built from a list of parts and knows their ids. The
+// store keeps each partition's rollups in a RollupSet (rollup_set.h): one
+// per part, built with the part when it is sealed or merged, each with the
+// ids of the parts whose rows it holds. Whatever rewrites covered rows (a
+// merge, deleting a user) removes the rollups of the parts it rewrites, and
+// the new part comes with its own. So a query never counts a row twice or
+// misses one, and every section of a rollup (present or added later) is
+// built from exactly the rows of its parts by build() below.
 //
-// When: every checkpoint of a durable store rebuilds the rollups of the
-// partitions written to since and persists them with their coverage
-// (lib/storage/rollup_file.h), so a reopened store starts with them; the
-// background thread also rebuilds them when a queried store's writes pause.
+// When: as each part is built (the background thread's seal or merge task,
+// or the writer's own thread when the background thread is behind);
+// checkpoints persist them with their coverage (lib/storage/rollup_file.h),
+// so a reopened store starts with them.
 //
 // build() groups by sorting, not hashing: a pass over the rows numbers the
 // (feature, version) groups; a pass over the parts' user indexes, user by

@@ -10,6 +10,7 @@ std::vector<uint64_t> serials_of(std::span<const PartitionRollup* const> rollups
   std::vector<uint64_t> serials;
   serials.reserve(rollups.size());
   for (const PartitionRollup* r : rollups) serials.push_back(r->serial());
+  std::sort(serials.begin(), serials.end());
   return serials;
 }
 
@@ -30,6 +31,8 @@ std::shared_ptr<const std::vector<FvCell>> RollupCache::find(std::span<const Par
 std::shared_ptr<const std::vector<FvCell>> RollupCache::summary(std::span<const PartitionRollup* const> rollups) {
   if (auto cached = find(rollups)) return cached;
   std::vector<uint64_t> serials = serials_of(rollups);
+  uint64_t rows = 0;
+  for (const PartitionRollup* r : rollups) rows += r->rows();
   // Merged outside the lock: concurrent requests for other months go on.
   auto cells = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups));
   size_t bytes = cells->capacity() * sizeof(FvCell);
@@ -38,8 +41,27 @@ std::shared_ptr<const std::vector<FvCell>> RollupCache::summary(std::span<const 
   auto same = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.serials == serials; });
   if (same != entries_.end()) entries_.erase(same);
   if (entries_.size() >= kEntries) entries_.erase(entries_.begin());
-  entries_.push_back(Entry{std::move(serials), cells, bytes});
+  entries_.push_back(Entry{std::move(serials), cells, rows, bytes});
   return cells;
+}
+
+RollupCache::Subset RollupCache::find_subset(std::span<const PartitionRollup* const> rollups,
+                                            std::vector<bool>* in_subset) {
+  const std::vector<uint64_t> serials = serials_of(rollups);
+  MutexLock lock(&mu_);
+  const Entry* best = nullptr;
+  for (const Entry& e : entries_) {
+    if ((best == nullptr || e.rows > best->rows) &&
+        std::includes(serials.begin(), serials.end(), e.serials.begin(), e.serials.end())) {
+      best = &e;
+    }
+  }
+  if (best == nullptr) return Subset{};
+  in_subset->assign(rollups.size(), false);
+  for (size_t i = 0; i < rollups.size(); ++i) {
+    (*in_subset)[i] = std::binary_search(best->serials.begin(), best->serials.end(), rollups[i]->serial());
+  }
+  return Subset{best->cells, best->rows};
 }
 
 size_t RollupCache::memory_bytes() const {

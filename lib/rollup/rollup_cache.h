@@ -1,13 +1,16 @@
 // RollupCache: the summary groups of several months merged, kept for the
 // next request over the same months.
 //
-// A summary over a year covers twelve partition rollups; merging their
-// (feature, version) user and session bitmaps touches every distinct
+// A summary over a year covers the rollups of twelve partitions; merging
+// their (feature, version) user and session bitmaps touches every distinct
 // (user, feature, version, month) of the year, tens of milliseconds on 10M
 // events. The cache keeps the last few merges, keyed by the serials of the
-// rollups merged, so a key never matches once any of them is replaced: an
-// entry is exact for as long as it can be found. The background thread
-// warms the entry of all partitions after it refreshes rollups.
+// rollups merged (a rollup never changes: a key is exact for as long as it
+// can be found). While writes go on, a partition gains rollups (one per new
+// part) and loses the ones its merges replace; a query then takes the
+// cached merge of the largest subset of its rollups (find_subset) and adds
+// the few others itself, and the background thread merges the new set
+// (warms the cache) now and then.
 //
 // Thread-safety: safe for concurrent use.
 #ifndef USAGEDB_ROLLUP_ROLLUP_CACHE_H_
@@ -32,14 +35,25 @@ class RollupCache {
   std::shared_ptr<const std::vector<FvCell>> find(std::span<const PartitionRollup* const> rollups)
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The cached merge of the subset of `rollups` holding the most rows, with
+  // `in_subset[i]` true for the rollups[i] it holds; null (and no change to
+  // `in_subset`) when no cached merge is a subset.
+  struct Subset {
+    std::shared_ptr<const std::vector<FvCell>> cells;
+    uint64_t rows = 0;
+  };
+  Subset find_subset(std::span<const PartitionRollup* const> rollups, std::vector<bool>* in_subset)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Heap bytes held by the cached merges (approximate).
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   static constexpr size_t kEntries = 4;
   struct Entry {
-    std::vector<uint64_t> serials;
+    std::vector<uint64_t> serials;  // ascending
     std::shared_ptr<const std::vector<FvCell>> cells;
+    uint64_t rows = 0;
     size_t bytes = 0;
   };
 

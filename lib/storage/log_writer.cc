@@ -76,7 +76,9 @@ absl::Status LogWriter::flush() {
 
 absl::Status LogWriter::sync() {
   if (!error_.ok()) return stopped();
+  if (size() == synced_size_) return absl::OkStatus();
   if (absl::Status s = file_->sync(); !s.ok()) return fail(std::move(s));
+  synced_size_ = size();
   return absl::OkStatus();
 }
 

@@ -78,6 +78,10 @@ class LogWriter {
   std::unique_ptr<WritableFile> file_;
   size_t block_offset_;  // position in the current block
   absl::Status error_;   // the first failure; the writer is stopped when not OK
+  // size() at the last successful sync(): a sync with nothing appended
+  // since has nothing to make durable (a flush() of a store whose
+  // quarantine log is idle, a group commit's second fsync).
+  uint64_t synced_size_ = UINT64_MAX;
   bool closed_ = false;
 };
 

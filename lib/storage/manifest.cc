@@ -13,7 +13,7 @@ namespace usagedb::storage {
 namespace {
 
 constexpr std::string_view kMagic = "UDBMANIF";
-constexpr uint32_t kVersion = 2;  // 2: rollup files
+constexpr uint32_t kVersion = 3;  // 2: rollup files; 3: several rollups per month
 constexpr int kColumns = 5;
 
 }  // namespace
@@ -115,7 +115,9 @@ absl::StatusOr<Manifest> decode_manifest(std::string_view bytes, std::string_vie
   for (size_t i = 0; i < m.rollups.size(); ++i) {
     const RollupFileEntry& r = m.rollups[i];
     if (r.file_number >= m.next_file_number) return loss("a rollup file number is not below next_file_number");
-    if (i > 0 && m.rollups[i - 1].month >= r.month) return loss("rollups out of month order");
+    if (i > 0 && (framed->version >= 3 ? m.rollups[i - 1].month > r.month : m.rollups[i - 1].month >= r.month)) {
+      return loss("rollups out of month order");
+    }
     for (size_t k = 0; k < r.parts.size(); ++k) {
       const uint64_t id = r.parts[k];
       if (k > 0 && r.parts[k - 1] >= id) return loss(absl::StrCat("rollup ", r.file_number, ": parts out of order"));
@@ -126,6 +128,12 @@ absl::StatusOr<Manifest> decode_manifest(std::string_view bytes, std::string_vie
         return loss(absl::StrCat("rollup ", r.file_number, " covers part ", id, ", not a part of month ", r.month));
       }
     }
+  }
+  std::vector<uint64_t> covered;
+  for (const RollupFileEntry& r : m.rollups) covered.insert(covered.end(), r.parts.begin(), r.parts.end());
+  std::sort(covered.begin(), covered.end());
+  if (auto twice = std::adjacent_find(covered.begin(), covered.end()); twice != covered.end()) {
+    return loss(absl::StrCat("part ", *twice, " is covered by two rollups"));
   }
   return m;
 }

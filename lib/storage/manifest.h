@@ -8,8 +8,9 @@
 // atomically (written to a temporary file, fsynced, renamed, directory
 // fsynced), so a crash leaves either the old or the new one.
 //
-// Format (framed_file.h, magic "UDBMANIF", version 2; version 1, written
-// before rollups were persisted, is read as a manifest without them), body:
+// Format (framed_file.h, magic "UDBMANIF", version 3; version 1, written
+// before rollups were persisted, is read as a manifest without them, and
+// version 2, at most one rollup per month, as it is), body:
 //   varint next_file_number   file numbers are never reused
 //   varint log_number         the WAL to replay on open
 //   varint quarantine_number  the quarantine log
@@ -17,7 +18,9 @@
 //     varint month (yyyymm), varint file_number, varint rows, varint bytes
 //   varint segment count, then per dictionary segment:
 //     byte column (DictionaryColumn), varint file_number, varint first_code, varint count
-//   varint rollup count, then per rollup file (version 2; at most one per month):
+//   varint rollup count, then per rollup file (version 2 and later), in month
+//     order (version 3: several per month, one per part in the store's
+//     lifecycle, lib/rollup/rollup_set.h; no part covered twice):
 //     varint month, varint file_number, varint covered part count, then the
 //     covered part ids (ascending, each a part of that month listed above)
 //

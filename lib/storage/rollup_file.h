@@ -1,6 +1,8 @@
-// Rollup files: a partition's PartitionRollup persisted with the store, so a
-// reopened store answers from rollups at once instead of rebuilding them
-// from the parts (a second per million events).
+// Rollup files: a PartitionRollup persisted with the store (one per part, as
+// the store keeps them: lib/rollup/rollup_set.h; a store written before may
+// hold one covering several parts of a month), so a reopened store answers
+// from rollups at once instead of rebuilding them from the parts (a second
+// per million events).
 //
 // A rollup file names the parts it covers (their ids, which are their file
 // numbers): the manifest lists it with the same ids, and the store installs

@@ -104,7 +104,8 @@ TEST(Concurrency, BreakdownReadsMetadataAsItIsWritten) {
       // Each a value of its own: new strings all the time, some long.
       const std::string metadata =
           absl::StrCat(R"({"device":"d)", i % 3, R"(","n":")", i, std::string(i % 97 == 0 ? 70000 : 0, 'x'), R"("})");
-      const Event e{.user_id = absl::StrCat("u", i % 50), .feature_id = "f", .product_version = "1.0",
+      const std::string user = absl::StrCat("u", i % 50);  // outlives the Event's view of it
+      const Event e{.user_id = user, .feature_id = "f", .product_version = "1.0",
                     .event_type = "view", .timestamp = Timestamp{std::chrono::seconds{1735689600 + i}},
                     .metadata = metadata};
       ASSERT_TRUE(store->record_event(e).ok());

@@ -31,6 +31,10 @@ TEST(Router, MatchesEveryRoute) {
       {"GET", "/metrics", Route::kMetrics, "", ""},
       {"OPTIONS", "/v0/events", Route::kPreflight, "", ""},
       {"OPTIONS", "/v0/anything/at/all", Route::kPreflight, "", ""},
+      {"GET", "/", Route::kDashboard, "", ""},
+      {"GET", "/index.html", Route::kDashboard, "", ""},
+      {"HEAD", "/js/app.js", Route::kDashboard, "", ""},
+      {"GET", "/vendor/chart.min.js", Route::kDashboard, "", ""},
   };
   for (const Case& c : cases) {
     const RouteMatch m = match_route(c.method, c.path);
@@ -42,8 +46,9 @@ TEST(Router, MatchesEveryRoute) {
 }
 
 TEST(Router, UnknownPathsAre404AndWrongMethods405) {
-  for (const char* path : {"/", "/v0", "/v1/events", "/v0/pipes/a/b.json", "/v0/pipes/.json", "/v0/pipes/x.",
-                           "/v0/datasources/a/b/delete", "/v0/datasources//delete", "/metrics/x", "/v0/eventsx"}) {
+  for (const char* path :
+       {"/v0", "/v1/events", "/nothing.js", "/js/", "/index.htm", "/v0/pipes/a/b.json", "/v0/pipes/.json",
+        "/v0/pipes/x.", "/v0/datasources/a/b/delete", "/v0/datasources//delete", "/metrics/x", "/v0/eventsx"}) {
     EXPECT_EQ(match_route("GET", path).route, Route::kNotFound) << path;
   }
   EXPECT_FALSE(match_route("OPTIONS", "/metrics").method_allowed);  // preflights are for /v0/ only
@@ -57,6 +62,11 @@ TEST(Router, UnknownPathsAre404AndWrongMethods405) {
   EXPECT_FALSE(match_route("get", "/v0/health").method_allowed);  // methods are case-sensitive
   EXPECT_FALSE(match_route("DELETE", "/metrics").method_allowed);
   EXPECT_EQ(route_name(Route::kDatasourcesDelete), "datasources_delete");
+  const RouteMatch post_page = match_route("POST", "/");
+  EXPECT_EQ(post_page.route, Route::kDashboard);
+  EXPECT_FALSE(post_page.method_allowed);
+  EXPECT_EQ(post_page.allow, "GET, HEAD");
+  EXPECT_EQ(route_name(Route::kDashboard), "dashboard");
 }
 
 }  // namespace

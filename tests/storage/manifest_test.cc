@@ -62,7 +62,7 @@ TEST(Manifest, VersionOneHasNoRollups) {
   Manifest m = sample();
   m.rollups.clear();
   const std::string v2 = encode_manifest(m);
-  auto framed = unframe_file(v2, "UDBMANIF", 2, "M");
+  auto framed = unframe_file(v2, "UDBMANIF", 3, "M");
   ASSERT_TRUE(framed.ok()) << framed.status();
   ASSERT_EQ(framed->body.back(), '\0');  // the rollup count, last
   const std::string v1 = frame_file("UDBMANIF", 1, framed->body.substr(0, framed->body.size() - 1));
@@ -90,12 +90,40 @@ TEST(Manifest, RejectsRollupsThatDoNotMatchItsParts) {
   Manifest none = sample();
   none.rollups[0].parts.clear();
   EXPECT_THAT(message(none), HasSubstr("truncated rollup list"));
+  Manifest twice = sample();
+  twice.parts.push_back({202501, 9, 10, 100});
+  twice.rollups.insert(twice.rollups.begin() + 1, RollupFileEntry{202501, 10, {7, 9}});
+  EXPECT_THAT(message(twice), HasSubstr("part 7 is covered by two rollups"));
+}
+
+// Version 3: a month may have several rollups (one per part, as the store
+// keeps them); version 2 allowed one.
+TEST(Manifest, SeveralRollupsPerMonthFromVersionThree) {
+  Manifest m = sample();
+  m.parts.push_back({202501, 9, 10, 100});
+  m.rollups.insert(m.rollups.begin() + 1, RollupFileEntry{202501, 10, {9}});
+  auto back = decode_manifest(encode_manifest(m), "M");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, m);
+  const std::string v3 = encode_manifest(m);
+  auto framed = unframe_file(v3, "UDBMANIF", 3, "M");
+  ASSERT_TRUE(framed.ok());
+  auto v2 = decode_manifest(frame_file("UDBMANIF", 2, framed->body), "M");
+  EXPECT_THAT(std::string(v2.status().message()), HasSubstr("rollups out of month order"));
+  // A version 2 manifest as written before (one rollup per month) reads as it is.
+  const Manifest one = sample();
+  const std::string one_v3 = encode_manifest(one);
+  framed = unframe_file(one_v3, "UDBMANIF", 3, "M");
+  ASSERT_TRUE(framed.ok());
+  v2 = decode_manifest(frame_file("UDBMANIF", 2, framed->body), "M");
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  EXPECT_EQ(*v2, one);
 }
 
 TEST(FramedFile, NewerVersionAndWrongMagicAreNamed) {
-  const std::string v3 = frame_file("UDBMANIF", 3, "");
-  auto r = decode_manifest(v3, "M");
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("format version 3 is not supported"));
+  const std::string v4 = frame_file("UDBMANIF", 4, "");
+  auto r = decode_manifest(v4, "M");
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("format version 4 is not supported"));
   const std::string other = frame_file("UDBDICT1", 1, "");
   EXPECT_THAT(std::string(decode_manifest(other, "M").status().message()), HasSubstr("bad magic"));
 }

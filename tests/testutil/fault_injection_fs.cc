@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -43,6 +44,7 @@ class FaultInjectionFileSystem::File final : public WritableFile {
       return absl::ErrnoToStatus(EIO, absl::StrCat("fdatasync ", path(), " (injected fault)"));
     }
     USAGEDB_RETURN_IF_ERROR(base_->sync());
+    fs_->count_sync();
     fs_->set_synced_size(path(), base_->size());
     return absl::OkStatus();
   }
@@ -128,6 +130,26 @@ uint64_t FaultInjectionFileSystem::take_write_budget(uint64_t n) {
   }
   bytes_written_ += allowed;
   return allowed;
+}
+
+void FaultInjectionFileSystem::set_sync_delay(std::chrono::milliseconds delay) {
+  MutexLock lock(&mu_);
+  sync_delay_ = delay;
+}
+
+void FaultInjectionFileSystem::count_sync() {
+  std::chrono::milliseconds delay;
+  {
+    MutexLock lock(&mu_);
+    ++file_syncs_;
+    delay = sync_delay_;
+  }
+  if (delay.count() > 0) std::this_thread::sleep_for(delay);
+}
+
+uint64_t FaultInjectionFileSystem::file_syncs() const {
+  MutexLock lock(&mu_);
+  return file_syncs_;
 }
 
 bool FaultInjectionFileSystem::fail_syncs() const {

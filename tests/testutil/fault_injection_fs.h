@@ -24,6 +24,7 @@
 #ifndef USAGEDB_TESTS_TESTUTIL_FAULT_INJECTION_FS_H_
 #define USAGEDB_TESTS_TESTUTIL_FAULT_INJECTION_FS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -58,6 +59,10 @@ class FaultInjectionFileSystem final : public storage::FileSystem {
   // While set, a file's sync() (after handing its buffer to the OS) and
   // sync_dir() fail with an injected I/O error.
   void set_fail_syncs(bool fail);
+  // Each file sync() that succeeds takes at least this long (a slow disk:
+  // concurrent writers queue up behind it). Not a fault: clear_faults()
+  // keeps it.
+  void set_sync_delay(std::chrono::milliseconds delay);
   // Removes every fault; counters keep counting.
   void clear_faults();
 
@@ -69,6 +74,8 @@ class FaultInjectionFileSystem final : public storage::FileSystem {
   // Bytes appended and mutating calls made through this file system so far.
   uint64_t bytes_written() const;
   uint64_t operations() const;
+  // Successful file syncs (not directory syncs) so far.
+  uint64_t file_syncs() const;
 
   // storage::FileSystem
   absl::StatusOr<std::unique_ptr<storage::WritableFile>> open_append(const std::string& path) override;
@@ -94,6 +101,8 @@ class FaultInjectionFileSystem final : public storage::FileSystem {
   // How many of `n` bytes the write budget allows; counts them.
   uint64_t take_write_budget(uint64_t n) ABSL_LOCKS_EXCLUDED(mu_);
   bool fail_syncs() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts a successful file sync, after the sync delay.
+  void count_sync() ABSL_LOCKS_EXCLUDED(mu_);
   void set_synced_size(const std::string& path, uint64_t size) ABSL_LOCKS_EXCLUDED(mu_);
   absl::StatusOr<std::unique_ptr<storage::WritableFile>> wrap(
       absl::StatusOr<std::unique_ptr<storage::WritableFile>> file, uint64_t synced_size);
@@ -105,6 +114,8 @@ class FaultInjectionFileSystem final : public storage::FileSystem {
   bool fail_syncs_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t operations_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t file_syncs_ ABSL_GUARDED_BY(mu_) = 0;
+  std::chrono::milliseconds sync_delay_ ABSL_GUARDED_BY(mu_){0};
   std::map<std::string, uint64_t> synced_size_ ABSL_GUARDED_BY(mu_);  // by path
 };
 

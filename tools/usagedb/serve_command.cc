@@ -57,6 +57,7 @@ int run_serve(const Args& args) {
   options.tls_key_file = parsed->value("tls-key").value_or("");
   options.cors_origin = parsed->value("cors-origin").value_or("*");
   options.access_log = parsed->value("access-log").value_or("-");
+  options.dashboard = !parsed->flag("no-dashboard");
   if (options.access_log == "off") options.access_log.clear();
   const std::string store_dir = parsed->store();
   if (auto tokens = parsed->value("tokens")) {
