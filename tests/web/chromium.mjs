@@ -36,7 +36,12 @@ export class Browser {
     ];
     // Chromium's sandbox refuses to run as root (CI containers).
     if (process.getuid && process.getuid() === 0) args.unshift('--no-sandbox');
-    const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    // TMPDIR inside the profile: Chromium's own temporary files (its
+    // Singleton socket directory) go where close() removes them.
+    const child = spawn(executable, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: profile },
+    });
     const browser = new Browser(child, profile);
     const version = await browser.send('Browser.getVersion');
     browser.version = version.product;
