@@ -110,10 +110,15 @@ export class Browser {
     }
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     await this.exited;
-    try {
-      fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-    } catch {
-      // Chromium's helper processes may still be writing to the profile as it goes.
+    // Chromium's helper processes may still write to the profile for a
+    // moment after the browser has exited: remove it until it stays gone.
+    for (let attempt = 0; attempt < 20 && fs.existsSync(this.profile); ++attempt) {
+      try {
+        fs.rmSync(this.profile, { recursive: true, force: true });
+      } catch {
+        // a file appeared while removing: try again
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
