@@ -320,6 +320,13 @@ std::vector<QuerySpec> make_queries(const Picked& p) {
         {"end_date", "2026-01-01"}}},
       {"versions_week_year", "version_adoption, weekly, the whole year", "version_adoption",
        {{"granularity", "week"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}}},
+      {"active_users_7_kolkata", "active_users, weekly (window_days 7) over the year in Asia/Kolkata days",
+       "active_users",
+       {{"window_days", "7"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"}, {"tz", "Asia/Kolkata"}}},
+      {"retention_product_ny", "feature_retention, weekly in America/New_York, the whole product, over the year",
+       "feature_retention",
+       {{"granularity", "week"}, {"start_date", "2025-01-01"}, {"end_date", "2026-01-01"},
+        {"tz", "America/New_York"}}},
   };
 }
 

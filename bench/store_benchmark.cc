@@ -269,6 +269,30 @@ void BM_Retention_WeeklyProductYear(benchmark::State& state) {
 }
 BENCHMARK(BM_Retention_WeeklyProductYear)->Unit(benchmark::kMillisecond);
 
+// SPEC 2.11 on the engagement endpoints: weekly active users and weekly
+// product retention over the year in New York (whole hours: hour cells and
+// day bitmaps) and in Kolkata (+5:30: a UTC hour a day read from the rows).
+void BM_ActiveUsers_WeeklyYearInZone(benchmark::State& state, const char* zone) {
+  run_query(state, [zone](const EventStore& s, const Loaded&) {
+    using std::chrono::sys_days;
+    return s.active_users({.window_days = 7,
+                           .start_date = sys_days{std::chrono::year{2025} / 1 / 1},
+                           .end_date = sys_days{std::chrono::year{2026} / 1 / 1},
+                           .tz = zone});
+  });
+}
+BENCHMARK_CAPTURE(BM_ActiveUsers_WeeklyYearInZone, NewYork, "America/New_York")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_ActiveUsers_WeeklyYearInZone, Kolkata, "Asia/Kolkata")->Unit(benchmark::kMillisecond);
+
+void BM_Retention_WeeklyProductYearInZone(benchmark::State& state, const char* zone) {
+  run_query(state, [zone](const EventStore& s, const Loaded&) {
+    return s.feature_retention({.granularity = Granularity::kWeek, .start_date = at("2025-01-01 00:00:00"),
+                                .end_date = at("2026-01-01 00:00:00"), .tz = zone});
+  });
+}
+BENCHMARK_CAPTURE(BM_Retention_WeeklyProductYearInZone, NewYork, "America/New_York")->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Retention_WeeklyProductYearInZone, Kolkata, "Asia/Kolkata")->Unit(benchmark::kMillisecond);
+
 void BM_Funnel_ThreeStepsOneDayYear(benchmark::State& state) {
   run_query(state, [](const EventStore& s, const Loaded& l) {
     return s.feature_funnel({.steps = l.top_features, .window = std::chrono::seconds(86400),

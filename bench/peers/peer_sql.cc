@@ -417,6 +417,7 @@ absl::StatusOr<std::string> feature_adoption_sql(Dialect d, const EndpointParams
 
 absl::StatusOr<std::string> active_users_sql(Dialect d, const EndpointParams& p) {
   if (absl::Status s = duckdb_only(d, "active_users"); !s.ok()) return s;
+  if (p.tz) return absl::UnimplementedError(std::string(kNotApplicable) + "active_users with tz: not translated");
   if (absl::Status s = check_accepted("active_users", p, {.event_type = true, .dates = true, .window_days = true});
       !s.ok()) {
     return s;
@@ -452,6 +453,9 @@ absl::StatusOr<std::string> active_users_sql(Dialect d, const EndpointParams& p)
 
 absl::StatusOr<std::string> feature_retention_sql(Dialect d, const EndpointParams& p) {
   if (absl::Status s = duckdb_only(d, "feature_retention"); !s.ok()) return s;
+  if (p.tz) {
+    return absl::UnimplementedError(std::string(kNotApplicable) + "feature_retention with tz: not translated");
+  }
   if (absl::Status s =
           check_accepted("feature_retention", p, {.event_type = true, .dates = true, .granularity = true});
       !s.ok()) {

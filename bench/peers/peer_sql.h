@@ -48,7 +48,7 @@ struct EndpointParams {
                                                // version_adoption: the same, default week;
                                                // retention: day | week (default) | month
   std::optional<std::string> property;         // property_breakdown only (required)
-  std::optional<std::string> tz;               // timeline and version_adoption: an IANA zone, default UTC
+  std::optional<std::string> tz;               // an IANA zone, default UTC (DuckDB: timeline and version_adoption)
   std::optional<uint64_t> window_days;         // active_users only: 1..365 (default 1)
   std::optional<std::string> steps;            // feature_funnel only (no dialect here: see above)
   std::optional<uint64_t> window;              // feature_funnel only

@@ -190,6 +190,7 @@ struct ActiveUsersQuery {
   std::optional<std::string> event_type;
   std::optional<std::chrono::sys_days> start_date;  // inclusive
   std::optional<std::chrono::sys_days> end_date;    // exclusive
+  std::optional<std::string> tz;                    // SPEC 2.11: days and dates local to it (absent: UTC)
   std::optional<uint64_t> limit;
   std::optional<uint64_t> skip;
 };
@@ -212,12 +213,13 @@ struct FeatureRetentionQuery {
   std::optional<std::string> event_type;
   std::optional<Timestamp> start_date;
   std::optional<Timestamp> end_date;
+  std::optional<std::string> tz;  // SPEC 2.11: local periods (absent: UTC)
   std::optional<uint64_t> limit;
   std::optional<uint64_t> skip;
 };
 
 struct FeatureRetentionRow {
-  Timestamp cohort;  // the start of the cohort's period
+  Timestamp cohort;  // the start of the cohort's period (with tz: the local period's first instant)
   uint64_t cohort_users = 0;
   uint64_t period_offset = 0;
   uint64_t users = 0;

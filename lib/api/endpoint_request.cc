@@ -212,6 +212,7 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                        .event_type = v.string("event_type"),
                                        .start_date = v.date("start_date"),
                                        .end_date = v.date("end_date"),
+                                       .tz = v.string("tz"),
                                        .limit = v.uint("limit"),
                                        .skip = v.uint("skip")};
       break;
@@ -222,6 +223,7 @@ EndpointRequest build_query(Endpoint e, ParsedValues& v) {
                                             .event_type = v.string("event_type"),
                                             .start_date = v.datetime("start_date"),
                                             .end_date = v.datetime("end_date"),
+                                            .tz = v.string("tz"),
                                             .limit = v.uint("limit"),
                                             .skip = v.uint("skip")};
       break;

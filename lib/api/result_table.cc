@@ -217,12 +217,12 @@ ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_g
   return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureAdoption)));
 }
 
-ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kActiveUsers)));
+ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given, std::string_view time_zone) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kActiveUsers), time_zone));
 }
 
-ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given) {
-  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureRetention)));
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given, std::string_view time_zone) {
+  return convert(std::move(result), limit_given, columns_of(endpoint_spec(Endpoint::kFeatureRetention), time_zone));
 }
 
 ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given) {

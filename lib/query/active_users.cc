@@ -9,7 +9,13 @@
 // The cost is one step per (day, user) pair, whatever the window (a union
 // of w day bitmaps per day would cost w times the bitmaps, and unions of
 // small bitmaps are slow); with w = 1 a day's count is its bitmap's size.
+//
+// With tz (SPEC 2.11) the days are local dates, toDate(timestamp, tz): the
+// users of the zone's day buckets, each bucket keyed by its date (the
+// dates S and E are local too).
 #include <algorithm>
+#include <map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -17,6 +23,7 @@
 #include "lib/query/endpoints.h"
 #include "lib/query/users_by_bucket.h"
 #include "lib/util/civil_time.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb {
 namespace {
@@ -58,6 +65,36 @@ void window_counts(const std::vector<const Bitmap*>& days, int64_t first, uint32
   }
 }
 
+// Local date -> the users with a matching event (filters' window) that
+// day. A zone's day bucket is a date's first instant (TimeZone), but a date
+// can begin before its bucket: at the epoch in a zone east of UTC,
+// 1970-01-01's rows are in 1970-01-02's bucket (ClickHouse's clamp), so
+// they are read apart.
+std::map<int64_t, Bitmap> users_by_date(const Snapshot& snapshot, const query::ScanFilters& filters,
+                                        const TimeZone& zone, query::Stats& stats) {
+  std::map<int64_t, Bitmap> by_date;
+  query::ScanFilters rest = filters;
+  const int64_t second_day = zone.day_start(1);
+  if (zone.day_start(0) < 0 && filters.window.begin < second_day) {
+    query::ScanFilters head = filters;
+    head.window.end = std::min(filters.window.end, second_day);
+    rest.window.begin = second_day;
+    for (auto& [bucket, users] : query::users_by_bucket(snapshot, head, Granularity::kDay, zone, stats)) {
+      by_date[0].union_with(users);
+    }
+  }
+  if (rest.window.empty()) return by_date;
+  for (auto& [bucket, users] : query::users_by_bucket(snapshot, rest, Granularity::kDay, zone, stats)) {
+    Bitmap& day = by_date[zone.date_of(bucket)];
+    if (day.empty()) {
+      day = std::move(users);
+    } else {
+      day.union_with(users);
+    }
+  }
+  return by_date;
+}
+
 }  // namespace
 
 absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& snapshot, const ActiveUsersQuery& q) {
@@ -72,6 +109,9 @@ absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& sna
   if (absl::StatusOr<query::TimeWindow> checked = query::make_window(start, end); !checked.ok()) {
     return checked.status();
   }
+  auto zone = query::resolve_time_zone(q.tz);
+  if (!zone.ok()) return zone.status();
+  const TimeZone& tz = **zone;
   const int64_t w = q.window_days;
   // Days, as day numbers since 1970-01-01.
   std::optional<int64_t> first_day, end_day;
@@ -80,25 +120,34 @@ absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& sna
 
   const Dictionaries& dicts = snapshot.dictionaries();
   query::TimeWindow window;
-  if (first_day) window.begin = std::max<int64_t>(0, *first_day - (w - 1)) * civil::kSecondsPerDay;
-  if (end_day) window.end = *end_day * civil::kSecondsPerDay;
+  if (tz.is_utc()) {
+    if (first_day) window.begin = std::max<int64_t>(0, *first_day - (w - 1)) * civil::kSecondsPerDay;
+    if (end_day) window.end = *end_day * civil::kSecondsPerDay;
+  } else {
+    // Where a DST change at midnight repeats an hour of the day before
+    // (America/St_Johns until 2011), a date's instants are not one run: a
+    // day's margin each side, and the dates outside are dropped below.
+    if (first_day && *first_day - (w - 1) > 0) {
+      window.begin = std::max<int64_t>(0, tz.day_start(*first_day - (w - 1)) - civil::kSecondsPerDay);
+    }
+    if (end_day) window.end = std::max<int64_t>(0, tz.day_start(*end_day) + civil::kSecondsPerDay);
+  }
   const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), window};
-  const std::map<int64_t, Bitmap> days = query::users_by_bucket(snapshot, filters, Granularity::kDay, stats);
+  const std::map<int64_t, Bitmap> days = users_by_date(snapshot, filters, tz, stats);
 
   // Defaults: the first day with a matching event, the day after the last.
   if (!first_day || !end_day) {
     if (days.empty()) return query::page<ActiveUsersRow>({}, q.limit, q.skip, stats);
-    if (!first_day) first_day = civil::floor_div(days.begin()->first, civil::kSecondsPerDay);
-    if (!end_day) end_day = civil::floor_div(days.rbegin()->first, civil::kSecondsPerDay) + 1;
+    if (!first_day) first_day = days.begin()->first;
+    if (!end_day) end_day = days.rbegin()->first + 1;
   }
   if (*first_day >= *end_day) return query::page<ActiveUsersRow>({}, q.limit, q.skip, stats);
 
   const int64_t base = *first_day - (w - 1);
   std::vector<const Bitmap*> by_day(static_cast<size_t>(*end_day - base), nullptr);
-  for (const auto& [start_second, users] : days) {
-    const int64_t d = civil::floor_div(start_second, civil::kSecondsPerDay);
+  for (const auto& [d, users] : days) {
     if (d >= base && d < *end_day) by_day[static_cast<size_t>(d - base)] = &users;
   }
   std::vector<uint64_t> counts(static_cast<size_t>(*end_day - *first_day), 0);

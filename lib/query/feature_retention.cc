@@ -7,6 +7,10 @@
 // for the user's cohort: the rows' users are the counts, and a cohort's size
 // is its count at offset 0. One step per (user, period) pair, whatever the
 // number of periods.
+//
+// With tz (SPEC 2.11) the periods are the zone's buckets, and the offsets
+// count the local days, weeks or months between them (dateDiff in the
+// zone).
 #include <algorithm>
 #include <vector>
 
@@ -15,16 +19,18 @@
 #include "lib/query/endpoints.h"
 #include "lib/query/users_by_bucket.h"
 #include "lib/util/civil_time.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb {
 namespace {
 
-// dateDiff(unit, cohort, period) of ClickHouse for two period starts: the
-// difference of the relative day, week (weeks start on Monday; the clamped
-// 1970-01-01 bucket is in the week of Monday 1969-12-29) or month numbers.
-uint64_t period_offset(Granularity g, int64_t cohort, int64_t period) {
-  const int64_t cohort_day = civil::floor_div(cohort, civil::kSecondsPerDay);
-  const int64_t period_day = civil::floor_div(period, civil::kSecondsPerDay);
+// dateDiff(unit, cohort, period) of ClickHouse for two period starts of
+// DateTime(zone): the difference of their local dates' relative day, week
+// (weeks start on Monday; the clamped 1970-01-01 bucket is in the week of
+// Monday 1969-12-29) or month numbers.
+uint64_t period_offset(Granularity g, const TimeZone& zone, int64_t cohort, int64_t period) {
+  const int64_t cohort_day = zone.local_day(cohort);
+  const int64_t period_day = zone.local_day(period);
   switch (g) {
     case Granularity::kWeek: {
       // 1970-01-01 was a Thursday: day + 3 counts from a Monday.
@@ -52,11 +58,14 @@ absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Sna
   }
   auto window = query::make_window(q.start_date, q.end_date);
   if (!window.ok()) return window.status();
+  auto zone = query::resolve_time_zone(q.tz);
+  if (!zone.ok()) return zone.status();
+  const TimeZone& tz = **zone;
   const Dictionaries& dicts = snapshot.dictionaries();
   const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
-  const std::map<int64_t, Bitmap> acts = query::users_by_bucket(snapshot, filters, q.granularity, stats);
+  const std::map<int64_t, Bitmap> acts = query::users_by_bucket(snapshot, filters, q.granularity, tz, stats);
 
   // cohort_of[user]: the index of the user's first period. The periods'
   // counts by cohort, one period at a time (only the cohorts it touched).
@@ -98,7 +107,7 @@ absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Sna
   for (const Cell& c : cells) {
     if (c.period == c.cohort) cohort_users = c.users;  // every user of a cohort is in its first period
     rows.push_back(FeatureRetentionRow{query::to_timestamp(periods[c.cohort]), cohort_users,
-                                       period_offset(q.granularity, periods[c.cohort], periods[c.period]),
+                                       period_offset(q.granularity, tz, periods[c.cohort], periods[c.period]),
                                        c.users});
   }
   return query::page(std::move(rows), q.limit, q.skip, stats);

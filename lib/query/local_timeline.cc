@@ -57,11 +57,7 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
             ++read;
           };
           if (only_feature != nullptr && s.source == CoverSource::kHourCells) {
-            // One feature's hours, through the rollup's index of them.
-            const std::span<const uint32_t> of_feature = rollup->hour_cells_of(*only_feature);
-            auto it = std::lower_bound(of_feature.begin(), of_feature.end(), first,
-                                       [&](uint32_t i, int64_t t) { return level.cells[i].bucket < t; });
-            for (; it != of_feature.end() && level.cells[*it].bucket < s.end; ++it) add_cell(level.cells[*it]);
+            for_each_hour_cell_of(*rollup, *only_feature, first, s.end, add_cell);
           } else {
             for_each_cell_with_key(level.cells_between(first, s.end), only_feature, add_cell);
           }
@@ -74,7 +70,8 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
   const auto in_rollup = [&](const PartitionView& p, const Part& part) {
     return std::find(rolled.begin(), rolled.end(), &p) != rolled.end() && p.covered(part);
   };
-  scan(snapshot, filters, stats, [&](const RowCodes& r) { add_row(r.timestamp, r.feature, r.user); }, in_rollup);
+  scan(
+      snapshot, filters, stats, [&](const RowCodes& r) { add_row(r.timestamp, r.feature, r.user); }, in_rollup);
 
   // ORDER BY period ASC, feature_id ASC, on codes; rows for the page only.
   const std::vector<uint64_t> users = groups.count_users();

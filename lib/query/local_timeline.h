@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "lib/query/scan.h"
 #include "lib/query/snapshot.h"
+#include "lib/rollup/partition_rollup.h"
 #include "lib/rollup/timeline_level.h"
 #include "lib/util/time_zone.h"
 #include "usagedb/queries.h"
@@ -59,6 +60,18 @@ void for_each_cell_with_key(std::span<const TimelineCell> cells, const uint32_t*
     if (j < cells.size() && cells[j].bucket == bucket && cells[j].feature == *key) f(cells[j]);
     i = find(j, {bucket, uint64_t{UINT32_MAX} + 1});
   }
+}
+
+// Calls f(cell) for each hour cell of `feature` in `rollup` whose bucket is
+// in [begin, end), in time order, through the rollup's index of one
+// feature's hours (without stepping over the other features' cells).
+template <typename F>
+void for_each_hour_cell_of(const PartitionRollup& rollup, uint32_t feature, int64_t begin, int64_t end, F&& f) {
+  const TimelineLevel& level = rollup.timeline(Granularity::kHour);
+  const std::span<const uint32_t> of_feature = rollup.hour_cells_of(feature);
+  auto it = std::lower_bound(of_feature.begin(), of_feature.end(), begin,
+                             [&](uint32_t i, int64_t t) { return level.cells[i].bucket < t; });
+  for (; it != of_feature.end() && level.cells[*it].bucket < end; ++it) f(level.cells[*it]);
 }
 
 }  // namespace usagedb::query

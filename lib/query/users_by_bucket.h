@@ -11,7 +11,15 @@
 // every request filtering on product_version or event_type are read from
 // the rows.
 //
-//   std::map<int64_t, Bitmap> days = users_by_bucket(snapshot, filters, Granularity::kDay, stats);
+// In a zone other than UTC (SPEC 2.11) the buckets are the zone's
+// (TimeZone::bucket) and the rollup answers with the cells that lie whole
+// in one local bucket (local_cover.h): in a zone of whole-hour offsets
+// every hour comes from a cell (without a feature filter, the version
+// timeline's one cell of every user an hour, and the days' bitmaps where a
+// UTC day lies in one bucket); where a local boundary cuts an hour
+// (Asia/Kolkata) that hour's rows are read.
+//
+//   std::map<int64_t, Bitmap> days = users_by_bucket(snapshot, filters, Granularity::kDay, zone, stats);
 //   for (const auto& [day_start, users] : days) ...   // ascending, each non-empty
 //
 // Thread-safety: a pure function of an immutable Snapshot.
@@ -24,6 +32,7 @@
 #include "lib/index/bitmap.h"
 #include "lib/query/scan.h"
 #include "lib/query/snapshot.h"
+#include "lib/util/time_zone.h"
 
 namespace usagedb::query {
 
@@ -31,11 +40,11 @@ namespace usagedb::query {
 // toStartOfMonth, toStartOfHour), Unix seconds.
 int64_t bucket_start(Granularity g, int64_t t);
 
-// Bucket start -> the user codes of the rows matching `f` (f.feature
-// inactive: any feature) in that bucket, for every bucket with such a row,
-// ascending. REQUIRES: g is kDay, kWeek or kMonth.
+// Bucket start (in `zone`) -> the user codes of the rows matching `f`
+// (f.feature inactive: any feature) in that bucket, for every bucket with
+// such a row, ascending. REQUIRES: g is kDay, kWeek or kMonth.
 std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
-                                          Stats& stats);
+                                          const TimeZone& zone, Stats& stats);
 
 }  // namespace usagedb::query
 

@@ -85,10 +85,10 @@ TEST(ParameterNames, AreTheSpecsInSpecOrderThenLimitAndSkip) {
               ElementsAre("feature_id", "product_version", "event_type", "start_date", "end_date", "limit", "skip"));
   EXPECT_THAT(parameter_names(Endpoint::kActiveUsers),
               ElementsAre("window_days", "feature_id", "product_version", "event_type", "start_date", "end_date",
-                          "limit", "skip"));
+                          "tz", "limit", "skip"));
   EXPECT_THAT(parameter_names(Endpoint::kFeatureRetention),
               ElementsAre("feature_id", "granularity", "product_version", "event_type", "start_date", "end_date",
-                          "limit", "skip"));
+                          "tz", "limit", "skip"));
   EXPECT_THAT(parameter_names(Endpoint::kFeatureFunnel),
               ElementsAre("steps", "window", "product_version", "event_type", "start_date", "end_date", "limit",
                           "skip"));
@@ -150,6 +150,12 @@ TEST(ParseRequest, TzIsAZoneOfTheDatabase) {
             "America/New_York or Asia/Kolkata)");
   EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"tz", ""}}), HasSubstr("tz: '' is not a time zone"));
   EXPECT_THAT(error_of(Endpoint::kVersionAdoption, {{"tz", "../../etc/passwd"}}), HasSubstr("tz: "));
+  // active_users and feature_retention take it too (SPEC 2.11).
+  EXPECT_EQ(parse_ok<ActiveUsersQuery>(Endpoint::kActiveUsers, {{"tz", "Asia/Kolkata"}}).tz, "Asia/Kolkata");
+  EXPECT_EQ(parse_ok<FeatureRetentionQuery>(Endpoint::kFeatureRetention, {{"tz", "America/New_York"}}).tz,
+            "America/New_York");
+  EXPECT_THAT(error_of(Endpoint::kActiveUsers, {{"tz", "Mars/Olympus"}}), HasSubstr("tz: 'Mars/Olympus'"));
+  EXPECT_THAT(error_of(Endpoint::kFeatureRetention, {{"tz", "Mars/Olympus"}}), HasSubstr("tz: 'Mars/Olympus'"));
 }
 
 TEST(ParseRequest, UserFeatureUsageTakesEveryParameter) {

@@ -140,6 +140,20 @@ TEST(ToResultTable, VersionAdoptionColumnsCellsAndZone) {
   EXPECT_EQ(cell_text(t.rows[0][0], t.columns[0].time_zone), "2025-03-03 00:00:00");
 }
 
+TEST(ToResultTable, RetentionCohortsPrintInTheZoneAndActiveUsersDaysAreDates) {
+  QueryResult<FeatureRetentionRow> r;
+  r.rows = {{at("2024-12-30 05:00:00"), 5, 1, 2}};
+  const ResultTable t = to_result_table(r, false, "America/New_York");
+  EXPECT_EQ(t.columns[0].time_zone, "America/New_York");
+  EXPECT_EQ(cell_text(t.rows[0][0], t.columns[0].time_zone), "2024-12-30 00:00:00");
+  QueryResult<ActiveUsersRow> days;
+  days.rows = {{std::chrono::sys_days{std::chrono::year{2025} / 3 / 9}, 7}};
+  const ResultTable d = to_result_table(days, false, "America/New_York");
+  EXPECT_EQ(d.columns[0].type, ColumnType::kDate);
+  EXPECT_EQ(d.columns[0].time_zone, "");  // a local date already
+  EXPECT_EQ(cell_text(d.rows[0][0], d.columns[0].time_zone), "2025-03-09");
+}
+
 TEST(ToResultTable, EmptyResultKeepsTheColumns) {
   const ResultTable t = to_result_table(QueryResult<FeatureUsageTimelineRow>{}, false);
   EXPECT_EQ(t.columns.size(), 4u);

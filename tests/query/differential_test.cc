@@ -220,7 +220,7 @@ TEST_P(DifferentialTest, ActiveUsers) {
         return absl::StrCat("window_days=", q.window_days, " feature_id=", describe(q.feature_id),
                             " product_version=", describe(q.product_version), " event_type=", describe(q.event_type),
                             " start_date=", describe(q.start_date), " end_date=", describe(q.end_date),
-                            " limit=", describe(q.limit), " skip=", describe(q.skip));
+                            " tz=", describe(q.tz), " limit=", describe(q.limit), " skip=", describe(q.skip));
       },
       [&](const ActiveUsersQuery& q) { return store_->active_users(q); },
       [&](const ActiveUsersQuery& q) { return reference_.active_users(q); });
@@ -234,8 +234,8 @@ TEST_P(DifferentialTest, FeatureRetention) {
         return absl::StrCat("granularity=", std::string(granularity_name(q.granularity)),
                             " feature_id=", describe(q.feature_id), " product_version=", describe(q.product_version),
                             " event_type=", describe(q.event_type), " start_date=", describe(q.start_date),
-                            " end_date=", describe(q.end_date), " limit=", describe(q.limit),
-                            " skip=", describe(q.skip));
+                            " end_date=", describe(q.end_date), " tz=", describe(q.tz),
+                            " limit=", describe(q.limit), " skip=", describe(q.skip));
       },
       [&](const FeatureRetentionQuery& q) { return store_->feature_retention(q); },
       [&](const FeatureRetentionQuery& q) { return reference_.feature_retention(q); });

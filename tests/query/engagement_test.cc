@@ -3,7 +3,8 @@
 // second and its window measured from the first step, the retention cohort
 // as the first period inside the filters, active-user windows that reach
 // back before start_date and days filled with zeros, the defaults of the
-// dates, and every request the store must refuse, naming the parameter.
+// dates, local days and periods in a time zone (SPEC 2.11), and every
+// request the store must refuse, naming the parameter.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -170,6 +171,62 @@ TEST_F(EngagementTest, ActiveUsersWindowsReachBackBeforeStartAndEmptyDaysAreZero
   EXPECT_THAT(store_->active_users({.start_date = day(2025, 2, 1)})->rows, ElementsAre());
 }
 
+TEST_F(EngagementTest, ActiveUsersDaysAreLocalDatesInTz) {
+  record("u", "a", "2025-03-08 03:00:00");  // New York: Mar 7, 22:00 EST
+  record("v", "a", "2025-03-09 06:30:00");  // Mar 9, 01:30 EST (clocks go forward at 02:00)
+  record("v", "a", "2025-03-10 03:59:59");  // Mar 9, 23:59:59 EDT
+  record("w", "a", "2025-03-10 04:00:00");  // Mar 10, 00:00 EDT
+  auto ny = store_->active_users({.tz = "America/New_York"});
+  ASSERT_TRUE(ny.ok()) << ny.status();
+  EXPECT_THAT(ny->rows, ElementsAre(ActiveUsersRow{day(2025, 3, 7), 1}, ActiveUsersRow{day(2025, 3, 8), 0},
+                                    ActiveUsersRow{day(2025, 3, 9), 1}, ActiveUsersRow{day(2025, 3, 10), 1}));
+  // The dates are local dates; the window reaches back in local days.
+  auto window = store_->active_users(
+      {.window_days = 2, .start_date = day(2025, 3, 8), .end_date = day(2025, 3, 10), .tz = "America/New_York"});
+  ASSERT_TRUE(window.ok());
+  EXPECT_THAT(window->rows, ElementsAre(ActiveUsersRow{day(2025, 3, 8), 1}, ActiveUsersRow{day(2025, 3, 9), 1}));
+  // tz=UTC is the UTC answer.
+  EXPECT_EQ(store_->active_users({.tz = "UTC"})->rows, store_->active_users({})->rows);
+  EXPECT_THAT(store_->active_users({})->rows,
+              ElementsAre(ActiveUsersRow{day(2025, 3, 8), 1}, ActiveUsersRow{day(2025, 3, 9), 1},
+                          ActiveUsersRow{day(2025, 3, 10), 2}));
+}
+
+TEST_F(EngagementTest, ActiveUsersOnTheFirstLocalDayOf1970) {
+  // Kolkata (+5:30): 1970-01-01 began before the epoch, and its day bucket
+  // is clamped to the next local midnight, but toDate keeps its date.
+  record("u", "a", "1970-01-01 00:00:00");  // 05:30 on Jan 1
+  record("v", "a", "1970-01-01 18:30:00");  // 00:00 on Jan 2
+  EXPECT_THAT(store_->active_users({.tz = "Asia/Kolkata"})->rows,
+              ElementsAre(ActiveUsersRow{day(1970, 1, 1), 1}, ActiveUsersRow{day(1970, 1, 2), 1}));
+  // New York (-5): the evening of 1969-12-31 is clamped to 1970-01-01.
+  EXPECT_THAT(store_->active_users({.tz = "America/New_York"})->rows, ElementsAre(ActiveUsersRow{day(1970, 1, 1), 2}));
+}
+
+TEST_F(EngagementTest, RetentionPeriodsAreLocalBucketsInTz) {
+  record("u", "a", "2025-01-06 02:00:00");  // New York: Sunday Jan 5, 21:00: the week of Dec 30
+  record("u", "a", "2025-01-06 10:00:00");  // Monday Jan 6, 05:00: the next week
+  record("v", "a", "2025-01-13 04:59:59");  // Sunday Jan 12, 23:59:59: the week of Jan 6
+  auto ny = store_->feature_retention({.tz = "America/New_York"});
+  ASSERT_TRUE(ny.ok()) << ny.status();
+  EXPECT_THAT(ny->rows, ElementsAre(FeatureRetentionRow{at("2024-12-30 05:00:00"), 1, 0, 1},
+                                    FeatureRetentionRow{at("2024-12-30 05:00:00"), 1, 1, 1},
+                                    FeatureRetentionRow{at("2025-01-06 05:00:00"), 1, 0, 1}));
+  // In UTC both of u's events are in the week of Jan 6, and v's in the next.
+  EXPECT_THAT(store_->feature_retention({})->rows,
+              ElementsAre(FeatureRetentionRow{at("2025-01-06 00:00:00"), 1, 0, 1},
+                          FeatureRetentionRow{at("2025-01-13 00:00:00"), 1, 0, 1}));
+  EXPECT_EQ(store_->feature_retention({.tz = "UTC"})->rows, store_->feature_retention({})->rows);
+  // Months of a zone whose offset changes in between: Nov 1 (EDT) to Dec 1 (EST) is one month.
+  record("w", "b", "2025-11-01 04:00:00");
+  record("w", "b", "2025-12-01 05:00:00");
+  EXPECT_THAT(store_->feature_retention({.feature_id = "b", .granularity = Granularity::kMonth,
+                                         .tz = "America/New_York"})
+                  ->rows,
+              ElementsAre(FeatureRetentionRow{at("2025-11-01 04:00:00"), 1, 0, 1},
+                          FeatureRetentionRow{at("2025-11-01 04:00:00"), 1, 1, 1}));
+}
+
 TEST_F(EngagementTest, AdoptionCountsActiveUsersOverEveryFeature) {
   record("u", "a", "2025-01-01 10:00:00");
   record("u", "b", "2025-01-01 10:00:00");
@@ -197,6 +254,8 @@ TEST_F(EngagementTest, RejectsBadRequestsNamingTheParameter) {
               HasSubstr("end_date"));
   EXPECT_THAT(message(store_->feature_retention({.granularity = Granularity::kHour}).status()),
               HasSubstr("granularity"));
+  EXPECT_THAT(message(store_->active_users({.tz = "Mars/Base"}).status()), HasSubstr("tz"));
+  EXPECT_THAT(message(store_->feature_retention({.tz = "Mars/Base"}).status()), HasSubstr("tz"));
   EXPECT_THAT(message(store_->feature_retention({.start_date = at("2025-02-01 00:00:00"),
                                                  .end_date = at("2025-01-01 00:00:00")})
                           .status()),

@@ -276,6 +276,7 @@ ActiveUsersQuery RandomEvents::active_users_query() {
     if (*d && **d < std::chrono::sys_days{}) *d = std::chrono::sys_days{};
     if (*d && **d > kLast) *d = kLast;
   }
+  q.tz = maybe_zone();
   paging(&q.limit, &q.skip);
   return q;
 }
@@ -288,6 +289,7 @@ FeatureRetentionQuery RandomEvents::retention_query() {
   q.product_version = maybe(versions_, 0.85);
   q.event_type = maybe(event_types_, 0.8);
   maybe_window(&q.start_date, &q.end_date);
+  q.tz = maybe_zone();
   paging(&q.limit, &q.skip);
   return q;
 }

@@ -213,12 +213,16 @@ QueryResult<ActiveUsersRow> Reference::active_users(const ActiveUsersQuery& q) c
     return eq(q.feature_id, e.feature_id) && eq(q.product_version, e.product_version) &&
            eq(q.event_type, e.event_type);
   };
+  // toDate(timestamp, tz): the local date, at least 1970-01-01.
+  std::optional<GlibcLocalTime> local;
+  if (q.tz) local.emplace(*q.tz);
+  auto date_of = [&](Timestamp t) { return local ? local->date(t) : floor<days>(t); };
   // S and E: the dates given, else the first matching day and the day after
   // the last one.
   std::optional<sys_days> first, last;
   for (const OwnedEvent& e : events_) {
     if (!matches(e)) continue;
-    const sys_days d0 = floor<days>(e.timestamp);
+    const sys_days d0 = date_of(e.timestamp);
     if (!first || d0 < *first) first = d0;
     if (!last || d0 > *last) last = d0;
   }
@@ -232,7 +236,7 @@ QueryResult<ActiveUsersRow> Reference::active_users(const ActiveUsersQuery& q) c
   std::map<sys_days, std::set<std::string>> by_day;
   for (const OwnedEvent& ev : events_) {
     if (!matches(ev)) continue;
-    const sys_days d0 = floor<days>(ev.timestamp);
+    const sys_days d0 = date_of(ev.timestamp);
     if (d0 + (window - days{1}) < *s || d0 >= *e) continue;
     for (days i{0}; i < window; ++i) {
       const sys_days day = d0 + i;
@@ -250,11 +254,11 @@ QueryResult<ActiveUsersRow> Reference::active_users(const ActiveUsersQuery& q) c
 
 namespace {
 
-// ClickHouse's toRelativeDayNum / toRelativeWeekNum / toRelativeMonthNum,
-// whose differences are dateDiff's: weeks start on Monday, counted as
-// (day number + 8 - ISO day of week) / 7.
-int64_t relative_number(Granularity g, Timestamp t) {
-  const sys_days day = floor<days>(t);
+// ClickHouse's toRelativeDayNum / toRelativeWeekNum / toRelativeMonthNum
+// of a period start whose local date is `day`, whose differences are
+// dateDiff's: weeks start on Monday, counted as (day number + 8 - ISO day
+// of week) / 7.
+int64_t relative_number(Granularity g, sys_days day) {
   const int64_t n = day.time_since_epoch().count();
   switch (g) {
     case Granularity::kWeek: return (n + 8 - std::chrono::weekday{day}.iso_encoding()) / 7;
@@ -269,6 +273,16 @@ int64_t relative_number(Granularity g, Timestamp t) {
 }  // namespace
 
 QueryResult<FeatureRetentionRow> Reference::feature_retention(const FeatureRetentionQuery& q) const {
+  // With tz, periods are local buckets, and dateDiff counts in the zone:
+  // the local dates of the two period starts.
+  std::optional<GlibcLocalTime> local;
+  if (q.tz) local.emplace(*q.tz);
+  auto period_of = [&](Timestamp t) { return local ? local->bucket(q.granularity, t) : bucket(q.granularity, t); };
+  auto relative = [&](Timestamp period) {
+    const sys_days day =
+        local ? sys_days{days{local->local_day(period.time_since_epoch().count())}} : floor<days>(period);
+    return relative_number(q.granularity, day);
+  };
   // acts: the distinct (user, period) of the matching events.
   std::set<std::pair<std::string, Timestamp>> acts;
   for (const OwnedEvent& e : events_) {
@@ -276,7 +290,7 @@ QueryResult<FeatureRetentionRow> Reference::feature_retention(const FeatureReten
         !eq(q.event_type, e.event_type) || !in_window(e.timestamp, q.start_date, q.end_date)) {
       continue;
     }
-    acts.emplace(e.user_id, bucket(q.granularity, e.timestamp));
+    acts.emplace(e.user_id, period_of(e.timestamp));
   }
   // firsts and sizes.
   std::map<std::string, Timestamp> firsts;
@@ -290,9 +304,7 @@ QueryResult<FeatureRetentionRow> Reference::feature_retention(const FeatureReten
   std::map<std::pair<Timestamp, uint64_t>, uint64_t> groups;
   for (const auto& [user, period] : acts) {
     const Timestamp cohort = firsts.at(user);
-    const auto offset =
-        static_cast<uint64_t>(relative_number(q.granularity, period) - relative_number(q.granularity, cohort));
-    ++groups[{cohort, offset}];
+    ++groups[{cohort, static_cast<uint64_t>(relative(period) - relative(cohort))}];
   }
   std::vector<FeatureRetentionRow> rows;
   for (const auto& [key, users] : groups) {

@@ -41,6 +41,8 @@ class Reference {
   // With q.tz, periods are local (SPEC 2.11), by glibc (local_time.h).
   QueryResult<FeatureUsageTimelineRow> feature_usage_timeline(const FeatureUsageTimelineQuery& q) const;
   QueryResult<FeatureAdoptionRow> feature_adoption(const FeatureAdoptionQuery& q) const;
+  // With q.tz, days are local dates and periods local buckets, by glibc
+  // (local_time.h). REQUIRES: q.tz, when given, a zone of the tz database.
   QueryResult<ActiveUsersRow> active_users(const ActiveUsersQuery& q) const;
   QueryResult<FeatureRetentionRow> feature_retention(const FeatureRetentionQuery& q) const;
   // windowFunnel from its definition (SPEC 2.8), not ClickHouse's algorithm:

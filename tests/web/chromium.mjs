@@ -36,7 +36,12 @@ export class Browser {
     ];
     // Chromium's sandbox refuses to run as root (CI containers).
     if (process.getuid && process.getuid() === 0) args.unshift('--no-sandbox');
-    const child = spawn(executable, args, { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] });
+    // TMPDIR inside the profile: Chromium's own temporary files (its
+    // Singleton socket directory) go where close() removes them.
+    const child = spawn(executable, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: profile },
+    });
     const browser = new Browser(child, profile);
     const version = await browser.send('Browser.getVersion');
     browser.version = version.product;
@@ -105,10 +110,15 @@ export class Browser {
     }
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
     await this.exited;
-    try {
-      fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
-    } catch {
-      // Chromium's helper processes may still be writing to the profile as it goes.
+    // Chromium's helper processes may still write to the profile for a
+    // moment after the browser has exited: remove it until it stays gone.
+    for (let attempt = 0; attempt < 20 && fs.existsSync(this.profile); ++attempt) {
+      try {
+        fs.rmSync(this.profile, { recursive: true, force: true });
+      } catch {
+        // a file appeared while removing: try again
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 }

@@ -17,12 +17,17 @@ constexpr ParameterSpec kParameters[] = {
     kEventTypeParam,
     {.name = "start_date",
      .type = ParameterType::kDate,
-     .description = "The first day of the series (YYYY-MM-DD, UTC; inclusive). Default: the first day with a "
-                    "matching event. Earlier events count toward the windows of the first days."},
+     .description = "The first day of the series (YYYY-MM-DD, a date in tz; inclusive). Default: the first day "
+                    "with a matching event. Earlier events count toward the windows of the first days."},
     {.name = "end_date",
      .type = ParameterType::kDate,
-     .description = "The day after the series (YYYY-MM-DD, UTC; exclusive). Default: the day after the last day "
-                    "with a matching event."},
+     .description = "The day after the series (YYYY-MM-DD, a date in tz; exclusive). Default: the day after the "
+                    "last day with a matching event."},
+    {.name = "tz",
+     .type = ParameterType::kTimeZone,
+     .default_value = "UTC",
+     .description = "The time zone whose calendar days are the days: an IANA name such as America/New_York or "
+                    "Asia/Kolkata (SPEC 2.11)."},
     kLimitParam,
     kSkipParam,
 };
@@ -36,9 +41,11 @@ constexpr ColumnSpec kColumns[] = {
 // with no matching event and a date missing, S = E: no rows (WITH FILL
 // needs FROM <= TO). Each event's (day, user) is spread over the window_days
 // days whose windows hold it, then counted per day; WITH FILL adds the days
-// with nobody, before LIMIT.
+// with nobody, before LIMIT. A day is toDate(timestamp, tz): a calendar
+// date in the zone (SPEC 2.11).
 constexpr std::string_view kSql = R"sql(WITH ifNull({window_days:Nullable(UInt64)}, 1) AS window_days,
-     (SELECT (minOrNull(toDate(timestamp)), maxOrNull(toDate(timestamp))) FROM feature_events
+     ifNull({tz:Nullable(String)}, 'UTC') AS tz,
+     (SELECT (minOrNull(toDate(timestamp, tz)), maxOrNull(toDate(timestamp, tz))) FROM feature_events
       WHERE ({feature_id:Nullable(String)} IS NULL OR feature_id = {feature_id:Nullable(String)})
         AND ({product_version:Nullable(String)} IS NULL OR product_version = {product_version:Nullable(String)})
         AND ({event_type:Nullable(String)} IS NULL OR event_type = {event_type:Nullable(String)})) AS bounds,
@@ -47,11 +54,11 @@ constexpr std::string_view kSql = R"sql(WITH ifNull({window_days:Nullable(UInt64
      coalesce(given_start, given_end, toDate(0)) AS first_day,
      greatest(first_day, coalesce(given_end, first_day)) AS end_day
 SELECT day, uniqExact(user_id) AS active_users
-FROM (SELECT toDate(timestamp) AS d0, user_id FROM feature_events
+FROM (SELECT toDate(timestamp, tz) AS d0, user_id FROM feature_events
       WHERE ({feature_id:Nullable(String)} IS NULL OR feature_id = {feature_id:Nullable(String)})
         AND ({product_version:Nullable(String)} IS NULL OR product_version = {product_version:Nullable(String)})
         AND ({event_type:Nullable(String)} IS NULL OR event_type = {event_type:Nullable(String)})
-        AND toDate(timestamp) + (window_days - 1) >= first_day AND toDate(timestamp) < end_day
+        AND toDate(timestamp, tz) + (window_days - 1) >= first_day AND toDate(timestamp, tz) < end_day
       GROUP BY d0, user_id)
 ARRAY JOIN arrayMap(i -> d0 + i, range(window_days)) AS day
 WHERE day >= first_day AND day < end_day

@@ -19,6 +19,7 @@ constexpr ParameterSpec kParameters[] = {
     kEventTypeParam,
     kStartDateParam,
     kEndDateParam,
+    kTzParam,
     kLimitParam,
     kSkipParam,
 };
@@ -30,13 +31,15 @@ constexpr ColumnSpec kColumns[] = {
     {"users", ColumnType::kUInt64},
 };
 
-// The periods are SPEC 2.3's buckets as DateTime('UTC'); dateDiff counts
-// the day, week (from Monday) or month boundaries between two of them.
+// The periods are SPEC 2.11's {bucket_tz}, DateTime(tz); dateDiff counts
+// the local day, week (from Monday) or month boundaries between two of
+// them, in that zone.
 constexpr std::string_view kSql = R"sql(WITH ifNull({granularity:Nullable(String)}, 'week') AS granularity,
+     ifNull({tz:Nullable(String)}, 'UTC') AS tz,
      acts AS (SELECT user_id,
-                     multiIf(granularity = 'day', toDateTime(toStartOfDay(timestamp), 'UTC'),
-                             granularity = 'week', toDateTime(toMonday(timestamp), 'UTC'),
-                             toDateTime(toStartOfMonth(timestamp), 'UTC')) AS period
+                     multiIf(granularity = 'day', toStartOfDay(timestamp, tz),
+                             granularity = 'week', toDateTime(toMonday(timestamp, tz), tz),
+                             toDateTime(toStartOfMonth(timestamp, tz), tz)) AS period
               FROM feature_events
               WHERE ({feature_id:Nullable(String)} IS NULL OR feature_id = {feature_id:Nullable(String)})
                 AND ({product_version:Nullable(String)} IS NULL OR product_version = {product_version:Nullable(String)})
