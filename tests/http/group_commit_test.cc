@@ -1,6 +1,7 @@
 #include "lib/http/group_commit.h"
 
 #include <atomic>
+#include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -35,12 +36,17 @@ struct FakeFlush {
 
 TEST(GroupCommitConcurrent, ConcurrentSyncsShareFlushesAndEachWaitsForAFlushStartedAfterIt) {
   FakeFlush fake;
+  // Long enough that every thread calls while the first flush runs, even
+  // when the threads start slowly (TSan, a loaded machine).
+  fake.duration = std::chrono::milliseconds(50);
   GroupCommit commit([&fake] { return fake(); }, std::chrono::seconds(10));
   constexpr int kThreads = 32;
   std::vector<std::pair<Clock::time_point, Clock::time_point>> calls(kThreads);
   std::vector<std::thread> threads;
+  std::latch start(kThreads);  // all call sync() together
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
+      start.arrive_and_wait();
       const auto called = Clock::now();
       EXPECT_TRUE(commit.sync().ok());
       calls[i] = {called, Clock::now()};
