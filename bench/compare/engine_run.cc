@@ -80,31 +80,6 @@ QueryReport measure(const QuerySpec& q, const RepetitionPolicy& policy, const Ru
 
 // ---- usagedb --------------------------------------------------------------------------------
 
-// The typed endpoint method of `q`'s endpoint: what the benchmark times.
-template <typename Query>
-auto call_endpoint(const EventStore& store, const Query& q) {
-  if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
-    return store.user_feature_usage(q);
-  } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
-    return store.feature_usage_summary(q);
-  } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
-    return store.feature_usage_timeline(q);
-  } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
-    return store.feature_adoption(q);
-  } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
-    return store.active_users(q);
-  } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
-    return store.feature_retention(q);
-  } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
-    return store.feature_funnel(q);
-  } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
-    return store.property_breakdown(q);
-  } else {
-    static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
-    return store.version_adoption(q);
-  }
-}
-
 // A result's rows as text, each value as the output formats print it
 // (api::cell_text: DateTime in the request's tz, Float64 as ClickHouse
 // prints it), which is how chDB's TabSeparated output prints them.
@@ -132,7 +107,7 @@ absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& 
       [&store](const auto& query) -> RunOnce {
         return [&store, query](Rows* rows) -> absl::StatusOr<double> {
           const Clock::time_point t0 = Clock::now();
-          auto result = call_endpoint(store, query);
+          auto result = api::call_endpoint(store, query);
           const double ms = seconds_since(t0) * 1e3;
           if (!result.ok()) return result.status();
           if (rows != nullptr) append_rows(query, std::move(result).value(), rows);

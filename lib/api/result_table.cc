@@ -232,30 +232,7 @@ ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_giv
 absl::StatusOr<ResultTable> run_request(const EventStore& store, const EndpointRequest& request) {
   return std::visit(
       [&store](const auto& query) -> absl::StatusOr<ResultTable> {
-        using Query = std::decay_t<decltype(query)>;
-        auto run = [&]() {
-          if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
-            return store.user_feature_usage(query);
-          } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
-            return store.feature_usage_summary(query);
-          } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
-            return store.feature_usage_timeline(query);
-          } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
-            return store.feature_adoption(query);
-          } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
-            return store.active_users(query);
-          } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
-            return store.feature_retention(query);
-          } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
-            return store.feature_funnel(query);
-          } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
-            return store.property_breakdown(query);
-          } else {
-            static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
-            return store.version_adoption(query);
-          }
-        };
-        auto result = run();
+        auto result = call_endpoint(store, query);
         if (!result.ok()) return result.status();
         if constexpr (requires { query.tz; }) {
           // DateTime columns print in the request's zone.

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -91,6 +92,33 @@ ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_
 ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<PropertyBreakdownRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_given, std::string_view time_zone = "");
+
+// The typed EventStore method of `query`'s endpoint (one of the Query
+// alternatives of EndpointRequest), called: what run_request converts and
+// what bench/compare times.
+template <typename Query>
+auto call_endpoint(const EventStore& store, const Query& query) {
+  if constexpr (std::is_same_v<Query, UserFeatureUsageQuery>) {
+    return store.user_feature_usage(query);
+  } else if constexpr (std::is_same_v<Query, FeatureUsageSummaryQuery>) {
+    return store.feature_usage_summary(query);
+  } else if constexpr (std::is_same_v<Query, FeatureUsageTimelineQuery>) {
+    return store.feature_usage_timeline(query);
+  } else if constexpr (std::is_same_v<Query, FeatureAdoptionQuery>) {
+    return store.feature_adoption(query);
+  } else if constexpr (std::is_same_v<Query, ActiveUsersQuery>) {
+    return store.active_users(query);
+  } else if constexpr (std::is_same_v<Query, FeatureRetentionQuery>) {
+    return store.feature_retention(query);
+  } else if constexpr (std::is_same_v<Query, FeatureFunnelQuery>) {
+    return store.feature_funnel(query);
+  } else if constexpr (std::is_same_v<Query, PropertyBreakdownQuery>) {
+    return store.property_breakdown(query);
+  } else {
+    static_assert(std::is_same_v<Query, VersionAdoptionQuery>);
+    return store.version_adoption(query);
+  }
+}
 
 // Runs `request` on `store` and converts its result. Errors are the store's
 // (e.g. InvalidArgumentError for a request the store rejects).
