@@ -15,6 +15,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "lib/ingest/validate.h"
 #include "lib/query/endpoints.h"
 #include "lib/storage/event_codec.h"
@@ -32,6 +33,19 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::open(const Options& opti
 
 absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Options& options,
                                                                       storage::FileSystem* fs) {
+#ifdef NDEBUG
+  // Debian's Abseil is built with its debug-mode Mutex deadlock detection,
+  // which makes every Lock() and ReaderLock() in the process take one global
+  // spinlock (the lock graph's). A thread preempted while holding it stalls
+  // every other: in bench/live mixed, queries' snapshot() waited tens of ms
+  // on it behind the writers (bench/RESULTS.md). Release builds turn it off;
+  // debug builds keep it.
+  static const bool kNoDeadlockGraph = [] {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+    return true;
+  }();
+  (void)kNoDeadlockGraph;
+#endif
   if (options.part_rows < 1 || options.part_rows > (1u << 30)) {
     return absl::InvalidArgumentError(
         absl::StrCat("options.part_rows: must be 1..", 1u << 30, ", got ", options.part_rows));
