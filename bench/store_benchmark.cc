@@ -1,12 +1,18 @@
 // Micro benchmarks of the engine on generated events (lib/gen, the generator
 // the tests and the CLI use): record_event throughput and the latency of
-// each endpoint on a store of 1M events (USAGEDB_BENCH_EVENTS overrides).
+// each endpoint on a store of 1M events (USAGEDB_BENCH_EVENTS overrides),
+// and record_event from several threads on a durable store.
 //
 //   build/bench/usagedb_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <stdlib.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -141,6 +147,77 @@ void BM_RecordEventsBatch(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * events.size()));
 }
 BENCHMARK(BM_RecordEventsBatch)->Arg(1000)->Unit(benchmark::kMillisecond)->Iterations(1);
+
+// record_event from 1, 2, 4 and 8 application threads on one durable store
+// (a fresh directory under $TMPDIR), without and with Options::sync
+// (arg 0 / 1): the writer path of docs/STORAGE.md "Writing". Each call is
+// one of the generated events restamped into one month (an application
+// stamps events with the current time) under a new event_id, so none is a
+// duplicate; items_per_second is the rate of all threads together.
+//
+//   build/bench/usagedb_bench --benchmark_filter=RecordEventThreads
+struct WriterStore {
+  std::string dir;
+  std::unique_ptr<EventStore> store;
+};
+WriterStore* writer_store = nullptr;
+
+void open_writer_store(const benchmark::State& state) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "usagedb_writers_bench_XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("mkdtemp");
+    std::abort();
+  }
+  auto store = EventStore::open({.directory = tmpl, .sync = state.range(0) != 0});
+  if (!store.ok()) {
+    std::fprintf(stderr, "open %s: %s\n", tmpl.c_str(), store.status().ToString().c_str());
+    std::abort();
+  }
+  writer_store = new WriterStore{tmpl, *std::move(store)};
+}
+
+void close_writer_store(const benchmark::State&) {
+  writer_store->store.reset();  // its closing checkpoint is not timed
+  std::error_code ignored;
+  std::filesystem::remove_all(writer_store->dir, ignored);
+  delete writer_store;
+  writer_store = nullptr;
+}
+
+void BM_RecordEventThreads(benchmark::State& state) {
+  const auto& events = generated().events;
+  const Timestamp month = at("2025-12-01 00:00:00");
+  const size_t thread = static_cast<size_t>(state.thread_index());
+  const size_t threads = static_cast<size_t>(state.threads());
+  EventStore& store = *writer_store->store;
+  std::string id;
+  size_t i = thread;
+  uint64_t n = 0;
+  for (auto _ : state) {
+    Event e = events[i % events.size()];
+    id.assign("bench-");
+    absl::StrAppend(&id, thread, "-", n++);
+    e.event_id = id;
+    e.timestamp = month + std::chrono::seconds(i % (28 * 86400));
+    if (absl::Status s = store.record_event(e); !s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      break;
+    }
+    i += threads;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_RecordEventThreads)
+    ->ArgName("sync")
+    ->Arg(0)
+    ->Arg(1)
+    ->Threads(1)
+    ->Threads(2)
+    ->Threads(4)
+    ->Threads(8)
+    ->UseRealTime()
+    ->Setup(open_writer_store)
+    ->Teardown(close_writer_store);
 
 // Sealing: sorting a buffer's rows into a part and building its indexes.
 void BM_PartBuild(benchmark::State& state) {

@@ -13,7 +13,10 @@
 //       directory that holds a store is reused), W threads calling
 //       record_event at `rate` events/s each while R threads ask the eight
 //       questions in a loop: query p50/p99 per question, the write rate
-//       achieved and record_event's latency
+//       achieved and record_event's latency, and where the slowest 1% of
+//       each question's runs spent their time: on the CPU (the query's
+//       work), or off it, preempted by other threads (involuntary context
+//       switches) or blocked (voluntary ones: a lock, I/O)
 //   usagedb_live writers --dir /tmp/live-w [--threads 4] [--events 400000] [--sync]
 //       record_event throughput from N threads on a durable store
 //
@@ -40,6 +43,10 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "usagedb/usagedb.h"
 
@@ -286,6 +293,61 @@ void print_machine() {
               load[1], load[2]);
 }
 
+// One query's wall time, and how much of it its thread spent on a CPU and
+// how often it left it: preempted (involuntary context switches: another
+// thread took the core) or blocked (voluntary ones: waiting for a lock or
+// I/O).
+struct Sample {
+  double wall = 0;
+  double cpu = 0;
+  long preemptions = 0;
+  long blocks = 0;
+};
+
+struct ThreadTimes {
+  double cpu = 0;
+  long voluntary = 0, involuntary = 0;
+
+  static ThreadTimes now() {
+    ThreadTimes t;
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    t.cpu = ts.tv_sec + ts.tv_nsec * 1e-9;
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    t.voluntary = ru.ru_nvcsw;
+    t.involuntary = ru.ru_nivcsw;
+    return t;
+  }
+  Sample since(const ThreadTimes& before, double wall) const {
+    return Sample{wall, cpu - before.cpu, involuntary - before.involuntary, voluntary - before.voluntary};
+  }
+};
+
+// The slowest `fraction` of the samples: median wall and CPU time, and the
+// share of them that were preempted or blocked at least once.
+struct Tail {
+  double wall = 0, cpu = 0, preempted = 0, blocked = 0;
+};
+Tail slowest(std::vector<Sample> v, double fraction) {
+  Tail t;
+  if (v.empty()) return t;
+  std::sort(v.begin(), v.end(), [](const Sample& a, const Sample& b) { return a.wall > b.wall; });
+  v.resize(std::max<size_t>(1, static_cast<size_t>(std::ceil(fraction * v.size()))));
+  std::vector<double> wall, cpu;
+  for (const Sample& x : v) {
+    wall.push_back(x.wall);
+    cpu.push_back(x.cpu);
+    t.preempted += x.preemptions > 0;
+    t.blocked += x.blocks > 0;
+  }
+  t.wall = percentile(wall, 0.5);
+  t.cpu = percentile(cpu, 0.5);
+  t.preempted /= v.size();
+  t.blocked /= v.size();
+  return t;
+}
+
 // ---- fresh: ingest() of a string into an in-memory store, then ask at once --
 
 int run_fresh(const Args& a) {
@@ -386,6 +448,7 @@ int run_mixed(const Args& a) {
   const auto start = Clock::now();
   for (int w = 0; w < a.writers; ++w) {
     threads.emplace_back([&, w] {
+      pthread_setname_np(pthread_self(), ("writer-" + std::to_string(w)).c_str());  // for perf and top
       std::mt19937_64 rng(1000 + w);
       std::string id;
       const auto interval = std::chrono::duration<double>(1.0 / a.rate);
@@ -404,14 +467,17 @@ int run_mixed(const Args& a) {
       }
     });
   }
-  std::vector<std::vector<std::vector<double>>> read_lat(a.readers, std::vector<std::vector<double>>(qs.size()));
+  std::vector<std::vector<std::vector<Sample>>> read_lat(a.readers, std::vector<std::vector<Sample>>(qs.size()));
   for (int r = 0; r < a.readers; ++r) {
     threads.emplace_back([&, r] {
+      pthread_setname_np(pthread_self(), ("reader-" + std::to_string(r)).c_str());
       while (!stop.load(std::memory_order_relaxed)) {
         for (size_t i = 0; i < qs.size(); ++i) {
+          const ThreadTimes before = ThreadTimes::now();
           const auto t = Clock::now();
           const absl::Status status = qs[i].ask(store, nullptr);
-          read_lat[r][i].push_back(seconds_since(t));
+          const double wall = seconds_since(t);
+          read_lat[r][i].push_back(ThreadTimes::now().since(before, wall));
           if (!status.ok()) {
             std::fprintf(stderr, "%s: %s\n", qs[i].name.c_str(), status.ToString().c_str());
             std::exit(1);
@@ -428,12 +494,17 @@ int run_mixed(const Args& a) {
   print_machine();
   std::printf("store: %s, %" PRIu64 " events at the start; %d writers at %.0f events/s each, %d readers, %.0f s\n",
               a.dir.c_str(), stats.ok() ? stats->rows : 0, a.writers, a.rate, a.readers, elapsed);
-  std::printf("%-22s %8s %10s %10s\n", "question", "runs", "p50", "p99");
+  std::printf("%-22s %8s %10s %10s | %-44s\n", "question", "runs", "p50", "p99",
+              "slowest 1%: wall, CPU (medians), preempted, blocked");
   for (size_t i = 0; i < qs.size(); ++i) {
-    std::vector<double> all;
+    std::vector<Sample> all;
     for (int r = 0; r < a.readers; ++r) all.insert(all.end(), read_lat[r][i].begin(), read_lat[r][i].end());
-    std::printf("%-22s %8zu %10s %10s\n", qs[i].name.c_str(), all.size(), us(percentile(all, 0.5)).c_str(),
-                us(percentile(all, 0.99)).c_str());
+    std::vector<double> wall;
+    for (const Sample& x : all) wall.push_back(x.wall);
+    const Tail tail = slowest(all, 0.01);
+    std::printf("%-22s %8zu %10s %10s | %10s %10s %9.0f%% %8.0f%%\n", qs[i].name.c_str(), all.size(),
+                us(percentile(wall, 0.5)).c_str(), us(percentile(wall, 0.99)).c_str(), us(tail.wall).c_str(),
+                us(tail.cpu).c_str(), 100 * tail.preempted, 100 * tail.blocked);
   }
   std::vector<double> wl;
   uint64_t total = 0;

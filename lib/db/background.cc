@@ -28,6 +28,10 @@ constexpr uint64_t kParallelSealRows = 1 << 15;
 constexpr std::chrono::milliseconds kRollupIdle{100};
 constexpr std::chrono::milliseconds kWarmInterval{1000};
 
+// How often the background thread looks again for retired Versions the
+// queries reading them have let go of (EventStoreImpl::retired_).
+constexpr std::chrono::milliseconds kRetiredPoll{5};
+
 }  // namespace
 
 uint64_t EventStoreImpl::new_part_id() { return files_ ? files_->new_file_number() : next_part_id_++; }
@@ -221,6 +225,13 @@ std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
 void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
   while (!stopping_) {
+    // Versions queries have let go of, freed outside the lock.
+    if (std::vector<std::shared_ptr<const Version>> unread = take_unread_versions_locked(); !unread.empty()) {
+      write_mu_.unlock();
+      unread.clear();
+      write_mu_.lock();
+      continue;
+    }
     // Sealing first: it is what keeps writers from slowing down.
     std::optional<SealTask> seal;
     for (const auto& [month, p] : partitions_) {
@@ -297,8 +308,8 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       work_cv_.notify_all();
       continue;
     }
-    if (rollups_changed_ && queried_.load(std::memory_order_relaxed)) {
-      work_cv_.wait_for(write_mu_, kRollupIdle);
+    if ((rollups_changed_ && queried_.load(std::memory_order_relaxed)) || !retired_.empty()) {
+      work_cv_.wait_for(write_mu_, retired_.empty() ? kRollupIdle : kRetiredPoll);
     } else {
       work_cv_.wait(write_mu_);
     }

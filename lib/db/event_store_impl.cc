@@ -3,14 +3,19 @@
 #include <algorithm>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include <pthread.h>
 
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "lib/ingest/validate.h"
 #include "lib/query/endpoints.h"
 #include "lib/storage/event_codec.h"
@@ -28,6 +33,19 @@ absl::StatusOr<std::unique_ptr<EventStore>> EventStore::open(const Options& opti
 
 absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Options& options,
                                                                       storage::FileSystem* fs) {
+#ifdef NDEBUG
+  // Debian's Abseil is built with its debug-mode Mutex deadlock detection,
+  // which makes every Lock() and ReaderLock() in the process take one global
+  // spinlock (the lock graph's). A thread preempted while holding it stalls
+  // every other: in bench/live mixed, queries' snapshot() waited tens of ms
+  // on it behind the writers (bench/RESULTS.md). Release builds turn it off;
+  // debug builds keep it.
+  static const bool kNoDeadlockGraph = [] {
+    absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+    return true;
+  }();
+  (void)kNoDeadlockGraph;
+#endif
   if (options.part_rows < 1 || options.part_rows > (1u << 30)) {
     return absl::InvalidArgumentError(
         absl::StrCat("options.part_rows: must be 1..", 1u << 30, ", got ", options.part_rows));
@@ -50,8 +68,15 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
     }
   }
   if (options.background_threads) {
-    store->background_ = std::thread([s = store.get()] { s->background_loop(); });
-    store->merger_ = std::thread([s = store.get()] { s->merge_loop(); });
+    // Named for top -H and perf (at most 15 characters).
+    store->background_ = std::thread([s = store.get()] {
+      pthread_setname_np(pthread_self(), "usagedb-seal");
+      s->background_loop();
+    });
+    store->merger_ = std::thread([s = store.get()] {
+      pthread_setname_np(pthread_self(), "usagedb-merge");
+      s->merge_loop();
+    });
   }
   return store;
 }
@@ -148,6 +173,11 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
   // parallel and the group's leader only copies the bytes into the log.
   // Its first arrival number is set by the group's leader (set_first_sequence).
   if (files_ && !events.empty()) storage::encode_events(events, /*first_sequence=*/0, &w.record);
+  // Unsynced calls go through the queue too, though they have no fsync to
+  // share: each taking write_mu_ on its own was measured slower from 4
+  // threads on the loaded 2-core machine (58-86k against 108-135k events/s,
+  // bench/RESULTS.md), where a lock holder preempted mid-call stalls every
+  // other writer, while a group's leader applies many calls per hold.
   absl::StatusOr<IngestReport> report = commit(w);
   if (!report.ok()) return report;
   USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
@@ -389,9 +419,10 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
   bool version_changed = false;
 
   // Pass 1: route each event to its month's partition and drop duplicates.
-  std::vector<const Event*> accepted;
-  std::vector<uint32_t> index;  // into `events`
-  std::vector<PartitionWriter*> target;
+  // Inline for the few events of a record_event call: no allocation.
+  absl::InlinedVector<const Event*, 4> accepted;
+  absl::InlinedVector<uint32_t, 4> index;  // into `events`
+  absl::InlinedVector<PartitionWriter*, 4> target;
   accepted.reserve(events.size());
   index.reserve(events.size());
   target.reserve(events.size());
@@ -435,7 +466,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
   // Pass 2: dictionary codes, unless the caller encoded them already (the
   // file ingest does it on its reader thread).
   const size_t n = accepted.size();
-  std::vector<RowCodes> rows(n);
+  absl::InlinedVector<RowCodes, 4> rows(n);
   if (precoded == nullptr) {
     // Cannot fail: write_locked() and recovery prepare the dictionaries
     // first, and a prepared dictionary never finds a duplicate later.
@@ -454,7 +485,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
   }
 
   // Pass 3: append to the buffers, sealing full ones; publish once at the end.
-  std::vector<PartitionWriter*> touched;
+  absl::InlinedVector<PartitionWriter*, 4> touched;
   for (size_t i = 0; i < n; ++i) {
     const Event& e = *accepted[i];
     PartitionWriter* p = target[i];
@@ -578,8 +609,32 @@ void EventStoreImpl::install_version_locked() {
     for (const auto& [buffer, id] : p->sealing) state.sealing.push_back(buffer);
     v->partitions.push_back(std::move(state));
   }
-  MutexLock lock(&version_mu_);
-  version_ = std::move(v);
+  std::shared_ptr<const Version> old;
+  {
+    MutexLock lock(&version_mu_);
+    old = std::exchange(version_, std::move(v));
+  }
+  // What only the old Version held (a merge's input parts and their
+  // rollups, a sealed buffer) is freed here, after version_mu_ is released
+  // so snapshot() never waits for it. A Version a query still reads goes to
+  // retired_ for the background thread to free once the query is done
+  // (take_unread_versions_locked), rather than the query's own thread at
+  // its end: a large merge's inputs take milliseconds to free.
+  if (old != nullptr && old.use_count() > 1 && background_.joinable()) {
+    retired_.push_back(std::move(old));
+    work_cv_.notify_all();
+  }
+}
+
+std::vector<std::shared_ptr<const Version>> EventStoreImpl::take_unread_versions_locked() {
+  std::vector<std::shared_ptr<const Version>> unread;
+  // use_count() == 1: no query holds it, and none can get it any more.
+  std::erase_if(retired_, [&](std::shared_ptr<const Version>& v) {
+    if (v.use_count() > 1) return false;
+    unread.push_back(std::move(v));
+    return true;
+  });
+  return unread;
 }
 
 Snapshot EventStoreImpl::snapshot() const {

@@ -270,6 +270,9 @@ class EventStoreImpl final : public EventStore {
   static uint32_t live_buffer_rows(const Options& options);
   // Publishes a Version built from the writers' state.
   void install_version_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_LOCKS_EXCLUDED(version_mu_);
+  // Removes from retired_ the Versions no query reads any more, for the
+  // caller to free after it releases write_mu_.
+  std::vector<std::shared_ptr<const Version>> take_unread_versions_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Asks for a checkpoint when the log has grown past the threshold.
   void maybe_request_checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Runs a requested checkpoint on the calling thread when there is no
@@ -395,6 +398,9 @@ class EventStoreImpl final : public EventStore {
 
   mutable Mutex version_mu_;
   std::shared_ptr<const Version> version_ ABSL_GUARDED_BY(version_mu_);
+  // Versions replaced while a query was reading them: the background thread
+  // frees them (and what only they hold) once no query does.
+  std::vector<std::shared_ptr<const Version>> retired_ ABSL_GUARDED_BY(write_mu_);
 };
 
 }  // namespace usagedb

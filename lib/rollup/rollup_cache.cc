@@ -37,18 +37,28 @@ std::shared_ptr<const std::vector<FvCell>> RollupCache::summary(std::span<const 
   auto cells = std::make_shared<const std::vector<FvCell>>(merge_summaries(rollups));
   size_t bytes = cells->capacity() * sizeof(FvCell);
   for (const FvCell& c : *cells) bytes += c.users.memory_bytes() + c.sessions.memory_bytes();
-  MutexLock lock(&mu_);
-  auto same = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.serials == serials; });
-  if (same != entries_.end()) entries_.erase(same);
-  if (entries_.size() >= kEntries) entries_.erase(entries_.begin());
-  entries_.push_back(Entry{std::move(serials), cells, rows, bytes});
+  // The entry this one replaces or evicts is freed after the lock is
+  // released: a year's merge of a large store holds tens of MB of bitmaps,
+  // and readers looking up other merges must not wait for their free.
+  Entry dropped;
+  {
+    MutexLock lock(&mu_);
+    auto same = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.serials == serials; });
+    if (same == entries_.end() && entries_.size() >= kEntries) same = entries_.begin();
+    if (same != entries_.end()) {
+      dropped = std::move(*same);
+      entries_.erase(same);
+    }
+    entries_.push_back(Entry{std::move(serials), cells, rows, bytes});
+  }
   return cells;
 }
 
 RollupCache::Subset RollupCache::find_subset(std::span<const PartitionRollup* const> rollups,
                                             std::vector<bool>* in_subset) {
   const std::vector<uint64_t> serials = serials_of(rollups);
-  MutexLock lock(&mu_);
+  // Shared: concurrent queries look their subsets up at the same time.
+  ReaderMutexLock lock(&mu_);
   const Entry* best = nullptr;
   for (const Entry& e : entries_) {
     if ((best == nullptr || e.rows > best->rows) &&

@@ -236,6 +236,36 @@ absl::Status Dictionary::intern_many(std::span<const std::string_view> values, u
   constexpr size_t kBatch = 256;
   constexpr size_t kAhead = 8;
   uint64_t hashes[kBatch];
+  // A few strings (a record_event call's) are looked up under the shared
+  // lock first, and only if one is new does the call take the exclusive
+  // lock: in a live store nearly every string is known, so writers almost
+  // never hold the lock that queries' find() takes shared, and a writer the
+  // scheduler preempts in the middle of a call makes no query wait (on the
+  // loaded 2-core machine such waits were the tens-of-ms tails of the
+  // questions that look a user or a feature up, bench/RESULTS.md). Larger
+  // batches (the file ingest's, whose sessions are mostly new) go straight
+  // to the exclusive lock rather than probe twice.
+  constexpr size_t kSharedFirst = 4;
+  if (values.size() <= kSharedFirst) {
+    for (size_t i = 0; i < values.size(); ++i) hashes[i] = hash::hash64(values[i]);
+    ReaderMutexLock lock(&mu_);
+    bool all_known = index_complete_locked() && error_.ok() && slot_count_ > 0;
+    for (size_t i = 0; all_known && i < values.size(); ++i) {
+      const auto half = static_cast<uint32_t>(hashes[i] >> 32);
+      all_known = false;
+      for (size_t at = home_locked(half);; at = (at + 1) & (slot_count_ - 1)) {
+        const uint64_t slot = slots_[at];
+        if (slot == kEmptySlot) break;
+        if (static_cast<uint32_t>(slot >> 32) == half && slot != kTombstone &&
+            text::equal(lookup(static_cast<uint32_t>(slot)), values[i])) {
+          codes[i] = static_cast<uint32_t>(slot);
+          all_known = true;
+          break;
+        }
+      }
+    }
+    if (all_known) return absl::OkStatus();
+  }
   for (size_t first = 0; first < values.size(); first += kBatch) {
     const size_t n = std::min(kBatch, values.size() - first);
     const std::string_view* batch = values.data() + first;

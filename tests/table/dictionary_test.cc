@@ -196,6 +196,62 @@ TEST(Dictionary, IndexAgreesWithAMapThroughErasesAndGrowth) {
   EXPECT_EQ(d.erasures(), d.size() - want.size());
 }
 
+// intern_many() of a record_event call's few strings looks them up under
+// the shared lock first and interns only when one is new: against a plain
+// map, batches of 1-4 strings (repeats within a batch included) give a
+// known string its code, a new one a code of its own (the same for its
+// repeats in the batch), and an erased one a new code.
+TEST(Dictionary, SmallBatchesAgreeWithAMapThroughErases) {
+  Dictionary d;
+  std::map<std::string, uint32_t> want;  // live strings
+  gen::Random random(11);
+  for (int step = 0; step < 20000; ++step) {
+    if (random.uniform(10) == 0 && !want.empty()) {
+      auto it = want.lower_bound(absl::StrCat("s", random.uniform(3000)));
+      if (it == want.end()) it = want.begin();
+      d.erase(it->second);
+      want.erase(it);
+      continue;
+    }
+    std::vector<std::string> strings(1 + random.uniform(4));
+    for (std::string& x : strings) x = absl::StrCat("s", random.uniform(3000));
+    const std::vector<std::string_view> values(strings.begin(), strings.end());
+    std::vector<uint32_t> codes(values.size());
+    ASSERT_TRUE(d.intern_many(values, codes.data()).ok());
+    for (size_t i = 0; i < strings.size(); ++i) {
+      const auto [it, added] = want.emplace(strings[i], codes[i]);
+      // New, or erased before: never an erased code, whose bytes are gone.
+      if (added) ASSERT_EQ(d.lookup(codes[i]), strings[i]);
+      ASSERT_EQ(codes[i], it->second) << strings[i];
+    }
+  }
+  for (const auto& [str, code] : want) ASSERT_EQ(d.find(str), code) << str;
+}
+
+// Queries' find() while writers intern small batches, known strings (the
+// shared-lock path) and new ones (the exclusive path), at once (run under
+// TSan in CI).
+TEST(Dictionary, ConcurrentSmallBatchesAndFinds) {
+  Dictionary d;
+  for (int i = 0; i < 1000; ++i) d.intern(absl::StrCat("s", i));
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 2; ++w) {
+    writers.emplace_back([&, w] {
+      for (int i = 0; i < 20000; ++i) {
+        const std::string known = absl::StrCat("s", i % 1000), fresh = absl::StrCat("w", w, "-", i % 5000);
+        const std::vector<std::string_view> values = {known, fresh};
+        uint32_t codes[2];
+        ASSERT_TRUE(d.intern_many(values, codes).ok());
+        ASSERT_EQ(codes[0], static_cast<uint32_t>(i % 1000));
+        ASSERT_EQ(d.lookup(codes[1]), fresh);
+      }
+    });
+  }
+  for (int round = 0; round < 20000; ++round) ASSERT_EQ(d.find(absl::StrCat("s", round % 1000)), round % 1000);
+  for (std::thread& t : writers) t.join();
+  EXPECT_EQ(d.size(), 1000u + 2 * 5000);
+}
+
 // lookup() of published codes while another thread interns new strings
 // (run under TSan in CI).
 TEST(Dictionary, ConcurrentInternAndLookup) {
