@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "lib/table/part.h"
 #include "lib/table/part_builder.h"
+#include "lib/table/part_index.h"
 
 namespace usagedb {
 namespace {
@@ -39,9 +40,9 @@ std::unique_ptr<LazyFixture> make_lazy(uint64_t id, uint32_t rows, std::shared_p
       [raw]() -> absl::StatusOr<PartData> {
         ++raw->loads;
         if (raw->fail) return absl::DataLossError("part file 'x': timestamp: checksum mismatch");
-        return PartData{raw->resident->columns(), PartIndexes{raw->resident->indexes().user,
-                                                               raw->resident->indexes().feature,
-                                                               raw->resident->indexes().version}};
+        const PartColumns& c = raw->resident->columns();
+        return PartData{c, PartIndexes{PostingIndex::build(c.user), build_bitmap_index(c.feature),
+                                       build_bitmap_index(c.version)}};
       },
       std::move(cache));
   return f;
