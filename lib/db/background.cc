@@ -222,10 +222,9 @@ void EventStoreImpl::warm_rollup_cache(bool all) const {
 
 std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
   for (const auto& [month, p] : partitions_) {
-    if (std::any_of(p->parts.begin(), p->parts.end(),
-                    [&](const auto& part) { return unreadable_parts_.contains(part->id()); })) {
-      continue;  // a damaged file: merging would fail again
-    }
+    bool unreadable = false;  // a damaged file: merging would fail again
+    for (const auto& part : p->parts) unreadable = unreadable || unreadable_parts_.contains(part->id());
+    if (unreadable) continue;
     std::vector<uint32_t> rows;
     for (const auto& part : p->parts) rows.push_back(part->rows());
     const std::vector<size_t> pick = pick_merge(rows, options_.part_rows);
