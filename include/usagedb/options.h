@@ -62,6 +62,15 @@ struct Options {
   // When false, sealing happens on the writing thread, and merges only in
   // EventStore::compact().
   bool background_threads = true;
+
+  // Durable stores: the bytes of part data read back from part files that
+  // the store keeps in memory. A reopened store reads a part's columns and
+  // indexes only when a query (or a merge, or the first write to its month)
+  // needs them; once the parts read exceed this budget, the least recently
+  // used ones not in use are dropped and read again when needed
+  // (docs/STORAGE.md, "What is read when"). 0: no budget, a part read stays
+  // in memory. Parts written by this process stay in memory either way.
+  size_t cache_bytes = 0;
 };
 
 }  // namespace usagedb

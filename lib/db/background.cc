@@ -8,6 +8,7 @@
 #include "lib/db/merge_policy.h"
 #include "lib/table/part_builder.h"
 #include "lib/util/parallel.h"
+#include "lib/util/status_macros.h"
 
 namespace usagedb {
 namespace {
@@ -108,8 +109,16 @@ EventStoreImpl::BuiltPart EventStoreImpl::build_part(const AppendBuffer& buffer,
   return built;
 }
 
-EventStoreImpl::BuiltPart EventStoreImpl::merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs,
-                                                      uint64_t id, uint32_t month, bool with_rollup) const {
+absl::StatusOr<EventStoreImpl::BuiltPart> EventStoreImpl::merge_parts(
+    const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id, uint32_t month, bool with_rollup) {
+  // Lazy inputs are read here (and dropped again by the cache once merged).
+  std::vector<Part::Pin> pins;
+  uint64_t failed = 0;
+  if (absl::Status s = Part::pin_all(inputs, &pins, &failed); !s.ok()) {
+    MutexLock lock(&write_mu_);
+    unreadable_parts_.insert(failed);  // no merge picks it again
+    return s;
+  }
   size_t rows = 0;
   for (const auto& part : inputs) rows += part->rows();
   PartBuilder builder(rows);
@@ -149,7 +158,7 @@ std::optional<uint32_t> EventStoreImpl::pick_rollup_locked() const {
   if (bulk_ingests_ > 0) return std::nullopt;  // its end builds them (build_part)
   for (const auto& [month, p] : partitions_) {
     for (const auto& part : p->parts) {
-      if (!p->rollups.covers(part->id())) return month;
+      if (!p->rollups.covers(part->id()) && !unreadable_parts_.contains(part->id())) return month;
     }
   }
   return std::nullopt;
@@ -164,6 +173,14 @@ bool EventStoreImpl::refresh_rollup(uint32_t month) {
     parts = it->second->uncovered_parts();
   }
   if (parts.empty()) return false;
+  std::vector<Part::Pin> pins;
+  uint64_t failed = 0;
+  if (!Part::pin_all(parts, &pins, &failed).ok()) {
+    // Queries that read the part report its damage; no build picks it again.
+    MutexLock lock(&write_mu_);
+    unreadable_parts_.insert(failed);
+    return false;
+  }
   std::vector<std::shared_ptr<const PartitionRollup>> built;
   for (const auto& part : parts) built.push_back(PartitionRollup::build(month, std::span(&part, 1)));
   MutexLock lock(&write_mu_);
@@ -209,6 +226,9 @@ void EventStoreImpl::warm_rollup_cache(bool all) const {
 
 std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
   for (const auto& [month, p] : partitions_) {
+    bool unreadable = false;  // a damaged file: merging would fail again
+    for (const auto& part : p->parts) unreadable = unreadable || unreadable_parts_.contains(part->id());
+    if (unreadable) continue;
     std::vector<uint32_t> rows;
     for (const auto& part : p->parts) rows.push_back(part->rows());
     const std::vector<size_t> pick = pick_merge(rows, options_.part_rows);
@@ -329,10 +349,12 @@ void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       const bool with_rollup = bulk_ingests_ == 0;
       merging_ = true;
       write_mu_.unlock();
-      BuiltPart merged = merge_parts(merge->inputs, id, merge->month, with_rollup);
+      absl::StatusOr<BuiltPart> merged = merge_parts(merge->inputs, id, merge->month, with_rollup);
       write_mu_.lock();
       merging_ = false;
-      if (install_merge_locked(merge->month, merge->inputs, std::move(merged))) install_version_locked();
+      if (merged.ok() && install_merge_locked(merge->month, merge->inputs, *std::move(merged))) {
+        install_version_locked();
+      }
       work_cv_.notify_all();
       continue;
     }
@@ -360,6 +382,7 @@ absl::Status EventStoreImpl::compact() {
     for (const auto& [month, p] : partitions_) months.push_back(month);
   }
   // Months merge independently: two at a time.
+  std::vector<absl::Status> errors(months.size());
   for_each_index_on_two_threads(months.size(), std::thread::hardware_concurrency() >= 2, [&](size_t i) {
     const uint32_t month = months[i];
     // A concurrent writer or merge may change the parts while we merge
@@ -374,14 +397,19 @@ absl::Status EventStoreImpl::compact() {
         task.inputs = it->second->parts;
         id = new_part_id();
       }
-      BuiltPart merged = merge_parts(task.inputs, id, month, /*with_rollup=*/true);
+      absl::StatusOr<BuiltPart> merged = merge_parts(task.inputs, id, month, /*with_rollup=*/true);
+      if (!merged.ok()) {
+        errors[i] = merged.status();  // a damaged part file
+        break;
+      }
       MutexLock lock(&write_mu_);
-      if (install_merge_locked(month, task.inputs, std::move(merged))) {
+      if (install_merge_locked(month, task.inputs, *std::move(merged))) {
         install_version_locked();
         break;
       }
     }
   });
+  for (const absl::Status& s : errors) USAGEDB_RETURN_IF_ERROR(s);
   refresh_rollups();
   return checkpoint_locked();
 }

@@ -130,6 +130,7 @@ uint32_t first_buffer_row_after(const AppendBuffer& buffer, uint32_t rows, uint6
 
 absl::Status EventStoreImpl::scan_events(const ScanOptions& options, const EventPageVisitor& visit) const {
   if (options.page_events == 0) return absl::InvalidArgumentError("scan_events: page_events must be at least 1");
+  USAGEDB_RETURN_IF_ERROR(ensure_sessions());  // events carry their session strings
   const int64_t begin = options.start ? options.start->time_since_epoch().count() : std::numeric_limits<int64_t>::min();
   const int64_t end = options.end ? options.end->time_since_epoch().count() : std::numeric_limits<int64_t>::max();
   const auto in_range = [&](uint32_t t) { return t >= begin && t < end; };
@@ -145,6 +146,8 @@ absl::Status EventStoreImpl::scan_events(const ScanOptions& options, const Event
   };
   for (const PartitionView& p : snap.partitions()) {
     for (const auto& part : p.parts()) {
+      if (part->max_timestamp() < begin || part->min_timestamp() >= end) continue;
+      if (!snap.pin(*part)) return snap.status();  // a damaged part file
       const RowRange rows = part->time_range(begin, end);
       for (uint32_t row = rows.begin; row < rows.end;) {
         {
@@ -177,6 +180,7 @@ absl::Status EventStoreImpl::scan_events(const ScanOptions& options, const Event
 
 absl::StatusOr<EventFeedPage> EventStoreImpl::read_feed(uint64_t after, size_t max_events) {
   if (max_events == 0) return absl::InvalidArgumentError("read_feed: max_events must be at least 1");
+  USAGEDB_RETURN_IF_ERROR(ensure_sessions());  // events carry their session strings
   EventFeedPage page;
   std::shared_ptr<const Version> version;
   {
@@ -204,8 +208,13 @@ absl::StatusOr<EventFeedPage> EventStoreImpl::read_feed(uint64_t after, size_t m
   const auto consider = [&](std::optional<uint64_t> n) {
     if (n && (!first || *n < *first)) first = n;
   };
+  // A part whose numbers are all at most `after` is not read.
   for (const PartitionView& p : snap.partitions()) {
-    for (const auto& part : p.parts()) consider(part->columns().sequence.smallest_in(after, through));
+    for (const auto& part : p.parts()) {
+      if (part->max_sequence() <= after) continue;
+      if (!snap.pin(*part)) return snap.status();  // a damaged part file
+      consider(part->columns().sequence.smallest_in(after, through));
+    }
     for (const BufferView& b : p.buffers) {
       const uint32_t row = first_buffer_row_after(*b.buffer, b.rows, after);
       if (row < b.rows && b.buffer->sequence(row) <= through) consider(b.buffer->sequence(row));
@@ -218,6 +227,7 @@ absl::StatusOr<EventFeedPage> EventStoreImpl::read_feed(uint64_t after, size_t m
   std::vector<RowRef> refs;
   for (const PartitionView& p : snap.partitions()) {
     for (const auto& part : p.parts()) {
+      if (part->max_sequence() <= after) continue;  // pinned above otherwise
       part->columns().sequence.for_each_in(after, last, [&](uint32_t row, uint64_t sequence) {
         refs.push_back(RowRef{sequence, part.get(), nullptr, row});
       });

@@ -84,6 +84,7 @@ absl::StatusOr<std::unique_ptr<EventStoreImpl>> EventStoreImpl::open(const Optio
 EventStoreImpl::EventStoreImpl(const Options& options)
     : options_(options),
       buffer_rows_(live_buffer_rows(options)),
+      part_cache_(std::make_shared<PartCache>(options.cache_bytes)),
       version_(std::make_shared<const Version>()) {}
 
 // Recovery: dictionaries and the checkpointed parts (together), then the logs
@@ -92,7 +93,7 @@ EventStoreImpl::EventStoreImpl(const Options& options)
 absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   USAGEDB_ASSIGN_OR_RETURN(files_, storage::StoreFiles::open(options_.directory, options_.create_if_missing, fs));
   std::vector<storage::PersistedRollup> rollups;
-  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_, &rollups));
+  USAGEDB_ASSIGN_OR_RETURN(auto parts, files_->load_checkpoint(dictionaries_, &rollups, part_cache_));
   bool created = false;
   for (auto& part : parts) {
     PartitionWriter& p = partition_locked(part->month(), &created);
@@ -107,7 +108,7 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
   // New events are numbered above every row of the parts, every replayed
   // record and every saved cursor (docs/STORAGE.md, "The arrival sequence").
   for (const auto& [month, p] : partitions_) {
-    for (const auto& part : p->parts) next_sequence_ = std::max(next_sequence_, part->columns().sequence.max() + 1);
+    for (const auto& part : p->parts) next_sequence_ = std::max(next_sequence_, part->max_sequence() + 1);
   }
   uint64_t record_number = 0;
   // Single-threaded here, like the rest of recover().
@@ -116,6 +117,7 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
     USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
     USAGEDB_ASSIGN_OR_RETURN(storage::DecodedEvents batch,
                              storage::decode_events(record, absl::StrCat("write-ahead log record ", record_number++)));
+    USAGEDB_RETURN_IF_ERROR(prepare_event_ids_locked(batch.events));
     // A record of the format before arrival numbers: numbered as it is
     // replayed, the same way at every open until a checkpoint keeps them.
     const uint64_t first = batch.first_sequence.value_or(next_sequence_);
@@ -255,6 +257,11 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
   };
   if (!write_error_.ok()) return fail_all(write_error_);
   if (absl::Status s = prepare_dictionaries_locked(); !s.ok()) return fail_all(s);
+  for (QueuedWrite* q : group) {
+    // A damaged part file of a month written to fails the whole group:
+    // nothing of it is logged yet.
+    if (absl::Status s = prepare_event_ids_locked(q->events); !s.ok()) return fail_all(s);
+  }
   // The group's events are numbered in queue order (docs/STORAGE.md, "The
   // arrival sequence"), each record carrying its first number.
   const uint64_t first = next_sequence_;
@@ -303,6 +310,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event>
                                                           const Precoded* precoded) {
   if (!write_error_.ok()) return write_error_;
   USAGEDB_RETURN_IF_ERROR(prepare_dictionaries_locked());
+  USAGEDB_RETURN_IF_ERROR(prepare_event_ids_locked(events));
   const uint64_t first = next_sequence_;
   if (files_ && !events.empty()) {
     if (logging == Logging::kLogged) {
@@ -332,8 +340,23 @@ absl::Status EventStoreImpl::stop_writes_locked(const absl::Status& failure) {
   return write_error_;
 }
 
+absl::Status EventStoreImpl::ensure_sessions() const {
+  MutexLock lock(&sessions_mu_);
+  if (sessions_loaded_ || !files_) return absl::OkStatus();
+  // The dictionary locks itself; no reader looks a session code up before
+  // this returns (it is the only writer until sessions_loaded_).
+  USAGEDB_RETURN_IF_ERROR(files_->load_sessions(const_cast<Dictionary&>(dictionaries_.session)));
+  sessions_loaded_ = true;
+  return absl::OkStatus();
+}
+
 absl::Status EventStoreImpl::prepare_dictionaries_locked() {
   if (dictionaries_ready_) return absl::OkStatus();
+  if (absl::Status s = ensure_sessions(); !s.ok()) {
+    // Reopening does not help: the file is damaged.
+    write_error_ = absl::DataLossError(absl::StrCat("the store stopped accepting writes: ", s.message()));
+    return write_error_;
+  }
   for (int c = 0; c < kDictionaryColumns; ++c) {
     if (absl::Status s = dictionaries_.get(static_cast<DictionaryColumn>(c)).prepare_for_writes(); !s.ok()) {
       // Reopening does not help: the files hold the duplicate.
@@ -376,9 +399,16 @@ EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month
   return *partitions_.emplace(month, std::move(p)).first->second;
 }
 
-void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
+absl::Status EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
   uint64_t rows = 0;
   for (const auto& part : p.parts) rows += part->rows();
+  // Each part is read (a lazy one from its file) before the index changes,
+  // so a damaged file leaves the partition without an index, not a partial one.
+  std::vector<Part::Pin> pins;
+  for (const auto& part : p.parts) {
+    USAGEDB_ASSIGN_OR_RETURN(Part::Pin pin, part->pin());
+    pins.push_back(std::move(pin));
+  }
   p.event_ids.reserve(rows);
   for (const auto& part : p.parts) {
     for (uint32_t row = 0; row < part->rows(); ++row) {
@@ -395,6 +425,22 @@ void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
   for (const auto& [buffer, id] : p.sealing) add_buffer(*buffer);
   add_buffer(*p.buffer);
   p.event_ids_ready = true;
+  return absl::OkStatus();
+}
+
+absl::Status EventStoreImpl::prepare_event_ids_locked(std::span<const Event> events) {
+  if (!options_.deduplicate) return absl::OkStatus();
+  uint32_t last = 0;
+  for (const Event& e : events) {
+    const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
+    if (month == last) continue;
+    last = month;
+    auto it = partitions_.find(month);
+    if (it != partitions_.end() && !it->second->event_ids_ready) {
+      USAGEDB_RETURN_IF_ERROR(ensure_event_ids_locked(*it->second));
+    }
+  }
+  return absl::OkStatus();
 }
 
 void EventStoreImpl::release_event_ids_locked() {
@@ -448,7 +494,9 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
     PartitionWriter* p = last;
     if (p == nullptr || p->month != month) {
       p = &partition_locked(month, &version_changed);
-      if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p);
+      // Cannot fail: prepare_event_ids_locked() read the partition's parts
+      // (a new partition has none).
+      if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p).IgnoreError();
       last = p;
     }
     if (options_.deduplicate && !e.event_id.empty() &&
@@ -658,56 +706,69 @@ void EventStoreImpl::note_query() const {
   }
 }
 
+namespace {
+
+// run(snapshot, query), or the error of a part file the query found damaged
+// (Snapshot::pin: the query skipped that part, so its answer is not given).
+template <typename Run, typename Query>
+auto answer(Run run, const Snapshot& snapshot, const Query& query) -> decltype(run(snapshot, query)) {
+  auto result = run(snapshot, query);
+  USAGEDB_RETURN_IF_ERROR(snapshot.status());
+  return result;
+}
+
+}  // namespace
+
 absl::StatusOr<QueryResult<UserFeatureUsageRow>> EventStoreImpl::user_feature_usage(
     const UserFeatureUsageQuery& query) const {
   note_query();
-  return run_user_feature_usage(snapshot(), query);
+  return answer(run_user_feature_usage, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> EventStoreImpl::feature_usage_summary(
     const FeatureUsageSummaryQuery& query) const {
   note_query();
-  return run_feature_usage_summary(snapshot(), query);
+  return answer(run_feature_usage_summary, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usage_timeline(
     const FeatureUsageTimelineQuery& query) const {
   note_query();
-  return run_feature_usage_timeline(snapshot(), query);
+  return answer(run_feature_usage_timeline, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureAdoptionRow>> EventStoreImpl::feature_adoption(
     const FeatureAdoptionQuery& query) const {
   note_query();
-  return run_feature_adoption(snapshot(), query);
+  return answer(run_feature_adoption, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<ActiveUsersRow>> EventStoreImpl::active_users(const ActiveUsersQuery& query) const {
   note_query();
-  return run_active_users(snapshot(), query);
+  return answer(run_active_users, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureRetentionRow>> EventStoreImpl::feature_retention(
     const FeatureRetentionQuery& query) const {
   note_query();
-  return run_feature_retention(snapshot(), query);
+  return answer(run_feature_retention, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<FeatureFunnelRow>> EventStoreImpl::feature_funnel(const FeatureFunnelQuery& query) const {
   note_query();
-  return run_feature_funnel(snapshot(), query);
+  return answer(run_feature_funnel, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<PropertyBreakdownRow>> EventStoreImpl::property_breakdown(
     const PropertyBreakdownQuery& query) const {
   note_query();
-  return run_property_breakdown(snapshot(), query);
+  return answer(run_property_breakdown, snapshot(), query);
 }
 
 absl::StatusOr<QueryResult<VersionAdoptionRow>> EventStoreImpl::version_adoption(
     const VersionAdoptionQuery& query) const {
   note_query();
-  return run_version_adoption(snapshot(), query);
+  return answer(run_version_adoption, snapshot(), query);
 }
 
 absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {
@@ -738,6 +799,7 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   s.versions = dictionaries_.version.size();
   s.event_types = dictionaries_.event_type.size();
   s.sessions = dictionaries_.session.size();
+  if (files_) s.sessions = std::max<uint64_t>(s.sessions, files_->deferred_session_codes());
   for (int c = 0; c < kDictionaryColumns; ++c) {
     s.memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
   }

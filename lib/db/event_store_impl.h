@@ -37,6 +37,7 @@
 #include <memory>
 #include <string>
 #include <optional>
+#include <set>
 #include <span>
 #include <thread>
 #include <vector>
@@ -109,6 +110,10 @@ class EventStoreImpl final : public EventStore {
 
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);
+  // The session dictionary's strings are read on first use: a write, an
+  // export or the feed (StoreFiles::load_sessions); queries never need them.
+  // Before it returns OK, snapshot().dictionaries().session may be empty.
+  absl::Status ensure_sessions() const ABSL_LOCKS_EXCLUDED(sessions_mu_);
 
   // Writes every event recorded so far into part files and starts a new
   // write-ahead log (a no-op in memory).
@@ -255,7 +260,12 @@ class EventStoreImpl final : public EventStore {
   uint64_t durable_sequence_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   PartitionWriter& partition_locked(uint32_t month, bool* created) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Builds p.event_ids from its rows when it is not ready (see above).
-  void ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The DataLossError of a damaged part file of the partition (a lazy part
+  // is read here): the index is then left unbuilt.
+  absl::Status ensure_event_ids_locked(PartitionWriter& p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // ensure_event_ids_locked() for the partitions `events` write to, before
+  // any of them is logged or applied.
+  absl::Status prepare_event_ids_locked(std::span<const Event> events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Frees the dedup index of every partition but the newest month: a bulk
   // file ingest is done with the months it loaded, and the end of it (the
   // checkpoint that builds the rollups) is its peak of memory. A month
@@ -294,8 +304,10 @@ class EventStoreImpl final : public EventStore {
   // longer needs, so they do not add to its peak of memory.
   BuiltPart build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month, bool with_rollup) const;
   // The merge of `inputs` and, `with_rollup`, its rollup.
-  BuiltPart merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id, uint32_t month,
-                        bool with_rollup) const;
+  // The DataLossError of a damaged (lazy) input, whose id then goes to
+  // unreadable_parts_.
+  absl::StatusOr<BuiltPart> merge_parts(const std::vector<std::shared_ptr<const Part>>& inputs, uint64_t id,
+                                        uint32_t month, bool with_rollup) ABSL_LOCKS_EXCLUDED(write_mu_);
   // Adds a built part and its rollup to `p`.
   static void add_part(PartitionWriter& p, BuiltPart built);
   // Replaces `inputs` by `merged` in partition `month`, and their rollups by
@@ -373,6 +385,8 @@ class EventStoreImpl final : public EventStore {
   absl::Status write_error_ ABSL_GUARDED_BY(write_mu_);
   // prepare_dictionaries_locked() succeeded.
   bool dictionaries_ready_ ABSL_GUARDED_BY(write_mu_) = false;
+  mutable Mutex sessions_mu_;
+  mutable bool sessions_loaded_ ABSL_GUARDED_BY(sessions_mu_) = false;
   bool checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
   // A user was erased since the last checkpoint: the next one rewrites the
   // user dictionary so the erased strings leave the disk.
@@ -387,11 +401,16 @@ class EventStoreImpl final : public EventStore {
   // Rollups were installed since the rollup cache was last warmed, and when
   // that was.
   bool rollups_changed_ ABSL_GUARDED_BY(write_mu_) = false;
+  // Lazy parts whose file a merge or a rollup build found damaged: neither
+  // picks them again (queries that read them report the damage).
+  std::set<uint64_t> unreadable_parts_ ABSL_GUARDED_BY(write_mu_);
   std::chrono::steady_clock::time_point last_warm_ ABSL_GUARDED_BY(write_mu_);
   std::thread background_;  // seals, checkpoints, rollups of uncovered parts, the summary cache
   std::thread merger_;      // merges
 
   mutable RollupCache rollup_cache_;
+  // The lazy parts read from part files (Options::cache_bytes).
+  const std::shared_ptr<PartCache> part_cache_;
   // A query has run: the background thread keeps rollups up to date.
   mutable std::atomic<bool> queried_{false};
   void note_query() const;

@@ -155,6 +155,9 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
     if (error_prefix.empty()) return s;
     return absl::Status(s.code(), absl::StrCat(text::absl_view(error_prefix), ": ", s.message()));
   };
+  // The parser threads intern strings before any write prepares the
+  // dictionaries: the session dictionary must hold its stored codes first.
+  if (absl::Status s = ensure_sessions(); !s.ok()) return with_prefix(s);
   // Input of unknown size (a pipe, a stream) starts through the log and goes
   // the bulk way once it has outgrown the log's threshold (see below). An
   // in-memory store has no log; the bulk way gives it the larger buffers.

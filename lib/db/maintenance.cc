@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/db/event_store_impl.h"
 #include "lib/table/part_builder.h"
+#include "lib/util/status_macros.h"
 
 namespace usagedb {
 
@@ -41,6 +42,10 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
     if (!write_error_.ok()) return write_error_;
     const std::optional<uint32_t> code = dictionaries_.user.find(user_id);
     if (!code.has_value()) return 0;
+    // Every part is read (lazy ones from their files) before anything
+    // changes: a damaged file fails the deletion with nothing deleted.
+    std::vector<Part::Pin> pins;
+    for (const auto& [month, p] : partitions_) USAGEDB_RETURN_IF_ERROR(Part::pin_all(p->parts, &pins));
     seal_all_locked();
     for (auto& [month_key, writer] : partitions_) {
       // Plain references: lambdas cannot capture structured bindings in C++20.

@@ -84,6 +84,7 @@ bool any_row(const Snapshot& snapshot, const query::ScanFilters& f, query::Stats
   for (const PartitionView& p : snapshot.partitions()) {
     if (!f.window.overlaps_month(p.month())) continue;
     for (const auto& part : p.parts()) {
+      if (!query::readable(snapshot, *part, f)) continue;
       if (!f.event_type.active) {
         // No row to read: the window's rows, in the version's bitmap.
         const RowRange range = part->time_range(f.window.begin, f.window.end);
@@ -266,6 +267,7 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
       };
       std::vector<Source> sources;
       for (const auto& part : p.parts()) {
+        if (!window->overlaps(*part) || !snapshot.pin(*part)) continue;
         const RowRange range = window->covers(*part) ? RowRange{0, part->rows()}
                                                      : part->time_range(window->begin, window->end);
         if (range.empty()) continue;

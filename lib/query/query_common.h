@@ -56,6 +56,8 @@ struct TimeWindow {
   bool overlaps_month(uint32_t yyyymm) const;
   // Whether every row of `part` is inside the window.
   bool covers(const Part& part) const { return begin <= part.min_timestamp() && part.max_timestamp() < end; }
+  // Whether some row of `part` may be inside the window (its time range alone).
+  bool overlaps(const Part& part) const { return begin <= part.max_timestamp() && part.min_timestamp() < end; }
 };
 
 // Validates start_date/end_date; InvalidArgumentError naming end_date when it

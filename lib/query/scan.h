@@ -30,6 +30,12 @@ struct ScanFilters {
   }
 };
 
+// Whether a scan of `part` with `f` can visit a row, and then pins it
+// (false for a damaged file: Snapshot::pin). Call before scan_part*().
+inline bool readable(const Snapshot& snapshot, const Part& part, const ScanFilters& f) {
+  return !f.matches_nothing() && f.window.overlaps(part) && snapshot.pin(part);
+}
+
 // Visits every part.
 struct AllParts {
   bool operator()(const PartitionView&, const Part&) const { return false; }
@@ -111,14 +117,15 @@ void scan_buffered(const PartitionView& partition, const ScanFilters& f, Stats& 
 
 // Calls visit(const RowCodes&) for each matching row, in no particular order,
 // except the rows of parts for which skip(partition, part) is true (those a
-// rollup answers for).
+// rollup answers for). A part whose file is damaged is skipped, its error
+// noted in snapshot.status() (Snapshot::pin).
 template <typename Visit, typename Skip = AllParts>
 void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& visit, Skip&& skip = Skip()) {
   if (f.matches_nothing()) return;
   for (const PartitionView& partition : snapshot.partitions()) {
     if (!f.window.overlaps_month(partition.month())) continue;
     for (const auto& part : partition.parts()) {
-      if (!skip(partition, *part)) scan_part(*part, f, stats, visit);
+      if (!skip(partition, *part) && readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
     }
     scan_buffered(partition, f, stats, visit);
   }

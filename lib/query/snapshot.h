@@ -8,7 +8,14 @@
 // each buffer at the moment the query started, so the query sees exactly the
 // events recorded before it, however long it runs and whatever writers do.
 //
-// Thread-safety: Version and Snapshot are immutable once built.
+// A query pins each part before it reads the part's columns or indexes
+// (snapshot.pin(part)): a lazy part (lib/table/part.h) is read then, and
+// stays in memory until the snapshot and its copies are gone. A part whose
+// file turns out damaged is skipped and its DataLossError kept in status(),
+// which the store returns instead of the query's answer (EventStoreImpl).
+//
+// Thread-safety: Version and Snapshot are immutable once built; pin() is
+// thread-safe.
 #ifndef USAGEDB_QUERY_SNAPSHOT_H_
 #define USAGEDB_QUERY_SNAPSHOT_H_
 
@@ -19,6 +26,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "lib/rollup/partition_rollup.h"
 #include "lib/rollup/rollup_cache.h"
 #include "lib/rollup/rollup_set.h"
@@ -26,6 +35,7 @@
 #include "lib/table/dictionaries.h"
 #include "lib/table/part.h"
 #include "lib/table/row.h"
+#include "lib/util/mutex.h"
 
 namespace usagedb {
 
@@ -89,6 +99,31 @@ class Snapshot {
     }
   }
 
+  // Holds `part`'s data in memory for as long as this snapshot (or a copy)
+  // lives, reading it first if needed. A query calls it before it reads a
+  // part's columns or indexes, and skips the part when it returns false:
+  // the part's file is damaged, and status() says how.
+  bool pin(const Part& part) const {
+    if (!part.lazy()) return true;
+    {
+      MutexLock l(&pins_->mu);
+      if (pins_->parts.contains(&part)) return true;
+    }
+    absl::StatusOr<Part::Pin> pin = part.pin();
+    MutexLock l(&pins_->mu);
+    if (!pin.ok()) {
+      if (pins_->error.ok()) pins_->error = pin.status();
+      return false;
+    }
+    if (pins_->parts.insert(&part).second) pins_->pins.push_back(*std::move(pin));
+    return true;
+  }
+  // OK, or the error of the first part pin() could not read.
+  absl::Status status() const {
+    MutexLock l(&pins_->mu);
+    return pins_->error;
+  }
+
   const Dictionaries& dictionaries() const { return *dictionaries_; }
   const std::vector<PartitionView>& partitions() const { return partitions_; }
   // Merged multi-month summaries; null when the store keeps none.
@@ -99,6 +134,13 @@ class Snapshot {
   std::shared_ptr<const Version> version_;
   RollupCache* rollup_cache_;
   std::vector<PartitionView> partitions_;
+  struct Pins {
+    Mutex mu;
+    absl::flat_hash_set<const Part*> parts ABSL_GUARDED_BY(mu);
+    std::vector<Part::Pin> pins ABSL_GUARDED_BY(mu);
+    absl::Status error ABSL_GUARDED_BY(mu);
+  };
+  std::shared_ptr<Pins> pins_ = std::make_shared<Pins>();
 };
 
 }  // namespace usagedb

@@ -64,7 +64,7 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       stats.read_rows(entries.size(), sizeof(UserEntry));
     }
     for (const auto& part : partition.parts()) {
-      if (partition.covered(*part)) continue;
+      if (partition.covered(*part) || !snapshot.pin(*part)) continue;
       // The user's rows, filtered on their feature and version codes (a
       // user's rows in a part are few: cheaper than intersecting bitmaps).
       const std::span<const uint32_t> rows = part->user_rows(user.code);

@@ -77,7 +77,7 @@ std::map<int64_t, Bitmap> collect(const Snapshot& snapshot, const ScanFilters& f
     if (!f.window.overlaps_month(p.month())) continue;
     const bool rolled = cells_answer && !p.rollups().empty();
     for (const auto& part : p.parts()) {
-      if (!rolled || !p.covered(*part)) scan_part(*part, f, stats, visit);
+      if ((!rolled || !p.covered(*part)) && readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
     }
     if (rolled) from_rollups(p, buckets, visit);
     scan_buffered(p, f, stats, visit);
@@ -121,7 +121,7 @@ std::map<int64_t, Bitmap> utc_users_by_bucket(const Snapshot& snapshot, const Sc
       ScanFilters in_edge = f;
       in_edge.window = edge;
       for (const auto& part : p.parts()) {
-        if (p.covered(*part)) scan_part(*part, in_edge, stats, visit);
+        if (p.covered(*part) && readable(snapshot, *part, in_edge)) scan_part(*part, in_edge, stats, visit);
       }
     }
   };
@@ -144,7 +144,7 @@ std::map<int64_t, Bitmap> local_users_by_bucket(const Snapshot& snapshot, const 
         ScanFilters edge = f;
         edge.window = TimeWindow{s.begin, s.end};
         for (const auto& part : p.parts()) {
-          if (p.covered(*part)) scan_part(*part, edge, stats, visit);
+          if (p.covered(*part) && readable(snapshot, *part, edge)) scan_part(*part, edge, stats, visit);
         }
         continue;
       }

@@ -1,5 +1,7 @@
 // StoreFiles::load_checkpoint: the dictionary segments, parts and rollups
-// the MANIFEST names, read and verified on two threads when a store opens.
+// the MANIFEST names, read and verified on two threads when a store opens;
+// of a part file only the footer and the sequence block (the part is lazy:
+// lib/table/part.h), the rest on first use.
 #include <algorithm>
 #include <map>
 
@@ -26,10 +28,59 @@ absl::StatusOr<std::string> read_live_file(FileSystem* fs, const std::string& pa
   return bytes;
 }
 
+// The size of a file the MANIFEST names (DataLossError when it is gone).
+absl::StatusOr<uint64_t> live_file_size(FileSystem* fs, const std::string& path) {
+  absl::StatusOr<uint64_t> size = fs->file_size(path);
+  if (absl::IsNotFound(size.status())) {
+    return absl::DataLossError(absl::StrCat(path, ": missing (the MANIFEST names it)"));
+  }
+  return size;
+}
+
+// Reads, checks and appends the dictionary segment `file` named by `entry`
+// to `dict`; returns the file's size.
+absl::StatusOr<uint64_t> load_segment(FileSystem* fs, const std::string& file, const DictionarySegmentEntry& entry,
+                                      Dictionary& dict) {
+  USAGEDB_ASSIGN_OR_RETURN(std::string read, read_live_file(fs, file));
+  // The dictionary adopts the bytes: its entries point into them.
+  auto bytes = std::make_unique<std::string>(std::move(read));
+  USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(*bytes, file));
+  if (segment.column != entry.column || segment.first_code != entry.first_code ||
+      segment.strings.size() != entry.count || dict.size() != entry.first_code) {
+    return absl::DataLossError(absl::StrCat(file, ": does not hold the codes the MANIFEST names (",
+                                            column_name(entry.column), " ", entry.first_code, "..",
+                                            entry.first_code + entry.count, ")"));
+  }
+  const size_t size = bytes->size();
+  // The strings are in the file's bytes (version 1) or rebuilt (2).
+  std::unique_ptr<std::string> owner = segment.storage ? std::move(segment.storage) : std::move(bytes);
+  if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased, std::move(owner)); i >= 0) {
+    return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
+                                            " appears twice in the ", column_name(entry.column), " dictionary"));
+  }
+  return size;
+}
+
+absl::Status not_the_named_part(const std::string& file) {
+  return absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
+}
+
+// The columns and indexes of the part file `file` named by `e`, every byte
+// checked: what a lazy part reads on first use.
+absl::StatusOr<PartData> load_part_data(FileSystem* fs, const std::string& file, const PartFileEntry& e,
+                                        const DictionarySizes& sizes) {
+  USAGEDB_ASSIGN_OR_RETURN(std::string bytes, read_live_file(fs, file));
+  if (bytes.size() != e.bytes) return not_the_named_part(file);
+  PartFileInfo info;
+  USAGEDB_ASSIGN_OR_RETURN(PartData data, decode_part_data(bytes, file, sizes, &info));
+  if (info.id != e.file_number || info.month != e.month || info.rows != e.rows) return not_the_named_part(file);
+  return data;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(
-    Dictionaries& dictionaries, std::vector<PersistedRollup>* rollups) {
+    Dictionaries& dictionaries, std::vector<PersistedRollup>* rollups, std::shared_ptr<PartCache> cache) {
   Manifest manifest;
   {
     MutexLock l(&mu_);
@@ -62,52 +113,48 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
   std::vector<absl::Status> errors(entries.size());
   absl::Status dictionary_error;
   std::map<int, uint64_t> dictionary_bytes;
+  std::vector<DictionarySegmentEntry> sessions;
   auto load_dictionaries = [&]() -> absl::Status {
     for (const DictionarySegmentEntry& entry : manifest.dictionary_segments) {
       const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
-      USAGEDB_ASSIGN_OR_RETURN(std::string read, read_live_file(fs_, file));
-      // The dictionary adopts the bytes: its entries point into them.
-      auto bytes = std::make_unique<std::string>(std::move(read));
-      USAGEDB_ASSIGN_OR_RETURN(DictionarySegment segment, decode_dictionary_segment(*bytes, file));
-      Dictionary& dict = dictionaries.get(entry.column);
-      if (segment.column != entry.column || segment.first_code != entry.first_code ||
-          segment.strings.size() != entry.count || dict.size() != entry.first_code) {
-        return absl::DataLossError(absl::StrCat(file, ": does not hold the codes the MANIFEST names (",
-                                                column_name(entry.column), " ", entry.first_code, "..",
-                                                entry.first_code + entry.count, ")"));
+      if (entry.column == DictionaryColumn::kSession) {
+        // Read on first use (load_sessions): only its size is checked here.
+        USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, live_file_size(fs_, file));
+        dictionary_bytes[static_cast<int>(entry.column)] += size;
+        sessions.push_back(entry);
+        continue;
       }
-      const size_t size = bytes->size();
-      // The strings are in the file's bytes (version 1) or rebuilt (2).
-      std::unique_ptr<std::string> owner = segment.storage ? std::move(segment.storage) : std::move(bytes);
-      if (const ptrdiff_t i = dict.restore_many(segment.strings, segment.erased, std::move(owner)); i >= 0) {
-        return absl::DataLossError(absl::StrCat(file, ": the string of code ", entry.first_code + i,
-                                                " appears twice in the ", column_name(entry.column), " dictionary"));
-      }
+      USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, load_segment(fs_, file, entry, dictionaries.get(entry.column)));
       dictionary_bytes[static_cast<int>(entry.column)] += size;
     }
     return absl::OkStatus();
   };
-  auto load_part = [&](size_t i) {
+  // A part: its footer and sequence block now (a missing, truncated or
+  // replaced file fails the open), its other blocks on first use.
+  auto open_part = [&](size_t i) -> absl::Status {
     const PartFileEntry& e = entries[i];
     const std::string file = path(part_file_name(e.month, e.file_number));
-    auto bytes = read_live_file(fs_, file);
-    if (!bytes.ok()) {
-      errors[i] = bytes.status();
-      return;
-    }
-    auto part = decode_part(*bytes, file, sizes);
-    if (!part.ok()) {
-      errors[i] = part.status();
-      return;
-    }
-    if ((*part)->id() != e.file_number || (*part)->month() != e.month || (*part)->rows() != e.rows ||
-        bytes->size() != e.bytes) {
-      errors[i] = absl::DataLossError(absl::StrCat(file, ": is not the part the MANIFEST names"));
-      return;
-    }
-    sections[i] = part_file_sections(*bytes, file);
-    parts[i] = std::move(*part);
+    absl::StatusOr<uint64_t> size = fs_->file_size(file);
+    if (absl::IsNotFound(size.status())) return read_live_file(fs_, file).status();
+    USAGEDB_RETURN_IF_ERROR(size.status());
+    if (*size != e.bytes) return not_the_named_part(file);
+    USAGEDB_ASSIGN_OR_RETURN(std::string head, fs_->read_file_range(file, 0, 12));
+    const uint64_t tail_bytes = std::min<uint64_t>(*size, kPartTailBytes);
+    USAGEDB_ASSIGN_OR_RETURN(std::string tail, fs_->read_file_range(file, *size - tail_bytes, tail_bytes));
+    if (tail.size() != tail_bytes) return not_the_named_part(file);  // shrank meanwhile
+    FileSystem* fs = fs_;
+    const auto read = [fs, &file](uint64_t offset, size_t n) { return fs->read_file_range(file, offset, n); };
+    USAGEDB_ASSIGN_OR_RETURN(PartFileSummary summary, read_part_summary(head, tail, *size, read, file));
+    const PartFileInfo& info = summary.info;
+    if (info.id != e.file_number || info.month != e.month || info.rows != e.rows) return not_the_named_part(file);
+    for (const auto& block : info.blocks) sections[i].emplace_back(block.section, block.size);
+    sections[i].emplace_back("(part header and footer)", info.header_bytes + info.footer_bytes);
+    const Part::Summary s{info.rows, info.min_timestamp, info.max_timestamp, summary.max_sequence};
+    parts[i] = std::make_shared<const Part>(
+        e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); }, cache);
+    return absl::OkStatus();
   };
+  auto load_part = [&](size_t i) { errors[i] = open_part(i); };
   const std::vector<RollupFileEntry>& rollup_entries = manifest.rollups;
   std::vector<std::shared_ptr<const PartitionRollup>> loaded(rollup_entries.size());
   std::vector<uint64_t> rollup_sizes(rollup_entries.size());
@@ -138,13 +185,23 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
   USAGEDB_RETURN_IF_ERROR(dictionary_error);
   for (int c = 0; c < kDictionaryColumns; ++c) {
     const DictionaryColumn column = static_cast<DictionaryColumn>(c);
-    if (dictionaries.get(column).size() != names[c]) {
-      return absl::DataLossError(absl::StrCat(path(kManifestFileName), ": the ", column_name(column),
-                                              " dictionary segments do not hold codes 0..", names[c]));
+    if (column == DictionaryColumn::kSession) {
+      // Segments are contiguous from code 0 (as load_segment() checks).
+      uint64_t next = 0;
+      for (const DictionarySegmentEntry& e : sessions) {
+        if (e.first_code != next) break;
+        next += e.count;
+      }
+      if (next == names[c]) continue;
+    } else if (dictionaries.get(column).size() == names[c]) {
+      continue;
     }
+    return absl::DataLossError(absl::StrCat(path(kManifestFileName), ": the ", column_name(column),
+                                            " dictionary segments do not hold codes 0..", names[c]));
   }
   for (const absl::Status& s : errors) USAGEDB_RETURN_IF_ERROR(s);
   MutexLock l(&mu_);
+  deferred_sessions_ = std::move(sessions);
   for (const auto& [c, bytes] : dictionary_bytes) dictionary_bytes_[c] += bytes;
   for (size_t i = 0; i < entries.size(); ++i) part_sections_[entries[i].file_number] = std::move(sections[i]);
   for (size_t i = 0; i < rollup_entries.size(); ++i) {
@@ -158,6 +215,31 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
     rollups->push_back(PersistedRollup{rollup_entries[i].month, std::move(loaded[i]), rollup_entries[i].parts});
   }
   return parts;
+}
+
+absl::Status StoreFiles::load_sessions(Dictionary& sessions) {
+  std::vector<DictionarySegmentEntry> segments;
+  {
+    MutexLock l(&mu_);
+    segments = deferred_sessions_;
+  }
+  if (sessions.size() != 0 && !segments.empty()) {
+    return absl::FailedPreconditionError("load_sessions: the session dictionary is not empty");
+  }
+  for (const DictionarySegmentEntry& entry : segments) {
+    const std::string file = path(dictionary_file_name(entry.column, entry.file_number));
+    USAGEDB_RETURN_IF_ERROR(load_segment(fs_, file, entry, sessions).status());
+  }
+  MutexLock l(&mu_);
+  deferred_sessions_.clear();
+  return absl::OkStatus();
+}
+
+uint64_t StoreFiles::deferred_session_codes() const {
+  MutexLock l(&mu_);
+  uint64_t n = 0;
+  for (const DictionarySegmentEntry& e : deferred_sessions_) n = std::max(n, e.first_code + e.count);
+  return n;
 }
 
 }  // namespace usagedb::storage

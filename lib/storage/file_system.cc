@@ -17,6 +17,9 @@ class PosixFileSystem final : public FileSystem {
     return SequentialFile::open(path);
   }
   absl::StatusOr<std::string> read_file(const std::string& path) override { return storage::read_file(path); }
+  absl::StatusOr<std::string> read_file_range(const std::string& path, uint64_t offset, size_t n) override {
+    return storage::read_file_range(path, offset, n);
+  }
   absl::Status sync_dir(const std::string& dir) override { return storage::sync_dir(dir); }
   absl::Status create_dir(const std::string& dir) override { return storage::create_dir(dir); }
   absl::StatusOr<std::vector<std::string>> list_dir(const std::string& dir) override {
@@ -37,6 +40,13 @@ class PosixFileSystem final : public FileSystem {
 };
 
 }  // namespace
+
+absl::StatusOr<std::string> FileSystem::read_file_range(const std::string& path, uint64_t offset, size_t n) {
+  absl::StatusOr<std::string> bytes = read_file(path);
+  if (!bytes.ok()) return bytes.status();
+  if (offset >= bytes->size()) return std::string();
+  return bytes->substr(offset, n);
+}
 
 FileSystem* FileSystem::posix() {
   static FileSystem* const fs = new PosixFileSystem;

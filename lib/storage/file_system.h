@@ -37,6 +37,9 @@ class FileSystem {
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> open_truncate(const std::string& path) = 0;
   virtual absl::StatusOr<std::unique_ptr<SequentialFile>> open_sequential(const std::string& path) = 0;
   virtual absl::StatusOr<std::string> read_file(const std::string& path) = 0;
+  // Bytes [offset, offset + n) of a file (fewer at its end). By default
+  // read_file() cut down, so a test file system's faults apply.
+  virtual absl::StatusOr<std::string> read_file_range(const std::string& path, uint64_t offset, size_t n);
   virtual absl::Status sync_dir(const std::string& dir) = 0;
   virtual absl::Status create_dir(const std::string& dir) = 0;
   virtual absl::StatusOr<std::vector<std::string>> list_dir(const std::string& dir) = 0;

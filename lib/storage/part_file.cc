@@ -23,6 +23,9 @@ constexpr std::string_view kMagic("\x89UDBPART", 8);
 constexpr size_t kHeaderSize = kMagic.size() + 4;       // magic, fixed32 version
 constexpr size_t kTrailerSize = 4 + 8 + kMagic.size();  // footer length, footer checksum, magic
 constexpr size_t kChecksumSize = 8;
+// A footer of 13 blocks takes at most 424 bytes: a lazy open reads this much
+// of a file's end (kPartTailBytes) and refuses a footer that is longer.
+constexpr size_t kMaxFooterBytes = kPartTailBytes - 4 - 8 - 8;
 
 // The blocks of a part file, in file order. The ids are persisted: never
 // renumber.
@@ -135,31 +138,41 @@ class Writer {
   std::vector<Entry> entries_;
 };
 
-absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path) {
-  if (bytes.size() < kHeaderSize + kTrailerSize) {
-    return corrupt(path, "header", absl::StrCat("file of ", bytes.size(), " bytes is too short for a part file"));
+// The footer of a part file of `size` bytes from its first kHeaderSize bytes
+// (`head`) and its last tail.size() bytes (`tail`, the whole file or at least
+// kPartTailBytes of it).
+absl::StatusOr<Footer> read_footer(std::string_view head, std::string_view tail, uint64_t size,
+                                   std::string_view path) {
+  if (size < kHeaderSize + kTrailerSize || head.size() < kHeaderSize || tail.size() < kTrailerSize) {
+    return corrupt(path, "header", absl::StrCat("file of ", size, " bytes is too short for a part file"));
   }
-  if (bytes.substr(0, kMagic.size()) != kMagic) {
+  if (head.substr(0, kMagic.size()) != kMagic) {
     return corrupt(path, "header", "bad magic: not a usagedb part file");
   }
-  const uint32_t version = coding::decode_fixed32(bytes.data() + kMagic.size());
+  const uint32_t version = coding::decode_fixed32(head.data() + kMagic.size());
   if (version < 1 || version > kPartFormatVersion) {
     return corrupt(path, "header",
                    absl::StrCat("unknown format version ", version, " (this build reads versions 1 to ",
                                 kPartFormatVersion, ")"));
   }
-  const std::string_view trailer = bytes.substr(bytes.size() - kTrailerSize);
+  const std::string_view trailer = tail.substr(tail.size() - kTrailerSize);
   if (trailer.substr(12) != kMagic) {
     return corrupt(path, "trailer", "bad magic at the end: the file is truncated or not a part file");
   }
   const uint32_t footer_size = coding::decode_fixed32(trailer.data());
-  if (footer_size > bytes.size() - kHeaderSize - kTrailerSize) {
-    return corrupt(path, "trailer",
-                   absl::StrCat("footer of ", footer_size, " bytes does not fit in a file of ", bytes.size()));
+  if (footer_size > size - kHeaderSize - kTrailerSize) {
+    return corrupt(path, "trailer", absl::StrCat("footer of ", footer_size, " bytes does not fit in a file of ", size));
   }
-  const uint64_t footer_offset = bytes.size() - kTrailerSize - footer_size;
+  // The same limit for every reader, whether it read the whole file or not.
+  if (footer_size > kMaxFooterBytes || footer_size + kTrailerSize > tail.size()) {
+    return corrupt(path, "trailer",
+                   absl::StrCat("footer of ", footer_size, " bytes, more than the ", kMaxFooterBytes,
+                                " a part file's footer may take"));
+  }
+  const uint64_t footer_offset = size - kTrailerSize - footer_size;
+  const uint64_t tail_offset = size - tail.size();
   // The checksum covers the footer and its length.
-  const std::string_view checked = bytes.substr(footer_offset, footer_size + 4);
+  const std::string_view checked = tail.substr(footer_offset - tail_offset, footer_size + 4);
   const uint64_t stored = coding::decode_fixed64(trailer.data() + 4);
   if (const uint64_t actual = hash::checksum(checked); actual != stored) {
     return corrupt(path, "footer",
@@ -169,7 +182,7 @@ absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path
   Footer f;
   f.version = version;
   f.offset = footer_offset;
-  std::string_view in = bytes.substr(footer_offset, footer_size);
+  std::string_view in = tail.substr(footer_offset - tail_offset, footer_size);
   uint64_t count;
   if (!coding::get_fixed64(&in, &f.id) || !coding::get_fixed32(&in, &f.month) || !coding::get_fixed32(&in, &f.rows) ||
       !coding::get_fixed32(&in, &f.min_timestamp) || !coding::get_fixed32(&in, &f.max_timestamp) ||
@@ -210,6 +223,10 @@ absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path
   }
   if (!in.empty()) return corrupt(path, "footer", absl::StrCat(in.size(), " bytes after the block directory"));
   return f;
+}
+
+absl::StatusOr<Footer> read_footer(std::string_view bytes, std::string_view path) {
+  return read_footer(bytes.substr(0, kHeaderSize), bytes, bytes.size(), path);
 }
 
 // The payload of the block of `e`, after checking its header and checksum.
@@ -282,8 +299,9 @@ class Reader {
     return absl::OkStatus();
   }
 
-  absl::Status sequence(SequenceColumn* out) {
-    const Entry& e = entry(Section::kSequence);
+  absl::Status sequence(SequenceColumn* out) { return sequence(entry(Section::kSequence), out); }
+  // The sequence block of `e` (read_part_summary reads it alone).
+  absl::Status sequence(const Entry& e, SequenceColumn* out) {
     absl::StatusOr<std::string_view> payload = block_payload(bytes_, e, path_);
     if (!payload.ok()) return payload.status();
     if (e.encoding != kSequenceFor64) {
@@ -366,11 +384,35 @@ absl::StatusOr<PartFileInfo> read_part_file_info(std::string_view bytes, std::st
   return info;
 }
 
-absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, std::string_view path,
-                                                        const DictionarySizes& sizes) {
+absl::StatusOr<PartFileSummary> read_part_summary(std::string_view head, std::string_view tail, uint64_t size,
+                                                  const RangeReader& read, std::string_view path) {
+  absl::StatusOr<Footer> footer = read_footer(head, tail, size, path);
+  if (!footer.ok()) return footer.status();
+  const Footer& f = *footer;
+  if (f.rows == 0) return corrupt(path, "footer", "a part has at least one row, the footer says 0");
+  PartFileSummary summary{{f.id, f.month, f.rows, f.min_timestamp, f.max_timestamp, {}, kHeaderSize, size - f.offset},
+                          (f.id << 32) | (f.rows - 1)};  // version 1: the numbers decode_part() makes
+  for (const Entry& e : f.entries) summary.info.blocks.push_back({section_name(e.section), e.encoding, e.offset, e.size});
+  if (f.version >= 2) {
+    const Entry& e = f.entries.back();  // the sequence block (read_footer checked the order)
+    absl::StatusOr<std::string> block = read(e.offset, e.size);
+    if (!block.ok()) return block.status();
+    if (block->size() != e.size) return corrupt(path, section_name(e.section), "truncated");
+    Entry at_zero = e;
+    at_zero.offset = 0;
+    SequenceColumn sequence;
+    USAGEDB_RETURN_IF_ERROR(Reader(*block, path, f).sequence(at_zero, &sequence));
+    summary.max_sequence = sequence.max();
+  }
+  return summary;
+}
+
+absl::StatusOr<PartData> decode_part_data(std::string_view bytes, std::string_view path, const DictionarySizes& sizes,
+                                          PartFileInfo* info) {
   absl::StatusOr<Footer> footer = read_footer(bytes, path);
   if (!footer.ok()) return footer.status();
   const Footer& f = *footer;
+  *info = PartFileInfo{f.id, f.month, f.rows, f.min_timestamp, f.max_timestamp, {}, kHeaderSize, bytes.size() - f.offset};
   if (f.rows == 0) return corrupt(path, "footer", "a part has at least one row, the footer says 0");
   Reader r(bytes, path, f);
   PartColumns c;
@@ -419,7 +461,14 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
     x.feature = build_bitmap_index(c.feature);
     x.version = build_bitmap_index(c.version);
   }
-  return std::make_shared<const Part>(f.id, f.month, std::move(c), std::move(x));
+  return PartData{std::move(c), std::move(x)};
+}
+
+absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, std::string_view path,
+                                                        const DictionarySizes& sizes) {
+  PartFileInfo info;
+  USAGEDB_ASSIGN_OR_RETURN(PartData data, decode_part_data(bytes, path, sizes, &info));
+  return std::make_shared<const Part>(info.id, info.month, std::move(data.columns), std::move(data.indexes));
 }
 
 std::vector<std::pair<std::string, uint64_t>> part_file_sections(std::string_view bytes, const std::string& name) {

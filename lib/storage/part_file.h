@@ -21,6 +21,7 @@
 #define USAGEDB_STORAGE_PART_FILE_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -99,6 +100,29 @@ struct PartFileInfo {
 // Checks the header, the trailer and the footer's checksum (not the blocks')
 // and returns the footer. DataLossError as decode_part().
 absl::StatusOr<PartFileInfo> read_part_file_info(std::string_view bytes, std::string_view path);
+
+// decode_part() of the data alone (the columns and indexes, every byte
+// checked); *info gets the footer (id, month, rows, ...).
+absl::StatusOr<PartData> decode_part_data(std::string_view bytes, std::string_view path, const DictionarySizes& sizes,
+                                          PartFileInfo* info);
+
+// What a lazy open reads of a part file (docs/STORAGE.md, "What is read
+// when"): its footer and the largest arrival number of its rows.
+struct PartFileSummary {
+  PartFileInfo info;
+  uint64_t max_sequence = 0;
+};
+// A lazy open reads a part file's first 12 bytes and its last
+// min(size, kPartTailBytes) bytes, which hold the footer.
+inline constexpr size_t kPartTailBytes = 4096;
+// Bytes [offset, offset + n) of the file.
+using RangeReader = std::function<absl::StatusOr<std::string>(uint64_t offset, size_t n)>;
+// The footer (checked as read_part_file_info() does: header, trailer and
+// the footer's checksum) from `head` and `tail` (see kPartTailBytes) of a
+// file of `size` bytes, and the sequence block, read through `read`,
+// checked and decoded for its largest number. The other blocks are not read.
+absl::StatusOr<PartFileSummary> read_part_summary(std::string_view head, std::string_view tail, uint64_t size,
+                                                  const RangeReader& read, std::string_view path);
 
 // The size of each section of the part file `bytes` (named `name`), for
 // stats; empty when its layout does not read (the part was checked already).

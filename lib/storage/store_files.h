@@ -78,15 +78,25 @@ class StoreFiles {
 
   // ---- Recovery: each once, in this order, before the store is shared ----
   // Reads the dictionary segments into `dictionaries` (empty before) and
-  // reads and verifies every checkpointed part, on two threads: the parts'
-  // codes are checked against the dictionary sizes the MANIFEST names, so
-  // the segments load while the parts decode. DataLossError for damage
-  // (a dictionary's first). Adds the partitions' rollups to `rollups`: a
+  // opens every checkpointed part, on two threads. A part is lazy
+  // (lib/table/part.h): here its file's size, footer and sequence block are
+  // checked; its other blocks are read, verified (the codes against the
+  // dictionary sizes the MANIFEST names) and decoded on first use,
+  // accounted in `cache`. DataLossError for damage found here (a
+  // dictionary's first). Adds the partitions' rollups to `rollups`: a
   // rollup file that is missing or damaged is left out (rollups are derived
   // from the parts, which stay exact without it: the store rebuilds it, and
   // its next checkpoint writes a new file).
   absl::StatusOr<std::vector<std::shared_ptr<const Part>>> load_checkpoint(Dictionaries& dictionaries,
-                                                                           std::vector<PersistedRollup>* rollups);
+                                                                           std::vector<PersistedRollup>* rollups,
+                                                                           std::shared_ptr<PartCache> cache);
+  // The session dictionary's segments, which load_checkpoint() leaves
+  // unread (only a write, an export or the feed needs session strings):
+  // reads them into `sessions` (empty) in code order, once. DataLossError
+  // naming a damaged segment (the dictionary then holds the codes before it).
+  absl::Status load_sessions(Dictionary& sessions);
+  // The session codes the unread segments hold (0 once load_sessions() ran).
+  uint64_t deferred_session_codes() const;
   // Calls apply() with every record of every log to replay, oldest first,
   // drops a torn tail (truncating the file), then opens the last log for
   // appending. DataLossError for damage that is not a torn tail.
@@ -157,6 +167,8 @@ class StoreFiles {
   // Per-section byte counts of every part file in the manifest, by part id.
   std::map<uint64_t, std::vector<std::pair<std::string, uint64_t>>> part_sections_ ABSL_GUARDED_BY(mu_);
   std::map<int, uint64_t> dictionary_bytes_ ABSL_GUARDED_BY(mu_);   // by DictionaryColumn
+  // The session segments load_checkpoint() left for load_sessions().
+  std::vector<DictionarySegmentEntry> deferred_sessions_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, uint64_t> rollup_bytes_ ABSL_GUARDED_BY(mu_);  // by file number
   // Rollup files the manifest names that were missing or damaged on open.
   std::set<uint64_t> unusable_rollups_ ABSL_GUARDED_BY(mu_);

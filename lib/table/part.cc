@@ -1,14 +1,111 @@
 #include "lib/table/part.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 namespace usagedb {
 
 Part::Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes)
-    : id_(id), month_(month), columns_(std::move(columns)), indexes_(std::move(indexes)) {}
+    : id_(id),
+      month_(month),
+      summary_{static_cast<uint32_t>(columns.timestamp.size()), columns.timestamp.front(), columns.timestamp.back(),
+               columns.sequence.max()} {
+  MutexLock l(&mu_);
+  owned_ = std::make_unique<const PartData>(PartData{std::move(columns), std::move(indexes)});
+  data_.store(owned_.get(), std::memory_order_release);
+}
+
+Part::Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache)
+    : id_(id), month_(month), summary_(summary), loader_(std::move(loader)), cache_(std::move(cache)) {}
+
+Part::~Part() {
+  // First: the cache may be evicting this part on another thread.
+  if (cache_ != nullptr) cache_->forget(this);
+}
+
+Part::Pin& Part::Pin::operator=(Pin&& other) noexcept {
+  if (this != &other) {
+    release();
+    part_ = other.part_;
+    other.part_ = nullptr;
+  }
+  return *this;
+}
+
+void Part::Pin::release() {
+  if (part_ != nullptr) part_->unpin();
+  part_ = nullptr;
+}
+
+absl::StatusOr<Part::Pin> Part::pin() const {
+  if (!lazy()) return Pin();  // resident: nothing to hold
+  size_t loaded_bytes = 0;
+  {
+    MutexLock l(&mu_);
+    if (owned_ == nullptr) {
+      // Loading under the part's lock: a second reader of the same part waits
+      // for this one instead of reading the file again.
+      absl::StatusOr<PartData> data = loader_();
+      if (!data.ok()) return data.status();
+      owned_ = std::make_unique<const PartData>(*std::move(data));
+      loaded_bytes = std::max<size_t>(memory_bytes(*owned_), 1);
+      data_.store(owned_.get(), std::memory_order_release);
+    }
+    ++pins_;
+  }
+  // Without the part's lock: the cache locks parts to evict them.
+  cache_->used(this, loaded_bytes);
+  return Pin(this);
+}
+
+absl::Status Part::pin_all(std::span<const std::shared_ptr<const Part>> parts, std::vector<Pin>* pins,
+                           uint64_t* failed) {
+  for (const auto& part : parts) {
+    absl::StatusOr<Pin> pin = part->pin();
+    if (!pin.ok()) {
+      if (failed != nullptr) *failed = part->id();
+      return pin.status();
+    }
+    pins->push_back(*std::move(pin));
+  }
+  return absl::OkStatus();
+}
+
+void Part::unpin() const {
+  {
+    MutexLock l(&mu_);
+    --pins_;
+  }
+  cache_->trim();
+}
+
+size_t Part::evict() const {
+  MutexLock l(&mu_);
+  if (pins_ > 0 || owned_ == nullptr) return 0;
+  const size_t bytes = std::max<size_t>(memory_bytes(*owned_), 1);
+  data_.store(nullptr, std::memory_order_release);
+  owned_.reset();
+  return bytes;
+}
+
+const PartData& Part::load_for_good() const {
+  absl::StatusOr<Pin> pin = this->pin();
+  if (!pin.ok()) {
+    std::fprintf(stderr, "usagedb: part %llu read without a pin could not be loaded: %s\n",
+                 static_cast<unsigned long long>(id_), std::string(pin.status().message()).c_str());
+    std::abort();
+  }
+  {
+    // Held for good: the pin is never released.
+    MutexLock l(&mu_);
+    ++pins_;
+  }
+  return *data_.load(std::memory_order_acquire);
+}
 
 RowRange Part::time_range(int64_t begin, int64_t end) const {
-  const auto& ts = columns_.timestamp;
+  const auto& ts = columns().timestamp;
   if (begin >= end || ts.empty()) return {};
   auto clamp32 = [](int64_t v) -> uint64_t { return v < 0 ? 0 : static_cast<uint64_t>(v); };
   const uint64_t b = clamp32(begin), e = clamp32(end);
@@ -24,17 +121,73 @@ RowRange Part::time_range(int64_t begin, int64_t end) const {
 }
 
 size_t Part::memory_bytes() const {
-  const auto& c = columns_;
+  MutexLock l(&mu_);
+  return owned_ == nullptr ? 0 : memory_bytes(*owned_);
+}
+
+size_t Part::memory_bytes(const PartData& data) {
+  const auto& c = data.columns;
   size_t bytes = (c.timestamp.capacity() + c.feature.capacity() + c.version.capacity() + c.user.capacity() +
                   c.event_type.capacity() + c.session.capacity() + c.metadata.capacity()) *
                  sizeof(uint32_t);
   bytes += c.metadata_values.memory_bytes() + c.event_id.memory_bytes() + c.sequence.memory_bytes();
-  bytes += indexes_.user.memory_bytes();
-  for (const BitmapIndex* index : {&indexes_.feature, &indexes_.version}) {
+  bytes += data.indexes.user.memory_bytes();
+  for (const BitmapIndex* index : {&data.indexes.feature, &data.indexes.version}) {
     bytes += index->capacity() * (sizeof(BitmapIndex::value_type) + 1);
     for (const auto& [code, bitmap] : *index) bytes += bitmap.memory_bytes() - sizeof(Bitmap);
   }
   return bytes;
+}
+
+// ---- PartCache ----------------------------------------------------------------
+
+size_t PartCache::bytes() const {
+  MutexLock l(&mu_);
+  return bytes_;
+}
+
+void PartCache::used(const Part* part, size_t bytes) {
+  MutexLock l(&mu_);
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.part == part; });
+  Entry entry{part, bytes};
+  if (it != entries_.end()) {
+    entry.bytes = std::max(it->bytes, bytes);
+    bytes_ -= it->bytes;
+    entries_.erase(it);
+  }
+  if (bytes > 0) loads_.fetch_add(1, std::memory_order_relaxed);
+  if (entry.bytes == 0) return;  // evicted between its load and now: nothing held
+  bytes_ += entry.bytes;
+  entries_.push_back(entry);
+  trim_locked();
+}
+
+void PartCache::trim() {
+  if (budget_ == 0) return;
+  MutexLock l(&mu_);
+  trim_locked();
+}
+
+void PartCache::trim_locked() {
+  if (budget_ == 0) return;
+  for (size_t i = 0; i < entries_.size() && bytes_ > budget_;) {
+    // Lock order: the cache, then a part (pin() calls used() without its lock).
+    if (entries_[i].part->evict() == 0) {
+      ++i;  // pinned
+      continue;
+    }
+    bytes_ -= entries_[i].bytes;
+    entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
+    evictions_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void PartCache::forget(const Part* part) {
+  MutexLock l(&mu_);
+  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.part == part; });
+  if (it == entries_.end()) return;
+  bytes_ -= it->bytes;
+  entries_.erase(it);
 }
 
 }  // namespace usagedb

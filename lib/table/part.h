@@ -15,20 +15,43 @@
 //   if (const Bitmap* rows = part.feature_rows(feature_code)) rows->for_each(...);
 //   RowRange r = part.time_range(begin, end);   // binary search
 //
-// Thread-safety: immutable after construction, safe to share between threads.
+// Resident and lazy parts. A part built in memory (a seal, a merge) holds
+// its columns and indexes for its whole life. A part of a reopened store is
+// lazy: it knows its id, month, row count, time range and largest arrival
+// number (its file's footer), and reads its columns and indexes on first
+// use through a loader (the storage layer's: read the file, verify every
+// checksum, decode), accounted in a PartCache with a byte budget that
+// evicts the least recently used unpinned parts. Whoever reads a part's
+// columns or indexes holds a Pin for as long as it uses them:
+//
+//   USAGEDB_ASSIGN_OR_RETURN(Part::Pin pin, part.pin());  // DataLossError: a damaged file
+//   const PartColumns& c = part.columns();                // valid while `pin` lives
+//
+// (A query pins through its Snapshot, which keeps the pins until it ends.)
+// columns() and indexes() of a lazy part that nobody pinned load it and
+// keep it resident for good, aborting if its file is damaged: a safety net
+// for a reader that forgot to pin, not a way to read.
+//
+// Thread-safety: the data is immutable once loaded; pin() and eviction are
+// synchronized (an internal Mutex), safe to share between threads.
 #ifndef USAGEDB_TABLE_PART_H_
 #define USAGEDB_TABLE_PART_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "lib/index/bitmap.h"
 #include "lib/index/posting_index.h"
 #include "lib/table/sequence_column.h"
 #include "lib/table/string_column.h"
+#include "lib/util/mutex.h"
 
 namespace usagedb {
 
@@ -63,48 +86,159 @@ struct PartIndexes {
   BitmapIndex version;
 };
 
+// What a part reads on first use.
+struct PartData {
+  PartColumns columns;
+  PartIndexes indexes;
+};
+
+class PartCache;
+
 class Part {
  public:
-  // REQUIRES: columns sorted by the sorting key, all of equal length >= 1,
-  // indexes built from them, every timestamp in month `month` (yyyymm).
+  // What a lazy part knows before it is read (its file's footer).
+  struct Summary {
+    uint32_t rows = 0;
+    uint32_t min_timestamp = 0;
+    uint32_t max_timestamp = 0;
+    uint64_t max_sequence = 0;  // the largest arrival number of its rows
+  };
+  // Reads the data of a lazy part: every error is a DataLossError naming
+  // the file and section. Called with no lock of the part held.
+  using Loader = std::function<absl::StatusOr<PartData>()>;
+
+  // Holds a part's data in memory (a lazy part cannot be evicted while
+  // pinned). Move-only; an empty Pin holds nothing.
+  class Pin {
+   public:
+    Pin() = default;
+    Pin(Pin&& other) noexcept : part_(other.part_) { other.part_ = nullptr; }
+    Pin& operator=(Pin&& other) noexcept;
+    ~Pin() { release(); }
+
+   private:
+    friend class Part;
+    explicit Pin(const Part* part) : part_(part) {}
+    void release();
+    const Part* part_ = nullptr;
+  };
+
+  // A resident part. REQUIRES: columns sorted by the sorting key, all of
+  // equal length >= 1, indexes built from them, every timestamp in month
+  // `month` (yyyymm).
   Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes);
+  // A lazy part: `summary` from its file's footer, `loader` reads the rest,
+  // `cache` (not null) accounts its bytes while loaded.
+  Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache);
   Part(const Part&) = delete;
   Part& operator=(const Part&) = delete;
+  ~Part();
 
   uint64_t id() const { return id_; }
   uint32_t month() const { return month_; }
-  uint32_t rows() const { return static_cast<uint32_t>(columns_.timestamp.size()); }
-  uint32_t min_timestamp() const { return columns_.timestamp.front(); }
-  uint32_t max_timestamp() const { return columns_.timestamp.back(); }
-  const PartColumns& columns() const { return columns_; }
-  const PartIndexes& indexes() const { return indexes_; }
+  uint32_t rows() const { return summary_.rows; }
+  uint32_t min_timestamp() const { return summary_.min_timestamp; }
+  uint32_t max_timestamp() const { return summary_.max_timestamp; }
+  uint64_t max_sequence() const { return summary_.max_sequence; }
+
+  // Loads the data if it is not in memory and holds it there while the Pin
+  // lives. A resident part's pin() always succeeds.
+  absl::StatusOr<Pin> pin() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Pins each of `parts` into `pins`; stops at the first that cannot be
+  // read (its error; *failed, when given, is its id).
+  static absl::Status pin_all(std::span<const std::shared_ptr<const Part>> parts, std::vector<Pin>* pins,
+                              uint64_t* failed = nullptr);
+  // Whether the data is in memory now (always, for a resident part).
+  bool loaded() const { return data_.load(std::memory_order_acquire) != nullptr; }
+  bool lazy() const { return loader_ != nullptr; }
+
+  // REQUIRES: a Pin of this part is alive (or the part is resident).
+  const PartColumns& columns() const { return data().columns; }
+  const PartIndexes& indexes() const { return data().indexes; }
 
   // Rows whose timestamp is in [begin, end) seconds (binary search).
   RowRange time_range(int64_t begin, int64_t end) const;
 
   // Rows of one user, ascending; empty when the part has none.
-  std::span<const uint32_t> user_rows(uint32_t code) const { return indexes_.user.rows(code); }
+  std::span<const uint32_t> user_rows(uint32_t code) const { return indexes().user.rows(code); }
   // Rows of one feature / version; nullptr when the part has none.
-  const Bitmap* feature_rows(uint32_t code) const { return find(indexes_.feature, code); }
-  const Bitmap* version_rows(uint32_t code) const { return find(indexes_.version, code); }
+  const Bitmap* feature_rows(uint32_t code) const { return find(indexes().feature, code); }
+  const Bitmap* version_rows(uint32_t code) const { return find(indexes().version, code); }
 
-  std::string_view metadata(uint32_t row) const { return columns_.metadata_values.at(columns_.metadata[row]); }
-  std::string_view event_id(uint32_t row) const { return columns_.event_id.at(row); }
-  uint64_t sequence(uint32_t row) const { return columns_.sequence.at(row); }
+  std::string_view metadata(uint32_t row) const { return columns().metadata_values.at(columns().metadata[row]); }
+  std::string_view event_id(uint32_t row) const { return columns().event_id.at(row); }
+  uint64_t sequence(uint32_t row) const { return columns().sequence.at(row); }
 
-  // Heap bytes held by columns and indexes.
+  // Heap bytes held by columns and indexes (0 for a lazy part not loaded).
   size_t memory_bytes() const;
+  static size_t memory_bytes(const PartData& data);
 
  private:
+  friend class PartCache;
   static const Bitmap* find(const BitmapIndex& index, uint32_t code) {
     auto it = index.find(code);
     return it == index.end() ? nullptr : &it->second;
   }
+  const PartData& data() const {
+    const PartData* d = data_.load(std::memory_order_acquire);
+    return d != nullptr ? *d : load_for_good();
+  }
+  // The safety net of columns() (see the top of this file).
+  const PartData& load_for_good() const;
+  void unpin() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops the data when no Pin holds it; the bytes freed (0 if pinned).
+  size_t evict() const ABSL_LOCKS_EXCLUDED(mu_);
 
   const uint64_t id_;
   const uint32_t month_;
-  const PartColumns columns_;
-  const PartIndexes indexes_;
+  const Summary summary_;
+  const Loader loader_;                    // null: resident
+  const std::shared_ptr<PartCache> cache_;  // null: resident
+  mutable Mutex mu_;
+  mutable std::unique_ptr<const PartData> owned_ ABSL_GUARDED_BY(mu_);
+  mutable uint32_t pins_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::atomic<const PartData*> data_{nullptr};  // owned_.get()
+};
+
+// The loaded lazy parts of a store and their bytes, least recently loaded
+// or pinned first: when they exceed the budget, the oldest unpinned ones
+// are evicted (their next use reads the file again). Pinned parts are never
+// evicted, so the bytes may exceed the budget while queries hold them.
+// Thread-safe.
+class PartCache {
+ public:
+  // 0: no budget (nothing is evicted).
+  explicit PartCache(size_t budget_bytes) : budget_(budget_bytes) {}
+  PartCache(const PartCache&) = delete;
+  PartCache& operator=(const PartCache&) = delete;
+
+  size_t budget() const { return budget_; }
+  // Bytes of the loaded lazy parts.
+  size_t bytes() const ABSL_LOCKS_EXCLUDED(mu_);
+  uint64_t loads() const { return loads_.load(std::memory_order_relaxed); }
+  uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+
+ private:
+  friend class Part;
+  struct Entry {
+    const Part* part;
+    size_t bytes;
+  };
+  // `part` was loaded (`bytes` > 0) or pinned again (0): it moves to the
+  // newest end; then evicts over the budget.
+  void used(const Part* part, size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  // Evicts the oldest unpinned parts while over the budget.
+  void trim() ABSL_LOCKS_EXCLUDED(mu_);
+  void trim_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `part` is being destroyed, or dropped its data (bytes it held).
+  void forget(const Part* part) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const size_t budget_;
+  mutable Mutex mu_;
+  std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);  // oldest use first
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<uint64_t> loads_{0};
+  std::atomic<uint64_t> evictions_{0};
 };
 
 }  // namespace usagedb

@@ -2,7 +2,10 @@
 // log, part, dictionary segment, rollup, MANIFEST, quarantine log), bytes
 // flipped at many positions and the file truncated at many lengths. The
 // documented outcome (docs/STORAGE.md, "Failure modes and what happens") is
-// asserted exactly: open() fails with a DataLossError naming the file, or,
+// asserted exactly: open() fails with a DataLossError naming the file (or,
+// for damage inside a part file's blocks, which a lazy open does not read,
+// the first read of that part does: here scan_events, which reads every
+// part, and the same for the session dictionary's segments), or,
 // for damage confined to the last record of a log (what a crash during an
 // append leaves), the store opens without that record and answers exactly
 // as the reference of what remains; a damaged or missing rollup (derived
@@ -120,10 +123,20 @@ class CorruptionTest : public ::testing::Test {
     // the LOCK, which any open creates when it is missing).
     EXPECT_EQ(file_names(work_->path()), names);
     if (kept < 0) {
-      ASSERT_FALSE(store.ok()) << "opened a damaged store";
-      EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
-      EXPECT_THAT(std::string(store.status().message()), HasSubstr(name));
-      if (!also.empty()) EXPECT_THAT(std::string(store.status().message()), HasSubstr(also));
+      absl::Status error = store.status();
+      if (store.ok()) {
+        // A part is lazy: its blocks are checked when they are first read;
+        // so is the session dictionary (by a write, an export, the feed).
+        ASSERT_TRUE(kind_of(name) == Kind::kPart || name.starts_with("dict-session_id-")) << "opened a damaged store";
+        error = (*store)->scan_events({}, [](std::span<const StoredEvent>) { return absl::OkStatus(); });
+        ASSERT_FALSE(error.ok()) << "read a damaged part";
+        crash(*store, fs);
+        EXPECT_EQ(file_names(work_->path()), names);
+        ++read_data_loss_;
+      }
+      EXPECT_EQ(error.code(), absl::StatusCode::kDataLoss) << error;
+      EXPECT_THAT(std::string(error.message()), HasSubstr(name));
+      if (!also.empty()) EXPECT_THAT(std::string(error.message()), HasSubstr(also));
       ++data_loss_;
       return;
     }
@@ -217,6 +230,7 @@ class CorruptionTest : public ::testing::Test {
   static std::vector<OwnedEvent>* events_;
   static std::vector<QuarantinedRow>* quarantine_;
   int data_loss_ = 0;
+  int read_data_loss_ = 0;  // of data_loss_: found by the first read, not by open()
   int opened_ = 0;
 };
 
@@ -278,11 +292,77 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     }
   }
   EXPECT_GT(parts, 3);
+  // All but the sequence blocks (read by open() for the largest number).
+  EXPECT_GT(read_data_loss_, data_loss_ / 2) << "a lazy open reads no block but the sequence";
   for (const char* section :
        {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id", "metadata",
         "metadata values", "event_id", "user_id index", "feature_id index", "product_version index", "sequence"}) {
     EXPECT_TRUE(sections.contains(section)) << "no part file has a " << section << " block";
   }
+}
+
+// A part file damaged inside a block opens (a lazy open reads its footer
+// and sequence block only); the query that reads the part returns the
+// DataLossError naming the file and the section instead of an answer,
+// queries that do not read it answer, and writes to its month fail before
+// anything is logged (the month's dedup index needs the part's ids).
+TEST_F(CorruptionTest, ADamagedBlockIsReportedByTheQueryThatReadsIt) {
+  std::string part_name;
+  std::vector<std::string> rollups;
+  for (const std::string& name : file_names(dir_->path())) {
+    if (kind_of(name) == Kind::kPart && part_name.empty()) part_name = name;
+    if (kind_of(name) == Kind::kRollup) rollups.push_back(name);
+  }
+  ASSERT_FALSE(part_name.empty());
+  ScopedTempDir copy;
+  copy_dir(dir_->path(), copy.path());
+  // Without rollups every query reads the parts.
+  for (const std::string& name : rollups) std::filesystem::remove(copy.file(name));
+  std::string bytes = file_bytes(copy.file(part_name));
+  auto info = storage::read_part_file_info(bytes, part_name);
+  ASSERT_TRUE(info.ok()) << info.status();
+  const auto& timestamps = info->blocks.front();
+  ASSERT_EQ(timestamps.section, "timestamp");
+  bytes[timestamps.offset + timestamps.size / 2] ^= 0x20;
+  std::ofstream(copy.file(part_name), std::ios::binary | std::ios::trunc) << bytes;
+
+  FaultInjectionFileSystem fs(posix_without_fsync());
+  auto store = open_durable(copy.path(), &fs, {.background_threads = false});
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto summary = (*store)->feature_usage_summary({});
+  ASSERT_FALSE(summary.ok());
+  EXPECT_EQ(summary.status().code(), absl::StatusCode::kDataLoss) << summary.status();
+  EXPECT_THAT(std::string(summary.status().message()), HasSubstr(part_name));
+  EXPECT_THAT(std::string(summary.status().message()), HasSubstr("timestamp"));
+  // A month without the part answers.
+  const uint32_t month = static_cast<uint32_t>(std::stoul(part_name.substr(5, 6)));
+  uint32_t other = 0;
+  for (const std::string& name : file_names(copy.path())) {
+    if (kind_of(name) == Kind::kPart && name.substr(5, 6) != part_name.substr(5, 6)) {
+      other = static_cast<uint32_t>(std::stoul(name.substr(5, 6)));
+    }
+  }
+  ASSERT_NE(other, 0u);
+  const auto day = std::chrono::sys_days(std::chrono::year_month_day(
+      std::chrono::year(static_cast<int>(other / 100)), std::chrono::month(other % 100), std::chrono::day(1)));
+  FeatureUsageSummaryQuery in_other;
+  in_other.start_date = Timestamp(day);
+  in_other.end_date = Timestamp(day + std::chrono::days(28));
+  auto answered = (*store)->feature_usage_summary(in_other);
+  ASSERT_TRUE(answered.ok()) << answered.status();
+  EXPECT_FALSE(answered->rows.empty());
+  // A write to the damaged month is refused, and nothing reaches the log.
+  const uint64_t log_bytes = (*store)->stats()->log_bytes;
+  Event e = (*events_)[0].view();
+  e.timestamp = Timestamp(std::chrono::sys_days(std::chrono::year_month_day(
+                    std::chrono::year(static_cast<int>(month / 100)), std::chrono::month(month % 100),
+                    std::chrono::day(2))));
+  e.event_id = "a-new-event";
+  const absl::Status written = (*store)->record_event(e);
+  EXPECT_EQ(written.code(), absl::StatusCode::kDataLoss) << written;
+  EXPECT_THAT(std::string(written.message()), HasSubstr(part_name));
+  EXPECT_EQ((*store)->stats()->log_bytes, log_bytes);
+  crash(*store, fs);
 }
 
 // A file the MANIFEST names is gone: DataLossError naming it (a missing

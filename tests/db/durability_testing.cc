@@ -180,6 +180,8 @@ bool long_tests() {
 absl::StatusOr<std::unique_ptr<EventStoreImpl>> open_durable(const std::string& dir, storage::FileSystem* fs,
                                                              Options options) {
   options.directory = dir;
+  // Every read of a reopened part goes through the cache's eviction.
+  if (options.cache_bytes == 0) options.cache_bytes = 1;
   return EventStoreImpl::open(options, fs);
 }
 
@@ -193,11 +195,16 @@ void crash(std::unique_ptr<EventStoreImpl>& store, FaultInjectionFileSystem& fs)
 
 std::vector<OwnedEvent> stored_events(EventStoreImpl& store) {
   store.wait_for_background_work();
+  if (absl::Status s = store.ensure_sessions(); !s.ok()) ADD_FAILURE() << s;
   const Snapshot snapshot = store.snapshot();
   const Dictionaries& d = snapshot.dictionaries();
   std::vector<OwnedEvent> events;
   for (const PartitionView& p : snapshot.partitions()) {
     for (const auto& part : p.parts()) {
+      if (!snapshot.pin(*part)) {
+        ADD_FAILURE() << snapshot.status();
+        continue;
+      }
       const PartColumns& c = part->columns();
       for (uint32_t i = 0; i < part->rows(); ++i) {
         const RowCodes row{c.timestamp[i], c.feature[i], c.version[i], c.user[i], c.event_type[i], c.session[i]};

@@ -41,6 +41,8 @@ storage::FileSystem* posix_without_fsync();
 bool long_tests();
 
 // `options` with `dir` as its directory, opened over `fs`.
+// With Options::cache_bytes 1 unless `options` set it: every lazy part read
+// is evicted once no query uses it.
 absl::StatusOr<std::unique_ptr<EventStoreImpl>> open_durable(const std::string& dir,
                                                              storage::FileSystem* fs = storage::FileSystem::posix(),
                                                              Options options = {});

@@ -23,11 +23,15 @@ struct Config {
   uint64_t seed;
   bool background_threads = true;
   bool durable = false;  // in a directory, reopened now and then while writing
+  // Options::cache_bytes; non-zero also reopens the store before the
+  // queries, so they read lazy parts through the cache.
+  size_t cache_bytes = 0;
 };
 
 void PrintTo(const Config& c, std::ostream* os) {
   *os << "{part_rows=" << c.part_rows << ", deduplicate=" << c.deduplicate << ", seed=" << c.seed
-      << ", background_threads=" << c.background_threads << ", durable=" << c.durable << "}";
+      << ", background_threads=" << c.background_threads << ", durable=" << c.durable
+      << ", cache_bytes=" << c.cache_bytes << "}";
 }
 
 std::string describe(const std::optional<std::string>& s) { return s ? absl::StrCat("'", *s, "'") : "-"; }
@@ -50,7 +54,8 @@ class DifferentialTest : public ::testing::TestWithParam<Config> {
     auto opened = EventStore::open({.directory = c.durable ? dir_.path() : "",
                                     .deduplicate = c.deduplicate,
                                     .part_rows = c.part_rows,
-                                    .background_threads = c.background_threads});
+                                    .background_threads = c.background_threads,
+                                    .cache_bytes = c.cache_bytes});
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(opened).value();
   }
@@ -106,6 +111,7 @@ class DifferentialTest : public ::testing::TestWithParam<Config> {
     }
     // Enough data for the comparison to mean something.
     ASSERT_GT(reference_.events().size(), 3000u);
+    if (c.cache_bytes > 0) open();  // every part lazy, read on first use
   }
 
   // Runs `n` random queries (half before, half after a compaction, which
@@ -305,11 +311,14 @@ INSTANTIATE_TEST_SUITE_P(PartSizes, DifferentialTest,
                                            Config{1 << 20, true, 14},  // buffers only
                                            Config{64, false, 15},      // dedup off
                                            Config{16, true, 16, false},   // sealing inline, no merges
-                                           Config{128, true, 17, true, true}),  // reopened from its files
+                                           Config{128, true, 17, true, true},  // reopened from its files
+                                           // reopened, with a cache that evicts every part not in use
+                                           Config{128, true, 18, true, true, 1}),
                          [](const auto& info) {
                            return absl::StrCat("rows", info.param.part_rows, info.param.deduplicate ? "" : "_nodedup",
                                                info.param.background_threads ? "" : "_inline",
-                                               info.param.durable ? "_durable" : "");
+                                               info.param.durable ? "_durable" : "",
+                                               info.param.cache_bytes > 0 ? "_tinycache" : "");
                          });
 
 }  // namespace

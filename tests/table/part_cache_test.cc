@@ -1,0 +1,150 @@
+// Lazy parts and the PartCache (lib/table/part.h): a lazy part reads its data
+// on its first pin, keeps it while pinned, is evicted least recently used
+// first once unpinned parts exceed the budget, and reads it again next time;
+// a loader's error comes back from pin() and the next pin tries again.
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gtest/gtest.h"
+#include "lib/table/part.h"
+#include "lib/table/part_builder.h"
+#include "lib/table/part_index.h"
+
+namespace usagedb {
+namespace {
+
+// A resident part of `rows` rows and a lazy twin that loads a copy of its data.
+struct LazyFixture {
+  std::shared_ptr<const Part> resident;
+  std::shared_ptr<const Part> lazy;
+  std::atomic<int> loads{0};
+  std::atomic<bool> fail{false};
+};
+
+std::unique_ptr<LazyFixture> make_lazy(uint64_t id, uint32_t rows, std::shared_ptr<PartCache> cache) {
+  auto f = std::make_unique<LazyFixture>();
+  Dictionary features, versions;
+  features.intern("f");
+  versions.intern("v");
+  PartBuilder builder;
+  for (uint32_t i = 0; i < rows; ++i) builder.add({1000 + i, 0, 0, i % 7, 0, 0}, id * 1000 + i, "", "");
+  f->resident = std::move(builder).finish(id, 197001, features, versions);
+  LazyFixture* raw = f.get();
+  const Part::Summary summary{f->resident->rows(), f->resident->min_timestamp(), f->resident->max_timestamp(),
+                              f->resident->max_sequence()};
+  f->lazy = std::make_shared<const Part>(
+      id, 197001, summary,
+      [raw]() -> absl::StatusOr<PartData> {
+        ++raw->loads;
+        if (raw->fail) return absl::DataLossError("part file 'x': timestamp: checksum mismatch");
+        const PartColumns& c = raw->resident->columns();
+        return PartData{c, PartIndexes{PostingIndex::build(c.user), build_bitmap_index(c.feature),
+                                       build_bitmap_index(c.version)}};
+      },
+      std::move(cache));
+  return f;
+}
+
+TEST(LazyPart, ReadsOnFirstPinAndAnswersLikeTheResidentPart) {
+  auto cache = std::make_shared<PartCache>(0);
+  auto f = make_lazy(1, 100, cache);
+  EXPECT_TRUE(f->lazy->lazy());
+  EXPECT_FALSE(f->lazy->loaded());
+  EXPECT_EQ(f->lazy->rows(), 100u);
+  EXPECT_EQ(f->lazy->min_timestamp(), 1000u);
+  EXPECT_EQ(f->lazy->max_sequence(), 1099u);
+  EXPECT_EQ(f->loads, 0);
+  {
+    absl::StatusOr<Part::Pin> pin = f->lazy->pin();
+    ASSERT_TRUE(pin.ok()) << pin.status();
+    EXPECT_TRUE(f->lazy->loaded());
+    EXPECT_EQ(f->lazy->columns().timestamp, f->resident->columns().timestamp);
+    EXPECT_EQ(f->lazy->user_rows(3).size(), f->resident->user_rows(3).size());
+    EXPECT_EQ(f->lazy->time_range(1010, 1020).size(), 10u);
+  }
+  // No budget: the data stays.
+  EXPECT_TRUE(f->lazy->loaded());
+  EXPECT_GT(cache->bytes(), 0u);
+  ASSERT_TRUE(f->lazy->pin().ok());
+  EXPECT_EQ(f->loads, 1);
+  EXPECT_EQ(cache->evictions(), 0u);
+}
+
+TEST(LazyPart, EvictsTheLeastRecentlyUsedUnpinnedPartsOverTheBudget) {
+  auto cache = std::make_shared<PartCache>(1);  // every part over it
+  auto a = make_lazy(1, 50, cache);
+  auto b = make_lazy(2, 50, cache);
+  {
+    absl::StatusOr<Part::Pin> pa = a->lazy->pin();
+    ASSERT_TRUE(pa.ok());
+    absl::StatusOr<Part::Pin> pb = b->lazy->pin();
+    ASSERT_TRUE(pb.ok());
+    // Both pinned: over the budget, nothing evicted.
+    EXPECT_TRUE(a->lazy->loaded());
+    EXPECT_TRUE(b->lazy->loaded());
+    EXPECT_EQ(a->lazy->columns().timestamp.size(), 50u);
+  }
+  // Unpinned: evicted.
+  EXPECT_FALSE(a->lazy->loaded());
+  EXPECT_FALSE(b->lazy->loaded());
+  EXPECT_EQ(cache->bytes(), 0u);
+  EXPECT_EQ(cache->evictions(), 2u);
+  // Read again on the next pin.
+  ASSERT_TRUE(a->lazy->pin().ok());
+  EXPECT_EQ(a->loads, 2);
+
+  // A budget for one part: the older one goes when a second is read.
+  auto roomy = std::make_shared<PartCache>(0);
+  auto probe = make_lazy(9, 50, roomy);
+  ASSERT_TRUE(probe->lazy->pin().ok());
+  auto one = std::make_shared<PartCache>(roomy->bytes() + roomy->bytes() / 2);
+  auto c = make_lazy(3, 50, one);
+  auto d = make_lazy(4, 50, one);
+  ASSERT_TRUE(c->lazy->pin().ok());
+  ASSERT_TRUE(d->lazy->pin().ok());
+  EXPECT_FALSE(c->lazy->loaded());
+  EXPECT_TRUE(d->lazy->loaded());
+  ASSERT_TRUE(c->lazy->pin().ok());
+  EXPECT_TRUE(c->lazy->loaded());
+  EXPECT_FALSE(d->lazy->loaded());
+}
+
+TEST(LazyPart, ALoaderErrorComesBackAndTheNextPinTriesAgain) {
+  auto cache = std::make_shared<PartCache>(0);
+  auto f = make_lazy(1, 10, cache);
+  f->fail = true;
+  absl::StatusOr<Part::Pin> pin = f->lazy->pin();
+  ASSERT_FALSE(pin.ok());
+  EXPECT_EQ(pin.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_FALSE(f->lazy->loaded());
+  f->fail = false;
+  ASSERT_TRUE(f->lazy->pin().ok());
+  EXPECT_EQ(f->loads, 2);
+}
+
+TEST(LazyPart, ManyThreadsPinAndEvictTheSameParts) {
+  auto cache = std::make_shared<PartCache>(1);
+  std::vector<std::unique_ptr<LazyFixture>> parts;
+  for (uint64_t id = 1; id <= 4; ++id) parts.push_back(make_lazy(id, 200, cache));
+  std::vector<std::thread> threads;
+  std::atomic<uint64_t> sum{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 200; ++i) {
+        const Part& part = *parts[(t + i) % parts.size()]->lazy;
+        absl::StatusOr<Part::Pin> pin = part.pin();
+        ASSERT_TRUE(pin.ok());
+        sum += part.columns().timestamp.back();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(sum, 4u * 200u * 1199u);
+  EXPECT_EQ(cache->bytes(), 0u);
+}
+
+}  // namespace
+}  // namespace usagedb
