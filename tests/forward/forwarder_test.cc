@@ -408,16 +408,14 @@ TEST(Forward, BatchesGoPlainToALoopbackHostAndGzippedWhenAsked) {
     ASSERT_TRUE(forwarder.run_until_caught_up().ok()) << c.host;
     ASSERT_TRUE(store->save_cursor("recorded", 0).ok());
     ASSERT_EQ(receiver.bodies().size(), 1u) << c.host;
-    const std::string body = receiver.bodies()[0];
-    EXPECT_EQ(forwarder.stats().bytes_sent, body.size());
+    // httplib's server inflates a gzipped body before the handler sees it.
+    EXPECT_EQ(receiver.bodies()[0], line) << c.host;
     if (c.gzipped) {
       EXPECT_EQ(receiver.encodings()[0], "gzip");
-      ASSERT_GE(body.size(), 2u);
-      EXPECT_EQ(static_cast<unsigned char>(body[0]), 0x1f);  // gzip's magic number
-      EXPECT_EQ(static_cast<unsigned char>(body[1]), 0x8b);
+      EXPECT_LT(forwarder.stats().bytes_sent, line.size());  // the line's repeated keys shrink
     } else {
       EXPECT_EQ(receiver.encodings()[0], "") << c.host;
-      EXPECT_EQ(body, line) << c.host;
+      EXPECT_EQ(forwarder.stats().bytes_sent, line.size()) << c.host;
     }
   }
 }
