@@ -59,13 +59,13 @@ void window_counts(const std::vector<const Bitmap*>& days, uint32_t w, uint32_t 
     return;
   }
   // Costs in (day, user) steps of by_last_day (~5 ns each). A union or
-  // or_cardinality of by_unions costs about 0.3 step per value of array
-  // containers, and at most ~40 steps per 65536-code container once it is
-  // a bitset (1024 words); a window's union holds at most w days' users
-  // and at most every user. The users a day are estimated from up to
-  // kSample days spread over the series (a cardinality walks the bitmap's
-  // containers, runs included: a year of them cost more than a choice
-  // saves).
+  // or_cardinality of by_unions costs about 0.3 step per value while its
+  // containers are arrays (up to 4096 values each), and ~40 steps per
+  // 65536-code container once they are bitsets (1024 words); a window's
+  // union holds at most w days' users and at most every user. The users a
+  // day are estimated from up to kSample days spread over the series (a
+  // cardinality walks the bitmap's containers, runs included: a year of
+  // them cost more than a choice saves).
   constexpr size_t kSample = 32;
   const size_t step = std::max<size_t>(1, days.size() / kSample);
   uint64_t sampled = 0, sampled_users = 0;
@@ -76,7 +76,7 @@ void window_counts(const std::vector<const Bitmap*>& days, uint32_t w, uint32_t 
   const double pairs = per_day * static_cast<double>(days.size());
   const double window_users = std::min(per_day * w, static_cast<double>(users));
   const double containers = static_cast<double>(users / 65536 + 1);
-  const double per_op = std::min(0.3 * window_users, 40.0 * containers);
+  const double per_op = window_users > 4096.0 * containers ? 40.0 * containers : 0.3 * window_users;
   if (3.0 * per_op * static_cast<double>(days.size()) < pairs) {
     window_counts_by_unions(days, w, out);
   } else {
