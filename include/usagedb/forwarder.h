@@ -14,15 +14,16 @@
 //
 // Events go as NDJSON batches to `POST /v0/events?name=<data
 // source>&wait=true` (acknowledged once durable), gzipped to a remote host
-// and plain to a loopback one (ForwarderOptions::compression). 429 is retried after its
-// Retry-After; 5xx, timeouts and connection errors with capped exponential
-// backoff; other answers (401, 403, 400, ...) stop the forwarder with an
-// error naming the status and the body. What was acknowledged is saved in
-// the store (a cursor over the store's arrival numbers, usagedb/feed.h), so
-// a crash or restart of either side resumes where it stopped: an event with
-// an event_id reaches a receiver that deduplicates (usagedb does) exactly
-// once; an event without one at least once (a batch acknowledged but not yet
-// saved when the sender crashed is sent again). docs/FORWARD.md.
+// and plain to a loopback one (ForwarderOptions::compression). 429 is
+// retried after its Retry-After; 5xx, timeouts and connection errors with
+// capped exponential backoff; other answers (401, 403, 400, ...) stop the
+// forwarder with an error naming the status and the body. What was
+// acknowledged is saved in the store (a cursor over the store's arrival
+// numbers, usagedb/feed.h), so a crash or restart of either side resumes
+// where it stopped: an event with an event_id reaches a receiver that
+// deduplicates (usagedb does) exactly once; an event without one at least
+// once (a batch acknowledged but not yet saved when the sender crashed is
+// sent again). docs/FORWARD.md.
 //
 // Thread-safety: start(), stop() and run_until_caught_up() from one thread;
 // stats() from any. The store must outlive the forwarder.

@@ -17,7 +17,9 @@ namespace usagedb::cli {
 
 int run_forward(const Args& args) {
   static const CommandSpec kSpec{
-      "forward", {"store", "to", "token", "cursor", "datasource", "batch-events", "connections", "compression"}, {"follow"}};
+      "forward",
+      {"store", "to", "token", "cursor", "datasource", "batch-events", "connections", "compression"},
+      {"follow"}};
   auto parsed = parse_args(kSpec, args);
   if (!parsed.ok()) return fail(parsed.status());
   if (!parsed->positional.empty()) {
