@@ -12,16 +12,18 @@
 //   ...
 //   absl::Status stopped = forwarder.stop();          // the error that stopped it, if any
 //
-// Events go as gzipped NDJSON batches to `POST /v0/events?name=<data
-// source>&wait=true` (acknowledged once durable). 429 is retried after its
-// Retry-After; 5xx, timeouts and connection errors with capped exponential
-// backoff; other answers (401, 403, 400, ...) stop the forwarder with an
-// error naming the status and the body. What was acknowledged is saved in
-// the store (a cursor over the store's arrival numbers, usagedb/feed.h), so
-// a crash or restart of either side resumes where it stopped: an event with
-// an event_id reaches a receiver that deduplicates (usagedb does) exactly
-// once; an event without one at least once (a batch acknowledged but not yet
-// saved when the sender crashed is sent again). docs/FORWARD.md.
+// Events go as NDJSON batches to `POST /v0/events?name=<data
+// source>&wait=true` (acknowledged once durable), gzipped to a remote host
+// and plain to a loopback one (ForwarderOptions::compression). 429 is
+// retried after its Retry-After; 5xx, timeouts and connection errors with
+// capped exponential backoff; other answers (401, 403, 400, ...) stop the
+// forwarder with an error naming the status and the body. What was
+// acknowledged is saved in the store (a cursor over the store's arrival
+// numbers, usagedb/feed.h), so a crash or restart of either side resumes
+// where it stopped: an event with an event_id reaches a receiver that
+// deduplicates (usagedb does) exactly once; an event without one at least
+// once (a batch acknowledged but not yet saved when the sender crashed is
+// sent again). docs/FORWARD.md.
 //
 // Thread-safety: start(), stop() and run_until_caught_up() from one thread;
 // stats() from any. The store must outlive the forwarder.
@@ -37,6 +39,16 @@
 #include "usagedb/event_store.h"
 
 namespace usagedb {
+
+// How batches travel (ForwarderOptions::compression).
+enum class ForwardCompression {
+  // Plain to a loopback host (localhost, 127.0.0.0/8, [::1]), where gzip
+  // would cost CPU on both sides of the same machine and save no network;
+  // gzip to any other host.
+  kAuto,
+  kGzip,  // Content-Encoding: gzip, at gzip_level
+  kNone,  // plain NDJSON (Tinybird's Events API and usagedb serve take both)
+};
 
 struct ForwarderOptions {
   // The Events API's base URL: http://host[:port] or https://host[:port],
@@ -58,6 +70,7 @@ struct ForwarderOptions {
   // Requests in flight at once (each on its own connection). The cursor
   // advances only over a prefix of acknowledged batches.
   int connections = 4;
+  ForwardCompression compression = ForwardCompression::kAuto;
   // gzip level, 1 (fastest) to 9.
   int gzip_level = 1;
   // While following, how often to look for new events when caught up.
@@ -73,7 +86,7 @@ struct ForwarderOptions {
 struct ForwarderStats {
   uint64_t events_sent = 0;       // acknowledged by the receiver, this run
   uint64_t batches_sent = 0;
-  uint64_t bytes_sent = 0;        // gzipped bodies acknowledged
+  uint64_t bytes_sent = 0;        // bodies acknowledged, as sent (gzipped or plain)
   uint64_t retries = 0;           // requests repeated, for any reason
   uint64_t rate_limited = 0;      // 429 answers
   uint64_t server_errors = 0;     // 5xx answers

@@ -38,6 +38,11 @@ class EventArena {
     }
     entries_.push_back(entry);
   }
+  // Room for `events` more events of about `bytes_each` bytes of strings.
+  void reserve(size_t events, size_t bytes_each) {
+    entries_.reserve(entries_.size() + events);
+    bytes_.reserve(bytes_.size() + events * bytes_each);
+  }
   size_t size() const { return entries_.size(); }
   bool empty() const { return entries_.empty(); }
   void clear() {
@@ -246,6 +251,10 @@ absl::StatusOr<EventFeedPage> EventStoreImpl::read_feed(uint64_t after, size_t m
   // from being erased); otherwise only user_strings_mu_, shared.
   const bool any_buffer_row = std::any_of(refs.begin(), refs.end(), [](const RowRef& r) { return r.buffer != nullptr; });
   EventArena arena;
+  // The strings of the page's events are copied once, into room made for
+  // them (a guess: a generated event's strings are ~150 bytes; the arena
+  // grows past it when they are longer).
+  arena.reserve(refs.size(), 160);
   const auto copy_rows = [&] {
     for (const RowRef& r : refs) {
       if (r.buffer != nullptr) {

@@ -2,10 +2,10 @@
 //
 // One pass (run): this thread reads the store's feed after the cursor and
 // cuts it into batches of NDJSON; `connections` sender threads each take the
-// next batch, gzip it and POST it until it is acknowledged. Batches are
-// numbered in feed order; the cursor advances over the longest prefix of
-// acknowledged batches, and this thread saves it. At most 2 * connections
-// batches are in memory at once.
+// next batch, gzip it (unless it goes plain: ForwardCompression) and POST it
+// until it is acknowledged. Batches are numbered in feed order; the cursor
+// advances over the longest prefix of acknowledged batches, and this thread
+// saves it. At most 2 * connections batches are in memory at once.
 #include <httplib.h>
 #include <zlib.h>
 
@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "lib/export/event_json.h"
+#include "lib/forward/loopback.h"
 #include "lib/util/hash.h"
 #include "lib/util/status_macros.h"
 #include "lib/util/text.h"
@@ -103,6 +104,8 @@ class Forwarder::Impl {
     if (o_.connections < 1) return absl::InvalidArgumentError("forward: connections must be at least 1");
     if (o_.gzip_level < 1 || o_.gzip_level > 9) return absl::InvalidArgumentError("forward: gzip level: 1 to 9");
     if (absl::Status s = split_url(o_.url, &origin_, &prefix_); !s.ok()) return s;
+    gzip_ = o_.compression == ForwardCompression::kGzip ||
+            (o_.compression == ForwardCompression::kAuto && !forwarding::is_loopback_origin(origin_));
     cursor_name_ = o_.cursor.empty() ? default_cursor(o_.url, o_.datasource) : o_.cursor;
     if (absl::StatusOr<uint64_t> c = store_.load_cursor(cursor_name_); !c.ok()) {
       return c.status();
@@ -238,9 +241,18 @@ class Forwarder::Impl {
       absl::StatusOr<EventFeedPage> page = store_.read_feed(after, o_.batch_events);
       if (!page.ok()) return page.status();
       const bool caught_up = page->next_after == page->durable_through;
-      // Cut the page into batches of at most batch_bytes (each at least one event).
+      // Cut the page into batches of at most batch_bytes (each at least one
+      // event). Each batch's text is made in room for all of it (the bytes
+      // an event took so far, times the page's events, at most batch_bytes
+      // and an event): growing a string of megabytes copies it over and over.
       std::vector<std::shared_ptr<Batch>> batches;
-      auto batch = std::make_shared<Batch>();
+      const auto reserved_batch = [&](size_t events) {
+        auto b = std::make_shared<Batch>();
+        const size_t each = events_made_ > 0 ? bytes_made_ / events_made_ + 16 : 512;
+        b->ndjson.reserve(std::min(o_.batch_bytes + 2 * each, events * each));
+        return b;
+      };
+      auto batch = reserved_batch(page->events.size());
       for (size_t i = 0; i < page->events.size(); ++i) {
         const size_t before = batch->ndjson.size();
         exporting::append_event_json(page->events[i].event, &batch->ndjson);
@@ -249,11 +261,14 @@ class Forwarder::Impl {
           batch->ndjson.resize(before);
           batch->through = page->events[i - 1].sequence;
           batches.push_back(std::move(batch));
-          batch = std::make_shared<Batch>();
-          batch->ndjson = std::move(line);
+          batch = reserved_batch(page->events.size() - i);
+          batch->ndjson.append(line);
         }
         ++batch->events;
       }
+      for (const auto& b : batches) bytes_made_ += b->ndjson.size();
+      bytes_made_ += batch->ndjson.size();
+      events_made_ += page->events.size();
       batch->through = page->next_after;  // gaps after the last event included
       if (batch->events > 0 || batch->through > after) batches.push_back(std::move(batch));
       after = page->next_after;
@@ -294,7 +309,8 @@ class Forwarder::Impl {
   }
 
   void send_loop(Pipeline& p, httplib::Client& client) {
-    const httplib::Headers headers = {{"Authorization", "Bearer " + o_.token}, {"Content-Encoding", "gzip"}};
+    httplib::Headers headers = {{"Authorization", "Bearer " + o_.token}};
+    if (gzip_) headers.emplace("Content-Encoding", "gzip");
     const std::string path = absl::StrCat(prefix_, "/v0/events?name=", o_.datasource, "&wait=true");
     std::string body;
     for (;;) {
@@ -307,8 +323,9 @@ class Forwarder::Impl {
         p.queue.pop_front();
         ++p.in_flight;
       }
-      absl::Status s = gzip(batch->ndjson, o_.gzip_level, &body);
-      if (s.ok()) s = send(client, path, headers, body, p.failed);
+      absl::Status s = gzip_ ? gzip(batch->ndjson, o_.gzip_level, &body) : absl::OkStatus();
+      const std::string& sent = gzip_ ? body : batch->ndjson;
+      if (s.ok()) s = send(client, path, headers, sent, p.failed);
       {
         std::lock_guard lock(p.mu);
         --p.in_flight;
@@ -317,7 +334,7 @@ class Forwarder::Impl {
           std::lock_guard stats_lock(stats_mu_);
           stats_.events_sent += batch->events;
           ++stats_.batches_sent;
-          stats_.bytes_sent += body.size();
+          stats_.bytes_sent += sent.size();
         } else if (p.error.ok()) {
           p.error = s;
           p.failed = true;
@@ -337,7 +354,14 @@ class Forwarder::Impl {
         std::lock_guard lock(stats_mu_);
         ++stats_.retries;
       }
-      httplib::Result r = client.Post(path.c_str(), headers, body, "application/x-ndjson");
+      // From `body` as it is (a body given as a string is copied into the
+      // request first).
+      httplib::Result r = client.Post(
+          path, headers, body.size(),
+          [&body](size_t offset, size_t length, httplib::DataSink& sink) {
+            return sink.write(body.data() + offset, std::min(length, body.size() - offset));
+          },
+          "application/x-ndjson");
       std::chrono::milliseconds wait = backoff;
       if (!r) {
         std::lock_guard lock(stats_mu_);
@@ -377,6 +401,8 @@ class Forwarder::Impl {
   EventStore& store_;
   const ForwarderOptions o_;
   std::string origin_, prefix_, cursor_name_;
+  uint64_t bytes_made_ = 0, events_made_ = 0;  // NDJSON made by produce(), for the next batches' room
+  bool gzip_ = true;  // batches go gzipped (else plain): compression, resolved by prepare()
 
   mutable std::mutex stats_mu_;
   ForwarderStats stats_;

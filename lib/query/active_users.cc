@@ -22,56 +22,31 @@
 #include "absl/strings/str_cat.h"
 #include "lib/query/endpoints.h"
 #include "lib/query/users_by_bucket.h"
+#include "lib/query/window_counts.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/time_zone.h"
 
 namespace usagedb {
 namespace {
 
-// |∪ days[d - w + 1 .. d]| for each d in [first, first + out->size()),
-// where days[k - base] is the bitmap of day k (null: nobody) and base =
-// first - (w - 1). `users`: the size of the user dictionary (every code is
-// below it).
-void window_counts(const std::vector<const Bitmap*>& days, int64_t first, uint32_t w, uint32_t users,
-                   std::vector<uint64_t>* out) {
-  const int64_t base = first - (w - 1);
-  if (w == 1) {
-    for (size_t i = 0; i < out->size(); ++i) {
-      if (const Bitmap* b = days[i]) (*out)[i] = b->cardinality();
-    }
-    return;
-  }
-  constexpr uint32_t kNever = UINT32_MAX;
-  std::vector<uint32_t> last(users, kNever);  // by user: the index (day - base) of the last active day
-  std::vector<uint64_t> last_on(days.size(), 0);  // by day index: the users last active that day
-  uint64_t active = 0;  // users whose last active day is in the window
-  for (uint32_t i = 0; i < days.size(); ++i) {
-    if (i >= w) active -= last_on[i - w];  // their last day left the window
-    if (const Bitmap* b = days[i]) {
-      b->for_each_batch([&](std::span<const uint32_t> batch) {
-        for (const uint32_t u : batch) {
-          const uint32_t previous = last[u];
-          if (previous == kNever || previous + w <= i) {
-            ++active;
-          }
-          if (previous != kNever) --last_on[previous];
-          ++last_on[i];
-          last[u] = i;
-        }
-      });
-    }
-    const int64_t day = base + i;
-    if (day >= first) (*out)[static_cast<size_t>(day - first)] = active;
-  }
-}
-
 // Local date -> the users with a matching event (filters' window) that
 // day. A zone's day bucket is a date's first instant (TimeZone), but a date
 // can begin before its bucket: at the epoch in a zone east of UTC,
 // 1970-01-01's rows are in 1970-01-02's bucket (ClickHouse's clamp), so
 // they are read apart.
-std::map<int64_t, Bitmap> users_by_date(const Snapshot& snapshot, const query::ScanFilters& filters,
-                                        const TimeZone& zone, query::Stats& stats) {
+//
+// In UTC a bucket is its date, and the rollups' day bitmaps are used as
+// they are (BucketUsers); in a zone, several buckets can make one date and
+// are united.
+std::map<int64_t, query::BucketUsers> users_by_date(const Snapshot& snapshot, const query::ScanFilters& filters,
+                                                    const TimeZone& zone, query::Stats& stats) {
+  if (zone.is_utc()) {
+    std::map<int64_t, query::BucketUsers> by_date;
+    for (auto& [bucket, users] : query::users_by_bucket(snapshot, filters, Granularity::kDay, zone, stats)) {
+      by_date.emplace_hint(by_date.end(), zone.date_of(bucket), std::move(users));
+    }
+    return by_date;
+  }
   std::map<int64_t, Bitmap> by_date;
   query::ScanFilters rest = filters;
   const int64_t second_day = zone.day_start(1);
@@ -80,19 +55,24 @@ std::map<int64_t, Bitmap> users_by_date(const Snapshot& snapshot, const query::S
     head.window.end = std::min(filters.window.end, second_day);
     rest.window.begin = second_day;
     for (auto& [bucket, users] : query::users_by_bucket(snapshot, head, Granularity::kDay, zone, stats)) {
-      by_date[0].union_with(users);
+      by_date[0].union_with(users.get());
     }
   }
-  if (rest.window.empty()) return by_date;
-  for (auto& [bucket, users] : query::users_by_bucket(snapshot, rest, Granularity::kDay, zone, stats)) {
-    Bitmap& day = by_date[zone.date_of(bucket)];
-    if (day.empty()) {
-      day = std::move(users);
-    } else {
-      day.union_with(users);
+  if (!rest.window.empty()) {
+    for (auto& [bucket, users] : query::users_by_bucket(snapshot, rest, Granularity::kDay, zone, stats)) {
+      Bitmap& day = by_date[zone.date_of(bucket)];
+      if (day.empty()) {
+        day = std::move(users).take();
+      } else {
+        day.union_with(users.get());
+      }
     }
   }
-  return by_date;
+  std::map<int64_t, query::BucketUsers> out;
+  for (auto& [date, users] : by_date) {
+    if (!users.empty()) out.emplace_hint(out.end(), date, query::BucketUsers(std::move(users)));
+  }
+  return out;
 }
 
 }  // namespace
@@ -135,7 +115,7 @@ absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& sna
   const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), window};
-  const std::map<int64_t, Bitmap> days = users_by_date(snapshot, filters, tz, stats);
+  const std::map<int64_t, query::BucketUsers> days = users_by_date(snapshot, filters, tz, stats);
 
   // Defaults: the first day with a matching event, the day after the last.
   if (!first_day || !end_day) {
@@ -148,10 +128,10 @@ absl::StatusOr<QueryResult<ActiveUsersRow>> run_active_users(const Snapshot& sna
   const int64_t base = *first_day - (w - 1);
   std::vector<const Bitmap*> by_day(static_cast<size_t>(*end_day - base), nullptr);
   for (const auto& [d, users] : days) {
-    if (d >= base && d < *end_day) by_day[static_cast<size_t>(d - base)] = &users;
+    if (d >= base && d < *end_day) by_day[static_cast<size_t>(d - base)] = &users.get();
   }
   std::vector<uint64_t> counts(static_cast<size_t>(*end_day - *first_day), 0);
-  window_counts(by_day, *first_day, q.window_days, dicts.user.size(), &counts);
+  query::window_counts(by_day, q.window_days, dicts.user.size(), &counts);
   return query::page_of<ActiveUsersRow>(counts.size(), q.limit, q.skip, stats, [&](size_t i) {
     return ActiveUsersRow{std::chrono::sys_days{std::chrono::days{*first_day + static_cast<int64_t>(i)}}, counts[i]};
   });

@@ -65,7 +65,7 @@ absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Sna
   const query::ScanFilters filters{query::resolve_filter(dicts.feature, q.feature_id),
                                    query::resolve_filter(dicts.version, q.product_version),
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
-  const std::map<int64_t, Bitmap> acts = query::users_by_bucket(snapshot, filters, q.granularity, tz, stats);
+  const std::map<int64_t, query::BucketUsers> acts = query::users_by_bucket(snapshot, filters, q.granularity, tz, stats);
 
   // cohort_of[user]: the index of the user's first period. The periods'
   // counts by cohort, one period at a time (only the cohorts it touched).
@@ -85,7 +85,7 @@ absl::StatusOr<QueryResult<FeatureRetentionRow>> run_feature_retention(const Sna
     const auto p = static_cast<uint32_t>(periods.size());
     periods.push_back(period);
     touched.clear();
-    users.for_each_batch([&](std::span<const uint32_t> batch) {
+    users.get().for_each_batch([&](std::span<const uint32_t> batch) {
       for (const uint32_t u : batch) {
         uint32_t& c = cohort_of[u];
         if (c == kNone) c = p;

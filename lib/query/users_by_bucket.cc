@@ -33,19 +33,25 @@ class Buckets {
   // `users`: strictly ascending codes of events at time `t`.
   void add_users(int64_t t, std::span<const uint32_t> users) { sets_[bucket_of_(t)].cells.push_back(users); }
 
-  // `users`: the users of events at time `t`, alive until finish().
+  // `users`: the users of events at time `t`, a rollup's (alive while the
+  // snapshot is: the result may point to it).
   void add_users(int64_t t, const Bitmap& users) { sets_[bucket_of_(t)].bitmaps.push_back(&users); }
 
-  std::map<int64_t, Bitmap> finish() && {
-    std::map<int64_t, Bitmap> out;
+  std::map<int64_t, BucketUsers> finish() && {
+    std::map<int64_t, BucketUsers> out;
     for (auto& [bucket, set] : sets_) {
+      if (set.bitmaps.size() == 1 && set.cells.empty() && set.users.empty()) {
+        // One rollup bitmap answers the bucket: no copy.
+        if (!set.bitmaps[0]->empty()) out.emplace_hint(out.end(), bucket, BucketUsers(set.bitmaps[0]));
+        continue;
+      }
       // All at once: a week of small day bitmaps united one by one would
       // convert its containers over and over.
       const Bitmap cells = Bitmap::union_of_ascending(set.cells);
       set.bitmaps.push_back(&cells);
       set.bitmaps.push_back(&set.users);
       Bitmap users = Bitmap::union_of(set.bitmaps);
-      if (!users.empty()) out.emplace_hint(out.end(), bucket, std::move(users));
+      if (!users.empty()) out.emplace_hint(out.end(), bucket, BucketUsers(std::move(users)));
     }
     return out;
   }
@@ -68,7 +74,7 @@ class Buckets {
 // request filters at most on feature_id (the rollups group by feature
 // alone); every other row is read here.
 template <typename BucketsT, typename FromRollups>
-std::map<int64_t, Bitmap> collect(const Snapshot& snapshot, const ScanFilters& f, BucketsT buckets, Stats& stats,
+std::map<int64_t, BucketUsers> collect(const Snapshot& snapshot, const ScanFilters& f, BucketsT buckets, Stats& stats,
                                   FromRollups&& from_rollups) {
   if (f.matches_nothing()) return std::move(buckets).finish();
   auto visit = [&](const RowCodes& r) { buckets.add_row(r.timestamp, r.user); };
@@ -87,7 +93,7 @@ std::map<int64_t, Bitmap> collect(const Snapshot& snapshot, const ScanFilters& f
 
 // The UTC buckets (rollup_cover.h: the rollup's own cells, whole days
 // from the activity bitmaps).
-std::map<int64_t, Bitmap> utc_users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
+std::map<int64_t, BucketUsers> utc_users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
                                               Stats& stats) {
   const auto from_rollups = [&](const PartitionView& p, auto& buckets, auto& visit) {
     const RollupCover cover = cover_month(p.month(), f.window);
@@ -135,7 +141,7 @@ std::map<int64_t, Bitmap> utc_users_by_bucket(const Snapshot& snapshot, const Sc
 // of an hour from the version timeline's active cells (one cell an hour),
 // else the feature's cells. The rows of the hours a local boundary cuts
 // are read.
-std::map<int64_t, Bitmap> local_users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
+std::map<int64_t, BucketUsers> local_users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
                                                 const TimeZone& zone, Stats& stats) {
   const auto from_rollups = [&](const PartitionView& p, auto& buckets, auto& visit) {
     const int64_t month_begin = civil::month_start(p.month());
@@ -202,7 +208,7 @@ int64_t bucket_start(Granularity g, int64_t t) {
   return t;
 }
 
-std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
+std::map<int64_t, BucketUsers> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
                                           const TimeZone& zone, Stats& stats) {
   return zone.is_utc() ? utc_users_by_bucket(snapshot, f, g, stats)
                        : local_users_by_bucket(snapshot, f, g, zone, stats);

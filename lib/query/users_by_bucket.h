@@ -19,8 +19,13 @@
 // UTC day lies in one bucket); where a local boundary cuts an hour
 // (Asia/Kolkata) that hour's rows are read.
 //
-//   std::map<int64_t, Bitmap> days = users_by_bucket(snapshot, filters, Granularity::kDay, zone, stats);
-//   for (const auto& [day_start, users] : days) ...   // ascending, each non-empty
+// A bucket answered whole by one rollup bitmap (a day of one partition
+// with no rows outside its rollup: most days of a checkpointed store) is
+// that bitmap, not a copy: copying a year of 8 KiB day bitmaps was most of
+// a year's active_users.
+//
+//   std::map<int64_t, BucketUsers> days = users_by_bucket(snapshot, filters, Granularity::kDay, zone, stats);
+//   for (const auto& [day_start, users] : days) users.get() ...   // ascending, each non-empty
 //
 // Thread-safety: a pure function of an immutable Snapshot.
 #ifndef USAGEDB_QUERY_USERS_BY_BUCKET_H_
@@ -28,6 +33,7 @@
 
 #include <cstdint>
 #include <map>
+#include <utility>
 
 #include "lib/index/bitmap.h"
 #include "lib/query/scan.h"
@@ -40,10 +46,26 @@ namespace usagedb::query {
 // toStartOfMonth, toStartOfHour), Unix seconds.
 int64_t bucket_start(Granularity g, int64_t t);
 
+// The users of one bucket: a rollup's bitmap (valid while the snapshot
+// is), or a bitmap made for the request.
+class BucketUsers {
+ public:
+  explicit BucketUsers(const Bitmap* rollup) : rollup_(rollup) {}
+  explicit BucketUsers(Bitmap made) : made_(std::move(made)) {}
+
+  const Bitmap& get() const { return rollup_ != nullptr ? *rollup_ : made_; }
+  // The bitmap to keep: moved out when made, else a copy.
+  Bitmap take() && { return rollup_ != nullptr ? rollup_->copy() : std::move(made_); }
+
+ private:
+  const Bitmap* rollup_ = nullptr;
+  Bitmap made_;
+};
+
 // Bucket start (in `zone`) -> the user codes of the rows matching `f`
 // (f.feature inactive: any feature) in that bucket, for every bucket with
 // such a row, ascending. REQUIRES: g is kDay, kWeek or kMonth.
-std::map<int64_t, Bitmap> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
+std::map<int64_t, BucketUsers> users_by_bucket(const Snapshot& snapshot, const ScanFilters& f, Granularity g,
                                           const TimeZone& zone, Stats& stats);
 
 }  // namespace usagedb::query

@@ -3,7 +3,9 @@
 // a token rate limit that answers 429, every event arrives exactly once;
 // --follow delivers a new event within a second; events without an
 // event_id are delivered at least once; answers that cannot succeed stop
-// the forwarder with their status.
+// the forwarder with their status; batches go plain to a loopback host and
+// gzipped when asked.
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <mutex>
 #include <regex>
 #include <string>
 #include <thread>
@@ -343,6 +346,100 @@ TEST(Forward, RetriesUntilTheReceiverAnswers) {
   EXPECT_GT(forwarder.stats().retries, 0u);
   EXPECT_TRUE(forwarder.stop().ok());
   EXPECT_EQ(receiver.store().stats()->rows, 1u);
+}
+
+// What arrives: Content-Encoding and body of each request, answered 200.
+class RecordingReceiver {
+ public:
+  RecordingReceiver() {
+    server_.Post("/v0/events", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      encodings_.push_back(req.get_header_value("Content-Encoding"));
+      bodies_.push_back(req.body);
+      res.set_content("{\"successful_rows\":1}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ~RecordingReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  int port() const { return port_; }
+  std::vector<std::string> encodings() {
+    std::lock_guard lock(mu_);
+    return encodings_;
+  }
+  std::vector<std::string> bodies() {
+    std::lock_guard lock(mu_);
+    return bodies_;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<std::string> encodings_, bodies_;
+};
+
+TEST(Forward, BatchesGoPlainToALoopbackHostAndGzippedWhenAsked) {
+  auto store = EventStore::open(Options{}).value();
+  ASSERT_TRUE(store->record_event(Event{.event_id = "e1", .user_id = "u", .feature_id = "f", .product_version = "1",
+                                        .event_type = "view", .timestamp = testing::at("2025-06-01 10:00:00")})
+                  .ok());
+  std::string line;
+  exporting::append_event_json(store->read_feed(0, 10).value().events.at(0).event, &line);
+  struct Case {
+    const char* host;
+    ForwardCompression compression;
+    bool gzipped;
+  };
+  for (const Case& c : {Case{"127.0.0.1", ForwardCompression::kAuto, false},
+                        Case{"localhost", ForwardCompression::kAuto, false},
+                        Case{"127.0.0.1", ForwardCompression::kNone, false},
+                        Case{"127.0.0.1", ForwardCompression::kGzip, true}}) {
+    RecordingReceiver receiver;
+    Forwarder forwarder(*store, {.url = absl::StrCat("http://", c.host, ":", receiver.port()),
+                                 .token = "t",
+                                 .cursor = "recorded",
+                                 .compression = c.compression});
+    ASSERT_TRUE(forwarder.run_until_caught_up().ok()) << c.host;
+    ASSERT_TRUE(store->save_cursor("recorded", 0).ok());
+    ASSERT_EQ(receiver.bodies().size(), 1u) << c.host;
+    // httplib's server inflates a gzipped body before the handler sees it.
+    EXPECT_EQ(receiver.bodies()[0], line) << c.host;
+    if (c.gzipped) {
+      EXPECT_EQ(receiver.encodings()[0], "gzip");
+      EXPECT_LT(forwarder.stats().bytes_sent, line.size());  // the line's repeated keys shrink
+    } else {
+      EXPECT_EQ(receiver.encodings()[0], "") << c.host;
+      EXPECT_EQ(forwarder.stats().bytes_sent, line.size()) << c.host;
+    }
+  }
+}
+
+// Both encodings reach a usagedb receiver whole.
+TEST(Forward, ReceiverStoresPlainAndGzippedBatchesAlike) {
+  auto store = EventStore::open(Options{}).value();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 50; ++i) ids.push_back(absl::StrCat("e", i));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(store->record_event(Event{.event_id = ids[i], .user_id = "u", .feature_id = "f",
+                                          .product_version = "1", .event_type = "view",
+                                          .timestamp = testing::at("2025-06-01 10:00:00") + std::chrono::seconds(i)})
+                    .ok());
+  }
+  for (const ForwardCompression compression : {ForwardCompression::kGzip, ForwardCompression::kNone}) {
+    InProcessReceiver receiver;
+    Forwarder forwarder(*store, {.url = receiver.url(), .token = "fwd-secret", .cursor = "both",
+                                 .batch_events = 7, .compression = compression});
+    ASSERT_TRUE(forwarder.run_until_caught_up().ok());
+    ASSERT_TRUE(store->save_cursor("both", 0).ok());
+    EXPECT_EQ(forwarder.stats().batches_sent, 8u);
+    EXPECT_EQ(event_lines(receiver.store()), event_lines(*store));
+  }
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ absl::StatusOr<std::string> read_everything(ByteSource& source) {
   return out;
 }
 
-std::string gzip(std::string_view data) {
+std::string gzip_member(std::string_view data) {
   z_stream z{};
   EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY), Z_OK);
   std::string out(deflateBound(&z, data.size()) + 32, '\0');
@@ -118,7 +118,7 @@ TEST(GzipSource, InflatesMembersInAnyChunking) {
   std::string data;
   std::mt19937 rng(7);
   for (int i = 0; i < 20000; ++i) data += absl::StrCat("{\"user_id\":\"u", rng() % 1000, "\"}\n");
-  const std::string wire = gzip(data.substr(0, 1000)) + gzip(data.substr(1000));  // two members
+  const std::string wire = gzip_member(data.substr(0, 1000)) + gzip_member(data.substr(1000));  // two members
   for (size_t step : {1, 13, 4096, 1 << 20}) {
     TrickleSource in(wire, step);
     GzipSource inflated(in);
@@ -132,7 +132,7 @@ TEST(GzipSource, InflatesMembersInAnyChunking) {
 }
 
 TEST(GzipSource, RefusesCorruptTruncatedAndNonGzipData) {
-  const std::string wire = gzip("hello hello hello hello");
+  const std::string wire = gzip_member("hello hello hello hello");
   StringSource cut(std::string_view(wire).substr(0, wire.size() - 5));
   GzipSource truncated(cut);
   auto r1 = read_everything(truncated);
@@ -151,7 +151,7 @@ TEST(GzipSource, RefusesCorruptTruncatedAndNonGzipData) {
 }
 
 TEST(GzipSource, ABombIsStoppedByTheLimitAfterInflation) {
-  const std::string wire = gzip(std::string(50 << 20, 'a'));  // 50 MiB of 'a' in ~50 KB (a bomb)
+  const std::string wire = gzip_member(std::string(50 << 20, 'a'));  // 50 MiB of 'a' in ~50 KB (a bomb)
   ASSERT_LT(wire.size(), 100u << 10);
   StringSource in(wire);
   LimitSource sent(in, 1 << 20, "the request body");

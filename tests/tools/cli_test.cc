@@ -1136,6 +1136,9 @@ TEST_F(CliTest, ForwardNamesWhatIsWrong) {
                         2, "--connections");
   expect_one_line_error(usagedb({"forward", "--store", store(), "--to", "http://x", "--token", "t", "--cursor", "a/b"}), 2,
                         "cursor name");
+  expect_one_line_error(
+      usagedb({"forward", "--store", store(), "--to", "http://x", "--token", "t", "--compression", "zstd"}), 2,
+      "--compression: expected auto, gzip or none, got 'zstd'");
 }
 
 }  // namespace usagedb

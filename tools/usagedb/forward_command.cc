@@ -1,5 +1,5 @@
 // usagedb forward --store DIR --to URL --token T [--follow] [--cursor NAME]
-//                 [--batch-events N] [--connections N]
+//                 [--batch-events N] [--connections N] [--compression auto|gzip|none]
 #include <signal.h>
 #include <time.h>
 
@@ -17,7 +17,9 @@ namespace usagedb::cli {
 
 int run_forward(const Args& args) {
   static const CommandSpec kSpec{
-      "forward", {"store", "to", "token", "cursor", "datasource", "batch-events", "connections"}, {"follow"}};
+      "forward",
+      {"store", "to", "token", "cursor", "datasource", "batch-events", "connections", "compression"},
+      {"follow"}};
   auto parsed = parse_args(kSpec, args);
   if (!parsed.ok()) return fail(parsed.status());
   if (!parsed->positional.empty()) {
@@ -48,6 +50,18 @@ int run_forward(const Args& args) {
       return fail(absl::InvalidArgumentError("--connections: expected 1 to 64"));
     }
     options.connections = static_cast<int>(**connections);
+  }
+  if (const std::optional<std::string> compression = parsed->value("compression")) {
+    if (*compression == "auto") {
+      options.compression = ForwardCompression::kAuto;
+    } else if (*compression == "gzip") {
+      options.compression = ForwardCompression::kGzip;
+    } else if (*compression == "none") {
+      options.compression = ForwardCompression::kNone;
+    } else {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("--compression: expected auto, gzip or none, got '", *compression, "'")));
+    }
   }
 
   // SIGINT/SIGTERM stop --follow cleanly (what was acknowledged is saved);
@@ -80,7 +94,7 @@ int run_forward(const Args& args) {
   const ForwarderStats s = forwarder.stats();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   std::string summary = absl::StrFormat(
-      "forwarded %d events in %d batches (%d gzipped bytes) in %.2f s (%.0f events/s); cursor %d; retries %d "
+      "forwarded %d events in %d batches (%d bytes sent) in %.2f s (%.0f events/s); cursor %d; retries %d "
       "(429: %d, 5xx: %d, no answer: %d)\n",
       s.events_sent, s.batches_sent, s.bytes_sent, seconds, seconds > 0 ? s.events_sent / seconds : 0.0, s.cursor,
       s.retries, s.rate_limited, s.server_errors, s.connection_errors);

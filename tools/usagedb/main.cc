@@ -42,7 +42,7 @@ usage:
   usagedb export clickhouse|tinybird --store DIR --out DIR [--start DATE] [--end DATE] [--no-events]
         the store as ClickHouse SQL or a Tinybird project, endpoints and events (docs/EXPORT.md)
   usagedb forward --store DIR --to URL --token T [--follow] [--cursor NAME] [--batch-events N]
-                  [--connections N]
+                  [--connections N] [--compression auto|gzip|none]
         sends the store's events to a Tinybird-compatible Events API, resuming where it stopped
 
 --store defaults to ./usagedb-data. Exit status: 0 success, 1 runtime error, 2 usage error.
