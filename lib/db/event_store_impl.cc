@@ -367,19 +367,30 @@ void EventStoreImpl::ensure_event_ids_locked(PartitionWriter& p) {
   p.event_ids_ready = true;
 }
 
-void EventStoreImpl::release_event_ids_locked() {
-  if (partitions_.empty()) return;
-  const uint32_t newest = partitions_.rbegin()->first;
-  for (auto& [month, p] : partitions_) {
-    if (month == newest || !p->event_ids_ready) continue;
-    p->event_ids.clear();
-    p->event_ids_ready = false;
-  }
+bool EventStoreImpl::release_partition_ids(PartitionWriter& p) {
+  if (!p.event_ids_ready) return false;
+  const bool held = p.event_ids.memory_bytes() > 0;
+  p.event_ids.clear();
+  p.event_ids_ready = false;
+  p.event_ids_pinned = false;
+  return held;
+}
+
+void EventStoreImpl::trim_freed_memory() {
 #ifdef __GLIBC__
   // The indexes' 1 MiB arena chunks come from malloc's heap, which keeps
   // freed memory mapped: give it back to the system now.
   malloc_trim(0);
 #endif
+}
+
+void EventStoreImpl::release_event_ids_locked() {
+  if (partitions_.empty()) return;
+  const uint32_t newest = partitions_.rbegin()->first;
+  for (auto& [month, p] : partitions_) {
+    if (month != newest) release_partition_ids(*p);
+  }
+  trim_freed_memory();
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64_t first_sequence,
@@ -417,7 +428,12 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
     PartitionWriter* p = last;
     if (p == nullptr || p->month != month) {
       p = &partition_locked(month, &version_changed);
-      if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p);
+      if (options_.deduplicate && !p->event_ids_ready) {
+        ensure_event_ids_locked(*p);
+        // A late event of a month a bulk ingest had left: keep the index
+        // for the rest of it (see release below).
+        p->event_ids_pinned = idle_seal_rows_ > 0;
+      }
       last = p;
     }
     if (options_.deduplicate && !e.event_id.empty() &&
@@ -478,10 +494,19 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
   if (idle_seal_rows_ > 0) {
     uint64_t unsealed = 0;
     PartitionWriter* largest = nullptr;
+    bool released = false;
     for (auto& [month, p] : partitions_) {
-      if (p->buffer->size() > 0 && appended_rows_ - p->last_append >= idle_seal_rows_) {
-        seal_locked(*p);
-        version_changed = true;
+      if (appended_rows_ - p->last_append >= idle_seal_rows_) {
+        if (p->buffer->size() > 0) {
+          seal_locked(*p);
+          version_changed = true;
+        }
+        // The input has left the month: its dedup index (the largest state
+        // a bulk ingest keeps per month, ~27 bytes an event) is freed, and
+        // rebuilt from the month's rows if a late event comes, so dedup
+        // stays exact and an ingest holds the indexes of the months it is
+        // in, not of every month it loaded.
+        if (!p->event_ids_pinned) released |= release_partition_ids(*p);
       }
       unsealed += p->buffer->size();
       if (largest == nullptr || p->buffer->size() > largest->buffer->size()) largest = p.get();
@@ -490,6 +515,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
       seal_locked(*largest);
       version_changed = true;
     }
+    if (released) trim_freed_memory();
   }
   if (version_changed) install_version_locked();
   return report;
@@ -664,15 +690,19 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   StoreStats s;
   MutexLock lock(&write_mu_);
   for (const auto& [month, p] : partitions_) {
-    PartitionStats ps{.month = month, .parts = p->parts.size()};
+    PartitionStats ps{.month = month, .parts = p->parts.size(), .dedup_memory_bytes = p->event_ids.memory_bytes()};
     for (const auto& part : p->parts) {
       ps.rows += part->rows();
-      s.memory_bytes += part->memory_bytes();
+      s.part_memory_bytes += part->memory_bytes();
     }
-    for (const auto& [buffer, id] : p->sealing) ps.unsealed_rows += buffer->size();
+    for (const auto& [buffer, id] : p->sealing) {
+      ps.unsealed_rows += buffer->size();
+      s.buffer_memory_bytes += buffer->memory_bytes();
+    }
     ps.unsealed_rows += p->buffer->size();
     ps.rows += ps.unsealed_rows;
-    s.memory_bytes += p->buffer->memory_bytes() + p->event_ids.memory_bytes();
+    s.buffer_memory_bytes += p->buffer->memory_bytes();
+    s.dedup_memory_bytes += ps.dedup_memory_bytes;
     s.rows += ps.rows;
     s.parts += ps.parts;
     s.partitions.push_back(ps);
@@ -684,8 +714,9 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   s.event_types = dictionaries_.event_type.size();
   s.sessions = dictionaries_.session.size();
   for (int c = 0; c < kDictionaryColumns; ++c) {
-    s.memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
+    s.dictionary_memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
   }
+  s.memory_bytes = s.part_memory_bytes + s.buffer_memory_bytes + s.dedup_memory_bytes + s.dictionary_memory_bytes;
   if (files_) files_->add_stats(&s);
   return s;
 }
