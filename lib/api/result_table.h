@@ -87,8 +87,7 @@ ResultTable to_result_table(QueryResult<FeatureUsageTimelineRow> result, bool li
 ResultTable to_result_table(QueryResult<FeatureAdoptionRow> result, bool limit_given);
 // (active_users' days are Dates, local dates already: no column takes the zone.)
 ResultTable to_result_table(QueryResult<ActiveUsersRow> result, bool limit_given, std::string_view time_zone = "");
-ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given,
-                            std::string_view time_zone = "");
+ResultTable to_result_table(QueryResult<FeatureRetentionRow> result, bool limit_given, std::string_view time_zone = "");
 ResultTable to_result_table(QueryResult<FeatureFunnelRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<PropertyBreakdownRow> result, bool limit_given);
 ResultTable to_result_table(QueryResult<VersionAdoptionRow> result, bool limit_given, std::string_view time_zone = "");
