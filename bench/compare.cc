@@ -460,6 +460,13 @@ int run_parent(const Args& a) {
   std::cout << "usagedb_compare: " << a.events << " events in " << workdir << " (load average " << run.machine.load_start
             << ")" << std::endl;
 
+  for (const std::string& name : a.queries) {  // before generating: the names do not depend on the data
+    const std::vector<QuerySpec> all = make_queries(Picked{});
+    if (std::none_of(all.begin(), all.end(), [&](const QuerySpec& s) { return s.name == name; })) {
+      std::cerr << "usagedb_compare: --queries: no query named '" << name << "'\n";
+      return kExitUsage;
+    }
+  }
   Picked picked;
   auto t0 = std::chrono::steady_clock::now();
   if (!generate(a, ndjson, &picked)) return kExitMismatch;
@@ -469,13 +476,8 @@ int run_parent(const Args& a) {
   if (!a.queries.empty()) {
     std::vector<QuerySpec> chosen;
     for (const std::string& name : a.queries) {
-      auto q = std::find_if(run.plan.queries.begin(), run.plan.queries.end(),
-                            [&](const QuerySpec& s) { return s.name == name; });
-      if (q == run.plan.queries.end()) {
-        std::cerr << "usagedb_compare: --queries: no query named '" << name << "'\n";
-        return kExitUsage;
-      }
-      chosen.push_back(*q);
+      chosen.push_back(*std::find_if(run.plan.queries.begin(), run.plan.queries.end(),
+                                     [&](const QuerySpec& s) { return s.name == name; }));
     }
     run.plan.queries = std::move(chosen);
   }
