@@ -62,6 +62,11 @@ struct Args {
   std::string markdown;
   bool skip_if_no_peers = false;
   std::string tamper;  // engine whose first result gets one wrong value (proves the check fails)
+  // bench/scale (bench/scale.sh): each engine loads in one process and a fresh process opens the
+  // data and runs the queries; no compaction step.
+  bool scale = false;
+  std::vector<std::string> queries;  // run only these (by name); empty: all
+  std::string scale_rows;            // append the scaling table's Markdown rows to this file
   // --child mode
   EngineRunOptions child;
 };
@@ -70,7 +75,8 @@ const char kUsage[] =
     "usage: usagedb_compare [--events N] [--smoke] [--seed S] [--engines usagedb,duckdb,chdb]\n"
     "         [--workdir DIR] [--keep] [--paths-env FILE] [--duckdb LIB] [--chdb LIB]\n"
     "         [--warmup N] [--budget SECONDS] [--min-reps N] [--max-reps N] [--markdown FILE]\n"
-    "         [--skip-if-no-peers] [--tamper ENGINE] [--help]\n"
+    "         [--skip-if-no-peers] [--tamper ENGINE] [--scale] [--queries A,B,..] [--cache-bytes N]\n"
+    "         [--scale-rows FILE] [--help]\n"
     "  --events N        events to generate (default 1000000; --smoke: 100000)\n"
     "  --smoke           100k events, 1 warm-up and 3..20 timed runs per query\n"
     "  --budget SECONDS  timed work per query and engine (default 2; runs stop at --max-reps)\n"
@@ -81,6 +87,12 @@ const char kUsage[] =
     "                    $USAGEDB_COMPARE_REQUIRE_PEERS=1 (then missing peers fail the run)\n"
     "  --tamper ENGINE   change one value of ENGINE's first result before the check (the test\n"
     "                    that proves a difference fails the run)\n"
+    "  --scale           bench/scale's way: each engine loads the file in one process (usagedb:\n"
+    "                    ingest_file, no compact()) and a new process opens the data and asks\n"
+    "  --queries A,B,..  only these queries of the plan (by name)\n"
+    "  --cache-bytes N   usagedb's Options::cache_bytes in the process that asks (builds with it)\n"
+    "  --scale-rows FILE append this run's rows of the scaling tables (Markdown) to FILE and\n"
+    "                    FILE.queries (bench/scale.sh)\n"
     "Peer libraries: --duckdb/--chdb, else $USAGEDB_DUCKDB_LIB/$USAGEDB_CHDB_LIB, else --paths-env\n"
     "(default: <repo>/.peers/paths.env, written by bench/peers/install_peers.sh).\n";
 
@@ -135,6 +147,11 @@ bool parse_args(int argc, char** argv, Args* a) {
       else if (k == "--markdown") a->markdown = value();
       else if (k == "--skip-if-no-peers") a->skip_if_no_peers = true;
       else if (k == "--tamper") a->tamper = value();
+      else if (k == "--scale") a->scale = true;
+      else if (k == "--queries") a->queries = split_commas(value());
+      else if (k == "--cache-bytes") a->child.cache_bytes = std::stoull(value());
+      else if (k == "--scale-rows") a->scale_rows = value();
+      else if (k == "--phase") a->child.phase = value();
       else if (k == "--child") a->child.engine = value();
       else if (k == "--ndjson") a->child.ndjson_path = value();
       else if (k == "--dir") a->child.dir = value();
@@ -347,6 +364,8 @@ absl::StatusOr<EngineReport> run_child(const std::string& self, const EngineRunO
                                    "--report",    o.report_path};
   if (!o.duckdb_lib.empty()) args.insert(args.end(), {"--duckdb", o.duckdb_lib});
   if (!o.chdb_lib.empty()) args.insert(args.end(), {"--chdb", o.chdb_lib});
+  if (!o.phase.empty()) args.insert(args.end(), {"--phase", o.phase});
+  if (o.cache_bytes != 0) args.insert(args.end(), {"--cache-bytes", std::to_string(o.cache_bytes)});
   std::vector<char*> argv;
   for (std::string& s : args) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -369,6 +388,37 @@ absl::StatusOr<EngineReport> run_child(const std::string& self, const EngineRunO
   absl::StatusOr<EngineReport> report = read_report(o.report_path);
   if (report.ok()) report->rss_final_kib = std::max<uint64_t>(report->rss_final_kib, ru.ru_maxrss);
   return report;
+}
+
+// bench/scale: the load in one process, then a new process opens the data and asks; one report
+// of the two (the load's time, peak RSS and bytes; the open's time, RSS and queries).
+absl::StatusOr<EngineReport> run_scale_children(const std::string& self, const EngineRunOptions& options) {
+  EngineRunOptions o = options;
+  o.phase = "load";
+  o.report_path = options.report_path + ".load";
+  absl::StatusOr<EngineReport> load = run_child(self, o);
+  if (!load.ok() || !load->error.empty()) return load;
+  std::printf("  %s loaded in %.1f s, peak RSS %llu MiB (load average %s)\n", o.engine.c_str(), load->ingest_seconds,
+              static_cast<unsigned long long>(load->rss_final_kib >> 10), load_average().c_str());
+  std::fflush(stdout);
+  o.phase = "open";
+  o.report_path = options.report_path;
+  absl::StatusOr<EngineReport> opened = run_child(self, o);
+  if (!opened.ok()) return opened;
+  if (opened->rows != load->rows) {
+    opened->error += "the load stored " + std::to_string(load->rows) + " rows, the open found " +
+                     std::to_string(opened->rows);
+  }
+  opened->ingest_seconds = load->ingest_seconds;
+  opened->rss_ingest_kib = load->rss_final_kib;  // the load process's peak (wait4)
+  opened->rss_compact_kib = 0;
+  opened->compact_seconds = -1;
+  opened->bytes_after_ingest = load->bytes_on_disk;
+  opened->bytes_note = load->bytes_note;
+  if (!load->memory_note.empty()) {
+    opened->memory_note = load->memory_note + (opened->memory_note.empty() ? "" : "; ") + opened->memory_note;
+  }
+  return opened;
 }
 
 int run_parent(const Args& a) {
@@ -410,12 +460,27 @@ int run_parent(const Args& a) {
   std::cout << "usagedb_compare: " << a.events << " events in " << workdir << " (load average " << run.machine.load_start
             << ")" << std::endl;
 
+  for (const std::string& name : a.queries) {  // before generating: the names do not depend on the data
+    const std::vector<QuerySpec> all = make_queries(Picked{});
+    if (std::none_of(all.begin(), all.end(), [&](const QuerySpec& s) { return s.name == name; })) {
+      std::cerr << "usagedb_compare: --queries: no query named '" << name << "'\n";
+      return kExitUsage;
+    }
+  }
   Picked picked;
   auto t0 = std::chrono::steady_clock::now();
   if (!generate(a, ndjson, &picked)) return kExitMismatch;
   run.generate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   run.ndjson_bytes = fs::file_size(ndjson);
   run.plan.queries = make_queries(picked);
+  if (!a.queries.empty()) {
+    std::vector<QuerySpec> chosen;
+    for (const std::string& name : a.queries) {
+      chosen.push_back(*std::find_if(run.plan.queries.begin(), run.plan.queries.end(),
+                                     [&](const QuerySpec& s) { return s.name == name; }));
+    }
+    run.plan.queries = std::move(chosen);
+  }
   const std::string plan_path = workdir + "/plan.tsv";
   if (absl::Status s = write_plan(run.plan, plan_path); !s.ok()) {
     std::cerr << "usagedb_compare: " << s << "\n";
@@ -438,7 +503,7 @@ int run_parent(const Args& a) {
     std::printf("running %s ... (load average %s)\n", engine.c_str(), load_average().c_str());
     std::fflush(stdout);
     t0 = std::chrono::steady_clock::now();
-    absl::StatusOr<EngineReport> report = run_child(self, o);
+    absl::StatusOr<EngineReport> report = a.scale ? run_scale_children(self, o) : run_child(self, o);
     const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!report.ok()) {
       std::cerr << "usagedb_compare: " << report.status() << "\n";
@@ -474,6 +539,16 @@ int run_parent(const Args& a) {
                   r.engine.c_str(), static_cast<unsigned long long>(r.rss_final_kib),
                   static_cast<unsigned long long>(r.hwm_final_kib));
     }
+  }
+  if (a.scale) {
+    for (const EngineReport& r : reports) {
+      if (!r.memory_note.empty()) std::printf("%s memory: %s\n", r.engine.c_str(), r.memory_note.c_str());
+    }
+  }
+  if (!a.scale_rows.empty()) {
+    std::ofstream(a.scale_rows, std::ios::app) << render_scale_rows(run, reports, /*queries=*/false);
+    std::ofstream(a.scale_rows + ".queries", std::ios::app) << render_scale_rows(run, reports, /*queries=*/true);
+    std::cout << "appended the scaling tables' rows to " << a.scale_rows << " and " << a.scale_rows << ".queries\n";
   }
   if (!a.markdown.empty()) {
     std::ofstream md(a.markdown, std::ios::trunc);

@@ -21,7 +21,7 @@ while (($#)); do
     -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]}"; exit 0 ;;
     [0-9]*) args+=(--events "$1") ;;
     --events|--seed|--engines|--workdir|--paths-env|--duckdb|--chdb|--warmup|--budget|--min-reps|\
-    --max-reps|--markdown|--tamper)
+    --max-reps|--markdown|--tamper|--queries|--cache-bytes|--scale-rows)
       (($# >= 2)) || { echo "compare.sh: $1 needs a value" >&2; exit 2; }
       args+=("$1" "$2"); shift ;;
     *) args+=("$1") ;;

@@ -39,15 +39,17 @@ uint64_t max_rss_kib() {
   return static_cast<uint64_t>(ru.ru_maxrss);
 }
 
-// VmHWM of this process's address space (KiB): the same peak, but not inherited across exec.
-uint64_t vm_hwm_kib() {
+// A field of /proc/self/status in KiB: "VmHWM" (the peak RSS of this address space, not
+// inherited across exec as ru_maxrss is), "VmRSS" (the RSS now).
+uint64_t proc_status_kib(const std::string& field) {
   std::ifstream in("/proc/self/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+    if (line.rfind(field + ":", 0) == 0) return std::stoull(line.substr(field.size() + 1));
   }
   return 0;
 }
+uint64_t vm_hwm_kib() { return proc_status_kib("VmHWM"); }
 
 // Runs the query once; returns its latency in milliseconds, and its rows into `*rows` when
 // `rows` is not null (rendering is not part of the latency where the engine allows it).
@@ -128,7 +130,100 @@ void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<
   }
 }
 
+// Options::cache_bytes where the Options of this build has it (the lazy read path's cache);
+// elsewhere the flag changes nothing, and the report says so.
+template <typename O>
+std::string set_cache_bytes(O& options, uint64_t bytes) {
+  if (bytes == 0) return "";
+  if constexpr (requires { options.cache_bytes; }) {
+    options.cache_bytes = bytes;
+    return "cache_bytes " + std::to_string(bytes);
+  } else {
+    return "cache_bytes " + std::to_string(bytes) + " ignored: this build's Options has no cache_bytes";
+  }
+}
+
+double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
+
+// What a store's memory is made of now, from stats() (MiB).
+std::string memory_breakdown(const StoreStats& s) {
+  char text[200];
+  std::snprintf(text, sizeof(text), "parts %.0f, buffers %.0f, dedup %.0f, dictionaries %.0f MiB",
+                mib(s.part_memory_bytes), mib(s.buffer_memory_bytes), mib(s.dedup_memory_bytes),
+                mib(s.dictionary_memory_bytes));
+  return text;
+}
+
+// bench/scale's first process: ingest_file into a new store, no compact() (as `usagedb ingest`
+// does). While it runs, stats() every 256 MiB of input: what the store's memory is made of when
+// it holds the most (stats().memory_bytes), next to the process's RSS then.
+absl::Status load_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
+  r->version = USAGEDB_COMPARE_VERSION;
+  Options options;
+  options.directory = o.dir;
+  Clock::time_point t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
+  r->open_seconds = seconds_since(t0);
+  if (!opened.ok()) return opened.status();
+  EventStore& store = **opened;
+  r->rss_open_kib = max_rss_kib();
+  uint64_t next_sample = 0, most_memory = 0;
+  std::string at_most;
+  IngestFileOptions ingest_options;
+  ingest_options.progress = [&](uint64_t read, uint64_t) {
+    if (read < next_sample) return;
+    next_sample = read + (uint64_t{256} << 20);
+    absl::StatusOr<StoreStats> s = store.stats();
+    if (!s.ok() || s->memory_bytes < most_memory) return;
+    most_memory = s->memory_bytes;
+    at_most = memory_breakdown(*s) + ", RSS " + std::to_string(proc_status_kib("VmRSS") >> 10) + " MiB after " +
+              std::to_string(read >> 20) + " MiB of input";
+  };
+  t0 = Clock::now();
+  absl::StatusOr<IngestReport> ingested = store.ingest_file(o.ndjson_path, ingest_options);
+  r->ingest_seconds = seconds_since(t0);
+  if (!ingested.ok()) return ingested.status();
+  r->rss_ingest_kib = max_rss_kib();
+  if (ingested->successful_rows != plan.events || ingested->quarantined_rows != 0 || ingested->duplicate_rows != 0) {
+    return absl::InternalError("ingest_file stored " + std::to_string(ingested->successful_rows) + " rows; expected " +
+                               std::to_string(plan.events));
+  }
+  absl::StatusOr<StoreStats> stats = store.stats();
+  if (!stats.ok()) return stats.status();
+  r->rows = stats->rows;
+  r->bytes_after_ingest = r->bytes_on_disk = stats->bytes_on_disk;
+  r->bytes_note = std::to_string(stats->parts) + " parts";
+  r->memory_note = "during ingest_file, most: " + at_most + "; at its end: " + memory_breakdown(*stats);
+  return absl::OkStatus();
+}
+
+// bench/scale's second process: open the store the first one left, then the queries.
+absl::Status open_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
+  r->version = USAGEDB_COMPARE_VERSION;
+  Options options;
+  options.directory = o.dir;
+  options.create_if_missing = false;
+  r->memory_note = set_cache_bytes(options, o.cache_bytes);
+  Clock::time_point t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
+  r->open_seconds = seconds_since(t0);
+  if (!opened.ok()) return opened.status();
+  EventStore& store = **opened;
+  r->rss_open_kib = max_rss_kib();
+  r->rss_after_open_kib = proc_status_kib("VmRSS");
+  absl::StatusOr<StoreStats> stats = store.stats();
+  if (!stats.ok()) return stats.status();
+  r->rows = stats->rows;
+  r->bytes_on_disk = stats->bytes_on_disk;
+  if (!r->memory_note.empty()) r->memory_note += "; ";
+  r->memory_note += "after open: " + memory_breakdown(*stats);
+  run_usagedb_queries(store, plan, &r->queries);
+  return absl::OkStatus();
+}
+
 absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
+  if (o.phase == "load") return load_usagedb(plan, o, r);
+  if (o.phase == "open") return open_usagedb(plan, o, r);
   r->version = USAGEDB_COMPARE_VERSION;
   Options options;
   options.directory = o.dir;
@@ -216,18 +311,25 @@ absl::StatusOr<uint64_t> single_number(bench::Peer& peer, const std::string& sql
   return std::stoull(rows->front().front());
 }
 
-absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
-  const bool is_duckdb = o.engine == "duckdb";
+// bench/scale: a peer opens the database a load in another process left.
+absl::Status open_peer(bench::Peer& peer, const EngineRunOptions& o, EngineReport* r) {
   Clock::time_point t0 = Clock::now();
-  absl::StatusOr<std::unique_ptr<bench::Peer>> opened =
-      is_duckdb ? bench::open_duckdb(o.duckdb_lib) : bench::open_chdb(o.chdb_lib);
-  r->open_seconds = seconds_since(t0);
-  if (!opened.ok()) return opened.status();
-  bench::Peer& peer = **opened;
-  r->version = bench::peer_library_version(peer.name());
+  if (absl::Status s = peer.open_existing(o.dir); !s.ok()) return s;
+  absl::StatusOr<uint64_t> count = single_number(peer, "SELECT count(*) FROM feature_events");
+  if (!count.ok()) return count.status();
+  r->rows = *count;
+  r->open_seconds += seconds_since(t0);  // the library's load, the database's open, a count(*)
+  r->rss_open_kib = max_rss_kib();
+  r->rss_after_open_kib = proc_status_kib("VmRSS");
+  r->bytes_on_disk = peer.bytes_on_disk();
+  return absl::OkStatus();
+}
+
+// A peer loads the NDJSON file and, unless this is bench/scale's load alone, compacts.
+absl::Status load_peer(bench::Peer& peer, bool is_duckdb, const EngineRunOptions& o, EngineReport* r) {
   r->rss_open_kib = max_rss_kib();
 
-  t0 = Clock::now();
+  Clock::time_point t0 = Clock::now();
   if (absl::Status s = peer.load_ndjson(o.dir, o.ndjson_path); !s.ok()) return s;
   r->ingest_seconds = seconds_since(t0);
   r->rss_ingest_kib = max_rss_kib();
@@ -236,6 +338,10 @@ absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport*
   if (!count.ok()) return count.status();
   r->rows = *count;
 
+  if (o.phase == "load") {  // bench/scale: the load alone; a fresh process opens it
+    r->bytes_on_disk = r->bytes_after_ingest;
+    return absl::OkStatus();
+  }
   if (is_duckdb) {
     r->rss_compact_kib = r->rss_ingest_kib;
     r->bytes_on_disk = r->bytes_after_ingest;
@@ -258,6 +364,20 @@ absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport*
     r->bytes_note = "directory sum " + std::to_string(dir_bytes) + " B minus " + std::to_string(*outdated) +
                     " B of outdated parts awaiting removal; " + std::to_string(*parts) + " active parts";
   }
+  return absl::OkStatus();
+}
+
+absl::Status run_peer(const Plan& plan, const EngineRunOptions& o, EngineReport* r) {
+  const bool is_duckdb = o.engine == "duckdb";
+  Clock::time_point t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<bench::Peer>> opened =
+      is_duckdb ? bench::open_duckdb(o.duckdb_lib) : bench::open_chdb(o.chdb_lib);
+  r->open_seconds = seconds_since(t0);
+  if (!opened.ok()) return opened.status();
+  bench::Peer& peer = **opened;
+  r->version = bench::peer_library_version(peer.name());
+  absl::Status s = o.phase == "open" ? open_peer(peer, o, r) : load_peer(peer, is_duckdb, o, r);
+  if (!s.ok() || o.phase == "load") return s;
 
   absl::StatusOr<bench::Dialect> dialect = bench::dialect_for_peer(peer.name());
   if (!dialect.ok()) return dialect.status();

@@ -33,6 +33,13 @@ struct EngineRunOptions {
   std::string report_path;  // where the EngineReport goes
   std::string duckdb_lib;   // libduckdb.so (duckdb only)
   std::string chdb_lib;     // libchdb.so (chdb only)
+  // bench/scale runs each engine as two processes, so the second opens the stored data as a
+  // user's next process does: "load" loads the NDJSON into `dir` (usagedb: ingest_file, no
+  // compact()) and keeps it; "open" opens what the load left and runs the queries. "" (the
+  // comparison): load, compact and query in one process.
+  std::string phase;
+  // usagedb: Options::cache_bytes, when the Options of this build has it (0: the default).
+  uint64_t cache_bytes = 0;
 };
 
 // Runs one engine and writes its report; returns the process exit status: 0 when the report

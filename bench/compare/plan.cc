@@ -148,6 +148,8 @@ absl::Status write_report(const EngineReport& r, const std::string& path) {
   put_line(out, {"rss_compact_kib", num(r.rss_compact_kib)});
   put_line(out, {"rss_final_kib", num(r.rss_final_kib)});
   put_line(out, {"hwm_final_kib", num(r.hwm_final_kib)});
+  put_line(out, {"rss_after_open_kib", num(r.rss_after_open_kib)});
+  put_line(out, {"memory_note", r.memory_note});
   auto put_query = [&](const char* key, const QueryReport& q) {
     put_line(out, {key, q.name, q.error});
     put_line(out, {"first_ms", num(q.first_ms)});
@@ -193,6 +195,8 @@ absl::StatusOr<EngineReport> read_report(const std::string& path) {
       r.error = f[1];
     } else if (key == "bytes_note") {
       r.bytes_note = f[1];
+    } else if (key == "memory_note") {
+      r.memory_note = f[1];
     } else if (key == "open_seconds") {
       r.open_seconds = std::stod(f[1]);
     } else if (key == "ingest_seconds") {
@@ -208,6 +212,7 @@ absl::StatusOr<EngineReport> read_report(const std::string& path) {
                         : key == "rss_compact_kib"    ? &r.rss_compact_kib
                         : key == "rss_final_kib"      ? &r.rss_final_kib
                         : key == "hwm_final_kib"      ? &r.hwm_final_kib
+                        : key == "rss_after_open_kib" ? &r.rss_after_open_kib
                                                       : nullptr;
       if (field == nullptr) return malformed(path, i);
       *field = std::stoull(f[1]);

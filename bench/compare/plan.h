@@ -79,6 +79,8 @@ struct EngineReport {
   uint64_t rss_compact_kib = 0;
   uint64_t rss_final_kib = 0;   // peak RSS after all queries
   uint64_t hwm_final_kib = 0;   // VmHWM of /proc/self/status at the end (cross-check)
+  uint64_t rss_after_open_kib = 0;  // bench/scale's open process: VmRSS right after the open
+  std::string memory_note;      // usagedb in bench/scale: what its memory is made of (stats())
   std::vector<QueryReport> queries;
   // usagedb only: the same queries right after the load, before compact() (whatever parts and
   // rollups the ingest left).

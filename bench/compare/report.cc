@@ -444,4 +444,34 @@ std::string render_tables(const RunSummary& run, const std::vector<EngineReport>
   return out.str();
 }
 
+std::string render_scale_rows(const RunSummary& run, const std::vector<EngineReport>& reports, bool queries) {
+  std::ostringstream out;
+  const double n = static_cast<double>(run.plan.events);
+  const auto mib = [](uint64_t kib) { return fmt("%.0f", static_cast<double>(kib) / 1024); };
+  for (const EngineReport& r : reports) {
+    if (queries) break;
+    out << "| " << grouped(run.plan.events) << " | " << display_name(r.engine) << " | " << fmt("%.1f", r.ingest_seconds)
+        << " | " << (r.ingest_seconds > 0 ? fmt("%.2fM", n / r.ingest_seconds / 1e6) : "-") << " | "
+        << mib(r.rss_ingest_kib) << " | " << fmt("%.0f", r.bytes_on_disk / 1e6) << " | "
+        << fmt("%.1f", r.bytes_on_disk / n) << " | " << ms_text(r.open_seconds * 1e3) << " | "
+        << mib(r.rss_after_open_kib) << " | " << mib(r.rss_final_kib) << " | " << run.machine.load_start << " / "
+        << run.machine.load_end << " |\n";
+  }
+  for (const EngineReport& r : reports) {
+    if (!queries) break;
+    out << "| " << grouped(run.plan.events) << " | " << display_name(r.engine) << " |";
+    for (const QuerySpec& spec : run.plan.queries) {
+      auto q = std::find_if(r.queries.begin(), r.queries.end(),
+                            [&](const QueryReport& x) { return x.name == spec.name; });
+      if (q == r.queries.end() || !q->error.empty()) {
+        out << " n/a |";
+      } else {
+        out << " " << ms_text(q->first_ms) << " / " << ms_text(percentile(q->latencies_ms, 50)) << " |";
+      }
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
 }  // namespace usagedb::compare

@@ -55,6 +55,13 @@ enum class TableStyle { kText, kMarkdown };
 // The machine line, the ingest/storage table and the query latency table.
 std::string render_tables(const RunSummary& run, const std::vector<EngineReport>& reports, TableStyle style);
 
+// bench/scale's rows for this run (one size), Markdown, one line per engine, of one of its two
+// tables: the scaling table (events, engine, load time and rate, peak RSS of the load, bytes on
+// disk and per event, open time, RSS after open, peak RSS of the asking process, load
+// averages), or with `queries` the queries' ("first / p50" ms per plan query, in plan order).
+// bench/scale.sh writes the headers and collects the rows of every size.
+std::string render_scale_rows(const RunSummary& run, const std::vector<EngineReport>& reports, bool queries);
+
 }  // namespace usagedb::compare
 
 #endif  // USAGEDB_BENCH_COMPARE_REPORT_H_

@@ -47,6 +47,9 @@ class Peer {
   // the caller creates and fills its own with query() (the export conformance test runs the
   // exported schema.sql and loads the exported events). query() works from here on.
   virtual absl::Status open_empty(const std::string& dir) = 0;
+  // Opens the database a load_ndjson() in another process left in `dir` (bench/scale: a fresh
+  // process opens the stored data, as a user's next process does). query() works from here on.
+  virtual absl::Status open_existing(const std::string& dir) = 0;
 
   // Runs one SQL statement and returns its rows, every value rendered as text the same way for
   // both engines: integers in decimal, DateTime/TIMESTAMP as "YYYY-MM-DD HH:MM:SS" (UTC; a

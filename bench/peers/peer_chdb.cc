@@ -228,6 +228,17 @@ class ChdbPeer final : public Peer {
     return absl::OkStatus();
   }
 
+  absl::Status open_existing(const std::string& dir_in) override {
+    const std::string dir = internal::absolute_path(dir_in);
+    disconnect();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) return absl::NotFoundError("chdb open_existing: no directory " + dir);
+    dir_ = dir;
+    if (absl::Status s = connect(dir); !s.ok()) return s;  // the engine attaches the tables it finds
+    loaded_ = true;
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<std::vector<std::string>>> query(const std::string& sql) override {
     if (!loaded_) {
       return absl::FailedPreconditionError("chdb query: no database loaded (call load_ndjson)");

@@ -315,6 +315,19 @@ class DuckDbPeer final : public Peer {
     return absl::OkStatus();
   }
 
+  absl::Status open_existing(const std::string& dir_in) override {
+    const std::string dir = internal::absolute_path(dir_in);
+    close();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(dir + "/feature_events.duckdb", ec)) {
+      return absl::NotFoundError("duckdb open_existing: no database in " + dir);
+    }
+    dir_ = dir;
+    if (absl::Status s = open(dir + "/feature_events.duckdb"); !s.ok()) return s;
+    loaded_ = true;
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<std::vector<std::string>>> query(const std::string& sql) override {
     if (!loaded_) {
       return absl::FailedPreconditionError("duckdb query: no database loaded (call load_ndjson)");

@@ -17,6 +17,7 @@ struct PartitionStats {
   uint64_t rows = 0;           // in parts and unsealed buffers
   uint64_t unsealed_rows = 0;  // in buffers not yet sorted into parts
   uint64_t bytes_on_disk = 0;  // part files
+  uint64_t dedup_memory_bytes = 0;  // its dedup index (0 when released: rebuilt from its rows on its next write)
 };
 
 struct ColumnStats {
@@ -33,6 +34,10 @@ struct StoreStats {
   uint64_t bytes_on_disk = 0;  // every file of the store
   uint64_t log_bytes = 0;      // the write-ahead log
   uint64_t memory_bytes = 0;   // columns, indexes, dictionaries, dedup (approximate)
+  // memory_bytes by what holds it: parts (columns and indexes), append
+  // buffers (unsealed rows, and sealed ones whose parts are being built),
+  // dedup indexes, dictionaries.
+  uint64_t part_memory_bytes = 0, buffer_memory_bytes = 0, dedup_memory_bytes = 0, dictionary_memory_bytes = 0;
   uint64_t quarantined_rows = 0;
   // Distinct values of each dictionary-encoded column ever stored.
   uint64_t users = 0, features = 0, versions = 0, event_types = 0, sessions = 0;

@@ -438,24 +438,38 @@ absl::Status EventStoreImpl::prepare_event_ids_locked(std::span<const Event> eve
     auto it = partitions_.find(month);
     if (it != partitions_.end() && !it->second->event_ids_ready) {
       USAGEDB_RETURN_IF_ERROR(ensure_event_ids_locked(*it->second));
+      // A late event of a month a bulk ingest had left: keep the rebuilt
+      // index for the rest of the ingest (see the release in append_locked).
+      it->second->event_ids_pinned = idle_seal_rows_ > 0;
     }
   }
   return absl::OkStatus();
+}
+
+bool EventStoreImpl::release_partition_ids(PartitionWriter& p) {
+  if (!p.event_ids_ready) return false;
+  const bool held = p.event_ids.memory_bytes() > 0;
+  p.event_ids.clear();
+  p.event_ids_ready = false;
+  p.event_ids_pinned = false;
+  return held;
+}
+
+void EventStoreImpl::trim_freed_memory() {
+#ifdef __GLIBC__
+  // The indexes' 1 MiB arena chunks come from malloc's heap, which keeps
+  // freed memory mapped: give it back to the system now.
+  malloc_trim(0);
+#endif
 }
 
 void EventStoreImpl::release_event_ids_locked() {
   if (partitions_.empty()) return;
   const uint32_t newest = partitions_.rbegin()->first;
   for (auto& [month, p] : partitions_) {
-    if (month == newest || !p->event_ids_ready) continue;
-    p->event_ids.clear();
-    p->event_ids_ready = false;
+    if (month != newest) release_partition_ids(*p);
   }
-#ifdef __GLIBC__
-  // The indexes' 1 MiB arena chunks come from malloc's heap, which keeps
-  // freed memory mapped: give it back to the system now.
-  malloc_trim(0);
-#endif
+  trim_freed_memory();
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64_t first_sequence,
@@ -495,7 +509,8 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
     if (p == nullptr || p->month != month) {
       p = &partition_locked(month, &version_changed);
       // Cannot fail: prepare_event_ids_locked() read the partition's parts
-      // (a new partition has none).
+      // (and pinned the index of a month a bulk ingest had left); a new
+      // partition starts with its (empty) index ready.
       if (options_.deduplicate && !p->event_ids_ready) ensure_event_ids_locked(*p).IgnoreError();
       last = p;
     }
@@ -557,10 +572,19 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
   if (idle_seal_rows_ > 0) {
     uint64_t unsealed = 0;
     PartitionWriter* largest = nullptr;
+    bool released = false;
     for (auto& [month, p] : partitions_) {
-      if (p->buffer->size() > 0 && appended_rows_ - p->last_append >= idle_seal_rows_) {
-        seal_locked(*p);
-        version_changed = true;
+      if (appended_rows_ - p->last_append >= idle_seal_rows_) {
+        if (p->buffer->size() > 0) {
+          seal_locked(*p);
+          version_changed = true;
+        }
+        // The input has left the month: its dedup index (the largest state
+        // a bulk ingest keeps per month, ~27 bytes an event) is freed, and
+        // rebuilt from the month's rows if a late event comes, so dedup
+        // stays exact and an ingest holds the indexes of the months it is
+        // in, not of every month it loaded.
+        if (!p->event_ids_pinned) released |= release_partition_ids(*p);
       }
       unsealed += p->buffer->size();
       if (largest == nullptr || p->buffer->size() > largest->buffer->size()) largest = p.get();
@@ -569,6 +593,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
       seal_locked(*largest);
       version_changed = true;
     }
+    if (released) trim_freed_memory();
   }
   if (version_changed) install_version_locked();
   return report;
@@ -780,15 +805,19 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   StoreStats s;
   MutexLock lock(&write_mu_);
   for (const auto& [month, p] : partitions_) {
-    PartitionStats ps{.month = month, .parts = p->parts.size()};
+    PartitionStats ps{.month = month, .parts = p->parts.size(), .dedup_memory_bytes = p->event_ids.memory_bytes()};
     for (const auto& part : p->parts) {
       ps.rows += part->rows();
-      s.memory_bytes += part->memory_bytes();
+      s.part_memory_bytes += part->memory_bytes();
     }
-    for (const auto& [buffer, id] : p->sealing) ps.unsealed_rows += buffer->size();
+    for (const auto& [buffer, id] : p->sealing) {
+      ps.unsealed_rows += buffer->size();
+      s.buffer_memory_bytes += buffer->memory_bytes();
+    }
     ps.unsealed_rows += p->buffer->size();
     ps.rows += ps.unsealed_rows;
-    s.memory_bytes += p->buffer->memory_bytes() + p->event_ids.memory_bytes();
+    s.buffer_memory_bytes += p->buffer->memory_bytes();
+    s.dedup_memory_bytes += ps.dedup_memory_bytes;
     s.rows += ps.rows;
     s.parts += ps.parts;
     s.partitions.push_back(ps);
@@ -801,8 +830,9 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   s.sessions = dictionaries_.session.size();
   if (files_) s.sessions = std::max<uint64_t>(s.sessions, files_->deferred_session_codes());
   for (int c = 0; c < kDictionaryColumns; ++c) {
-    s.memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
+    s.dictionary_memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
   }
+  s.memory_bytes = s.part_memory_bytes + s.buffer_memory_bytes + s.dedup_memory_bytes + s.dictionary_memory_bytes;
   if (files_) files_->add_stats(&s);
   return s;
 }

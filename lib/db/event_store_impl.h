@@ -143,6 +143,10 @@ class EventStoreImpl final : public EventStore {
     // is then built from its parts (ensure_event_ids_locked), so opening a
     // store does not index the ids of months nobody writes to any more.
     bool event_ids_ready = true;
+    // During a bulk ingest: event_ids was released when the input left the
+    // month and rebuilt for a late event since; kept until the ingest ends,
+    // so a trickle of late events rebuilds it once, not once per event.
+    bool event_ids_pinned = false;
     // The rollups of its parts (lib/rollup/rollup_set.h).
     RollupSet rollups;
     // The number of rows appended to the store up to the last one appended
@@ -271,6 +275,12 @@ class EventStoreImpl final : public EventStore {
   // checkpoint that builds the rollups) is its peak of memory. A month
   // written again rebuilds its index from its rows, as after a reopen.
   void release_event_ids_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Frees `p`'s dedup index (ensure_event_ids_locked rebuilds it from the
+  // partition's rows when the month is written again); true when it held
+  // any. The caller gives the memory back (trim_freed_memory).
+  static bool release_partition_ids(PartitionWriter& p);
+  // Returns the heap pages freed indexes leave mapped to the system.
+  static void trim_freed_memory();
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Sealed buffers of one partition that may wait for the background
   // thread (seal_locked).

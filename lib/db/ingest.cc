@@ -188,6 +188,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
       store->buffer_rows_ = live_buffer_rows(store->options_);
       store->idle_seal_rows_ = 0;
       store->unsealed_rows_limit_ = 0;
+      for (auto& [month, p] : store->partitions_) p->event_ids_pinned = false;
     }
   } bulk_buffers(this, logging == Logging::kBulk);
 

@@ -539,6 +539,94 @@ TEST(BulkIngestTest, SealsEachMonthOnceTheInputMovesOn) {
   EXPECT_EQ(total_events(*store), uint64_t{3 * kPerMonth} + 1);
 }
 
+// A bulk ingest frees the dedup index of each month the input has left, so
+// it holds the indexes of the months it is in, not of every month it loaded.
+// Dedup stays exact: late events of a released month, duplicates and new
+// ones, arrive in the same file and in later writes, and the month's index is
+// rebuilt from its rows (once for the whole trickle: it is kept until the
+// ingest ends). On disk and in memory alike.
+class BulkDedupReleaseTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(BulkDedupReleaseTest, ReleasedMonthsStillFindLateDuplicates) {
+  const bool durable = GetParam();
+  testing::ScopedTempDir dir;
+  auto opened = EventStore::open({.directory = durable ? dir.file("store") : "",
+                                  .part_rows = kTestPartRows,
+                                  .checkpoint_log_bytes = 4096,
+                                  .background_threads = false});
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  std::unique_ptr<EventStore> store = std::move(opened).value();
+  constexpr int kPerMonth = 5500;
+  std::string input;
+  for (int month = 1; month <= 3; ++month) {
+    for (int i = 0; i < kPerMonth; ++i) {
+      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
+      input += line(absl::StrCat("d", month, "_", i), absl::StrCat("u", i % 50), "f", ts) + "\n";
+    }
+  }
+  // January, February and enough of March to leave February in the first chunk.
+  ASSERT_LT(input.size() / 3 * 2 + 9 * kTestPartRows * 160, kStoreChunkBytes);
+  ASSERT_GT(input.size(), kStoreChunkBytes);
+  // After March is well under way: late January events, one new and two
+  // repeating January's ids (one of them twice).
+  for (const char* id : {"d1_late", "d1_0", "d1_late", "d1_5499"}) {
+    input += line(id, "late", "f", "2025-01-31 23:00:00") + "\n";
+  }
+  std::vector<std::vector<PartitionStats>> seen;  // stats after each chunk
+  const auto observe = [&](uint64_t, uint64_t) {
+    auto stats = store->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    seen.push_back(stats->partitions);
+  };
+  absl::StatusOr<IngestReport> report;
+  if (durable) {
+    const std::string path = dir.file("ordered.ndjson");
+    write_file(path, input);
+    report = store->ingest_file(path, {.progress = observe});
+  } else {  // a stream of known size goes the bulk way in memory too
+    size_t at = 0;
+    const InputSource read = [&](char* buffer, size_t size) -> absl::StatusOr<size_t> {
+      const size_t n = std::min(size, input.size() - at);
+      std::memcpy(buffer, input.data() + at, n);
+      at += n;
+      return n;
+    };
+    report = store->ingest_stream(read, {.size_hint = input.size(), .progress = observe});
+  }
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report, (IngestReport{.successful_rows = 3 * kPerMonth + 1, .duplicate_rows = 3}));
+  ASSERT_GE(seen.size(), 2u);
+  ASSERT_EQ(seen.front().size(), 3u);
+  // After the first chunk: January and February sealed and their indexes
+  // freed; March, which the input is in, holds its own.
+  EXPECT_EQ(seen.front()[0].dedup_memory_bytes, 0u);
+  EXPECT_EQ(seen.front()[1].dedup_memory_bytes, 0u);
+  EXPECT_GT(seen.front()[2].dedup_memory_bytes, 0u);
+  // At the last chunk, January's index is back (rebuilt for its late events)
+  // and February's is still free.
+  EXPECT_GT(seen.back()[0].dedup_memory_bytes, 0u);
+  EXPECT_EQ(seen.back()[1].dedup_memory_bytes, 0u);
+  EXPECT_EQ(events_of(*store, "late"), 1u);
+  EXPECT_EQ(total_events(*store), uint64_t{3 * kPerMonth} + 1);
+
+  // Later writes to released months are deduplicated against every row.
+  auto again = store->record_events(std::vector<Event>{
+      Event{.event_id = "d2_17", .user_id = "later", .feature_id = "f", .product_version = "1.0.0",
+            .event_type = "view", .timestamp = testing::at("2025-02-11 08:00:00"), .session_id = "s"},
+      Event{.event_id = "d1_late", .user_id = "later", .feature_id = "f", .product_version = "1.0.0",
+            .event_type = "view", .timestamp = testing::at("2025-01-31 23:00:00"), .session_id = "s"},
+      Event{.event_id = "d2_new", .user_id = "later", .feature_id = "f", .product_version = "1.0.0",
+            .event_type = "view", .timestamp = testing::at("2025-02-11 08:00:00"), .session_id = "s"}});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, (IngestReport{.successful_rows = 1, .duplicate_rows = 2}));
+  EXPECT_EQ(events_of(*store, "later"), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(DurableAndInMemory, BulkDedupReleaseTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "Durable" : "InMemory";
+                         });
+
 // Input in no order fills every month's buffer at once: the buffers
 // together never hold more than one bulk buffer's rows (the largest is
 // sealed), and every event is stored once.
