@@ -44,8 +44,15 @@ absl::StatusOr<uint64_t> EventStoreImpl::delete_user(std::string_view user_id) {
     if (!code.has_value()) return 0;
     // Every part is read (lazy ones from their files) before anything
     // changes: a damaged file fails the deletion with nothing deleted.
+    // A Pin points at its Part without owning it: `read` keeps the parts
+    // alive until the pins (declared after it, so destroyed first) let go,
+    // after the rewritten parts and a new Version have replaced them.
+    std::vector<std::shared_ptr<const Part>> read;
     std::vector<Part::Pin> pins;
-    for (const auto& [month, p] : partitions_) USAGEDB_RETURN_IF_ERROR(Part::pin_all(p->parts, &pins));
+    for (const auto& [month, p] : partitions_) {
+      read.insert(read.end(), p->parts.begin(), p->parts.end());
+      USAGEDB_RETURN_IF_ERROR(Part::pin_all(p->parts, &pins));
+    }
     seal_all_locked();
     for (auto& [month_key, writer] : partitions_) {
       // Plain references: lambdas cannot capture structured bindings in C++20.

@@ -108,7 +108,9 @@ class Part {
   using Loader = std::function<absl::StatusOr<PartData>()>;
 
   // Holds a part's data in memory (a lazy part cannot be evicted while
-  // pinned). Move-only; an empty Pin holds nothing.
+  // pinned). Move-only; an empty Pin holds nothing. It does not own the
+  // Part: whoever pins keeps the Part alive (its shared_ptr) until the Pin
+  // is gone.
   class Pin {
    public:
     Pin() = default;
