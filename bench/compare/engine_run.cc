@@ -154,6 +154,33 @@ std::string memory_breakdown(const StoreStats& s) {
   return text;
 }
 
+// EventStore::open, its time in r->open_seconds and the peak RSS after it in r->rss_open_kib.
+absl::StatusOr<std::unique_ptr<EventStore>> open_timed(const Options& options, EngineReport* r) {
+  const Clock::time_point t0 = Clock::now();
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
+  r->open_seconds = seconds_since(t0);
+  if (opened.ok()) r->rss_open_kib = max_rss_kib();
+  return opened;
+}
+
+// ingest_file of the plan's events, its time in r->ingest_seconds and the peak RSS after it in
+// r->rss_ingest_kib; an error unless every event was stored.
+absl::Status ingest_timed(EventStore& store, const Plan& plan, const std::string& path,
+                          const IngestFileOptions& options, EngineReport* r) {
+  const Clock::time_point t0 = Clock::now();
+  absl::StatusOr<IngestReport> ingested = store.ingest_file(path, options);
+  r->ingest_seconds = seconds_since(t0);
+  if (!ingested.ok()) return ingested.status();
+  r->rss_ingest_kib = max_rss_kib();
+  if (ingested->successful_rows != plan.events || ingested->quarantined_rows != 0 || ingested->duplicate_rows != 0) {
+    return absl::InternalError("ingest_file stored " + std::to_string(ingested->successful_rows) + " rows, quarantined " +
+                               std::to_string(ingested->quarantined_rows) + ", skipped " +
+                               std::to_string(ingested->duplicate_rows) + " duplicates; expected " +
+                               std::to_string(plan.events) + " stored");
+  }
+  return absl::OkStatus();
+}
+
 // bench/scale's first process: ingest_file into a new store, no compact() (as `usagedb ingest`
 // does). While it runs, stats() every 256 MiB of input: what the store's memory is made of when
 // it holds the most (stats().memory_bytes), next to the process's RSS then.
@@ -161,12 +188,9 @@ absl::Status load_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRep
   r->version = USAGEDB_COMPARE_VERSION;
   Options options;
   options.directory = o.dir;
-  Clock::time_point t0 = Clock::now();
-  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
-  r->open_seconds = seconds_since(t0);
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = open_timed(options, r);
   if (!opened.ok()) return opened.status();
   EventStore& store = **opened;
-  r->rss_open_kib = max_rss_kib();
   uint64_t next_sample = 0, most_memory = 0;
   std::string at_most;
   IngestFileOptions ingest_options;
@@ -179,15 +203,7 @@ absl::Status load_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRep
     at_most = memory_breakdown(*s) + ", RSS " + std::to_string(proc_status_kib("VmRSS") >> 10) + " MiB after " +
               std::to_string(read >> 20) + " MiB of input";
   };
-  t0 = Clock::now();
-  absl::StatusOr<IngestReport> ingested = store.ingest_file(o.ndjson_path, ingest_options);
-  r->ingest_seconds = seconds_since(t0);
-  if (!ingested.ok()) return ingested.status();
-  r->rss_ingest_kib = max_rss_kib();
-  if (ingested->successful_rows != plan.events || ingested->quarantined_rows != 0 || ingested->duplicate_rows != 0) {
-    return absl::InternalError("ingest_file stored " + std::to_string(ingested->successful_rows) + " rows; expected " +
-                               std::to_string(plan.events));
-  }
+  if (absl::Status s = ingest_timed(store, plan, o.ndjson_path, ingest_options, r); !s.ok()) return s;
   absl::StatusOr<StoreStats> stats = store.stats();
   if (!stats.ok()) return stats.status();
   r->rows = stats->rows;
@@ -204,12 +220,9 @@ absl::Status open_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRep
   options.directory = o.dir;
   options.create_if_missing = false;
   r->memory_note = set_cache_bytes(options, o.cache_bytes);
-  Clock::time_point t0 = Clock::now();
-  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
-  r->open_seconds = seconds_since(t0);
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = open_timed(options, r);
   if (!opened.ok()) return opened.status();
   EventStore& store = **opened;
-  r->rss_open_kib = max_rss_kib();
   r->rss_after_open_kib = proc_status_kib("VmRSS");
   absl::StatusOr<StoreStats> stats = store.stats();
   if (!stats.ok()) return stats.status();
@@ -227,30 +240,17 @@ absl::Status run_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRepo
   r->version = USAGEDB_COMPARE_VERSION;
   Options options;
   options.directory = o.dir;
-  Clock::time_point t0 = Clock::now();
-  absl::StatusOr<std::unique_ptr<EventStore>> opened = EventStore::open(options);
-  r->open_seconds = seconds_since(t0);
+  absl::StatusOr<std::unique_ptr<EventStore>> opened = open_timed(options, r);
   if (!opened.ok()) return opened.status();
   EventStore& store = **opened;
-  r->rss_open_kib = max_rss_kib();
 
-  t0 = Clock::now();
-  absl::StatusOr<IngestReport> ingested = store.ingest_file(o.ndjson_path, IngestFileOptions{});
-  r->ingest_seconds = seconds_since(t0);
-  if (!ingested.ok()) return ingested.status();
-  r->rss_ingest_kib = max_rss_kib();
-  if (ingested->successful_rows != plan.events || ingested->quarantined_rows != 0 || ingested->duplicate_rows != 0) {
-    return absl::InternalError("ingest_file stored " + std::to_string(ingested->successful_rows) + " rows, quarantined " +
-                               std::to_string(ingested->quarantined_rows) + ", skipped " +
-                               std::to_string(ingested->duplicate_rows) + " duplicates; expected " +
-                               std::to_string(plan.events) + " stored");
-  }
+  if (absl::Status s = ingest_timed(store, plan, o.ndjson_path, IngestFileOptions{}, r); !s.ok()) return s;
   absl::StatusOr<StoreStats> stats = store.stats();
   if (!stats.ok()) return stats.status();
   r->bytes_after_ingest = stats->bytes_on_disk;
   run_usagedb_queries(store, plan, &r->queries_after_ingest);
 
-  t0 = Clock::now();
+  const Clock::time_point t0 = Clock::now();
   if (absl::Status s = store.compact(); !s.ok()) return s;
   r->compact_seconds = seconds_since(t0);
   r->rss_compact_kib = max_rss_kib();
