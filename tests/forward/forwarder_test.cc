@@ -49,13 +49,10 @@ int free_port() {
 }
 
 // Every event of a store as its NDJSON line, sorted.
-std::vector<std::string> event_lines(const std::string& dir) {
-  auto store = EventStore::open({.directory = dir, .create_if_missing = false});
-  EXPECT_TRUE(store.ok()) << store.status();
+std::vector<std::string> event_lines(const EventStore& store) {
   std::vector<std::string> lines;
-  if (!store.ok()) return lines;
-  EXPECT_TRUE((*store)
-                  ->scan_events({}, [&](std::span<const StoredEvent> page) {
+  EXPECT_TRUE(store
+                  .scan_events({}, [&](std::span<const StoredEvent> page) {
                     for (const StoredEvent& e : page) {
                       std::string line;
                       exporting::append_event_json(e.event, &line);
@@ -66,6 +63,13 @@ std::vector<std::string> event_lines(const std::string& dir) {
                   .ok());
   std::sort(lines.begin(), lines.end());
   return lines;
+}
+
+std::vector<std::string> event_lines(const std::string& dir) {
+  auto store = EventStore::open({.directory = dir, .create_if_missing = false});
+  EXPECT_TRUE(store.ok()) << store.status();
+  if (!store.ok()) return {};
+  return event_lines(**store);
 }
 
 class ForwardTest : public ::testing::Test {
@@ -135,22 +139,6 @@ class InProcessReceiver {
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<HttpServer> server_;
 };
-
-std::vector<std::string> event_lines(const EventStore& store) {
-  std::vector<std::string> lines;
-  EXPECT_TRUE(store
-                  .scan_events({}, [&](std::span<const StoredEvent> page) {
-                    for (const StoredEvent& e : page) {
-                      std::string line;
-                      exporting::append_event_json(e.event, &line);
-                      lines.push_back(std::move(line));
-                    }
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
 
 // Reads a child's output until it exits: its exit code (-1 for a signal).
 int wait_for(pid_t pid, int fd, std::string* out) {
