@@ -9,28 +9,29 @@
 // start leaves more of the window), so this finds whether any events e1..ek
 // with t1 <= .. <= tk and tk - t1 <= window exist.
 //
-// Here the walk runs over every user at once, in time order: the rows of the
-// funnel's features (the parts' feature bitmaps, restricted to the window
+// Without a filter on product_version or event_type, the rollups bound
+// each user's level first (funnel_bounds.h: the steps' day cells, then their
+// hour cells, no row read): the users whose bounds meet are counted, and
+// only the others' rows are walked, each user's own through the parts' user
+// indexes (walk_users(), a user stopping at its upper bound). On the
+// funnel of the three most used features of 10M generated events (one day,
+// the year), the bounds settle 19,631 of 19,997 users and the rest own 64k
+// rows. When the rows of the users left would cost more read one by one than
+// the streamed walk below (kUserRowCost), or there are no bounds, the
+// streamed walk reads every step row, dropping those of settled users.
+//
+// The streamed walk runs over every user at once, in time order: the rows of
+// the funnel's features (the parts' feature bitmaps, restricted to the window
 // by binary search on the sorted timestamps, and intersected with the
 // version bitmap), partition by partition (months ascend), each partition's
 // events merged from its parts and unsealed rows by (timestamp, step) (a
 // compacted month, one part, is walked as it is read). Only the users who
 // have done the first step get a state, and the rows of those who reached
-// the last step are dropped as they are read. The funnel of the three most
-// used features of 10M generated events reads their 3.4M rows (a third of
-// the table) and walks far fewer.
-//
-// What it costs (perf, 10M events, bench/RESULTS.md "Run 6"): most of its
-// samples are on the loads of the user, timestamp and feature columns at
-// the step rows, a third of the rows and so every cache line of those
-// columns. Two ways to read fewer rows measured slower on this machine: a
-// walk user by user through each part's user index, which skips the users
-// already at the last step (77% of the step rows are theirs) and reads
-// 0.8M timestamps instead of 3.4M rows, took twice as long, each of its
-// reads a random one; marking each row's step from the steps' bitmaps
-// instead of reading the feature column took a third longer. Capping each
-// user at the steps whose features they have at all (from the rollups)
-// spares nothing: the users still walking have all three.
+// the last step are dropped as they are read. It reads the 3.4M step rows
+// of that funnel (a third of the table): most of its samples are on the
+// loads of the user, timestamp and feature columns there, every cache line
+// of those columns (bench/RESULTS.md "Run 6"), and the bounds cost less
+// than that read ("Run 7").
 #include <algorithm>
 #include <vector>
 
@@ -38,6 +39,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "lib/query/endpoints.h"
+#include "lib/query/funnel_bounds.h"
+#include "lib/query/funnel_chain.h"
 #include "lib/query/scan.h"
 
 namespace usagedb {
@@ -117,16 +120,16 @@ bool any_row(const Snapshot& snapshot, const query::ScanFilters& f, query::Stats
   return false;
 }
 
-// The windowFunnel state of each user with a step event: the level reached
-// and, per step, the first timestamp of the latest chain that reached it
-// (kUnset: none), found through a table of slots by user code (4 bytes per
-// user of the dictionary) and given out as users come.
+// The windowFunnel state of each user with a step event (funnel_chain.h),
+// found through a table of slots by user code (4 bytes per user of the
+// dictionary) and given out as users come.
 //
-// A user who reached the last step can reach no further: done() says so
-// from a table of one byte per user (small enough to stay in the core's
-// first cache), and the extraction drops the user's later events before
-// they are walked. On generated data the heaviest users, who have most of
-// the events, reach the last step on their first day.
+// A user who reached the last step can reach no further, and one whose
+// level is known otherwise (settle()) needs no walk: skip() says so from a
+// table of one byte per user (small enough to stay in the core's first
+// cache), and the extraction drops the user's later events before they are
+// walked. On generated data the heaviest users, who have most of the
+// events, reach the last step on their first day.
 class FunnelWalk {
  public:
   FunnelWalk(uint32_t users, size_t steps, int64_t window)
@@ -134,10 +137,13 @@ class FunnelWalk {
         stride_(steps_ + 1),
         window_(static_cast<uint64_t>(window)),
         slot_(users, kNone),
-        done_(users, 0) {}
+        skip_(users, 0) {}
 
-  // Whether `user` reached the last step (1) or not (0).
-  uint8_t done(uint32_t user) const { return done_[user]; }
+  // Whether the events of `user` change nothing (1) or may (0).
+  uint8_t skip(uint32_t user) const { return skip_[user]; }
+  // The level of `user` is known: its events are not walked, and it is
+  // left out of levels().
+  void settle(uint32_t user) { skip_[user] = 1; }
 
   // Walks `events`, in (timestamp, step) order.
   void walk(std::span<const StepEvent> events) {
@@ -154,52 +160,32 @@ class FunnelWalk {
     }
   }
 
-  // users[k]: the users who reached at least step k + 1.
-  std::vector<uint64_t> users_per_step() const {
-    std::vector<uint64_t> reached(steps_ + 1, 0);
-    for (size_t s = 0; s < state_.size(); s += stride_) ++reached[state_[s]];
-    std::vector<uint64_t> out(steps_, 0);
-    uint64_t at_least = 0;
-    for (size_t k = steps_; k >= 1; --k) {
-      at_least += reached[k];
-      out[k - 1] = at_least;
-    }
-    return out;
+  // Adds to levels[k] the users walked who reached level k.
+  void add_levels(std::vector<uint64_t>& levels) const {
+    for (size_t s = 0; s < state_.size(); s += stride_) ++levels[state_[s]];
   }
 
  private:
   static constexpr uint32_t kNone = UINT32_MAX;
-  // Timestamps end at 2105-12-31 23:59:59 (4291747199): never this.
-  static constexpr uint32_t kUnset = UINT32_MAX;
 
   void add(const StepEvent& e) {
+    if (skip_[e.user]) return;
     const auto step = static_cast<uint32_t>(e.key & 7);
-    const auto timestamp = static_cast<uint32_t>(e.key >> 3);
     uint32_t s = slot_[e.user];
-    if (step == 0) {
-      if (s == kNone) s = start(e.user);  // once per user
-      // [level, chain of step 1, .., chain of step N]: a chain starts now.
-      uint32_t* state = &state_[s];
-      state[1] = timestamp;
-      state[0] = std::max<uint32_t>(state[0], 1);
-      return;
+    if (s == kNone) {
+      if (step != 0) return;  // no chain to extend
+      s = start(e.user);      // once per user
     }
-    if (s == kNone) return;  // no chain to extend
     uint32_t* state = &state_[s];
-    const uint32_t chain = state[step];  // of the step before
-    if (chain == kUnset || timestamp > uint64_t{chain} + window_ || state[0] == steps_) return;
-    state[step + 1] = chain;
-    if (step + 1 > state[0]) {
-      state[0] = step + 1;
-      done_[e.user] = state[0] == steps_;
-    }
+    query::advance_chain(state, steps_, static_cast<uint32_t>(e.key >> 3), step, window_);
+    skip_[e.user] = state[0] == steps_;
   }
 
   [[gnu::noinline]] uint32_t start(uint32_t user) {
     const auto s = static_cast<uint32_t>(state_.size());
     slot_[user] = s;
     state_.push_back(0);
-    state_.resize(state_.size() + steps_, kUnset);
+    state_.resize(state_.size() + steps_, query::kUnsetChain);
     return s;
   }
 
@@ -208,7 +194,7 @@ class FunnelWalk {
   const uint64_t window_;
   std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone
   std::vector<uint32_t> state_;  // stride_ entries per user
-  std::vector<uint8_t> done_;    // by user code
+  std::vector<uint8_t> skip_;    // by user code
 };
 
 // Feeds a FunnelWalk the events of a stream in timestamp order, batch by
@@ -240,6 +226,223 @@ class OrderedStream {
   std::vector<StepEvent> events_;
 };
 
+// What a funnel reads: its filters, the step of each feature code
+// (query::kNoStep: none) and the codes of the steps that were ever stored.
+struct FunnelPlan {
+  query::ScanFilters filters;
+  std::vector<uint8_t> step_of;
+  std::vector<uint32_t> step_codes;
+  uint32_t steps;
+  int64_t window;
+};
+
+// Walks the step rows of every part and buffer that pass the plan's
+// filters in time order, partition by partition (months ascend), each
+// partition's events merged from its parts and unsealed rows by
+// (timestamp, step) (a compacted month, one part, is walked as it is read).
+// Returns whether a row passed the filters.
+bool walk_step_rows(const Snapshot& snapshot, const FunnelPlan& plan, FunnelWalk& walk, query::Stats& stats) {
+  const query::ScanFilters& filters = plan.filters;
+  const query::TimeWindow& window = filters.window;
+  const auto step_event = [&](uint32_t timestamp, uint32_t feature, uint32_t user) {
+    return StepEvent{step_key(timestamp, plan.step_of[feature]), user};
+  };
+  bool matched = false;
+  std::vector<StepEvent> events;
+  std::vector<size_t> runs;  // where each sorted run of `events` starts
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (!window.overlaps_month(p.month())) continue;
+    // The partition's parts with rows of the steps, and those rows.
+    struct Source {
+      const Part* part;
+      Bitmap rows;
+    };
+    std::vector<Source> sources;
+    for (const auto& part : p.parts()) {
+      if (!window.overlaps(*part) || !snapshot.pin(*part)) continue;
+      const RowRange range =
+          window.covers(*part) ? RowRange{0, part->rows()} : part->time_range(window.begin, window.end);
+      if (range.empty()) continue;
+      std::vector<const Bitmap*> step_rows;
+      for (const uint32_t code : plan.step_codes) {
+        if (const Bitmap* rows = part->feature_rows(code)) step_rows.push_back(rows);
+      }
+      if (step_rows.empty()) continue;
+      Bitmap rows = Bitmap::union_of(step_rows);
+      if (filters.version.active) {
+        const Bitmap* version_rows = part->version_rows(filters.version.code);
+        if (version_rows == nullptr) continue;
+        rows.intersect_with(*version_rows);
+      }
+      if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
+      stats.read_rows(rows.cardinality(), 4 * sizeof(uint32_t));
+      if (!rows.empty()) sources.push_back(Source{part.get(), std::move(rows)});
+    }
+    // Appends the step events of `rows` of a part to `out`, but those of
+    // users whose events change nothing, without a branch on which: each
+    // row is written, and kept when its user is walked. The columns' lines
+    // kPrefetchRows rows ahead are asked for early: the reads wait on those
+    // loads, and the hardware's own prefetcher stops at page boundaries.
+    auto append_events = [&](const PartColumns& c, std::span<const uint32_t> rows, std::vector<StepEvent>& out) {
+      size_t n = out.size();
+      out.resize(n + rows.size());
+      const auto last_row = static_cast<uint32_t>(c.user.size() - 1);
+      for (const uint32_t row : rows) {
+        if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
+        matched = true;
+        const uint32_t ahead = std::min(row + kPrefetchRows, last_row);
+        __builtin_prefetch(&c.user[ahead]);
+        __builtin_prefetch(&c.timestamp[ahead]);
+        __builtin_prefetch(&c.feature[ahead]);
+        const uint32_t user = c.user[row];
+        out[n] = step_event(c.timestamp[row], c.feature[row], user);
+        n += 1 - walk.skip(user);
+      }
+      out.resize(n);
+    };
+    events.clear();
+    query::scan_buffered(p, filters, stats, [&](const RowCodes& r) {
+      matched = true;
+      if (plan.step_of[r.feature] != query::kNoStep) events.push_back(step_event(r.timestamp, r.feature, r.user));
+    });
+    if (sources.size() == 1 && events.empty()) {
+      // One sorted run (a compacted month): walked as it is read.
+      OrderedStream stream(walk);
+      const PartColumns& c = sources[0].part->columns();
+      sources[0].rows.for_each_batch([&](std::span<const uint32_t> rows) {
+        append_events(c, rows, stream.buffer());
+        stream.release();
+      });
+      stream.finish();
+      continue;
+    }
+    // Several runs: the unsealed rows sorted, each part's events ordered
+    // within its seconds, then all merged.
+    std::sort(events.begin(), events.end());
+    runs.assign(1, 0);
+    for (const Source& source : sources) {
+      const size_t begin = events.size();
+      const PartColumns& c = source.part->columns();
+      source.rows.for_each_batch([&](std::span<const uint32_t> rows) { append_events(c, rows, events); });
+      order_steps_within_seconds(events, begin, events.size());
+      runs.push_back(begin);
+    }
+    for (size_t r = 1; r < runs.size(); ++r) {
+      const auto middle = events.begin() + static_cast<ptrdiff_t>(runs[r]);
+      const auto end = r + 1 < runs.size() ? events.begin() + static_cast<ptrdiff_t>(runs[r + 1]) : events.end();
+      std::inplace_merge(events.begin(), middle, end);
+    }
+    matched = matched || !events.empty();
+    walk.walk(events);
+  }
+  return matched;
+}
+
+// The rows of `users` in the parts the plan's window reaches, and the step
+// rows of every part there: what walk_users() and walk_step_rows() would
+// read.
+struct ReadEstimate {
+  uint64_t user_rows = 0;
+  uint64_t step_rows = 0;
+};
+ReadEstimate estimate_reads(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const uint32_t> users) {
+  ReadEstimate e;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (!plan.filters.window.overlaps_month(p.month())) continue;
+    for (const auto& part : p.parts()) {
+      if (!plan.filters.window.overlaps(*part) || !snapshot.pin(*part)) continue;
+      for (const uint32_t user : users) e.user_rows += part->user_rows(user).size();
+      for (const uint32_t code : plan.step_codes) {
+        if (const Bitmap* rows = part->feature_rows(code)) e.step_rows += rows->cardinality();
+      }
+    }
+    e.user_rows += p.buffered_rows();
+  }
+  return e;
+}
+
+// Adds to levels[k] how many of `users` (ascending codes) reach level k,
+// walking each user's step rows in time order, read through each part's
+// user index (and the unsealed rows, scanned once per partition); a user
+// stops walking once at upper[i], the most it can reach. For a plan whose
+// only filter is its window (funnel_bounds.h's).
+void walk_users(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const uint32_t> users,
+                std::span<const uint8_t> upper, std::vector<uint64_t>& levels, query::Stats& stats) {
+  const query::TimeWindow& window = plan.filters.window;
+  const uint32_t stride = plan.steps + 1;
+  std::vector<uint32_t> state(users.size() * stride, query::kUnsetChain);
+  for (size_t i = 0; i < users.size(); ++i) state[i * stride] = 0;
+  std::vector<uint32_t> walking(users.size());  // indexes into `users`
+  for (uint32_t i = 0; i < walking.size(); ++i) walking[i] = i;
+  std::vector<uint64_t> events;                     // one user's in one partition: step_key()
+  std::vector<std::pair<uint32_t, uint64_t>> buffered;  // (user, step_key())
+  struct Source {
+    const Part* part;
+    RowRange range;
+  };
+  std::vector<Source> sources;
+  uint64_t read = 0;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (walking.empty()) break;
+    if (!window.overlaps_month(p.month())) continue;
+    sources.clear();
+    for (const auto& part : p.parts()) {
+      if (!window.overlaps(*part) || !snapshot.pin(*part)) continue;
+      const RowRange range =
+          window.covers(*part) ? RowRange{0, part->rows()} : part->time_range(window.begin, window.end);
+      if (!range.empty()) sources.push_back(Source{part.get(), range});
+    }
+    buffered.clear();
+    query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
+      const uint8_t step = plan.step_of[r.feature];
+      if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
+        buffered.emplace_back(r.user, step_key(r.timestamp, step));
+      }
+    });
+    std::sort(buffered.begin(), buffered.end());
+    size_t kept = 0;
+    for (const uint32_t i : walking) {
+      const uint32_t user = users[i];
+      events.clear();
+      for (const Source& s : sources) {
+        std::span<const uint32_t> rows = s.part->user_rows(user);
+        if (s.range.size() != s.part->rows()) {
+          const auto* from = std::lower_bound(rows.data(), rows.data() + rows.size(), s.range.begin);
+          const auto* to = std::lower_bound(from, rows.data() + rows.size(), s.range.end);
+          rows = std::span<const uint32_t>(from, to);
+        }
+        read += rows.size();
+        const PartColumns& c = s.part->columns();
+        for (const uint32_t row : rows) {
+          const uint8_t step = plan.step_of[c.feature[row]];
+          if (step != query::kNoStep) events.push_back(step_key(c.timestamp[row], step));
+        }
+      }
+      const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
+                                         [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
+      // The parts' rows and the buffers' interleave, and a second's steps
+      // come in feature order.
+      std::sort(events.begin(), events.end());
+      uint32_t* chains = &state[i * stride];
+      for (const uint64_t key : events) {
+        query::advance_chain(chains, plan.steps, static_cast<uint32_t>(key >> 3), static_cast<uint32_t>(key & 7),
+                             static_cast<uint64_t>(plan.window));
+        if (chains[0] == upper[i]) break;
+      }
+      if (chains[0] < upper[i]) walking[kept++] = i;
+    }
+    walking.resize(kept);
+  }
+  stats.read_rows(read, 2 * sizeof(uint32_t));
+  for (size_t i = 0; i < users.size(); ++i) ++levels[state[i * stride]];
+}
+
+// Reading a row through a user index costs about this many rows of the
+// streamed walk (each read a cache miss, against a stream's share of a
+// line): on 10M generated events, ~47 ns against ~7 ns a row.
+constexpr uint64_t kUserRowCost = 8;
+
 }  // namespace
 
 absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot& snapshot, const FeatureFunnelQuery& q) {
@@ -248,123 +451,70 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
   auto window = query::make_window(q.start_date, q.end_date);
   if (!window.ok()) return window.status();
   const Dictionaries& dicts = snapshot.dictionaries();
-  // The condition of the SQL's WHERE: every filter but the steps.
-  const query::ScanFilters filters{{},
-                                   query::resolve_filter(dicts.version, q.product_version),
-                                   query::resolve_filter(dicts.event_type, q.event_type), *window};
-  // The step of each feature code (kNoStep: none), and the codes of the
-  // steps that were ever stored.
-  constexpr uint8_t kNoStep = 0xFF;
-  std::vector<uint8_t> step_of(dicts.feature.size(), kNoStep);
-  std::vector<uint32_t> step_codes;
+  FunnelPlan plan{// The condition of the SQL's WHERE: every filter but the steps.
+                  .filters = {{},
+                              query::resolve_filter(dicts.version, q.product_version),
+                              query::resolve_filter(dicts.event_type, q.event_type),
+                              *window},
+                  .step_of = std::vector<uint8_t>(dicts.feature.size(), query::kNoStep),
+                  .step_codes = {},
+                  .steps = static_cast<uint32_t>(q.steps.size()),
+                  .window = q.window.count()};
   for (size_t i = 0; i < q.steps.size(); ++i) {
-    if (const std::optional<uint32_t> code = dicts.feature.find(q.steps[i]); code && *code < step_of.size()) {
-      step_of[*code] = static_cast<uint8_t>(i);
-      step_codes.push_back(*code);
+    if (const std::optional<uint32_t> code = dicts.feature.find(q.steps[i]); code && *code < plan.step_of.size()) {
+      plan.step_of[*code] = static_cast<uint8_t>(i);
+      plan.step_codes.push_back(*code);
     }
   }
-  const auto step_event = [&](uint32_t timestamp, uint32_t feature, uint32_t user) {
-    return StepEvent{step_key(timestamp, step_of[feature]), user};
-  };
 
-  FunnelWalk walk(dicts.user.size(), q.steps.size(), q.window.count());
-  bool matched = false;  // a row passed the filters
-  std::vector<StepEvent> events;
-  std::vector<size_t> runs;  // where each sorted run of `events` starts
-  if (!filters.matches_nothing() && !step_codes.empty()) {
-    for (const PartitionView& p : snapshot.partitions()) {
-      if (!window->overlaps_month(p.month())) continue;
-      // The partition's parts with rows of the steps, and those rows.
-      struct Source {
-        const Part* part;
-        Bitmap rows;
-      };
-      std::vector<Source> sources;
-      for (const auto& part : p.parts()) {
-        if (!window->overlaps(*part) || !snapshot.pin(*part)) continue;
-        const RowRange range = window->covers(*part) ? RowRange{0, part->rows()}
-                                                     : part->time_range(window->begin, window->end);
-        if (range.empty()) continue;
-        std::vector<const Bitmap*> step_rows;
-        for (const uint32_t code : step_codes) {
-          if (const Bitmap* rows = part->feature_rows(code)) step_rows.push_back(rows);
+  std::vector<uint64_t> levels(plan.steps + 1, 0);  // users at each level
+  bool matched = false;                             // a row passed the filters
+  if (!plan.filters.matches_nothing() && !plan.step_codes.empty()) {
+    const auto users = static_cast<uint32_t>(dicts.user.size());
+    const std::optional<query::FunnelBounds> bounds =
+        query::bound_funnel_levels(snapshot, plan.filters, plan.step_of, plan.steps, plan.window, stats);
+    if (!bounds) {
+      FunnelWalk walk(users, plan.steps, plan.window);
+      matched = walk_step_rows(snapshot, plan, walk, stats);
+      walk.add_levels(levels);
+    } else {
+      // The users whose bounds meet are counted; the others walked.
+      matched = !bounds->users.empty();
+      std::vector<uint32_t> open;
+      std::vector<uint8_t> open_upper;
+      for (size_t i = 0; i < bounds->users.size(); ++i) {
+        if (bounds->lower[i] == bounds->upper[i]) {
+          ++levels[bounds->lower[i]];
+        } else {
+          open.push_back(bounds->users[i]);
+          open_upper.push_back(bounds->upper[i]);
         }
-        if (step_rows.empty()) continue;
-        Bitmap rows = Bitmap::union_of(step_rows);
-        if (filters.version.active) {
-          const Bitmap* version_rows = part->version_rows(filters.version.code);
-          if (version_rows == nullptr) continue;
-          rows.intersect_with(*version_rows);
+      }
+      if (!open.empty()) {
+        const ReadEstimate reads = estimate_reads(snapshot, plan, open);
+        if (reads.user_rows * kUserRowCost <= reads.step_rows) {
+          walk_users(snapshot, plan, open, open_upper, levels, stats);
+        } else {
+          FunnelWalk walk(users, plan.steps, plan.window);
+          for (size_t i = 0; i < bounds->users.size(); ++i) {
+            if (bounds->lower[i] == bounds->upper[i]) walk.settle(bounds->users[i]);
+          }
+          walk_step_rows(snapshot, plan, walk, stats);
+          walk.add_levels(levels);
         }
-        if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
-        stats.read_rows(rows.cardinality(), 4 * sizeof(uint32_t));
-        if (!rows.empty()) sources.push_back(Source{part.get(), std::move(rows)});
       }
-      // Appends the step events of `rows` of a part to `out`, but those of
-      // users already at the last step (nothing can change for them),
-      // without a branch on which: each row is written, and kept when its
-      // user is not done. The columns' lines kPrefetchRows rows ahead are
-      // asked for early: the reads wait on those loads, and the hardware's
-      // own prefetcher stops at page boundaries.
-      auto append_events = [&](const PartColumns& c, std::span<const uint32_t> rows, std::vector<StepEvent>& out) {
-        size_t n = out.size();
-        out.resize(n + rows.size());
-        const auto last_row = static_cast<uint32_t>(c.user.size() - 1);
-        for (const uint32_t row : rows) {
-          if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
-          matched = true;
-          const uint32_t ahead = std::min(row + kPrefetchRows, last_row);
-          __builtin_prefetch(&c.user[ahead]);
-          __builtin_prefetch(&c.timestamp[ahead]);
-          __builtin_prefetch(&c.feature[ahead]);
-          const uint32_t user = c.user[row];
-          out[n] = step_event(c.timestamp[row], c.feature[row], user);
-          n += 1 - walk.done(user);
-        }
-        out.resize(n);
-      };
-      events.clear();
-      query::scan_buffered(p, filters, stats, [&](const RowCodes& r) {
-        matched = true;
-        if (step_of[r.feature] != kNoStep) events.push_back(step_event(r.timestamp, r.feature, r.user));
-      });
-      if (sources.size() == 1 && events.empty()) {
-        // One sorted run (a compacted month): walked as it is read.
-        OrderedStream stream(walk);
-        const PartColumns& c = sources[0].part->columns();
-        sources[0].rows.for_each_batch([&](std::span<const uint32_t> rows) {
-          append_events(c, rows, stream.buffer());
-          stream.release();
-        });
-        stream.finish();
-        continue;
-      }
-      // Several runs: the unsealed rows sorted, each part's events ordered
-      // within its seconds, then all merged.
-      std::sort(events.begin(), events.end());
-      runs.assign(1, 0);
-      for (const Source& source : sources) {
-        const size_t begin = events.size();
-        const PartColumns& c = source.part->columns();
-        source.rows.for_each_batch([&](std::span<const uint32_t> rows) { append_events(c, rows, events); });
-        order_steps_within_seconds(events, begin, events.size());
-        runs.push_back(begin);
-      }
-      for (size_t r = 1; r < runs.size(); ++r) {
-        const auto middle = events.begin() + static_cast<ptrdiff_t>(runs[r]);
-        const auto end = r + 1 < runs.size() ? events.begin() + static_cast<ptrdiff_t>(runs[r + 1]) : events.end();
-        std::inplace_merge(events.begin(), middle, end);
-      }
-      matched = matched || !events.empty();
-      walk.walk(events);
     }
   }
   // No row at all: the SQL's `levels` has no user, and ARRAY JOIN no step.
-  if (!matched) matched = any_row(snapshot, filters, stats);
+  if (!matched) matched = any_row(snapshot, plan.filters, stats);
   if (!matched) return query::page<FeatureFunnelRow>({}, q.limit, q.skip, stats);
-  const std::vector<uint64_t> users = walk.users_per_step();
-  std::vector<FeatureFunnelRow> rows;
-  for (size_t k = 0; k < q.steps.size(); ++k) rows.push_back(FeatureFunnelRow{k + 1, q.steps[k], users[k]});
+  // users[k]: the users who reached at least step k + 1.
+  std::vector<FeatureFunnelRow> rows(plan.steps);
+  uint64_t at_least = 0;
+  for (size_t k = plan.steps; k >= 1; --k) {
+    at_least += levels[k];
+    rows[k - 1] = FeatureFunnelRow{k, q.steps[k - 1], at_least};
+  }
   return query::page(std::move(rows), q.limit, q.skip, stats);
 }
 

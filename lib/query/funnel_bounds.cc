@@ -1,0 +1,385 @@
+#include "lib/query/funnel_bounds.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "lib/query/funnel_chain.h"
+#include "lib/util/civil_time.h"
+
+namespace usagedb::query {
+namespace {
+
+constexpr int64_t kHour = civil::kSecondsPerHour;
+// How many cells ahead of the hour being walked their users are prefetched.
+constexpr size_t kCellsAhead = 12;
+
+// The users of one step with an event in one hour: a cell's, or those of
+// rows read.
+struct HourUsers {
+  uint32_t hour;  // Unix seconds / 3600
+  uint32_t step;
+  std::span<const uint32_t> users;
+};
+
+// The two walks of the header over every user at once: per user with a
+// first step, [lower level, its chains, upper level, its chains], found
+// through a table of slots by user code. A user whose lower bound reaches
+// the most it can reach (its cap) is done: its level is known.
+//
+// Most entries of the cells are of users who are done (the heaviest users
+// reach the last step on their first day), mixed with the others in no
+// order a branch predictor could learn: each hour's cells are first copied
+// without their done users, without a branch on whose an entry is, and the
+// walks read the copies.
+class HourChains {
+ public:
+  // `caps`: by user code, the most each can reach (day_caps()); empty: the
+  // last step for all.
+  HourChains(uint32_t users, uint32_t steps, int64_t window, std::vector<uint8_t> caps)
+      : steps_(steps),
+        stride_(2 * (steps + 1)),
+        lower_window_(window >= kHour - 1 ? (window - (kHour - 1)) / kHour : -1),
+        upper_window_((window + kHour - 1) / kHour),
+        cap_(caps.empty() ? std::vector<uint8_t>(users, static_cast<uint8_t>(steps)) : std::move(caps)),
+        slot_(users, kNone),
+        walking_(users) {
+    // A user who can reach the first step and no further is there.
+    for (uint32_t user = 0; user < users; ++user) walking_[user] = cap_[user] >= 2;
+  }
+
+  // The users of one hour, ascending by step.
+  void add_hour(std::span<const HourUsers> hour) {
+    size_t entries = 0;
+    for (const HourUsers& h : hour) entries += h.users.size();
+    if (walking_users_.size() < entries) walking_users_.resize(entries);
+    ends_.clear();
+    size_t n = 0;
+    for (const HourUsers& h : hour) {
+      for (const uint32_t user : h.users) {
+        walking_users_[n] = user;
+        n += walking_[user];
+      }
+      ends_.push_back(n);
+    }
+    const auto cell = [&](size_t i) {
+      const size_t from = i == 0 ? 0 : ends_[i - 1];
+      return std::span<const uint32_t>(walking_users_).subspan(from, ends_[i] - from);
+    };
+    // By descending step: no step extends a chain of its own hour.
+    for (size_t i = hour.size(); i-- > 0;) {
+      const uint32_t step = hour[i].step;
+      if (step == 0) {
+        for (const uint32_t user : cell(i)) {
+          uint32_t s = slot_[user];
+          if (s == kNone) s = start(user);  // once per user
+          advance_chain(&state_[s], steps_, hour[i].hour, 0, 0);
+        }
+      } else if (lower_window_ >= 0) {  // else: a window under an hour; no two hours are close enough
+        for (const uint32_t user : cell(i)) {
+          const uint32_t s = slot_[user];
+          if (s == kNone) continue;  // no chain to extend
+          advance_chain(&state_[s], steps_, hour[i].hour, step, static_cast<uint64_t>(lower_window_));
+          if (state_[s] == cap_[user]) walking_[user] = 0;
+        }
+      }
+    }
+    // By ascending step: the steps of an hour in any order.
+    for (size_t i = 0; i < hour.size(); ++i) {
+      for (const uint32_t user : cell(i)) {
+        const uint32_t s = slot_[user];
+        if (s == kNone) continue;
+        advance_chain(&state_[s + steps_ + 1], steps_, hour[i].hour, hour[i].step,
+                      static_cast<uint64_t>(upper_window_));
+      }
+    }
+  }
+
+  FunnelBounds finish() const {
+    FunnelBounds b;
+    for (uint32_t user = 0; user < slot_.size(); ++user) {
+      const uint32_t cap = cap_[user], s = slot_[user];
+      if (cap == 0 || (walking_[user] && s == kNone)) continue;  // no first step
+      b.users.push_back(user);
+      if (!walking_[user]) {
+        b.lower.push_back(static_cast<uint8_t>(cap));
+        b.upper.push_back(static_cast<uint8_t>(cap));
+      } else {
+        b.lower.push_back(static_cast<uint8_t>(state_[s]));
+        b.upper.push_back(static_cast<uint8_t>(std::min(state_[s + steps_ + 1], cap)));
+      }
+    }
+    return b;
+  }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  [[gnu::noinline]] uint32_t start(uint32_t user) {
+    const auto s = static_cast<uint32_t>(state_.size());
+    slot_[user] = s;
+    state_.resize(state_.size() + stride_, kUnsetChain);
+    state_[s] = state_[s + steps_ + 1] = 0;
+    return s;
+  }
+
+  const uint32_t steps_;
+  const uint32_t stride_;
+  const int64_t lower_window_;  // hours; -1: none
+  const int64_t upper_window_;  // hours
+  std::vector<uint8_t> cap_;     // by user code
+  std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone
+  std::vector<uint32_t> state_;  // stride_ entries per user
+  std::vector<uint8_t> walking_;  // by user code: 0 once the level is known
+  std::vector<uint32_t> walking_users_;  // an hour's cells without the users not walking
+  std::vector<size_t> ends_;             // where each cell's end in walking_users_
+};
+
+// (hour, step, user) of a row, ordered by hour then step.
+uint64_t row_key(uint32_t timestamp, uint32_t step, uint32_t user) {
+  return (static_cast<uint64_t>(timestamp / kHour) << 35) | (static_cast<uint64_t>(step) << 32) | user;
+}
+
+int64_t floor_hour(int64_t t) { return civil::floor_div(t, kHour) * kHour; }
+
+// The users of a month's hours, in hour order, each hour's ascending by
+// step; hours[i] = (hour, where its users end in `cells`).
+// The rollups' day cells of the whole days, [day_hours.first,
+// day_hours.second) in hours, for day_caps().
+struct MonthHours {
+  std::vector<HourUsers> cells;
+  std::vector<std::pair<uint32_t, uint32_t>> hours;
+  std::vector<uint32_t> row_users;  // the users of the rows read, whom some cells hold
+  std::vector<HourUsers> days;      // .hour: the day's first hour
+  std::pair<uint32_t, uint32_t> day_hours;
+  std::vector<HourUsers> rows;      // the cells of row_users (also in `cells`)
+};
+
+// The month of partition `p` within window `w` (not empty): the cells of
+// its rollups for whole hours, rows for the rest.
+MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const TimeWindow& w,
+                        std::span<const uint8_t> step_of, std::span<const std::pair<uint32_t, uint32_t>> codes,
+                        Stats& stats) {
+  const int64_t begin = std::max(w.begin, civil::month_start(p.month()));
+  const int64_t end = std::min(w.end, civil::month_start(civil::next_month(p.month())));
+  // The whole hours [first, last), from the cells; the rest from rows.
+  int64_t first = floor_hour(begin + kHour - 1), last = floor_hour(end);
+  if (first >= last) first = last = end;
+
+  std::vector<uint64_t> keys;  // of the rows read
+  const auto read_rows = [&](const Part& part, int64_t from, int64_t to) {
+    if (from >= to) return;
+    const RowRange range = part.time_range(from, to);
+    if (range.empty()) return;
+    const PartColumns& c = part.columns();
+    stats.read_rows(range.size(), 3 * sizeof(uint32_t));
+    for (uint32_t row = range.begin; row < range.end; ++row) {
+      const uint8_t step = step_of[c.feature[row]];
+      if (step != kNoStep) keys.push_back(row_key(c.timestamp[row], step, c.user[row]));
+    }
+  };
+  for (const auto& part : p.parts()) {
+    if (!w.overlaps(*part)) continue;
+    if (!p.covered(*part)) {
+      if (snapshot.pin(*part)) read_rows(*part, begin, end);
+    } else if ((begin < first || last < end) && snapshot.pin(*part)) {
+      read_rows(*part, begin, first);
+      read_rows(*part, last, end);
+    }
+  }
+  ScanFilters in_month;
+  in_month.window = TimeWindow{begin, end};
+  scan_buffered(p, in_month, stats, [&](const RowCodes& r) {
+    const uint8_t step = step_of[r.feature];
+    if (step != kNoStep) keys.push_back(row_key(r.timestamp, step, r.user));
+  });
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  MonthHours m;
+  m.row_users.resize(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) m.row_users[i] = static_cast<uint32_t>(keys[i]);
+  std::vector<HourUsers>& row_hours = m.rows;  // runs of row_users
+  for (size_t run = 0, i = 1; run < keys.size(); ++i) {
+    if (i == keys.size() || (keys[i] >> 32) != (keys[run] >> 32)) {
+      row_hours.push_back(HourUsers{static_cast<uint32_t>(keys[run] >> 35), static_cast<uint32_t>((keys[run] >> 32) & 7),
+                                    std::span<const uint32_t>(m.row_users).subspan(run, i - run)});
+      run = i;
+    }
+  }
+
+  // The month's users by step (the cells of each rollup, then the rows)...
+  std::vector<HourUsers> by_step;
+  uint64_t entries = 0;
+  for (const auto& [code, step] : codes) {
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      const TimelineLevel& hours = e.rollup->timeline(Granularity::kHour);
+      for (const uint32_t i : e.rollup->hour_cells_of(code)) {
+        const TimelineCell& cell = hours.cells[i];
+        if (cell.bucket < first || cell.bucket >= last) continue;
+        by_step.push_back(HourUsers{static_cast<uint32_t>(cell.bucket / kHour), step, hours.users(cell)});
+        entries += by_step.back().users.size();
+      }
+    }
+    for (const HourUsers& h : row_hours) {
+      if (h.step == step) by_step.push_back(h);
+    }
+  }
+  // The whole days, from their cells.
+  const int64_t first_day = civil::floor_div(first + civil::kSecondsPerDay - 1, civil::kSecondsPerDay) * civil::kSecondsPerDay;
+  const int64_t last_day = civil::floor_div(last, civil::kSecondsPerDay) * civil::kSecondsPerDay;
+  if (first_day < last_day) {
+    m.day_hours = {static_cast<uint32_t>(first_day / kHour), static_cast<uint32_t>(last_day / kHour)};
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      const TimelineLevel& days = e.rollup->timeline(Granularity::kDay);
+      for (const TimelineCell& cell : days.cells_between(first_day, last_day)) {
+        if (cell.feature >= step_of.size() || step_of[cell.feature] == kNoStep) continue;
+        m.days.push_back(HourUsers{static_cast<uint32_t>(cell.bucket / kHour), step_of[cell.feature], days.users(cell)});
+        entries += m.days.back().users.size();
+      }
+    }
+  }
+  stats.read_rows(entries, sizeof(uint32_t));
+  // ... then by hour (a counting sort, which keeps each hour's by step).
+  const auto hour0 = static_cast<uint32_t>(begin / kHour);
+  std::vector<uint32_t> starts(static_cast<size_t>((end - 1) / kHour - hour0 + 2), 0);
+  for (const HourUsers& h : by_step) ++starts[h.hour - hour0 + 1];
+  for (size_t i = 1; i < starts.size(); ++i) starts[i] += starts[i - 1];
+  m.cells.resize(by_step.size());
+  for (const HourUsers& h : by_step) m.cells[starts[h.hour - hour0]++] = h;
+  // starts[i] is now where hour i ends.
+  for (size_t i = 0, from = 0; i + 1 < starts.size(); from = starts[i], ++i) {
+    if (starts[i] > from) m.hours.emplace_back(hour0 + static_cast<uint32_t>(i), starts[i]);
+  }
+  return m;
+}
+
+// Calls visit(hour, cells of the hour) for each hour of `m` in order. Each
+// cell's users lie apart from the others' (between the other features'
+// cells): the first lines of the next kCellsAhead cells are asked for
+// early, or the first of each cell would be waited for.
+template <typename Visit>
+void for_each_hour(const MonthHours& m, Visit&& visit) {
+  size_t prefetched = 0, from = 0;
+  for (const auto& [hour, end] : m.hours) {
+    for (; prefetched < std::min<size_t>(end + kCellsAhead, m.cells.size()); ++prefetched) {
+      // The first two lines: the hardware's prefetcher follows on.
+      const std::span<const uint32_t> users = m.cells[prefetched].users;
+      __builtin_prefetch(users.data());
+      if (users.size() > 16) __builtin_prefetch(users.data() + 16);
+    }
+    visit(hour, std::span<const HourUsers>(m.cells).subspan(from, end - from));
+    from = end;
+  }
+}
+
+// The most each user can reach (by user code: 0 to steps) by the steps'
+// days alone: a chain through days d1 <= .. <= dk with dk - d1 <= the
+// window in whole days rounded up (any order within a day; every real
+// chain is one). All users at once, as bit vectors: per block of B days (B
+// the window's days), the users with a chain starting in the block, found
+// over the block's days and the window's after it (2B days: chains a little
+// longer than the window count too, which an upper bound allows). Empty
+// when the bits would take more than kMaxDayBits bytes.
+constexpr size_t kMaxDayBits = 64 << 20;
+std::vector<uint8_t> day_caps(std::span<const MonthHours> months, uint32_t users, uint32_t steps, int64_t window) {
+  constexpr int64_t kHoursPerDay = 24;
+  uint32_t first_day = UINT32_MAX, last_day = 0;
+  for (const MonthHours& m : months) {
+    if (m.hours.empty()) continue;
+    first_day = std::min<uint32_t>(first_day, m.hours.front().first / kHoursPerDay);
+    last_day = std::max<uint32_t>(last_day, m.hours.back().first / kHoursPerDay);
+  }
+  std::vector<uint8_t> caps(users, 0);
+  if (first_day > last_day) return caps;
+  const size_t words = (users + 63) / 64;
+  const size_t days = last_day - first_day + 1;
+  if (days * steps * words * sizeof(uint64_t) > kMaxDayBits) return {};
+  // bits[(day * steps + step) * words + w]: the users of a step on a day.
+  std::vector<uint64_t> bits(days * steps * words, 0);
+  const auto add = [&](uint32_t hour, std::span<const HourUsers> cells) {
+    for (const HourUsers& h : cells) {
+      uint64_t* set = &bits[((hour / kHoursPerDay - first_day) * steps + h.step) * words];
+      for (const uint32_t user : h.users) set[user / 64] |= uint64_t{1} << (user % 64);
+    }
+  };
+  for (const MonthHours& m : months) {
+    // Day cells where there are (their users lie apart: those a few cells
+    // ahead are asked for early), the hour cells of the other days, and the
+    // rows read (of any day: the rows no rollup holds are in no day cell).
+    for (size_t i = 0; i < m.days.size(); ++i) {
+      if (i + kCellsAhead < m.days.size()) __builtin_prefetch(m.days[i + kCellsAhead].users.data());
+      add(m.days[i].hour, std::span<const HourUsers>(m.days).subspan(i, 1));
+    }
+    size_t from = 0;
+    for (const auto& [hour, end] : m.hours) {
+      if (hour < m.day_hours.first || hour >= m.day_hours.second) {
+        add(hour, std::span<const HourUsers>(m.cells).subspan(from, end - from));
+      }
+      from = end;
+    }
+    for (const HourUsers& r : m.rows) add(r.hour, std::span<const HourUsers>(&r, 1));
+  }
+  const auto block = static_cast<size_t>((window + civil::kSecondsPerDay - 1) / civil::kSecondsPerDay);
+  std::vector<uint64_t> chains(steps * words), reached(steps * words, 0);
+  for (size_t start = 0; start < days; start += block) {
+    std::fill(chains.begin(), chains.end(), 0);
+    for (size_t day = start; day < std::min(days, start + 2 * block); ++day) {
+      const uint64_t* on_day = &bits[day * steps * words];
+      // By ascending step: the steps of a day in any order.
+      if (day < start + block) {
+        for (size_t i = 0; i < words; ++i) chains[i] |= on_day[i];
+      }
+      for (size_t k = 1; k < steps; ++k) {
+        for (size_t i = 0; i < words; ++i) chains[k * words + i] |= chains[(k - 1) * words + i] & on_day[k * words + i];
+      }
+    }
+    for (size_t i = 0; i < chains.size(); ++i) reached[i] |= chains[i];
+  }
+  for (uint32_t k = 1; k <= steps; ++k) {
+    const uint64_t* set = &reached[(k - 1) * words];
+    for (uint32_t user = 0; user < users; ++user) {
+      if ((set[user / 64] >> (user % 64)) & 1) caps[user] = static_cast<uint8_t>(k);
+    }
+  }
+  return caps;
+}
+
+}  // namespace
+
+std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
+                                                std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
+                                                Stats& stats) {
+  if (filters.version.active || filters.event_type.active) return std::nullopt;
+  const auto users = static_cast<uint32_t>(snapshot.dictionaries().user.size());
+  if (filters.matches_nothing()) return FunnelBounds{};
+  const TimeWindow& w = filters.window;
+  uint64_t covered = 0, uncovered = 0;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (!w.overlaps_month(p.month())) continue;
+    for (const auto& part : p.parts()) {
+      if (w.overlaps(*part)) (p.covered(*part) ? covered : uncovered) += part->rows();
+    }
+    uncovered += p.buffered_rows();
+  }
+  if (uncovered * 4 > covered + uncovered) return std::nullopt;
+
+  // (feature code, step), by step.
+  std::vector<std::pair<uint32_t, uint32_t>> codes;
+  for (uint32_t code = 0; code < step_of.size(); ++code) {
+    if (step_of[code] != kNoStep) codes.emplace_back(code, step_of[code]);
+  }
+  std::sort(codes.begin(), codes.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+  std::vector<MonthHours> months;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (!w.overlaps_month(p.month())) continue;
+    if (std::max(w.begin, civil::month_start(p.month())) < std::min(w.end, civil::month_start(civil::next_month(p.month())))) {
+      months.push_back(gather_month(snapshot, p, w, step_of, codes, stats));
+    }
+  }
+  HourChains chains(users, steps, window, day_caps(months, users, steps, window));
+  for (const MonthHours& m : months) {
+    for_each_hour(m, [&](uint32_t, std::span<const HourUsers> cells) { chains.add_hour(cells); });
+  }
+  return chains.finish();
+}
+
+}  // namespace usagedb::query

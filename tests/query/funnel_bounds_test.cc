@@ -1,0 +1,198 @@
+// funnel_bounds.h: the levels the rollups' day and hour cells prove, a few
+// users at a time with the bounds written out by hand, and on random data
+// against each user's level found by brute force (every pair of events),
+// with rows in rollups, in parts no rollup covers yet and unsealed.
+#include "lib/query/funnel_bounds.h"
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "lib/db/event_store_impl.h"
+#include "lib/storage/file_system.h"
+
+namespace usagedb::query {
+namespace {
+
+Timestamp bounds_at(const std::string& text) { return parse_timestamp(text).value(); }
+
+struct Bound {
+  int lower;
+  int upper;
+  friend bool operator==(const Bound&, const Bound&) = default;
+  friend std::ostream& operator<<(std::ostream& os, const Bound& b) {
+    return os << "[" << b.lower << ", " << b.upper << "]";
+  }
+};
+
+class FunnelBoundsTest : public ::testing::Test {
+ protected:
+  void open(size_t part_rows) {
+    auto opened = EventStoreImpl::open({.part_rows = part_rows}, storage::FileSystem::posix());
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(opened).value();
+  }
+  void SetUp() override { open(4096); }
+
+  void record(const std::string& user, const std::string& feature, const std::string& time) {
+    const Event e{.user_id = user, .feature_id = feature, .product_version = "1.0", .event_type = "view",
+                  .timestamp = bounds_at(time)};
+    ASSERT_TRUE(store_->record_event(e).ok());
+  }
+
+  // The bounds by user id (nullopt: none given).
+  std::optional<std::map<std::string, Bound>> bounds(const std::vector<std::string>& steps, int64_t window,
+                                                     ScanFilters filters = {}) {
+    const Snapshot snapshot = store_->snapshot();
+    const Dictionaries& dicts = snapshot.dictionaries();
+    std::vector<uint8_t> step_of(dicts.feature.size(), kNoStep);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (auto code = dicts.feature.find(steps[i])) step_of[*code] = static_cast<uint8_t>(i);
+    }
+    Stats stats;
+    const std::optional<FunnelBounds> b =
+        bound_funnel_levels(snapshot, filters, step_of, static_cast<uint32_t>(steps.size()), window, stats);
+    if (!b) return std::nullopt;
+    EXPECT_TRUE(std::is_sorted(b->users.begin(), b->users.end()));
+    std::map<std::string, Bound> out;
+    for (size_t i = 0; i < b->users.size(); ++i) {
+      out[std::string(dicts.user.lookup(b->users[i]))] = Bound{b->lower[i], b->upper[i]};
+    }
+    return out;
+  }
+
+  std::unique_ptr<EventStoreImpl> store_;
+};
+
+TEST_F(FunnelBoundsTest, HoursProveWhatTheirOrderShowsAndNoMore) {
+  // a: three steps in three later hours of one day: level 3, proven.
+  record("a", "f1", "2025-03-10 10:05:00");
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("a", "f3", "2025-03-10 12:40:00");
+  // b: f2 before f1 in the same hour: the cells cannot tell the order.
+  record("b", "f2", "2025-03-10 10:10:00");
+  record("b", "f1", "2025-03-10 10:30:00");
+  // c: the first step only. d: no first step (no level).
+  record("c", "f1", "2025-03-10 10:00:00");
+  record("d", "f2", "2025-03-10 10:00:00");
+  record("d", "f3", "2025-03-10 11:00:00");
+  // e: f2 nineteen days after f1: the days prove it cannot reach step 2.
+  record("e", "f1", "2025-03-01 09:00:00");
+  record("e", "f2", "2025-03-20 09:00:00");
+  // f: one second apart, in two hours: proven.
+  record("f", "f1", "2025-03-10 10:59:59");
+  record("f", "f2", "2025-03-10 11:00:00");
+  ASSERT_TRUE(store_->compact().ok());
+  EXPECT_THAT(bounds({"f1", "f2", "f3"}, 86400),
+              ::testing::Optional(::testing::ElementsAre(
+                  std::pair<const std::string, Bound>{"a", {3, 3}}, std::pair<const std::string, Bound>{"b", {1, 2}},
+                  std::pair<const std::string, Bound>{"c", {1, 1}}, std::pair<const std::string, Bound>{"e", {1, 1}},
+                  std::pair<const std::string, Bound>{"f", {2, 2}})));
+  // A window under an hour proves no second step from hours; a's f1 and f2
+  // may be 1 second apart as far as their hours tell, f3 not within 100.
+  auto short_window = bounds({"f1", "f2", "f3"}, 100);
+  ASSERT_TRUE(short_window.has_value());
+  EXPECT_EQ((*short_window)["a"], (Bound{1, 2}));
+  EXPECT_EQ((*short_window)["f"], (Bound{1, 2}));
+  // Nothing in the cells splits by product_version or event_type.
+  ScanFilters by_version;
+  by_version.version = CodeFilter{.active = true, .matches_nothing = false, .code = 0};
+  EXPECT_EQ(bounds({"f1", "f2"}, 86400, by_version), std::nullopt);
+  ScanFilters by_type;
+  by_type.event_type = CodeFilter{.active = true, .matches_nothing = false, .code = 0};
+  EXPECT_EQ(bounds({"f1", "f2"}, 86400, by_type), std::nullopt);
+}
+
+TEST_F(FunnelBoundsTest, ADateWindowCuttingAnHourReadsItsRows) {
+  record("a", "f1", "2025-03-10 10:05:00");  // before the window
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("g", "f1", "2025-03-10 10:40:00");  // in the window's first, cut hour
+  record("g", "f2", "2025-03-10 10:50:00");
+  record("h", "f1", "2025-03-10 10:31:00");
+  record("h", "f2", "2025-03-10 11:31:00");
+  ASSERT_TRUE(store_->compact().ok());
+  ScanFilters from_half_past;
+  from_half_past.window = TimeWindow{bounds_at("2025-03-10 10:30:00").time_since_epoch().count(),
+                                     bounds_at("2025-03-12 00:00:00").time_since_epoch().count()};
+  EXPECT_THAT(bounds({"f1", "f2"}, 86400, from_half_past),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"g", {1, 2}},
+                                                         std::pair<const std::string, Bound>{"h", {2, 2}})));
+}
+
+// Each user's windowFunnel level by brute force: the longest run of steps
+// 1..k with ordered times (ties in step order) within the window.
+int brute_force_level(std::vector<std::pair<int64_t, int>> events, int steps, int64_t window) {
+  std::sort(events.begin(), events.end());
+  int best = 0;
+  for (size_t first = 0; first < events.size(); ++first) {
+    if (events[first].second != 0) continue;
+    int level = 1;
+    for (size_t i = first + 1; i < events.size() && level < steps; ++i) {
+      if (events[i].first - events[first].first > window) break;
+      if (events[i].second == level) ++level;
+    }
+    best = std::max(best, level);
+  }
+  return best;
+}
+
+TEST_F(FunnelBoundsTest, BoundsHoldOnRandomData) {
+  for (const size_t part_rows : {size_t{64}, size_t{100000}}) {
+    SCOPED_TRACE(part_rows);
+    open(part_rows);
+    std::mt19937_64 random(part_rows);
+    const auto pick = [&](uint64_t n) { return static_cast<int64_t>(random() % n); };
+    const std::vector<std::string> features = {"f1", "f2", "f3", "f4"};
+    const int64_t start = bounds_at("2025-01-30 00:00:00").time_since_epoch().count();
+    std::map<std::string, std::vector<std::pair<int64_t, int>>> events;  // user -> (time, feature index)
+    for (int i = 0; i < 3000; ++i) {
+      // Bursts of a user's events minutes apart, spread over five weeks
+      // across a month's end.
+      const std::string user = "u" + std::to_string(pick(60));
+      int64_t t = start + pick(35 * 86400);
+      for (int burst = 1 + static_cast<int>(pick(4)); burst > 0; --burst, t += pick(1800)) {
+        const int f = static_cast<int>(pick(features.size()));
+        const Event e{.user_id = user, .feature_id = features[f], .product_version = "1.0", .event_type = "view",
+                      .timestamp = Timestamp(std::chrono::seconds(t))};
+        ASSERT_TRUE(store_->record_event(e).ok());
+        events[user].emplace_back(t, f);
+      }
+      // The later rows in new parts or the buffer (less than a quarter of
+      // them: else no bounds).
+      if (i == 2600) ASSERT_TRUE(store_->compact().ok());
+    }
+    store_->wait_for_background_work();  // each sealed part's rollup built: the bounds are given
+    int decided = 0;
+    for (const int64_t window : {int64_t{1}, int64_t{600}, int64_t{3600}, int64_t{7200}, int64_t{86400},
+                                 int64_t{3 * 86400}}) {
+      SCOPED_TRACE(window);
+      const std::vector<std::string> steps = {"f1", "f2", "f3"};
+      const auto got = bounds(steps, window);
+      ASSERT_TRUE(got.has_value());
+      for (const auto& [user, user_events] : events) {
+        std::vector<std::pair<int64_t, int>> step_events;
+        for (const auto& [t, f] : user_events) {
+          if (f < 3) step_events.emplace_back(t, f);
+        }
+        const int level = brute_force_level(step_events, 3, window);
+        const auto it = got->find(user);
+        if (level == 0) {
+          EXPECT_EQ(it, got->end()) << user;
+          continue;
+        }
+        ASSERT_NE(it, got->end()) << user;
+        EXPECT_LE(it->second.lower, level) << user;
+        EXPECT_GE(it->second.upper, level) << user;
+        decided += it->second.lower == it->second.upper;
+      }
+    }
+    EXPECT_GT(decided, 0);
+  }
+}
+
+}  // namespace
+}  // namespace usagedb::query
