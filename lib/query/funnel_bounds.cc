@@ -142,9 +142,9 @@ uint64_t row_key(uint32_t timestamp, uint32_t step, uint32_t user) {
 int64_t floor_hour(int64_t t) { return civil::floor_div(t, kHour) * kHour; }
 
 // The users of a month's hours, in hour order, each hour's ascending by
-// step; hours[i] = (hour, where its users end in `cells`).
-// The rollups' day cells of the whole days, [day_hours.first,
-// day_hours.second) in hours, for day_caps().
+// step; hours[i] = (hour, where its users end in `cells`). For day_caps(),
+// also the rollups' day cells of the whole days, [day_hours.first,
+// day_hours.second) in hours.
 struct MonthHours {
   std::vector<HourUsers> cells;
   std::vector<std::pair<uint32_t, uint32_t>> hours;

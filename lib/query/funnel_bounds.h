@@ -1,35 +1,39 @@
 // FunnelBounds: each user's windowFunnel level (SPEC 2.8) bounded from below
-// and from above by the rollups' hour cells, before any row is read.
+// and from above by the rollups' day and hour cells, before any row is read.
 //
-// A rollup's hour timeline holds, per (hour, feature), the distinct users
-// with an event in it (partition_rollup.h). Walking the cells of the
-// funnel's features in hour order, each cell's users as if they had one
-// event at its hour, gives two funnels that hold the real one between them:
+// A rollup's timeline holds, per (day, feature) and (hour, feature), the
+// distinct users with an event in it (partition_rollup.h). Three walks of
+// the funnel's cells, each cell's users as if they had one event at its
+// start, hold the real level between them:
 //
-//   lower  chains through strictly later hours h1 < .. < hk that end
-//          within the window however the seconds fall, (hk - h1) * 3600 +
-//          3599 <= window: any events of those cells are in step order and
-//          in the window, so the user reaches step k.
-//   upper  chains through hours h1 <= .. <= hk (the steps of one hour in
-//          any order) with (hk - h1) * 3600 - 3599 <= window, the least
-//          their real times can be apart: every real chain is one of them.
+//   cap    chains through days d1 <= .. <= dk (the steps of a day in any
+//          order) with dk - d1 <= the window in days, rounded up: every
+//          real chain is one. Computed for all users at once as bit vectors
+//          (per block of days, the users with such a chain starting in it),
+//          a few thousand word operations a year.
+//   lower  chains through strictly later hours h1 < .. < hk that end within
+//          the window however the seconds fall, (hk - h1) * 3600 + 3599 <=
+//          window: any events of those cells are in step order and in the
+//          window, so the user reaches step k.
+//   upper  chains through hours h1 <= .. <= hk (the steps of an hour in any
+//          order) with (hk - h1) * 3600 - 3599 <= window, the least their
+//          real times can be apart: every real chain is one of them.
 //
-// Each is funnel_chain.h's walk on hour numbers (the cells of one hour taken
-// by descending step for the lower bound, so that none extends another of
-// its hour; ascending for the upper). Where lower == upper, the level is
-// known. On 10M generated events (a 3-step funnel with a one-day window over
-// the year), 98% of the users are, and the others own 2% of the rows: only
-// theirs need reading (feature_funnel.cc).
+// lower and upper are funnel_chain.h's walk on hour numbers (the cells of an
+// hour taken by descending step for the lower bound, so that none extends
+// another of its hour; ascending for the upper). A user whose lower bound
+// meets its cap is done, and the hour walks skip it from then on: users
+// with a cap of 1 never enter them, and the heaviest users, who own most of
+// the cells' entries, are done on their first day. Where lower == upper the
+// level is known. On 10M generated events (a 3-step funnel with a one-day
+// window over the year), 19,631 of the 19,997 users' are, and the others
+// own 64k rows: only theirs need reading (feature_funnel.cc).
 //
 // The cells count the rows of the parts their rollups cover. The hours the
 // date window cuts, the parts no rollup covers yet and the unsealed rows are
 // read as rows, each an event at its hour, so the bounds hold for exactly
 // the rows the query sees. Filters on product_version or event_type: the
 // cells do not split by them, and there are no bounds (nullopt).
-//
-// A user known to reach the last step needs nothing more: the entries after
-// that are skipped after a one-byte test (the heaviest users, who own most
-// of the entries, get there on their first day).
 //
 //   std::optional<FunnelBounds> b = bound_funnel_levels(snapshot, filters, step_of, steps, window, stats);
 //   for (size_t i = 0; i < b->users.size(); ++i) if (b->lower[i] == b->upper[i]) ...
