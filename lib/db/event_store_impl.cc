@@ -714,7 +714,13 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
     if (!built_parts_only) checkpoint_requested_ = false;
   }
   // The slow part, while writers go on appending to the new log.
-  USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users));
+  if (absl::Status s = files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users); !s.ok()) {
+    // The parts sealed with the new log hold events of the old one, which
+    // the MANIFEST still names: the next checkpoint must write them all.
+    MutexLock lock(&write_mu_);
+    if (!built_parts_only) logged_since_rotation_ = true;
+    return s;
+  }
   {
     MutexLock lock(&write_mu_);
     if (rewrite_users) users_erased_ = false;

@@ -330,9 +330,9 @@ class EventStoreImpl final : public EventStore {
   // Seals every non-empty buffer and builds every queued part, inline.
   void seal_all_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A sealed buffer's part and, `with_rollup`, its rollup. A bulk ingest
-  // builds its parts without: their rollups are built when it ends (by its
-  // checkpoint, or refresh_rollups in memory), after it has freed what it no
-  // longer needs, so they do not add to its peak of memory.
+  // builds its parts without: their rollups are built by the checkpoints
+  // that write them (as it goes, and when it ends; refresh_rollups in
+  // memory), not on the seal thread that keeps up with the parser threads.
   BuiltPart build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month, bool with_rollup) const;
   // The merge of `inputs` and, `with_rollup`, its rollup.
   // The DataLossError of a damaged (lazy) input, whose id then goes to
@@ -401,7 +401,7 @@ class EventStoreImpl final : public EventStore {
   // new codes, and hands them to the part cache: the ingest's memory is
   // bounded by its buffers, not by what it has stored. 0: never.
   uint64_t bulk_checkpoint_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
-  static constexpr uint64_t kBulkCheckpointRowsAnyway = 4;
+  static constexpr uint64_t kBulkCheckpointRowsAnyway = 2;
   // An event was logged since the current log was started (or replayed from
   // the logs at open): a checkpoint must then seal it into a part and start
   // a new log (CheckpointScope::kAll).

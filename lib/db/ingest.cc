@@ -10,7 +10,10 @@
 // write-ahead log (it would only be checkpointed away again) and ends with a
 // checkpoint that writes its events straight into part files, as a ClickHouse
 // INSERT writes its parts; input of unknown size (a pipe, stdin, a stream)
-// does so from the point where it has outgrown that size.
+// does so from the point where it has outgrown that size. While it runs, the
+// parts of the months it has left are written and handed to the part cache
+// (EventStoreImpl::bulk_checkpoint_rows_), so its memory is bounded by its
+// buffers, not by what it has stored (docs/STORAGE.md).
 #include <sys/stat.h>
 
 #include <algorithm>

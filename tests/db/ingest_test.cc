@@ -27,6 +27,7 @@
 #include "lib/gen/generator.h"
 #include "lib/gen/random.h"
 #include "lib/util/text.h"
+#include "tests/db/durability_testing.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/reference.h"
@@ -712,6 +713,61 @@ TEST(BulkIngestTest, WritesTheMonthsItLeavesAndDropsThemFromMemory) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, (IngestReport{.successful_rows = kPerMonth + 1, .duplicate_rows = 4 * kPerMonth + 2}));
   EXPECT_EQ(total_events(**crashed), uint64_t{kMonths * kPerMonth} + 2);
+}
+
+// A crash at any point of a bulk ingest that writes parts while it runs (the
+// first checkpoint sealing everything, after a logged event; a later one
+// writing only the parts built; the last one) leaves a store that opens with
+// the logged event once and part of the file, no event twice: ingesting the
+// file again stores exactly the rest. Every few file operations (every one
+// with USAGEDB_LONG_TESTS=1); each written part is read back through a
+// one-byte cache.
+TEST(BulkIngestTest, ACrashAnywhereKeepsWholePartsAndTheLoggedEventOnce) {
+  testing::ScopedTempDir dir;
+  constexpr size_t kPartRows = 32;  // bulk buffers of 2048 rows; a month is left 256 rows on
+  constexpr int kPerMonth = 1500;
+  constexpr int kMonths = 5;
+  std::string input;
+  for (int month = 1; month <= kMonths; ++month) {
+    for (int i = 0; i < kPerMonth; ++i) {
+      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
+      input += line(absl::StrCat("c", month, "_", i), absl::StrCat("u", i % 40), "f", ts) + "\n";
+    }
+  }
+  const std::string path = dir.file("ordered.ndjson");
+  write_file(path, input);
+  const Options options{.part_rows = kPartRows, .checkpoint_log_bytes = 4096, .background_threads = false};
+  const Event logged{.user_id = "logged", .feature_id = "f", .product_version = "1.0.0", .event_type = "view",
+                     .timestamp = testing::at("2025-01-02 08:00:00"), .session_id = "s"};
+  const uint64_t stride = testing::long_tests() ? 1 : 8;
+  int crashed = 0;
+  for (uint64_t budget = 0;; budget += stride) {
+    SCOPED_TRACE(absl::StrCat("operation budget ", budget));
+    const std::string store_dir = dir.file(absl::StrCat("store", budget));
+    testing::FaultInjectionFileSystem fs(testing::posix_without_fsync());
+    auto store = testing::open_durable(store_dir, &fs, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->record_event(logged).ok());
+    ASSERT_TRUE((*store)->flush().ok());
+    fs.set_operation_budget(budget);
+    const bool finished = (*store)->ingest_file(path, {}).ok();
+    testing::crash(*store, fs);
+    auto reopened = testing::open_durable(store_dir, storage::FileSystem::posix(), options);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    EXPECT_EQ(events_of(**reopened, "logged"), 1u);
+    const uint64_t kept = total_events(**reopened) - 1;
+    if (finished) {
+      EXPECT_EQ(kept, uint64_t{kMonths * kPerMonth});
+      break;
+    }
+    ++crashed;
+    auto again = (*reopened)->ingest_file(path, {});
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(*again, (IngestReport{.successful_rows = kMonths * kPerMonth - kept, .duplicate_rows = kept}));
+    EXPECT_EQ(total_events(**reopened), uint64_t{kMonths * kPerMonth} + 1);
+    ASSERT_LT(budget, 2000u) << "the ingest never finished";
+  }
+  EXPECT_GT(crashed, 5);
 }
 
 // Input in no order fills every month's buffer at once: the buffers
