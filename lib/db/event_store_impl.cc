@@ -710,8 +710,8 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
       counts.counts[c] = dictionaries_.get(static_cast<DictionaryColumn>(c)).size();
     }
     rewrite_users = users_erased_;
+    checkpoint_requested_ = false;
     bulk_checkpoint_requested_ = false;
-    if (!built_parts_only) checkpoint_requested_ = false;
   }
   // The slow part, while writers go on appending to the new log.
   if (absl::Status s = files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users); !s.ok()) {

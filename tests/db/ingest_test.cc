@@ -634,6 +634,19 @@ INSTANTIATE_TEST_SUITE_P(DurableAndInMemory, BulkDedupReleaseTest, ::testing::Bo
                            return info.param ? "Durable" : "InMemory";
                          });
 
+// NDJSON of `per_month` events in each month of 2025 from January to
+// `months` (at most 9), ordered by month: ids <prefix><month>_<i>, `users` users.
+std::string ordered_months(std::string_view prefix, int months, int per_month, int users) {
+  std::string input;
+  for (int month = 1; month <= months; ++month) {
+    for (int i = 0; i < per_month; ++i) {
+      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
+      input += line(absl::StrCat(text::absl_view(prefix), month, "_", i), absl::StrCat("u", i % users), "f", ts) + "\n";
+    }
+  }
+  return input;
+}
+
 // A bulk ingest writes the parts of the months the input has left while it
 // runs (with their rollups and the dictionaries' new codes) and hands them to
 // the part cache: their columns leave memory, and are read back from their
@@ -654,13 +667,7 @@ TEST(BulkIngestTest, WritesTheMonthsItLeavesAndDropsThemFromMemory) {
   ASSERT_TRUE(store->flush().ok());
   constexpr int kPerMonth = 5700;
   constexpr int kMonths = 5;
-  std::string input;
-  for (int month = 1; month <= kMonths; ++month) {
-    for (int i = 0; i < kPerMonth; ++i) {
-      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
-      input += line(absl::StrCat("w", month, "_", i), absl::StrCat("u", i % 50), "f", ts) + "\n";
-    }
-  }
+  std::string input = ordered_months("w", kMonths, kPerMonth, 50);
   // Chunk 1 leaves February, chunk 2 April, and May goes on in chunk 3.
   const size_t month_bytes = input.size() / kMonths;
   ASSERT_LT(2 * month_bytes + 9 * kTestPartRows * 160, kStoreChunkBytes);
@@ -727,13 +734,7 @@ TEST(BulkIngestTest, ACrashAnywhereKeepsWholePartsAndTheLoggedEventOnce) {
   constexpr size_t kPartRows = 32;  // bulk buffers of 2048 rows; a month is left 256 rows on
   constexpr int kPerMonth = 1500;
   constexpr int kMonths = 5;
-  std::string input;
-  for (int month = 1; month <= kMonths; ++month) {
-    for (int i = 0; i < kPerMonth; ++i) {
-      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
-      input += line(absl::StrCat("c", month, "_", i), absl::StrCat("u", i % 40), "f", ts) + "\n";
-    }
-  }
+  const std::string input = ordered_months("c", kMonths, kPerMonth, 40);
   const std::string path = dir.file("ordered.ndjson");
   write_file(path, input);
   const Options options{.part_rows = kPartRows, .checkpoint_log_bytes = 4096, .background_threads = false};
