@@ -33,6 +33,11 @@ constexpr std::chrono::milliseconds kWarmInterval{1000};
 // queries reading them have let go of (EventStoreImpl::retired_).
 constexpr std::chrono::milliseconds kRetiredPoll{5};
 
+// Whether `parts` holds the part numbered `id`.
+bool holds_part(std::span<const std::shared_ptr<const Part>> parts, uint64_t id) {
+  return std::any_of(parts.begin(), parts.end(), [id](const auto& part) { return part->id() == id; });
+}
+
 }  // namespace
 
 uint64_t EventStoreImpl::new_part_id() { return files_ ? files_->new_file_number() : next_part_id_++; }
@@ -141,14 +146,16 @@ bool EventStoreImpl::install_merge_locked(uint32_t month, const std::vector<std:
   auto it = partitions_.find(month);
   if (it == partitions_.end()) return false;
   auto& parts = it->second->parts;
-  for (const auto& input : inputs) {
-    if (std::find(parts.begin(), parts.end(), input) == parts.end()) return false;  // replaced meanwhile
-  }
-  PartitionWriter& p = *it->second;
+  // By id: a checkpoint may have replaced an input by its lazy twin (the
+  // same rows) meanwhile.
   std::vector<uint64_t> ids;
   for (const auto& input : inputs) ids.push_back(input->id());
+  for (const uint64_t id : ids) {
+    if (!holds_part(parts, id)) return false;  // merged or rewritten meanwhile
+  }
+  PartitionWriter& p = *it->second;
   p.rollups.remove_parts(ids);
-  std::erase_if(parts, [&](const auto& part) { return std::find(inputs.begin(), inputs.end(), part) != inputs.end(); });
+  std::erase_if(parts, [&](const auto& part) { return std::find(ids.begin(), ids.end(), part->id()) != ids.end(); });
   add_part(p, std::move(merged));
   rollups_changed_ = true;
   return true;
@@ -189,8 +196,9 @@ bool EventStoreImpl::refresh_rollup(uint32_t month) {
   PartitionWriter& p = *it->second;
   bool installed = false;
   for (size_t i = 0; i < parts.size(); ++i) {
-    // A part merged or rewritten meanwhile left with its rollup unneeded.
-    if (std::find(p.parts.begin(), p.parts.end(), parts[i]) == p.parts.end()) continue;
+    // A part merged or rewritten meanwhile left with its rollup unneeded
+    // (one handed to the part cache meanwhile is the same rows).
+    if (!holds_part(p.parts, parts[i]->id())) continue;
     installed = p.rollups.add(std::move(built[i])) || installed;
   }
   if (installed) {
@@ -288,7 +296,7 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       write_mu_.unlock();
       // A failed checkpoint leaves the previous one in place and the log
       // intact; it is retried when the log grows again.
-      absl::Status s = checkpoint();
+      absl::Status s = requested_checkpoint();
       write_mu_.lock();
       busy_ = false;
       if (!s.ok()) checkpoint_requested_ = false;
@@ -344,6 +352,18 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
   while (!stopping_) {
+    // A bulk ingest's checkpoint of the parts it has built: here, so that
+    // the seal thread keeps sealing meanwhile.
+    if (bulk_checkpoint_requested_ && write_error_.ok()) {
+      merging_ = true;
+      write_mu_.unlock();
+      absl::Status s = requested_checkpoint();
+      write_mu_.lock();
+      merging_ = false;
+      if (!s.ok()) bulk_checkpoint_requested_ = false;  // asked again as the parts grow
+      work_cv_.notify_all();
+      continue;
+    }
     if (std::optional<MergeTask> merge = pick_merge_locked()) {
       const uint64_t id = new_part_id();
       const bool with_rollup = bulk_ingests_ == 0;
@@ -366,7 +386,7 @@ void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
   while (background_.joinable() && (busy_ || merging_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
-                                    (checkpoint_requested_ && write_error_.ok()))) {
+                                    ((checkpoint_requested_ || bulk_checkpoint_requested_) && write_error_.ok()))) {
     work_cv_.wait(write_mu_);
   }
   write_mu_.unlock();

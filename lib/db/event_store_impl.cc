@@ -12,6 +12,7 @@
 #include <malloc.h>
 #endif
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -127,6 +128,7 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
     }
     append_locked(batch.events, first);
     next_sequence_ = first + batch.events.size();
+    logged_since_rotation_ = true;  // in memory now, and only the logs hold it
     return absl::OkStatus();
   }));
   USAGEDB_ASSIGN_OR_RETURN(const uint64_t max_cursor, files_->max_cursor());
@@ -273,7 +275,10 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
       sync = sync || q->sync;
       if (!q->record.empty()) storage::set_first_sequence(number, &q->record);
       number += q->events.size();
-      if (s.ok() && !q->record.empty()) s = files_->append_log(q->record);
+      if (s.ok() && !q->record.empty()) {
+        s = files_->append_log(q->record);
+        logged_since_rotation_ = true;
+      }
     }
     // One fsync makes the whole group durable.
     if (s.ok() && sync) s = files_->sync();
@@ -317,6 +322,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event>
       std::string record;
       storage::encode_events(events, first, &record);
       absl::Status s = files_->append_log(record);
+      logged_since_rotation_ = true;
       if (s.ok() && options_.sync) s = files_->sync();
       if (!s.ok()) return stop_writes_locked(s);
       if (options_.sync) synced_through_ = first + events.size() - 1;
@@ -594,6 +600,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
       version_changed = true;
     }
     if (released) trim_freed_memory();
+    if (version_changed || released) maybe_request_bulk_checkpoint_locked(released);
   }
   if (version_changed) install_version_locked();
   return report;
@@ -608,13 +615,32 @@ void EventStoreImpl::maybe_request_checkpoint_locked() {
   }
 }
 
+void EventStoreImpl::maybe_request_bulk_checkpoint_locked(bool left_month) {
+  if (!files_ || bulk_checkpoint_rows_ == 0 || checkpoint_requested_ || bulk_checkpoint_requested_) return;
+  uint64_t unwritten = 0;
+  for (const auto& [month, p] : partitions_) {
+    for (const auto& part : p->parts) {
+      if (!part->lazy() && !files_->names_part(part->id())) unwritten += part->rows();
+    }
+  }
+  if (unwritten >= (left_month ? 1 : kBulkCheckpointRowsAnyway) * bulk_checkpoint_rows_) {
+    bulk_checkpoint_requested_ = true;
+    work_cv_.notify_all();
+  }
+}
+
 absl::Status EventStoreImpl::run_requested_checkpoint() {
   if (background_.joinable()) return absl::OkStatus();  // the background thread runs it
   {
     MutexLock lock(&write_mu_);
-    if (!checkpoint_requested_) return absl::OkStatus();
+    if (!checkpoint_requested_ && !bulk_checkpoint_requested_) return absl::OkStatus();
   }
-  return checkpoint();
+  return requested_checkpoint();
+}
+
+absl::Status EventStoreImpl::requested_checkpoint() {
+  MutexLock checkpointing(&checkpoint_mu_);
+  return checkpoint_locked(CheckpointScope::kBuiltParts);
 }
 
 absl::Status EventStoreImpl::checkpoint() {
@@ -622,19 +648,24 @@ absl::Status EventStoreImpl::checkpoint() {
   return checkpoint_locked();
 }
 
-absl::Status EventStoreImpl::checkpoint_locked() {
+absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
   if (!files_) return absl::OkStatus();
   uint64_t log_number;
-  uint64_t sequence_at_rotation;
+  uint64_t sequence_at_rotation = 0;
   std::vector<std::shared_ptr<const Part>> parts;
   std::vector<storage::PersistedRollup> rollups;
   storage::DictionaryCounts counts;
   bool rewrite_users;
+  bool built_parts_only;
+  bool bulk;
   {
     MutexLock lock(&write_mu_);
     if (!write_error_.ok()) return write_error_;
-    seal_all_locked();
-    install_version_locked();
+    built_parts_only = scope == CheckpointScope::kBuiltParts && bulk_ingests_ > 0 && !logged_since_rotation_;
+    if (!built_parts_only) {
+      seal_all_locked();
+      install_version_locked();
+    }
   }
   // The rollups of the partitions written to since they were built, which
   // the checkpoint persists with the parts.
@@ -642,17 +673,35 @@ absl::Status EventStoreImpl::checkpoint_locked() {
   {
     MutexLock lock(&write_mu_);
     if (!write_error_.ok()) return write_error_;
-    // Every event of the current log goes into a part, then new events go
-    // to a new log: the parts and the new log together hold everything.
-    seal_all_locked();
-    install_version_locked();
-    auto rotated = files_->rotate_log();
-    if (!rotated.ok()) return stop_writes_locked(rotated.status());
-    log_number = *rotated;
-    sequence_at_rotation = next_sequence_;
-    synced_through_ = next_sequence_ - 1;  // rotate_log synced the log
+    // An event logged meanwhile (another writer) must reach a part before
+    // a new log replaces the one that holds it.
+    built_parts_only = built_parts_only && bulk_ingests_ > 0 && !logged_since_rotation_;
+    bulk = bulk_ingests_ > 0;
+    if (built_parts_only) {
+      // The parts hold every event of the logs before the current one (the
+      // checkpoint that started it sealed them all) and, since, only
+      // unlogged ones: the current log stays the one to replay.
+      log_number = files_->log_number();
+    } else {
+      // Every event of the current log goes into a part, then new events go
+      // to a new log: the parts and the new log together hold everything.
+      seal_all_locked();
+      install_version_locked();
+      auto rotated = files_->rotate_log();
+      if (!rotated.ok()) return stop_writes_locked(rotated.status());
+      log_number = *rotated;
+      logged_since_rotation_ = false;
+      sequence_at_rotation = next_sequence_;
+      synced_through_ = next_sequence_ - 1;  // rotate_log synced the log
+    }
     for (const auto& [month, p] : partitions_) {
-      parts.insert(parts.end(), p->parts.begin(), p->parts.end());
+      for (const auto& part : p->parts) {
+        // Of the parts not on disk yet, kBuiltParts writes those with their
+        // rollup: one sealed since refresh_rollups() waits for the next
+        // checkpoint, rather than be read back from its file for its rollup.
+        if (built_parts_only && !p->rollups.covers(part->id()) && !files_->names_part(part->id())) continue;
+        parts.push_back(part);
+      }
       for (const CoveredRollup& e : p->rollups.entries()) {
         rollups.push_back(storage::PersistedRollup{month, e.rollup, e.parts});
       }
@@ -662,14 +711,53 @@ absl::Status EventStoreImpl::checkpoint_locked() {
     }
     rewrite_users = users_erased_;
     checkpoint_requested_ = false;
+    bulk_checkpoint_requested_ = false;
   }
   // The slow part, while writers go on appending to the new log.
-  USAGEDB_RETURN_IF_ERROR(files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users));
-  MutexLock lock(&write_mu_);
-  if (rewrite_users) users_erased_ = false;
-  // The bulk ingests' events stored before the rotation are in part files now.
-  while (!unlogged_.empty() && unlogged_.front() < sequence_at_rotation) unlogged_.pop_front();
+  if (absl::Status s = files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users); !s.ok()) {
+    // The parts sealed with the new log hold events of the old one, which
+    // the MANIFEST still names: the next checkpoint must write them all.
+    MutexLock lock(&write_mu_);
+    if (!built_parts_only) logged_since_rotation_ = true;
+    return s;
+  }
+  {
+    MutexLock lock(&write_mu_);
+    if (rewrite_users) users_erased_ = false;
+    // The bulk ingests' events stored before the rotation are in part files
+    // now. (Without a rotation, some are still in buffers.)
+    while (!built_parts_only && !unlogged_.empty() && unlogged_.front() < sequence_at_rotation) unlogged_.pop_front();
+  }
+  rollups.clear();
+  if (bulk) hand_parts_to_cache(std::move(parts));
   return absl::OkStatus();
+}
+
+void EventStoreImpl::hand_parts_to_cache(std::vector<std::shared_ptr<const Part>> written) {
+  const std::vector<std::shared_ptr<const Part>> twins = files_->lazy_twins(written, part_cache_);
+  absl::flat_hash_map<const Part*, std::shared_ptr<const Part>> twin_of;
+  for (size_t i = 0; i < written.size(); ++i) {
+    if (twins[i] != nullptr) twin_of[written[i].get()] = twins[i];
+  }
+  if (twin_of.empty()) return;
+  {
+    MutexLock lock(&write_mu_);
+    bool replaced = false;
+    for (auto& [month, p] : partitions_) {
+      for (auto& part : p->parts) {
+        // Absent: merged or rewritten since (its replacement is not on disk yet).
+        auto it = twin_of.find(part.get());
+        if (it == twin_of.end()) continue;
+        part = it->second;
+        replaced = true;
+      }
+    }
+    // The resident parts are freed with the last Version that holds them:
+    // this one's predecessor, or a query's (retired_).
+    if (replaced) install_version_locked();
+  }
+  written.clear();
+  trim_freed_memory();
 }
 
 // ---- Reading ----------------------------------------------------------------

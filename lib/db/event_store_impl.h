@@ -298,8 +298,29 @@ class EventStoreImpl final : public EventStore {
   // Runs a requested checkpoint on the calling thread when there is no
   // background thread to run it.
   absl::Status run_requested_checkpoint() ABSL_LOCKS_EXCLUDED(checkpoint_mu_, write_mu_);
-  // checkpoint() with checkpoint_mu_ already held.
-  absl::Status checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // What a checkpoint writes. kAll: every event stored (every buffer is
+  // sealed, a new log started). kBuiltParts, asked for during a bulk ingest
+  // (bulk_checkpoint_rows_): the parts built so far, their rollups and the
+  // dictionaries, with the buffers left to fill and the log kept, when no
+  // event has been logged since the last log was started (the parts then
+  // hold only unlogged events, which no log replays); kAll otherwise.
+  enum class CheckpointScope { kAll, kBuiltParts };
+  // The requested checkpoint (the background threads', or
+  // run_requested_checkpoint's): kBuiltParts.
+  absl::Status requested_checkpoint() ABSL_LOCKS_EXCLUDED(checkpoint_mu_, write_mu_);
+  // checkpoint() with checkpoint_mu_ already held. During a bulk ingest, the
+  // parts written are handed to the part cache (hand_parts_to_cache).
+  absl::Status checkpoint_locked(CheckpointScope scope = CheckpointScope::kAll)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(checkpoint_mu_) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Replaces each of `written` (parts a checkpoint just wrote) that is still
+  // in its partition by its lazy twin (StoreFiles::lazy_twins), so its
+  // columns leave memory once no query reads them, and are read back from
+  // the file when a merge, a late event's dedup or a query needs them.
+  void hand_parts_to_cache(std::vector<std::shared_ptr<const Part>> written) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Asks for a kBuiltParts checkpoint when the parts not on disk yet hold
+  // enough rows (bulk_checkpoint_rows_); `left_month`: the input has just
+  // left a month.
+  void maybe_request_bulk_checkpoint_locked(bool left_month) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // ---- Parts (background.cc) ----
   // Freezes the partition's full buffer: queued for the background thread,
@@ -309,9 +330,9 @@ class EventStoreImpl final : public EventStore {
   // Seals every non-empty buffer and builds every queued part, inline.
   void seal_all_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // A sealed buffer's part and, `with_rollup`, its rollup. A bulk ingest
-  // builds its parts without: their rollups are built when it ends (by its
-  // checkpoint, or refresh_rollups in memory), after it has freed what it no
-  // longer needs, so they do not add to its peak of memory.
+  // builds its parts without: their rollups are built by the checkpoints
+  // that write them (as it goes, and when it ends; refresh_rollups in
+  // memory), not on the seal thread that keeps up with the parser threads.
   BuiltPart build_part(const AppendBuffer& buffer, uint64_t id, uint32_t month, bool with_rollup) const;
   // The merge of `inputs` and, `with_rollup`, its rollup.
   // The DataLossError of a damaged (lazy) input, whose id then goes to
@@ -373,6 +394,18 @@ class EventStoreImpl final : public EventStore {
   // month's buffer at once, and a buffer and its part coexist while the
   // final checkpoint seals them). 0: no limit.
   uint64_t unsealed_rows_limit_ ABSL_GUARDED_BY(write_mu_) = 0;
+  // During a bulk ingest of a durable store: once the parts not on disk yet
+  // hold this many rows and the input leaves a month, or
+  // kBulkCheckpointRowsAnyway times as many whatever the input's order, a
+  // kBuiltParts checkpoint writes them, their rollups and the dictionaries'
+  // new codes, and hands them to the part cache: the ingest's memory is
+  // bounded by its buffers, not by what it has stored. 0: never.
+  uint64_t bulk_checkpoint_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
+  static constexpr uint64_t kBulkCheckpointRowsAnyway = 2;
+  // An event was logged since the current log was started (or replayed from
+  // the logs at open): a checkpoint must then seal it into a part and start
+  // a new log (CheckpointScope::kAll).
+  bool logged_since_rotation_ ABSL_GUARDED_BY(write_mu_) = false;
   // Bulk file ingests running: the last one to end restores the buffers.
   int bulk_ingests_ ABSL_GUARDED_BY(write_mu_) = 0;
   // The arrival sequence (docs/STORAGE.md): the number the next event gets.
@@ -398,6 +431,11 @@ class EventStoreImpl final : public EventStore {
   mutable Mutex sessions_mu_;
   mutable bool sessions_loaded_ ABSL_GUARDED_BY(sessions_mu_) = false;
   bool checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
+  // A kBuiltParts checkpoint is asked for (maybe_request_bulk_checkpoint_locked):
+  // the merge thread runs it, so the seal thread goes on sealing the
+  // ingest's buffers meanwhile (a writer that finds it behind seals on its
+  // own thread, and the parser threads then wait for the writer).
+  bool bulk_checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
   // A user was erased since the last checkpoint: the next one rewrites the
   // user dictionary so the erased strings leave the disk.
   bool users_erased_ ABSL_GUARDED_BY(write_mu_) = false;

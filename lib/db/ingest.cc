@@ -10,7 +10,10 @@
 // write-ahead log (it would only be checkpointed away again) and ends with a
 // checkpoint that writes its events straight into part files, as a ClickHouse
 // INSERT writes its parts; input of unknown size (a pipe, stdin, a stream)
-// does so from the point where it has outgrown that size.
+// does so from the point where it has outgrown that size. While it runs, the
+// parts of the months it has left are written and handed to the part cache
+// (EventStoreImpl::bulk_checkpoint_rows_), so its memory is bounded by its
+// buffers, not by what it has stored (docs/STORAGE.md).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -55,6 +58,14 @@ constexpr uint64_t kBulkIdleSealParts = 8;
 // all months' buffers full, and each buffer and its part alive together
 // when the final checkpoint seals them, it did not).
 constexpr uint64_t kBulkUnsealedBuffers = 1;
+
+// Rows of the parts a bulk ingest has built but not written, in bulk
+// buffers, from which it writes them when the input leaves a month
+// (EventStoreImpl::bulk_checkpoint_rows_): one. Input ordered by time writes
+// each month's parts (and their rollups) soon after it has moved on, and
+// hands them to the part cache; at 10M events (months of ~0.8 bulk buffers)
+// that is every other month, at 100M (~8 buffers) every month.
+constexpr uint64_t kBulkCheckpointBuffers = 1;
 
 // ingest() of at least this much text goes through the file ingest's
 // pipeline (parser threads) instead of parsing on the calling thread.
@@ -180,6 +191,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
           static_cast<uint32_t>(std::max(part_rows, std::min(kBulkBufferParts * part_rows, kMaxBulkBufferRows)));
       store->idle_seal_rows_ = kBulkIdleSealParts * part_rows;
       store->unsealed_rows_limit_ = kBulkUnsealedBuffers * store->buffer_rows_;
+      store->bulk_checkpoint_rows_ = kBulkCheckpointBuffers * store->buffer_rows_;
     }
     ~BulkBuffers() ABSL_NO_THREAD_SAFETY_ANALYSIS {
       if (!on) return;
@@ -188,6 +200,7 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
       store->buffer_rows_ = live_buffer_rows(store->options_);
       store->idle_seal_rows_ = 0;
       store->unsealed_rows_limit_ = 0;
+      store->bulk_checkpoint_rows_ = 0;
       for (auto& [month, p] : store->partitions_) p->event_ids_pinned = false;
     }
   } bulk_buffers(this, logging == Logging::kBulk);

@@ -77,7 +77,46 @@ absl::StatusOr<PartData> load_part_data(FileSystem* fs, const std::string& file,
   return data;
 }
 
+// The number of codes of each dictionary `manifest` names (into `names`,
+// by DictionaryColumn), as the sizes a part's codes are checked against.
+DictionarySizes named_dictionary_sizes(const Manifest& manifest, uint64_t (&names)[kDictionaryColumns]) {
+  for (const DictionarySegmentEntry& d : manifest.dictionary_segments) {
+    uint64_t& n = names[static_cast<int>(d.column)];
+    n = std::max(n, d.first_code + d.count);
+  }
+  return DictionarySizes{
+      names[static_cast<int>(DictionaryColumn::kUser)], names[static_cast<int>(DictionaryColumn::kFeature)],
+      names[static_cast<int>(DictionaryColumn::kVersion)], names[static_cast<int>(DictionaryColumn::kEventType)],
+      names[static_cast<int>(DictionaryColumn::kSession)]};
+}
+
 }  // namespace
+
+std::vector<std::shared_ptr<const Part>> StoreFiles::lazy_twins(std::span<const std::shared_ptr<const Part>> parts,
+                                                                const std::shared_ptr<PartCache>& cache) const {
+  Manifest manifest;
+  {
+    MutexLock l(&mu_);
+    manifest = manifest_;
+  }
+  uint64_t names[kDictionaryColumns] = {};
+  const DictionarySizes sizes = named_dictionary_sizes(manifest, names);
+  std::map<uint64_t, const PartFileEntry*> named;
+  for (const PartFileEntry& e : manifest.parts) named[e.file_number] = &e;
+  std::vector<std::shared_ptr<const Part>> twins(parts.size());
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const Part& part = *parts[i];
+    auto it = named.find(part.id());
+    if (part.lazy() || it == named.end()) continue;
+    const PartFileEntry e = *it->second;
+    const std::string file = path(part_file_name(e.month, e.file_number));
+    const Part::Summary s{part.rows(), part.min_timestamp(), part.max_timestamp(), part.max_sequence()};
+    FileSystem* fs = fs_;
+    twins[i] = std::make_shared<const Part>(
+        e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); }, cache);
+  }
+  return twins;
+}
 
 absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(
     Dictionaries& dictionaries, std::vector<PersistedRollup>* rollups, std::shared_ptr<PartCache> cache) {
@@ -91,14 +130,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
   // are contiguous per column (checked while loading them), so once loaded
   // each dictionary has exactly this size (checked at the end).
   uint64_t names[kDictionaryColumns] = {};
-  for (const DictionarySegmentEntry& d : manifest.dictionary_segments) {
-    uint64_t& n = names[static_cast<int>(d.column)];
-    n = std::max(n, d.first_code + d.count);
-  }
-  const DictionarySizes sizes{
-      names[static_cast<int>(DictionaryColumn::kUser)], names[static_cast<int>(DictionaryColumn::kFeature)],
-      names[static_cast<int>(DictionaryColumn::kVersion)], names[static_cast<int>(DictionaryColumn::kEventType)],
-      names[static_cast<int>(DictionaryColumn::kSession)]};
+  const DictionarySizes sizes = named_dictionary_sizes(manifest, names);
 
   // Task 0 loads the dictionary segments (one task: they fill the
   // dictionaries in code order), tasks 1.. the parts, largest first so the

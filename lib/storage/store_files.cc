@@ -229,6 +229,16 @@ absl::Status StoreFiles::sync() {
 
 uint64_t StoreFiles::log_bytes() const { return log_ ? log_->size() : 0; }
 
+uint64_t StoreFiles::log_number() const {
+  MutexLock l(&mu_);
+  return logs_.back();
+}
+
+bool StoreFiles::names_part(uint64_t id) const {
+  MutexLock l(&mu_);
+  return part_sections_.contains(id);
+}
+
 absl::StatusOr<uint64_t> StoreFiles::rotate_log() {
   const uint64_t n = new_file_number();
   USAGEDB_ASSIGN_OR_RETURN(auto next, LogWriter::create(path(log_file_name(n)), n, fs_));

@@ -111,6 +111,10 @@ class StoreFiles {
   // Makes every appended record durable.
   absl::Status sync();
   uint64_t log_bytes() const;
+  // The number of the current log (the one append_log() writes to).
+  uint64_t log_number() const;
+  // Whether the MANIFEST names part `id` (its file is on disk).
+  bool names_part(uint64_t id) const;
   // Syncs and closes the current log and starts a new one; later
   // append_log() calls go to it. Returns its number.
   absl::StatusOr<uint64_t> rotate_log();
@@ -126,6 +130,15 @@ class StoreFiles {
                           std::span<const PersistedRollup> rollups, const Dictionaries& dictionaries,
                           const DictionaryCounts& counts, bool rewrite_users);
   absl::Status clear_quarantine();
+  // A lazy twin (lib/table/part.h) of each of `parts` that the MANIFEST
+  // names, read from its file on first use and accounted in `cache`, as
+  // load_checkpoint() opens them: a checkpoint of a bulk ingest hands the
+  // parts it wrote to the cache instead of keeping their columns in memory.
+  // Null for a part the MANIFEST does not name, and for a lazy part (it is
+  // one already). Codes are checked against the dictionary sizes the
+  // MANIFEST names (what the checkpoint that wrote the part persisted).
+  std::vector<std::shared_ptr<const Part>> lazy_twins(std::span<const std::shared_ptr<const Part>> parts,
+                                                      const std::shared_ptr<PartCache>& cache) const;
 
   // ---- Cursors (cursor_file.h; thread-safe, no store lock needed) ----
   // The sequence number saved as cursor `name`, 0 when there is none.

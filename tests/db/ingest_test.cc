@@ -27,6 +27,7 @@
 #include "lib/gen/generator.h"
 #include "lib/gen/random.h"
 #include "lib/util/text.h"
+#include "tests/db/durability_testing.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/reference.h"
@@ -477,6 +478,12 @@ TEST_P(IngestTest, DeduplicatesAfterABulkFileIngest) {
 constexpr size_t kTestPartRows = 128;
 constexpr uint64_t kTestBulkBufferRows = 64 * kTestPartRows;
 
+// A copy of the store's files as they are now: what a crash at this moment
+// would leave behind (the store must not be writing while it is taken).
+void copy_store(const std::string& from, const std::string& to) {
+  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
+}
+
 std::unique_ptr<EventStore> open_for_bulk(const testing::ScopedTempDir& dir) {
   auto opened = EventStore::open({.directory = dir.file("store"),
                                   .part_rows = kTestPartRows,
@@ -626,6 +633,143 @@ INSTANTIATE_TEST_SUITE_P(DurableAndInMemory, BulkDedupReleaseTest, ::testing::Bo
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "Durable" : "InMemory";
                          });
+
+// NDJSON of `per_month` events in each month of 2025 from January to
+// `months` (at most 9), ordered by month: ids <prefix><month>_<i>, `users` users.
+std::string ordered_months(std::string_view prefix, int months, int per_month, int users) {
+  std::string input;
+  for (int month = 1; month <= months; ++month) {
+    for (int i = 0; i < per_month; ++i) {
+      const std::string ts = absl::StrCat("2025-0", month, "-", 10 + i % 15, " 08:00:00");
+      input += line(absl::StrCat(text::absl_view(prefix), month, "_", i), absl::StrCat("u", i % users), "f", ts) + "\n";
+    }
+  }
+  return input;
+}
+
+// A bulk ingest writes the parts of the months the input has left while it
+// runs (with their rollups and the dictionaries' new codes) and hands them to
+// the part cache: their columns leave memory, and are read back from their
+// files when a late event's dedup needs them. A logged event stored before
+// the ingest makes its first such checkpoint seal every buffer and start a
+// new log (the event then is in a part, not replayed twice); the later ones
+// write only the parts built, leaving the log and the buffers. A copy of the
+// files taken between two chunks (a crash there) opens with whole months
+// (the logged event once), and ingesting the file again completes it.
+TEST(BulkIngestTest, WritesTheMonthsItLeavesAndDropsThemFromMemory) {
+  testing::ScopedTempDir dir;
+  auto store = open_for_bulk(dir);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->record_event(Event{.user_id = "logged", .feature_id = "f", .product_version = "1.0.0",
+                                        .event_type = "view", .timestamp = testing::at("2025-01-02 08:00:00"),
+                                        .session_id = "s"})
+                  .ok());
+  ASSERT_TRUE(store->flush().ok());
+  constexpr int kPerMonth = 5700;
+  constexpr int kMonths = 5;
+  std::string input = ordered_months("w", kMonths, kPerMonth, 50);
+  // Chunk 1 leaves February, chunk 2 April, and May goes on in chunk 3.
+  const size_t month_bytes = input.size() / kMonths;
+  ASSERT_LT(2 * month_bytes + 9 * kTestPartRows * 160, kStoreChunkBytes);
+  ASSERT_LT(4 * month_bytes + 9 * kTestPartRows * 160, 2 * kStoreChunkBytes);
+  ASSERT_GT(5 * month_bytes, 2 * kStoreChunkBytes);
+  for (const char* id : {"w1_late", "w1_0", "w1_late"}) {
+    input += line(id, "late", "f", "2025-01-31 23:00:00") + "\n";
+  }
+  const std::string path = dir.file("ordered.ndjson");
+  write_file(path, input);
+
+  std::vector<StoreStats> seen;  // after each chunk
+  const auto observe = [&](uint64_t, uint64_t) {
+    auto stats = store->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    seen.push_back(*stats);
+    if (seen.size() == 2) copy_store(dir.file("store"), dir.file("crash"));  // nothing writes meanwhile
+  };
+  auto report = store->ingest_file(path, {.progress = observe});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report, (IngestReport{.successful_rows = kMonths * kPerMonth + 1, .duplicate_rows = 2}));
+  ASSERT_GE(seen.size(), 3u);
+  // After chunk 2: January to April on disk, and none of their parts in
+  // memory; May, which the input is in, not written.
+  ASSERT_EQ(seen[1].partitions.size(), size_t{kMonths});
+  for (int m = 0; m < 4; ++m) {
+    EXPECT_GT(seen[1].partitions[m].bytes_on_disk, 0u) << seen[1].partitions[m].month;
+    EXPECT_EQ(seen[1].partitions[m].unsealed_rows, 0u) << seen[1].partitions[m].month;
+  }
+  EXPECT_EQ(seen[1].partitions[4].bytes_on_disk, 0u);
+  EXPECT_EQ(seen[1].part_memory_bytes, 0u);
+  EXPECT_GT(seen[1].buffer_memory_bytes, 0u);
+  EXPECT_EQ(events_of(*store, "late"), 1u);
+  EXPECT_EQ(events_of(*store, "logged"), 1u);
+  EXPECT_EQ(total_events(*store), uint64_t{kMonths * kPerMonth} + 2);
+  store.reset();
+
+  auto reopened = open_for_bulk(dir);
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(events_of(*reopened, "logged"), 1u);
+  EXPECT_EQ(total_events(*reopened), uint64_t{kMonths * kPerMonth} + 2);
+
+  // The crash copy: whole months, January to April, and the logged event.
+  auto crashed = EventStore::open({.directory = dir.file("crash"), .part_rows = kTestPartRows,
+                                   .checkpoint_log_bytes = 4096, .background_threads = false});
+  ASSERT_TRUE(crashed.ok()) << crashed.status();
+  EXPECT_EQ(events_of(**crashed, "logged"), 1u);
+  EXPECT_EQ(total_events(**crashed), uint64_t{4 * kPerMonth} + 1);
+  auto again = (*crashed)->ingest_file(path, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, (IngestReport{.successful_rows = kPerMonth + 1, .duplicate_rows = 4 * kPerMonth + 2}));
+  EXPECT_EQ(total_events(**crashed), uint64_t{kMonths * kPerMonth} + 2);
+}
+
+// A crash at any point of a bulk ingest that writes parts while it runs (the
+// first checkpoint sealing everything, after a logged event; a later one
+// writing only the parts built; the last one) leaves a store that opens with
+// the logged event once and part of the file, no event twice: ingesting the
+// file again stores exactly the rest. Every few file operations (every one
+// with USAGEDB_LONG_TESTS=1); each written part is read back through a
+// one-byte cache.
+TEST(BulkIngestTest, ACrashAnywhereKeepsWholePartsAndTheLoggedEventOnce) {
+  testing::ScopedTempDir dir;
+  constexpr size_t kPartRows = 32;  // bulk buffers of 2048 rows; a month is left 256 rows on
+  constexpr int kPerMonth = 1500;
+  constexpr int kMonths = 5;
+  const std::string input = ordered_months("c", kMonths, kPerMonth, 40);
+  const std::string path = dir.file("ordered.ndjson");
+  write_file(path, input);
+  const Options options{.part_rows = kPartRows, .checkpoint_log_bytes = 4096, .background_threads = false};
+  const Event logged{.user_id = "logged", .feature_id = "f", .product_version = "1.0.0", .event_type = "view",
+                     .timestamp = testing::at("2025-01-02 08:00:00"), .session_id = "s"};
+  const uint64_t stride = testing::long_tests() ? 1 : 8;
+  int crashed = 0;
+  for (uint64_t budget = 0;; budget += stride) {
+    SCOPED_TRACE(absl::StrCat("operation budget ", budget));
+    const std::string store_dir = dir.file(absl::StrCat("store", budget));
+    testing::FaultInjectionFileSystem fs(testing::posix_without_fsync());
+    auto store = testing::open_durable(store_dir, &fs, options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->record_event(logged).ok());
+    ASSERT_TRUE((*store)->flush().ok());
+    fs.set_operation_budget(budget);
+    const bool finished = (*store)->ingest_file(path, {}).ok();
+    testing::crash(*store, fs);
+    auto reopened = testing::open_durable(store_dir, storage::FileSystem::posix(), options);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    EXPECT_EQ(events_of(**reopened, "logged"), 1u);
+    const uint64_t kept = total_events(**reopened) - 1;
+    if (finished) {
+      EXPECT_EQ(kept, uint64_t{kMonths * kPerMonth});
+      break;
+    }
+    ++crashed;
+    auto again = (*reopened)->ingest_file(path, {});
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(*again, (IngestReport{.successful_rows = kMonths * kPerMonth - kept, .duplicate_rows = kept}));
+    EXPECT_EQ(total_events(**reopened), uint64_t{kMonths * kPerMonth} + 1);
+    ASSERT_LT(budget, 2000u) << "the ingest never finished";
+  }
+  EXPECT_GT(crashed, 5);
+}
 
 // Input in no order fills every month's buffer at once: the buffers
 // together never hold more than one bulk buffer's rows (the largest is
@@ -989,12 +1133,6 @@ std::string snapshot(const EventStore& store, const std::set<std::string>& users
         << "\n";
   }
   return out.str();
-}
-
-// A copy of the store's files as they are now: what a crash at this moment
-// would leave behind (the store must not be writing while it is taken).
-void copy_store(const std::string& from, const std::string& to) {
-  std::filesystem::copy(from, to, std::filesystem::copy_options::recursive);
 }
 
 // A file of at least checkpoint_log_bytes skips the write-ahead log and is
