@@ -146,7 +146,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     // The groups in `mine`, as bits: a user with many entries takes them in
     // group order by scanning these words rather than sorting `mine`.
     std::vector<uint64_t> touched((groups + 63) / 64, 0);
-    r->user_ranges_.reserve(users.size());
+    r->user_codes_.reserve(users.size());
+    r->user_ends_.reserve(users.size());
     for (const uint32_t user : users) {
       for (size_t p = 0; p < parts.size(); ++p) {
         const uint64_t* info = group_of[p].data();
@@ -169,7 +170,6 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
           e.last = std::max(e.last, t);
         }
       }
-      const auto begin = static_cast<uint32_t>(r->entries_.size());
       const auto emit = [&](const Usage& e) {
         const uint32_t g = e.group;
         r->add_entry(g, e.count, e.first, e.last);
@@ -195,7 +195,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
         }
       }
       mine.clear();
-      r->user_ranges_.emplace(user, std::pair{begin, static_cast<uint32_t>(r->entries_.size())});
+      r->user_codes_.push_back(user);  // ascending: `users` is
+      r->user_ends_.push_back(static_cast<uint32_t>(r->entries_.size()));
     }
     for (size_t g = 0; g < groups; ++g) {
       r->fv_[g].users = Bitmap::from_strictly_ascending(group_users[g]);
@@ -266,18 +267,16 @@ void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, 
 
 std::span<const UserEntry> PartitionRollup::user(uint32_t user_code) const {
   ensure(bit(RollupSection::kUserEntries));
-  auto it = user_ranges_.find(user_code);
-  if (it == user_ranges_.end()) return {};
-  return std::span<const UserEntry>(entries_).subspan(it->second.first, it->second.second - it->second.first);
+  auto it = std::lower_bound(user_codes_.begin(), user_codes_.end(), user_code);
+  if (it == user_codes_.end() || *it != user_code) return {};
+  const size_t i = static_cast<size_t>(it - user_codes_.begin());
+  const uint32_t begin = i == 0 ? 0 : user_ends_[i - 1];
+  return std::span<const UserEntry>(entries_).subspan(begin, user_ends_[i] - begin);
 }
 
 std::vector<uint32_t> PartitionRollup::users() const {
   ensure(bit(RollupSection::kUserEntries));
-  std::vector<uint32_t> codes;
-  codes.reserve(user_ranges_.size());
-  for (const auto& [user, range] : user_ranges_) codes.push_back(user);
-  std::sort(codes.begin(), codes.end());
-  return codes;
+  return user_codes_;
 }
 
 std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents contents) {
@@ -312,15 +311,15 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::lazy(uint32_t month, uin
 
 void PartitionRollup::take_entries(RollupContents& c) {
   entries_.reserve(c.entry_groups.size());
-  user_ranges_.reserve(c.users.size());
+  user_ends_.reserve(c.users.size());
   size_t e = 0;
   for (size_t u = 0; u < c.users.size(); ++u) {
-    const auto begin = static_cast<uint32_t>(e);
     for (uint32_t k = 0; k < c.entries_per_user[u]; ++k, ++e) {
       add_entry(c.entry_groups[e], c.entry_counts[e], c.entry_firsts[e], c.entry_lasts[e]);
     }
-    user_ranges_.emplace(c.users[u], std::pair{begin, static_cast<uint32_t>(e)});
+    user_ends_.push_back(static_cast<uint32_t>(e));
   }
+  user_codes_ = std::move(c.users);  // ascending (the file's reader checks)
 }
 
 const char* rollup_section_name(RollupSection s) {
@@ -411,7 +410,7 @@ size_t PartitionRollup::memory_bytes() const {
   MutexLock l(&load_mu_);
   size_t n = sizeof(*this) + part_ids_.capacity() * sizeof(uint64_t) + fv_.capacity() * sizeof(FvCell) +
              entries_.capacity() * sizeof(UserEntry) +
-             user_ranges_.capacity() * (sizeof(uint32_t) + sizeof(std::pair<uint32_t, uint32_t>) + 1);
+             (user_codes_.capacity() + user_ends_.capacity()) * sizeof(uint32_t);
   for (const FvCell& c : fv_) n += c.users.memory_bytes() + c.sessions.memory_bytes();
   for (const TimelineLevel& l : levels_) {
     n += l.cells.capacity() * sizeof(TimelineCell) + l.user_codes.capacity() * sizeof(uint32_t);

@@ -295,7 +295,11 @@ class PartitionRollup {
   uint64_t rows_ = 0;
   std::vector<uint64_t> part_ids_;
   std::vector<FvCell> fv_;
-  absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> user_ranges_;  // user -> [begin, end) of entries_
+  // The users with entries, ascending, and the end of each one's entries in
+  // entries_ (its begin: the end before): a binary search finds a user
+  // (filled as fast as the entries are read, where a hash map was not).
+  std::vector<uint32_t> user_codes_;
+  std::vector<uint32_t> user_ends_;
   std::vector<UserEntry> entries_;
   // Counts of kBigCount or more, by index into entries_ (none in practice).
   absl::flat_hash_map<uint32_t, uint64_t> big_counts_;
