@@ -379,7 +379,7 @@ void PartitionRollup::read_sections(uint32_t bits) const {
     const uint32_t read = all ? (kActivityBit - 1) & ~ready : b;
     if (!status.ok()) {
       // The section reads as empty; the store answers without this rollup.
-      if (damage_.ok()) self->damage_ = std::move(status);
+      if (damage_.ok()) damage_ = std::move(status);
       damaged_.store(true, std::memory_order_release);
     } else {
       self->take_sections(read, c);
@@ -392,7 +392,7 @@ void PartitionRollup::read_sections(uint32_t bits) const {
                                                     levels_[static_cast<int>(Granularity::kMonth)]);
     ready |= kActivityBit;
   }
-  if (ready == kAllBits) self->source_.reset();  // its file is not read again
+  if (ready == kAllBits) source_.reset();  // its file is not read again
   ready_.store(ready, std::memory_order_release);
 }
 

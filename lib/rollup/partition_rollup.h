@@ -287,8 +287,9 @@ class PartitionRollup {
   mutable std::atomic<uint32_t> ready_{kAllBits};
   mutable std::atomic<bool> damaged_{false};
   mutable Mutex load_mu_;
-  std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);
-  absl::Status damage_ ABSL_GUARDED_BY(load_mu_);
+  // Read (and dropped once every section is in memory) by const accessors.
+  mutable std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);
+  mutable absl::Status damage_ ABSL_GUARDED_BY(load_mu_);
 
   uint64_t serial_ = 0;
   uint32_t month_ = 0;
