@@ -136,6 +136,12 @@ absl::Status EventStoreImpl::recover(storage::FileSystem* fs) ABSL_NO_THREAD_SAF
   synced_through_ = next_sequence_ - 1;  // replayed from the disk
   USAGEDB_ASSIGN_OR_RETURN(quarantine_, files_->load_quarantine());
   USAGEDB_RETURN_IF_ERROR(files_->remove_garbage());
+  // The summary of every part, as the last checkpoint counted it.
+  rollup_cache_.set_stored(files_->load_summary(dictionaries_.feature.size(), dictionaries_.version.size()));
+  // A replayed log is checkpointed when the store closes, whatever else.
+  changed_ = record_number > 0;
+  sequence_at_open_ = next_sequence_;
+  quarantine_at_open_ = quarantine_.size();
   install_version_locked();
   maybe_request_checkpoint_locked();
   return absl::OkStatus();
@@ -150,8 +156,16 @@ EventStoreImpl::~EventStoreImpl() {
   if (background_.joinable()) background_.join();
   if (merger_.joinable()) merger_.join();
   // Leave the events in part files so the next open has no log to replay.
-  // Nothing is lost if this fails: the log holds them.
-  if (files_) checkpoint().IgnoreError();
+  // Nothing is lost if this fails: the log holds them. A store that wrote
+  // nothing (a CLI query) leaves its files as they are: no new log, no
+  // fsync, no MANIFEST (parts merged or rollups built meanwhile are made
+  // again from the same files when needed).
+  bool wrote;
+  {
+    MutexLock lock(&write_mu_);
+    wrote = wrote_since_open_locked();
+  }
+  if (files_ && wrote) checkpoint().IgnoreError();
 }
 
 // ---- Writing ----------------------------------------------------------------
@@ -664,6 +678,18 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
     built_parts_only = scope == CheckpointScope::kBuiltParts && bulk_ingests_ > 0 && !logged_since_rotation_;
     if (!built_parts_only) {
       seal_all_locked();
+      // A rollup whose file turned out damaged when a section was read is
+      // dropped: its parts get a new one below, written to a new file, and
+      // the damaged file leaves with the MANIFEST that no longer names it.
+      for (auto& [month, p] : partitions_) {
+        std::vector<uint64_t> damaged;
+        for (const CoveredRollup& e : p->rollups.entries()) {
+          if (!e.rollup->damaged()) continue;
+          damaged.insert(damaged.end(), e.parts.begin(), e.parts.end());
+          if (e.rollup->origin() != 0) files_->mark_rollup_unusable(e.rollup->origin());
+        }
+        if (!damaged.empty()) p->rollups.remove_parts(damaged);
+      }
       install_version_locked();
     }
   }
@@ -728,6 +754,9 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
     // now. (Without a rotation, some are still in buffers.)
     while (!built_parts_only && !unlogged_.empty() && unlogged_.front() < sequence_at_rotation) unlogged_.pop_front();
   }
+  // (A checkpoint of a bulk ingest's built parts writes a part of the
+  // store: the summary waits for the checkpoint that writes them all.)
+  if (!built_parts_only) store_summary(parts, rollups);
   rollups.clear();
   if (bulk) hand_parts_to_cache(std::move(parts));
   return absl::OkStatus();
@@ -758,6 +787,39 @@ void EventStoreImpl::hand_parts_to_cache(std::vector<std::shared_ptr<const Part>
   }
   written.clear();
   trim_freed_memory();
+}
+
+void EventStoreImpl::store_summary(std::span<const std::shared_ptr<const Part>> parts,
+                                   std::span<const storage::PersistedRollup> rollups) {
+  // Only when the rollups hold every part (as after a bulk ingest or a
+  // compaction), and the parts changed since it was last stored.
+  std::vector<uint64_t> ids, covered;
+  for (const auto& part : parts) ids.push_back(part->id());
+  std::vector<const PartitionRollup*> merged;
+  for (const storage::PersistedRollup& r : rollups) {
+    covered.insert(covered.end(), r.parts.begin(), r.parts.end());
+    merged.push_back(r.rollup.get());
+  }
+  std::sort(ids.begin(), ids.end());
+  std::sort(covered.begin(), covered.end());
+  if (ids.empty() || ids != covered) return;
+  if (std::shared_ptr<const StoredSummary> stored = rollup_cache_.stored(); stored && stored->parts == ids) return;
+  auto summary = std::make_shared<StoredSummary>();
+  summary->parts = std::move(ids);
+  std::sort(merged.begin(), merged.end(), [](const PartitionRollup* a, const PartitionRollup* b) {
+    return a->month() < b->month();
+  });
+  if (merged.size() == 1) {
+    summary->cells = count_summary(merged[0]->summary());
+  } else {
+    summary->cells = count_summary(*rollup_cache_.summary(merged));
+  }
+  // A rollup whose file turned out damaged read as empty: nothing stored.
+  for (const PartitionRollup* r : merged) {
+    if (r->damaged()) return;
+  }
+  // Derived data: a failure only costs the next new process the merge.
+  if (files_->save_summary(*summary).ok()) rollup_cache_.set_stored(std::move(summary));
 }
 
 // ---- Reading ----------------------------------------------------------------
@@ -821,67 +883,73 @@ void EventStoreImpl::note_query() const {
 
 namespace {
 
+}  // namespace
+
 // run(snapshot, query), or the error of a part file the query found damaged
 // (Snapshot::pin: the query skipped that part, so its answer is not given).
+// A rollup section found damaged (read as empty) is not an error: the
+// query is asked again of a snapshot without that rollup, which answers
+// from its parts (each time one rollup fewer: a few times at most).
 template <typename Run, typename Query>
-auto answer(Run run, const Snapshot& snapshot, const Query& query) -> decltype(run(snapshot, query)) {
-  auto result = run(snapshot, query);
-  USAGEDB_RETURN_IF_ERROR(snapshot.status());
-  return result;
+auto EventStoreImpl::answer(Run run, const Query& query) const -> decltype(run(std::declval<Snapshot>(), query)) {
+  for (;;) {
+    const Snapshot s = snapshot();
+    auto result = run(s, query);
+    USAGEDB_RETURN_IF_ERROR(s.status());
+    if (!s.read_damaged_rollup()) return result;
+  }
 }
-
-}  // namespace
 
 absl::StatusOr<QueryResult<UserFeatureUsageRow>> EventStoreImpl::user_feature_usage(
     const UserFeatureUsageQuery& query) const {
   note_query();
-  return answer(run_user_feature_usage, snapshot(), query);
+  return answer(run_user_feature_usage, query);
 }
 
 absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> EventStoreImpl::feature_usage_summary(
     const FeatureUsageSummaryQuery& query) const {
   note_query();
-  return answer(run_feature_usage_summary, snapshot(), query);
+  return answer(run_feature_usage_summary, query);
 }
 
 absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> EventStoreImpl::feature_usage_timeline(
     const FeatureUsageTimelineQuery& query) const {
   note_query();
-  return answer(run_feature_usage_timeline, snapshot(), query);
+  return answer(run_feature_usage_timeline, query);
 }
 
 absl::StatusOr<QueryResult<FeatureAdoptionRow>> EventStoreImpl::feature_adoption(
     const FeatureAdoptionQuery& query) const {
   note_query();
-  return answer(run_feature_adoption, snapshot(), query);
+  return answer(run_feature_adoption, query);
 }
 
 absl::StatusOr<QueryResult<ActiveUsersRow>> EventStoreImpl::active_users(const ActiveUsersQuery& query) const {
   note_query();
-  return answer(run_active_users, snapshot(), query);
+  return answer(run_active_users, query);
 }
 
 absl::StatusOr<QueryResult<FeatureRetentionRow>> EventStoreImpl::feature_retention(
     const FeatureRetentionQuery& query) const {
   note_query();
-  return answer(run_feature_retention, snapshot(), query);
+  return answer(run_feature_retention, query);
 }
 
 absl::StatusOr<QueryResult<FeatureFunnelRow>> EventStoreImpl::feature_funnel(const FeatureFunnelQuery& query) const {
   note_query();
-  return answer(run_feature_funnel, snapshot(), query);
+  return answer(run_feature_funnel, query);
 }
 
 absl::StatusOr<QueryResult<PropertyBreakdownRow>> EventStoreImpl::property_breakdown(
     const PropertyBreakdownQuery& query) const {
   note_query();
-  return answer(run_property_breakdown, snapshot(), query);
+  return answer(run_property_breakdown, query);
 }
 
 absl::StatusOr<QueryResult<VersionAdoptionRow>> EventStoreImpl::version_adoption(
     const VersionAdoptionQuery& query) const {
   note_query();
-  return answer(run_version_adoption, snapshot(), query);
+  return answer(run_version_adoption, query);
 }
 
 absl::StatusOr<std::vector<QuarantinedRow>> EventStoreImpl::quarantine() const {

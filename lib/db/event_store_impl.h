@@ -110,6 +110,14 @@ class EventStoreImpl final : public EventStore {
 
   // The view a query reads: every event recorded before this call.
   Snapshot snapshot() const ABSL_LOCKS_EXCLUDED(version_mu_);
+  // After a checkpoint of `parts` and `rollups`: stores the summary of all
+  // parts (lib/storage/summary_file.h) when the rollups hold every part.
+  void store_summary(std::span<const std::shared_ptr<const Part>> parts,
+                     std::span<const storage::PersistedRollup> rollups);
+  // run(snapshot(), query), asked again without the rollups it found
+  // damaged.
+  template <typename Run, typename Query>
+  auto answer(Run run, const Query& query) const -> decltype(run(std::declval<Snapshot>(), query));
   // The session dictionary's strings are read on first use: a write, an
   // export or the feed (StoreFiles::load_sessions); queries never need them.
   // Before it returns OK, snapshot().dictionaries().session may be empty.
@@ -439,6 +447,17 @@ class EventStoreImpl final : public EventStore {
   // A user was erased since the last checkpoint: the next one rewrites the
   // user dictionary so the erased strings leave the disk.
   bool users_erased_ ABSL_GUARDED_BY(write_mu_) = false;
+  // What the store held when open() ended, and whether anything changed
+  // since in a way that no checkpoint has made durable (a replayed log, a
+  // dropped month): a store that wrote nothing does not checkpoint when it
+  // closes (wrote_since_open_locked()).
+  uint64_t sequence_at_open_ ABSL_GUARDED_BY(write_mu_) = 0;
+  size_t quarantine_at_open_ ABSL_GUARDED_BY(write_mu_) = 0;
+  bool changed_ ABSL_GUARDED_BY(write_mu_) = false;
+  bool wrote_since_open_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
+    return changed_ || users_erased_ || next_sequence_ != sequence_at_open_ ||
+           quarantine_.size() != quarantine_at_open_;
+  }
   // Background thread state.
   mutable std::condition_variable_any work_cv_;  // waits on write_mu_
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;

@@ -27,6 +27,7 @@ absl::StatusOr<uint64_t> EventStoreImpl::drop_partitions_before(uint32_t yyyymm)
       for (const auto& [buffer, id] : p.sealing) removed += buffer->size();
       removed += p.buffer->size();
       it = partitions_.erase(it);
+      changed_ = true;
     }
     install_version_locked();
   }

@@ -24,9 +24,15 @@ struct Summary {
   const FvCell* rolled = nullptr;  // from a rollup, or null
   Bitmap users;                    // from scanned rows
   Bitmap sessions;
+  // From the stored summary: the only source of the group's rows.
+  const SummaryCount* counted = nullptr;
 
-  uint64_t unique_users() const { return union_cardinality(rolled ? &rolled->users : nullptr, users); }
-  uint64_t unique_sessions() const { return union_cardinality(rolled ? &rolled->sessions : nullptr, sessions); }
+  uint64_t unique_users() const {
+    return counted ? counted->users : union_cardinality(rolled ? &rolled->users : nullptr, users);
+  }
+  uint64_t unique_sessions() const {
+    return counted ? counted->sessions : union_cardinality(rolled ? &rolled->sessions : nullptr, sessions);
+  }
 
   static uint64_t union_cardinality(const Bitmap* a, const Bitmap& b) {
     if (a == nullptr) return b.cardinality();
@@ -42,6 +48,46 @@ uint64_t group_key(uint32_t feature, uint32_t version) { return (static_cast<uin
 // anew costs one per group and rollup.
 constexpr uint64_t kMaxAddedShare = 8;
 
+// The stored summary when it holds exactly the rows the request reads:
+// every partition whole inside the window, every part in a rollup, no
+// unsealed rows, the store's parts those it counts.
+std::shared_ptr<const StoredSummary> stored_answer(const Snapshot& snapshot, const query::ScanFilters& filters) {
+  RollupCache* cache = snapshot.rollup_cache();
+  if (cache == nullptr || filters.matches_nothing() || filters.event_type.active) return nullptr;
+  std::shared_ptr<const StoredSummary> stored = cache->stored();
+  if (stored == nullptr) return nullptr;
+  std::vector<uint64_t> parts;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (p.buffered_rows() != 0 || civil::month_start(p.month()) < filters.window.begin ||
+        filters.window.end < civil::month_start(civil::next_month(p.month()))) {
+      return nullptr;
+    }
+    for (const auto& part : p.parts()) {
+      if (!p.covered(*part)) return nullptr;
+      parts.push_back(part->id());
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  return parts == stored->parts ? stored : nullptr;
+}
+
+}  // namespace
+
+namespace {
+
+// The page of `sorted` (groups in answer order) that `q` asks for.
+template <typename Sorted>
+QueryResult<FeatureUsageSummaryRow> page(const Sorted& sorted, const Dictionaries& dicts,
+                                         const FeatureUsageSummaryQuery& q, query::Stats& stats) {
+  return query::page_of<FeatureUsageSummaryRow>(sorted.size(), q.limit, q.skip, stats, [&](size_t i) {
+    const auto& [key, s] = sorted[i];
+    return FeatureUsageSummaryRow{std::string(dicts.feature.lookup(static_cast<uint32_t>(key >> 32))),
+                                  std::string(dicts.version.lookup(static_cast<uint32_t>(key))), s->events,
+                                  s->unique_users(), s->unique_sessions(), query::to_timestamp(s->first),
+                                  query::to_timestamp(s->last)};
+  });
+}
+
 }  // namespace
 
 absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(const Snapshot& snapshot,
@@ -55,6 +101,22 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
                                    query::resolve_filter(dicts.event_type, q.event_type), *window};
 
   absl::flat_hash_map<uint64_t, Summary> groups;
+
+  // A new process asking for the whole store: the checkpoint's counts.
+  if (std::shared_ptr<const StoredSummary> stored = stored_answer(snapshot, filters)) {
+    for (const SummaryCount& c : stored->cells) {
+      if (!filters.feature.accepts(c.feature) || !filters.version.accepts(c.version)) continue;
+      Summary& s = groups[group_key(c.feature, c.version)];
+      s.events = c.events;
+      s.first = c.first;
+      s.last = c.last;
+      s.counted = &c;
+    }
+    stats.read_rows(stored->cells.size(), sizeof(SummaryCount));
+    const auto sorted = query::order_by_count_feature_version(groups, dicts.feature, dicts.version,
+                                                              [](const Summary& s) { return s.events; });
+    return page(sorted, dicts, q, stats);
+  }
 
   // Months answered by rollups, and all their rollups.
   std::vector<const PartitionView*> rolled;
@@ -150,13 +212,7 @@ absl::StatusOr<QueryResult<FeatureUsageSummaryRow>> run_feature_usage_summary(co
   // codes; rows (and distinct counts) for the page only.
   const auto sorted = query::order_by_count_feature_version(groups, dicts.feature, dicts.version,
                                                             [](const Summary& s) { return s.events; });
-  return query::page_of<FeatureUsageSummaryRow>(sorted.size(), q.limit, q.skip, stats, [&](size_t i) {
-    const auto& [key, s] = sorted[i];
-    return FeatureUsageSummaryRow{std::string(dicts.feature.lookup(static_cast<uint32_t>(key >> 32))),
-                                  std::string(dicts.version.lookup(static_cast<uint32_t>(key))), s->events,
-                                  s->unique_users(), s->unique_sessions(), query::to_timestamp(s->first),
-                                  query::to_timestamp(s->last)};
-  });
+  return page(sorted, dicts, q, stats);
 }
 
 }  // namespace usagedb

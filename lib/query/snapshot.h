@@ -92,7 +92,19 @@ class Snapshot {
       : dictionaries_(dictionaries), version_(std::move(version)), rollup_cache_(rollup_cache) {
     partitions_.reserve(version_->partitions.size());
     for (const PartitionState& p : version_->partitions) {
-      PartitionView view{&p, {}};
+      const PartitionState* state = &p;
+      if (std::any_of(p.rollups.entries().begin(), p.rollups.entries().end(),
+                      [](const CoveredRollup& e) { return e.rollup->damaged(); })) {
+        // A rollup that could not read a section is left out: its parts
+        // answer instead (as a rollup file found damaged on open).
+        auto copy = std::make_unique<PartitionState>(p);
+        for (const CoveredRollup& e : p.rollups.entries()) {
+          if (e.rollup->damaged()) copy->rollups.remove_parts(e.parts);
+        }
+        state = copy.get();
+        without_damaged_->push_back(std::move(copy));
+      }
+      PartitionView view{state, {}};
       for (const auto& b : p.sealing) view.buffers.push_back(BufferView{b.get(), b->published_rows()});
       view.buffers.push_back(BufferView{p.buffer.get(), p.buffer->published_rows()});
       partitions_.push_back(std::move(view));
@@ -118,6 +130,17 @@ class Snapshot {
     if (pins_->parts.insert(&part).second) pins_->pins.push_back(*std::move(pin));
     return true;
   }
+  // Whether a rollup this snapshot shows turned out damaged (a section
+  // read as empty while the query ran): the query must be asked again of a
+  // new snapshot, which leaves that rollup out.
+  bool read_damaged_rollup() const {
+    for (const PartitionView& p : partitions_) {
+      for (const CoveredRollup& e : p.rollups().entries()) {
+        if (e.rollup->damaged()) return true;
+      }
+    }
+    return false;
+  }
   // OK, or the error of the first part pin() could not read.
   absl::Status status() const {
     MutexLock l(&pins_->mu);
@@ -134,6 +157,9 @@ class Snapshot {
   std::shared_ptr<const Version> version_;
   RollupCache* rollup_cache_;
   std::vector<PartitionView> partitions_;
+  // The partitions whose damaged rollups partitions_ leaves out.
+  std::shared_ptr<std::vector<std::unique_ptr<PartitionState>>> without_damaged_ =
+      std::make_shared<std::vector<std::unique_ptr<PartitionState>>>();
   struct Pins {
     Mutex mu;
     absl::flat_hash_set<const Part*> parts ABSL_GUARDED_BY(mu);

@@ -56,7 +56,8 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       const PartitionRollup* rollup = covered.rollup.get();
       const std::span<const UserEntry> entries = rollup->user(user.code);
       for (const UserEntry& e : entries) {
-        const FvCell& cell = rollup->summary()[e.group];
+        // The cell's key only: the summary's bitmaps stay unread.
+        const FvCell& cell = rollup->group(e.group);
         if (feature.accepts(cell.feature) && version.accepts(cell.version)) {
           groups[group_key(cell.feature, cell.version)].add(rollup->count(e), e.first, e.last);
         }

@@ -146,7 +146,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
     // The groups in `mine`, as bits: a user with many entries takes them in
     // group order by scanning these words rather than sorting `mine`.
     std::vector<uint64_t> touched((groups + 63) / 64, 0);
-    r->user_ranges_.reserve(users.size());
+    r->user_codes_.reserve(users.size());
+    r->user_ends_.reserve(users.size());
     for (const uint32_t user : users) {
       for (size_t p = 0; p < parts.size(); ++p) {
         const uint64_t* info = group_of[p].data();
@@ -169,7 +170,6 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
           e.last = std::max(e.last, t);
         }
       }
-      const auto begin = static_cast<uint32_t>(r->entries_.size());
       const auto emit = [&](const Usage& e) {
         const uint32_t g = e.group;
         r->add_entry(g, e.count, e.first, e.last);
@@ -195,7 +195,8 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
         }
       }
       mine.clear();
-      r->user_ranges_.emplace(user, std::pair{begin, static_cast<uint32_t>(r->entries_.size())});
+      r->user_codes_.push_back(user);  // ascending: `users` is
+      r->user_ends_.push_back(static_cast<uint32_t>(r->entries_.size()));
     }
     for (size_t g = 0; g < groups; ++g) {
       r->fv_[g].users = Bitmap::from_strictly_ascending(group_users[g]);
@@ -265,17 +266,17 @@ void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, 
 }
 
 std::span<const UserEntry> PartitionRollup::user(uint32_t user_code) const {
-  auto it = user_ranges_.find(user_code);
-  if (it == user_ranges_.end()) return {};
-  return std::span<const UserEntry>(entries_).subspan(it->second.first, it->second.second - it->second.first);
+  ensure(bit(RollupSection::kUserEntries));
+  auto it = std::lower_bound(user_codes_.begin(), user_codes_.end(), user_code);
+  if (it == user_codes_.end() || *it != user_code) return {};
+  const size_t i = static_cast<size_t>(it - user_codes_.begin());
+  const uint32_t begin = i == 0 ? 0 : user_ends_[i - 1];
+  return std::span<const UserEntry>(entries_).subspan(begin, user_ends_[i] - begin);
 }
 
 std::vector<uint32_t> PartitionRollup::users() const {
-  std::vector<uint32_t> codes;
-  codes.reserve(user_ranges_.size());
-  for (const auto& [user, range] : user_ranges_) codes.push_back(user);
-  std::sort(codes.begin(), codes.end());
-  return codes;
+  ensure(bit(RollupSection::kUserEntries));
+  return user_codes_;
 }
 
 std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents contents) {
@@ -285,17 +286,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
   r->rows_ = contents.rows;
   r->part_ids_ = std::move(contents.part_ids);
   r->fv_ = std::move(contents.summary);
-  r->entries_.reserve(contents.entry_groups.size());
-  r->user_ranges_.reserve(contents.users.size());
-  size_t e = 0;
-  for (size_t u = 0; u < contents.users.size(); ++u) {
-    const auto begin = static_cast<uint32_t>(e);
-    for (uint32_t k = 0; k < contents.entries_per_user[u]; ++k, ++e) {
-      r->add_entry(contents.entry_groups[e], contents.entry_counts[e], contents.entry_firsts[e],
-                   contents.entry_lasts[e]);
-    }
-    r->user_ranges_.emplace(contents.users[u], std::pair{begin, static_cast<uint32_t>(e)});
-  }
+  r->take_entries(contents);
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
   r->versions_ = std::move(contents.versions);
   r->metadata_ = std::move(contents.metadata);
@@ -303,10 +294,123 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
   return r;
 }
 
+std::shared_ptr<const PartitionRollup> PartitionRollup::lazy(uint32_t month, uint64_t rows,
+                                                             std::vector<uint64_t> part_ids, uint64_t origin,
+                                                             std::unique_ptr<RollupSource> source) {
+  std::shared_ptr<PartitionRollup> r(new PartitionRollup());
+  r->serial_ = new_serial();
+  r->month_ = month;
+  r->rows_ = rows;
+  r->part_ids_ = std::move(part_ids);
+  r->origin_ = origin;
+  r->ready_.store(0, std::memory_order_relaxed);
+  MutexLock l(&r->load_mu_);
+  r->source_ = std::move(source);
+  return r;
+}
+
+void PartitionRollup::take_entries(RollupContents& c) {
+  entries_.reserve(c.entry_groups.size());
+  user_ends_.reserve(c.users.size());
+  size_t e = 0;
+  for (size_t u = 0; u < c.users.size(); ++u) {
+    for (uint32_t k = 0; k < c.entries_per_user[u]; ++k, ++e) {
+      add_entry(c.entry_groups[e], c.entry_counts[e], c.entry_firsts[e], c.entry_lasts[e]);
+    }
+    user_ends_.push_back(static_cast<uint32_t>(e));
+  }
+  user_codes_ = std::move(c.users);  // ascending (the file's reader checks)
+}
+
+const char* rollup_section_name(RollupSection s) {
+  switch (s) {
+    case RollupSection::kGroups: return "summary cells";
+    case RollupSection::kSummaryBitmaps: return "summary bitmaps";
+    case RollupSection::kUserEntries: return "user entries";
+    case RollupSection::kHour: return "hour timeline";
+    case RollupSection::kDay: return "day timeline";
+    case RollupSection::kWeek: return "week timeline";
+    case RollupSection::kMonth: return "month timeline";
+    case RollupSection::kVersions: return "version timeline";
+    case RollupSection::kMetadata: return "metadata counts";
+  }
+  return "?";
+}
+
+void PartitionRollup::take_sections(uint32_t bits, RollupContents& c) {
+  if (bits & bit(RollupSection::kGroups)) fv_ = std::move(c.summary);
+  if (bits & bit(RollupSection::kSummaryBitmaps)) {
+    // The source checked that there is one of each per cell.
+    for (size_t i = 0; i < fv_.size() && i < c.summary_users.size() && i < c.summary_sessions.size(); ++i) {
+      fv_[i].users = std::move(c.summary_users[i]);
+      fv_[i].sessions = std::move(c.summary_sessions[i]);
+    }
+  }
+  if (bits & bit(RollupSection::kUserEntries)) take_entries(c);
+  for (int g = 0; g < 4; ++g) {
+    if (bits & (1u << (static_cast<int>(RollupSection::kHour) + g))) levels_[g] = std::move(c.timeline[g]);
+  }
+  if (bits & bit(RollupSection::kHour)) index_hour_cells();
+  if (bits & bit(RollupSection::kVersions)) versions_ = std::move(c.versions);
+  if (bits & bit(RollupSection::kMetadata)) metadata_ = std::move(c.metadata);
+}
+
+void PartitionRollup::read_sections(uint32_t bits) const {
+  // The bitmaps go into the summary's cells and the user entries index
+  // them (read after them: lower bits first); the activity is made from
+  // the day and month timelines.
+  if (bits & (bit(RollupSection::kSummaryBitmaps) | bit(RollupSection::kUserEntries))) {
+    bits |= bit(RollupSection::kGroups);
+  }
+  if (bits & kActivityBit) bits |= bit(RollupSection::kDay) | bit(RollupSection::kMonth);
+  MutexLock l(&load_mu_);
+  // Sections are read once, under load_mu_, before their bit is published
+  // (release); readers look only at sections whose bit they saw (acquire).
+  // So this is the one place a const rollup changes.
+  auto* self = const_cast<PartitionRollup*>(this);
+  uint32_t ready = ready_.load(std::memory_order_relaxed);
+  for (int s = 0; s < kRollupSections; ++s) {
+    const uint32_t b = 1u << s;
+    if (!(bits & b) || (ready & b)) continue;
+    RollupContents c;
+    bool all = false;
+    absl::Status status = source_ != nullptr ? source_->read(static_cast<RollupSection>(s), &c, &all)
+                                             : absl::InternalError("a rollup without a source");
+    const uint32_t read = all ? (kActivityBit - 1) & ~ready : b;
+    if (!status.ok()) {
+      // The section reads as empty; the store answers without this rollup.
+      if (damage_.ok()) damage_ = std::move(status);
+      damaged_.store(true, std::memory_order_release);
+    } else {
+      self->take_sections(read, c);
+    }
+    ready |= read;
+    ready_.store(ready, std::memory_order_release);
+  }
+  if ((bits & kActivityBit) && !(ready & kActivityBit)) {
+    self->activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
+                                                    levels_[static_cast<int>(Granularity::kMonth)]);
+    ready |= kActivityBit;
+  }
+  if (ready == kAllBits) source_.reset();  // its file is not read again
+  ready_.store(ready, std::memory_order_release);
+}
+
+absl::Status PartitionRollup::damage() const {
+  MutexLock l(&load_mu_);
+  return damage_;
+}
+
+absl::Status PartitionRollup::load_all() const {
+  ensure(kAllBits);
+  return damage();
+}
+
 size_t PartitionRollup::memory_bytes() const {
+  MutexLock l(&load_mu_);
   size_t n = sizeof(*this) + part_ids_.capacity() * sizeof(uint64_t) + fv_.capacity() * sizeof(FvCell) +
              entries_.capacity() * sizeof(UserEntry) +
-             user_ranges_.capacity() * (sizeof(uint32_t) + sizeof(std::pair<uint32_t, uint32_t>) + 1);
+             (user_codes_.capacity() + user_ends_.capacity()) * sizeof(uint32_t);
   for (const FvCell& c : fv_) n += c.users.memory_bytes() + c.sessions.memory_bytes();
   for (const TimelineLevel& l : levels_) {
     n += l.cells.capacity() * sizeof(TimelineCell) + l.user_codes.capacity() * sizeof(uint32_t);

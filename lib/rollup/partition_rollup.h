@@ -56,10 +56,22 @@
 // month's timeline cells already in order; hour cells are made an hour at a
 // time, days from hours and weeks from days (~4M rows/s on one core).
 //
-// Thread-safety: immutable once built; share freely.
+// Read on first use: a rollup read back from a file (lib/storage/
+// rollup_file.h) is made by lazy() with a RollupSource and holds only its
+// month, rows and parts until an accessor needs a section; that accessor
+// reads the section (and what it is made from: activity() reads the day
+// and month timelines) once, and every later call returns it. A section
+// the source cannot read (a damaged file) reads as empty, and damaged()
+// turns true: the store then drops the rollup and answers the query again
+// from its parts (lib/db/event_store_impl.cc), as it does with a rollup
+// file found damaged on open.
+//
+// Thread-safety: immutable once built (sections read on first use are
+// read once, under a lock, by whichever thread asks first); share freely.
 #ifndef USAGEDB_ROLLUP_PARTITION_ROLLUP_H_
 #define USAGEDB_ROLLUP_PARTITION_ROLLUP_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -68,12 +80,14 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "lib/index/bitmap.h"
 #include "lib/rollup/metadata_counts.h"
 #include "lib/rollup/timeline_level.h"
 #include "lib/rollup/version_timeline.h"
 #include "lib/rollup/activity_rollup.h"
 #include "lib/table/part.h"
+#include "lib/util/mutex.h"
 #include "usagedb/queries.h"
 
 namespace usagedb {
@@ -107,6 +121,10 @@ struct RollupContents {
   uint64_t rows = 0;
   std::vector<uint64_t> part_ids;  // ascending
   std::vector<FvCell> summary;     // ascending by (feature, version)
+  // A lazy rollup's kSummaryBitmaps section: summary[i]'s users and
+  // sessions (restore() takes them in the cells themselves).
+  std::vector<Bitmap> summary_users;
+  std::vector<Bitmap> summary_sessions;
   // The users with entries, ascending by code, and how many entries each
   // has. Their entries follow one another in that order, each user's
   // ascending by group (an index into `summary`).
@@ -123,6 +141,35 @@ struct RollupContents {
   std::optional<MetadataCounts> metadata;
 };
 
+// The parts of a rollup a RollupSource reads one at a time (the sections
+// of a rollup file, lib/storage/rollup_file.h).
+enum class RollupSection : int {
+  kGroups = 0,      // the summary's cells without their bitmaps
+  kSummaryBitmaps,  // the summary cells' users and sessions
+  kUserEntries,     // users, entries_per_user and the entry_* vectors
+  kHour,            // timeline[kHour] ... timeline[kMonth]
+  kDay,
+  kWeek,
+  kMonth,
+  kVersions,        // versions (absent: left empty)
+  kMetadata,        // metadata (absent: left empty)
+};
+inline constexpr int kRollupSections = 9;
+// A section's name in messages ("summary bitmaps", "hour timeline", ...).
+const char* rollup_section_name(RollupSection s);
+
+// Where a lazy rollup's sections come from.
+class RollupSource {
+ public:
+  virtual ~RollupSource() = default;
+  // Reads `section` into its fields of `into` (the kSummaryBitmaps section
+  // into summary_users and summary_sessions, one per summary cell); a
+  // source that can only read everything at once (an older file) fills
+  // every section and sets *all. A DataLossError naming the file and the
+  // section when it is damaged.
+  virtual absl::Status read(RollupSection section, RollupContents* into, bool* all) = 0;
+};
+
 class PartitionRollup {
  public:
   // Aggregates every row of `parts` (all in partition `month`, yyyymm).
@@ -133,6 +180,11 @@ class PartitionRollup {
   // vectors of entries as long as the sum of entries_per_user (the file's
   // reader checks all of it).
   static std::shared_ptr<const PartitionRollup> restore(RollupContents contents);
+  // A rollup of `rows` rows of `part_ids` (ascending) in `month` whose
+  // sections `source` reads on first use; `origin` is the number of the
+  // file it reads (origin()).
+  static std::shared_ptr<const PartitionRollup> lazy(uint32_t month, uint64_t rows, std::vector<uint64_t> part_ids,
+                                                     uint64_t origin, std::unique_ptr<RollupSource> source);
 
   PartitionRollup(const PartitionRollup&) = delete;
   PartitionRollup& operator=(const PartitionRollup&) = delete;
@@ -145,46 +197,110 @@ class PartitionRollup {
   // file: the parts it covered when it was written).
   const std::vector<uint64_t>& part_ids() const { return part_ids_; }
 
+  // The file a lazy() rollup reads (0: built or restored in memory).
+  uint64_t origin() const { return origin_; }
+  // Whether a section could not be read (it reads as empty); damage() says
+  // why. A query that read an empty section must be answered again without
+  // this rollup.
+  bool damaged() const { return damaged_.load(std::memory_order_acquire); }
+  absl::Status damage() const ABSL_LOCKS_EXCLUDED(load_mu_);
+  // Reads every section not read yet; damage() after.
+  absl::Status load_all() const ABSL_LOCKS_EXCLUDED(load_mu_);
+
   // Sorted by (feature, version).
-  std::span<const FvCell> summary() const { return fv_; }
+  std::span<const FvCell> summary() const {
+    ensure(bit(RollupSection::kGroups) | bit(RollupSection::kSummaryBitmaps));
+    return fv_;
+  }
+  // The number of summary cells, and summary()[i] without its bitmaps
+  // (feature, version, events, first, last): what a user's entries name,
+  // read without the summary's bitmaps.
+  size_t groups() const {
+    ensure(bit(RollupSection::kGroups));
+    return fv_.size();
+  }
+  const FvCell& group(uint32_t i) const {
+    ensure(bit(RollupSection::kGroups));
+    return fv_[i];
+  }
   // Sorted by (feature, version); empty when the user has no rows here.
   std::span<const UserEntry> user(uint32_t user_code) const;
   // The codes of the users with entries, ascending.
   std::vector<uint32_t> users() const;
   // The events of an entry of user(). REQUIRES: `e` is one of them.
   uint64_t count(const UserEntry& e) const {
+    ensure(bit(RollupSection::kUserEntries));
     return e.count32 != UserEntry::kBigCount ? e.count32 : big_counts_.at(static_cast<uint32_t>(&e - entries_.data()));
   }
-  const TimelineLevel& timeline(Granularity g) const { return levels_[static_cast<int>(g)]; }
+  const TimelineLevel& timeline(Granularity g) const {
+    ensure(1u << (static_cast<int>(RollupSection::kHour) + static_cast<int>(g)));
+    return levels_[static_cast<int>(g)];
+  }
   // The hour cells of `feature`, as indexes into timeline(kHour).cells,
   // ascending (by bucket): one feature's hours without stepping over the
   // other features' cells (a local timeline of one feature reads them).
   std::span<const uint32_t> hour_cells_of(uint32_t feature) const {
+    ensure(bit(RollupSection::kHour));
     if (feature + 1 >= hour_feature_starts_.size()) return {};
     return std::span<const uint32_t>(hour_cells_by_feature_)
         .subspan(hour_feature_starts_[feature], hour_feature_starts_[feature + 1] - hour_feature_starts_[feature]);
   }
   // The version_adoption section; null when the rollup has none (read from
   // an older file).
-  const VersionTimeline* versions() const { return versions_ ? &*versions_ : nullptr; }
+  const VersionTimeline* versions() const {
+    ensure(bit(RollupSection::kVersions));
+    return versions_ ? &*versions_ : nullptr;
+  }
   // The property_breakdown section; null when the rows hold too many
   // distinct metadata strings, or the rollup was read from an older file.
-  const MetadataCounts* metadata() const { return metadata_ ? &*metadata_ : nullptr; }
-  const ActivityRollup& activity() const { return activity_; }
+  const MetadataCounts* metadata() const {
+    ensure(bit(RollupSection::kMetadata));
+    return metadata_ ? &*metadata_ : nullptr;
+  }
+  const ActivityRollup& activity() const {
+    ensure(kActivityBit);
+    return activity_;
+  }
 
-  // Heap bytes held (approximate).
-  size_t memory_bytes() const;
+  // Heap bytes held (approximate): of the sections read so far.
+  size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(load_mu_);
 
  private:
   PartitionRollup() = default;
   static uint64_t new_serial();
+
+  static constexpr uint32_t bit(RollupSection s) { return 1u << static_cast<int>(s); }
+  // Made from the day and month timelines, after them.
+  static constexpr uint32_t kActivityBit = 1u << kRollupSections;
+  static constexpr uint32_t kAllBits = (kActivityBit << 1) - 1;
+  // Makes sure the sections of `bits` are in memory (or damaged: empty).
+  void ensure(uint32_t bits) const {
+    if ((ready_.load(std::memory_order_acquire) & bits) != bits) read_sections(bits);
+  }
+  void read_sections(uint32_t bits) const ABSL_LOCKS_EXCLUDED(load_mu_);
+  // Moves the sections of `bits` from `c` in (and what they make).
+  void take_sections(uint32_t bits, RollupContents& c);
+  void take_entries(RollupContents& c);
+
+  uint64_t origin_ = 0;
+  // The sections in memory (or damaged); all of them unless lazy().
+  mutable std::atomic<uint32_t> ready_{kAllBits};
+  mutable std::atomic<bool> damaged_{false};
+  mutable Mutex load_mu_;
+  // Read (and dropped once every section is in memory) by const accessors.
+  mutable std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);
+  mutable absl::Status damage_ ABSL_GUARDED_BY(load_mu_);
 
   uint64_t serial_ = 0;
   uint32_t month_ = 0;
   uint64_t rows_ = 0;
   std::vector<uint64_t> part_ids_;
   std::vector<FvCell> fv_;
-  absl::flat_hash_map<uint32_t, std::pair<uint32_t, uint32_t>> user_ranges_;  // user -> [begin, end) of entries_
+  // The users with entries, ascending, and the end of each one's entries in
+  // entries_ (its begin: the end before): a binary search finds a user
+  // (filled as fast as the entries are read, where a hash map was not).
+  std::vector<uint32_t> user_codes_;
+  std::vector<uint32_t> user_ends_;
   std::vector<UserEntry> entries_;
   // Counts of kBigCount or more, by index into entries_ (none in practice).
   absl::flat_hash_map<uint32_t, uint64_t> big_counts_;
@@ -193,8 +309,9 @@ class PartitionRollup {
   TimelineLevel levels_[4];  // indexed by Granularity
   std::optional<VersionTimeline> versions_;
   std::optional<MetadataCounts> metadata_;
-  // Derived from the cells, not persisted: every way of making a rollup ends
-  // with finish(), which makes them.
+  // Derived from the cells, not persisted: every way of making a rollup
+  // ends with finish(), which makes them (a lazy rollup, as it reads the
+  // hour timeline, and the day and month ones).
   void finish();
   // hour_cells_of(): the hour cells by feature, [starts[f], starts[f + 1])
   // for feature f.

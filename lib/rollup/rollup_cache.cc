@@ -1,6 +1,7 @@
 #include "lib/rollup/rollup_cache.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace usagedb {
 
@@ -72,6 +73,27 @@ RollupCache::Subset RollupCache::find_subset(std::span<const PartitionRollup* co
     (*in_subset)[i] = std::binary_search(best->serials.begin(), best->serials.end(), rollups[i]->serial());
   }
   return Subset{best->cells, best->rows};
+}
+
+std::vector<SummaryCount> count_summary(std::span<const FvCell> cells) {
+  std::vector<SummaryCount> out;
+  out.reserve(cells.size());
+  for (const FvCell& c : cells) {
+    out.push_back(SummaryCount{c.feature, c.version, c.events, c.first, c.last, c.users.cardinality(),
+                               c.sessions.cardinality()});
+  }
+  return out;
+}
+
+std::shared_ptr<const StoredSummary> RollupCache::stored() const {
+  ReaderMutexLock lock(&mu_);
+  return stored_;
+}
+
+void RollupCache::set_stored(std::shared_ptr<const StoredSummary> stored) {
+  std::shared_ptr<const StoredSummary> old;
+  MutexLock lock(&mu_);
+  old = std::exchange(stored_, std::move(stored));
 }
 
 size_t RollupCache::memory_bytes() const {

@@ -12,6 +12,12 @@
 // the few others itself, and the background thread merges the new set
 // (warms the cache) now and then.
 //
+// The stored summary: the merged summary of every part of a durable store,
+// as counts (no bitmaps), which a checkpoint writes (lib/storage/
+// summary_file.h) and a new process reads with its MANIFEST, so that a year
+// summary over exactly those parts and nothing else (the CLI's, the
+// dashboard's) reads neither rollup bitmaps nor merges them (issue 15).
+//
 // Thread-safety: safe for concurrent use.
 #ifndef USAGEDB_ROLLUP_ROLLUP_CACHE_H_
 #define USAGEDB_ROLLUP_ROLLUP_CACHE_H_
@@ -26,8 +32,35 @@
 
 namespace usagedb {
 
+// One (feature, version) group of a stored summary: FvCell with the
+// cardinalities of its bitmaps.
+struct SummaryCount {
+  uint32_t feature = 0;
+  uint32_t version = 0;
+  uint64_t events = 0;
+  uint32_t first = 0;
+  uint32_t last = 0;
+  uint64_t users = 0;
+  uint64_t sessions = 0;
+  friend bool operator==(const SummaryCount&, const SummaryCount&) = default;
+};
+
+// The summary of every row of `parts` (ascending ids), by (feature,
+// version).
+struct StoredSummary {
+  std::vector<uint64_t> parts;
+  std::vector<SummaryCount> cells;  // ascending by (feature, version)
+};
+
+// The counts of `cells` (a merged or single rollup's summary).
+std::vector<SummaryCount> count_summary(std::span<const FvCell> cells);
+
 class RollupCache {
  public:
+  // The stored summary, or null.
+  std::shared_ptr<const StoredSummary> stored() const ABSL_LOCKS_EXCLUDED(mu_);
+  void set_stored(std::shared_ptr<const StoredSummary> stored) ABSL_LOCKS_EXCLUDED(mu_);
+
   // The merged summary of `rollups` (ascending by month, at least two).
   std::shared_ptr<const std::vector<FvCell>> summary(std::span<const PartitionRollup* const> rollups)
       ABSL_LOCKS_EXCLUDED(mu_);
@@ -59,6 +92,7 @@ class RollupCache {
 
   mutable Mutex mu_;
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);  // most recently used last
+  std::shared_ptr<const StoredSummary> stored_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace usagedb

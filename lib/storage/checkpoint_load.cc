@@ -10,6 +10,7 @@
 #include "lib/storage/dictionary_file.h"
 #include "lib/storage/part_file.h"
 #include "lib/storage/rollup_file.h"
+#include "lib/storage/summary_file.h"
 #include "lib/storage/store_file_names.h"
 #include "lib/storage/store_files.h"
 #include "lib/util/parallel.h"
@@ -190,19 +191,22 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
   const std::vector<RollupFileEntry>& rollup_entries = manifest.rollups;
   std::vector<std::shared_ptr<const PartitionRollup>> loaded(rollup_entries.size());
   std::vector<uint64_t> rollup_sizes(rollup_entries.size());
+  std::vector<uint32_t> rollup_versions(rollup_entries.size());
+  // A rollup: its directory now (a damaged one leaves the rollup unused),
+  // its sections on first use (PartitionRollup::lazy).
   auto load_rollup = [&](size_t i) {
     const RollupFileEntry& e = rollup_entries[i];
-    RollupExpectation expect{0, sizes.users, sizes.features, sizes.versions, sizes.sessions};
+    RollupExpectation expect{0, sizes.users, sizes.features, sizes.versions, sizes.sessions, e.month, e.parts};
     for (const PartFileEntry& p : entries) {
       if (std::binary_search(e.parts.begin(), e.parts.end(), p.file_number)) expect.rows += p.rows;
     }
     const std::string file = path(rollup_file_name(e.month, e.file_number));
-    absl::StatusOr<std::string> bytes = fs_->read_file(file);
-    if (!bytes.ok()) return;
-    absl::StatusOr<std::shared_ptr<const PartitionRollup>> rollup = decode_rollup(*bytes, file, expect);
+    absl::StatusOr<uint64_t> size = fs_->file_size(file);
+    if (!size.ok()) return;
+    absl::StatusOr<std::shared_ptr<const PartitionRollup>> rollup = open_rollup(fs_, file, e.file_number, expect, &rollup_versions[i]);
     if (!rollup.ok() || (*rollup)->month() != e.month || (*rollup)->part_ids() != e.parts) return;
     loaded[i] = std::move(*rollup);
-    rollup_sizes[i] = bytes->size();
+    rollup_sizes[i] = *size;
   };
   for_each_index_on_two_threads(entries.size() + rollup_entries.size() + 1, /*two_threads=*/true, [&](size_t task) {
     if (task == 0) {
@@ -244,9 +248,42 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
       continue;
     }
     rollup_bytes_[rollup_entries[i].file_number] = rollup_sizes[i];
+    // A file of an older format (read whole on first use) is written anew,
+    // in sections, by the next checkpoint (a writer's: `usagedb compact`
+    // upgrades a store).
+    if (rollup_versions[i] < kRollupFileVersion) unusable_rollups_.insert(rollup_entries[i].file_number);
     rollups->push_back(PersistedRollup{rollup_entries[i].month, std::move(loaded[i]), rollup_entries[i].parts});
   }
   return parts;
+}
+
+std::shared_ptr<const StoredSummary> StoreFiles::load_summary(uint64_t features, uint64_t versions) {
+  std::vector<uint64_t> parts;
+  uint64_t rows = 0;
+  {
+    MutexLock l(&mu_);
+    for (const PartFileEntry& p : manifest_.parts) {
+      parts.push_back(p.file_number);
+      rows += p.rows;
+    }
+  }
+  std::sort(parts.begin(), parts.end());
+  const std::string file = path(std::string(kSummaryFileName));
+  if (parts.empty() || !fs_->file_exists(file)) return nullptr;
+  absl::StatusOr<std::string> bytes = fs_->read_file(file);
+  if (!bytes.ok()) return nullptr;
+  absl::StatusOr<StoredSummary> summary = decode_summary(*bytes, file, features, versions, rows);
+  if (!summary.ok() || summary->parts != parts) return nullptr;
+  return std::make_shared<const StoredSummary>(*std::move(summary));
+}
+
+absl::Status StoreFiles::save_summary(const StoredSummary& summary) {
+  return fs_->write_file_atomically(path(std::string(kSummaryFileName)), encode_summary(summary));
+}
+
+void StoreFiles::mark_rollup_unusable(uint64_t file_number) {
+  MutexLock l(&mu_);
+  unusable_rollups_.insert(file_number);
 }
 
 absl::Status StoreFiles::load_sessions(Dictionary& sessions) {

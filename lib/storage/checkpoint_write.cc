@@ -114,6 +114,10 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
       return e.month == r.month && e.parts == r.parts && !unusable_rollups.contains(e.file_number);
     });
     if (existing == next.rollups.end()) {
+      // Every section is read first: a rollup read from a file (an older
+      // format's, written anew) that turns out damaged is not written (its
+      // parts are left without a rollup, which the store builds again).
+      if (!r.rollup->load_all().ok()) continue;
       rollups_to_write.push_back(&r);
       rollup_slot.push_back(rollup_entries.size());
       rollup_entries.push_back(RollupFileEntry{r.month, new_file_number(), r.parts});

@@ -36,6 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/rollup/partition_rollup.h"
+#include "lib/rollup/rollup_cache.h"
 #include "lib/storage/file_system.h"
 #include "lib/storage/log_writer.h"
 #include "lib/storage/manifest.h"
@@ -139,6 +140,15 @@ class StoreFiles {
   // MANIFEST names (what the checkpoint that wrote the part persisted).
   std::vector<std::shared_ptr<const Part>> lazy_twins(std::span<const std::shared_ptr<const Part>> parts,
                                                       const std::shared_ptr<PartCache>& cache) const;
+  // The stored summary (summary_file.h) if the directory has a usable
+  // one: its parts must be the MANIFEST's, all of them; null otherwise.
+  std::shared_ptr<const StoredSummary> load_summary(uint64_t features, uint64_t versions) ABSL_LOCKS_EXCLUDED(mu_);
+  // Replaces the stored summary (atomically; not fsynced beyond that: it is
+  // derived data, a crash leaves the old file, the new or none).
+  absl::Status save_summary(const StoredSummary& summary);
+  // Rollup file `file_number` turned out damaged when a section was read:
+  // the next checkpoint writes its coverage's rollup to a new file.
+  void mark_rollup_unusable(uint64_t file_number) ABSL_LOCKS_EXCLUDED(mu_);
 
   // ---- Cursors (cursor_file.h; thread-safe, no store lock needed) ----
   // The sequence number saved as cursor `name`, 0 when there is none.
@@ -183,7 +193,8 @@ class StoreFiles {
   // The session segments load_checkpoint() left for load_sessions().
   std::vector<DictionarySegmentEntry> deferred_sessions_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, uint64_t> rollup_bytes_ ABSL_GUARDED_BY(mu_);  // by file number
-  // Rollup files the manifest names that were missing or damaged on open.
+  // Rollup files the manifest names that the next checkpoint writes anew:
+  // missing or damaged on open or later, or of an older format.
   std::set<uint64_t> unusable_rollups_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -50,7 +50,8 @@ Kind kind_of(const std::string& name) {
   if (name.starts_with("dict-")) return Kind::kDictionary;
   if (name == "MANIFEST") return Kind::kManifest;
   if (name.starts_with("quarantine-")) return Kind::kQuarantine;
-  if (name.starts_with("rollup-")) return Kind::kRollup;
+  // Derived data too: the stored summary is used only while it is sound.
+  if (name.starts_with("rollup-") || name == "SUMMARY") return Kind::kRollup;
   return Kind::kOther;
 }
 

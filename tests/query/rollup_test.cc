@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
+#include "lib/util/coding.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/reference.h"
 #include "tests/testutil/temp_dir.h"
@@ -323,11 +325,15 @@ TEST_F(RollupTest, PersistedWithTheStoreAndReadBackOnOpen) {
   EXPECT_EQ(rollup_files(dir.path()), second);
 
   // A damaged rollup file is not used: its part is read row by row, and
-  // the next checkpoint replaces the file.
+  // the next checkpoint replaces the file (a writer's: a process that only
+  // reads leaves the files as they are).
   const std::string damaged = *compacted.begin();
   std::ofstream(dir.file(damaged), std::ios::binary | std::ios::trunc) << "not a rollup";
   reopen();
   check_all("one rollup file damaged");
+  reopen();
+  EXPECT_TRUE(rollup_files(dir.path()).contains(damaged)) << "a reader changed nothing";
+  record(200, 10);
   reopen();
   const std::set<std::string> third = rollup_files(dir.path());
   EXPECT_EQ(third.size(), parts());
@@ -341,6 +347,96 @@ TEST_F(RollupTest, PersistedWithTheStoreAndReadBackOnOpen) {
   reopen();
   EXPECT_EQ(rollup_files(dir.path()).size(), parts()) << "the rewritten parts' rollups, built by delete_user's checkpoint";
   EXPECT_LT(check_all("reopened after delete_user") * 3, scanned);
+}
+
+// Every file of a store directory and its bytes.
+std::map<std::string, std::string> store_files(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    files[entry.path().filename().string()] =
+        std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return files;
+}
+
+// The byte in the middle of section `id` of a version 3 rollup file
+// (lib/storage/rollup_file.h).
+size_t middle_of_section(std::string_view file, uint64_t id) {
+  const uint32_t header = coding::decode_fixed32(file.data() + 12);
+  std::string_view in = file.substr(16, header);
+  uint64_t v = 0, covered = 0, sections = 0;
+  EXPECT_TRUE(coding::get_varint64(&in, &v) && coding::get_varint64(&in, &v) && coding::get_varint64(&in, &covered));
+  for (uint64_t i = 0; i < covered; ++i) EXPECT_TRUE(coding::get_varint64(&in, &v));
+  EXPECT_TRUE(coding::get_varint64(&in, &sections));
+  for (uint64_t i = 0; i < sections; ++i) {
+    uint64_t section = 0, offset = 0, size = 0, raw = 0, checksum = 0;
+    EXPECT_TRUE(coding::get_varint64(&in, &section) && coding::get_varint64(&in, &offset) &&
+                coding::get_varint64(&in, &size) && coding::get_varint64(&in, &raw) &&
+                coding::get_fixed64(&in, &checksum));
+    if (section == id) return 16 + header + 8 + offset + size / 2;
+  }
+  ADD_FAILURE() << "no section " << id;
+  return 0;
+}
+
+// A reopened store reads its rollup files section by section: a process
+// that only reads changes no file; a damaged section is answered from the
+// parts, and the next writer replaces the file; the stored summary answers
+// the whole store's summary, and a damaged one is not used.
+TEST_F(RollupTest, SectionsOnFirstUseAReaderWritesNothingDamageIsAnsweredFromParts) {
+  ScopedTempDir dir;
+  const auto reopen = [&] {
+    store_.reset();
+    auto opened = EventStore::open({.directory = dir.path(), .part_rows = 512, .background_threads = false});
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(opened).value();
+  };
+  reopen();
+  record(6000, 11);
+  ASSERT_TRUE(store_->compact().ok());
+  reopen();
+  const std::map<std::string, std::string> written = store_files(dir.path());
+  ASSERT_TRUE(written.contains("SUMMARY"));
+  // The whole store's summary from the stored counts: a row per group read.
+  auto all = store_->feature_usage_summary({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->rows, reference_.feature_usage_summary({}).rows);
+  EXPECT_EQ(all->statistics.rows_read, all->rows.size());
+  check_all("reopened");
+  reopen();
+  EXPECT_EQ(store_files(dir.path()), written) << "a process that only read changed a file";
+
+  // A byte of a section every check_all() reads (the summary's bitmaps,
+  // the user entries, the day timeline) of each rollup file.
+  uint64_t section = 1;
+  for (const auto& [name, bytes] : written) {
+    if (!name.starts_with("rollup-")) continue;
+    std::string bad = bytes;
+    bad[middle_of_section(bad, section)] ^= 0x20;
+    section = section == 1 ? 2 : section == 2 ? 4 : 1;
+    std::ofstream(dir.file(name), std::ios::binary | std::ios::trunc) << bad;
+  }
+  std::string summary = written.at("SUMMARY");
+  summary[summary.size() / 2] ^= 0x20;
+  std::ofstream(dir.file("SUMMARY"), std::ios::binary | std::ios::trunc) << summary;
+  reopen();
+  check_all("every rollup file with a damaged section, the stored summary damaged");
+  reopen();
+  const std::map<std::string, std::string> damaged = store_files(dir.path());
+  for (const auto& [name, bytes] : written) {
+    if (name.starts_with("rollup-")) EXPECT_TRUE(damaged.contains(name)) << name << ": a reader changed it";
+  }
+  // A writer's checkpoint replaces them (and the stored summary).
+  record(300, 12);
+  check_all("written to");
+  reopen();
+  const std::map<std::string, std::string> replaced = store_files(dir.path());
+  for (const auto& [name, bytes] : written) {
+    if (name.starts_with("rollup-")) EXPECT_FALSE(replaced.contains(name)) << name << " was not replaced";
+  }
+  EXPECT_NE(replaced.at("SUMMARY"), summary);
+  check_all("replaced");
 }
 
 }  // namespace

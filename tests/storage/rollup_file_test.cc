@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/gen/random.h"
+#include "lib/storage/file_system.h"
 #include "lib/storage/framed_file.h"
 #include "lib/storage/int_codec.h"
 #include "lib/table/dictionary.h"
@@ -80,7 +81,8 @@ TEST(RollupFile, CoveredPartsAreTheFilesNotTheBuildsOnes) {
 
 TEST(RollupFile, EveryByteFlipOrTruncationIsDataLoss) {
   const RollupFileFixture f = make_rollup_file_fixture();
-  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  for (const uint32_t version : {2u, 3u}) {
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids(), version);
   for (size_t i = 0; i < bytes.size(); i += 7) {
     std::string bad = bytes;
     bad[i] ^= 0x04;
@@ -91,12 +93,13 @@ TEST(RollupFile, EveryByteFlipOrTruncationIsDataLoss) {
   for (size_t n = 0; n < bytes.size(); n += 5) {
     ASSERT_EQ(decode_rollup(bytes.substr(0, n), "r", f.expect).status().code(), absl::StatusCode::kDataLoss) << n;
   }
+  }
 }
 
 // A well-framed file that does not hold what the manifest says it must.
 TEST(RollupFile, RejectsContentsTheManifestDoesNotAllow) {
   const RollupFileFixture f = make_rollup_file_fixture();
-  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids(), 2);
   const auto message = [&](const RollupExpectation& e) {
     auto r = decode_rollup(bytes, "R", e);
     EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
@@ -132,9 +135,25 @@ TEST(RollupFile, RejectsContentsTheManifestDoesNotAllow) {
   compression::compress(body, 1, &longer);
   EXPECT_THAT(std::string(decode_rollup(frame_file("UDBROLUP", 2, longer), "R", f.expect).status().message()),
               HasSubstr("R: trailing bytes"));
-  const std::string newer = frame_file("UDBROLUP", 3, framed->body);
+  std::string newer = encode_rollup(*f.rollup, f.rollup->part_ids());
+  newer[8] = 4;
   EXPECT_THAT(std::string(decode_rollup(newer, "R", f.expect).status().message()),
-              HasSubstr("format version 3 is not supported"));
+              HasSubstr("R: unsupported rollup file version 4"));
+  // Version 3: the same checks, named by section.
+  const std::string v3 = encode_rollup(*f.rollup, f.rollup->part_ids());
+  RollupExpectation e = f.expect;
+  e.sessions = 200;
+  EXPECT_THAT(std::string(decode_rollup(v3, "R", e).status().message()),
+              HasSubstr("R: summary bitmaps: summary sessions"));
+  e = f.expect;
+  e.rows = 1399;
+  EXPECT_THAT(std::string(decode_rollup(v3, "R", e).status().message()),
+              HasSubstr("R: directory: holds 1400 rows, its parts 1399"));
+  e = f.expect;
+  e.month = kFileTestMonth;
+  e.parts = {10, 12};
+  EXPECT_THAT(std::string(decode_rollup(v3, "R", e).status().message()),
+              HasSubstr("R: directory: not the month and parts the MANIFEST names"));
 }
 
 // The sections of version 2: present, built from the rows, read back the
@@ -144,10 +163,12 @@ TEST(RollupFile, VersionTimelineAndMetadataCounts) {
   ASSERT_NE(f.rollup->versions(), nullptr);
   ASSERT_NE(f.rollup->metadata(), nullptr);
   EXPECT_EQ(f.rollup->metadata()->values.size(), 4u);
-  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
-  auto back = decode_rollup(bytes, "r.udbr", f.expect);
-  ASSERT_TRUE(back.ok()) << back.status();
-  expect_same_rollup(**back, *f.rollup, f.users);
+  for (const uint32_t version : {2u, 3u}) {
+    const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids(), version);
+    auto back = decode_rollup(bytes, "r.udbr", f.expect);
+    ASSERT_TRUE(back.ok()) << back.status();
+    expect_same_rollup(**back, *f.rollup, f.users);
+  }
 
   // Every row its own metadata string: more than MetadataCounts::kMaxValues.
   Dictionary features, versions;
@@ -220,6 +241,136 @@ TEST(RollupFile, CountsPast32BitsStayExact) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ((*again)->count((*again)->user(0)[0]), kEvents);
   expect_same_rollup(**again, **rollup, {0});
+}
+
+// A file in memory for open_rollup(), counting what is read of it.
+class RollupReadCounter : public FileSystem {
+ public:
+  explicit RollupReadCounter(std::string bytes) : bytes_(std::move(bytes)) {}
+  absl::StatusOr<std::string> read_file(const std::string&) override {
+    read_ += bytes_.size();
+    return bytes_;
+  }
+  absl::StatusOr<std::string> read_file_range(const std::string&, uint64_t offset, size_t n) override {
+    if (offset >= bytes_.size()) return std::string();
+    std::string out = bytes_.substr(offset, n);
+    read_ += out.size();
+    return out;
+  }
+  absl::StatusOr<uint64_t> file_size(const std::string&) override { return bytes_.size(); }
+  bool file_exists(const std::string&) override { return true; }
+  absl::StatusOr<std::unique_ptr<WritableFile>> open_append(const std::string&) override { return nullptr; }
+  absl::StatusOr<std::unique_ptr<WritableFile>> open_truncate(const std::string&) override { return nullptr; }
+  absl::StatusOr<std::unique_ptr<SequentialFile>> open_sequential(const std::string&) override { return nullptr; }
+  absl::Status sync_dir(const std::string&) override { return absl::OkStatus(); }
+  absl::Status create_dir(const std::string&) override { return absl::OkStatus(); }
+  absl::StatusOr<std::vector<std::string>> list_dir(const std::string&) override {
+    return std::vector<std::string>{};
+  }
+  absl::Status remove_file(const std::string&) override { return absl::OkStatus(); }
+  absl::Status rename_file(const std::string&, const std::string&) override { return absl::OkStatus(); }
+  absl::Status truncate_file(const std::string&, uint64_t) override { return absl::OkStatus(); }
+  absl::StatusOr<std::unique_ptr<FileLock>> lock_file(const std::string&) override { return nullptr; }
+  uint64_t read() const { return read_; }
+
+ private:
+  std::string bytes_;
+  uint64_t read_ = 0;
+};
+
+RollupExpectation named(const RollupFileFixture& f) {
+  RollupExpectation e = f.expect;
+  e.month = kFileTestMonth;
+  e.parts = f.rollup->part_ids();
+  return e;
+}
+
+// Open reads the directory; each accessor reads its sections once, and
+// the rollup answers as the one it was written from.
+TEST(RollupFile, OpenReadsTheDirectoryAndSectionsOnFirstUse) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  RollupReadCounter fs(bytes);
+  uint32_t version = 0;
+  auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(version, 3u);
+  EXPECT_EQ((*r)->origin(), 9u);
+  EXPECT_EQ((*r)->rows(), 1400u);
+  EXPECT_EQ((*r)->part_ids(), f.rollup->part_ids());
+  const uint64_t at_open = fs.read();
+  EXPECT_LE(at_open, 4096u);
+  // A user's entries: the summary cells and the entries, not the bitmaps.
+  ASSERT_EQ((*r)->user(7).size(), f.rollup->user(7).size());
+  const uint64_t after_user = fs.read();
+  EXPECT_GT(after_user, at_open);
+  EXPECT_LT(after_user - at_open, bytes.size() / 2);
+  (void)(*r)->user(8);
+  EXPECT_EQ(fs.read(), after_user);  // read once
+  expect_same_rollup(**r, *f.rollup, f.users);
+  EXPECT_FALSE((*r)->damaged());
+  EXPECT_TRUE((*r)->load_all().ok());
+  // A version 2 file: read whole on first use, then answers the same.
+  RollupReadCounter old(encode_rollup(*f.rollup, f.rollup->part_ids(), 2));
+  auto whole = open_rollup(&old, "/s/rollup-202505-9.udbr", 9, named(f), &version);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(version, 2u);
+  EXPECT_EQ((*whole)->rows(), 1400u);
+  expect_same_rollup(**whole, *f.rollup, f.users);
+  EXPECT_FALSE((*whole)->damaged());
+}
+
+// A flipped byte in the directory fails open_rollup(); in a section, the
+// accessors of that section read it as empty and damaged() says which file
+// and section, while the other sections answer.
+TEST(RollupFile, ADamagedSectionIsFoundByItsFirstReader) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  const std::string bytes = encode_rollup(*f.rollup, f.rollup->part_ids());
+  const uint32_t header = coding::decode_fixed32(bytes.data() + 12);
+  const size_t data_start = 16 + header + 8;
+  for (size_t i = 0; i < data_start; i += 3) {
+    std::string bad = bytes;
+    bad[i] ^= 0x10;
+    RollupReadCounter fs(bad);
+    uint32_t version = 0;
+    auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version);
+    if (i >= 8 && i < 12) continue;  // the version: another format, or none
+    ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss) << i;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr("/s/rollup-202505-9.udbr")) << i;
+  }
+  int damaged_sections = 0;
+  for (size_t i = data_start; i < bytes.size(); i += 11) {
+    std::string bad = bytes;
+    bad[i] ^= 0x10;
+    RollupReadCounter fs(bad);
+    uint32_t version = 0;
+    auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version);
+    ASSERT_TRUE(r.ok()) << i << " " << r.status();
+    EXPECT_FALSE((*r)->damaged());
+    (void)(*r)->user(7);
+    const bool entries_damaged = (*r)->damaged();
+    (void)(*r)->summary();
+    (void)(*r)->timeline(Granularity::kDay);
+    const absl::Status loaded = (*r)->load_all();
+    ASSERT_EQ(loaded.code(), absl::StatusCode::kDataLoss) << i;
+    EXPECT_THAT(std::string(loaded.message()), HasSubstr("/s/rollup-202505-9.udbr: ")) << i;
+    EXPECT_TRUE((*r)->damaged());
+    if (entries_damaged) {
+      EXPECT_TRUE((*r)->user(7).empty());
+      ++damaged_sections;
+    }
+  }
+  EXPECT_GT(damaged_sections, 0);
+  // Named by section.
+  std::string bad = bytes;
+  bad[bytes.size() - 1] ^= 0x10;  // the last section: the metadata counts
+  RollupReadCounter fs(bad);
+  uint32_t version = 0;
+  auto r = open_rollup(&fs, "R", 9, named(f), &version);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE((*r)->summary().empty());
+  EXPECT_EQ((*r)->metadata(), nullptr);
+  EXPECT_EQ(std::string((*r)->damage().message()), "R: metadata counts: checksum mismatch");
 }
 
 }  // namespace
