@@ -274,7 +274,7 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     const std::string bytes = file_bytes(dir_->file(name));
     auto info = storage::read_part_file_info(bytes, name);
     ASSERT_TRUE(info.ok()) << info.status();
-    ASSERT_EQ(info->blocks.size(), 13u) << name << ": the store writes its bitmap indexes and arrival numbers";
+    ASSERT_EQ(info->blocks.size(), 14u) << name << ": the store writes its bitmap indexes, arrival numbers and seek block";
     for (const auto& block : info->blocks) {
       sections.insert(block.section);
       // The middle of the payload, and the last byte of the block (its checksum).
@@ -296,7 +296,8 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
   EXPECT_GT(read_data_loss_, data_loss_ / 2) << "a lazy open reads no block but the sequence";
   for (const char* section :
        {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id", "metadata",
-        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index", "sequence"}) {
+        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index", "sequence",
+        "seek"}) {
     EXPECT_TRUE(sections.contains(section)) << "no part file has a " << section << " block";
   }
 }
@@ -363,6 +364,65 @@ TEST_F(CorruptionTest, ADamagedBlockIsReportedByTheQueryThatReadsIt) {
   EXPECT_THAT(std::string(written.message()), HasSubstr(part_name));
   EXPECT_EQ((*store)->stats()->log_bytes, log_bytes);
   crash(*store, fs);
+}
+
+// A one-user query of a part not in memory reads only the blocks holding
+// the user's rows (part format version 3, "What is read when"): damage
+// elsewhere in the file does not stop it (a whole read would), damage in
+// those blocks is its DataLossError naming the file and the section; a
+// whole read (scan_events) still reports either.
+TEST_F(CorruptionTest, AOneUserQueryReadsOnlyTheBlocksOfItsRows) {
+  std::string part_name;
+  std::vector<std::string> rollups;
+  for (const std::string& name : file_names(dir_->path())) {
+    if (kind_of(name) == Kind::kPart && part_name.empty()) part_name = name;
+    if (kind_of(name) == Kind::kRollup) rollups.push_back(name);
+  }
+  ASSERT_FALSE(part_name.empty());
+  std::set<std::string> users;
+  for (const OwnedEvent& e : *events_) users.insert(e.user_id);
+  const Reference want = reference(kLogBatches);
+  for (const auto& [section, answers] : {std::pair{"event_id", true}, std::pair{"session_id", true},
+                                         std::pair{"feature_id", false}, std::pair{"user_id index", false}}) {
+    SCOPED_TRACE(section);
+    ScopedTempDir copy;
+    copy_dir(dir_->path(), copy.path());
+    // Without rollups the query reads the parts.
+    for (const std::string& name : rollups) std::filesystem::remove(copy.file(name));
+    std::string bytes = file_bytes(copy.file(part_name));
+    auto info = storage::read_part_file_info(bytes, part_name);
+    ASSERT_TRUE(info.ok()) << info.status();
+    ASSERT_TRUE(storage::seeks_users(*info));
+    for (const auto& block : info->blocks) {
+      if (block.section == section) bytes[block.offset + block.size / 2] ^= 0x20;
+    }
+    std::ofstream(copy.file(part_name), std::ios::binary | std::ios::trunc) << bytes;
+
+    FaultInjectionFileSystem fs(posix_without_fsync());
+    auto store = open_durable(copy.path(), &fs, {.background_threads = false});
+    ASSERT_TRUE(store.ok()) << store.status();
+    int failed = 0;
+    for (const std::string& user : users) {
+      UserFeatureUsageQuery q;
+      q.user_id = user;
+      auto got = (*store)->user_feature_usage(q);
+      if (got.ok()) {
+        EXPECT_EQ(got->rows, want.user_feature_usage(q).rows) << user;
+        continue;
+      }
+      EXPECT_FALSE(answers) << user << ": " << got.status();
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
+      EXPECT_THAT(std::string(got.status().message()), HasSubstr(part_name));
+      EXPECT_THAT(std::string(got.status().message()), HasSubstr(section));
+      ++failed;
+    }
+    if (!answers) EXPECT_GT(failed, 0);
+    const absl::Status scanned =
+        (*store)->scan_events({}, [](std::span<const StoredEvent>) { return absl::OkStatus(); });
+    EXPECT_EQ(scanned.code(), absl::StatusCode::kDataLoss) << scanned;
+    EXPECT_THAT(std::string(scanned.message()), HasSubstr(section));
+    crash(*store, fs);
+  }
 }
 
 // A file the MANIFEST names is gone: DataLossError naming it (a missing
