@@ -24,7 +24,7 @@ constexpr std::string_view kMagic("\x89UDBPART", 8);
 constexpr size_t kHeaderSize = kMagic.size() + 4;       // magic, fixed32 version
 constexpr size_t kTrailerSize = 4 + 8 + kMagic.size();  // footer length, footer checksum, magic
 constexpr size_t kChecksumSize = 8;
-// A footer of 13 blocks takes at most 424 bytes: a lazy open reads this much
+// A footer of 14 blocks takes at most 464 bytes: a lazy open reads this much
 // of a file's end (kPartTailBytes) and refuses a footer that is longer.
 constexpr size_t kMaxFooterBytes = kPartTailBytes - 4 - 8 - 8;
 
@@ -95,6 +95,7 @@ struct Footer {
   uint32_t month, rows, min_timestamp, max_timestamp;
   std::vector<Entry> entries;
   uint64_t offset;  // where the footer starts
+  uint64_t max_sequence = 0;  // version 3: the largest arrival number
 };
 
 // `detail` is an absl::string_view so a Status's message() passes as is.
@@ -178,7 +179,7 @@ uint64_t for_blocks(IntEncoding encoding, uint32_t rows) {
 
 class Writer {
  public:
-  Writer(std::string* out, uint32_t version) : out_(out) {
+  Writer(std::string* out, uint32_t version) : out_(out), version_(version) {
     out_->append(kMagic);
     coding::put_fixed32(out_, version);
   }
@@ -203,6 +204,7 @@ class Writer {
     coding::put_fixed32(&footer, part.rows());
     coding::put_fixed32(&footer, part.min_timestamp());
     coding::put_fixed32(&footer, part.max_timestamp());
+    if (version_ >= 3) coding::put_fixed64(&footer, part.max_sequence());
     coding::put_varint64(&footer, entries_.size());
     for (const Entry& e : entries_) {
       footer.push_back(static_cast<char>(e.section));
@@ -220,6 +222,7 @@ class Writer {
 
  private:
   std::string* out_;
+  const uint32_t version_;
   std::vector<Entry> entries_;
 };
 
@@ -271,7 +274,7 @@ absl::StatusOr<Footer> read_footer(std::string_view head, std::string_view tail,
   uint64_t count;
   if (!coding::get_fixed64(&in, &f.id) || !coding::get_fixed32(&in, &f.month) || !coding::get_fixed32(&in, &f.rows) ||
       !coding::get_fixed32(&in, &f.min_timestamp) || !coding::get_fixed32(&in, &f.max_timestamp) ||
-      !coding::get_varint64(&in, &count)) {
+      (version >= 3 && !coding::get_fixed64(&in, &f.max_sequence)) || !coding::get_varint64(&in, &count)) {
     return corrupt(path, "footer", "truncated");
   }
   const uint64_t columns = base_block_count(version);
@@ -628,7 +631,7 @@ PartFileInfo info_of(const Footer& f, uint64_t size) {
 
 // The footer PartFileInfo came from (read_footer() checked it).
 Footer footer_of(const PartFileInfo& info) {
-  Footer f{info.version, info.id, info.month, info.rows, info.min_timestamp, info.max_timestamp, {}, 0};
+  Footer f{info.version, info.id, info.month, info.rows, info.min_timestamp, info.max_timestamp, {}, 0, 0};
   for (const PartFileInfo::Block& b : info.blocks) f.entries.push_back({b.section_id, b.encoding, b.offset, b.size, b.checksum});
   return f;
 }
@@ -648,7 +651,10 @@ absl::StatusOr<PartFileSummary> read_part_summary(std::string_view head, std::st
   const Footer& f = *footer;
   if (f.rows == 0) return corrupt(path, "footer", "a part has at least one row, the footer says 0");
   PartFileSummary summary{info_of(f, size), (f.id << 32) | (f.rows - 1)};  // version 1: the numbers decode_part() makes
-  if (f.version >= 2) {
+  if (f.version >= 3) {
+    // In the footer: no block is read.
+    summary.max_sequence = f.max_sequence;
+  } else if (f.version >= 2) {
     const Entry& e = *find_entry(f, Section::kSequence);  // read_footer checked it is there
     absl::StatusOr<std::string> block = read(e.offset, e.size);
     if (!block.ok()) return block.status();
@@ -705,6 +711,9 @@ absl::StatusOr<PartData> decode_part_data(std::string_view bytes, std::string_vi
                             absl::StrCat(c.event_id.size(), " event ids for ", f.rows, " rows")));
   if (f.version >= 2) {
     USAGEDB_RETURN_IF_ERROR(r.sequence(&c.sequence));
+    USAGEDB_RETURN_IF_ERROR(r.check(f.version < 3 || c.sequence.max() == f.max_sequence, Section::kSequence,
+                                    absl::StrCat("the largest arrival number is ", c.sequence.max(),
+                                                 ", the footer says ", f.max_sequence)));
   } else {
     // Written before rows had arrival numbers: row i of part p gets p * 2^32
     // + i, which no other row of the store has (part ids are never reused,

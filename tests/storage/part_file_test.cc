@@ -319,6 +319,28 @@ TEST(PartFile, VersionOneFilesOpenWithNumbersFromThePartId) {
 }
 
 
+// What a lazy open reads: the footer from the file's last kPartTailBytes and
+// the header, and for the largest arrival number, the sequence block of a
+// version 2 file; a version 3 footer holds the number itself.
+TEST(PartFile, ALazyOpenReadsNoBlockOfAVersion3File) {
+  auto p = random_part(99, Shape{.rows = 5000, .users = 100});
+  for (const uint32_t version : {2u, 3u}) {
+    const std::string file = encode_part(*p->part, {.format_version = version});
+    const std::string_view bytes = file;
+    int reads = 0;
+    const RangeReader read = [&](uint64_t offset, size_t n) -> absl::StatusOr<std::string> {
+      ++reads;
+      return std::string(bytes.substr(offset, n));
+    };
+    const size_t tail = std::min(file.size(), kPartTailBytes);
+    absl::StatusOr<PartFileSummary> summary =
+        read_part_summary(bytes.substr(0, 12), bytes.substr(file.size() - tail), file.size(), read, kPath);
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ(summary->max_sequence, p->part->max_sequence());
+    EXPECT_EQ(reads, version >= 3 ? 0 : 1) << "version " << version;
+  }
+}
+
 // ---- One user's rows (format version 3's seek block) --------------------------
 
 // A RangesReader over the bytes of a file that records what it was asked for.
@@ -499,9 +521,10 @@ struct RawFile {
     uint8_t section, encoding;
     std::string payload;
   };
-  uint32_t version = 2;
+  uint32_t version = 3;
   uint64_t id;
   uint32_t month, rows, min_timestamp, max_timestamp;
+  uint64_t max_sequence = 0;  // version 3
   std::vector<Block> blocks;
 };
 
@@ -513,7 +536,9 @@ RawFile parse(std::string_view file) {
   uint64_t count;
   EXPECT_TRUE(coding::get_fixed64(&footer, &raw.id) && coding::get_fixed32(&footer, &raw.month) &&
               coding::get_fixed32(&footer, &raw.rows) && coding::get_fixed32(&footer, &raw.min_timestamp) &&
-              coding::get_fixed32(&footer, &raw.max_timestamp) && coding::get_varint64(&footer, &count));
+              coding::get_fixed32(&footer, &raw.max_timestamp) &&
+              (raw.version < 3 || coding::get_fixed64(&footer, &raw.max_sequence)) &&
+              coding::get_varint64(&footer, &count));
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t offset, size, checksum;
     footer.remove_prefix(2);
@@ -553,6 +578,7 @@ std::string assemble(const RawFile& raw) {
   coding::put_fixed32(&footer, raw.rows);
   coding::put_fixed32(&footer, raw.min_timestamp);
   coding::put_fixed32(&footer, raw.max_timestamp);
+  if (raw.version >= 3) coding::put_fixed64(&footer, raw.max_sequence);
   coding::put_varint64(&footer, raw.blocks.size());
   footer += directory;
   coding::put_fixed32(&footer, static_cast<uint32_t>(footer.size()));
@@ -693,6 +719,9 @@ TEST_F(Inconsistent, FooterCountsAndRanges) {
   raw = raw_;
   raw.month = raw.month % 100 == 12 ? raw.month - 1 : raw.month + 1;
   expect_data_loss(decode(raw), {"timestamp"}, "month");
+  raw = raw_;
+  raw.max_sequence += 1;
+  expect_data_loss(decode(raw), {"sequence"}, "largest arrival number");
 }
 
 TEST_F(Inconsistent, BlockDirectory) {
