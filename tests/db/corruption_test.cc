@@ -92,6 +92,18 @@ class CorruptionTest : public ::testing::Test {
     delete quarantine_;
   }
 
+  // Copies the store into `copy` without its rollup files (so every query
+  // reads the parts); the name of its first part file.
+  static std::string copy_without_rollups(const ScopedTempDir& copy) {
+    copy_dir(dir_->path(), copy.path());
+    std::string part;
+    for (const std::string& name : file_names(copy.path())) {
+      if (kind_of(name) == Kind::kPart && part.empty()) part = name;
+      if (kind_of(name) == Kind::kRollup) std::filesystem::remove(copy.file(name));
+    }
+    return part;
+  }
+
   // The reference of the checkpointed events and the first `batches` batches.
   static Reference reference(size_t batches) {
     Reference r;
@@ -303,22 +315,14 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
 }
 
 // A part file damaged inside a block opens (a lazy open reads its footer
-// and sequence block only); the query that reads the part returns the
+// only); the query that reads the part returns the
 // DataLossError naming the file and the section instead of an answer,
 // queries that do not read it answer, and writes to its month fail before
 // anything is logged (the month's dedup index needs the part's ids).
 TEST_F(CorruptionTest, ADamagedBlockIsReportedByTheQueryThatReadsIt) {
-  std::string part_name;
-  std::vector<std::string> rollups;
-  for (const std::string& name : file_names(dir_->path())) {
-    if (kind_of(name) == Kind::kPart && part_name.empty()) part_name = name;
-    if (kind_of(name) == Kind::kRollup) rollups.push_back(name);
-  }
-  ASSERT_FALSE(part_name.empty());
   ScopedTempDir copy;
-  copy_dir(dir_->path(), copy.path());
-  // Without rollups every query reads the parts.
-  for (const std::string& name : rollups) std::filesystem::remove(copy.file(name));
+  const std::string part_name = copy_without_rollups(copy);
+  ASSERT_FALSE(part_name.empty());
   std::string bytes = file_bytes(copy.file(part_name));
   auto info = storage::read_part_file_info(bytes, part_name);
   ASSERT_TRUE(info.ok()) << info.status();
@@ -372,13 +376,6 @@ TEST_F(CorruptionTest, ADamagedBlockIsReportedByTheQueryThatReadsIt) {
 // those blocks is its DataLossError naming the file and the section; a
 // whole read (scan_events) still reports either.
 TEST_F(CorruptionTest, AOneUserQueryReadsOnlyTheBlocksOfItsRows) {
-  std::string part_name;
-  std::vector<std::string> rollups;
-  for (const std::string& name : file_names(dir_->path())) {
-    if (kind_of(name) == Kind::kPart && part_name.empty()) part_name = name;
-    if (kind_of(name) == Kind::kRollup) rollups.push_back(name);
-  }
-  ASSERT_FALSE(part_name.empty());
   std::set<std::string> users;
   for (const OwnedEvent& e : *events_) users.insert(e.user_id);
   const Reference want = reference(kLogBatches);
@@ -386,9 +383,8 @@ TEST_F(CorruptionTest, AOneUserQueryReadsOnlyTheBlocksOfItsRows) {
                                          std::pair{"feature_id", false}, std::pair{"user_id index", false}}) {
     SCOPED_TRACE(section);
     ScopedTempDir copy;
-    copy_dir(dir_->path(), copy.path());
-    // Without rollups the query reads the parts.
-    for (const std::string& name : rollups) std::filesystem::remove(copy.file(name));
+    const std::string part_name = copy_without_rollups(copy);
+    ASSERT_FALSE(part_name.empty());
     std::string bytes = file_bytes(copy.file(part_name));
     auto info = storage::read_part_file_info(bytes, part_name);
     ASSERT_TRUE(info.ok()) << info.status();
