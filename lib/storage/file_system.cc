@@ -58,7 +58,9 @@ absl::StatusOr<std::vector<std::string>> FileSystem::read_file_ranges(const std:
   if (!bytes.ok()) return bytes.status();
   std::vector<std::string> out;
   out.reserve(ranges.size());
-  for (const ByteRange& r : ranges) out.push_back(r.offset >= bytes->size() ? std::string() : bytes->substr(r.offset, r.size));
+  for (const ByteRange& r : ranges) {
+    out.push_back(r.offset >= bytes->size() ? std::string() : bytes->substr(r.offset, r.size));
+  }
   return out;
 }
 

@@ -253,8 +253,9 @@ void encode_index_chunks(const PostingIndex& index, IndexEncoding encoding, int 
   }
 }
 
-absl::StatusOr<PostingIndex> decode_verified_chunked_postings(IndexEncoding encoding, std::span<const IndexChunk> chunks,
-                                                              std::string_view in, std::span<const uint32_t> column) {
+absl::StatusOr<PostingIndex> decode_verified_chunked_postings(IndexEncoding encoding,
+                                                              std::span<const IndexChunk> chunks, std::string_view in,
+                                                              std::span<const uint32_t> column) {
   struct Sink {
     PostingIndex::Builder builder;
     void reserve(uint64_t) {}

@@ -73,8 +73,9 @@ void encode_index_chunks(const PostingIndex& index, IndexEncoding encoding, int 
                          std::vector<IndexChunk>* chunks);
 // decode_verified_postings() of chunked payloads (in order): each chunk
 // must start with its `first_code` and values ascend across chunks.
-absl::StatusOr<PostingIndex> decode_verified_chunked_postings(IndexEncoding encoding, std::span<const IndexChunk> chunks,
-                                                              std::string_view in, std::span<const uint32_t> column);
+absl::StatusOr<PostingIndex> decode_verified_chunked_postings(IndexEncoding encoding,
+                                                              std::span<const IndexChunk> chunks, std::string_view in,
+                                                              std::span<const uint32_t> column);
 // The rows of `code` in one chunk's payload (empty when it has none): only
 // that entry's bitmap is decoded, and it must be well formed with every row
 // below `rows`. DataLossError as decode_index().

@@ -284,7 +284,8 @@ absl::Status decode_int_block(IntEncoding encoding, std::string_view head, std::
         (*out)[i] = static_cast<uint32_t>(acc);
       }
       if (base >= limit || acc >= limit) {
-        return absl::DataLossError(absl::StrCat("block ", block, ": value ", acc, " is out of range (limit ", limit, ")"));
+        return absl::DataLossError(
+            absl::StrCat("block ", block, ": value ", acc, " is out of range (limit ", limit, ")"));
       }
       break;
     }
@@ -314,7 +315,9 @@ absl::Status decode_int_block(IntEncoding encoding, std::string_view head, std::
     default:
       return absl::DataLossError(absl::StrCat("unknown integer encoding ", static_cast<int>(encoding)));
   }
-  if (!in.empty()) return absl::DataLossError(absl::StrCat("block ", block, ": ", in.size(), " bytes after the values"));
+  if (!in.empty()) {
+    return absl::DataLossError(absl::StrCat("block ", block, ": ", in.size(), " bytes after the values"));
+  }
   return absl::OkStatus();
 }
 

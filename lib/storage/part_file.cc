@@ -61,9 +61,10 @@ constexpr Section kSeekColumns[] = {Section::kTimestamp, Section::kFeature, Sect
 
 std::string section_name(uint8_t id) {
   static constexpr const char* kNames[] = {
-      "timestamp",  "feature_id",      "product_version", "user_id",          "event_type",
-      "session_id", "metadata",        "metadata values", "event_id",         "user_id index",
-      "feature_id index", "product_version index", "sequence",         "seek",
+      "timestamp",  "feature_id",    "product_version",  "user_id",
+      "event_type", "session_id",    "metadata",         "metadata values",
+      "event_id",   "user_id index", "feature_id index", "product_version index",
+      "sequence",   "seek",
   };
   if (id >= 1 && id <= std::size(kNames)) return kNames[id - 1];
   return absl::StrCat("section ", id);
@@ -78,7 +79,9 @@ uint8_t expected_section(uint32_t version, uint64_t count, uint8_t i) {
 }
 
 // The blocks of a file of `version` without its index blocks.
-uint64_t base_block_count(uint32_t version) { return kColumnSectionCount + (version >= 2 ? 1 : 0) + (version >= 3 ? 1 : 0); }
+uint64_t base_block_count(uint32_t version) {
+  return kColumnSectionCount + (version >= 2 ? 1 : 0) + (version >= 3 ? 1 : 0);
+}
 
 // A directory entry of the footer.
 struct Entry {
@@ -103,7 +106,6 @@ absl::Status corrupt(std::string_view path, std::string_view section, absl::stri
   return absl::DataLossError(
       absl::StrCat("part file '", text::absl_view(path), "': ", text::absl_view(section), ": ", detail));
 }
-
 
 // ---- The seek block (format version 3; part_format.md, "The seek block") ----
 
@@ -342,7 +344,6 @@ absl::StatusOr<std::string_view> block_payload(std::string_view bytes, const Ent
   return in;
 }
 
-
 // The entry of section `s` in `f` (read_footer checked that each is there),
 // or null when the file has none.
 const Entry* find_entry(const Footer& f, Section s) {
@@ -370,7 +371,8 @@ absl::StatusOr<Seek> parse_seek(std::string_view in, const Footer& f, uint8_t en
   uint64_t code = 0;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t gap, bytes, checksum;
-    if (!coding::get_varint64(&in, &gap) || !coding::get_varint64(&in, &bytes) || !coding::get_fixed64(&in, &checksum)) {
+    if (!coding::get_varint64(&in, &gap) || !coding::get_varint64(&in, &bytes) ||
+        !coding::get_fixed64(&in, &checksum)) {
       return bad("truncated user index chunks");
     }
     code += gap;
@@ -622,7 +624,8 @@ namespace {
 
 // What PartFileInfo says of the footer `f` of a file of `size` bytes.
 PartFileInfo info_of(const Footer& f, uint64_t size) {
-  PartFileInfo info{f.id, f.month, f.rows, f.min_timestamp, f.max_timestamp, {}, kHeaderSize, size - f.offset, f.version};
+  PartFileInfo info{f.id, f.month,     f.rows,          f.min_timestamp, f.max_timestamp,
+                    {},   kHeaderSize, size - f.offset, f.version};
   for (const Entry& e : f.entries) {
     info.blocks.push_back({section_name(e.section), e.encoding, e.offset, e.size, e.section, e.checksum});
   }
@@ -632,7 +635,9 @@ PartFileInfo info_of(const Footer& f, uint64_t size) {
 // The footer PartFileInfo came from (read_footer() checked it).
 Footer footer_of(const PartFileInfo& info) {
   Footer f{info.version, info.id, info.month, info.rows, info.min_timestamp, info.max_timestamp, {}, 0, 0};
-  for (const PartFileInfo::Block& b : info.blocks) f.entries.push_back({b.section_id, b.encoding, b.offset, b.size, b.checksum});
+  for (const PartFileInfo::Block& b : info.blocks) {
+    f.entries.push_back({b.section_id, b.encoding, b.offset, b.size, b.checksum});
+  }
   return f;
 }
 
@@ -711,9 +716,9 @@ absl::StatusOr<PartData> decode_part_data(std::string_view bytes, std::string_vi
                             absl::StrCat(c.event_id.size(), " event ids for ", f.rows, " rows")));
   if (f.version >= 2) {
     USAGEDB_RETURN_IF_ERROR(r.sequence(&c.sequence));
-    USAGEDB_RETURN_IF_ERROR(r.check(f.version < 3 || c.sequence.max() == f.max_sequence, Section::kSequence,
-                                    absl::StrCat("the largest arrival number is ", c.sequence.max(),
-                                                 ", the footer says ", f.max_sequence)));
+    USAGEDB_RETURN_IF_ERROR(r.check(
+        f.version < 3 || c.sequence.max() == f.max_sequence, Section::kSequence,
+        absl::StrCat("the largest arrival number is ", c.sequence.max(), ", the footer says ", f.max_sequence)));
   } else {
     // Written before rows had arrival numbers: row i of part p gets p * 2^32
     // + i, which no other row of the store has (part ids are never reused,
@@ -747,7 +752,6 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
   return std::make_shared<const Part>(info.id, info.month, std::move(data.columns), std::move(data.indexes));
 }
 
-
 bool seeks_users(const PartFileInfo& info) {
   return info.version >= 3 && info.blocks.size() == base_block_count(info.version) + kIndexSectionCount;
 }
@@ -776,7 +780,9 @@ struct Piece {
 
 absl::StatusOr<UserRows> read_user_rows(const PartFileInfo& info, const RangesReader& read, std::string_view path,
                                         const DictionarySizes& sizes, uint32_t user) {
-  if (!seeks_users(info)) return absl::FailedPreconditionError(absl::StrCat("part file '", text::absl_view(path), "' cannot seek users"));
+  if (!seeks_users(info)) {
+    return absl::FailedPreconditionError(absl::StrCat("part file '", text::absl_view(path), "' cannot seek users"));
+  }
   const Footer f = footer_of(info);
   const Entry& seek_entry = *find_entry(f, Section::kSeek);
   const Entry& index_entry = *find_entry(f, Section::kUserIndex);
@@ -827,15 +833,16 @@ absl::StatusOr<UserRows> read_user_rows(const PartFileInfo& info, const RangesRe
       return corrupt(path, section_name(e.section), absl::StrCat("unknown integer encoding ", e.encoding));
     }
     if (sc.blocks.size() != for_blocks(encoding, f.rows)) {
-      return corrupt(path, "seek", absl::StrCat(sc.blocks.size(), " blocks of ", section_name(e.section), ", its ",
-                                                f.rows, " rows take ", for_blocks(encoding, f.rows)));
+      return corrupt(path, "seek",
+                     absl::StrCat(sc.blocks.size(), " blocks of ", section_name(e.section), ", its ", f.rows,
+                                  " rows take ", for_blocks(encoding, f.rows)));
     }
     const uint64_t start = payload_offset(e);
     uint64_t total = sc.head_bytes;
     for (const SeekBlock& b : sc.blocks) total += b.bytes;
     if (start + total + kChecksumSize != e.offset + e.size) {
-      return corrupt(path, "seek", absl::StrCat(section_name(e.section), ": blocks of ", total,
-                                                " bytes in all, not the column's"));
+      return corrupt(path, "seek",
+                     absl::StrCat(section_name(e.section), ": blocks of ", total, " bytes in all, not the column's"));
     }
     const bool delta = encoding == IntEncoding::kDeltaFor;
     // The head: DictFor's dictionary; DeltaFor's first value (row 0's).
@@ -897,8 +904,8 @@ absl::StatusOr<UserRows> read_user_rows(const PartFileInfo& info, const RangesRe
       continue;
     }
     const uint64_t base = encoding == IntEncoding::kDeltaFor ? sc.blocks[p.block].base : 0;
-    if (absl::Status s = decode_int_block(encoding, heads[p.column], got[i], f.rows, p.block, base,
-                                          limits[p.column], &values);
+    if (absl::Status s =
+            decode_int_block(encoding, heads[p.column], got[i], f.rows, p.block, base, limits[p.column], &values);
         !s.ok()) {
       return corrupt(path, name, s.message());
     }
@@ -907,8 +914,9 @@ absl::StatusOr<UserRows> read_user_rows(const PartFileInfo& info, const RangesRe
   }
   for (const uint32_t t : out.timestamp) {
     if (t < f.min_timestamp || t > f.max_timestamp) {
-      return corrupt(path, "timestamp", absl::StrCat("timestamp ", t, " is outside the footer's [", f.min_timestamp,
-                                                     ", ", f.max_timestamp, "]"));
+      return corrupt(
+          path, "timestamp",
+          absl::StrCat("timestamp ", t, " is outside the footer's [", f.min_timestamp, ", ", f.max_timestamp, "]"));
     }
   }
   return out;

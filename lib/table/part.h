@@ -214,7 +214,7 @@ class Part {
   const uint32_t month_;
   const Summary summary_;
   const Loader loader_;                    // null: resident
-  const UserReader user_reader_;            // null: none
+  const UserReader user_reader_;           // null: none
   const std::shared_ptr<PartCache> cache_;  // null: resident
   mutable Mutex mu_;
   mutable std::unique_ptr<const PartData> owned_ ABSL_GUARDED_BY(mu_);

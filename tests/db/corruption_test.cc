@@ -286,7 +286,8 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     const std::string bytes = file_bytes(dir_->file(name));
     auto info = storage::read_part_file_info(bytes, name);
     ASSERT_TRUE(info.ok()) << info.status();
-    ASSERT_EQ(info->blocks.size(), 14u) << name << ": the store writes its bitmap indexes, arrival numbers and seek block";
+    ASSERT_EQ(info->blocks.size(), 14u) << name
+                                        << ": the store writes its bitmap indexes, arrival numbers and seek block";
     for (const auto& block : info->blocks) {
       sections.insert(block.section);
       // The middle of the payload, and the last byte of the block (its checksum).
@@ -304,12 +305,14 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     }
   }
   EXPECT_GT(parts, 3);
-  // All but the sequence blocks (read by open() for the largest number).
-  EXPECT_GT(read_data_loss_, data_loss_ / 2) << "a lazy open reads no block but the sequence";
-  for (const char* section :
-       {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id", "metadata",
-        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index", "sequence",
-        "seek"}) {
+  // A lazy open reads no block (format version 3: the footer holds the
+  // largest arrival number), but the log's replay reads the parts of the
+  // months it writes to (their dedup index): the first whole read after the
+  // open finds the rest.
+  EXPECT_GT(read_data_loss_, data_loss_ / 2) << "a lazy open reads no block of a part it does not write to";
+  for (const char* section : {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id",
+                              "metadata", "metadata values", "event_id", "user_id index", "feature_id index",
+                              "product_version index", "sequence", "seek"}) {
     EXPECT_TRUE(sections.contains(section)) << "no part file has a " << section << " block";
   }
 }
@@ -487,7 +490,8 @@ TEST(CorruptionNewStore, CrashBeforeTheFirstManifestIsNotData) {
 //   the duplicate, and every write fails with a DataLossError naming the
 //   dictionary, nothing logged.
 TEST(CorruptionDictionary, AStringUnderTwoCodes) {
-  for (const DictionaryColumn column : {DictionaryColumn::kFeature, DictionaryColumn::kUser, DictionaryColumn::kSession}) {
+  for (const DictionaryColumn column :
+       {DictionaryColumn::kFeature, DictionaryColumn::kUser, DictionaryColumn::kSession}) {
     SCOPED_TRACE(column_name(column));
     ScopedTempDir dir;
     const Timestamp t{std::chrono::seconds{1'700'000'000}};
@@ -495,11 +499,15 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
       auto store = open_durable(dir.path(), posix_without_fsync());
       ASSERT_TRUE(store.ok()) << store.status();
       for (const char* id : {"a", "b", "c"}) {
-        ASSERT_TRUE((*store)->record_event(OwnedEvent{.event_id = id, .user_id = absl::StrCat("user_", id),
-                                                      .feature_id = absl::StrCat("f", id), .product_version = "1",
-                                                      .event_type = "view", .timestamp = t,
-                                                      .session_id = absl::StrCat("session_", id)}
-                                               .view())
+        ASSERT_TRUE((*store)
+                        ->record_event(OwnedEvent{.event_id = id,
+                                                  .user_id = absl::StrCat("user_", id),
+                                                  .feature_id = absl::StrCat("f", id),
+                                                  .product_version = "1",
+                                                  .event_type = "view",
+                                                  .timestamp = t,
+                                                  .session_id = absl::StrCat("session_", id)}
+                                           .view())
                         .ok());
       }
     }  // the closing checkpoint writes the parts and the segments

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <set>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -183,10 +183,10 @@ TEST(PartFile, FileInfoListsTheBlocks) {
     end += b.size;
   }
   EXPECT_EQ(end + info->footer_bytes, file.size());
-  EXPECT_EQ(sections, (std::vector<std::string>{"timestamp", "feature_id", "product_version", "user_id",
-                                                "event_type", "session_id", "metadata", "metadata values",
-                                                "event_id", "user_id index", "feature_id index",
-                                                "product_version index", "sequence", "seek"}));
+  EXPECT_EQ(sections,
+            (std::vector<std::string>{"timestamp", "feature_id", "product_version", "user_id", "event_type",
+                                      "session_id", "metadata", "metadata values", "event_id", "user_id index",
+                                      "feature_id index", "product_version index", "sequence", "seek"}));
   const std::string lean = encode_part(*p->part, {.persist_indexes = false});
   EXPECT_EQ(read_part_file_info(lean, kPath)->blocks.size(), 11u);
   const std::string v2 = encode_part(*p->part, {.persist_indexes = false, .format_version = 2});
@@ -318,7 +318,6 @@ TEST(PartFile, VersionOneFilesOpenWithNumbersFromThePartId) {
   }
 }
 
-
 // What a lazy open reads: the footer from the file's last kPartTailBytes and
 // the header, and for the largest arrival number, the sequence block of a
 // version 2 file; a version 3 footer holds the number itself.
@@ -358,7 +357,8 @@ struct RecordingReader {
     };
   }
   bool read_byte(size_t at) const {
-    return std::any_of(asked.begin(), asked.end(), [&](const ByteRange& r) { return at >= r.offset && at < r.offset + r.size; });
+    return std::any_of(asked.begin(), asked.end(),
+                       [&](const ByteRange& r) { return at >= r.offset && at < r.offset + r.size; });
   }
   uint64_t bytes() const {
     uint64_t n = 0;
@@ -589,10 +589,11 @@ std::string assemble(const RawFile& raw) {
 }
 
 RawFile::Block& block(RawFile& raw, std::string_view section) {
-  static const std::vector<std::string> kNames = {"timestamp", "feature_id", "product_version", "user_id",
-                                                  "event_type", "session_id", "metadata", "metadata values",
-                                                  "event_id", "user_id index", "feature_id index",
-                                                  "product_version index", "sequence", "seek"};
+  static const std::vector<std::string> kNames = {
+      "timestamp",  "feature_id",    "product_version",  "user_id",
+      "event_type", "session_id",    "metadata",         "metadata values",
+      "event_id",   "user_id index", "feature_id index", "product_version index",
+      "sequence",   "seek"};
   const auto id = static_cast<uint8_t>(std::find(kNames.begin(), kNames.end(), section) - kNames.begin() + 1);
   for (RawFile::Block& b : raw.blocks) {
     if (b.section == id) return b;
@@ -609,7 +610,8 @@ std::string seek_payload_as_documented(RawFile raw, const Part& part, const Part
   // The user index in chunks: each ends after the entry that brings its rows
   // to 8192; each is a whole index payload of the block's encoding.
   std::vector<std::pair<uint32_t, std::span<const uint32_t>>> entries;
-  part.indexes().user.for_each([&](uint32_t code, std::span<const uint32_t> rows) { entries.emplace_back(code, rows); });
+  part.indexes().user.for_each(
+      [&](uint32_t code, std::span<const uint32_t> rows) { entries.emplace_back(code, rows); });
   std::string chunks, directory;
   size_t count = 0;
   uint32_t previous = 0;
