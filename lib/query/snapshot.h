@@ -141,6 +141,34 @@ class Snapshot {
     }
     return false;
   }
+  // One user's rows of `part` into *out. A lazy part not in memory whose
+  // file can seek users is not pinned: only the blocks holding the rows are
+  // read (Part::read_user); other parts are pinned and their columns read.
+  // False, with the error kept in status(), when the file is damaged.
+  bool user_rows(const Part& part, uint32_t user, UserRows* out) const {
+    if (part.lazy() && part.reads_users_alone()) {
+      absl::StatusOr<UserRows> rows = part.read_user(user);
+      if (!rows.ok()) {
+        MutexLock l(&pins_->mu);
+        if (pins_->error.ok()) pins_->error = rows.status();
+        return false;
+      }
+      *out = *std::move(rows);
+      return true;
+    }
+    if (!pin(part)) return false;
+    const PartColumns& c = part.columns();
+    const std::span<const uint32_t> rows = part.user_rows(user);
+    out->timestamp.resize(rows.size());
+    out->feature.resize(rows.size());
+    out->version.resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      out->timestamp[i] = c.timestamp[rows[i]];
+      out->feature[i] = c.feature[rows[i]];
+      out->version[i] = c.version[rows[i]];
+    }
+    return true;
+  }
   // OK, or the error of the first part pin() could not read.
   absl::Status status() const {
     MutexLock l(&pins_->mu);

@@ -1,9 +1,9 @@
 // SPEC 2.1: one user's usage per (feature, version).
 //
 // Per partition, the user's entries in each of its rollups, then only the
-// parts no rollup holds: the user's rows there (intersected with the
-// feature and version bitmaps when those filters are given), and the
-// unsealed buffer rows.
+// parts no rollup holds: the user's rows there (filtered on their feature
+// and version codes; a part not in memory whose file can seek users reads
+// only the blocks holding them), and the unsealed buffer rows.
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
@@ -65,7 +65,21 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       stats.read_rows(entries.size(), sizeof(UserEntry));
     }
     for (const auto& part : partition.parts()) {
-      if (partition.covered(*part) || !snapshot.pin(*part)) continue;
+      if (partition.covered(*part)) continue;
+      if (part->reads_users_alone()) {
+        // A part not in memory: its file's blocks holding the user's rows,
+        // not the whole part (part format version 3).
+        UserRows rows;
+        if (!snapshot.user_rows(*part, user.code, &rows)) continue;
+        for (size_t i = 0; i < rows.timestamp.size(); ++i) {
+          if (feature.accepts(rows.feature[i]) && version.accepts(rows.version[i])) {
+            groups[group_key(rows.feature[i], rows.version[i])].add(rows.timestamp[i]);
+          }
+        }
+        stats.read_rows(rows.timestamp.size(), kBytesPerRow);
+        continue;
+      }
+      if (!snapshot.pin(*part)) continue;
       // The user's rows, filtered on their feature and version codes (a
       // user's rows in a part are few: cheaper than intersecting bitmaps).
       const std::span<const uint32_t> rows = part->user_rows(user.code);

@@ -183,8 +183,16 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
     for (const auto& block : info.blocks) sections[i].emplace_back(block.section, block.size);
     sections[i].emplace_back("(part header and footer)", info.header_bytes + info.footer_bytes);
     const Part::Summary s{info.rows, info.min_timestamp, info.max_timestamp, summary.max_sequence};
+    Part::UserReader user_reader;
+    if (seeks_users(info)) {
+      user_reader = [fs, file, info, sizes](uint32_t user) {
+        const auto read = [fs, &file](std::span<const ByteRange> ranges) { return fs->read_file_ranges(file, ranges); };
+        return read_user_rows(info, read, file, sizes, user);
+      };
+    }
     parts[i] = std::make_shared<const Part>(
-        e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); }, cache);
+        e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); }, cache,
+        std::move(user_reader));
     return absl::OkStatus();
   };
   auto load_part = [&](size_t i) { errors[i] = open_part(i); };

@@ -256,6 +256,19 @@ absl::StatusOr<std::string> read_file_range(const std::string& path, uint64_t of
   return out;
 }
 
+absl::StatusOr<std::vector<std::string>> read_file_ranges(const std::string& path, std::span<const ByteRange> ranges) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return posix_error(errno, "open for reading", path);
+  std::vector<std::string> out(ranges.size());
+  absl::Status status;
+  for (size_t i = 0; i < ranges.size() && status.ok(); ++i) {
+    status = pread_all(fd, ranges[i].offset, ranges[i].size, path, &out[i]);
+  }
+  ::close(fd);
+  if (!status.ok()) return status;
+  return out;
+}
+
 absl::Status write_file_atomically(const std::string& path, std::string_view contents) {
   return FileSystem::posix()->write_file_atomically(path, contents);
 }

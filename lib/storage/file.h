@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,10 +85,18 @@ class SequentialFile {
   virtual const std::string& path() const = 0;
 };
 
+// Bytes [offset, offset + size) of a file.
+struct ByteRange {
+  uint64_t offset = 0;
+  size_t size = 0;
+};
+
 // The whole file.
 absl::StatusOr<std::string> read_file(const std::string& path);
 // Up to `n` bytes from `offset`: fewer at the end of the file.
 absl::StatusOr<std::string> read_file_range(const std::string& path, uint64_t offset, size_t n);
+// read_file_range() of each of `ranges`, in order: one open, one pread each.
+absl::StatusOr<std::vector<std::string>> read_file_ranges(const std::string& path, std::span<const ByteRange> ranges);
 
 // Replaces `path` with `contents` so that after a crash it holds either its
 // old contents or all of the new: writes "<path>.tmp", fsyncs it, renames it

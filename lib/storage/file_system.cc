@@ -20,6 +20,10 @@ class PosixFileSystem final : public FileSystem {
   absl::StatusOr<std::string> read_file_range(const std::string& path, uint64_t offset, size_t n) override {
     return storage::read_file_range(path, offset, n);
   }
+  absl::StatusOr<std::vector<std::string>> read_file_ranges(const std::string& path,
+                                                            std::span<const ByteRange> ranges) override {
+    return storage::read_file_ranges(path, ranges);
+  }
   absl::Status sync_dir(const std::string& dir) override { return storage::sync_dir(dir); }
   absl::Status create_dir(const std::string& dir) override { return storage::create_dir(dir); }
   absl::StatusOr<std::vector<std::string>> list_dir(const std::string& dir) override {
@@ -46,6 +50,18 @@ absl::StatusOr<std::string> FileSystem::read_file_range(const std::string& path,
   if (!bytes.ok()) return bytes.status();
   if (offset >= bytes->size()) return std::string();
   return bytes->substr(offset, n);
+}
+
+absl::StatusOr<std::vector<std::string>> FileSystem::read_file_ranges(const std::string& path,
+                                                                      std::span<const ByteRange> ranges) {
+  absl::StatusOr<std::string> bytes = read_file(path);
+  if (!bytes.ok()) return bytes.status();
+  std::vector<std::string> out;
+  out.reserve(ranges.size());
+  for (const ByteRange& r : ranges) {
+    out.push_back(r.offset >= bytes->size() ? std::string() : bytes->substr(r.offset, r.size));
+  }
+  return out;
 }
 
 FileSystem* FileSystem::posix() {

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,10 @@ class FileSystem {
   // Bytes [offset, offset + n) of a file (fewer at its end). By default
   // read_file() cut down, so a test file system's faults apply.
   virtual absl::StatusOr<std::string> read_file_range(const std::string& path, uint64_t offset, size_t n);
+  // read_file_range() of each of `ranges`, in order, opening the file once.
+  // By default read_file() cut down, as read_file_range().
+  virtual absl::StatusOr<std::vector<std::string>> read_file_ranges(const std::string& path,
+                                                                    std::span<const ByteRange> ranges);
   virtual absl::Status sync_dir(const std::string& dir) = 0;
   virtual absl::Status create_dir(const std::string& dir) = 0;
   virtual absl::StatusOr<std::vector<std::string>> list_dir(const std::string& dir) = 0;

@@ -90,17 +90,30 @@ absl::Status verify_total(uint64_t total, std::span<const uint32_t> column) {
 // Decodes the entries, handing each to sink->add(code, Bitmap&&) in
 // ascending code order after sink->reserve(entries). With `column`, verifies
 // each bitmap right after decoding it.
+// Across the chunks of a chunked index: the last value decoded and the rows
+// listed so far.
+struct EntriesState {
+  bool any = false;
+  uint64_t last = 0;
+  uint64_t total = 0;
+};
+
+// decode_entries() of one payload among several (chunks): values must ascend
+// past state->last; the total is not checked. `first`, when not null, is the
+// value the payload must start with.
 template <typename Sink>
-absl::Status decode_entries(std::string_view in, const std::span<const uint32_t>* column, Sink* sink) {
+absl::Status decode_entries_from(std::string_view in, const std::span<const uint32_t>* column, Sink* sink,
+                                 EntriesState* state, const uint32_t* first) {
   uint64_t n;
   if (!coding::get_varint64(&in, &n)) return absl::DataLossError("truncated entry count");
   // An entry takes at least 3 bytes (gap, length, a bitmap's first byte).
   if (n > in.size() / 3) {
     return absl::DataLossError(absl::StrCat(in.size(), " bytes cannot hold ", n, " entries"));
   }
+  if (first != nullptr && n == 0) return absl::DataLossError("a chunk with no entries");
   sink->reserve(n);
   uint64_t code = 0;
-  uint64_t total = 0;  // rows listed (verified entries)
+  uint64_t& total = state->total;
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t gap;
     std::string_view bytes;
@@ -111,6 +124,12 @@ absl::Status decode_entries(std::string_view in, const std::span<const uint32_t>
     code += gap;
     if (gap > UINT32_MAX || code > UINT32_MAX) {
       return absl::DataLossError(absl::StrCat("entry ", i, ": value is over 2^32-1"));
+    }
+    if (i == 0 && first != nullptr && code != *first) {
+      return absl::DataLossError(absl::StrCat("the chunk starts with value ", code, ", the seek block says ", *first));
+    }
+    if (i == 0 && state->any && code <= state->last) {
+      return absl::DataLossError(absl::StrCat("value ", code, " does not follow the previous chunk's ", state->last));
     }
     absl::StatusOr<Bitmap> rows = Bitmap::deserialize(bytes);
     if (!rows.ok()) {
@@ -123,25 +142,43 @@ absl::Status decode_entries(std::string_view in, const std::span<const uint32_t>
     sink->add(static_cast<uint32_t>(code), *std::move(rows));
   }
   if (!in.empty()) return absl::DataLossError(absl::StrCat(in.size(), " bytes after the last entry"));
-  if (column != nullptr) USAGEDB_RETURN_IF_ERROR(verify_total(total, *column));
+  if (n > 0) {
+    state->any = true;
+    state->last = code;
+  }
   return absl::OkStatus();
+}
+
+template <typename Sink>
+absl::Status decode_entries(std::string_view in, const std::span<const uint32_t>* column, Sink* sink) {
+  EntriesState state;
+  USAGEDB_RETURN_IF_ERROR(decode_entries_from(in, column, sink, &state, nullptr));
+  if (column != nullptr) USAGEDB_RETURN_IF_ERROR(verify_total(state.total, *column));
+  return absl::OkStatus();
+}
+
+// The raw (kRoaring) entries of a payload of `encoding`: `in` itself, or
+// decompressed into *scratch.
+absl::StatusOr<std::string_view> raw_entries(IndexEncoding encoding, std::string_view in, std::string* scratch) {
+  switch (encoding) {
+    case IndexEncoding::kRoaring:
+      return in;
+    case IndexEncoding::kRoaringZstd: {
+      uint64_t size;
+      if (!coding::get_varint64(&in, &size)) return absl::DataLossError("truncated size");
+      USAGEDB_RETURN_IF_ERROR(compression::decompress(in, size, scratch));
+      return std::string_view(*scratch);
+    }
+  }
+  return absl::DataLossError(absl::StrCat("unknown index encoding ", static_cast<int>(encoding)));
 }
 
 template <typename Sink>
 absl::Status decode_payload(IndexEncoding encoding, std::string_view in, const std::span<const uint32_t>* column,
                             Sink* sink) {
-  switch (encoding) {
-    case IndexEncoding::kRoaring:
-      return decode_entries(in, column, sink);
-    case IndexEncoding::kRoaringZstd: {
-      uint64_t size;
-      if (!coding::get_varint64(&in, &size)) return absl::DataLossError("truncated size");
-      std::string raw;
-      if (absl::Status s = compression::decompress(in, size, &raw); !s.ok()) return s;
-      return decode_entries(raw, column, sink);
-    }
-  }
-  return absl::DataLossError(absl::StrCat("unknown index encoding ", static_cast<int>(encoding)));
+  std::string scratch;
+  USAGEDB_ASSIGN_OR_RETURN(const std::string_view raw, raw_entries(encoding, in, &scratch));
+  return decode_entries(raw, column, sink);
 }
 
 struct BitmapIndexSink {
@@ -188,6 +225,94 @@ absl::StatusOr<PostingIndex> decode_verified_postings(IndexEncoding encoding, st
   } sink{{}, column.size()};
   USAGEDB_RETURN_IF_ERROR(decode_payload(encoding, in, &column, &sink));
   return std::move(sink.builder).finish();
+}
+
+void encode_index_chunks(const PostingIndex& index, IndexEncoding encoding, int level, std::string* out,
+                         std::vector<IndexChunk>* chunks) {
+  std::vector<std::pair<uint32_t, std::span<const uint32_t>>> entries;
+  entries.reserve(index.size());
+  index.for_each([&](uint32_t code, std::span<const uint32_t> rows) { entries.emplace_back(code, rows); });
+  std::string raw;
+  for (size_t begin = 0; begin < entries.size();) {
+    size_t end = begin, rows = 0;
+    while (end < entries.size() && rows < kChunkRows) rows += entries[end++].second.size();
+    const auto visit = [&](const auto& put) {
+      for (size_t i = begin; i < end; ++i) put(entries[i].first, bitmap_of_rows(entries[i].second));
+    };
+    const size_t at = out->size();
+    if (encoding == IndexEncoding::kRoaring) {
+      encode_entries(end - begin, visit, out);
+    } else {
+      raw.clear();
+      encode_entries(end - begin, visit, &raw);
+      coding::put_varint64(out, raw.size());
+      compression::compress(raw, level, out);
+    }
+    chunks->push_back(IndexChunk{entries[begin].first, out->size() - at});
+    begin = end;
+  }
+}
+
+absl::StatusOr<PostingIndex> decode_verified_chunked_postings(IndexEncoding encoding,
+                                                              std::span<const IndexChunk> chunks, std::string_view in,
+                                                              std::span<const uint32_t> column) {
+  struct Sink {
+    PostingIndex::Builder builder;
+    void reserve(uint64_t) {}
+    void add(uint32_t code, Bitmap&& bitmap) { builder.add(code, bitmap); }
+  } sink;
+  sink.builder.reserve(0, column.size());
+  EntriesState state;
+  std::string scratch;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    const IndexChunk& chunk = chunks[i];
+    if (chunk.bytes > in.size()) {
+      return absl::DataLossError(absl::StrCat("chunk ", i, " of ", chunk.bytes, " bytes, ", in.size(), " left"));
+    }
+    USAGEDB_ASSIGN_OR_RETURN(const std::string_view raw, raw_entries(encoding, in.substr(0, chunk.bytes), &scratch));
+    if (absl::Status s = decode_entries_from(raw, &column, &sink, &state, &chunk.first_code); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("chunk ", i, ": ", s.message()));
+    }
+    in.remove_prefix(chunk.bytes);
+  }
+  if (!in.empty()) return absl::DataLossError(absl::StrCat(in.size(), " bytes after the last chunk"));
+  USAGEDB_RETURN_IF_ERROR(verify_total(state.total, column));
+  return std::move(sink.builder).finish();
+}
+
+absl::StatusOr<std::vector<uint32_t>> find_postings(IndexEncoding encoding, std::string_view chunk, uint32_t code,
+                                                    uint32_t rows) {
+  std::string scratch;
+  USAGEDB_ASSIGN_OR_RETURN(std::string_view in, raw_entries(encoding, chunk, &scratch));
+  uint64_t n;
+  if (!coding::get_varint64(&in, &n)) return absl::DataLossError("truncated entry count");
+  uint64_t value = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t gap;
+    std::string_view bytes;
+    if (!coding::get_varint64(&in, &gap) || !coding::get_length_prefixed(&in, &bytes)) {
+      return absl::DataLossError(absl::StrCat("entry ", i, " of ", n, ": truncated"));
+    }
+    if (i > 0 && gap == 0) return absl::DataLossError(absl::StrCat("entry ", i, ": repeats value ", value));
+    value += gap;
+    if (value > code) break;  // ascending: `code` is not in the chunk
+    if (value < code) continue;
+    absl::StatusOr<Bitmap> bitmap = Bitmap::deserialize(bytes);
+    if (!bitmap.ok()) {
+      return absl::DataLossError(absl::StrCat("entry ", i, " (value ", code, "): ", bitmap.status().message()));
+    }
+    absl::StatusOr<uint64_t> listed = bitmap->validate(rows);
+    if (!listed.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("value ", code, ": ", listed.status().message(), " (the part has ", rows, " rows)"));
+    }
+    if (*listed == 0) return absl::DataLossError(absl::StrCat("value ", code, " has no rows"));
+    std::vector<uint32_t> out;
+    out.reserve(*listed);
+    bitmap->for_each([&](uint32_t row) { out.push_back(row); });
+    return out;
+  }
+  return std::vector<uint32_t>();
 }
 
 absl::Status verify_index(const BitmapIndex& index, std::span<const uint32_t> column) {

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "lib/table/part.h"
@@ -57,6 +58,29 @@ absl::StatusOr<BitmapIndex> decode_verified_index(IndexEncoding encoding, std::s
 // into the lists once it is verified).
 absl::StatusOr<PostingIndex> decode_verified_postings(IndexEncoding encoding, std::string_view in,
                                                       std::span<const uint32_t> column);
+
+// Part format version 3's user index (part_format.md, "The seek block"): the
+// entries cut into chunks of consecutive values, each chunk a whole payload
+// of `encoding` as above, so one value's rows are found by reading one chunk.
+// A chunk ends after the entry that brings its rows to kChunkRows.
+inline constexpr size_t kChunkRows = 8192;
+struct IndexChunk {
+  uint32_t first_code;  // the chunk's first value
+  size_t bytes;         // its payload's size; chunks follow each other
+};
+// Appends the chunks of `index` and lists them in *chunks.
+void encode_index_chunks(const PostingIndex& index, IndexEncoding encoding, int level, std::string* out,
+                         std::vector<IndexChunk>* chunks);
+// decode_verified_postings() of chunked payloads (in order): each chunk
+// must start with its `first_code` and values ascend across chunks.
+absl::StatusOr<PostingIndex> decode_verified_chunked_postings(IndexEncoding encoding,
+                                                              std::span<const IndexChunk> chunks, std::string_view in,
+                                                              std::span<const uint32_t> column);
+// The rows of `code` in one chunk's payload (empty when it has none): only
+// that entry's bitmap is decoded, and it must be well formed with every row
+// below `rows`. DataLossError as decode_index().
+absl::StatusOr<std::vector<uint32_t>> find_postings(IndexEncoding encoding, std::string_view chunk, uint32_t code,
+                                                    uint32_t rows);
 
 }  // namespace usagedb::storage
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/util/bit_packing.h"
 #include "lib/util/coding.h"
+#include "lib/util/status_macros.h"
 
 namespace usagedb::storage {
 namespace {
@@ -220,6 +221,104 @@ IntEncoding encode_codes(std::span<const uint32_t> values, std::string* out) {
   for (size_t i = 0; i < dict.size(); ++i) coding::put_varint64(out, dict[i] - (i == 0 ? 0 : dict[i - 1]));
   encode_for(local, local_frames, out);
   return IntEncoding::kDictFor;
+}
+
+absl::StatusOr<IntLayout> int_layout(IntEncoding encoding, std::string_view payload, size_t count) {
+  IntLayout layout;
+  std::string_view in = payload;
+  size_t values = count;
+  if (encoding == IntEncoding::kDeltaFor && count > 0) {
+    uint64_t first;
+    if (!coding::get_varint64(&in, &first)) return absl::DataLossError("truncated first value");
+    values = count - 1;
+  } else if (encoding == IntEncoding::kDictFor) {
+    uint64_t size, gap;
+    if (!coding::get_varint64(&in, &size)) return absl::DataLossError("truncated dictionary size");
+    for (uint64_t i = 0; i < size; ++i) {
+      if (!coding::get_varint64(&in, &gap)) return absl::DataLossError("truncated dictionary");
+    }
+  }
+  layout.head_bytes = payload.size() - in.size();
+  for (size_t pos = 0; pos < values; pos += kIntBlockRows) {
+    const size_t n = std::min(kIntBlockRows, values - pos);
+    const size_t before = in.size();
+    uint64_t min;
+    if (!coding::get_varint64(&in, &min) || in.empty()) return absl::DataLossError("truncated block header");
+    const unsigned width = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    const size_t bytes = coding::packed_size(n, width);
+    if (width > coding::kMaxBitWidth || in.size() < bytes) return absl::DataLossError("truncated block");
+    in.remove_prefix(bytes);
+    layout.block_bytes.push_back(before - in.size());
+  }
+  if (!in.empty()) return absl::DataLossError(absl::StrCat(in.size(), " bytes after the values"));
+  return layout;
+}
+
+size_t int_block_first_row(IntEncoding encoding, size_t block) {
+  return block * kIntBlockRows + (encoding == IntEncoding::kDeltaFor ? 1 : 0);
+}
+
+size_t int_block_rows(IntEncoding encoding, size_t count, size_t block) {
+  const size_t first = int_block_first_row(encoding, block);
+  return first >= count ? 0 : std::min(kIntBlockRows, count - first);
+}
+
+absl::Status decode_int_block(IntEncoding encoding, std::string_view head, std::string_view bytes, size_t count,
+                              size_t block, uint64_t base, uint64_t limit, std::vector<uint32_t>* out) {
+  const size_t n = int_block_rows(encoding, count, block);
+  if (n == 0) return absl::DataLossError(absl::StrCat("block ", block, " is past the column's ", count, " values"));
+  out->resize(n);
+  std::string_view in = bytes;
+  switch (encoding) {
+    case IntEncoding::kFor:
+      USAGEDB_RETURN_IF_ERROR(decode_for(&in, n, limit, out->data()));
+      break;
+    case IntEncoding::kDeltaFor: {
+      if (absl::Status s = decode_for(&in, n, kNoLimit, out->data()); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("deltas: ", s.message()));
+      }
+      uint64_t acc = base;  // < 2^64: a base below 2^32 plus 1024 deltas below 2^32
+      for (size_t i = 0; i < n; ++i) {
+        acc += (*out)[i];
+        (*out)[i] = static_cast<uint32_t>(acc);
+      }
+      if (base >= limit || acc >= limit) {
+        return absl::DataLossError(
+            absl::StrCat("block ", block, ": value ", acc, " is out of range (limit ", limit, ")"));
+      }
+      break;
+    }
+    case IntEncoding::kDictFor: {
+      std::string_view h = head;
+      std::vector<uint32_t> dict;
+      uint64_t size;
+      if (!coding::get_varint64(&h, &size) || size > h.size()) return absl::DataLossError("truncated dictionary size");
+      dict.resize(size);
+      uint64_t code = 0;
+      for (size_t i = 0; i < size; ++i) {
+        uint64_t gap;
+        if (!coding::get_varint64(&h, &gap)) return absl::DataLossError("truncated dictionary");
+        code += gap;
+        if ((i > 0 && gap == 0) || gap >= limit || code >= limit) {
+          return absl::DataLossError(absl::StrCat("dictionary entry ", i, " repeats a value or is out of range"));
+        }
+        dict[i] = static_cast<uint32_t>(code);
+      }
+      if (!h.empty()) return absl::DataLossError(absl::StrCat(h.size(), " bytes after the dictionary"));
+      if (absl::Status s = decode_for(&in, n, size, out->data()); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("local ids: ", s.message()));
+      }
+      for (uint32_t& v : *out) v = dict[v];
+      break;
+    }
+    default:
+      return absl::DataLossError(absl::StrCat("unknown integer encoding ", static_cast<int>(encoding)));
+  }
+  if (!in.empty()) {
+    return absl::DataLossError(absl::StrCat("block ", block, ": ", in.size(), " bytes after the values"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status decode_ints(IntEncoding encoding, std::string_view* in, size_t count, uint64_t limit,

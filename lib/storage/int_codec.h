@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace usagedb::storage {
 
@@ -50,6 +51,29 @@ absl::Status decode_ints(IntEncoding encoding, std::string_view* in, size_t coun
 
 // Bytes the blocks of encode_for(values) take (used to choose encodings).
 size_t for_size(std::span<const uint32_t> values);
+
+// Random access (part format version 3's seek block, part_format.md): a
+// payload of `count` values as `encoding` is a head (kFor: nothing; kDeltaFor:
+// the first value; kDictFor: the dictionary) followed by For blocks of
+// kIntBlockRows values each (kDeltaFor: of the count - 1 deltas).
+struct IntLayout {
+  size_t head_bytes = 0;
+  std::vector<size_t> block_bytes;  // each For block's size, in order
+};
+// The layout of a payload written by this file's encoders (the writer walks
+// its own bytes; DataLossError when they do not parse).
+absl::StatusOr<IntLayout> int_layout(IntEncoding encoding, std::string_view payload, size_t count);
+// Rows of block `block` of a column of `count` values: kFor and kDictFor
+// rows [block * kIntBlockRows, ...), kDeltaFor rows [block * kIntBlockRows +
+// 1, ...) (block b holds the deltas that follow row b * kIntBlockRows).
+size_t int_block_first_row(IntEncoding encoding, size_t block);
+size_t int_block_rows(IntEncoding encoding, size_t count, size_t block);
+// Decodes For block `block` (its bytes exactly) of such a column into *out
+// (resized to int_block_rows()). kDictFor needs the `head` (the dictionary);
+// kDeltaFor needs `base`, the value of the row before the block's first.
+// Every value must be < `limit`. DataLossError as decode_ints().
+absl::Status decode_int_block(IntEncoding encoding, std::string_view head, std::string_view bytes, size_t count,
+                              size_t block, uint64_t base, uint64_t limit, std::vector<uint32_t>* out);
 
 }  // namespace usagedb::storage
 

@@ -23,12 +23,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "lib/storage/file_system.h"
 #include "lib/storage/index_codec.h"
 #include "lib/storage/int_codec.h"
 #include "lib/table/part.h"
@@ -38,7 +40,10 @@ namespace usagedb::storage {
 
 // 2: each row's arrival sequence number (the `sequence` block); version 1
 // files are read with numbers made from the part id (part_format.md).
-inline constexpr uint32_t kPartFormatVersion = 2;
+// 3: the `seek` block and a user index in chunks, so one user's rows are
+// read without the rest of the file (read_user_rows()); versions 1 and 2
+// are still read.
+inline constexpr uint32_t kPartFormatVersion = 3;
 
 // How encode_part() writes; the defaults are what the store uses.
 struct PartEncodeOptions {
@@ -49,8 +54,8 @@ struct PartEncodeOptions {
   bool persist_indexes = true;
   // kRoaringZstd: 11-31% fewer bytes than kRoaring for a few ms per 1M rows.
   IndexEncoding index_encoding = IndexEncoding::kRoaringZstd;
-  // 1 writes the format before arrival numbers (no `sequence` block): only
-  // for tests of reading old files.
+  // 1 writes the format before arrival numbers (no `sequence` block), 2 the
+  // format before the `seek` block: only for tests of reading old files.
   uint32_t format_version = kPartFormatVersion;
 };
 
@@ -86,6 +91,8 @@ struct PartFileInfo {
     uint8_t encoding;
     uint64_t offset;
     uint64_t size;  // bytes of the whole block: header, payload and checksum
+    uint8_t section_id = 0;
+    uint64_t checksum = 0;  // the directory's
   };
   uint64_t id;
   uint32_t month;
@@ -95,6 +102,7 @@ struct PartFileInfo {
   std::vector<Block> blocks;
   uint64_t header_bytes;
   uint64_t footer_bytes;  // the footer and the trailer after it
+  uint32_t version = 0;   // the format's
 };
 
 // Checks the header, the trailer and the footer's checksum (not the blocks')
@@ -123,6 +131,18 @@ using RangeReader = std::function<absl::StatusOr<std::string>(uint64_t offset, s
 // checked and decoded for its largest number. The other blocks are not read.
 absl::StatusOr<PartFileSummary> read_part_summary(std::string_view head, std::string_view tail, uint64_t size,
                                                   const RangeReader& read, std::string_view path);
+
+// One user's rows of a part file of format version 3 (with indexes: see
+// seeks_users()), reading through `read` only the seek block, the user
+// index chunk that would hold `user`, and the blocks of the timestamp,
+// feature and version columns that hold its rows (part_format.md, "The seek
+// block"). Each piece is verified against its checksum in the seek block
+// as it is read, every code against `sizes`: DataLossError naming `path`
+// and the section. Empty when the part has no row of `user`.
+using RangesReader = std::function<absl::StatusOr<std::vector<std::string>>(std::span<const ByteRange>)>;
+bool seeks_users(const PartFileInfo& info);
+absl::StatusOr<UserRows> read_user_rows(const PartFileInfo& info, const RangesReader& read, std::string_view path,
+                                        const DictionarySizes& sizes, uint32_t user);
 
 // The size of each section of the part file `bytes` (named `name`), for
 // stats; empty when its layout does not read (the part was checked already).

@@ -22,12 +22,15 @@
 namespace usagedb {
 
 // The store-wide dictionaries, one per low-cardinality string column.
-// Queries look users, features, versions and event types up by string
-// (filters), so those are indexed eagerly; sessions are only ever read by
-// code, so the session dictionary (the largest by far) builds its hash index
-// on the first write after a reopen (Dictionary's "Indexing").
+// Queries look features, versions and event types up by string (filters),
+// so those (small) are indexed eagerly; sessions are only ever read by code,
+// so the session dictionary (the largest by far) builds its hash index on the
+// first write after a reopen, and so does the user dictionary, which a query
+// looks up once, by comparing strings (Dictionary's "Indexing"): a string
+// under two codes in a user or session segment is found by the first write
+// (or the user dictionary's ninth look-up), not by the open.
 struct Dictionaries {
-  Dictionary user{column_name(DictionaryColumn::kUser)};
+  Dictionary user{column_name(DictionaryColumn::kUser), Dictionary::Indexing::kLazy};
   Dictionary feature{column_name(DictionaryColumn::kFeature)};
   Dictionary version{column_name(DictionaryColumn::kVersion)};
   Dictionary event_type{column_name(DictionaryColumn::kEventType)};

@@ -341,8 +341,19 @@ std::optional<uint32_t> Dictionary::find(std::string_view s) const {
       if (slot_count_ == 0) return std::nullopt;
       return find_locked();
     }
+    // A lazily indexed dictionary answers its first look-ups by comparing
+    // the entries in code order (the first code of a string restored twice,
+    // as the index would): a process that asks about one user never builds
+    // it. Under the lock: erase() overwrites an entry's bytes under it.
+    if (scanned_finds_.fetch_add(1, std::memory_order_relaxed) < kScannedFinds) {
+      const uint32_t n = size();
+      for (uint32_t code = 0; code < n; ++code) {
+        if (text::equal(lookup(code), s) && !erased(code)) return code;
+      }
+      return std::nullopt;
+    }
   }
-  // A lazily indexed dictionary's first look-up builds the index.
+  // Then the next look-up builds the index.
   MutexLock lock(&mu_);
   if (!index_complete_locked()) build_index_locked();
   if (slot_count_ == 0) return std::nullopt;

@@ -20,14 +20,20 @@
 //     (user, feature, version, event type: Dictionaries below), and every
 //     dictionary built by intern() alone.
 //   - kLazy: restore() only appends the entry; the index is built on the
-//     first intern(), find() or erase() (under the lock), which is where the
-//     check for a string restored twice happens. A duplicate found then is
+//     first intern() or erase(), or the first find() after kScannedFinds
+//     (under the lock; the first kScannedFinds compare the entries in code
+//     order instead, as cheap as one look-up's share of building it for a
+//     process that asks once), which is where the check for a string
+//     restored twice happens. A duplicate found then is
 //     recorded: status() and intern_many() return a DataLossError naming the
 //     dictionary from then on (writers must stop: interning the string could
 //     give either code), while lookup() keeps working and find()/intern()
 //     answer the first code of the duplicated string. For the session
 //     dictionary, which queries never look up by string (they only read
-//     session codes), so a store that is only read never builds its index.
+//     session codes), so a store that is only read never builds its index,
+//     and the user dictionary, which a query looks up once (its user_id
+//     filter): a process that answers a question about one user compares
+//     the user strings once instead of hashing every one of them.
 //
 // Restored strings can be adopted rather than copied: restore_many() with the
 // decoded segment's buffer keeps the buffer and points the entries into it.
@@ -248,6 +254,9 @@ class Dictionary {
   std::unique_ptr<std::atomic<Entry*>[]> blocks_;
   std::atomic<uint32_t> size_{0};
   std::atomic<uint64_t> erasures_{0};
+  // find() calls answered by comparing entries (kLazy, before the index).
+  static constexpr uint32_t kScannedFinds = 8;
+  mutable std::atomic<uint32_t> scanned_finds_{0};
   // String bytes: chunks that never move; large strings get their own chunk.
   std::vector<std::unique_ptr<char[]>> chunks_ ABSL_GUARDED_BY(mu_);
   // Adopted segment buffers (restore_many with an owner).

@@ -16,8 +16,14 @@ Part::Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes
   data_.store(owned_.get(), std::memory_order_release);
 }
 
-Part::Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache)
-    : id_(id), month_(month), summary_(summary), loader_(std::move(loader)), cache_(std::move(cache)) {}
+Part::Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache,
+           UserReader user_reader)
+    : id_(id),
+      month_(month),
+      summary_(summary),
+      loader_(std::move(loader)),
+      user_reader_(std::move(user_reader)),
+      cache_(std::move(cache)) {}
 
 Part::~Part() {
   // First: the cache may be evicting this part on another thread.

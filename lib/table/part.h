@@ -92,6 +92,14 @@ struct PartData {
   PartIndexes indexes;
 };
 
+// One user's rows of a part, in row order (so ascending timestamps): the
+// columns a one-user question reads.
+struct UserRows {
+  std::vector<uint32_t> timestamp;
+  std::vector<uint32_t> feature;
+  std::vector<uint32_t> version;
+};
+
 class PartCache;
 
 class Part {
@@ -106,6 +114,9 @@ class Part {
   // Reads the data of a lazy part: every error is a DataLossError naming
   // the file and section. Called with no lock of the part held.
   using Loader = std::function<absl::StatusOr<PartData>()>;
+  // Reads one user's rows of a lazy part without its other rows (a file
+  // that can seek them: part format version 3): DataLossError as Loader.
+  using UserReader = std::function<absl::StatusOr<UserRows>(uint32_t user)>;
 
   // Holds a part's data in memory (a lazy part cannot be evicted while
   // pinned). Move-only; an empty Pin holds nothing. It does not own the
@@ -131,7 +142,9 @@ class Part {
   Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes);
   // A lazy part: `summary` from its file's footer, `loader` reads the rest,
   // `cache` (not null) accounts its bytes while loaded.
-  Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache);
+  // `user_reader`, when given, serves read_user() while the part is not loaded.
+  Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache,
+       UserReader user_reader = nullptr);
   Part(const Part&) = delete;
   Part& operator=(const Part&) = delete;
   ~Part();
@@ -153,6 +166,12 @@ class Part {
   // Whether the data is in memory now (always, for a resident part).
   bool loaded() const { return data_.load(std::memory_order_acquire) != nullptr; }
   bool lazy() const { return loader_ != nullptr; }
+  // Whether read_user() can read one user's rows of this lazy part without
+  // loading it: it has a UserReader and is not in memory now.
+  bool reads_users_alone() const { return user_reader_ != nullptr && !loaded(); }
+  // One user's rows read from the file alone (only the blocks holding them,
+  // nothing kept: the cache is not involved). REQUIRES: a UserReader.
+  absl::StatusOr<UserRows> read_user(uint32_t user) const { return user_reader_(user); }
 
   // REQUIRES: a Pin of this part is alive (or the part is resident).
   const PartColumns& columns() const { return data().columns; }
@@ -195,6 +214,7 @@ class Part {
   const uint32_t month_;
   const Summary summary_;
   const Loader loader_;                    // null: resident
+  const UserReader user_reader_;           // null: none
   const std::shared_ptr<PartCache> cache_;  // null: resident
   mutable Mutex mu_;
   mutable std::unique_ptr<const PartData> owned_ ABSL_GUARDED_BY(mu_);

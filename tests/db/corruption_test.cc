@@ -93,6 +93,18 @@ class CorruptionTest : public ::testing::Test {
     delete quarantine_;
   }
 
+  // Copies the store into `copy` without its rollup files (so every query
+  // reads the parts); the name of its first part file.
+  static std::string copy_without_rollups(const ScopedTempDir& copy) {
+    copy_dir(dir_->path(), copy.path());
+    std::string part;
+    for (const std::string& name : file_names(copy.path())) {
+      if (kind_of(name) == Kind::kPart && part.empty()) part = name;
+      if (kind_of(name) == Kind::kRollup) std::filesystem::remove(copy.file(name));
+    }
+    return part;
+  }
+
   // The reference of the checkpointed events and the first `batches` batches.
   static Reference reference(size_t batches) {
     Reference r;
@@ -275,7 +287,8 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     const std::string bytes = file_bytes(dir_->file(name));
     auto info = storage::read_part_file_info(bytes, name);
     ASSERT_TRUE(info.ok()) << info.status();
-    ASSERT_EQ(info->blocks.size(), 13u) << name << ": the store writes its bitmap indexes and arrival numbers";
+    ASSERT_EQ(info->blocks.size(), 14u) << name
+                                        << ": the store writes its bitmap indexes, arrival numbers and seek block";
     for (const auto& block : info->blocks) {
       sections.insert(block.section);
       // The middle of the payload, and the last byte of the block (its checksum).
@@ -293,32 +306,27 @@ TEST_F(CorruptionTest, EverySectionOfAPartFileIsChecked) {
     }
   }
   EXPECT_GT(parts, 3);
-  // All but the sequence blocks (read by open() for the largest number).
-  EXPECT_GT(read_data_loss_, data_loss_ / 2) << "a lazy open reads no block but the sequence";
-  for (const char* section :
-       {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id", "metadata",
-        "metadata values", "event_id", "user_id index", "feature_id index", "product_version index", "sequence"}) {
+  // A lazy open reads no block (format version 3: the footer holds the
+  // largest arrival number), but the log's replay reads the parts of the
+  // months it writes to (their dedup index): the first whole read after the
+  // open finds the rest.
+  EXPECT_GT(read_data_loss_, data_loss_ / 2) << "a lazy open reads no block of a part it does not write to";
+  for (const char* section : {"timestamp", "feature_id", "product_version", "user_id", "event_type", "session_id",
+                              "metadata", "metadata values", "event_id", "user_id index", "feature_id index",
+                              "product_version index", "sequence", "seek"}) {
     EXPECT_TRUE(sections.contains(section)) << "no part file has a " << section << " block";
   }
 }
 
 // A part file damaged inside a block opens (a lazy open reads its footer
-// and sequence block only); the query that reads the part returns the
+// only); the query that reads the part returns the
 // DataLossError naming the file and the section instead of an answer,
 // queries that do not read it answer, and writes to its month fail before
 // anything is logged (the month's dedup index needs the part's ids).
 TEST_F(CorruptionTest, ADamagedBlockIsReportedByTheQueryThatReadsIt) {
-  std::string part_name;
-  std::vector<std::string> rollups;
-  for (const std::string& name : file_names(dir_->path())) {
-    if (kind_of(name) == Kind::kPart && part_name.empty()) part_name = name;
-    if (kind_of(name) == Kind::kRollup) rollups.push_back(name);
-  }
-  ASSERT_FALSE(part_name.empty());
   ScopedTempDir copy;
-  copy_dir(dir_->path(), copy.path());
-  // Without rollups every query reads the parts.
-  for (const std::string& name : rollups) std::filesystem::remove(copy.file(name));
+  const std::string part_name = copy_without_rollups(copy);
+  ASSERT_FALSE(part_name.empty());
   std::string bytes = file_bytes(copy.file(part_name));
   auto info = storage::read_part_file_info(bytes, part_name);
   ASSERT_TRUE(info.ok()) << info.status();
@@ -364,6 +372,57 @@ TEST_F(CorruptionTest, ADamagedBlockIsReportedByTheQueryThatReadsIt) {
   EXPECT_THAT(std::string(written.message()), HasSubstr(part_name));
   EXPECT_EQ((*store)->stats()->log_bytes, log_bytes);
   crash(*store, fs);
+}
+
+// A one-user query of a part not in memory reads only the blocks holding
+// the user's rows (part format version 3, "What is read when"): damage
+// elsewhere in the file does not stop it (a whole read would), damage in
+// those blocks is its DataLossError naming the file and the section; a
+// whole read (scan_events) still reports either.
+TEST_F(CorruptionTest, AOneUserQueryReadsOnlyTheBlocksOfItsRows) {
+  std::set<std::string> users;
+  for (const OwnedEvent& e : *events_) users.insert(e.user_id);
+  const Reference want = reference(kLogBatches);
+  for (const auto& [section, answers] : {std::pair{"event_id", true}, std::pair{"session_id", true},
+                                         std::pair{"feature_id", false}, std::pair{"user_id index", false}}) {
+    SCOPED_TRACE(section);
+    ScopedTempDir copy;
+    const std::string part_name = copy_without_rollups(copy);
+    ASSERT_FALSE(part_name.empty());
+    std::string bytes = file_bytes(copy.file(part_name));
+    auto info = storage::read_part_file_info(bytes, part_name);
+    ASSERT_TRUE(info.ok()) << info.status();
+    ASSERT_TRUE(storage::seeks_users(*info));
+    for (const auto& block : info->blocks) {
+      if (block.section == section) bytes[block.offset + block.size / 2] ^= 0x20;
+    }
+    std::ofstream(copy.file(part_name), std::ios::binary | std::ios::trunc) << bytes;
+
+    FaultInjectionFileSystem fs(posix_without_fsync());
+    auto store = open_durable(copy.path(), &fs, {.background_threads = false});
+    ASSERT_TRUE(store.ok()) << store.status();
+    int failed = 0;
+    for (const std::string& user : users) {
+      UserFeatureUsageQuery q;
+      q.user_id = user;
+      auto got = (*store)->user_feature_usage(q);
+      if (got.ok()) {
+        EXPECT_EQ(got->rows, want.user_feature_usage(q).rows) << user;
+        continue;
+      }
+      EXPECT_FALSE(answers) << user << ": " << got.status();
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
+      EXPECT_THAT(std::string(got.status().message()), HasSubstr(part_name));
+      EXPECT_THAT(std::string(got.status().message()), HasSubstr(section));
+      ++failed;
+    }
+    if (!answers) EXPECT_GT(failed, 0);
+    const absl::Status scanned =
+        (*store)->scan_events({}, [](std::span<const StoredEvent>) { return absl::OkStatus(); });
+    EXPECT_EQ(scanned.code(), absl::StatusCode::kDataLoss) << scanned;
+    EXPECT_THAT(std::string(scanned.message()), HasSubstr(section));
+    crash(*store, fs);
+  }
 }
 
 // A file the MANIFEST names is gone: DataLossError naming it (a missing
@@ -423,15 +482,17 @@ TEST(CorruptionNewStore, CrashBeforeTheFirstManifestIsNotData) {
 // A dictionary segment that holds one string under two codes, with valid
 // checksums (a writer bug, or bytes put there on purpose): only the
 // dictionary can notice. The documented outcome (docs/STORAGE.md):
-// - user, feature, version, event type (indexed as they load): open fails
-//   with a DataLossError naming the segment and the dictionary;
-// - session (its index is built on the first write after a reopen, so a
-//   store that is only read never hashes its 2.8M strings): the store opens
-//   and answers queries; the first write builds the index, finds the
-//   duplicate, and every write fails with a DataLossError naming the
+// - feature, version, event type (indexed as they load): open fails with a
+//   DataLossError naming the segment and the dictionary;
+// - user and session (their index is built on the first write after a
+//   reopen, so a store that is only read never hashes its 2.8M session
+//   strings, and a one-user question compares the user strings once): the
+//   store opens and answers queries; the first write builds the index, finds
+//   the duplicate, and every write fails with a DataLossError naming the
 //   dictionary, nothing logged.
 TEST(CorruptionDictionary, AStringUnderTwoCodes) {
-  for (const DictionaryColumn column : {DictionaryColumn::kUser, DictionaryColumn::kSession}) {
+  for (const DictionaryColumn column :
+       {DictionaryColumn::kFeature, DictionaryColumn::kUser, DictionaryColumn::kSession}) {
     SCOPED_TRACE(column_name(column));
     ScopedTempDir dir;
     const Timestamp t{std::chrono::seconds{1'700'000'000}};
@@ -439,11 +500,15 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
       auto store = open_durable(dir.path(), posix_without_fsync());
       ASSERT_TRUE(store.ok()) << store.status();
       for (const char* id : {"a", "b", "c"}) {
-        ASSERT_TRUE((*store)->record_event(OwnedEvent{.event_id = id, .user_id = absl::StrCat("user_", id),
-                                                      .feature_id = "f", .product_version = "1",
-                                                      .event_type = "view", .timestamp = t,
-                                                      .session_id = absl::StrCat("session_", id)}
-                                               .view())
+        ASSERT_TRUE((*store)
+                        ->record_event(OwnedEvent{.event_id = id,
+                                                  .user_id = absl::StrCat("user_", id),
+                                                  .feature_id = absl::StrCat("f", id),
+                                                  .product_version = "1",
+                                                  .event_type = "view",
+                                                  .timestamp = t,
+                                                  .session_id = absl::StrCat("session_", id)}
+                                           .view())
                         .ok());
       }
     }  // the closing checkpoint writes the parts and the segments
@@ -472,7 +537,7 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
                                               static_cast<uint32_t>(segment->strings.size()));
 
     auto store = open_durable(dir.path(), posix_without_fsync());
-    if (column != DictionaryColumn::kSession) {
+    if (column == DictionaryColumn::kFeature) {
       ASSERT_FALSE(store.ok());
       EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
       EXPECT_THAT(std::string(store.status().message()),
@@ -480,6 +545,8 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
       EXPECT_THAT(std::string(store.status().message()), HasSubstr(segment_path));
       continue;
     }
+    // Indexed lazily: the open does not look for the duplicate, the first
+    // write does.
     ASSERT_TRUE(store.ok()) << store.status();
     // Reads go on.
     auto summary = (*store)->feature_usage_summary({});
@@ -491,7 +558,7 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
     for (int attempt = 0; attempt < 2; ++attempt) {
       const absl::Status s = (*store)->record_event(more.view());
       EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
-      EXPECT_THAT(std::string(s.message()), HasSubstr("session_id dictionary is damaged"));
+      EXPECT_THAT(std::string(s.message()), HasSubstr(absl::StrCat(column_name(column), " dictionary is damaged")));
     }
     EXPECT_EQ((*store)->ingest_ndjson(R"({"user_id":"u","feature_id":"f","product_version":"1",)"
                                       R"("event_type":"view","timestamp":"2025-01-01 00:00:00"})")
@@ -505,7 +572,8 @@ TEST(CorruptionDictionary, AStringUnderTwoCodes) {
                          << R"("event_type":"view","timestamp":"2025-01-01 00:00:00"})" << "\n";
     const auto ingested = (*store)->ingest_file(input, {});
     EXPECT_EQ(ingested.status().code(), absl::StatusCode::kDataLoss) << ingested.status();
-    EXPECT_THAT(std::string(ingested.status().message()), HasSubstr("session_id dictionary is damaged"));
+    EXPECT_THAT(std::string(ingested.status().message()),
+                HasSubstr(absl::StrCat(column_name(column), " dictionary is damaged")));
     EXPECT_EQ((*store)->stats()->rows, 3u);
     store->reset();
     // Nothing was logged: the store still opens, with the same rows.

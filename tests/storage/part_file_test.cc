@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <tuple>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -182,12 +183,14 @@ TEST(PartFile, FileInfoListsTheBlocks) {
     end += b.size;
   }
   EXPECT_EQ(end + info->footer_bytes, file.size());
-  EXPECT_EQ(sections, (std::vector<std::string>{"timestamp", "feature_id", "product_version", "user_id",
-                                                "event_type", "session_id", "metadata", "metadata values",
-                                                "event_id", "user_id index", "feature_id index",
-                                                "product_version index", "sequence"}));
+  EXPECT_EQ(sections,
+            (std::vector<std::string>{"timestamp", "feature_id", "product_version", "user_id", "event_type",
+                                      "session_id", "metadata", "metadata values", "event_id", "user_id index",
+                                      "feature_id index", "product_version index", "sequence", "seek"}));
   const std::string lean = encode_part(*p->part, {.persist_indexes = false});
-  EXPECT_EQ(read_part_file_info(lean, kPath)->blocks.size(), 10u);
+  EXPECT_EQ(read_part_file_info(lean, kPath)->blocks.size(), 11u);
+  const std::string v2 = encode_part(*p->part, {.persist_indexes = false, .format_version = 2});
+  EXPECT_EQ(read_part_file_info(v2, kPath)->blocks.size(), 10u);
   const std::string old = encode_part(*p->part, {.persist_indexes = false, .format_version = 1});
   EXPECT_EQ(read_part_file_info(old, kPath)->blocks.size(), 9u);
 }
@@ -196,7 +199,9 @@ TEST(PartFile, FileInfoListsTheBlocks) {
 
 // The section decode_part() must name for a corruption at byte `at`.
 std::vector<std::string> sections_for_byte(const PartFileInfo& info, size_t file_size, size_t at) {
-  if (at < info.header_bytes) return {"header"};
+  // The format version is compared with the known ones, not checksummed:
+  // another known version is found wrong by its footer's layout.
+  if (at < info.header_bytes) return {"header", "footer"};
   for (const auto& b : info.blocks) {
     if (at >= b.offset && at < b.offset + b.size) return {b.section};
   }
@@ -283,7 +288,7 @@ TEST(PartFile, OtherFilesAndVersionsAreDataLoss) {
   const std::string file = encode_part(*p->part);
   expect_data_loss(decode_part("", kPath), {"header"}, "empty file");
   expect_data_loss(decode_part(std::string(100, '{'), kPath), {"header"}, "text file");
-  for (const char version : {'\0', '\3'}) {
+  for (const char version : {'\0', '\4'}) {
     std::string other = file;
     other[8] = version;  // the format version after the 8-byte magic
     const auto got = decode_part(other, kPath);
@@ -313,6 +318,198 @@ TEST(PartFile, VersionOneFilesOpenWithNumbersFromThePartId) {
   }
 }
 
+// What a lazy open reads: the footer from the file's last kPartTailBytes and
+// the header, and for the largest arrival number, the sequence block of a
+// version 2 file; a version 3 footer holds the number itself.
+TEST(PartFile, ALazyOpenReadsNoBlockOfAVersion3File) {
+  auto p = random_part(99, Shape{.rows = 5000, .users = 100});
+  for (const uint32_t version : {2u, 3u}) {
+    const std::string file = encode_part(*p->part, {.format_version = version});
+    const std::string_view bytes = file;
+    int reads = 0;
+    const RangeReader read = [&](uint64_t offset, size_t n) -> absl::StatusOr<std::string> {
+      ++reads;
+      return std::string(bytes.substr(offset, n));
+    };
+    const size_t tail = std::min(file.size(), kPartTailBytes);
+    absl::StatusOr<PartFileSummary> summary =
+        read_part_summary(bytes.substr(0, 12), bytes.substr(file.size() - tail), file.size(), read, kPath);
+    ASSERT_TRUE(summary.ok()) << summary.status();
+    EXPECT_EQ(summary->max_sequence, p->part->max_sequence());
+    EXPECT_EQ(reads, version >= 3 ? 0 : 1) << "version " << version;
+  }
+}
+
+// ---- One user's rows (format version 3's seek block) --------------------------
+
+// A RangesReader over the bytes of a file that records what it was asked for.
+struct RecordingReader {
+  std::string_view file;
+  std::vector<ByteRange> asked;
+  RangesReader reader() {
+    return [this](std::span<const ByteRange> ranges) -> absl::StatusOr<std::vector<std::string>> {
+      std::vector<std::string> out;
+      for (const ByteRange& r : ranges) {
+        asked.push_back(r);
+        out.emplace_back(r.offset >= file.size() ? std::string_view() : file.substr(r.offset, r.size));
+      }
+      return out;
+    };
+  }
+  bool read_byte(size_t at) const {
+    return std::any_of(asked.begin(), asked.end(),
+                       [&](const ByteRange& r) { return at >= r.offset && at < r.offset + r.size; });
+  }
+  uint64_t bytes() const {
+    uint64_t n = 0;
+    for (const ByteRange& r : asked) n += r.size;
+    return n;
+  }
+};
+
+// What read_user_rows() must return: the part's rows of `user`.
+UserRows expected_user_rows(const Part& part, uint32_t user) {
+  UserRows out;
+  for (const uint32_t row : part.user_rows(user)) {
+    out.timestamp.push_back(part.columns().timestamp[row]);
+    out.feature.push_back(part.columns().feature[row]);
+    out.version.push_back(part.columns().version[row]);
+  }
+  return out;
+}
+
+void expect_same_rows(const absl::StatusOr<UserRows>& got, const UserRows& want, const std::string& what) {
+  ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+  EXPECT_EQ(got->timestamp, want.timestamp) << what;
+  EXPECT_EQ(got->feature, want.feature) << what;
+  EXPECT_EQ(got->version, want.version) << what;
+}
+
+// Every user of parts of every shape (and codes the parts do not hold,
+// below, between and above theirs) reads back exactly its rows.
+TEST(PartFileSeek, ReadsEachUsersRowsAlone) {
+  const Shape shapes[] = {
+      Shape{.rows = 1, .users = 1},
+      Shape{.rows = 3000, .users = 300},
+      Shape{.rows = 40'000, .users = 2000},
+      Shape{.rows = 5000, .codes_near_max = true},
+      Shape{.rows = 5000, .sparse_users = true},
+      Shape{.rows = 3000, .equal_timestamps = true},
+      Shape{.rows = 20'000, .users = 3},  // users of many rows: a chunk each
+  };
+  uint64_t seed = 300;
+  for (const Shape& shape : shapes) {
+    auto p = random_part(++seed, shape);
+    const Part& part = *p->part;
+    for (const IndexEncoding encoding : {IndexEncoding::kRoaring, IndexEncoding::kRoaringZstd}) {
+      const std::string file = encode_part(part, {.persist_indexes = true, .index_encoding = encoding});
+      const PartFileInfo info = read_part_file_info(file, kPath).value();
+      ASSERT_TRUE(seeks_users(info));
+      std::vector<uint32_t> users;
+      part.indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
+      std::vector<uint32_t> absent = {0, UINT32_MAX, users.front() - 1, users.back() + 1};
+      for (size_t i = 1; i < users.size(); ++i) {
+        if (users[i] - users[i - 1] > 1) absent.push_back(users[i] - 1);
+        if (absent.size() > 20) break;
+      }
+      for (size_t i = 0; i < users.size(); i += 1 + users.size() / 200) {
+        RecordingReader reader{file, {}};
+        expect_same_rows(read_user_rows(info, reader.reader(), kPath, {}, users[i]), expected_user_rows(part, users[i]),
+                         absl::StrCat("user ", users[i], " of ", part.rows(), " rows"));
+        if (part.rows() >= 40'000) {
+          EXPECT_LT(reader.bytes() * 5, file.size()) << "user " << users[i] << ": read most of the file";
+        }
+      }
+      for (const uint32_t user : absent) {
+        if (std::binary_search(users.begin(), users.end(), user)) continue;
+        RecordingReader reader{file, {}};
+        absl::StatusOr<UserRows> got = read_user_rows(info, reader.reader(), kPath, {}, user);
+        expect_same_rows(got, UserRows{}, absl::StrCat("absent user ", user));
+        // The seek block and at most one user index chunk.
+        EXPECT_LE(reader.asked.size(), 2u);
+      }
+    }
+  }
+}
+
+// Files without a seek block (version 1 and 2, or no indexes) cannot seek:
+// their parts are read whole, as before.
+TEST(PartFileSeek, OlderVersionsAndFilesWithoutIndexesDoNotSeek) {
+  auto p = random_part(320, Shape{.rows = 500});
+  for (const PartEncodeOptions& options :
+       {PartEncodeOptions{.persist_indexes = false}, PartEncodeOptions{.format_version = 2},
+        PartEncodeOptions{.persist_indexes = false, .format_version = 2}}) {
+    const std::string file = encode_part(*p->part, options);
+    const PartFileInfo info = read_part_file_info(file, kPath).value();
+    EXPECT_FALSE(seeks_users(info));
+    absl::StatusOr<std::shared_ptr<const Part>> back = decode_part(file, kPath);
+    ASSERT_TRUE(back.ok()) << back.status();
+    expect_same_part(**back, *p->part);
+    RecordingReader reader{file, {}};
+    EXPECT_EQ(read_user_rows(info, reader.reader(), kPath, {}, 0).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_FALSE(seeks_users(read_part_file_info(encode_part(*p->part, {.format_version = 1}), kPath).value()));
+}
+
+// A byte flipped anywhere: a user read that reads it is a DataLossError
+// naming the section the byte is in; one that does not answers exactly.
+TEST(PartFileSeek, DamageIsReportedByTheUserReadThatTouchesIt) {
+  auto p = random_part(321, Shape{.rows = 2500, .users = 40});
+  const Part& part = *p->part;
+  std::vector<uint32_t> users;
+  part.indexes().user.for_each([&](uint32_t code, std::span<const uint32_t>) { users.push_back(code); });
+  for (const IndexEncoding encoding : {IndexEncoding::kRoaring, IndexEncoding::kRoaringZstd}) {
+    const std::string file = encode_part(part, {.persist_indexes = true, .index_encoding = encoding});
+    const PartFileInfo info = read_part_file_info(file, kPath).value();
+    std::set<std::string> named;
+    for (size_t at = info.header_bytes; at < file.size() - info.footer_bytes; at += 7) {
+      std::string bad = file;
+      bad[at] ^= 0x40;
+      const std::vector<std::string> sections = sections_for_byte(info, file.size(), at);
+      for (size_t u = at % 5; u < users.size(); u += 5) {
+        RecordingReader reader{bad, {}};
+        const absl::StatusOr<UserRows> got = read_user_rows(info, reader.reader(), kPath, {}, users[u]);
+        const std::string what = absl::StrCat("byte ", at, " (", sections.front(), "), user ", users[u]);
+        if (!reader.read_byte(at)) {
+          expect_same_rows(got, expected_user_rows(part, users[u]), what);
+          continue;
+        }
+        ASSERT_FALSE(got.ok()) << what << ": read a damaged byte";
+        EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << what;
+        EXPECT_THAT(std::string(got.status().message()),
+                    StartsWith(absl::StrCat("part file '", kPath, "': ", sections.front(), ": ")))
+            << what;
+        named.insert(sections.front());
+      }
+    }
+    EXPECT_EQ(named, (std::set<std::string>{"timestamp", "feature_id", "product_version", "user_id index", "seek"}));
+  }
+}
+
+// Codes a user read decodes are checked against the dictionaries' sizes,
+// as decode_part() checks them.
+TEST(PartFileSeek, CodesOutsideTheDictionariesAreDataLoss) {
+  auto p = random_part(322, Shape{.rows = 3000, .users = 30});
+  const Part& part = *p->part;
+  const std::string file = encode_part(part);
+  const PartFileInfo info = read_part_file_info(file, kPath).value();
+  const uint32_t user = part.columns().user[0];
+  const auto& c = part.columns();
+  const uint64_t features = *std::max_element(c.feature.begin(), c.feature.end()) + 1;
+  const uint64_t versions = *std::max_element(c.version.begin(), c.version.end()) + 1;
+  RecordingReader reader{file, {}};
+  expect_same_rows(read_user_rows(info, reader.reader(), kPath, {.features = features, .versions = versions}, user),
+                   expected_user_rows(part, user), "exact sizes");
+  // The largest code among the user's rows, one past the dictionary.
+  const UserRows rows = expected_user_rows(part, user);
+  const uint64_t feature_max = *std::max_element(rows.feature.begin(), rows.feature.end());
+  const auto got = read_user_rows(info, reader.reader(), kPath, {.features = feature_max}, user);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("feature_id"));
+}
+
 // ---- Files that are well checksummed but inconsistent ------------------------
 //
 // A writer for the format as part_format.md describes it, independent of
@@ -324,9 +521,10 @@ struct RawFile {
     uint8_t section, encoding;
     std::string payload;
   };
-  uint32_t version = 2;
+  uint32_t version = 3;
   uint64_t id;
   uint32_t month, rows, min_timestamp, max_timestamp;
+  uint64_t max_sequence = 0;  // version 3
   std::vector<Block> blocks;
 };
 
@@ -338,7 +536,9 @@ RawFile parse(std::string_view file) {
   uint64_t count;
   EXPECT_TRUE(coding::get_fixed64(&footer, &raw.id) && coding::get_fixed32(&footer, &raw.month) &&
               coding::get_fixed32(&footer, &raw.rows) && coding::get_fixed32(&footer, &raw.min_timestamp) &&
-              coding::get_fixed32(&footer, &raw.max_timestamp) && coding::get_varint64(&footer, &count));
+              coding::get_fixed32(&footer, &raw.max_timestamp) &&
+              (raw.version < 3 || coding::get_fixed64(&footer, &raw.max_sequence)) &&
+              coding::get_varint64(&footer, &count));
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t offset, size, checksum;
     footer.remove_prefix(2);
@@ -378,6 +578,7 @@ std::string assemble(const RawFile& raw) {
   coding::put_fixed32(&footer, raw.rows);
   coding::put_fixed32(&footer, raw.min_timestamp);
   coding::put_fixed32(&footer, raw.max_timestamp);
+  if (raw.version >= 3) coding::put_fixed64(&footer, raw.max_sequence);
   coding::put_varint64(&footer, raw.blocks.size());
   footer += directory;
   coding::put_fixed32(&footer, static_cast<uint32_t>(footer.size()));
@@ -388,10 +589,11 @@ std::string assemble(const RawFile& raw) {
 }
 
 RawFile::Block& block(RawFile& raw, std::string_view section) {
-  static const std::vector<std::string> kNames = {"timestamp", "feature_id", "product_version", "user_id",
-                                                  "event_type", "session_id", "metadata", "metadata values",
-                                                  "event_id", "user_id index", "feature_id index",
-                                                  "product_version index", "sequence"};
+  static const std::vector<std::string> kNames = {
+      "timestamp",  "feature_id",    "product_version",  "user_id",
+      "event_type", "session_id",    "metadata",         "metadata values",
+      "event_id",   "user_id index", "feature_id index", "product_version index",
+      "sequence",   "seek"};
   const auto id = static_cast<uint8_t>(std::find(kNames.begin(), kNames.end(), section) - kNames.begin() + 1);
   for (RawFile::Block& b : raw.blocks) {
     if (b.section == id) return b;
@@ -400,11 +602,89 @@ RawFile::Block& block(RawFile& raw, std::string_view section) {
   return raw.blocks.front();
 }
 
+// The seek block's payload as part_format.md describes it ("The seek
+// block"), from the part and the payloads of the blocks it describes; the
+// user index chunks are checked to make up the user index block.
+std::string seek_payload_as_documented(RawFile raw, const Part& part, const PartEncodeOptions& options) {
+  std::string out;
+  // The user index in chunks: each ends after the entry that brings its rows
+  // to 8192; each is a whole index payload of the block's encoding.
+  std::vector<std::pair<uint32_t, std::span<const uint32_t>>> entries;
+  part.indexes().user.for_each(
+      [&](uint32_t code, std::span<const uint32_t> rows) { entries.emplace_back(code, rows); });
+  std::string chunks, directory;
+  size_t count = 0;
+  uint32_t previous = 0;
+  for (size_t begin = 0; options.persist_indexes && begin < entries.size(); ++count) {
+    PostingIndex::Builder builder;
+    size_t end = begin, rows = 0;
+    for (; end < entries.size() && rows < 8192; ++end) {
+      builder.add(entries[end].first, entries[end].second);
+      rows += entries[end].second.size();
+    }
+    std::string chunk;
+    encode_index(std::move(builder).finish(), options.index_encoding, options.zstd_level, &chunk);
+    coding::put_varint64(&directory, entries[begin].first - previous);
+    previous = entries[begin].first;
+    coding::put_varint64(&directory, chunk.size());
+    coding::put_fixed64(&directory, hash::checksum(chunk));
+    chunks += chunk;
+    begin = end;
+  }
+  if (options.persist_indexes) EXPECT_EQ(chunks, block(raw, "user_id index").payload);
+  coding::put_varint64(&out, count);
+  out += directory;
+  // The timestamp, feature_id and product_version columns: the head (the
+  // first value, the dictionary, or nothing), then each For block of 1024
+  // values (the rows - 1 deltas of the timestamps).
+  for (const char* section : {"timestamp", "feature_id", "product_version"}) {
+    const RawFile::Block& b = block(raw, section);
+    std::string_view in = b.payload;
+    uint64_t v, values = raw.rows;
+    if (b.encoding == 2) {  // DeltaFor
+      EXPECT_TRUE(coding::get_varint64(&in, &v));
+      values = raw.rows - 1;
+    } else if (b.encoding == 3) {  // DictFor
+      uint64_t n;
+      EXPECT_TRUE(coding::get_varint64(&in, &n));
+      for (uint64_t i = 0; i < n; ++i) EXPECT_TRUE(coding::get_varint64(&in, &v));
+    }
+    const size_t head = b.payload.size() - in.size();
+    coding::put_varint64(&out, head);
+    coding::put_fixed64(&out, hash::checksum(std::string_view(b.payload).substr(0, head)));
+    coding::put_varint64(&out, (values + 1023) / 1024);
+    uint64_t base = 0;
+    for (uint64_t pos = 0; pos < values; pos += 1024) {
+      const std::string_view start = in;
+      EXPECT_TRUE(coding::get_varint64(&in, &v) && !in.empty());
+      const unsigned width = static_cast<unsigned char>(in[0]);
+      in.remove_prefix(1 + (std::min<uint64_t>(1024, values - pos) * width + 7) / 8);
+      const std::string_view bytes = start.substr(0, start.size() - in.size());
+      coding::put_varint64(&out, bytes.size());
+      coding::put_fixed64(&out, hash::checksum(bytes));
+      if (std::string_view(section) == "timestamp") {
+        // The value of the row before the block's first: row pos.
+        const uint32_t value = part.columns().timestamp[pos];
+        coding::put_varint64(&out, value - base);
+        base = value;
+      }
+    }
+    EXPECT_TRUE(in.empty()) << section;
+  }
+  return out;
+}
+
 TEST(PartFile, TheFormatDocumentDescribesEveryByte) {
-  auto p = random_part(96, Shape{.rows = 3000, .users = 300});
-  for (const PartEncodeOptions& options : kAllOptions) {
-    const std::string file = encode_part(*p->part, options);
-    EXPECT_EQ(assemble(parse(file)), file);
+  for (const Shape& shape : {Shape{.rows = 3000, .users = 300}, Shape{.rows = 30'000, .users = 2000}}) {
+    auto p = random_part(96, shape);
+    for (const PartEncodeOptions& options : kAllOptions) {
+      const std::string file = encode_part(*p->part, options);
+      const RawFile raw = parse(file);
+      EXPECT_EQ(assemble(raw), file);
+      RawFile documented = raw;
+      block(documented, "seek").payload = seek_payload_as_documented(raw, *p->part, options);
+      EXPECT_EQ(assemble(documented), file) << "persist_indexes " << options.persist_indexes;
+    }
   }
 }
 
@@ -441,6 +721,9 @@ TEST_F(Inconsistent, FooterCountsAndRanges) {
   raw = raw_;
   raw.month = raw.month % 100 == 12 ? raw.month - 1 : raw.month + 1;
   expect_data_loss(decode(raw), {"timestamp"}, "month");
+  raw = raw_;
+  raw.max_sequence += 1;
+  expect_data_loss(decode(raw), {"sequence"}, "largest arrival number");
 }
 
 TEST_F(Inconsistent, BlockDirectory) {

@@ -30,6 +30,25 @@ TEST(Dictionary, CodesAreDenseStableAndFindable) {
 // A kLazy dictionary restores without hashing, adopts the segment's bytes
 // (for strings too long to be held in their entries), and builds its index
 // on the first intern/find/erase.
+// The first look-ups of a lazily indexed dictionary compare its entries in
+// code order: the first code of a string restored twice, no index built
+// (status() stays OK: the duplicate is not looked for); the ninth builds the
+// index, which finds the duplicate.
+TEST(Dictionary, LazyLookUpsCompareTheEntriesBeforeTheIndexIsBuilt) {
+  Dictionary d("user_id", Dictionary::Indexing::kLazy);
+  for (const char* s : {"u0", "u1", "u0", "u3"}) ASSERT_TRUE(d.restore(s, false));
+  const size_t unindexed = d.memory_bytes();
+  const std::pair<const char*, std::optional<uint32_t>> finds[] = {
+      {"u0", 0u}, {"u3", 3u}, {"u9", std::nullopt}, {"u1", 1u}, {"u0", 0u}, {"", std::nullopt}, {"u3", 3u}, {"u0", 0u}};
+  for (const auto& [s, code] : finds) EXPECT_EQ(d.find(s), code) << s;
+  EXPECT_EQ(d.memory_bytes(), unindexed);
+  EXPECT_TRUE(d.status().ok());
+  EXPECT_EQ(d.find("u3"), 3u);  // builds the index
+  EXPECT_GT(d.memory_bytes(), unindexed);
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(d.find("u0"), 0u);
+}
+
 TEST(Dictionary, LazyIndexIsBuiltOnFirstUse) {
   Dictionary d("session_id", Dictionary::Indexing::kLazy);
   auto bytes = std::make_unique<std::string>("s0session_long_string1s3");
@@ -41,8 +60,9 @@ TEST(Dictionary, LazyIndexIsBuiltOnFirstUse) {
   EXPECT_EQ(d.lookup(1), "session_long_string1");
   EXPECT_EQ(d.lookup(1).data(), v.data() + 2);  // adopted, not copied
   EXPECT_TRUE(d.erased(2));
-  EXPECT_EQ(d.find("s3"), 3u);  // builds the index
+  EXPECT_EQ(d.find("s3"), 3u);  // compares the entries
   EXPECT_EQ(d.find("s2"), std::nullopt);
+  EXPECT_EQ(d.find(""), std::nullopt);  // code 2 is erased
   EXPECT_EQ(d.intern("s2"), 4u);
   EXPECT_EQ(d.intern("s0"), 0u);
   EXPECT_TRUE(d.status().ok());
