@@ -71,10 +71,6 @@ std::shared_ptr<const StoredSummary> stored_answer(const Snapshot& snapshot, con
   return parts == stored->parts ? stored : nullptr;
 }
 
-}  // namespace
-
-namespace {
-
 // The page of `sorted` (groups in answer order) that `q` asks for.
 template <typename Sorted>
 QueryResult<FeatureUsageSummaryRow> page(const Sorted& sorted, const Dictionaries& dicts,

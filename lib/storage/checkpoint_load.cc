@@ -91,6 +91,39 @@ DictionarySizes named_dictionary_sizes(const Manifest& manifest, uint64_t (&name
       names[static_cast<int>(DictionaryColumn::kSession)]};
 }
 
+// The part file `file` named by `e` as a lazy part (lib/table/part.h): its
+// size, header and footer read and checked now (a missing, truncated or
+// replaced file is DataLossError), its blocks on first use through `cache`;
+// one user's rows read alone when the file can seek users. Into *info, the
+// footer's description of the file.
+absl::StatusOr<std::shared_ptr<const Part>> open_lazy_part(FileSystem* fs, const std::string& file,
+                                                           const PartFileEntry& e, const DictionarySizes& sizes,
+                                                           std::shared_ptr<PartCache> cache, PartFileInfo* info) {
+  absl::StatusOr<uint64_t> size = fs->file_size(file);
+  if (absl::IsNotFound(size.status())) return read_live_file(fs, file).status();
+  USAGEDB_RETURN_IF_ERROR(size.status());
+  if (*size != e.bytes) return not_the_named_part(file);
+  USAGEDB_ASSIGN_OR_RETURN(std::string head, fs->read_file_range(file, 0, 12));
+  const uint64_t tail_bytes = std::min<uint64_t>(*size, kPartTailBytes);
+  USAGEDB_ASSIGN_OR_RETURN(std::string tail, fs->read_file_range(file, *size - tail_bytes, tail_bytes));
+  if (tail.size() != tail_bytes) return not_the_named_part(file);  // shrank meanwhile
+  const auto read = [fs, &file](uint64_t offset, size_t n) { return fs->read_file_range(file, offset, n); };
+  USAGEDB_ASSIGN_OR_RETURN(PartFileSummary summary, read_part_summary(head, tail, *size, read, file));
+  *info = summary.info;
+  if (info->id != e.file_number || info->month != e.month || info->rows != e.rows) return not_the_named_part(file);
+  const Part::Summary s{info->rows, info->min_timestamp, info->max_timestamp, summary.max_sequence};
+  Part::UserReader user_reader;
+  if (seeks_users(*info)) {
+    user_reader = [fs, file, info = *info, sizes](uint32_t user) {
+      const auto read = [fs, &file](std::span<const ByteRange> ranges) { return fs->read_file_ranges(file, ranges); };
+      return read_user_rows(info, read, file, sizes, user);
+    };
+  }
+  return std::make_shared<const Part>(
+      e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); },
+      std::move(cache), std::move(user_reader));
+}
+
 }  // namespace
 
 std::vector<std::shared_ptr<const Part>> StoreFiles::lazy_twins(std::span<const std::shared_ptr<const Part>> parts,
@@ -109,12 +142,13 @@ std::vector<std::shared_ptr<const Part>> StoreFiles::lazy_twins(std::span<const 
     const Part& part = *parts[i];
     auto it = named.find(part.id());
     if (part.lazy() || it == named.end()) continue;
-    const PartFileEntry e = *it->second;
-    const std::string file = path(part_file_name(e.month, e.file_number));
-    const Part::Summary s{part.rows(), part.min_timestamp(), part.max_timestamp(), part.max_sequence()};
-    FileSystem* fs = fs_;
-    twins[i] = std::make_shared<const Part>(
-        e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); }, cache);
+    const PartFileEntry& e = *it->second;
+    // The footer just written, read back (a file that cannot be read
+    // keeps the part in memory: the twin is for memory, not correctness).
+    PartFileInfo info;
+    absl::StatusOr<std::shared_ptr<const Part>> twin =
+        open_lazy_part(fs_, path(part_file_name(e.month, e.file_number)), e, sizes, cache, &info);
+    if (twin.ok() && (*twin)->max_sequence() == part.max_sequence()) twins[i] = *std::move(twin);
   }
   return twins;
 }
@@ -162,37 +196,14 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
     }
     return absl::OkStatus();
   };
-  // A part: its footer and sequence block now (a missing, truncated or
-  // replaced file fails the open), its other blocks on first use.
+  // A part: its footer now (a missing, truncated or replaced file fails the
+  // open), its other blocks on first use.
   auto open_part = [&](size_t i) -> absl::Status {
     const PartFileEntry& e = entries[i];
-    const std::string file = path(part_file_name(e.month, e.file_number));
-    absl::StatusOr<uint64_t> size = fs_->file_size(file);
-    if (absl::IsNotFound(size.status())) return read_live_file(fs_, file).status();
-    USAGEDB_RETURN_IF_ERROR(size.status());
-    if (*size != e.bytes) return not_the_named_part(file);
-    USAGEDB_ASSIGN_OR_RETURN(std::string head, fs_->read_file_range(file, 0, 12));
-    const uint64_t tail_bytes = std::min<uint64_t>(*size, kPartTailBytes);
-    USAGEDB_ASSIGN_OR_RETURN(std::string tail, fs_->read_file_range(file, *size - tail_bytes, tail_bytes));
-    if (tail.size() != tail_bytes) return not_the_named_part(file);  // shrank meanwhile
-    FileSystem* fs = fs_;
-    const auto read = [fs, &file](uint64_t offset, size_t n) { return fs->read_file_range(file, offset, n); };
-    USAGEDB_ASSIGN_OR_RETURN(PartFileSummary summary, read_part_summary(head, tail, *size, read, file));
-    const PartFileInfo& info = summary.info;
-    if (info.id != e.file_number || info.month != e.month || info.rows != e.rows) return not_the_named_part(file);
+    PartFileInfo info;
+    USAGEDB_ASSIGN_OR_RETURN(parts[i], open_lazy_part(fs_, path(part_file_name(e.month, e.file_number)), e, sizes, cache, &info));
     for (const auto& block : info.blocks) sections[i].emplace_back(block.section, block.size);
     sections[i].emplace_back("(part header and footer)", info.header_bytes + info.footer_bytes);
-    const Part::Summary s{info.rows, info.min_timestamp, info.max_timestamp, summary.max_sequence};
-    Part::UserReader user_reader;
-    if (seeks_users(info)) {
-      user_reader = [fs, file, info, sizes](uint32_t user) {
-        const auto read = [fs, &file](std::span<const ByteRange> ranges) { return fs->read_file_ranges(file, ranges); };
-        return read_user_rows(info, read, file, sizes, user);
-      };
-    }
-    parts[i] = std::make_shared<const Part>(
-        e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); }, cache,
-        std::move(user_reader));
     return absl::OkStatus();
   };
   auto load_part = [&](size_t i) { errors[i] = open_part(i); };
