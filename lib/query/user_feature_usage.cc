@@ -3,7 +3,9 @@
 // Per partition, the user's entries in each of its rollups, then only the
 // parts no rollup holds: the user's rows there (filtered on their feature
 // and version codes; a part not in memory whose file can seek users reads
-// only the blocks holding them), and the unsealed buffer rows.
+// only the blocks holding them), and the unsealed buffer rows. A rollup
+// whose user entries are not in memory yet is skipped for its parts' blocks
+// when they can all be read so (PartitionRollup::defer_user_entries).
 #include <algorithm>
 
 #include "absl/container/flat_hash_map.h"
@@ -51,9 +53,21 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
   }
 
   absl::flat_hash_map<uint64_t, Usage> groups;
+  std::vector<uint64_t> deferred;  // parts read for a rollup whose user entries are not read
   for (const PartitionView& partition : snapshot.partitions()) {
+    deferred.clear();
     for (const CoveredRollup& covered : partition.rollups().entries()) {
       const PartitionRollup* rollup = covered.rollup.get();
+      // A new process's first look-ups: the parts' blocks holding the user
+      // rather than the rollup's whole user entries section, when every
+      // part the rollup holds can be read so.
+      const size_t seekable = std::count_if(partition.parts().begin(), partition.parts().end(), [&](const auto& part) {
+        return part->reads_users_alone() && std::binary_search(covered.parts.begin(), covered.parts.end(), part->id());
+      });
+      if (seekable == covered.parts.size() && rollup->defer_user_entries()) {
+        deferred.insert(deferred.end(), covered.parts.begin(), covered.parts.end());
+        continue;
+      }
       const std::span<const UserEntry> entries = rollup->user(user.code);
       for (const UserEntry& e : entries) {
         // The cell's key only: the summary's bitmaps stay unread.
@@ -64,9 +78,11 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       }
       stats.read_rows(entries.size(), sizeof(UserEntry));
     }
+    std::sort(deferred.begin(), deferred.end());
     for (const auto& part : partition.parts()) {
-      if (partition.covered(*part)) continue;
-      if (part->reads_users_alone()) {
+      const bool read_alone = std::binary_search(deferred.begin(), deferred.end(), part->id());
+      if (partition.covered(*part) && !read_alone) continue;
+      if (read_alone || part->reads_users_alone()) {
         // A part not in memory: its file's blocks holding the user's rows,
         // not the whole part (part format version 3).
         UserRows rows;

@@ -225,6 +225,19 @@ class PartitionRollup {
   }
   // Sorted by (feature, version); empty when the user has no rows here.
   std::span<const UserEntry> user(uint32_t user_code) const;
+  // Whether a one-user look-up that has a cheaper way to the user's rows
+  // (part files that seek users: Part::reads_users_alone) should take it
+  // instead of user(): true while the user entries section (read whole, at
+  // 30M events ~3 MB a month) is not in memory and fewer than
+  // kUserLookupsBeforeRead look-ups asked; each call counts one. So a
+  // process that asks about one user reads a few KB of each part, and one
+  // that keeps asking reads the section once (as the user dictionary builds
+  // its index on the ninth look-up).
+  bool defer_user_entries() const {
+    if ((ready_.load(std::memory_order_acquire) & bit(RollupSection::kUserEntries)) != 0) return false;
+    return user_lookups_.fetch_add(1, std::memory_order_relaxed) < kUserLookupsBeforeRead;
+  }
+  static constexpr uint32_t kUserLookupsBeforeRead = 8;
   // The codes of the users with entries, ascending.
   std::vector<uint32_t> users() const;
   // The events of an entry of user(). REQUIRES: `e` is one of them.
@@ -286,6 +299,7 @@ class PartitionRollup {
   // The sections in memory (or damaged); all of them unless lazy().
   mutable std::atomic<uint32_t> ready_{kAllBits};
   mutable std::atomic<bool> damaged_{false};
+  mutable std::atomic<uint32_t> user_lookups_{0};  // defer_user_entries()
   mutable Mutex load_mu_;
   // Read (and dropped once every section is in memory) by const accessors.
   mutable std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);

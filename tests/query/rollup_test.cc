@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
+#include "lib/rollup/partition_rollup.h"
 #include "lib/util/coding.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/reference.h"
@@ -437,6 +438,35 @@ TEST_F(RollupTest, SectionsOnFirstUseAReaderWritesNothingDamageIsAnsweredFromPar
   }
   EXPECT_NE(replaced.at("SUMMARY"), summary);
   check_all("replaced");
+}
+
+// A reopened store's one-user look-ups read the part files' blocks of the
+// user (format version 3) while the rollups' user entries are not in memory,
+// then, from the ninth look-up of a rollup, the entries: the same answers
+// either way, filters included.
+TEST_F(RollupTest, OneUserFromThePartFilesThenFromTheRollups) {
+  ScopedTempDir dir;
+  const auto reopen = [&] {
+    store_.reset();
+    auto opened = EventStore::open({.directory = dir.path(), .part_rows = 512, .background_threads = false});
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(opened).value();
+  };
+  reopen();
+  record(6000, 13);
+  ASSERT_TRUE(store_->compact().ok());
+  reopen();
+  for (uint32_t round = 0; round < PartitionRollup::kUserLookupsBeforeRead + 3; ++round) {
+    for (const char* user : {"user_3", "user_40", "user_299", "nobody"}) {
+      UserFeatureUsageQuery q;
+      q.user_id = user;
+      if (round % 3 == 1) q.feature_id = "feature_2";
+      if (round % 3 == 2) q.product_version = "1.0.1";
+      auto got = store_->user_feature_usage(q);
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->rows, reference_.user_feature_usage(q).rows) << user << " round " << round;
+    }
+  }
 }
 
 }  // namespace

@@ -300,6 +300,11 @@ TEST(RollupFile, OpenReadsTheDirectoryAndSectionsOnFirstUse) {
   EXPECT_EQ((*r)->part_ids(), f.rollup->part_ids());
   const uint64_t at_open = fs.read();
   EXPECT_LE(at_open, 4096u);
+  // A caller that can read a user's rows elsewhere is told to, for the first
+  // kUserLookupsBeforeRead look-ups, with nothing read; then it reads them.
+  for (uint32_t i = 0; i < PartitionRollup::kUserLookupsBeforeRead; ++i) EXPECT_TRUE((*r)->defer_user_entries()) << i;
+  EXPECT_FALSE((*r)->defer_user_entries());
+  EXPECT_EQ(fs.read(), at_open);
   // A user's entries: the summary cells and the entries, not the bitmaps.
   ASSERT_EQ((*r)->user(7).size(), f.rollup->user(7).size());
   const uint64_t after_user = fs.read();
@@ -307,6 +312,12 @@ TEST(RollupFile, OpenReadsTheDirectoryAndSectionsOnFirstUse) {
   EXPECT_LT(after_user - at_open, bytes.size() / 2);
   (void)(*r)->user(8);
   EXPECT_EQ(fs.read(), after_user);  // read once
+  // Once in memory, user() is the cheapest way: never deferred.
+  auto second = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version);
+  ASSERT_TRUE(second.ok()) << second.status();
+  (void)(*second)->user(7);
+  EXPECT_FALSE((*second)->defer_user_entries());
+  EXPECT_FALSE(f.rollup->defer_user_entries());  // built in memory
   expect_same_rollup(**r, *f.rollup, f.users);
   EXPECT_FALSE((*r)->damaged());
   EXPECT_TRUE((*r)->load_all().ok());
