@@ -45,6 +45,15 @@ class RollupTest : public ::testing::Test {
     }
   }
 
+  // Closes the store (a writer's close checkpoints: parts, dictionaries,
+  // rollups) and opens the one in `directory` in its place.
+  void reopen(const std::string& directory) {
+    store_.reset();
+    auto opened = EventStore::open({.directory = directory, .part_rows = 512, .background_threads = false});
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(opened).value();
+  }
+
   FeatureUsageSummaryQuery summary(const char* start, const char* end) {
     FeatureUsageSummaryQuery q;
     q.start_date = date_param(start);
@@ -290,12 +299,7 @@ std::set<std::string> rollup_files(const std::string& dir) {
 
 TEST_F(RollupTest, PersistedWithTheStoreAndReadBackOnOpen) {
   ScopedTempDir dir;
-  const auto reopen = [&] {
-    store_.reset();  // closing checkpoints: parts, dictionaries and rollups
-    auto opened = EventStore::open({.directory = dir.path(), .part_rows = 512, .background_threads = false});
-    ASSERT_TRUE(opened.ok()) << opened.status();
-    store_ = std::move(opened).value();
-  };
+  const auto reopen = [&] { RollupTest::reopen(dir.path()); };
   const auto parts = [&] { return store_->stats()->parts; };
   reopen();
   record(12000, 8);
@@ -387,12 +391,7 @@ size_t middle_of_section(std::string_view file, uint64_t id) {
 // the whole store's summary, and a damaged one is not used.
 TEST_F(RollupTest, SectionsOnFirstUseAReaderWritesNothingDamageIsAnsweredFromParts) {
   ScopedTempDir dir;
-  const auto reopen = [&] {
-    store_.reset();
-    auto opened = EventStore::open({.directory = dir.path(), .part_rows = 512, .background_threads = false});
-    ASSERT_TRUE(opened.ok()) << opened.status();
-    store_ = std::move(opened).value();
-  };
+  const auto reopen = [&] { RollupTest::reopen(dir.path()); };
   reopen();
   record(6000, 11);
   ASSERT_TRUE(store_->compact().ok());
@@ -446,12 +445,7 @@ TEST_F(RollupTest, SectionsOnFirstUseAReaderWritesNothingDamageIsAnsweredFromPar
 // either way, filters included.
 TEST_F(RollupTest, OneUserFromThePartFilesThenFromTheRollups) {
   ScopedTempDir dir;
-  const auto reopen = [&] {
-    store_.reset();
-    auto opened = EventStore::open({.directory = dir.path(), .part_rows = 512, .background_threads = false});
-    ASSERT_TRUE(opened.ok()) << opened.status();
-    store_ = std::move(opened).value();
-  };
+  const auto reopen = [&] { RollupTest::reopen(dir.path()); };
   reopen();
   record(6000, 13);
   ASSERT_TRUE(store_->compact().ok());
