@@ -233,6 +233,12 @@ void EventStoreImpl::warm_rollup_cache(bool all) const {
 }
 
 std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
+  // A process that has written nothing merges nothing: it would not keep
+  // the merge (it closes without a checkpoint), and the merged part, built
+  // in memory, would stay there, outside Options::cache_bytes (a CLI query
+  // of a 100M-event store merged for 1.7 s and 770 MB, then threw it away).
+  // The first write lets merges run; compact() merges regardless.
+  if (!wrote_since_open_locked()) return std::nullopt;
   for (const auto& [month, p] : partitions_) {
     bool unreadable = false;  // a damaged file: merging would fail again
     for (const auto& part : p->parts) unreadable = unreadable || unreadable_parts_.contains(part->id());

@@ -159,6 +159,38 @@ INSTANTIATE_TEST_SUITE_P(Configs, RoundTripTest,
 // Several rounds of writes and crashes: what a completed flush() (or a
 // checkpoint) acknowledged survives, what was written after it is lost (the
 // crash simulation does lose data), and nothing is stored twice.
+// A process that has written nothing merges nothing (it would throw the
+// merge away at its close, which writes nothing, and hold the merged parts
+// in memory meanwhile); its first write lets the merges run.
+TEST(Recovery, AReaderMergesNothingItsFirstWriteDoes) {
+  ScopedTempDir dir;
+  const std::vector<OwnedEvent> events = generate_events({.events = 3000, .seed = 5, .users = 50, .months = 1});
+  const std::vector<Event> all = views(events, 0, events.size());
+  uint64_t parts_written = 0;
+  {
+    // Small parts, no merge thread: the closing checkpoint leaves them all.
+    auto store = open_durable(dir.path(), storage::FileSystem::posix(), {.part_rows = 64, .background_threads = false});
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (size_t i = 0; i + 1 < all.size(); i += 100) {
+      ASSERT_TRUE((*store)->record_events(std::span(all).subspan(i, std::min<size_t>(100, all.size() - 1 - i))).ok());
+      ASSERT_TRUE((*store)->checkpoint().ok());
+    }
+    parts_written = (*store)->stats()->parts;
+  }
+  ASSERT_GT(parts_written, 8u);
+  auto store = open_durable(dir.path(), storage::FileSystem::posix(), {.part_rows = 64});
+  ASSERT_TRUE(store.ok()) << store.status();
+  (*store)->wait_for_background_work();
+  EXPECT_EQ((*store)->stats()->parts, parts_written) << "a reader merged";
+  ASSERT_TRUE((*store)->record_event(all.back()).ok());
+  (*store)->wait_for_background_work();
+  EXPECT_LT((*store)->stats()->parts, parts_written) << "the first write did not let merges run";
+  const std::vector<OwnedEvent> got = stored_events(**store);
+  const std::vector<OwnedEvent> want = sorted(events);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_TRUE(same_event(got[i], want[i])) << i;
+}
+
 TEST(Recovery, CrashKeepsExactlyWhatWasFlushed) {
   const Options options{.part_rows = 32};
   ScopedTempDir dir;
