@@ -61,10 +61,13 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       // A new process's first look-ups: the parts' blocks holding the user
       // rather than the rollup's whole user entries section, when every
       // part the rollup holds can be read so.
-      const size_t seekable = std::count_if(partition.parts().begin(), partition.parts().end(), [&](const auto& part) {
-        return part->reads_users_alone() && std::binary_search(covered.parts.begin(), covered.parts.end(), part->id());
-      });
-      if (seekable == covered.parts.size() && rollup->defer_user_entries()) {
+      const auto every_part_seeks_users = [&] {
+        const size_t seekable = std::count_if(partition.parts().begin(), partition.parts().end(), [&](const auto& part) {
+          return part->reads_users_alone() && std::binary_search(covered.parts.begin(), covered.parts.end(), part->id());
+        });
+        return seekable == covered.parts.size();
+      };
+      if (rollup->defer_user_entries(every_part_seeks_users)) {
         deferred.insert(deferred.end(), covered.parts.begin(), covered.parts.end());
         continue;
       }

@@ -233,8 +233,12 @@ class PartitionRollup {
   // process that asks about one user reads a few KB of each part, and one
   // that keeps asking reads the section once (as the user dictionary builds
   // its index on the ninth look-up).
-  bool defer_user_entries() const {
+  // `can_defer` says whether the caller has that cheaper way; it is asked
+  // only while the section is not in memory (a warm process pays nothing).
+  template <typename CanDefer>
+  bool defer_user_entries(CanDefer can_defer) const {
     if ((ready_.load(std::memory_order_acquire) & bit(RollupSection::kUserEntries)) != 0) return false;
+    if (!can_defer()) return false;
     return user_lookups_.fetch_add(1, std::memory_order_relaxed) < kUserLookupsBeforeRead;
   }
   static constexpr uint32_t kUserLookupsBeforeRead = 8;

@@ -302,8 +302,11 @@ TEST(RollupFile, OpenReadsTheDirectoryAndSectionsOnFirstUse) {
   EXPECT_LE(at_open, 4096u);
   // A caller that can read a user's rows elsewhere is told to, for the first
   // kUserLookupsBeforeRead look-ups, with nothing read; then it reads them.
-  for (uint32_t i = 0; i < PartitionRollup::kUserLookupsBeforeRead; ++i) EXPECT_TRUE((*r)->defer_user_entries()) << i;
-  EXPECT_FALSE((*r)->defer_user_entries());
+  // One that cannot is never told to, and its look-ups do not count.
+  const auto can = [] { return true; };
+  EXPECT_FALSE((*r)->defer_user_entries([] { return false; }));
+  for (uint32_t i = 0; i < PartitionRollup::kUserLookupsBeforeRead; ++i) EXPECT_TRUE((*r)->defer_user_entries(can)) << i;
+  EXPECT_FALSE((*r)->defer_user_entries(can));
   EXPECT_EQ(fs.read(), at_open);
   // A user's entries: the summary cells and the entries, not the bitmaps.
   ASSERT_EQ((*r)->user(7).size(), f.rollup->user(7).size());
@@ -316,8 +319,8 @@ TEST(RollupFile, OpenReadsTheDirectoryAndSectionsOnFirstUse) {
   auto second = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version);
   ASSERT_TRUE(second.ok()) << second.status();
   (void)(*second)->user(7);
-  EXPECT_FALSE((*second)->defer_user_entries());
-  EXPECT_FALSE(f.rollup->defer_user_entries());  // built in memory
+  EXPECT_FALSE((*second)->defer_user_entries(can));
+  EXPECT_FALSE(f.rollup->defer_user_entries(can));  // built in memory
   expect_same_rollup(**r, *f.rollup, f.users);
   EXPECT_FALSE((*r)->damaged());
   EXPECT_TRUE((*r)->load_all().ok());
