@@ -18,7 +18,9 @@
 //       work), or off it, preempted by other threads (involuntary context
 //       switches) or blocked (voluntary ones: a lock, I/O)
 //   usagedb_live writers --dir /tmp/live-w [--threads 4] [--events 400000] [--sync]
-//       record_event throughput from N threads on a durable store
+//       record_event throughput from N threads on a durable store (the
+//       events made before the clock starts), and the process's CPU time per
+//       event while the calls ran and until the store is closed
 //
 // --max-unrolled-rows N sets Options::max_unrolled_rows (builds of the
 // package that have it).
@@ -47,6 +49,7 @@
 #include <pthread.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "usagedb/usagedb.h"
 
@@ -519,20 +522,73 @@ int run_mixed(const Args& a) {
 
 // ---- writers: record_event throughput from N threads -------------------------
 
+// The process's CPU time (user + system, every thread), in seconds.
+double process_cpu_seconds() {
+  rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+// CPU seconds of this process's threads by name (/proc/self/task/*/stat):
+// the store's background threads are named usagedb-seal and usagedb-merge.
+std::map<std::string, double> thread_cpu_seconds() {
+  std::map<std::string, double> by_name;
+  const double tick = static_cast<double>(sysconf(_SC_CLK_TCK));
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(task.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    // Fields 3..13 (state .. cmajflt), then utime and stime.
+    for (int i = 3; i <= 13 && rest >> field; ++i) {
+    }
+    rest >> utime >> stime;
+    by_name[stat.substr(open + 1, close - open - 1)] += (utime + stime) / tick;
+  }
+  return by_name;
+}
+
 int run_writers(const Args& a) {
   std::filesystem::remove_all(a.dir);
+  // The events are made before the clock starts, so the CPU measured is the
+  // store's (its callers' threads and its background threads), not the
+  // making of ids and names.
+  struct Made {
+    std::string id, user, feature, version;
+    usagedb::Event event;
+  };
+  const uint64_t per_thread = a.events / a.threads;
+  std::vector<std::vector<Made>> made(a.threads);
+  for (int t = 0; t < a.threads; ++t) {
+    std::mt19937_64 rng(7 + t);
+    made[t].resize(per_thread);
+    std::string id;
+    for (uint64_t n = 0; n < per_thread; ++n) {
+      Made& m = made[t][n];
+      m.event = live_event(rng, n, &id);
+      m.id = id;
+      m.user = m.event.user_id;
+      m.feature = m.event.feature_id;
+      m.version = m.event.product_version;
+      m.event.event_id = m.id;
+      m.event.user_id = m.user;
+      m.event.feature_id = m.feature;
+      m.event.product_version = m.version;
+    }
+  }
   auto opened = EventStore::open(store_options(a, {.directory = a.dir, .sync = a.sync}));
   if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
   EventStore& store = **opened;
-  const uint64_t per_thread = a.events / a.threads;
   std::vector<std::thread> threads;
+  const double cpu_start = process_cpu_seconds();
   const auto start = Clock::now();
   for (int t = 0; t < a.threads; ++t) {
     threads.emplace_back([&, t] {
-      std::mt19937_64 rng(7 + t);
-      std::string id;
-      for (uint64_t n = 0; n < per_thread; ++n) {
-        if (absl::Status s = store.record_event(live_event(rng, n, &id)); !s.ok()) {
+      for (const Made& m : made[t]) {
+        if (absl::Status s = store.record_event(m.event); !s.ok()) {
           std::fprintf(stderr, "record_event: %s\n", s.ToString().c_str());
           std::exit(1);
         }
@@ -541,10 +597,25 @@ int run_writers(const Args& a) {
   }
   for (std::thread& t : threads) t.join();
   const double elapsed = seconds_since(start);
+  const double cpu_calls = process_cpu_seconds() - cpu_start;
+  const std::map<std::string, double> by_thread = thread_cpu_seconds();
   print_machine();
+  const uint64_t total = per_thread * a.threads;
   std::printf("record_event, %d threads%s: %" PRIu64 " events in %.2f s: %.0f events/s\n", a.threads,
-              a.sync ? ", Options::sync" : "", per_thread * a.threads, elapsed, per_thread * a.threads / elapsed);
+              a.sync ? ", Options::sync" : "", total, elapsed, total / elapsed);
+  // CPU per event: of every thread of the process while the calls ran, and
+  // until the store is closed (the merges still queued and the closing
+  // checkpoint), which the load of other processes does not inflate.
+  // The calling threads' share is the rest (they have exited: the process's
+  // total holds them).
+  const auto named = [&](const char* name) { return by_thread.count(name) ? by_thread.at(name) : 0.0; };
+  const double seal = named("usagedb-seal"), merge = named("usagedb-merge");
+  std::printf("CPU while the calls ran, us an event: calling threads %.2f, seal thread %.2f, merge thread %.2f\n",
+              (cpu_calls - seal - merge) / total * 1e6, seal / total * 1e6, merge / total * 1e6);
   opened->reset();
+  const double cpu_closed = process_cpu_seconds() - cpu_start;
+  std::printf("CPU: %.2f s while the calls ran (%.2f us an event), %.2f s until closed (%.2f us an event)\n",
+              cpu_calls, cpu_calls / total * 1e6, cpu_closed, cpu_closed / total * 1e6);
   std::filesystem::remove_all(a.dir);
   return 0;
 }
