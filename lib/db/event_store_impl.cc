@@ -184,13 +184,22 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
                                                            err->message));
     }
   }
-  QueuedWrite w;
+  ThreadWrite slot;
+  QueuedWrite& w = slot.write();
   w.events = events;
   w.sync = options_.sync;
   // Encoded on the caller's thread, before the queue: writers encode in
   // parallel and the group's leader only copies the bytes into the log.
   // Its first arrival number is set by the group's leader (set_first_sequence).
   if (files_ && !events.empty()) storage::encode_events(events, /*first_sequence=*/0, &w.record);
+  // Hashed here too, in parallel with the other writers: the leader
+  // prefetches the slots they name and probes with them.
+  if (options_.deduplicate) {
+    w.id_hashes.resize(events.size());
+    for (size_t i = 0; i < events.size(); ++i) {
+      w.id_hashes[i] = events[i].event_id.empty() ? 0 : DedupIndex::hash(events[i].event_id);
+    }
+  }
   // Unsynced calls go through the queue too, though they have no fsync to
   // share: each taking write_mu_ on its own was measured slower from 4
   // threads on the loaded 2-core machine (58-86k against 108-135k events/s,
@@ -216,7 +225,42 @@ namespace {
 // The most log bytes one group writes: a leader does not keep its own
 // caller waiting for an unbounded queue behind it (leveldb's 1 MB).
 constexpr size_t kMaxGroupBytes = 1 << 20;
+
+// The largest log record buffer a thread keeps for its next call, and the
+// most events of a group whose room is kept for the next group.
+constexpr size_t kKeptRecordBytes = 64 << 10;
+constexpr size_t kKeptGroupEvents = 4096;
 }  // namespace
+
+EventStoreImpl::ThreadWrite::ThreadWrite() {
+  // One per thread, for every store: a thread is in one call at a time,
+  // and a write leaves the queue before its call returns.
+  thread_local QueuedWrite kept;
+  thread_local bool kept_busy = false;
+  if (!kept_busy) {
+    kept_busy = true;
+    write_ = &kept;
+    busy_ = &kept_busy;
+    kept.events = {};
+    kept.record.clear();  // keeps its capacity
+    kept.id_hashes.clear();
+    kept.sync = false;
+    kept.done = false;
+    kept.result = IngestReport{};
+  } else {
+    own_ = std::make_unique<QueuedWrite>();  // not reached today: no call nests another
+    write_ = own_.get();
+  }
+}
+
+EventStoreImpl::ThreadWrite::~ThreadWrite() {
+  if (busy_ == nullptr) return;
+  if (write_->record.capacity() > kKeptRecordBytes) {
+    std::string().swap(write_->record);
+    std::vector<uint64_t>().swap(write_->id_hashes);
+  }
+  *busy_ = false;
+}
 
 // The condition variable's waits release queue_mu_, which the analysis
 // cannot follow; TSan checks this function instead.
@@ -278,6 +322,7 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
     // nothing of it is logged yet.
     if (absl::Status s = prepare_event_ids_locked(q->events); !s.ok()) return fail_all(s);
   }
+  if (options_.deduplicate) prefetch_dedup_slots_locked(group);
   // The group's events are numbered in queue order (docs/STORAGE.md, "The
   // arrival sequence"), each record carrying its first number.
   const uint64_t first = next_sequence_;
@@ -303,15 +348,23 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
   for (QueuedWrite* q : group) count += q->events.size();
   next_sequence_ += count;
   if (group.size() == 1) {
-    group[0]->result = append_locked(group[0]->events, first);
+    const std::vector<uint64_t>& hashes = group[0]->id_hashes;
+    group[0]->result = append_locked(group[0]->events, first, nullptr, nullptr, hashes.empty() ? nullptr : hashes.data());
   } else {
     // One pass over the whole group (one set of scratch vectors, one
     // publication per buffer), with each event's duplicate flag to make
     // each call's report.
-    std::vector<Event> events;
-    for (QueuedWrite* q : group) events.insert(events.end(), q->events.begin(), q->events.end());
-    std::vector<uint8_t> duplicate;
-    append_locked(events, first, nullptr, &duplicate);
+    // Kept between groups (write_mu_ guards them): no allocation per group.
+    std::vector<Event>& events = group_events_;
+    std::vector<uint8_t>& duplicate = group_duplicate_;
+    std::vector<uint64_t>& hashes = group_id_hashes_;
+    events.clear();
+    hashes.clear();
+    for (QueuedWrite* q : group) {
+      events.insert(events.end(), q->events.begin(), q->events.end());
+      hashes.insert(hashes.end(), q->id_hashes.begin(), q->id_hashes.end());
+    }
+    append_locked(events, first, nullptr, &duplicate, options_.deduplicate ? hashes.data() : nullptr);
     size_t at = 0;
     for (QueuedWrite* q : group) {
       IngestReport report;
@@ -321,8 +374,36 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
       at += q->events.size();
       q->result = report;
     }
+    // Views of the callers' strings, which are theirs again; a large
+    // group's room is given back.
+    events.clear();
+    if (events.capacity() > kKeptGroupEvents) {
+      std::vector<Event>().swap(events);
+      std::vector<uint8_t>().swap(duplicate);
+      std::vector<uint64_t>().swap(hashes);
+    }
   }
   maybe_request_checkpoint_locked();
+}
+
+void EventStoreImpl::prefetch_dedup_slots_locked(std::span<QueuedWrite* const> group) {
+  // The first events only: a large group's later events are prefetched a
+  // few ahead as append_locked goes (and would evict these first).
+  constexpr size_t kPrefetched = 16;
+  size_t n = 0;
+  const PartitionWriter* p = nullptr;
+  for (const QueuedWrite* q : group) {
+    for (size_t i = 0; i < q->events.size() && n < kPrefetched; ++i, ++n) {
+      if (q->events[i].event_id.empty()) continue;
+      const uint32_t month = civil::month_id(q->events[i].timestamp.time_since_epoch().count());
+      if (p == nullptr || p->month != month) {
+        auto it = partitions_.find(month);
+        if (it == partitions_.end()) continue;
+        p = it->second.get();
+      }
+      if (p->event_ids_ready) p->event_ids.prefetch(q->id_hashes[i]);
+    }
+  }
 }
 
 absl::StatusOr<IngestReport> EventStoreImpl::write_locked(std::span<const Event> events, Logging logging,
@@ -395,7 +476,8 @@ absl::Status EventStoreImpl::flush() {
   }
   // Through the writer queue: concurrent flush() calls (and writers with
   // Options::sync) share one fsync.
-  QueuedWrite w;
+  ThreadWrite slot;
+  QueuedWrite& w = slot.write();
   w.sync = true;
   return commit(w).status();
 }
@@ -493,7 +575,9 @@ void EventStoreImpl::release_event_ids_locked() {
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64_t first_sequence,
-                                           const Precoded* precoded, std::vector<uint8_t>* duplicate) {
+                                           const Precoded* precoded, std::vector<uint8_t>* duplicate,
+                                           const uint64_t* id_hashes) {
+  if (precoded != nullptr) id_hashes = precoded->id_hashes;
   IngestReport report;
   if (duplicate != nullptr) duplicate->assign(events.size(), 0);
   bool version_changed = false;
@@ -521,7 +605,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
   for (size_t i = 0; i < events.size(); ++i) {
     if (i + kAhead < events.size()) {
       prefetch(i + kAhead);
-      if (precoded != nullptr && last != nullptr) last->event_ids.prefetch(precoded->id_hashes[i + kAhead]);
+      if (id_hashes != nullptr && last != nullptr) last->event_ids.prefetch(id_hashes[i + kAhead]);
     }
     const Event& e = events[i];
     const uint32_t month = civil::month_id(e.timestamp.time_since_epoch().count());
@@ -535,8 +619,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
       last = p;
     }
     if (options_.deduplicate && !e.event_id.empty() &&
-        !(precoded != nullptr ? p->event_ids.insert(e.event_id, precoded->id_hashes[i])
-                              : p->event_ids.insert(e.event_id))) {
+        !(id_hashes != nullptr ? p->event_ids.insert(e.event_id, id_hashes[i]) : p->event_ids.insert(e.event_id))) {
       ++report.duplicate_rows;
       if (duplicate != nullptr) (*duplicate)[i] = 1;
       continue;

@@ -208,12 +208,32 @@ class EventStoreImpl final : public EventStore {
   struct QueuedWrite {
     std::span<const Event> events;  // empty for a flush()
     std::string record;             // the events' log record (durable stores)
+    // DedupIndex::hash of each event's event_id, hashed on the caller's
+    // thread (when the store deduplicates).
+    std::vector<uint64_t> id_hashes;
     bool sync = false;              // durable before the call returns
     bool done = false;              // set by the group's leader
     absl::StatusOr<IngestReport> result;
     // Signalled when the write is done or reaches the head of the queue
     // (one waiter woken at a time, not every queued writer).
     std::condition_variable_any cv;  // waits on queue_mu_
+  };
+  // The QueuedWrite of a call: its thread's, reused from call to call (its
+  // condition variable and its record's buffer are allocated once per
+  // thread, not once per call: malloc and free were a tenth of a writer's
+  // CPU), or one of its own should a call run inside another.
+  class ThreadWrite {
+   public:
+    ThreadWrite();
+    ~ThreadWrite();
+    ThreadWrite(const ThreadWrite&) = delete;
+    ThreadWrite& operator=(const ThreadWrite&) = delete;
+    QueuedWrite& write() { return *write_; }
+
+   private:
+    QueuedWrite* write_ = nullptr;
+    bool* busy_ = nullptr;  // the thread's flag, when write_ is its QueuedWrite
+    std::unique_ptr<QueuedWrite> own_;
   };
   // Queues `w` and returns its result once a group holding it is done: the
   // caller leads the group when it reaches the head of the queue.
@@ -263,9 +283,14 @@ class EventStoreImpl final : public EventStore {
   // `duplicate`, sets (*duplicate)[i] to 1 for each events[i] dropped as a
   // duplicate, 0 for the others. REQUIRES: write_mu_ held; first_sequence
   // above every number appended before.
+  // `id_hashes`, when given without `precoded`, holds each event's
+  // DedupIndex::hash of its event_id (any value for an event without one).
   IngestReport append_locked(std::span<const Event> events, uint64_t first_sequence,
-                             const Precoded* precoded = nullptr, std::vector<uint8_t>* duplicate = nullptr)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                             const Precoded* precoded = nullptr, std::vector<uint8_t>* duplicate = nullptr,
+                             const uint64_t* id_hashes = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Asks the CPU for the dedup index slots the group's events will probe
+  // first, so the misses overlap one another and the log append.
+  void prefetch_dedup_slots_locked(std::span<QueuedWrite* const> group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The highest number through which every event stored is durable once
   // the log is synced: all of them but those of bulk ingests (unlogged_)
   // that no checkpoint has written yet. REQUIRES: write_mu_.
@@ -383,6 +408,10 @@ class EventStoreImpl final : public EventStore {
   Mutex queue_mu_;
   std::deque<QueuedWrite*> writers_ ABSL_GUARDED_BY(queue_mu_);
   size_t last_group_size_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  // A group's events and their duplicate flags (write_group_locked).
+  std::vector<Event> group_events_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<uint8_t> group_duplicate_ ABSL_GUARDED_BY(write_mu_);
+  std::vector<uint64_t> group_id_hashes_ ABSL_GUARDED_BY(write_mu_);
 
   mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);

@@ -1,9 +1,12 @@
 // The writer queue (EventStoreImpl::commit): concurrent record_event calls
 // with Options::sync, and concurrent flush() calls, share fsyncs, lose no
-// acknowledged event, and fail together when the log fails. (Also run under
+// acknowledged event, fail together when the log fails, and deduplicate
+// exactly whatever groups the calls form. (Also run under
 // TSan: the suite's name matches tools/check.sh's filter.)
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -103,6 +106,72 @@ TEST(ConcurrentWrites, AFailedFsyncFailsTheWholeGroupAndStopsWrites) {
   EXPECT_EQ(failed.load(), 40) << "no write may be acknowledged without its fsync";
   fs.clear_faults();
   EXPECT_FALSE((*store)->flush().ok());  // until the store is reopened
+}
+
+// Every thread records every event, in its own order, in calls of one or
+// three events, alternating between two stores: each store keeps each
+// event_id once (the leader probes with the hashes its callers made) and
+// every event without one each time, and each call's report adds up. Then
+// one call of all of them, a record larger than a thread keeps for its next
+// call, finds them all again.
+TEST(ConcurrentWrites, WritersOfTheSameIdsIntoTwoStoresStoreEachOnce) {
+  ScopedTempDir dir_a, dir_b;
+  auto a = open_durable(dir_a.path());
+  auto b = open_durable(dir_b.path());
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  constexpr int kThreads = 4;
+  std::vector<OwnedEvent> events = generate_events({.events = 1000, .seed = 14});
+  size_t without_id = 0;
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i % 10 == 3) {
+      events[i].event_id.clear();
+      ++without_id;
+    } else {
+      events[i].event_id = absl::StrCat("id-", i);  // unique: no question of which copy wins
+    }
+  }
+  const std::vector<Event> all = views(events, 0, events.size());
+  std::atomic<uint64_t> stored{0}, duplicates{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      size_t i = 0;
+      for (int call = 0; i < all.size(); ++call) {
+        const size_t n = std::min<size_t>(call % 2 == 0 ? 1 : 3, all.size() - i);
+        std::vector<Event> batch;
+        for (size_t k = 0; k < n; ++k) batch.push_back(all[(i + k + 250 * t) % all.size()]);
+        i += n;
+        EventStoreImpl& store = call % 4 < 2 ? **a : **b;
+        for (int copy = 0; copy < 2; ++copy) {  // into both stores, in alternating order
+          EventStoreImpl& into = copy == 0 ? store : (&store == a->get() ? **b : **a);
+          auto report = into.record_events(batch);
+          ASSERT_TRUE(report.ok()) << report.status();
+          stored += report->successful_rows;
+          duplicates += report->duplicate_rows;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  const uint64_t expected_rows = events.size() - without_id + kThreads * without_id;
+  EXPECT_EQ(stored.load(), 2 * expected_rows);
+  EXPECT_EQ(stored.load() + duplicates.load(), 2 * kThreads * events.size());
+  auto again = (*a)->record_events(all);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->duplicate_rows, events.size() - without_id);
+  EXPECT_EQ(again->successful_rows, without_id);
+  for (auto* store : {a->get(), b->get()}) {
+    std::map<std::string, int> ids;
+    size_t no_id = 0;
+    for (const OwnedEvent& e : stored_events(*store)) {
+      if (e.event_id.empty()) ++no_id;
+      else ++ids[e.event_id];
+    }
+    EXPECT_EQ(ids.size(), events.size() - without_id);
+    for (const auto& [id, n] : ids) EXPECT_EQ(n, 1) << id;
+    EXPECT_EQ(no_id, (store == a->get() ? kThreads + 1 : kThreads) * without_id);
+  }
 }
 
 }  // namespace
