@@ -114,6 +114,45 @@ TEST(LazyPart, EvictsTheLeastRecentlyUsedUnpinnedPartsOverTheBudget) {
   EXPECT_FALSE(d->lazy->loaded());
 }
 
+// Charges (the sections of lazy rollups) share the budget: the unpinned
+// parts make room for them, and come back once the charge is given back.
+TEST(LazyPart, ChargesShareTheBudgetWithTheParts) {
+  auto roomy = std::make_shared<PartCache>(0);
+  auto probe = make_lazy(9, 50, roomy);
+  ASSERT_TRUE(probe->lazy->pin().ok());
+  const size_t part_bytes = roomy->bytes();
+  auto cache = std::make_shared<PartCache>(3 * part_bytes);
+  auto a = make_lazy(1, 50, cache);
+  auto b = make_lazy(2, 50, cache);
+  ASSERT_TRUE(a->lazy->pin().ok());
+  ASSERT_TRUE(b->lazy->pin().ok());
+  EXPECT_TRUE(a->lazy->loaded());
+  EXPECT_TRUE(b->lazy->loaded());
+  // Room for one part beside the charge: the older one goes.
+  cache->charge(static_cast<int64_t>(part_bytes + part_bytes / 2));
+  EXPECT_EQ(cache->charged(), part_bytes + part_bytes / 2);
+  EXPECT_FALSE(a->lazy->loaded());
+  EXPECT_TRUE(b->lazy->loaded());
+  EXPECT_LE(cache->bytes() + cache->charged(), cache->budget());
+  {
+    // A pinned part stays, over the budget, while it is pinned.
+    absl::StatusOr<Part::Pin> pin = a->lazy->pin();
+    ASSERT_TRUE(pin.ok());
+    cache->charge(static_cast<int64_t>(part_bytes));
+    EXPECT_TRUE(a->lazy->loaded());
+    EXPECT_FALSE(b->lazy->loaded());
+  }
+  EXPECT_FALSE(a->lazy->loaded());
+  cache->charge(-static_cast<int64_t>(2 * part_bytes + part_bytes / 2));
+  EXPECT_EQ(cache->charged(), 0u);
+  ASSERT_TRUE(a->lazy->pin().ok());
+  ASSERT_TRUE(b->lazy->pin().ok());
+  EXPECT_TRUE(a->lazy->loaded());
+  EXPECT_TRUE(b->lazy->loaded());
+  cache->charge(-1);  // more than charged: nothing below zero
+  EXPECT_EQ(cache->charged(), 0u);
+}
+
 // Snapshot::hold (lib/query/snapshot.h) holds a part while the HeldPart
 // lives, so that a query over many parts holds one at a time: with a
 // budget that evicts every unpinned part, each is gone as soon as its
