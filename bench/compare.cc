@@ -67,6 +67,9 @@ struct Args {
   bool scale = false;
   std::vector<std::string> queries;  // run only these (by name); empty: all
   std::string scale_rows;            // append the scaling table's Markdown rows to this file
+  // --ask DIR: no load; usagedb's "open" phase on the store in DIR (a copy: it may write), with
+  // the plan of --events N picked from the generator (no NDJSON file is written).
+  std::string ask;
   // --child mode
   EngineRunOptions child;
 };
@@ -76,7 +79,7 @@ const char kUsage[] =
     "         [--workdir DIR] [--keep] [--paths-env FILE] [--duckdb LIB] [--chdb LIB]\n"
     "         [--warmup N] [--budget SECONDS] [--min-reps N] [--max-reps N] [--markdown FILE]\n"
     "         [--skip-if-no-peers] [--tamper ENGINE] [--scale] [--queries A,B,..] [--cache-bytes N]\n"
-    "         [--scale-rows FILE] [--help]\n"
+    "         [--scale-rows FILE] [--ask DIR] [--help]\n"
     "  --events N        events to generate (default 1000000; --smoke: 100000)\n"
     "  --smoke           100k events, 1 warm-up and 3..20 timed runs per query\n"
     "  --budget SECONDS  timed work per query and engine (default 2; runs stop at --max-reps)\n"
@@ -93,6 +96,10 @@ const char kUsage[] =
     "  --cache-bytes N   usagedb's Options::cache_bytes in the process that asks (builds with it)\n"
     "  --scale-rows FILE append this run's rows of the scaling tables (Markdown) to FILE and\n"
     "                    FILE.queries (bench/scale.sh)\n"
+    "  --ask DIR         no load: pick the plan of --events N from the generator (no NDJSON file),\n"
+    "                    then one process opens the usagedb store in DIR (a copy of one that\n"
+    "                    `usagedb ingest` of the same events wrote: it may write) and asks, as\n"
+    "                    --scale's second process does (prints each question's RSS to stderr)\n"
     "Peer libraries: --duckdb/--chdb, else $USAGEDB_DUCKDB_LIB/$USAGEDB_CHDB_LIB, else --paths-env\n"
     "(default: <repo>/.peers/paths.env, written by bench/peers/install_peers.sh).\n";
 
@@ -151,6 +158,7 @@ bool parse_args(int argc, char** argv, Args* a) {
       else if (k == "--queries") a->queries = split_commas(value());
       else if (k == "--cache-bytes") a->child.cache_bytes = std::stoull(value());
       else if (k == "--scale-rows") a->scale_rows = value();
+      else if (k == "--ask") a->ask = value();
       else if (k == "--phase") a->child.phase = value();
       else if (k == "--child") a->child.engine = value();
       else if (k == "--ndjson") a->child.ndjson_path = value();
@@ -169,6 +177,10 @@ bool parse_args(int argc, char** argv, Args* a) {
     if (!budget_given) a->repetitions.budget_seconds = 0.2;
     if (!min_given) a->repetitions.min_reps = 3;
     if (!max_given) a->repetitions.max_reps = 20;
+  }
+  if (!a->ask.empty() && a->engines != std::vector<std::string>{"usagedb"}) {
+    std::cerr << "usagedb_compare: --ask needs --engines usagedb\n";
+    return false;
   }
   if (a->events == 0 || a->repetitions.min_reps < 1 || a->repetitions.max_reps < a->repetitions.min_reps) {
     std::cerr << "usagedb_compare: need --events >= 1 and 1 <= --min-reps <= --max-reps\n";
@@ -216,13 +228,19 @@ std::string most_used(const absl::flat_hash_map<std::string, uint64_t>& counts) 
   return best;
 }
 
-// Writes the NDJSON file and picks the users and features the queries ask about. Two passes
-// over the deterministic generator keep this process small (its RSS is the floor of each
-// child's ru_maxrss, which Linux carries across exec).
+// Writes the NDJSON file (unless `path` is empty) and picks the users and features the queries
+// ask about. Two passes over the deterministic generator keep this process small (its RSS is
+// the floor of each child's ru_maxrss, which Linux carries across exec).
 bool generate(const Args& a, const std::string& path, Picked* picked) {
   const gen::GeneratorOptions options{.events = a.events, .seed = a.seed};
   absl::flat_hash_map<std::string, uint64_t> per_user, per_feature;
-  {
+  if (path.empty()) {
+    gen::Generator g(options);
+    while (const Event* e = g.next()) {
+      ++per_user[std::string(e->user_id)];
+      ++per_feature[std::string(e->feature_id)];
+    }
+  } else {
     std::FILE* out = std::fopen(path.c_str(), "wb");
     if (out == nullptr) {
       std::perror(path.c_str());
@@ -454,7 +472,9 @@ int run_parent(const Args& a) {
     workdir = tmpl;
   } else {
     fs::create_directories(workdir);
-    for (const std::string& engine : a.engines) fs::remove_all(workdir + "/" + engine);  // ours, from a past run
+    if (a.ask.empty()) {
+      for (const std::string& engine : a.engines) fs::remove_all(workdir + "/" + engine);  // ours, from a past run
+    }
   }
   const std::string ndjson = workdir + "/events.ndjson";
   std::cout << "usagedb_compare: " << a.events << " events in " << workdir << " (load average " << run.machine.load_start
@@ -469,9 +489,9 @@ int run_parent(const Args& a) {
   }
   Picked picked;
   auto t0 = std::chrono::steady_clock::now();
-  if (!generate(a, ndjson, &picked)) return kExitMismatch;
+  if (!generate(a, a.ask.empty() ? ndjson : "", &picked)) return kExitMismatch;
   run.generate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  run.ndjson_bytes = fs::file_size(ndjson);
+  run.ndjson_bytes = a.ask.empty() ? fs::file_size(ndjson) : 0;
   run.plan.queries = make_queries(picked);
   if (!a.queries.empty()) {
     std::vector<QuerySpec> chosen;
@@ -493,11 +513,12 @@ int run_parent(const Args& a) {
   std::vector<EngineReport> reports;
   bool failed = false;
   for (const std::string& engine : a.engines) {
-    warm_page_cache(ndjson);
+    if (a.ask.empty()) warm_page_cache(ndjson);
     EngineRunOptions o = a.child;
     o.engine = engine;
     o.ndjson_path = ndjson;
-    o.dir = workdir + "/" + engine;
+    o.dir = a.ask.empty() ? workdir + "/" + engine : a.ask;
+    if (!a.ask.empty()) o.phase = "open";
     o.plan_path = plan_path;
     o.report_path = workdir + "/report-" + engine + ".tsv";
     std::printf("running %s ... (load average %s)\n", engine.c_str(), load_average().c_str());
@@ -563,7 +584,9 @@ int run_parent(const Args& a) {
   } else {
     std::error_code ec;
     fs::remove(ndjson, ec);
-    for (const std::string& engine : a.engines) fs::remove_all(workdir + "/" + engine, ec);
+    if (a.ask.empty()) {
+      for (const std::string& engine : a.engines) fs::remove_all(workdir + "/" + engine, ec);
+    }
   }
   if (failed || mismatches > 0) {
     std::cout << "usagedb_compare: FAILED (" << mismatches << " queries with different results"

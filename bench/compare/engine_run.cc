@@ -119,7 +119,9 @@ absl::StatusOr<RunOnce> usagedb_query(const EventStore& store, const QuerySpec& 
       request->query);
 }
 
-void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<QueryReport>* out) {
+// `after`, when given, is called after each query (its report).
+void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<QueryReport>* out,
+                         const std::function<void(const QueryReport&)>& after = nullptr) {
   for (const QuerySpec& q : plan.queries) {
     absl::StatusOr<RunOnce> run = usagedb_query(store, q);
     if (!run.ok()) {
@@ -127,6 +129,7 @@ void run_usagedb_queries(const EventStore& store, const Plan& plan, std::vector<
       continue;
     }
     out->push_back(measure(q, plan.repetitions, *run));
+    if (after) after(out->back());
   }
 }
 
@@ -147,10 +150,13 @@ double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1 << 20); }
 
 // What a store's memory is made of now, from stats() (MiB).
 std::string memory_breakdown(const StoreStats& s) {
-  char text[200];
-  std::snprintf(text, sizeof(text), "parts %.0f, buffers %.0f, dedup %.0f, dictionaries %.0f MiB",
+  char text[300];
+  std::snprintf(text, sizeof(text),
+                "parts %.0f, buffers %.0f, dedup %.0f, dictionaries %.0f, rollups %.0f MiB (cache: parts %.0f, "
+                "rollup sections %.0f of %.0f MiB)",
                 mib(s.part_memory_bytes), mib(s.buffer_memory_bytes), mib(s.dedup_memory_bytes),
-                mib(s.dictionary_memory_bytes));
+                mib(s.dictionary_memory_bytes), mib(s.rollup_memory_bytes), mib(s.cache_part_bytes),
+                mib(s.cache_rollup_bytes), mib(s.cache_budget_bytes));
   return text;
 }
 
@@ -230,7 +236,15 @@ absl::Status open_usagedb(const Plan& plan, const EngineRunOptions& o, EngineRep
   r->bytes_on_disk = stats->bytes_on_disk;
   if (!r->memory_note.empty()) r->memory_note += "; ";
   r->memory_note += "after open: " + memory_breakdown(*stats);
-  run_usagedb_queries(store, plan, &r->queries);
+  // Each question's memory on stderr as it ends: what the process holds now, its peak so far,
+  // and what the store says it holds (stats()).
+  run_usagedb_queries(store, plan, &r->queries, [&](const QueryReport& q) {
+    absl::StatusOr<StoreStats> now = store.stats();
+    std::fprintf(stderr, "usagedb: %-22s first %.3f ms; RSS %llu MiB, peak %llu MiB; %s\n", q.name.c_str(),
+                 q.first_ms, static_cast<unsigned long long>(proc_status_kib("VmRSS") >> 10),
+                 static_cast<unsigned long long>(vm_hwm_kib() >> 10),
+                 now.ok() ? memory_breakdown(*now).c_str() : std::string(now.status().message()).c_str());
+  });
   return absl::OkStatus();
 }
 

@@ -36,8 +36,14 @@ struct StoreStats {
   uint64_t memory_bytes = 0;   // columns, indexes, dictionaries, dedup (approximate)
   // memory_bytes by what holds it: parts (columns and indexes), append
   // buffers (unsealed rows, and sealed ones whose parts are being built),
-  // dedup indexes, dictionaries.
+  // dedup indexes, dictionaries, rollups (the sections in memory, and the
+  // merged summaries kept for multi-month questions).
   uint64_t part_memory_bytes = 0, buffer_memory_bytes = 0, dedup_memory_bytes = 0, dictionary_memory_bytes = 0;
+  uint64_t rollup_memory_bytes = 0;
+  // Options::cache_bytes and what it holds now: the parts read from files
+  // (part_memory_bytes counts them, with the parts built in memory) and the
+  // rollup sections read from files (counted in rollup_memory_bytes).
+  uint64_t cache_budget_bytes = 0, cache_part_bytes = 0, cache_rollup_bytes = 0;
   uint64_t quarantined_rows = 0;
   // Distinct values of each dictionary-encoded column ever stored.
   uint64_t users = 0, features = 0, versions = 0, event_types = 0, sessions = 0;

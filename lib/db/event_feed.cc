@@ -152,7 +152,11 @@ absl::Status EventStoreImpl::scan_events(const ScanOptions& options, const Event
   for (const PartitionView& p : snap.partitions()) {
     for (const auto& part : p.parts()) {
       if (part->max_timestamp() < begin || part->min_timestamp() >= end) continue;
-      if (!snap.pin(*part)) return snap.status();  // a damaged part file
+      // Held while its rows are copied into the arena (a page's strings are
+      // the arena's), then evictable again: an export of the whole store
+      // holds one part at a time.
+      const HeldPart held = snap.hold(*part);
+      if (!held) return snap.status();  // a damaged part file
       const RowRange rows = part->time_range(begin, end);
       for (uint32_t row = rows.begin; row < rows.end;) {
         {

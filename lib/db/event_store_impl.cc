@@ -1057,6 +1057,7 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
     ps.rows += ps.unsealed_rows;
     s.buffer_memory_bytes += p->buffer->memory_bytes();
     s.dedup_memory_bytes += ps.dedup_memory_bytes;
+    for (const CoveredRollup& e : p->rollups.entries()) s.rollup_memory_bytes += e.rollup->memory_bytes();
     s.rows += ps.rows;
     s.parts += ps.parts;
     s.partitions.push_back(ps);
@@ -1071,7 +1072,12 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   for (int c = 0; c < kDictionaryColumns; ++c) {
     s.dictionary_memory_bytes += dictionaries_.get(static_cast<DictionaryColumn>(c)).memory_bytes();
   }
-  s.memory_bytes = s.part_memory_bytes + s.buffer_memory_bytes + s.dedup_memory_bytes + s.dictionary_memory_bytes;
+  s.rollup_memory_bytes += rollup_cache_.memory_bytes();
+  s.cache_budget_bytes = part_cache_->budget();
+  s.cache_part_bytes = part_cache_->bytes();
+  s.cache_rollup_bytes = part_cache_->charged();
+  s.memory_bytes = s.part_memory_bytes + s.buffer_memory_bytes + s.dedup_memory_bytes + s.dictionary_memory_bytes +
+                   s.rollup_memory_bytes;
   if (files_) files_->add_stats(&s);
   return s;
 }

@@ -120,13 +120,17 @@ absl::StatusOr<QueryResult<FeatureAdoptionRow>> run_feature_adoption(const Snaps
       }
       for (const auto& part : p.parts()) {
         if (use == Use::kNone || !p.covered(*part)) {
-          if (query::readable(snapshot, *part, filters)) query::scan_part(*part, filters, stats, visit);
+          if (const HeldPart held = query::readable(snapshot, *part, filters)) {
+            query::scan_part(*part, filters, stats, visit);
+          }
         } else if (use == Use::kEdges) {
           for (const query::TimeWindow& edge : cover.rows) {
             if (edge.empty()) continue;
             query::ScanFilters in_edge = filters;
             in_edge.window = edge;
-            if (query::readable(snapshot, *part, in_edge)) query::scan_part(*part, in_edge, stats, visit);
+            if (const HeldPart held = query::readable(snapshot, *part, in_edge)) {
+              query::scan_part(*part, in_edge, stats, visit);
+            }
           }
         }
       }

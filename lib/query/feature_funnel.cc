@@ -101,7 +101,8 @@ bool any_row(const Snapshot& snapshot, const query::ScanFilters& f, query::Stats
   for (const PartitionView& p : snapshot.partitions()) {
     if (!f.window.overlaps_month(p.month())) continue;
     for (const auto& part : p.parts()) {
-      if (!query::readable(snapshot, *part, f)) continue;
+      const HeldPart held = query::readable(snapshot, *part, f);
+      if (!held) continue;
       if (!f.event_type.active) {
         // No row to read: the window's rows, in the version's bitmap.
         const RowRange range = part->time_range(f.window.begin, f.window.end);
@@ -258,8 +259,12 @@ bool walk_step_rows(const Snapshot& snapshot, const FunnelPlan& plan, FunnelWalk
       Bitmap rows;
     };
     std::vector<Source> sources;
+    std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
     for (const auto& part : p.parts()) {
-      if (!window.overlaps(*part) || !snapshot.pin(*part)) continue;
+      if (!window.overlaps(*part)) continue;
+      HeldPart part_held = snapshot.hold(*part);
+      if (!part_held) continue;
+      held.push_back(std::move(part_held));
       const RowRange range =
           window.covers(*part) ? RowRange{0, part->rows()} : part->time_range(window.begin, window.end);
       if (range.empty()) continue;
@@ -350,7 +355,9 @@ ReadEstimate estimate_reads(const Snapshot& snapshot, const FunnelPlan& plan, st
   for (const PartitionView& p : snapshot.partitions()) {
     if (!plan.filters.window.overlaps_month(p.month())) continue;
     for (const auto& part : p.parts()) {
-      if (!plan.filters.window.overlaps(*part) || !snapshot.pin(*part)) continue;
+      if (!plan.filters.window.overlaps(*part)) continue;
+      const HeldPart held = snapshot.hold(*part);
+      if (!held) continue;
       for (const uint32_t user : users) e.user_rows += part->user_rows(user).size();
       for (const uint32_t code : plan.step_codes) {
         if (const Bitmap* rows = part->feature_rows(code)) e.step_rows += rows->cardinality();
@@ -386,8 +393,12 @@ void walk_users(const Snapshot& snapshot, const FunnelPlan& plan, std::span<cons
     if (walking.empty()) break;
     if (!window.overlaps_month(p.month())) continue;
     sources.clear();
+    std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
     for (const auto& part : p.parts()) {
-      if (!window.overlaps(*part) || !snapshot.pin(*part)) continue;
+      if (!window.overlaps(*part)) continue;
+      HeldPart part_held = snapshot.hold(*part);
+      if (!part_held) continue;
+      held.push_back(std::move(part_held));
       const RowRange range =
           window.covers(*part) ? RowRange{0, part->rows()} : part->time_range(window.begin, window.end);
       if (!range.empty()) sources.push_back(Source{part.get(), range});

@@ -180,10 +180,12 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   for (const auto& part : p.parts()) {
     if (!w.overlaps(*part)) continue;
     if (!p.covered(*part)) {
-      if (snapshot.pin(*part)) read_rows(*part, begin, end);
-    } else if ((begin < first || last < end) && snapshot.pin(*part)) {
-      read_rows(*part, begin, first);
-      read_rows(*part, last, end);
+      if (const HeldPart held = snapshot.hold(*part)) read_rows(*part, begin, end);
+    } else if (begin < first || last < end) {
+      if (const HeldPart held = snapshot.hold(*part)) {
+        read_rows(*part, begin, first);
+        read_rows(*part, last, end);
+      }
     }
   }
   ScanFilters in_month;

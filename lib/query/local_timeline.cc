@@ -38,7 +38,9 @@ absl::StatusOr<QueryResult<FeatureUsageTimelineRow>> run_local_timeline(const Sn
           ScanFilters edge = filters;
           edge.window = TimeWindow{s.begin, s.end};
           for (const auto& part : p.parts()) {
-            if (!p.covered(*part) || !readable(snapshot, *part, edge)) continue;
+            if (!p.covered(*part)) continue;
+            const HeldPart held = readable(snapshot, *part, edge);
+            if (!held) continue;
             const PartColumns& c = part->columns();
             scan_part_rows(*part, edge, stats,
                            [&](uint32_t row) { add_row(c.timestamp[row], c.feature[row], c.user[row]); });

@@ -95,7 +95,9 @@ absl::StatusOr<QueryResult<PropertyBreakdownRow>> run_property_breakdown(const S
       if (!filters.window.overlaps_month(partition.month())) continue;
       const bool counted = std::find(rolled.begin(), rolled.end(), &partition) != rolled.end();
       for (const auto& part : partition.parts()) {
-        if ((counted && has_counts(partition.rollup_of(*part))) || !query::readable(snapshot, *part, filters)) continue;
+        if (counted && has_counts(partition.rollup_of(*part))) continue;
+        const HeldPart held = query::readable(snapshot, *part, filters);
+        if (!held) continue;
         const PartColumns& c = part->columns();
         query::PropertyValues::Mapping mapping = values.mapping();
         query::scan_part_rows(*part, filters, stats, [&](uint32_t row) {

@@ -30,10 +30,14 @@ struct ScanFilters {
   }
 };
 
-// Whether a scan of `part` with `f` can visit a row, and then pins it
-// (false for a damaged file: Snapshot::pin). Call before scan_part*().
-inline bool readable(const Snapshot& snapshot, const Part& part, const ScanFilters& f) {
-  return !f.matches_nothing() && f.window.overlaps(part) && snapshot.pin(part);
+// Whether a scan of `part` with `f` can visit a row, and then holds it
+// while the HeldPart lives (false for a damaged file: Snapshot::hold). Call
+// before scan_part*(), keeping the result in a variable for as long as the
+// part is read:
+//   if (const HeldPart held = readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
+inline HeldPart readable(const Snapshot& snapshot, const Part& part, const ScanFilters& f) {
+  if (f.matches_nothing() || !f.window.overlaps(part)) return HeldPart();
+  return snapshot.hold(part);
 }
 
 // Visits every part.
@@ -125,7 +129,8 @@ void scan(const Snapshot& snapshot, const ScanFilters& f, Stats& stats, Visit&& 
   for (const PartitionView& partition : snapshot.partitions()) {
     if (!f.window.overlaps_month(partition.month())) continue;
     for (const auto& part : partition.parts()) {
-      if (!skip(partition, *part) && readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
+      if (skip(partition, *part)) continue;
+      if (const HeldPart held = readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
     }
     scan_buffered(partition, f, stats, visit);
   }

@@ -8,11 +8,22 @@
 // each buffer at the moment the query started, so the query sees exactly the
 // events recorded before it, however long it runs and whatever writers do.
 //
-// A query pins each part before it reads the part's columns or indexes
-// (snapshot.pin(part)): a lazy part (lib/table/part.h) is read then, and
-// stays in memory until the snapshot and its copies are gone. A part whose
-// file turns out damaged is skipped and its DataLossError kept in status(),
-// which the store returns instead of the query's answer (EventStoreImpl).
+// A query holds each part while it reads the part's columns or indexes,
+// part by part (or a partition's parts at a time), so that a question over
+// the year never holds more than a partition beyond the cache's budget:
+//
+//   for (const auto& part : partition.parts()) {
+//     const HeldPart held = snapshot.hold(*part);  // a lazy part is read now
+//     if (!held) continue;                         // damaged: see status()
+//     ... part->columns() ...                      // valid while `held` lives
+//   }                                              // evictable again
+//
+// Nothing read from a held part may outlive the HeldPart (copy what is kept:
+// codes, counts, strings). snapshot.pin(part) instead holds the part until
+// the snapshot and its copies are gone (a part several passes of a query
+// come back to). A part whose file turns out damaged is skipped and its
+// DataLossError kept in status(), which the store returns instead of the
+// query's answer (EventStoreImpl).
 //
 // Thread-safety: Version and Snapshot are immutable once built; pin() is
 // thread-safe.
@@ -85,6 +96,22 @@ struct PartitionView {
   }
 };
 
+// A part held in memory while this lives (Snapshot::hold): false when the
+// part could not be read. Move-only.
+class HeldPart {
+ public:
+  HeldPart() = default;
+  HeldPart(HeldPart&&) = default;
+  HeldPart& operator=(HeldPart&&) = default;
+  explicit operator bool() const { return ok_; }
+
+ private:
+  friend class Snapshot;
+  HeldPart(bool ok, Part::Pin pin) : ok_(ok), pin_(std::move(pin)) {}
+  bool ok_ = false;
+  Part::Pin pin_;
+};
+
 class Snapshot {
  public:
   Snapshot(const Dictionaries* dictionaries, std::shared_ptr<const Version> version,
@@ -112,9 +139,10 @@ class Snapshot {
   }
 
   // Holds `part`'s data in memory for as long as this snapshot (or a copy)
-  // lives, reading it first if needed. A query calls it before it reads a
-  // part's columns or indexes, and skips the part when it returns false:
-  // the part's file is damaged, and status() says how.
+  // lives, reading it first if needed; false when the part's file is
+  // damaged (status() says how). hold() is the way to read a part; pin() is
+  // for the few that a query reads in passes far apart (every part pinned
+  // this way stays past the cache's budget until the query ends).
   bool pin(const Part& part) const {
     if (!part.lazy()) return true;
     {
@@ -129,6 +157,23 @@ class Snapshot {
     }
     if (pins_->parts.insert(&part).second) pins_->pins.push_back(*std::move(pin));
     return true;
+  }
+  // Holds `part`'s data in memory while the HeldPart lives (reading it
+  // first if needed); a false HeldPart when the part's file is damaged
+  // (status() says how). A part this snapshot pin()ned is held already.
+  HeldPart hold(const Part& part) const {
+    if (!part.lazy()) return HeldPart(true, Part::Pin());
+    {
+      MutexLock l(&pins_->mu);
+      if (pins_->parts.contains(&part)) return HeldPart(true, Part::Pin());
+    }
+    absl::StatusOr<Part::Pin> pin = part.pin();
+    if (!pin.ok()) {
+      MutexLock l(&pins_->mu);
+      if (pins_->error.ok()) pins_->error = pin.status();
+      return HeldPart();
+    }
+    return HeldPart(true, *std::move(pin));
   }
   // Whether a rollup this snapshot shows turned out damaged (a section
   // read as empty while the query ran): the query must be asked again of a
@@ -156,7 +201,8 @@ class Snapshot {
       *out = *std::move(rows);
       return true;
     }
-    if (!pin(part)) return false;
+    const HeldPart held = hold(part);
+    if (!held) return false;
     const PartColumns& c = part.columns();
     const std::span<const uint32_t> rows = part.user_rows(user);
     out->timestamp.resize(rows.size());

@@ -98,7 +98,8 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
         stats.read_rows(rows.timestamp.size(), kBytesPerRow);
         continue;
       }
-      if (!snapshot.pin(*part)) continue;
+      const HeldPart held = snapshot.hold(*part);
+      if (!held) continue;
       // The user's rows, filtered on their feature and version codes (a
       // user's rows in a part are few: cheaper than intersecting bitmaps).
       const std::span<const uint32_t> rows = part->user_rows(user.code);

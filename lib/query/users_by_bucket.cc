@@ -83,7 +83,8 @@ std::map<int64_t, BucketUsers> collect(const Snapshot& snapshot, const ScanFilte
     if (!f.window.overlaps_month(p.month())) continue;
     const bool rolled = cells_answer && !p.rollups().empty();
     for (const auto& part : p.parts()) {
-      if ((!rolled || !p.covered(*part)) && readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
+      if (rolled && p.covered(*part)) continue;
+      if (const HeldPart held = readable(snapshot, *part, f)) scan_part(*part, f, stats, visit);
     }
     if (rolled) from_rollups(p, buckets, visit);
     scan_buffered(p, f, stats, visit);
@@ -127,7 +128,8 @@ std::map<int64_t, BucketUsers> utc_users_by_bucket(const Snapshot& snapshot, con
       ScanFilters in_edge = f;
       in_edge.window = edge;
       for (const auto& part : p.parts()) {
-        if (p.covered(*part) && readable(snapshot, *part, in_edge)) scan_part(*part, in_edge, stats, visit);
+        if (!p.covered(*part)) continue;
+        if (const HeldPart held = readable(snapshot, *part, in_edge)) scan_part(*part, in_edge, stats, visit);
       }
     }
   };
@@ -150,7 +152,8 @@ std::map<int64_t, BucketUsers> local_users_by_bucket(const Snapshot& snapshot, c
         ScanFilters edge = f;
         edge.window = TimeWindow{s.begin, s.end};
         for (const auto& part : p.parts()) {
-          if (p.covered(*part) && readable(snapshot, *part, edge)) scan_part(*part, edge, stats, visit);
+          if (!p.covered(*part)) continue;
+          if (const HeldPart held = readable(snapshot, *part, edge)) scan_part(*part, edge, stats, visit);
         }
         continue;
       }

@@ -62,7 +62,9 @@ absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snaps
           query::ScanFilters edge = filters;
           edge.window = query::TimeWindow{s.begin, s.end};
           for (const auto& part : p.parts()) {
-            if (!has_versions(p.rollup_of(*part)) || !query::readable(snapshot, *part, edge)) continue;
+            if (!has_versions(p.rollup_of(*part))) continue;
+            const HeldPart held = query::readable(snapshot, *part, edge);
+            if (!held) continue;
             const PartColumns& c = part->columns();
             query::scan_part_rows(*part, edge, stats,
                                   [&](uint32_t row) { add_row(c.timestamp[row], c.version[row], c.user[row]); });

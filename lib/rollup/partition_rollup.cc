@@ -296,17 +296,24 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
 
 std::shared_ptr<const PartitionRollup> PartitionRollup::lazy(uint32_t month, uint64_t rows,
                                                              std::vector<uint64_t> part_ids, uint64_t origin,
-                                                             std::unique_ptr<RollupSource> source) {
+                                                             std::unique_ptr<RollupSource> source,
+                                                             std::shared_ptr<PartCache> budget) {
   std::shared_ptr<PartitionRollup> r(new PartitionRollup());
   r->serial_ = new_serial();
   r->month_ = month;
   r->rows_ = rows;
   r->part_ids_ = std::move(part_ids);
   r->origin_ = origin;
+  r->budget_ = std::move(budget);
   r->ready_.store(0, std::memory_order_relaxed);
   MutexLock l(&r->load_mu_);
   r->source_ = std::move(source);
   return r;
+}
+
+PartitionRollup::~PartitionRollup() {
+  MutexLock l(&load_mu_);
+  if (budget_ != nullptr && charged_ > 0) budget_->charge(-static_cast<int64_t>(charged_));
 }
 
 void PartitionRollup::take_entries(RollupContents& c) {
@@ -364,6 +371,7 @@ void PartitionRollup::read_sections(uint32_t bits) const {
   }
   if (bits & kActivityBit) bits |= bit(RollupSection::kDay) | bit(RollupSection::kMonth);
   MutexLock l(&load_mu_);
+  const size_t before = budget_ != nullptr ? memory_bytes_locked() : 0;
   // Sections are read once, under load_mu_, before their bit is published
   // (release); readers look only at sections whose bit they saw (acquire).
   // So this is the one place a const rollup changes.
@@ -394,6 +402,14 @@ void PartitionRollup::read_sections(uint32_t bits) const {
   }
   if (ready == kAllBits) source_.reset();  // its file is not read again
   ready_.store(ready, std::memory_order_release);
+  if (budget_ != nullptr) {
+    // Sections are only ever added: what they hold now, less what they held.
+    const size_t after = memory_bytes_locked();
+    if (after > before) {
+      charged_ += after - before;
+      budget_->charge(static_cast<int64_t>(after - before));
+    }
+  }
 }
 
 absl::Status PartitionRollup::damage() const {
@@ -408,6 +424,15 @@ absl::Status PartitionRollup::load_all() const {
 
 size_t PartitionRollup::memory_bytes() const {
   MutexLock l(&load_mu_);
+  return memory_bytes_locked();
+}
+
+size_t PartitionRollup::charged_bytes() const {
+  MutexLock l(&load_mu_);
+  return charged_;
+}
+
+size_t PartitionRollup::memory_bytes_locked() const {
   size_t n = sizeof(*this) + part_ids_.capacity() * sizeof(uint64_t) + fv_.capacity() * sizeof(FvCell) +
              entries_.capacity() * sizeof(UserEntry) +
              (user_codes_.capacity() + user_ends_.capacity()) * sizeof(uint32_t);

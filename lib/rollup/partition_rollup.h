@@ -182,12 +182,16 @@ class PartitionRollup {
   static std::shared_ptr<const PartitionRollup> restore(RollupContents contents);
   // A rollup of `rows` rows of `part_ids` (ascending) in `month` whose
   // sections `source` reads on first use; `origin` is the number of the
-  // file it reads (origin()).
+  // file it reads (origin()). `budget`, when given, is charged the bytes of
+  // the sections read, until the rollup is destroyed (PartCache::charge:
+  // the store's parts make room for them).
   static std::shared_ptr<const PartitionRollup> lazy(uint32_t month, uint64_t rows, std::vector<uint64_t> part_ids,
-                                                     uint64_t origin, std::unique_ptr<RollupSource> source);
+                                                     uint64_t origin, std::unique_ptr<RollupSource> source,
+                                                     std::shared_ptr<PartCache> budget = nullptr);
 
   PartitionRollup(const PartitionRollup&) = delete;
   PartitionRollup& operator=(const PartitionRollup&) = delete;
+  ~PartitionRollup();
 
   // Unique among the rollups of a process (cache keys).
   uint64_t serial() const { return serial_; }
@@ -281,6 +285,8 @@ class PartitionRollup {
 
   // Heap bytes held (approximate): of the sections read so far.
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(load_mu_);
+  // Of them, the bytes charged to the budget lazy() was given (0 without).
+  size_t charged_bytes() const ABSL_LOCKS_EXCLUDED(load_mu_);
 
  private:
   PartitionRollup() = default;
@@ -308,6 +314,10 @@ class PartitionRollup {
   // Read (and dropped once every section is in memory) by const accessors.
   mutable std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);
   mutable absl::Status damage_ ABSL_GUARDED_BY(load_mu_);
+  // lazy()'s budget and the bytes charged to it so far.
+  std::shared_ptr<PartCache> budget_;
+  mutable size_t charged_ ABSL_GUARDED_BY(load_mu_) = 0;
+  size_t memory_bytes_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
 
   uint64_t serial_ = 0;
   uint32_t month_ = 0;

@@ -222,7 +222,9 @@ absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkp
     const std::string file = path(rollup_file_name(e.month, e.file_number));
     absl::StatusOr<uint64_t> size = fs_->file_size(file);
     if (!size.ok()) return;
-    absl::StatusOr<std::shared_ptr<const PartitionRollup>> rollup = open_rollup(fs_, file, e.file_number, expect, &rollup_versions[i]);
+    // Its sections are charged to the parts' budget as they are read.
+    absl::StatusOr<std::shared_ptr<const PartitionRollup>> rollup =
+        open_rollup(fs_, file, e.file_number, expect, &rollup_versions[i], cache);
     if (!rollup.ok() || (*rollup)->month() != e.month || (*rollup)->part_ids() != e.parts) return;
     loaded[i] = std::move(*rollup);
     rollup_sizes[i] = *size;

@@ -718,7 +718,8 @@ absl::StatusOr<std::shared_ptr<const PartitionRollup>> decode_rollup(std::string
 absl::StatusOr<std::shared_ptr<const PartitionRollup>> open_rollup(FileSystem* fs, const std::string& path,
                                                                    uint64_t file_number,
                                                                    const RollupExpectation& expect,
-                                                                   uint32_t* file_version) {
+                                                                   uint32_t* file_version,
+                                                                   std::shared_ptr<PartCache> budget) {
   USAGEDB_ASSIGN_OR_RETURN(const uint64_t size, fs->file_size(path));
   USAGEDB_ASSIGN_OR_RETURN(std::string prefix, fs->read_file_range(path, 0, std::min<uint64_t>(size, kFirstRead)));
   const auto loss = [&](std::string_view what) {
@@ -731,7 +732,7 @@ absl::StatusOr<std::shared_ptr<const PartitionRollup>> open_rollup(FileSystem* f
     // Read whole on first use; its month and parts are the MANIFEST's
     // (checked then).
     return PartitionRollup::lazy(expect.month, expect.rows, expect.parts, file_number,
-                                 std::make_unique<WholeFile>(fs, path, expect));
+                                 std::make_unique<WholeFile>(fs, path, expect), std::move(budget));
   }
   if (version != kVersion) return loss(absl::StrCat("unsupported rollup file version ", version));
   if (prefix.size() < kPrefixBytes) return loss("directory: truncated");
@@ -744,7 +745,7 @@ absl::StatusOr<std::shared_ptr<const PartitionRollup>> open_rollup(FileSystem* f
   USAGEDB_ASSIGN_OR_RETURN(Directory dir, read_directory(prefix, size, path, expect));
   RollupContents head = std::move(dir.head);
   return PartitionRollup::lazy(head.month, head.rows, head.part_ids, file_number,
-                               std::make_unique<FileSections>(fs, path, expect, std::move(dir)));
+                               std::make_unique<FileSections>(fs, path, expect, std::move(dir)), std::move(budget));
 }
 
 }  // namespace usagedb::storage

@@ -102,11 +102,13 @@ absl::StatusOr<std::shared_ptr<const PartitionRollup>> decode_rollup(std::string
 // when an accessor first needs it; a version 1 or 2 file is read whole
 // then. A DataLossError naming `path` for a damaged directory; a damaged
 // section is found by the query that reads it (PartitionRollup::damaged()).
-// `*version` is set to the file's format version.
+// `*version` is set to the file's format version. `budget`, when given, is
+// charged the sections read (PartitionRollup::lazy).
 absl::StatusOr<std::shared_ptr<const PartitionRollup>> open_rollup(FileSystem* fs, const std::string& path,
                                                                    uint64_t file_number,
                                                                    const RollupExpectation& expect,
-                                                                   uint32_t* version);
+                                                                   uint32_t* version,
+                                                                   std::shared_ptr<PartCache> budget = nullptr);
 // The version encode_rollup() writes by default.
 inline constexpr uint32_t kRollupFileVersion = 3;
 

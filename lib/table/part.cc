@@ -152,6 +152,18 @@ size_t PartCache::bytes() const {
   return bytes_;
 }
 
+size_t PartCache::charged() const {
+  MutexLock l(&mu_);
+  return charged_;
+}
+
+void PartCache::charge(int64_t bytes) {
+  MutexLock l(&mu_);
+  const auto magnitude = static_cast<size_t>(bytes < 0 ? -bytes : bytes);
+  charged_ = bytes < 0 ? charged_ - std::min(charged_, magnitude) : charged_ + magnitude;
+  trim_locked();
+}
+
 void PartCache::used(const Part* part, size_t bytes) {
   MutexLock l(&mu_);
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.part == part; });
@@ -176,7 +188,7 @@ void PartCache::trim() {
 
 void PartCache::trim_locked() {
   if (budget_ == 0) return;
-  for (size_t i = 0; i < entries_.size() && bytes_ > budget_;) {
+  for (size_t i = 0; i < entries_.size() && bytes_ + charged_ > budget_;) {
     // Lock order: the cache, then a part (pin() calls used() without its lock).
     if (entries_[i].part->evict() == 0) {
       ++i;  // pinned

@@ -226,6 +226,11 @@ class Part {
 // or pinned first: when they exceed the budget, the oldest unpinned ones
 // are evicted (their next use reads the file again). Pinned parts are never
 // evicted, so the bytes may exceed the budget while queries hold them.
+//
+// Other memory read from the store's files on first use (the sections of
+// lazy rollups) is charged to the same budget (charge()): it is not evicted
+// here, but the parts make room for it, so that parts and charges together
+// stay within the budget while anything unpinned is left to evict.
 // Thread-safe.
 class PartCache {
  public:
@@ -237,6 +242,11 @@ class PartCache {
   size_t budget() const { return budget_; }
   // Bytes of the loaded lazy parts.
   size_t bytes() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Bytes charged by others (charge()).
+  size_t charged() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds `bytes` (negative: gives them back) to what others hold within the
+  // budget; evicts parts over it.
+  void charge(int64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t loads() const { return loads_.load(std::memory_order_relaxed); }
   uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
 
@@ -259,6 +269,7 @@ class PartCache {
   mutable Mutex mu_;
   std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);  // oldest use first
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t charged_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> loads_{0};
   std::atomic<uint64_t> evictions_{0};
 };

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "tests/testutil/printers.h"
 #include "tests/testutil/helpers.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace usagedb {
 namespace {
@@ -314,6 +315,40 @@ TEST(EventStoreMaintenance, CloseWhileRollupsRebuildDoesNotHang) {
     ASSERT_TRUE(store->drop_partitions_before(202502).ok());  // wakes the rollup builder
     ASSERT_TRUE(store->drop_partitions_before(210601).ok());  // drops what it builds from
   }
+}
+
+// A reopened store charges the rollup sections it reads from its files to
+// Options::cache_bytes, and stats() says so beside the parts.
+TEST(EventStore, StatsReportTheRollupSectionsChargedToTheCache) {
+  testing::ScopedTempDir dir;
+  std::vector<std::string> ids, users;
+  for (int i = 0; i < 400; ++i) ids.push_back(absl::StrCat("evt_", i));
+  for (int i = 0; i < 20; ++i) users.push_back(absl::StrCat("user_", i));
+  {
+    auto store = open_store({.directory = dir.path(), .part_rows = 64});
+    std::vector<Event> batch;
+    for (int i = 0; i < 400; ++i) {
+      batch.push_back(event(ids[i], users[i % 20], i % 3 ? "export" : "search", "1.0",
+                            i % 2 ? "2025-01-10 10:00:00" : "2025-02-11 11:00:00"));
+    }
+    ASSERT_TRUE(store->record_events(batch).ok());
+    ASSERT_TRUE(store->compact().ok());
+  }
+  auto store = open_store({.directory = dir.path(), .create_if_missing = false, .cache_bytes = 1 << 30});
+  auto before = store->stats();
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->cache_budget_bytes, uint64_t{1} << 30);
+  EXPECT_EQ(before->cache_rollup_bytes, 0u);
+  auto adoption = store->feature_adoption({});
+  ASSERT_TRUE(adoption.ok()) << adoption.status();
+  ASSERT_EQ(adoption->rows.size(), 2u);
+  auto after = store->stats();
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_GT(after->cache_rollup_bytes, 0u);
+  EXPECT_GE(after->rollup_memory_bytes, after->cache_rollup_bytes);
+  EXPECT_GT(after->rollup_memory_bytes, before->rollup_memory_bytes);
+  EXPECT_EQ(after->memory_bytes, after->part_memory_bytes + after->buffer_memory_bytes + after->dedup_memory_bytes +
+                                     after->dictionary_memory_bytes + after->rollup_memory_bytes);
 }
 
 }  // namespace

@@ -334,6 +334,37 @@ TEST(RollupFile, OpenReadsTheDirectoryAndSectionsOnFirstUse) {
   EXPECT_FALSE((*whole)->damaged());
 }
 
+// The sections a lazy rollup reads are charged to the budget it was given
+// (the store's PartCache: its parts make room for them), and given back
+// when the rollup goes.
+TEST(RollupFile, SectionsReadAreChargedToTheBudgetUntilTheRollupGoes) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  RollupReadCounter fs(encode_rollup(*f.rollup, f.rollup->part_ids()));
+  auto budget = std::make_shared<PartCache>(0);
+  uint32_t version = 0;
+  auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version, budget);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const size_t at_open = (*r)->memory_bytes();
+  EXPECT_EQ(budget->charged(), 0u);
+  (void)(*r)->user(7);
+  const size_t after_user = budget->charged();
+  EXPECT_GT(after_user, 0u);
+  EXPECT_EQ(after_user, (*r)->charged_bytes());
+  EXPECT_EQ(after_user, (*r)->memory_bytes() - at_open);
+  (void)(*r)->user(8);
+  EXPECT_EQ(budget->charged(), after_user);  // read once, charged once
+  ASSERT_TRUE((*r)->load_all().ok());
+  EXPECT_GT(budget->charged(), after_user);
+  EXPECT_EQ(budget->charged(), (*r)->memory_bytes() - at_open);
+  r = absl::StatusOr<std::shared_ptr<const PartitionRollup>>(nullptr);
+  EXPECT_EQ(budget->charged(), 0u);
+  // Without a budget nothing is charged anywhere.
+  auto free = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version);
+  ASSERT_TRUE(free.ok()) << free.status();
+  ASSERT_TRUE((*free)->load_all().ok());
+  EXPECT_EQ((*free)->charged_bytes(), 0u);
+}
+
 // A flipped byte in the directory fails open_rollup(); in a section, the
 // accessors of that section read it as empty and damaged() says which file
 // and section, while the other sections answer.

@@ -9,6 +9,8 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "lib/query/snapshot.h"
+#include "lib/table/append_buffer.h"
 #include "lib/table/part.h"
 #include "lib/table/part_builder.h"
 #include "lib/table/part_index.h"
@@ -110,6 +112,97 @@ TEST(LazyPart, EvictsTheLeastRecentlyUsedUnpinnedPartsOverTheBudget) {
   ASSERT_TRUE(c->lazy->pin().ok());
   EXPECT_TRUE(c->lazy->loaded());
   EXPECT_FALSE(d->lazy->loaded());
+}
+
+// Charges (the sections of lazy rollups) share the budget: the unpinned
+// parts make room for them, and come back once the charge is given back.
+TEST(LazyPart, ChargesShareTheBudgetWithTheParts) {
+  auto roomy = std::make_shared<PartCache>(0);
+  auto probe = make_lazy(9, 50, roomy);
+  ASSERT_TRUE(probe->lazy->pin().ok());
+  const size_t part_bytes = roomy->bytes();
+  auto cache = std::make_shared<PartCache>(3 * part_bytes);
+  auto a = make_lazy(1, 50, cache);
+  auto b = make_lazy(2, 50, cache);
+  ASSERT_TRUE(a->lazy->pin().ok());
+  ASSERT_TRUE(b->lazy->pin().ok());
+  EXPECT_TRUE(a->lazy->loaded());
+  EXPECT_TRUE(b->lazy->loaded());
+  // Room for one part beside the charge: the older one goes.
+  cache->charge(static_cast<int64_t>(part_bytes + part_bytes / 2));
+  EXPECT_EQ(cache->charged(), part_bytes + part_bytes / 2);
+  EXPECT_FALSE(a->lazy->loaded());
+  EXPECT_TRUE(b->lazy->loaded());
+  EXPECT_LE(cache->bytes() + cache->charged(), cache->budget());
+  {
+    // A pinned part stays, over the budget, while it is pinned.
+    absl::StatusOr<Part::Pin> pin = a->lazy->pin();
+    ASSERT_TRUE(pin.ok());
+    cache->charge(static_cast<int64_t>(part_bytes));
+    EXPECT_TRUE(a->lazy->loaded());
+    EXPECT_FALSE(b->lazy->loaded());
+  }
+  EXPECT_FALSE(a->lazy->loaded());
+  cache->charge(-static_cast<int64_t>(2 * part_bytes + part_bytes / 2));
+  EXPECT_EQ(cache->charged(), 0u);
+  ASSERT_TRUE(a->lazy->pin().ok());
+  ASSERT_TRUE(b->lazy->pin().ok());
+  EXPECT_TRUE(a->lazy->loaded());
+  EXPECT_TRUE(b->lazy->loaded());
+  cache->charge(-1);  // more than charged: nothing below zero
+  EXPECT_EQ(cache->charged(), 0u);
+}
+
+// Snapshot::hold (lib/query/snapshot.h) holds a part while the HeldPart
+// lives, so that a query over many parts holds one at a time: with a
+// budget that evicts every unpinned part, each is gone as soon as its
+// holder is, while the snapshot lives. pin() keeps it until the snapshot
+// ends; a damaged part is a false HeldPart and the snapshot's status().
+TEST(LazyPart, ASnapshotHoldsAPartWhileItIsReadAndPinsItUntilItEnds) {
+  auto cache = std::make_shared<PartCache>(1);
+  auto a = make_lazy(1, 50, cache);
+  auto b = make_lazy(2, 50, cache);
+  auto damaged = make_lazy(3, 50, cache);
+  damaged->fail = true;
+  auto version = std::make_shared<Version>();
+  PartitionState& p = version->partitions.emplace_back();
+  p.month = 197001;
+  p.parts = {a->lazy, b->lazy, damaged->lazy};
+  p.buffer = std::make_shared<AppendBuffer>(1);
+  {
+    const Snapshot snapshot(nullptr, version);
+    {
+      const HeldPart held = snapshot.hold(*a->lazy);
+      ASSERT_TRUE(held);
+      EXPECT_TRUE(a->lazy->loaded());
+      EXPECT_EQ(a->lazy->columns().timestamp.size(), 50u);
+    }
+    EXPECT_FALSE(a->lazy->loaded());  // evicted while the snapshot lives
+    {
+      HeldPart moved;
+      {
+        HeldPart held = snapshot.hold(*a->lazy);
+        ASSERT_TRUE(held);
+        moved = std::move(held);
+      }
+      EXPECT_TRUE(a->lazy->loaded());  // the moved-to holder keeps it
+    }
+    EXPECT_FALSE(a->lazy->loaded());
+    ASSERT_TRUE(snapshot.pin(*b->lazy));
+    {
+      const HeldPart held = snapshot.hold(*b->lazy);  // pinned already
+      ASSERT_TRUE(held);
+    }
+    EXPECT_TRUE(b->lazy->loaded());
+    {
+      const HeldPart held = snapshot.hold(*damaged->lazy);
+      EXPECT_FALSE(held);
+    }
+    EXPECT_EQ(snapshot.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(a->loads, 2);
+  }
+  EXPECT_FALSE(b->lazy->loaded());  // unpinned with the snapshot
+  EXPECT_EQ(cache->bytes(), 0u);
 }
 
 TEST(LazyPart, ALoaderErrorComesBackAndTheNextPinTriesAgain) {
