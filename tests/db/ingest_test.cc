@@ -1282,7 +1282,8 @@ TEST(BulkIngestTest, WrittenRollupsAreReadBackFromTheirFiles) {
   std::vector<int> from_files;
   const auto rollups_from_files = [&] {
     int months = 0;
-    for (const PartitionView& p : (*store)->snapshot().partitions()) {
+    const Snapshot view = (*store)->snapshot();
+    for (const PartitionView& p : view.partitions()) {
       bool all = !p.rollups().empty();
       for (const CoveredRollup& e : p.rollups().entries()) all = all && e.rollup->origin() != 0;
       months += all ? 1 : 0;
