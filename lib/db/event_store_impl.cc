@@ -840,9 +840,27 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
   // (A checkpoint of a bulk ingest's built parts writes a part of the
   // store: the summary waits for the checkpoint that writes them all.)
   if (!built_parts_only) store_summary(parts, rollups);
-  rollups.clear();
-  if (bulk) hand_parts_to_cache(std::move(parts));
+  if (bulk) {
+    hand_rollups_to_files(std::move(rollups));
+    hand_parts_to_cache(std::move(parts));
+  }
   return absl::OkStatus();
+}
+
+void EventStoreImpl::hand_rollups_to_files(std::vector<storage::PersistedRollup> written) {
+  const std::vector<std::shared_ptr<const PartitionRollup>> lazy = files_->lazy_rollups(written);
+  {
+    MutexLock lock(&write_mu_);
+    bool replaced = false;
+    for (size_t i = 0; i < written.size(); ++i) {
+      if (lazy[i] == nullptr) continue;
+      auto it = partitions_.find(written[i].month);
+      // Absent from its partition: its parts were merged or rewritten since.
+      if (it == partitions_.end()) continue;
+      replaced = it->second->rollups.replace(written[i].rollup.get(), lazy[i]) || replaced;
+    }
+    if (replaced) install_version_locked();
+  }
 }
 
 void EventStoreImpl::hand_parts_to_cache(std::vector<std::shared_ptr<const Part>> written) {

@@ -350,6 +350,11 @@ class EventStoreImpl final : public EventStore {
   // columns leave memory once no query reads them, and are read back from
   // the file when a merge, a late event's dedup or a query needs them.
   void hand_parts_to_cache(std::vector<std::shared_ptr<const Part>> written) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Replaces each of `written` (rollups a checkpoint just wrote) that is
+  // still in its partition by the rollup of its file (StoreFiles::
+  // lazy_rollups), so it leaves memory and its sections are read back when
+  // a query (or the stored summary's merge) needs them.
+  void hand_rollups_to_files(std::vector<storage::PersistedRollup> written) ABSL_LOCKS_EXCLUDED(write_mu_);
   // Asks for a kBuiltParts checkpoint when the parts not on disk yet hold
   // enough rows (bulk_checkpoint_rows_); `left_month`: the input has just
   // left a month.

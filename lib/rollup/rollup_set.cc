@@ -34,6 +34,15 @@ bool RollupSet::add(std::shared_ptr<const PartitionRollup> rollup, std::vector<u
   return true;
 }
 
+bool RollupSet::replace(const PartitionRollup* rollup, std::shared_ptr<const PartitionRollup> with) {
+  for (CoveredRollup& e : entries_) {
+    if (e.rollup.get() != rollup) continue;
+    e.rollup = std::move(with);
+    return true;
+  }
+  return false;
+}
+
 size_t RollupSet::remove_parts(std::span<const uint64_t> ids) {
   const size_t before = entries_.size();
   std::erase_if(entries_, [&](const CoveredRollup& e) {

@@ -59,6 +59,10 @@ class RollupSet {
   // Parts `ids` are gone or rewritten: removes every entry covering one of
   // them (its other parts become uncovered). Returns the number removed.
   size_t remove_parts(std::span<const uint64_t> ids);
+  // Replaces the entry holding `rollup` by `with` (the same rows: the
+  // rollup read back from its file), keeping its parts. Returns false,
+  // changing nothing, when no entry holds `rollup`.
+  bool replace(const PartitionRollup* rollup, std::shared_ptr<const PartitionRollup> with);
   void clear();
 
  private:

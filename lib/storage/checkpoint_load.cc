@@ -4,6 +4,7 @@
 // lib/table/part.h), the rest on first use.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -151,6 +152,43 @@ std::vector<std::shared_ptr<const Part>> StoreFiles::lazy_twins(std::span<const 
     if (twin.ok() && (*twin)->max_sequence() == part.max_sequence()) twins[i] = *std::move(twin);
   }
   return twins;
+}
+
+std::vector<std::shared_ptr<const PartitionRollup>> StoreFiles::lazy_rollups(
+    std::span<const PersistedRollup> rollups) const {
+  Manifest manifest;
+  std::set<uint64_t> unusable;
+  {
+    MutexLock l(&mu_);
+    manifest = manifest_;
+    unusable = unusable_rollups_;
+  }
+  uint64_t names[kDictionaryColumns] = {};
+  const DictionarySizes sizes = named_dictionary_sizes(manifest, names);
+  std::map<uint64_t, uint64_t> part_rows;
+  for (const PartFileEntry& e : manifest.parts) part_rows[e.file_number] = e.rows;
+  std::vector<std::shared_ptr<const PartitionRollup>> lazy(rollups.size());
+  for (size_t i = 0; i < rollups.size(); ++i) {
+    const PersistedRollup& r = rollups[i];
+    if (r.rollup->origin() != 0) continue;
+    auto named = std::find_if(manifest.rollups.begin(), manifest.rollups.end(), [&](const RollupFileEntry& e) {
+      return e.month == r.month && e.parts == r.parts && !unusable.contains(e.file_number);
+    });
+    if (named == manifest.rollups.end()) continue;
+    RollupExpectation expect{0, sizes.users, sizes.features, sizes.versions, sizes.sessions, r.month, r.parts};
+    bool parts_named = true;
+    for (const uint64_t id : r.parts) {
+      auto it = part_rows.find(id);
+      parts_named = parts_named && it != part_rows.end();
+      if (parts_named) expect.rows += it->second;
+    }
+    if (!parts_named || expect.rows != r.rollup->rows()) continue;
+    uint32_t version = 0;
+    absl::StatusOr<std::shared_ptr<const PartitionRollup>> opened =
+        open_rollup(fs_, path(rollup_file_name(r.month, named->file_number)), named->file_number, expect, &version);
+    if (opened.ok() && version == kRollupFileVersion) lazy[i] = *std::move(opened);
+  }
+  return lazy;
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<const Part>>> StoreFiles::load_checkpoint(

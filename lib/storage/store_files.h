@@ -140,6 +140,16 @@ class StoreFiles {
   // MANIFEST names (what the checkpoint that wrote the part persisted).
   std::vector<std::shared_ptr<const Part>> lazy_twins(std::span<const std::shared_ptr<const Part>> parts,
                                                       const std::shared_ptr<PartCache>& cache) const;
+  // The rollup file of each of `rollups` that the MANIFEST names (same
+  // month, same parts), opened as load_checkpoint() opens it (open_rollup:
+  // its directory read and checked now, its sections on first use): a
+  // checkpoint of a bulk ingest drops the rollups it wrote from memory.
+  // Null for a rollup the MANIFEST does not name (or names in a file the
+  // next checkpoint rewrites), for one read from a file already, and for a
+  // file that cannot be opened (the rollup in memory is kept: the lazy one
+  // is for memory, not correctness).
+  std::vector<std::shared_ptr<const PartitionRollup>> lazy_rollups(std::span<const PersistedRollup> rollups) const
+      ABSL_LOCKS_EXCLUDED(mu_);
   // The stored summary (summary_file.h) if the directory has a usable
   // one: its parts must be the MANIFEST's, all of them; null otherwise.
   std::shared_ptr<const StoredSummary> load_summary(uint64_t features, uint64_t versions) ABSL_LOCKS_EXCLUDED(mu_);

@@ -63,9 +63,9 @@ void DedupIndex::reserve(size_t n) {
 }
 
 void DedupIndex::rehash(size_t slots) {
-  std::unique_ptr<uint64_t[]> old = std::move(slots_);
+  HugeArray<uint64_t> old = std::move(slots_);
   const size_t old_count = slot_count_;
-  slots_.reset(new uint64_t[slots]);
+  slots_ = allocate_huge_array<uint64_t>(slots);
   std::fill_n(slots_.get(), slots, kEmpty);
   slot_count_ = slots;
   shift_ = 64 - std::countr_zero(slots);

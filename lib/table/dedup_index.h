@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/util/huge_array.h"
+
 namespace usagedb {
 
 class DedupIndex {
@@ -82,7 +84,7 @@ class DedupIndex {
   size_t chunk_used_ = 0;      // bytes used in chunks_.back()
   size_t chunk_capacity_ = 0;  // bytes allocated for chunks_.back()
   size_t arena_bytes_ = 0;
-  std::unique_ptr<uint64_t[]> slots_;
+  HugeArray<uint64_t> slots_;
   size_t slot_count_ = 0;  // a power of two, or 0
   int shift_ = 64;         // 64 - log2(slot_count_)
   size_t live_ = 0;        // slots holding an id

@@ -87,9 +87,9 @@ void Dictionary::reserve_slots_locked(size_t live) const {
 }
 
 void Dictionary::rehash_locked(size_t slots) const {
-  std::unique_ptr<uint64_t[]> old = std::move(slots_);
+  HugeArray<uint64_t> old = std::move(slots_);
   const size_t old_count = slot_count_;
-  slots_.reset(new uint64_t[slots]);
+  slots_ = allocate_huge_array<uint64_t>(slots);
   std::fill_n(slots_.get(), slots, kEmptySlot);
   slot_count_ = slots;
   slot_shift_ = 32 - static_cast<uint32_t>(std::countr_zero(slots));

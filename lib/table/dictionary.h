@@ -58,6 +58,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "lib/util/huge_array.h"
 #include "lib/util/mutex.h"
 
 namespace usagedb {
@@ -239,7 +240,7 @@ class Dictionary {
   mutable Mutex mu_;
   // The index (see above; mutable: find() may build it): a power-of-two
   // number of slots, slot_shift_ = 32 - log2(slots).
-  mutable std::unique_ptr<uint64_t[]> slots_ ABSL_GUARDED_BY(mu_);
+  mutable HugeArray<uint64_t> slots_ ABSL_GUARDED_BY(mu_);
   mutable size_t slot_count_ ABSL_GUARDED_BY(mu_) = 0;
   mutable uint32_t slot_shift_ ABSL_GUARDED_BY(mu_) = 32;
   mutable size_t live_slots_ ABSL_GUARDED_BY(mu_) = 0;  // slots holding a code

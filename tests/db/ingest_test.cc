@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "lib/gen/generator.h"
 #include "lib/gen/random.h"
+#include "lib/query/snapshot.h"
 #include "lib/util/text.h"
 #include "tests/db/durability_testing.h"
 #include "tests/testutil/helpers.h"
@@ -1253,6 +1254,56 @@ TEST(IngestBulk, SameAnswersAsTheLoggedPathAndDurableWhenItReturns) {
   EXPECT_GT(bulk_run.parts_after_bulk, 0u);
   EXPECT_LT(bulk_run.log_bytes_after_bulk, kBulkThreshold);
   EXPECT_GT(logged.log_bytes_after_bulk, bulk.size() / 10);
+}
+
+// Every rollup a bulk ingest's checkpoints write leaves memory: the
+// partition holds the rollup of its file instead (its sections read back on
+// first use, as a reopened store's), from the checkpoint that wrote it on.
+// Queries during and after the ingest answer what a store that never wrote
+// a file answers, and so does the store reopened.
+TEST(BulkIngestTest, WrittenRollupsAreReadBackFromTheirFiles) {
+  testing::ScopedTempDir dir;
+  constexpr int kPerMonth = 5700;
+  constexpr int kMonths = 5;
+  const std::string input = ordered_months("r", kMonths, kPerMonth, 50);
+  const std::string path = dir.file("ordered.ndjson");
+  write_file(path, input);
+  std::set<std::string> users;
+  for (int i = 0; i < 50; ++i) users.insert(absl::StrCat("u", i));
+  auto memory = EventStore::open({.part_rows = kTestPartRows, .checkpoint_log_bytes = 4096});
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  ASSERT_TRUE((*memory)->ingest_file(path, {}).ok());
+  const std::string expected = snapshot(**memory, users);
+
+  const Options options{.part_rows = kTestPartRows, .checkpoint_log_bytes = 4096, .background_threads = false};
+  auto store = testing::open_durable(dir.file("store"), storage::FileSystem::posix(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  // The months whose rollups are all read from files, after each chunk.
+  std::vector<int> from_files;
+  const auto rollups_from_files = [&] {
+    int months = 0;
+    const Snapshot view = (*store)->snapshot();
+    for (const PartitionView& p : view.partitions()) {
+      bool all = !p.rollups().empty();
+      for (const CoveredRollup& e : p.rollups().entries()) all = all && e.rollup->origin() != 0;
+      months += all ? 1 : 0;
+    }
+    return months;
+  };
+  const auto observe = [&](uint64_t, uint64_t) { from_files.push_back(rollups_from_files()); };
+  auto report = (*store)->ingest_file(path, {.progress = observe});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->successful_rows, uint64_t{kMonths * kPerMonth});
+  // After chunk 2 (WritesTheMonthsItLeavesAndDropsThemFromMemory): January
+  // to April written; at the end, every month.
+  ASSERT_GE(from_files.size(), 3u);
+  EXPECT_EQ(from_files[1], 4);
+  EXPECT_EQ(rollups_from_files(), kMonths);
+  EXPECT_EQ(snapshot(**store, users), expected);
+  store->reset();
+  auto reopened = EventStore::open({.directory = dir.file("store"), .part_rows = kTestPartRows});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  EXPECT_EQ(snapshot(**reopened, users), expected);
 }
 
 // generate (lib/gen) -> NDJSON -> ingest -> query agrees with the Reference
