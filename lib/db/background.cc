@@ -391,6 +391,9 @@ void EventStoreImpl::merge_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
 
 void EventStoreImpl::wait_for_background_work() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   write_mu_.lock();
+  // Work may wait for a thread no write has woken (merges a process's first
+  // write released, e.g. after a delete_user): wake them to look.
+  if (background_.joinable()) work_cv_.notify_all();
   while (background_.joinable() && (busy_ || merging_ || sealing_count_locked() > 0 || pick_merge_locked().has_value() ||
                                     ((checkpoint_requested_ || bulk_checkpoint_requested_) && write_error_.ok()))) {
     work_cv_.wait(write_mu_);

@@ -700,6 +700,12 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
     if (version_changed || released) maybe_request_bulk_checkpoint_locked(released);
   }
   if (version_changed) install_version_locked();
+  // A process's first write lets merges run (pick_merge_locked); the merge
+  // thread sleeps until something wakes it, and this write may seal nothing.
+  if (!merges_released_ && background_.joinable() && wrote_since_open_locked()) {
+    merges_released_ = true;
+    work_cv_.notify_all();
+  }
   return report;
 }
 

@@ -488,6 +488,8 @@ class EventStoreImpl final : public EventStore {
   uint64_t sequence_at_open_ ABSL_GUARDED_BY(write_mu_) = 0;
   size_t quarantine_at_open_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool changed_ ABSL_GUARDED_BY(write_mu_) = false;
+  // append_locked woke the merge thread for the process's first write.
+  bool merges_released_ ABSL_GUARDED_BY(write_mu_) = false;
   bool wrote_since_open_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) {
     return changed_ || users_erased_ || next_sequence_ != sequence_at_open_ ||
            quarantine_.size() != quarantine_at_open_;
