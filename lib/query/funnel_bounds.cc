@@ -143,13 +143,13 @@ int64_t floor_hour(int64_t t) { return civil::floor_div(t, kHour) * kHour; }
 
 // The users of a month's hours, in hour order, each hour's ascending by
 // step; hours[i] = (hour, where its users end in `cells`). For day_caps(),
-// also the rollups' day cells of the whole days, [day_hours.first,
-// day_hours.second) in hours.
+// also the rollups whose day bits (PartitionRollup::day_user_bits) give the
+// whole days, [day_hours.first, day_hours.second) in hours.
 struct MonthHours {
   std::vector<HourUsers> cells;
   std::vector<std::pair<uint32_t, uint32_t>> hours;
   std::vector<uint32_t> row_users;  // the users of the rows read, whom some cells hold
-  std::vector<HourUsers> days;      // .hour: the day's first hour
+  std::vector<const PartitionRollup*> day_rollups;
   std::pair<uint32_t, uint32_t> day_hours;
   std::vector<HourUsers> rows;      // the cells of row_users (also in `cells`)
 };
@@ -230,14 +230,7 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   const int64_t last_day = civil::floor_div(last, civil::kSecondsPerDay) * civil::kSecondsPerDay;
   if (first_day < last_day) {
     m.day_hours = {static_cast<uint32_t>(first_day / kHour), static_cast<uint32_t>(last_day / kHour)};
-    for (const CoveredRollup& e : p.rollups().entries()) {
-      const TimelineLevel& days = e.rollup->timeline(Granularity::kDay);
-      for (const TimelineCell& cell : days.cells_between(first_day, last_day)) {
-        if (cell.feature >= step_of.size() || step_of[cell.feature] == kNoStep) continue;
-        m.days.push_back(HourUsers{static_cast<uint32_t>(cell.bucket / kHour), step_of[cell.feature], days.users(cell)});
-        entries += m.days.back().users.size();
-      }
-    }
+    for (const CoveredRollup& e : p.rollups().entries()) m.day_rollups.push_back(e.rollup.get());
   }
   stats.read_rows(entries, sizeof(uint32_t));
   // ... then by hour (a counting sort, which keeps each hour's by step).
@@ -282,7 +275,8 @@ void for_each_hour(const MonthHours& m, Visit&& visit) {
 // longer than the window count too, which an upper bound allows). Empty
 // when the bits would take more than kMaxDayBits bytes.
 constexpr size_t kMaxDayBits = 64 << 20;
-std::vector<uint8_t> day_caps(std::span<const MonthHours> months, uint32_t users, uint32_t steps, int64_t window) {
+std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<const std::pair<uint32_t, uint32_t>> codes,
+                              uint32_t users, uint32_t steps, int64_t window, Stats& stats) {
   constexpr int64_t kHoursPerDay = 24;
   uint32_t first_day = UINT32_MAX, last_day = 0;
   for (const MonthHours& m : months) {
@@ -303,13 +297,37 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, uint32_t users
       for (const uint32_t user : h.users) set[user / 64] |= uint64_t{1} << (user % 64);
     }
   };
+  uint64_t day_words = 0, cell_entries = 0;
   for (const MonthHours& m : months) {
-    // Day cells where there are (their users lie apart: those a few cells
-    // ahead are asked for early), the hour cells of the other days, and the
-    // rows read (of any day: the rows no rollup holds are in no day cell).
-    for (size_t i = 0; i < m.days.size(); ++i) {
-      if (i + kCellsAhead < m.days.size()) __builtin_prefetch(m.days[i + kCellsAhead].users.data());
-      add(m.days[i].hour, std::span<const HourUsers>(m.days).subspan(i, 1));
+    // The rollups' day bits where there are whole days, the hour cells of
+    // the other days, and the rows read (of any day: the rows no rollup
+    // holds are in no day cell).
+    const uint32_t day_from = m.day_hours.first / kHoursPerDay, day_to = m.day_hours.second / kHoursPerDay;
+    for (const PartitionRollup* rollup : m.day_rollups) {
+      for (const auto& [code, step] : codes) {
+        const DayUserBits& b = rollup->day_user_bits(code);
+        if (!b.dense) {  // few users a day among many: the cells
+          const TimelineLevel& level = rollup->timeline(Granularity::kDay);
+          for (const TimelineCell& cell : level.cells_between(int64_t{day_from} * civil::kSecondsPerDay,
+                                                              int64_t{day_to} * civil::kSecondsPerDay)) {
+            const auto day = static_cast<uint32_t>(cell.bucket / civil::kSecondsPerDay);
+            if (cell.feature != code || day < first_day || day > last_day) continue;
+            uint64_t* set = &bits[((day - first_day) * steps + step) * words];
+            for (const uint32_t user : level.users(cell)) set[user / 64] |= uint64_t{1} << (user % 64);
+            cell_entries += cell.users_end - cell.users_begin;
+          }
+          continue;
+        }
+        const size_t n = std::min<size_t>(b.words, words);
+        for (uint32_t d = 0; d < b.days; ++d) {
+          const auto day = static_cast<uint32_t>((b.first_day + int64_t{d} * civil::kSecondsPerDay) / civil::kSecondsPerDay);
+          if (day < day_from || day >= day_to || day < first_day || day > last_day) continue;
+          const uint64_t* from = b.day(d).data();
+          uint64_t* set = &bits[((day - first_day) * steps + step) * words];
+          for (size_t i = 0; i < n; ++i) set[i] |= from[i];
+          day_words += n;
+        }
+      }
     }
     size_t from = 0;
     for (const auto& [hour, end] : m.hours) {
@@ -320,6 +338,8 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, uint32_t users
     }
     for (const HourUsers& r : m.rows) add(r.hour, std::span<const HourUsers>(&r, 1));
   }
+  stats.read_rows(day_words, sizeof(uint64_t));
+  stats.read_rows(cell_entries, sizeof(uint32_t));
   const auto block = static_cast<size_t>((window + civil::kSecondsPerDay - 1) / civil::kSecondsPerDay);
   std::vector<uint64_t> chains(steps * words), reached(steps * words, 0);
   for (size_t start = 0; start < days; start += block) {
@@ -377,7 +397,7 @@ std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const 
       months.push_back(gather_month(snapshot, p, w, step_of, codes, stats));
     }
   }
-  HourChains chains(users, steps, window, day_caps(months, users, steps, window));
+  HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats));
   for (const MonthHours& m : months) {
     for_each_hour(m, [&](uint32_t, std::span<const HourUsers> cells) { chains.add_hour(cells); });
   }

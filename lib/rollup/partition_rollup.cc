@@ -422,7 +422,20 @@ absl::Status PartitionRollup::load_all() const {
   return damage();
 }
 
+const DayUserBits& PartitionRollup::day_user_bits(uint32_t feature) const {
+  const TimelineLevel& days = timeline(Granularity::kDay);
+  MutexLock l(&bits_mu_);
+  std::unique_ptr<const DayUserBits>& bits = day_bits_[feature];
+  if (bits == nullptr) bits = std::make_unique<const DayUserBits>(DayUserBits::from_cells(days, feature));
+  return *bits;
+}
+
 size_t PartitionRollup::memory_bytes() const {
+  size_t bits = 0;
+  {
+    MutexLock l(&bits_mu_);
+    for (const auto& [feature, b] : day_bits_) bits += b->memory_bytes();
+  }
   MutexLock l(&load_mu_);
   return memory_bytes_locked();
 }
@@ -443,7 +456,7 @@ size_t PartitionRollup::memory_bytes_locked() const {
   n += (hour_cells_by_feature_.capacity() + hour_feature_starts_.capacity()) * sizeof(uint32_t);
   if (versions_) n += versions_->memory_bytes();
   if (metadata_) n += metadata_->memory_bytes();
-  return n + activity_.memory_bytes();
+  return n + activity_.memory_bytes() + bits;
 }
 
 std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,

@@ -19,6 +19,9 @@
 //               month and of the month, as bitmaps (activity_rollup.h):
 //               made from the day and month cells whenever a rollup is
 //               built or read back, for the engagement endpoints
+//   day bits    per feature, its users of each day as plain bit vectors
+//               (day_user_bits.h): made from the day cells when a funnel
+//               first asks for that feature, kept, never persisted
 //
 // An endpoint answers a request from the rollup where the request covers
 // whole buckets of it (a whole month for the summary, whole timeline
@@ -86,6 +89,7 @@
 #include "lib/rollup/timeline_level.h"
 #include "lib/rollup/version_timeline.h"
 #include "lib/rollup/activity_rollup.h"
+#include "lib/rollup/day_user_bits.h"
 #include "lib/table/part.h"
 #include "lib/util/mutex.h"
 #include "usagedb/queries.h"
@@ -282,6 +286,10 @@ class PartitionRollup {
     ensure(kActivityBit);
     return activity_;
   }
+  // The users of `feature` on each day of the month as bit vectors
+  // (day_user_bits.h), made from the day cells on the first call for that
+  // feature and kept for the rollup's life (memory_bytes() counts them).
+  const DayUserBits& day_user_bits(uint32_t feature) const ABSL_LOCKS_EXCLUDED(bits_mu_);
 
   // Heap bytes held (approximate): of the sections read so far.
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(load_mu_);
@@ -347,6 +355,9 @@ class PartitionRollup {
   std::vector<uint32_t> hour_cells_by_feature_;
   std::vector<uint32_t> hour_feature_starts_;
   ActivityRollup activity_;  // from levels_
+  // day_user_bits(), by feature; an entry is never replaced or erased.
+  mutable Mutex bits_mu_;
+  mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const DayUserBits>> day_bits_ ABSL_GUARDED_BY(bits_mu_);
 };
 
 // The (feature, version) groups of several months' rollups merged (bitmap

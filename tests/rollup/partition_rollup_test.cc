@@ -242,10 +242,74 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
             std::vector<uint32_t>(model.month_users.begin(), model.month_users.end()));
   const uint32_t second_day = begin + 86400;
   EXPECT_EQ(activity.days_between(second_day, second_day + 86400).size(), model.day_users.count(second_day));
+  // The day bits of each feature (and of one with no event): the day cells'
+  // users, or none when they would be larger than the cells.
+  for (uint32_t feature = 0; feature <= static_cast<uint32_t>(feature_count); ++feature) {
+    const DayUserBits& bits = rollup->day_user_bits(feature);
+    EXPECT_EQ(&rollup->day_user_bits(feature), &bits) << "made once";
+    if (!bits.dense) {
+      EXPECT_EQ(bits.days, 0u);
+      EXPECT_TRUE(bits.bits.empty());
+      continue;
+    }
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> got;  // (day, feature) -> users
+    for (uint32_t d = 0; d < bits.days; ++d) {
+      const std::span<const uint64_t> words = bits.day(d);
+      for (uint32_t user = 0; user < 64 * words.size(); ++user) {
+        if ((words[user / 64] >> (user % 64)) & 1) {
+          got[{static_cast<uint32_t>(bits.first_day + int64_t{d} * 86400), feature}].push_back(user);
+        }
+      }
+    }
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<uint32_t>> want;
+    for (const auto& [key, cell] : model.cells[static_cast<int>(Granularity::kDay)]) {
+      if (key.second == feature) want[key] = std::vector<uint32_t>(cell.users.begin(), cell.users.end());
+    }
+    EXPECT_EQ(got, want) << "feature " << feature;
+    if (want.empty()) EXPECT_EQ(bits.days, 0u) << "feature " << feature;
+  }
   // The same rows given in another order of parts make the same rollup.
   std::vector<std::shared_ptr<const Part>> reversed(built.rbegin(), built.rend());
   expect_same_rollup(*PartitionRollup::build(month, reversed), *rollup,
                      std::vector<uint32_t>(users.begin(), users.end()));
+}
+
+TEST(DayUserBitsFromCells, DenseWhereTheCellsAreFullSparseWhereTheyAreNot) {
+  // Feature 1: users 0..99 on 2025-03-01 and 2025-03-03 (two words a day,
+  // 200 entries): dense. Feature 2: user 70000 on two days ten days apart
+  // (11 days of 1,094 words for 2 entries): no bits. Feature 3: none.
+  constexpr uint32_t kDay1 = 1740787200;  // 2025-03-01
+  TimelineLevel level;
+  const auto add = [&](uint32_t day, uint32_t feature, std::vector<uint32_t> users) {
+    const auto begin = static_cast<uint32_t>(level.user_codes.size());
+    level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
+    level.cells.push_back(TimelineCell{day, feature, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
+  };
+  std::vector<uint32_t> hundred(100);
+  for (uint32_t u = 0; u < 100; ++u) hundred[u] = u;
+  add(kDay1, 1, hundred);
+  add(kDay1, 2, {70000});
+  add(kDay1 + 2 * 86400, 1, hundred);
+  add(kDay1 + 10 * 86400, 2, {70000});
+
+  const DayUserBits one = DayUserBits::from_cells(level, 1);
+  ASSERT_TRUE(one.dense);
+  EXPECT_EQ(one.first_day, kDay1);
+  EXPECT_EQ(one.days, 3u);
+  EXPECT_EQ(one.words, 2u);
+  const std::vector<uint64_t> full{~uint64_t{0}, (uint64_t{1} << 36) - 1}, none{0, 0};
+  EXPECT_EQ(std::vector<uint64_t>(one.day(0).begin(), one.day(0).end()), full);
+  EXPECT_EQ(std::vector<uint64_t>(one.day(1).begin(), one.day(1).end()), none);
+  EXPECT_EQ(std::vector<uint64_t>(one.day(2).begin(), one.day(2).end()), full);
+
+  const DayUserBits two = DayUserBits::from_cells(level, 2);
+  EXPECT_FALSE(two.dense);
+  EXPECT_EQ(two.days, 0u);
+  EXPECT_TRUE(two.bits.empty());
+
+  const DayUserBits three = DayUserBits::from_cells(level, 3);
+  EXPECT_TRUE(three.dense);
+  EXPECT_EQ(three.days, 0u);
 }
 
 TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {
