@@ -437,7 +437,7 @@ size_t PartitionRollup::memory_bytes() const {
     for (const auto& [feature, b] : day_bits_) bits += b->memory_bytes();
   }
   MutexLock l(&load_mu_);
-  return memory_bytes_locked();
+  return memory_bytes_locked() + bits;  // the day bits: not charged to the cache (day_user_bits)
 }
 
 size_t PartitionRollup::charged_bytes() const {
@@ -456,7 +456,7 @@ size_t PartitionRollup::memory_bytes_locked() const {
   n += (hour_cells_by_feature_.capacity() + hour_feature_starts_.capacity()) * sizeof(uint32_t);
   if (versions_) n += versions_->memory_bytes();
   if (metadata_) n += metadata_->memory_bytes();
-  return n + activity_.memory_bytes() + bits;
+  return n + activity_.memory_bytes();
 }
 
 std::vector<FvCell> merge_summaries(std::span<const PartitionRollup* const> rollups,
