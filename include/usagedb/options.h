@@ -63,13 +63,16 @@ struct Options {
   // EventStore::compact().
   bool background_threads = true;
 
-  // Durable stores: the bytes of part data read back from part files that
-  // the store keeps in memory. A reopened store reads a part's columns and
-  // indexes only when a query (or a merge, or the first write to its month)
-  // needs them; once the parts read exceed this budget, the least recently
-  // used ones not in use are dropped and read again when needed
-  // (docs/STORAGE.md, "What is read when"). 0: no budget, a part read stays
-  // in memory. Parts written by this process stay in memory either way.
+  // Durable stores: the bytes read back from the store's files that it keeps
+  // in memory: parts' columns and indexes, and rollup sections. A reopened
+  // store reads them only when a query (or a merge, or the first write to
+  // its month) needs them; once they exceed this budget, the least recently
+  // used parts no query is reading are dropped and read again when needed.
+  // Rollup sections are charged to the budget (parts make room for them) and
+  // kept while their rollup lives (docs/STORAGE.md, "What is read when").
+  // 0: no budget, what is read stays in memory. Parts that record_event and
+  // merges build stay in memory; a bulk ingest's written parts and rollups
+  // are read back from their files, within this budget.
   size_t cache_bytes = 0;
 };
 
