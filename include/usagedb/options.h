@@ -44,11 +44,16 @@ struct Options {
   // however fast events arrive. Smaller keeps queries on a store that is
   // being written faster, at the cost of sealing (and merging) more, smaller
   // parts; a writer that finds the sealing thread behind seals on its
-  // own thread rather than let the rows pile up. A bulk ingest_file or large
+  // own thread rather than let the rows pile up. The default lets a live
+  // buffer reach part_rows: a part of 16,384 rows costs a record_event far
+  // less CPU than four of 4,096 (fewer sorts, rollups and merges:
+  // bench/RESULTS.md). A question about one user reads only that user's
+  // unsealed rows (they are indexed by user as they arrive); the others
+  // scan them. A bulk ingest_file or large
   // ingest exceeds it while it runs (its parts get their rollups at its
   // end), and seals everything, with rollups, before it returns.
   // REQUIRES: >= 3.
-  size_t max_unrolled_rows = 12288;
+  size_t max_unrolled_rows = 49152;
 
   // Durable stores: when the write-ahead log grows past this many bytes, a
   // checkpoint writes the events it holds into part files and starts a new,

@@ -488,7 +488,9 @@ uint64_t EventStoreImpl::durable_sequence_locked() const {
 }
 
 std::shared_ptr<AppendBuffer> EventStoreImpl::new_buffer() const {
-  return std::make_shared<AppendBuffer>(buffer_rows_);
+  // A live buffer indexes its rows by user (the user questions read that
+  // user's rows only); a bulk ingest's, which queries rarely read, does not.
+  return std::make_shared<AppendBuffer>(buffer_rows_, /*index_users=*/bulk_ingests_ == 0);
 }
 
 EventStoreImpl::PartitionWriter& EventStoreImpl::partition_locked(uint32_t month, bool* created) {

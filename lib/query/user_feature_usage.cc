@@ -112,14 +112,30 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       }
       stats.read_rows(rows.size(), kBytesPerRow);
     }
-    partition.for_each_buffered([&](std::span<const RowCodes> chunk) {
-      for (const RowCodes& r : chunk) {
-        if (r.user == user.code && feature.accepts(r.feature) && version.accepts(r.version)) {
+    // The unsealed rows: the user's, through a live buffer's user index;
+    // every row of a buffer without one (a bulk ingest's).
+    for (const BufferView& b : partition.buffers) {
+      const auto add = [&](const RowCodes& r) {
+        if (feature.accepts(r.feature) && version.accepts(r.version)) {
           groups[group_key(r.feature, r.version)].add(r.timestamp);
         }
+      };
+      if (b.buffer->indexes_users()) {
+        uint64_t rows = 0;
+        b.buffer->for_each_user_row(user.code, b.rows, [&](uint32_t i) {
+          add(b.buffer->row(i));
+          ++rows;
+        });
+        stats.read_rows(rows, kBytesPerRow);
+        continue;
       }
-    });
-    stats.read_rows(partition.buffered_rows(), sizeof(uint32_t));
+      b.buffer->for_each_chunk(b.rows, [&](std::span<const RowCodes> chunk) {
+        for (const RowCodes& r : chunk) {
+          if (r.user == user.code) add(r);
+        }
+      });
+      stats.read_rows(b.rows, sizeof(uint32_t));
+    }
   }
 
   // ORDER BY usage_count DESC, feature_id ASC, product_version ASC, on

@@ -17,11 +17,21 @@
 // arrival sequence"), increasing with the row: rows are appended in the
 // order they arrive.
 //
+// A live buffer (index_users) also indexes its rows by user as they are
+// appended, so a question about one user reads that user's rows instead of
+// every unsealed row: each row keeps the number of the user's row before it,
+// and a fixed open-addressing table (twice the capacity in slots, so it
+// never fills) keeps each user's newest row in one 64-bit word (the user's
+// code and the row), stored with release after the row's link: a reader
+// that finds a user's newest row follows links already written, and skips
+// the rows not yet published.
+//
 // Thread-safety: one writer at a time (the store's write lock) may call the
 // non-const methods and the writer-only accessors (event_id,
 // metadata_values()); any number of readers may call published_rows(),
-// row(), sequence(), for_each_chunk(), metadata(), metadata_code() and metadata_value()
-// for published rows and their codes at the same time.
+// row(), sequence(), for_each_chunk(), for_each_user_row(), metadata(),
+// metadata_code() and metadata_value() for published rows and their codes at
+// the same time.
 #ifndef USAGEDB_TABLE_APPEND_BUFFER_H_
 #define USAGEDB_TABLE_APPEND_BUFFER_H_
 
@@ -41,8 +51,10 @@ namespace usagedb {
 
 class AppendBuffer {
  public:
-  // REQUIRES: capacity >= 1.
-  explicit AppendBuffer(uint32_t capacity);
+  // REQUIRES: capacity >= 1. index_users: keep the by-user index
+  // (for_each_user_row; ~20 bytes a row of capacity): a live store's
+  // buffers, not a bulk ingest's.
+  explicit AppendBuffer(uint32_t capacity, bool index_users = false);
   AppendBuffer(const AppendBuffer&) = delete;
   AppendBuffer& operator=(const AppendBuffer&) = delete;
 
@@ -79,6 +91,17 @@ class AppendBuffer {
     std::memcpy(&size, entry, sizeof(size));
     return std::string_view(entry + sizeof(size), size);
   }
+  bool indexes_users() const { return user_heads_ != nullptr; }
+  // Calls f(uint32_t i) for each row i < n whose user is `user`, newest
+  // first. REQUIRES: indexes_users(); n <= published_rows().
+  template <typename F>
+  void for_each_user_row(uint32_t user, uint32_t n, F&& f) const {
+    const uint64_t head = find_user_head(user);
+    if (head == 0) return;
+    for (uint32_t i = static_cast<uint32_t>(head) - 1; i != kNoRow; i = prev_chunks_[i >> kChunkBits][i & kChunkMask]) {
+      if (i < n) f(i);  // a row appended since the reader looked is skipped
+    }
+  }
   // Calls f(std::span<const RowCodes>) over rows [0, n) in storage chunks.
   template <typename F>
   void for_each_chunk(uint32_t n, F&& f) const {
@@ -94,6 +117,7 @@ class AppendBuffer {
   static constexpr uint32_t kChunkBits = 10;
   static constexpr uint32_t kChunkRows = 1u << kChunkBits;
   static constexpr uint32_t kChunkMask = kChunkRows - 1;
+  static constexpr uint32_t kNoRow = UINT32_MAX;
 
   // Rows in a chunk of `chunk` (each chunk holds kChunkRows, the last one
   // what remains of the capacity).
@@ -101,6 +125,18 @@ class AppendBuffer {
     const uint32_t begin = chunk << kChunkBits;
     return capacity_ - begin < kChunkRows ? capacity_ - begin : kChunkRows;
   }
+  // Where the user index's probe for `user` starts.
+  size_t user_slot(uint32_t user) const { return static_cast<size_t>((user * 0x9E3779B97F4A7C15ull) >> user_shift_); }
+  // The user's word in the index, (user << 32) | (newest row + 1), or 0
+  // when the buffer has no row of the user.
+  uint64_t find_user_head(uint32_t user) const {
+    for (size_t slot = user_slot(user);; slot = (slot + 1) & user_mask_) {
+      const uint64_t word = user_heads_[slot].load(std::memory_order_acquire);
+      if (word == 0 || word >> 32 == user) return word;
+    }
+  }
+  // Links row size_ into its user's list (the writer, before size_ grows).
+  void index_user(uint32_t chunk, uint32_t user);
   // Stores a new distinct metadata value; returns its code.
   uint32_t add_metadata_value(std::string_view value);
 
@@ -108,6 +144,12 @@ class AppendBuffer {
   std::unique_ptr<std::unique_ptr<RowCodes[]>[]> chunks_;
   std::unique_ptr<std::unique_ptr<uint32_t[]>[]> metadata_chunks_;  // each row's metadata code
   std::unique_ptr<std::unique_ptr<uint64_t[]>[]> sequence_chunks_;  // each row's sequence number
+  // The user index (index_users): each row's previous row of its user (or
+  // kNoRow), and each user's newest row by slot.
+  std::unique_ptr<std::unique_ptr<uint32_t[]>[]> prev_chunks_;
+  std::unique_ptr<std::atomic<uint64_t>[]> user_heads_;
+  size_t user_mask_ = 0;
+  int user_shift_ = 64;
   uint32_t size_ = 0;
   std::atomic<uint32_t> published_{0};
   StringColumn::Builder event_ids_;
