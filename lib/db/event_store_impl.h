@@ -461,10 +461,11 @@ class EventStoreImpl final : public EventStore {
   // ingest's memory is bounded by its buffers and the months it is in, not
   // by what it has stored. 0: never.
   uint64_t bulk_checkpoint_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
-  // In bulk buffers: above two of the months of a 100M-event year (~8.4M
-  // rows each), so input ordered by time never writes a month it is still
-  // in (which would leave it two parts); input in no order holds at most
-  // ~12.6M rows of parts before they are written.
+  // In bulk buffers (~12.6M rows): well above a month of a 100M-event year
+  // (~8.4M rows; the month just left counts too until its last part is
+  // built), so input ordered by time never writes a month it is still in
+  // (which would leave it two parts); input in no order holds at most this
+  // many rows of parts before they are written.
   static constexpr uint64_t kBulkCheckpointRowsAnyway = 12;
   // An event was logged since the current log was started (or replayed from
   // the logs at open): a checkpoint must then seal it into a part and start

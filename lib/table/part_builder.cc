@@ -26,6 +26,20 @@ struct ViewHash {
   size_t operator()(std::string_view s) const { return hash::hash64(s); }
 };
 
+// The part of sorted columns `c`, given its rows' sequence numbers and
+// strings apart, with its indexes built.
+std::shared_ptr<const Part> make_part(uint64_t id, uint32_t month, PartColumns c, std::span<const uint64_t> sequences,
+                                      StringColumn::Builder event_ids, StringColumn::Builder metadata_values) {
+  c.event_id = std::move(event_ids).finish();
+  c.metadata_values = std::move(metadata_values).finish();
+  c.sequence = SequenceColumn::pack(sequences);
+  PartIndexes indexes;
+  indexes.user = PostingIndex::build(c.user);
+  indexes.feature = build_bitmap_index(c.feature);
+  indexes.version = build_bitmap_index(c.version);
+  return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
+}
+
 }  // namespace
 
 PartBuilder::PartBuilder(size_t expected_rows) : expected_rows_(expected_rows) {
@@ -210,15 +224,7 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     }
     c.metadata[out] = code;
   }
-  c.event_id = std::move(event_ids).finish();
-  c.metadata_values = std::move(metadata_values).finish();
-  c.sequence = SequenceColumn::pack(sequences);
-
-  PartIndexes indexes;
-  indexes.user = PostingIndex::build(c.user);
-  indexes.feature = build_bitmap_index(c.feature);
-  indexes.version = build_bitmap_index(c.version);
-  return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
+  return make_part(id, month, std::move(c), sequences, std::move(event_ids), std::move(metadata_values));
 }
 
 std::shared_ptr<const Part> PartBuilder::merge(std::span<const Part* const> parts, uint64_t id, uint32_t month,
@@ -340,15 +346,7 @@ std::shared_ptr<const Part> PartBuilder::merge(std::span<const Part* const> part
       k.key = key_of(k);
     }
   }
-  c.event_id = std::move(event_ids).finish();
-  c.metadata_values = std::move(metadata_values).finish();
-  c.sequence = SequenceColumn::pack(sequences);
-
-  PartIndexes indexes;
-  indexes.user = PostingIndex::build(c.user);
-  indexes.feature = build_bitmap_index(c.feature);
-  indexes.version = build_bitmap_index(c.version);
-  return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
+  return make_part(id, month, std::move(c), sequences, std::move(event_ids), std::move(metadata_values));
 }
 
 }  // namespace usagedb
