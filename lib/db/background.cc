@@ -124,12 +124,10 @@ absl::StatusOr<EventStoreImpl::BuiltPart> EventStoreImpl::merge_parts(
     unreadable_parts_.insert(failed);  // no merge picks it again
     return s;
   }
-  size_t rows = 0;
-  for (const auto& part : inputs) rows += part->rows();
-  PartBuilder builder(rows);
-  for (const auto& part : inputs) builder.add_part(*part);
+  std::vector<const Part*> parts;
+  for (const auto& part : inputs) parts.push_back(part.get());
   BuiltPart built;
-  built.part = std::move(builder).finish(id, month, dictionaries_.feature, dictionaries_.version);
+  built.part = PartBuilder::merge(parts, id, month, dictionaries_.feature, dictionaries_.version);
   // The merged part's rollup, built from its rows like a sealed part's: the
   // inputs' rollups leave with them (RollupSet::remove_parts).
   if (with_rollup) built.rollup = PartitionRollup::build(month, std::span(&built.part, 1));
@@ -219,6 +217,10 @@ void EventStoreImpl::refresh_rollups(bool warm_cache) {
   if (warm_cache) warm_rollup_cache();
 }
 
+void EventStoreImpl::refresh_rollups(std::span<const uint32_t> months) {
+  for_each_index_on_two_threads(months.size(), true, [&](size_t i) { refresh_rollup(months[i]); });
+}
+
 void EventStoreImpl::warm_rollup_cache(bool all) const {
   const Snapshot s = snapshot();
   std::vector<const PartitionRollup*> rollups;
@@ -232,7 +234,49 @@ void EventStoreImpl::warm_rollup_cache(bool all) const {
   if (rollups.size() >= 2 && rollup_cache_.find(rollups) == nullptr) rollup_cache_.summary(rollups);
 }
 
+bool EventStoreImpl::settled_locked(const PartitionWriter& p) const {
+  return idle_seal_rows_ > 0 && appended_rows_ - p.last_append >= idle_seal_rows_ && p.sealing.empty() &&
+         p.buffer->size() == 0;
+}
+
+std::vector<std::shared_ptr<const Part>> EventStoreImpl::unwritten_parts_locked(const PartitionWriter& p) const {
+  std::vector<std::shared_ptr<const Part>> out;
+  for (const auto& part : p.parts) {
+    if (files_ == nullptr || (!part->lazy() && !files_->names_part(part->id()))) out.push_back(part);
+  }
+  return out;
+}
+
+void EventStoreImpl::merge_unwritten_parts(std::span<const uint32_t> months, bool two_threads) {
+  for_each_index_on_two_threads(months.size(), two_threads && std::thread::hardware_concurrency() >= 2, [&](size_t i) {
+    const uint32_t month = months[i];
+    std::vector<std::shared_ptr<const Part>> inputs;
+    uint64_t id;
+    {
+      MutexLock lock(&write_mu_);
+      auto it = partitions_.find(month);
+      if (it == partitions_.end()) return;
+      inputs = unwritten_parts_locked(*it->second);
+      if (inputs.size() < 2) return;
+      id = new_part_id();
+    }
+    // Resident parts: the merge cannot fail on a damaged file. Its rollup
+    // is built from the merged rows by the checkpoint (the inputs, built
+    // by a bulk ingest, have none to merge).
+    absl::StatusOr<BuiltPart> merged = merge_parts(inputs, id, month, /*with_rollup=*/false);
+    if (!merged.ok()) return;
+    MutexLock lock(&write_mu_);
+    // False when a part was merged or rewritten meanwhile (compact,
+    // delete_user): the parts are then written as they are.
+    if (install_merge_locked(month, inputs, *std::move(merged))) install_version_locked();
+  });
+}
+
 std::optional<EventStoreImpl::MergeTask> EventStoreImpl::pick_merge_locked() {
+  // A bulk ingest merges the parts it builds one month at a time, when it
+  // writes them (merge_unwritten_parts): a merge by tiers meanwhile would
+  // rewrite the rows of the month it is in once more.
+  if (bulk_ingests_ > 0) return std::nullopt;
   // A process that has written nothing merges nothing: it would not keep
   // the merge (it closes without a checkpoint), and the merged part, built
   // in memory, would stay there, outside Options::cache_bytes (a CLI query
@@ -292,6 +336,8 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
           add_part(*it->second, std::move(built));
           rollups_changed_ = true;
           install_version_locked();
+          // The last part of a month the input has left: it may be written.
+          maybe_request_bulk_checkpoint_locked();
         }
       }
       work_cv_.notify_all();

@@ -699,7 +699,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
       version_changed = true;
     }
     if (released) trim_freed_memory();
-    if (version_changed || released) maybe_request_bulk_checkpoint_locked(released);
+    if (version_changed || released) maybe_request_bulk_checkpoint_locked();
   }
   if (version_changed) install_version_locked();
   // A process's first write lets merges run (pick_merge_locked); the merge
@@ -720,16 +720,19 @@ void EventStoreImpl::maybe_request_checkpoint_locked() {
   }
 }
 
-void EventStoreImpl::maybe_request_bulk_checkpoint_locked(bool left_month) {
+void EventStoreImpl::maybe_request_bulk_checkpoint_locked() {
   if (!files_ || bulk_checkpoint_rows_ == 0 || checkpoint_requested_ || bulk_checkpoint_requested_) return;
-  uint64_t unwritten = 0;
+  uint64_t settled = 0;  // unwritten rows of the months the input has left
+  uint64_t other = 0;    // of the months it is in
   for (const auto& [month, p] : partitions_) {
-    for (const auto& part : p->parts) {
-      if (!part->lazy() && !files_->names_part(part->id())) unwritten += part->rows();
-    }
+    uint64_t rows = 0;
+    for (const auto& part : unwritten_parts_locked(*p)) rows += part->rows();
+    (settled_locked(*p) ? settled : other) += rows;
   }
-  if (unwritten >= (left_month ? 1 : kBulkCheckpointRowsAnyway) * bulk_checkpoint_rows_) {
+  const bool all_months = other >= kBulkCheckpointRowsAnyway * bulk_checkpoint_rows_;
+  if (all_months || settled >= bulk_checkpoint_rows_) {
     bulk_checkpoint_requested_ = true;
+    bulk_checkpoint_all_months_ = all_months;
     work_cv_.notify_all();
   }
 }
@@ -763,6 +766,7 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
   bool rewrite_users;
   bool built_parts_only;
   bool bulk;
+  std::vector<uint32_t> bulk_months;  // the months whose unwritten parts merge first
   {
     MutexLock lock(&write_mu_);
     if (!write_error_.ok()) return write_error_;
@@ -783,10 +787,24 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
       }
       install_version_locked();
     }
+    if (bulk_ingests_ > 0) {
+      for (const auto& [month, p] : partitions_) {
+        if (!built_parts_only || bulk_checkpoint_all_months_ || settled_locked(*p)) bulk_months.push_back(month);
+      }
+    }
   }
+  // A bulk ingest writes each month as one part: the parts it has built
+  // there merge first (the months it is still in wait, unless its input is
+  // in no order; the final checkpoint merges them all, two at a time).
+  if (!bulk_months.empty()) merge_unwritten_parts(bulk_months, /*two_threads=*/!built_parts_only);
   // The rollups of the partitions written to since they were built, which
-  // the checkpoint persists with the parts.
-  refresh_rollups(/*warm_cache=*/false);
+  // the checkpoint persists with the parts (of a bulk ingest's kBuiltParts
+  // checkpoint, of the months it writes).
+  if (built_parts_only) {
+    refresh_rollups(std::span<const uint32_t>(bulk_months));
+  } else {
+    refresh_rollups(/*warm_cache=*/false);
+  }
   {
     MutexLock lock(&write_mu_);
     if (!write_error_.ok()) return write_error_;
@@ -829,6 +847,7 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
     rewrite_users = users_erased_;
     checkpoint_requested_ = false;
     bulk_checkpoint_requested_ = false;
+    bulk_checkpoint_all_months_ = false;
   }
   // The slow part, while writers go on appending to the new log.
   if (absl::Status s = files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users); !s.ok()) {

@@ -134,6 +134,8 @@ class EventStoreImpl final : public EventStore {
   // do this; the background thread does it as soon as it finds one), then,
   // with `warm_cache`, merges the summary of all months for the next query.
   void refresh_rollups(bool warm_cache = true) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // refresh_rollups() of `months` only, without warming the cache.
+  void refresh_rollups(std::span<const uint32_t> months) ABSL_LOCKS_EXCLUDED(write_mu_);
 
  private:
   explicit EventStoreImpl(const Options& options);
@@ -356,9 +358,8 @@ class EventStoreImpl final : public EventStore {
   // a query (or the stored summary's merge) needs them.
   void hand_rollups_to_files(std::vector<storage::PersistedRollup> written) ABSL_LOCKS_EXCLUDED(write_mu_);
   // Asks for a kBuiltParts checkpoint when the parts not on disk yet hold
-  // enough rows (bulk_checkpoint_rows_); `left_month`: the input has just
-  // left a month.
-  void maybe_request_bulk_checkpoint_locked(bool left_month) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // enough rows (bulk_checkpoint_rows_).
+  void maybe_request_bulk_checkpoint_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   // ---- Parts (background.cc) ----
   // Freezes the partition's full buffer: queued for the background thread,
@@ -385,6 +386,21 @@ class EventStoreImpl final : public EventStore {
   bool install_merge_locked(uint32_t month, const std::vector<std::shared_ptr<const Part>>& inputs,
                             BuiltPart merged) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   std::optional<MergeTask> pick_merge_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // During a bulk ingest: the input has left the month (no row appended to
+  // it for idle_seal_rows_) and its buffers are all sealed into parts.
+  bool settled_locked(const PartitionWriter& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The parts of `p` not written to the store's files yet (of an in-memory
+  // store: every part).
+  std::vector<std::shared_ptr<const Part>> unwritten_parts_locked(const PartitionWriter& p) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // A bulk ingest's one part a month: merges the unwritten parts of each of
+  // `months` into one, whatever their tiers (two months at a time with
+  // `two_threads`), before a checkpoint builds their rollups and writes
+  // them. The parts built while the input was in the month are merged once,
+  // when it leaves (or the ingest ends), and written once; each time the
+  // input comes back to a month it has left, the month gets one more part
+  // (merged likewise), left to the merge policy once the ingest ends.
+  void merge_unwritten_parts(std::span<const uint32_t> months, bool two_threads) ABSL_LOCKS_EXCLUDED(write_mu_);
   // A partition with parts no rollup covers (rewritten by delete_user, or
   // read from a store without their rollup files).
   std::optional<uint32_t> pick_rollup_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
@@ -436,14 +452,21 @@ class EventStoreImpl final : public EventStore {
   // month's buffer at once, and a buffer and its part coexist while the
   // final checkpoint seals them). 0: no limit.
   uint64_t unsealed_rows_limit_ ABSL_GUARDED_BY(write_mu_) = 0;
-  // During a bulk ingest of a durable store: once the parts not on disk yet
-  // hold this many rows and the input leaves a month, or
-  // kBulkCheckpointRowsAnyway times as many whatever the input's order, a
-  // kBuiltParts checkpoint writes them, their rollups and the dictionaries'
-  // new codes, and hands them to the part cache: the ingest's memory is
-  // bounded by its buffers, not by what it has stored. 0: never.
+  // During a bulk ingest of a durable store: once the months the input has
+  // left (settled_locked) hold this many rows not on disk yet, a kBuiltParts
+  // checkpoint merges each such month's unwritten parts into one, writes it,
+  // its rollup and the dictionaries' new codes, and hands them to the part
+  // cache; once the other months hold kBulkCheckpointRowsAnyway times as many
+  // (input in no order leaves no month), it does so for every month. The
+  // ingest's memory is bounded by its buffers and the months it is in, not
+  // by what it has stored. 0: never.
   uint64_t bulk_checkpoint_rows_ ABSL_GUARDED_BY(write_mu_) = 0;
-  static constexpr uint64_t kBulkCheckpointRowsAnyway = 2;
+  // In bulk buffers (~12.6M rows): well above a month of a 100M-event year
+  // (~8.4M rows; the month just left counts too until its last part is
+  // built), so input ordered by time never writes a month it is still in
+  // (which would leave it two parts); input in no order holds at most this
+  // many rows of parts before they are written.
+  static constexpr uint64_t kBulkCheckpointRowsAnyway = 12;
   // An event was logged since the current log was started (or replayed from
   // the logs at open): a checkpoint must then seal it into a part and start
   // a new log (CheckpointScope::kAll).
@@ -478,6 +501,9 @@ class EventStoreImpl final : public EventStore {
   // ingest's buffers meanwhile (a writer that finds it behind seals on its
   // own thread, and the parser threads then wait for the writer).
   bool bulk_checkpoint_requested_ ABSL_GUARDED_BY(write_mu_) = false;
+  // The requested kBuiltParts checkpoint writes every month, not only the
+  // settled ones (kBulkCheckpointRowsAnyway).
+  bool bulk_checkpoint_all_months_ ABSL_GUARDED_BY(write_mu_) = false;
   // A user was erased since the last checkpoint: the next one rewrites the
   // user dictionary so the erased strings leave the disk.
   bool users_erased_ ABSL_GUARDED_BY(write_mu_) = false;

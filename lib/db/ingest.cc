@@ -235,13 +235,20 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_pipelined(const InputSource&
   if (logging == Logging::kBulk) {
     if (!files_) {
       // What the checkpoint does for a durable store: every buffer sealed
-      // into a part, and every part's rollup built (two threads), so the
-      // store answers from rollups as soon as the call returns.
+      // into a part, each month's parts merged into one and its rollup
+      // built (two threads), so the store answers from one rollup a month
+      // as soon as the call returns.
+      std::vector<uint32_t> months;
       {
         MutexLock lock(&write_mu_);
         seal_all_locked();
         install_version_locked();
-        work_cv_.notify_all();  // the parts to merge, the summary cache to warm
+        for (const auto& [month, p] : partitions_) months.push_back(month);
+      }
+      merge_unwritten_parts(months, /*two_threads=*/true);
+      {
+        MutexLock lock(&write_mu_);
+        work_cv_.notify_all();  // the summary cache to warm
       }
       refresh_rollups(/*warm_cache=*/false);
       return total;

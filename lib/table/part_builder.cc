@@ -26,6 +26,20 @@ struct ViewHash {
   size_t operator()(std::string_view s) const { return hash::hash64(s); }
 };
 
+// The part of sorted columns `c`, given its rows' sequence numbers and
+// strings apart, with its indexes built.
+std::shared_ptr<const Part> make_part(uint64_t id, uint32_t month, PartColumns c, std::span<const uint64_t> sequences,
+                                      StringColumn::Builder event_ids, StringColumn::Builder metadata_values) {
+  c.event_id = std::move(event_ids).finish();
+  c.metadata_values = std::move(metadata_values).finish();
+  c.sequence = SequenceColumn::pack(sequences);
+  PartIndexes indexes;
+  indexes.user = PostingIndex::build(c.user);
+  indexes.feature = build_bitmap_index(c.feature);
+  indexes.version = build_bitmap_index(c.version);
+  return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
+}
+
 }  // namespace
 
 PartBuilder::PartBuilder(size_t expected_rows) : expected_rows_(expected_rows) {
@@ -210,15 +224,129 @@ std::shared_ptr<const Part> PartBuilder::finish(uint64_t id, uint32_t month, con
     }
     c.metadata[out] = code;
   }
-  c.event_id = std::move(event_ids).finish();
-  c.metadata_values = std::move(metadata_values).finish();
-  c.sequence = SequenceColumn::pack(sequences);
+  return make_part(id, month, std::move(c), sequences, std::move(event_ids), std::move(metadata_values));
+}
 
-  PartIndexes indexes;
-  indexes.user = PostingIndex::build(c.user);
-  indexes.feature = build_bitmap_index(c.feature);
-  indexes.version = build_bitmap_index(c.version);
-  return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
+std::shared_ptr<const Part> PartBuilder::merge(std::span<const Part* const> parts, uint64_t id, uint32_t month,
+                                               const Dictionary& features, const Dictionary& versions) {
+  // The ranks of every feature and version code of the inputs (their bitmap
+  // indexes list them): a part's rows are sorted by these ranks already.
+  std::vector<uint32_t> feature_codes, version_codes;
+  size_t n = 0, id_bytes = 0;
+  for (const Part* part : parts) {
+    for (const auto& [code, rows] : part->indexes().feature) feature_codes.push_back(code);
+    for (const auto& [code, rows] : part->indexes().version) version_codes.push_back(code);
+    n += part->rows();
+    id_bytes += part->columns().event_id.bytes().size();
+  }
+  // The ranks must fit 16 bits each for the packed key below; else (never
+  // in practice: 65,536 distinct features in a month) they compare apart.
+  const bool packed = std::max(feature_codes.size(), version_codes.size()) <= (size_t{1} << 16);
+  const StringRank feature_rank(features, std::move(feature_codes));
+  const StringRank version_rank(versions, std::move(version_codes));
+
+  // One cursor per input, with the sort key of its next row. Equal keys
+  // take the earlier input first: the order finish() gives the inputs'
+  // rows (input order breaks its ties).
+  struct Cursor {
+    const PartColumns* c;
+    size_t row = 0, rows = 0;
+    uint64_t key = 0;  // (timestamp, feature rank, version rank) when row < rows
+    std::vector<uint32_t> value_of;  // its metadata code -> index into `values`
+    std::vector<uint64_t> sequences;  // its sequence numbers, unpacked
+  };
+  const auto key_of = [&](const Cursor& k) {
+    const PartColumns& c = *k.c;
+    return (uint64_t{c.timestamp[k.row]} << 32) | (uint64_t{feature_rank(c.feature[k.row])} << 16) |
+           version_rank(c.version[k.row]);
+  };
+  std::vector<std::string_view> values;  // distinct metadata strings, first-seen order
+  absl::flat_hash_map<std::string_view, uint32_t, ViewHash> value_index;
+  std::vector<Cursor> cursors;
+  for (const Part* part : parts) {
+    Cursor k{&part->columns(), 0, part->rows()};
+    if (k.rows == 0) continue;
+    const StringColumn& part_values = k.c->metadata_values;
+    k.value_of.resize(part_values.size());
+    for (size_t v = 0; v < part_values.size(); ++v) {
+      auto [it, inserted] = value_index.emplace(part_values.at(v), static_cast<uint32_t>(values.size()));
+      if (inserted) values.push_back(part_values.at(v));
+      k.value_of[v] = it->second;
+    }
+    k.c->sequence.unpack(&k.sequences);
+    k.key = key_of(k);
+    cursors.push_back(std::move(k));
+  }
+  const auto before = [&](const Cursor& a, const Cursor& b) {
+    if (packed) return a.key < b.key;
+    const PartColumns &x = *a.c, &y = *b.c;
+    if (x.timestamp[a.row] != y.timestamp[b.row]) return x.timestamp[a.row] < y.timestamp[b.row];
+    const uint32_t fa = feature_rank(x.feature[a.row]), fb = feature_rank(y.feature[b.row]);
+    if (fa != fb) return fa < fb;
+    return version_rank(x.version[a.row]) < version_rank(y.version[b.row]);
+  };
+
+  PartColumns c;
+  for (auto* column : {&c.timestamp, &c.feature, &c.version, &c.user, &c.event_type, &c.session, &c.metadata}) {
+    column->resize(n);
+  }
+  std::vector<uint64_t> sequences(n);
+  StringColumn::Builder event_ids;
+  event_ids.reserve(n, id_bytes);
+  constexpr uint32_t kUnused = UINT32_MAX;
+  std::vector<uint32_t> value_code(values.size(), kUnused);
+  StringColumn::Builder metadata_values;
+  size_t out = 0;
+  while (!cursors.empty()) {
+    // The input whose next row comes first (few inputs: a scan), then its
+    // rows up to the next input's head, copied without comparing again.
+    size_t best = 0;
+    for (size_t k = 1; k < cursors.size(); ++k) {
+      if (before(cursors[k], cursors[best])) best = k;
+    }
+    Cursor& k = cursors[best];
+    const PartColumns& in = *k.c;
+    // The other input whose next row comes first.
+    size_t next = cursors.size();
+    for (size_t j = 0; j < cursors.size(); ++j) {
+      if (j != best && (next == cursors.size() || before(cursors[j], cursors[next]))) next = j;
+    }
+    size_t end = k.row + 1;
+    if (next == cursors.size()) {
+      end = k.rows;
+    } else {
+      // The rows of `k` that come before `next`'s: with equal keys too when
+      // `k` is the earlier input.
+      const bool earlier = best < next;
+      for (Cursor probe{k.c, end, k.rows}; end < k.rows; probe.row = ++end) {
+        if (packed) probe.key = key_of(probe);
+        if (earlier ? before(cursors[next], probe) : !before(probe, cursors[next])) break;
+      }
+    }
+    for (size_t i = k.row; i < end; ++i, ++out) {
+      c.timestamp[out] = in.timestamp[i];
+      c.feature[out] = in.feature[i];
+      c.version[out] = in.version[i];
+      c.user[out] = in.user[i];
+      c.event_type[out] = in.event_type[i];
+      c.session[out] = in.session[i];
+      sequences[out] = k.sequences[i];
+      event_ids.add(in.event_id.at(i));
+      uint32_t& code = value_code[k.value_of[in.metadata[i]]];
+      if (code == kUnused) {
+        code = static_cast<uint32_t>(metadata_values.size());
+        metadata_values.add(values[k.value_of[in.metadata[i]]]);
+      }
+      c.metadata[out] = code;
+    }
+    k.row = end;
+    if (k.row == k.rows) {
+      cursors.erase(cursors.begin() + static_cast<std::ptrdiff_t>(best));
+    } else {
+      k.key = key_of(k);
+    }
+  }
+  return make_part(id, month, std::move(c), sequences, std::move(event_ids), std::move(metadata_values));
 }
 
 }  // namespace usagedb

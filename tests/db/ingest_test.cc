@@ -1306,6 +1306,135 @@ TEST(BulkIngestTest, WrittenRollupsAreReadBackFromTheirFiles) {
   EXPECT_EQ(snapshot(**reopened, users), expected);
 }
 
+// The files of `kind` ("part" or "rollup") each month of the store in `dir`
+// has: one per MANIFEST entry once a checkpoint has deleted the rest.
+std::map<std::string, int> files_by_month(const std::string& dir, std::string_view kind) {
+  std::map<std::string, int> out;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with(absl::StrCat(text::absl_view(kind), "-"))) ++out[name.substr(kind.size() + 1, 6)];
+  }
+  return out;
+}
+
+// A bulk ingest of input ordered by time, whose months take several bulk
+// buffers (a 30M- or 100M-event year), ends with one part and one rollup a
+// month: the parts of a month the input has left merge into one before they
+// are written (the months it is in, at the end). A month the input comes
+// back to (late lines, after the last month) gets one more part, and answers
+// stay what the logged path stores; after a reopen too. With the background
+// threads (the merge thread merges and writes) and without (inline).
+class BulkMonthPartsTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(BulkMonthPartsTest, OnePartAndOneRollupAMonth) {
+  const bool background = GetParam();
+  testing::ScopedTempDir dir;
+  constexpr int kMonths = 4;
+  constexpr int kPerMonth = 2 * kTestBulkBufferRows + kTestBulkBufferRows / 2;  // three seals a month
+  std::string input = ordered_months("o", kMonths, kPerMonth, 60);
+  const std::string path = dir.file("ordered.ndjson");
+  write_file(path, input);
+  std::string late = input;
+  for (int i = 0; i < 300; ++i) {
+    late += line(absl::StrCat("late", i), absl::StrCat("u", i % 60), "g", "2025-02-20 09:00:00") + "\n";
+  }
+  late += line("o2_7", "dup", "g", "2025-02-20 09:00:00") + "\n";  // a duplicate of February's
+  const std::string late_path = dir.file("late.ndjson");
+  write_file(late_path, late);
+  std::set<std::string> users = {"dup"};
+  for (int i = 0; i < 60; ++i) users.insert(absl::StrCat("u", i));
+
+  for (const std::string& file : {path, late_path}) {
+    SCOPED_TRACE(file);
+    auto logged = EventStore::open({.part_rows = kTestPartRows});
+    ASSERT_TRUE(logged.ok()) << logged.status();
+    auto expected_report = (*logged)->ingest(file == path ? input : late, {});
+    ASSERT_TRUE(expected_report.ok()) << expected_report.status();
+    const std::string expected = snapshot(**logged, users);
+
+    const std::string store_dir = dir.file(absl::StrCat("store-", file == path ? "ordered" : "late"));
+    const Options options{.directory = store_dir, .part_rows = kTestPartRows, .checkpoint_log_bytes = 4096,
+                          .background_threads = background};
+    auto store = EventStore::open(options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    auto report = (*store)->ingest_file(file, {});
+    ASSERT_TRUE(report.ok()) << report.status();
+    EXPECT_EQ(*report, *expected_report);
+    auto stats = (*store)->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    ASSERT_EQ(stats->partitions.size(), size_t{kMonths});
+    for (const PartitionStats& p : stats->partitions) {
+      if (file == late_path && p.month == 202502) {
+        // February was written before its late lines came (the merge
+        // thread, when there is one, may still be writing it: then one).
+        EXPECT_EQ(p.parts, background ? p.parts : 2u);
+        EXPECT_GE(p.parts, 1u);
+        EXPECT_LE(p.parts, 2u);
+      } else {
+        EXPECT_EQ(p.parts, 1u) << p.month;
+      }
+      EXPECT_EQ(p.unsealed_rows, 0u) << p.month;
+    }
+    const std::map<std::string, int> rollup_files = files_by_month(store_dir, "rollup");
+    EXPECT_EQ(files_by_month(store_dir, "part"), rollup_files);
+    for (const PartitionStats& p : stats->partitions) {
+      const auto it = rollup_files.find(absl::StrCat(p.month));
+      EXPECT_EQ(it == rollup_files.end() ? 0u : static_cast<uint64_t>(it->second), p.parts) << p.month;
+    }
+    EXPECT_EQ(snapshot(**store, users), expected);
+    store->reset();
+    auto reopened = EventStore::open(options);
+    ASSERT_TRUE(reopened.ok()) << reopened.status();
+    EXPECT_EQ(snapshot(**reopened, users), expected);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(BackgroundThreads, BulkMonthPartsTest, ::testing::Bool());
+
+// Input in no order leaves no month: once the months' unwritten parts hold
+// EventStoreImpl::kBulkCheckpointRowsAnyway bulk buffers, a checkpoint
+// merges each month's into one and writes them all. The ingest ends with
+// one part a month per such write, and answers what the logged path stores.
+TEST(BulkIngestTest, InputInNoOrderWritesEveryMonthOnceItHoldsEnough) {
+  testing::ScopedTempDir dir;
+  constexpr size_t kPartRows = 32;  // bulk buffers of 2048 rows: written every ~24.6k rows
+  constexpr int kRows = 40000;
+  std::string input;
+  std::set<std::string> users;
+  for (int i = 0; i < kRows; ++i) {  // months round robin
+    const std::string ts = absl::StrCat("2025-0", 1 + i % 4, "-", 10 + i % 15, " 08:00:00");
+    input += line(absl::StrCat("n", i), absl::StrCat("u", i % 70), "f", ts) + "\n";
+    users.insert(absl::StrCat("u", i % 70));
+  }
+  const std::string path = dir.file("unordered.ndjson");
+  write_file(path, input);
+  auto logged = EventStore::open({.part_rows = kPartRows});
+  ASSERT_TRUE(logged.ok()) << logged.status();
+  ASSERT_TRUE((*logged)->ingest(input, {}).ok());
+  const std::string expected = snapshot(**logged, users);
+
+  const Options options{.directory = dir.file("store"), .part_rows = kPartRows, .checkpoint_log_bytes = 4096,
+                        .background_threads = false};
+  auto store = EventStore::open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  uint64_t most_on_disk = 0;  // bytes of part files while it runs
+  auto report = (*store)->ingest_file(path, {.progress = [&](uint64_t, uint64_t) {
+    auto stats = (*store)->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    uint64_t on_disk = 0;
+    for (const PartitionStats& p : stats->partitions) on_disk += p.bytes_on_disk;
+    most_on_disk = std::max(most_on_disk, on_disk);
+  }});
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(*report, (IngestReport{.successful_rows = kRows}));
+  EXPECT_GT(most_on_disk, 0u);
+  auto stats = (*store)->stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->partitions.size(), 4u);
+  for (const PartitionStats& p : stats->partitions) EXPECT_EQ(p.parts, 2u) << p.month;
+  EXPECT_EQ(snapshot(**store, users), expected);
+}
+
 // generate (lib/gen) -> NDJSON -> ingest -> query agrees with the Reference
 // fed the same events, on many random queries over the generated values.
 TEST(IngestRoundTrip, GeneratedNdjsonAgreesWithTheReference) {

@@ -163,5 +163,53 @@ TEST(PartBuilder, BorrowedRowsGiveTheSamePartAsCopiedOnes) {
   usagedb::testing::expect_same_part(*got, *want);
 }
 
+// PartBuilder::merge() of sorted parts gives the part a builder sorting
+// their rows gives (the same rows, order, metadata values and indexes):
+// parts whose times overlap, with equal keys across parts (the earlier input
+// first), parts in time order (a month's seals), and more distinct features
+// than the merge's packed sort key holds.
+TEST(PartBuilder, MergeOfSortedPartsGivesTheSortedPart) {
+  struct Case {
+    const char* name;
+    int parts, rows_per_part, times, features;
+    bool time_ordered;
+  };
+  for (const Case& t : {Case{"overlapping", 5, 700, 60, 4, false}, Case{"in time order", 4, 900, 4000, 6, true},
+                        Case{"one part", 1, 300, 50, 3, false}, Case{"wide ranks", 3, 40000, 100, 70000, false}}) {
+    SCOPED_TRACE(t.name);
+    Dictionary features, versions;
+    for (int i = 0; i < t.features; ++i) features.intern("f" + std::to_string(t.features - i));
+    for (int i = 0; i < 3; ++i) versions.intern(std::string(1, static_cast<char>('3' - i)));
+    gen::Random random(33);
+    std::vector<std::shared_ptr<const Part>> parts;
+    PartBuilder all;
+    uint64_t sequence = 0;
+    for (int p = 0; p < t.parts; ++p) {
+      PartBuilder one;
+      for (int i = 0; i < t.rows_per_part; ++i) {
+        // In time order: each part's times follow the previous part's, the
+        // first of them equal to its last (a second split by a seal).
+        const uint32_t time = t.time_ordered ? static_cast<uint32_t>(p * t.times + random.uniform(t.times + 1))
+                                             : static_cast<uint32_t>(random.uniform(t.times));
+        const RowCodes codes{time, static_cast<uint32_t>(random.uniform(t.features)),
+                             static_cast<uint32_t>(random.uniform(3)), static_cast<uint32_t>(random.uniform(40)),
+                             static_cast<uint32_t>(random.uniform(5)), static_cast<uint32_t>(random.uniform(300))};
+        const std::string id = random.uniform(10) == 0 ? "" : "e" + std::to_string(sequence);
+        const std::string metadata = "m" + std::to_string(random.uniform(7));
+        ++sequence;
+        one.add(codes, sequence, id, metadata);
+      }
+      parts.push_back(std::move(one).finish(static_cast<uint64_t>(p + 1), 197001, features, versions));
+      all.add_part(*parts.back());
+    }
+    std::vector<const Part*> inputs;
+    for (const auto& part : parts) inputs.push_back(part.get());
+    const auto got = PartBuilder::merge(inputs, 99, 197001, features, versions);
+    const auto want = std::move(all).finish(99, 197001, features, versions);
+    ASSERT_EQ(got->rows(), static_cast<uint32_t>(t.parts * t.rows_per_part));
+    usagedb::testing::expect_same_part(*got, *want);
+  }
+}
+
 }  // namespace
 }  // namespace usagedb
