@@ -432,6 +432,9 @@ bool walk_rows(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const
   bool matched = false;
   for (const PartitionView& p : snapshot.partitions()) {
     if (!plan.filters.window.overlaps_month(p.month())) continue;
+    if (!users.empty() && std::all_of(users.begin(), users.end(), [&](uint32_t u) { return walk.skip(u) != 0; })) {
+      break;  // every user walked is at its upper bound: no part left to read
+    }
     std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
     const std::vector<std::pair<const Part*, RowRange>> parts =
         hold_parts_in_window(snapshot, p, plan.filters.window, held);
