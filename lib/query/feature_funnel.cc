@@ -13,12 +13,16 @@
 // each user's level first (funnel_bounds.h: the steps' day cells, then their
 // hour cells, no row read): the users whose bounds meet are counted, and
 // only the others' rows are walked, each user's own through the parts' user
-// indexes (walk_users(), a user stopping at its upper bound). On the
+// indexes (walk_user_rows(), a user stopping at its upper bound). On the
 // funnel of the three most used features of 10M generated events (one day,
 // the year), the bounds settle 19,631 of 19,997 users and the rest own 64k
-// rows. When the rows of the users left would cost more read one by one than
-// the streamed walk below (kUserRowCost), or there are no bounds, the
-// streamed walk reads every step row, dropping those of settled users.
+// rows. In a partition where the rows of the users left would cost more
+// read one by one than the streamed walk below (kUserRowCost), or when
+// there are no bounds, the streamed walk reads every step row, dropping
+// those of settled users. Both walks share one state per user, so each
+// partition chooses for itself and its parts are held, and so read from a
+// lazy store, once (walk_rows(): a year larger than the part cache is read
+// once per query, not once to choose and again to walk).
 //
 // The streamed walk runs over every user at once, in time order: the rows of
 // the funnel's features (the parts' feature bitmaps, restricted to the window
@@ -161,6 +165,19 @@ class FunnelWalk {
     }
   }
 
+  // Walks the events of one user, step_key()s in (timestamp, step) order;
+  // the user is skipped from then on once at `most`, the most it can reach.
+  void walk_user(uint32_t user, std::span<const uint64_t> keys, uint32_t most) {
+    for (const uint64_t key : keys) {
+      add(StepEvent{key, user});
+      if (skip_[user]) return;
+      if (const uint32_t s = slot_[user]; s != kNone && state_[s] >= most) {
+        skip_[user] = 1;
+        return;
+      }
+    }
+  }
+
   // Adds to levels[k] the users walked who reached level k.
   void add_levels(std::vector<uint64_t>& levels) const {
     for (size_t s = 0; s < state_.size(); s += stride_) ++levels[state_[s]];
@@ -237,222 +254,209 @@ struct FunnelPlan {
   int64_t window;
 };
 
-// Walks the step rows of every part and buffer that pass the plan's
-// filters in time order, partition by partition (months ascend), each
-// partition's events merged from its parts and unsealed rows by
-// (timestamp, step) (a compacted month, one part, is walked as it is read).
-// Returns whether a row passed the filters.
-bool walk_step_rows(const Snapshot& snapshot, const FunnelPlan& plan, FunnelWalk& walk, query::Stats& stats) {
+// The parts of partition `p` with rows inside `window`, each with those
+// rows; every part the window overlaps is held in `held` (released when it
+// goes) and a part whose file is damaged is left out (snapshot.status()).
+std::vector<std::pair<const Part*, RowRange>> hold_parts_in_window(const Snapshot& snapshot, const PartitionView& p,
+                                                                   const query::TimeWindow& window,
+                                                                   std::vector<HeldPart>& held) {
+  std::vector<std::pair<const Part*, RowRange>> out;
+  for (const auto& part : p.parts()) {
+    if (!window.overlaps(*part)) continue;
+    HeldPart part_held = snapshot.hold(*part);
+    if (!part_held) continue;
+    held.push_back(std::move(part_held));
+    const RowRange range = window.rows_of(*part);
+    if (!range.empty()) out.emplace_back(part.get(), range);
+  }
+  return out;
+}
+
+// The step rows of partition `p` that pass the plan's filters, walked in
+// time order: the events merged from its parts (`parts`, held by the
+// caller) and unsealed rows by (timestamp, step) (a compacted month, one
+// part, is walked as it is read). Returns whether a row passed the
+// filters.
+bool walk_step_rows(const FunnelPlan& plan, const PartitionView& p,
+                    std::span<const std::pair<const Part*, RowRange>> parts, FunnelWalk& walk, query::Stats& stats) {
   const query::ScanFilters& filters = plan.filters;
-  const query::TimeWindow& window = filters.window;
   const auto step_event = [&](uint32_t timestamp, uint32_t feature, uint32_t user) {
     return StepEvent{step_key(timestamp, plan.step_of[feature]), user};
   };
   bool matched = false;
-  std::vector<StepEvent> events;
-  std::vector<size_t> runs;  // where each sorted run of `events` starts
-  for (const PartitionView& p : snapshot.partitions()) {
-    if (!window.overlaps_month(p.month())) continue;
-    // The partition's parts with rows of the steps, and those rows.
-    struct Source {
-      const Part* part;
-      Bitmap rows;
-    };
-    std::vector<Source> sources;
-    std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
-    for (const auto& part : p.parts()) {
-      if (!window.overlaps(*part)) continue;
-      HeldPart part_held = snapshot.hold(*part);
-      if (!part_held) continue;
-      held.push_back(std::move(part_held));
-      const RowRange range =
-          window.covers(*part) ? RowRange{0, part->rows()} : part->time_range(window.begin, window.end);
-      if (range.empty()) continue;
-      std::vector<const Bitmap*> step_rows;
-      for (const uint32_t code : plan.step_codes) {
-        if (const Bitmap* rows = part->feature_rows(code)) step_rows.push_back(rows);
-      }
-      if (step_rows.empty()) continue;
-      Bitmap rows = Bitmap::union_of(step_rows);
-      if (filters.version.active) {
-        const Bitmap* version_rows = part->version_rows(filters.version.code);
-        if (version_rows == nullptr) continue;
-        rows.intersect_with(*version_rows);
-      }
-      if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
-      stats.read_rows(rows.cardinality(), 4 * sizeof(uint32_t));
-      if (!rows.empty()) sources.push_back(Source{part.get(), std::move(rows)});
+  // The partition's parts with rows of the steps, and those rows.
+  struct Source {
+    const Part* part;
+    Bitmap rows;
+  };
+  std::vector<Source> sources;
+  for (const auto& [part, range] : parts) {
+    std::vector<const Bitmap*> step_rows;
+    for (const uint32_t code : plan.step_codes) {
+      if (const Bitmap* rows = part->feature_rows(code)) step_rows.push_back(rows);
     }
-    // Appends the step events of `rows` of a part to `out`, but those of
-    // users whose events change nothing, without a branch on which: each
-    // row is written, and kept when its user is walked. The columns' lines
-    // kPrefetchRows rows ahead are asked for early: the reads wait on those
-    // loads, and the hardware's own prefetcher stops at page boundaries.
-    auto append_events = [&](const PartColumns& c, std::span<const uint32_t> rows, std::vector<StepEvent>& out) {
-      size_t n = out.size();
-      out.resize(n + rows.size());
-      const auto last_row = static_cast<uint32_t>(c.user.size() - 1);
-      for (const uint32_t row : rows) {
-        if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
-        matched = true;
-        const uint32_t ahead = std::min(row + kPrefetchRows, last_row);
-        __builtin_prefetch(&c.user[ahead]);
-        __builtin_prefetch(&c.timestamp[ahead]);
-        __builtin_prefetch(&c.feature[ahead]);
-        const uint32_t user = c.user[row];
-        out[n] = step_event(c.timestamp[row], c.feature[row], user);
-        n += 1 - walk.skip(user);
-      }
-      out.resize(n);
-    };
-    events.clear();
-    query::scan_buffered(p, filters, stats, [&](const RowCodes& r) {
-      matched = true;
-      if (plan.step_of[r.feature] != query::kNoStep) events.push_back(step_event(r.timestamp, r.feature, r.user));
-    });
-    if (sources.size() == 1 && events.empty()) {
-      // One sorted run (a compacted month): walked as it is read.
-      OrderedStream stream(walk);
-      const PartColumns& c = sources[0].part->columns();
-      sources[0].rows.for_each_batch([&](std::span<const uint32_t> rows) {
-        append_events(c, rows, stream.buffer());
-        stream.release();
-      });
-      stream.finish();
-      continue;
+    if (step_rows.empty()) continue;
+    Bitmap rows = Bitmap::union_of(step_rows);
+    if (filters.version.active) {
+      const Bitmap* version_rows = part->version_rows(filters.version.code);
+      if (version_rows == nullptr) continue;
+      rows.intersect_with(*version_rows);
     }
-    // Several runs: the unsealed rows sorted, each part's events ordered
-    // within its seconds, then all merged.
-    std::sort(events.begin(), events.end());
-    runs.assign(1, 0);
-    for (const Source& source : sources) {
-      const size_t begin = events.size();
-      const PartColumns& c = source.part->columns();
-      source.rows.for_each_batch([&](std::span<const uint32_t> rows) { append_events(c, rows, events); });
-      order_steps_within_seconds(events, begin, events.size());
-      runs.push_back(begin);
-    }
-    for (size_t r = 1; r < runs.size(); ++r) {
-      const auto middle = events.begin() + static_cast<ptrdiff_t>(runs[r]);
-      const auto end = r + 1 < runs.size() ? events.begin() + static_cast<ptrdiff_t>(runs[r + 1]) : events.end();
-      std::inplace_merge(events.begin(), middle, end);
-    }
-    matched = matched || !events.empty();
-    walk.walk(events);
+    if (range.size() != part->rows()) rows.intersect_with(Bitmap::from_range(range.begin, range.end));
+    stats.read_rows(rows.cardinality(), 4 * sizeof(uint32_t));
+    if (!rows.empty()) sources.push_back(Source{part, std::move(rows)});
   }
+  // Appends the step events of `rows` of a part to `out`, but those of
+  // users whose events change nothing, without a branch on which: each
+  // row is written, and kept when its user is walked. The columns' lines
+  // kPrefetchRows rows ahead are asked for early: the reads wait on those
+  // loads, and the hardware's own prefetcher stops at page boundaries.
+  auto append_events = [&](const PartColumns& c, std::span<const uint32_t> rows, std::vector<StepEvent>& out) {
+    size_t n = out.size();
+    out.resize(n + rows.size());
+    const auto last_row = static_cast<uint32_t>(c.user.size() - 1);
+    for (const uint32_t row : rows) {
+      if (filters.event_type.active && c.event_type[row] != filters.event_type.code) continue;
+      matched = true;
+      const uint32_t ahead = std::min(row + kPrefetchRows, last_row);
+      __builtin_prefetch(&c.user[ahead]);
+      __builtin_prefetch(&c.timestamp[ahead]);
+      __builtin_prefetch(&c.feature[ahead]);
+      const uint32_t user = c.user[row];
+      out[n] = step_event(c.timestamp[row], c.feature[row], user);
+      n += 1 - walk.skip(user);
+    }
+    out.resize(n);
+  };
+  std::vector<StepEvent> events;
+  query::scan_buffered(p, filters, stats, [&](const RowCodes& r) {
+    matched = true;
+    if (plan.step_of[r.feature] != query::kNoStep) events.push_back(step_event(r.timestamp, r.feature, r.user));
+  });
+  if (sources.size() == 1 && events.empty()) {
+    // One sorted run (a compacted month): walked as it is read.
+    OrderedStream stream(walk);
+    const PartColumns& c = sources[0].part->columns();
+    sources[0].rows.for_each_batch([&](std::span<const uint32_t> rows) {
+      append_events(c, rows, stream.buffer());
+      stream.release();
+    });
+    stream.finish();
+    return matched;
+  }
+  // Several runs: the unsealed rows sorted, each part's events ordered
+  // within its seconds, then all merged.
+  std::sort(events.begin(), events.end());
+  std::vector<size_t> runs(1, 0);  // where each sorted run of `events` starts
+  for (const Source& source : sources) {
+    const size_t begin = events.size();
+    const PartColumns& c = source.part->columns();
+    source.rows.for_each_batch([&](std::span<const uint32_t> rows) { append_events(c, rows, events); });
+    order_steps_within_seconds(events, begin, events.size());
+    runs.push_back(begin);
+  }
+  for (size_t r = 1; r < runs.size(); ++r) {
+    const auto middle = events.begin() + static_cast<ptrdiff_t>(runs[r]);
+    const auto end = r + 1 < runs.size() ? events.begin() + static_cast<ptrdiff_t>(runs[r + 1]) : events.end();
+    std::inplace_merge(events.begin(), middle, end);
+  }
+  matched = matched || !events.empty();
+  walk.walk(events);
   return matched;
 }
 
-// The rows of `users` in the parts the plan's window reaches, and the step
-// rows of every part there: what walk_users() and walk_step_rows() would
-// read.
-struct ReadEstimate {
-  uint64_t user_rows = 0;
-  uint64_t step_rows = 0;
-};
-ReadEstimate estimate_reads(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const uint32_t> users) {
-  ReadEstimate e;
-  for (const PartitionView& p : snapshot.partitions()) {
-    if (!plan.filters.window.overlaps_month(p.month())) continue;
-    for (const auto& part : p.parts()) {
-      if (!plan.filters.window.overlaps(*part)) continue;
-      const HeldPart held = snapshot.hold(*part);
-      if (!held) continue;
-      for (const uint32_t user : users) e.user_rows += part->user_rows(user).size();
-      for (const uint32_t code : plan.step_codes) {
-        if (const Bitmap* rows = part->feature_rows(code)) e.step_rows += rows->cardinality();
-      }
-    }
-    e.user_rows += p.buffered_rows();
-  }
-  return e;
-}
-
-// Adds to levels[k] how many of `users` (ascending codes) reach level k,
-// walking each user's step rows in time order, read through each part's
-// user index (and the unsealed rows, scanned once per partition); a user
-// stops walking once at upper[i], the most it can reach. For a plan whose
-// only filter is its window (funnel_bounds.h's).
-void walk_users(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const uint32_t> users,
-                std::span<const uint8_t> upper, std::vector<uint64_t>& levels, query::Stats& stats) {
-  const query::TimeWindow& window = plan.filters.window;
-  const uint32_t stride = plan.steps + 1;
-  std::vector<uint32_t> state(users.size() * stride, query::kUnsetChain);
-  for (size_t i = 0; i < users.size(); ++i) state[i * stride] = 0;
-  std::vector<uint32_t> walking(users.size());  // indexes into `users`
-  for (uint32_t i = 0; i < walking.size(); ++i) walking[i] = i;
-  std::vector<uint64_t> events;                     // one user's in one partition: step_key()
+// Walks the step rows of partition `p` (its parts `parts`, held by the
+// caller, and its unsealed rows) of each of `users` (ascending codes) the
+// walk does not skip, user by user in time order, each user's rows read
+// through the parts' user indexes; users[i] is skipped from then on once
+// at upper[i], the most it can reach. For a plan whose only filter is its
+// window (funnel_bounds.h's).
+void walk_user_rows(const FunnelPlan& plan, const PartitionView& p,
+                    std::span<const std::pair<const Part*, RowRange>> parts, std::span<const uint32_t> users,
+                    std::span<const uint8_t> upper, FunnelWalk& walk, query::Stats& stats) {
   std::vector<std::pair<uint32_t, uint64_t>> buffered;  // (user, step_key())
-  struct Source {
-    const Part* part;
-    RowRange range;
-  };
-  std::vector<Source> sources;
+  query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
+    const uint8_t step = plan.step_of[r.feature];
+    if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
+      buffered.emplace_back(r.user, step_key(r.timestamp, step));
+    }
+  });
+  std::sort(buffered.begin(), buffered.end());
+  std::vector<uint64_t> events;  // one user's: step_key()
   uint64_t read = 0;
-  for (const PartitionView& p : snapshot.partitions()) {
-    if (walking.empty()) break;
-    if (!window.overlaps_month(p.month())) continue;
-    sources.clear();
-    std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
-    for (const auto& part : p.parts()) {
-      if (!window.overlaps(*part)) continue;
-      HeldPart part_held = snapshot.hold(*part);
-      if (!part_held) continue;
-      held.push_back(std::move(part_held));
-      const RowRange range =
-          window.covers(*part) ? RowRange{0, part->rows()} : part->time_range(window.begin, window.end);
-      if (!range.empty()) sources.push_back(Source{part.get(), range});
+  for (size_t i = 0; i < users.size(); ++i) {
+    const uint32_t user = users[i];
+    if (walk.skip(user)) continue;
+    events.clear();
+    for (const auto& [part, range] : parts) {
+      std::span<const uint32_t> rows = part->user_rows(user);
+      if (range.size() != part->rows()) {
+        const auto* from = std::lower_bound(rows.data(), rows.data() + rows.size(), range.begin);
+        const auto* to = std::lower_bound(from, rows.data() + rows.size(), range.end);
+        rows = std::span<const uint32_t>(from, to);
+      }
+      read += rows.size();
+      const PartColumns& c = part->columns();
+      for (const uint32_t row : rows) {
+        const uint8_t step = plan.step_of[c.feature[row]];
+        if (step != query::kNoStep) events.push_back(step_key(c.timestamp[row], step));
+      }
     }
-    buffered.clear();
-    query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
-      const uint8_t step = plan.step_of[r.feature];
-      if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
-        buffered.emplace_back(r.user, step_key(r.timestamp, step));
-      }
-    });
-    std::sort(buffered.begin(), buffered.end());
-    size_t kept = 0;
-    for (const uint32_t i : walking) {
-      const uint32_t user = users[i];
-      events.clear();
-      for (const Source& s : sources) {
-        std::span<const uint32_t> rows = s.part->user_rows(user);
-        if (s.range.size() != s.part->rows()) {
-          const auto* from = std::lower_bound(rows.data(), rows.data() + rows.size(), s.range.begin);
-          const auto* to = std::lower_bound(from, rows.data() + rows.size(), s.range.end);
-          rows = std::span<const uint32_t>(from, to);
-        }
-        read += rows.size();
-        const PartColumns& c = s.part->columns();
-        for (const uint32_t row : rows) {
-          const uint8_t step = plan.step_of[c.feature[row]];
-          if (step != query::kNoStep) events.push_back(step_key(c.timestamp[row], step));
-        }
-      }
-      const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
-                                         [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
-      // The parts' rows and the buffers' interleave, and a second's steps
-      // come in feature order.
-      std::sort(events.begin(), events.end());
-      uint32_t* chains = &state[i * stride];
-      for (const uint64_t key : events) {
-        query::advance_chain(chains, plan.steps, static_cast<uint32_t>(key >> 3), static_cast<uint32_t>(key & 7),
-                             static_cast<uint64_t>(plan.window));
-        if (chains[0] == upper[i]) break;
-      }
-      if (chains[0] < upper[i]) walking[kept++] = i;
-    }
-    walking.resize(kept);
+    const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
+                                       [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
+    // The parts' rows and the buffers' interleave, and a second's steps
+    // come in feature order.
+    std::sort(events.begin(), events.end());
+    walk.walk_user(user, events, upper[i]);
   }
   stats.read_rows(read, 2 * sizeof(uint32_t));
-  for (size_t i = 0; i < users.size(); ++i) ++levels[state[i * stride]];
 }
 
 // Reading a row through a user index costs about this many rows of the
 // streamed walk (each read a cache miss, against a stream's share of a
 // line): on 10M generated events, ~47 ns against ~7 ns a row.
 constexpr uint64_t kUserRowCost = 8;
+
+// Walks the rows of every partition the plan's window reaches, months
+// ascending, each partition's parts held while it is walked (read once:
+// a store larger than the part cache reads each part once per query).
+// Without `users`, every step row streamed (walk_step_rows()); with them
+// (the users the bounds leave open, all others settled in `walk`), each
+// partition walked the cheaper way: the rows of the users it has not
+// settled yet through the user indexes (walk_user_rows()) or, when those
+// are more than 1/kUserRowCost of the partition's step rows, its step rows
+// streamed. Returns whether a row passed the filters.
+bool walk_rows(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const uint32_t> users,
+               std::span<const uint8_t> upper, FunnelWalk& walk, query::Stats& stats) {
+  bool matched = false;
+  for (const PartitionView& p : snapshot.partitions()) {
+    if (!plan.filters.window.overlaps_month(p.month())) continue;
+    if (!users.empty() && std::all_of(users.begin(), users.end(), [&](uint32_t u) { return walk.skip(u) != 0; })) {
+      break;  // every user walked is at its upper bound: no part left to read
+    }
+    std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
+    const std::vector<std::pair<const Part*, RowRange>> parts =
+        hold_parts_in_window(snapshot, p, plan.filters.window, held);
+    if (!users.empty()) {
+      uint64_t user_rows = p.buffered_rows(), step_rows = 0;
+      for (const auto& [part, range] : parts) {
+        for (const uint32_t user : users) {
+          if (!walk.skip(user)) user_rows += part->user_rows(user).size();
+        }
+        for (const uint32_t code : plan.step_codes) {
+          if (const Bitmap* rows = part->feature_rows(code)) step_rows += rows->cardinality();
+        }
+      }
+      if (user_rows * kUserRowCost <= step_rows) {
+        walk_user_rows(plan, p, parts, users, upper, walk, stats);
+        continue;
+      }
+    }
+    matched = walk_step_rows(plan, p, parts, walk, stats) || matched;
+  }
+  return matched;
+}
 
 }  // namespace
 
@@ -484,10 +488,9 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
     const auto users = static_cast<uint32_t>(dicts.user.size());
     const std::optional<query::FunnelBounds> bounds =
         query::bound_funnel_levels(snapshot, plan.filters, plan.step_of, plan.steps, plan.window, stats);
+    FunnelWalk walk(users, plan.steps, plan.window);
     if (!bounds) {
-      FunnelWalk walk(users, plan.steps, plan.window);
-      matched = walk_step_rows(snapshot, plan, walk, stats);
-      walk.add_levels(levels);
+      matched = walk_rows(snapshot, plan, {}, {}, walk, stats);
     } else {
       // The users whose bounds meet are counted; the others walked.
       matched = !bounds->users.empty();
@@ -496,25 +499,15 @@ absl::StatusOr<QueryResult<FeatureFunnelRow>> run_feature_funnel(const Snapshot&
       for (size_t i = 0; i < bounds->users.size(); ++i) {
         if (bounds->lower[i] == bounds->upper[i]) {
           ++levels[bounds->lower[i]];
+          walk.settle(bounds->users[i]);
         } else {
           open.push_back(bounds->users[i]);
           open_upper.push_back(bounds->upper[i]);
         }
       }
-      if (!open.empty()) {
-        const ReadEstimate reads = estimate_reads(snapshot, plan, open);
-        if (reads.user_rows * kUserRowCost <= reads.step_rows) {
-          walk_users(snapshot, plan, open, open_upper, levels, stats);
-        } else {
-          FunnelWalk walk(users, plan.steps, plan.window);
-          for (size_t i = 0; i < bounds->users.size(); ++i) {
-            if (bounds->lower[i] == bounds->upper[i]) walk.settle(bounds->users[i]);
-          }
-          walk_step_rows(snapshot, plan, walk, stats);
-          walk.add_levels(levels);
-        }
-      }
+      if (!open.empty()) walk_rows(snapshot, plan, open, open_upper, walk, stats);
     }
+    walk.add_levels(levels);
   }
   // No row at all: the SQL's `levels` has no user, and ARRAY JOIN no step.
   if (!matched) matched = any_row(snapshot, plan.filters, stats);

@@ -58,6 +58,10 @@ struct TimeWindow {
   bool covers(const Part& part) const { return begin <= part.min_timestamp() && part.max_timestamp() < end; }
   // Whether some row of `part` may be inside the window (its time range alone).
   bool overlaps(const Part& part) const { return begin <= part.max_timestamp() && part.min_timestamp() < end; }
+  // The rows of `part` inside the window (a part's rows ascend by time).
+  RowRange rows_of(const Part& part) const {
+    return covers(part) ? RowRange{0, part.rows()} : part.time_range(begin, end);
+  }
 };
 
 // Validates start_date/end_date; InvalidArgumentError naming end_date when it

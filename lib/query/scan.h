@@ -51,7 +51,7 @@ template <typename Visit>
 void scan_part_rows(const Part& part, const ScanFilters& f, Stats& stats, Visit&& visit) {
   if (f.matches_nothing()) return;
   constexpr uint64_t kBytesPerRow = sizeof(RowCodes);
-  const RowRange range = f.window.covers(part) ? RowRange{0, part.rows()} : part.time_range(f.window.begin, f.window.end);
+  const RowRange range = f.window.rows_of(part);
   if (range.empty()) return;
   const PartColumns& c = part.columns();
   auto visit_row = [&](uint32_t row) {
