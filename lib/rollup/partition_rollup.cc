@@ -312,8 +312,73 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::lazy(uint32_t month, uin
 }
 
 PartitionRollup::~PartitionRollup() {
+  // First: the cache may be dropping the sections on another thread.
+  if (budget_ != nullptr) budget_->forget(this);
+}
+
+PartitionRollup::Hold& PartitionRollup::Hold::operator=(Hold&& other) noexcept {
+  if (this != &other) {
+    release();
+    rollup_ = other.rollup_;
+    other.rollup_ = nullptr;
+  }
+  return *this;
+}
+
+void PartitionRollup::Hold::release() {
+  if (rollup_ != nullptr) rollup_->release();
+  rollup_ = nullptr;
+}
+
+PartitionRollup::Hold PartitionRollup::hold() const {
+  // No budget to make room in: nothing is ever dropped.
+  if (budget_ == nullptr || budget_->budget() == 0) return Hold();
+  MutexLock l(&hold_mu_);
+  ++holders_;
+  return Hold(this);
+}
+
+void PartitionRollup::release() const {
+  {
+    MutexLock l(&hold_mu_);
+    if (--holders_ > 0) return;
+  }
+  // Without a lock of this rollup: the cache takes them to drop sections. A
+  // rollup the query used is the newest use; then whatever is over the
+  // budget goes.
+  if (used_.exchange(false, std::memory_order_relaxed)) budget_->touch(this);
+  budget_->trim();
+}
+
+bool PartitionRollup::drop_charged() const {
+  // hold_mu_ stays locked while the sections go: no Hold starts meanwhile.
+  MutexLock h(&hold_mu_);
+  if (holders_ > 0) return false;
   MutexLock l(&load_mu_);
-  if (budget_ != nullptr && charged_ > 0) budget_->charge(-static_cast<int64_t>(charged_));
+  // A damaged rollup keeps what it read (the store leaves it out of the
+  // next snapshots and drops it on its next checkpoint).
+  if (source_ == nullptr || damaged_.load(std::memory_order_acquire)) return false;
+  // No Hold lives, so no reader looks at a section: they are emptied (and
+  // their memory freed) and read again on the next use.
+  ready_.store(0, std::memory_order_release);
+  auto* self = const_cast<PartitionRollup*>(this);
+  self->fv_ = std::vector<FvCell>();
+  self->user_codes_ = std::vector<uint32_t>();
+  self->user_ends_ = std::vector<uint32_t>();
+  self->entries_ = std::vector<UserEntry>();
+  self->big_counts_ = absl::flat_hash_map<uint32_t, uint64_t>();
+  for (TimelineLevel& level : self->levels_) level = TimelineLevel();
+  self->hour_cells_by_feature_ = std::vector<uint32_t>();
+  self->hour_feature_starts_ = std::vector<uint32_t>();
+  self->versions_.reset();
+  self->metadata_.reset();
+  self->activity_ = ActivityRollup();
+  {
+    MutexLock b(&bits_mu_);
+    self->day_bits_.clear();
+  }
+  charged_ = 0;
+  return true;
 }
 
 void PartitionRollup::take_entries(RollupContents& c) {
@@ -370,46 +435,53 @@ void PartitionRollup::read_sections(uint32_t bits) const {
     bits |= bit(RollupSection::kGroups);
   }
   if (bits & kActivityBit) bits |= bit(RollupSection::kDay) | bit(RollupSection::kMonth);
-  MutexLock l(&load_mu_);
-  const size_t before = budget_ != nullptr ? memory_bytes_locked() : 0;
-  // Sections are read once, under load_mu_, before their bit is published
-  // (release); readers look only at sections whose bit they saw (acquire).
-  // So this is the one place a const rollup changes.
-  auto* self = const_cast<PartitionRollup*>(this);
-  uint32_t ready = ready_.load(std::memory_order_relaxed);
-  for (int s = 0; s < kRollupSections; ++s) {
-    const uint32_t b = 1u << s;
-    if (!(bits & b) || (ready & b)) continue;
-    RollupContents c;
-    bool all = false;
-    absl::Status status = source_ != nullptr ? source_->read(static_cast<RollupSection>(s), &c, &all)
-                                             : absl::InternalError("a rollup without a source");
-    const uint32_t read = all ? (kActivityBit - 1) & ~ready : b;
-    if (!status.ok()) {
-      // The section reads as empty; the store answers without this rollup.
-      if (damage_.ok()) damage_ = std::move(status);
-      damaged_.store(true, std::memory_order_release);
-    } else {
-      self->take_sections(read, c);
+  size_t grew = 0;
+  {
+    MutexLock l(&load_mu_);
+    const size_t before = budget_ != nullptr ? memory_bytes_locked() : 0;
+    // Sections are read once, under load_mu_, before their bit is published
+    // (release); readers look only at sections whose bit they saw (acquire).
+    // So this is the one place a const rollup changes.
+    auto* self = const_cast<PartitionRollup*>(this);
+    uint32_t ready = ready_.load(std::memory_order_relaxed);
+    for (int s = 0; s < kRollupSections; ++s) {
+      const uint32_t b = 1u << s;
+      if (!(bits & b) || (ready & b)) continue;
+      RollupContents c;
+      bool all = false;
+      absl::Status status = source_ != nullptr ? source_->read(static_cast<RollupSection>(s), &c, &all)
+                                               : absl::InternalError("a rollup without a source");
+      const uint32_t read = all ? (kActivityBit - 1) & ~ready : b;
+      if (!status.ok()) {
+        // The section reads as empty; the store answers without this rollup.
+        if (damage_.ok()) damage_ = std::move(status);
+        damaged_.store(true, std::memory_order_release);
+      } else {
+        self->take_sections(read, c);
+      }
+      ready |= read;
+      ready_.store(ready, std::memory_order_release);
     }
-    ready |= read;
+    if ((bits & kActivityBit) && !(ready & kActivityBit)) {
+      self->activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
+                                                      levels_[static_cast<int>(Granularity::kMonth)]);
+      ready |= kActivityBit;
+    }
+    // Its file is not read again, unless the sections may be dropped.
+    if (ready == kAllBits && budget_ == nullptr) source_.reset();
     ready_.store(ready, std::memory_order_release);
-  }
-  if ((bits & kActivityBit) && !(ready & kActivityBit)) {
-    self->activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
-                                                    levels_[static_cast<int>(Granularity::kMonth)]);
-    ready |= kActivityBit;
-  }
-  if (ready == kAllBits) source_.reset();  // its file is not read again
-  ready_.store(ready, std::memory_order_release);
-  if (budget_ != nullptr) {
-    // Sections are only ever added: what they hold now, less what they held.
-    const size_t after = memory_bytes_locked();
-    if (after > before) {
-      charged_ += after - before;
-      budget_->charge(static_cast<int64_t>(after - before));
+    if (budget_ != nullptr) {
+      // Sections are only added here: what they hold now, less what they held.
+      const size_t after = memory_bytes_locked();
+      if (after > before) {
+        grew = after - before;
+        charged_ += grew;
+      }
     }
   }
+  // Without load_mu_: the cache takes it to drop sections (this rollup's,
+  // when nothing holds it: a reader that holds it keeps what it reads).
+  if (grew > 0) budget_->charge(this, static_cast<int64_t>(grew));
 }
 
 absl::Status PartitionRollup::damage() const {

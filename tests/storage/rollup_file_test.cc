@@ -365,6 +365,62 @@ TEST(RollupFile, SectionsReadAreChargedToTheBudgetUntilTheRollupGoes) {
   EXPECT_EQ((*free)->charged_bytes(), 0u);
 }
 
+// Sections nobody holds are dropped when the budget needs room (a store's
+// rollups are held by the Snapshot of each query while it runs), read from
+// the file again on their next use, the same; while a Hold lives they stay.
+TEST(RollupFile, SectionsNobodyHoldsAreDroppedAndReadAgain) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  RollupReadCounter fs(encode_rollup(*f.rollup, f.rollup->part_ids()));
+  auto budget = std::make_shared<PartCache>(1);  // room for nothing
+  uint32_t version = 0;
+  auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version, budget);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const PartitionRollup& rollup = **r;
+  const size_t at_open = rollup.memory_bytes();
+  {
+    PartitionRollup::Hold hold = rollup.hold();
+    EXPECT_TRUE(hold);
+    ASSERT_TRUE(rollup.load_all().ok());
+    (void)rollup.day_user_bits(rollup.group(0).feature);
+    EXPECT_GT(budget->charged(), 1u);  // held: over the budget
+    const uint64_t read = fs.read();
+    expect_same_rollup(rollup, *f.rollup, f.users);
+    EXPECT_EQ(fs.read(), read);  // nothing read twice while held
+    EXPECT_EQ(budget->drops(), 0u);
+    PartitionRollup::Hold second = rollup.hold();
+    hold = PartitionRollup::Hold();  // one of two let go: kept
+    EXPECT_EQ(budget->drops(), 0u);
+    EXPECT_GT(rollup.charged_bytes(), 0u);
+  }
+  // The last let go: dropped, the day bits with them.
+  EXPECT_EQ(budget->charged(), 0u);
+  EXPECT_EQ(budget->drops(), 1u);
+  EXPECT_EQ(rollup.charged_bytes(), 0u);
+  EXPECT_EQ(rollup.memory_bytes(), at_open);
+  {
+    PartitionRollup::Hold hold = rollup.hold();
+    const uint64_t read = fs.read();
+    expect_same_rollup(rollup, *f.rollup, f.users);
+    EXPECT_GT(fs.read(), read);  // read again
+    EXPECT_FALSE(rollup.damaged());
+    EXPECT_GT(budget->charged(), 1u);
+  }
+  EXPECT_EQ(budget->drops(), 2u);
+  EXPECT_EQ(rollup.memory_bytes(), at_open);
+  // Within the budget nothing is dropped.
+  auto roomy = std::make_shared<PartCache>(size_t{1} << 30);
+  auto kept = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version, roomy);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  {
+    PartitionRollup::Hold hold = (*kept)->hold();
+    ASSERT_TRUE((*kept)->load_all().ok());
+  }
+  EXPECT_EQ(roomy->drops(), 0u);
+  EXPECT_GT(roomy->charged(), 0u);
+  // A rollup without a budget: an empty Hold, nothing ever dropped.
+  EXPECT_FALSE(f.rollup->hold());
+}
+
 // A flipped byte in the directory fails open_rollup(); in a section, the
 // accessors of that section read it as empty and damaged() says which file
 // and section, while the other sections answer.
