@@ -339,46 +339,101 @@ PartitionRollup::Hold PartitionRollup::hold() const {
 }
 
 void PartitionRollup::release() const {
+  uint32_t used = 0;
   {
     MutexLock l(&hold_mu_);
     if (--holders_ > 0) return;
+    // Under hold_mu_: no Hold begins meanwhile, so no accessor marks a
+    // section that this forgets.
+    used = used_bits_.exchange(0);
+    last_used_ = used;
   }
   // Without a lock of this rollup: the cache takes them to drop sections. A
   // rollup the query used is the newest use; then whatever is over the
   // budget goes.
-  if (used_.exchange(false, std::memory_order_relaxed)) budget_->touch(this);
+  if (used != 0) budget_->touch(this);
   budget_->trim();
 }
 
-bool PartitionRollup::drop_charged() const {
-  // hold_mu_ stays locked while the sections go: no Hold starts meanwhile.
+namespace {
+
+// The sections that go (or stay) together: the summary's cells, their
+// bitmaps (in the cells) and the user entries (indexes into them).
+constexpr uint32_t summary_family(uint32_t bits) {
+  constexpr uint32_t kFamily = (1u << static_cast<int>(RollupSection::kGroups)) |
+                               (1u << static_cast<int>(RollupSection::kSummaryBitmaps)) |
+                               (1u << static_cast<int>(RollupSection::kUserEntries));
+  return (bits & kFamily) != 0 ? bits | kFamily : bits;
+}
+
+}  // namespace
+
+size_t PartitionRollup::drop_charged(bool all) const {
+  // hold_mu_ stays locked while the sections go: no Hold begins meanwhile.
   MutexLock h(&hold_mu_);
-  if (holders_ > 0) return false;
   MutexLock l(&load_mu_);
   // A damaged rollup keeps what it read (the store leaves it out of the
   // next snapshots and drops it on its next checkpoint).
-  if (source_ == nullptr || damaged_.load(std::memory_order_acquire)) return false;
-  // No Hold lives, so no reader looks at a section: they are emptied (and
-  // their memory freed) and read again on the next use.
-  ready_.store(0, std::memory_order_release);
+  if (source_ == nullptr || damaged_.load(std::memory_order_acquire) || charged_ == 0) return 0;
+  if (holders_ == 0) {
+    // No Hold lives, so no reader looks at a section. Those the last
+    // queries did not ask for go first (read by earlier ones); then all,
+    // read again on the next use.
+    if (!all) {
+      const uint32_t ready = ready_.load();
+      const uint32_t stale = ready & ~summary_family(last_used_);
+      if (stale == 0) return 0;
+      ready_.store(ready & ~stale);
+      return clear_sections(stale);
+    }
+    ready_.store(0);
+    const size_t freed = clear_sections(kAllBits);
+    last_used_ = 0;
+    return freed + std::exchange(charged_, 0);
+  }
+  // Held: the sections no holder asked for go. Their ready bits are cleared
+  // first, then the marks looked at (ensure() marks, then looks at the
+  // bits): a section marked meanwhile is given back its bit and stays (its
+  // reader saw the bit, or waits for load_mu_ and finds it again).
+  const uint32_t candidates = ready_.load() & ~summary_family(used_bits_.load());
+  if (candidates == 0) return 0;
+  ready_.fetch_and(~candidates);
+  const uint32_t kept = candidates & summary_family(used_bits_.load());
+  if (kept != 0) ready_.fetch_or(kept);
+  const uint32_t gone = candidates & ~kept;
+  return gone != 0 ? clear_sections(gone) : 0;
+}
+
+size_t PartitionRollup::clear_sections(uint32_t bits) const {
+  // Under load_mu_ with no reader of these sections: the other place (with
+  // take_sections) a const rollup changes.
   auto* self = const_cast<PartitionRollup*>(this);
-  self->fv_ = std::vector<FvCell>();
-  self->user_codes_ = std::vector<uint32_t>();
-  self->user_ends_ = std::vector<uint32_t>();
-  self->entries_ = std::vector<UserEntry>();
-  self->big_counts_ = absl::flat_hash_map<uint32_t, uint64_t>();
-  for (TimelineLevel& level : self->levels_) level = TimelineLevel();
-  self->hour_cells_by_feature_ = std::vector<uint32_t>();
-  self->hour_feature_starts_ = std::vector<uint32_t>();
-  self->versions_.reset();
-  self->metadata_.reset();
-  self->activity_ = ActivityRollup();
-  {
+  const size_t before = memory_bytes_locked();
+  if (bits & bit(RollupSection::kGroups)) self->fv_ = std::vector<FvCell>();
+  if (bits & bit(RollupSection::kUserEntries)) {
+    self->user_codes_ = std::vector<uint32_t>();
+    self->user_ends_ = std::vector<uint32_t>();
+    self->entries_ = std::vector<UserEntry>();
+    self->big_counts_ = absl::flat_hash_map<uint32_t, uint64_t>();
+  }
+  for (int g = 0; g < 4; ++g) {
+    if (bits & (1u << (static_cast<int>(RollupSection::kHour) + g))) self->levels_[g] = TimelineLevel();
+  }
+  if (bits & bit(RollupSection::kHour)) {
+    self->hour_cells_by_feature_ = std::vector<uint32_t>();
+    self->hour_feature_starts_ = std::vector<uint32_t>();
+  }
+  if (bits & bit(RollupSection::kVersions)) self->versions_.reset();
+  if (bits & bit(RollupSection::kMetadata)) self->metadata_.reset();
+  if (bits & kActivityBit) self->activity_ = ActivityRollup();
+  if (bits & bit(RollupSection::kDay)) {
+    // Made from the day cells: whoever holds some asked for the day level.
     MutexLock b(&bits_mu_);
     self->day_bits_.clear();
   }
-  charged_ = 0;
-  return true;
+  const size_t freed = std::min(charged_, before - std::min(before, memory_bytes_locked()));
+  charged_ -= freed;
+  return freed;
 }
 
 void PartitionRollup::take_entries(RollupContents& c) {

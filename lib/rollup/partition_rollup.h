@@ -344,14 +344,23 @@ class PartitionRollup : private ChargedMemory {
   static constexpr uint32_t kActivityBit = 1u << kRollupSections;
   static constexpr uint32_t kAllBits = (kActivityBit << 1) - 1;
   // Makes sure the sections of `bits` are in memory (or damaged: empty).
+  // With a budget, the sections are marked used first (drop_charged()
+  // leaves them alone while a Hold lives: the two sides order their marks
+  // and their look at the other's as a Dekker pair, all sequentially
+  // consistent).
   void ensure(uint32_t bits) const {
-    if (budget_ != nullptr && !used_.load(std::memory_order_relaxed)) used_.store(true, std::memory_order_relaxed);
-    if ((ready_.load(std::memory_order_acquire) & bits) != bits) read_sections(bits);
+    if (budget_ != nullptr) used_bits_.fetch_or(bits);
+    if ((ready_.load() & bits) != bits) read_sections(bits);
   }
   // A Hold let go: when it was the last, the cache may drop the sections.
   void release() const ABSL_LOCKS_EXCLUDED(hold_mu_);
-  // ChargedMemory: drops every section read when no Hold lives.
-  bool drop_charged() const override ABSL_LOCKS_EXCLUDED(hold_mu_, load_mu_, bits_mu_);
+  // ChargedMemory: the sections no holder asked for since the first of them
+  // began, when a Hold lives; when none does, those the last holders did
+  // not ask for, and with `all` every one. The bytes freed.
+  size_t drop_charged(bool all) const override ABSL_LOCKS_EXCLUDED(hold_mu_, load_mu_, bits_mu_);
+  // Empties the sections of `bits` (and what is made from them); the bytes
+  // freed, taken off charged_. Their ready bits are cleared already.
+  size_t clear_sections(uint32_t bits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_) ABSL_LOCKS_EXCLUDED(bits_mu_);
   void read_sections(uint32_t bits) const ABSL_LOCKS_EXCLUDED(load_mu_);
   // Moves the sections of `bits` from `c` in (and what they make).
   void take_sections(uint32_t bits, RollupContents& c);
@@ -362,9 +371,10 @@ class PartitionRollup : private ChargedMemory {
   mutable std::atomic<uint32_t> ready_{kAllBits};
   mutable std::atomic<bool> damaged_{false};
   mutable std::atomic<uint32_t> user_lookups_{0};  // defer_user_entries()
-  // Whether an accessor was called since the last Hold was let go (the
-  // cache then counts it as the newest use).
-  mutable std::atomic<bool> used_{false};
+  // The sections (bits as ready_) an accessor asked for since a Hold last
+  // began with none alive: not dropped while a Hold lives; when the last
+  // goes, a rollup some were asked of is the cache's newest use.
+  mutable std::atomic<uint32_t> used_bits_{0};
   mutable Mutex load_mu_;
   // Read (and dropped once every section is in memory) by const accessors.
   mutable std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);
@@ -376,6 +386,8 @@ class PartitionRollup : private ChargedMemory {
   // Lock order: hold_mu_, then load_mu_ (drop_charged), then bits_mu_.
   mutable Mutex hold_mu_;
   mutable uint32_t holders_ ABSL_GUARDED_BY(hold_mu_) = 0;
+  // used_bits_ of the holds that ended last: the sections dropped last.
+  mutable uint32_t last_used_ ABSL_GUARDED_BY(hold_mu_) = 0;
   size_t memory_bytes_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
 
   uint64_t serial_ = 0;

@@ -227,23 +227,36 @@ void PartCache::trim() {
 
 void PartCache::trim_locked() {
   if (budget_ == 0) return;
-  for (size_t i = 0; i < entries_.size() && bytes_ + charged_ > budget_;) {
-    const Entry& e = entries_[i];
-    // Lock order: the cache, then a part (pin() calls used() without its
-    // lock) or a charge's owner (it charges without its locks).
-    const bool gone = e.part != nullptr ? e.part->evict() != 0 : e.owner->drop_charged();
-    if (!gone) {
-      ++i;  // pinned, or held
-      continue;
+  // Two passes, oldest first: what charges' owners have not used lately,
+  // then everything nothing holds.
+  for (const bool all : {false, true}) {
+    for (size_t i = 0; i < entries_.size() && bytes_ + charged_ > budget_;) {
+      Entry& e = entries_[i];
+      // Lock order: the cache, then a part (pin() calls used() without its
+      // lock) or a charge's owner (it charges without its locks).
+      if (e.part != nullptr) {
+        if (!all || e.part->evict() == 0) {
+          ++i;  // pinned (or the first pass)
+          continue;
+        }
+        bytes_ -= e.bytes;
+        evictions_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        const size_t freed = std::min(e.owner->drop_charged(all), e.bytes);
+        if (freed == 0) {
+          ++i;  // held
+          continue;
+        }
+        drops_.fetch_add(1, std::memory_order_relaxed);
+        charged_ -= freed;
+        e.bytes -= freed;
+        if (e.bytes > 0) {
+          ++i;  // what is held stays
+          continue;
+        }
+      }
+      entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
     }
-    if (e.part != nullptr) {
-      bytes_ -= e.bytes;
-      evictions_.fetch_add(1, std::memory_order_relaxed);
-    } else {
-      charged_ -= e.bytes;
-      drops_.fetch_add(1, std::memory_order_relaxed);
-    }
-    entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
   }
 }
 

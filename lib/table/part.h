@@ -229,9 +229,11 @@ class Part {
 // goes (PartCache::forget), neither under a lock drop_charged() takes.
 class ChargedMemory {
  public:
-  // Drops the memory charged if nothing holds it now (the cache's lock is
-  // held: it may take the owner's locks, never the cache's); whether it did.
-  virtual bool drop_charged() const = 0;
+  // Drops what it can of the memory charged: with `all`, everything
+  // nothing holds now; without, only what was not used lately (the cache
+  // asks for that first, of every owner). The bytes freed, 0 for none. The
+  // cache's lock is held: it may take the owner's locks, never the cache's.
+  virtual size_t drop_charged(bool all) const = 0;
 
  protected:
   ~ChargedMemory() = default;
@@ -245,9 +247,11 @@ class ChargedMemory {
 // Other memory read from the store's files on first use (the sections of
 // lazy rollups) is charged to the same budget by its owner (charge()) and
 // takes its place in the same order (by its last charge or touch()): when
-// the parts and charges exceed the budget, the oldest of either that
-// nothing holds goes (a charge through ChargedMemory::drop_charged; a
-// rollup's sections are held while a query's Snapshot shows the rollup).
+// the parts and charges exceed the budget, what the charges' owners have
+// not used lately goes first (oldest owner first), then the oldest of the
+// parts and charges that nothing holds (a charge through
+// ChargedMemory::drop_charged: a rollup's sections that a query running now
+// asked for stay).
 // Thread-safe. Lock order: the cache, then a part or a charge's owner.
 class PartCache {
  public:

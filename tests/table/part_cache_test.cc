@@ -117,10 +117,10 @@ TEST(LazyPart, EvictsTheLeastRecentlyUsedUnpinnedPartsOverTheBudget) {
 // A charge's owner (a lazy rollup's sections) that a test holds or lets go.
 class ChargeOwner : public ChargedMemory {
  public:
-  bool drop_charged() const override {
-    if (held) return false;
+  size_t drop_charged(bool /*all*/) const override {
+    if (held) return 0;
     ++drops;
-    return true;
+    return SIZE_MAX;  // all of it (the cache takes what was charged)
   }
   bool held = true;
   mutable int drops = 0;
