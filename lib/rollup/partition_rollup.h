@@ -185,7 +185,7 @@ class RollupSource {
   virtual absl::Status read(RollupSection section, RollupContents* into, bool* all) = 0;
 };
 
-class PartitionRollup : private ChargedMemory {
+class PartitionRollup final : private ChargedMemory {
  public:
   // Keeps the sections read while it lives (see "Dropped when the budget
   // needs room" above). Move-only; an empty Hold holds nothing. It does not
