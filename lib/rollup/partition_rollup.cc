@@ -428,7 +428,7 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
   if (bits & kActivityBit) self->activity_ = ActivityRollup();
   if (bits & bit(RollupSection::kDay)) {
     // Made from the day cells: whoever holds some asked for the day level.
-    MutexLock b(&bits_mu_);
+    MutexLock b(&self->bits_mu_);
     self->day_bits_.clear();
   }
   const size_t freed = std::min(charged_, before - std::min(before, memory_bytes_locked()));
