@@ -44,6 +44,9 @@ struct StoreStats {
   // (part_memory_bytes counts them, with the parts built in memory) and the
   // rollup sections read from files (counted in rollup_memory_bytes).
   uint64_t cache_budget_bytes = 0, cache_part_bytes = 0, cache_rollup_bytes = 0;
+  // How often the cache made room: parts evicted, and rollups whose sections
+  // it dropped (no query held them; the next use reads them again).
+  uint64_t cache_part_evictions = 0, cache_rollup_drops = 0;
   uint64_t quarantined_rows = 0;
   // Distinct values of each dictionary-encoded column ever stored.
   uint64_t users = 0, features = 0, versions = 0, event_types = 0, sessions = 0;

@@ -924,9 +924,11 @@ void EventStoreImpl::store_summary(std::span<const std::shared_ptr<const Part>> 
   std::vector<uint64_t> ids, covered;
   for (const auto& part : parts) ids.push_back(part->id());
   std::vector<const PartitionRollup*> merged;
+  std::vector<PartitionRollup::Hold> holds;  // their summaries, while they are merged
   for (const storage::PersistedRollup& r : rollups) {
     covered.insert(covered.end(), r.parts.begin(), r.parts.end());
     merged.push_back(r.rollup.get());
+    holds.push_back(r.rollup->hold());
   }
   std::sort(ids.begin(), ids.end());
   std::sort(covered.begin(), covered.end());
@@ -1121,6 +1123,8 @@ absl::StatusOr<StoreStats> EventStoreImpl::stats() const {
   s.cache_budget_bytes = part_cache_->budget();
   s.cache_part_bytes = part_cache_->bytes();
   s.cache_rollup_bytes = part_cache_->charged();
+  s.cache_part_evictions = part_cache_->evictions();
+  s.cache_rollup_drops = part_cache_->drops();
   s.memory_bytes = s.part_memory_bytes + s.buffer_memory_bytes + s.dedup_memory_bytes + s.dictionary_memory_bytes +
                    s.rollup_memory_bytes;
   if (files_) files_->add_stats(&s);

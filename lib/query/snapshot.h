@@ -18,6 +18,10 @@
 //     ... part->columns() ...                      // valid while `held` lives
 //   }                                              // evictable again
 //
+// The rollups a snapshot shows are held while it (or a copy) lives
+// (PartitionRollup::hold): the sections a query reads stay in memory until
+// it ends, and the store's cache may drop them after.
+//
 // Nothing read from a held part may outlive the HeldPart (copy what is kept:
 // codes, counts, strings). snapshot.pin(part) instead holds the part until
 // the snapshot and its copies are gone (a part several passes of a query
@@ -117,6 +121,7 @@ class Snapshot {
   Snapshot(const Dictionaries* dictionaries, std::shared_ptr<const Version> version,
            RollupCache* rollup_cache = nullptr)
       : dictionaries_(dictionaries), version_(std::move(version)), rollup_cache_(rollup_cache) {
+    rollup_holds_->version = version_;
     partitions_.reserve(version_->partitions.size());
     for (const PartitionState& p : version_->partitions) {
       const PartitionState* state = &p;
@@ -130,6 +135,12 @@ class Snapshot {
         }
         state = copy.get();
         without_damaged_->push_back(std::move(copy));
+      }
+      // Its rollups' sections are kept while the query runs; a rollup
+      // without a budget holds them anyway (an empty Hold).
+      for (const CoveredRollup& e : state->rollups.entries()) {
+        PartitionRollup::Hold hold = e.rollup->hold();
+        if (hold) rollup_holds_->holds.push_back(std::move(hold));
       }
       PartitionView view{state, {}};
       for (const auto& b : p.sealing) view.buffers.push_back(BufferView{b.get(), b->published_rows()});
@@ -234,6 +245,13 @@ class Snapshot {
   // The partitions whose damaged rollups partitions_ leaves out.
   std::shared_ptr<std::vector<std::unique_ptr<PartitionState>>> without_damaged_ =
       std::make_shared<std::vector<std::unique_ptr<PartitionState>>>();
+  // The rollups shown, held until the snapshot and its copies are gone;
+  // with the version that keeps them alive until then (let go after them).
+  struct RollupHolds {
+    std::shared_ptr<const Version> version;
+    std::vector<PartitionRollup::Hold> holds;
+  };
+  std::shared_ptr<RollupHolds> rollup_holds_ = std::make_shared<RollupHolds>();
   struct Pins {
     Mutex mu;
     absl::flat_hash_set<const Part*> parts ABSL_GUARDED_BY(mu);

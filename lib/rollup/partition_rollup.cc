@@ -312,8 +312,128 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::lazy(uint32_t month, uin
 }
 
 PartitionRollup::~PartitionRollup() {
+  // First: the cache may be dropping the sections on another thread.
+  if (budget_ != nullptr) budget_->forget(this);
+}
+
+PartitionRollup::Hold& PartitionRollup::Hold::operator=(Hold&& other) noexcept {
+  if (this != &other) {
+    release();
+    rollup_ = other.rollup_;
+    other.rollup_ = nullptr;
+  }
+  return *this;
+}
+
+void PartitionRollup::Hold::release() {
+  if (rollup_ != nullptr) rollup_->release();
+  rollup_ = nullptr;
+}
+
+PartitionRollup::Hold PartitionRollup::hold() const {
+  // No budget to make room in: nothing is ever dropped.
+  if (budget_ == nullptr || budget_->budget() == 0) return Hold();
+  MutexLock l(&hold_mu_);
+  ++holders_;
+  return Hold(this);
+}
+
+void PartitionRollup::release() const {
+  uint32_t used = 0;
+  {
+    MutexLock l(&hold_mu_);
+    if (--holders_ > 0) return;
+    // Under hold_mu_: no Hold begins meanwhile, so no accessor marks a
+    // section that this forgets.
+    used = used_bits_.exchange(0);
+    last_used_ = used;
+  }
+  // Without a lock of this rollup: the cache takes them to drop sections. A
+  // rollup the query used is the newest use; then whatever is over the
+  // budget goes.
+  if (used != 0) budget_->touch(this);
+  budget_->trim();
+}
+
+namespace {
+
+// The sections that go (or stay) together: the summary's cells, their
+// bitmaps (in the cells) and the user entries (indexes into them).
+constexpr uint32_t summary_family(uint32_t bits) {
+  constexpr uint32_t kFamily = (1u << static_cast<int>(RollupSection::kGroups)) |
+                               (1u << static_cast<int>(RollupSection::kSummaryBitmaps)) |
+                               (1u << static_cast<int>(RollupSection::kUserEntries));
+  return (bits & kFamily) != 0 ? bits | kFamily : bits;
+}
+
+}  // namespace
+
+size_t PartitionRollup::drop_charged(bool all) const {
+  // hold_mu_ stays locked while the sections go: no Hold begins meanwhile.
+  MutexLock h(&hold_mu_);
   MutexLock l(&load_mu_);
-  if (budget_ != nullptr && charged_ > 0) budget_->charge(-static_cast<int64_t>(charged_));
+  // A damaged rollup keeps what it read (the store leaves it out of the
+  // next snapshots and drops it on its next checkpoint).
+  if (source_ == nullptr || damaged_.load(std::memory_order_acquire) || charged_ == 0) return 0;
+  if (holders_ == 0) {
+    // No Hold lives, so no reader looks at a section. Those the last
+    // queries did not ask for go first (read by earlier ones); then all,
+    // read again on the next use.
+    if (!all) {
+      const uint32_t ready = ready_.load();
+      const uint32_t stale = ready & ~summary_family(last_used_);
+      if (stale == 0) return 0;
+      ready_.store(ready & ~stale);
+      return clear_sections(stale);
+    }
+    ready_.store(0);
+    const size_t freed = clear_sections(kAllBits);
+    last_used_ = 0;
+    return freed + std::exchange(charged_, 0);
+  }
+  // Held: the sections no holder asked for go. Their ready bits are cleared
+  // first, then the marks looked at (ensure() marks, then looks at the
+  // bits): a section marked meanwhile is given back its bit and stays (its
+  // reader saw the bit, or waits for load_mu_ and finds it again).
+  const uint32_t candidates = ready_.load() & ~summary_family(used_bits_.load());
+  if (candidates == 0) return 0;
+  ready_.fetch_and(~candidates);
+  const uint32_t kept = candidates & summary_family(used_bits_.load());
+  if (kept != 0) ready_.fetch_or(kept);
+  const uint32_t gone = candidates & ~kept;
+  return gone != 0 ? clear_sections(gone) : 0;
+}
+
+size_t PartitionRollup::clear_sections(uint32_t bits) const {
+  // Under load_mu_ with no reader of these sections: the other place (with
+  // take_sections) a const rollup changes.
+  auto* self = const_cast<PartitionRollup*>(this);
+  const size_t before = memory_bytes_locked();
+  if (bits & bit(RollupSection::kGroups)) self->fv_ = std::vector<FvCell>();
+  if (bits & bit(RollupSection::kUserEntries)) {
+    self->user_codes_ = std::vector<uint32_t>();
+    self->user_ends_ = std::vector<uint32_t>();
+    self->entries_ = std::vector<UserEntry>();
+    self->big_counts_ = absl::flat_hash_map<uint32_t, uint64_t>();
+  }
+  for (int g = 0; g < 4; ++g) {
+    if (bits & (1u << (static_cast<int>(RollupSection::kHour) + g))) self->levels_[g] = TimelineLevel();
+  }
+  if (bits & bit(RollupSection::kHour)) {
+    self->hour_cells_by_feature_ = std::vector<uint32_t>();
+    self->hour_feature_starts_ = std::vector<uint32_t>();
+  }
+  if (bits & bit(RollupSection::kVersions)) self->versions_.reset();
+  if (bits & bit(RollupSection::kMetadata)) self->metadata_.reset();
+  if (bits & kActivityBit) self->activity_ = ActivityRollup();
+  if (bits & bit(RollupSection::kDay)) {
+    // Made from the day cells: whoever holds some asked for the day level.
+    MutexLock b(&self->bits_mu_);
+    self->day_bits_.clear();
+  }
+  const size_t freed = std::min(charged_, before - std::min(before, memory_bytes_locked()));
+  charged_ -= freed;
+  return freed;
 }
 
 void PartitionRollup::take_entries(RollupContents& c) {
@@ -370,46 +490,53 @@ void PartitionRollup::read_sections(uint32_t bits) const {
     bits |= bit(RollupSection::kGroups);
   }
   if (bits & kActivityBit) bits |= bit(RollupSection::kDay) | bit(RollupSection::kMonth);
-  MutexLock l(&load_mu_);
-  const size_t before = budget_ != nullptr ? memory_bytes_locked() : 0;
-  // Sections are read once, under load_mu_, before their bit is published
-  // (release); readers look only at sections whose bit they saw (acquire).
-  // So this is the one place a const rollup changes.
-  auto* self = const_cast<PartitionRollup*>(this);
-  uint32_t ready = ready_.load(std::memory_order_relaxed);
-  for (int s = 0; s < kRollupSections; ++s) {
-    const uint32_t b = 1u << s;
-    if (!(bits & b) || (ready & b)) continue;
-    RollupContents c;
-    bool all = false;
-    absl::Status status = source_ != nullptr ? source_->read(static_cast<RollupSection>(s), &c, &all)
-                                             : absl::InternalError("a rollup without a source");
-    const uint32_t read = all ? (kActivityBit - 1) & ~ready : b;
-    if (!status.ok()) {
-      // The section reads as empty; the store answers without this rollup.
-      if (damage_.ok()) damage_ = std::move(status);
-      damaged_.store(true, std::memory_order_release);
-    } else {
-      self->take_sections(read, c);
+  size_t grew = 0;
+  {
+    MutexLock l(&load_mu_);
+    const size_t before = budget_ != nullptr ? memory_bytes_locked() : 0;
+    // Sections are read once, under load_mu_, before their bit is published
+    // (release); readers look only at sections whose bit they saw (acquire).
+    // So this is the one place a const rollup changes.
+    auto* self = const_cast<PartitionRollup*>(this);
+    uint32_t ready = ready_.load(std::memory_order_relaxed);
+    for (int s = 0; s < kRollupSections; ++s) {
+      const uint32_t b = 1u << s;
+      if (!(bits & b) || (ready & b)) continue;
+      RollupContents c;
+      bool all = false;
+      absl::Status status = source_ != nullptr ? source_->read(static_cast<RollupSection>(s), &c, &all)
+                                               : absl::InternalError("a rollup without a source");
+      const uint32_t read = all ? (kActivityBit - 1) & ~ready : b;
+      if (!status.ok()) {
+        // The section reads as empty; the store answers without this rollup.
+        if (damage_.ok()) damage_ = std::move(status);
+        damaged_.store(true, std::memory_order_release);
+      } else {
+        self->take_sections(read, c);
+      }
+      ready |= read;
+      ready_.store(ready, std::memory_order_release);
     }
-    ready |= read;
+    if ((bits & kActivityBit) && !(ready & kActivityBit)) {
+      self->activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
+                                                      levels_[static_cast<int>(Granularity::kMonth)]);
+      ready |= kActivityBit;
+    }
+    // Its file is not read again, unless the sections may be dropped.
+    if (ready == kAllBits && budget_ == nullptr) source_.reset();
     ready_.store(ready, std::memory_order_release);
-  }
-  if ((bits & kActivityBit) && !(ready & kActivityBit)) {
-    self->activity_ = ActivityRollup::from_timeline(levels_[static_cast<int>(Granularity::kDay)],
-                                                    levels_[static_cast<int>(Granularity::kMonth)]);
-    ready |= kActivityBit;
-  }
-  if (ready == kAllBits) source_.reset();  // its file is not read again
-  ready_.store(ready, std::memory_order_release);
-  if (budget_ != nullptr) {
-    // Sections are only ever added: what they hold now, less what they held.
-    const size_t after = memory_bytes_locked();
-    if (after > before) {
-      charged_ += after - before;
-      budget_->charge(static_cast<int64_t>(after - before));
+    if (budget_ != nullptr) {
+      // Sections are only added here: what they hold now, less what they held.
+      const size_t after = memory_bytes_locked();
+      if (after > before) {
+        grew = after - before;
+        charged_ += grew;
+      }
     }
   }
+  // Without load_mu_: the cache takes it to drop sections (this rollup's,
+  // when nothing holds it: a reader that holds it keeps what it reads).
+  if (grew > 0) budget_->charge(this, static_cast<int64_t>(grew));
 }
 
 absl::Status PartitionRollup::damage() const {

@@ -69,8 +69,19 @@
 // from its parts (lib/db/event_store_impl.cc), as it does with a rollup
 // file found damaged on open.
 //
+// Dropped when the budget needs room: the sections a lazy rollup read are
+// charged to the budget lazy() was given (the store's PartCache), in the
+// same least-recently-used order as the parts. A query holds every rollup
+// its Snapshot shows (hold(), lib/query/snapshot.h) while it runs; a
+// rollup nobody holds may have its sections dropped by the cache (and what
+// is made from them: the activity, the hour cells by feature, the day
+// bits), to be read from the file again on the next use. So a reader holds
+// the rollup before it calls an accessor, and uses nothing an accessor
+// returned after its Hold is gone.
+//
 // Thread-safety: immutable once built (sections read on first use are
-// read once, under a lock, by whichever thread asks first); share freely.
+// read, under a lock, by whichever thread asks first; dropped only while
+// no Hold lives); share freely.
 #ifndef USAGEDB_ROLLUP_PARTITION_ROLLUP_H_
 #define USAGEDB_ROLLUP_PARTITION_ROLLUP_H_
 
@@ -174,8 +185,28 @@ class RollupSource {
   virtual absl::Status read(RollupSection section, RollupContents* into, bool* all) = 0;
 };
 
-class PartitionRollup {
+class PartitionRollup final : private ChargedMemory {
  public:
+  // Keeps the sections read while it lives (see "Dropped when the budget
+  // needs room" above). Move-only; an empty Hold holds nothing. It does not
+  // own the rollup: whoever holds keeps the rollup alive until the Hold is
+  // gone.
+  class Hold {
+   public:
+    Hold() = default;
+    Hold(Hold&& other) noexcept : rollup_(other.rollup_) { other.rollup_ = nullptr; }
+    Hold& operator=(Hold&& other) noexcept;
+    ~Hold() { release(); }
+    // Whether it holds a rollup (one with a budget).
+    explicit operator bool() const { return rollup_ != nullptr; }
+
+   private:
+    friend class PartitionRollup;
+    explicit Hold(const PartitionRollup* rollup) : rollup_(rollup) {}
+    void release();
+    const PartitionRollup* rollup_ = nullptr;
+  };
+
   // Aggregates every row of `parts` (all in partition `month`, yyyymm).
   static std::shared_ptr<const PartitionRollup> build(uint32_t month,
                                                       std::span<const std::shared_ptr<const Part>> parts);
@@ -187,8 +218,9 @@ class PartitionRollup {
   // A rollup of `rows` rows of `part_ids` (ascending) in `month` whose
   // sections `source` reads on first use; `origin` is the number of the
   // file it reads (origin()). `budget`, when given, is charged the bytes of
-  // the sections read, until the rollup is destroyed (PartCache::charge:
-  // the store's parts make room for them).
+  // the sections read, until they are dropped (when it needs room and no
+  // Hold lives) or the rollup is destroyed (PartCache::charge: the store's
+  // parts make room for them).
   static std::shared_ptr<const PartitionRollup> lazy(uint32_t month, uint64_t rows, std::vector<uint64_t> part_ids,
                                                      uint64_t origin, std::unique_ptr<RollupSource> source,
                                                      std::shared_ptr<PartCache> budget = nullptr);
@@ -196,6 +228,12 @@ class PartitionRollup {
   PartitionRollup(const PartitionRollup&) = delete;
   PartitionRollup& operator=(const PartitionRollup&) = delete;
   ~PartitionRollup();
+
+  // Holds the sections (those read now and those read while it lives) in
+  // memory until the Hold is gone. A rollup without a budget (built in
+  // memory, read without one, or with a budget of 0: no limit) never drops
+  // them: an empty Hold.
+  Hold hold() const ABSL_LOCKS_EXCLUDED(hold_mu_);
 
   // Unique among the rollups of a process (cache keys).
   uint64_t serial() const { return serial_; }
@@ -288,7 +326,8 @@ class PartitionRollup {
   }
   // The users of `feature` on each day of the month as bit vectors
   // (day_user_bits.h), made from the day cells on the first call for that
-  // feature and kept for the rollup's life (memory_bytes() counts them).
+  // feature and kept until the sections are dropped (memory_bytes() counts
+  // them).
   const DayUserBits& day_user_bits(uint32_t feature) const ABSL_LOCKS_EXCLUDED(bits_mu_);
 
   // Heap bytes held (approximate): of the sections read so far.
@@ -305,9 +344,23 @@ class PartitionRollup {
   static constexpr uint32_t kActivityBit = 1u << kRollupSections;
   static constexpr uint32_t kAllBits = (kActivityBit << 1) - 1;
   // Makes sure the sections of `bits` are in memory (or damaged: empty).
+  // With a budget, the sections are marked used first (drop_charged()
+  // leaves them alone while a Hold lives: the two sides order their marks
+  // and their look at the other's as a Dekker pair, all sequentially
+  // consistent).
   void ensure(uint32_t bits) const {
-    if ((ready_.load(std::memory_order_acquire) & bits) != bits) read_sections(bits);
+    if (budget_ != nullptr) used_bits_.fetch_or(bits);
+    if ((ready_.load() & bits) != bits) read_sections(bits);
   }
+  // A Hold let go: when it was the last, the cache may drop the sections.
+  void release() const ABSL_LOCKS_EXCLUDED(hold_mu_);
+  // ChargedMemory: the sections no holder asked for since the first of them
+  // began, when a Hold lives; when none does, those the last holders did
+  // not ask for, and with `all` every one. The bytes freed.
+  size_t drop_charged(bool all) const override ABSL_LOCKS_EXCLUDED(hold_mu_, load_mu_, bits_mu_);
+  // Empties the sections of `bits` (and what is made from them); the bytes
+  // freed, taken off charged_. Their ready bits are cleared already.
+  size_t clear_sections(uint32_t bits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_) ABSL_LOCKS_EXCLUDED(bits_mu_);
   void read_sections(uint32_t bits) const ABSL_LOCKS_EXCLUDED(load_mu_);
   // Moves the sections of `bits` from `c` in (and what they make).
   void take_sections(uint32_t bits, RollupContents& c);
@@ -318,13 +371,23 @@ class PartitionRollup {
   mutable std::atomic<uint32_t> ready_{kAllBits};
   mutable std::atomic<bool> damaged_{false};
   mutable std::atomic<uint32_t> user_lookups_{0};  // defer_user_entries()
+  // The sections (bits as ready_) an accessor asked for since a Hold last
+  // began with none alive: not dropped while a Hold lives; when the last
+  // goes, a rollup some were asked of is the cache's newest use.
+  mutable std::atomic<uint32_t> used_bits_{0};
   mutable Mutex load_mu_;
   // Read (and dropped once every section is in memory) by const accessors.
   mutable std::unique_ptr<RollupSource> source_ ABSL_GUARDED_BY(load_mu_);
   mutable absl::Status damage_ ABSL_GUARDED_BY(load_mu_);
-  // lazy()'s budget and the bytes charged to it so far.
+  // lazy()'s budget and the bytes charged to it since the sections were
+  // last dropped; the Holds that live.
   std::shared_ptr<PartCache> budget_;
   mutable size_t charged_ ABSL_GUARDED_BY(load_mu_) = 0;
+  // Lock order: hold_mu_, then load_mu_ (drop_charged), then bits_mu_.
+  mutable Mutex hold_mu_;
+  mutable uint32_t holders_ ABSL_GUARDED_BY(hold_mu_) = 0;
+  // used_bits_ of the holds that ended last: the sections dropped last.
+  mutable uint32_t last_used_ ABSL_GUARDED_BY(hold_mu_) = 0;
   size_t memory_bytes_locked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(load_mu_);
 
   uint64_t serial_ = 0;

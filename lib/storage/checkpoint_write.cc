@@ -106,6 +106,8 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
   std::vector<RollupFileEntry> rollup_entries;
   std::vector<const PersistedRollup*> rollups_to_write;
   std::vector<size_t> rollup_slot;
+  // What is read of them stays in memory until they are written.
+  std::vector<PartitionRollup::Hold> rollup_holds;
   for (const PersistedRollup& r : rollups) {
     const bool covered = !r.parts.empty() && std::all_of(r.parts.begin(), r.parts.end(),
                                                          [&](uint64_t id) { return part_ids.contains(id); });
@@ -117,6 +119,7 @@ absl::Status StoreFiles::checkpoint(uint64_t log_number, std::span<const std::sh
       // Every section is read first: a rollup read from a file (an older
       // format's, written anew) that turns out damaged is not written (its
       // parts are left without a rollup, which the store builds again).
+      rollup_holds.push_back(r.rollup->hold());
       if (!r.rollup->load_all().ok()) continue;
       rollups_to_write.push_back(&r);
       rollup_slot.push_back(rollup_entries.size());

@@ -157,17 +157,56 @@ size_t PartCache::charged() const {
   return charged_;
 }
 
-void PartCache::charge(int64_t bytes) {
+std::vector<PartCache::Entry>::iterator PartCache::find_owner(const ChargedMemory* owner) {
+  return std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.owner == owner; });
+}
+
+void PartCache::charge(const ChargedMemory* owner, int64_t bytes) {
   MutexLock l(&mu_);
+  auto it = find_owner(owner);
+  Entry entry{nullptr, owner, 0};
+  const bool found = it != entries_.end();
+  const auto at = it - entries_.begin();
+  if (found) {
+    entry = *it;
+    charged_ -= it->bytes;
+    entries_.erase(it);
+  }
   const auto magnitude = static_cast<size_t>(bytes < 0 ? -bytes : bytes);
-  charged_ = bytes < 0 ? charged_ - std::min(charged_, magnitude) : charged_ + magnitude;
+  entry.bytes = bytes < 0 ? entry.bytes - std::min(entry.bytes, magnitude) : entry.bytes + magnitude;
+  if (entry.bytes == 0) return;
+  charged_ += entry.bytes;
+  // The newest use when it grew; where it was otherwise (an erase and an
+  // insert at the same place).
+  if (bytes > 0 || !found) {
+    entries_.push_back(entry);
+  } else {
+    entries_.insert(entries_.begin() + at, entry);
+  }
   trim_locked();
+}
+
+void PartCache::touch(const ChargedMemory* owner) {
+  MutexLock l(&mu_);
+  auto it = find_owner(owner);
+  if (it == entries_.end()) return;
+  const Entry entry = *it;
+  entries_.erase(it);
+  entries_.push_back(entry);
+}
+
+void PartCache::forget(const ChargedMemory* owner) {
+  MutexLock l(&mu_);
+  auto it = find_owner(owner);
+  if (it == entries_.end()) return;
+  charged_ -= it->bytes;
+  entries_.erase(it);
 }
 
 void PartCache::used(const Part* part, size_t bytes) {
   MutexLock l(&mu_);
   auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.part == part; });
-  Entry entry{part, bytes};
+  Entry entry{part, nullptr, bytes};
   if (it != entries_.end()) {
     entry.bytes = std::max(it->bytes, bytes);
     bytes_ -= it->bytes;
@@ -188,15 +227,36 @@ void PartCache::trim() {
 
 void PartCache::trim_locked() {
   if (budget_ == 0) return;
-  for (size_t i = 0; i < entries_.size() && bytes_ + charged_ > budget_;) {
-    // Lock order: the cache, then a part (pin() calls used() without its lock).
-    if (entries_[i].part->evict() == 0) {
-      ++i;  // pinned
-      continue;
+  // Two passes, oldest first: what charges' owners have not used lately,
+  // then everything nothing holds.
+  for (const bool all : {false, true}) {
+    for (size_t i = 0; i < entries_.size() && bytes_ + charged_ > budget_;) {
+      Entry& e = entries_[i];
+      // Lock order: the cache, then a part (pin() calls used() without its
+      // lock) or a charge's owner (it charges without its locks).
+      if (e.part != nullptr) {
+        if (!all || e.part->evict() == 0) {
+          ++i;  // pinned (or the first pass)
+          continue;
+        }
+        bytes_ -= e.bytes;
+        evictions_.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        const size_t freed = std::min(e.owner->drop_charged(all), e.bytes);
+        if (freed == 0) {
+          ++i;  // held
+          continue;
+        }
+        drops_.fetch_add(1, std::memory_order_relaxed);
+        charged_ -= freed;
+        e.bytes -= freed;
+        if (e.bytes > 0) {
+          ++i;  // what is held stays
+          continue;
+        }
+      }
+      entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
     }
-    bytes_ -= entries_[i].bytes;
-    entries_.erase(entries_.begin() + static_cast<ptrdiff_t>(i));
-    evictions_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 

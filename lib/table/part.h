@@ -222,16 +222,37 @@ class Part {
   mutable std::atomic<const PartData*> data_{nullptr};  // owned_.get()
 };
 
+// Memory besides parts that a PartCache's budget holds and may drop: the
+// sections of a lazy rollup (lib/rollup/partition_rollup.h), read from the
+// store's files on first use and read again after they were dropped. Its
+// owner charges the bytes (PartCache::charge) and forgets them before it
+// goes (PartCache::forget), neither under a lock drop_charged() takes.
+class ChargedMemory {
+ public:
+  // Drops what it can of the memory charged: with `all`, everything
+  // nothing holds now; without, only what was not used lately (the cache
+  // asks for that first, of every owner). The bytes freed, 0 for none. The
+  // cache's lock is held: it may take the owner's locks, never the cache's.
+  virtual size_t drop_charged(bool all) const = 0;
+
+ protected:
+  ~ChargedMemory() = default;
+};
+
 // The loaded lazy parts of a store and their bytes, least recently loaded
 // or pinned first: when they exceed the budget, the oldest unpinned ones
 // are evicted (their next use reads the file again). Pinned parts are never
 // evicted, so the bytes may exceed the budget while queries hold them.
 //
 // Other memory read from the store's files on first use (the sections of
-// lazy rollups) is charged to the same budget (charge()): it is not evicted
-// here, but the parts make room for it, so that parts and charges together
-// stay within the budget while anything unpinned is left to evict.
-// Thread-safe.
+// lazy rollups) is charged to the same budget by its owner (charge()) and
+// takes its place in the same order (by its last charge or touch()): when
+// the parts and charges exceed the budget, what the charges' owners have
+// not used lately goes first (oldest owner first), then the oldest of the
+// parts and charges that nothing holds (a charge through
+// ChargedMemory::drop_charged: a rollup's sections that a query running now
+// asked for stay).
+// Thread-safe. Lock order: the cache, then a part or a charge's owner.
 class PartCache {
  public:
   // 0: no budget (nothing is evicted).
@@ -244,26 +265,40 @@ class PartCache {
   size_t bytes() const ABSL_LOCKS_EXCLUDED(mu_);
   // Bytes charged by others (charge()).
   size_t charged() const ABSL_LOCKS_EXCLUDED(mu_);
-  // Adds `bytes` (negative: gives them back) to what others hold within the
-  // budget; evicts parts over it.
-  void charge(int64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds `bytes` (negative: gives them back; nothing below zero) to what
+  // `owner` holds within the budget; a positive charge makes it the newest
+  // use. Then evicts or drops the oldest over the budget (not `owner`,
+  // unless it lets go). Not under a lock owner->drop_charged() takes.
+  void charge(const ChargedMemory* owner, int64_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
+  // `owner`'s memory was used again: it becomes the newest use.
+  void touch(const ChargedMemory* owner) ABSL_LOCKS_EXCLUDED(mu_);
+  // `owner` is being destroyed: what it charged is given back (first in
+  // its destructor: the cache may be dropping it on another thread).
+  void forget(const ChargedMemory* owner) ABSL_LOCKS_EXCLUDED(mu_);
+  // Evicts the oldest unpinned parts and drops the oldest charges nothing
+  // holds while over the budget (a holder that lets go calls it).
+  void trim() ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t loads() const { return loads_.load(std::memory_order_relaxed); }
   uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
+  // How many times a charge was dropped.
+  uint64_t drops() const { return drops_.load(std::memory_order_relaxed); }
 
  private:
   friend class Part;
+  // A loaded part, or the memory of a charge's owner (exactly one).
   struct Entry {
     const Part* part;
+    const ChargedMemory* owner;
     size_t bytes;
   };
   // `part` was loaded (`bytes` > 0) or pinned again (0): it moves to the
   // newest end; then evicts over the budget.
   void used(const Part* part, size_t bytes) ABSL_LOCKS_EXCLUDED(mu_);
-  // Evicts the oldest unpinned parts while over the budget.
-  void trim() ABSL_LOCKS_EXCLUDED(mu_);
   void trim_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `part` is being destroyed, or dropped its data (bytes it held).
   void forget(const Part* part) ABSL_LOCKS_EXCLUDED(mu_);
+  // The entry of `owner`, or end().
+  std::vector<Entry>::iterator find_owner(const ChargedMemory* owner) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t budget_;
   mutable Mutex mu_;
@@ -272,6 +307,7 @@ class PartCache {
   size_t charged_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<uint64_t> loads_{0};
   std::atomic<uint64_t> evictions_{0};
+  std::atomic<uint64_t> drops_{0};
 };
 
 }  // namespace usagedb

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testutil/temp_dir.h"
 #include "usagedb/usagedb.h"
 
 namespace usagedb {
@@ -135,6 +136,90 @@ TEST(Concurrency, BreakdownReadsMetadataAsItIsWritten) {
   ASSERT_EQ(breakdown->rows.size(), 3u);
   EXPECT_EQ(breakdown->rows[0].events + breakdown->rows[1].events + breakdown->rows[2].events,
             static_cast<uint64_t>(kEvents));
+}
+
+// Readers of a reopened store whose cache (one byte) drops every rollup's
+// sections as soon as no query holds it: each query holds the rollups it
+// reads while another thread's query ends and drops them, so sections are
+// read, dropped and read again all the time, and every answer stays the
+// one a single reader got.
+TEST(Concurrency, ReadersOfRollupsATinyCacheDrops) {
+  usagedb::testing::ScopedTempDir dir;
+  {
+    auto store = EventStore::open({.directory = dir.path(), .part_rows = 400}).value();
+    std::vector<Event> events;
+    std::vector<std::string> ids, users, features, sessions, metadata;  // what the events view
+    for (int i = 0; i < 6000; ++i) {
+      ids.push_back(absl::StrCat("e", i));
+      sessions.push_back(absl::StrCat("s", i / 20));
+      users.push_back(absl::StrCat("u", i % 37));
+      features.push_back(absl::StrCat("f", i % 5));
+      metadata.push_back(absl::StrCat(R"({"device":"d)", i % 3, R"("})"));
+    }
+    for (int i = 0; i < 6000; ++i) {
+      events.push_back(Event{.event_id = ids[i], .user_id = users[i], .feature_id = features[i],
+                             .product_version = i % 4 == 0 ? "2.0" : "1.0", .event_type = "view",
+                             // three months
+                             .timestamp = Timestamp{std::chrono::seconds{1735689600 + (i % 3) * 2678400 + i * 61}},
+                             .session_id = sessions[i], .metadata = metadata[i]});
+    }
+    ASSERT_TRUE(store->record_events(events).ok());
+    ASSERT_TRUE(store->compact().ok());
+  }  // closed: the parts and rollups are files
+  auto store = EventStore::open({.directory = dir.path(), .create_if_missing = false, .cache_bytes = 1}).value();
+  // The answers of one reader, first.
+  const auto ask = [&](int question) -> std::string {
+    switch (question) {
+      case 0: {
+        auto r = store->feature_usage_summary({.product_version = "1.0"});
+        EXPECT_TRUE(r.ok()) << r.status();
+        return r.ok() ? absl::StrCat(r->rows.size(), ":", r->rows.empty() ? 0 : r->rows[0].unique_users) : "";
+      }
+      case 1: {
+        auto r = store->feature_usage_timeline({.granularity = Granularity::kDay, .feature_id = "f1"});
+        EXPECT_TRUE(r.ok()) << r.status();
+        uint64_t users = 0;
+        if (r.ok()) for (const auto& row : r->rows) users += row.unique_users;
+        return absl::StrCat(users);
+      }
+      case 2: {
+        auto r = store->property_breakdown({.property = "device"});
+        EXPECT_TRUE(r.ok()) << r.status();
+        uint64_t users = 0;
+        if (r.ok()) for (const auto& row : r->rows) users += row.users;
+        return absl::StrCat(users);
+      }
+      case 3: {
+        auto r = store->version_adoption({.granularity = Granularity::kWeek});
+        EXPECT_TRUE(r.ok()) << r.status();
+        return r.ok() ? absl::StrCat(r->rows.size()) : "";
+      }
+      default: {
+        auto r = store->user_feature_usage({.user_id = "u5"});
+        EXPECT_TRUE(r.ok()) << r.status();
+        uint64_t n = 0;
+        if (r.ok()) for (const auto& row : r->rows) n += row.usage_count;
+        return absl::StrCat(n);
+      }
+    }
+  };
+  constexpr int kQuestions = 5;
+  std::vector<std::string> want;
+  for (int q = 0; q < kQuestions; ++q) want.push_back(ask(q));
+  EXPECT_EQ(want[4], "163");  // u5: every 37th event from the 6th
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&, t] {
+      for (int i = 0; i < 60; ++i) {
+        const int q = (t + i) % kQuestions;
+        ASSERT_EQ(ask(q), want[q]) << "question " << q;
+      }
+    });
+  }
+  for (std::thread& r : readers) r.join();
+  const auto s = store->stats();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_GT(s->cache_rollup_drops, 0u);
 }
 
 }  // namespace

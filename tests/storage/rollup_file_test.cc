@@ -365,6 +365,116 @@ TEST(RollupFile, SectionsReadAreChargedToTheBudgetUntilTheRollupGoes) {
   EXPECT_EQ((*free)->charged_bytes(), 0u);
 }
 
+// Sections nobody holds are dropped when the budget needs room (a store's
+// rollups are held by the Snapshot of each query while it runs), read from
+// the file again on their next use, the same; while a Hold lives they stay.
+TEST(RollupFile, SectionsNobodyHoldsAreDroppedAndReadAgain) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  RollupReadCounter fs(encode_rollup(*f.rollup, f.rollup->part_ids()));
+  auto budget = std::make_shared<PartCache>(1);  // room for nothing
+  uint32_t version = 0;
+  auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version, budget);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const PartitionRollup& rollup = **r;
+  const size_t at_open = rollup.memory_bytes();
+  {
+    PartitionRollup::Hold hold = rollup.hold();
+    EXPECT_TRUE(hold);
+    ASSERT_TRUE(rollup.load_all().ok());
+    (void)rollup.day_user_bits(rollup.group(0).feature);
+    EXPECT_GT(budget->charged(), 1u);  // held: over the budget
+    const uint64_t read = fs.read();
+    expect_same_rollup(rollup, *f.rollup, f.users);
+    EXPECT_EQ(fs.read(), read);  // nothing read twice while held
+    EXPECT_EQ(budget->drops(), 0u);
+    PartitionRollup::Hold second = rollup.hold();
+    hold = PartitionRollup::Hold();  // one of two let go: kept
+    EXPECT_EQ(budget->drops(), 0u);
+    EXPECT_GT(rollup.charged_bytes(), 0u);
+  }
+  // The last let go: dropped, the day bits with them.
+  EXPECT_EQ(budget->charged(), 0u);
+  EXPECT_EQ(budget->drops(), 1u);
+  EXPECT_EQ(rollup.charged_bytes(), 0u);
+  EXPECT_EQ(rollup.memory_bytes(), at_open);
+  {
+    PartitionRollup::Hold hold = rollup.hold();
+    const uint64_t read = fs.read();
+    expect_same_rollup(rollup, *f.rollup, f.users);
+    EXPECT_GT(fs.read(), read);  // read again
+    EXPECT_FALSE(rollup.damaged());
+    EXPECT_GT(budget->charged(), 1u);
+  }
+  // (The day and month levels read to make the activity bitmaps, which
+  // nobody asked for, may have gone already while held.)
+  EXPECT_GE(budget->drops(), 2u);
+  EXPECT_EQ(budget->charged(), 0u);
+  EXPECT_EQ(rollup.memory_bytes(), at_open);
+  // Within the budget nothing is dropped.
+  auto roomy = std::make_shared<PartCache>(size_t{1} << 30);
+  auto kept = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version, roomy);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  {
+    PartitionRollup::Hold hold = (*kept)->hold();
+    ASSERT_TRUE((*kept)->load_all().ok());
+  }
+  EXPECT_EQ(roomy->drops(), 0u);
+  EXPECT_GT(roomy->charged(), 0u);
+  // A rollup without a budget: an empty Hold, nothing ever dropped.
+  EXPECT_FALSE(f.rollup->hold());
+}
+
+// Memory of another owner charged to the same budget, held by the test.
+class HeldRollupTestCharge : public ChargedMemory {
+ public:
+  size_t drop_charged(bool /*all*/) const override { return 0; }
+};
+
+// While a Hold lives, the sections no holder asked for since the holds
+// began (read by earlier queries and kept, within the budget then) go when
+// the budget needs room; those asked for stay, and one dropped is read
+// again by the holder that asks for it next.
+TEST(RollupFile, HeldRollupsDropTheSectionsNoHolderAskedFor) {
+  const RollupFileFixture f = make_rollup_file_fixture();
+  RollupReadCounter fs(encode_rollup(*f.rollup, f.rollup->part_ids()));
+  const size_t kBudget = size_t{1} << 20;
+  auto budget = std::make_shared<PartCache>(kBudget);
+  uint32_t version = 0;
+  auto r = open_rollup(&fs, "/s/rollup-202505-9.udbr", 9, named(f), &version, budget);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const PartitionRollup& rollup = **r;
+  const std::vector<UserEntry> entries(rollup.user(7).begin(), rollup.user(7).end());
+  ASSERT_FALSE(entries.empty());
+  {
+    PartitionRollup::Hold earlier = rollup.hold();  // a query of the user and the days
+    EXPECT_EQ(rollup.user(7).size(), entries.size());
+    EXPECT_GT(rollup.timeline(Granularity::kDay).cells.size(), 0u);
+  }
+  const size_t both = rollup.charged_bytes();
+  EXPECT_EQ(budget->drops(), 0u);  // within the budget: kept
+  {
+    PartitionRollup::Hold hold = rollup.hold();  // a query of the user alone
+    const std::span<const UserEntry> mine = rollup.user(7);
+    HeldRollupTestCharge other;
+    budget->charge(&other, static_cast<int64_t>(kBudget));  // the budget needs room
+    EXPECT_EQ(budget->drops(), 1u);
+    const size_t users_only = rollup.charged_bytes();
+    EXPECT_LT(users_only, both);
+    EXPECT_GT(users_only, 0u);
+    // What the holder reads is still there, and the day level is read
+    // again when asked for.
+    ASSERT_EQ(mine.size(), entries.size());
+    for (size_t i = 0; i < mine.size(); ++i) EXPECT_EQ(mine[i].group, entries[i].group);
+    const uint64_t read = fs.read();
+    EXPECT_GT(rollup.timeline(Granularity::kDay).cells.size(), 0u);
+    EXPECT_GT(fs.read(), read);
+    EXPECT_GT(rollup.charged_bytes(), users_only);
+    EXPECT_EQ(budget->drops(), 1u);  // asked for now: kept over the budget
+    budget->forget(&other);
+  }
+  EXPECT_FALSE(rollup.damaged());
+}
+
 // A flipped byte in the directory fails open_rollup(); in a section, the
 // accessors of that section read it as empty and damaged() says which file
 // and section, while the other sections answer.

@@ -114,6 +114,18 @@ TEST(LazyPart, EvictsTheLeastRecentlyUsedUnpinnedPartsOverTheBudget) {
   EXPECT_FALSE(d->lazy->loaded());
 }
 
+// A charge's owner (a lazy rollup's sections) that a test holds or lets go.
+class ChargeOwner : public ChargedMemory {
+ public:
+  size_t drop_charged(bool /*all*/) const override {
+    if (held) return 0;
+    ++drops;
+    return SIZE_MAX;  // all of it (the cache takes what was charged)
+  }
+  bool held = true;
+  mutable int drops = 0;
+};
+
 // Charges (the sections of lazy rollups) share the budget: the unpinned
 // parts make room for them, and come back once the charge is given back.
 TEST(LazyPart, ChargesShareTheBudgetWithTheParts) {
@@ -129,27 +141,77 @@ TEST(LazyPart, ChargesShareTheBudgetWithTheParts) {
   EXPECT_TRUE(a->lazy->loaded());
   EXPECT_TRUE(b->lazy->loaded());
   // Room for one part beside the charge: the older one goes.
-  cache->charge(static_cast<int64_t>(part_bytes + part_bytes / 2));
+  ChargeOwner owner;
+  cache->charge(&owner, static_cast<int64_t>(part_bytes + part_bytes / 2));
   EXPECT_EQ(cache->charged(), part_bytes + part_bytes / 2);
   EXPECT_FALSE(a->lazy->loaded());
   EXPECT_TRUE(b->lazy->loaded());
   EXPECT_LE(cache->bytes() + cache->charged(), cache->budget());
   {
-    // A pinned part stays, over the budget, while it is pinned.
+    // A pinned part stays, over the budget, while it is pinned; so does
+    // the charge while its owner holds it.
     absl::StatusOr<Part::Pin> pin = a->lazy->pin();
     ASSERT_TRUE(pin.ok());
-    cache->charge(static_cast<int64_t>(part_bytes));
+    cache->charge(&owner, static_cast<int64_t>(part_bytes));
     EXPECT_TRUE(a->lazy->loaded());
     EXPECT_FALSE(b->lazy->loaded());
   }
   EXPECT_FALSE(a->lazy->loaded());
-  cache->charge(-static_cast<int64_t>(2 * part_bytes + part_bytes / 2));
+  EXPECT_EQ(owner.drops, 0);
+  cache->charge(&owner, -static_cast<int64_t>(2 * part_bytes + part_bytes / 2));
   EXPECT_EQ(cache->charged(), 0u);
   ASSERT_TRUE(a->lazy->pin().ok());
   ASSERT_TRUE(b->lazy->pin().ok());
   EXPECT_TRUE(a->lazy->loaded());
   EXPECT_TRUE(b->lazy->loaded());
-  cache->charge(-1);  // more than charged: nothing below zero
+  cache->charge(&owner, -1);  // more than charged: nothing below zero
+  EXPECT_EQ(cache->charged(), 0u);
+  EXPECT_EQ(cache->drops(), 0u);
+}
+
+// A charge nobody holds is dropped like an unpinned part, least recently
+// used first (by its last charge or touch), and only while over the budget;
+// forget() gives back what it charged.
+TEST(LazyPart, ChargesNobodyHoldsAreDroppedOldestFirst) {
+  auto roomy = std::make_shared<PartCache>(0);
+  auto probe = make_lazy(9, 50, roomy);
+  ASSERT_TRUE(probe->lazy->pin().ok());
+  const size_t part_bytes = roomy->bytes();
+  auto cache = std::make_shared<PartCache>(3 * part_bytes);
+  ChargeOwner older, newer;
+  cache->charge(&older, static_cast<int64_t>(part_bytes));
+  cache->charge(&newer, static_cast<int64_t>(part_bytes));
+  older.held = newer.held = false;
+  cache->trim();  // within the budget: nothing goes
+  EXPECT_EQ(cache->drops(), 0u);
+  EXPECT_EQ(cache->charged(), 2 * part_bytes);
+  cache->touch(&older);  // used again: now the newest
+  auto a = make_lazy(1, 50, cache);
+  {
+    absl::StatusOr<Part::Pin> pin = a->lazy->pin();
+    ASSERT_TRUE(pin.ok());
+    EXPECT_EQ(cache->drops(), 0u);  // three within the budget
+    auto b = make_lazy(2, 50, cache);
+    ASSERT_TRUE(b->lazy->pin().ok());
+    // Over it: `newer`, the least recently used, goes; that is room enough.
+    EXPECT_EQ(newer.drops, 1);
+    EXPECT_EQ(older.drops, 0);
+    EXPECT_EQ(cache->drops(), 1u);
+    EXPECT_TRUE(b->lazy->loaded());
+    EXPECT_LE(cache->bytes() + cache->charged(), cache->budget());
+  }
+  // Held charges stay over the budget (the unpinned parts go); let go, a
+  // charge goes at the next trim.
+  older.held = newer.held = true;
+  cache->charge(&newer, static_cast<int64_t>(3 * part_bytes));
+  EXPECT_FALSE(a->lazy->loaded());
+  EXPECT_EQ(older.drops, 0);
+  EXPECT_EQ(cache->charged(), 4 * part_bytes);
+  older.held = false;
+  cache->trim();
+  EXPECT_EQ(older.drops, 1);
+  EXPECT_EQ(cache->charged(), 3 * part_bytes);
+  cache->forget(&newer);
   EXPECT_EQ(cache->charged(), 0u);
 }
 
