@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <new>
 
 #include "lib/util/coding.h"
 #include "lib/util/hash.h"
@@ -90,13 +91,16 @@ uint64_t DedupIndex::append(std::string_view id) {
   // slack after every id.
   const size_t reserve = need + coding::kMaxVarint64Bytes;
   if (chunks_.empty() || chunk_used_ + reserve > chunk_capacity_) {
+    // References have kRefBits: 2^16 - 1 chunks (64 GiB of ids in one
+    // month's index) are all there can be; past that, as when memory runs out.
+    if (chunks_.size() + 1 >= (size_t{1} << (kRefBits - kChunkBits))) throw std::bad_alloc();
     chunk_capacity_ = reserve > kChunkBytes ? reserve : kChunkBytes;  // oversized ids get their own chunk
     chunks_.emplace_back(new char[chunk_capacity_]);
     arena_bytes_ += chunk_capacity_;
     chunk_used_ = 0;
   }
   // An id starts within the first kChunkBytes of its chunk (an oversized
-  // one at 0), so its reference fits kRefBits for 2^20 chunks: 1 TiB of ids
+  // one at 0), so its reference fits kRefBits for 2^16 chunks: 64 GiB of ids
   // in one partition.
   const uint64_t ref = (static_cast<uint64_t>(chunks_.size() - 1) << kChunkBits) | chunk_used_;
   char* p = coding::encode_varint64(chunks_.back().get() + chunk_used_, id.size());
