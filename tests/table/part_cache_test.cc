@@ -50,6 +50,15 @@ std::unique_ptr<LazyFixture> make_lazy(uint64_t id, uint32_t rows, std::shared_p
   return f;
 }
 
+// What a loaded part of 50 rows (make_lazy's) costs a cache: budgets below
+// are counted in such parts.
+size_t bytes_of_a_50_row_part() {
+  auto roomy = std::make_shared<PartCache>(0);
+  auto probe = make_lazy(9, 50, roomy);
+  EXPECT_TRUE(probe->lazy->pin().ok());
+  return roomy->bytes();
+}
+
 TEST(LazyPart, ReadsOnFirstPinAndAnswersLikeTheResidentPart) {
   auto cache = std::make_shared<PartCache>(0);
   auto f = make_lazy(1, 100, cache);
@@ -99,10 +108,8 @@ TEST(LazyPart, EvictsTheLeastRecentlyUsedUnpinnedPartsOverTheBudget) {
   EXPECT_EQ(a->loads, 2);
 
   // A budget for one part: the older one goes when a second is read.
-  auto roomy = std::make_shared<PartCache>(0);
-  auto probe = make_lazy(9, 50, roomy);
-  ASSERT_TRUE(probe->lazy->pin().ok());
-  auto one = std::make_shared<PartCache>(roomy->bytes() + roomy->bytes() / 2);
+  const size_t part_bytes = bytes_of_a_50_row_part();
+  auto one = std::make_shared<PartCache>(part_bytes + part_bytes / 2);
   auto c = make_lazy(3, 50, one);
   auto d = make_lazy(4, 50, one);
   ASSERT_TRUE(c->lazy->pin().ok());
@@ -129,10 +136,7 @@ class ChargeOwner : public ChargedMemory {
 // Charges (the sections of lazy rollups) share the budget: the unpinned
 // parts make room for them, and come back once the charge is given back.
 TEST(LazyPart, ChargesShareTheBudgetWithTheParts) {
-  auto roomy = std::make_shared<PartCache>(0);
-  auto probe = make_lazy(9, 50, roomy);
-  ASSERT_TRUE(probe->lazy->pin().ok());
-  const size_t part_bytes = roomy->bytes();
+  const size_t part_bytes = bytes_of_a_50_row_part();
   auto cache = std::make_shared<PartCache>(3 * part_bytes);
   auto a = make_lazy(1, 50, cache);
   auto b = make_lazy(2, 50, cache);
@@ -173,10 +177,7 @@ TEST(LazyPart, ChargesShareTheBudgetWithTheParts) {
 // used first (by its last charge or touch), and only while over the budget;
 // forget() gives back what it charged.
 TEST(LazyPart, ChargesNobodyHoldsAreDroppedOldestFirst) {
-  auto roomy = std::make_shared<PartCache>(0);
-  auto probe = make_lazy(9, 50, roomy);
-  ASSERT_TRUE(probe->lazy->pin().ok());
-  const size_t part_bytes = roomy->bytes();
+  const size_t part_bytes = bytes_of_a_50_row_part();
   auto cache = std::make_shared<PartCache>(3 * part_bytes);
   ChargeOwner older, newer;
   cache->charge(&older, static_cast<int64_t>(part_bytes));
