@@ -121,7 +121,6 @@ class Snapshot {
   Snapshot(const Dictionaries* dictionaries, std::shared_ptr<const Version> version,
            RollupCache* rollup_cache = nullptr)
       : dictionaries_(dictionaries), version_(std::move(version)), rollup_cache_(rollup_cache) {
-    rollup_holds_->version = version_;
     partitions_.reserve(version_->partitions.size());
     for (const PartitionState& p : version_->partitions) {
       const PartitionState* state = &p;
@@ -134,13 +133,19 @@ class Snapshot {
           if (e.rollup->damaged()) copy->rollups.remove_parts(e.parts);
         }
         state = copy.get();
+        if (!without_damaged_) without_damaged_ = std::make_shared<std::vector<std::unique_ptr<PartitionState>>>();
         without_damaged_->push_back(std::move(copy));
       }
       // Its rollups' sections are kept while the query runs; a rollup
       // without a budget holds them anyway (an empty Hold).
       for (const CoveredRollup& e : state->rollups.entries()) {
         PartitionRollup::Hold hold = e.rollup->hold();
-        if (hold) rollup_holds_->holds.push_back(std::move(hold));
+        if (!hold) continue;
+        if (!rollup_holds_) {
+          rollup_holds_ = std::make_shared<RollupHolds>();
+          rollup_holds_->version = version_;
+        }
+        rollup_holds_->holds.push_back(std::move(hold));
       }
       PartitionView view{state, {}};
       for (const auto& b : p.sealing) view.buffers.push_back(BufferView{b.get(), b->published_rows()});
@@ -242,16 +247,18 @@ class Snapshot {
   std::shared_ptr<const Version> version_;
   RollupCache* rollup_cache_;
   std::vector<PartitionView> partitions_;
-  // The partitions whose damaged rollups partitions_ leaves out.
-  std::shared_ptr<std::vector<std::unique_ptr<PartitionState>>> without_damaged_ =
-      std::make_shared<std::vector<std::unique_ptr<PartitionState>>>();
+  // The partitions whose damaged rollups partitions_ leaves out (null when
+  // none is damaged).
+  std::shared_ptr<std::vector<std::unique_ptr<PartitionState>>> without_damaged_;
   // The rollups shown, held until the snapshot and its copies are gone;
   // with the version that keeps them alive until then (let go after them).
+  // Null while no rollup has a budget to hold against (an in-memory store's
+  // rollups hold nothing): a snapshot then allocates nothing for them.
   struct RollupHolds {
     std::shared_ptr<const Version> version;
     std::vector<PartitionRollup::Hold> holds;
   };
-  std::shared_ptr<RollupHolds> rollup_holds_ = std::make_shared<RollupHolds>();
+  std::shared_ptr<RollupHolds> rollup_holds_;
   struct Pins {
     Mutex mu;
     absl::flat_hash_set<const Part*> parts ABSL_GUARDED_BY(mu);
