@@ -7,6 +7,11 @@
 #include <vector>
 
 #include <pthread.h>
+#ifdef __linux__
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -232,29 +237,107 @@ constexpr size_t kKeptRecordBytes = 64 << 10;
 constexpr size_t kKeptGroupEvents = 4096;
 }  // namespace
 
+namespace {
+// How many times a queued caller looks at its state, pausing between looks,
+// before it sleeps: a group of a few record_event calls is applied in about
+// a microsecond a call, and a wake-up costs the leader a futex call and the
+// caller a context switch.
+constexpr int kSpinsBeforeSleep = 64;
+
+void cpu_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Sleeps while *state == expected (or until woken), and wakes one sleeper.
+// On Linux the futex itself: std::atomic::wait of libstdc++ 12 first calls
+// sched_yield four times, which on a loaded machine hands the core to other
+// processes, and counts its waiters in a shared table.
+void sleep_while(std::atomic<uint32_t>& state, uint32_t expected) {
+#ifdef __linux__
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+#else
+  state.wait(expected, std::memory_order_acquire);
+#endif
+}
+void wake_one(std::atomic<uint32_t>& state) {
+#ifdef __linux__
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+#else
+  state.notify_one();
+#endif
+}
+
+// The pool of queue nodes of threads that have exited (ThreadWrite::
+// take_node): a process-wide singleton, never destroyed, so a node's memory
+// outlives every store and thread that used it.
+struct NodePool {
+  Mutex mu;
+  std::vector<void*> free ABSL_GUARDED_BY(mu);
+};
+NodePool& node_pool() {
+  static NodePool* pool = new NodePool;
+  return *pool;
+}
+}  // namespace
+
+EventStoreImpl::QueuedWrite* EventStoreImpl::ThreadWrite::take_node() {
+  NodePool& pool = node_pool();
+  {
+    MutexLock lock(&pool.mu);
+    if (!pool.free.empty()) {
+      void* node = pool.free.back();
+      pool.free.pop_back();
+      return static_cast<QueuedWrite*>(node);
+    }
+  }
+  return new QueuedWrite;
+}
+
+void EventStoreImpl::ThreadWrite::give_node(QueuedWrite* node) {
+  // Its buffers go; the node itself stays (see ThreadWrite).
+  std::string().swap(node->record);
+  std::vector<uint64_t>().swap(node->id_hashes);
+  node->result = IngestReport{};
+  NodePool& pool = node_pool();
+  MutexLock lock(&pool.mu);
+  pool.free.push_back(node);
+}
+
 EventStoreImpl::ThreadWrite::ThreadWrite() {
   // One per thread, for every store: a thread is in one call at a time,
-  // and a write leaves the queue before its call returns.
-  thread_local QueuedWrite kept;
-  thread_local bool kept_busy = false;
-  if (!kept_busy) {
-    kept_busy = true;
-    write_ = &kept;
-    busy_ = &kept_busy;
-    kept.events = {};
-    kept.record.clear();  // keeps its capacity
-    kept.id_hashes.clear();
-    kept.sync = false;
-    kept.done = false;
-    kept.result = IngestReport{};
+  // and a write leaves the queue before its call returns. The node goes
+  // back to the pool when the thread exits.
+  struct Kept {
+    QueuedWrite* node = take_node();
+    bool busy = false;
+    ~Kept() { give_node(node); }
+  };
+  thread_local Kept kept;
+  if (!kept.busy) {
+    kept.busy = true;
+    write_ = kept.node;
+    busy_ = &kept.busy;
+    write_->record.clear();  // keeps its capacity
+    write_->id_hashes.clear();
   } else {
-    own_ = std::make_unique<QueuedWrite>();  // not reached today: no call nests another
-    write_ = own_.get();
+    write_ = take_node();  // not reached today: no call nests another
   }
+  write_->events = {};
+  write_->sync = false;
+  write_->result = IngestReport{};
 }
 
 EventStoreImpl::ThreadWrite::~ThreadWrite() {
-  if (busy_ == nullptr) return;
+  if (busy_ == nullptr) {
+    give_node(write_);
+    return;
+  }
   if (write_->record.capacity() > kKeptRecordBytes) {
     std::string().swap(write_->record);
     std::vector<uint64_t>().swap(write_->id_hashes);
@@ -262,15 +345,34 @@ EventStoreImpl::ThreadWrite::~ThreadWrite() {
   *busy_ = false;
 }
 
-// The condition variable's waits release queue_mu_, which the analysis
-// cannot follow; TSan checks this function instead.
-absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  queue_mu_.lock();
-  writers_.push_back(&w);
-  while (!w.done && writers_.front() != &w) w.cv.wait(queue_mu_);
-  if (w.done) {
-    queue_mu_.unlock();
-    return std::move(w.result);
+uint32_t EventStoreImpl::await_turn(QueuedWrite& w) {
+  for (int i = 0; i < kSpinsBeforeSleep; ++i) {
+    const uint32_t s = w.state.load(std::memory_order_acquire);
+    if (s != kQueued) return s;
+    cpu_pause();
+  }
+  uint32_t s = kQueued;
+  if (!w.state.compare_exchange_strong(s, kSleeping, std::memory_order_acq_rel)) return s;
+  while ((s = w.state.load(std::memory_order_acquire)) == kSleeping) sleep_while(w.state, kSleeping);
+  return s;
+}
+
+void EventStoreImpl::release_write(QueuedWrite& w, uint32_t state) {
+  // After the exchange, w's caller may return and its thread reuse the node
+  // for its next call (or exit): the node is never freed (ThreadWrite), so
+  // the notify at worst wakes that next wait, which looks at its state again.
+  if (w.state.exchange(state, std::memory_order_acq_rel) == kSleeping) wake_one(w.state);
+}
+
+absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) {
+  w.next.store(nullptr, std::memory_order_relaxed);
+  w.state.store(kQueued, std::memory_order_relaxed);
+  // Join the queue. A caller that finds it empty leads; the others link
+  // themselves behind their predecessor, which is not released (nor its
+  // node reused) before the link is made: its leader waits for it.
+  if (QueuedWrite* prev = queue_tail_.exchange(&w, std::memory_order_acq_rel)) {
+    prev->next.store(&w, std::memory_order_release);
+    if (await_turn(w) == kDone) return std::move(w.result);
   }
   // The head of the queue leads a group: itself and the writers queued
   // behind it, in order, up to kMaxGroupBytes of log records. A leader
@@ -280,34 +382,48 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) ABSL_NO_THRE
   // during the last fsync and a group of all the others, alternately. Only
   // after a group of several: a lone writer would only give its core away
   // (on a busy machine, for a whole time slice).
-  if (w.sync && files_ && last_group_size_ > 1) {
-    queue_mu_.unlock();
-    std::this_thread::yield();
-    queue_mu_.lock();
-  }
-  std::vector<QueuedWrite*> group;
-  size_t bytes = 0;
-  for (QueuedWrite* q : writers_) {
-    if (!group.empty() && bytes + q->record.size() > kMaxGroupBytes) break;
-    group.push_back(q);
-    bytes += q->record.size();
+  if (w.sync && files_ && last_group_size_ > 1) std::this_thread::yield();
+  // The leader's thread keeps its group's vector from call to call.
+  thread_local std::vector<QueuedWrite*> group;
+  group.clear();
+  group.push_back(&w);
+  size_t bytes = w.record.size();
+  for (QueuedWrite* q = &w;;) {
+    QueuedWrite* n = q->next.load(std::memory_order_acquire);
+    if (n == nullptr || bytes + n->record.size() > kMaxGroupBytes) break;
+    group.push_back(n);
+    bytes += n->record.size();
+    q = n;
   }
   last_group_size_ = group.size();
-  queue_mu_.unlock();
   {
     MutexLock lock(&write_mu_);
     write_group_locked(group);
   }
-  queue_mu_.lock();
-  // The group is the front of the queue: later writers only join the back.
-  for (QueuedWrite* q : group) {
-    writers_.pop_front();
-    q->done = true;
-    if (q != &w) q->cv.notify_one();
+  // The next leader: the write behind the group's last one, or none, when
+  // the queue can be emptied. Found before the last one is released (its
+  // node is its caller's again then), and made leader before the group's
+  // callers are woken, so the next group starts while they wake.
+  QueuedWrite* last = group.back();
+  QueuedWrite* next = last->next.load(std::memory_order_acquire);
+  if (next == nullptr) {
+    QueuedWrite* expected = last;
+    if (!queue_tail_.compare_exchange_strong(expected, nullptr, std::memory_order_acq_rel)) {
+      // A caller has joined behind `last` and is linking itself: wake the
+      // others meanwhile, then wait for the link (its caller may have been
+      // preempted between the two steps: give it the core).
+      for (size_t i = 1; i + 1 < group.size(); ++i) release_write(*group[i], kDone);
+      for (int spins = 0; (next = last->next.load(std::memory_order_acquire)) == nullptr; ++spins) {
+        if (spins < kSpinsBeforeSleep) cpu_pause();
+        else std::this_thread::yield();
+      }
+      release_write(*next, kLead);
+      if (last != &w) release_write(*last, kDone);
+      return std::move(w.result);
+    }
   }
-  // The next group's leader.
-  if (!writers_.empty()) writers_.front()->cv.notify_one();
-  queue_mu_.unlock();
+  if (next != nullptr) release_write(*next, kLead);
+  for (size_t i = 1; i < group.size(); ++i) release_write(*group[i], kDone);
   return std::move(w.result);
 }
 

@@ -20,8 +20,8 @@
 // once for all of them (Options::sync, or a flush() among them) and applies
 // them, while the next callers queue up for the next group.
 //
-// Lock order: queue_mu_ (never held with another), checkpoint_mu_, then
-// write_mu_, then version_mu_.
+// Lock order: checkpoint_mu_, then write_mu_, then version_mu_ (the writer
+// queue takes no lock).
 //
 // Thread-safety: safe for concurrent use (see usagedb/event_store.h).
 #ifndef USAGEDB_DB_EVENT_STORE_IMPL_H_
@@ -206,7 +206,11 @@ class EventStoreImpl final : public EventStore {
   absl::Status recover(storage::FileSystem* fs);
 
   // ---- The writer queue (event_store_impl.cc) ----
-  // One record_events() or flush() call waiting in the queue.
+  // One record_events() or flush() call waiting in the queue: a node of an
+  // intrusive list that callers join with one atomic exchange (as an MCS
+  // lock's queue), with no lock: the queue's mutex and condition variables
+  // were the writers' contention (futex waits and wake-ups under the lock,
+  // bench/RESULTS.md).
   struct QueuedWrite {
     std::span<const Event> events;  // empty for a flush()
     std::string record;             // the events' log record (durable stores)
@@ -214,16 +218,23 @@ class EventStoreImpl final : public EventStore {
     // thread (when the store deduplicates).
     std::vector<uint64_t> id_hashes;
     bool sync = false;              // durable before the call returns
-    bool done = false;              // set by the group's leader
     absl::StatusOr<IngestReport> result;
-    // Signalled when the write is done or reaches the head of the queue
-    // (one waiter woken at a time, not every queued writer).
-    std::condition_variable_any cv;  // waits on queue_mu_
+    // The write queued behind this one, linked by its caller right after
+    // it joined the queue.
+    std::atomic<QueuedWrite*> next{nullptr};
+    // kQueued, then kDone (a group holding it is done: `result` is set) or
+    // kLead (it heads the queue); kSleeping while its caller sleeps in
+    // a futex wait on it, so whoever changes it knows to wake it.
+    std::atomic<uint32_t> state{0};
   };
+  static constexpr uint32_t kQueued = 0, kSleeping = 1, kDone = 2, kLead = 3;
   // The QueuedWrite of a call: its thread's, reused from call to call (its
-  // condition variable and its record's buffer are allocated once per
-  // thread, not once per call: malloc and free were a tenth of a writer's
-  // CPU), or one of its own should a call run inside another.
+  // record's buffer is allocated once per thread, not once per call: malloc
+  // and free were a tenth of a writer's CPU), or one of its own should a
+  // call run inside another. Nodes are never freed, only handed back to a
+  // process-wide pool when their thread exits: a leader may still wake a
+  // node (a futex wake of its state) after its caller has seen
+  // kDone and returned.
   class ThreadWrite {
    public:
     ThreadWrite();
@@ -232,14 +243,21 @@ class EventStoreImpl final : public EventStore {
     ThreadWrite& operator=(const ThreadWrite&) = delete;
     QueuedWrite& write() { return *write_; }
 
+    // A node from the pool (a new one when it is empty), and back.
+    static QueuedWrite* take_node();
+    static void give_node(QueuedWrite* node);
+
    private:
     QueuedWrite* write_ = nullptr;
     bool* busy_ = nullptr;  // the thread's flag, when write_ is its QueuedWrite
-    std::unique_ptr<QueuedWrite> own_;
   };
   // Queues `w` and returns its result once a group holding it is done: the
   // caller leads the group when it reaches the head of the queue.
-  absl::StatusOr<IngestReport> commit(QueuedWrite& w) ABSL_LOCKS_EXCLUDED(queue_mu_, write_mu_);
+  absl::StatusOr<IngestReport> commit(QueuedWrite& w) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Waits (spins briefly, then sleeps) until `w` leaves kQueued: kDone or kLead.
+  static uint32_t await_turn(QueuedWrite& w);
+  // Moves `w` to `state` (kDone or kLead), waking its caller if it sleeps.
+  static void release_write(QueuedWrite& w, uint32_t state);
   // Logs, fsyncs (once, when any of them asks) and applies a group.
   void write_group_locked(std::span<QueuedWrite* const> group) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
@@ -426,9 +444,13 @@ class EventStoreImpl final : public EventStore {
   // when it returns (compact, delete_user, retention, clearing the quarantine).
   Mutex checkpoint_mu_ ABSL_ACQUIRED_BEFORE(write_mu_);
 
-  Mutex queue_mu_;
-  std::deque<QueuedWrite*> writers_ ABSL_GUARDED_BY(queue_mu_);
-  size_t last_group_size_ ABSL_GUARDED_BY(queue_mu_) = 0;
+  // The writer queue's last node (null: empty). Joining it is one exchange;
+  // the caller that finds it empty leads the next group.
+  std::atomic<QueuedWrite*> queue_tail_{nullptr};
+  // The size of the last group: read and written by group leaders only (one
+  // at a time: leadership passes with a release/acquire on the next
+  // leader's state, or through queue_tail_).
+  size_t last_group_size_ = 0;
   // A group's events and their duplicate flags (write_group_locked).
   std::vector<Event> group_events_ ABSL_GUARDED_BY(write_mu_);
   std::vector<uint8_t> group_duplicate_ ABSL_GUARDED_BY(write_mu_);
