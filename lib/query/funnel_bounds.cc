@@ -10,8 +10,6 @@ namespace usagedb::query {
 namespace {
 
 constexpr int64_t kHour = civil::kSecondsPerHour;
-// How many cells ahead of the hour being walked their users are prefetched.
-constexpr size_t kCellsAhead = 12;
 
 // The users of one step with an event in one hour: a cell's, or those of
 // rows read.
@@ -213,11 +211,12 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   uint64_t entries = 0;
   for (const auto& [code, step] : codes) {
     for (const CoveredRollup& e : p.rollups().entries()) {
-      const TimelineLevel& hours = e.rollup->timeline(Granularity::kHour);
-      for (const uint32_t i : e.rollup->hour_cells_of(code)) {
-        const TimelineCell& cell = hours.cells[i];
-        if (cell.bucket < first || cell.bucket >= last) continue;
-        by_step.push_back(HourUsers{static_cast<uint32_t>(cell.bucket / kHour), step, hours.users(cell)});
+      // The feature's cells in one place: the walks read each feature's
+      // users as one stream.
+      const FeatureHours& hours = e.rollup->feature_hours(code);
+      const auto [from, to] = hours.cells_between(static_cast<uint32_t>(first / kHour), static_cast<uint32_t>(last / kHour));
+      for (size_t i = from; i < to; ++i) {
+        by_step.push_back(HourUsers{hours.hours[i], step, hours.users_of(i)});
         entries += by_step.back().users.size();
       }
     }
@@ -247,20 +246,13 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   return m;
 }
 
-// Calls visit(hour, cells of the hour) for each hour of `m` in order. Each
-// cell's users lie apart from the others' (between the other features'
-// cells): the first lines of the next kCellsAhead cells are asked for
-// early, or the first of each cell would be waited for.
+// Calls visit(hour, cells of the hour) for each hour of `m` in order. The
+// cells of each feature follow one another (FeatureHours): each feature's
+// users are read as one stream, which the hardware's prefetcher follows.
 template <typename Visit>
 void for_each_hour(const MonthHours& m, Visit&& visit) {
-  size_t prefetched = 0, from = 0;
+  size_t from = 0;
   for (const auto& [hour, end] : m.hours) {
-    for (; prefetched < std::min<size_t>(end + kCellsAhead, m.cells.size()); ++prefetched) {
-      // The first two lines: the hardware's prefetcher follows on.
-      const std::span<const uint32_t> users = m.cells[prefetched].users;
-      __builtin_prefetch(users.data());
-      if (users.size() > 16) __builtin_prefetch(users.data() + 16);
-    }
     visit(hour, std::span<const HourUsers>(m.cells).subspan(from, end - from));
     from = end;
   }
