@@ -55,6 +55,8 @@ constexpr size_t kMaxSteps = 8;
 constexpr int64_t kMaxWindow = 365 * 86400;
 // How far ahead of the step row being read the columns are prefetched.
 constexpr uint32_t kPrefetchRows = 2048;
+// The same for the rows of one user read through a part's user index.
+constexpr size_t kUserRowsAhead = 16;
 
 // One event of a funnel step: (timestamp << 3 | step index), the user.
 struct StepEvent {
@@ -382,25 +384,58 @@ void walk_user_rows(const FunnelPlan& plan, const PartitionView& p,
     }
   });
   std::sort(buffered.begin(), buffered.end());
-  std::vector<uint64_t> events;  // one user's: step_key()
-  uint64_t read = 0;
+  // The rows of the users walked (those not skipped yet), part by part, one
+  // user after the other: each row's lines are a cache miss, asked for
+  // kUserRowsAhead rows early across the users (a user has ~20 rows a
+  // month), and the rows of other features are dropped without a branch (a
+  // mispredicted one after each load kept the next loads from starting).
+  std::vector<size_t> walked;  // indexes into users
   for (size_t i = 0; i < users.size(); ++i) {
-    const uint32_t user = users[i];
-    if (walk.skip(user)) continue;
-    events.clear();
-    for (const auto& [part, range] : parts) {
-      std::span<const uint32_t> rows = part->user_rows(user);
+    if (!walk.skip(users[i])) walked.push_back(i);
+  }
+  struct PartRows {
+    const PartColumns* columns;
+    std::vector<uint32_t> rows;
+    std::vector<size_t> ends;  // per user walked: where its rows end
+  };
+  std::vector<PartRows> part_rows;
+  part_rows.reserve(parts.size());
+  uint64_t read = 0;
+  for (const auto& [part, range] : parts) {
+    PartRows& pr = part_rows.emplace_back(PartRows{&part->columns(), {}, {}});
+    pr.ends.reserve(walked.size());
+    for (const size_t i : walked) {
+      std::span<const uint32_t> rows = part->user_rows(users[i]);
       if (range.size() != part->rows()) {
         const auto* from = std::lower_bound(rows.data(), rows.data() + rows.size(), range.begin);
         const auto* to = std::lower_bound(from, rows.data() + rows.size(), range.end);
         rows = std::span<const uint32_t>(from, to);
       }
-      read += rows.size();
-      const PartColumns& c = part->columns();
-      for (const uint32_t row : rows) {
+      pr.rows.insert(pr.rows.end(), rows.begin(), rows.end());
+      pr.ends.push_back(pr.rows.size());
+    }
+    read += pr.rows.size();
+  }
+  std::vector<uint64_t> events;  // one user's: step_key()
+  for (size_t w = 0; w < walked.size(); ++w) {
+    const uint32_t user = users[walked[w]];
+    events.clear();
+    for (const PartRows& pr : part_rows) {
+      const PartColumns& c = *pr.columns;
+      const size_t begin = w == 0 ? 0 : pr.ends[w - 1], end = pr.ends[w];
+      size_t n = events.size();
+      events.resize(n + (end - begin));
+      for (size_t j = begin; j < end; ++j) {
+        if (j + kUserRowsAhead < pr.rows.size()) {
+          __builtin_prefetch(&c.feature[pr.rows[j + kUserRowsAhead]]);
+          __builtin_prefetch(&c.timestamp[pr.rows[j + kUserRowsAhead]]);
+        }
+        const uint32_t row = pr.rows[j];
         const uint8_t step = plan.step_of[c.feature[row]];
-        if (step != query::kNoStep) events.push_back(step_key(c.timestamp[row], step));
+        events[n] = step_key(c.timestamp[row], step & 7);
+        n += step != query::kNoStep;
       }
+      events.resize(n);
     }
     const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
                                        [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -408,7 +443,7 @@ void walk_user_rows(const FunnelPlan& plan, const PartitionView& p,
     // The parts' rows and the buffers' interleave, and a second's steps
     // come in feature order.
     std::sort(events.begin(), events.end());
-    walk.walk_user(user, events, upper[i]);
+    walk.walk_user(user, events, upper[walked[w]]);
   }
   stats.read_rows(read, 2 * sizeof(uint32_t));
 }

@@ -10,8 +10,6 @@ namespace usagedb::query {
 namespace {
 
 constexpr int64_t kHour = civil::kSecondsPerHour;
-// How many cells ahead of the hour being walked their users are prefetched.
-constexpr size_t kCellsAhead = 12;
 
 // The users of one step with an event in one hour: a cell's, or those of
 // rows read.
@@ -213,11 +211,12 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   uint64_t entries = 0;
   for (const auto& [code, step] : codes) {
     for (const CoveredRollup& e : p.rollups().entries()) {
-      const TimelineLevel& hours = e.rollup->timeline(Granularity::kHour);
-      for (const uint32_t i : e.rollup->hour_cells_of(code)) {
-        const TimelineCell& cell = hours.cells[i];
-        if (cell.bucket < first || cell.bucket >= last) continue;
-        by_step.push_back(HourUsers{static_cast<uint32_t>(cell.bucket / kHour), step, hours.users(cell)});
+      // The feature's cells in one place: the walks read each feature's
+      // users as one stream.
+      const FeatureHours& hours = e.rollup->feature_hours(code);
+      const auto [from, to] = hours.cells_between(static_cast<uint32_t>(first / kHour), static_cast<uint32_t>(last / kHour));
+      for (size_t i = from; i < to; ++i) {
+        by_step.push_back(HourUsers{hours.hours[i], step, hours.users_of(i)});
         entries += by_step.back().users.size();
       }
     }
@@ -247,20 +246,13 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   return m;
 }
 
-// Calls visit(hour, cells of the hour) for each hour of `m` in order. Each
-// cell's users lie apart from the others' (between the other features'
-// cells): the first lines of the next kCellsAhead cells are asked for
-// early, or the first of each cell would be waited for.
+// Calls visit(hour, cells of the hour) for each hour of `m` in order. The
+// cells of each feature follow one another (FeatureHours): each feature's
+// users are read as one stream, which the hardware's prefetcher follows.
 template <typename Visit>
 void for_each_hour(const MonthHours& m, Visit&& visit) {
-  size_t prefetched = 0, from = 0;
+  size_t from = 0;
   for (const auto& [hour, end] : m.hours) {
-    for (; prefetched < std::min<size_t>(end + kCellsAhead, m.cells.size()); ++prefetched) {
-      // The first two lines: the hardware's prefetcher follows on.
-      const std::span<const uint32_t> users = m.cells[prefetched].users;
-      __builtin_prefetch(users.data());
-      if (users.size() > 16) __builtin_prefetch(users.data() + 16);
-    }
     visit(hour, std::span<const HourUsers>(m.cells).subspan(from, end - from));
     from = end;
   }
@@ -273,7 +265,8 @@ void for_each_hour(const MonthHours& m, Visit&& visit) {
 // the window's days), the users with a chain starting in the block, found
 // over the block's days and the window's after it (2B days: chains a little
 // longer than the window count too, which an upper bound allows). Empty
-// when the bits would take more than kMaxDayBits bytes.
+// when the bits of all the days would take more than kMaxDayBits bytes (a
+// bound on the work: they are made a few days at a time).
 constexpr size_t kMaxDayBits = 64 << 20;
 std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<const std::pair<uint32_t, uint32_t>> codes,
                               uint32_t users, uint32_t steps, int64_t window, Stats& stats) {
@@ -289,15 +282,27 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
   const size_t words = (users + 63) / 64;
   const size_t days = last_day - first_day + 1;
   if (days * steps * words * sizeof(uint64_t) > kMaxDayBits) return {};
-  // bits[(day * steps + step) * words + w]: the users of a step on a day.
-  std::vector<uint64_t> bits(days * steps * words, 0);
-  const auto add = [&](uint32_t hour, std::span<const HourUsers> cells) {
-    for (const HourUsers& h : cells) {
-      uint64_t* set = &bits[((hour / kHoursPerDay - first_day) * steps + h.step) * words];
-      for (const uint32_t user : h.users) set[user / 64] |= uint64_t{1} << (user % 64);
-    }
+  // What each day's bits (the users of each step on the day) are made of:
+  // words to OR (the rollups' day bits) and users to set (the day cells
+  // where there are no bits, the hour cells of the days not whole, the
+  // rows), each at its day from first_day.
+  struct DayWords {
+    uint32_t day;
+    uint32_t step;
+    const uint64_t* words;
+    size_t n;
   };
-  uint64_t day_words = 0, cell_entries = 0;
+  struct DayUsers {
+    uint32_t day;
+    uint32_t step;
+    std::span<const uint32_t> users;
+  };
+  std::vector<DayWords> day_words;
+  std::vector<DayUsers> day_users;
+  const auto add = [&](uint32_t hour, std::span<const HourUsers> cells) {
+    for (const HourUsers& h : cells) day_users.push_back(DayUsers{static_cast<uint32_t>(hour / kHoursPerDay - first_day), h.step, h.users});
+  };
+  uint64_t words_read = 0, cell_entries = 0;
   for (const MonthHours& m : months) {
     // The rollups' day bits where there are whole days, the hour cells of
     // the other days, and the rows read (of any day: the rows no rollup
@@ -312,8 +317,7 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
                                                               int64_t{day_to} * civil::kSecondsPerDay)) {
             const auto day = static_cast<uint32_t>(cell.bucket / civil::kSecondsPerDay);
             if (cell.feature != code || day < first_day || day > last_day) continue;
-            uint64_t* set = &bits[((day - first_day) * steps + step) * words];
-            for (const uint32_t user : level.users(cell)) set[user / 64] |= uint64_t{1} << (user % 64);
+            day_users.push_back(DayUsers{day - first_day, step, level.users(cell)});
             cell_entries += cell.users_end - cell.users_begin;
           }
           continue;
@@ -322,10 +326,8 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
         for (uint32_t d = 0; d < b.days; ++d) {
           const auto day = static_cast<uint32_t>((b.first_day + int64_t{d} * civil::kSecondsPerDay) / civil::kSecondsPerDay);
           if (day < day_from || day >= day_to || day < first_day || day > last_day) continue;
-          const uint64_t* from = b.day(d).data();
-          uint64_t* set = &bits[((day - first_day) * steps + step) * words];
-          for (size_t i = 0; i < n; ++i) set[i] |= from[i];
-          day_words += n;
+          day_words.push_back(DayWords{day - first_day, step, b.day(d).data(), n});
+          words_read += n;
         }
       }
     }
@@ -338,14 +340,40 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
     }
     for (const HourUsers& r : m.rows) add(r.hour, std::span<const HourUsers>(&r, 1));
   }
-  stats.read_rows(day_words, sizeof(uint64_t));
+  stats.read_rows(words_read, sizeof(uint64_t));
   stats.read_rows(cell_entries, sizeof(uint32_t));
+  const auto by_day = [](const auto& a, const auto& b) { return a.day < b.day; };
+  std::stable_sort(day_words.begin(), day_words.end(), by_day);
+  std::stable_sort(day_users.begin(), day_users.end(), by_day);
+
+  // The days' bits are made as the blocks reach them, into a ring of the
+  // 2B days a block reads (a block's days never wrap onto one another; a
+  // year of bits made at once, 2.7 MB at 20k users, was new memory, zeroed
+  // and faulted in, on every request).
   const auto block = static_cast<size_t>((window + civil::kSecondsPerDay - 1) / civil::kSecondsPerDay);
+  const size_t ring_days = std::min(days, 2 * block);
+  std::vector<uint64_t> ring(ring_days * steps * words);
+  size_t made = 0, next_words = 0, next_users = 0;  // the days made, and the sources used
+  const auto make_day = [&](size_t day) {
+    uint64_t* bits = &ring[(day % ring_days) * steps * words];
+    std::fill(bits, bits + steps * words, 0);
+    for (; next_words < day_words.size() && day_words[next_words].day == day; ++next_words) {
+      const DayWords& d = day_words[next_words];
+      uint64_t* set = bits + d.step * words;
+      for (size_t i = 0; i < d.n; ++i) set[i] |= d.words[i];
+    }
+    for (; next_users < day_users.size() && day_users[next_users].day == day; ++next_users) {
+      const DayUsers& d = day_users[next_users];
+      uint64_t* set = bits + d.step * words;
+      for (const uint32_t user : d.users) set[user / 64] |= uint64_t{1} << (user % 64);
+    }
+  };
   std::vector<uint64_t> chains(steps * words), reached(steps * words, 0);
   for (size_t start = 0; start < days; start += block) {
     std::fill(chains.begin(), chains.end(), 0);
     for (size_t day = start; day < std::min(days, start + 2 * block); ++day) {
-      const uint64_t* on_day = &bits[day * steps * words];
+      for (; made <= day; ++made) make_day(made);
+      const uint64_t* on_day = &ring[(day % ring_days) * steps * words];
       // By ascending step: the steps of a day in any order.
       if (day < start + block) {
         for (size_t i = 0; i < words; ++i) chains[i] |= on_day[i];

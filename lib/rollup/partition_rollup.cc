@@ -431,6 +431,11 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
     MutexLock b(&self->bits_mu_);
     self->day_bits_.clear();
   }
+  if (bits & bit(RollupSection::kHour)) {
+    // Made from the hour cells: whoever holds some asked for the hour level.
+    MutexLock b(&self->bits_mu_);
+    self->feature_hours_.clear();
+  }
   const size_t freed = std::min(charged_, before - std::min(before, memory_bytes_locked()));
   charged_ -= freed;
   return freed;
@@ -557,14 +562,24 @@ const DayUserBits& PartitionRollup::day_user_bits(uint32_t feature) const {
   return *bits;
 }
 
+const FeatureHours& PartitionRollup::feature_hours(uint32_t feature) const {
+  const TimelineLevel& hours = timeline(Granularity::kHour);
+  const std::span<const uint32_t> cells = hour_cells_of(feature);
+  MutexLock l(&bits_mu_);
+  std::unique_ptr<const FeatureHours>& h = feature_hours_[feature];
+  if (h == nullptr) h = std::make_unique<const FeatureHours>(FeatureHours::from_cells(hours, cells));
+  return *h;
+}
+
 size_t PartitionRollup::memory_bytes() const {
   size_t bits = 0;
   {
     MutexLock l(&bits_mu_);
     for (const auto& [feature, b] : day_bits_) bits += b->memory_bytes();
+    for (const auto& [feature, h] : feature_hours_) bits += h->memory_bytes();
   }
   MutexLock l(&load_mu_);
-  return memory_bytes_locked() + bits;  // the day bits: not charged to the cache (day_user_bits)
+  return memory_bytes_locked() + bits;  // the day bits and feature hours: not charged to the cache
 }
 
 size_t PartitionRollup::charged_bytes() const {

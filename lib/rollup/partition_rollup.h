@@ -22,6 +22,9 @@
 //   day bits    per feature, its users of each day as plain bit vectors
 //               (day_user_bits.h): made from the day cells when a funnel
 //               first asks for that feature, kept, never persisted
+//   hours by    per feature, its hour cells' users in one place
+//   feature     (feature_hours.h): made from the hour cells when a funnel
+//               first asks for that feature, kept, never persisted
 //
 // An endpoint answers a request from the rollup where the request covers
 // whole buckets of it (a whole month for the summary, whole timeline
@@ -101,6 +104,7 @@
 #include "lib/rollup/version_timeline.h"
 #include "lib/rollup/activity_rollup.h"
 #include "lib/rollup/day_user_bits.h"
+#include "lib/rollup/feature_hours.h"
 #include "lib/table/part.h"
 #include "lib/util/mutex.h"
 #include "usagedb/queries.h"
@@ -329,6 +333,11 @@ class PartitionRollup final : private ChargedMemory {
   // feature and kept until the sections are dropped (memory_bytes() counts
   // them).
   const DayUserBits& day_user_bits(uint32_t feature) const ABSL_LOCKS_EXCLUDED(bits_mu_);
+  // The hour cells of `feature` with their users in one place
+  // (feature_hours.h), made from the hour cells on the first call for that
+  // feature and kept until the sections are dropped (memory_bytes() counts
+  // them).
+  const FeatureHours& feature_hours(uint32_t feature) const ABSL_LOCKS_EXCLUDED(bits_mu_);
 
   // Heap bytes held (approximate): of the sections read so far.
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(load_mu_);
@@ -421,6 +430,8 @@ class PartitionRollup final : private ChargedMemory {
   // day_user_bits(), by feature; an entry is never replaced or erased.
   mutable Mutex bits_mu_;
   mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const DayUserBits>> day_bits_ ABSL_GUARDED_BY(bits_mu_);
+  // feature_hours(), by feature; an entry is never replaced or erased.
+  mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const FeatureHours>> feature_hours_ ABSL_GUARDED_BY(bits_mu_);
 };
 
 // The (feature, version) groups of several months' rollups merged (bitmap

@@ -178,6 +178,17 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
         if (k > 0) ASSERT_LT(hours.cells[of_feature[k - 1]].bucket, hours.cells[of_feature[k]].bucket);
       }
       indexed += of_feature.size();
+      // The same cells in one place (feature_hours()), made once.
+      const FeatureHours& in_one_place = rollup->feature_hours(f);
+      EXPECT_EQ(&rollup->feature_hours(f), &in_one_place) << "made once";
+      ASSERT_EQ(in_one_place.cells(), of_feature.size()) << "feature " << f;  // the model's cells have users
+      for (size_t k = 0; k < of_feature.size(); ++k) {
+        const TimelineCell& cell = hours.cells[of_feature[k]];
+        EXPECT_EQ(int64_t{in_one_place.hours[k]} * 3600, cell.bucket);
+        const auto got = in_one_place.users_of(k);
+        const auto want = hours.users(cell);
+        EXPECT_EQ(std::vector<uint32_t>(got.begin(), got.end()), std::vector<uint32_t>(want.begin(), want.end()));
+      }
     }
     EXPECT_EQ(indexed, hours.cells.size());
   }
@@ -310,6 +321,34 @@ TEST(DayUserBitsFromCells, DenseWhereTheCellsAreFullSparseWhereTheyAreNot) {
   const DayUserBits three = DayUserBits::from_cells(level, 3);
   EXPECT_TRUE(three.dense);
   EXPECT_EQ(three.days, 0u);
+}
+
+TEST(FeatureHoursFromCells, OneFeaturesCellsInHourOrderWithoutEmptyOnes) {
+  // Feature 1 in hours 2 and 5 (an empty cell of hour 3 between), feature
+  // 2 in hour 2: the index of feature 1's cells is {0, 2, 3}.
+  constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
+  TimelineLevel level;
+  const auto add = [&](uint32_t hour, uint32_t feature, std::vector<uint32_t> users) {
+    const auto begin = static_cast<uint32_t>(level.user_codes.size());
+    level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
+    level.cells.push_back(
+        TimelineCell{hour * 3600, feature, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
+  };
+  add(kHour0 + 2, 1, {3, 9, 70000});
+  add(kHour0 + 2, 2, {4});
+  add(kHour0 + 3, 1, {});
+  add(kHour0 + 5, 1, {9});
+  const std::vector<uint32_t> cells{0, 2, 3};
+  const FeatureHours h = FeatureHours::from_cells(level, cells);
+  ASSERT_EQ(h.cells(), 2u);
+  EXPECT_EQ(h.hours, (std::vector<uint32_t>{kHour0 + 2, kHour0 + 5}));
+  EXPECT_EQ(std::vector<uint32_t>(h.users_of(0).begin(), h.users_of(0).end()), (std::vector<uint32_t>{3, 9, 70000}));
+  EXPECT_EQ(std::vector<uint32_t>(h.users_of(1).begin(), h.users_of(1).end()), (std::vector<uint32_t>{9}));
+  EXPECT_EQ(h.cells_between(kHour0, kHour0 + 100), (std::pair<size_t, size_t>{0, 2}));
+  EXPECT_EQ(h.cells_between(kHour0 + 3, kHour0 + 5), (std::pair<size_t, size_t>{1, 1}));
+  EXPECT_EQ(h.cells_between(kHour0 + 5, kHour0 + 6), (std::pair<size_t, size_t>{1, 2}));
+  EXPECT_EQ(FeatureHours::from_cells(level, {}).cells(), 0u);
+  EXPECT_GT(h.memory_bytes(), sizeof(FeatureHours));
 }
 
 TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {

@@ -382,6 +382,7 @@ TEST(RollupFile, SectionsNobodyHoldsAreDroppedAndReadAgain) {
     EXPECT_TRUE(hold);
     ASSERT_TRUE(rollup.load_all().ok());
     (void)rollup.day_user_bits(rollup.group(0).feature);
+    (void)rollup.feature_hours(rollup.group(0).feature);
     EXPECT_GT(budget->charged(), 1u);  // held: over the budget
     const uint64_t read = fs.read();
     expect_same_rollup(rollup, *f.rollup, f.users);
@@ -392,7 +393,7 @@ TEST(RollupFile, SectionsNobodyHoldsAreDroppedAndReadAgain) {
     EXPECT_EQ(budget->drops(), 0u);
     EXPECT_GT(rollup.charged_bytes(), 0u);
   }
-  // The last let go: dropped, the day bits with them.
+  // The last let go: dropped, the day bits and feature hours with them.
   EXPECT_EQ(budget->charged(), 0u);
   EXPECT_EQ(budget->drops(), 1u);
   EXPECT_EQ(rollup.charged_bytes(), 0u);

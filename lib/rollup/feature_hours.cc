@@ -1,0 +1,33 @@
+#include "lib/rollup/feature_hours.h"
+
+#include <algorithm>
+
+#include "lib/util/civil_time.h"
+
+namespace usagedb {
+
+std::pair<size_t, size_t> FeatureHours::cells_between(uint32_t first, uint32_t last) const {
+  const auto begin = std::lower_bound(hours.begin(), hours.end(), first);
+  const auto end = std::lower_bound(begin, hours.end(), last);
+  return {static_cast<size_t>(begin - hours.begin()), static_cast<size_t>(end - hours.begin())};
+}
+
+FeatureHours FeatureHours::from_cells(const TimelineLevel& level, std::span<const uint32_t> cells) {
+  FeatureHours h;
+  size_t entries = 0;
+  for (const uint32_t i : cells) entries += level.cells[i].users_end - level.cells[i].users_begin;
+  h.hours.reserve(cells.size());
+  h.ends.reserve(cells.size());
+  h.users.reserve(entries);
+  for (const uint32_t i : cells) {
+    const TimelineCell& cell = level.cells[i];
+    if (cell.users_begin == cell.users_end) continue;
+    const std::span<const uint32_t> users = level.users(cell);
+    h.users.insert(h.users.end(), users.begin(), users.end());
+    h.hours.push_back(static_cast<uint32_t>(civil::floor_div(cell.bucket, civil::kSecondsPerHour)));
+    h.ends.push_back(static_cast<uint32_t>(h.users.size()));
+  }
+  return h;
+}
+
+}  // namespace usagedb
