@@ -569,8 +569,14 @@ TEST(PartFileUserOrderedColumns, DamageInTheirBlocksIsDataLoss) {
     named.insert(section);
   }
   EXPECT_EQ(named, (std::set<std::string>{"timestamp", "feature_id", "user_id"}));
-  // A file cut short under the reader (it shrank): DataLossError too.
-  RecordingReader cut{std::string_view(file).substr(0, file.size() / 2), {}};
+  // A file cut short under the reader (it shrank), in the user_id block:
+  // DataLossError too.
+  uint64_t cut_at = 0;
+  for (const PartFileInfo::Block& b : info.blocks) {
+    if (b.section == "user_id") cut_at = b.offset + b.size / 2;
+  }
+  ASSERT_GT(cut_at, 0u);
+  RecordingReader cut{std::string_view(file).substr(0, cut_at), {}};
   const absl::StatusOr<PartColumns> got = read_user_ordered_columns(info, cut.reader(), kPath, {});
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
