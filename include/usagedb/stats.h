@@ -42,7 +42,9 @@ struct StoreStats {
   uint64_t rollup_memory_bytes = 0;
   // Options::cache_bytes and what it holds now: the parts read from files
   // (part_memory_bytes counts them, with the parts built in memory) and the
-  // rollup sections read from files (counted in rollup_memory_bytes).
+  // rollup sections read from files (counted in rollup_memory_bytes), with
+  // the lazy parts' rows by user that the funnel reads (counted in
+  // part_memory_bytes).
   uint64_t cache_budget_bytes = 0, cache_part_bytes = 0, cache_rollup_bytes = 0;
   // How often the cache made room: parts evicted, and rollups whose sections
   // it dropped (no query held them; the next use reads them again).

@@ -22,7 +22,11 @@
 // those of settled users. Both walks share one state per user, so each
 // partition chooses for itself and its parts are held, and so read from a
 // lazy store, once (walk_rows(): a year larger than the part cache is read
-// once per query, not once to choose and again to walk).
+// once per query, not once to choose and again to walk). Of a lazy part,
+// the users' rows are read from its rows by user (Part::user_ordered_rows():
+// 4 bytes a row, kept in the cache's budget without the part's columns), so
+// a year larger than the cache is not read again by the next funnel (at
+// 100M events the year's rows by user take ~400 MB, its parts ~4.8 GB).
 //
 // The streamed walk runs over every user at once, in time order: the rows of
 // the funnel's features (the parts' feature bitmaps, restricted to the window
@@ -46,6 +50,7 @@
 #include "lib/query/funnel_bounds.h"
 #include "lib/query/funnel_chain.h"
 #include "lib/query/scan.h"
+#include "lib/table/user_ordered_rows.h"
 
 namespace usagedb {
 namespace {
@@ -448,6 +453,65 @@ void walk_user_rows(const FunnelPlan& plan, const PartitionView& p,
   stats.read_rows(read, 2 * sizeof(uint32_t));
 }
 
+// walk_user_rows() from the parts' rows by user (`rows`, one per part of
+// the partition in the window: Part::user_ordered_rows()), without the
+// parts' columns: each user's rows of a part are one run, their timestamps
+// ascending, cut to the plan's window.
+void walk_user_ordered_rows(const FunnelPlan& plan, const PartitionView& p,
+                            std::span<const std::shared_ptr<const UserOrderedRows>> rows,
+                            std::span<const uint32_t> users, std::span<const uint8_t> upper, FunnelWalk& walk,
+                            query::Stats& stats) {
+  std::vector<std::pair<uint32_t, uint64_t>> buffered;  // (user, step_key())
+  query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
+    const uint8_t step = plan.step_of[r.feature];
+    if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
+      buffered.emplace_back(r.user, step_key(r.timestamp, step));
+    }
+  });
+  std::sort(buffered.begin(), buffered.end());
+  const int64_t begin = plan.filters.window.begin, end = plan.filters.window.end;
+  std::vector<uint64_t> events;  // one user's: step_key()
+  uint64_t read = 0;
+  for (size_t i = 0; i < users.size(); ++i) {
+    const uint32_t user = users[i];
+    if (walk.skip(user)) continue;
+    events.clear();
+    for (const auto& part_rows : rows) {
+      const std::span<const uint32_t> values = part_rows->rows(user);
+      read += values.size();
+      for (const uint32_t v : values) {
+        const uint32_t timestamp = part_rows->timestamp(v);
+        if (timestamp < begin || timestamp >= end) continue;
+        const uint32_t feature = part_rows->feature(v);
+        const uint8_t step = feature < plan.step_of.size() ? plan.step_of[feature] : query::kNoStep;
+        if (step != query::kNoStep) events.push_back(step_key(timestamp, step));
+      }
+    }
+    const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
+                                       [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
+    std::sort(events.begin(), events.end());
+    walk.walk_user(user, events, upper[i]);
+  }
+  stats.read_rows(read, sizeof(uint32_t));
+}
+
+// The rows by user of every part of `p` in `window`, or none when one of
+// them has none (a resident part, rows that do not pack, a file that
+// cannot be read: the parts are then held, and a damaged file's error
+// reported by Snapshot::hold as for any part).
+std::vector<std::shared_ptr<const UserOrderedRows>> user_ordered_rows_in_window(const PartitionView& p,
+                                                                                const query::TimeWindow& window) {
+  std::vector<std::shared_ptr<const UserOrderedRows>> out;
+  for (const auto& part : p.parts()) {
+    if (!window.overlaps(*part)) continue;
+    absl::StatusOr<std::shared_ptr<const UserOrderedRows>> rows = part->user_ordered_rows();
+    if (!rows.ok() || *rows == nullptr) return {};
+    out.push_back(*std::move(rows));
+  }
+  return out;
+}
+
 // Reading a row through a user index costs about this many rows of the
 // streamed walk (each read a cache miss, against a stream's share of a
 // line): on 10M generated events, ~47 ns against ~7 ns a row.
@@ -469,6 +533,24 @@ bool walk_rows(const Snapshot& snapshot, const FunnelPlan& plan, std::span<const
     if (!plan.filters.window.overlaps_month(p.month())) continue;
     if (!users.empty() && std::all_of(users.begin(), users.end(), [&](uint32_t u) { return walk.skip(u) != 0; })) {
       break;  // every user walked is at its upper bound: no part left to read
+    }
+    if (!users.empty()) {
+      // Lazy parts: their rows by user, without the parts' columns.
+      const std::vector<std::shared_ptr<const UserOrderedRows>> rows =
+          user_ordered_rows_in_window(p, plan.filters.window);
+      if (!rows.empty()) {
+        uint64_t user_rows = p.buffered_rows(), step_rows = 0;
+        for (const auto& part_rows : rows) {
+          for (const uint32_t user : users) {
+            if (!walk.skip(user)) user_rows += part_rows->rows(user).size();
+          }
+          for (const uint32_t code : plan.step_codes) step_rows += part_rows->feature_rows(code);
+        }
+        if (user_rows * kUserRowCost <= step_rows) {
+          walk_user_ordered_rows(plan, p, rows, users, upper, walk, stats);
+          continue;
+        }
+      }
     }
     std::vector<HeldPart> held;  // the partition's parts, released as the next partition begins
     const std::vector<std::pair<const Part*, RowRange>> parts =

@@ -120,9 +120,13 @@ absl::StatusOr<std::shared_ptr<const Part>> open_lazy_part(FileSystem* fs, const
       return read_user_rows(info, read, file, sizes, user);
     };
   }
+  Part::ColumnsReader columns_reader = [fs, file, info = *info, sizes] {
+    const auto read = [fs, &file](std::span<const ByteRange> ranges) { return fs->read_file_ranges(file, ranges); };
+    return read_user_ordered_columns(info, read, file, sizes);
+  };
   return std::make_shared<const Part>(
       e.file_number, e.month, s, [fs, file, e, sizes] { return load_part_data(fs, file, e, sizes); },
-      std::move(cache), std::move(user_reader));
+      std::move(cache), std::move(user_reader), std::move(columns_reader));
 }
 
 }  // namespace

@@ -752,6 +752,50 @@ absl::StatusOr<std::shared_ptr<const Part>> decode_part(std::string_view bytes, 
   return std::make_shared<const Part>(info.id, info.month, std::move(data.columns), std::move(data.indexes));
 }
 
+absl::StatusOr<PartColumns> read_user_ordered_columns(const PartFileInfo& info, const RangesReader& read,
+                                                      std::string_view path, const DictionarySizes& sizes) {
+  const Footer f = footer_of(info);
+  if (f.rows == 0) return corrupt(path, "footer", "a part has at least one row, the footer says 0");
+  constexpr Section kRead[] = {Section::kTimestamp, Section::kFeature, Section::kUser};
+  std::vector<Entry> entries;
+  std::vector<ByteRange> ranges;
+  for (const Section s : kRead) {
+    const Entry* e = find_entry(f, s);
+    if (e == nullptr) return corrupt(path, section_name(static_cast<uint8_t>(s)), "no such block");
+    entries.push_back(*e);
+    entries.back().offset = 0;  // in its own bytes below
+    ranges.push_back(ByteRange{e->offset, static_cast<size_t>(e->size)});
+  }
+  USAGEDB_ASSIGN_OR_RETURN(std::vector<std::string> blocks, read(ranges));
+  if (blocks.size() != entries.size()) return corrupt(path, "footer", "a block could not be read whole");
+  PartColumns c;
+  std::vector<uint32_t>* const out[] = {&c.timestamp, &c.feature, &c.user};
+  const uint64_t limits[] = {kNoLimit, sizes.features, sizes.users};
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
+    const std::string name = section_name(e.section);
+    if (blocks[i].size() != e.size) return corrupt(path, name, "the block is cut short (the file shrank?)");
+    // Its own checksum and the directory's, its header, its length.
+    absl::StatusOr<std::string_view> payload = block_payload(blocks[i], e, path);
+    if (!payload.ok()) return payload.status();
+    if (kRead[i] == Section::kTimestamp && e.encoding != static_cast<uint8_t>(IntEncoding::kDeltaFor)) {
+      return corrupt(path, name,
+                     absl::StrCat("encoding ", e.encoding, " cannot hold ascending timestamps, expected DeltaFor"));
+    }
+    std::string_view in = *payload;
+    if (absl::Status st = decode_ints(static_cast<IntEncoding>(e.encoding), &in, f.rows, limits[i], out[i]); !st.ok()) {
+      return corrupt(path, name, st.message());
+    }
+    if (!in.empty()) return corrupt(path, name, absl::StrCat(in.size(), " bytes after the values"));
+  }
+  if (c.timestamp.front() != f.min_timestamp || c.timestamp.back() != f.max_timestamp) {
+    return corrupt(path, "timestamp",
+                   absl::StrCat("timestamps span [", c.timestamp.front(), ", ", c.timestamp.back(),
+                                "], the footer says [", f.min_timestamp, ", ", f.max_timestamp, "]"));
+  }
+  return c;
+}
+
 bool seeks_users(const PartFileInfo& info) {
   return info.version >= 3 && info.blocks.size() == base_block_count(info.version) + kIndexSectionCount;
 }

@@ -144,6 +144,17 @@ bool seeks_users(const PartFileInfo& info);
 absl::StatusOr<UserRows> read_user_rows(const PartFileInfo& info, const RangesReader& read, std::string_view path,
                                         const DictionarySizes& sizes, uint32_t user);
 
+// The timestamp, feature_id and user_id columns of a part file (any format
+// version) and no other, for Part::user_ordered_rows(): reads through
+// `read` those three blocks alone, each checked as decode_part() checks it
+// (its checksum and the directory's, its header and length, a well-formed
+// encoding of exactly `rows` values, every code against `sizes`, the
+// timestamps DeltaFor and spanning the footer's range): DataLossError
+// naming `path` and the section. The other columns are left empty; damage
+// in the other blocks is reported by the first read of the whole part.
+absl::StatusOr<PartColumns> read_user_ordered_columns(const PartFileInfo& info, const RangesReader& read,
+                                                      std::string_view path, const DictionarySizes& sizes);
+
 // The size of each section of the part file `bytes` (named `name`), for
 // stats; empty when its layout does not read (the part was checked already).
 std::vector<std::pair<std::string, uint64_t>> part_file_sections(std::string_view bytes, const std::string& name);

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "lib/table/user_ordered_rows.h"
+
 namespace usagedb {
 
 Part::Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes)
@@ -17,17 +19,21 @@ Part::Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes
 }
 
 Part::Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache,
-           UserReader user_reader)
+           UserReader user_reader, ColumnsReader columns_reader)
     : id_(id),
       month_(month),
       summary_(summary),
       loader_(std::move(loader)),
       user_reader_(std::move(user_reader)),
+      columns_reader_(std::move(columns_reader)),
       cache_(std::move(cache)) {}
 
 Part::~Part() {
   // First: the cache may be evicting this part on another thread.
-  if (cache_ != nullptr) cache_->forget(this);
+  if (cache_ != nullptr) {
+    cache_->forget(this);
+    cache_->forget(&user_rows_memory_);
+  }
 }
 
 Part::Pin& Part::Pin::operator=(Pin&& other) noexcept {
@@ -95,6 +101,67 @@ size_t Part::evict() const {
   return bytes;
 }
 
+absl::StatusOr<std::shared_ptr<const UserOrderedRows>> Part::user_ordered_rows() const {
+  if (!lazy()) return nullptr;
+  std::shared_ptr<const UserOrderedRows> kept;
+  {
+    MutexLock l(&mu_);
+    if (user_rows_unpacked_) return nullptr;
+    kept = user_rows_;
+  }
+  if (kept != nullptr) {
+    cache_->touch(&user_rows_memory_);  // the newest use (not under the part's lock)
+    return kept;
+  }
+  std::shared_ptr<const UserOrderedRows> built;
+  if (loaded()) {
+    absl::StatusOr<Pin> pin = this->pin();
+    if (!pin.ok()) return pin.status();
+    built = UserOrderedRows::build(columns());
+  } else {
+    // Read for these rows alone, outside the cache, and let go once they
+    // are built: the part's data neither takes the budget's newest place
+    // nor, as it comes in, pushes out the rows by user of the parts read
+    // before it (a year of parts larger than the cache would push out every
+    // one). Over the budget while they are built, as a pinned part is: the
+    // three columns they need when a ColumnsReader reads them (at 100M
+    // events, ~100 MB of a month's part), else the whole part.
+    if (columns_reader_ != nullptr) {
+      absl::StatusOr<PartColumns> columns = columns_reader_();
+      if (!columns.ok()) return columns.status();
+      built = UserOrderedRows::build(*columns);
+    } else {
+      absl::StatusOr<PartData> data = loader_();
+      if (!data.ok()) return data.status();
+      built = UserOrderedRows::build(data->columns);
+    }
+  }
+  {
+    MutexLock l(&mu_);
+    if (built == nullptr) {
+      user_rows_unpacked_ = true;
+      return nullptr;
+    }
+    if (user_rows_ != nullptr) return user_rows_;  // built by another caller meanwhile
+    user_rows_ = built;
+  }
+  // Without the part's lock: the cache may drop charges (this one too).
+  cache_->charge(&user_rows_memory_, static_cast<int64_t>(built->memory_bytes()));
+  return built;
+}
+
+size_t Part::UserRowsMemory::drop_charged(bool all) const {
+  if (!all) return 0;  // dropped in its turn with the parts
+  MutexLock l(&part_->mu_);
+  // Held by a caller: it stays. Gone already (dropped between its build and
+  // its charge): all of the charge is freed.
+  if (part_->user_rows_ == nullptr) return SIZE_MAX;
+  if (part_->user_rows_.use_count() > 1) return 0;
+  const size_t bytes = part_->user_rows_->memory_bytes();
+  part_->user_rows_.reset();
+  return bytes;
+}
+
 const PartData& Part::load_for_good() const {
   absl::StatusOr<Pin> pin = this->pin();
   if (!pin.ok()) {
@@ -128,7 +195,7 @@ RowRange Part::time_range(int64_t begin, int64_t end) const {
 
 size_t Part::memory_bytes() const {
   MutexLock l(&mu_);
-  return owned_ == nullptr ? 0 : memory_bytes(*owned_);
+  return (owned_ == nullptr ? 0 : memory_bytes(*owned_)) + (user_rows_ == nullptr ? 0 : user_rows_->memory_bytes());
 }
 
 size_t Part::memory_bytes(const PartData& data) {

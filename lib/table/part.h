@@ -101,6 +101,25 @@ struct UserRows {
 };
 
 class PartCache;
+class UserOrderedRows;
+
+// Memory besides parts that a PartCache's budget holds and may drop: the
+// sections of a lazy rollup (lib/rollup/partition_rollup.h), read from the
+// store's files on first use and read again after they were dropped, and a
+// lazy part's rows by user (Part::user_ordered_rows()), built again. Its
+// owner charges the bytes (PartCache::charge) and forgets them before it
+// goes (PartCache::forget), neither under a lock drop_charged() takes.
+class ChargedMemory {
+ public:
+  // Drops what it can of the memory charged: with `all`, everything
+  // nothing holds now; without, only what was not used lately (the cache
+  // asks for that first, of every owner). The bytes freed, 0 for none. The
+  // cache's lock is held: it may take the owner's locks, never the cache's.
+  virtual size_t drop_charged(bool all) const = 0;
+
+ protected:
+  ~ChargedMemory() = default;
+};
 
 class Part {
  public:
@@ -117,6 +136,9 @@ class Part {
   // Reads one user's rows of a lazy part without its other rows (a file
   // that can seek them: part format version 3): DataLossError as Loader.
   using UserReader = std::function<absl::StatusOr<UserRows>(uint32_t user)>;
+  // Reads the timestamp, feature and user columns of a lazy part alone (the
+  // others left empty), for user_ordered_rows(): DataLossError as Loader.
+  using ColumnsReader = std::function<absl::StatusOr<PartColumns>()>;
 
   // Holds a part's data in memory (a lazy part cannot be evicted while
   // pinned). Move-only; an empty Pin holds nothing. It does not own the
@@ -142,9 +164,10 @@ class Part {
   Part(uint64_t id, uint32_t month, PartColumns columns, PartIndexes indexes);
   // A lazy part: `summary` from its file's footer, `loader` reads the rest,
   // `cache` (not null) accounts its bytes while loaded.
-  // `user_reader`, when given, serves read_user() while the part is not loaded.
+  // `user_reader`, when given, serves read_user() while the part is not loaded;
+  // `columns_reader`, when given, user_ordered_rows() (else `loader`).
   Part(uint64_t id, uint32_t month, const Summary& summary, Loader loader, std::shared_ptr<PartCache> cache,
-       UserReader user_reader = nullptr);
+       UserReader user_reader = nullptr, ColumnsReader columns_reader = nullptr);
   Part(const Part&) = delete;
   Part& operator=(const Part&) = delete;
   ~Part();
@@ -173,6 +196,16 @@ class Part {
   // nothing kept: the cache is not involved). REQUIRES: a UserReader.
   absl::StatusOr<UserRows> read_user(uint32_t user) const { return user_reader_(user); }
 
+  // The part's rows by user (lib/table/user_ordered_rows.h: each row's
+  // timestamp and feature, 4 bytes): for a question about a few users of
+  // many parts. Built from the part's data on first use (pinning it, read
+  // from the file if need be) and kept in the PartCache's budget on its own
+  // (a charge, ChargedMemory): it stays after the part's data is evicted,
+  // until the cache drops it in turn, least recently used first, when no
+  // caller holds it. Null for a resident part (its user index serves) and
+  // when the rows do not pack in 32 bits. DataLossError as pin().
+  absl::StatusOr<std::shared_ptr<const UserOrderedRows>> user_ordered_rows() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // REQUIRES: a Pin of this part is alive (or the part is resident).
   const PartColumns& columns() const { return data().columns; }
   const PartIndexes& indexes() const { return data().indexes; }
@@ -190,7 +223,8 @@ class Part {
   std::string_view event_id(uint32_t row) const { return columns().event_id.at(row); }
   uint64_t sequence(uint32_t row) const { return columns().sequence.at(row); }
 
-  // Heap bytes held by columns and indexes (0 for a lazy part not loaded).
+  // Heap bytes held by columns and indexes (0 for a lazy part not loaded)
+  // and by the rows by user (user_ordered_rows()) while kept.
   size_t memory_bytes() const;
   static size_t memory_bytes(const PartData& data);
 
@@ -210,33 +244,31 @@ class Part {
   // Drops the data when no Pin holds it; the bytes freed (0 if pinned).
   size_t evict() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // What the cache drops of user_ordered_rows() (the part's own data is
+  // evicted through evict()).
+  class UserRowsMemory final : public ChargedMemory {
+   public:
+    explicit UserRowsMemory(const Part* part) : part_(part) {}
+    size_t drop_charged(bool all) const override;
+
+   private:
+    const Part* const part_;
+  };
+
   const uint64_t id_;
   const uint32_t month_;
   const Summary summary_;
   const Loader loader_;                    // null: resident
   const UserReader user_reader_;           // null: none
+  const ColumnsReader columns_reader_;     // null: none
   const std::shared_ptr<PartCache> cache_;  // null: resident
   mutable Mutex mu_;
   mutable std::unique_ptr<const PartData> owned_ ABSL_GUARDED_BY(mu_);
   mutable uint32_t pins_ ABSL_GUARDED_BY(mu_) = 0;
   mutable std::atomic<const PartData*> data_{nullptr};  // owned_.get()
-};
-
-// Memory besides parts that a PartCache's budget holds and may drop: the
-// sections of a lazy rollup (lib/rollup/partition_rollup.h), read from the
-// store's files on first use and read again after they were dropped. Its
-// owner charges the bytes (PartCache::charge) and forgets them before it
-// goes (PartCache::forget), neither under a lock drop_charged() takes.
-class ChargedMemory {
- public:
-  // Drops what it can of the memory charged: with `all`, everything
-  // nothing holds now; without, only what was not used lately (the cache
-  // asks for that first, of every owner). The bytes freed, 0 for none. The
-  // cache's lock is held: it may take the owner's locks, never the cache's.
-  virtual size_t drop_charged(bool all) const = 0;
-
- protected:
-  ~ChargedMemory() = default;
+  const UserRowsMemory user_rows_memory_{this};
+  mutable std::shared_ptr<const UserOrderedRows> user_rows_ ABSL_GUARDED_BY(mu_);
+  mutable bool user_rows_unpacked_ ABSL_GUARDED_BY(mu_) = false;  // build() said no
 };
 
 // The loaded lazy parts of a store and their bytes, least recently loaded

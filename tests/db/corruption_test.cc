@@ -30,6 +30,7 @@
 #include "lib/storage/part_file.h"
 #include "lib/storage/store_files.h"
 #include "tests/db/durability_testing.h"
+#include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace usagedb::testing {
@@ -490,6 +491,83 @@ TEST(CorruptionNewStore, CrashBeforeTheFirstManifestIsNotData) {
 //   store opens and answers queries; the first write builds the index, finds
 //   the duplicate, and every write fails with a DataLossError naming the
 //   dictionary, nothing logged.
+// The funnel reads the rows of the users its bounds leave open from each
+// lazy part's timestamp, feature_id and user_id blocks alone (its rows by
+// user, Part::user_ordered_rows): damage in one of them is the funnel's
+// DataLossError naming the file and the section; damage in another block
+// does not stop it (a whole read, scan_events, still reports it).
+TEST(CorruptionFunnel, TheOpenUsersRowsAreReadFromThreeBlocks) {
+  for (const auto& [section, answers] : {std::pair{"user_id", false}, std::pair{"timestamp", false},
+                                         std::pair{"feature_id", false}, std::pair{"event_id", true},
+                                         std::pair{"session_id", true}}) {
+    SCOPED_TRACE(section);
+    ScopedTempDir dir;
+    {
+      auto store = EventStore::open({.directory = dir.path()});
+      ASSERT_TRUE(store.ok()) << store.status();
+      std::vector<Event> batch;
+      const auto add = [&](const char* id, const char* user, const char* feature, const char* ts) {
+        batch.push_back(Event{.event_id = id, .user_id = user, .feature_id = feature, .product_version = "1.0",
+                              .event_type = "view", .timestamp = at(ts), .session_id = "s"});
+      };
+      // u1: b, then a in the same hour: its hour cells cannot order them
+      // (the bounds leave it open), its level is 1. u3: a then b in one
+      // hour: open, level 2. u2: a, then b two hours later: settled, 2.
+      add("e1", "u1", "b", "2025-01-10 10:10:00");
+      add("e2", "u1", "a", "2025-01-10 10:30:00");
+      add("e3", "u2", "a", "2025-01-10 10:10:00");
+      add("e4", "u2", "b", "2025-01-10 12:30:00");
+      add("e5", "u3", "a", "2025-01-11 09:05:00");
+      add("e6", "u3", "b", "2025-01-11 09:50:00");
+      // Settled users, whose step rows make the open users' few (the walk
+      // reads those through their rows by user, not every step row).
+      std::vector<std::string> ids, users;  // the events' strings live here
+      for (int i = 0; i < 80; ++i) ids.push_back(absl::StrCat("s", i));
+      for (int i = 0; i < 40; ++i) users.push_back(absl::StrCat("w", i));
+      for (int i = 0; i < 40; ++i) {
+        const std::string& user = users[i];
+        batch.push_back(Event{.event_id = ids[2 * i], .user_id = user, .feature_id = "a", .product_version = "1.0",
+                              .event_type = "view", .timestamp = at("2025-01-12 08:00:00"), .session_id = "s"});
+        batch.push_back(Event{.event_id = ids[2 * i + 1], .user_id = user, .feature_id = "b",
+                              .product_version = "1.0", .event_type = "view", .timestamp = at("2025-01-12 11:00:00"),
+                              .session_id = "s"});
+      }
+      ASSERT_TRUE((*store)->record_events(batch).ok());
+      ASSERT_TRUE((*store)->compact().ok());
+    }
+    std::string part_name;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      if (entry.path().filename().string().starts_with("part-")) part_name = entry.path().filename().string();
+    }
+    ASSERT_FALSE(part_name.empty());
+    std::string bytes = file_bytes(dir.file(part_name));
+    auto info = storage::read_part_file_info(bytes, part_name);
+    ASSERT_TRUE(info.ok()) << info.status();
+    for (const auto& block : info->blocks) {
+      if (block.section == section) bytes[block.offset + block.size / 2] ^= 0x20;
+    }
+    std::ofstream(dir.file(part_name), std::ios::binary | std::ios::trunc) << bytes;
+
+    auto store = EventStore::open({.directory = dir.path(), .create_if_missing = false, .cache_bytes = 1});
+    ASSERT_TRUE(store.ok()) << store.status();
+    FeatureFunnelQuery q;
+    q.steps = {"a", "b"};
+    auto got = (*store)->feature_funnel(q);
+    if (answers) {
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->rows, (std::vector<FeatureFunnelRow>{{1, "a", 43}, {2, "b", 42}}));
+      const absl::Status scanned =
+          (*store)->scan_events({}, [](std::span<const StoredEvent>) { return absl::OkStatus(); });
+      EXPECT_EQ(scanned.code(), absl::StatusCode::kDataLoss) << scanned;
+    } else {
+      ASSERT_FALSE(got.ok());
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << got.status();
+      EXPECT_THAT(std::string(got.status().message()), HasSubstr(part_name));
+      EXPECT_THAT(std::string(got.status().message()), HasSubstr(section));
+    }
+  }
+}
+
 TEST(CorruptionDictionary, AStringUnderTwoCodes) {
   for (const DictionaryColumn column :
        {DictionaryColumn::kFeature, DictionaryColumn::kUser, DictionaryColumn::kSession}) {

@@ -510,6 +510,96 @@ TEST(PartFileSeek, CodesOutsideTheDictionariesAreDataLoss) {
   EXPECT_THAT(std::string(got.status().message()), HasSubstr("feature_id"));
 }
 
+// ---- The three columns of the rows by user (read_user_ordered_columns) ----------
+
+// Of every format version, with or without indexes: exactly the part's
+// timestamp, feature and user columns, reading those three blocks alone.
+TEST(PartFileUserOrderedColumns, ReadsTheThreeColumnsAlone) {
+  uint64_t seed = 400;
+  for (const Shape& shape : {Shape{.rows = 1, .users = 1}, Shape{.rows = 3000, .users = 300},
+                             Shape{.rows = 5000, .codes_near_max = true}, Shape{.rows = 5000, .sparse_users = true}}) {
+    auto p = random_part(++seed, shape);
+    const Part& part = *p->part;
+    for (const PartEncodeOptions& options :
+         {PartEncodeOptions{}, PartEncodeOptions{.persist_indexes = false}, PartEncodeOptions{.format_version = 2},
+          PartEncodeOptions{.format_version = 1}}) {
+      const std::string file = encode_part(part, options);
+      const PartFileInfo info = read_part_file_info(file, kPath).value();
+      RecordingReader reader{file, {}};
+      absl::StatusOr<PartColumns> got = read_user_ordered_columns(info, reader.reader(), kPath, {});
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->timestamp, part.columns().timestamp);
+      EXPECT_EQ(got->feature, part.columns().feature);
+      EXPECT_EQ(got->user, part.columns().user);
+      EXPECT_TRUE(got->version.empty());
+      EXPECT_TRUE(got->session.empty());
+      uint64_t blocks = 0;
+      for (const PartFileInfo::Block& b : info.blocks) {
+        if (b.section == "timestamp" || b.section == "feature_id" || b.section == "user_id") blocks += b.size;
+      }
+      EXPECT_EQ(reader.bytes(), blocks);
+    }
+  }
+}
+
+// A byte flipped in one of the three blocks is a DataLossError naming its
+// section; a byte elsewhere is not read, and the columns come back exact.
+TEST(PartFileUserOrderedColumns, DamageInTheirBlocksIsDataLoss) {
+  auto p = random_part(410, Shape{.rows = 2500, .users = 40});
+  const Part& part = *p->part;
+  const std::string file = encode_part(part);
+  const PartFileInfo info = read_part_file_info(file, kPath).value();
+  std::set<std::string> named;
+  for (size_t at = info.header_bytes; at < file.size() - info.footer_bytes; at += 3) {
+    std::string bad = file;
+    bad[at] ^= 0x10;
+    const std::string section = sections_for_byte(info, file.size(), at).front();
+    RecordingReader reader{bad, {}};
+    const absl::StatusOr<PartColumns> got = read_user_ordered_columns(info, reader.reader(), kPath, {});
+    const std::string what = absl::StrCat("byte ", at, " (", section, ")");
+    if (!reader.read_byte(at)) {
+      ASSERT_TRUE(got.ok()) << what << ": " << got.status();
+      EXPECT_EQ(got->user, part.columns().user) << what;
+      continue;
+    }
+    ASSERT_FALSE(got.ok()) << what << ": read a damaged byte";
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss) << what;
+    EXPECT_THAT(std::string(got.status().message()), StartsWith(absl::StrCat("part file '", kPath, "': ", section, ": ")))
+        << what;
+    named.insert(section);
+  }
+  EXPECT_EQ(named, (std::set<std::string>{"timestamp", "feature_id", "user_id"}));
+  // A file cut short under the reader (it shrank), in the user_id block:
+  // DataLossError too.
+  uint64_t cut_at = 0;
+  for (const PartFileInfo::Block& b : info.blocks) {
+    if (b.section == "user_id") cut_at = b.offset + b.size / 2;
+  }
+  ASSERT_GT(cut_at, 0u);
+  RecordingReader cut{std::string_view(file).substr(0, cut_at), {}};
+  const absl::StatusOr<PartColumns> got = read_user_ordered_columns(info, cut.reader(), kPath, {});
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(PartFileUserOrderedColumns, CodesOutsideTheDictionariesAreDataLoss) {
+  auto p = random_part(411, Shape{.rows = 3000, .users = 30});
+  const Part& part = *p->part;
+  const std::string file = encode_part(part);
+  const PartFileInfo info = read_part_file_info(file, kPath).value();
+  const auto& c = part.columns();
+  const uint64_t users = *std::max_element(c.user.begin(), c.user.end()) + 1;
+  const uint64_t features = *std::max_element(c.feature.begin(), c.feature.end()) + 1;
+  RecordingReader reader{file, {}};
+  EXPECT_TRUE(read_user_ordered_columns(info, reader.reader(), kPath, {.users = users, .features = features}).ok());
+  for (const DictionarySizes& sizes :
+       {DictionarySizes{.users = users - 1}, DictionarySizes{.features = features - 1}}) {
+    const auto got = read_user_ordered_columns(info, reader.reader(), kPath, sizes);
+    ASSERT_FALSE(got.ok());
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+  }
+}
+
 // ---- Files that are well checksummed but inconsistent ------------------------
 //
 // A writer for the format as part_format.md describes it, independent of
