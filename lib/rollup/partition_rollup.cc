@@ -316,19 +316,7 @@ PartitionRollup::~PartitionRollup() {
   if (budget_ != nullptr) budget_->forget(this);
 }
 
-PartitionRollup::Hold& PartitionRollup::Hold::operator=(Hold&& other) noexcept {
-  if (this != &other) {
-    release();
-    rollup_ = other.rollup_;
-    other.rollup_ = nullptr;
-  }
-  return *this;
-}
-
-void PartitionRollup::Hold::release() {
-  if (rollup_ != nullptr) rollup_->release();
-  rollup_ = nullptr;
-}
+void PartitionRollup::Release::operator()(const PartitionRollup* rollup) const { rollup->release(); }
 
 PartitionRollup::Hold PartitionRollup::hold() const {
   // No budget to make room in: nothing is ever dropped.

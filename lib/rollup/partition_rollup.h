@@ -106,6 +106,7 @@
 #include "lib/rollup/day_user_bits.h"
 #include "lib/rollup/feature_hours.h"
 #include "lib/table/part.h"
+#include "lib/util/handle.h"
 #include "lib/util/mutex.h"
 #include "usagedb/queries.h"
 
@@ -190,26 +191,16 @@ class RollupSource {
 };
 
 class PartitionRollup final : private ChargedMemory {
+  struct Release {
+    void operator()(const PartitionRollup* rollup) const;  // rollup->release()
+  };
+
  public:
   // Keeps the sections read while it lives (see "Dropped when the budget
-  // needs room" above). Move-only; an empty Hold holds nothing. It does not
-  // own the rollup: whoever holds keeps the rollup alive until the Hold is
-  // gone.
-  class Hold {
-   public:
-    Hold() = default;
-    Hold(Hold&& other) noexcept : rollup_(other.rollup_) { other.rollup_ = nullptr; }
-    Hold& operator=(Hold&& other) noexcept;
-    ~Hold() { release(); }
-    // Whether it holds a rollup (one with a budget).
-    explicit operator bool() const { return rollup_ != nullptr; }
-
-   private:
-    friend class PartitionRollup;
-    explicit Hold(const PartitionRollup* rollup) : rollup_(rollup) {}
-    void release();
-    const PartitionRollup* rollup_ = nullptr;
-  };
+  // needs room" above). Move-only; an empty Hold holds nothing (false: the
+  // rollup has no budget). It does not own the rollup: whoever holds keeps
+  // the rollup alive until the Hold is gone.
+  using Hold = Handle<PartitionRollup, Release>;
 
   // Aggregates every row of `parts` (all in partition `month`, yyyymm).
   static std::shared_ptr<const PartitionRollup> build(uint32_t month,

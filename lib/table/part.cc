@@ -36,19 +36,7 @@ Part::~Part() {
   }
 }
 
-Part::Pin& Part::Pin::operator=(Pin&& other) noexcept {
-  if (this != &other) {
-    release();
-    part_ = other.part_;
-    other.part_ = nullptr;
-  }
-  return *this;
-}
-
-void Part::Pin::release() {
-  if (part_ != nullptr) part_->unpin();
-  part_ = nullptr;
-}
+void Part::Unpin::operator()(const Part* part) const { part->unpin(); }
 
 absl::StatusOr<Part::Pin> Part::pin() const {
   if (!lazy()) return Pin();  // resident: nothing to hold

@@ -51,6 +51,7 @@
 #include "lib/index/posting_index.h"
 #include "lib/table/sequence_column.h"
 #include "lib/table/string_column.h"
+#include "lib/util/handle.h"
 #include "lib/util/mutex.h"
 
 namespace usagedb {
@@ -140,23 +141,18 @@ class Part {
   // others left empty), for user_ordered_rows(): DataLossError as Loader.
   using ColumnsReader = std::function<absl::StatusOr<PartColumns>()>;
 
+
+ private:
+  struct Unpin {
+    void operator()(const Part* part) const;  // part->unpin()
+  };
+
+ public:
   // Holds a part's data in memory (a lazy part cannot be evicted while
   // pinned). Move-only; an empty Pin holds nothing. It does not own the
   // Part: whoever pins keeps the Part alive (its shared_ptr) until the Pin
   // is gone.
-  class Pin {
-   public:
-    Pin() = default;
-    Pin(Pin&& other) noexcept : part_(other.part_) { other.part_ = nullptr; }
-    Pin& operator=(Pin&& other) noexcept;
-    ~Pin() { release(); }
-
-   private:
-    friend class Part;
-    explicit Pin(const Part* part) : part_(part) {}
-    void release();
-    const Part* part_ = nullptr;
-  };
+  using Pin = Handle<Part, Unpin>;
 
   // A resident part. REQUIRES: columns sorted by the sorting key, all of
   // equal length >= 1, indexes built from them, every timestamp in month
