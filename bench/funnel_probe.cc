@@ -30,12 +30,13 @@ double thread_cpu_ms() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
+  if (argc < 2 || argv[1][0] == '-') {
     std::fprintf(stderr, "usage: %s DIR [RUNS] [WINDOW] [STEP ...]\n", argv[0]);
     return 2;
   }
   usagedb::Options options;
   options.directory = argv[1];
+  options.create_if_missing = false;  // a store to probe, never a new empty one
   options.background_threads = false;
   const int runs = argc > 2 ? std::atoi(argv[2]) : 50;
   usagedb::FeatureFunnelQuery q;
