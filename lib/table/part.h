@@ -141,7 +141,6 @@ class Part {
   // others left empty), for user_ordered_rows(): DataLossError as Loader.
   using ColumnsReader = std::function<absl::StatusOr<PartColumns>()>;
 
-
  private:
   struct Unpin {
     void operator()(const Part* part) const;  // part->unpin()
