@@ -372,6 +372,31 @@ bool walk_step_rows(const FunnelPlan& plan, const PartitionView& p,
   return matched;
 }
 
+// The step rows of `users` (ascending codes) in partition `p`'s unsealed
+// rows, by user: what the walks by user add to each user's rows of parts.
+class BufferedSteps {
+ public:
+  BufferedSteps(const FunnelPlan& plan, const PartitionView& p, std::span<const uint32_t> users, query::Stats& stats) {
+    query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
+      const uint8_t step = plan.step_of[r.feature];
+      if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
+        rows_.emplace_back(r.user, step_key(r.timestamp, step));
+      }
+    });
+    std::sort(rows_.begin(), rows_.end());
+  }
+
+  // Appends `user`'s (step_key() of each row) to `events`.
+  void append(uint32_t user, std::vector<uint64_t>& events) const {
+    const auto mine = std::equal_range(rows_.begin(), rows_.end(), std::pair<uint32_t, uint64_t>{user, 0},
+                                       [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
+  }
+
+ private:
+  std::vector<std::pair<uint32_t, uint64_t>> rows_;  // (user, step_key()), ascending
+};
+
 // Walks the step rows of partition `p` (its parts `parts`, held by the
 // caller, and its unsealed rows) of each of `users` (ascending codes) the
 // walk does not skip, user by user in time order, each user's rows read
@@ -381,14 +406,7 @@ bool walk_step_rows(const FunnelPlan& plan, const PartitionView& p,
 void walk_user_rows(const FunnelPlan& plan, const PartitionView& p,
                     std::span<const std::pair<const Part*, RowRange>> parts, std::span<const uint32_t> users,
                     std::span<const uint8_t> upper, FunnelWalk& walk, query::Stats& stats) {
-  std::vector<std::pair<uint32_t, uint64_t>> buffered;  // (user, step_key())
-  query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
-    const uint8_t step = plan.step_of[r.feature];
-    if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
-      buffered.emplace_back(r.user, step_key(r.timestamp, step));
-    }
-  });
-  std::sort(buffered.begin(), buffered.end());
+  const BufferedSteps buffered(plan, p, users, stats);
   // The rows of the users walked (those not skipped yet), part by part, one
   // user after the other: each row's lines are a cache miss, asked for
   // kUserRowsAhead rows early across the users (a user has ~20 rows a
@@ -442,9 +460,7 @@ void walk_user_rows(const FunnelPlan& plan, const PartitionView& p,
       }
       events.resize(n);
     }
-    const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
-                                       [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
+    buffered.append(user, events);
     // The parts' rows and the buffers' interleave, and a second's steps
     // come in feature order.
     std::sort(events.begin(), events.end());
@@ -461,14 +477,7 @@ void walk_user_ordered_rows(const FunnelPlan& plan, const PartitionView& p,
                             std::span<const std::shared_ptr<const UserOrderedRows>> rows,
                             std::span<const uint32_t> users, std::span<const uint8_t> upper, FunnelWalk& walk,
                             query::Stats& stats) {
-  std::vector<std::pair<uint32_t, uint64_t>> buffered;  // (user, step_key())
-  query::scan_buffered(p, plan.filters, stats, [&](const RowCodes& r) {
-    const uint8_t step = plan.step_of[r.feature];
-    if (step != query::kNoStep && std::binary_search(users.begin(), users.end(), r.user)) {
-      buffered.emplace_back(r.user, step_key(r.timestamp, step));
-    }
-  });
-  std::sort(buffered.begin(), buffered.end());
+  const BufferedSteps buffered(plan, p, users, stats);
   const int64_t begin = plan.filters.window.begin, end = plan.filters.window.end;
   std::vector<uint64_t> events;  // one user's: step_key()
   uint64_t read = 0;
@@ -487,9 +496,7 @@ void walk_user_ordered_rows(const FunnelPlan& plan, const PartitionView& p,
         if (step != query::kNoStep) events.push_back(step_key(timestamp, step));
       }
     }
-    const auto mine = std::equal_range(buffered.begin(), buffered.end(), std::pair<uint32_t, uint64_t>{user, 0},
-                                       [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (auto it = mine.first; it != mine.second; ++it) events.push_back(it->second);
+    buffered.append(user, events);
     std::sort(events.begin(), events.end());
     walk.walk_user(user, events, upper[i]);
   }
