@@ -738,9 +738,7 @@ absl::StatusOr<PartData> decode_part_data(std::string_view bytes, std::string_vi
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kFeatureIndex, c.feature, &x.feature));
     USAGEDB_RETURN_IF_ERROR(r.index(Section::kVersionIndex, c.version, &x.version));
   } else {
-    x.user = PostingIndex::build(c.user);
-    x.feature = build_bitmap_index(c.feature);
-    x.version = build_bitmap_index(c.version);
+    x = build_part_indexes(c);
   }
   return PartData{std::move(c), std::move(x)};
 }

@@ -33,10 +33,7 @@ std::shared_ptr<const Part> make_part(uint64_t id, uint32_t month, PartColumns c
   c.event_id = std::move(event_ids).finish();
   c.metadata_values = std::move(metadata_values).finish();
   c.sequence = SequenceColumn::pack(sequences);
-  PartIndexes indexes;
-  indexes.user = PostingIndex::build(c.user);
-  indexes.feature = build_bitmap_index(c.feature);
-  indexes.version = build_bitmap_index(c.version);
+  PartIndexes indexes = build_part_indexes(c);
   return std::make_shared<const Part>(id, month, std::move(c), std::move(indexes));
 }
 

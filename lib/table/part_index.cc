@@ -20,4 +20,12 @@ BitmapIndex build_bitmap_index(std::span<const uint32_t> column) {
   return index;
 }
 
+PartIndexes build_part_indexes(const PartColumns& columns) {
+  PartIndexes indexes;
+  indexes.user = PostingIndex::build(columns.user);
+  indexes.feature = build_bitmap_index(columns.feature);
+  indexes.version = build_bitmap_index(columns.version);
+  return indexes;
+}
+
 }  // namespace usagedb

@@ -19,6 +19,11 @@ namespace usagedb {
 // The sealed bitmap of each value of `column` to the rows holding it.
 BitmapIndex build_bitmap_index(std::span<const uint32_t> column);
 
+// Every index of a part with `columns`: users' row lists, features' and
+// versions' bitmaps (what PartBuilder seals and a part file without stored
+// indexes is read into).
+PartIndexes build_part_indexes(const PartColumns& columns);
+
 // The sealed bitmap of strictly ascending `rows`: what an index holds for
 // one value (part files write a PostingIndex's lists as these).
 Bitmap bitmap_of_rows(std::span<const uint32_t> rows);

@@ -43,8 +43,7 @@ std::unique_ptr<LazyFixture> make_lazy(uint64_t id, uint32_t rows, std::shared_p
         ++raw->loads;
         if (raw->fail) return absl::DataLossError("part file 'x': timestamp: checksum mismatch");
         const PartColumns& c = raw->resident->columns();
-        return PartData{c, PartIndexes{PostingIndex::build(c.user), build_bitmap_index(c.feature),
-                                       build_bitmap_index(c.version)}};
+        return PartData{c, build_part_indexes(c)};
       },
       std::move(cache));
   return f;

@@ -137,8 +137,7 @@ std::unique_ptr<LazyTwin> lazy_twin(std::shared_ptr<const Part> resident, std::s
         ++raw->loads;
         if (raw->fail) return absl::DataLossError("part file 'x': user_id: checksum mismatch");
         const PartColumns& c = raw->resident->columns();
-        return PartData{c, PartIndexes{PostingIndex::build(c.user), build_bitmap_index(c.feature),
-                                       build_bitmap_index(c.version)}};
+        return PartData{c, build_part_indexes(c)};
       },
       std::move(cache), nullptr,
       !columns_reader ? Part::ColumnsReader()
