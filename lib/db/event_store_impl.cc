@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <utility>
@@ -681,6 +683,20 @@ size_t resident_bytes() {
   return static_cast<size_t>(resident) * static_cast<size_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// The number of malloc's arenas (the heaps malloc_info lists), 0 when unknown.
+size_t malloc_arenas() {
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* f = open_memstream(&text, &size);
+  if (f == nullptr) return 0;
+  const bool ok = malloc_info(0, f) == 0;
+  std::fclose(f);
+  size_t arenas = 0;
+  for (const char* p = text; ok && (p = std::strstr(p, "<heap nr=")) != nullptr; ++p) ++arenas;
+  std::free(text);
+  return arenas;
+}
+
 }  // namespace
 #endif
 
@@ -693,7 +709,7 @@ bool EventStoreImpl::release_partition_ids(PartitionWriter& p) {
   return held;
 }
 
-void EventStoreImpl::trim_freed_memory() {
+void EventStoreImpl::trim_freed_memory(bool bulk_ingest) {
 #ifdef __GLIBC__
   // The indexes' 1 MiB arena chunks come from malloc's heap, which keeps
   // freed memory mapped: give it back to the system once there is much of
@@ -710,6 +726,16 @@ void EventStoreImpl::trim_freed_memory() {
   // 10M-event ingest never reaches it; a 100M-event one trims at 13 of its
   // 24 calls and peaked at 3,380 MiB (bench/RESULTS.md). Without /proc, it
   // trims every time.
+  //
+  // Except during a bulk ingest in a process whose malloc has one arena
+  // (`usagedb ingest` sets M_ARENA_MAX 1): there, every thread reuses what
+  // any thread freed, and a month frees about what the next one allocates.
+  // A 100M-event ingest still trimmed at about half of its 24 calls (its
+  // free memory exceeded what it had in use, too), which cost 1.1-1.3M of
+  // its 1.8M page faults and 12-17 s of system CPU, for no lower a peak
+  // (2,935-2,998 MiB not trimming, 3,074-3,136 MiB trimming;
+  // bench/RESULTS.md).
+  if (bulk_ingest && malloc_arenas() == 1) return;
   constexpr size_t kTrimFreeBytes = size_t{512} << 20;
   const size_t resident = resident_bytes();
   const struct mallinfo2 info = mallinfo2();
@@ -724,7 +750,7 @@ void EventStoreImpl::release_event_ids_locked() {
   for (auto& [month, p] : partitions_) {
     if (month != newest) release_partition_ids(*p);
   }
-  trim_freed_memory();
+  trim_freed_memory(bulk_ingests_ > 0);
 }
 
 IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64_t first_sequence,
@@ -849,7 +875,7 @@ IngestReport EventStoreImpl::append_locked(std::span<const Event> events, uint64
       seal_locked(*largest);
       version_changed = true;
     }
-    if (released) trim_freed_memory();
+    if (released) trim_freed_memory(bulk_ingests_ > 0);
     if (version_changed || released) maybe_request_bulk_checkpoint_locked();
   }
   if (version_changed) install_version_locked();
@@ -1048,8 +1074,10 @@ void EventStoreImpl::hand_parts_to_cache(std::vector<std::shared_ptr<const Part>
     if (twins[i] != nullptr) twin_of[written[i].get()] = twins[i];
   }
   if (twin_of.empty()) return;
+  bool bulk_ingest = false;
   {
     MutexLock lock(&write_mu_);
+    bulk_ingest = bulk_ingests_ > 0;
     bool replaced = false;
     for (auto& [month, p] : partitions_) {
       for (auto& part : p->parts) {
@@ -1065,7 +1093,7 @@ void EventStoreImpl::hand_parts_to_cache(std::vector<std::shared_ptr<const Part>
     if (replaced) install_version_locked();
   }
   written.clear();
-  trim_freed_memory();
+  trim_freed_memory(bulk_ingest);
 }
 
 void EventStoreImpl::store_summary(std::span<const std::shared_ptr<const Part>> parts,

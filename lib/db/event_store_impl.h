@@ -332,8 +332,9 @@ class EventStoreImpl final : public EventStore {
   // partition's rows when the month is written again); true when it held
   // any. The caller gives the memory back (trim_freed_memory).
   static bool release_partition_ids(PartitionWriter& p);
-  // Returns the heap pages freed indexes leave mapped to the system.
-  static void trim_freed_memory();
+  // Returns the heap pages freed indexes leave mapped to the system; not
+  // during a bulk ingest (`bulk_ingest`) when malloc has one arena.
+  static void trim_freed_memory(bool bulk_ingest);
   std::shared_ptr<AppendBuffer> new_buffer() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Sealed buffers of one partition that may wait for the background
   // thread (seal_locked).
