@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "lib/db/heap_trim.h"
 #include "lib/ingest/validate.h"
 #include "lib/query/endpoints.h"
 #include "lib/storage/event_codec.h"
@@ -735,12 +736,12 @@ void EventStoreImpl::trim_freed_memory(bool bulk_ingest) {
   // its 1.8M page faults and 12-17 s of system CPU, for no lower a peak
   // (2,935-2,998 MiB not trimming, 3,074-3,136 MiB trimming;
   // bench/RESULTS.md).
-  if (bulk_ingest && malloc_arenas() == 1) return;
-  constexpr size_t kTrimFreeBytes = size_t{512} << 20;
+  // (kTrimFreeBytes and the rule: lib/db/heap_trim.h.)
+  const size_t arenas = bulk_ingest ? malloc_arenas() : 0;
   const size_t resident = resident_bytes();
   const struct mallinfo2 info = mallinfo2();
   const size_t in_use = info.uordblks + info.hblkhd;
-  if (resident == 0 || resident >= in_use + kTrimFreeBytes) malloc_trim(0);
+  if (should_trim_heap(bulk_ingest, arenas, resident, in_use)) malloc_trim(0);
 #endif
 }
 
