@@ -258,8 +258,9 @@ class EventStoreImpl final : public EventStore {
   // Before a leader `w` of a store with Options::sync gathers its group:
   // waits until every call in record_events() or flush() has queued behind
   // it, or for half an fsync at most (sync_nanos_), asleep (each caller
-  // that joins wakes it).
-  void gather_callers(const QueuedWrite& w);
+  // that joins wakes it). False, without waiting, when fsyncs take under
+  // kGatherMinSyncNanos (tmpfs).
+  bool gather_callers(const QueuedWrite& w);
   // Waits (spins briefly, then sleeps) until `w` leaves kQueued: kDone or kLead.
   static uint32_t await_turn(QueuedWrite& w);
   // Moves `w` to `state` (kDone or kLead), waking its caller if it sleeps.
@@ -453,8 +454,8 @@ class EventStoreImpl final : public EventStore {
   // The writer queue's last node (null: empty). Joining it is one exchange;
   // the caller that finds it empty leads the next group.
   std::atomic<QueuedWrite*> queue_tail_{nullptr};
-  // Calls of record_events() and flush() between their validation and the
-  // end of their commit(): a leader of a synced store waits (briefly) for
+  // In a store with Options::sync: calls of record_events() and flush()
+  // between their validation and the end of their commit(): a leader waits (briefly) for
   // those not queued yet (gather_callers).
   std::atomic<int> writers_in_call_{0};
   // What the last fsyncs of the log took (an average, in nanoseconds): it
@@ -464,6 +465,10 @@ class EventStoreImpl final : public EventStore {
   // which each caller that joins the queue meanwhile bumps and wakes.
   std::atomic<uint32_t> gathering_{0};
   std::atomic<uint32_t> gather_joins_{0};
+  // The size of the last group: read and written by group leaders only (one
+  // at a time: leadership passes with a release/acquire on the next
+  // leader's state, or through queue_tail_).
+  size_t last_group_size_ = 0;
   // A group's events and their duplicate flags (write_group_locked).
   std::vector<Event> group_events_ ABSL_GUARDED_BY(write_mu_);
   std::vector<uint8_t> group_duplicate_ ABSL_GUARDED_BY(write_mu_);
