@@ -603,6 +603,21 @@ int run_writers(const Args& a) {
   const uint64_t total = per_thread * a.threads;
   std::printf("record_event, %d threads%s: %" PRIu64 " events in %.2f s: %.0f events/s\n", a.threads,
               a.sync ? ", Options::sync" : "", total, elapsed, total / elapsed);
+  // The writer queue's groups: calls a group, events an fsync, and how
+  // many groups held 1, 2, ... calls.
+  if (auto stats = store.stats(); stats.ok() && stats->write_groups > 0) {
+    std::printf("writer groups: %" PRIu64 ", %.2f calls a group; fsyncs: %" PRIu64 ", %.2f events an fsync\n",
+                stats->write_groups, static_cast<double>(stats->write_group_calls) / stats->write_groups,
+                stats->write_syncs,
+                stats->write_syncs ? static_cast<double>(stats->write_synced_events) / stats->write_syncs : 0.0);
+    std::printf("groups by calls:");
+    for (size_t i = 0; i < stats->write_group_sizes.size(); ++i) {
+      if (stats->write_group_sizes[i] == 0) continue;
+      std::printf(" %zu%s:%" PRIu64, i + 1, i + 1 == stats->write_group_sizes.size() ? "+" : "",
+                  stats->write_group_sizes[i]);
+    }
+    std::printf("\n");
+  }
   // CPU per event: of every thread of the process while the calls ran, and
   // until the store is closed (the merges still queued and the closing
   // checkpoint), which the load of other processes does not inflate.

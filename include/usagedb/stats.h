@@ -5,6 +5,7 @@
 #ifndef USAGEDB_STATS_H_
 #define USAGEDB_STATS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,6 +53,15 @@ struct StoreStats {
   uint64_t quarantined_rows = 0;
   // Distinct values of each dictionary-encoded column ever stored.
   uint64_t users = 0, features = 0, versions = 0, event_types = 0, sessions = 0;
+  // The writer queue since the store opened (record_event(s) and flush()
+  // calls share the log's work in groups, docs/STORAGE.md "Writing"): the
+  // groups, the calls and events they held, the groups that fsynced and the
+  // events those carried; write_group_sizes[i] counts the groups of i + 1
+  // calls (its last entry, kWriteGroupSizes calls or more).
+  static constexpr size_t kWriteGroupSizes = 16;
+  uint64_t write_groups = 0, write_group_calls = 0, write_group_events = 0;
+  uint64_t write_syncs = 0, write_synced_events = 0;
+  std::vector<uint64_t> write_group_sizes;
 };
 
 }  // namespace usagedb

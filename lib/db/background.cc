@@ -376,7 +376,8 @@ void EventStoreImpl::background_loop() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     // once writes pause, of the settled ones (what queries add the newest
     // rollups to) at most every kWarmInterval while they go on.
     const auto now = std::chrono::steady_clock::now();
-    const bool idle = now - last_write_ >= kRollupIdle;
+    // last_write_ is coarse (a few ms behind at most): so is the idle time.
+    const bool idle = coarse_now() - last_write_ >= kRollupIdle;
     if (rollups_changed_ && queried_.load(std::memory_order_relaxed) && (idle || now - last_warm_ >= kWarmInterval)) {
       rollups_changed_ = !idle;
       last_warm_ = now;

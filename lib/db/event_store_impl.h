@@ -27,6 +27,7 @@
 #ifndef USAGEDB_DB_EVENT_STORE_IMPL_H_
 #define USAGEDB_DB_EVENT_STORE_IMPL_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -254,6 +255,12 @@ class EventStoreImpl final : public EventStore {
   // Queues `w` and returns its result once a group holding it is done: the
   // caller leads the group when it reaches the head of the queue.
   absl::StatusOr<IngestReport> commit(QueuedWrite& w) ABSL_LOCKS_EXCLUDED(write_mu_);
+  // Before a leader `w` of a store with Options::sync gathers its group:
+  // waits until every call in record_events() or flush() has queued behind
+  // it, or for half an fsync at most (sync_nanos_), asleep (each caller
+  // that joins wakes it). False, without waiting, when fsyncs take under
+  // kGatherMinSyncNanos (tmpfs).
+  bool gather_callers(const QueuedWrite& w);
   // Waits (spins briefly, then sleeps) until `w` leaves kQueued: kDone or kLead.
   static uint32_t await_turn(QueuedWrite& w);
   // Moves `w` to `state` (kDone or kLead), waking its caller if it sleeps.
@@ -448,6 +455,17 @@ class EventStoreImpl final : public EventStore {
   // The writer queue's last node (null: empty). Joining it is one exchange;
   // the caller that finds it empty leads the next group.
   std::atomic<QueuedWrite*> queue_tail_{nullptr};
+  // In a store with Options::sync: calls of record_events() and flush()
+  // between their validation and the end of their commit(): a leader waits (briefly) for
+  // those not queued yet (gather_callers).
+  std::atomic<int> writers_in_call_{0};
+  // What the last fsyncs of the log took (an average, in nanoseconds): it
+  // bounds that wait. Written under write_mu_, read by leaders without it.
+  std::atomic<int64_t> sync_nanos_{0};
+  // A leader sleeps in gather_callers (gathering_ set) on gather_joins_,
+  // which each caller that joins the queue meanwhile bumps and wakes.
+  std::atomic<uint32_t> gathering_{0};
+  std::atomic<uint32_t> gather_joins_{0};
   // The size of the last group: read and written by group leaders only (one
   // at a time: leadership passes with a release/acquire on the next
   // leader's state, or through queue_tail_).
@@ -456,6 +474,12 @@ class EventStoreImpl final : public EventStore {
   std::vector<Event> group_events_ ABSL_GUARDED_BY(write_mu_);
   std::vector<uint8_t> group_duplicate_ ABSL_GUARDED_BY(write_mu_);
   std::vector<uint64_t> group_id_hashes_ ABSL_GUARDED_BY(write_mu_);
+  // StoreStats' write_* counters: the groups applied since the store opened.
+  struct GroupCounts {
+    uint64_t groups = 0, calls = 0, events = 0, syncs = 0, synced_events = 0;
+    std::array<uint64_t, StoreStats::kWriteGroupSizes> sizes{};
+  };
+  GroupCounts group_counts_ ABSL_GUARDED_BY(write_mu_);
 
   mutable Mutex write_mu_ ABSL_ACQUIRED_BEFORE(version_mu_);
   absl::btree_map<uint32_t, std::unique_ptr<PartitionWriter>> partitions_ ABSL_GUARDED_BY(write_mu_);
@@ -548,8 +572,14 @@ class EventStoreImpl final : public EventStore {
   bool stopping_ ABSL_GUARDED_BY(write_mu_) = false;
   bool busy_ ABSL_GUARDED_BY(write_mu_) = false;     // the seal thread is working outside the lock
   bool merging_ ABSL_GUARDED_BY(write_mu_) = false;  // the merge thread is
-  // When events were last appended (rollups are rebuilt once writes pause).
+  // When events were last appended (rollups are rebuilt once writes pause),
+  // by coarse_now().
   std::chrono::steady_clock::time_point last_write_ ABSL_GUARDED_BY(write_mu_);
+  // steady_clock::now() to the kernel's tick (CLOCK_MONOTONIC_COARSE, the
+  // same clock, a few ms behind at most): every group of writes reads it,
+  // and a precise read (a pvclock read on this VM) was 1.2% of the CPU of
+  // 4 unsynced writers (perf, bench/RESULTS.md).
+  static std::chrono::steady_clock::time_point coarse_now();
   // Rollups were installed since the rollup cache was last warmed, and when
   // that was.
   bool rollups_changed_ ABSL_GUARDED_BY(write_mu_) = false;

@@ -301,5 +301,101 @@ TEST(ConcurrentWrites, ThreadsThatComeAndGoReuseQueueNodes) {
   for (const auto& [id, n] : stored) EXPECT_EQ(n, 1) << id;
 }
 
+// StoreStats' writer-queue counters of one thread's calls: each call is a
+// group of its own; only flush() fsyncs a store without Options::sync, and
+// every call of a store with it does.
+TEST(ConcurrentWrites, GroupCountsOfOneThreadsCalls) {
+  const std::vector<OwnedEvent> events = generate_events({.events = 7, .seed = 17});
+  for (const bool sync : {false, true}) {
+    SCOPED_TRACE(sync ? "sync" : "no sync");
+    ScopedTempDir dir;
+    auto store = open_durable(dir.path(), storage::FileSystem::posix(), {.sync = sync});
+    ASSERT_TRUE(store.ok()) << store.status();
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE((*store)->record_event(events[i].view()).ok());
+    auto report = (*store)->record_events(views(events, 3, 7));
+    ASSERT_TRUE(report.ok()) << report.status();
+    ASSERT_TRUE((*store)->flush().ok());
+    auto stats = (*store)->stats();
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->write_groups, 5u);
+    EXPECT_EQ(stats->write_group_calls, 5u);
+    EXPECT_EQ(stats->write_group_events, 7u);
+    EXPECT_EQ(stats->write_syncs, sync ? 5u : 1u);
+    EXPECT_EQ(stats->write_synced_events, sync ? 7u : 0u);  // the flush carries no event of its own
+    ASSERT_EQ(stats->write_group_sizes.size(), StoreStats::kWriteGroupSizes);
+    EXPECT_EQ(stats->write_group_sizes[0], 5u);
+    for (size_t i = 1; i < stats->write_group_sizes.size(); ++i) EXPECT_EQ(stats->write_group_sizes[i], 0u) << i;
+  }
+  // In memory: groups, no fsync.
+  auto memory = EventStoreImpl::open(Options{}, storage::FileSystem::posix());
+  ASSERT_TRUE(memory.ok()) << memory.status();
+  ASSERT_TRUE((*memory)->record_event(events[0].view()).ok());
+  auto stats = (*memory)->stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->write_groups, 1u);
+  EXPECT_EQ(stats->write_syncs, 0u);
+}
+
+// Synced writers on a slow disk, some recording several events a call, one
+// flushing too: whatever groups they form, the counters add up to the calls
+// and events made, every group fsyncs, and the histogram adds up to the
+// groups and the calls. A leader waits for callers that have not queued
+// yet (gather_callers) only so long: a thread that spends its call encoding
+// a large batch, and threads that stop calling, leave no one waiting.
+TEST(ConcurrentWrites, GroupCountsAddUpToTheCallsWhateverGroupsForm) {
+  ScopedTempDir dir;
+  FaultInjectionFileSystem fs(posix_without_fsync());
+  auto store = open_durable(dir.path(), &fs, {.sync = true});
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kThreads = 6;
+  constexpr int kEach = 20;
+  constexpr size_t kLarge = 20000;
+  std::vector<OwnedEvent> events = generate_events({.events = kThreads * kEach * 2 + kLarge, .seed = 18});
+  for (size_t i = 0; i < events.size(); ++i) events[i].event_id = absl::StrCat("id-", i);
+  fs.set_sync_delay(std::chrono::milliseconds{2});
+  std::atomic<uint64_t> calls{0}, recorded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Thread t records kEach calls of 1 (even t) or 2 (odd t) events.
+      const int per_call = t % 2 == 0 ? 1 : 2;
+      for (int c = 0; c < kEach; ++c) {
+        const size_t first = (static_cast<size_t>(t) * kEach + c) * 2;
+        auto report = (*store)->record_events(views(events, first, first + per_call));
+        ASSERT_TRUE(report.ok()) << report.status();
+        ++calls;
+        recorded += per_call;
+        if (t == 0 && c % 5 == 0) {
+          ASSERT_TRUE((*store)->flush().ok());
+          ++calls;
+        }
+      }
+      if (t == 1) {
+        const size_t first = static_cast<size_t>(kThreads) * kEach * 2;
+        auto report = (*store)->record_events(views(events, first, first + kLarge));
+        ASSERT_TRUE(report.ok()) << report.status();
+        ++calls;
+        recorded += kLarge;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto stats = (*store)->stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->write_group_calls, calls.load());
+  EXPECT_EQ(stats->write_group_events, recorded.load());
+  EXPECT_EQ(stats->write_syncs, stats->write_groups);
+  EXPECT_EQ(stats->write_synced_events, recorded.load());
+  EXPECT_LE(stats->write_syncs, fs.file_syncs());
+  uint64_t groups = 0, grouped_calls = 0;
+  for (size_t i = 0; i < stats->write_group_sizes.size(); ++i) {
+    groups += stats->write_group_sizes[i];
+    grouped_calls += (i + 1) * stats->write_group_sizes[i];
+  }
+  EXPECT_EQ(groups, stats->write_groups);
+  EXPECT_EQ(grouped_calls, calls.load());  // kThreads callers: no group reaches the last entry
+  EXPECT_EQ(stats->rows, recorded.load());
+}
+
 }  // namespace
 }  // namespace usagedb::testing
