@@ -10,6 +10,8 @@ namespace usagedb::query {
 namespace {
 
 constexpr int64_t kHour = civil::kSecondsPerHour;
+// The most steps the bounds take: row_key() keeps a row's step in 3 bits.
+constexpr uint32_t kMaxBoundSteps = 8;
 
 // The users of one step with an event in one hour: a cell's, or those of
 // rows read.
@@ -398,7 +400,7 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
 std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
                                                 std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
                                                 Stats& stats) {
-  if (filters.version.active || filters.event_type.active) return std::nullopt;
+  if (filters.version.active || filters.event_type.active || steps > kMaxBoundSteps) return std::nullopt;
   const auto users = static_cast<uint32_t>(snapshot.dictionaries().user.size());
   if (filters.matches_nothing()) return FunnelBounds{};
   const TimeWindow& w = filters.window;
