@@ -123,6 +123,24 @@ TEST_F(FunnelBoundsTest, ADateWindowCuttingAnHourReadsItsRows) {
                                                          std::pair<const std::string, Bound>{"h", {2, 2}})));
 }
 
+TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
+  // 65,600 users of another feature first: the funnel's users' codes are
+  // past 2^16, and their cells keep them in 32 bits (FeatureHours).
+  for (int i = 0; i < 65600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
+  record("a", "f1", "2025-03-10 10:05:00");
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("a", "f3", "2025-03-10 12:40:00");
+  record("b", "f2", "2025-03-10 10:10:00");
+  record("b", "f1", "2025-03-10 10:30:00");
+  record("c", "f1", "2025-03-10 10:00:00");
+  ASSERT_TRUE(store_->compact().ok());
+  EXPECT_GT(*store_->snapshot().dictionaries().user.find("a"), 65535u);
+  EXPECT_THAT(bounds({"f1", "f2", "f3"}, 86400),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
+                                                         std::pair<const std::string, Bound>{"b", {1, 2}},
+                                                         std::pair<const std::string, Bound>{"c", {1, 1}})));
+}
+
 TEST_F(FunnelBoundsTest, MoreStepsThanTheWalksTakeGiveNoBounds) {
   record("a", "f1", "2025-03-10 10:05:00");
   ASSERT_TRUE(store_->compact().ok());
