@@ -9,13 +9,14 @@
 // at 10M events went to the loads of the cells' users and the prefetches of
 // them). A feature's copy is made once per rollup when a funnel first asks
 // (PartitionRollup::feature_hours) and kept until the hour section is
-// dropped: 4 bytes per entry of the feature's cells (a month of the most
-// used feature of 10M events: ~64k entries, 256 KiB), and only the features
-// funnels ask about are made. Not persisted: a function of the hour cells,
-// so it covers exactly the parts its rollup covers.
+// dropped: 2 bytes per entry of the feature's cells (4 when a user code
+// reaches 2^16; a month of the most used feature of 10M events: ~64k
+// entries, 128 KiB), and only the features funnels ask about are made. Not
+// persisted: a function of the hour cells, so it covers exactly the parts
+// its rollup covers.
 //
 //   const FeatureHours& h = rollup.feature_hours(feature);
-//   for (size_t i = 0; i < h.cells(); ++i) use(h.hours[i], h.users_of(i));
+//   for (size_t i = 0; i < h.cells(); ++i) use(h.hours[i], h.users_of(i), h.narrow_users_of(i));
 //
 // Thread-safety: immutable once made; share freely.
 #ifndef USAGEDB_ROLLUP_FEATURE_HOURS_H_
