@@ -10,6 +10,8 @@ namespace usagedb::query {
 namespace {
 
 constexpr int64_t kHour = civil::kSecondsPerHour;
+// The most steps the bounds take: row_key() keeps a row's step in 3 bits.
+constexpr uint32_t kMaxBoundSteps = 8;
 
 // The users of one step with an event in one hour: a cell's, or those of
 // rows read.
@@ -17,6 +19,8 @@ struct HourUsers {
   uint32_t hour;  // Unix seconds / 3600
   uint32_t step;
   std::span<const uint32_t> users;
+  std::span<const uint16_t> narrow = {};  // or here (FeatureHours::narrow)
+  size_t size() const { return users.size() + narrow.size(); }
 };
 
 // The two walks of the header over every user at once: per user with a
@@ -48,12 +52,16 @@ class HourChains {
   // The users of one hour, ascending by step.
   void add_hour(std::span<const HourUsers> hour) {
     size_t entries = 0;
-    for (const HourUsers& h : hour) entries += h.users.size();
+    for (const HourUsers& h : hour) entries += h.size();
     if (walking_users_.size() < entries) walking_users_.resize(entries);
     ends_.clear();
     size_t n = 0;
     for (const HourUsers& h : hour) {
       for (const uint32_t user : h.users) {
+        walking_users_[n] = user;
+        n += walking_[user];
+      }
+      for (const uint16_t user : h.narrow) {
         walking_users_[n] = user;
         n += walking_[user];
       }
@@ -216,8 +224,8 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
       const FeatureHours& hours = e.rollup->feature_hours(code);
       const auto [from, to] = hours.cells_between(static_cast<uint32_t>(first / kHour), static_cast<uint32_t>(last / kHour));
       for (size_t i = from; i < to; ++i) {
-        by_step.push_back(HourUsers{hours.hours[i], step, hours.users_of(i)});
-        entries += by_step.back().users.size();
+        by_step.push_back(HourUsers{hours.hours[i], step, hours.users_of(i), hours.narrow_users_of(i)});
+        entries += by_step.back().size();
       }
     }
     for (const HourUsers& h : row_hours) {
@@ -296,11 +304,14 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
     uint32_t day;
     uint32_t step;
     std::span<const uint32_t> users;
+    std::span<const uint16_t> narrow;
   };
   std::vector<DayWords> day_words;
   std::vector<DayUsers> day_users;
   const auto add = [&](uint32_t hour, std::span<const HourUsers> cells) {
-    for (const HourUsers& h : cells) day_users.push_back(DayUsers{static_cast<uint32_t>(hour / kHoursPerDay - first_day), h.step, h.users});
+    for (const HourUsers& h : cells) {
+      day_users.push_back(DayUsers{static_cast<uint32_t>(hour / kHoursPerDay - first_day), h.step, h.users, h.narrow});
+    }
   };
   uint64_t words_read = 0, cell_entries = 0;
   for (const MonthHours& m : months) {
@@ -317,7 +328,7 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
                                                               int64_t{day_to} * civil::kSecondsPerDay)) {
             const auto day = static_cast<uint32_t>(cell.bucket / civil::kSecondsPerDay);
             if (cell.feature != code || day < first_day || day > last_day) continue;
-            day_users.push_back(DayUsers{day - first_day, step, level.users(cell)});
+            day_users.push_back(DayUsers{day - first_day, step, level.users(cell), {}});
             cell_entries += cell.users_end - cell.users_begin;
           }
           continue;
@@ -366,6 +377,7 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
       const DayUsers& d = day_users[next_users];
       uint64_t* set = bits + d.step * words;
       for (const uint32_t user : d.users) set[user / 64] |= uint64_t{1} << (user % 64);
+      for (const uint32_t user : d.narrow) set[user / 64] |= uint64_t{1} << (user % 64);
     }
   };
   std::vector<uint64_t> chains(steps * words), reached(steps * words, 0);
@@ -398,7 +410,7 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
 std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
                                                 std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
                                                 Stats& stats) {
-  if (filters.version.active || filters.event_type.active) return std::nullopt;
+  if (filters.version.active || filters.event_type.active || steps > kMaxBoundSteps) return std::nullopt;
   const auto users = static_cast<uint32_t>(snapshot.dictionaries().user.size());
   if (filters.matches_nothing()) return FunnelBounds{};
   const TimeWindow& w = filters.window;

@@ -74,7 +74,7 @@ struct FunnelBounds {
 // `window` seconds. nullopt when the rollups cannot give them cheaply: a
 // filter on product_version or event_type, or more than a quarter of the
 // window's rows outside the rollups (reading those as rows would cost what
-// the plain walk does).
+// the plain walk does), or more than 8 steps (the endpoint's most).
 std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
                                                 std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
                                                 Stats& stats);

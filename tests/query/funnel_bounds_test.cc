@@ -123,6 +123,51 @@ TEST_F(FunnelBoundsTest, ADateWindowCuttingAnHourReadsItsRows) {
                                                          std::pair<const std::string, Bound>{"h", {2, 2}})));
 }
 
+TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
+  // 65,600 users of another feature first: the funnel's users' codes are
+  // past 2^16, and their cells keep them in 32 bits (FeatureHours).
+  for (int i = 0; i < 65600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
+  record("a", "f1", "2025-03-10 10:05:00");
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("a", "f3", "2025-03-10 12:40:00");
+  record("b", "f2", "2025-03-10 10:10:00");
+  record("b", "f1", "2025-03-10 10:30:00");
+  record("c", "f1", "2025-03-10 10:00:00");
+  ASSERT_TRUE(store_->compact().ok());
+  EXPECT_GT(*store_->snapshot().dictionaries().user.find("a"), 65535u);
+  EXPECT_THAT(bounds({"f1", "f2", "f3"}, 86400),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
+                                                         std::pair<const std::string, Bound>{"b", {1, 2}},
+                                                         std::pair<const std::string, Bound>{"c", {1, 1}})));
+}
+
+TEST_F(FunnelBoundsTest, MoreStepsThanTheWalksTakeGiveNoBounds) {
+  record("a", "f1", "2025-03-10 10:05:00");
+  ASSERT_TRUE(store_->compact().ok());
+  EXPECT_NE(bounds({"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"}, 86400), std::nullopt);
+  EXPECT_EQ(bounds({"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9"}, 86400), std::nullopt);
+}
+
+TEST_F(FunnelBoundsTest, AUsersHoursInSeveralRollupsAndRowsOfOneMonthAreMerged) {
+  // Parts of two rows, each with its rollup: a's steps of March are in
+  // two rollups and an unsealed row.
+  open(2);
+  record("a", "f1", "2025-03-10 10:05:00");
+  record("b", "f1", "2025-03-10 10:06:00");
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("b", "f2", "2025-03-10 10:07:00");  // b: f1 and f2 in one hour, then f3 an hour later
+  record("b", "f3", "2025-03-10 11:07:00");
+  record("c", "f1", "2025-03-10 09:00:00");
+  record("c", "f2", "2025-03-10 09:30:00");  // c: both in one hour, then f3 two days later
+  record("c", "f3", "2025-03-12 09:30:00");
+  store_->wait_for_background_work();
+  record("a", "f3", "2025-03-10 12:40:00");
+  EXPECT_THAT(bounds({"f1", "f2", "f3"}, 86400),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
+                                                         std::pair<const std::string, Bound>{"b", {1, 3}},
+                                                         std::pair<const std::string, Bound>{"c", {1, 2}})));
+}
+
 // Each user's windowFunnel level by brute force: the longest run of steps
 // 1..k with ordered times (ties in step order) within the window.
 int brute_force_level(std::vector<std::pair<int64_t, int>> events, int steps, int64_t window) {
@@ -167,16 +212,22 @@ TEST_F(FunnelBoundsTest, BoundsHoldOnRandomData) {
     }
     store_->wait_for_background_work();  // each sealed part's rollup built: the bounds are given
     int decided = 0;
+    // The whole time, and a window cutting an hour at each end (their rows
+    // read, the hours between from the cells by user).
+    ScanFilters cut;
+    cut.window = TimeWindow{start + 3 * 86400 + 1800, start + 30 * 86400 + 5 * 3600 + 900};
+    for (const ScanFilters& filters : {ScanFilters{}, cut})
     for (const int64_t window : {int64_t{1}, int64_t{600}, int64_t{3600}, int64_t{7200}, int64_t{86400},
                                  int64_t{3 * 86400}}) {
       SCOPED_TRACE(window);
+      SCOPED_TRACE(filters.window.begin);
       const std::vector<std::string> steps = {"f1", "f2", "f3"};
-      const auto got = bounds(steps, window);
+      const auto got = bounds(steps, window, filters);
       ASSERT_TRUE(got.has_value());
       for (const auto& [user, user_events] : events) {
         std::vector<std::pair<int64_t, int>> step_events;
         for (const auto& [t, f] : user_events) {
-          if (f < 3) step_events.emplace_back(t, f);
+          if (f < 3 && filters.window.begin <= t && t < filters.window.end) step_events.emplace_back(t, f);
         }
         const int level = brute_force_level(step_events, 3, window);
         const auto it = got->find(user);

@@ -21,6 +21,15 @@
 namespace usagedb::testing {
 namespace {
 
+// Cell i's users of a FeatureHours, from whichever of its two forms holds
+// them.
+std::vector<uint32_t> cell_users(const FeatureHours& h, size_t i) {
+  std::vector<uint32_t> out;
+  for (const uint32_t u : h.users_of(i)) out.push_back(u);
+  for (const uint16_t u : h.narrow_users_of(i)) out.push_back(u);
+  return out;
+}
+
 struct RollupModel {
   struct Fv {
     uint64_t events = 0;
@@ -185,9 +194,8 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
       for (size_t k = 0; k < of_feature.size(); ++k) {
         const TimelineCell& cell = hours.cells[of_feature[k]];
         EXPECT_EQ(int64_t{in_one_place.hours[k]} * 3600, cell.bucket);
-        const auto got = in_one_place.users_of(k);
         const auto want = hours.users(cell);
-        EXPECT_EQ(std::vector<uint32_t>(got.begin(), got.end()), std::vector<uint32_t>(want.begin(), want.end()));
+        EXPECT_EQ(cell_users(in_one_place, k), std::vector<uint32_t>(want.begin(), want.end()));
       }
     }
     EXPECT_EQ(indexed, hours.cells.size());
@@ -324,6 +332,7 @@ TEST(DayUserBitsFromCells, DenseWhereTheCellsAreFullSparseWhereTheyAreNot) {
 }
 
 TEST(FeatureHoursFromCells, OneFeaturesCellsInHourOrderWithoutEmptyOnes) {
+  // (The users of cell 0 reach past 2^16: kept in 32 bits.)
   // Feature 1 in hours 2 and 5 (an empty cell of hour 3 between), feature
   // 2 in hour 2: the index of feature 1's cells is {0, 2, 3}.
   constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
@@ -342,6 +351,8 @@ TEST(FeatureHoursFromCells, OneFeaturesCellsInHourOrderWithoutEmptyOnes) {
   const FeatureHours h = FeatureHours::from_cells(level, cells);
   ASSERT_EQ(h.cells(), 2u);
   EXPECT_EQ(h.hours, (std::vector<uint32_t>{kHour0 + 2, kHour0 + 5}));
+  EXPECT_TRUE(h.narrow.empty());
+  EXPECT_TRUE(h.narrow_users_of(0).empty());
   EXPECT_EQ(std::vector<uint32_t>(h.users_of(0).begin(), h.users_of(0).end()), (std::vector<uint32_t>{3, 9, 70000}));
   EXPECT_EQ(std::vector<uint32_t>(h.users_of(1).begin(), h.users_of(1).end()), (std::vector<uint32_t>{9}));
   EXPECT_EQ(h.cells_between(kHour0, kHour0 + 100), (std::pair<size_t, size_t>{0, 2}));
@@ -349,6 +360,30 @@ TEST(FeatureHoursFromCells, OneFeaturesCellsInHourOrderWithoutEmptyOnes) {
   EXPECT_EQ(h.cells_between(kHour0 + 5, kHour0 + 6), (std::pair<size_t, size_t>{1, 2}));
   EXPECT_EQ(FeatureHours::from_cells(level, {}).cells(), 0u);
   EXPECT_GT(h.memory_bytes(), sizeof(FeatureHours));
+}
+
+TEST(FeatureHoursFromCells, UserCodesBelowTwoToTheSixteenIn16Bits) {
+  constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
+  for (const uint32_t top : {uint32_t{65535}, uint32_t{65536}}) {
+    SCOPED_TRACE(top);
+    TimelineLevel level;
+    const auto add = [&](uint32_t hour, std::vector<uint32_t> users) {
+      const auto begin = static_cast<uint32_t>(level.user_codes.size());
+      level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
+      level.cells.push_back(
+          TimelineCell{hour * 3600, 1, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
+    };
+    add(kHour0 + 1, {0, 7});
+    add(kHour0 + 4, {2, top});
+    const FeatureHours h = FeatureHours::from_cells(level, std::vector<uint32_t>{0, 1});
+    const bool narrow = top < 65536;
+    EXPECT_EQ(h.narrow.empty(), !narrow);
+    EXPECT_EQ(h.users.empty(), narrow);
+    ASSERT_EQ(h.cells(), 2u);
+    EXPECT_EQ(cell_users(h, 0), (std::vector<uint32_t>{0, 7}));
+    EXPECT_EQ(cell_users(h, 1), (std::vector<uint32_t>{2, top}));
+    EXPECT_GE(h.memory_bytes(), sizeof(FeatureHours) + 4 * (narrow ? sizeof(uint16_t) : sizeof(uint32_t)));
+  }
 }
 
 TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {
