@@ -174,6 +174,9 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
       // The cells' keys only: the summary's bitmaps stay unread.
       const std::span<const FvKey> keys = rollup->group_keys();
       for (const UserEntry& e : entries) {
+        // (A groups section that could not be read is empty: the query is
+        // asked again without this rollup.)
+        if (e.group >= keys.size()) continue;
         const FvKey& key = keys[e.group];
         if (feature.accepts(key.feature) && version.accepts(key.version)) {
           groups.at(key.feature, key.version).add(rollup->count(e), e.first, e.last);
