@@ -88,6 +88,35 @@ class UsageGroups {
 
 std::vector<const UsageGroups::Group*> UsageGroups::ordered(const Dictionary& feature_dict,
                                                             const Dictionary& version_dict) const {
+  std::vector<const Group*> out;
+  out.reserve(groups_.size());
+  {
+    // The dictionaries' own ranks of all their codes, when both are small
+    // (the common case): one packed key per group, the count's complement
+    // above the two ranks.
+    constexpr uint32_t kMaxRanked = uint32_t{1} << 16;
+    const std::shared_ptr<const std::vector<uint32_t>> feature_ranks = feature_dict.ranks(kMaxRanked);
+    const std::shared_ptr<const std::vector<uint32_t>> version_ranks = version_dict.ranks(kMaxRanked);
+    const auto ranked = [&](const Group& g) {
+      return g.usage.count <= UINT32_MAX && g.feature < feature_ranks->size() && g.version < version_ranks->size();
+    };
+    if (feature_ranks != nullptr && version_ranks != nullptr && std::all_of(groups_.begin(), groups_.end(), ranked)) {
+      struct Keyed {
+        uint64_t key;
+        const Group* group;
+      };
+      std::vector<Keyed> keyed;
+      keyed.reserve(groups_.size());
+      for (const Group& g : groups_) {
+        keyed.push_back(Keyed{(UINT32_MAX - g.usage.count) << 32 | uint64_t{(*feature_ranks)[g.feature]} << 16 |
+                                  (*version_ranks)[g.version],
+                              &g});
+      }
+      std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
+      for (const Keyed& k : keyed) out.push_back(k.group);
+      return out;
+    }
+  }
   std::vector<uint32_t> features, versions;
   features.reserve(groups_.size());
   versions.reserve(groups_.size());
@@ -99,11 +128,8 @@ std::vector<const UsageGroups::Group*> UsageGroups::ordered(const Dictionary& fe
   }
   const StringRank feature_rank(feature_dict, std::move(features));
   const StringRank version_rank(version_dict, std::move(versions));
-  // Each group's sort key: (count, feature rank, version rank), the ranks
-  // below the number of groups. Packed in one integer when they fit (in
-  // practice always): the count's complement above the two ranks.
-  std::vector<const Group*> out;
-  out.reserve(groups_.size());
+  // Else each group's sort key: (count, feature rank, version rank), the
+  // ranks below the number of groups. Packed in one integer when they fit.
   if (most <= UINT32_MAX && groups_.size() <= (size_t{1} << 16)) {
     struct Keyed {
       uint64_t key;

@@ -70,6 +70,26 @@ TEST(StringRankOrder, ByteOrderOfTheStringsWhateverTheirFirstSixteenBytes) {
   }
 }
 
+TEST(DictionaryRanks, EveryCodesRankMadeOncePerSizeNoneForALargeDictionary) {
+  Dictionary dict("test");
+  for (const char* s : {"feature_2", "feature_10", "", "feature_1", "\xff"}) dict.intern(s);
+  const auto ranks = dict.ranks(16);
+  ASSERT_NE(ranks, nullptr);
+  EXPECT_EQ(*ranks, (std::vector<uint32_t>{3, 2, 0, 1, 4}));
+  EXPECT_EQ(dict.ranks(16), ranks);  // kept
+  dict.intern("feature_11");  // grows: made again
+  const auto grown = dict.ranks(16);
+  ASSERT_NE(grown, nullptr);
+  EXPECT_EQ(*grown, (std::vector<uint32_t>{4, 2, 0, 1, 5, 3}));
+  EXPECT_EQ(*ranks, (std::vector<uint32_t>{3, 2, 0, 1, 4}));  // a copy held stays as it was
+  dict.erase(0);  // "feature_2" reads as "": made again
+  const auto erased = dict.ranks(16);
+  ASSERT_NE(erased, nullptr);
+  EXPECT_EQ((*erased)[0], (*erased)[2] < (*erased)[0] ? 1u : 0u);
+  EXPECT_LT((*erased)[0], (*erased)[3]);
+  EXPECT_EQ(dict.ranks(5), nullptr);  // more codes than asked for
+}
+
 // A level of cells: (bucket, key, users), sorted by (bucket, key).
 struct LevelMaker {
   TimelineLevel level;
