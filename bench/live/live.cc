@@ -73,6 +73,7 @@ struct Args {
   int reps = 50;
   bool sync = false;
   size_t max_unrolled_rows = 0;  // 0: the default
+  std::string questions;          // mixed: the questions asked, comma-separated ("": all)
 };
 
 // Options with --max-unrolled-rows applied (when this build's Options has
@@ -92,7 +93,7 @@ usagedb::Options store_options(const Args& a, usagedb::Options o) {
                "usagedb_live: %s\n"
                "usage: usagedb_live fresh --data FILE [--reps N]\n"
                "       usagedb_live mixed --data FILE --dir DIR [--writers W] [--rate EVENTS_PER_S_EACH]\n"
-               "                          [--readers R] [--seconds S]\n"
+               "                          [--readers R] [--seconds S] [--questions NAME,NAME...]\n"
                "       usagedb_live writers --dir DIR [--threads N] [--events N] [--sync]\n"
                "       (every mode: [--max-unrolled-rows N])\n",
                why);
@@ -120,6 +121,7 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--reps") a.reps = std::stoi(value());
     else if (flag == "--sync") a.sync = true;
     else if (flag == "--max-unrolled-rows") a.max_unrolled_rows = std::stoull(value());
+    else if (flag == "--questions") a.questions = value();
     else usage(("unknown flag " + flag).c_str());
   }
   if (a.mode != "fresh" && a.mode != "mixed" && a.mode != "writers") usage("mode must be fresh, mixed or writers");
@@ -441,7 +443,14 @@ int run_mixed(const Args& a) {
   if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
   EventStore& store = **opened;
   auto stats = store.stats();
-  const std::vector<Question> qs = questions(p);
+  std::vector<Question> qs = questions(p);
+  if (!a.questions.empty()) {
+    // Only the questions named (a question's CPU alone under perf, or its
+    // tail without the others' turns).
+    const std::string names = "," + a.questions + ",";
+    std::erase_if(qs, [&](const Question& q) { return names.find("," + q.name + ",") == std::string::npos; });
+    if (qs.empty()) usage("--questions names no question");
+  }
   for (const Question& q : qs) (void)q.ask(store, nullptr);  // as an application that has been running
 
   std::atomic<bool> stop{false};
@@ -497,17 +506,21 @@ int run_mixed(const Args& a) {
   print_machine();
   std::printf("store: %s, %" PRIu64 " events at the start; %d writers at %.0f events/s each, %d readers, %.0f s\n",
               a.dir.c_str(), stats.ok() ? stats->rows : 0, a.writers, a.rate, a.readers, elapsed);
-  std::printf("%-22s %8s %10s %10s | %-44s\n", "question", "runs", "p50", "p99",
+  std::printf("%-22s %8s %10s %10s %10s | %-44s\n", "question", "runs", "p50", "p99", "CPU p50",
               "slowest 1%: wall, CPU (medians), preempted, blocked");
   for (size_t i = 0; i < qs.size(); ++i) {
     std::vector<Sample> all;
     for (int r = 0; r < a.readers; ++r) all.insert(all.end(), read_lat[r][i].begin(), read_lat[r][i].end());
-    std::vector<double> wall;
-    for (const Sample& x : all) wall.push_back(x.wall);
+    std::vector<double> wall, cpu;
+    for (const Sample& x : all) {
+      wall.push_back(x.wall);
+      cpu.push_back(x.cpu);
+    }
     const Tail tail = slowest(all, 0.01);
-    std::printf("%-22s %8zu %10s %10s | %10s %10s %9.0f%% %8.0f%%\n", qs[i].name.c_str(), all.size(),
-                us(percentile(wall, 0.5)).c_str(), us(percentile(wall, 0.99)).c_str(), us(tail.wall).c_str(),
-                us(tail.cpu).c_str(), 100 * tail.preempted, 100 * tail.blocked);
+    std::printf("%-22s %8zu %10s %10s %10s | %10s %10s %9.0f%% %8.0f%%\n", qs[i].name.c_str(), all.size(),
+                us(percentile(wall, 0.5)).c_str(), us(percentile(wall, 0.99)).c_str(),
+                us(percentile(cpu, 0.5)).c_str(), us(tail.wall).c_str(), us(tail.cpu).c_str(), 100 * tail.preempted,
+                100 * tail.blocked);
   }
   std::vector<double> wl;
   uint64_t total = 0;

@@ -6,7 +6,10 @@
 //
 // The users are kept as the cells' own lists and counted once, at the
 // end, group by group, with the number of the group that last saw each
-// code: no bitmap per group, no union per source.
+// code: no bitmap per group, no union per source. A cell may come with its
+// users as a bit vector as well (cell_bits.h): a group fed by several
+// sources, some with bits, is counted by uniting the bits a word at a time
+// (and setting the bits of the others' codes), not code by code.
 //
 //   DistinctGroups groups;
 //   const uint32_t g = groups.group(key);
@@ -42,10 +45,11 @@ class DistinctGroups {
   uint64_t key(uint32_t g) const { return keys_[g]; }
   uint64_t events(uint32_t g) const { return events_[g]; }
 
-  // `users` must outlive count_users() (a rollup's cells do).
-  void add_cell(uint32_t g, uint64_t events, std::span<const uint32_t> users) {
+  // `users` (and `bits`: the same users as a bit vector, or empty) must
+  // outlive count_users() (a rollup's cells do).
+  void add_cell(uint32_t g, uint64_t events, std::span<const uint32_t> users, std::span<const uint64_t> bits = {}) {
     events_[g] += events;
-    cells_.emplace_back(g, users);
+    cells_.push_back(Cell{g, users, bits});
   }
   void add_row(uint32_t g, uint32_t user) {
     ++events_[g];
@@ -53,7 +57,9 @@ class DistinctGroups {
   }
   // Users that count toward a group without events (the active users of a
   // period, whose events are counted elsewhere).
-  void add_users(uint32_t g, std::span<const uint32_t> users) { cells_.emplace_back(g, users); }
+  void add_users(uint32_t g, std::span<const uint32_t> users, std::span<const uint64_t> bits = {}) {
+    cells_.push_back(Cell{g, users, bits});
+  }
   void add_user(uint32_t g, uint32_t user) { rows_.emplace_back(g, user); }
 
   // The distinct users of each group, by group number.
@@ -63,7 +69,12 @@ class DistinctGroups {
   absl::flat_hash_map<uint64_t, uint32_t> numbers_;
   std::vector<uint64_t> keys_;
   std::vector<uint64_t> events_;
-  std::vector<std::pair<uint32_t, std::span<const uint32_t>>> cells_;
+  struct Cell {
+    uint32_t group;
+    std::span<const uint32_t> users;  // ascending
+    std::span<const uint64_t> bits;   // the same users, or empty
+  };
+  std::vector<Cell> cells_;
   std::vector<std::pair<uint32_t, uint32_t>> rows_;
 };
 

@@ -78,15 +78,23 @@ absl::StatusOr<QueryResult<VersionAdoptionRow>> run_version_adoption(const Snaps
         for (const CoveredRollup& e : entries) {
           const VersionTimeline* versions = e.rollup->versions();
           if (versions == nullptr) continue;
+          // A week the month's start or end cuts is also a cell of the
+          // month next to it: those cells' users as bits, which count the
+          // two together a word at a time.
+          static const VersionWeekEdges kNoEdges;
+          const VersionWeekEdges& edges =
+              s.source == query::CoverSource::kWeekCells ? e.rollup->version_week_edges() : kNoEdges;
           const TimelineLevel& level = versions->versions[g];
           const std::span<const TimelineCell> cells = level.cells_between(first, s.end);
           for (const TimelineCell& c : cells) {
-            groups.add_cell(groups.group(key(period_of(c.bucket), c.feature)), c.events, level.users(c));
+            groups.add_cell(groups.group(key(period_of(c.bucket), c.feature)), c.events, level.users(c),
+                            edges.versions.of(static_cast<uint32_t>(&c - level.cells.data())));
           }
           const TimelineLevel& active_level = versions->active[g];
           const std::span<const TimelineCell> active_cells = active_level.cells_between(first, s.end);
           for (const TimelineCell& c : active_cells) {
-            active.add_users(active.group(static_cast<uint64_t>(period_of(c.bucket))), active_level.users(c));
+            active.add_users(active.group(static_cast<uint64_t>(period_of(c.bucket))), active_level.users(c),
+                             edges.active.of(static_cast<uint32_t>(&c - active_level.cells.data())));
           }
           stats.read_rows(cells.size() + active_cells.size(), sizeof(TimelineCell));
         }

@@ -86,6 +86,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   }
   r->fv_.reserve(groups);
   for (const uint32_t i : order) r->fv_.push_back(std::move(fv[i]));
+  r->key_groups();
 
   // The sessions of each group: a counting sort of the rows by group, then
   // each group's codes sorted.
@@ -286,6 +287,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::restore(RollupContents c
   r->rows_ = contents.rows;
   r->part_ids_ = std::move(contents.part_ids);
   r->fv_ = std::move(contents.summary);
+  r->key_groups();
   r->take_entries(contents);
   for (int g = 0; g < 4; ++g) r->levels_[g] = std::move(contents.timeline[g]);
   r->versions_ = std::move(contents.versions);
@@ -397,7 +399,10 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
   // take_sections) a const rollup changes.
   auto* self = const_cast<PartitionRollup*>(this);
   const size_t before = memory_bytes_locked();
-  if (bits & bit(RollupSection::kGroups)) self->fv_ = std::vector<FvCell>();
+  if (bits & bit(RollupSection::kGroups)) {
+    self->fv_ = std::vector<FvCell>();
+    self->group_keys_ = std::vector<FvKey>();
+  }
   if (bits & bit(RollupSection::kUserEntries)) {
     self->user_codes_ = std::vector<uint32_t>();
     self->user_ends_ = std::vector<uint32_t>();
@@ -411,7 +416,12 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
     self->hour_cells_by_feature_ = std::vector<uint32_t>();
     self->hour_feature_starts_ = std::vector<uint32_t>();
   }
-  if (bits & bit(RollupSection::kVersions)) self->versions_.reset();
+  if (bits & bit(RollupSection::kVersions)) {
+    self->versions_.reset();
+    // Made from the week cells: whoever holds some asked for the versions.
+    MutexLock b(&self->bits_mu_);
+    self->week_edges_.reset();
+  }
   if (bits & bit(RollupSection::kMetadata)) self->metadata_.reset();
   if (bits & kActivityBit) self->activity_ = ActivityRollup();
   if (bits & bit(RollupSection::kDay)) {
@@ -427,6 +437,12 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
   const size_t freed = std::min(charged_, before - std::min(before, memory_bytes_locked()));
   charged_ -= freed;
   return freed;
+}
+
+void PartitionRollup::key_groups() {
+  group_keys_.clear();
+  group_keys_.reserve(fv_.size());
+  for (const FvCell& c : fv_) group_keys_.push_back(FvKey{c.feature, c.version});
 }
 
 void PartitionRollup::take_entries(RollupContents& c) {
@@ -458,7 +474,10 @@ const char* rollup_section_name(RollupSection s) {
 }
 
 void PartitionRollup::take_sections(uint32_t bits, RollupContents& c) {
-  if (bits & bit(RollupSection::kGroups)) fv_ = std::move(c.summary);
+  if (bits & bit(RollupSection::kGroups)) {
+    fv_ = std::move(c.summary);
+    key_groups();
+  }
   if (bits & bit(RollupSection::kSummaryBitmaps)) {
     // The source checked that there is one of each per cell.
     for (size_t i = 0; i < fv_.size() && i < c.summary_users.size() && i < c.summary_sessions.size(); ++i) {
@@ -559,15 +578,33 @@ const FeatureHours& PartitionRollup::feature_hours(uint32_t feature) const {
   return *h;
 }
 
+const VersionWeekEdges& PartitionRollup::version_week_edges() const {
+  const VersionTimeline* versions = this->versions();
+  MutexLock l(&bits_mu_);
+  if (week_edges_ == nullptr) {
+    auto edges = std::make_unique<VersionWeekEdges>();
+    if (versions != nullptr) {
+      const int64_t begin = civil::month_start(month_), end = civil::month_start(civil::next_month(month_));
+      constexpr int kWeek = static_cast<int>(Granularity::kWeek);
+      constexpr int64_t kWeekSeconds = 7 * civil::kSecondsPerDay;
+      edges->versions = CellBits::cut_cells(versions->versions[kWeek], begin, end, kWeekSeconds);
+      edges->active = CellBits::cut_cells(versions->active[kWeek], begin, end, kWeekSeconds);
+    }
+    week_edges_ = std::move(edges);
+  }
+  return *week_edges_;
+}
+
 size_t PartitionRollup::memory_bytes() const {
   size_t bits = 0;
   {
     MutexLock l(&bits_mu_);
     for (const auto& [feature, b] : day_bits_) bits += b->memory_bytes();
     for (const auto& [feature, h] : feature_hours_) bits += h->memory_bytes();
+    if (week_edges_ != nullptr) bits += week_edges_->memory_bytes();
   }
   MutexLock l(&load_mu_);
-  return memory_bytes_locked() + bits;  // the day bits and feature hours: not charged to the cache
+  return memory_bytes_locked() + bits;  // the day bits, feature hours and week edges: not charged to the cache
 }
 
 size_t PartitionRollup::charged_bytes() const {
@@ -577,6 +614,7 @@ size_t PartitionRollup::charged_bytes() const {
 
 size_t PartitionRollup::memory_bytes_locked() const {
   size_t n = sizeof(*this) + part_ids_.capacity() * sizeof(uint64_t) + fv_.capacity() * sizeof(FvCell) +
+             group_keys_.capacity() * sizeof(FvKey) +
              entries_.capacity() * sizeof(UserEntry) +
              (user_codes_.capacity() + user_ends_.capacity()) * sizeof(uint32_t);
   for (const FvCell& c : fv_) n += c.users.memory_bytes() + c.sessions.memory_bytes();

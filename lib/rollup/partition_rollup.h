@@ -99,6 +99,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "lib/index/bitmap.h"
+#include "lib/rollup/cell_bits.h"
 #include "lib/rollup/metadata_counts.h"
 #include "lib/rollup/timeline_level.h"
 #include "lib/rollup/version_timeline.h"
@@ -121,6 +122,12 @@ struct FvCell {
   uint32_t last = 0;   // max timestamp
   Bitmap users;
   Bitmap sessions;
+};
+
+// The key of a summary cell alone: group_keys()[i] of summary()[i].
+struct FvKey {
+  uint32_t feature;
+  uint32_t version;
 };
 
 // One user's usage of one (feature, version) group, summary()[group]. 16
@@ -264,6 +271,13 @@ class PartitionRollup final : private ChargedMemory {
     ensure(bit(RollupSection::kGroups));
     return fv_[i];
   }
+  // The (feature, version) of every summary cell, 8 bytes each in one
+  // array: what a look-up of one user's entries reads (the cells, ~120
+  // bytes apart, cost a cache miss an entry).
+  std::span<const FvKey> group_keys() const {
+    ensure(bit(RollupSection::kGroups));
+    return group_keys_;
+  }
   // Sorted by (feature, version); empty when the user has no rows here.
   std::span<const UserEntry> user(uint32_t user_code) const;
   // Whether a one-user look-up that has a cheaper way to the user's rows
@@ -329,6 +343,11 @@ class PartitionRollup final : private ChargedMemory {
   // feature and kept until the sections are dropped (memory_bytes() counts
   // them).
   const FeatureHours& feature_hours(uint32_t feature) const ABSL_LOCKS_EXCLUDED(bits_mu_);
+  // The version timeline's week cells that the month's start or end cuts,
+  // their users as bit vectors (cell_bits.h; empty without a version
+  // timeline), made on the first call and kept until the version timeline
+  // is dropped (memory_bytes() counts them).
+  const VersionWeekEdges& version_week_edges() const ABSL_LOCKS_EXCLUDED(bits_mu_);
 
   // Heap bytes held (approximate): of the sections read so far.
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(load_mu_);
@@ -347,9 +366,12 @@ class PartitionRollup final : private ChargedMemory {
   // With a budget, the sections are marked used first (drop_charged()
   // leaves them alone while a Hold lives: the two sides order their marks
   // and their look at the other's as a Dekker pair, all sequentially
-  // consistent).
+  // consistent). A mark already made is not made again: marks are cleared
+  // only when the last Hold goes, so one seen while the caller's Hold lives
+  // stays until the caller is done (no locked read-modify-write on every
+  // call of an accessor in a loop).
   void ensure(uint32_t bits) const {
-    if (budget_ != nullptr) used_bits_.fetch_or(bits);
+    if (budget_ != nullptr && (used_bits_.load() & bits) != bits) used_bits_.fetch_or(bits);
     if ((ready_.load() & bits) != bits) read_sections(bits);
   }
   // A Hold let go: when it was the last, the cache may drop the sections.
@@ -395,6 +417,8 @@ class PartitionRollup final : private ChargedMemory {
   uint64_t rows_ = 0;
   std::vector<uint64_t> part_ids_;
   std::vector<FvCell> fv_;
+  std::vector<FvKey> group_keys_;  // of fv_, made with it (key_groups)
+  void key_groups();
   // The users with entries, ascending, and the end of each one's entries in
   // entries_ (its begin: the end before): a binary search finds a user
   // (filled as fast as the entries are read, where a hash map was not).
@@ -423,6 +447,8 @@ class PartitionRollup final : private ChargedMemory {
   mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const DayUserBits>> day_bits_ ABSL_GUARDED_BY(bits_mu_);
   // feature_hours(), by feature; an entry is never replaced or erased.
   mutable absl::flat_hash_map<uint32_t, std::unique_ptr<const FeatureHours>> feature_hours_ ABSL_GUARDED_BY(bits_mu_);
+  // version_week_edges(), once made.
+  mutable std::unique_ptr<const VersionWeekEdges> week_edges_ ABSL_GUARDED_BY(bits_mu_);
 };
 
 // The (feature, version) groups of several months' rollups merged (bitmap

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "lib/table/string_rank.h"
 #include "lib/util/hash.h"
 #include "lib/util/text.h"
 
@@ -366,6 +367,22 @@ size_t Dictionary::memory_bytes() const {
   const size_t blocks = (n + kBlockSize - 1) / kBlockSize;
   return bytes_ + blocks * kBlockSize * sizeof(Entry) + kMaxBlocks * sizeof(void*) +
          slot_count_ * sizeof(uint64_t) + cache_slots_ * sizeof(CacheSlot);
+}
+
+std::shared_ptr<const std::vector<uint32_t>> Dictionary::ranks(uint32_t max_size) const {
+  MutexLock l(&ranks_mu_);
+  const uint32_t n = size();
+  const uint64_t erased = erasures();
+  if (n > max_size) return nullptr;
+  if (ranks_ != nullptr && ranks_->size() == n && ranks_erasures_ == erased) return ranks_;
+  std::vector<uint32_t> codes(n);
+  for (uint32_t c = 0; c < n; ++c) codes[c] = c;
+  const StringRank rank(*this, codes);
+  auto ranks = std::make_shared<std::vector<uint32_t>>(n);
+  for (uint32_t c = 0; c < n; ++c) (*ranks)[c] = rank(c);
+  ranks_ = std::move(ranks);
+  ranks_erasures_ = erased;
+  return ranks_;
 }
 
 }  // namespace usagedb

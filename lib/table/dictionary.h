@@ -126,6 +126,14 @@ class Dictionary {
   // Heap bytes held: strings (copied or adopted), code table and hash index.
   size_t memory_bytes() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The rank of every code [0, size()) in the byte order of the strings,
+  // by code; null when size() > max_size. Made on the first call at this
+  // size and kept until the dictionary grows or erases a string: queries
+  // order their answers by the feature and version strings, two small
+  // dictionaries asked on every query (sorting them was 8% of a 460-row
+  // user_feature_usage answer).
+  std::shared_ptr<const std::vector<uint32_t>> ranks(uint32_t max_size) const ABSL_LOCKS_EXCLUDED(ranks_mu_);
+
  private:
   static constexpr uint32_t kBlockBits = 16;
   static constexpr uint32_t kBlockSize = 1u << kBlockBits;
@@ -258,6 +266,10 @@ class Dictionary {
   // find() calls answered by comparing entries (kLazy, before the index).
   static constexpr uint32_t kScannedFinds = 8;
   mutable std::atomic<uint32_t> scanned_finds_{0};
+  // ranks(), and the size and erasures it was made at.
+  mutable Mutex ranks_mu_;
+  mutable std::shared_ptr<const std::vector<uint32_t>> ranks_ ABSL_GUARDED_BY(ranks_mu_);
+  mutable uint64_t ranks_erasures_ ABSL_GUARDED_BY(ranks_mu_) = 0;
   // String bytes: chunks that never move; large strings get their own chunk.
   std::vector<std::unique_ptr<char[]>> chunks_ ABSL_GUARDED_BY(mu_);
   // Adopted segment buffers (restore_many with an owner).
