@@ -194,9 +194,6 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
                                                            err->message));
     }
   }
-  // Counted from here (gather_callers), in a synced store only: its
-  // encoding takes a while.
-  if (options_.sync) writers_in_call_.fetch_add(1, std::memory_order_relaxed);
   ThreadWrite slot;
   QueuedWrite& w = slot.write();
   w.events = events;
@@ -219,7 +216,6 @@ absl::StatusOr<IngestReport> EventStoreImpl::record_events(std::span<const Event
   // bench/RESULTS.md), where a lock holder preempted mid-call stalls every
   // other writer, while a group's leader applies many calls per hold.
   absl::StatusOr<IngestReport> report = commit(w);
-  if (options_.sync) writers_in_call_.fetch_sub(1, std::memory_order_relaxed);
   if (!report.ok()) return report;
   USAGEDB_RETURN_IF_ERROR(run_requested_checkpoint());
   return report;
@@ -247,9 +243,6 @@ constexpr size_t kKeptGroupEvents = 4096;
 }  // namespace
 
 namespace {
-// An fsync shorter than this (tmpfs) is not worth a gather_callers wait.
-constexpr int64_t kGatherMinSyncNanos = 20'000;
-
 // How many times a queued caller looks at its state, pausing between looks,
 // before it sleeps: a group of a few record_event calls is applied in about
 // a microsecond a call, and a wake-up costs the leader a futex call and the
@@ -274,17 +267,6 @@ void sleep_while(std::atomic<uint32_t>& state, uint32_t expected) {
 #ifdef __linux__
   syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state), FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
 #else
-  state.wait(expected, std::memory_order_acquire);
-#endif
-}
-// The same for `nanos` at most (elsewhere: until woken; gather_callers
-// looks at its deadline again).
-void sleep_while(std::atomic<uint32_t>& state, uint32_t expected, int64_t nanos) {
-#ifdef __linux__
-  const timespec timeout{static_cast<time_t>(nanos / 1'000'000'000), static_cast<long>(nanos % 1'000'000'000)};
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(&state), FUTEX_WAIT_PRIVATE, expected, &timeout, nullptr, 0);
-#else
-  (void)nanos;
   state.wait(expected, std::memory_order_acquire);
 #endif
 }
@@ -395,27 +377,24 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) {
   // node reused) before the link is made: its leader waits for it.
   if (QueuedWrite* prev = queue_tail_.exchange(&w, std::memory_order_acq_rel)) {
     prev->next.store(&w, std::memory_order_release);
-    if (options_.sync) {
-      // A leader gathering callers (gather_callers) counts again: it sets
-      // gathering_ before it counts, this call linked itself before it
-      // looks (the fences order each store before the other's load).
-      std::atomic_thread_fence(std::memory_order_seq_cst);
-      if (gathering_.load(std::memory_order_relaxed) != 0) {
-        gather_joins_.fetch_add(1, std::memory_order_release);
-        wake_one(gather_joins_);
-      }
-    }
     if (await_turn(w) == kDone) return std::move(w.result);
   }
   // The head of the queue leads a group: itself and the writers queued
   // behind it, in order, up to kMaxGroupBytes of log records. A leader
-  // that will fsync first lets the callers the previous group just
-  // released queue up again: in a synced store it waits for them
-  // (gather_callers); otherwise (a flush(), or fsyncs too fast to wait
-  // for) it yields once after a group of several, which let more of them
-  // queue on tmpfs (6.4-6.7 events an fsync with it, ~5.2 without; a lone
-  // writer would only give its core away).
-  if (w.sync && files_ && !(options_.sync && gather_callers(w)) && last_group_size_ > 1) std::this_thread::yield();
+  // that will fsync first lets the writers the previous group just
+  // released queue up again (an fsync costs far more than the wait),
+  // yielding once, and only after a group of several: a lone writer would
+  // only give its core away (on a busy machine, for a whole time slice).
+  // Waiting longer, until every synced caller had queued (branch writers5:
+  // asleep, woken by each joiner, half an fsync at most), made groups of
+  // all 8 callers (7.87 events an fsync) but no faster: 8 threads 21-30k
+  // (median 28.2k) against 26-29k (28.3k) events/s with this yield, and
+  // 24-33 against 22-24 us of the callers' CPU an event (bench/RESULTS.md,
+  // session 29): a full group waits for its slowest member's wake-up while
+  // no fsync runs; smaller groups keep the disk busy (with the yield: 6.45
+  // events an fsync, most groups of 6-8 calls, not two alternating groups
+  // of 4).
+  if (w.sync && files_ && last_group_size_ > 1) std::this_thread::yield();
   // The leader's thread keeps its group's vector from call to call.
   thread_local std::vector<QueuedWrite*> group;
   group.clear();
@@ -460,51 +439,6 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) {
   return std::move(w.result);
 }
 
-bool EventStoreImpl::gather_callers(const QueuedWrite& w) {
-  // Without this wait, the callers that queued during one fsync lead the
-  // next as soon as it ends, while the group it synced is still waking up:
-  // 8 synced callers can split into smaller groups that fsync in turn (the
-  // quiet machine gave 4.0-4.4x one caller's rate, about 4 events an fsync
-  // if fsyncs cost what a lone caller's do; the group sizes were not
-  // counted then: StoreStats::write_group_sizes now counts them). An fsync
-  // costs far more than the wait, which ends as soon as they queue.
-  const auto queued = [&w](int most) {
-    int n = 1;
-    for (const QueuedWrite* q = w.next.load(std::memory_order_acquire); q != nullptr && n < most;
-         q = q->next.load(std::memory_order_acquire)) {
-      ++n;
-    }
-    return n;
-  };
-  const int64_t sync_nanos = sync_nanos_.load(std::memory_order_relaxed);
-  if (sync_nanos < kGatherMinSyncNanos) return false;
-  int callers = writers_in_call_.load(std::memory_order_relaxed);
-  if (callers <= 1 || queued(callers) >= callers) return true;
-  // Half an fsync at most (the average of the last ones; no more than a
-  // millisecond): a caller busy elsewhere (encoding a large batch,
-  // preempted) is not waited for long, and a disk that syncs in a few
-  // microseconds (tmpfs) is not made to wait at all.
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::nanoseconds(std::min<int64_t>(sync_nanos / 2, 1'000'000));
-  // Asleep, woken by each caller that joins (commit), so the callers being
-  // woken get this core: spinning kept them off it on the busy 2-core
-  // machine (groups of 1 while the spin ran out), and sched_yield handed
-  // it to other processes for whole time slices (on tmpfs at load 14,
-  // ~400 us a group).
-  gathering_.store(1, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  for (;;) {
-    const uint32_t seen = gather_joins_.load(std::memory_order_acquire);
-    callers = writers_in_call_.load(std::memory_order_relaxed);
-    if (queued(callers) >= callers) break;
-    const auto left = deadline - std::chrono::steady_clock::now();
-    if (left <= std::chrono::nanoseconds::zero()) break;
-    sleep_while(gather_joins_, seen, std::chrono::duration_cast<std::chrono::nanoseconds>(left).count());
-  }
-  gathering_.store(0, std::memory_order_relaxed);
-  return true;
-}
-
 void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
   auto fail_all = [&](const absl::Status& s) {
     for (QueuedWrite* q : group) q->result = s;
@@ -534,13 +468,7 @@ void EventStoreImpl::write_group_locked(std::span<QueuedWrite* const> group) {
       }
     }
     // One fsync makes the whole group durable.
-    if (s.ok() && sync) {
-      const auto start = std::chrono::steady_clock::now();
-      s = files_->sync();
-      const int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
-      const int64_t average = sync_nanos_.load(std::memory_order_relaxed);
-      sync_nanos_.store(average == 0 ? took : average + (took - average) / 8, std::memory_order_relaxed);
-    }
+    if (s.ok() && sync) s = files_->sync();
     if (!s.ok()) return fail_all(stop_writes_locked(s));
     if (sync) {
       synced_through_ = number - 1;
@@ -685,13 +613,10 @@ absl::Status EventStoreImpl::flush() {
   }
   // Through the writer queue: concurrent flush() calls (and writers with
   // Options::sync) share one fsync.
-  if (options_.sync) writers_in_call_.fetch_add(1, std::memory_order_relaxed);
   ThreadWrite slot;
   QueuedWrite& w = slot.write();
   w.sync = true;
-  const absl::Status s = commit(w).status();
-  if (options_.sync) writers_in_call_.fetch_sub(1, std::memory_order_relaxed);
-  return s;
+  return commit(w).status();
 }
 
 uint64_t EventStoreImpl::durable_sequence_locked() const {

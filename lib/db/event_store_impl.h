@@ -255,12 +255,6 @@ class EventStoreImpl final : public EventStore {
   // Queues `w` and returns its result once a group holding it is done: the
   // caller leads the group when it reaches the head of the queue.
   absl::StatusOr<IngestReport> commit(QueuedWrite& w) ABSL_LOCKS_EXCLUDED(write_mu_);
-  // Before a leader `w` of a store with Options::sync gathers its group:
-  // waits until every call in record_events() or flush() has queued behind
-  // it, or for half an fsync at most (sync_nanos_), asleep (each caller
-  // that joins wakes it). False, without waiting, when fsyncs take under
-  // kGatherMinSyncNanos (tmpfs).
-  bool gather_callers(const QueuedWrite& w);
   // Waits (spins briefly, then sleeps) until `w` leaves kQueued: kDone or kLead.
   static uint32_t await_turn(QueuedWrite& w);
   // Moves `w` to `state` (kDone or kLead), waking its caller if it sleeps.
@@ -455,17 +449,6 @@ class EventStoreImpl final : public EventStore {
   // The writer queue's last node (null: empty). Joining it is one exchange;
   // the caller that finds it empty leads the next group.
   std::atomic<QueuedWrite*> queue_tail_{nullptr};
-  // In a store with Options::sync: calls of record_events() and flush()
-  // between their validation and the end of their commit(): a leader waits (briefly) for
-  // those not queued yet (gather_callers).
-  std::atomic<int> writers_in_call_{0};
-  // What the last fsyncs of the log took (an average, in nanoseconds): it
-  // bounds that wait. Written under write_mu_, read by leaders without it.
-  std::atomic<int64_t> sync_nanos_{0};
-  // A leader sleeps in gather_callers (gathering_ set) on gather_joins_,
-  // which each caller that joins the queue meanwhile bumps and wakes.
-  std::atomic<uint32_t> gathering_{0};
-  std::atomic<uint32_t> gather_joins_{0};
   // The size of the last group: read and written by group leaders only (one
   // at a time: leadership passes with a release/acquire on the next
   // leader's state, or through queue_tail_).

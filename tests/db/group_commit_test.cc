@@ -339,9 +339,8 @@ TEST(ConcurrentWrites, GroupCountsOfOneThreadsCalls) {
 // Synced writers on a slow disk, some recording several events a call, one
 // flushing too: whatever groups they form, the counters add up to the calls
 // and events made, every group fsyncs, and the histogram adds up to the
-// groups and the calls. A leader waits for callers that have not queued
-// yet (gather_callers) only so long: a thread that spends its call encoding
-// a large batch, and threads that stop calling, leave no one waiting.
+// groups and the calls, with a thread that spends its call encoding a large
+// batch and threads that stop calling.
 TEST(ConcurrentWrites, GroupCountsAddUpToTheCallsWhateverGroupsForm) {
   ScopedTempDir dir;
   FaultInjectionFileSystem fs(posix_without_fsync());
