@@ -1101,7 +1101,6 @@ TEST_F(CliTest, StatsCompactDeleteUserDropBefore) {
   expect_one_line_error(usagedb({"drop-before", "--store", store(), "210602"}), 2, "210602");
 }
 
-}  // namespace
 // ---- export and forward (SPEC 8) -----------------------------------------------
 
 TEST_F(CliTest, ExportWritesBothProjectsAndNamesWhatIsWrong) {
@@ -1141,4 +1140,5 @@ TEST_F(CliTest, ForwardNamesWhatIsWrong) {
       "--compression: expected auto, gzip or none, got 'zstd'");
 }
 
+}  // namespace
 }  // namespace usagedb
