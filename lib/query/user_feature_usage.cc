@@ -90,10 +90,26 @@ std::vector<const UsageGroups::Group*> UsageGroups::ordered(const Dictionary& fe
                                                             const Dictionary& version_dict) const {
   std::vector<const Group*> out;
   out.reserve(groups_.size());
+  // One packed key per group when the counts fit 32 bits and the ranks 16:
+  // the count's complement above the two ranks.
+  const auto sort_packed = [&](const auto& feature_rank, const auto& version_rank) {
+    struct Keyed {
+      uint64_t key;
+      const Group* group;
+    };
+    std::vector<Keyed> keyed;
+    keyed.reserve(groups_.size());
+    for (const Group& g : groups_) {
+      keyed.push_back(Keyed{(UINT32_MAX - g.usage.count) << 32 | uint64_t{feature_rank(g.feature)} << 16 |
+                                version_rank(g.version),
+                            &g});
+    }
+    std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
+    for (const Keyed& k : keyed) out.push_back(k.group);
+  };
   {
     // The dictionaries' own ranks of all their codes, when both are small
-    // (the common case): one packed key per group, the count's complement
-    // above the two ranks.
+    // (the common case).
     constexpr uint32_t kMaxRanked = uint32_t{1} << 16;
     const std::shared_ptr<const std::vector<uint32_t>> feature_ranks = feature_dict.ranks(kMaxRanked);
     const std::shared_ptr<const std::vector<uint32_t>> version_ranks = version_dict.ranks(kMaxRanked);
@@ -101,19 +117,7 @@ std::vector<const UsageGroups::Group*> UsageGroups::ordered(const Dictionary& fe
       return g.usage.count <= UINT32_MAX && g.feature < feature_ranks->size() && g.version < version_ranks->size();
     };
     if (feature_ranks != nullptr && version_ranks != nullptr && std::all_of(groups_.begin(), groups_.end(), ranked)) {
-      struct Keyed {
-        uint64_t key;
-        const Group* group;
-      };
-      std::vector<Keyed> keyed;
-      keyed.reserve(groups_.size());
-      for (const Group& g : groups_) {
-        keyed.push_back(Keyed{(UINT32_MAX - g.usage.count) << 32 | uint64_t{(*feature_ranks)[g.feature]} << 16 |
-                                  (*version_ranks)[g.version],
-                              &g});
-      }
-      std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
-      for (const Keyed& k : keyed) out.push_back(k.group);
+      sort_packed([&](uint32_t f) { return (*feature_ranks)[f]; }, [&](uint32_t v) { return (*version_ranks)[v]; });
       return out;
     }
   }
@@ -128,22 +132,10 @@ std::vector<const UsageGroups::Group*> UsageGroups::ordered(const Dictionary& fe
   }
   const StringRank feature_rank(feature_dict, std::move(features));
   const StringRank version_rank(version_dict, std::move(versions));
-  // Else each group's sort key: (count, feature rank, version rank), the
-  // ranks below the number of groups. Packed in one integer when they fit.
+  // Else the ranks among the groups' own codes (below the number of
+  // groups): packed when they fit, else compared field by field.
   if (most <= UINT32_MAX && groups_.size() <= (size_t{1} << 16)) {
-    struct Keyed {
-      uint64_t key;
-      const Group* group;
-    };
-    std::vector<Keyed> keyed;
-    keyed.reserve(groups_.size());
-    for (const Group& g : groups_) {
-      keyed.push_back(Keyed{(UINT32_MAX - g.usage.count) << 32 | uint64_t{feature_rank(g.feature)} << 16 |
-                                version_rank(g.version),
-                            &g});
-    }
-    std::sort(keyed.begin(), keyed.end(), [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
-    for (const Keyed& k : keyed) out.push_back(k.group);
+    sort_packed(feature_rank, version_rank);
     return out;
   }
   struct Keyed {
