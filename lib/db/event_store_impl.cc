@@ -350,8 +350,8 @@ EventStoreImpl::ThreadWrite::~ThreadWrite() {
   *busy_ = false;
 }
 
-uint32_t EventStoreImpl::await_turn(QueuedWrite& w) {
-  for (int i = 0; i < kSpinsBeforeSleep; ++i) {
+uint32_t EventStoreImpl::await_turn(QueuedWrite& w, int spins) {
+  for (int i = 0; i < spins; ++i) {
     const uint32_t s = w.state.load(std::memory_order_acquire);
     if (s != kQueued) return s;
     cpu_pause();
@@ -377,7 +377,12 @@ absl::StatusOr<IngestReport> EventStoreImpl::commit(QueuedWrite& w) {
   // node reused) before the link is made: its leader waits for it.
   if (QueuedWrite* prev = queue_tail_.exchange(&w, std::memory_order_acq_rel)) {
     prev->next.store(&w, std::memory_order_release);
-    if (await_turn(w) == kDone) return std::move(w.result);
+    // A synced call sleeps at once: it waits for an fsync at least (its
+    // group's, and before it leads, the previous group's), so its spins
+    // would only take the core from the callers the last group released
+    // (the spin loop was 7.4% of the samples of 8 synced writers; session
+    // 30, bench/RESULTS.md).
+    if (await_turn(w, w.sync && files_ ? 0 : kSpinsBeforeSleep) == kDone) return std::move(w.result);
   }
   // The head of the queue leads a group: itself and the writers queued
   // behind it, in order, up to kMaxGroupBytes of log records. A leader

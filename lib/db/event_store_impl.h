@@ -255,8 +255,9 @@ class EventStoreImpl final : public EventStore {
   // Queues `w` and returns its result once a group holding it is done: the
   // caller leads the group when it reaches the head of the queue.
   absl::StatusOr<IngestReport> commit(QueuedWrite& w) ABSL_LOCKS_EXCLUDED(write_mu_);
-  // Waits (spins briefly, then sleeps) until `w` leaves kQueued: kDone or kLead.
-  static uint32_t await_turn(QueuedWrite& w);
+  // Waits (looks `spins` times, pausing between looks, then sleeps) until
+  // `w` leaves kQueued: kDone or kLead.
+  static uint32_t await_turn(QueuedWrite& w, int spins);
   // Moves `w` to `state` (kDone or kLead), waking its caller if it sleeps.
   static void release_write(QueuedWrite& w, uint32_t state);
   // Logs, fsyncs (once, when any of them asks) and applies a group.

@@ -396,5 +396,53 @@ TEST(ConcurrentWrites, GroupCountsAddUpToTheCallsWhateverGroupsForm) {
   EXPECT_EQ(stats->rows, recorded.load());
 }
 
+// 16 synced writers (some calls of 3 events, two threads flushing too) on a
+// slow disk, so groups of many calls form, and every queued caller sleeps at
+// once (a synced call does not spin: EventStoreImpl::commit): every call is
+// woken and returns, each with its own report, the counters add up to the
+// calls, and every event is there once after a power loss.
+TEST(ConcurrentWrites, LargeSyncedGroupsReleaseEveryCallerOnce) {
+  ScopedTempDir dir;
+  FaultInjectionFileSystem fs(posix_without_fsync());
+  auto store = open_durable(dir.path(), &fs, {.sync = true});
+  ASSERT_TRUE(store.ok()) << store.status();
+  constexpr int kThreads = 16;
+  constexpr int kCalls = 12;
+  constexpr int kMost = 3;  // events a call at most
+  std::vector<OwnedEvent> events = generate_events({.events = kThreads * kCalls * kMost, .seed = 19});
+  for (size_t i = 0; i < events.size(); ++i) events[i].event_id = absl::StrCat("id-", i);
+  fs.set_sync_delay(std::chrono::milliseconds{3});
+  std::atomic<uint64_t> recorded{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int c = 0; c < kCalls; ++c) {
+        const size_t first = (static_cast<size_t>(t) * kCalls + c) * kMost;
+        const size_t n = t % 3 == 0 ? kMost : 1;
+        auto report = (*store)->record_events(views(events, first, first + n));
+        ASSERT_TRUE(report.ok()) << report.status();
+        EXPECT_EQ(report->successful_rows, n);
+        EXPECT_EQ(report->duplicate_rows, 0u);
+        recorded += n;
+        if (t < 2 && c % 4 == 0) ASSERT_TRUE((*store)->flush().ok());
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  auto stats = (*store)->stats();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->write_group_events, recorded.load());
+  EXPECT_EQ(stats->write_group_calls, kThreads * kCalls + 2u * (kCalls / 4));
+  // Every call returned: all of them are durable.
+  fs.set_sync_delay(std::chrono::milliseconds{0});
+  ASSERT_NO_FATAL_FAILURE(crash(*store, fs));
+  store = open_durable(dir.path(), &fs);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::map<std::string, int> stored;
+  for (const auto& [sequence, id] : sequences(**store)) ++stored[id];
+  EXPECT_EQ(stored.size(), recorded.load());
+  for (const auto& [id, n] : stored) EXPECT_EQ(n, 1) << id;
+}
+
 }  // namespace
 }  // namespace usagedb::testing
