@@ -89,19 +89,40 @@ class HourChains {
         }
       }
     }
-    // By ascending step: the steps of an hour in any order.
+    // By ascending step: the steps of an hour in any order. advance_chain()
+    // without its stop at the last step (the level is the same): every
+    // chain that ends above the user's lower bound marks its months
+    // (FunnelBounds::months), so the chains keep their latest starts.
     for (size_t i = 0; i < hour.size(); ++i) {
+      const uint32_t step = hour[i].step, h = hour[i].hour;
       for (const uint32_t user : cell(i)) {
         const uint32_t s = slot_[user];
         if (s == kNone) continue;
-        advance_chain(&state_[s + steps_ + 1], steps_, hour[i].hour, hour[i].step,
-                      static_cast<uint64_t>(upper_window_));
+        uint32_t* upper = &state_[s + steps_ + 1];
+        if (step == 0) {
+          upper[1] = h;
+          upper[0] = std::max<uint32_t>(upper[0], 1);
+          continue;
+        }
+        const uint32_t chain = upper[step];
+        if (chain == kUnsetChain || h > uint64_t{chain} + static_cast<uint64_t>(upper_window_)) continue;
+        upper[step + 1] = chain;
+        upper[0] = std::max(upper[0], step + 1);
+        if (step + 1 > state_[s]) mark_months(s, h);  // above the lower bound now
       }
     }
   }
 
+  // The hours given next are of month `yyyymm` (months ascending).
+  void begin_month(uint32_t yyyymm) {
+    month_ = ordinal(yyyymm);
+    if (!based_) first_month_ = month_, based_ = true;
+    month_first_hour_ = civil::month_start(yyyymm) / kHour;
+  }
+
   FunnelBounds finish() const {
     FunnelBounds b;
+    b.first_month = first_month_;
     for (uint32_t user = 0; user < slot_.size(); ++user) {
       const uint32_t cap = cap_[user], s = slot_[user];
       if (cap == 0 || (walking_[user] && s == kNone)) continue;  // no first step
@@ -109,9 +130,11 @@ class HourChains {
       if (!walking_[user]) {
         b.lower.push_back(static_cast<uint8_t>(cap));
         b.upper.push_back(static_cast<uint8_t>(cap));
+        b.months.push_back(0);
       } else {
         b.lower.push_back(static_cast<uint8_t>(state_[s]));
         b.upper.push_back(static_cast<uint8_t>(std::min(state_[s + steps_ + 1], cap)));
+        b.months.push_back(b.lower.back() < b.upper.back() ? months_[s / stride_] : 0);
       }
     }
     return b;
@@ -125,7 +148,27 @@ class HourChains {
     slot_[user] = s;
     state_.resize(state_.size() + stride_, kUnsetChain);
     state_[s] = state_[s + steps_ + 1] = 0;
+    months_.push_back(0);
     return s;
+  }
+
+  static uint32_t ordinal(uint32_t yyyymm) { return yyyymm / 100 * 12 + yyyymm % 100 - 1; }
+
+  // Marks, for the user at slot `s`, the months of the hours [h - the upper
+  // window, h]: where a real chain whose last event is in hour h may lie.
+  [[gnu::noinline]] void mark_months(uint32_t s, uint32_t h) {
+    uint64_t& marks = months_[s / stride_];
+    if (month_ - first_month_ >= 64) {
+      marks = ~uint64_t{0};
+      return;
+    }
+    const int64_t from = int64_t{h} - upper_window_;
+    uint32_t low = month_;
+    if (from < month_first_hour_) low = ordinal(civil::month_id(std::max<int64_t>(from, 0) * kHour));
+    low = std::max(low, first_month_);  // no row before the first month
+    const uint32_t width = month_ - low + 1;  // 1 to 64
+    const uint64_t run = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+    marks |= run << (low - first_month_);
   }
 
   const uint32_t steps_;
@@ -138,6 +181,11 @@ class HourChains {
   std::vector<uint8_t> walking_;  // by user code: 0 once the level is known
   std::vector<uint32_t> walking_users_;  // an hour's cells without the users not walking
   std::vector<size_t> ends_;             // where each cell's end in walking_users_
+  std::vector<uint64_t> months_;         // per slot (state_ index / stride_): FunnelBounds::months
+  bool based_ = false;
+  uint32_t first_month_ = 0;       // the first month's ordinal (year * 12 + month - 1)
+  uint32_t month_ = 0;             // the ordinal of the month walked
+  int64_t month_first_hour_ = 0;   // its first hour
 };
 
 // (hour, step, user) of a row, ordered by hour then step.
@@ -152,6 +200,7 @@ int64_t floor_hour(int64_t t) { return civil::floor_div(t, kHour) * kHour; }
 // also the rollups whose day bits (PartitionRollup::day_user_bits) give the
 // whole days, [day_hours.first, day_hours.second) in hours.
 struct MonthHours {
+  uint32_t month;  // yyyymm
   std::vector<HourUsers> cells;
   std::vector<std::pair<uint32_t, uint32_t>> hours;
   std::vector<uint32_t> row_users;  // the users of the rows read, whom some cells hold
@@ -203,6 +252,7 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   MonthHours m;
+  m.month = p.month();
   m.row_users.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) m.row_users[i] = static_cast<uint32_t>(keys[i]);
   std::vector<HourUsers>& row_hours = m.rows;  // runs of row_users
@@ -439,6 +489,7 @@ std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const 
   }
   HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats));
   for (const MonthHours& m : months) {
+    chains.begin_month(m.month);
     for_each_hour(m, [&](uint32_t, std::span<const HourUsers> cells) { chains.add_hour(cells); });
   }
   return chains.finish();
