@@ -43,14 +43,68 @@ class HourChains {
         lower_window_(window >= kHour - 1 ? (window - (kHour - 1)) / kHour : -1),
         upper_window_((window + kHour - 1) / kHour),
         cap_(caps.empty() ? std::vector<uint8_t>(users, static_cast<uint8_t>(steps)) : std::move(caps)),
-        slot_(users, kNone),
+        direct_(size_t{users} * stride_ <= kMostDirectEntries),
         walking_(users) {
     // A user who can reach the first step and no further is there.
     for (uint32_t user = 0; user < users; ++user) walking_[user] = cap_[user] >= 2;
+    if (direct_) {
+      // Every user's state at user * stride_, levels 0 (no first step yet).
+      state_.assign(size_t{users} * stride_, kUnsetChain);
+      for (size_t s = 0; s < state_.size(); s += stride_) state_[s] = state_[s + steps_ + 1] = 0;
+      months_.assign(users, 0);
+    } else {
+      slot_.assign(users, kNone);
+    }
   }
 
   // The users of one hour, ascending by step.
   void add_hour(std::span<const HourUsers> hour) {
+    if (direct_) {
+      add_hour_to<true>(hour);
+    } else {
+      add_hour_to<false>(hour);
+    }
+  }
+
+  // The hours given next are of month `yyyymm` (months ascending).
+  void begin_month(uint32_t yyyymm) {
+    month_ = ordinal(yyyymm);
+    if (!based_) first_month_ = month_, based_ = true;
+    month_first_hour_ = civil::month_start(yyyymm) / kHour;
+  }
+
+  FunnelBounds finish() const {
+    FunnelBounds b;
+    b.first_month = first_month_;
+    for (uint32_t user = 0; user < walking_.size(); ++user) {
+      const uint32_t cap = cap_[user], s = slot(user);
+      if (cap == 0 || (walking_[user] && (s == kNone || state_[s] == 0))) continue;  // no first step
+      b.users.push_back(user);
+      if (!walking_[user]) {
+        b.lower.push_back(static_cast<uint8_t>(cap));
+        b.upper.push_back(static_cast<uint8_t>(cap));
+        b.months.push_back(0);
+      } else {
+        b.lower.push_back(static_cast<uint8_t>(state_[s]));
+        b.upper.push_back(static_cast<uint8_t>(std::min(state_[s + steps_ + 1], cap)));
+        b.months.push_back(b.lower.back() < b.upper.back() ? months_[s / stride_] : 0);
+      }
+    }
+    return b;
+  }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Up to this many state entries for all users (8 MB: 262,144 users of a
+  // 3-step funnel), each user's state is at user * stride_, without a slot
+  // to load before it on every entry walked; past it, states are given out
+  // as users come.
+  static constexpr size_t kMostDirectEntries = size_t{1} << 21;
+
+  uint32_t slot(uint32_t user) const { return direct_ ? user * stride_ : slot_[user]; }
+
+  template <bool kDirect>
+  void add_hour_to(std::span<const HourUsers> hour) {
     size_t entries = 0;
     for (const HourUsers& h : hour) entries += h.size();
     if (walking_users_.size() < entries) walking_users_.resize(entries);
@@ -76,14 +130,14 @@ class HourChains {
       const uint32_t step = hour[i].step;
       if (step == 0) {
         for (const uint32_t user : cell(i)) {
-          uint32_t s = slot_[user];
-          if (s == kNone) s = start(user);  // once per user
+          uint32_t s = kDirect ? user * stride_ : slot_[user];
+          if (!kDirect && s == kNone) s = start(user);  // once per user
           advance_chain(&state_[s], steps_, hour[i].hour, 0, 0);
         }
       } else if (lower_window_ >= 0) {  // else: a window under an hour; no two hours are close enough
         for (const uint32_t user : cell(i)) {
-          const uint32_t s = slot_[user];
-          if (s == kNone) continue;  // no chain to extend
+          const uint32_t s = kDirect ? user * stride_ : slot_[user];
+          if (!kDirect && s == kNone) continue;  // no chain to extend (direct: none set)
           advance_chain(&state_[s], steps_, hour[i].hour, step, static_cast<uint64_t>(lower_window_));
           if (state_[s] == cap_[user]) walking_[user] = 0;
         }
@@ -96,8 +150,8 @@ class HourChains {
     for (size_t i = 0; i < hour.size(); ++i) {
       const uint32_t step = hour[i].step, h = hour[i].hour;
       for (const uint32_t user : cell(i)) {
-        const uint32_t s = slot_[user];
-        if (s == kNone) continue;
+        const uint32_t s = kDirect ? user * stride_ : slot_[user];
+        if (!kDirect && s == kNone) continue;  // (direct: no chain set)
         uint32_t* upper = &state_[s + steps_ + 1];
         if (step == 0) {
           upper[1] = h;
@@ -112,36 +166,6 @@ class HourChains {
       }
     }
   }
-
-  // The hours given next are of month `yyyymm` (months ascending).
-  void begin_month(uint32_t yyyymm) {
-    month_ = ordinal(yyyymm);
-    if (!based_) first_month_ = month_, based_ = true;
-    month_first_hour_ = civil::month_start(yyyymm) / kHour;
-  }
-
-  FunnelBounds finish() const {
-    FunnelBounds b;
-    b.first_month = first_month_;
-    for (uint32_t user = 0; user < slot_.size(); ++user) {
-      const uint32_t cap = cap_[user], s = slot_[user];
-      if (cap == 0 || (walking_[user] && s == kNone)) continue;  // no first step
-      b.users.push_back(user);
-      if (!walking_[user]) {
-        b.lower.push_back(static_cast<uint8_t>(cap));
-        b.upper.push_back(static_cast<uint8_t>(cap));
-        b.months.push_back(0);
-      } else {
-        b.lower.push_back(static_cast<uint8_t>(state_[s]));
-        b.upper.push_back(static_cast<uint8_t>(std::min(state_[s + steps_ + 1], cap)));
-        b.months.push_back(b.lower.back() < b.upper.back() ? months_[s / stride_] : 0);
-      }
-    }
-    return b;
-  }
-
- private:
-  static constexpr uint32_t kNone = UINT32_MAX;
 
   [[gnu::noinline]] uint32_t start(uint32_t user) {
     const auto s = static_cast<uint32_t>(state_.size());
@@ -176,7 +200,8 @@ class HourChains {
   const int64_t lower_window_;  // hours; -1: none
   const int64_t upper_window_;  // hours
   std::vector<uint8_t> cap_;     // by user code
-  std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone
+  const bool direct_;            // states by user code, else through slot_
+  std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone (empty: direct_)
   std::vector<uint32_t> state_;  // stride_ entries per user
   std::vector<uint8_t> walking_;  // by user code: 0 once the level is known
   std::vector<uint32_t> walking_users_;  // an hour's cells without the users not walking

@@ -204,6 +204,27 @@ TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
                                                          std::pair<const std::string, Bound>{"c", {1, 1}})));
 }
 
+TEST_F(FunnelBoundsTest, ManyUsersStatesGivenOutAsUsersCome) {
+  // 116,600 users of another feature and an 8-step funnel: more state
+  // entries than the walks keep for every user (2^21), so each state is
+  // given out as its user comes (HourChains' slots).
+  for (int i = 0; i < 116600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
+  record("a", "f1", "2025-03-10 10:05:00");
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("a", "f3", "2025-03-10 12:40:00");
+  record("b", "f2", "2025-03-10 10:10:00");
+  record("b", "f1", "2025-03-10 10:30:00");
+  record("c", "f1", "2025-03-10 10:00:00");
+  ASSERT_TRUE(store_->compact().ok());
+  store_->wait_for_background_work();
+  EXPECT_THAT(bounds({"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"}, 86400),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
+                                                         std::pair<const std::string, Bound>{"b", {1, 2}},
+                                                         std::pair<const std::string, Bound>{"c", {1, 1}})));
+  EXPECT_TRUE(may_rise_in("b", 202503));
+  EXPECT_FALSE(may_rise_in("b", 202504));
+}
+
 TEST_F(FunnelBoundsTest, MoreStepsThanTheWalksTakeGiveNoBounds) {
   record("a", "f1", "2025-03-10 10:05:00");
   ASSERT_TRUE(store_->compact().ok());
