@@ -15,8 +15,8 @@
 // only the others' rows are walked, each user's own through the parts' user
 // indexes (walk_user_rows(), a user stopping at its upper bound), and only
 // in the months where the hour walk saw a chain that may raise the user
-// above its lower bound (FunnelBounds::months: on that funnel most open
-// users' chains lie in one or two months of the twelve). On the
+// above its lower bound (FunnelBounds::months: on that funnel the walk of
+// the open users' rows fell from 20% of the query's samples to 5%). On the
 // funnel of the three most used features of 10M generated events (one day,
 // the year), the bounds settle 19,631 of 19,997 users and the rest own 64k
 // rows. In a partition where the rows of the users left would cost more
