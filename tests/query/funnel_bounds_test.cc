@@ -206,7 +206,7 @@ TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
 
 TEST_F(FunnelBoundsTest, ManyUsersStatesGivenOutAsUsersCome) {
   // 116,600 users of another feature and an 8-step funnel: more state
-  // entries than the walks keep for every user (2^21), so each state is
+  // entries than the walks keep for every user (2^20), so each state is
   // given out as its user comes (HourChains' slots).
   for (int i = 0; i < 116600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
   record("a", "f1", "2025-03-10 10:05:00");
