@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
     if (i == 0) {
       for (const auto& row : r->rows) std::printf("%llu %s %llu\n", static_cast<unsigned long long>(row.step),
                                                   row.feature_id.c_str(), static_cast<unsigned long long>(row.users));
+      std::printf("rows_read %llu bytes_read %llu\n", static_cast<unsigned long long>(r->statistics.rows_read),
+                  static_cast<unsigned long long>(r->statistics.bytes_read));
     }
     if (i >= 3) ms.push_back(t1 - t0);
   }

@@ -43,14 +43,69 @@ class HourChains {
         lower_window_(window >= kHour - 1 ? (window - (kHour - 1)) / kHour : -1),
         upper_window_((window + kHour - 1) / kHour),
         cap_(caps.empty() ? std::vector<uint8_t>(users, static_cast<uint8_t>(steps)) : std::move(caps)),
-        slot_(users, kNone),
+        direct_(size_t{users} * stride_ <= kMostDirectEntries),
         walking_(users) {
     // A user who can reach the first step and no further is there.
     for (uint32_t user = 0; user < users; ++user) walking_[user] = cap_[user] >= 2;
+    if (direct_) {
+      // Every user's state at user * stride_, levels 0 (no first step yet).
+      state_.assign(size_t{users} * stride_, kUnsetChain);
+      for (size_t s = 0; s < state_.size(); s += stride_) state_[s] = state_[s + steps_ + 1] = 0;
+      months_.assign(users, 0);
+    } else {
+      slot_.assign(users, kNone);
+    }
   }
 
   // The users of one hour, ascending by step.
   void add_hour(std::span<const HourUsers> hour) {
+    if (direct_) {
+      add_hour_to<true>(hour);
+    } else {
+      add_hour_to<false>(hour);
+    }
+  }
+
+  // The hours given next are of month `yyyymm` (months ascending).
+  void begin_month(uint32_t yyyymm) {
+    month_ = ordinal(yyyymm);
+    if (!based_) first_month_ = month_, based_ = true;
+    month_first_hour_ = civil::month_start(yyyymm) / kHour;
+  }
+
+  FunnelBounds finish() const {
+    FunnelBounds b;
+    b.first_month = first_month_;
+    for (uint32_t user = 0; user < walking_.size(); ++user) {
+      const uint32_t cap = cap_[user], s = slot(user);
+      if (cap == 0 || (walking_[user] && (s == kNone || state_[s] == 0))) continue;  // no first step
+      b.users.push_back(user);
+      if (!walking_[user]) {
+        b.lower.push_back(static_cast<uint8_t>(cap));
+        b.upper.push_back(static_cast<uint8_t>(cap));
+        b.months.push_back(0);
+      } else {
+        b.lower.push_back(static_cast<uint8_t>(state_[s]));
+        b.upper.push_back(static_cast<uint8_t>(std::min(state_[s + steps_ + 1], cap)));
+        b.months.push_back(b.lower.back() < b.upper.back() ? months_[s / stride_] : 0);
+      }
+    }
+    return b;
+  }
+
+ private:
+  static constexpr uint32_t kNone = UINT32_MAX;
+  // Up to this many state entries for all users (4 MB: 131,072 users of a
+  // 3-step funnel), each user's state is at user * stride_, without a slot
+  // to load before it on every entry walked; past it, states are given out
+  // as users come (laying out every user's state, written on each query,
+  // would cost more than the walk saves where few of many users walk).
+  static constexpr size_t kMostDirectEntries = size_t{1} << 20;
+
+  uint32_t slot(uint32_t user) const { return direct_ ? user * stride_ : slot_[user]; }
+
+  template <bool kDirect>
+  void add_hour_to(std::span<const HourUsers> hour) {
     size_t entries = 0;
     for (const HourUsers& h : hour) entries += h.size();
     if (walking_users_.size() < entries) walking_users_.resize(entries);
@@ -76,56 +131,69 @@ class HourChains {
       const uint32_t step = hour[i].step;
       if (step == 0) {
         for (const uint32_t user : cell(i)) {
-          uint32_t s = slot_[user];
-          if (s == kNone) s = start(user);  // once per user
+          uint32_t s = kDirect ? user * stride_ : slot_[user];
+          if (!kDirect && s == kNone) s = start(user);  // once per user
           advance_chain(&state_[s], steps_, hour[i].hour, 0, 0);
         }
       } else if (lower_window_ >= 0) {  // else: a window under an hour; no two hours are close enough
         for (const uint32_t user : cell(i)) {
-          const uint32_t s = slot_[user];
-          if (s == kNone) continue;  // no chain to extend
+          const uint32_t s = kDirect ? user * stride_ : slot_[user];
+          if (!kDirect && s == kNone) continue;  // no chain to extend (direct: none set)
           advance_chain(&state_[s], steps_, hour[i].hour, step, static_cast<uint64_t>(lower_window_));
           if (state_[s] == cap_[user]) walking_[user] = 0;
         }
       }
     }
-    // By ascending step: the steps of an hour in any order.
+    // By ascending step: the steps of an hour in any order. advance_chain()
+    // without its stop at the last step (the level is the same): every
+    // chain that ends above the user's lower bound marks its months
+    // (FunnelBounds::months), so the chains keep their latest starts.
     for (size_t i = 0; i < hour.size(); ++i) {
+      const uint32_t step = hour[i].step, h = hour[i].hour;
       for (const uint32_t user : cell(i)) {
-        const uint32_t s = slot_[user];
-        if (s == kNone) continue;
-        advance_chain(&state_[s + steps_ + 1], steps_, hour[i].hour, hour[i].step,
-                      static_cast<uint64_t>(upper_window_));
+        const uint32_t s = kDirect ? user * stride_ : slot_[user];
+        if (!kDirect && s == kNone) continue;  // (direct: no chain set)
+        uint32_t* upper = &state_[s + steps_ + 1];
+        if (step == 0) {
+          upper[1] = h;
+          upper[0] = std::max<uint32_t>(upper[0], 1);
+          continue;
+        }
+        const uint32_t chain = upper[step];
+        if (chain == kUnsetChain || h > uint64_t{chain} + static_cast<uint64_t>(upper_window_)) continue;
+        upper[step + 1] = chain;
+        upper[0] = std::max(upper[0], step + 1);
+        if (step + 1 > state_[s]) mark_months(s, h);  // above the lower bound now
       }
     }
   }
-
-  FunnelBounds finish() const {
-    FunnelBounds b;
-    for (uint32_t user = 0; user < slot_.size(); ++user) {
-      const uint32_t cap = cap_[user], s = slot_[user];
-      if (cap == 0 || (walking_[user] && s == kNone)) continue;  // no first step
-      b.users.push_back(user);
-      if (!walking_[user]) {
-        b.lower.push_back(static_cast<uint8_t>(cap));
-        b.upper.push_back(static_cast<uint8_t>(cap));
-      } else {
-        b.lower.push_back(static_cast<uint8_t>(state_[s]));
-        b.upper.push_back(static_cast<uint8_t>(std::min(state_[s + steps_ + 1], cap)));
-      }
-    }
-    return b;
-  }
-
- private:
-  static constexpr uint32_t kNone = UINT32_MAX;
 
   [[gnu::noinline]] uint32_t start(uint32_t user) {
     const auto s = static_cast<uint32_t>(state_.size());
     slot_[user] = s;
     state_.resize(state_.size() + stride_, kUnsetChain);
     state_[s] = state_[s + steps_ + 1] = 0;
+    months_.push_back(0);
     return s;
+  }
+
+  static uint32_t ordinal(uint32_t yyyymm) { return yyyymm / 100 * 12 + yyyymm % 100 - 1; }
+
+  // Marks, for the user at slot `s`, the months of the hours [h - the upper
+  // window, h]: where a real chain whose last event is in hour h may lie.
+  [[gnu::noinline]] void mark_months(uint32_t s, uint32_t h) {
+    uint64_t& marks = months_[s / stride_];
+    if (month_ - first_month_ >= 64) {
+      marks = ~uint64_t{0};
+      return;
+    }
+    const int64_t from = int64_t{h} - upper_window_;
+    uint32_t low = month_;
+    if (from < month_first_hour_) low = ordinal(civil::month_id(std::max<int64_t>(from, 0) * kHour));
+    low = std::max(low, first_month_);  // no row before the first month
+    const uint32_t width = month_ - low + 1;  // 1 to 64
+    const uint64_t run = width == 64 ? ~uint64_t{0} : (uint64_t{1} << width) - 1;
+    marks |= run << (low - first_month_);
   }
 
   const uint32_t steps_;
@@ -133,11 +201,17 @@ class HourChains {
   const int64_t lower_window_;  // hours; -1: none
   const int64_t upper_window_;  // hours
   std::vector<uint8_t> cap_;     // by user code
-  std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone
+  const bool direct_;            // states by user code, else through slot_
+  std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone (empty: direct_)
   std::vector<uint32_t> state_;  // stride_ entries per user
   std::vector<uint8_t> walking_;  // by user code: 0 once the level is known
   std::vector<uint32_t> walking_users_;  // an hour's cells without the users not walking
   std::vector<size_t> ends_;             // where each cell's end in walking_users_
+  std::vector<uint64_t> months_;         // per slot (state_ index / stride_): FunnelBounds::months
+  bool based_ = false;
+  uint32_t first_month_ = 0;       // the first month's ordinal (year * 12 + month - 1)
+  uint32_t month_ = 0;             // the ordinal of the month walked
+  int64_t month_first_hour_ = 0;   // its first hour
 };
 
 // (hour, step, user) of a row, ordered by hour then step.
@@ -152,6 +226,7 @@ int64_t floor_hour(int64_t t) { return civil::floor_div(t, kHour) * kHour; }
 // also the rollups whose day bits (PartitionRollup::day_user_bits) give the
 // whole days, [day_hours.first, day_hours.second) in hours.
 struct MonthHours {
+  uint32_t month;  // yyyymm
   std::vector<HourUsers> cells;
   std::vector<std::pair<uint32_t, uint32_t>> hours;
   std::vector<uint32_t> row_users;  // the users of the rows read, whom some cells hold
@@ -203,6 +278,7 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
   MonthHours m;
+  m.month = p.month();
   m.row_users.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) m.row_users[i] = static_cast<uint32_t>(keys[i]);
   std::vector<HourUsers>& row_hours = m.rows;  // runs of row_users
@@ -439,6 +515,7 @@ std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const 
   }
   HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats));
   for (const MonthHours& m : months) {
+    chains.begin_month(m.month);
     for_each_hour(m, [&](uint32_t, std::span<const HourUsers> cells) { chains.add_hour(cells); });
   }
   return chains.finish();

@@ -66,6 +66,28 @@ struct FunnelBounds {
   std::vector<uint32_t> users;
   std::vector<uint8_t> lower;
   std::vector<uint8_t> upper;
+  // Per user with lower < upper, the months that may hold a chain longer
+  // than its lower bound (any other month's rows cannot raise the level):
+  // bit j set for the month `first_month` + j (month ordinals: year * 12 +
+  // month - 1), all bits set for every month (also those past the 64th).
+  // The upper walk marks the months of each hour chain that ends above the
+  // user's lower bound at the time, from the chain's last hour back by the
+  // window (a real chain's first event can be no earlier): a real chain
+  // above the final lower bound is such an hour chain, so it lies in marked
+  // months, and walking the user's rows of those months alone (the others'
+  // events left out: a chain of a subset of the events is a real one) finds
+  // the level. 0 for a user whose bounds meet.
+  std::vector<uint64_t> months;
+  uint32_t first_month = 0;
+
+  // Whether the rows of month `yyyymm` may raise users[i]'s level above
+  // lower[i].
+  bool may_rise_in(size_t i, uint32_t yyyymm) const {
+    const uint32_t ordinal = yyyymm / 100 * 12 + yyyymm % 100 - 1;
+    if (ordinal < first_month) return true;  // before every month the bounds read: none expected
+    if (ordinal - first_month >= 64) return months[i] == ~uint64_t{0};
+    return (months[i] >> (ordinal - first_month)) & 1;
+  }
 };
 
 // The bounds for the rows of `snapshot` that pass `filters` (its feature

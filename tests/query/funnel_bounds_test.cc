@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "lib/db/event_store_impl.h"
 #include "lib/storage/file_system.h"
+#include "lib/util/civil_time.h"
 
 namespace usagedb::query {
 namespace {
@@ -58,12 +59,25 @@ class FunnelBoundsTest : public ::testing::Test {
         bound_funnel_levels(snapshot, filters, step_of, static_cast<uint32_t>(steps.size()), window, stats);
     if (!b) return std::nullopt;
     EXPECT_TRUE(std::is_sorted(b->users.begin(), b->users.end()));
+    EXPECT_EQ(b->months.size(), b->users.size());
     std::map<std::string, Bound> out;
+    last_index_.clear();
     for (size_t i = 0; i < b->users.size(); ++i) {
       out[std::string(dicts.user.lookup(b->users[i]))] = Bound{b->lower[i], b->upper[i]};
+      last_index_[std::string(dicts.user.lookup(b->users[i]))] = i;
+      if (b->lower[i] == b->upper[i]) EXPECT_EQ(b->months[i], 0u);
     }
+    last_ = *b;
     return out;
   }
+
+  // Of the last bounds(): whether month `yyyymm` may raise `user`'s level.
+  bool may_rise_in(const std::string& user, uint32_t yyyymm) const {
+    return last_.may_rise_in(last_index_.at(user), yyyymm);
+  }
+
+  FunnelBounds last_;
+  std::map<std::string, size_t> last_index_;
 
   std::unique_ptr<EventStoreImpl> store_;
 };
@@ -107,6 +121,55 @@ TEST_F(FunnelBoundsTest, HoursProveWhatTheirOrderShowsAndNoMore) {
   EXPECT_EQ(bounds({"f1", "f2"}, 86400, by_type), std::nullopt);
 }
 
+TEST_F(FunnelBoundsTest, OnlyTheMonthsOfChainsAboveTheLowerBoundMayRaiseIt) {
+  // Window 2 hours. a: level 1 proven in January; f1 and f2 in one hour at
+  // March's start, whose chain may begin as early as February's last hours.
+  record("a", "f1", "2025-01-10 08:00:00");
+  record("a", "f1", "2025-03-01 00:10:00");
+  record("a", "f2", "2025-03-01 00:20:00");
+  // b: level 2 proven in January (two hours in order); a chain of 2 in one
+  // hour of April is no higher, one of 3 in one hour of May may be.
+  record("b", "f1", "2025-01-10 08:00:00");
+  record("b", "f2", "2025-01-10 09:10:00");
+  record("b", "f1", "2025-04-10 08:00:00");
+  record("b", "f2", "2025-04-10 08:30:00");
+  record("b", "f1", "2025-05-10 08:00:00");
+  record("b", "f2", "2025-05-10 08:10:00");
+  record("b", "f3", "2025-05-10 08:20:00");
+  ASSERT_TRUE(store_->compact().ok());
+  store_->wait_for_background_work();
+  EXPECT_THAT(bounds({"f1", "f2", "f3"}, 7200),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {1, 2}},
+                                                         std::pair<const std::string, Bound>{"b", {2, 3}})));
+  EXPECT_FALSE(may_rise_in("a", 202501));
+  EXPECT_TRUE(may_rise_in("a", 202502));
+  EXPECT_TRUE(may_rise_in("a", 202503));
+  EXPECT_FALSE(may_rise_in("a", 202504));
+  for (const uint32_t month : {202501u, 202502u, 202503u, 202504u}) EXPECT_FALSE(may_rise_in("b", month)) << month;
+  EXPECT_TRUE(may_rise_in("b", 202505));
+  // A window of 40 days reaches back over more than a month.
+  ASSERT_TRUE(bounds({"f1", "f2", "f3"}, 40 * 86400).has_value());
+  EXPECT_EQ(last_.lower[last_index_.at("b")], 2);
+  EXPECT_EQ(last_.upper[last_index_.at("b")], 3);
+  EXPECT_FALSE(may_rise_in("b", 202502));
+  EXPECT_TRUE(may_rise_in("b", 202503));
+  EXPECT_TRUE(may_rise_in("b", 202504));
+  EXPECT_TRUE(may_rise_in("b", 202505));
+}
+
+TEST_F(FunnelBoundsTest, MonthsPastTheSixtyFourthAreMarkedAsEveryMonth) {
+  record("a", "f1", "2019-01-10 08:00:00");
+  record("a", "f1", "2025-03-10 10:10:00");
+  record("a", "f2", "2025-03-10 10:20:00");
+  ASSERT_TRUE(store_->compact().ok());
+  store_->wait_for_background_work();
+  EXPECT_THAT(bounds({"f1", "f2"}, 3600),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {1, 2}})));
+  EXPECT_EQ(last_.months[last_index_.at("a")], ~uint64_t{0});
+  EXPECT_TRUE(may_rise_in("a", 202503));
+  EXPECT_TRUE(may_rise_in("a", 201901));
+}
+
 TEST_F(FunnelBoundsTest, ADateWindowCuttingAnHourReadsItsRows) {
   record("a", "f1", "2025-03-10 10:05:00");  // before the window
   record("a", "f2", "2025-03-10 11:20:00");
@@ -139,6 +202,27 @@ TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
               ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
                                                          std::pair<const std::string, Bound>{"b", {1, 2}},
                                                          std::pair<const std::string, Bound>{"c", {1, 1}})));
+}
+
+TEST_F(FunnelBoundsTest, ManyUsersStatesGivenOutAsUsersCome) {
+  // 116,600 users of another feature and an 8-step funnel: more state
+  // entries than the walks keep for every user (2^20), so each state is
+  // given out as its user comes (HourChains' slots).
+  for (int i = 0; i < 116600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
+  record("a", "f1", "2025-03-10 10:05:00");
+  record("a", "f2", "2025-03-10 11:20:00");
+  record("a", "f3", "2025-03-10 12:40:00");
+  record("b", "f2", "2025-03-10 10:10:00");
+  record("b", "f1", "2025-03-10 10:30:00");
+  record("c", "f1", "2025-03-10 10:00:00");
+  ASSERT_TRUE(store_->compact().ok());
+  store_->wait_for_background_work();
+  EXPECT_THAT(bounds({"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"}, 86400),
+              ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
+                                                         std::pair<const std::string, Bound>{"b", {1, 2}},
+                                                         std::pair<const std::string, Bound>{"c", {1, 1}})));
+  EXPECT_TRUE(may_rise_in("b", 202503));
+  EXPECT_FALSE(may_rise_in("b", 202504));
 }
 
 TEST_F(FunnelBoundsTest, MoreStepsThanTheWalksTakeGiveNoBounds) {
@@ -218,7 +302,7 @@ TEST_F(FunnelBoundsTest, BoundsHoldOnRandomData) {
     cut.window = TimeWindow{start + 3 * 86400 + 1800, start + 30 * 86400 + 5 * 3600 + 900};
     for (const ScanFilters& filters : {ScanFilters{}, cut})
     for (const int64_t window : {int64_t{1}, int64_t{600}, int64_t{3600}, int64_t{7200}, int64_t{86400},
-                                 int64_t{3 * 86400}}) {
+                                 int64_t{3 * 86400}, int64_t{40 * 86400}}) {
       SCOPED_TRACE(window);
       SCOPED_TRACE(filters.window.begin);
       const std::vector<std::string> steps = {"f1", "f2", "f3"};
@@ -238,6 +322,15 @@ TEST_F(FunnelBoundsTest, BoundsHoldOnRandomData) {
         ASSERT_NE(it, got->end()) << user;
         EXPECT_LE(it->second.lower, level) << user;
         EXPECT_GE(it->second.upper, level) << user;
+        if (it->second.lower < it->second.upper) {
+          // The events of the months that may raise the level, alone, reach
+          // it (from the lower bound).
+          std::vector<std::pair<int64_t, int>> marked;
+          for (const auto& [t, f] : step_events) {
+            if (may_rise_in(user, civil::month_id(t))) marked.emplace_back(t, f);
+          }
+          EXPECT_EQ(std::max(it->second.lower, brute_force_level(marked, 3, window)), level) << user;
+        }
         decided += it->second.lower == it->second.upper;
       }
     }
