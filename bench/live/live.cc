@@ -17,6 +17,13 @@
 //       each question's runs spent their time: on the CPU (the query's
 //       work), or off it, preempted by other threads (involuntary context
 //       switches) or blocked (voluntary ones: a lock, I/O)
+//   usagedb_live cold   --data events.ndjson --dir /tmp/live-1m [--reps 2000]
+//                       [--questions NAME,NAME...]
+//       the same pre-loaded store, no writers: each question asked after
+//       64 MiB of other memory was written (as the other questions of a
+//       mixed run evict a question's data from the caches), then again at
+//       once: the thread CPU time p50 of each, cold and warm (a CPU-time
+//       measure: on a shared machine it moves less than wall time)
 //   usagedb_live writers --dir /tmp/live-w [--threads 4] [--events 400000] [--sync]
 //       record_event throughput from N threads on a durable store (the
 //       events made before the clock starts), and the process's CPU time per
@@ -70,7 +77,7 @@ struct Args {
   double rate = 50000;
   double seconds = 20;
   uint64_t events = 400000;
-  int reps = 50;
+  int reps = 0;  // 0: the mode's default (fresh 50, cold 2000)
   bool sync = false;
   size_t max_unrolled_rows = 0;  // 0: the default
   std::string questions;          // mixed: the questions asked, comma-separated ("": all)
@@ -94,6 +101,7 @@ usagedb::Options store_options(const Args& a, usagedb::Options o) {
                "usage: usagedb_live fresh --data FILE [--reps N]\n"
                "       usagedb_live mixed --data FILE --dir DIR [--writers W] [--rate EVENTS_PER_S_EACH]\n"
                "                          [--readers R] [--seconds S] [--questions NAME,NAME...]\n"
+               "       usagedb_live cold --data FILE --dir DIR [--reps N] [--questions NAME,NAME...]\n"
                "       usagedb_live writers --dir DIR [--threads N] [--events N] [--sync]\n"
                "       (every mode: [--max-unrolled-rows N])\n",
                why);
@@ -124,7 +132,9 @@ Args parse_args(int argc, char** argv) {
     else if (flag == "--questions") a.questions = value();
     else usage(("unknown flag " + flag).c_str());
   }
-  if (a.mode != "fresh" && a.mode != "mixed" && a.mode != "writers") usage("mode must be fresh, mixed or writers");
+  if (a.mode != "fresh" && a.mode != "mixed" && a.mode != "cold" && a.mode != "writers") {
+    usage("mode must be fresh, mixed, cold or writers");
+  }
   if (a.mode != "writers" && a.data.empty()) usage("--data is required");
   if (a.mode != "fresh" && a.dir.empty()) usage("--dir is required");
   return a;
@@ -374,7 +384,7 @@ int run_fresh(const Args& a) {
   for (size_t i = 0; i < qs.size(); ++i) {
     std::vector<double> lat;
     double first = 0;
-    for (int r = 0; r < a.reps; ++r) {
+    for (int r = 0; r < (a.reps > 0 ? a.reps : 50); ++r) {
       const auto t = Clock::now();
       const absl::Status status = qs[i].ask(store, nullptr);
       const double s = seconds_since(t);
@@ -533,6 +543,41 @@ int run_mixed(const Args& a) {
   return 0;
 }
 
+// ---- cold: each question with its data out of the caches, then warm ---------
+
+int run_cold(const Args& a) {
+  const std::string text = read_file(a.data);
+  const Picked p = pick(text);
+  auto opened = open_preloaded(a);
+  if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
+  EventStore& store = **opened;
+  std::vector<Question> qs = questions(p);
+  if (!a.questions.empty()) {
+    const std::string names = "," + a.questions + ",";
+    std::erase_if(qs, [&](const Question& q) { return names.find("," + q.name + ",") == std::string::npos; });
+    if (qs.empty()) usage("--questions names no question");
+  }
+  for (const Question& q : qs) (void)q.ask(store, nullptr);  // first touches: files read
+  std::vector<uint64_t> other(size_t{64} << 20 >> 3);
+  const int reps = a.reps > 0 ? a.reps : 2000;
+  std::printf("%-22s %8s %12s %12s\n", "question", "runs", "cold CPU p50", "warm CPU p50");
+  for (const Question& q : qs) {
+    std::vector<double> cold, warm;
+    for (int r = 0; r < reps; ++r) {
+      for (size_t i = 0; i < other.size(); i += 8) other[i] += r;  // a line of every 64 bytes
+      for (std::vector<double>* out : {&cold, &warm}) {
+        const ThreadTimes before = ThreadTimes::now();
+        const absl::Status status = q.ask(store, nullptr);
+        out->push_back(ThreadTimes::now().since(before, 0).cpu);
+        if (!status.ok()) return std::fprintf(stderr, "%s: %s\n", q.name.c_str(), status.ToString().c_str()), 1;
+      }
+    }
+    std::printf("%-22s %8d %12s %12s\n", q.name.c_str(), reps, us(percentile(cold, 0.5)).c_str(),
+                us(percentile(warm, 0.5)).c_str());
+  }
+  return 0;
+}
+
 // ---- writers: record_event throughput from N threads -------------------------
 
 // The process's CPU time (user + system, every thread), in seconds.
@@ -654,5 +699,6 @@ int main(int argc, char** argv) {
   const Args a = parse_args(argc, argv);
   if (a.mode == "fresh") return run_fresh(a);
   if (a.mode == "mixed") return run_mixed(a);
+  if (a.mode == "cold") return run_cold(a);
   return run_writers(a);
 }
