@@ -149,7 +149,9 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
     if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
     if (S_ISREG(st.st_mode)) total_bytes = st.st_size;
   }
-  return ingest_pipelined(file_source(file.get()), options.format, source, source, total_bytes, options.progress);
+  // The file itself, not the FILE's buffer (nothing has read from it yet):
+  // read so that an input larger than memory does not fill the page cache.
+  return ingest_pipelined(fd_source(fileno(file.get())), options.format, source, source, total_bytes, options.progress);
 }
 
 absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(const InputSource& read,
