@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "lib/table/append_buffer.h"
 #include "lib/table/dedup_index.h"
+#include "lib/util/drop_behind_reader.h"
 
 namespace usagedb {
 namespace {
@@ -66,6 +67,12 @@ InputSource file_source(FILE* file) {
     }
     return n;
   };
+}
+
+InputSource fd_source(int fd) {
+  // InputSource is copyable; its copies share the reader (one input).
+  auto reader = std::make_shared<DropBehindReader>(fd);
+  return [reader](char* buf, size_t size) { return reader->read(buf, size); };
 }
 
 ChunkProducer::ChunkProducer(InputSource read, InputFormat format, Dictionaries* dictionaries, size_t chunk_bytes)

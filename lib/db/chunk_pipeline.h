@@ -55,6 +55,13 @@ std::unique_ptr<RecordReader> make_record_reader(InputFormat format);
 // error is UnavailableError("read failed: ..."). `file` must outlive it.
 InputSource file_source(FILE* file);
 
+// An InputSource reading the file descriptor `fd` from its position to its
+// end through a DropBehindReader (lib/util/drop_behind_reader.h): the pages
+// it reads from disk leave the page cache behind it, the ones cached before
+// stay. A read error is UnavailableError("read failed: ..."). `fd` must
+// outlive it.
+InputSource fd_source(int fd);
+
 // What a reader made of consecutive lines of a chunk.
 struct Piece {
   ParsedBatch batch;

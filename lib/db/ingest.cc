@@ -149,7 +149,11 @@ absl::StatusOr<IngestReport> EventStoreImpl::ingest_file(const std::string& path
     if (S_ISDIR(st.st_mode)) return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a file"));
     if (S_ISREG(st.st_mode)) total_bytes = st.st_size;
   }
-  return ingest_pipelined(file_source(file.get()), options.format, source, source, total_bytes, options.progress);
+  // A file by its name is read past stdio (nothing has read from it yet), so
+  // that an input larger than memory does not fill the page cache; standard
+  // input through its FILE, which the application may have read from before.
+  InputSource read = is_stdin ? file_source(file.get()) : fd_source(fileno(file.get()));
+  return ingest_pipelined(read, options.format, source, source, total_bytes, options.progress);
 }
 
 absl::StatusOr<IngestReport> EventStoreImpl::ingest_stream(const InputSource& read,
