@@ -153,17 +153,10 @@ class HourChains {
       for (const uint32_t user : cell(i)) {
         const uint32_t s = kDirect ? user * stride_ : slot_[user];
         if (!kDirect && s == kNone) continue;  // (direct: no chain set)
-        uint32_t* upper = &state_[s + steps_ + 1];
-        if (step == 0) {
-          upper[1] = h;
-          upper[0] = std::max<uint32_t>(upper[0], 1);
-          continue;
+        if (advance_chain<false>(&state_[s + steps_ + 1], steps_, h, step, static_cast<uint64_t>(upper_window_)) &&
+            step != 0 && step + 1 > state_[s]) {
+          mark_months(s, h);  // a chain above the lower bound now
         }
-        const uint32_t chain = upper[step];
-        if (chain == kUnsetChain || h > uint64_t{chain} + static_cast<uint64_t>(upper_window_)) continue;
-        upper[step + 1] = chain;
-        upper[0] = std::max(upper[0], step + 1);
-        if (step + 1 > state_[s]) mark_months(s, h);  // above the lower bound now
       }
     }
   }
@@ -177,7 +170,7 @@ class HourChains {
     return s;
   }
 
-  static uint32_t ordinal(uint32_t yyyymm) { return yyyymm / 100 * 12 + yyyymm % 100 - 1; }
+  static uint32_t ordinal(uint32_t yyyymm) { return FunnelBounds::month_ordinal(yyyymm); }
 
   // Marks, for the user at slot `s`, the months of the hours [h - the upper
   // window, h]: where a real chain whose last event is in hour h may lie.

@@ -80,10 +80,13 @@ struct FunnelBounds {
   std::vector<uint64_t> months;
   uint32_t first_month = 0;
 
+  // The ordinal of month `yyyymm` (year * 12 + month - 1), as first_month.
+  static uint32_t month_ordinal(uint32_t yyyymm) { return yyyymm / 100 * 12 + yyyymm % 100 - 1; }
+
   // Whether the rows of month `yyyymm` may raise users[i]'s level above
   // lower[i].
   bool may_rise_in(size_t i, uint32_t yyyymm) const {
-    const uint32_t ordinal = yyyymm / 100 * 12 + yyyymm % 100 - 1;
+    const uint32_t ordinal = month_ordinal(yyyymm);
     if (ordinal < first_month) return true;  // before every month the bounds read: none expected
     if (ordinal - first_month >= 64) return months[i] == ~uint64_t{0};
     return (months[i] >> (ordinal - first_month)) & 1;

@@ -30,17 +30,21 @@ namespace usagedb::query {
 inline constexpr uint32_t kUnsetChain = UINT32_MAX;
 
 // Applies an event of step `step` (0-based) at `time` to `state` (steps + 1
-// entries, as above).
-inline void advance_chain(uint32_t* state, uint32_t steps, uint32_t time, uint32_t step, uint64_t window) {
+// entries, as above); whether it started or extended a chain. A chain stops
+// at the last step unless kStopAtLast is false (the level is the same; the
+// funnel bounds' upper walk keeps extending to see every chain's end).
+template <bool kStopAtLast = true>
+inline bool advance_chain(uint32_t* state, uint32_t steps, uint32_t time, uint32_t step, uint64_t window) {
   if (step == 0) {
     state[1] = time;  // a chain starts now
     state[0] = std::max<uint32_t>(state[0], 1);
-    return;
+    return true;
   }
   const uint32_t chain = state[step];  // of the step before
-  if (chain == kUnsetChain || time > uint64_t{chain} + window || state[0] == steps) return;
+  if (chain == kUnsetChain || time > uint64_t{chain} + window || (kStopAtLast && state[0] == steps)) return false;
   state[step + 1] = chain;
   state[0] = std::max(state[0], step + 1);
+  return true;
 }
 
 }  // namespace usagedb::query

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/db/event_store_impl.h"
@@ -189,7 +190,7 @@ TEST_F(FunnelBoundsTest, ADateWindowCuttingAnHourReadsItsRows) {
 TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
   // 65,600 users of another feature first: the funnel's users' codes are
   // past 2^16, and their cells keep them in 32 bits (FeatureHours).
-  for (int i = 0; i < 65600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
+  for (int i = 0; i < 65600; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
   record("a", "f1", "2025-03-10 10:05:00");
   record("a", "f2", "2025-03-10 11:20:00");
   record("a", "f3", "2025-03-10 12:40:00");
@@ -208,7 +209,7 @@ TEST_F(FunnelBoundsTest, ManyUsersStatesGivenOutAsUsersCome) {
   // 116,600 users of another feature and an 8-step funnel: more state
   // entries than the walks keep for every user (2^20), so each state is
   // given out as its user comes (HourChains' slots).
-  for (int i = 0; i < 116600; ++i) record("x" + std::to_string(i), "f9", "2025-03-09 08:00:00");
+  for (int i = 0; i < 116600; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
   record("a", "f1", "2025-03-10 10:05:00");
   record("a", "f2", "2025-03-10 11:20:00");
   record("a", "f3", "2025-03-10 12:40:00");
