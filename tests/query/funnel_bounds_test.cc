@@ -40,6 +40,19 @@ class FunnelBoundsTest : public ::testing::Test {
   }
   void SetUp() override { open(4096); }
 
+  // `others` users of f9 first (their codes come before a's, b's and c's),
+  // then a reaching step 3 of f1, f2, f3 within hours, b step 1 (2 at most
+  // by the hours), c step 1; compacted.
+  void record_abc_after_others(int others) {
+    for (int i = 0; i < others; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
+    record("a", "f1", "2025-03-10 10:05:00");
+    record("a", "f2", "2025-03-10 11:20:00");
+    record("a", "f3", "2025-03-10 12:40:00");
+    record("b", "f2", "2025-03-10 10:10:00");
+    record("b", "f1", "2025-03-10 10:30:00");
+    record("c", "f1", "2025-03-10 10:00:00");
+    ASSERT_TRUE(store_->compact().ok());
+  }
   void record(const std::string& user, const std::string& feature, const std::string& time) {
     const Event e{.user_id = user, .feature_id = feature, .product_version = "1.0", .event_type = "view",
                   .timestamp = bounds_at(time)};
@@ -190,14 +203,7 @@ TEST_F(FunnelBoundsTest, ADateWindowCuttingAnHourReadsItsRows) {
 TEST_F(FunnelBoundsTest, UserCodesPastTwoToTheSixteen) {
   // 65,600 users of another feature first: the funnel's users' codes are
   // past 2^16, and their cells keep them in 32 bits (FeatureHours).
-  for (int i = 0; i < 65600; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
-  record("a", "f1", "2025-03-10 10:05:00");
-  record("a", "f2", "2025-03-10 11:20:00");
-  record("a", "f3", "2025-03-10 12:40:00");
-  record("b", "f2", "2025-03-10 10:10:00");
-  record("b", "f1", "2025-03-10 10:30:00");
-  record("c", "f1", "2025-03-10 10:00:00");
-  ASSERT_TRUE(store_->compact().ok());
+  ASSERT_NO_FATAL_FAILURE(record_abc_after_others(65600));
   EXPECT_GT(*store_->snapshot().dictionaries().user.find("a"), 65535u);
   EXPECT_THAT(bounds({"f1", "f2", "f3"}, 86400),
               ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
@@ -209,14 +215,7 @@ TEST_F(FunnelBoundsTest, ManyUsersStatesGivenOutAsUsersCome) {
   // 116,600 users of another feature and an 8-step funnel: more state
   // entries than the walks keep for every user (2^20), so each state is
   // given out as its user comes (HourChains' slots).
-  for (int i = 0; i < 116600; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
-  record("a", "f1", "2025-03-10 10:05:00");
-  record("a", "f2", "2025-03-10 11:20:00");
-  record("a", "f3", "2025-03-10 12:40:00");
-  record("b", "f2", "2025-03-10 10:10:00");
-  record("b", "f1", "2025-03-10 10:30:00");
-  record("c", "f1", "2025-03-10 10:00:00");
-  ASSERT_TRUE(store_->compact().ok());
+  ASSERT_NO_FATAL_FAILURE(record_abc_after_others(116600));
   store_->wait_for_background_work();
   EXPECT_THAT(bounds({"f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8"}, 86400),
               ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"a", {3, 3}},
