@@ -446,6 +446,18 @@ usagedb::Event live_event(std::mt19937_64& rng, uint64_t n, std::string* id) {
   return e;
 }
 
+// The questions of `p` that --questions names (all without it): a
+// question's CPU alone under perf, or its tail without the others' turns.
+std::vector<Question> asked_questions(const Picked& p, const Args& a) {
+  std::vector<Question> qs = questions(p);
+  if (!a.questions.empty()) {
+    const std::string names = "," + a.questions + ",";
+    std::erase_if(qs, [&](const Question& q) { return names.find("," + q.name + ",") == std::string::npos; });
+    if (qs.empty()) usage("--questions names no question");
+  }
+  return qs;
+}
+
 int run_mixed(const Args& a) {
   const std::string text = read_file(a.data);
   const Picked p = pick(text);
@@ -453,14 +465,7 @@ int run_mixed(const Args& a) {
   if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
   EventStore& store = **opened;
   auto stats = store.stats();
-  std::vector<Question> qs = questions(p);
-  if (!a.questions.empty()) {
-    // Only the questions named (a question's CPU alone under perf, or its
-    // tail without the others' turns).
-    const std::string names = "," + a.questions + ",";
-    std::erase_if(qs, [&](const Question& q) { return names.find("," + q.name + ",") == std::string::npos; });
-    if (qs.empty()) usage("--questions names no question");
-  }
+  std::vector<Question> qs = asked_questions(p, a);
   for (const Question& q : qs) (void)q.ask(store, nullptr);  // as an application that has been running
 
   std::atomic<bool> stop{false};
@@ -551,12 +556,7 @@ int run_cold(const Args& a) {
   auto opened = open_preloaded(a);
   if (!opened.ok()) return std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str()), 1;
   EventStore& store = **opened;
-  std::vector<Question> qs = questions(p);
-  if (!a.questions.empty()) {
-    const std::string names = "," + a.questions + ",";
-    std::erase_if(qs, [&](const Question& q) { return names.find("," + q.name + ",") == std::string::npos; });
-    if (qs.empty()) usage("--questions names no question");
-  }
+  std::vector<Question> qs = asked_questions(p, a);
   for (const Question& q : qs) (void)q.ask(store, nullptr);  // first touches: files read
   std::vector<uint64_t> other(size_t{64} << 20 >> 3);
   const int reps = a.reps > 0 ? a.reps : 2000;
