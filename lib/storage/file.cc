@@ -34,11 +34,13 @@ absl::Status posix_error_at(int err, std::string_view op, std::string_view path,
                              absl::StrCat(text::absl_view(op), " ", text::absl_view(path), " at offset ", offset));
 }
 
-// write(2) all of [data, data + n), retrying on EINTR and short writes.
-// Adds the bytes written to *written, also on failure.
+// pwrite(2) all of [data, data + n) at offset *written, retrying on EINTR
+// and short writes. Adds the bytes written to *written, also on failure.
+// (Positioned writes, not O_APPEND: a file may hold zeros past the end of
+// what was appended, WritableFile::zero_fill.)
 absl::Status write_all(int fd, const char* data, size_t n, const std::string& path, uint64_t* written) {
   while (n > 0) {
-    const ssize_t r = ::write(fd, data, n);
+    const ssize_t r = ::pwrite(fd, data, n, static_cast<off_t>(*written));
     if (r < 0) {
       if (errno == EINTR) continue;
       return posix_error_at(errno, "write", path, *written);
@@ -99,6 +101,31 @@ class PosixWritableFile final : public WritableFile {
     return status;
   }
 
+  absl::Status zero_fill(uint64_t end) override {
+    if (fd_ < 0) return closed_error();
+    // The file's bytes on disk end at flushed_ (the buffered bytes go there
+    // next) or where the zeros written before end.
+    const uint64_t from = std::max(disk_end_, flushed_);
+    if (std::max(from, size()) >= end) return absl::OkStatus();
+    static constexpr size_t kChunk = 64 * 1024;
+    static const char* const zeros = new char[kChunk]();
+    for (uint64_t at = std::max(from, size()); at < end;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunk, end - at));
+      const ssize_t r = ::pwrite(fd_, zeros, n, static_cast<off_t>(at));
+      if (r <= 0) {
+        if (r < 0 && errno == EINTR) continue;
+        const absl::Status failed = posix_error_at(r < 0 ? errno : EIO, "write zeros to", path_, at);
+        // A full disk: the zeros written go again, so the space they took
+        // is there for the appends.
+        (void)::ftruncate(fd_, static_cast<off_t>(from));
+        return failed;
+      }
+      at += static_cast<uint64_t>(r);
+    }
+    disk_end_ = end;
+    return absl::OkStatus();
+  }
+
   uint64_t size() const override { return flushed_ + pos_; }
   const std::string& path() const override { return path_; }
 
@@ -116,6 +143,7 @@ class PosixWritableFile final : public WritableFile {
   int fd_;
   const std::string path_;
   uint64_t flushed_;  // bytes handed to write(2), including the file's size at open
+  uint64_t disk_end_ = 0;  // where zero_fill() stopped (0: never called)
   std::unique_ptr<char[]> buf_;
   size_t pos_ = 0;  // bytes buffered in buf_
 };
@@ -199,8 +227,14 @@ absl::Status pread_all(int fd, uint64_t offset, size_t n, const std::string& pat
 
 }  // namespace
 
+absl::Status WritableFile::zero_fill(uint64_t) {
+  return absl::UnimplementedError(absl::StrCat(path(), ": this file cannot be zero-filled ahead of its appends"));
+}
+
 absl::StatusOr<std::unique_ptr<WritableFile>> WritableFile::open_append(const std::string& path) {
-  return open_writable(path, O_APPEND);
+  // Not O_APPEND: appends are positioned at the file's size at open plus
+  // what was appended since (write_all), so zeros past them stay.
+  return open_writable(path, 0);
 }
 
 absl::StatusOr<std::unique_ptr<WritableFile>> WritableFile::open_truncate(const std::string& path) {

@@ -62,6 +62,15 @@ class WritableFile {
   virtual absl::Status sync() = 0;
   // flush(), then close(2). Later calls of any method fail.
   virtual absl::Status close() = 0;
+  // Writes zeros from where the file's bytes on disk end (at least size())
+  // up to `end`, without moving where appends go: appends then overwrite
+  // blocks the file already has, so a later sync() has no size change to
+  // make durable (on ext4, fdatasync(2) then skips the journal commit).
+  // Bytes after size() read as zeros until appends overwrite them. A no-op
+  // when the file already reaches `end`. On failure (ENOSPC) the zeros it
+  // wrote are cut off again; appends are unaffected. UnimplementedError when
+  // the file cannot (the default).
+  virtual absl::Status zero_fill(uint64_t end);
   // Bytes in the file, counting those still buffered.
   virtual uint64_t size() const = 0;
   virtual const std::string& path() const = 0;

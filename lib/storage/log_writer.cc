@@ -32,8 +32,25 @@ absl::StatusOr<std::unique_ptr<LogWriter>> LogWriter::reopen(const std::string& 
 LogWriter::LogWriter(std::unique_ptr<WritableFile> file)
     : file_(std::move(file)), block_offset_(file_->size() % kLogBlockSize) {}
 
+void LogWriter::zero_fill_for(size_t payload_bytes) {
+  // The record's bytes at most: a fragment header a block, the zeros that
+  // pad a block's end, the payload.
+  const uint64_t need = size() + payload_bytes +
+                        (payload_bytes / (kLogBlockSize - kLogFragmentHeaderSize) + 2) * kLogFragmentHeaderSize;
+  if (need <= zero_filled_end_) return;
+  const uint64_t end = (need / zero_fill_bytes_ + 1) * zero_fill_bytes_;
+  if (!file_->zero_fill(end).ok()) {
+    // Appended as before: a size change each sync. Zeros that reached the
+    // file before the failure lie past the records (a torn tail to recovery).
+    zero_fill_bytes_ = 0;
+    return;
+  }
+  zero_filled_end_ = end;
+}
+
 absl::Status LogWriter::add_record(std::string_view payload) {
   if (!error_.ok()) return stopped();
+  if (zero_fill_bytes_ > 0) zero_fill_for(payload.size());
   // One fragment per iteration; an empty record is one empty kFull fragment.
   bool first = true;
   do {

@@ -54,6 +54,18 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
+  // From now on, keeps zeros written on disk ahead of the records, `bytes`
+  // at a time (WritableFile::zero_fill), so a record overwrites blocks the
+  // file has and sync() commits no size change: one device write and a
+  // cache flush rather than also a journal commit on ext4. Recovery reads
+  // the zeros after the last record as a torn tail (type 0 is never
+  // written, lib/storage/log_format.md) and cuts them off. A file that
+  // cannot (UnimplementedError) or a zero-fill that fails (a full disk)
+  // turns it off for this writer; the records are written all the same.
+  void zero_fill_ahead(uint64_t bytes) { zero_fill_bytes_ = bytes; }
+  // Where the zeros written ahead end (0: none written).
+  uint64_t zero_filled_end() const { return zero_filled_end_; }
+
   // Appends `payload` as one record, of any size (split into fragments of at
   // most one block). Buffered: see flush() and sync().
   absl::Status add_record(std::string_view payload);
@@ -71,6 +83,9 @@ class LogWriter {
 
  private:
   absl::Status emit_fragment(LogFragmentType type, std::string_view payload);
+  // Zero-fills ahead (zero_fill_ahead) when a record of `payload_bytes`
+  // would end past the zeros.
+  void zero_fill_for(size_t payload_bytes);
   // Records the first failure and returns it; later calls get stopped().
   absl::Status fail(absl::Status status);
   absl::Status stopped() const;
@@ -83,6 +98,8 @@ class LogWriter {
   // quarantine log is idle, a group commit's second fsync).
   uint64_t synced_size_ = UINT64_MAX;
   bool closed_ = false;
+  uint64_t zero_fill_bytes_ = 0;  // 0: off
+  uint64_t zero_filled_end_ = 0;
 };
 
 }  // namespace usagedb::storage

@@ -132,6 +132,7 @@ absl::Status StoreFiles::replay_logs(const std::function<absl::Status(std::strin
     }
   }
   USAGEDB_ASSIGN_OR_RETURN(log_, LogWriter::reopen(path(log_file_name(numbers.back())), fs_));
+  log_->zero_fill_ahead(log_zero_fill_);
   MutexLock l(&mu_);
   logs_ = numbers;
   return absl::OkStatus();
@@ -218,6 +219,11 @@ absl::StatusOr<uint64_t> StoreFiles::max_cursor() {
   return max;
 }
 
+void StoreFiles::set_log_zero_fill(uint64_t bytes) {
+  log_zero_fill_ = bytes;
+  if (log_) log_->zero_fill_ahead(bytes);
+}
+
 absl::Status StoreFiles::append_log(std::string_view record) { return log_->add_record(record); }
 
 absl::Status StoreFiles::append_quarantine(std::string_view record) { return quarantine_->add_record(record); }
@@ -250,6 +256,7 @@ absl::StatusOr<uint64_t> StoreFiles::rotate_log() {
   USAGEDB_RETURN_IF_ERROR(log_->sync());
   USAGEDB_RETURN_IF_ERROR(log_->close());
   log_ = std::move(next);
+  log_->zero_fill_ahead(log_zero_fill_);
   MutexLock l(&mu_);
   logs_.push_back(n);
   return n;
@@ -298,7 +305,9 @@ void StoreFiles::add_stats(StoreStats* stats) const {
     total += bytes;
   }
   stats->log_bytes = log_ ? log_->size() : 0;
-  stats->bytes_on_disk = total + stats->log_bytes + (quarantine_ ? quarantine_->size() : 0);
+  // The log's file holds the zeros written ahead of its records too.
+  const uint64_t log_file = log_ ? std::max(stats->log_bytes, log_->zero_filled_end()) : 0;
+  stats->bytes_on_disk = total + log_file + (quarantine_ ? quarantine_->size() : 0);
 }
 
 }  // namespace usagedb::storage

@@ -107,6 +107,12 @@ class StoreFiles {
   absl::Status remove_garbage();
 
   // ---- Writing (REQUIRES: the store's write lock) ----
+  // The write-ahead log (this one and those rotate_log() starts) keeps
+  // `bytes` of zeros written ahead of its records (LogWriter::
+  // zero_fill_ahead): a store that syncs every write (Options::sync) then
+  // makes each fsync an overwrite of allocated blocks, not a size change.
+  // 0: off (the default).
+  void set_log_zero_fill(uint64_t bytes);
   absl::Status append_log(std::string_view record);
   absl::Status append_quarantine(std::string_view record);
   // Makes every appended record durable.
@@ -188,6 +194,7 @@ class StoreFiles {
 
   // Writer state (the store's write lock).
   std::unique_ptr<LogWriter> log_;
+  uint64_t log_zero_fill_ = 0;  // set_log_zero_fill
   std::unique_ptr<LogWriter> quarantine_;
 
   // Serializes save_cursor (each write goes through the same *.tmp name).

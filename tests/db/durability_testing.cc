@@ -125,6 +125,7 @@ class FlushOnlyFile final : public storage::WritableFile {
   absl::Status append(std::string_view data) override { return base_->append(data); }
   absl::Status flush() override { return base_->flush(); }
   absl::Status sync() override { return base_->flush(); }
+  absl::Status zero_fill(uint64_t end) override { return base_->zero_fill(end); }
   absl::Status close() override { return base_->close(); }
   uint64_t size() const override { return base_->size(); }
   const std::string& path() const override { return base_->path(); }

@@ -443,6 +443,74 @@ TEST(Recovery, SyncOptionMakesEveryWriteDurable) {
   }
 }
 
+// The write-ahead log of a store with options.sync, on disk: its records,
+// then zeros written ahead of them (storage::LogWriter::zero_fill_ahead).
+uint64_t log_bytes_on_disk(const std::string& dir) {
+  uint64_t bytes = 0;
+  for (const std::string& name : file_names(dir)) {
+    if (name.starts_with("log-")) bytes += std::filesystem::file_size(dir + "/" + name);
+  }
+  return bytes;
+}
+
+// options.sync keeps zeros written ahead of the log's records (each fsync
+// then overwrites allocated blocks): a crash of the process leaves them
+// after the last record, and recovery reads them as a torn tail; a power
+// loss keeps every acknowledged write too.
+TEST(Recovery, ZerosAheadOfASyncedLogAreCutOffByRecovery) {
+  ScopedTempDir dir;
+  FaultInjectionFileSystem fs(posix_without_fsync());
+  const std::vector<OwnedEvent> events = generated(400, 12);
+  Reference reference;
+  const Options options{.sync = true};
+  auto store = open_durable(dir.path(), &fs, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (size_t i = 0; i < 100; ++i) ASSERT_NO_FATAL_FAILURE(record(**store, reference, events, i, i + 1));
+  ASSERT_NO_FATAL_FAILURE(record(**store, reference, events, 100, 200));
+  const uint64_t logged = (*store)->stats()->log_bytes;
+  EXPECT_GE(log_bytes_on_disk(dir.path()), uint64_t{1} << 20);
+  EXPECT_GT(log_bytes_on_disk(dir.path()), logged);
+  EXPECT_GE((*store)->stats()->bytes_on_disk, log_bytes_on_disk(dir.path()));  // the zeros counted
+  // The process dies: no checkpoint, every byte handed to the OS kept.
+  fs.set_operation_budget(0);
+  store->reset();
+  fs.clear_faults();
+  EXPECT_GT(log_bytes_on_disk(dir.path()), logged);
+  store = open_durable(dir.path(), &fs, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE(matches_reference(**store, reference, 1, 30));
+  EXPECT_EQ((*store)->stats()->log_bytes, logged);
+  // Writes go on after the cut, with zeros ahead again; then a power loss.
+  for (size_t i = 200; i < 250; ++i) ASSERT_NO_FATAL_FAILURE(record(**store, reference, events, i, i + 1));
+  ASSERT_NO_FATAL_FAILURE(record(**store, reference, events, 250, 400));
+  EXPECT_GT(log_bytes_on_disk(dir.path()), (*store)->stats()->log_bytes);
+  ASSERT_NO_FATAL_FAILURE(crash(*store, fs));
+  store = open_durable(dir.path(), &fs, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE(matches_reference(**store, reference, 1, 30));
+}
+
+// A disk with room for the records but not for the zeros ahead of them: the
+// store writes on without them (as a store without options.sync), and
+// every acknowledged write survives a power loss.
+TEST(Recovery, ASyncedStoreWritesOnWhenItsZerosAheadDoNotFit) {
+  ScopedTempDir dir;
+  FaultInjectionFileSystem fs(posix_without_fsync());
+  const std::vector<OwnedEvent> events = generated(300, 13);
+  Reference reference;
+  const Options options{.sync = true};
+  auto store = open_durable(dir.path(), &fs, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  fs.set_write_budget(256 << 10);
+  for (size_t i = 0; i < 100; ++i) ASSERT_NO_FATAL_FAILURE(record(**store, reference, events, i, i + 1));
+  ASSERT_NO_FATAL_FAILURE(record(**store, reference, events, 100, 300));
+  EXPECT_EQ(log_bytes_on_disk(dir.path()), (*store)->stats()->log_bytes);
+  ASSERT_NO_FATAL_FAILURE(crash(*store, fs));
+  store = open_durable(dir.path(), &fs, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_TRUE(matches_reference(**store, reference, 1, 30));
+}
+
 // SPEC 1.3 across reopens: a retried event_id is still a duplicate, whether
 // its first copy is in a part file (clean close) or in the log (crash).
 TEST(Recovery, DedupSurvivesReopen) {

@@ -719,5 +719,113 @@ TEST(LogWriter, AFailedSyncIsReportedAndAPowerLossKeepsTheSyncedRecords) {
   EXPECT_EQ(r.dropped, 0u);
 }
 
+// A writer that keeps zeros written ahead of its records (what a store with
+// Options::sync does): the file on disk reaches past the records; recovery
+// reads every record and the zeros after them as a torn tail, and appending
+// after they are cut off works. Damage inside the records is still found.
+TEST(LogWriter, ZerosWrittenAheadAreATornTailToRecovery) {
+  ScopedTempDir dir;
+  const std::string path = dir.file("000001.log");
+  const std::vector<std::string> records = three_block_records();
+  constexpr uint64_t kAhead = 16 * 1024;
+  {
+    auto writer = LogWriter::create(path, 1);
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    (*writer)->zero_fill_ahead(kAhead);
+    for (const std::string& record : records) {
+      ASSERT_TRUE((*writer)->add_record(record).ok());
+      ASSERT_TRUE((*writer)->sync().ok());
+      // The record went into zeros written before it: the file's size did not change.
+      EXPECT_GE((*writer)->zero_filled_end(), (*writer)->size());
+      EXPECT_EQ(*file_size(path), (*writer)->zero_filled_end());
+    }
+    EXPECT_EQ((*writer)->zero_filled_end() % kAhead, 0u);
+    ASSERT_TRUE((*writer)->close().ok());
+  }
+  const BuiltLog built = build_log(records);
+  const uint64_t on_disk = *file_size(path);
+  ASSERT_GT(on_disk, built.bytes.size());
+  // The bytes are the format's, then zeros.
+  const std::string bytes = *read_file(path);
+  EXPECT_EQ(bytes.substr(0, built.bytes.size()), built.bytes);
+  EXPECT_EQ(bytes.find_first_not_of('\0', built.bytes.size()), std::string::npos);
+  ReadResult r = read_log_file(path);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.records, records);
+  EXPECT_EQ(r.valid_end, built.bytes.size());
+  EXPECT_EQ(r.dropped, on_disk - built.bytes.size());
+
+  // A byte flipped in any record but the last: the records after it are valid data.
+  for (size_t i = 0; i + 1 < records.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[built.starts[i] + 3] ^= 0x20;
+    ReadResult d = read_log(damaged);
+    EXPECT_TRUE(absl::IsDataLoss(d.status)) << i << ": " << d.status;
+  }
+  // The last record's end lost (a crash before its page reached the disk
+  // leaves the zeros there): a torn tail, the other records kept.
+  {
+    std::string torn = bytes;
+    std::fill(torn.begin() + static_cast<ptrdiff_t>(built.ends.back() - 100),
+              torn.begin() + static_cast<ptrdiff_t>(built.ends.back()), '\0');
+    ReadResult t = read_log(torn);
+    ASSERT_TRUE(t.status.ok()) << t.status;
+    EXPECT_EQ(t.records, prefix(records, records.size() - 1));
+  }
+
+  // Recovery's cut, then more records with zeros ahead again.
+  ASSERT_TRUE(truncate_file(path, r.valid_end).ok());
+  {
+    auto writer = LogWriter::reopen(path);
+    ASSERT_TRUE(writer.ok());
+    (*writer)->zero_fill_ahead(kAhead);
+    ASSERT_TRUE((*writer)->add_record("after").ok());
+    ASSERT_TRUE((*writer)->sync().ok());
+    EXPECT_GT(*file_size(path), (*writer)->size());
+  }
+  std::vector<std::string> expected = records;
+  expected.push_back("after");
+  EXPECT_EQ(read_log_file(path).records, expected);
+}
+
+// A zero-fill that fails (a disk too full for the zeros ahead) is not a
+// failure of the log: the writer appends as without it, until the records
+// themselves no longer fit.
+TEST(LogWriter, AZeroFillThatDoesNotFitIsDroppedAndTheRecordsGoOn) {
+  ScopedTempDir dir;
+  const std::string path = dir.file("000001.log");
+  FaultInjectionFileSystem fs;
+  auto writer = LogWriter::create(path, 1, &fs);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  (*writer)->zero_fill_ahead(1 << 20);
+  fs.set_write_budget(1000);
+  ASSERT_TRUE((*writer)->add_record(std::string(100, 'a')).ok());
+  ASSERT_TRUE((*writer)->sync().ok());
+  EXPECT_EQ((*writer)->zero_filled_end(), 0u);
+  EXPECT_EQ(*file_size(path), kLogFileHeaderSize + 111);
+  fs.clear_faults();  // space again: the writer no longer fills ahead
+  ASSERT_TRUE((*writer)->add_record(std::string(100, 'b')).ok());
+  ASSERT_TRUE((*writer)->sync().ok());
+  EXPECT_EQ((*writer)->zero_filled_end(), 0u);
+  EXPECT_EQ(*file_size(path), kLogFileHeaderSize + 222);
+  writer->reset();
+  ReadResult r = read_log_file(path);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.records, (std::vector<std::string>{std::string(100, 'a'), std::string(100, 'b')}));
+  EXPECT_EQ(r.dropped, 0u);
+}
+
+// A file that cannot write zeros ahead (the default of WritableFile) is
+// written as before.
+TEST(LogWriter, AFileWithoutZeroFillIsAppendedAsBefore) {
+  std::string bytes = encode_log_file_header(1);
+  LogWriter writer(std::make_unique<StringFile>(&bytes));
+  writer.zero_fill_ahead(4096);
+  ASSERT_TRUE(writer.add_record("x").ok());
+  EXPECT_EQ(writer.zero_filled_end(), 0u);
+  EXPECT_EQ(bytes.size(), kLogFileHeaderSize + kLogFragmentHeaderSize + 1);
+  EXPECT_EQ(read_log(bytes).records, std::vector<std::string>{"x"});
+}
+
 }  // namespace
 }  // namespace usagedb::storage

@@ -49,6 +49,16 @@ class FaultInjectionFileSystem::File final : public WritableFile {
     return absl::OkStatus();
   }
 
+  absl::Status zero_fill(uint64_t end) override {
+    USAGEDB_RETURN_IF_ERROR(fs_->check_operation("zero-fill", path()));
+    const uint64_t n = end > base_->size() ? end - base_->size() : 0;
+    if (!fs_->take_whole_write_budget(n)) {
+      return absl::ResourceExhaustedError(absl::StrCat("write zeros to ", path(), " at offset ", base_->size(),
+                                                       ": No space left on device (injected fault)"));
+    }
+    return base_->zero_fill(end);
+  }
+
   absl::Status close() override {
     absl::Status status = fs_->check_operation("close", path());
     absl::Status closed = base_->close();
@@ -130,6 +140,15 @@ uint64_t FaultInjectionFileSystem::take_write_budget(uint64_t n) {
   }
   bytes_written_ += allowed;
   return allowed;
+}
+
+bool FaultInjectionFileSystem::take_whole_write_budget(uint64_t n) {
+  MutexLock lock(&mu_);
+  if (write_budget_.has_value()) {
+    if (*write_budget_ < n) return false;
+    *write_budget_ -= n;
+  }
+  return true;
 }
 
 void FaultInjectionFileSystem::set_sync_delay(std::chrono::milliseconds delay) {

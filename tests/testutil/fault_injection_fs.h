@@ -9,7 +9,7 @@
 //
 // drop_unsynced_data() then simulates a power loss: every file written
 // through this file system loses the bytes appended since its last
-// successful sync. Directory changes (creations, renames, removals) are
+// successful sync (and any zeros it wrote ahead of them). Directory changes (creations, renames, removals) are
 // modelled as durable at once; only file contents are lost.
 //
 //   testing::FaultInjectionFileSystem fs;
@@ -47,11 +47,14 @@ class FaultInjectionFileSystem final : public storage::FileSystem {
   // this file system), writes fail: the append that crosses the limit hands
   // the bytes that fit to the OS and fails, as does every later non-empty
   // append, with ResourceExhaustedError "... No space left on device
-  // (injected fault)".
+  // (injected fault)". A file's zero_fill() (zeros written ahead of its
+  // appends) takes from the budget too, all or nothing: one that does not
+  // fit fails and writes no zero, as the POSIX file cuts off the zeros of a
+  // fill that failed. Zeros are not counted in bytes_written().
   void set_write_budget(uint64_t bytes);
   // After `n` more mutating calls succeed, every mutating call fails with an
   // injected I/O error. Mutating calls: open_append, open_truncate, a file's
-  // append, flush, sync and close, sync_dir, create_dir, remove_file,
+  // append, flush, sync, zero_fill and close, sync_dir, create_dir, remove_file,
   // rename_file, truncate_file. A failing close still closes the file, and
   // bytes a file buffered before the failure reach it when it is closed or
   // destroyed: call drop_unsynced_data() to lose them, as a crash would.
@@ -100,6 +103,8 @@ class FaultInjectionFileSystem final : public storage::FileSystem {
   absl::Status check_operation(std::string_view op, const std::string& path) ABSL_LOCKS_EXCLUDED(mu_);
   // How many of `n` bytes the write budget allows; counts them.
   uint64_t take_write_budget(uint64_t n) ABSL_LOCKS_EXCLUDED(mu_);
+  // Whether the write budget holds `n` more bytes; takes them if so.
+  bool take_whole_write_budget(uint64_t n) ABSL_LOCKS_EXCLUDED(mu_);
   bool fail_syncs() const ABSL_LOCKS_EXCLUDED(mu_);
   // Counts a successful file sync, after the sync delay.
   void count_sync() ABSL_LOCKS_EXCLUDED(mu_);
