@@ -2,7 +2,10 @@
 // lib/storage/log_format.md under truncation, corruption, garbage tails and
 // injected write and sync failures (leveldb's log_test, recovery_test and
 // fault_injection_test).
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <random>
@@ -812,6 +815,39 @@ TEST(LogWriter, AZeroFillThatDoesNotFitIsDroppedAndTheRecordsGoOn) {
   ReadResult r = read_log_file(path);
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(r.records, (std::vector<std::string>{std::string(100, 'a'), std::string(100, 'b')}));
+  EXPECT_EQ(r.dropped, 0u);
+}
+
+// The same on the real file system: a file size limit (RLIMIT_FSIZE, EFBIG
+// past it, as ENOSPC would stop the write) that leaves room for the records
+// but not the zeros. The zeros written before the failure are cut off again.
+TEST(LogWriter, APosixZeroFillThatFailsIsCutOffAndTheRecordsGoOn) {
+  ScopedTempDir dir;
+  const std::string path = dir.file("000001.log");
+  auto writer = LogWriter::create(path, 1);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  (*writer)->zero_fill_ahead(1 << 20);
+  struct rlimit old_limit;
+  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  void (*old_handler)(int) = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit limit = old_limit;
+  limit.rlim_cur = 100 * 1024;
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  const absl::Status added = (*writer)->add_record(std::string(1000, 'a'));
+  const absl::Status synced = (*writer)->sync();
+  const uint64_t filled = (*writer)->zero_filled_end();
+  const uint64_t size = *file_size(path);
+  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
+  std::signal(SIGXFSZ, old_handler);
+  ASSERT_TRUE(added.ok()) << added;
+  ASSERT_TRUE(synced.ok()) << synced;
+  EXPECT_EQ(filled, 0u);
+  EXPECT_EQ(size, kLogFileHeaderSize + kLogFragmentHeaderSize + 1000);
+  ASSERT_TRUE((*writer)->add_record("b").ok());
+  ASSERT_TRUE((*writer)->close().ok());
+  ReadResult r = read_log_file(path);
+  ASSERT_TRUE(r.status.ok()) << r.status;
+  EXPECT_EQ(r.records, (std::vector<std::string>{std::string(1000, 'a'), "b"}));
   EXPECT_EQ(r.dropped, 0u);
 }
 
