@@ -142,7 +142,7 @@ class PosixWritableFile final : public WritableFile {
 
   int fd_;
   const std::string path_;
-  uint64_t flushed_;  // bytes handed to write(2), including the file's size at open
+  uint64_t flushed_;  // bytes handed to pwrite(2), including the file's size at open
   uint64_t disk_end_ = 0;  // where zero_fill() stopped (0: never called)
   std::unique_ptr<char[]> buf_;
   size_t pos_ = 0;  // bytes buffered in buf_

@@ -40,8 +40,9 @@ void LogWriter::zero_fill_for(size_t payload_bytes) {
   if (need <= zero_filled_end_) return;
   const uint64_t end = (need / zero_fill_bytes_ + 1) * zero_fill_bytes_;
   if (!file_->zero_fill(end).ok()) {
-    // Appended as before: a size change each sync. Zeros that reached the
-    // file before the failure lie past the records (a torn tail to recovery).
+    // Appended as before: a size change each sync. Zeros a file left
+    // before the failure (the POSIX one cuts them off) would lie past the
+    // records: a torn tail to recovery.
     zero_fill_bytes_ = 0;
     return;
   }
