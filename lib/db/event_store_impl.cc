@@ -1063,8 +1063,27 @@ absl::Status EventStoreImpl::checkpoint_locked(CheckpointScope scope) {
     bulk_checkpoint_requested_ = false;
     bulk_checkpoint_all_months_ = false;
   }
+  // A bulk ingest's final checkpoint stores the store's summary once the
+  // files are written (store_summary, below): its merge of every month's
+  // summary (bitmap unions, on one thread) is made meanwhile, into the
+  // rollup cache where store_summary finds it, rather than after the files
+  // with the other core idle (~3% of the 10M ingest's wall).
+  std::thread summary_merge;
+  if (!built_parts_only && bulk && rollups.size() >= 2 && std::thread::hardware_concurrency() >= 2) {
+    summary_merge = std::thread([this, &rollups] {
+      std::vector<const PartitionRollup*> merged;
+      std::vector<PartitionRollup::Hold> holds;  // their summaries, while they are merged
+      for (const storage::PersistedRollup& r : rollups) {
+        merged.push_back(r.rollup.get());
+        holds.push_back(r.rollup->hold());
+      }
+      rollup_cache_.summary(merged);
+    });
+  }
   // The slow part, while writers go on appending to the new log.
-  if (absl::Status s = files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users); !s.ok()) {
+  absl::Status written = files_->checkpoint(log_number, parts, rollups, dictionaries_, counts, rewrite_users);
+  if (summary_merge.joinable()) summary_merge.join();
+  if (absl::Status s = std::move(written); !s.ok()) {
     // The parts sealed with the new log hold events of the old one, which
     // the MANIFEST still names: the next checkpoint must write them all.
     MutexLock lock(&write_mu_);

@@ -110,6 +110,22 @@ void Dictionary::prefetch_locked(uint64_t h) const {
   if (slot_count_ != 0) __builtin_prefetch(&slots_[home_locked(static_cast<uint32_t>(h >> 32))]);
 }
 
+void Dictionary::prefetch_entry_locked(uint64_t h) const {
+  // A string the cache holds (as a rule: its hash there) skips the probe.
+  if (cache_ != nullptr) {
+    const CacheSlot& cached = cache_[h & (cache_slots_ - 1)];
+    if (cached.hash == h && cached.code != UINT32_MAX) return;
+  }
+  const auto half = static_cast<uint32_t>(h >> 32);
+  const uint64_t slot = slots_[home_locked(half)];
+  // Only a slot the probe will compare (its hash half matches); the empty
+  // slot of a new string, or another string's, needs no entry.
+  if (static_cast<uint32_t>(slot >> 32) != half || slot == kEmptySlot || slot == kTombstone) return;
+  const auto code = static_cast<uint32_t>(slot);
+  // Codes in slots are below size(): their blocks exist.
+  __builtin_prefetch(&blocks_[code >> kBlockBits].load(std::memory_order_relaxed)[code & kBlockMask]);
+}
+
 uint32_t Dictionary::intern_locked(std::string_view s, uint64_t h) {
   CacheSlot* cached = nullptr;
   if (cache_ != nullptr && s.size() <= kCacheMaxBytes) {
@@ -236,6 +252,10 @@ absl::Status Dictionary::intern_many(std::span<const std::string_view> values, u
   // stalling in turn.
   constexpr size_t kBatch = 256;
   constexpr size_t kAhead = 8;
+  // A large index's entries are prefetched too, kAhead strings before each
+  // string, from home slots prefetched 2 * kAhead strings before (a small
+  // dictionary's slots and entries stay in the CPU's cache: no second step).
+  constexpr size_t kEntryPrefetchSlots = size_t{1} << 14;
   uint64_t hashes[kBatch];
   // A few strings (a record_event call's) are looked up under the shared
   // lock first, and only if one is new does the call take the exclusive
@@ -274,9 +294,22 @@ absl::Status Dictionary::intern_many(std::span<const std::string_view> values, u
     MutexLock lock(&mu_);
     if (!index_complete_locked()) build_index_locked();
     if (!error_.ok()) return error_;
-    for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch_locked(hashes[i]);
+    if (slot_count_ < kEntryPrefetchSlots) {
+      for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch_locked(hashes[i]);
+      for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) prefetch_locked(hashes[i + kAhead]);
+        codes[first + i] = intern_locked(batch[i], hashes[i]);
+      }
+      continue;
+    }
+    // Two steps ahead: the slots 2 * kAhead strings ahead, the entries
+    // kAhead ahead (a string interned meanwhile may move the slots: a
+    // prefetch of a stale address only wastes a load).
+    for (size_t i = 0; i < std::min(n, 2 * kAhead); ++i) prefetch_locked(hashes[i]);
+    for (size_t i = 0; i < std::min(n, kAhead); ++i) prefetch_entry_locked(hashes[i]);
     for (size_t i = 0; i < n; ++i) {
-      if (i + kAhead < n) prefetch_locked(hashes[i + kAhead]);
+      if (i + 2 * kAhead < n) prefetch_locked(hashes[i + 2 * kAhead]);
+      if (i + kAhead < n) prefetch_entry_locked(hashes[i + kAhead]);
       codes[first + i] = intern_locked(batch[i], hashes[i]);
     }
   }

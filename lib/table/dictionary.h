@@ -228,8 +228,14 @@ class Dictionary {
   // REQUIRES: the index is complete (intern() and intern_many() build it
   // once per call, not once per string), `h` == hash::hash64(s).
   uint32_t intern_locked(std::string_view s, uint64_t h) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Asks the CPU to fetch what intern_locked() will read for hash `h`.
+  // Asks the CPU to fetch what intern_locked() will read first for hash
+  // `h`: its cache slot and its home slot of the index.
   void prefetch_locked(uint64_t h) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The second step, a few strings later, once the home slot has arrived:
+  // asks for the entry of the code that slot holds, which the probe
+  // compares next (a large dictionary's entries are not in the CPU's cache
+  // either: without it, each probe waited for two memory loads in turn).
+  void prefetch_entry_locked(uint64_t h) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
   bool restore_locked(std::string_view s, bool erased, bool copy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Indexes codes [indexed_, size()): the lazy build. Records the first
   // duplicate in error_ (the index keeps the string's first code).

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -15,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/table/append_buffer.h"
+#include "lib/gen/random.h"
 #include "lib/table/dedup_index.h"
 #include "tests/ingest/ndjson_testing.h"
 #include "tests/ingest/reader_testing.h"
@@ -196,6 +198,95 @@ TEST(ChunkPipeline, StoppingBeforeTheEndJoinsTheParserThreads) {
       ASSERT_TRUE(chunk.ok() && *chunk != nullptr);
     }
   }
+}
+
+// encode_rows_memoized() against encode_rows() on twin dictionaries: the
+// same codes, call after call with one memo, for small-dictionary strings
+// of every kind: more distinct ones than the memo has slots (so they evict
+// each other), longer than it holds, empty, with NUL bytes, and ones that
+// differ only by a trailing NUL byte.
+TEST(EncodeRowsMemoized, SameCodesAsEncodeRows) {
+  gen::Random random(21);
+  std::vector<std::string> small;
+  for (int i = 0; i < 400; ++i) small.push_back(cat("feature_", std::to_string(i)));
+  for (int i = 0; i < 20; ++i) small.push_back(cat("a_string_longer_than_sixteen_", std::to_string(i)));
+  small.push_back("");
+  small.push_back(std::string("a", 1));
+  small.push_back(std::string("a\0", 2));
+  small.push_back(std::string("0123456789abcdef", 16));
+  small.push_back(std::string("0123456789abcde\0", 16));
+  small.push_back(std::string("\0\0\0", 3));
+  Dictionaries memoized, plain;
+  SmallDictionaryCodes memo;
+  for (int call = 0; call < 60; ++call) {
+    const size_t n = 1 + random.uniform(700);
+    std::vector<Event> events(n);
+    std::vector<std::string> owned(5 * n);
+    for (size_t i = 0; i < n; ++i) {
+      // Some calls stay within a few strings (as the generated files do).
+      const size_t pool = call % 3 == 0 ? 8 : small.size();
+      owned[5 * i] = small[random.uniform(pool)];
+      owned[5 * i + 1] = small[random.uniform(pool)];
+      owned[5 * i + 2] = small[random.uniform(pool)];
+      owned[5 * i + 3] = cat("user_", std::to_string(random.uniform(3000)));
+      owned[5 * i + 4] = cat("session_", std::to_string(random.uniform(20000)));
+    }
+    for (size_t i = 0; i < n; ++i) {
+      events[i].feature_id = owned[5 * i];
+      events[i].product_version = owned[5 * i + 1];
+      events[i].event_type = owned[5 * i + 2];
+      events[i].user_id = owned[5 * i + 3];
+      events[i].session_id = owned[5 * i + 4];
+      events[i].timestamp = Timestamp(std::chrono::seconds(1735689600 + random.uniform(86400)));
+    }
+    std::vector<const Event*> pointers;
+    for (const Event& e : events) pointers.push_back(&e);
+    std::vector<RowCodes> got(n), want(n);
+    ASSERT_TRUE(encode_rows_memoized(memoized, pointers, got.data(), memo).ok());
+    ASSERT_TRUE(encode_rows(plain, pointers, want.data()).ok());
+    for (size_t i = 0; i < n; ++i) {
+      ASSERT_EQ(got[i].feature, want[i].feature) << call << " " << i;
+      ASSERT_EQ(got[i].version, want[i].version) << call << " " << i;
+      ASSERT_EQ(got[i].event_type, want[i].event_type) << call << " " << i;
+      ASSERT_EQ(got[i].user, want[i].user) << call << " " << i;
+      ASSERT_EQ(got[i].session, want[i].session) << call << " " << i;
+      ASSERT_EQ(got[i].timestamp, want[i].timestamp) << call << " " << i;
+      ASSERT_EQ(memoized.feature.lookup(got[i].feature), events[i].feature_id);
+    }
+  }
+  for (DictionaryColumn c : {DictionaryColumn::kUser, DictionaryColumn::kFeature, DictionaryColumn::kVersion,
+                             DictionaryColumn::kEventType, DictionaryColumn::kSession}) {
+    EXPECT_EQ(memoized.get(c).size(), plain.get(c).size());
+  }
+}
+
+// A damaged dictionary (a session string restored twice) fails the
+// memoized encoding with encode_rows()'s DataLossError, the first call
+// (which fills the memo) and the next (whose small dictionaries' strings
+// are all in the memo) alike.
+TEST(EncodeRowsMemoized, ADamagedDictionaryFailsAsEncodeRowsDoes) {
+  Event e;
+  e.feature_id = "f";
+  e.product_version = "1.0";
+  e.event_type = "click";
+  e.user_id = "u";
+  e.session_id = "s";
+  const Event* pointers[] = {&e};
+  const auto damaged = [](Dictionaries& d) {
+    ASSERT_TRUE(d.session.restore("s2", false));
+    ASSERT_TRUE(d.session.restore("s2", false));  // lazily indexed: found at the first write
+  };
+  Dictionaries plain, memoized;
+  damaged(plain);
+  damaged(memoized);
+  RowCodes row;
+  const absl::Status want = encode_rows(plain, pointers, &row);
+  EXPECT_EQ(want.code(), absl::StatusCode::kDataLoss);
+  SmallDictionaryCodes memo;
+  EXPECT_EQ(encode_rows_memoized(memoized, pointers, &row, memo), want);
+  uint32_t code = 0;
+  EXPECT_TRUE(memo.feature.find("f", &code));  // interned before the session failed
+  EXPECT_EQ(encode_rows_memoized(memoized, pointers, &row, memo), want);
 }
 
 TEST(ChunkPipeline, AReadErrorIsReturnedOnceThenTheInputEnds) {

@@ -1,7 +1,7 @@
 // PartitionRollup::build against a brute-force grouping of the same rows,
 // every section of it, over one part and several (whose hours interleave),
 // in an ordinary month and in January 1970, whose first week is clamped at
-// the epoch.
+// the epoch, and over enough rows that it builds on two threads.
 #include "lib/rollup/partition_rollup.h"
 
 #include <map>
@@ -91,7 +91,9 @@ struct RollupModel {
 // sort like their strings (so the parts' order is the model's).
 // With many (feature, version) groups, users with few entries take them in
 // group order by a sort, heavy users by scanning a bitmap: both are checked.
-void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9, int version_count = 4) {
+// `min_rows`: rows each part has at least (besides 1-3,000 at random).
+void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9, int version_count = 4,
+                 uint64_t min_rows = 0) {
   SCOPED_TRACE(absl::StrCat("month ", month, ", ", parts, " parts, seed ", seed, ", ", feature_count, " features"));
   gen::Random rng(seed);
   Dictionary features, versions;
@@ -104,7 +106,7 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
   std::set<uint32_t> users;
   for (int p = 0; p < parts; ++p) {
     PartBuilder builder;
-    const uint64_t rows = 1 + rng.uniform(3000);
+    const uint64_t rows = min_rows + 1 + rng.uniform(3000);
     for (uint64_t i = 0; i < rows; ++i) {
       RowCodes r;
       // Some rows crowd into a few hours, so cells of several parts meet.
@@ -397,6 +399,13 @@ TEST(PartitionRollupBuild, SeveralPartsMatchBruteForce) {
 TEST(PartitionRollupBuild, ManyGroupsMatchBruteForce) {
   check_build(202504, 1, 7, /*feature_count=*/400, /*version_count=*/12);
   check_build(202504, 3, 8, /*feature_count=*/400, /*version_count=*/12);
+}
+
+// From 2^18 rows, build() makes the version timeline and the metadata
+// counts on a helper thread while it makes the rest: the same sections.
+TEST(PartitionRollupBuild, LargeBuildOnTwoThreadsMatchesBruteForce) {
+  // Two parts: the threshold counts the rows of all of them.
+  check_build(202502, 2, 6, /*feature_count=*/40, /*version_count=*/6, /*min_rows=*/uint64_t{1} << 17);
 }
 
 TEST(PartitionRollupBuild, FirstWeekOfTheEpochIsClamped) {

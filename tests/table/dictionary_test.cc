@@ -248,6 +248,55 @@ TEST(Dictionary, SmallBatchesAgreeWithAMapThroughErases) {
   for (const auto& [str, code] : want) ASSERT_EQ(d.find(str), code) << str;
 }
 
+// intern_many() of a file ingest's batches (hundreds of strings) into a
+// dictionary past 2^14 index slots prefetches each string's entry from its
+// home slot before probing: against a plain map, through growth of the
+// index and of the recent-strings cache in the middle of batches, repeats
+// near and far, strings longer than an entry or a cache slot holds, and
+// erases between batches, every string gets its code, a new one the next.
+TEST(Dictionary, LargeBatchesAgreeWithAMapThroughGrowthAndErases) {
+  Dictionary d;
+  std::map<std::string, uint32_t> want;  // live strings
+  gen::Random random(13);
+  uint64_t next_new = 0;
+  for (int step = 0; step < 400; ++step) {
+    if (random.uniform(8) == 0 && !want.empty()) {
+      for (int k = 0; k < 20; ++k) {
+        auto it = want.lower_bound(absl::StrCat("session_", random.uniform(next_new + 1)));
+        if (it == want.end()) it = want.begin();
+        d.erase(it->second);
+        want.erase(it);
+      }
+    }
+    std::vector<std::string> strings(1 + random.uniform(600));
+    for (std::string& x : strings) {
+      switch (random.uniform(4)) {
+        case 0:  // new
+          x = absl::StrCat("session_", next_new++);
+          break;
+        case 1:  // recent
+          x = absl::StrCat("session_", next_new - std::min<uint64_t>(next_new, random.uniform(50)));
+          break;
+        case 2:  // any earlier one
+          x = absl::StrCat("session_", random.uniform(next_new + 1));
+          break;
+        default:  // long: past an entry's 15 bytes and a cache slot's 19
+          x = absl::StrCat("a_longer_session_string_", random.uniform(next_new / 4 + 1));
+      }
+    }
+    const std::vector<std::string_view> values(strings.begin(), strings.end());
+    std::vector<uint32_t> codes(values.size());
+    ASSERT_TRUE(d.intern_many(values, codes.data()).ok());
+    for (size_t i = 0; i < strings.size(); ++i) {
+      const auto [it, added] = want.emplace(strings[i], codes[i]);
+      if (added) ASSERT_EQ(d.lookup(codes[i]), strings[i]);
+      ASSERT_EQ(codes[i], it->second) << strings[i];
+    }
+  }
+  EXPECT_GT(d.size(), 20000u);  // an index of 2^15 slots or more: the two-step prefetch ran
+  for (const auto& [str, code] : want) ASSERT_EQ(d.find(str), code) << str;
+}
+
 // Queries' find() while writers intern small batches, known strings (the
 // shared-lock path) and new ones (the exclusive path), at once (run under
 // TSan in CI).
