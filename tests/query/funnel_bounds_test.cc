@@ -293,8 +293,8 @@ std::map<std::string, std::vector<std::pair<int64_t, int>>> record_random(EventS
     ASSERT_TRUE(store.record_event(e).ok());
     events[user].emplace_back(t, f);
   };
-  // The heavy users: every feature; f1 and f2 (f3 once, on the last day:
-  // walking to the end); f2 and f3 (f1 only in the last week); f3 then f1
+  // The heavy users: every feature; f1 and f2 (f3 on 25 February and the
+  // last day: walking late into the month); f2 and f3 (f1 only in the last week); f3 then f1
   // within each hour's first minutes, f2 rarely.
   const std::vector<std::vector<int>> heavy = {{0, 1, 2, 3}, {0, 1}, {1, 2}, {2, 0, 0, 0, 1}};
   for (size_t h = 0; h < heavy.size(); ++h) {
@@ -306,6 +306,7 @@ std::map<std::string, std::vector<std::pair<int64_t, int>>> record_random(EventS
       add(user, t, f);
     }
   }
+  add("heavy1", start + 26 * 86400 + 43200, 2);  // 2025-02-25 12:00: its level 3 late in the month
   add("heavy1", start + 34 * 86400 + 5000, 2);
   for (int i = 0; i < 40; ++i) add("heavy2", start + 28 * 86400 + pick(7 * 86400), 0);
   for (int i = 0; i < 3000; ++i) {
