@@ -57,6 +57,9 @@ class HourChains {
     }
   }
 
+  // Whether `user`'s level is still looked for (a user once done stays done).
+  bool walking(uint32_t user) const { return walking_[user] != 0; }
+
   // The users of one hour, ascending by step.
   void add_hour(std::span<const HourUsers> hour) {
     if (direct_) {
@@ -218,7 +221,18 @@ int64_t floor_hour(int64_t t) { return civil::floor_div(t, kHour) * kHour; }
 // step; hours[i] = (hour, where its users end in `cells`). For day_caps(),
 // also the rollups whose day bits (PartitionRollup::day_user_bits) give the
 // whole days, [day_hours.first, day_hours.second) in hours.
+//
+// The heavy users' hours (FeatureHours::heavy_users) are in no cell: those
+// of the whole days are read by the walk from `heavy` (walk_month()), each
+// user's only while its level is not known; those of the other hours (a day
+// the window cuts) are read with the rows, into `cells` and `rows`, so that
+// day_caps() sees them too.
 struct MonthHours {
+  // A rollup's hours of one step feature.
+  struct Heavy {
+    const FeatureHours* hours;
+    uint32_t step;
+  };
   uint32_t month;  // yyyymm
   std::vector<HourUsers> cells;
   std::vector<std::pair<uint32_t, uint32_t>> hours;
@@ -226,6 +240,7 @@ struct MonthHours {
   std::vector<const PartitionRollup*> day_rollups;
   std::pair<uint32_t, uint32_t> day_hours;
   std::vector<HourUsers> rows;      // the cells of row_users (also in `cells`)
+  std::vector<Heavy> heavy;         // by step
 };
 
 // The month of partition `p` within window `w` (not empty): the cells of
@@ -238,6 +253,10 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   // The whole hours [first, last), from the cells; the rest from rows.
   int64_t first = floor_hour(begin + kHour - 1), last = floor_hour(end);
   if (first >= last) first = last = end;
+  // The whole days, from their cells (and the heavy users' hours in them).
+  const int64_t first_day = civil::floor_div(first + civil::kSecondsPerDay - 1, civil::kSecondsPerDay) * civil::kSecondsPerDay;
+  const int64_t last_day = civil::floor_div(last, civil::kSecondsPerDay) * civil::kSecondsPerDay;
+  const bool whole_days = first_day < last_day;
 
   std::vector<uint64_t> keys;  // of the rows read
   const auto read_rows = [&](const Part& part, int64_t from, int64_t to) {
@@ -268,9 +287,37 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
     const uint8_t step = step_of[r.feature];
     if (step != kNoStep) keys.push_back(row_key(r.timestamp, step, r.user));
   });
+  // The heavy users' hours outside the whole days, as rows.
+  MonthHours m;
+  uint64_t entries = 0;
+  for (const auto& [code, step] : codes) {
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      const FeatureHours& hours = e.rollup->feature_hours(code);
+      if (hours.heavy_users.empty()) continue;
+      m.heavy.push_back(MonthHours::Heavy{&hours, step});
+      const auto add = [&](int64_t from, int64_t to) {  // seconds, whole hours
+        if (from >= to) return;
+        const int64_t base = int64_t{hours.heavy_base};
+        const auto lo = static_cast<uint16_t>(std::clamp<int64_t>(from / kHour - base, 0, UINT16_MAX));
+        const int64_t hi = std::clamp<int64_t>(to / kHour - base, 0, int64_t{UINT16_MAX} + 1);
+        for (size_t j = 0; j < hours.heavy_users.size(); ++j) {
+          const std::span<const uint16_t> h = hours.heavy_hours_of(j);
+          for (auto it = std::lower_bound(h.begin(), h.end(), lo); it != h.end() && *it < hi; ++it) {
+            keys.push_back(row_key(static_cast<uint32_t>((base + *it) * kHour), step, hours.heavy_users[j]));
+            ++entries;
+          }
+        }
+      };
+      if (whole_days) {
+        add(first, first_day);
+        add(last_day, last);
+      } else {
+        add(first, last);
+      }
+    }
+  }
   std::sort(keys.begin(), keys.end());
   keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  MonthHours m;
   m.month = p.month();
   m.row_users.resize(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) m.row_users[i] = static_cast<uint32_t>(keys[i]);
@@ -285,7 +332,6 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
 
   // The month's users by step (the cells of each rollup, then the rows)...
   std::vector<HourUsers> by_step;
-  uint64_t entries = 0;
   for (const auto& [code, step] : codes) {
     for (const CoveredRollup& e : p.rollups().entries()) {
       // The feature's cells in one place: the walks read each feature's
@@ -301,10 +347,7 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
       if (h.step == step) by_step.push_back(h);
     }
   }
-  // The whole days, from their cells.
-  const int64_t first_day = civil::floor_div(first + civil::kSecondsPerDay - 1, civil::kSecondsPerDay) * civil::kSecondsPerDay;
-  const int64_t last_day = civil::floor_div(last, civil::kSecondsPerDay) * civil::kSecondsPerDay;
-  if (first_day < last_day) {
+  if (whole_days) {
     m.day_hours = {static_cast<uint32_t>(first_day / kHour), static_cast<uint32_t>(last_day / kHour)};
     for (const CoveredRollup& e : p.rollups().entries()) m.day_rollups.push_back(e.rollup.get());
   }
@@ -323,16 +366,120 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   return m;
 }
 
-// Calls visit(hour, cells of the hour) for each hour of `m` in order. The
-// cells of each feature follow one another (FeatureHours): each feature's
-// users are read as one stream, which the hardware's prefetcher follows.
-template <typename Visit>
-void for_each_hour(const MonthHours& m, Visit&& visit) {
-  size_t from = 0;
-  for (const auto& [hour, end] : m.hours) {
-    visit(hour, std::span<const HourUsers>(m.cells).subspan(from, end - from));
-    from = end;
+// Walks the hours of `m` (HourChains::add_hour): the cells, with the heavy
+// users' hours of the whole days (m.heavy) read in chunks of time, each
+// chunk's of the users whose level is still looked for, and given to the
+// walk with the cells of their hour and step. The chunks double from a day
+// (the heaviest users are known on their first day or two; a user walking
+// longer is looked at a few times a month, not every day, and at most about
+// half of what it reads is read after its level is known).
+//
+// `scratch`: buffers kept from one month to the next (made anew each month,
+// the pages of the larger ones were faulted in and zeroed every time).
+struct WalkScratch {
+  // Per Heavy, where each heavy user still walking is in its hours.
+  struct Cursor {
+    uint32_t user;
+    const uint16_t* at;
+    const uint16_t* end;
+  };
+  std::vector<std::vector<Cursor>> cursors;
+  std::vector<std::pair<uint32_t, uint32_t>> read;  // (slot: Heavy * width + hour in the chunk, user)
+  std::vector<uint32_t> starts, users;
+  std::vector<HourUsers> hour_cells;
+};
+void walk_month(const MonthHours& m, HourChains& chains, WalkScratch& scratch, Stats& stats) {
+  constexpr uint32_t kFirstChunk = 24;  // hours
+  const uint32_t from = m.day_hours.first, to = m.day_hours.second;
+  using Cursor = WalkScratch::Cursor;
+  std::vector<std::vector<Cursor>>& cursors = scratch.cursors;
+  cursors.resize(from < to ? m.heavy.size() : 0);
+  for (size_t k = 0; k < cursors.size(); ++k) {
+    cursors[k].clear();
+    const FeatureHours& h = *m.heavy[k].hours;
+    const int64_t base = int64_t{h.heavy_base};
+    const auto lo = static_cast<uint16_t>(std::clamp<int64_t>(int64_t{from} - base, 0, UINT16_MAX));
+    const int64_t hi = std::clamp<int64_t>(int64_t{to} - base, 0, int64_t{UINT16_MAX} + 1);
+    // Whether every hour of the rollup is in [from, to) (a month's whole
+    // days: no search).
+    const bool all = lo == 0 && hi > int64_t{h.heavy_last};
+    for (size_t j = 0; j < h.heavy_users.size(); ++j) {
+      if (!chains.walking(h.heavy_users[j])) continue;
+      const std::span<const uint16_t> hours = h.heavy_hours_of(j);
+      const uint16_t* begin = hours.data();
+      const uint16_t* end = hours.data() + hours.size();
+      if (!all) {
+        begin = std::lower_bound(begin, end, lo);
+        end = std::lower_bound(begin, end, hi);
+      }
+      if (begin != end) cursors[k].push_back(Cursor{h.heavy_users[j], begin, end});
+    }
   }
+  size_t next = 0, cell_from = 0;  // m.hours[next] is the next hour of cells; its cells begin at cell_from
+  const auto light_until = [&](uint32_t hour) {
+    for (; next < m.hours.size() && m.hours[next].first < hour; ++next) {
+      chains.add_hour(std::span<const HourUsers>(m.cells).subspan(cell_from, m.hours[next].second - cell_from));
+      cell_from = m.hours[next].second;
+    }
+  };
+  std::vector<std::pair<uint32_t, uint32_t>>& read = scratch.read;
+  std::vector<uint32_t>& starts = scratch.starts;
+  std::vector<uint32_t>& users = scratch.users;
+  std::vector<HourUsers>& hour_cells = scratch.hour_cells;
+  uint64_t entries = 0;
+  size_t left = 0;  // cursors
+  for (const std::vector<Cursor>& c : cursors) left += c.size();
+  for (uint32_t c0 = from, c1 = from; c0 < to && left > 0; c0 = c1) {
+    light_until(c0);
+    c1 = std::min(to, c0 + std::max(kFirstChunk, c0 - from));
+    const uint32_t width = c1 - c0;
+    read.clear();
+    left = 0;
+    for (size_t k = 0; k < cursors.size(); ++k) {
+      const uint32_t base = m.heavy[k].hours->heavy_base;
+      size_t kept = 0;
+      for (Cursor c : cursors[k]) {
+        if (!chains.walking(c.user)) continue;
+        for (; c.at != c.end && base + *c.at < c1; ++c.at) read.emplace_back(k * width + (base + *c.at - c0), c.user);
+        if (c.at != c.end) cursors[k][kept++] = c;
+      }
+      cursors[k].resize(kept);
+      left += kept;
+    }
+    entries += read.size();
+    // By slot (a counting sort).
+    starts.assign(cursors.size() * width + 1, 0);
+    for (const auto& [slot, user] : read) ++starts[slot + 1];
+    for (size_t i = 1; i < starts.size(); ++i) starts[i] += starts[i - 1];
+    users.resize(read.size());
+    for (const auto& [slot, user] : read) users[starts[slot]++] = user;
+    // starts[slot] is now where the slot ends.
+    for (uint32_t hour = c0; hour < c1; ++hour) {
+      std::span<const HourUsers> light;
+      if (next < m.hours.size() && m.hours[next].first == hour) {
+        light = std::span<const HourUsers>(m.cells).subspan(cell_from, m.hours[next].second - cell_from);
+        cell_from = m.hours[next++].second;
+      }
+      hour_cells.clear();
+      size_t l = 0;
+      for (size_t k = 0; k < cursors.size(); ++k) {
+        const size_t slot = k * width + (hour - c0);
+        const size_t begin = slot == 0 ? 0 : starts[slot - 1];
+        if (begin == starts[slot]) continue;
+        const uint32_t step = m.heavy[k].step;
+        for (; l < light.size() && light[l].step <= step; ++l) hour_cells.push_back(light[l]);
+        hour_cells.push_back(HourUsers{hour, step, std::span<const uint32_t>(users).subspan(begin, starts[slot] - begin)});
+      }
+      if (hour_cells.empty()) {
+        if (!light.empty()) chains.add_hour(light);
+        continue;
+      }
+      hour_cells.insert(hour_cells.end(), light.begin() + static_cast<ptrdiff_t>(l), light.end());
+      chains.add_hour(hour_cells);
+    }
+  }
+  light_until(UINT32_MAX);
+  stats.read_rows(entries, sizeof(uint16_t));
 }
 
 // The most each user can reach (by user code: 0 to steps) by the steps'
@@ -507,9 +654,10 @@ std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const 
     }
   }
   HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats));
+  WalkScratch scratch;
   for (const MonthHours& m : months) {
     chains.begin_month(m.month);
-    for_each_hour(m, [&](uint32_t, std::span<const HourUsers> cells) { chains.add_hour(cells); });
+    walk_month(m, chains, scratch, stats);
   }
   return chains.finish();
 }

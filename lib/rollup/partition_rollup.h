@@ -22,9 +22,10 @@
 //   day bits    per feature, its users of each day as plain bit vectors
 //               (day_user_bits.h): made from the day cells when a funnel
 //               first asks for that feature, kept, never persisted
-//   hours by    per feature, its hour cells' users in one place
-//   feature     (feature_hours.h): made from the hour cells when a funnel
-//               first asks for that feature, kept, never persisted
+//   hours by    per feature, its hour cells' users in one place, its
+//   feature     heavy users' hours apart (feature_hours.h): made from the
+//               hour cells when a funnel first asks for that feature,
+//               kept, never persisted
 //
 // An endpoint answers a request from the rollup where the request covers
 // whole buckets of it (a whole month for the summary, whole timeline

@@ -16,6 +16,7 @@
 #include "lib/db/event_store_impl.h"
 #include "lib/storage/file_system.h"
 #include "lib/util/civil_time.h"
+#include "tests/testutil/temp_dir.h"
 
 namespace usagedb::query {
 namespace {
@@ -33,8 +34,11 @@ struct Bound {
 
 class FunnelBoundsTest : public ::testing::Test {
  protected:
-  void open(size_t part_rows) {
-    auto opened = EventStoreImpl::open({.part_rows = part_rows}, storage::FileSystem::posix());
+  // In memory, or in `directory` through a part cache of `cache_bytes`.
+  void open(size_t part_rows, const std::string& directory = "", size_t cache_bytes = 0) {
+    store_.reset();  // a durable store checkpoints as it closes
+    auto opened = EventStoreImpl::open({.directory = directory, .part_rows = part_rows, .cache_bytes = cache_bytes},
+                                       storage::FileSystem::posix());
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(opened).value();
   }
@@ -89,6 +93,8 @@ class FunnelBoundsTest : public ::testing::Test {
   bool may_rise_in(const std::string& user, uint32_t yyyymm) const {
     return last_.may_rise_in(last_index_.at(user), yyyymm);
   }
+
+  int check_random(const std::map<std::string, std::vector<std::pair<int64_t, int>>>& events, int64_t start);
 
   FunnelBounds last_;
   std::map<std::string, size_t> last_index_;
@@ -269,73 +275,147 @@ int brute_force_level(std::vector<std::pair<int64_t, int>> events, int steps, in
   return best;
 }
 
+// Random events of 60 users (bursts minutes apart) and of four heavy ones
+// (in 64 or more hours of a feature in a month: FeatureHours keeps their
+// hours apart, and the walk reads them only while their level is not
+// known), over five weeks across a month's end, recorded into store_; the
+// later rows in new parts or the buffer. Returns each user's (time,
+// feature index) events; f1..f3 are the steps asked, f4 none.
+std::map<std::string, std::vector<std::pair<int64_t, int>>> record_random(EventStoreImpl& store, uint64_t seed,
+                                                                          int64_t start) {
+  std::mt19937_64 random(seed);
+  const auto pick = [&](uint64_t n) { return static_cast<int64_t>(random() % n); };
+  const std::vector<std::string> features = {"f1", "f2", "f3", "f4"};
+  std::map<std::string, std::vector<std::pair<int64_t, int>>> events;  // user -> (time, feature index)
+  const auto add = [&](const std::string& user, int64_t t, int f) {
+    const Event e{.user_id = user, .feature_id = features[f], .product_version = "1.0", .event_type = "view",
+                  .timestamp = Timestamp(std::chrono::seconds(t))};
+    ASSERT_TRUE(store.record_event(e).ok());
+    events[user].emplace_back(t, f);
+  };
+  // The heavy users: every feature; f1 and f2 (f3 on 25 February and the
+  // last day: walking late into the month); f2 and f3 (f1 only in the last week); f3 then f1
+  // within each hour's first minutes, f2 rarely.
+  const std::vector<std::vector<int>> heavy = {{0, 1, 2, 3}, {0, 1}, {1, 2}, {2, 0, 0, 0, 1}};
+  for (size_t h = 0; h < heavy.size(); ++h) {
+    const std::string user = absl::StrCat("heavy", h);
+    for (int i = 0; i < 900; ++i) {
+      const int f = heavy[h][static_cast<size_t>(pick(heavy[h].size()))];
+      int64_t t = start + pick(35 * 86400);
+      if (h == 3) t = t / 3600 * 3600 + (f == 2 ? pick(600) : 600 + pick(600));
+      add(user, t, f);
+    }
+  }
+  add("heavy1", start + 26 * 86400 + 43200, 2);  // 2025-02-25 12:00: its level 3 late in the month
+  add("heavy1", start + 34 * 86400 + 5000, 2);
+  for (int i = 0; i < 40; ++i) add("heavy2", start + 28 * 86400 + pick(7 * 86400), 0);
+  for (int i = 0; i < 3000; ++i) {
+    // Bursts of a user's events minutes apart, spread over five weeks
+    // across a month's end.
+    const std::string user = "u" + std::to_string(pick(60));
+    int64_t t = start + pick(35 * 86400);
+    for (int burst = 1 + static_cast<int>(pick(4)); burst > 0; --burst, t += pick(1800)) {
+      add(user, t, static_cast<int>(pick(features.size())));
+    }
+    // The later rows in new parts or the buffer (less than a quarter of
+    // them: else no bounds).
+    if (i == 2600) EXPECT_TRUE(store.compact().ok());
+  }
+  return events;
+}
+
+// Checks the bounds of store_ against each user's level found by brute
+// force from `events`, for the whole time and a window cutting an hour at
+// each end (their rows read, the hours between from the cells by user),
+// over windows from a second to 40 days; the users whose bounds meet.
+int FunnelBoundsTest::check_random(const std::map<std::string, std::vector<std::pair<int64_t, int>>>& events,
+                                   int64_t start) {
+  int decided = 0;
+  ScanFilters cut;
+  cut.window = TimeWindow{start + 3 * 86400 + 1800, start + 30 * 86400 + 5 * 3600 + 900};
+  for (const ScanFilters& filters : {ScanFilters{}, cut})
+  for (const int64_t window : {int64_t{1}, int64_t{600}, int64_t{3600}, int64_t{7200}, int64_t{86400},
+                               int64_t{3 * 86400}, int64_t{40 * 86400}}) {
+    SCOPED_TRACE(window);
+    SCOPED_TRACE(filters.window.begin);
+    const std::vector<std::string> steps = {"f1", "f2", "f3"};
+    const auto got = bounds(steps, window, filters);
+    if (!got.has_value()) {
+      ADD_FAILURE() << "no bounds";
+      continue;
+    }
+    for (const auto& [user, user_events] : events) {
+      std::vector<std::pair<int64_t, int>> step_events;
+      for (const auto& [t, f] : user_events) {
+        if (f < 3 && filters.window.begin <= t && t < filters.window.end) step_events.emplace_back(t, f);
+      }
+      const int level = brute_force_level(step_events, 3, window);
+      const auto it = got->find(user);
+      if (level == 0) {
+        EXPECT_EQ(it, got->end()) << user;
+        continue;
+      }
+      if (it == got->end()) {
+        ADD_FAILURE() << user << " missing";
+        continue;
+      }
+      EXPECT_LE(it->second.lower, level) << user;
+      EXPECT_GE(it->second.upper, level) << user;
+      if (it->second.lower < it->second.upper) {
+        // The events of the months that may raise the level, alone, reach
+        // it (from the lower bound).
+        std::vector<std::pair<int64_t, int>> marked;
+        for (const auto& [t, f] : step_events) {
+          if (may_rise_in(user, civil::month_id(t))) marked.emplace_back(t, f);
+        }
+        EXPECT_EQ(std::max(it->second.lower, brute_force_level(marked, 3, window)), level) << user;
+      }
+      decided += it->second.lower == it->second.upper;
+    }
+  }
+  return decided;
+}
+
 TEST_F(FunnelBoundsTest, BoundsHoldOnRandomData) {
+  const int64_t start = bounds_at("2025-01-30 00:00:00").time_since_epoch().count();
   for (const size_t part_rows : {size_t{64}, size_t{100000}}) {
     SCOPED_TRACE(part_rows);
     open(part_rows);
-    std::mt19937_64 random(part_rows);
-    const auto pick = [&](uint64_t n) { return static_cast<int64_t>(random() % n); };
-    const std::vector<std::string> features = {"f1", "f2", "f3", "f4"};
-    const int64_t start = bounds_at("2025-01-30 00:00:00").time_since_epoch().count();
-    std::map<std::string, std::vector<std::pair<int64_t, int>>> events;  // user -> (time, feature index)
-    for (int i = 0; i < 3000; ++i) {
-      // Bursts of a user's events minutes apart, spread over five weeks
-      // across a month's end.
-      const std::string user = "u" + std::to_string(pick(60));
-      int64_t t = start + pick(35 * 86400);
-      for (int burst = 1 + static_cast<int>(pick(4)); burst > 0; --burst, t += pick(1800)) {
-        const int f = static_cast<int>(pick(features.size()));
-        const Event e{.user_id = user, .feature_id = features[f], .product_version = "1.0", .event_type = "view",
-                      .timestamp = Timestamp(std::chrono::seconds(t))};
-        ASSERT_TRUE(store_->record_event(e).ok());
-        events[user].emplace_back(t, f);
-      }
-      // The later rows in new parts or the buffer (less than a quarter of
-      // them: else no bounds).
-      if (i == 2600) ASSERT_TRUE(store_->compact().ok());
-    }
+    const auto events = record_random(*store_, part_rows, start);
     store_->wait_for_background_work();  // each sealed part's rollup built: the bounds are given
-    int decided = 0;
-    // The whole time, and a window cutting an hour at each end (their rows
-    // read, the hours between from the cells by user).
-    ScanFilters cut;
-    cut.window = TimeWindow{start + 3 * 86400 + 1800, start + 30 * 86400 + 5 * 3600 + 900};
-    for (const ScanFilters& filters : {ScanFilters{}, cut})
-    for (const int64_t window : {int64_t{1}, int64_t{600}, int64_t{3600}, int64_t{7200}, int64_t{86400},
-                                 int64_t{3 * 86400}, int64_t{40 * 86400}}) {
-      SCOPED_TRACE(window);
-      SCOPED_TRACE(filters.window.begin);
-      const std::vector<std::string> steps = {"f1", "f2", "f3"};
-      const auto got = bounds(steps, window, filters);
-      ASSERT_TRUE(got.has_value());
-      for (const auto& [user, user_events] : events) {
-        std::vector<std::pair<int64_t, int>> step_events;
-        for (const auto& [t, f] : user_events) {
-          if (f < 3 && filters.window.begin <= t && t < filters.window.end) step_events.emplace_back(t, f);
-        }
-        const int level = brute_force_level(step_events, 3, window);
-        const auto it = got->find(user);
-        if (level == 0) {
-          EXPECT_EQ(it, got->end()) << user;
-          continue;
-        }
-        ASSERT_NE(it, got->end()) << user;
-        EXPECT_LE(it->second.lower, level) << user;
-        EXPECT_GE(it->second.upper, level) << user;
-        if (it->second.lower < it->second.upper) {
-          // The events of the months that may raise the level, alone, reach
-          // it (from the lower bound).
-          std::vector<std::pair<int64_t, int>> marked;
-          for (const auto& [t, f] : step_events) {
-            if (may_rise_in(user, civil::month_id(t))) marked.emplace_back(t, f);
-          }
-          EXPECT_EQ(std::max(it->second.lower, brute_force_level(marked, 3, window)), level) << user;
-        }
-        decided += it->second.lower == it->second.upper;
+    if (part_rows == 100000) {
+      // The month's one rollup keeps the heavy users apart.
+      const Snapshot snapshot = store_->snapshot();
+      const auto f1 = snapshot.dictionaries().feature.find("f1");
+      ASSERT_TRUE(f1.has_value());
+      size_t heavy = 0;
+      for (const PartitionView& p : snapshot.partitions()) {
+        for (const CoveredRollup& e : p.rollups().entries()) heavy += e.rollup->feature_hours(*f1).heavy_users.size();
       }
+      EXPECT_GE(heavy, 3u);
     }
-    EXPECT_GT(decided, 0);
+    EXPECT_GT(check_random(events, start), 0);
   }
+}
+
+TEST_F(FunnelBoundsTest, HeavyUsersHoursReadThroughATinyCache) {
+  // A lazy store whose cache keeps nothing: each query reads the rollups
+  // again and makes their hours by feature (heavy users apart) anew; the
+  // bounds are the same each time and hold.
+  const int64_t start = bounds_at("2025-01-30 00:00:00").time_since_epoch().count();
+  testing::ScopedTempDir dir;
+  open(100000, dir.path());
+  const auto events = record_random(*store_, 7, start);
+  store_->wait_for_background_work();
+  ASSERT_TRUE(store_->compact().ok());
+  open(100000, dir.path(), /*cache_bytes=*/1);
+  const auto first = bounds({"f1", "f2", "f3"}, 86400);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(bounds({"f1", "f2", "f3"}, 86400), first);
+  EXPECT_GT(check_random(events, start), 0);
+  const auto s = store_->stats();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_GT(s->cache_rollup_drops, 0u);
 }
 
 }  // namespace

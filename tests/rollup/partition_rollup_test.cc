@@ -4,6 +4,7 @@
 // the epoch, and over enough rows that it builds on two threads.
 #include "lib/rollup/partition_rollup.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <string>
@@ -192,13 +193,23 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
       // The same cells in one place (feature_hours()), made once.
       const FeatureHours& in_one_place = rollup->feature_hours(f);
       EXPECT_EQ(&rollup->feature_hours(f), &in_one_place) << "made once";
-      ASSERT_EQ(in_one_place.cells(), of_feature.size()) << "feature " << f;  // the model's cells have users
-      for (size_t k = 0; k < of_feature.size(); ++k) {
-        const TimelineCell& cell = hours.cells[of_feature[k]];
-        EXPECT_EQ(int64_t{in_one_place.hours[k]} * 3600, cell.bucket);
-        const auto want = hours.users(cell);
-        EXPECT_EQ(cell_users(in_one_place, k), std::vector<uint32_t>(want.begin(), want.end()));
+      // Each hour's users, from the cells and from feature_hours() (its
+      // cells and its heavy users' hours).
+      std::map<int64_t, std::vector<uint32_t>> want, got;
+      for (const uint32_t i : of_feature) {
+        const auto users = hours.users(hours.cells[i]);
+        want[hours.cells[i].bucket / 3600].assign(users.begin(), users.end());
       }
+      for (size_t k = 0; k < in_one_place.cells(); ++k) {
+        for (const uint32_t user : cell_users(in_one_place, k)) got[in_one_place.hours[k]].push_back(user);
+      }
+      for (size_t j = 0; j < in_one_place.heavy_users.size(); ++j) {
+        for (const uint16_t h : in_one_place.heavy_hours_of(j)) {
+          got[int64_t{in_one_place.heavy_base} + h].push_back(in_one_place.heavy_users[j]);
+        }
+      }
+      for (auto& [hour, users] : got) std::sort(users.begin(), users.end());
+      EXPECT_EQ(got, want) << "feature " << f;
     }
     EXPECT_EQ(indexed, hours.cells.size());
   }
@@ -386,6 +397,47 @@ TEST(FeatureHoursFromCells, UserCodesBelowTwoToTheSixteenIn16Bits) {
     EXPECT_EQ(cell_users(h, 1), (std::vector<uint32_t>{2, top}));
     EXPECT_GE(h.memory_bytes(), sizeof(FeatureHours) + 4 * (narrow ? sizeof(uint16_t) : sizeof(uint32_t)));
   }
+}
+
+TEST(FeatureHoursFromCells, HeavyUsersApartWithTheirHours) {
+  // With heavy = 2: users 5 and 9 are in two or more cells, kept apart with
+  // their hours (offsets from the first hour); the cells hold the others,
+  // and hour 3's cell, of heavy users only, is left out.
+  constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
+  TimelineLevel level;
+  const auto add = [&](uint32_t hour, std::vector<uint32_t> users) {
+    const auto begin = static_cast<uint32_t>(level.user_codes.size());
+    level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
+    level.cells.push_back(
+        TimelineCell{hour * 3600, 1, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
+  };
+  add(kHour0 + 1, {1, 5, 9});
+  add(kHour0 + 3, {5, 9});
+  add(kHour0 + 700, {2, 9});
+  const std::vector<uint32_t> cells{0, 1, 2};
+  const FeatureHours h = FeatureHours::from_cells(level, cells, /*heavy=*/2);
+  EXPECT_EQ(h.heavy_users, (std::vector<uint32_t>{5, 9}));
+  EXPECT_EQ(h.heavy_base, kHour0 + 1);
+  EXPECT_EQ(h.heavy_last, 699u);
+  const auto hours_of = [&](size_t j) { return std::vector<uint16_t>(h.heavy_hours_of(j).begin(), h.heavy_hours_of(j).end()); };
+  EXPECT_EQ(hours_of(0), (std::vector<uint16_t>{0, 2}));
+  EXPECT_EQ(hours_of(1), (std::vector<uint16_t>{0, 2, 699}));
+  EXPECT_EQ(h.hours, (std::vector<uint32_t>{kHour0 + 1, kHour0 + 700}));
+  EXPECT_EQ(cell_users(h, 0), (std::vector<uint32_t>{1}));
+  EXPECT_EQ(cell_users(h, 1), (std::vector<uint32_t>{2}));
+  EXPECT_GE(h.memory_bytes(), sizeof(FeatureHours) + 5 * sizeof(uint16_t) + 2 * sizeof(uint32_t));
+  // heavy = 0: nobody apart; the default (64): nobody here.
+  for (const uint32_t heavy : {uint32_t{0}, FeatureHours::kHeavyHours}) {
+    const FeatureHours all = FeatureHours::from_cells(level, cells, heavy);
+    EXPECT_TRUE(all.heavy_users.empty());
+    ASSERT_EQ(all.cells(), 3u);
+    EXPECT_EQ(cell_users(all, 0), (std::vector<uint32_t>{1, 5, 9}));
+  }
+  // Cells spanning more hours than 16 bits count: nobody apart.
+  add(kHour0 + 70000, {5});
+  const FeatureHours wide = FeatureHours::from_cells(level, std::vector<uint32_t>{0, 1, 2, 3}, 2);
+  EXPECT_TRUE(wide.heavy_users.empty());
+  EXPECT_EQ(wide.cells(), 4u);
 }
 
 TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {
