@@ -261,16 +261,23 @@ TEST(DropBehindReader, PagesReadFromDiskLeaveTheCacheCachedOnesStay) {
     EXPECT_EQ(read_all(reader, 2 << 20), bytes);
   }
   EXPECT_LT(cached_pages(fd, bytes.size()), static_cast<int64_t>(pages / 8));
-  // Cached (read the plain way first): it stays.
-  ASSERT_EQ(::lseek(fd, 0, SEEK_SET), 0);
-  ASSERT_EQ(plain_read_all(fd), bytes);
-  ASSERT_EQ(cached_pages(fd, bytes.size()), static_cast<int64_t>(pages));
-  ASSERT_EQ(::lseek(fd, 0, SEEK_SET), 0);
-  {
-    DropBehindReader reader(fd);
-    EXPECT_EQ(read_all(reader, 2 << 20), bytes);
+  // Cached (read the plain way first): it stays. Memory pressure from other processes
+  // can evict a few of these pages while the reader runs (seen once under a loaded
+  // machine: 1792 of 2048 left); a reader that dropped cached pages would lose them
+  // every time, so three tries tell the two apart.
+  int64_t left = -1;
+  for (int attempt = 0; attempt < 3 && left != static_cast<int64_t>(pages); ++attempt) {
+    ASSERT_EQ(::lseek(fd, 0, SEEK_SET), 0);
+    ASSERT_EQ(plain_read_all(fd), bytes);
+    ASSERT_EQ(cached_pages(fd, bytes.size()), static_cast<int64_t>(pages));
+    ASSERT_EQ(::lseek(fd, 0, SEEK_SET), 0);
+    {
+      DropBehindReader reader(fd);
+      EXPECT_EQ(read_all(reader, 2 << 20), bytes);
+    }
+    left = cached_pages(fd, bytes.size());
   }
-  EXPECT_EQ(cached_pages(fd, bytes.size()), static_cast<int64_t>(pages));
+  EXPECT_EQ(left, static_cast<int64_t>(pages));
   ::close(fd);
 }
 
