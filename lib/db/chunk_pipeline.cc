@@ -46,7 +46,7 @@ absl::Status encode_piece(Dictionaries& dictionaries, SmallDictionaryCodes& memo
     }
     piece.metadata_hashes[i] = slot.hash;
   }
-  return encode_rows_memoized(dictionaries, pointers, piece.codes.data(), memo);
+  return encode_rows(dictionaries, pointers, piece.codes.data(), &memo);
 }
 
 // Parser threads for NDJSON: every core (the store's writer and background
@@ -55,55 +55,6 @@ absl::Status encode_piece(Dictionaries& dictionaries, SmallDictionaryCodes& memo
 size_t parser_threads() { return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 4); }
 
 }  // namespace
-
-absl::Status encode_rows_memoized(Dictionaries& dictionaries, std::span<const Event* const> events, RowCodes* rows,
-                                  SmallDictionaryCodes& memo) {
-  // As encode_rows(): a dictionary at a time over a block of events, while
-  // the block's strings are in the L2 cache.
-  constexpr size_t kBlock = 256;
-  std::string_view values[kBlock];
-  uint32_t codes[kBlock];
-  uint32_t missed[kBlock];  // of the block's events, those whose string `memo` does not hold
-  for (size_t first = 0; first < events.size(); first += kBlock) {
-    const size_t n = std::min(kBlock, events.size() - first);
-    const Event* const* block = events.data() + first;
-    RowCodes* out = rows + first;
-    const auto encode = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column) {
-      for (size_t i = 0; i < n; ++i) values[i] = block[i]->*field;
-      USAGEDB_RETURN_IF_ERROR(dict.intern_many(std::span<const std::string_view>(values, n), codes));
-      for (size_t i = 0; i < n; ++i) out[i].*column = codes[i];
-      return absl::OkStatus();
-    };
-    // The strings `small` does not hold are interned, in the order they
-    // come (so a new string gets the code encode_rows() would give it).
-    const auto encode_small = [&](std::string_view Event::*field, Dictionary& dict, uint32_t RowCodes::*column,
-                                  SmallCodes& small) {
-      size_t misses = 0;
-      for (size_t i = 0; i < n; ++i) {
-        const std::string_view s = block[i]->*field;
-        if (!small.find(s, &(out[i].*column))) {
-          values[misses] = s;
-          missed[misses++] = static_cast<uint32_t>(i);
-        }
-      }
-      if (misses == 0) return absl::OkStatus();
-      USAGEDB_RETURN_IF_ERROR(dict.intern_many(std::span<const std::string_view>(values, misses), codes));
-      for (size_t k = 0; k < misses; ++k) {
-        out[missed[k]].*column = codes[k];
-        small.add(values[k], codes[k]);
-      }
-      return absl::OkStatus();
-    };
-    USAGEDB_RETURN_IF_ERROR(encode_small(&Event::feature_id, dictionaries.feature, &RowCodes::feature, memo.feature));
-    USAGEDB_RETURN_IF_ERROR(encode_small(&Event::product_version, dictionaries.version, &RowCodes::version, memo.version));
-    USAGEDB_RETURN_IF_ERROR(encode(&Event::user_id, dictionaries.user, &RowCodes::user));
-    USAGEDB_RETURN_IF_ERROR(
-        encode_small(&Event::event_type, dictionaries.event_type, &RowCodes::event_type, memo.event_type));
-    USAGEDB_RETURN_IF_ERROR(encode(&Event::session_id, dictionaries.session, &RowCodes::session));
-    for (size_t i = 0; i < n; ++i) out[i].timestamp = static_cast<uint32_t>(block[i]->timestamp.time_since_epoch().count());
-  }
-  return absl::OkStatus();
-}
 
 std::unique_ptr<RecordReader> make_record_reader(InputFormat format) {
   return format == InputFormat::kCsv ? make_csv_reader() : make_ndjson_reader();

@@ -290,7 +290,8 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   // The heavy users' hours outside the whole days, as rows.
   MonthHours m;
   uint64_t entries = 0;
-  for (const auto& [code, step] : codes) {
+  for (const auto& [code, step_code] : codes) {
+    const uint32_t step = step_code;  // a lambda below captures it (clang 14: not a structured binding)
     for (const CoveredRollup& e : p.rollups().entries()) {
       const FeatureHours& hours = e.rollup->feature_hours(code);
       if (hours.heavy_users.empty()) continue;

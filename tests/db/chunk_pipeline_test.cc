@@ -200,7 +200,7 @@ TEST(ChunkPipeline, StoppingBeforeTheEndJoinsTheParserThreads) {
   }
 }
 
-// encode_rows_memoized() against encode_rows() on twin dictionaries: the
+// encode_rows() with a memo against encode_rows() without, on twin dictionaries: the
 // same codes, call after call with one memo, for small-dictionary strings
 // of every kind: more distinct ones than the memo has slots (so they evict
 // each other), longer than it holds, empty, with NUL bytes, and ones that
@@ -242,7 +242,7 @@ TEST(EncodeRowsMemoized, SameCodesAsEncodeRows) {
     std::vector<const Event*> pointers;
     for (const Event& e : events) pointers.push_back(&e);
     std::vector<RowCodes> got(n), want(n);
-    ASSERT_TRUE(encode_rows_memoized(memoized, pointers, got.data(), memo).ok());
+    ASSERT_TRUE(encode_rows(memoized, pointers, got.data(), &memo).ok());
     ASSERT_TRUE(encode_rows(plain, pointers, want.data()).ok());
     for (size_t i = 0; i < n; ++i) {
       ASSERT_EQ(got[i].feature, want[i].feature) << call << " " << i;
@@ -283,10 +283,10 @@ TEST(EncodeRowsMemoized, ADamagedDictionaryFailsAsEncodeRowsDoes) {
   const absl::Status want = encode_rows(plain, pointers, &row);
   EXPECT_EQ(want.code(), absl::StatusCode::kDataLoss);
   SmallDictionaryCodes memo;
-  EXPECT_EQ(encode_rows_memoized(memoized, pointers, &row, memo), want);
+  EXPECT_EQ(encode_rows(memoized, pointers, &row, &memo), want);
   uint32_t code = 0;
   EXPECT_TRUE(memo.feature.find("f", &code));  // interned before the session failed
-  EXPECT_EQ(encode_rows_memoized(memoized, pointers, &row, memo), want);
+  EXPECT_EQ(encode_rows(memoized, pointers, &row, &memo), want);
 }
 
 TEST(ChunkPipeline, AReadErrorIsReturnedOnceThenTheInputEnds) {
