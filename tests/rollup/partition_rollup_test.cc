@@ -31,6 +31,15 @@ std::vector<uint32_t> cell_users(const FeatureHours& h, size_t i) {
   return out;
 }
 
+// Appends to `level` the cell of `feature` at `hour` (hours since the
+// epoch) holding `users`.
+void add_cell(TimelineLevel& level, uint32_t hour, uint32_t feature, const std::vector<uint32_t>& users) {
+  const auto begin = static_cast<uint32_t>(level.user_codes.size());
+  level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
+  level.cells.push_back(
+      TimelineCell{hour * 3600, feature, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
+}
+
 struct RollupModel {
   struct Fv {
     uint64_t events = 0;
@@ -351,10 +360,7 @@ TEST(FeatureHoursFromCells, OneFeaturesCellsInHourOrderWithoutEmptyOnes) {
   constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
   TimelineLevel level;
   const auto add = [&](uint32_t hour, uint32_t feature, std::vector<uint32_t> users) {
-    const auto begin = static_cast<uint32_t>(level.user_codes.size());
-    level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
-    level.cells.push_back(
-        TimelineCell{hour * 3600, feature, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
+    add_cell(level, hour, feature, users);
   };
   add(kHour0 + 2, 1, {3, 9, 70000});
   add(kHour0 + 2, 2, {4});
@@ -380,12 +386,7 @@ TEST(FeatureHoursFromCells, UserCodesBelowTwoToTheSixteenIn16Bits) {
   for (const uint32_t top : {uint32_t{65535}, uint32_t{65536}}) {
     SCOPED_TRACE(top);
     TimelineLevel level;
-    const auto add = [&](uint32_t hour, std::vector<uint32_t> users) {
-      const auto begin = static_cast<uint32_t>(level.user_codes.size());
-      level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
-      level.cells.push_back(
-          TimelineCell{hour * 3600, 1, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
-    };
+    const auto add = [&](uint32_t hour, std::vector<uint32_t> users) { add_cell(level, hour, 1, users); };
     add(kHour0 + 1, {0, 7});
     add(kHour0 + 4, {2, top});
     const FeatureHours h = FeatureHours::from_cells(level, std::vector<uint32_t>{0, 1});
@@ -405,12 +406,7 @@ TEST(FeatureHoursFromCells, HeavyUsersApartWithTheirHours) {
   // and hour 3's cell, of heavy users only, is left out.
   constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
   TimelineLevel level;
-  const auto add = [&](uint32_t hour, std::vector<uint32_t> users) {
-    const auto begin = static_cast<uint32_t>(level.user_codes.size());
-    level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
-    level.cells.push_back(
-        TimelineCell{hour * 3600, 1, users.size(), begin, static_cast<uint32_t>(level.user_codes.size())});
-  };
+  const auto add = [&](uint32_t hour, std::vector<uint32_t> users) { add_cell(level, hour, 1, users); };
   add(kHour0 + 1, {1, 5, 9});
   add(kHour0 + 3, {5, 9});
   add(kHour0 + 700, {2, 9});

@@ -216,6 +216,22 @@ TEST(Dictionary, IndexAgreesWithAMapThroughErasesAndGrowth) {
   EXPECT_EQ(d.erasures(), d.size() - want.size());
 }
 
+// d.intern_many() of `strings` against `want` (the live strings and their
+// codes): a string `want` holds gets its code; a new one, or one erased
+// before, a code of its own whose bytes are the string (never an erased
+// code, whose bytes are gone), then added to `want`.
+void intern_many_against_map(Dictionary& d, const std::vector<std::string>& strings,
+                             std::map<std::string, uint32_t>& want) {
+  const std::vector<std::string_view> values(strings.begin(), strings.end());
+  std::vector<uint32_t> codes(values.size());
+  ASSERT_TRUE(d.intern_many(values, codes.data()).ok());
+  for (size_t i = 0; i < strings.size(); ++i) {
+    const auto [it, added] = want.emplace(strings[i], codes[i]);
+    if (added) ASSERT_EQ(d.lookup(codes[i]), strings[i]);
+    ASSERT_EQ(codes[i], it->second) << strings[i];
+  }
+}
+
 // intern_many() of a record_event call's few strings looks them up under
 // the shared lock first and interns only when one is new: against a plain
 // map, batches of 1-4 strings (repeats within a batch included) give a
@@ -235,15 +251,7 @@ TEST(Dictionary, SmallBatchesAgreeWithAMapThroughErases) {
     }
     std::vector<std::string> strings(1 + random.uniform(4));
     for (std::string& x : strings) x = absl::StrCat("s", random.uniform(3000));
-    const std::vector<std::string_view> values(strings.begin(), strings.end());
-    std::vector<uint32_t> codes(values.size());
-    ASSERT_TRUE(d.intern_many(values, codes.data()).ok());
-    for (size_t i = 0; i < strings.size(); ++i) {
-      const auto [it, added] = want.emplace(strings[i], codes[i]);
-      // New, or erased before: never an erased code, whose bytes are gone.
-      if (added) ASSERT_EQ(d.lookup(codes[i]), strings[i]);
-      ASSERT_EQ(codes[i], it->second) << strings[i];
-    }
+    ASSERT_NO_FATAL_FAILURE(intern_many_against_map(d, strings, want));
   }
   for (const auto& [str, code] : want) ASSERT_EQ(d.find(str), code) << str;
 }
@@ -284,14 +292,7 @@ TEST(Dictionary, LargeBatchesAgreeWithAMapThroughGrowthAndErases) {
           x = absl::StrCat("a_longer_session_string_", random.uniform(next_new / 4 + 1));
       }
     }
-    const std::vector<std::string_view> values(strings.begin(), strings.end());
-    std::vector<uint32_t> codes(values.size());
-    ASSERT_TRUE(d.intern_many(values, codes.data()).ok());
-    for (size_t i = 0; i < strings.size(); ++i) {
-      const auto [it, added] = want.emplace(strings[i], codes[i]);
-      if (added) ASSERT_EQ(d.lookup(codes[i]), strings[i]);
-      ASSERT_EQ(codes[i], it->second) << strings[i];
-    }
+    ASSERT_NO_FATAL_FAILURE(intern_many_against_map(d, strings, want));
   }
   EXPECT_GT(d.size(), 20000u);  // an index of 2^15 slots or more: the two-step prefetch ran
   for (const auto& [str, code] : want) ASSERT_EQ(d.find(str), code) << str;
