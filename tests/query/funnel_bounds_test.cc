@@ -44,17 +44,23 @@ class FunnelBoundsTest : public ::testing::Test {
   }
   void SetUp() override { open(4096); }
 
-  // `others` users of f9 first (their codes come before a's, b's and c's),
-  // then a reaching step 3 of f1, f2, f3 within hours, b step 1 (2 at most
-  // by the hours), c step 1; compacted.
-  void record_abc_after_others(int others) {
-    for (int i = 0; i < others; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
+  // Three users of funnel f1, f2, f3 on 2025-03-10: a, its three steps in
+  // three later hours (level 3, proven by the hours); b, f2 before f1 in
+  // the same hour (level 1; the cells cannot tell the order: 2 at most);
+  // c, the first step only (level 1).
+  void record_abc() {
     record("a", "f1", "2025-03-10 10:05:00");
     record("a", "f2", "2025-03-10 11:20:00");
     record("a", "f3", "2025-03-10 12:40:00");
     record("b", "f2", "2025-03-10 10:10:00");
     record("b", "f1", "2025-03-10 10:30:00");
     record("c", "f1", "2025-03-10 10:00:00");
+  }
+  // `others` users of f9 first (their codes come before a's, b's and c's),
+  // then record_abc(); compacted.
+  void record_abc_after_others(int others) {
+    for (int i = 0; i < others; ++i) record(absl::StrCat("x", i), "f9", "2025-03-09 08:00:00");
+    record_abc();
     ASSERT_TRUE(store_->compact().ok());
   }
   void record(const std::string& user, const std::string& feature, const std::string& time) {
@@ -104,14 +110,10 @@ class FunnelBoundsTest : public ::testing::Test {
 
 TEST_F(FunnelBoundsTest, HoursProveWhatTheirOrderShowsAndNoMore) {
   // a: three steps in three later hours of one day: level 3, proven.
-  record("a", "f1", "2025-03-10 10:05:00");
-  record("a", "f2", "2025-03-10 11:20:00");
-  record("a", "f3", "2025-03-10 12:40:00");
   // b: f2 before f1 in the same hour: the cells cannot tell the order.
-  record("b", "f2", "2025-03-10 10:10:00");
-  record("b", "f1", "2025-03-10 10:30:00");
-  // c: the first step only. d: no first step (no level).
-  record("c", "f1", "2025-03-10 10:00:00");
+  // c: the first step only.
+  record_abc();
+  // d: no first step (no level).
   record("d", "f2", "2025-03-10 10:00:00");
   record("d", "f3", "2025-03-10 11:00:00");
   // e: f2 nineteen days after f1: the days prove it cannot reach step 2.
