@@ -27,7 +27,10 @@ jobs=$(nproc)
 # -j3 on the 2-core machine, session 30).
 test_jobs=$((jobs + 1))
 
-step() { printf '\n=== %s\n' "$*"; }
+# Each step says when it starts (minutes:seconds since the check began), so a slow
+# phase shows in the log.
+start_seconds=$SECONDS
+step() { printf '\n=== %s (at %dm%02ds)\n' "$*" $(((SECONDS - start_seconds) / 60)) $(((SECONDS - start_seconds) % 60)); }
 
 step "dependencies"
 USAGEDB_WITH_CLANG=1 USAGEDB_WITH_PEERS=1 tools/install_deps.sh

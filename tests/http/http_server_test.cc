@@ -21,6 +21,7 @@
 #include "lib/api/endpoint_request.h"
 #include "lib/api/format.h"
 #include "lib/api/result_table.h"
+#include "lib/db/event_store_impl.h"
 #include "lib/gen/generator.h"
 #include "lib/http/cpp_httplib.h"
 #include "lib/http/crypto.h"
@@ -28,6 +29,7 @@
 #include "lib/http/routes.h"
 #include "lib/util/json_escape.h"
 #include "tests/http/http_testing.h"
+#include "tests/testutil/fault_injection_fs.h"
 #include "tests/testutil/helpers.h"
 #include "tests/testutil/temp_dir.h"
 
@@ -77,14 +79,21 @@ class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override { start_server(HttpServerOptions{}); }
 
-  void start_server(HttpServerOptions options) {
+  // The store on `fs` when given (a test's slow disk), else on the real one.
+  void start_server(HttpServerOptions options, storage::FileSystem* fs = nullptr) {
     server_.reset();
     store_.reset();
     Options store_options;
     store_options.directory = dir_.path() + "/store";
-    auto store = EventStore::open(store_options);
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
+    if (fs != nullptr) {
+      auto store = EventStoreImpl::open(store_options, fs);
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
+    } else {
+      auto store = EventStore::open(store_options);
+      ASSERT_TRUE(store.ok()) << store.status();
+      store_ = std::move(*store);
+    }
     options.port = 0;
     options.access_log = getenv("HTTP_TEST_LOG") ? "-" : "";
     options.tokens = {{"admin", kAdmin, {"ADMIN"}, 0},
@@ -111,6 +120,7 @@ class HttpServerTest : public ::testing::Test {
   std::string jwt(const std::string& payload) const { return http::make_jwt(payload, kAdmin); }
 
   testing::ScopedTempDir dir_;
+  testing::FaultInjectionFileSystem slow_disk_;  // outlives store_: declared before it
   std::unique_ptr<EventStore> store_;
   std::unique_ptr<HttpServer> server_;
   std::unique_ptr<httplib::Client> client_;
@@ -722,6 +732,11 @@ TEST_F(HttpServerTest, OversizedHeadersAre431) {
 }
 
 TEST_F(HttpServerTest, ConcurrentWaitingWritersShareFlushes) {
+  // Each fsync takes 5 ms, on any disk (on tmpfs or a fast SSD one returns
+  // before the next request arrives and nothing would be shared): requests
+  // arriving meanwhile wait for the next flush together.
+  slow_disk_.set_sync_delay(std::chrono::milliseconds(5));
+  ASSERT_NO_FATAL_FAILURE(start_server(HttpServerOptions{}, &slow_disk_));
   constexpr int kClients = 16;
   std::vector<std::thread> threads;
   std::atomic<int> ok{0};
