@@ -23,6 +23,24 @@ struct HourUsers {
   size_t size() const { return users.size() + narrow.size(); }
 };
 
+// What the steps' days tell of each user (day_caps()): the most it can
+// reach, and per block of days the users with a day chain starting in the
+// block, by length, which HourChains uses to leave a user's hours unwalked
+// on the days where no chain could raise it.
+struct DayChains {
+  std::vector<uint8_t> caps;  // by user code: 0 to steps; empty: none (the last step for all)
+  // Per block of `block_days` days (block b: the days first_day + b *
+  // block_days and on), per k from 0 to steps - 1, `words` words: the users
+  // with a chain of days of k + 1 steps or more that starts in the block and
+  // ends before the block after next (every chain of the hour walks is one;
+  // day_caps()). Empty: not kept (then every user is walked every day).
+  std::vector<uint64_t> blocks;
+  int64_t first_day = 0;  // days since 1970-01-01
+  int64_t block_days = 1;
+  size_t words = 0;
+  size_t count = 0;  // blocks
+};
+
 // The two walks of the header over every user at once: per user with a
 // first step, [lower level, its chains, upper level, its chains], found
 // through a table of slots by user code. A user whose lower bound reaches
@@ -33,20 +51,47 @@ struct HourUsers {
 // order a branch predictor could learn: each hour's cells are first copied
 // without their done users, without a branch on whose an entry is, and the
 // walks read the copies.
+//
+// Idle days: a user's hours on days where no chain of days longer than its
+// lower bound may lie (DayChains::blocks) are not walked either (`walking_`
+// says whether its entries are walked now: not done and not idle, redone at
+// each block of days). Every hour chain above the user's lower bound is a
+// chain of days of that length, whose days lie in its first day's block and
+// the next, so its entries are all walked, in either walk (a user's upper
+// bound is no less than its lower): the chains longer than the lower bound,
+// the only ones that change a level or mark a month, are the same as in a
+// walk of every entry, and so are the bounds and months given. On 100M
+// generated events, a user whose level is 2 and whose third step is rare is
+// walked on the few days around its third step, not every day of the year.
 class HourChains {
  public:
-  // `caps`: by user code, the most each can reach (day_caps()); empty: the
-  // last step for all.
-  HourChains(uint32_t users, uint32_t steps, int64_t window, std::vector<uint8_t> caps)
+  // `days`: the most each user can reach and its chains of days
+  // (day_caps()); `skip_idle`: whether to leave the users' idle days
+  // unwalked (when `days` has the blocks).
+  HourChains(uint32_t users, uint32_t steps, int64_t window, DayChains days, bool skip_idle)
       : steps_(steps),
         stride_(2 * (steps + 1)),
         lower_window_(window >= kHour - 1 ? (window - (kHour - 1)) / kHour : -1),
         upper_window_((window + kHour - 1) / kHour),
-        cap_(caps.empty() ? std::vector<uint8_t>(users, static_cast<uint8_t>(steps)) : std::move(caps)),
+        cap_(days.caps.empty() ? std::vector<uint8_t>(users, static_cast<uint8_t>(steps)) : std::move(days.caps)),
         direct_(size_t{users} * stride_ <= kMostDirectEntries),
-        walking_(users) {
+        open_(users),
+        idle_(skip_idle && !days.blocks.empty()) {
     // A user who can reach the first step and no further is there.
-    for (uint32_t user = 0; user < users; ++user) walking_[user] = cap_[user] >= 2;
+    for (uint32_t user = 0; user < users; ++user) open_[user] = cap_[user] >= 2;
+    if (idle_) {
+      days_ = std::move(days);
+      // Every open user at lower bound 0, none walking until the first
+      // hour's block is known.
+      planes_.assign(size_t{steps} * days_.words, 0);
+      active_.assign(days_.words, 0);
+      walking_.assign(users, 0);
+      for (uint32_t user = 0; user < users; ++user) {
+        if (open_[user]) planes_[user / 64] |= uint64_t{1} << (user % 64);
+      }
+    } else {
+      walking_ = open_;
+    }
     if (direct_) {
       // Every user's state at user * stride_, levels 0 (no first step yet).
       state_.assign(size_t{users} * stride_, kUnsetChain);
@@ -58,10 +103,16 @@ class HourChains {
   }
 
   // Whether `user`'s level is still looked for (a user once done stays done).
-  bool walking(uint32_t user) const { return walking_[user] != 0; }
+  bool open(uint32_t user) const { return open_[user] != 0; }
 
   // The users of one hour, ascending by step.
   void add_hour(std::span<const HourUsers> hour) {
+    if (hour.empty()) return;
+    if (idle_) {
+      const int64_t day = civil::floor_div(int64_t{hour[0].hour}, 24) - days_.first_day;
+      const int64_t block = day < 0 ? -1 : day / days_.block_days;
+      if (block != block_) choose_walking(block);
+    }
     if (direct_) {
       add_hour_to<true>(hour);
     } else {
@@ -79,11 +130,12 @@ class HourChains {
   FunnelBounds finish() const {
     FunnelBounds b;
     b.first_month = first_month_;
-    for (uint32_t user = 0; user < walking_.size(); ++user) {
+    b.walked = walked_;
+    for (uint32_t user = 0; user < open_.size(); ++user) {
       const uint32_t cap = cap_[user], s = slot(user);
-      if (cap == 0 || (walking_[user] && (s == kNone || state_[s] == 0))) continue;  // no first step
+      if (cap == 0 || (open_[user] && (s == kNone || state_[s] == 0))) continue;  // no first step
       b.users.push_back(user);
-      if (!walking_[user]) {
+      if (!open_[user]) {
         b.lower.push_back(static_cast<uint8_t>(cap));
         b.upper.push_back(static_cast<uint8_t>(cap));
         b.months.push_back(0);
@@ -107,6 +159,47 @@ class HourChains {
 
   uint32_t slot(uint32_t user) const { return direct_ ? user * stride_ : slot_[user]; }
 
+  // The users walked in block `block` of days_ (before the first or past
+  // the last: every open user): those of each lower bound k with a chain of
+  // days of more than k steps starting in the block or the one before
+  // (whose days may reach into this one).
+  [[gnu::noinline]] void choose_walking(int64_t block) {
+    block_ = block;
+    const size_t words = days_.words, level = words;  // a block's bits of one k
+    const bool inside = block >= 0 && static_cast<size_t>(block) < days_.count;
+    const uint64_t* now = inside ? &days_.blocks[static_cast<size_t>(block) * steps_ * words] : nullptr;
+    const uint64_t* before = inside && block > 0 ? now - steps_ * words : nullptr;
+    for (size_t w = 0; w < words; ++w) {
+      uint64_t walk = 0;
+      for (uint32_t k = 0; k < steps_; ++k) {
+        const uint64_t at_k = planes_[k * words + w];
+        if (!inside) {
+          walk |= at_k;
+        } else {
+          walk |= at_k & (now[k * level + w] | (before != nullptr ? before[k * level + w] : 0));
+        }
+      }
+      for (uint64_t changed = walk ^ active_[w]; changed != 0; changed &= changed - 1) {
+        const auto bit = static_cast<uint32_t>(__builtin_ctzll(changed));
+        walking_[w * 64 + bit] = static_cast<uint8_t>((walk >> bit) & 1);
+      }
+      active_[w] = walk;
+    }
+  }
+
+  // `user`'s lower bound rose from `from` to `to` (below its cap: it walks
+  // on; at its cap: done).
+  [[gnu::noinline]] void lower_rose(uint32_t user, uint32_t from, uint32_t to) {
+    const uint64_t bit = uint64_t{1} << (user % 64);
+    const size_t w = user / 64;
+    if (idle_) planes_[from * days_.words + w] &= ~bit;
+    if (to >= cap_[user]) {
+      open_[user] = walking_[user] = 0;
+    } else if (idle_) {
+      planes_[to * days_.words + w] |= bit;
+    }
+  }
+
   template <bool kDirect>
   void add_hour_to(std::span<const HourUsers> hour) {
     size_t entries = 0;
@@ -125,6 +218,7 @@ class HourChains {
       }
       ends_.push_back(n);
     }
+    walked_ += n;
     const auto cell = [&](size_t i) {
       const size_t from = i == 0 ? 0 : ends_[i - 1];
       return std::span<const uint32_t>(walking_users_).subspan(from, ends_[i] - from);
@@ -136,14 +230,18 @@ class HourChains {
         for (const uint32_t user : cell(i)) {
           uint32_t s = kDirect ? user * stride_ : slot_[user];
           if (!kDirect && s == kNone) s = start(user);  // once per user
+          if (state_[s] == 0) lower_rose(user, 0, 1);
           advance_chain(&state_[s], steps_, hour[i].hour, 0, 0);
         }
       } else if (lower_window_ >= 0) {  // else: a window under an hour; no two hours are close enough
         for (const uint32_t user : cell(i)) {
           const uint32_t s = kDirect ? user * stride_ : slot_[user];
           if (!kDirect && s == kNone) continue;  // no chain to extend (direct: none set)
-          advance_chain(&state_[s], steps_, hour[i].hour, step, static_cast<uint64_t>(lower_window_));
-          if (state_[s] == cap_[user]) walking_[user] = 0;
+          const uint32_t was = state_[s];
+          if (advance_chain(&state_[s], steps_, hour[i].hour, step, static_cast<uint64_t>(lower_window_)) &&
+              state_[s] != was) {
+            lower_rose(user, was, state_[s]);
+          }
         }
       }
     }
@@ -200,10 +298,17 @@ class HourChains {
   const bool direct_;            // states by user code, else through slot_
   std::vector<uint32_t> slot_;   // by user code: the user's state in state_, or kNone (empty: direct_)
   std::vector<uint32_t> state_;  // stride_ entries per user
-  std::vector<uint8_t> walking_;  // by user code: 0 once the level is known
+  std::vector<uint8_t> open_;     // by user code: 0 once the level is known
+  std::vector<uint8_t> walking_;  // by user code: whether its entries are walked now (open and not idle)
+  const bool idle_;               // whether idle days are skipped (days_ has blocks)
+  DayChains days_;                // (idle_) the blocks of chains of days
+  std::vector<uint64_t> planes_;  // (idle_) per lower bound k < steps, the open users at k: bits by user code
+  std::vector<uint64_t> active_;  // (idle_) the users walked in block_: bits by user code
+  int64_t block_ = INT64_MIN;     // (idle_) the block of days walked
   std::vector<uint32_t> walking_users_;  // an hour's cells without the users not walking
   std::vector<size_t> ends_;             // where each cell's end in walking_users_
   std::vector<uint64_t> months_;         // per slot (state_ index / stride_): FunnelBounds::months
+  uint64_t walked_ = 0;           // entries walked: FunnelBounds::walked
   bool based_ = false;
   uint32_t first_month_ = 0;       // the first month's ordinal (year * 12 + month - 1)
   uint32_t month_ = 0;             // the ordinal of the month walked
@@ -405,7 +510,7 @@ void walk_month(const MonthHours& m, HourChains& chains, WalkScratch& scratch, S
     // days: no search).
     const bool all = lo == 0 && hi > int64_t{h.heavy_last};
     for (size_t j = 0; j < h.heavy_users.size(); ++j) {
-      if (!chains.walking(h.heavy_users[j])) continue;
+      if (!chains.open(h.heavy_users[j])) continue;
       const std::span<const uint16_t> hours = h.heavy_hours_of(j);
       const uint16_t* begin = hours.data();
       const uint16_t* end = hours.data() + hours.size();
@@ -440,7 +545,7 @@ void walk_month(const MonthHours& m, HourChains& chains, WalkScratch& scratch, S
       const uint32_t base = m.heavy[k].hours->heavy_base;
       size_t kept = 0;
       for (Cursor c : cursors[k]) {
-        if (!chains.walking(c.user)) continue;
+        if (!chains.open(c.user)) continue;
         for (; c.at != c.end && base + *c.at < c1; ++c.at) read.emplace_back(k * width + (base + *c.at - c0), c.user);
         if (c.at != c.end) cursors[k][kept++] = c;
       }
@@ -492,18 +597,31 @@ void walk_month(const MonthHours& m, HourChains& chains, WalkScratch& scratch, S
 // longer than the window count too, which an upper bound allows). Empty
 // when the bits of all the days would take more than kMaxDayBits bytes (a
 // bound on the work: they are made a few days at a time).
+//
+// Each block's chains are kept too (DayChains::blocks: the users with a
+// chain of each length starting in the block) when they take no more than
+// kMaxBlockBits bytes (2.7 MB for 20k users, a year and a one-day window).
 constexpr size_t kMaxDayBits = 64 << 20;
-std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<const std::pair<uint32_t, uint32_t>> codes,
-                              uint32_t users, uint32_t steps, int64_t window, Stats& stats) {
+constexpr size_t kMaxBlockBits = 16 << 20;
+DayChains day_caps(std::span<const MonthHours> months, std::span<const std::pair<uint32_t, uint32_t>> codes,
+                   uint32_t users, uint32_t steps, int64_t window, Stats& stats) {
   constexpr int64_t kHoursPerDay = 24;
   uint32_t first_day = UINT32_MAX, last_day = 0;
   for (const MonthHours& m : months) {
-    if (m.hours.empty()) continue;
-    first_day = std::min<uint32_t>(first_day, m.hours.front().first / kHoursPerDay);
-    last_day = std::max<uint32_t>(last_day, m.hours.back().first / kHoursPerDay);
+    if (!m.hours.empty()) {
+      first_day = std::min<uint32_t>(first_day, m.hours.front().first / kHoursPerDay);
+      last_day = std::max<uint32_t>(last_day, m.hours.back().first / kHoursPerDay);
+    }
+    // The whole days, where the heavy users' hours are in no cell (a month
+    // may have no other user).
+    if (!m.heavy.empty() && m.day_hours.first < m.day_hours.second) {
+      first_day = std::min<uint32_t>(first_day, m.day_hours.first / kHoursPerDay);
+      last_day = std::max<uint32_t>(last_day, (m.day_hours.second - 1) / kHoursPerDay);
+    }
   }
-  std::vector<uint8_t> caps(users, 0);
-  if (first_day > last_day) return caps;
+  DayChains out;
+  out.caps.assign(users, 0);
+  if (first_day > last_day) return out;
   const size_t words = (users + 63) / 64;
   const size_t days = last_day - first_day + 1;
   if (days * steps * words * sizeof(uint64_t) > kMaxDayBits) return {};
@@ -580,6 +698,14 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
   // and faulted in, on every request).
   const auto block = static_cast<size_t>((window + civil::kSecondsPerDay - 1) / civil::kSecondsPerDay);
   const size_t ring_days = std::min(days, 2 * block);
+  const size_t blocks = (days + block - 1) / block;
+  if (blocks * steps * words * sizeof(uint64_t) <= kMaxBlockBits) {
+    out.blocks.reserve(blocks * steps * words);  // appended block by block
+    out.first_day = first_day;
+    out.block_days = static_cast<int64_t>(block);
+    out.words = words;
+    out.count = blocks;
+  }
   std::vector<uint64_t> ring(ring_days * steps * words);
   size_t made = 0, next_words = 0, next_users = 0;  // the days made, and the sources used
   const auto make_day = [&](size_t day) {
@@ -612,21 +738,22 @@ std::vector<uint8_t> day_caps(std::span<const MonthHours> months, std::span<cons
       }
     }
     for (size_t i = 0; i < chains.size(); ++i) reached[i] |= chains[i];
+    if (out.count != 0) out.blocks.insert(out.blocks.end(), chains.begin(), chains.end());
   }
   for (uint32_t k = 1; k <= steps; ++k) {
     const uint64_t* set = &reached[(k - 1) * words];
     for (uint32_t user = 0; user < users; ++user) {
-      if ((set[user / 64] >> (user % 64)) & 1) caps[user] = static_cast<uint8_t>(k);
+      if ((set[user / 64] >> (user % 64)) & 1) out.caps[user] = static_cast<uint8_t>(k);
     }
   }
-  return caps;
+  return out;
 }
 
 }  // namespace
 
 std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
                                                 std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
-                                                Stats& stats) {
+                                                Stats& stats, bool skip_idle_days) {
   if (filters.version.active || filters.event_type.active || steps > kMaxBoundSteps) return std::nullopt;
   const auto users = static_cast<uint32_t>(snapshot.dictionaries().user.size());
   if (filters.matches_nothing()) return FunnelBounds{};
@@ -654,7 +781,7 @@ std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const 
       months.push_back(gather_month(snapshot, p, w, step_of, codes, stats));
     }
   }
-  HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats));
+  HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats), skip_idle_days);
   WalkScratch scratch;
   for (const MonthHours& m : months) {
     chains.begin_month(m.month);

@@ -11,11 +11,14 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "lib/db/event_store_impl.h"
 #include "lib/storage/file_system.h"
 #include "lib/util/civil_time.h"
+#include "tests/testutil/printers.h"
+#include "tests/testutil/reference.h"
 #include "tests/testutil/temp_dir.h"
 
 namespace usagedb::query {
@@ -70,8 +73,9 @@ class FunnelBoundsTest : public ::testing::Test {
   }
 
   // The bounds by user id (nullopt: none given).
+  // `skip_idle_days`: bound_funnel_levels'.
   std::optional<std::map<std::string, Bound>> bounds(const std::vector<std::string>& steps, int64_t window,
-                                                     ScanFilters filters = {}) {
+                                                     ScanFilters filters = {}, bool skip_idle_days = true) {
     const Snapshot snapshot = store_->snapshot();
     const Dictionaries& dicts = snapshot.dictionaries();
     std::vector<uint8_t> step_of(dicts.feature.size(), kNoStep);
@@ -80,7 +84,7 @@ class FunnelBoundsTest : public ::testing::Test {
     }
     Stats stats;
     const std::optional<FunnelBounds> b =
-        bound_funnel_levels(snapshot, filters, step_of, static_cast<uint32_t>(steps.size()), window, stats);
+        bound_funnel_levels(snapshot, filters, step_of, static_cast<uint32_t>(steps.size()), window, stats, skip_idle_days);
     if (!b) return std::nullopt;
     EXPECT_TRUE(std::is_sorted(b->users.begin(), b->users.end()));
     EXPECT_EQ(b->months.size(), b->users.size());
@@ -101,6 +105,11 @@ class FunnelBoundsTest : public ::testing::Test {
   }
 
   int check_random(const std::map<std::string, std::vector<std::pair<int64_t, int>>>& events, int64_t start);
+  // The bounds with the idle days skipped against those of a walk of every
+  // day (the same, months too), over windows from a second to 40 days and
+  // a date window from `cut_begin` to `cut_end`; the entries walked, each
+  // way, summed.
+  std::pair<uint64_t, uint64_t> check_idle_days(int64_t cut_begin, int64_t cut_end);
 
   FunnelBounds last_;
   std::map<std::string, size_t> last_index_;
@@ -418,6 +427,230 @@ TEST_F(FunnelBoundsTest, HeavyUsersHoursReadThroughATinyCache) {
   const auto s = store_->stats();
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_GT(s->cache_rollup_drops, 0u);
+}
+
+TEST_F(FunnelBoundsTest, AMonthOfHeavyUsersOnly) {
+  // One user in 70 hours of each step in March and nobody else: its hours
+  // are all kept apart (FeatureHours::heavy_users), no cell holds any, and
+  // the days it can reach are still read.
+  for (int i = 0; i < 70; ++i) {
+    const std::string day = absl::StrCat("2025-03-", 1 + i / 3 < 10 ? "0" : "", 1 + i / 3);
+    const std::string hour = absl::StrCat(10 + i % 3 * 4);
+    record("h", "f1", absl::StrCat(day, " ", hour, ":05:00"));
+    record("h", "f2", absl::StrCat(day, " ", hour, ":25:00"));
+    record("h", "f3", absl::StrCat(day, " ", hour, ":45:00"));
+  }
+  ASSERT_TRUE(store_->compact().ok());
+  store_->wait_for_background_work();
+  const Snapshot snapshot = store_->snapshot();
+  const auto f1 = snapshot.dictionaries().feature.find("f1");
+  ASSERT_TRUE(f1.has_value());
+  size_t heavy = 0, cells = 0;
+  for (const PartitionView& p : snapshot.partitions()) {
+    for (const CoveredRollup& e : p.rollups().entries()) {
+      heavy += e.rollup->feature_hours(*f1).heavy_users.size();
+      cells += e.rollup->feature_hours(*f1).cells();
+    }
+  }
+  EXPECT_EQ(heavy, 1u);
+  EXPECT_EQ(cells, 0u);
+  for (const bool skip : {true, false}) {
+    EXPECT_THAT(bounds({"f1", "f2", "f3"}, 86400, {}, skip),
+                ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"h", {3, 3}})));
+  }
+  // (Before the whole days counted in the days read, its cap was 0 and the
+  // funnel had nobody at any step.)
+  const auto funnel = store_->feature_funnel({.steps = {"f1", "f2", "f3"}, .window = std::chrono::seconds(86400)});
+  ASSERT_TRUE(funnel.ok()) << funnel.status();
+  EXPECT_EQ(funnel->rows, (std::vector<FeatureFunnelRow>{{1, "f1", 1}, {2, "f2", 1}, {3, "f3", 1}}));
+}
+
+TEST_F(FunnelBoundsTest, IdleDaysOfAUserAreNotWalked) {
+  // r does f1 (twice) then f2 an hour later every other morning from
+  // January to March (level 2, proven on its first morning) and f3 once,
+  // on 15 February at 09:00, 25 hours after the morning before's f1: a
+  // chain of days of 3 (its cap) but none of hours. Its level (2) is known
+  // only once no chain of days of 3 is left, yet it is walked only on its
+  // first morning and on 14 and 15 February. s: f1 on 31 January at 23:50,
+  // f2 and f3 in February's first hours: level 3 across the month's end.
+  for (int day = 0; day < 89; day += 2) {
+    const int64_t morning = bounds_at("2025-01-01 08:00:00").time_since_epoch().count() + day * 86400;
+    for (const auto& [offset, feature] : {std::pair<int64_t, const char*>{0, "f1"}, {600, "f1"}, {4800, "f2"}}) {
+      const Event e{.user_id = "r", .feature_id = feature, .product_version = "1.0", .event_type = "view",
+                    .timestamp = Timestamp(std::chrono::seconds(morning + offset))};
+      ASSERT_TRUE(store_->record_event(e).ok());
+    }
+  }
+  record("r", "f3", "2025-02-15 09:00:00");
+  record("s", "f1", "2025-01-31 23:50:00");
+  record("s", "f2", "2025-02-01 00:05:00");
+  record("s", "f3", "2025-02-01 01:20:00");
+  ASSERT_TRUE(store_->compact().ok());
+  store_->wait_for_background_work();
+  const auto skipped = bounds({"f1", "f2", "f3"}, 86400);
+  const FunnelBounds skipping = last_;
+  const auto every_day = bounds({"f1", "f2", "f3"}, 86400, {}, false);
+  EXPECT_THAT(skipped, ::testing::Optional(::testing::ElementsAre(std::pair<const std::string, Bound>{"r", {2, 2}},
+                                                                  std::pair<const std::string, Bound>{"s", {3, 3}})));
+  EXPECT_EQ(skipped, every_day);
+  EXPECT_EQ(skipping.months, last_.months);
+  // Walked with the skip: r's first morning (f1's hour, f2's), 14 February's
+  // morning and 15 February's f3, s's three hours; without it, r's 45
+  // mornings.
+  EXPECT_EQ(skipping.walked, 8u);
+  EXPECT_GE(last_.walked, 2 * 45u);
+}
+
+// Random events in the shape the idle days are for: users who do f1 then f2
+// (sometimes twice) most days and f3 rarely, a few at random, users whose
+// chains straddle a month's end, and one heavy user (in 64 or more hours of
+// each feature), from 20 January to early May, recorded into `store` and
+// `reference` (when given); some later rows in new parts or unsealed.
+// Returns each user's (time, feature index) events; f1..f3 are the steps.
+std::map<std::string, std::vector<std::pair<int64_t, int>>> record_routines(EventStoreImpl& store,
+                                                                            testing::Reference* reference,
+                                                                            uint64_t seed, int64_t start) {
+  std::mt19937_64 random(seed);
+  const auto pick = [&](uint64_t n) { return static_cast<int64_t>(random() % n); };
+  const std::vector<std::string> features = {"f1", "f2", "f3", "f4"};
+  std::map<std::string, std::vector<std::pair<int64_t, int>>> events;
+  const auto add = [&](const std::string& user, int64_t t, int f) {
+    const Event e{.user_id = user, .feature_id = features[f], .product_version = "1.0", .event_type = "view",
+                  .timestamp = Timestamp(std::chrono::seconds(t))};
+    ASSERT_TRUE(store.record_event(e).ok());
+    if (reference != nullptr) reference->record(e);
+    events[user].emplace_back(t, f);
+  };
+  constexpr int kDays = 105;
+  for (int u = 0; u < 40; ++u) {
+    const std::string user = absl::StrCat("r", u);
+    const int64_t hour = 6 + pick(14);  // the user's usual hour
+    const int64_t every = 1 + pick(3);  // every day, second or third day
+    for (int day = static_cast<int>(pick(10)); day < kDays; day += static_cast<int>(every)) {
+      int64_t t = start + int64_t{day} * 86400 + hour * 3600 + pick(3600);
+      add(user, t, 0);
+      if (pick(4) == 0) add(user, t + pick(120), 0);  // a step repeated
+      t += pick(7200);
+      if (pick(5) != 0) add(user, t, 1);
+      if (pick(6) == 0) add(user, t + pick(60), 1);
+      if (pick(20) == 0) add(user, t + pick(3 * 86400), 3);
+    }
+    for (int i = static_cast<int>(pick(4)); i > 0; --i) add(user, start + pick(kDays * 86400), 2);  // rare
+  }
+  for (int u = 0; u < 10; ++u) {
+    // Across a month's end: f1 in the last hours of January, February or
+    // March, f2 and f3 in the next month's first.
+    const std::string user = absl::StrCat("m", u);
+    const int64_t end = civil::month_start(202502 + u % 3);
+    add(user, end - 1 - pick(3 * 3600), 0);
+    add(user, end + pick(3600), 1);
+    if (pick(2) == 0) add(user, end + 3600 + pick(7200), 2);
+  }
+  for (int i = 0; i < 300; ++i) {
+    const std::string user = absl::StrCat("x", pick(30));
+    int64_t t = start + pick(kDays * 86400);
+    for (int burst = 1 + static_cast<int>(pick(4)); burst > 0; --burst, t += pick(5400)) {
+      add(user, t, static_cast<int>(pick(features.size())));
+    }
+  }
+  for (int i = 0; i < 600; ++i) add("heavy", start + 40 * 86400 + pick(28 * 86400), static_cast<int>(pick(3)));
+  EXPECT_TRUE(store.compact().ok());
+  for (int i = 0; i < 40; ++i) add(absl::StrCat("r", pick(40)), start + (kDays - 5) * 86400 + pick(5 * 86400), static_cast<int>(pick(3)));
+  return events;
+}
+
+std::pair<uint64_t, uint64_t> FunnelBoundsTest::check_idle_days(int64_t cut_begin, int64_t cut_end) {
+  uint64_t skipping = 0, every_day = 0;
+  ScanFilters cut;
+  cut.window = TimeWindow{cut_begin, cut_end};
+  for (const ScanFilters& filters : {ScanFilters{}, cut})
+  for (const int64_t window : {int64_t{1}, int64_t{600}, int64_t{3600}, int64_t{7200}, int64_t{86400},
+                               int64_t{86400 + 3600}, int64_t{3 * 86400}, int64_t{40 * 86400}}) {
+    SCOPED_TRACE(window);
+    SCOPED_TRACE(filters.window.begin);
+    for (const std::vector<std::string>& steps : {std::vector<std::string>{"f1", "f2", "f3"},
+                                                  std::vector<std::string>{"f1", "f2"},
+                                                  std::vector<std::string>{"f2", "f1", "f3", "f4"}}) {
+      const auto idle = bounds(steps, window, filters);
+      const FunnelBounds idle_bounds = last_;
+      const auto all = bounds(steps, window, filters, false);
+      EXPECT_TRUE(idle.has_value());
+      EXPECT_EQ(idle, all);
+      EXPECT_EQ(idle_bounds.users, last_.users);
+      EXPECT_EQ(idle_bounds.lower, last_.lower);
+      EXPECT_EQ(idle_bounds.upper, last_.upper);
+      EXPECT_EQ(idle_bounds.months, last_.months);
+      EXPECT_LE(idle_bounds.walked, last_.walked);
+      skipping += idle_bounds.walked;
+      every_day += last_.walked;
+    }
+  }
+  return {skipping, every_day};
+}
+
+TEST_F(FunnelBoundsTest, IdleDaysLeaveTheBoundsAsTheyAre) {
+  const int64_t start = bounds_at("2025-01-20 00:00:00").time_since_epoch().count();
+  const int64_t cut_begin = start + 5 * 86400 + 1800, cut_end = start + 70 * 86400 + 7 * 3600 + 900;
+  for (const size_t part_rows : {size_t{64}, size_t{100000}}) {
+    SCOPED_TRACE(part_rows);
+    open(part_rows);
+    const auto events = record_routines(*store_, nullptr, 21 + part_rows, start);
+    store_->wait_for_background_work();
+    const auto [skipping, every_day] = check_idle_days(cut_begin, cut_end);
+    EXPECT_LT(skipping, every_day);  // some users idle some days
+    EXPECT_GT(check_random(events, cut_begin - 3 * 86400 - 1800), 0);
+  }
+}
+
+TEST_F(FunnelBoundsTest, IdleDaysThroughATinyCache) {
+  // A lazy store whose cache keeps nothing: the rollups' sections are read
+  // again by each query and the hours by feature made anew, the day bits
+  // too; the bounds with and without the skip are the same each time.
+  const int64_t start = bounds_at("2025-01-20 00:00:00").time_since_epoch().count();
+  testing::ScopedTempDir dir;
+  open(100000, dir.path());
+  const auto events = record_routines(*store_, nullptr, 5, start);
+  store_->wait_for_background_work();
+  ASSERT_TRUE(store_->compact().ok());
+  open(100000, dir.path(), /*cache_bytes=*/1);
+  const auto first = check_idle_days(start + 86400, start + 60 * 86400);
+  EXPECT_EQ(check_idle_days(start + 86400, start + 60 * 86400), first);
+  EXPECT_LT(first.first, first.second);
+  const auto s = store_->stats();
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_GT(s->cache_rollup_drops, 0u);
+}
+
+TEST_F(FunnelBoundsTest, FunnelOfRoutinesMatchesTheReference) {
+  // The endpoint (bounds with idle days skipped, then the open users' rows)
+  // against the reference's windowFunnel from its definition, on the
+  // routines' data: windows shorter and longer than a day, whole and cut
+  // date ranges, steps in several orders.
+  for (const uint64_t seed : {uint64_t{1}, uint64_t{2}, uint64_t{3}}) {
+    SCOPED_TRACE(seed);
+    open(seed == 2 ? 64 : 4096);
+    testing::Reference reference;
+    record_routines(*store_, &reference, seed, bounds_at("2025-01-20 00:00:00").time_since_epoch().count());
+    store_->wait_for_background_work();
+    std::mt19937_64 random(seed);
+    for (int i = 0; i < 60; ++i) {
+      FeatureFunnelQuery q;
+      const std::vector<std::vector<std::string>> orders = {
+          {"f1", "f2", "f3"}, {"f1", "f2"}, {"f2", "f3", "f1"}, {"f1", "f3"}, {"f1", "f2", "f3", "f4"}};
+      q.steps = orders[random() % orders.size()];
+      const std::vector<int64_t> windows = {1, 59, 600, 3600, 3601, 7200, 43200, 86399, 86400, 90000, 3 * 86400,
+                                            9 * 86400, 40 * 86400};
+      q.window = std::chrono::seconds(windows[random() % windows.size()]);
+      if (random() % 3 == 0) {
+        q.start_date = parse_date_parameter(absl::StrCat("2025-0", 1 + random() % 3, "-1", random() % 10)).value();
+        q.end_date = parse_date_parameter(absl::StrCat("2025-0", 4 + random() % 2, "-0", 1 + random() % 9)).value();
+      }
+      SCOPED_TRACE(q.window.count());
+      const auto got = store_->feature_funnel(q);
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_EQ(got->rows, reference.feature_funnel(q).rows) << absl::StrJoin(q.steps, ",");
+    }
+  }
 }
 
 }  // namespace
