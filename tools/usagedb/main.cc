@@ -1,8 +1,11 @@
 // usagedb: the command-line tool (SPEC section 4), a thin layer over the
 // library. Each command lives in its own file; see commands.h.
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +51,31 @@ usage:
 --store defaults to ./usagedb-data. Exit status: 0 success, 1 runtime error, 2 usage error.
 )";
 
+// A bulk ingest's heap on transparent huge pages: glibc's
+// `glibc.malloc.hugetlb=1` tunable (glibc 2.35 and later; ignored by older
+// ones) has malloc advise the memory it takes from the kernel
+// (madvise(MADV_HUGEPAGE)). Its parts, buffers and indexes are tens to
+// hundreds of MiB sorted, gathered and probed at random; on 4 KiB pages a
+// 100M-event ingest took ~536k page faults and ~19 s more user CPU in
+// TLB misses (a two-level page walk under a VM; bench/RESULTS.md, bulk9).
+// A tunable is read when the process starts, so the process runs itself
+// again with it added to GLIBC_TUNABLES, once: not when GLIBC_TUNABLES
+// already names it (the user's choice, or the second run), and as it is
+// when the exec fails. Nothing has been read or written yet (the standard
+// input of `ingest -` is intact).
+void run_again_with_huge_page_heap(char** argv) {
+  constexpr const char* kTunable = "glibc.malloc.hugetlb";
+  const char* tunables = std::getenv("GLIBC_TUNABLES");
+  if (tunables != nullptr && std::strstr(tunables, kTunable) != nullptr) return;
+  std::string value = tunables != nullptr && *tunables != '\0' ? std::string(tunables) + ":" : std::string();
+  value += kTunable;
+  value += "=1";
+  if (::setenv("GLIBC_TUNABLES", value.c_str(), 1) != 0) return;
+  ::execv("/proc/self/exe", argv);
+  // Still here: run without it (the variable names it now, so a child
+  // process does not try either).
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +100,9 @@ int main(int argc, char** argv) {
     // 100M-event ingest). One arena, the main heap, keeps them: 1.9M
     // faults, 8 s less system CPU, and a lower peak (docs/STORAGE.md).
     mallopt(M_ARENA_MAX, 1);
+#ifdef __GLIBC__
+    run_again_with_huge_page_heap(argv);
+#endif
   }
   if (command == "help" || command == "--help" || command == "-h") {
     std::fputs(kUsage.data(), stdout);
