@@ -8,6 +8,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,13 @@ namespace usagedb::query {
 namespace {
 
 Timestamp bounds_at(const std::string& text) { return parse_timestamp(text).value(); }
+
+// The event these tests record: `user` used `feature` (version 1.0, a view)
+// at `time`. It points into `user` and `feature`.
+Event usage(std::string_view user, std::string_view feature, Timestamp time) {
+  return Event{.user_id = user, .feature_id = feature, .product_version = "1.0", .event_type = "view",
+               .timestamp = time};
+}
 
 struct Bound {
   int lower;
@@ -67,9 +75,7 @@ class FunnelBoundsTest : public ::testing::Test {
     ASSERT_TRUE(store_->compact().ok());
   }
   void record(const std::string& user, const std::string& feature, const std::string& time) {
-    const Event e{.user_id = user, .feature_id = feature, .product_version = "1.0", .event_type = "view",
-                  .timestamp = bounds_at(time)};
-    ASSERT_TRUE(store_->record_event(e).ok());
+    ASSERT_TRUE(store_->record_event(usage(user, feature, bounds_at(time))).ok());
   }
 
   // The bounds by user id (nullopt: none given).
@@ -299,8 +305,7 @@ std::map<std::string, std::vector<std::pair<int64_t, int>>> record_random(EventS
   const std::vector<std::string> features = {"f1", "f2", "f3", "f4"};
   std::map<std::string, std::vector<std::pair<int64_t, int>>> events;  // user -> (time, feature index)
   const auto add = [&](const std::string& user, int64_t t, int f) {
-    const Event e{.user_id = user, .feature_id = features[f], .product_version = "1.0", .event_type = "view",
-                  .timestamp = Timestamp(std::chrono::seconds(t))};
+    const Event e = usage(user, features[f], Timestamp(std::chrono::seconds(t)));
     ASSERT_TRUE(store.record_event(e).ok());
     events[user].emplace_back(t, f);
   };
@@ -476,9 +481,7 @@ TEST_F(FunnelBoundsTest, IdleDaysOfAUserAreNotWalked) {
   for (int day = 0; day < 89; day += 2) {
     const int64_t morning = bounds_at("2025-01-01 08:00:00").time_since_epoch().count() + day * 86400;
     for (const auto& [offset, feature] : {std::pair<int64_t, const char*>{0, "f1"}, {600, "f1"}, {4800, "f2"}}) {
-      const Event e{.user_id = "r", .feature_id = feature, .product_version = "1.0", .event_type = "view",
-                    .timestamp = Timestamp(std::chrono::seconds(morning + offset))};
-      ASSERT_TRUE(store_->record_event(e).ok());
+      ASSERT_TRUE(store_->record_event(usage("r", feature, Timestamp(std::chrono::seconds(morning + offset)))).ok());
     }
   }
   record("r", "f3", "2025-02-15 09:00:00");
@@ -515,8 +518,7 @@ std::map<std::string, std::vector<std::pair<int64_t, int>>> record_routines(Even
   const std::vector<std::string> features = {"f1", "f2", "f3", "f4"};
   std::map<std::string, std::vector<std::pair<int64_t, int>>> events;
   const auto add = [&](const std::string& user, int64_t t, int f) {
-    const Event e{.user_id = user, .feature_id = features[f], .product_version = "1.0", .event_type = "view",
-                  .timestamp = Timestamp(std::chrono::seconds(t))};
+    const Event e = usage(user, features[f], Timestamp(std::chrono::seconds(t)));
     ASSERT_TRUE(store.record_event(e).ok());
     if (reference != nullptr) reference->record(e);
     events[user].emplace_back(t, f);
