@@ -585,9 +585,9 @@ std::string encode_part(const Part& part, const PartEncodeOptions& options) {
     const IntEncoding e = encode_codes(*column, &payload);
     add(section, static_cast<uint8_t>(e));
   }
-  StringEncoding se = encode_strings(c.metadata_values, options.zstd_level, &payload);
+  StringEncoding se = encode_strings(c.metadata_values, options.string_zstd_level, &payload);
   add(Section::kMetadataValues, static_cast<uint8_t>(se));
-  se = encode_strings(c.event_id, options.zstd_level, &payload);
+  se = encode_strings(c.event_id, options.string_zstd_level, &payload);
   add(Section::kEventId, static_cast<uint8_t>(se));
   const PartIndexes& x = part.indexes();
   if (options.persist_indexes) {

@@ -47,7 +47,16 @@ inline constexpr uint32_t kPartFormatVersion = 3;
 
 // How encode_part() writes; the defaults are what the store uses.
 struct PartEncodeOptions {
+  // The indexes' zstd level (kRoaringZstd).
   int zstd_level = compression::kDefaultLevel;
+  // The string columns' (event ids, metadata values) when zstd makes them
+  // smaller. Level 1: on ids of random digits or UUIDs (an application's
+  // record_event, where the generator's `evt_N` are PrefixedInts) it is
+  // 3-5x faster than level 3 and 2-15% smaller (zstd's level 3 compresses
+  // such high-entropy tokens worse), and a live store encodes every part
+  // again after each merge; its event ids were most of a checkpoint's CPU
+  // (bench/RESULTS.md, "seal10"). Readers take any level.
+  int string_zstd_level = 1;
   // Whether to write the bitmap indexes. When false, decode_part() rebuilds
   // them from the columns: 37-40% fewer bytes than the default, as fast to
   // load or up to 35% slower (part_format.md has the numbers).
