@@ -8,7 +8,45 @@
 
 namespace usagedb {
 
-std::optional<MetadataCounts> MetadataCounts::build(std::span<const std::shared_ptr<const Part>> parts) {
+namespace {
+
+// The section of rows that all have metadata `value`, from their month
+// timeline (one cell per feature: its events and distinct users) and
+// their distinct users.
+MetadataCounts of_one_value(std::string_view value, uint64_t rows, const TimelineLevel& month,
+                            std::span<const uint32_t> users) {
+  MetadataCounts m;
+  m.values.emplace_back(value);
+  m.cells.reserve(month.cells.size());
+  for (const TimelineCell& c : month.cells) {
+    MetadataCell cell{0, c.feature, c.events, Bitmap::from_strictly_ascending(month.users(c))};
+    cell.users.seal();
+    m.cells.push_back(std::move(cell));
+  }
+  MetadataCell total{0, 0, rows, Bitmap::from_strictly_ascending(users)};
+  total.users.seal();
+  m.totals.push_back(std::move(total));
+  return m;
+}
+
+}  // namespace
+
+std::optional<MetadataCounts> MetadataCounts::build(std::span<const std::shared_ptr<const Part>> parts,
+                                                    const TimelineLevel* month, std::span<const uint32_t> month_users) {
+  if (month != nullptr && !parts.empty()) {
+    // Each part's strings are those of its rows: one string in every part,
+    // the same, is every row's.
+    const std::string_view first =
+        parts[0]->columns().metadata_values.size() == 1 ? parts[0]->columns().metadata_values.at(0) : "";
+    bool one_value = true;
+    uint64_t rows = 0;
+    for (const auto& part : parts) {
+      const StringColumn& values = part->columns().metadata_values;
+      one_value = one_value && values.size() == 1 && values.at(0) == first;
+      rows += part->rows();
+    }
+    if (one_value) return of_one_value(first, rows, *month, month_users);
+  }
   MetadataCounts m;
   // The distinct strings across the parts (views of the parts' own), and
   // for each the rows' (feature << 32 | user) pairs.

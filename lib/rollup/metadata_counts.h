@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "lib/index/bitmap.h"
+#include "lib/rollup/timeline_level.h"
 #include "lib/table/part.h"
 
 namespace usagedb {
@@ -45,7 +46,15 @@ struct MetadataCounts {
   std::vector<MetadataCell> totals;  // one per value, by value
 
   // The section of every row of `parts`; nullopt past kMaxValues strings.
-  static std::optional<MetadataCounts> build(std::span<const std::shared_ptr<const Part>> parts);
+  // `month` and `month_users`, when given, are the rollup's month timeline of
+  // the same rows (partition_rollup.h) and their distinct users,
+  // ascending: when every row has the same metadata string (an
+  // application that records none), its cells are the month's cells and
+  // its total those users, taken from them instead of sorting every row
+  // again (the same section).
+  static std::optional<MetadataCounts> build(std::span<const std::shared_ptr<const Part>> parts,
+                                             const TimelineLevel* month = nullptr,
+                                             std::span<const uint32_t> month_users = {});
   // The cells of `value`, by feature.
   std::span<const MetadataCell> cells_of(uint32_t value) const;
   size_t memory_bytes() const;

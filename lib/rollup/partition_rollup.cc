@@ -54,13 +54,15 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   // helper thread for a large build (kTwoThreadRows), else at the end.
   std::optional<VersionTimeline> versions;
   std::optional<MetadataCounts> metadata;
-  const auto build_versions_and_metadata = [&] {
+  // At the end, the metadata counts of rows with one metadata string are
+  // made from the month timeline and the users (MetadataCounts::build).
+  const auto build_versions_and_metadata = [&](const TimelineLevel* month_level, std::span<const uint32_t> users) {
     versions = VersionTimeline::build(month, parts);
-    metadata = MetadataCounts::build(parts);
+    metadata = MetadataCounts::build(parts, month_level, users);
   };
   std::thread helper;
   if (r->rows_ >= kTwoThreadRows && std::thread::hardware_concurrency() >= 2) {
-    helper = std::thread(build_versions_and_metadata);
+    helper = std::thread(build_versions_and_metadata, nullptr, std::span<const uint32_t>());
   }
 
   // Pass 1, row order: each row's (feature, version) group, numbered in
@@ -259,7 +261,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
   if (helper.joinable()) {
     helper.join();
   } else {
-    build_versions_and_metadata();
+    build_versions_and_metadata(&r->levels_[static_cast<int>(Granularity::kMonth)], r->user_codes_);
   }
   r->versions_ = std::move(*versions);
   r->metadata_ = std::move(metadata);

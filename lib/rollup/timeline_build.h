@@ -65,7 +65,27 @@ TimelineLevel coarsen(const TimelineLevel& fine, BucketOf bucket_of) {
   std::vector<std::pair<uint32_t, uint64_t>> events;
   for (size_t i = 0; i < fine.cells.size();) {
     const uint32_t bucket = bucket_of(fine.cells[i].bucket);
-    for (; i < fine.cells.size() && bucket_of(fine.cells[i].bucket) == bucket; ++i) {
+    // A coarse bucket of one fine bucket (a live store's part of a few
+    // minutes: its hour is its day, its week and its month) is that
+    // bucket's cells as they are: one per key, users distinct and
+    // ascending, as emit_bucket would make them.
+    size_t end = i;
+    bool one_fine_bucket = true;
+    for (; end < fine.cells.size() && bucket_of(fine.cells[end].bucket) == bucket; ++end) {
+      one_fine_bucket = one_fine_bucket && fine.cells[end].bucket == fine.cells[i].bucket;
+    }
+    if (one_fine_bucket) {
+      for (; i < end; ++i) {
+        const TimelineCell& c = fine.cells[i];
+        const auto begin = static_cast<uint32_t>(level.user_codes.size());
+        const std::span<const uint32_t> users = fine.users(c);
+        level.user_codes.insert(level.user_codes.end(), users.begin(), users.end());
+        level.cells.push_back(TimelineCell{bucket, c.feature, c.events, begin,
+                                           static_cast<uint32_t>(level.user_codes.size())});
+      }
+      continue;
+    }
+    for (; i < end; ++i) {
       const TimelineCell& c = fine.cells[i];
       events.emplace_back(c.feature, c.events);
       for (const uint32_t user : fine.users(c)) pairs.push_back((static_cast<uint64_t>(c.feature) << 32) | user);

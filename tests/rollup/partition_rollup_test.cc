@@ -102,8 +102,11 @@ struct RollupModel {
 // With many (feature, version) groups, users with few entries take them in
 // group order by a sort, heavy users by scanning a bitmap: both are checked.
 // `min_rows`: rows each part has at least (besides 1-3,000 at random).
+// `within`: when not 0, every row falls in the month's first `within`
+// seconds (a live store's parts: minutes or hours of one day).
+// `only_metadata`: when given, every row's metadata string.
 void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9, int version_count = 4,
-                 uint64_t min_rows = 0) {
+                 uint64_t min_rows = 0, uint32_t within = 0, const char* only_metadata = nullptr) {
   SCOPED_TRACE(absl::StrCat("month ", month, ", ", parts, " parts, seed ", seed, ", ", feature_count, " features"));
   gen::Random rng(seed);
   Dictionary features, versions;
@@ -121,7 +124,9 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
       RowCodes r;
       // Some rows crowd into a few hours, so cells of several parts meet.
       r.timestamp =
-          begin + static_cast<uint32_t>(rng.uniform(4) == 0 ? rng.uniform(3 * 3600) : rng.uniform(days * 86400));
+          begin + static_cast<uint32_t>(within != 0          ? rng.uniform(within)
+                                        : rng.uniform(4) == 0 ? rng.uniform(3 * 3600)
+                                                              : rng.uniform(days * 86400));
       r.feature = static_cast<uint32_t>(rng.uniform(feature_count));
       r.version = static_cast<uint32_t>(rng.uniform(version_count));
       // A few codes past 65535: bitmaps of several containers.
@@ -130,7 +135,9 @@ void check_build(uint32_t month, int parts, uint64_t seed, int feature_count = 9
                                                             : rng.uniform(200));
       r.event_type = 0;
       r.session = static_cast<uint32_t>(rng.uniform(500));
-      const std::string meta = rng.uniform(5) == 0 ? "" : absl::StrCat(R"({"plan":"p)", rng.uniform(6), R"("})");
+      const std::string meta = only_metadata != nullptr ? only_metadata
+                               : rng.uniform(5) == 0    ? ""
+                                                        : absl::StrCat(R"({"plan":"p)", rng.uniform(6), R"("})");
       builder.add(r, i + 1, absl::StrCat("e", p, "_", i), meta);
       model.add(r, month, meta);
       users.insert(r.user);
@@ -454,6 +461,35 @@ TEST(PartitionRollupBuild, ManyGroupsMatchBruteForce) {
 TEST(PartitionRollupBuild, LargeBuildOnTwoThreadsMatchesBruteForce) {
   // Two parts: the threshold counts the rows of all of them.
   check_build(202502, 2, 6, /*feature_count=*/40, /*version_count=*/6, /*min_rows=*/uint64_t{1} << 17);
+}
+
+// Rows of one hour, or of a few hours of one day (a live store's seals
+// and first merges): a day, week or month of one finer bucket takes that
+// bucket's cells as they are (rollup_internal::coarsen), and the sorts of
+// keys already in order are skipped: the same cells as the brute force.
+TEST(PartitionRollupBuild, RowsOfOneHourOrOneDayMatchBruteForce) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    check_build(202503, 1, seed, 9, 4, 0, /*within=*/3600);
+    check_build(202503, 4, seed + 10, 9, 4, 0, /*within=*/3600);
+    check_build(202503, 3, seed + 20, 9, 4, 0, /*within=*/5 * 3600);
+    // 2025-06-01 is a Sunday: its week (from Monday 2025-05-26) is cut by
+    // the month's start, and two days make two weeks of one day each.
+    check_build(202506, 2, seed + 30, 9, 4, 0, /*within=*/2 * 86400);
+    check_build(202506, 1, seed + 40, 400, 12, 0, /*within=*/600);
+  }
+}
+
+// Rows that all have one metadata string (none recorded: "", or always
+// the same): the metadata counts are made from the month timeline and the
+// users instead of the rows; the same section as the brute force, from one
+// part or several, small or on two threads.
+TEST(PartitionRollupBuild, RowsOfOneMetadataStringMatchBruteForce) {
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    check_build(202503, 1, seed, 9, 4, 0, 0, "");
+    check_build(202503, 3, seed + 10, 9, 4, 0, 0, R"({"plan":"p1"})");
+    check_build(202503, 2, seed + 20, 400, 12, 0, /*within=*/3600, "");
+  }
+  check_build(202502, 2, 6, /*feature_count=*/40, /*version_count=*/6, /*min_rows=*/uint64_t{1} << 17, 0, "");
 }
 
 TEST(PartitionRollupBuild, FirstWeekOfTheEpochIsClamped) {

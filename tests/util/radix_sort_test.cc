@@ -54,6 +54,28 @@ TEST(RadixSort, SortedAndReversedInputs) {
   EXPECT_EQ(down, expected);
 }
 
+// Keys already ascending are left as they are (no pass); one key out of
+// place anywhere, first or last, and they are sorted.
+TEST(RadixSort, AscendingKeysNeedNoPassOneOutOfPlaceIsSorted) {
+  gen::Random random(9);
+  for (const size_t n : {64, 65, 1000, 50000}) {
+    std::vector<uint64_t> keys(n), scratch;
+    uint64_t k = 0;
+    for (uint64_t& key : keys) key = k += random.uniform(1 << 20);  // ascending, with ties
+    const std::vector<uint64_t> sorted = keys;
+    radix_sort(std::span<uint64_t>(keys), scratch);
+    ASSERT_EQ(keys, sorted) << "n=" << n;
+    for (const size_t at : {size_t{0}, n / 2, n - 1}) {
+      keys = sorted;
+      keys[at] = at == 0 ? sorted.back() + 1 : random.uniform(sorted[at] + 1) / 2;
+      std::vector<uint64_t> expected = keys;
+      std::sort(expected.begin(), expected.end());
+      radix_sort(std::span<uint64_t>(keys), scratch);
+      ASSERT_EQ(keys, expected) << "n=" << n << " at=" << at;
+    }
+  }
+}
+
 // Keys whose low bytes are a row number in order (PartBuilder's): the
 // passes over the high bytes alone sort them as a full sort does.
 TEST(RadixSort, LowBytesAlreadyInOrderNeedNoPass) {
