@@ -10,6 +10,7 @@
 #include "lib/rollup/timeline_build.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/radix_sort.h"
+#include "lib/util/sorted_search.h"
 
 namespace usagedb {
 namespace {
@@ -220,6 +221,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
       r->user_codes_.push_back(user);  // ascending: `users` is
       r->user_ends_.push_back(static_cast<uint32_t>(r->entries_.size()));
     }
+    r->set_user_code_range();
     for (size_t g = 0; g < groups; ++g) {
       r->fv_[g].users = Bitmap::from_strictly_ascending(group_users[g]);
       r->fv_[g].users.seal();
@@ -294,9 +296,10 @@ void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, 
 
 std::span<const UserEntry> PartitionRollup::user(uint32_t user_code) const {
   ensure(bit(RollupSection::kUserEntries));
-  auto it = std::lower_bound(user_codes_.begin(), user_codes_.end(), user_code);
-  if (it == user_codes_.end() || *it != user_code) return {};
-  const size_t i = static_cast<size_t>(it - user_codes_.begin());
+  // Interpolated: a query about one user looks it up in every month's
+  // rollup, usually with the codes out of the cache (lib/util/sorted_search.h).
+  const size_t i = interpolated_lower_bound(user_codes_, user_code, first_user_code_, last_user_code_);
+  if (i == user_codes_.size() || user_codes_[i] != user_code) return {};
   const uint32_t begin = i == 0 ? 0 : user_ends_[i - 1];
   return std::span<const UserEntry>(entries_).subspan(begin, user_ends_[i] - begin);
 }
@@ -432,6 +435,7 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
   if (bits & bit(RollupSection::kUserEntries)) {
     self->user_codes_ = std::vector<uint32_t>();
     self->user_ends_ = std::vector<uint32_t>();
+    self->set_user_code_range();
     self->entries_ = std::vector<UserEntry>();
     self->big_counts_ = absl::flat_hash_map<uint32_t, uint64_t>();
   }
@@ -482,6 +486,12 @@ void PartitionRollup::take_entries(RollupContents& c) {
     user_ends_.push_back(static_cast<uint32_t>(e));
   }
   user_codes_ = std::move(c.users);  // ascending (the file's reader checks)
+  set_user_code_range();
+}
+
+void PartitionRollup::set_user_code_range() {
+  first_user_code_ = user_codes_.empty() ? 0 : user_codes_.front();
+  last_user_code_ = user_codes_.empty() ? 0 : user_codes_.back();
 }
 
 const char* rollup_section_name(RollupSection s) {

@@ -421,10 +421,16 @@ class PartitionRollup final : private ChargedMemory {
   std::vector<FvKey> group_keys_;  // of fv_, made with it (key_groups)
   void key_groups();
   // The users with entries, ascending, and the end of each one's entries in
-  // entries_ (its begin: the end before): a binary search finds a user
-  // (filled as fast as the entries are read, where a hash map was not).
+  // entries_ (its begin: the end before): an interpolated search finds a
+  // user (filled as fast as the entries are read, where a hash map was not).
   std::vector<uint32_t> user_codes_;
   std::vector<uint32_t> user_ends_;
+  // user_codes_'s first and last (0 when empty), set with it
+  // (set_user_code_range): user() guesses a user's place from them without
+  // reading the vector's ends (lib/util/sorted_search.h).
+  uint32_t first_user_code_ = 0;
+  uint32_t last_user_code_ = 0;
+  void set_user_code_range();
   std::vector<UserEntry> entries_;
   // Counts of kBigCount or more, by index into entries_ (none in practice).
   absl::flat_hash_map<uint32_t, uint64_t> big_counts_;
