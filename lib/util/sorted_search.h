@@ -35,6 +35,16 @@ namespace usagedb {
 // `first` and `last`: codes.front() and codes.back() (anything when codes is
 // empty), kept by the caller beside the vector so that a look-up with the
 // codes out of the cache touches one page of them, not three.
+// Where interpolated_lower_bound starts: the index in [0, n) whose code is
+// guessed nearest `code` from the first and last codes (n >= 1). A caller
+// looking a code up in several vectors asks for each guess's cache line
+// first (PartitionRollup::users_of), so their misses overlap.
+inline size_t interpolated_guess(size_t n, uint32_t code, uint32_t first, uint32_t last) {
+  if (n <= 1 || code <= first) return 0;
+  if (code >= last) return n - 1;
+  return static_cast<size_t>(uint64_t{code - first} * (n - 1) / (uint64_t{last} - first));
+}
+
 inline size_t interpolated_lower_bound(std::span<const uint32_t> codes, uint32_t code, uint32_t first,
                                        uint32_t last) {
   const size_t n = codes.size();
@@ -46,7 +56,7 @@ inline size_t interpolated_lower_bound(std::span<const uint32_t> codes, uint32_t
   // [n - 1 - (last - code), code - first] within that.
   const size_t low_bound = std::max<size_t>(1, (n - 1) - std::min<size_t>(n - 1, size_t{last} - code));
   const size_t high_bound = std::min<size_t>(n - 1, size_t{code} - first);
-  size_t guess = static_cast<size_t>(uint64_t{code - first} * (n - 1) / (uint64_t{last} - first));
+  size_t guess = interpolated_guess(n, code, first, last);
   if (low_bound > high_bound || n < 2) {
     // Only when the codes are not distinct (or first and last not theirs).
     return static_cast<size_t>(std::lower_bound(codes.begin(), codes.end(), code) - codes.begin());
