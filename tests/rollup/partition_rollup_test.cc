@@ -480,8 +480,9 @@ std::shared_ptr<const Part> users_part(uint64_t id, uint64_t rows, uint64_t seed
   return std::move(builder).finish(id, 202503, features, versions);
 }
 
-// users_of() gives each rollup's user(): rollups whose users are dense,
-// sparse, one, clustered at both ends, and codes present in some only.
+// users_of() gives each rollup's user(): rollups whose users are dense
+// (their ends indexed by code, with and without absent codes), sparse
+// (searched), one, clustered at both ends, and codes present in some only.
 TEST(PartitionRollupUsersOf, EachRollupsUserEntries) {
   std::vector<std::shared_ptr<const PartitionRollup>> rollups;
   const auto add = [&](uint64_t rows, uint64_t seed, std::function<uint32_t(gen::Random&)> user_of) {
@@ -495,6 +496,11 @@ TEST(PartitionRollupUsersOf, EachRollupsUserEntries) {
     return static_cast<uint32_t>(r.uniform(2) == 0 ? r.uniform(20) : 1000000 - r.uniform(20));
   });
   add(2000, 5, [](gen::Random& r) { return static_cast<uint32_t>(70000 + r.uniform(3) * 1000 + r.uniform(5)); });
+  // Dense enough to be indexed by code, with codes of the range absent.
+  add(3000, 6, [](gen::Random& r) {
+    const auto u = static_cast<uint32_t>(100 + r.uniform(300));
+    return u % 3 == 0 ? u + 1 : u;
+  });
   std::vector<const PartitionRollup*> all;
   for (const auto& r : rollups) all.push_back(r.get());
   std::set<uint32_t> probes = {0, 1, 2, 3, 42, 699, 700, 701, UINT32_MAX, UINT32_MAX - 1};
