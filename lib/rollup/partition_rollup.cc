@@ -343,9 +343,13 @@ void PartitionRollup::users_of(std::span<const PartitionRollup* const> rollups, 
     place[k] = rollups[k]->user_place(user_code);
     if (place[k] != kNoUser) ask_ends(rollups[k], place[k]);
   }
+  // A typical user's few entries a month, and the keys they name, are
+  // asked for; a heavy user's many are read in order anyway (the hardware
+  // prefetches them), where asking for each would cost more than it saves.
+  constexpr size_t kAskedEntries = 32;
   for (size_t k = 0; k < rollups.size(); ++k) {
     out[k] = place[k] == kNoUser ? std::span<const UserEntry>() : rollups[k]->entries_at(place[k]);
-    if (out[k].empty()) continue;
+    if (out[k].empty() || out[k].size() > kAskedEntries) continue;
     // Every cache line of them (a prefetch does not fault).
     const uintptr_t end = reinterpret_cast<uintptr_t>(out[k].data() + out[k].size());
     for (uintptr_t line = reinterpret_cast<uintptr_t>(out[k].data()) & ~uintptr_t{63}; line < end; line += 64) {
@@ -353,6 +357,7 @@ void PartitionRollup::users_of(std::span<const PartitionRollup* const> rollups, 
     }
   }
   for (size_t k = 0; k < rollups.size(); ++k) {
+    if (out[k].size() > kAskedEntries) continue;
     const std::vector<FvKey>& keys = rollups[k]->group_keys_;
     for (const UserEntry& e : out[k]) {
       if (e.group < keys.size()) ask(&keys[e.group]);
