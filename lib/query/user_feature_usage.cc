@@ -1,9 +1,10 @@
 // SPEC 2.1: one user's usage per (feature, version).
 //
-// Per partition, the user's entries in each of its rollups, then only the
-// parts no rollup holds: the user's rows there (filtered on their feature
-// and version codes; a part not in memory whose file can seek users reads
-// only the blocks holding them), and the unsealed buffer rows. A rollup
+// The user's entries in every partition's rollups (looked up together:
+// PartitionRollup::users_of), then, per partition, only the parts no rollup
+// holds: the user's rows there (filtered on their feature and version codes;
+// a part not in memory whose file can seek users reads only the blocks
+// holding them), and the unsealed buffer rows. A rollup
 // whose user entries are not in memory yet is skipped for its parts' blocks
 // when they can all be read so (PartitionRollup::defer_user_entries).
 #include <algorithm>
