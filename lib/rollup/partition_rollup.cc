@@ -349,6 +349,8 @@ void PartitionRollup::users_of(std::span<const PartitionRollup* const> rollups, 
   constexpr size_t kAskedEntries = 32;
   for (size_t k = 0; k < rollups.size(); ++k) {
     out[k] = place[k] == kNoUser ? std::span<const UserEntry>() : rollups[k]->entries_at(place[k]);
+    // (A code of the range without entries, by code: user()'s empty span.)
+    if (out[k].empty()) out[k] = {};
     if (out[k].empty() || out[k].size() > kAskedEntries) continue;
     // Every cache line of them (a prefetch does not fault).
     const uintptr_t end = reinterpret_cast<uintptr_t>(out[k].data() + out[k].size());
