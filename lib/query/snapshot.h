@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
 #include "lib/rollup/partition_rollup.h"
 #include "lib/rollup/rollup_cache.h"
@@ -76,7 +77,9 @@ struct BufferView {
 // One partition as a query sees it.
 struct PartitionView {
   const PartitionState* state;
-  std::vector<BufferView> buffers;  // sealing buffers, then the active one
+  // Sealing buffers, then the active one: inline (a query makes one view a
+  // month, and allocated each was a cold malloc a month in a one-user look-up).
+  absl::InlinedVector<BufferView, 2> buffers;
 
   uint32_t month() const { return state->month; }
   const std::vector<std::shared_ptr<const Part>>& parts() const { return state->parts; }
@@ -122,6 +125,8 @@ class Snapshot {
            RollupCache* rollup_cache = nullptr)
       : dictionaries_(dictionaries), version_(std::move(version)), rollup_cache_(rollup_cache) {
     partitions_.reserve(version_->partitions.size());
+    size_t rollups = 0;
+    for (const PartitionState& p : version_->partitions) rollups += p.rollups.size();
     for (const PartitionState& p : version_->partitions) {
       const PartitionState* state = &p;
       if (std::any_of(p.rollups.entries().begin(), p.rollups.entries().end(),
@@ -144,6 +149,7 @@ class Snapshot {
         if (!rollup_holds_) {
           rollup_holds_ = std::make_shared<RollupHolds>();
           rollup_holds_->version = version_;
+          rollup_holds_->holds.reserve(rollups);
         }
         rollup_holds_->holds.push_back(std::move(hold));
       }

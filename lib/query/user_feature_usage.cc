@@ -1,14 +1,17 @@
 // SPEC 2.1: one user's usage per (feature, version).
 //
-// Per partition, the user's entries in each of its rollups, then only the
-// parts no rollup holds: the user's rows there (filtered on their feature
-// and version codes; a part not in memory whose file can seek users reads
-// only the blocks holding them), and the unsealed buffer rows. A rollup
+// The user's entries in every partition's rollups (looked up together:
+// PartitionRollup::users_of), then, per partition, only the parts no rollup
+// holds: the user's rows there (filtered on their feature and version codes;
+// a part not in memory whose file can seek users reads only the blocks
+// holding them), and the unsealed buffer rows. A rollup
 // whose user entries are not in memory yet is skipped for its parts' blocks
 // when they can all be read so (PartitionRollup::defer_user_entries).
 #include <algorithm>
+#include <span>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "lib/query/endpoints.h"
 #include "lib/query/query_common.h"
 
@@ -170,9 +173,13 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
   }
 
   UsageGroups groups(dicts.feature.size(), dicts.version.size());
+  // First every partition's rollups (PartitionRollup::users_of: the
+  // look-ups overlap), then each partition's other parts and buffers.
+  absl::InlinedVector<const PartitionRollup*, 16> looked;
   std::vector<uint64_t> deferred;  // parts read for a rollup whose user entries are not read
+  absl::InlinedVector<size_t, 16> deferred_ends;  // each partition's, sorted, end in `deferred`
   for (const PartitionView& partition : snapshot.partitions()) {
-    deferred.clear();
+    const size_t begin = deferred.size();
     for (const CoveredRollup& covered : partition.rollups().entries()) {
       const PartitionRollup* rollup = covered.rollup.get();
       // A new process's first look-ups: the parts' blocks holding the user
@@ -188,23 +195,35 @@ absl::StatusOr<QueryResult<UserFeatureUsageRow>> run_user_feature_usage(const Sn
         deferred.insert(deferred.end(), covered.parts.begin(), covered.parts.end());
         continue;
       }
-      const std::span<const UserEntry> entries = rollup->user(user.code);
-      // The cells' keys only: the summary's bitmaps stay unread.
-      const std::span<const FvKey> keys = rollup->group_keys();
-      for (const UserEntry& e : entries) {
-        // (A groups section that could not be read is empty: the query is
-        // asked again without this rollup.)
-        if (e.group >= keys.size()) continue;
-        const FvKey& key = keys[e.group];
-        if (feature.accepts(key.feature) && version.accepts(key.version)) {
-          groups.at(key.feature, key.version).add(rollup->count(e), e.first, e.last);
-        }
-      }
-      stats.read_rows(entries.size(), sizeof(UserEntry));
+      looked.push_back(rollup);
     }
-    std::sort(deferred.begin(), deferred.end());
+    std::sort(deferred.begin() + begin, deferred.end());
+    deferred_ends.push_back(deferred.size());
+  }
+  absl::InlinedVector<std::span<const UserEntry>, 16> entries_of(looked.size());
+  PartitionRollup::users_of(looked, user.code, std::span(entries_of.data(), entries_of.size()));
+  for (size_t k = 0; k < looked.size(); ++k) {
+    const PartitionRollup* rollup = looked[k];
+    // The cells' keys only: the summary's bitmaps stay unread.
+    const std::span<const FvKey> keys = rollup->group_keys();
+    for (const UserEntry& e : entries_of[k]) {
+      // (A groups section that could not be read is empty: the query is
+      // asked again without this rollup.)
+      if (e.group >= keys.size()) continue;
+      const FvKey& key = keys[e.group];
+      if (feature.accepts(key.feature) && version.accepts(key.version)) {
+        groups.at(key.feature, key.version).add(rollup->count(e), e.first, e.last);
+      }
+    }
+    stats.read_rows(entries_of[k].size(), sizeof(UserEntry));
+  }
+  size_t partition_index = 0;
+  for (const PartitionView& partition : snapshot.partitions()) {
+    const auto deferred_begin = deferred.begin() + (partition_index == 0 ? 0 : deferred_ends[partition_index - 1]);
+    const auto deferred_end = deferred.begin() + deferred_ends[partition_index];
+    ++partition_index;
     for (const auto& part : partition.parts()) {
-      const bool read_alone = std::binary_search(deferred.begin(), deferred.end(), part->id());
+      const bool read_alone = std::binary_search(deferred_begin, deferred_end, part->id());
       if (partition.covered(*part) && !read_alone) continue;
       if (read_alone || part->reads_users_alone()) {
         // A part not in memory: its file's blocks holding the user's rows,

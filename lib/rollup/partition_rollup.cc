@@ -7,9 +7,11 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "lib/rollup/timeline_build.h"
 #include "lib/util/civil_time.h"
 #include "lib/util/radix_sort.h"
+#include "lib/util/sorted_search.h"
 
 namespace usagedb {
 namespace {
@@ -222,6 +224,7 @@ std::shared_ptr<const PartitionRollup> PartitionRollup::build(uint32_t month,
       r->user_codes_.push_back(user);  // ascending: `users` is
       r->user_ends_.push_back(static_cast<uint32_t>(r->entries_.size()));
     }
+    r->index_user_ends();
     for (size_t g = 0; g < groups; ++g) {
       r->fv_[g].users = Bitmap::from_strictly_ascending(group_users[g]);
       r->fv_[g].users.seal();
@@ -294,13 +297,76 @@ void PartitionRollup::add_entry(uint32_t group, uint64_t count, uint32_t first, 
       UserEntry{group, static_cast<uint32_t>(std::min<uint64_t>(count, UserEntry::kBigCount)), first, last});
 }
 
+size_t PartitionRollup::user_place(uint32_t user_code) const {
+  if (ends_by_code_) {
+    if (user_code < first_user_code_ || user_code > last_user_code_) return kNoUser;
+    const size_t place = user_code - first_user_code_;
+    // A code of the range without entries ends where the one before does.
+    return user_ends_[place] != (place == 0 ? 0 : user_ends_[place - 1]) ? place : kNoUser;
+  }
+  // Interpolated: a query about one user looks it up in every month's
+  // rollup, usually with the codes out of the cache (lib/util/sorted_search.h).
+  const size_t i = interpolated_lower_bound(user_codes_, user_code, first_user_code_, last_user_code_);
+  return i == user_codes_.size() || user_codes_[i] != user_code ? kNoUser : i;
+}
+
 std::span<const UserEntry> PartitionRollup::user(uint32_t user_code) const {
   ensure(bit(RollupSection::kUserEntries));
-  auto it = std::lower_bound(user_codes_.begin(), user_codes_.end(), user_code);
-  if (it == user_codes_.end() || *it != user_code) return {};
-  const size_t i = static_cast<size_t>(it - user_codes_.begin());
-  const uint32_t begin = i == 0 ? 0 : user_ends_[i - 1];
-  return std::span<const UserEntry>(entries_).subspan(begin, user_ends_[i] - begin);
+  const size_t place = user_place(user_code);
+  return place == kNoUser ? std::span<const UserEntry>() : entries_at(place);
+}
+
+void PartitionRollup::users_of(std::span<const PartitionRollup* const> rollups, uint32_t user_code,
+                               std::span<std::span<const UserEntry>> out) {
+  // Each step reads what the step before asked for and asks for what the
+  // next one reads: prefetches only, so the answers are user()'s whatever
+  // the caches hold.
+  const auto ask = [](const void* p) { __builtin_prefetch(p); };
+  const auto ask_ends = [&](const PartitionRollup* r, size_t place) {
+    if (place > 0) ask(&r->user_ends_[place - 1]);
+    ask(&r->user_ends_[place]);
+  };
+  constexpr size_t kSearch = kNoUser - 1;  // ends by rank: user_codes_ searched in the second step
+  absl::InlinedVector<size_t, 16> place(rollups.size(), kNoUser);
+  for (size_t k = 0; k < rollups.size(); ++k) {
+    const PartitionRollup* r = rollups[k];
+    r->ensure(bit(RollupSection::kUserEntries) | bit(RollupSection::kGroups));
+    if (r->ends_by_code_) {
+      if (user_code < r->first_user_code_ || user_code > r->last_user_code_) continue;
+      place[k] = user_code - r->first_user_code_;
+      ask_ends(r, place[k]);
+    } else if (const size_t n = r->user_codes_.size(); n != 0) {
+      place[k] = kSearch;
+      ask(&r->user_codes_[interpolated_guess(n, user_code, r->first_user_code_, r->last_user_code_)]);
+    }
+  }
+  for (size_t k = 0; k < rollups.size(); ++k) {
+    if (place[k] != kSearch) continue;
+    place[k] = rollups[k]->user_place(user_code);
+    if (place[k] != kNoUser) ask_ends(rollups[k], place[k]);
+  }
+  // A typical user's few entries a month, and the keys they name, are
+  // asked for; a heavy user's many are read in order anyway (the hardware
+  // prefetches them), where asking for each would cost more than it saves.
+  constexpr size_t kAskedEntries = 32;
+  for (size_t k = 0; k < rollups.size(); ++k) {
+    out[k] = place[k] == kNoUser ? std::span<const UserEntry>() : rollups[k]->entries_at(place[k]);
+    // (A code of the range without entries, by code: user()'s empty span.)
+    if (out[k].empty()) out[k] = {};
+    if (out[k].empty() || out[k].size() > kAskedEntries) continue;
+    // Every cache line of them (a prefetch does not fault).
+    const uintptr_t end = reinterpret_cast<uintptr_t>(out[k].data() + out[k].size());
+    for (uintptr_t line = reinterpret_cast<uintptr_t>(out[k].data()) & ~uintptr_t{63}; line < end; line += 64) {
+      ask(reinterpret_cast<const void*>(line));
+    }
+  }
+  for (size_t k = 0; k < rollups.size(); ++k) {
+    if (out[k].size() > kAskedEntries) continue;
+    const std::vector<FvKey>& keys = rollups[k]->group_keys_;
+    for (const UserEntry& e : out[k]) {
+      if (e.group < keys.size()) ask(&keys[e.group]);
+    }
+  }
 }
 
 std::vector<uint32_t> PartitionRollup::users() const {
@@ -434,6 +500,7 @@ size_t PartitionRollup::clear_sections(uint32_t bits) const {
   if (bits & bit(RollupSection::kUserEntries)) {
     self->user_codes_ = std::vector<uint32_t>();
     self->user_ends_ = std::vector<uint32_t>();
+    self->index_user_ends();
     self->entries_ = std::vector<UserEntry>();
     self->big_counts_ = absl::flat_hash_map<uint32_t, uint64_t>();
   }
@@ -484,6 +551,29 @@ void PartitionRollup::take_entries(RollupContents& c) {
     user_ends_.push_back(static_cast<uint32_t>(e));
   }
   user_codes_ = std::move(c.users);  // ascending (the file's reader checks)
+  index_user_ends();
+}
+
+void PartitionRollup::index_user_ends() {
+  first_user_code_ = user_codes_.empty() ? 0 : user_codes_.front();
+  last_user_code_ = user_codes_.empty() ? 0 : user_codes_.back();
+  ends_by_code_ = false;
+  const size_t n = user_codes_.size();
+  if (n == 0 || user_ends_.size() != n) return;
+  const uint64_t range = uint64_t{last_user_code_} - first_user_code_ + 1;
+  if (range > 2 * uint64_t{n}) return;
+  std::vector<uint32_t> by_code(static_cast<size_t>(range));
+  uint32_t end = 0;
+  size_t i = 0;
+  for (size_t c = 0; c < by_code.size(); ++c) {
+    if (i < n && user_codes_[i] - first_user_code_ == c) end = user_ends_[i++];
+    by_code[c] = end;
+  }
+  // (Codes not strictly ascending, which the file's reader rules out, keep
+  // their ends by rank.)
+  if (i != n) return;
+  user_ends_ = std::move(by_code);
+  ends_by_code_ = true;
 }
 
 const char* rollup_section_name(RollupSection s) {

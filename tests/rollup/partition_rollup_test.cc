@@ -5,6 +5,8 @@
 #include "lib/rollup/partition_rollup.h"
 
 #include <algorithm>
+#include <functional>
+#include <span>
 #include <map>
 #include <set>
 #include <string>
@@ -490,6 +492,83 @@ TEST(PartitionRollupBuild, RowsOfOneMetadataStringMatchBruteForce) {
     check_build(202503, 2, seed + 20, 400, 12, 0, /*within=*/3600, "");
   }
   check_build(202502, 2, 6, /*feature_count=*/40, /*version_count=*/6, /*min_rows=*/uint64_t{1} << 17, 0, "");
+}
+
+// A part of `rows` random rows in March 2025 whose users `user_of` picks.
+std::shared_ptr<const Part> users_part(uint64_t id, uint64_t rows, uint64_t seed,
+                                       const std::function<uint32_t(gen::Random&)>& user_of) {
+  gen::Random rng(seed);
+  Dictionary features, versions;
+  for (int i = 0; i < 5; ++i) features.intern(absl::StrFormat("feature_%03d", i));
+  for (int i = 0; i < 3; ++i) versions.intern(absl::StrFormat("1.%02d", i));
+  const auto begin = static_cast<uint32_t>(civil::month_start(202503));
+  PartBuilder builder;
+  for (uint64_t i = 0; i < rows; ++i) {
+    RowCodes r;
+    r.timestamp = begin + static_cast<uint32_t>(rng.uniform(28 * 86400));
+    r.feature = static_cast<uint32_t>(rng.uniform(5));
+    r.version = static_cast<uint32_t>(rng.uniform(3));
+    r.user = user_of(rng);
+    r.event_type = 0;
+    r.session = static_cast<uint32_t>(rng.uniform(50));
+    builder.add(r, i + 1, absl::StrCat("e", id, "_", i), "");
+  }
+  return std::move(builder).finish(id, 202503, features, versions);
+}
+
+// users_of() gives each rollup's user(): rollups whose users are dense
+// (their ends indexed by code, with and without absent codes), sparse
+// (searched), one, clustered at both ends, and codes present in some only.
+TEST(PartitionRollupUsersOf, EachRollupsUserEntries) {
+  std::vector<std::shared_ptr<const PartitionRollup>> rollups;
+  const auto add = [&](uint64_t rows, uint64_t seed, std::function<uint32_t(gen::Random&)> user_of) {
+    const std::shared_ptr<const Part> part = users_part(seed, rows, seed, user_of);
+    rollups.push_back(PartitionRollup::build(202503, std::span(&part, 1)));
+  };
+  add(4000, 1, [](gen::Random& r) { return static_cast<uint32_t>(r.uniform(300)); });
+  add(3000, 2, [](gen::Random& r) { return static_cast<uint32_t>(r.uniform(100) * 7 + 3); });
+  add(10, 3, [](gen::Random&) { return uint32_t{42}; });
+  add(2000, 4, [](gen::Random& r) {
+    return static_cast<uint32_t>(r.uniform(2) == 0 ? r.uniform(20) : 1000000 - r.uniform(20));
+  });
+  add(2000, 5, [](gen::Random& r) { return static_cast<uint32_t>(70000 + r.uniform(3) * 1000 + r.uniform(5)); });
+  // Dense enough to be indexed by code, with codes of the range absent.
+  add(3000, 6, [](gen::Random& r) {
+    const auto u = static_cast<uint32_t>(100 + r.uniform(300));
+    return u % 3 == 0 ? u + 1 : u;
+  });
+  std::vector<const PartitionRollup*> all;
+  for (const auto& r : rollups) all.push_back(r.get());
+  std::set<uint32_t> probes = {0, 1, 2, 3, 42, 699, 700, 701, UINT32_MAX, UINT32_MAX - 1};
+  for (uint32_t u = 0; u < 750; ++u) probes.insert(u);
+  for (uint32_t u = 69990; u < 72010; u += 3) probes.insert(u);
+  for (uint32_t u = 1000000 - 30; u < 1000000 + 5; ++u) probes.insert(u);
+  std::vector<std::span<const UserEntry>> got(all.size());
+  size_t found = 0;
+  for (const uint32_t u : probes) {
+    PartitionRollup::users_of(all, u, got);
+    for (size_t k = 0; k < all.size(); ++k) {
+      const std::span<const UserEntry> want = all[k]->user(u);
+      ASSERT_EQ(got[k].data(), want.data()) << "user " << u << ", rollup " << k;
+      ASSERT_EQ(got[k].size(), want.size()) << "user " << u << ", rollup " << k;
+      found += !want.empty();
+    }
+    // One rollup at a time, and a list naming one twice.
+    for (size_t k = 0; k < all.size(); ++k) {
+      std::span<const UserEntry> one;
+      PartitionRollup::users_of(std::span(&all[k], 1), u, std::span(&one, 1));
+      ASSERT_EQ(one.data(), all[k]->user(u).data());
+      ASSERT_EQ(one.size(), all[k]->user(u).size());
+    }
+    const std::vector<const PartitionRollup*> twice = {all[0], all[3], all[0]};
+    std::vector<std::span<const UserEntry>> two(3);
+    PartitionRollup::users_of(twice, u, two);
+    ASSERT_EQ(two[0].size(), all[0]->user(u).size());
+    ASSERT_EQ(two[2].data(), two[0].data());
+    ASSERT_EQ(two[1].size(), all[3]->user(u).size());
+  }
+  EXPECT_GT(found, 400u);  // the probes found users in every shape
+  PartitionRollup::users_of({}, 5, {});  // no rollups: nothing to do
 }
 
 TEST(PartitionRollupBuild, FirstWeekOfTheEpochIsClamped) {
