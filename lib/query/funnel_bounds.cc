@@ -105,29 +105,12 @@ class HourChains {
   // Whether `user`'s level is still looked for (a user once done stays done).
   bool open(uint32_t user) const { return open_[user] != 0; }
 
-  // Whether the users' idle days are left unwalked (the days' blocks known).
-  bool skips_idle() const { return idle_; }
-  // (skips_idle()) The first hour past the block of days of `hour` (before
-  // the first block: the first block's first hour).
-  uint32_t block_end(uint32_t hour) const {
-    const int64_t block = block_of(hour);
-    return static_cast<uint32_t>((days_.first_day + (block + 1) * days_.block_days) * 24);
-  }
-  // (skips_idle()) The users walked in the block of days of `hour`, bits by
-  // user code, as add_hour() chooses them: given the hours of that block
-  // next, it walks these users' entries and no others (fewer, not more,
-  // as users become done).
-  std::span<const uint64_t> walking_in(uint32_t hour) {
-    const int64_t block = block_of(hour);
-    if (block != block_) choose_walking(block);
-    return active_;
-  }
-
   // The users of one hour, ascending by step.
   void add_hour(std::span<const HourUsers> hour) {
     if (hour.empty()) return;
     if (idle_) {
-      const int64_t block = block_of(hour[0].hour);
+      const int64_t day = civil::floor_div(int64_t{hour[0].hour}, 24) - days_.first_day;
+      const int64_t block = day < 0 ? -1 : day / days_.block_days;
       if (block != block_) choose_walking(block);
     }
     if (direct_) {
@@ -175,12 +158,6 @@ class HourChains {
   static constexpr size_t kMostDirectEntries = size_t{1} << 20;
 
   uint32_t slot(uint32_t user) const { return direct_ ? user * stride_ : slot_[user]; }
-
-  // The block of days_ of `hour` (-1: before the first).
-  int64_t block_of(uint32_t hour) const {
-    const int64_t day = civil::floor_div(int64_t{hour}, 24) - days_.first_day;
-    return day < 0 ? -1 : day / days_.block_days;
-  }
 
   // The users walked in block `block` of days_ (before the first or past
   // the last: every open user): those of each lower bound k with a chain of
@@ -369,13 +346,6 @@ struct MonthHours {
   std::pair<uint32_t, uint32_t> day_hours;
   std::vector<HourUsers> rows;      // the cells of row_users (also in `cells`)
   std::vector<Heavy> heavy;         // by step
-  // For walk_by_day(): every rollup's hours of each step feature, by step
-  // (as `heavy`, also those without heavy users), and `cells` without the
-  // rollups' cells of the whole days (`outer`, and its `outer_hours` as
-  // `hours`): the rows and the hours of the days the window cuts.
-  std::vector<Heavy> features;
-  std::vector<HourUsers> outer;
-  std::vector<std::pair<uint32_t, uint32_t>> outer_hours;
 };
 
 // The month of partition `p` within window `w` (not empty): the cells of
@@ -429,7 +399,6 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
     const uint32_t step = step_code;  // a lambda below captures it (clang 14: not a structured binding)
     for (const CoveredRollup& e : p.rollups().entries()) {
       const FeatureHours& hours = e.rollup->feature_hours(code);
-      if (hours.cells() > 0 || !hours.heavy_users.empty()) m.features.push_back(MonthHours::Heavy{&hours, step});
       if (hours.heavy_users.empty()) continue;
       m.heavy.push_back(MonthHours::Heavy{&hours, step});
       const auto add = [&](int64_t from, int64_t to) {  // seconds, whole hours
@@ -467,10 +436,8 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
     }
   }
 
-  const uint32_t whole_from = whole_days ? static_cast<uint32_t>(first_day / kHour) : 0;
-  const uint32_t whole_to = whole_days ? static_cast<uint32_t>(last_day / kHour) : 0;
   // The month's users by step (the cells of each rollup, then the rows)...
-  std::vector<HourUsers> by_step, outer_by_step;
+  std::vector<HourUsers> by_step;
   for (const auto& [code, step] : codes) {
     for (const CoveredRollup& e : p.rollups().entries()) {
       // The feature's cells in one place: the walks read each feature's
@@ -479,12 +446,11 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
       const auto [from, to] = hours.cells_between(static_cast<uint32_t>(first / kHour), static_cast<uint32_t>(last / kHour));
       for (size_t i = from; i < to; ++i) {
         by_step.push_back(HourUsers{hours.hours[i], step, hours.users_of(i), hours.narrow_users_of(i)});
-        if (hours.hours[i] < whole_from || hours.hours[i] >= whole_to) outer_by_step.push_back(by_step.back());
         entries += by_step.back().size();
       }
     }
     for (const HourUsers& h : row_hours) {
-      if (h.step == step) by_step.push_back(h), outer_by_step.push_back(h);
+      if (h.step == step) by_step.push_back(h);
     }
   }
   if (whole_days) {
@@ -494,21 +460,15 @@ MonthHours gather_month(const Snapshot& snapshot, const PartitionView& p, const 
   stats.read_rows(entries, sizeof(uint32_t));
   // ... then by hour (a counting sort, which keeps each hour's by step).
   const auto hour0 = static_cast<uint32_t>(begin / kHour);
-  std::vector<uint32_t> starts;
-  const auto by_hour = [&](std::span<const HourUsers> from_cells, std::vector<HourUsers>& cells,
-                           std::vector<std::pair<uint32_t, uint32_t>>& hours) {
-    starts.assign(static_cast<size_t>((end - 1) / kHour - hour0 + 2), 0);
-    for (const HourUsers& h : from_cells) ++starts[h.hour - hour0 + 1];
-    for (size_t i = 1; i < starts.size(); ++i) starts[i] += starts[i - 1];
-    cells.resize(from_cells.size());
-    for (const HourUsers& h : from_cells) cells[starts[h.hour - hour0]++] = h;
-    // starts[i] is now where hour i ends.
-    for (size_t i = 0, from = 0; i + 1 < starts.size(); from = starts[i], ++i) {
-      if (starts[i] > from) hours.emplace_back(hour0 + static_cast<uint32_t>(i), starts[i]);
-    }
-  };
-  by_hour(by_step, m.cells, m.hours);
-  by_hour(outer_by_step, m.outer, m.outer_hours);
+  std::vector<uint32_t> starts(static_cast<size_t>((end - 1) / kHour - hour0 + 2), 0);
+  for (const HourUsers& h : by_step) ++starts[h.hour - hour0 + 1];
+  for (size_t i = 1; i < starts.size(); ++i) starts[i] += starts[i - 1];
+  m.cells.resize(by_step.size());
+  for (const HourUsers& h : by_step) m.cells[starts[h.hour - hour0]++] = h;
+  // starts[i] is now where hour i ends.
+  for (size_t i = 0, from = 0; i + 1 < starts.size(); from = starts[i], ++i) {
+    if (starts[i] > from) m.hours.emplace_back(hour0 + static_cast<uint32_t>(i), starts[i]);
+  }
   return m;
 }
 
@@ -625,98 +585,6 @@ void walk_month(const MonthHours& m, HourChains& chains, WalkScratch& scratch, S
     }
   }
   light_until(UINT32_MAX);
-  stats.read_rows(entries, sizeof(uint16_t));
-}
-
-// Walks the hours of `m` as walk_month() does, where `chains` skips idle
-// days and every rollup's hours are by day (FeatureHours::by_day): the
-// whole days a block of days at a time, each block's hours of only the
-// users walked in it (HourChains::walking_in: their bits AND each day's),
-// given to the walk with the cells of `m.outer` (rows, and the days the
-// window cuts) of their hour. The cells' entries of the users done or idle,
-// which the walk would read only to leave out, are not read (on 100M
-// generated events, 7.1M entries a query). Reading each walked user's own
-// hours by user instead (a user's hours of the month in one place) was
-// twice as slow as the cells: a cache miss per user walked a day.
-void walk_by_day(const MonthHours& m, HourChains& chains, WalkScratch& scratch, Stats& stats) {
-  const uint32_t from = m.day_hours.first, to = m.day_hours.second;
-  size_t next = 0, cell_from = 0;  // m.outer_hours[next] is the next hour of outer cells; its cells begin at cell_from
-  const auto outer_until = [&](uint32_t hour) {
-    for (; next < m.outer_hours.size() && m.outer_hours[next].first < hour; ++next) {
-      chains.add_hour(std::span<const HourUsers>(m.outer).subspan(cell_from, m.outer_hours[next].second - cell_from));
-      cell_from = m.outer_hours[next].second;
-    }
-  };
-  std::vector<std::pair<uint32_t, uint32_t>>& read = scratch.read;
-  std::vector<uint32_t>& starts = scratch.starts;
-  std::vector<uint32_t>& users = scratch.users;
-  std::vector<HourUsers>& hour_cells = scratch.hour_cells;
-  const size_t features = m.features.size();
-  uint64_t entries = 0;
-  for (uint32_t c0 = from, c1 = from; c0 < to; c0 = c1) {
-    outer_until(c0);
-    c1 = std::min(to, chains.block_end(c0));
-    const uint32_t width = c1 - c0;
-    const std::span<const uint64_t> walking = chains.walking_in(c0);
-    read.clear();
-    for (size_t k = 0; k < features; ++k) {
-      const FeatureHours& h = *m.features[k].hours;
-      const size_t words = std::min<size_t>(h.day_words, walking.size());
-      for (uint32_t day = c0 / 24; day < c1 / 24; ++day) {
-        const int64_t d = int64_t{day} - h.day_first;
-        if (d < 0 || d >= int64_t{h.day_count}) continue;
-        const uint64_t* bits = &h.day_bits[static_cast<size_t>(d) * h.day_words];
-        const uint32_t* offsets = &h.day_offsets[static_cast<size_t>(d) * h.day_words * 4];
-        const uint32_t slot0 = static_cast<uint32_t>(k * width) + day * 24 - c0;
-        // The walked users with hours that day: each one's record found
-        // from its group's (of 16 users) past the records before it.
-        for (size_t w = 0; w < words; ++w) {
-          for (uint64_t x = bits[w] & walking[w]; x != 0; x &= x - 1) {
-            const auto bit = static_cast<uint32_t>(__builtin_ctzll(x));
-            const uint8_t* record = &h.day_hours[offsets[w * 4 + bit / 16]];
-            const uint64_t group = uint64_t{0xFFFF} << (bit / 16 * 16);
-            for (uint64_t before = bits[w] & ((uint64_t{1} << bit) - 1) & group; before != 0; before &= before - 1) {
-              record += 1 + *record;
-            }
-            const auto user = static_cast<uint32_t>(w * 64 + bit);
-            for (uint8_t i = 1, n = *record; i <= n; ++i) read.emplace_back(slot0 + record[i], user);
-          }
-        }
-      }
-    }
-    entries += read.size();
-    // By slot (a counting sort: each slot's users stay ascending).
-    starts.assign(features * width + 1, 0);
-    for (const auto& [slot, user] : read) ++starts[slot + 1];
-    for (size_t i = 1; i < starts.size(); ++i) starts[i] += starts[i - 1];
-    users.resize(read.size());
-    for (const auto& [slot, user] : read) users[starts[slot]++] = user;
-    // starts[slot] is now where the slot ends.
-    for (uint32_t hour = c0; hour < c1; ++hour) {
-      std::span<const HourUsers> outer;
-      if (next < m.outer_hours.size() && m.outer_hours[next].first == hour) {
-        outer = std::span<const HourUsers>(m.outer).subspan(cell_from, m.outer_hours[next].second - cell_from);
-        cell_from = m.outer_hours[next++].second;
-      }
-      hour_cells.clear();
-      size_t l = 0;
-      for (size_t k = 0; k < features; ++k) {
-        const size_t slot = k * width + (hour - c0);
-        const size_t begin = slot == 0 ? 0 : starts[slot - 1];
-        if (begin == starts[slot]) continue;
-        const uint32_t step = m.features[k].step;
-        for (; l < outer.size() && outer[l].step <= step; ++l) hour_cells.push_back(outer[l]);
-        hour_cells.push_back(HourUsers{hour, step, std::span<const uint32_t>(users).subspan(begin, starts[slot] - begin)});
-      }
-      if (hour_cells.empty()) {
-        if (!outer.empty()) chains.add_hour(outer);
-        continue;
-      }
-      hour_cells.insert(hour_cells.end(), outer.begin() + static_cast<ptrdiff_t>(l), outer.end());
-      chains.add_hour(hour_cells);
-    }
-  }
-  outer_until(UINT32_MAX);
   stats.read_rows(entries, sizeof(uint16_t));
 }
 
@@ -885,7 +753,7 @@ DayChains day_caps(std::span<const MonthHours> months, std::span<const std::pair
 
 std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
                                                 std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
-                                                Stats& stats, bool skip_idle_days, bool by_day) {
+                                                Stats& stats, bool skip_idle_days) {
   if (filters.version.active || filters.event_type.active || steps > kMaxBoundSteps) return std::nullopt;
   const auto users = static_cast<uint32_t>(snapshot.dictionaries().user.size());
   if (filters.matches_nothing()) return FunnelBounds{};
@@ -914,24 +782,12 @@ std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const 
     }
   }
   HourChains chains(users, steps, window, day_caps(months, codes, users, steps, window, stats), skip_idle_days);
-  // The users' hours by day where every rollup has them and idle days are
-  // skipped (else the cells, copied without the users not walking).
-  by_day = by_day && chains.skips_idle();
-  for (const MonthHours& m : months) {
-    for (const MonthHours::Heavy& f : m.features) by_day = by_day && f.hours->by_day();
-  }
   WalkScratch scratch;
   for (const MonthHours& m : months) {
     chains.begin_month(m.month);
-    if (by_day) {
-      walk_by_day(m, chains, scratch, stats);
-    } else {
-      walk_month(m, chains, scratch, stats);
-    }
+    walk_month(m, chains, scratch, stats);
   }
-  FunnelBounds b = chains.finish();
-  b.read_by_day = by_day;
-  return b;
+  return chains.finish();
 }
 
 }  // namespace usagedb::query

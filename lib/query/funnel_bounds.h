@@ -91,10 +91,6 @@ struct FunnelBounds {
   // The entries the hour walks read (each walk reads them all): what the
   // users done or idle leave out (for tests and measures).
   uint64_t walked = 0;
-  // Whether the hour walks read each block of days of only the users they
-  // walk there, from the users' hours by day (FeatureHours::by_day),
-  // rather than every cell's entries (for tests and measures).
-  bool read_by_day = false;
 
   // The ordinal of month `yyyymm` (year * 12 + month - 1), as first_month.
   static uint32_t month_ordinal(uint32_t yyyymm) { return yyyymm / 100 * 12 + yyyymm % 100 - 1; }
@@ -119,12 +115,9 @@ struct FunnelBounds {
 // `skip_idle_days` false: each user's hours are walked on every day until
 // its level is known, not only on the days where a chain of days may raise
 // it (the same bounds from more entries walked: for tests and measures).
-// `by_day` false: the cells are read and the users not walked left out,
-// even where the users' hours by day could be read instead (the same
-// bounds and entries walked: for tests and measures).
 std::optional<FunnelBounds> bound_funnel_levels(const Snapshot& snapshot, const ScanFilters& filters,
                                                 std::span<const uint8_t> step_of, uint32_t steps, int64_t window,
-                                                Stats& stats, bool skip_idle_days = true, bool by_day = true);
+                                                Stats& stats, bool skip_idle_days = true);
 
 }  // namespace usagedb::query
 

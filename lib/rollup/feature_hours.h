@@ -64,39 +64,7 @@ struct FeatureHours {
   uint32_t heavy_base = 0;
   uint32_t heavy_last = 0;  // no offset in heavy_hours is larger
 
-  // Every user's hours (heavy or not) by day: day d (days since
-  // 1970-01-01: day_first + d, d < day_count) has `day_words` words of
-  // bits in day_bits (bit u % 64 of word u / 64: user u has an hour of the
-  // feature that day), and in day_hours, from day_offsets[(d * day_words) *
-  // 4 + u / 16], a record for each user of u's group of 16 that day, users
-  // ascending: the count of its hours, then the hours (0 to 23,
-  // ascending). The funnel's walk reads a block of days of only the users
-  // it walks there (the bits of the walked users AND the day's; on 100M
-  // generated events the cells' 7.1M entries were all read a query to keep
-  // 0.3M). Empty (day_count 0) where the bits and offsets would take more
-  // than 64 KiB and four times the cells' bytes (user codes far more than
-  // the users with hours a day).
-  int64_t day_first = 0;
-  uint32_t day_count = 0;
-  uint32_t day_words = 0;
-  std::vector<uint64_t> day_bits;
-  std::vector<uint32_t> day_offsets;
-  std::vector<uint8_t> day_hours;
-
   size_t cells() const { return hours.size(); }
-  bool by_day() const { return day_count != 0; }
-  // (by_day()) The hours (0 to 23) of `user` on day `d`.
-  std::span<const uint8_t> hours_on_day(uint32_t d, uint32_t user) const {
-    const size_t w = user / 64;
-    if (d >= day_count || w >= day_words) return {};
-    const uint64_t word = day_bits[size_t{d} * day_words + w];
-    const uint64_t bit = uint64_t{1} << (user % 64);
-    if ((word & bit) == 0) return {};
-    size_t at = day_offsets[size_t{d} * day_words * 4 + user / 16];
-    const uint64_t group = uint64_t{0xFFFF} << (user % 64 / 16 * 16);
-    for (uint64_t before = word & (bit - 1) & group; before != 0; before &= before - 1) at += 1 + size_t{day_hours[at]};
-    return std::span<const uint8_t>(day_hours).subspan(at + 1, day_hours[at]);
-  }
   std::span<const uint16_t> heavy_hours_of(size_t j) const {
     const uint32_t begin = j == 0 ? 0 : heavy_ends[j - 1];
     return std::span<const uint16_t>(heavy_hours).subspan(begin, heavy_ends[j] - begin);
@@ -116,16 +84,14 @@ struct FeatureHours {
     return sizeof(*this) +
            (hours.capacity() + ends.capacity() + users.capacity() + heavy_users.capacity() + heavy_ends.capacity()) *
                sizeof(uint32_t) +
-           (narrow.capacity() + heavy_hours.capacity()) * sizeof(uint16_t) + day_bits.capacity() * sizeof(uint64_t) +
-           day_offsets.capacity() * sizeof(uint32_t) + day_hours.capacity();
+           (narrow.capacity() + heavy_hours.capacity()) * sizeof(uint16_t);
   }
 
   // From the hour cells `hours` (Granularity::kHour), those of one feature
   // given as indexes into hours.cells ascending by bucket
   // (PartitionRollup::hour_cells_of). A user in `heavy` or more of them is
   // heavy (none when the cells span more hours than 16 bits count). Cells
-  // without users (or only heavy ones) are left out. Every user's hours by
-  // day as well, where they take few enough bytes (by_day()).
+  // without users (or only heavy ones) are left out.
   static FeatureHours from_cells(const TimelineLevel& hours, std::span<const uint32_t> cells,
                                  uint32_t heavy = kHeavyHours);
 };

@@ -79,10 +79,9 @@ class FunnelBoundsTest : public ::testing::Test {
   }
 
   // The bounds by user id (nullopt: none given).
-  // `skip_idle_days`, `by_day`: bound_funnel_levels'.
+  // `skip_idle_days`: bound_funnel_levels'.
   std::optional<std::map<std::string, Bound>> bounds(const std::vector<std::string>& steps, int64_t window,
-                                                     ScanFilters filters = {}, bool skip_idle_days = true,
-                                                     bool by_day = true) {
+                                                     ScanFilters filters = {}, bool skip_idle_days = true) {
     const Snapshot snapshot = store_->snapshot();
     const Dictionaries& dicts = snapshot.dictionaries();
     std::vector<uint8_t> step_of(dicts.feature.size(), kNoStep);
@@ -91,8 +90,7 @@ class FunnelBoundsTest : public ::testing::Test {
     }
     Stats stats;
     const std::optional<FunnelBounds> b =
-        bound_funnel_levels(snapshot, filters, step_of, static_cast<uint32_t>(steps.size()), window, stats, skip_idle_days,
-                            by_day);
+        bound_funnel_levels(snapshot, filters, step_of, static_cast<uint32_t>(steps.size()), window, stats, skip_idle_days);
     if (!b) return std::nullopt;
     EXPECT_TRUE(std::is_sorted(b->users.begin(), b->users.end()));
     EXPECT_EQ(b->months.size(), b->users.size());
@@ -116,26 +114,8 @@ class FunnelBoundsTest : public ::testing::Test {
   // The bounds with the idle days skipped against those of a walk of every
   // day (the same, months too), over windows from a second to 40 days and
   // a date window from `cut_begin` to `cut_end`; the entries walked, each
-  // way, summed. With the idle days skipped, the users' own hours read
-  // (FunnelBounds::read_by_day) and the cells read give the same bounds,
-  // months and entries walked.
+  // way, summed.
   std::pair<uint64_t, uint64_t> check_idle_days(int64_t cut_begin, int64_t cut_end);
-  // How many of the step features' hours (FeatureHours) of `steps` have
-  // their users' hours by day, and how many not.
-  std::pair<size_t, size_t> by_day_layouts(const std::vector<std::string>& steps) const {
-    const Snapshot snapshot = store_->snapshot();
-    size_t by_day = 0, not_by_day = 0;
-    for (const std::string& step : steps) {
-      const auto code = snapshot.dictionaries().feature.find(step);
-      if (!code) continue;
-      for (const PartitionView& p : snapshot.partitions()) {
-        for (const CoveredRollup& e : p.rollups().entries()) {
-          (e.rollup->feature_hours(*code).by_day() ? by_day : not_by_day) += 1;
-        }
-      }
-    }
-    return {by_day, not_by_day};
-  }
 
   FunnelBounds last_;
   std::map<std::string, size_t> last_index_;
@@ -522,13 +502,6 @@ TEST_F(FunnelBoundsTest, IdleDaysOfAUserAreNotWalked) {
   // mornings.
   EXPECT_EQ(skipping.walked, 8u);
   EXPECT_GE(last_.walked, 2 * 45u);
-  // Read by day: r's hours only on those days; from the cells (each of r's
-  // mornings read, then left out): the same walked.
-  EXPECT_TRUE(skipping.read_by_day);
-  EXPECT_EQ(bounds({"f1", "f2", "f3"}, 86400, {}, true, /*by_day=*/false), skipped);
-  EXPECT_FALSE(last_.read_by_day);
-  EXPECT_EQ(last_.walked, 8u);
-  EXPECT_EQ(last_.months, skipping.months);
 }
 
 // Random events in the shape the idle days are for: users who do f1 then f2
@@ -600,20 +573,9 @@ std::pair<uint64_t, uint64_t> FunnelBoundsTest::check_idle_days(int64_t cut_begi
     for (const std::vector<std::string>& steps : {std::vector<std::string>{"f1", "f2", "f3"},
                                                   std::vector<std::string>{"f1", "f2"},
                                                   std::vector<std::string>{"f2", "f1", "f3", "f4"}}) {
-      const auto from_cells = bounds(steps, window, filters, true, /*by_day=*/false);
-      const FunnelBounds cell_bounds = last_;
-      EXPECT_FALSE(cell_bounds.read_by_day);
       const auto idle = bounds(steps, window, filters);
       const FunnelBounds idle_bounds = last_;
-      EXPECT_TRUE(idle_bounds.read_by_day);
-      EXPECT_EQ(idle, from_cells);
-      EXPECT_EQ(idle_bounds.users, cell_bounds.users);
-      EXPECT_EQ(idle_bounds.lower, cell_bounds.lower);
-      EXPECT_EQ(idle_bounds.upper, cell_bounds.upper);
-      EXPECT_EQ(idle_bounds.months, cell_bounds.months);
-      EXPECT_EQ(idle_bounds.walked, cell_bounds.walked);
       const auto all = bounds(steps, window, filters, false);
-      EXPECT_FALSE(last_.read_by_day);
       EXPECT_TRUE(idle.has_value());
       EXPECT_EQ(idle, all);
       EXPECT_EQ(idle_bounds.users, last_.users);
@@ -636,10 +598,6 @@ TEST_F(FunnelBoundsTest, IdleDaysLeaveTheBoundsAsTheyAre) {
     open(part_rows);
     const auto events = record_routines(*store_, nullptr, 21 + part_rows, start);
     store_->wait_for_background_work();
-    // Every rollup's hours of the steps by day.
-    const auto [by_day, not_by_day] = by_day_layouts({"f1", "f2", "f3", "f4"});
-    EXPECT_GT(by_day, 0u);
-    EXPECT_EQ(not_by_day, 0u);
     const auto [skipping, every_day] = check_idle_days(cut_begin, cut_end);
     EXPECT_LT(skipping, every_day);  // some users idle some days
     EXPECT_GT(check_random(events, cut_begin - 3 * 86400 - 1800), 0);

@@ -436,61 +436,6 @@ TEST(FeatureHoursFromCells, HeavyUsersApartWithTheirHours) {
   EXPECT_EQ(wide.cells(), 4u);
 }
 
-TEST(FeatureHoursFromCells, EveryUsersHoursByDay) {
-  // Every user's hours (heavy or not) by day: per day, the bits of its
-  // users, and each one's hours of the day (0 to 23), users ascending.
-  constexpr uint32_t kHour0 = 1740787200 / 3600;  // 2025-03-01 00:00
-  TimelineLevel level;
-  const auto add = [&](uint32_t hour, std::vector<uint32_t> users) { add_cell(level, hour, 1, users); };
-  add(kHour0 + 1, {1, 5, 9});
-  add(kHour0 + 3, {5, 9});
-  add(kHour0 + 26, {1, 9});   // day 1, 02:00
-  add(kHour0 + 700, {2, 9});  // day 29, 04:00
-  const auto hours = [](const FeatureHours& h, uint32_t day, uint32_t user) {
-    const std::span<const uint8_t> of = h.hours_on_day(day, user);
-    return std::vector<int>(of.begin(), of.end());
-  };
-  for (const uint32_t heavy : {uint32_t{0}, uint32_t{2}, FeatureHours::kHeavyHours}) {
-    SCOPED_TRACE(heavy);
-    const FeatureHours h = FeatureHours::from_cells(level, std::vector<uint32_t>{0, 1, 2, 3}, heavy);
-    ASSERT_TRUE(h.by_day());
-    EXPECT_EQ(h.day_first, kHour0 / 24);
-    EXPECT_EQ(h.day_count, 30u);
-    EXPECT_EQ(h.day_words, 1u);
-    EXPECT_EQ(h.day_bits[0], (uint64_t{1} << 1) | (uint64_t{1} << 5) | (uint64_t{1} << 9));
-    EXPECT_EQ(hours(h, 0, 1), (std::vector<int>{1}));
-    EXPECT_EQ(hours(h, 0, 5), (std::vector<int>{1, 3}));
-    EXPECT_EQ(hours(h, 0, 9), (std::vector<int>{1, 3}));
-    EXPECT_EQ(hours(h, 1, 1), (std::vector<int>{2}));
-    EXPECT_EQ(hours(h, 1, 9), (std::vector<int>{2}));
-    EXPECT_EQ(hours(h, 29, 2), (std::vector<int>{4}));
-    EXPECT_EQ(hours(h, 29, 9), (std::vector<int>{4}));
-    // Users without hours that day, days without anyone, past the last
-    // day, codes past the words.
-    EXPECT_TRUE(h.hours_on_day(0, 2).empty());
-    EXPECT_TRUE(h.hours_on_day(1, 5).empty());
-    EXPECT_TRUE(h.hours_on_day(2, 9).empty());
-    EXPECT_TRUE(h.hours_on_day(30, 9).empty());
-    EXPECT_TRUE(h.hours_on_day(0, 64).empty());
-    // Each day's records (a user's count of hours, then its hours): day 0's
-    // first, then day 1's, then day 29's; an offset per 16 users of a day
-    // (day 0's users 16 to 31: none, past day 0's records).
-    EXPECT_EQ(h.day_offsets.size(), 30u * 4);
-    EXPECT_EQ(h.day_offsets[0], 0u);
-    EXPECT_EQ(h.day_offsets[1], 2u + 3u + 3u);
-    EXPECT_EQ(h.day_offsets[4], 2u + 3u + 3u);
-    EXPECT_EQ(h.day_offsets[29 * 4], 8u + 2u + 2u);
-    EXPECT_EQ(h.day_hours, (std::vector<uint8_t>{1, 1, 2, 1, 3, 2, 1, 3, 1, 2, 1, 2, 1, 4, 1, 4}));
-    EXPECT_GE(h.memory_bytes(), sizeof(FeatureHours) + 30 * 24 + 16);
-  }
-  // Codes far more than the entries (bits over 64 KiB and four times the
-  // cells' bytes): not by day.
-  add(kHour0 + 800, {3, 1000000});
-  const FeatureHours sparse = FeatureHours::from_cells(level, std::vector<uint32_t>{0, 1, 2, 3, 4}, 2);
-  EXPECT_FALSE(sparse.by_day());
-  EXPECT_TRUE(sparse.hours_on_day(0, 1).empty());
-}
-
 TEST(PartitionRollupBuild, OnePartMatchesBruteForce) {
   for (uint64_t seed = 1; seed <= 3; ++seed) check_build(202503, 1, seed);
 }
