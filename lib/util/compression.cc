@@ -11,29 +11,12 @@ namespace {
 
 constexpr size_t kMaxExpansion = (128 * 1024) / 4;
 
-// This thread's compression context, made on its first compress() and freed
-// when the thread ends. ZSTD_compress() makes one per call: it allocates the
-// context's workspace (up to a few MiB for a large column, fresh pages the
-// kernel zeroes) and clears its match tables every time, while a context
-// used again keeps its workspace and tables (zstd tells stale entries by
-// their positions). The bytes are the same either way.
-ZSTD_CCtx* thread_context() {
-  struct Owner {
-    ZSTD_CCtx* context = ZSTD_createCCtx();
-    ~Owner() { ZSTD_freeCCtx(context); }
-  };
-  thread_local Owner owner;
-  if (owner.context == nullptr) std::abort();  // out of memory
-  return owner.context;
-}
-
 }  // namespace
 
 void compress(std::string_view in, int level, std::string* out) {
   const size_t start = out->size();
   out->resize(start + ZSTD_compressBound(in.size()));
-  const size_t n =
-      ZSTD_compressCCtx(thread_context(), out->data() + start, out->size() - start, in.data(), in.size(), level);
+  const size_t n = ZSTD_compress(out->data() + start, out->size() - start, in.data(), in.size(), level);
   // Compressing into a buffer of ZSTD_compressBound bytes cannot fail except
   // on an invalid level, which is a programming error.
   if (ZSTD_isError(n)) std::abort();

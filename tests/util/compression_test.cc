@@ -1,10 +1,6 @@
 #include "lib/util/compression.h"
 
 #include <string>
-#include <thread>
-#include <vector>
-
-#include <zstd.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -33,35 +29,6 @@ TEST(Compression, RoundTripShrinksRepetitiveBytes) {
   std::string packed;
   compress(sample(), kDefaultLevel, &packed);
   EXPECT_LT(packed.size() * 4, sample().size());
-}
-
-// compress() uses one zstd context per thread again and again: its frames
-// are byte for byte those of a fresh context (ZSTD_compress), whatever was
-// compressed before on the thread (sizes up and down, levels changing), on
-// every thread.
-TEST(Compression, AReusedContextWritesTheFramesOfAFreshOne) {
-  const auto check = [](uint64_t seed) {
-    gen::Random rng(seed);
-    for (int round = 0; round < 40; ++round) {
-      const size_t size = rng.chance(0.2) ? rng.uniform(3 << 20) : rng.uniform(5000);
-      std::string in;
-      in.reserve(size);
-      while (in.size() < size) {
-        in += rng.chance(0.5) ? "evt_" + std::to_string(rng.uniform(100000)) : std::string(1, static_cast<char>(rng.uniform(256)));
-      }
-      in.resize(size);
-      const int level = static_cast<int>(rng.range(1, 5));
-      std::string ours;
-      compress(in, level, &ours);
-      std::string fresh(ZSTD_compressBound(in.size()), '\0');
-      fresh.resize(ZSTD_compress(fresh.data(), fresh.size(), in.data(), in.size(), level));
-      ASSERT_EQ(ours, fresh) << "seed " << seed << " round " << round << " size " << size << " level " << level;
-    }
-  };
-  check(1);
-  std::vector<std::thread> threads;
-  for (uint64_t seed = 2; seed <= 4; ++seed) threads.emplace_back(check, seed);
-  for (std::thread& t : threads) t.join();
 }
 
 TEST(Compression, RejectsWrongSizeGarbageTruncationAndTrailingBytes) {
