@@ -115,7 +115,12 @@ bool NdjsonReader::read_plain_line(std::string_view text, size_t pos, size_t end
   const char* const start = text.data() + pos;
   const char* p = start;
   const char* const end = text.data() + end_pos;
+  // Called four times a field; as a rule there is no space to skip. p is
+  // never past `end` here, and the byte at `end` may be read (the scans
+  // below read up to 15 bytes past it): a byte above ' ' is neither space
+  // nor tab, one compare (callgrind: 310 -> ~100 instructions a line).
   const auto skip_space = [&] {
+    if (static_cast<unsigned char>(*p) > ' ') return;
     while (p < end && (*p == ' ' || *p == '\t')) ++p;
   };
   // A string whose opening quote is at p: its content (decoded), and p past
@@ -128,25 +133,56 @@ bool NdjsonReader::read_plain_line(std::string_view text, size_t pos, size_t end
     // Special bytes 16 at a time; a '\\' escapes the byte after it, so that
     // byte's bit is cleared (in the next block's mask when it is there).
     uint32_t carried = 0;
+    // The closing quote at q: the string ends there.
+    const auto close_at = [&](const char* q) {
+      p = q + 1;
+      *value = std::string_view(content, static_cast<size_t>(q - content));
+      if (!escaped) return true;
+      // Only escapes this reader decoded before (valid JSON, then).
+      const auto it = decoded_.find(*value);
+      if (it == decoded_.end()) return false;
+      *value = it->second;
+      return true;
+    };
     for (const char* block = content;; block += 16) {
       // Past the window only when a '\n' was escaped: no string ends there.
       if (block >= end) return false;
+#ifdef __SSE2__
+      // A block with a '\\' (or after one), whole inside the window, and
+      // without an escaped '\\' ("\\\\"), as the blocks of the escaped JSON
+      // in metadata values are: its bytes at once rather than one special
+      // byte at a time (a branch each: a metadata value has a dozen). Only
+      // the bytes before the closing quote count. Same outcome as the loop
+      // below, which reads every other block (a string with escapes is
+      // taken only as a value simdjson decoded before, whatever its bytes).
+      // A parse of 1M generated lines: 34% fewer mispredicted branches
+      // (callgrind --branch-sim).
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+      const auto backslashes = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))));
+      const uint32_t escaped_bytes = ((backslashes << 1) | carried) & 0xFFFF;
+      if (escaped_bytes != 0 && end - block >= 16 && (backslashes & escaped_bytes) == 0) {
+        const auto quotes = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(b, _mm_set1_epi8('"'))));
+        // Signed: bytes of 0x80 and up are negative, so below 0x20 too.
+        const auto below_space = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmplt_epi8(b, _mm_set1_epi8(0x20))));
+        const auto high = static_cast<uint32_t>(_mm_movemask_epi8(b));
+        const uint32_t closing = quotes & ~escaped_bytes;
+        // The bytes before the closing quote (all 16 without one).
+        const uint32_t before = closing != 0 ? (closing & (0u - closing)) - 1 : 0xFFFF;
+        if ((below_space & ~high & ~escaped_bytes & before) != 0) return false;  // a control character
+        if ((high & ~escaped_bytes & before) != 0) non_ascii = true;  // validated with the whole line below
+        if ((backslashes & before) != 0) escaped = true;
+        if (closing != 0) return close_at(block + std::countr_zero(closing));
+        carried = backslashes >> 15;
+        continue;
+      }
+#endif
       uint32_t mask = special_mask(block) & ~carried;
       carried = 0;
       for (; mask != 0; mask &= mask - 1) {
         const int i = std::countr_zero(mask);
         const char* const q = block + i;
         if (q >= end) return false;
-        if (*q == '"') {
-          p = q + 1;
-          *value = std::string_view(content, static_cast<size_t>(q - content));
-          if (!escaped) return true;
-          // Only escapes this reader decoded before (valid JSON, then).
-          const auto it = decoded_.find(*value);
-          if (it == decoded_.end()) return false;
-          *value = it->second;
-          return true;
-        }
+        if (*q == '"') return close_at(q);
         if (*q == '\\') {
           escaped = true;
           if (i == 15) {

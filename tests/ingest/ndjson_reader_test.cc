@@ -445,7 +445,21 @@ std::string plain_line_variants(uint64_t seed, int lines) {
     return *(options.begin() + rng.uniform(options.size()));
   };
   const auto space = [&]() -> std::string_view { return rng.chance(0.85) ? "" : pick({" ", "\t", "  ", " \t", "\r"}); };
+  // Escapes, runs of '\\' and other special bytes at every offset of the
+  // 16-byte blocks the reader scans, most of them valid JSON; few enough
+  // that each repeats (the plain reader reads a string with escapes once
+  // simdjson has decoded it).
+  std::vector<std::string> escaped_values;
+  for (int i = 0; i < 6; ++i) {
+    std::string s = "\"";
+    for (int pieces = static_cast<int>(rng.range(1, 24)); pieces > 0; --pieces) {
+      s += pick({"a", "bc", "defgh", "0123456789abcdef", R"(\")", R"(\\)", R"(\\\")", R"(\n)", R"(\u00e9)",
+                 "\xC3\xA9", R"(\/)", rng.chance(0.1) ? "\x01" : "z", rng.chance(0.1) ? R"(\q)" : "y"});
+    }
+    escaped_values.push_back(s + "\"");
+  }
   const auto string_value = [&]() -> std::string {
+    if (rng.chance(0.15)) return escaped_values[rng.uniform(escaped_values.size())];
     if (rng.chance(0.8)) {
       return std::string(
           pick({R"("a")", R"("user_17")", R"("x y")", R"("caf\u00e9")", "\"caf\xC3\xA9\"",
@@ -536,6 +550,48 @@ TEST(NdjsonReader, PlainLinesReadExactlyAsSimdjsonReadsThem) {
       EXPECT_GT(a.events.size(), 30u) << "seed " << seed;
     }
   }
+}
+
+// A string's special bytes at every offset of the 16-byte blocks the plain
+// reader scans, after an escape and across block ends. Each line comes
+// twice: the second time it meets the value simdjson decoded the first time
+// (the plain reader reads a string with escapes only then), among plain
+// lines (a window with many lines it cannot read goes to simdjson whole).
+// Both readers give the same events and the same rejections: an escape the
+// plain reader missed would hand on the raw text. (A wrong end, control
+// character or invalid byte in a string with escapes only sends the line to
+// simdjson: the reader takes such a string only as a value simdjson decoded
+// before.)
+TEST(NdjsonReader, PlainLinesWithSpecialBytesAtEveryOffsetReadAsSimdjsonReadsThem) {
+  std::vector<std::string> lines;
+  for (size_t k = 0; k < 40; ++k) {
+    for (const std::string_view special :
+         {R"(\")", R"(\\)", R"(\\\")", R"(\\\\\")", "\xFF", "\x01", "\xC3\xA9", R"(\u00e9)", R"(\n)", R"(\)"}) {
+      for (const size_t after : {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{30}}) {
+        for (const std::string_view second : {std::string_view(), std::string_view("\xFF"), std::string_view("\x01")}) {
+          lines.push_back(event_line({{"metadata", cat("\"", std::string(k, 'x'), special, std::string(after, 'y'),
+                                                         second, R"(\"z)", "\"")}}));
+        }
+      }
+    }
+  }
+  std::string text;
+  for (const std::string& line : lines) text += cat(line, "\n");
+  for (const std::string& line : lines) {
+    text += cat(line, "\n");
+    for (int i = 0; i < 12; ++i) text += cat(event_line(), "\n");
+  }
+  NdjsonReader plain(/*plain_lines=*/true), simdjson_only(/*plain_lines=*/false);
+  const Parsed a = reader_testing::parse_whole(plain, text);
+  const Parsed b = reader_testing::parse_whole(simdjson_only, text);
+  ASSERT_EQ(a.records, b.records);
+  ASSERT_EQ(a.events, b.events);
+  ASSERT_EQ(a.rejected.size(), b.rejected.size());
+  for (size_t i = 0; i < a.rejected.size(); ++i) {
+    EXPECT_EQ(a.rejected[i].line, b.rejected[i].line);
+    EXPECT_EQ(a.rejected[i].error, b.rejected[i].error) << "line " << a.rejected[i].line;
+  }
+  EXPECT_GT(a.events.size(), 12 * lines.size());
 }
 
 // An unclosed object followed by a line that starts with `{`: On Demand
