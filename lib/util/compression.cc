@@ -1,7 +1,6 @@
 #include "lib/util/compression.h"
 
 #include <cstdlib>
-#include <memory>
 
 #include <zstd.h>
 
@@ -12,30 +11,12 @@ namespace {
 
 constexpr size_t kMaxExpansion = (128 * 1024) / 4;
 
-struct FreeContext {
-  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
-};
-
-// One compression context a thread, kept for its next calls:
-// ZSTD_compress() makes and frees a context on every call, whose tables
-// (level 3: ~1 MB) are allocated, faulted in and cleared each time; a part
-// file compresses each index chunk and string column in a call of its own
-// (tens of calls a part), so that was most of the CPU of small ones. The
-// frames are byte for byte those of ZSTD_compress() (same level, same
-// parameters: ZSTD_compressCCtx resets them each call).
-ZSTD_CCtx* thread_context() {
-  thread_local std::unique_ptr<ZSTD_CCtx, FreeContext> context(ZSTD_createCCtx());
-  if (context == nullptr) std::abort();  // out of memory
-  return context.get();
-}
-
 }  // namespace
 
 void compress(std::string_view in, int level, std::string* out) {
   const size_t start = out->size();
   out->resize(start + ZSTD_compressBound(in.size()));
-  const size_t n =
-      ZSTD_compressCCtx(thread_context(), out->data() + start, out->size() - start, in.data(), in.size(), level);
+  const size_t n = ZSTD_compress(out->data() + start, out->size() - start, in.data(), in.size(), level);
   // Compressing into a buffer of ZSTD_compressBound bytes cannot fail except
   // on an invalid level, which is a programming error.
   if (ZSTD_isError(n)) std::abort();

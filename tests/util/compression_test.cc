@@ -1,8 +1,6 @@
 #include "lib/util/compression.h"
 
 #include <string>
-#include <thread>
-#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -81,39 +79,6 @@ TEST(Compression, RefusesAnImplausibleSizeBeforeAllocating) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(s.message()), HasSubstr("cannot hold"));
   EXPECT_TRUE(out.empty());
-}
-
-// compress() keeps one zstd context a thread for its next calls: whatever a
-// thread compressed before (other levels, larger or smaller inputs), a frame
-// is the one a thread that never compressed makes (ZSTD_compress()'s own,
-// which makes a context per call), so part files do not change.
-TEST(Compression, AReusedContextGivesTheBytesOfAFreshOne) {
-  gen::Random random(11);
-  std::string ids, noise;
-  for (int i = 0; i < 40000; ++i) ids += "live-" + std::to_string(random.next()) + "-" + std::to_string(i);
-  for (int i = 0; i < (1 << 20); ++i) noise += static_cast<char>(random.uniform(16) + 'a');
-  const std::vector<std::string> inputs = {std::string(), std::string("x"), sample(), ids.substr(0, 4096), ids,
-                                           noise, sample()};
-  std::vector<std::string> reused;
-  for (const int level : {3, 1, 7, 3, -1}) {
-    for (const std::string& in : inputs) {
-      std::string packed;
-      compress(in, level, &packed);
-      reused.push_back(std::move(packed));
-    }
-  }
-  size_t k = 0;
-  for (const int level : {3, 1, 7, 3, -1}) {
-    for (const std::string& in : inputs) {
-      std::string fresh;
-      std::thread([&] { compress(in, level, &fresh); }).join();
-      EXPECT_EQ(reused[k], fresh) << "level " << level << ", " << in.size() << " bytes";
-      std::string back;
-      ASSERT_TRUE(decompress(reused[k], in.size(), &back).ok());
-      EXPECT_EQ(back, in);
-      ++k;
-    }
-  }
 }
 
 }  // namespace
