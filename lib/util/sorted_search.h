@@ -28,13 +28,6 @@
 
 namespace usagedb {
 
-// The index of the first of `codes` not less than `code` (codes.size() when
-// none is): std::lower_bound's answer. REQUIRES: `codes` strictly ascending
-// (the guess relies on distinct codes; with duplicates or out of order,
-// the answer is some index in [0, codes.size()], read within bounds).
-// `first` and `last`: codes.front() and codes.back() (anything when codes is
-// empty), kept by the caller beside the vector so that a look-up with the
-// codes out of the cache touches one page of them, not three.
 // Where interpolated_lower_bound starts: the index in [0, n) whose code is
 // guessed nearest `code` from the first and last codes (n >= 1). A caller
 // looking a code up in several vectors asks for each guess's cache line
@@ -45,6 +38,13 @@ inline size_t interpolated_guess(size_t n, uint32_t code, uint32_t first, uint32
   return static_cast<size_t>(uint64_t{code - first} * (n - 1) / (uint64_t{last} - first));
 }
 
+// The index of the first of `codes` not less than `code` (codes.size() when
+// none is): std::lower_bound's answer. REQUIRES: `codes` strictly ascending
+// (the guess relies on distinct codes; with duplicates or out of order,
+// the answer is some index in [0, codes.size()], read within bounds).
+// `first` and `last`: codes.front() and codes.back() (anything when codes is
+// empty), kept by the caller beside the vector so that a look-up with the
+// codes out of the cache touches one page of them, not three.
 inline size_t interpolated_lower_bound(std::span<const uint32_t> codes, uint32_t code, uint32_t first,
                                        uint32_t last) {
   const size_t n = codes.size();
